@@ -1,0 +1,33 @@
+"""Signing keys: the users subgraph signs with an RSA key; everyone verifies with its JWKS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import KeyParameters, KeySet, RSAKey
+
+SIGNING_ALGORITHM = "RS256"
+KEY_PARAMETERS: KeyParameters = {"use": "sig", "alg": SIGNING_ALGORITHM}
+
+
+def load_signing_key(path: Path, *, create: bool) -> RSAKey:
+    """Read a PEM private key; in development, generate it (mode 0600) when absent."""
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(
+                f"JWT signing key not found at {path} (LMS_JWT_PRIVATE_KEY_FILE)"
+            )
+        generated = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS, private=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(generated.as_pem(private=True))
+    key = RSAKey.import_key(path.read_bytes(), parameters=KEY_PARAMETERS)
+    key.ensure_kid()
+    return key
+
+
+def public_jwks(keys: list[RSAKey]) -> dict[str, Any]:
+    return dict(KeySet(list(keys)).as_dict(private=False))

@@ -1,0 +1,131 @@
+"""Access tokens: RS256 JWTs issued by the users subgraph, verified by every service.
+
+Verification refuses anything but RS256 (so no ``alg: none`` and no HS256 made with the
+public key), unknown ``kid``, wrong issuer or audience, and expiry beyond the allowed skew.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from typing import Any, Protocol
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+
+from common.auth.keys import SIGNING_ALGORITHM
+from common.auth.principal import Principal, Role, scopes_for
+from common.errors import Unauthenticated
+
+MAX_TOKEN_BYTES = 8192
+
+
+class InvalidToken(Unauthenticated):
+    """The bearer token cannot be trusted; the message says why, never the token."""
+
+
+class KeySource(Protocol):
+    async def key_for(self, kid: str) -> RSAKey | None: ...
+
+
+class StaticKeys:
+    """Keys known in-process (the users subgraph verifies with its own key set)."""
+
+    def __init__(self, keys: list[RSAKey]) -> None:
+        self._keys = {key.kid: key for key in keys if key.kid is not None}
+
+    async def key_for(self, kid: str) -> RSAKey | None:
+        return self._keys.get(kid)
+
+
+class TokenIssuer:
+    def __init__(self, key: RSAKey, *, issuer: str, audience: str, ttl_seconds: int) -> None:
+        self._key = key
+        self._issuer = issuer
+        self._audience = audience
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: uuid.UUID, roles: frozenset[Role]) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user_id),
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl_seconds,
+            "jti": uuid.uuid4().hex,
+            "roles": sorted(role.value for role in roles),
+            "scope": " ".join(sorted(scopes_for(roles))),
+        }
+        header = {"alg": SIGNING_ALGORITHM, "kid": self._key.kid, "typ": "JWT"}
+        return jwt.encode(header, claims, self._key, algorithms=[SIGNING_ALGORITHM])
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        encoded = token.split(".", 1)[0]
+        decoded = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error):
+        raise InvalidToken("The access token is malformed.") from None
+    if not isinstance(decoded, dict):
+        raise InvalidToken("The access token is malformed.")
+    return decoded
+
+
+class TokenVerifier:
+    def __init__(
+        self, keys: KeySource, *, issuer: str, audience: str, leeway_seconds: int = 30
+    ) -> None:
+        self._keys = keys
+        self._registry = jwt.JWTClaimsRegistry(
+            leeway=leeway_seconds,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            sub={"essential": True},
+            exp={"essential": True},
+        )
+
+    async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+            raise InvalidToken("The access token is malformed.")
+        header = _header(token)
+        if header.get("alg") != SIGNING_ALGORITHM:
+            raise InvalidToken(f"Access tokens must be signed with {SIGNING_ALGORITHM}.")
+        kid = header.get("kid")
+        key = await self._keys.key_for(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise InvalidToken("The access token was signed with an unknown key.")
+        try:
+            decoded = jwt.decode(token, key, algorithms=[SIGNING_ALGORITHM])
+            self._registry.validate(decoded.claims)
+        except JoseError as error:
+            raise InvalidToken(_reason(error)) from None
+        return _principal(decoded.claims)
+
+
+def _reason(error: JoseError) -> str:
+    if error.error == "expired_token":
+        return "The access token has expired."
+    if error.error == "bad_signature":
+        return "The access token signature is invalid."
+    return f"The access token is invalid: {error.description or error.error}."
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+        roles = frozenset(Role(role) for role in claims.get("roles", []))
+    except (ValueError, TypeError):
+        raise InvalidToken("The access token names an invalid subject or role.") from None
+    granted = str(claims.get("scope", "")).split()
+    return Principal(
+        user_id=user_id,
+        roles=roles,
+        scopes=frozenset(granted) & scopes_for(roles),
+        token_id=str(claims.get("jti", "")),
+    )

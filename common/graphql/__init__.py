@@ -1,0 +1,1 @@
+"""The Strawberry side every subgraph shares: app factory, context, errors, Relay types."""

@@ -1,0 +1,142 @@
+"""The one way a subgraph becomes an ASGI app: GraphQL at /graphql plus /health, /ready, /metrics.
+
+Resources (database pool, HTTP client, token verifier) live for the app's lifespan; each
+request gets a fresh :class:`RequestContext` with the caller and new DataLoaders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from common.auth import TokenVerifier
+from common.auth.jwks import JwksCache
+from common.auth.tokens import KeySource
+from common.db import create_engine, service_dsn, session_factory
+from common.graphql.context import RequestContext, authenticate
+from common.graphql.limits import BodySizeLimit
+from common.graphql.schema import ServiceSchema
+from common.settings import Settings
+from common.telemetry.metrics import MetricsMiddleware, metrics_endpoint
+
+ServiceT = TypeVar("ServiceT")
+LoadersT = TypeVar("LoadersT")
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ServiceRuntime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    verifier: TokenVerifier
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec(Generic[ServiceT, LoadersT]):
+    """What makes one subgraph: its schema, its service layer (built once at startup, from the
+    runtime's resources), its DataLoaders (built per request), and any extra routes."""
+
+    name: str
+    schema: ServiceSchema
+    service: Callable[[ServiceRuntime], ServiceT]
+    loaders: Callable[[ServiceT], LoadersT]
+    routes: Sequence[BaseRoute] = ()
+    key_source: Callable[[Settings, httpx.AsyncClient], KeySource] | None = None
+
+
+def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
+    return JwksCache(settings.jwks_url, http)
+
+
+class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
+    def __init__(self, spec: ServiceSpec[Any, Any]) -> None:
+        super().__init__(spec.schema, graphql_ide="graphiql")
+        self._spec = spec
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext[Any, Any]:
+        runtime: ServiceRuntime = request.app.state.runtime
+        service = request.app.state.service
+        principal, auth_error = await authenticate(
+            runtime.verifier, request.headers.get("authorization")
+        )
+        return RequestContext(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            principal=principal,
+            auth_error=auth_error,
+            service=service,
+            loaders=self._spec.loaders(service),
+        )
+
+
+async def health(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    runtime: ServiceRuntime = request.app.state.runtime
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        log.warning("readiness check failed", extra={"error": str(error)})
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "up"})
+
+
+def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
+        async with httpx.AsyncClient() as http:
+            keys = (spec.key_source or jwks_keys)(settings, http)
+            runtime = ServiceRuntime(
+                settings=settings,
+                engine=engine,
+                sessions=session_factory(engine),
+                http=http,
+                verifier=TokenVerifier(
+                    keys,
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                    leeway_seconds=settings.clock_skew,
+                ),
+            )
+            app.state.runtime = runtime
+            app.state.service = spec.service(runtime)
+            try:
+                yield
+            finally:
+                await engine.dispose()
+
+    graphql = ServiceGraphQL(spec)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/health", health),
+        Route("/ready", ready),
+        Route("/metrics", metrics_endpoint),
+        *spec.routes,
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(MetricsMiddleware, service=spec.name), Middleware(BodySizeLimit)],
+    )

@@ -1,0 +1,48 @@
+"""Per-request context: the caller (or why their token was refused), sessions, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from common.auth import Principal, TokenVerifier
+from common.errors import Unauthenticated
+
+ServiceT = TypeVar("ServiceT")
+LoadersT = TypeVar("LoadersT")
+
+
+@dataclass(slots=True)
+class RequestContext(Generic[ServiceT, LoadersT]):
+    request: Request | WebSocket
+    response: Response | None
+    principal: Principal | None
+    auth_error: Unauthenticated | None
+    service: ServiceT
+    loaders: LoadersT
+
+    def require_principal(self) -> Principal:
+        """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…)."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        if self.principal is None:
+            raise Unauthenticated("Sign in first: this needs an access token.")
+        return self.principal
+
+
+async def authenticate(
+    verifier: TokenVerifier, authorization: str | None
+) -> tuple[Principal | None, Unauthenticated | None]:
+    if not authorization:
+        return None, None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, Unauthenticated("The Authorization header must be 'Bearer <token>'.")
+    try:
+        return await verifier.verify(token.strip()), None
+    except Unauthenticated as error:
+        return None, error

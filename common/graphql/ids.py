@@ -1,0 +1,14 @@
+"""Ids at the GraphQL edge are UUID strings; anything else is BAD_USER_INPUT naming the field."""
+
+from __future__ import annotations
+
+import uuid
+
+from common.errors import BadUserInput
+
+
+def parse_id(value: str, *, field: str = "id") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        raise BadUserInput(f"{field} must be a UUID.", field=field) from None

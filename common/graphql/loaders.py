@@ -1,0 +1,21 @@
+"""DataLoaders built from one batch query: keys in, rows out in key order (None when missing)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TypeVar
+
+from aiodataloader import DataLoader
+
+KeyT = TypeVar("KeyT", bound=Hashable)
+ValueT = TypeVar("ValueT")
+
+
+def batch_loader(
+    fetch: Callable[[list[KeyT]], Awaitable[dict[KeyT, ValueT]]],
+) -> DataLoader[KeyT, ValueT | None]:
+    async def load(keys: list[KeyT]) -> list[ValueT | None]:
+        found = await fetch(list(keys))
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load)

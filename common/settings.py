@@ -1,0 +1,152 @@
+"""Typed settings read from the environment: the one place every knob is defined.
+
+Each field documents its variable and default; ``lms settings`` prints the table that the
+README's configuration section is made from. Secrets have development defaults only while
+``LMS_ENV`` is ``dev`` or ``test``; in any other environment they must be set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Final
+
+SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
+DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
+DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
+
+
+class SettingsError(ValueError):
+    """A variable is missing or malformed; the message names it."""
+
+
+def _env(name: str, default: str, *, secret: bool = False) -> str:
+    value = os.environ.get(name)
+    if value is not None and value != "":
+        return value
+    if secret and os.environ.get("LMS_ENV", "dev") not in DEV_ENVIRONMENTS:
+        raise SettingsError(f"{name} must be set outside development (LMS_ENV is not dev/test)")
+    return default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def setting(variable: str, doc: str) -> dict[str, str]:
+    return {"variable": variable, "doc": doc}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = field(metadata=setting("LMS_ENV", "dev, test or production"))
+    host: str = field(metadata=setting("LMS_HOST", "address the services listen on"))
+    state_dir: Path = field(
+        metadata=setting("LMS_STATE_DIR", "local servers' data, keys and logs (dev run)")
+    )
+    log_level: str = field(metadata=setting("LMS_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR"))
+    pg_host: str = field(metadata=setting("LMS_PG_HOST", "PostgreSQL host"))
+    pg_port: int = field(metadata=setting("LMS_PG_PORT", "PostgreSQL port"))
+    pg_database: str = field(metadata=setting("LMS_PG_DATABASE", "the one database"))
+    pg_admin_user: str = field(metadata=setting("LMS_PG_ADMIN_USER", "role that provisions"))
+    pg_admin_password: str = field(
+        metadata=setting("LMS_PG_ADMIN_PASSWORD", "its password (secret)")
+    )
+    pg_service_password: str = field(
+        metadata=setting(
+            "LMS_PG_SERVICE_PASSWORD",
+            "password of each subgraph's role; LMS_PG_PASSWORD_<SERVICE> overrides (secret)",
+        )
+    )
+    pg_pool_size: int = field(metadata=setting("LMS_PG_POOL_SIZE", "connections per service"))
+    redis_port: int = field(metadata=setting("LMS_REDIS_PORT", "Redis port (dev run)"))
+    redis_url: str = field(metadata=setting("LMS_REDIS_URL", "Redis URL"))
+    amqp_port: int = field(metadata=setting("LMS_AMQP_PORT", "RabbitMQ port (dev run)"))
+    amqp_url: str = field(metadata=setting("LMS_AMQP_URL", "RabbitMQ URL"))
+    jwt_issuer: str = field(metadata=setting("LMS_JWT_ISSUER", "iss of access tokens"))
+    jwt_audience: str = field(metadata=setting("LMS_JWT_AUDIENCE", "aud of access tokens"))
+    jwt_private_key_file: Path = field(
+        metadata=setting(
+            "LMS_JWT_PRIVATE_KEY_FILE",
+            "PEM signing key of the users subgraph; generated in dev when absent (secret)",
+        )
+    )
+    jwks_url: str = field(metadata=setting("LMS_JWKS_URL", "where services fetch public keys"))
+    access_token_ttl: int = field(
+        metadata=setting("LMS_ACCESS_TOKEN_TTL", "access token lifetime, seconds")
+    )
+    refresh_token_ttl: int = field(
+        metadata=setting("LMS_REFRESH_TOKEN_TTL", "refresh token lifetime, seconds")
+    )
+    clock_skew: int = field(metadata=setting("LMS_CLOCK_SKEW", "seconds of leeway on exp/nbf"))
+    ports: dict[str, int] = field(
+        metadata=setting("LMS_<SERVICE>_PORT", "port of each subgraph (users 8081 … 8085)")
+    )
+    router_port: int = field(metadata=setting("LMS_ROUTER_PORT", "port of the router"))
+
+    def service_port(self, service: str) -> int:
+        return self.ports[service]
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.host}:{self.ports[service]}/graphql"
+
+    def pg_password(self, service: str) -> str:
+        return _env(f"LMS_PG_PASSWORD_{service.upper()}", self.pg_service_password)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        state_dir = Path(_env("LMS_STATE_DIR", ".state")).absolute()
+        host = _env("LMS_HOST", "127.0.0.1")
+        redis_port = _int("LMS_REDIS_PORT", 6380)
+        amqp_port = _int("LMS_AMQP_PORT", 5673)
+        ports = {
+            name: _int(f"LMS_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()
+        }
+        return cls(
+            env=_env("LMS_ENV", "dev"),
+            host=host,
+            state_dir=state_dir,
+            log_level=_env("LMS_LOG_LEVEL", "INFO").upper(),
+            pg_host=_env("LMS_PG_HOST", "127.0.0.1"),
+            pg_port=_int("LMS_PG_PORT", 5433),
+            pg_database=_env("LMS_PG_DATABASE", "lms"),
+            pg_admin_user=_env("LMS_PG_ADMIN_USER", "postgres"),
+            pg_admin_password=_env("LMS_PG_ADMIN_PASSWORD", "dev-admin-password", secret=True),
+            pg_service_password=_env(
+                "LMS_PG_SERVICE_PASSWORD", "dev-service-password", secret=True
+            ),
+            pg_pool_size=_int("LMS_PG_POOL_SIZE", 10),
+            redis_port=redis_port,
+            redis_url=_env("LMS_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0"),
+            amqp_port=amqp_port,
+            amqp_url=_env("LMS_AMQP_URL", f"amqp://guest:guest@127.0.0.1:{amqp_port}/"),
+            jwt_issuer=_env("LMS_JWT_ISSUER", "https://lms.local/users"),
+            jwt_audience=_env("LMS_JWT_AUDIENCE", "lms"),
+            jwt_private_key_file=Path(
+                _env("LMS_JWT_PRIVATE_KEY_FILE", str(state_dir / "keys" / "jwt-signing.pem"))
+            ),
+            jwks_url=_env("LMS_JWKS_URL", f"http://{host}:{ports['users']}/.well-known/jwks.json"),
+            access_token_ttl=_int("LMS_ACCESS_TOKEN_TTL", 900),
+            refresh_token_ttl=_int("LMS_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            clock_skew=_int("LMS_CLOCK_SKEW", 30),
+            ports=ports,
+            router_port=_int("LMS_ROUTER_PORT", 4000),
+        )
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting, defaults as seen in a clean env."""
+    defaults = Settings.from_env()
+    rows = []
+    for item in fields(Settings):
+        value = getattr(defaults, item.name)
+        shown = (
+            ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        )
+        rows.append((item.metadata["variable"], str(shown), item.metadata["doc"]))
+    return rows

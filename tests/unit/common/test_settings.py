@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from common.settings import Settings, SettingsError
+
+
+def test_defaults_describe_a_local_dev_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LMS_ENV", "LMS_PG_PORT", "LMS_USERS_PORT", "LMS_PG_ADMIN_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.pg_port == 5433
+    assert settings.service_url("users") == "http://127.0.0.1:8081/graphql"
+    assert settings.ports["notifications"] == 8085
+
+
+def test_secrets_are_required_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.delenv("LMS_PG_ADMIN_PASSWORD", raising=False)
+    with pytest.raises(SettingsError, match="LMS_PG_ADMIN_PASSWORD"):
+        Settings.from_env()
+
+
+def test_malformed_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_PG_PORT", "five")
+    with pytest.raises(SettingsError, match="LMS_PG_PORT must be an integer"):
+        Settings.from_env()
+
+
+def test_per_service_password_overrides_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_PG_SERVICE_PASSWORD", "shared")
+    monkeypatch.setenv("LMS_PG_PASSWORD_USERS", "own")
+    settings = Settings.from_env()
+    assert settings.pg_password("users") == "own"
+    assert settings.pg_password("courses") == "shared"
