@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Set up this machine for development and tests; safe to run again (quick when all is done).
+#  1. System packages: PostgreSQL 15, Redis and RabbitMQ binaries (the project runs its own
+#     servers from them, so the services the packages would start are stopped and disabled),
+#     and Python >= 3.11 with venv. Installed with apt-get on Debian/Ubuntu as root or with
+#     sudo; elsewhere this prints what to install.
+#  2. .venv with the project and its dev tools, reinstalled only when pyproject.toml or
+#     constraints.txt changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+
+find_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null && python_ok "$candidate"; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+has_postgres_15() {
+    local initdb
+    for initdb in /usr/lib/postgresql/15/bin/initdb "$(command -v initdb || true)"; do
+        if [[ -x "$initdb" ]] && "$initdb" --version 2>/dev/null | grep -q ' 15\.'; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+has_rabbitmq() { [[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]] || command -v rabbitmq-server >/dev/null; }
+
+missing_packages() {
+    command -v redis-server >/dev/null || echo redis-server
+    has_rabbitmq || echo rabbitmq-server
+    has_postgres_15 || echo postgresql-15
+    find_python >/dev/null || echo python3 python3-venv
+}
+
+# The services apt's postinst scripts start would hold the default ports; ours run on their
+# own, so stop and disable them. Only called right after this script installed packages.
+quiet_services() {
+    local service
+    for service in redis-server rabbitmq-server postgresql; do
+        if [[ -d /run/systemd/system ]]; then
+            $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+        else
+            $SUDO service "$service" stop >/dev/null 2>&1 || true
+            $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
+        fi
+    done
+    # The system broker's beam and epmd run as the rabbitmq user; ours run as us.
+    local pids
+    pids=$(pgrep -u rabbitmq 2>/dev/null || true)
+    if [[ -n "$pids" ]]; then
+        # shellcheck disable=SC2086
+        $SUDO kill $pids 2>/dev/null || true
+    fi
+}
+
+install_packages() {
+    local packages=("$@") policy=/usr/sbin/policy-rc.d created_policy=""
+    say "installing ${packages[*]}"
+    # Keep postinst scripts from starting services at all (removed again below).
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+        created_policy=1
+    fi
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${packages[@]}" >/dev/null
+    [[ -z "$created_policy" ]] || $SUDO rm -f "$policy"
+    quiet_services
+}
+
+mapfile -t packages < <(missing_packages | tr ' ' '\n')
+if ((${#packages[@]})); then
+    if [[ $EUID -eq 0 ]]; then
+        SUDO=""
+    elif command -v sudo >/dev/null; then
+        SUDO="sudo"
+    else
+        SUDO="none"
+    fi
+    if command -v apt-get >/dev/null && [[ "$SUDO" != none ]]; then
+        install_packages "${packages[@]}"
+    else
+        say "missing system packages: ${packages[*]}"
+        say "install them with your package manager (as root), e.g. on macOS:"
+        say "  brew install postgresql@15 redis rabbitmq python@3.12"
+        say "the servers are found on PATH or in /usr/lib/postgresql/*/bin, /usr/lib/rabbitmq/bin"
+        exit 1
+    fi
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+    python=$(find_python) || {
+        say "Python >= 3.11 with venv is required"
+        exit 1
+    }
+    say "creating .venv with $python"
+    "$python" -m venv .venv
+fi
+
+stamp=.venv/.setup-stamp
+wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
+    say "installing the project into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+    echo "$wanted" >"$stamp"
+fi
