@@ -1,0 +1,3 @@
+from lms.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,21 @@
+"""Per-request DataLoaders of the users subgraph."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from common.graphql.loaders import batch_loader
+from subgraphs.users.models import UserRow
+from subgraphs.users.service import UsersService
+
+
+@dataclass(frozen=True, slots=True)
+class UsersLoaders:
+    user: DataLoader[uuid.UUID, UserRow | None]
+
+
+def build_loaders(service: UsersService) -> UsersLoaders:
+    return UsersLoaders(user=batch_loader(service.by_ids))

@@ -1,0 +1,49 @@
+"""Demo accounts for the dev run (idempotent): an admin, an instructor and two students."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from common.auth import Role
+from common.db import create_engine, service_dsn, session_factory
+from common.settings import Settings
+from subgraphs.users.models import UserRow
+from subgraphs.users.passwords import hash_password
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = (
+    ("admin@lms.local", "Ada Admin", Role.ADMIN),
+    ("instructor@lms.local", "Ian Instructor", Role.INSTRUCTOR),
+    ("student@lms.local", "Sam Student", Role.STUDENT),
+    ("student2@lms.local", "Sasha Student", Role.STUDENT),
+)
+
+
+async def seed(settings: Settings) -> list[str]:
+    engine = create_engine(service_dsn(settings, "users"), pool_size=1)
+    try:
+        async with session_factory(engine).begin() as session:
+            existing = set(await session.scalars(select(UserRow.email)))
+            for email, name, role in DEMO_USERS:
+                if email in existing:
+                    continue
+                now = datetime.now(UTC)
+                session.add(
+                    UserRow(
+                        id=uuid.uuid4(),
+                        email=email,
+                        password_hash=await hash_password(DEMO_PASSWORD),
+                        name=name,
+                        roles=sorted({Role.STUDENT.value, role.value}),
+                        preferences={},
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+    finally:
+        await engine.dispose()
+    accounts = ", ".join(email for email, _, _ in DEMO_USERS)
+    return [f"demo accounts: {accounts} (password {DEMO_PASSWORD})"]

@@ -1,0 +1,122 @@
+"""Input rules of the users domain; each failure names the field and says what is wrong."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from urllib.parse import urlparse
+
+from common.errors import BadUserInput
+
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 128
+MAX_NAME = 100
+MAX_BIO = 2000
+MAX_URL = 2048
+COMMON_PASSWORDS = frozenset(
+    {"password123", "1234567890", "qwertyuiop", "password1234", "iloveyou12", "letmein123"}
+)
+
+
+def email(value: str) -> str:
+    cleaned = value.strip()
+    local, _, domain = cleaned.rpartition("@")
+    if len(cleaned) > 254 or len(local) > 64 or not EMAIL_PATTERN.match(cleaned):
+        raise BadUserInput("email must be a valid address such as ada@example.org.", field="email")
+    return f"{local}@{domain.lower()}".lower()
+
+
+def password(value: str, *, field: str = "password", email_address: str | None = None) -> str:
+    if len(value) < MIN_PASSWORD:
+        raise BadUserInput(f"{field} must be at least {MIN_PASSWORD} characters.", field=field)
+    if len(value) > MAX_PASSWORD:
+        raise BadUserInput(f"{field} must be at most {MAX_PASSWORD} characters.", field=field)
+    if value.lower() in COMMON_PASSWORDS or len(set(value)) < 4:
+        raise BadUserInput(f"{field} is too easy to guess; choose another.", field=field)
+    if email_address is not None and value.lower() == email_address.lower():
+        raise BadUserInput(f"{field} must not be your email address.", field=field)
+    return value
+
+
+def text(value: str, *, field: str, max_length: int, required: bool) -> str:
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise BadUserInput(f"{field} must not be empty.", field=field)
+    if len(cleaned) > max_length:
+        raise BadUserInput(f"{field} must be at most {max_length} characters.", field=field)
+    if any(ord(char) < 32 and char not in "\n\t" for char in cleaned):
+        raise BadUserInput(f"{field} must not contain control characters.", field=field)
+    return cleaned
+
+
+def name(value: str) -> str:
+    return text(value, field="name", max_length=MAX_NAME, required=True)
+
+
+def avatar_url(value: str) -> str:
+    parsed = urlparse(value.strip())
+    if len(value) > MAX_URL or parsed.scheme != "https" or not parsed.netloc:
+        raise BadUserInput("avatarUrl must be an https URL.", field="avatarUrl")
+    return value.strip()
+
+
+def locale(value: str) -> str:
+    if not LOCALE_PATTERN.match(value) or len(value) > 35:
+        raise BadUserInput("locale must be a BCP 47 tag such as en or pt-BR.", field="locale")
+    return value
+
+
+def timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadUserInput(
+            "timezone must be an IANA zone such as Europe/Paris.", field="timezone"
+        ) from None
+    return value
+
+
+PREFERENCE_KEYS = frozenset({"theme", "marketing_emails", "reduced_motion"})
+
+
+def profile(changes: dict[str, object]) -> dict[str, object]:
+    """Validate the profile fields a client sent; None clears bio and avatarUrl only."""
+    checked: dict[str, object] = {}
+    for column, value in changes.items():
+        if column == "preferences":
+            if not isinstance(value, dict) or not set(value) <= PREFERENCE_KEYS:
+                raise BadUserInput("preferences must name known settings.", field="preferences")
+            checked[column] = value
+        elif value is None:
+            if column not in ("bio", "avatar_url"):
+                raise BadUserInput(
+                    f"{_field_name(column)} cannot be null.", field=_field_name(column)
+                )
+            checked[column] = None
+        elif isinstance(value, str):
+            checked[column] = _PROFILE_RULES[column](value)
+        else:
+            raise BadUserInput(
+                f"{_field_name(column)} must be a string.", field=_field_name(column)
+            )
+    return checked
+
+
+def _bio(value: str) -> str:
+    return text(value, field="bio", max_length=MAX_BIO, required=False)
+
+
+def _field_name(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+_PROFILE_RULES = {
+    "name": name,
+    "bio": _bio,
+    "avatar_url": avatar_url,
+    "locale": locale,
+    "timezone": timezone,
+}

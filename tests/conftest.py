@@ -1,0 +1,98 @@
+"""Session fixtures: real PostgreSQL, Redis and RabbitMQ started once per test session.
+
+Each server runs from local binaries on a free port, with its data in a temporary folder;
+the environment the services read their settings from points at them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from common.db import migrations
+from common.db.provisioning import provision
+from common.infra.ports import free_port
+from common.infra.postgres import PostgresServer
+from common.infra.rabbitmq import RabbitMQServer
+from common.infra.redis import RedisServer
+from common.settings import Settings
+from tests.support import GraphQLClient, serve
+
+ADMIN_PASSWORD = "test-admin-password"
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="session")
+def postgres(state_dir: Path) -> Iterator[PostgresServer]:
+    with PostgresServer(
+        state_dir / "postgres", free_port(), password=ADMIN_PASSWORD, fast=True
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_server(state_dir: Path) -> Iterator[RedisServer]:
+    with RedisServer(state_dir / "redis", free_port()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(state_dir: Path) -> Iterator[RabbitMQServer]:
+    with RabbitMQServer(state_dir / "rabbitmq", free_port()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(state_dir: Path, postgres: PostgresServer) -> Iterator[Settings]:
+    environment = {
+        "LMS_ENV": "test",
+        "LMS_STATE_DIR": str(state_dir),
+        "LMS_PG_PORT": str(postgres.port),
+        "LMS_PG_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "LMS_PG_SERVICE_PASSWORD": "test-service-password",
+        "LMS_USERS_PORT": str(free_port()),
+        "LMS_LOG_LEVEL": "WARNING",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        yield Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+async def migrated(settings: Settings) -> Settings:
+    await provision(settings, ["users"])
+    await asyncio.to_thread(migrations.upgrade, settings, "users")
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def users_url(migrated: Settings) -> AsyncIterator[str]:
+    from subgraphs.users.app import create_app
+
+    async with serve(create_app(migrated), migrated.service_port("users")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def users(users_url: str, http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http, f"{users_url}/graphql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("LMS_ENV", "test")

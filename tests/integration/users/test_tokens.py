@@ -1,0 +1,158 @@
+"""Hostile access tokens: expired, forged, alg none, algorithm confusion, wrong audience."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from common.auth import Role, TokenIssuer
+from common.auth.keys import KEY_PARAMETERS, load_signing_key
+from common.settings import Settings
+from tests.integration.users.conftest import Account
+from tests.support import GraphQLClient, error_codes
+
+ME = "{ me { id } }"
+
+
+def _b64(value: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _platform_key(settings: Settings) -> RSAKey:
+    return load_signing_key(settings.jwt_private_key_file, create=False)
+
+
+def _claims(settings: Settings, user_id: str, **overrides: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": user_id,
+        "iat": now,
+        "exp": now + 600,
+        "roles": ["ADMIN"],
+    }
+    claims.update(overrides)
+    return claims
+
+
+async def _me_error(users: GraphQLClient, token: str) -> tuple[list[str], str]:
+    body = await users.execute(ME, token=token)
+    assert body["data"] is None
+    return error_codes(body), body["errors"][0]["message"]
+
+
+async def test_expired_token_is_refused_and_says_so(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    issuer = TokenIssuer(
+        _platform_key(migrated),
+        issuer=migrated.jwt_issuer,
+        audience=migrated.jwt_audience,
+        ttl_seconds=-(migrated.clock_skew + 60),
+    )
+    token = issuer.issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
+    assert await _me_error(users, token) == (["UNAUTHENTICATED"], "The access token has expired.")
+
+
+async def test_token_signed_by_another_key_with_our_kid_is_refused(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    forger = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS)
+    header = {"alg": "RS256", "kid": _platform_key(migrated).kid}
+    token = jwt.encode(header, _claims(migrated, learner.id), forger)
+    codes, message = await _me_error(users, token)
+    assert codes == ["UNAUTHENTICATED"]
+    assert "signature" in message
+
+
+async def test_token_from_an_unknown_key_is_refused(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    stranger = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS)
+    stranger.ensure_kid()
+    token = jwt.encode(
+        {"alg": "RS256", "kid": stranger.kid}, _claims(migrated, learner.id), stranger
+    )
+    assert await _me_error(users, token) == (
+        ["UNAUTHENTICATED"],
+        "The access token was signed with an unknown key.",
+    )
+
+
+async def test_alg_none_is_refused(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(migrated, learner.id))}."
+    codes, message = await _me_error(users, token)
+    assert codes == ["UNAUTHENTICATED"]
+    assert "RS256" in message
+
+
+async def test_hs256_signed_with_the_public_key_is_refused(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    # The classic confusion attack: HMAC keyed with the public PEM that anyone can fetch.
+    # Signed by hand, because joserfc (rightly) refuses to build that key.
+    public_pem = _platform_key(migrated).as_pem(private=False)
+    header = {"alg": "HS256", "typ": "JWT", "kid": _platform_key(migrated).kid}
+    signing_input = f"{_b64(header)}.{_b64(_claims(migrated, learner.id))}"
+    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    token = f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+    codes, _ = await _me_error(users, token)
+    assert codes == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"), [("aud", "another-app"), ("iss", "https://evil.example"), ("sub", "x")]
+)
+async def test_token_with_wrong_claims_is_refused(
+    users: GraphQLClient, learner: Account, migrated: Settings, claim: str, value: str
+) -> None:
+    key = _platform_key(migrated)
+    claims = _claims(migrated, learner.id, **{claim: value})
+    token = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+    codes, _ = await _me_error(users, token)
+    assert codes == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 10_000, "eyJhbGciOi.e30.sig"])
+async def test_malformed_tokens_are_refused_without_a_stack_trace(
+    users: GraphQLClient, token: str
+) -> None:
+    codes, message = await _me_error(users, token)
+    assert codes == ["UNAUTHENTICATED"]
+    assert "Traceback" not in message
+
+
+async def test_wrong_authorization_scheme_is_explained(
+    users: GraphQLClient, learner: Account
+) -> None:
+    response = await users.http.post(
+        users.url, json={"query": ME}, headers={"Authorization": f"Token {learner.access_token}"}
+    )
+    body = response.json()
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert "Bearer" in body["errors"][0]["message"]
+
+
+async def test_jwks_publishes_the_verifying_key_and_nothing_private(
+    users_url: str, http: httpx.AsyncClient, learner: Account
+) -> None:
+    response = await http.get(f"{users_url}/.well-known/jwks.json")
+    assert response.status_code == 200
+    keys = response.json()["keys"]
+    header = json.loads(base64.urlsafe_b64decode(learner.access_token.split(".")[0] + "=="))
+    assert header["alg"] == "RS256"
+    assert [key["kid"] for key in keys] == [header["kid"]]
+    assert all("d" not in key and "p" not in key for key in keys)
+    assert keys[0]["kty"] == "RSA"

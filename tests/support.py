@@ -1,0 +1,63 @@
+"""Helpers the tests share: a GraphQL client over real HTTP and a uvicorn server in-loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+
+@dataclass
+class GraphQLClient:
+    http: httpx.AsyncClient
+    url: str
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.headers["content-type"].startswith("application/"), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The data of a response that must have no errors."""
+        body = await self.execute(query, variables, token=token)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+@contextlib.asynccontextmanager
+async def serve(app: ASGIApp, port: int) -> AsyncIterator[str]:
+    """Run an ASGI app with uvicorn on 127.0.0.1:port inside the current loop."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    if not server.started:
+        await task
+        raise RuntimeError(f"server on port {port} did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
