@@ -1,0 +1,8 @@
+import sys
+
+from router.cli import main
+
+args = sys.argv[1:]
+if not args or args[0] not in ("serve", "plan", "-h", "--help"):
+    args = ["serve", *args]
+sys.exit(main(args))

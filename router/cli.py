@@ -1,0 +1,99 @@
+"""`serve` and `plan` subcommands; `python -m router` serves."""
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from graphql import GraphQLError, parse
+
+from router.planning import PlanningError, plan, print_plan
+from router.supergraph import SupergraphError, load_supergraph
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="router", description="Apollo Federation v2 router")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve a supergraph over HTTP")
+    serve.add_argument("--supergraph", required=True, type=Path)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4000)
+    serve.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds")
+    serve.add_argument(
+        "--timeout",
+        action="append",
+        default=[],
+        metavar="SUBGRAPH=SECONDS",
+        help="a per-subgraph timeout; repeatable",
+    )
+    serve.add_argument(
+        "--client",
+        choices=["streams", "httpx"],
+        default="streams",
+        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client)",
+    )
+    serve.add_argument(
+        "--subgraph-url",
+        action="append",
+        default=[],
+        metavar="SUBGRAPH=URL",
+        help="override a subgraph URL from the supergraph; repeatable",
+    )
+    show = commands.add_parser("plan", help="print the query plan of an operation")
+    show.add_argument("--supergraph", required=True, type=Path)
+    show.add_argument("--query", required=True, type=Path)
+    show.add_argument("--operation-name", default=None)
+    return parser
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise SystemExit(f"error: expected NAME=VALUE, got {item!r}")
+        pairs[name] = value
+    return pairs
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from router.server import create_app
+
+    timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
+    app = create_app(
+        args.supergraph.read_text(),
+        _pairs(args.subgraph_url),
+        subgraph_timeout=args.subgraph_timeout,
+        subgraph_timeouts=timeouts,
+        client=args.client,
+    )
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
+    # a no-op handler there turns a requested stop into a clean exit status.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    supergraph = load_supergraph(args.supergraph.read_text())
+    try:
+        document = parse(args.query.read_text())
+        print(print_plan(plan(supergraph, document, args.operation_name)))
+    except (GraphQLError, PlanningError) as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _serve(args) if args.command == "serve" else _plan(args)
+    except SupergraphError as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 2

@@ -1,0 +1,104 @@
+"""Completing the merged data into the client's response: null propagation as the spec says."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from router.execution.shape import Selection, ShapeField, TypeRef
+
+_BUBBLE = object()  # a null that must propagate to the nearest nullable position
+
+PathLink = tuple[Any, str | int] | None
+
+
+def _path(link: PathLink) -> list[str | int]:
+    parts: list[str | int] = []
+    while link is not None:
+        link, part = link
+        parts.append(part)
+    parts.reverse()
+    return parts
+
+
+class Completer:
+    def __init__(self, abstract: frozenset[str], errors: list[dict[str, Any]]) -> None:
+        self.abstract = abstract
+        self.errors = errors
+        self.error_paths = {tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)}
+
+    def _error(self, message: str, link: PathLink) -> None:
+        path = _path(link)
+        if tuple(path) not in self.error_paths:
+            self.error_paths.add(tuple(path))
+            self.errors.append({"message": message, "path": path})
+
+    def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
+        result = self.complete_object(data, selection, selection.type_name, None)
+        return None if result is _BUBBLE else result
+
+    def complete_object(
+        self, obj: Mapping[str, Any], selection: Selection, runtime: str, link: PathLink
+    ) -> Any:
+        fields = selection.fields_for(runtime)
+        if fields is None:
+            self._error(f"cannot complete a value of type {runtime}", link)
+            return None
+        result: dict[str, Any] = {}
+        for shape_field in fields:
+            key = shape_field.key
+            if shape_field.type is None:
+                result[key] = runtime
+                continue
+            value = self.complete_value(obj.get(key), shape_field.type, shape_field, (link, key))
+            if value is _BUBBLE:
+                return _BUBBLE
+            result[key] = value
+        return result
+
+    def complete_value(self, value: Any, ref: TypeRef, owner: ShapeField, link: PathLink) -> Any:
+        if ref.kind != "non_null":
+            completed = self._complete_nullable(value, ref, owner, link)
+            return None if completed is _BUBBLE else completed
+        assert ref.of is not None
+        completed = self._complete_nullable(value, ref.of, owner, link)
+        if completed is None:
+            self._error(
+                f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.", link
+            )
+            return _BUBBLE
+        return completed
+
+    def _complete_nullable(
+        self, value: Any, ref: TypeRef, owner: ShapeField, link: PathLink
+    ) -> Any:
+        if value is None:
+            return None
+        kind = ref.kind
+        if kind == "leaf":
+            return value
+        if kind == "enum":
+            if value in ref.enum_values:
+                return value
+            self._error(f"Enum value {value!r} is not part of the API schema.", link)
+            return None
+        if kind == "list":
+            if not isinstance(value, list):
+                self._error(f"Expected a list for field {owner.parent}.{owner.name}.", link)
+                return None
+            assert ref.of is not None
+            items = []
+            for index, item in enumerate(value):
+                completed = self.complete_value(item, ref.of, owner, (link, index))
+                if completed is _BUBBLE:
+                    return _BUBBLE
+                items.append(completed)
+            return items
+        selection = ref.selection
+        assert selection is not None
+        if not isinstance(value, dict):
+            self._error("Expected an object.", link)
+            return None
+        runtime = selection.type_name
+        if runtime in self.abstract:
+            typename = value.get("__typename")
+            runtime = typename if isinstance(typename, str) else runtime
+        return self.complete_object(value, selection, runtime, link)

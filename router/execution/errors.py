@@ -1,0 +1,23 @@
+"""GraphQL errors as plain JSON values, with paths and codes."""
+
+from typing import Any
+
+from router.planning.selection import ALIAS_MARKER
+
+
+def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code, **extensions}}
+
+
+def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        return error(f"subgraph {service!r} returned a malformed error", "SUBGRAPH_ERROR")
+    result: dict[str, Any] = {"message": str(raw.get("message", "subgraph error"))}
+    if path is not None:
+        result["path"] = [p.split(ALIAS_MARKER, 1)[0] if isinstance(p, str) else p for p in path]
+    extensions = raw.get("extensions")
+    merged = dict(extensions) if isinstance(extensions, dict) else {}
+    merged.setdefault("code", "SUBGRAPH_ERROR")
+    merged["serviceName"] = service
+    result["extensions"] = merged
+    return result

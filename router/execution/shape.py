@@ -1,0 +1,152 @@
+"""Compiling the client's operation into a response shape, once per operation and conditions.
+
+A shape says, per runtime type, which response keys to emit in which order, with what type
+(non-null, list, enum, object) — so completing a response needs no GraphQL machinery.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import VariableValues, get_directive_values
+from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    kind: str  # "non_null" | "list" | "leaf" | "enum" | "composite"
+    of: "TypeRef | None" = None
+    enum_values: frozenset[str] = frozenset()
+    selection: "Selection | None" = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeField:
+    key: str
+    name: str
+    parent: str
+    type: TypeRef | None  # None for __typename
+
+
+@dataclass(slots=True)
+class Selection:
+    """The fields to emit for one selection set, resolved per runtime object type."""
+
+    compiler: "ShapeCompiler"
+    type_name: str
+    nodes: tuple[SelectionSetNode, ...]
+    by_type: dict[str, tuple[ShapeField, ...]] = field(default_factory=dict)
+
+    def fields_for(self, runtime_type: str) -> tuple[ShapeField, ...] | None:
+        found = self.by_type.get(runtime_type)
+        if found is None:
+            found = self.compiler.fields_for(self, runtime_type)
+            if found is not None:
+                self.by_type[runtime_type] = found
+        return found
+
+
+class ShapeCompiler:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: VariableValues,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def _included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
+        if not node.directives:
+            return True
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def _applies(self, condition: str | None, runtime_type: str) -> bool:
+        if condition is None or condition == runtime_type:
+            return True
+        abstract = self.schema.get_type(condition)
+        runtime = self.schema.get_type(runtime_type)
+        if isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType) and isinstance(
+            runtime, GraphQLObjectType
+        ):
+            return self.schema.is_sub_type(abstract, runtime)
+        return False
+
+    def _collect(
+        self, node: SelectionSetNode, runtime_type: str, into: dict[str, list[FieldNode]]
+    ) -> None:
+        for selection in node.selections:
+            if not self._included(selection):  # type: ignore[arg-type]
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                into.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    selection.type_condition.name.value if selection.type_condition else None
+                )
+                if self._applies(condition, runtime_type):
+                    self._collect(selection.selection_set, runtime_type, into)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None and self._applies(
+                    fragment.type_condition.name.value, runtime_type
+                ):
+                    self._collect(fragment.selection_set, runtime_type, into)
+
+    def fields_for(self, selection: Selection, runtime_type: str) -> tuple[ShapeField, ...] | None:
+        parent = self.schema.get_type(runtime_type)
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return None
+        collected: dict[str, list[FieldNode]] = {}
+        for node in selection.nodes:
+            self._collect(node, runtime_type, collected)
+        result = []
+        for key, nodes in collected.items():
+            name = nodes[0].name.value
+            if name == "__typename":
+                result.append(ShapeField(key, name, runtime_type, None))
+                continue
+            definition = parent.fields.get(name)
+            if definition is None:
+                continue
+            subs = tuple(n.selection_set for n in nodes if n.selection_set is not None)
+            result.append(ShapeField(key, name, runtime_type, self.type_ref(definition.type, subs)))
+        return tuple(result)
+
+    def type_ref(self, gql_type: GraphQLOutputType, subs: tuple[SelectionSetNode, ...]) -> TypeRef:
+        if isinstance(gql_type, GraphQLNonNull):
+            return TypeRef("non_null", self.type_ref(gql_type.of_type, subs))
+        if isinstance(gql_type, GraphQLList):
+            return TypeRef("list", self.type_ref(gql_type.of_type, subs))
+        if isinstance(gql_type, GraphQLEnumType):
+            return TypeRef("enum", enum_values=frozenset(gql_type.values))
+        if isinstance(gql_type, GraphQLObjectType | GraphQLAbstractType):
+            return TypeRef("composite", selection=Selection(self, gql_type.name, subs))
+        return TypeRef("leaf")
+
+    def root(self, operation: OperationDefinitionNode) -> Selection:
+        root_type = self.schema.get_root_type(operation.operation)
+        assert root_type is not None
+        return Selection(self, root_type.name, (operation.selection_set,))

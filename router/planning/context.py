@@ -1,0 +1,86 @@
+"""The planner's working state: fetch groups being filled and positions inside them."""
+
+from dataclasses import dataclass, field
+
+from graphql import ArgumentNode, DirectiveNode, SelectionSetNode
+
+from router.planning.selection import SelSet
+
+
+class PlanningError(Exception):
+    """The operation cannot be planned against this supergraph."""
+
+
+@dataclass(frozen=True)
+class FieldStep:
+    name: str
+    alias: str | None
+    arguments: tuple[ArgumentNode, ...]
+    conditions: tuple[DirectiveNode, ...]
+    child_type: str
+    list_depth: int
+
+
+@dataclass(frozen=True)
+class FragmentStep:
+    type_name: str
+
+
+Step = FieldStep | FragmentStep
+
+
+@dataclass(eq=False)
+class Group:
+    id: int
+    subgraph: str
+    path: tuple[str, ...]
+    entity: bool
+    selset: SelSet = field(default_factory=SelSet)
+    representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
+    typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
+    deps: "set[Group]" = field(default_factory=set)
+
+    def depends_on(self, other: "Group") -> bool:
+        seen: set[int] = set()
+        stack = list(self.deps)
+        while stack:
+            group = stack.pop()
+            if group is other:
+                return True
+            if group.id not in seen:
+                seen.add(group.id)
+                stack.extend(group.deps)
+        return False
+
+    def add_input(self, typenames: tuple[str, ...], representation: str, fields: str) -> None:
+        for typename in typenames:
+            self.typenames.setdefault(typename, representation)
+        field_sets = self.representations.setdefault(representation, [])
+        if fields not in field_sets:
+            field_sets.append(fields)
+
+
+@dataclass
+class Anchor:
+    pos: "Pos"
+    steps: tuple[Step, ...] = ()
+
+
+@dataclass
+class Pos:
+    group: Group
+    selset: SelSet
+    type_name: str
+    path: tuple[str, ...]
+    provided: SelectionSetNode | None = None
+    anchors: tuple[Anchor, ...] = ()  # entity (or root) ancestors, innermost first
+    entity_parent: "Pos | None" = None  # set where selset sits directly under `_entities`
+    runtime_types: frozenset[str] | None = None  # narrowed by a shareable abstract field
+    inherited: dict[str, str] = field(default_factory=dict)  # keys the enclosing level selects
+
+    def anchor_here(self) -> None:
+        self.anchors = (Anchor(self), *self.anchors)
+
+    def child(self, selset: SelSet, type_name: str, path: tuple[str, ...], step: Step) -> "Pos":
+        anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
+        return Pos(self.group, selset, type_name, path, None, anchors, None)

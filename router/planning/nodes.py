@@ -1,0 +1,77 @@
+"""The query plan's data model. Algorithms live elsewhere; these only describe."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+OperationKind = Literal["query", "mutation", "subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class InputField:
+    """One field of an entity representation: read `name` from the data, with its sub-fields."""
+
+    name: str
+    selections: "tuple[InputSelection, ...] | None" = None
+    key: str = ""  # where the value sits in the response tree when aliased
+
+    @property
+    def response_key(self) -> str:
+        return self.key or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class InputFragment:
+    type_condition: str
+    selections: "tuple[InputSelection, ...]"
+    typenames: frozenset[str] = frozenset()  # object types the condition matches
+
+
+InputSelection = InputField | InputFragment
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInput:
+    """How to turn an object whose `__typename` is one of `typenames` into a representation."""
+
+    typenames: frozenset[str]
+    representation_typename: str
+    selections: tuple[InputSelection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    service: str
+    operation: str
+    variable_usages: tuple[str, ...] = ()
+    inputs: tuple[EntityInput, ...] = ()
+    operation_kind: OperationKind = "query"
+    has_aliases: bool = False
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return bool(self.inputs)
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    path: tuple[str, ...]
+    node: FetchNode
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    nodes: "tuple[PlanNode, ...]"
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    nodes: "tuple[PlanNode, ...]"
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    node: PlanNode | None
+    operation_kind: OperationKind = "query"

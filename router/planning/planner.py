@@ -1,0 +1,348 @@
+"""Planning one operation: which subgraph fetches which fields, and in which order."""
+
+from collections.abc import Callable
+
+from graphql import FragmentDefinitionNode, SelectionSetNode
+
+from router.planning.collect import CField, collect_fields
+from router.planning.context import (
+    FieldStep,
+    FragmentStep,
+    Group,
+    PlanningError,
+    Pos,
+    Step,
+)
+from router.planning.cost import CostModel
+from router.planning.groups import GroupRegistry
+from router.planning.resolvability import (
+    can_resolve,
+    field_signature,
+    field_type,
+    provided_fields,
+    requires_of,
+)
+from router.planning.routes import Route, find_routes
+from router.planning.selection import conditions_key
+from router.supergraph.fieldset import parse_field_set, parse_requires
+from router.supergraph.model import Supergraph
+
+_INTROSPECTION = frozenset({"__schema", "__type"})
+_MAX_JUMPS = 200
+
+
+def _without(fields: list[CField], skip: frozenset[tuple[str, str]]) -> list[CField]:
+    if not skip:
+        return fields
+    return [f for f in fields if (f.response_key, conditions_key(f.conditions)) not in skip]
+
+
+class Planner:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> None:
+        self.sg = supergraph
+        self.fragments = fragments
+        self.registry = GroupRegistry()
+        self.costs = CostModel(supergraph, fragments)
+        self.jumps = 0
+        self.key_stack: list[tuple[str, str, str]] = []
+
+    @property
+    def groups(self) -> list[Group]:
+        return self.registry.groups
+
+    def root_group(self, subgraph: str) -> Group:
+        return self.registry.root_group(subgraph)
+
+    def cost(self, graph: str, type_name: str, sets: list[SelectionSetNode]) -> int:
+        return self.costs.cost(graph, type_name, sets)
+
+    def signature(self, type_name: str, field_name: str, graph: str) -> str:
+        join = self.sg.field_join(type_name, field_name, graph)
+        if join is not None and join.type:
+            return join.type
+        return field_signature(self.sg, type_name, field_name)
+
+    # selections -----------------------------------------------------------------------
+
+    def plan_selection(
+        self,
+        pos: Pos,
+        sets: list[SelectionSetNode],
+        skip: frozenset[tuple[str, str]] = frozenset(),
+        inputs: bool = False,
+    ) -> set[Group]:
+        info = self.sg.types[pos.type_name]
+        graph = pos.group.subgraph
+        if info.kind == "object":
+            if info.is_entity():
+                pos.anchor_here()
+            fields = collect_fields(self.sg, self.fragments, pos.type_name, sets).fields
+            return self.plan_fields(pos, _without(fields, skip))
+        if info.is_interface_object(graph):
+            if inputs:
+                fields = collect_fields(self.sg, self.fragments, pos.type_name, sets).fields
+                return self.plan_fields(pos, fields)
+            return self.plan_interface_object(pos, sets)
+        pos.selset.add_typename()
+        involved = {pos.group}
+        possible = self.sg.possible_types(pos.type_name, graph)
+        if pos.runtime_types is not None:
+            possible = tuple(t for t in possible if t in pos.runtime_types)
+        if not possible:
+            fields = collect_fields(self.sg, self.fragments, pos.type_name, sets).fields
+            return involved | self.plan_fields(pos, _without(fields, skip))
+        shared = self._shared_leaves(pos, possible, sets, skip)
+        if shared:
+            involved |= self.plan_fields(pos, shared)
+            skip = skip | {(f.response_key, conditions_key(f.conditions)) for f in shared}
+        inherited = {"__typename": "__typename"}
+        inherited.update(
+            (f.response_key, f.name) for f in shared if not f.conditions and not f.node.arguments
+        )
+        for type_name in possible:
+            fields = _without(collect_fields(self.sg, self.fragments, type_name, sets).fields, skip)
+            if not fields:
+                continue
+            step = FragmentStep(type_name)
+            sub = pos.child(pos.selset.fragment(type_name), type_name, pos.path, step)
+            sub.provided = pos.provided
+            sub.entity_parent = pos.entity_parent
+            sub.inherited = inherited
+            if self.sg.types[type_name].is_entity():
+                sub.anchor_here()
+            involved |= self.plan_fields(sub, fields)
+        return involved
+
+    def _shared_leaves(
+        self,
+        pos: Pos,
+        possible: tuple[str, ...],
+        sets: list[SelectionSetNode],
+        skip: frozenset[tuple[str, str]],
+    ) -> list[CField]:
+        """Leaf fields asked on the interface itself that the subgraph resolves for every
+        possible type: they are fetched once on the interface, not once per type."""
+        if self.sg.types[pos.type_name].kind != "interface":
+            return []
+        graph = pos.group.subgraph
+        fields = _without(collect_fields(self.sg, self.fragments, pos.type_name, sets).fields, skip)
+        return [
+            f
+            for f in fields
+            if not f.selection_sets
+            and not f.name.startswith("__")
+            and can_resolve(self.sg, graph, pos.type_name, f.name, pos.provided)
+            and all(
+                can_resolve(self.sg, graph, t, f.name, pos.provided)
+                and requires_of(self.sg, graph, t, f.name) is None
+                for t in possible
+            )
+        ]
+
+    def plan_fields(self, pos: Pos, fields: list[CField]) -> set[Group]:
+        involved = {pos.group}
+        for cf in fields:
+            involved |= self.plan_field(pos, cf)
+        return involved
+
+    def plan_field(self, pos: Pos, cf: CField) -> set[Group]:
+        if cf.name == "__typename" or cf.name in _INTROSPECTION:
+            return {pos.group}
+        graph, type_name = pos.group.subgraph, pos.type_name
+        if can_resolve(self.sg, graph, type_name, cf.name, pos.provided):
+            requires = requires_of(self.sg, graph, type_name, cf.name)
+            if requires is None:
+                return self.add_local(pos, cf)
+            if pos.entity_parent is not None:
+                involved = self.plan_requires(pos, requires)
+                return involved | self.add_local(pos, cf)
+        return self.jump(pos, cf)
+
+    def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
+        parent = pos.entity_parent
+        assert parent is not None
+        self.registry.excluded.append(pos.group)
+        try:
+            deps = self.plan_selection(self._at(parent), [parse_requires(requires)], inputs=True)
+        finally:
+            self.registry.excluded.pop()
+        pos.group.deps |= deps
+        typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
+        pos.group.add_input(typenames, representation, requires)
+        return deps
+
+    def add_local(self, pos: Pos, cf: CField) -> set[Group]:
+        composite = bool(cf.selection_sets)
+        plain = not composite and not cf.conditions and not cf.node.arguments
+        if plain and pos.inherited.get(cf.response_key) == cf.name:
+            return {pos.group}  # already selected on the enclosing interface
+        sel = pos.selset.add_field(
+            cf.name,
+            cf.alias,
+            cf.node.arguments or (),
+            cf.conditions,
+            composite,
+            self.signature(pos.type_name, cf.name, pos.group.subgraph),
+        )
+        if not composite:
+            return {pos.group}
+        assert sel.sub is not None
+        child, depth = field_type(self.sg, pos.type_name, cf.name)
+        join = self.sg.field_join(pos.type_name, cf.name, pos.group.subgraph)
+        if join is not None and join.type:
+            own = join.type.strip("[]!")
+            if own in self.sg.types and own != child:
+                child = own
+                sel.sub.add_typename()
+        step = FieldStep(cf.name, cf.alias, cf.node.arguments or (), cf.conditions, child, depth)
+        path = (*pos.path, cf.response_key, *("@",) * depth)
+        sub = pos.child(sel.sub, child, path, step)
+        sub.runtime_types = self.shared_runtime_types(pos, cf, child)
+        if join is not None and join.provides:
+            sub.provided = parse_field_set(join.provides)
+        else:
+            provided = provided_fields(self.sg, pos.provided, pos.type_name).get(cf.name)
+            if provided:
+                sub.provided = SelectionSetNode(
+                    selections=tuple(s for p in provided for s in p.selections)
+                )
+        return self.plan_selection(sub, cf.selection_sets)
+
+    def shared_runtime_types(self, pos: Pos, cf: CField, child: str) -> frozenset[str] | None:
+        """Runtime types of an abstract field that several reachable subgraphs resolve: only
+        the types every one of them can return (the value must not depend on who answers)."""
+        if self.sg.types[child].kind not in ("interface", "union"):
+            return None
+        graphs = self.sg.field_graphs(pos.type_name, cf.name)
+        if len(graphs) < 2:
+            return None
+        reachable = {route.graph for route in find_routes(self.sg, pos, cf)}
+        reachable.add(pos.group.subgraph)
+        sources = graphs & reachable
+        if len(sources) < 2:
+            return None
+        return frozenset.intersection(
+            *(frozenset(self.sg.possible_types(child, g)) for g in sources)
+        )
+
+    # entity jumps -----------------------------------------------------------------------
+
+    def jump(self, pos: Pos, cf: CField) -> set[Group]:
+        routes = find_routes(self.sg, pos, cf)
+        if not routes:
+            raise PlanningError(
+                f"cannot resolve {pos.type_name}.{cf.name} from subgraph "
+                f"{pos.group.subgraph!r}: no subgraph reachable through a key resolves it"
+            )
+
+        def rank(route: Route) -> tuple[int, int, int, int]:
+            source = route.anchor.pos
+            key_missing = not route.at_root(self.sg) and (
+                self.costs.key_cost(
+                    route.graph, route.representation, source.group.subgraph, source.type_name
+                )
+                > 0
+            )
+            reuse = 0 if self.registry.has_reusable(route.graph, source.path) else 1
+            cost = self.cost(route.graph, pos.type_name, cf.selection_sets)
+            return (int(key_missing), cost, route.distance, reuse)
+
+        route = min(routes, key=rank)
+        steps = route.anchor.steps
+        if route.at_root(self.sg):
+            group = self.root_group(route.graph)
+            root = Pos(group, group.selset, route.representation, ())
+            root.anchor_here()
+            return {group} | self._follow(root, steps, cf)
+        requires = None if steps else requires_of(self.sg, route.graph, pos.type_name, cf.name)
+        return self.do_jump(
+            route.anchor.pos,
+            route.graph,
+            route.representation,
+            lambda p: self._follow(p, steps, cf),
+            requires,
+        )
+
+    def _follow(self, pos: Pos, steps: tuple[Step, ...], cf: CField) -> set[Group]:
+        for step in steps:
+            if isinstance(step, FragmentStep):
+                pos = pos.child(pos.selset.fragment(step.type_name), step.type_name, pos.path, step)
+                continue
+            signature = self.signature(pos.type_name, step.name, pos.group.subgraph)
+            sel = pos.selset.add_field(
+                step.name, step.alias, step.arguments, step.conditions, True, signature
+            )
+            assert sel.sub is not None
+            path = (*pos.path, step.alias or step.name, *("@",) * step.list_depth)
+            pos = pos.child(sel.sub, step.child_type, path, step)
+        return self.plan_field(pos, cf)
+
+    def _at(self, pos: Pos) -> Pos:
+        at = Pos(pos.group, pos.selset, pos.type_name, pos.path, pos.provided, pos.anchors)
+        at.inherited = pos.inherited
+        return at
+
+    def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
+        if data_type == representation:
+            return (data_type,), representation
+        return (data_type, representation), representation
+
+    def do_jump(
+        self,
+        source: Pos,
+        graph: str,
+        representation: str,
+        plan_inside: Callable[[Pos], set[Group]],
+        requires: str | None = None,
+    ) -> set[Group]:
+        self.jumps += 1
+        if self.jumps > _MAX_JUMPS:
+            raise PlanningError("the operation needs too many subgraph jumps to plan")
+        key = self.costs.choose_key(graph, representation, source.group.subgraph, source.type_name)
+        if "__typename" not in source.inherited:
+            source.selset.add_typename()
+        marker = (source.group.subgraph, source.type_name, key)
+        if marker in self.key_stack:
+            raise PlanningError(
+                f"cannot reach {source.type_name} in {graph!r}: its key {key!r} is not "
+                f"available from {source.group.subgraph!r}"
+            )
+        self.key_stack.append(marker)
+        try:
+            deps = self.plan_selection(self._at(source), [parse_field_set(key)], inputs=True)
+        finally:
+            self.key_stack.pop()
+        group = self.registry.entity_group(graph, source.path, deps, requires)
+        typenames, rep = self._input_typenames(source.type_name, representation)
+        if self.sg.types[source.type_name].kind != "object":
+            typenames = (*typenames, *self.sg.possible_types(source.type_name))
+        group.add_input(typenames, rep, key)
+        inner = Pos(group, group.selset.fragment(representation), representation, source.path)
+        inner.entity_parent = source
+        inner.anchors = source.anchors
+        if self.sg.types[representation].kind == "object":
+            inner.anchor_here()
+        return {group} | plan_inside(inner)
+
+    def plan_interface_object(self, pos: Pos, sets: list[SelectionSetNode]) -> set[Group]:
+        pos.anchor_here()
+        collected = collect_fields(self.sg, self.fragments, pos.type_name, sets)
+        involved = self.plan_fields(pos, [f for f in collected.fields if f.name != "__typename"])
+        info = self.sg.types[pos.type_name]
+        targets = [
+            g for g in sorted(info.graphs) if info.keys(g) and not info.is_interface_object(g)
+        ]
+        if not targets:
+            return involved
+        done = frozenset(
+            (f.response_key, conditions_key(f.conditions))
+            for f in collected.fields
+            if f.name != "__typename"
+        )
+        return involved | self.do_jump(
+            pos, targets[0], pos.type_name, lambda p: self.plan_selection(p, sets, done)
+        )

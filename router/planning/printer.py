@@ -1,0 +1,65 @@
+"""Printing a query plan in a readable form close to Apollo's."""
+
+from graphql import parse, print_ast
+
+from router.planning.nodes import (
+    FetchNode,
+    FlattenNode,
+    InputField,
+    InputSelection,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+
+_INDENT = "  "
+
+
+def _inputs(selections: tuple[InputSelection, ...]) -> str:
+    parts = []
+    for selection in selections:
+        if isinstance(selection, InputField):
+            sub = f" {_inputs(selection.selections)}" if selection.selections else ""
+            source = f"{selection.key}: " if selection.key else ""
+            parts.append(source + selection.name + sub)
+        else:
+            parts.append(f"... on {selection.type_condition} {_inputs(selection.selections)}")
+    return "{ " + " ".join(parts) + " }"
+
+
+def _fetch(node: FetchNode, depth: int) -> list[str]:
+    pad = _INDENT * depth
+    inner = pad + _INDENT
+    lines = [f'{pad}Fetch(service: "{node.service}") {{']
+    if node.inputs:
+        lines.append(f"{inner}{{")
+        for entity_input in node.inputs:
+            rep = entity_input.representation_typename
+            others = sorted(entity_input.typenames - {rep})
+            origin = f" (for {'|'.join(others)})" if others else ""
+            lines.append(f"{inner}{_INDENT}... on {rep} {_inputs(entity_input.selections)}{origin}")
+        lines.append(f"{inner}}} =>")
+    operation = print_ast(parse(node.operation, no_location=True))
+    lines.extend(f"{inner}{line}" for line in operation.splitlines())
+    lines.append(f"{pad}}},")
+    return lines
+
+
+def _node(node: PlanNode, depth: int) -> list[str]:
+    pad = _INDENT * depth
+    if isinstance(node, FetchNode):
+        return _fetch(node, depth)
+    if isinstance(node, FlattenNode):
+        path = ".".join(node.path)
+        return [f'{pad}Flatten(path: "{path}") {{', *_fetch(node.node, depth + 1), f"{pad}}},"]
+    name = "Sequence" if isinstance(node, SequenceNode) else "Parallel"
+    assert isinstance(node, SequenceNode | ParallelNode)
+    inner = [line for child in node.nodes for line in _node(child, depth + 1)]
+    return [f"{pad}{name} {{", *inner, f"{pad}}},"]
+
+
+def print_plan(query_plan: QueryPlan) -> str:
+    if query_plan.node is None:
+        return "QueryPlan {}"
+    return "\n".join(["QueryPlan {", *_node(query_plan.node, 1), "}"])

@@ -1,0 +1,3 @@
+from router.server.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,165 @@
+"""The request pipeline: parse → validate → plan → execute → shape, with caches."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    parse,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_variable_values
+
+from router.execution import ExecutionState, execute_plan
+from router.execution.errors import error
+from router.execution.prepared import PreparedOperation
+from router.lru import LRU
+from router.planning import PlanningError, plan
+from router.planning.plan import select_operation
+from router.server.limits import check_depth
+from router.supergraph.model import Supergraph
+from router.transport.base import Transport
+
+MAX_QUERY_BYTES = 256 * 1024
+MAX_TOKENS = 15_000
+
+
+_NO_VARIABLES = VariableValues(sources={}, coerced={})
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: Mapping[str, Any] | None = None
+    operation_name: str | None = None
+    headers: Mapping[str, str] | None = None
+    method: str = "POST"
+
+
+@dataclass(frozen=True)
+class GraphQLResponse:
+    status: int
+    body: dict[str, Any]
+    allow: str | None = None
+
+
+def _failure(status: int, message: str, code: str) -> GraphQLResponse:
+    return GraphQLResponse(status, {"errors": [error(message, code)]})
+
+
+def _errors(errors: list[GraphQLError], code: str) -> GraphQLResponse:
+    formatted = []
+    for item in errors:
+        entry = item.formatted
+        entry["extensions"] = {**(entry.get("extensions") or {}), "code": code}
+        formatted.append(entry)
+    return GraphQLResponse(400, {"errors": formatted})
+
+
+class Gateway:
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        transport: Transport,
+        document_cache_size: int = 1024,
+        plan_cache_size: int = 1024,
+    ) -> None:
+        self.supergraph = supergraph
+        self.transport = transport
+        self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
+        self.prepared: LRU[tuple[str, str | None], PreparedOperation | GraphQLResponse] = LRU(
+            plan_cache_size
+        )
+        self.abstract_types = frozenset(
+            name for name, info in supergraph.types.items() if info.kind in ("interface", "union")
+        )
+
+    def document(self, query: str) -> DocumentNode | GraphQLResponse:
+        cached = self.documents.get(query)
+        if cached is not None:
+            return cached
+        result: DocumentNode | GraphQLResponse
+        if len(query.encode()) > MAX_QUERY_BYTES:
+            result = _failure(413, "the query is too large", "QUERY_TOO_LARGE")
+        else:
+            try:
+                document = parse(query, max_tokens=MAX_TOKENS)
+            except GraphQLError as parse_error:
+                result = _errors([parse_error], "GRAPHQL_PARSE_FAILED")
+            else:
+                problems = validate(self.supergraph.api_schema, document) or check_depth(document)
+                result = _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
+        self.documents.put(query, result)
+        return result
+
+    def prepare(
+        self, query: str, operation_name: str | None
+    ) -> PreparedOperation | GraphQLResponse:
+        key = (query, operation_name)
+        cached = self.prepared.get(key)
+        if cached is not None:
+            return cached
+        result: PreparedOperation | GraphQLResponse
+        document = self.document(query)
+        if isinstance(document, GraphQLResponse):
+            return document
+        try:
+            operation = select_operation(document, operation_name)
+        except PlanningError as selection_error:
+            result = _failure(400, str(selection_error), "BAD_REQUEST")
+        else:
+            try:
+                query_plan = plan(self.supergraph, document, operation_name)
+            except PlanningError as planning_error:
+                result = _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
+            else:
+                result = PreparedOperation.create(document, operation, query_plan)
+        self.prepared.put(key, result)
+        return result
+
+    async def execute(self, request: GraphQLRequest) -> GraphQLResponse:
+        prepared = self.prepare(request.query, request.operation_name)
+        if isinstance(prepared, GraphQLResponse):
+            return prepared
+        kind = prepared.plan.operation_kind
+        if kind == "subscription":
+            return _failure(
+                400, "subscriptions are not served over HTTP by this router", "BAD_REQUEST"
+            )
+        if request.method == "GET" and kind != "query":
+            response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
+            return GraphQLResponse(405, response.body, allow="POST")
+        variables = self._coerce_variables(prepared.operation, request.variables)
+        if isinstance(variables, GraphQLResponse):
+            return variables
+        forwarded = {}
+        if request.headers and "authorization" in request.headers:
+            forwarded["authorization"] = request.headers["authorization"]
+        state = ExecutionState(
+            self.transport, request.variables or {}, forwarded, self.abstract_types
+        )
+        await execute_plan(prepared.plan, state)
+        body = prepared.respond(
+            self.supergraph.api_schema,
+            state.data,
+            state.errors,
+            variables,
+            request.variables or {},
+            self.abstract_types,
+        )
+        return GraphQLResponse(200, body)
+
+    def _coerce_variables(
+        self, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
+    ) -> VariableValues | GraphQLResponse:
+        if not operation.variable_definitions:
+            return _NO_VARIABLES
+        coerced = get_variable_values(
+            self.supergraph.api_schema, operation.variable_definitions or (), dict(variables or {})
+        )
+        if isinstance(coerced, list):
+            return _errors(coerced, "BAD_USER_INPUT")
+        return coerced

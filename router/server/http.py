@@ -1,0 +1,82 @@
+"""GraphQL-over-HTTP: reading requests and writing responses."""
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from router.server.gateway import GraphQLRequest, GraphQLResponse
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _decode_json_param(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as error:
+        raise BadRequest(f"the {name} parameter is not valid JSON") from error
+
+
+def _build(payload: Any, request: Request, method: str) -> GraphQLRequest:
+    if not isinstance(payload, dict):
+        raise BadRequest("the request body must be a JSON object")
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest("the request has no query string")
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest("variables must be a JSON object")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise BadRequest("operationName must be a string")
+    headers = (
+        {"authorization": request.headers["authorization"]}
+        if ("authorization" in request.headers)
+        else {}
+    )
+    return GraphQLRequest(query, variables, operation_name or None, headers, method)
+
+
+async def read_request(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        params = request.query_params
+        payload = {
+            "query": params.get("query"),
+            "variables": _decode_json_param(params.get("variables"), "variables"),
+            "operationName": params.get("operationName"),
+        }
+        return _build(payload, request, "GET")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in (JSON, GRAPHQL_RESPONSE, ""):
+        raise BadRequest(f"unsupported content type {content_type!r}; send application/json", 415)
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest("the request body is too large", 413)
+    try:
+        payload = json.loads(body)
+    except ValueError as error:
+        raise BadRequest("the request body is not valid JSON") from error
+    return _build(payload, request, "POST")
+
+
+def media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else JSON
+
+
+def respond(request: Request, result: GraphQLResponse) -> Response:
+    headers = {"allow": result.allow} if result.allow else None
+    body = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, result.status, headers=headers, media_type=media_type(request))

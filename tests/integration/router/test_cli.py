@@ -1,0 +1,84 @@
+"""`python -m router` and `router.cli.main`: plan printing and a real served process."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from router.cli import main
+from tests.integration.router.conftest import SUPERGRAPH
+
+
+@pytest.fixture
+def supergraph_file(tmp_path: Path) -> Path:
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(SUPERGRAPH)
+    return path
+
+
+def test_plan_prints_a_readable_plan(
+    supergraph_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = tmp_path / "q.graphql"
+    query.write_text("query Q { products { name reviews { body } } }")
+    code = main(["plan", "--supergraph", str(supergraph_file), "--query", str(query)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith('QueryPlan {\n  Sequence {\n    Fetch(service: "products")')
+    assert 'Flatten(path: "products.@")' in out
+
+
+def test_plan_reports_unknown_operation(
+    supergraph_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = tmp_path / "q.graphql"
+    query.write_text("query Q { products { name } }")
+    args = ["plan", "--supergraph", str(supergraph_file), "--query", str(query)]
+    assert main([*args, "--operation-name", "Nope"]) == 1
+    assert "Nope" in capsys.readouterr().err
+
+
+def test_bad_supergraph_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.graphql"
+    path.write_text("type Query { a: Int }")
+    query = tmp_path / "q.graphql"
+    query.write_text("{ a }")
+    assert main(["plan", "--supergraph", str(path), "--query", str(query)]) == 2
+    assert "not a supergraph" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_served_process_answers_health_and_exits_on_sigterm(supergraph_file: Path) -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "router", "--supergraph", str(supergraph_file)]
+    process = subprocess.Popen([*command, "--port", str(port)])
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert response.json() == {"status": "ok"}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

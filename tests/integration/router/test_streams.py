@@ -1,0 +1,151 @@
+"""The lean asyncio HTTP client against real sockets: keep-alive, framing, failures."""
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+import uvicorn
+
+from router.server import create_app
+from router.transport import StreamTransport, SubgraphRequestError
+from tests.integration.router.conftest import SUPERGRAPH
+from tests.integration.router.subgraphs import Subgraph, subgraphs_app
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+JSON_BODY = b'{"data":{"ok":true}}'
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return head + await reader.readexactly(length)
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    servers: list[asyncio.Server] = []
+
+    async def start(handler: Handler) -> str:
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/graphql"
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_keep_alive_reuses_one_connection(
+    raw_server: Callable[[Handler], Awaitable[str]],
+) -> None:
+    connections = 0
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while True:
+            try:
+                seen.append(await _read_request(reader))
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n" + JSON_BODY)
+            await writer.drain()
+        writer.close()
+
+    transport = StreamTransport({"a": await raw_server(handler)})
+    for _ in range(3):
+        assert await transport.send("a", {"query": "{ ok }"}, {"authorization": "t"}) == {
+            "data": {"ok": True}
+        }
+    await transport.aclose()
+    assert connections == 1
+    assert b"authorization: t\r\n" in seen[0]
+    assert seen[0].endswith(b'{"query":"{ ok }"}')
+
+
+async def test_chunked_response_and_closed_idle_connection(
+    raw_server: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        chunks = b"a\r\n" + JSON_BODY[:10] + b"\r\na\r\n" + JSON_BODY[10:] + b"\r\n0\r\n\r\n"
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunks)
+        await writer.drain()
+        writer.close()  # closes without saying so: the next call must reconnect
+
+    transport = StreamTransport({"a": await raw_server(handler)})
+    assert await transport.send("a", {"query": "{ ok }"}, {}) == {"data": {"ok": True}}
+    await asyncio.sleep(0.01)
+    assert await transport.send("a", {"query": "{ ok }"}, {}) == {"data": {"ok": True}}
+    await transport.aclose()
+
+
+async def test_timeout_and_unreachable_and_non_json(
+    raw_server: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        await asyncio.sleep(1)
+        writer.close()
+
+    async def html(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 4\r\n\r\noops")
+        await writer.drain()
+        writer.close()
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    urls = {
+        "slow": await raw_server(silent),
+        "html": await raw_server(html),
+        "gone": f"http://127.0.0.1:{closed_port}/graphql",
+    }
+    transport = StreamTransport(urls, timeouts={"slow": 0.05})
+    with pytest.raises(SubgraphRequestError) as slow:
+        await transport.send("slow", {"query": "{ a }"}, {})
+    assert slow.value.code == "SUBGRAPH_TIMEOUT"
+    with pytest.raises(SubgraphRequestError, match="without JSON"):
+        await transport.send("html", {"query": "{ a }"}, {})
+    with pytest.raises(SubgraphRequestError, match="could not be reached"):
+        await transport.send("gone", {"query": "{ a }"}, {})
+    await transport.aclose()
+
+
+async def test_router_over_real_sockets(subgraphs: dict[str, Subgraph]) -> None:
+    config = uvicorn.Config(
+        subgraphs_app(subgraphs), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    urls = {name: f"http://127.0.0.1:{port}/{name}/graphql" for name in subgraphs}
+    transport = StreamTransport(urls)
+    app = create_app(SUPERGRAPH, transport=transport)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://router"
+        ) as client:
+            query = "{ products { name reviews { author { name } } } }"
+            body = (await client.post("/graphql", json={"query": query})).json()
+    finally:
+        await transport.aclose()
+        server.should_exit = True
+        await serving
+    assert body["data"]["products"][0] == {
+        "name": "Chair",
+        "reviews": [{"author": {"name": "Ada"}}, {"author": {"name": "Alan"}}],
+    }

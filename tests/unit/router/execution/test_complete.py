@@ -1,0 +1,75 @@
+"""Completing merged data against the API schema: order, aliases, nulls, enums."""
+
+from typing import Any
+
+from graphql import build_schema, parse
+from graphql.execution.values import get_variable_values
+
+from router.execution.complete import Completer
+from router.execution.shape import ShapeCompiler
+
+SCHEMA = build_schema(
+    """
+    type Query { me: User, users: [User!]!, node: Node }
+    interface Node { id: ID! }
+    type User implements Node { id: ID!, name: String!, role: Role, friends: [User!] }
+    enum Role { ADMIN USER }
+    """
+)
+
+
+def complete(
+    query: str, data: dict[str, Any], variables: dict[str, Any] | None = None
+) -> tuple[Any, list[dict[str, Any]]]:
+    document = parse(query)
+    operation = document.definitions[0]
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables or {})  # type: ignore[union-attr]
+    assert not isinstance(coerced, list)
+    shape = ShapeCompiler(SCHEMA, {}, coerced).root(operation)  # type: ignore[arg-type]
+    errors: list[dict[str, Any]] = []
+    return Completer(frozenset({"Node"}), errors).complete_root(data, shape), errors
+
+
+def test_order_aliases_and_typename() -> None:
+    data = {"me": {"label": "Ada", "id": "1", "extra": True}}
+    result, errors = complete("{ me { __typename id label: name } }", data)
+    assert result == {"me": {"__typename": "User", "id": "1", "label": "Ada"}}
+    assert list(result["me"]) == ["__typename", "id", "label"]
+    assert errors == []
+
+
+def test_null_in_non_null_list_item_nulls_the_nullable_parent() -> None:
+    data = {"me": {"friends": [{"name": "A"}, {"name": None}]}}
+    result, errors = complete("{ me { friends { name } } }", data)
+    assert result == {"me": {"friends": None}}
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field User.name.",
+            "path": ["me", "friends", 1, "name"],
+        }
+    ]
+
+
+def test_null_propagates_to_data_when_no_nullable_parent() -> None:
+    result, errors = complete("{ users { name } }", {"users": [{"name": None}]})
+    assert result is None
+    assert errors[0]["path"] == ["users", 0, "name"]
+
+
+def test_abstract_types_use_typename_and_fragments() -> None:
+    data = {"node": {"__typename": "User", "id": "1", "name": "Ada"}}
+    result, _ = complete("{ node { id ... on User { name } } }", data)
+    assert result == {"node": {"id": "1", "name": "Ada"}}
+
+
+def test_unknown_enum_value_is_an_error() -> None:
+    result, errors = complete("{ me { role } }", {"me": {"role": "ROOT"}})
+    assert result == {"me": {"role": None}}
+    assert errors[0]["path"] == ["me", "role"]
+
+
+def test_skip_and_include_follow_variables() -> None:
+    query = "query($a: Boolean!) { me { id @skip(if: $a) name @include(if: $a) } }"
+    data = {"me": {"id": "1", "name": "Ada"}}
+    assert complete(query, data, {"a": True})[0] == {"me": {"name": "Ada"}}
+    assert complete(query, data, {"a": False})[0] == {"me": {"id": "1"}}

@@ -1,0 +1,65 @@
+"""Walking and merging the response tree, and building representations."""
+
+from router.execution.merge import deep_merge, objects_at, unalias
+from router.execution.representations import representation
+from router.planning.nodes import EntityInput, InputField, InputFragment
+
+ABSTRACT = frozenset({"Node"})
+
+
+def test_objects_at_follows_lists_and_skips_nulls() -> None:
+    data = {"a": [{"b": {"x": 1}}, None, {"b": None}, {"b": {"x": 2}}]}
+    found = objects_at(data, ("a", "@", "b"))
+    assert found == [({"x": 1}, ["a", 0, "b"]), ({"x": 2}, ["a", 3, "b"])]
+
+
+def test_deep_merge_merges_nested_objects_and_lists() -> None:
+    target = {"a": {"b": 1}, "l": [{"x": 1}, {"x": 2}]}
+    deep_merge(target, {"a": {"c": 2}, "l": [{"y": 1}, {"y": 2}]}, ABSTRACT)
+    assert target == {"a": {"b": 1, "c": 2}, "l": [{"x": 1, "y": 1}, {"x": 2, "y": 2}]}
+
+
+def test_deep_merge_keeps_concrete_typename_over_interface_name() -> None:
+    target = {"__typename": "User"}
+    deep_merge(target, {"__typename": "Node", "id": "1"}, ABSTRACT)
+    assert target == {"__typename": "User", "id": "1"}
+
+
+def test_unalias_restores_response_keys() -> None:
+    data = {"a": [{"id__fed_alias_1": "x", "id": None}], "b__fed_alias_2": {"c": 1}, "b": {"d": 2}}
+    assert unalias(data, "__fed_alias_", ABSTRACT) == {
+        "a": [{"id": "x"}],
+        "b": {"c": 1, "d": 2},
+    }
+
+
+def test_representation_reads_keys_requires_and_aliases() -> None:
+    entity_input = EntityInput(
+        frozenset({"Book"}),
+        "Book",
+        (
+            InputField("__typename"),
+            InputField("id"),
+            InputField("price", None, "price__fed_requires_1"),
+            InputField(
+                "meta", (InputField("__typename"), InputFragment("Tag", (InputField("t"),)))
+            ),
+        ),
+    )
+    obj = {
+        "__typename": "Book",
+        "id": "b1",
+        "price__fed_requires_1": 3,
+        "meta": {"__typename": "Tag", "t": "x", "extra": 1},
+    }
+    assert representation(obj, entity_input) == {
+        "__typename": "Book",
+        "id": "b1",
+        "price": 3,
+        "meta": {"__typename": "Tag", "t": "x"},
+    }
+
+
+def test_representation_is_skipped_when_a_key_is_missing() -> None:
+    entity_input = EntityInput(frozenset({"Book"}), "Book", (InputField("id"),))
+    assert representation({"__typename": "Book"}, entity_input) is None
