@@ -1,0 +1,15 @@
+# One image for every service; the command picks which (lms serve <service>, lms router ...).
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml constraints.txt README.md ./
+COPY common common
+COPY router router
+COPY subgraphs subgraphs
+COPY lms lms
+COPY schema schema
+RUN pip install --no-cache-dir -c constraints.txt . && useradd --system lms
+USER lms
+ENV LMS_HOST=0.0.0.0
+EXPOSE 4000 8081 8082 8083 8084 8085
+CMD ["lms", "serve", "users"]
