@@ -1,4 +1,4 @@
-"""The ``lms`` command: dev, migrate, seed, serve, export-schema, settings, router."""
+"""The ``lms`` command: dev, migrate, seed, serve, export-schema, compose, settings, router."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from common.db.provisioning import provision
 from common.settings import Settings, describe
 from common.telemetry.logging import configure_logging
 from lms import services
+from lms.compose import SUBGRAPHS_DIR, ComposeError, write_schema
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema" / "subgraphs"
 
 
 def migrate(settings: Settings, names: list[str]) -> None:
@@ -45,7 +45,7 @@ def serve(settings: Settings, name: str) -> None:
     )
 
 
-def export_schema(names: list[str], directory: Path = SCHEMA_DIR) -> list[Path]:
+def export_schema(names: list[str], directory: Path = SUBGRAPHS_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
@@ -74,6 +74,9 @@ def parser() -> argparse.ArgumentParser:
     serve_command.add_argument("service")
     export = commands.add_parser("export-schema", help="write schema/subgraphs/<name>.graphql")
     export.add_argument("services", nargs="*")
+    commands.add_parser(
+        "compose", help="schema/supergraph.yaml -> schema/subgraphs/*.graphql, supergraph.graphql"
+    )
     commands.add_parser("settings", help="print every setting with its current value")
     commands.add_parser("router", help="the federation router (lms router --help)", add_help=False)
     return root
@@ -102,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         serve(settings, services.require_service(args.service))
     elif args.command == "export-schema":
         for path in export_schema(names):
+            print(f"wrote {path}")
+    elif args.command == "compose":
+        try:
+            written = write_schema()
+        except ComposeError as error:
+            print(f"lms compose: {error}", file=sys.stderr)
+            return 1
+        for path in written:
             print(f"wrote {path}")
     elif args.command == "settings":
         print_settings()

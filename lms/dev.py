@@ -79,12 +79,17 @@ def run_dev(settings: Settings) -> int:
                     _spawn(
                         [
                             "router",
+                            "serve",
                             "--supergraph",
                             str(SUPERGRAPH),
                             "--host",
                             settings.host,
                             "--port",
                             str(settings.router_port),
+                            *(
+                                f"--subgraph-url={name}={settings.service_url(name)}"
+                                for name in names
+                            ),
                         ]
                     )
                 )
