@@ -15,7 +15,6 @@ from lms import services
 from lms.compose import SUBGRAPHS_DIR, ComposeError, write_schema
 
 
-
 def migrate(settings: Settings, names: list[str]) -> None:
     asyncio.run(provision(settings, names))
     for name in names:

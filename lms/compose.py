@@ -1,4 +1,4 @@
-"""``lms compose``: schema/supergraph.yaml and the subgraphs' SDLs in, schema/supergraph.graphql out.
+"""``lms compose``: schema/supergraph.yaml and subgraph SDLs in, schema/supergraph.graphql out.
 
 supergraph.yaml follows the shape of Apollo Rover's config: each subgraph has a
 ``routing_url`` and a ``schema`` source, one of
@@ -47,7 +47,9 @@ def _source(name: str, entry: Any, base: Path) -> SubgraphSource:
         raise ComposeError(f"subgraph {name!r}: needs a routing_url string")
     schema = entry.get("schema")
     if not isinstance(schema, dict) or len(schema) != 1:
-        raise ComposeError(f"subgraph {name!r}: schema needs exactly one of code, subgraph_url, file")
+        raise ComposeError(
+            f"subgraph {name!r}: schema needs exactly one of code, subgraph_url, file"
+        )
     (kind, value), *_ = schema.items()
     routing_url = entry["routing_url"]
     if kind == "code" and value is True:
@@ -92,7 +94,9 @@ def subgraph_sdl(source: SubgraphSource) -> str:
     try:
         return source.file.read_text()
     except OSError as error:
-        raise ComposeError(f"subgraph {source.name!r}: cannot read {source.file}: {error}") from error
+        raise ComposeError(
+            f"subgraph {source.name!r}: cannot read {source.file}: {error}"
+        ) from error
 
 
 def compose_sources(sources: list[SubgraphSource]) -> tuple[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from common.infra.postgres import PostgresServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
 from common.settings import Settings
+from lms.compose import SUPERGRAPH_PATH
 from tests.support import GraphQLClient, serve
 
 ADMIN_PASSWORD = "test-admin-password"
@@ -90,8 +91,25 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def users(users_url: str, http: httpx.AsyncClient) -> GraphQLClient:
+async def router_url(users_url: str, migrated: Settings) -> AsyncIterator[str]:
+    """The router on the checked-in supergraph, pointed at the subgraphs of this session."""
+    from router.server import create_app
+
+    app = create_app(SUPERGRAPH_PATH.read_text(), {"users": f"{users_url}/graphql"})
+    async with serve(app, free_port()) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def users_subgraph(users_url: str, http: httpx.AsyncClient) -> GraphQLClient:
+    """The users subgraph called directly: for its federation surface and its own limits."""
     return GraphQLClient(http, f"{users_url}/graphql")
+
+
+@pytest.fixture(scope="session")
+async def users(router_url: str, http: httpx.AsyncClient) -> GraphQLClient:
+    """The graph as clients see it: through the router."""
+    return GraphQLClient(http, f"{router_url}/graphql")
 
 
 def pytest_configure(config: pytest.Config) -> None:

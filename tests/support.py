@@ -40,7 +40,9 @@ class GraphQLClient:
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors", [])]
+    return [
+        error.get("extensions", {}).get("code", "<no code>") for error in body.get("errors", [])
+    ]
 
 
 @contextlib.asynccontextmanager

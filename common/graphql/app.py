@@ -28,7 +28,7 @@ from common.auth.jwks import JwksCache
 from common.auth.tokens import KeySource
 from common.db import create_engine, service_dsn, session_factory
 from common.graphql.context import RequestContext, authenticate
-from common.graphql.limits import BodySizeLimit
+from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
 from common.telemetry.metrics import MetricsMiddleware, metrics_endpoint
@@ -138,5 +138,9 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(MetricsMiddleware, service=spec.name), Middleware(BodySizeLimit)],
+        middleware=[
+            Middleware(MetricsMiddleware, service=spec.name),
+            Middleware(BodySizeLimit),
+            Middleware(PlainErrorsAsGraphQL),
+        ],
     )

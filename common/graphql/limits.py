@@ -56,3 +56,47 @@ class BodySizeLimit:
 
 class BodyTooLarge(Exception):
     pass
+
+
+class PlainErrorsAsGraphQL:
+    """Strawberry answers some bad requests (body not JSON, no query) with a text/plain 4xx;
+    clients get the same JSON error shape as for every other error instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewriting_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                if 400 <= message["status"] < 500 and content_type.startswith(b"text/plain"):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                reason = b"".join(chunks).decode(errors="replace") or "Bad request."
+                body = error_body(reason, "BAD_REQUEST")
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": held["status"],
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self._app(scope, receive, rewriting_send)

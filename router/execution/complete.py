@@ -23,13 +23,18 @@ class Completer:
     def __init__(self, abstract: frozenset[str], errors: list[dict[str, Any]]) -> None:
         self.abstract = abstract
         self.errors = errors
-        self.error_paths = {tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)}
+        paths = [tuple(e["path"]) for e in errors if isinstance(e.get("path"), list)]
+        self.error_paths = set(paths)
+        # A null at any of these paths is already explained by an error at or below it.
+        self.explained = {path[:end] for path in paths for end in range(len(path) + 1)}
 
-    def _error(self, message: str, link: PathLink) -> None:
-        path = _path(link)
-        if tuple(path) not in self.error_paths:
-            self.error_paths.add(tuple(path))
-            self.errors.append({"message": message, "path": path})
+    def _error(self, message: str, link: PathLink, *, unless_explained: bool = False) -> None:
+        path = tuple(_path(link))
+        if path in self.error_paths or (unless_explained and path in self.explained):
+            return
+        self.error_paths.add(path)
+        self.explained.update(path[:end] for end in range(len(path) + 1))
+        self.errors.append({"message": message, "path": list(path)})
 
     def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
         result = self.complete_object(data, selection, selection.type_name, None)
@@ -62,7 +67,9 @@ class Completer:
         completed = self._complete_nullable(value, ref.of, owner, link)
         if completed is None:
             self._error(
-                f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.", link
+                f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.",
+                link,
+                unless_explained=True,
             )
             return _BUBBLE
         return completed

@@ -45,7 +45,7 @@ def create_app(
         except BadRequest as bad:
             return respond(
                 request,
-                GraphQLResponse(bad.status, {"errors": [error(bad.message, "BAD_REQUEST")]}),
+                GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}),
             )
         try:
             result = await gateway.execute(graphql_request)

@@ -19,7 +19,7 @@ from router.execution.prepared import PreparedOperation
 from router.lru import LRU
 from router.planning import PlanningError, plan
 from router.planning.plan import select_operation
-from router.server.limits import check_depth
+from router.server.limits import Limits, check_limits
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
 
@@ -54,7 +54,7 @@ def _errors(errors: list[GraphQLError], code: str) -> GraphQLResponse:
     formatted = []
     for item in errors:
         entry = item.formatted
-        entry["extensions"] = {**(entry.get("extensions") or {}), "code": code}
+        entry["extensions"] = {"code": code, **(entry.get("extensions") or {})}
         formatted.append(entry)
     return GraphQLResponse(400, {"errors": formatted})
 
@@ -66,8 +66,10 @@ class Gateway:
         transport: Transport,
         document_cache_size: int = 1024,
         plan_cache_size: int = 1024,
+        limits: Limits | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.limits = limits or Limits()
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
         self.prepared: LRU[tuple[str, str | None], PreparedOperation | GraphQLResponse] = LRU(
@@ -90,7 +92,9 @@ class Gateway:
             except GraphQLError as parse_error:
                 result = _errors([parse_error], "GRAPHQL_PARSE_FAILED")
             else:
-                problems = validate(self.supergraph.api_schema, document) or check_depth(document)
+                problems = validate(self.supergraph.api_schema, document) or check_limits(
+                    document, self.limits
+                )
                 result = _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
         self.documents.put(query, result)
         return result

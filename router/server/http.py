@@ -14,10 +14,32 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code
+
+
+def _too_large() -> BadRequest:
+    return BadRequest(
+        f"the request body is larger than {MAX_BODY_BYTES} bytes", 413, "PAYLOAD_TOO_LARGE"
+    )
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused as soon as it passes the limit (never read whole into memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _decode_json_param(raw: str | None, name: str) -> Any:
@@ -61,9 +83,7 @@ async def read_request(request: Request) -> GraphQLRequest:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (JSON, GRAPHQL_RESPONSE, ""):
         raise BadRequest(f"unsupported content type {content_type!r}; send application/json", 415)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise BadRequest("the request body is too large", 413)
+    body = await _read_body(request)
     try:
         payload = json.loads(body)
     except ValueError as error:

@@ -106,7 +106,7 @@ async def test_hostile_nesting_is_rejected_before_execution(router: httpx.AsyncC
     query = "{ topProduct { " + "reviews { author { id } } " + "} }"
     assert (await router.post("/graphql", json={"query": query})).status_code == 200
     fragment = "fragment F on Product { reviews { id } }"
-    deep = "{ products { " * 70 + "id" + " }" * 70
+    deep = "{ products { " * 70 + "id" + " }" * 70  # not even valid: refused either way
     response = await router.post("/graphql", json={"query": deep + fragment})
     assert response.status_code == 400
     [error] = response.json()["errors"]
@@ -114,12 +114,16 @@ async def test_hostile_nesting_is_rejected_before_execution(router: httpx.AsyncC
     assert "Traceback" not in response.text
 
 
-async def test_nesting_limit_applies_to_valid_fields() -> None:
+def test_limits_count_through_fragments() -> None:
     from graphql import parse
 
-    from router.server.limits import check_depth
+    from router.server.limits import Limits, check_limits
 
-    shallow = parse("{ a { b { c } } }")
-    assert check_depth(shallow, limit=3) == []
-    [error] = check_depth(parse("fragment F on T { b { c { d } } } { a { ...F } }"), limit=3)
-    assert "4 levels" in error.message
+    small = Limits(max_depth=3, max_aliases=1, max_root_fields=2)
+    assert check_limits(parse("{ a { b { c } } x: d }"), small) == []
+    document = parse("fragment F on T { b { c { d } } y: e z: f } { a { ...F } g h }")
+    codes = {error.extensions["code"]: error.message for error in check_limits(document, small)}
+    assert set(codes) == {"MAX_DEPTH_LIMIT", "MAX_ALIASES_LIMIT", "MAX_ROOT_FIELDS_LIMIT"}
+    assert "4 levels" in codes["MAX_DEPTH_LIMIT"]
+    assert "2 aliases" in codes["MAX_ALIASES_LIMIT"]
+    assert "3 root fields" in codes["MAX_ROOT_FIELDS_LIMIT"]

@@ -1,20 +1,27 @@
-"""What every subgraph serves besides its own fields: federation, health, limits, metrics."""
+"""What every subgraph serves besides its own fields: federation, health, limits, metrics.
+
+Hostile requests are sent both to the subgraph directly (it protects itself) and through the
+router (which refuses them before any subgraph sees them).
+"""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.integration.users.conftest import Account
 from tests.support import GraphQLClient, error_codes
 
 
-async def test_federation_sdl_declares_the_user_entity(users: GraphQLClient) -> None:
-    sdl = (await users.data("{ _service { sdl } }"))["_service"]["sdl"]
+async def test_federation_sdl_declares_the_user_entity(users_subgraph: GraphQLClient) -> None:
+    sdl = (await users_subgraph.data("{ _service { sdl } }"))["_service"]["sdl"]
     assert 'type User @key(fields: "id")' in sdl
     assert "federation/v2" in sdl
 
 
-async def test_entities_resolve_users_by_reference(users: GraphQLClient, learner: Account) -> None:
+async def test_entities_resolve_users_by_reference(
+    users_subgraph: GraphQLClient, learner: Account
+) -> None:
     query = """
     query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id name } } }
     """
@@ -22,7 +29,7 @@ async def test_entities_resolve_users_by_reference(users: GraphQLClient, learner
         {"__typename": "User", "id": learner.id},
         {"__typename": "User", "id": "00000000-0000-0000-0000-000000000000"},
     ]
-    data = await users.data(query, {"r": representations})
+    data = await users_subgraph.data(query, {"r": representations})
     assert data["_entities"] == [{"id": learner.id, "name": "Test Learner"}, None]
 
 
@@ -35,27 +42,53 @@ async def test_health_ready_and_metrics(users_url: str, http: httpx.AsyncClient)
     assert 'lms_http_requests_total{method="GET",path="/health"' in metrics.text
 
 
-async def test_oversized_body_is_refused_with_413(users: GraphQLClient) -> None:
+@pytest.fixture(params=["router", "subgraph"])
+def endpoint(
+    request: pytest.FixtureRequest, users: GraphQLClient, users_subgraph: GraphQLClient
+) -> GraphQLClient:
+    return users if request.param == "router" else users_subgraph
+
+
+async def test_oversized_body_is_refused_with_413(endpoint: GraphQLClient) -> None:
     query = "{ me { id } }" + " " * 1_100_000
-    response = await users.http.post(users.url, json={"query": query})
+    response = await endpoint.http.post(endpoint.url, json={"query": query})
     assert response.status_code == 413
     assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 
 
-async def test_malformed_json_is_a_400_not_a_500(users: GraphQLClient) -> None:
-    response = await users.http.post(
-        users.url, content=b"{not json", headers={"Content-Type": "application/json"}
+async def test_malformed_json_is_a_400_not_a_500(endpoint: GraphQLClient) -> None:
+    response = await endpoint.http.post(
+        endpoint.url, content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert response.status_code == 400
+    assert error_codes(response.json()) == ["BAD_REQUEST"]
 
 
-async def test_deep_and_wide_queries_are_refused(users: GraphQLClient) -> None:
-    deep = "{ " + "me { " * 20 + "id" + " }" * 21
-    assert error_codes(await users.execute(deep))[0] == "GRAPHQL_VALIDATION_FAILED"
-    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(60)) + " }"
-    assert error_codes(await users.execute(aliases)) == ["GRAPHQL_VALIDATION_FAILED"]
-
-
-async def test_syntax_errors_carry_a_code(users: GraphQLClient) -> None:
-    body = await users.execute("{ me { id ")
+async def test_syntax_errors_carry_a_code(endpoint: GraphQLClient) -> None:
+    body = await endpoint.execute("{ me { id ")
     assert error_codes(body) == ["GRAPHQL_PARSE_FAILED"]
+
+
+DEEP = '{ __type(name: "User") { ' + "ofType { " * 21 + "name" + " }" * 21 + " } }"
+ALIASES = "{ " + " ".join(f"a{i}: __typename" for i in range(60)) + " }"
+
+
+async def test_subgraph_refuses_wide_queries(users_subgraph: GraphQLClient) -> None:
+    # (its depth limit ignores introspection, and the users schema is shallow: see
+    # tests/unit/common/test_service_schema.py for depth)
+    assert error_codes(await users_subgraph.execute(ALIASES)) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_router_refuses_deep_and_wide_queries(users: GraphQLClient) -> None:
+    deep = await users.http.post(users.url, json={"query": DEEP})
+    assert deep.status_code == 400
+    assert error_codes(deep.json()) == ["MAX_DEPTH_LIMIT"]
+    assert "23 levels deep; the limit is 20" in deep.json()["errors"][0]["message"]
+    assert error_codes(await users.execute(ALIASES)) == [
+        "MAX_ALIASES_LIMIT",
+        "MAX_ROOT_FIELDS_LIMIT",
+    ]
+    nested = '{ __type(name: "User") { ' + " ".join(f"a{i}: name" for i in range(51)) + " } }"
+    assert error_codes(await users.execute(nested)) == ["MAX_ALIASES_LIMIT"]
+    within = '{ __type(name: "User") { ' + " ".join(f"a{i}: name" for i in range(50)) + " } }"
+    assert error_codes(await users.execute(within)) == []

@@ -19,14 +19,17 @@ SCHEMA = build_schema(
 
 
 def complete(
-    query: str, data: dict[str, Any], variables: dict[str, Any] | None = None
+    query: str,
+    data: dict[str, Any],
+    variables: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> tuple[Any, list[dict[str, Any]]]:
     document = parse(query)
     operation = document.definitions[0]
     coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables or {})  # type: ignore[union-attr]
     assert not isinstance(coerced, list)
     shape = ShapeCompiler(SCHEMA, {}, coerced).root(operation)  # type: ignore[arg-type]
-    errors: list[dict[str, Any]] = []
+    errors = [] if errors is None else errors
     return Completer(frozenset({"Node"}), errors).complete_root(data, shape), errors
 
 
@@ -54,6 +57,20 @@ def test_null_propagates_to_data_when_no_nullable_parent() -> None:
     result, errors = complete("{ users { name } }", {"users": [{"name": None}]})
     assert result is None
     assert errors[0]["path"] == ["users", 0, "name"]
+
+
+def test_a_null_explained_by_a_subgraph_error_below_it_gets_no_second_error() -> None:
+    forbidden = {"message": "no", "path": ["users", 0, "name"], "extensions": {"code": "FORBIDDEN"}}
+    result, errors = complete("{ users { name } }", {}, errors=[forbidden])
+    assert result is None
+    assert errors == [forbidden]
+
+
+def test_an_unexplained_null_still_gets_its_error() -> None:
+    unrelated = {"message": "elsewhere", "path": ["me", "role"]}
+    result, errors = complete("{ users { name } me { role } }", {"users": None}, errors=[unrelated])
+    assert result is None
+    assert errors[1]["path"] == ["users"]
 
 
 def test_abstract_types_use_typename_and_fragments() -> None:
