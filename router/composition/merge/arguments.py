@@ -62,6 +62,33 @@ def merge_input_value(
     )
 
 
+def defined_everywhere(
+    ctx: MergeContext,
+    coordinate: str,
+    having: Sequence[tuple[Expanded, InputValue]],
+    missing: list[str],
+    label: str,
+    noun: str,
+) -> bool:
+    """Whether an argument or input field is in every subgraph; if it is required in some
+    and absent from others, that is an error (a value absent everywhere else is dropped)."""
+    if not missing:
+        return True
+    required = [s.name for s, v in having if is_non_null(v.type) and v.default is None]
+    if required:
+        code = "ARGUMENT" if noun == "argument" else "INPUT_FIELD"
+        ctx.sink.add(
+            f"REQUIRED_{code}_MISSING_IN_SOME_SUBGRAPH",
+            f'{label} "{coordinate}" is required in some subgraphs but does not appear in all'
+            f" subgraphs: it is required in subgraph {quote_list(required)} but does not"
+            f" appear in subgraph {quote_list(missing)}",
+            required + missing,
+            coordinate,
+            f"Add the {noun} to subgraph {quote_list(missing)}, or make it optional.",
+        )
+    return False
+
+
 def merge_arguments(
     ctx: MergeContext, parent: str, sources: Sequence[tuple[Expanded, Field]]
 ) -> dict[str, InputValue]:
@@ -73,18 +100,7 @@ def merge_arguments(
         coordinate = f"{parent}.{sources[0][1].name}({arg}:)"
         having = [(s, f.args[arg]) for s, f in sources if arg in f.args]
         missing = [s.name for s, f in sources if arg not in f.args]
-        if missing:
-            required = [s.name for s, v in having if is_non_null(v.type) and v.default is None]
-            if required:
-                ctx.sink.add(
-                    "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
-                    f'Argument "{coordinate}" is required in some subgraphs but does not appear in'
-                    f" all subgraphs: it is required in subgraph {quote_list(required)} but does"
-                    f" not appear in subgraph {quote_list(missing)}",
-                    required + missing,
-                    coordinate,
-                    f"Add the argument to subgraph {quote_list(missing)}, or make it optional.",
-                )
+        if not defined_everywhere(ctx, coordinate, having, missing, "Argument", "argument"):
             continue
         merged = merge_input_value(ctx, coordinate, having, "argument")
         if merged is not None:

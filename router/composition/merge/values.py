@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from ..errors import quote_list
 from ..expand import Expanded
 from ..model import EnumValue, Kind, TypeDef, has
-from ..typerefs import is_non_null
-from .arguments import merge_input_value
+from .arguments import defined_everywhere, merge_input_value
 from .context import MergeContext, join, merge_description, ordered_union
 from .directives import merge_applied
 
@@ -96,18 +95,7 @@ def merge_input_object(ctx: MergeContext, name: str, sources: Sources) -> TypeDe
             (s, t.input_fields[field_name]) for s, t in sources if field_name in t.input_fields
         ]
         missing = [s.name for s, t in sources if field_name not in t.input_fields]
-        if missing:
-            required = [s.name for s, v in having if is_non_null(v.type) and v.default is None]
-            if required:
-                ctx.sink.add(
-                    "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
-                    f'Input object field "{coordinate}" is required in some subgraphs but does not'
-                    f" appear in all subgraphs: it is required in subgraph {quote_list(required)}"
-                    f" but does not appear in subgraph {quote_list(missing)}",
-                    required + missing,
-                    coordinate,
-                    f"Add the field to subgraph {quote_list(missing)}, or make it optional.",
-                )
+        if not defined_everywhere(ctx, coordinate, having, missing, "Input object field", "field"):
             continue
         value = merge_input_value(ctx, coordinate, having, "input field")
         if value is None:
