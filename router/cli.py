@@ -7,7 +7,9 @@ from pathlib import Path
 
 from graphql import GraphQLError, parse
 
+from common.telemetry.logging import configure_logging
 from router.planning import PlanningError, plan, print_plan
+from router.server.limits import Limits
 from router.supergraph import SupergraphError, load_supergraph
 
 
@@ -39,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SUBGRAPH=URL",
         help="override a subgraph URL from the supergraph; repeatable",
     )
+    serve.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="do not reload the supergraph file when it changes",
+    )
+    serve.add_argument("--watch-interval", type=float, default=1.0, help="seconds between checks")
+    serve.add_argument("--max-depth", type=int, default=Limits.max_depth)
+    serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
+    serve.add_argument("--max-root-fields", type=int, default=Limits.max_root_fields)
+    serve.add_argument("--log-level", default="INFO")
     show = commands.add_parser("plan", help="print the query plan of an operation")
     show.add_argument("--supergraph", required=True, type=Path)
     show.add_argument("--query", required=True, type=Path)
@@ -61,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from router.server import create_app
 
+    configure_logging("router", args.log_level)
     timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
     app = create_app(
         args.supergraph.read_text(),
@@ -68,11 +82,14 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         subgraph_timeouts=timeouts,
         client=args.client,
+        limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields),
+        watch=args.supergraph if args.watch else None,
+        watch_interval=args.watch_interval,
     )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 
 

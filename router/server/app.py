@@ -1,8 +1,10 @@
 """The Starlette application: `/graphql`, GraphiQL and `/health`."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Literal
 
 from starlette.applications import Starlette
@@ -14,7 +16,9 @@ from router.execution.errors import error
 from router.server.gateway import Gateway, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import BadRequest, read_request, respond
-from router.supergraph import load_supergraph
+from router.server.limits import Limits
+from router.server.reload import LiveGateway, watch_file
+from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 
 logger = logging.getLogger("router")
@@ -28,13 +32,26 @@ def create_app(
     subgraph_timeout: float = 30.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
     client: Literal["streams", "httpx"] = "streams",
+    limits: Limits | None = None,
+    watch: Path | None = None,
+    watch_interval: float = 1.0,
 ) -> Starlette:
-    supergraph = load_supergraph(supergraph_sdl)
-    urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
-    urls.update(subgraph_url_overrides or {})
+    """The router on a supergraph; with ``watch``, reloaded whenever that file changes."""
     kind = StreamTransport if client == "streams" else HttpTransport
-    chosen = transport or kind(urls, subgraph_timeout, subgraph_timeouts)
-    gateway = Gateway(supergraph, chosen)
+
+    def make_transport(urls: Mapping[str, str]) -> Transport:
+        return kind(dict(urls), subgraph_timeout, subgraph_timeouts)
+
+    def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
+        return Gateway(supergraph, chosen, limits=limits)
+
+    live = LiveGateway(
+        supergraph_sdl,
+        subgraph_url_overrides or {},
+        make_transport,
+        transport=transport,
+        make_gateway=make_gateway,
+    )
 
     async def graphql(request: Request) -> Response:
         wants_html = "text/html" in request.headers.get("accept", "")
@@ -47,24 +64,34 @@ def create_app(
                 request,
                 GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}),
             )
-        try:
-            result = await gateway.execute(graphql_request)
-        except Exception:
-            logger.exception("unexpected failure while executing an operation")
-            result = GraphQLResponse(
-                500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
-            )
+        async with live.use() as gateway:
+            try:
+                result = await gateway.execute(graphql_request)
+            except Exception:
+                logger.exception("unexpected failure while executing an operation")
+                result = GraphQLResponse(
+                    500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
+                )
         return respond(request, result)
 
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "supergraph": live.digest[:12]})
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        watcher = None
+        if watch is not None:
+            watcher = asyncio.get_running_loop().create_task(
+                watch_file(live, watch, watch_interval)
+            )
         try:
             yield
         finally:
-            await chosen.aclose()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await live.aclose()
 
     app = Starlette(
         routes=[
@@ -73,5 +100,5 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-    app.state.gateway = gateway
+    app.state.live = live
     return app

@@ -1,0 +1,175 @@
+"""Serving a supergraph that can change: the current gateway, swapped atomically on reload.
+
+Each request takes the gateway that is current when it starts and keeps it to the end, so a
+reload never changes a request in flight. A transport whose subgraph URLs are no longer used
+is closed once the last request on it has finished. A supergraph file that cannot be read or
+loaded is refused with the reason logged, and the old one keeps serving.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from router.server.gateway import Gateway
+from router.supergraph import SupergraphError, load_supergraph
+from router.supergraph.model import Supergraph
+from router.transport import Transport
+
+logger = logging.getLogger("router")
+
+TransportFactory = Callable[[Mapping[str, str]], Transport]
+
+
+@dataclass
+class _Generation:
+    gateway: Gateway
+    urls: dict[str, str]
+    digest: str
+    in_flight: int = 0
+    retired: bool = False
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _digest(sdl: str) -> str:
+    return hashlib.sha256(sdl.encode()).hexdigest()
+
+
+class LiveGateway:
+    """The gateway in use, and how to replace it without disturbing requests in flight."""
+
+    def __init__(
+        self,
+        sdl: str,
+        url_overrides: Mapping[str, str],
+        make_transport: TransportFactory,
+        *,
+        transport: Transport | None = None,
+        make_gateway: Callable[[Supergraph, Transport], Gateway] = Gateway,
+    ) -> None:
+        self._overrides = dict(url_overrides)
+        self._make_transport = make_transport
+        self._make_gateway = make_gateway
+        self._fixed_transport = transport
+        self._transports: dict[Transport, int] = {}  # transport -> generations using it
+        self._closing: set[asyncio.Task[None]] = set()
+        self._current = self._generation(sdl, _digest(sdl))
+
+    @property
+    def gateway(self) -> Gateway:
+        return self._current.gateway
+
+    @property
+    def digest(self) -> str:
+        return self._current.digest
+
+    def _generation(self, sdl: str, digest: str) -> _Generation:
+        supergraph = load_supergraph(sdl)  # raises SupergraphError (or GraphQLError) if bad
+        urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
+        urls.update({k: v for k, v in self._overrides.items() if k in urls})
+        previous: _Generation | None = getattr(self, "_current", None)
+        if self._fixed_transport is not None:
+            transport = self._fixed_transport
+        elif previous is not None and previous.urls == urls:
+            transport = previous.gateway.transport
+        else:
+            transport = self._make_transport(urls)
+        self._transports[transport] = self._transports.get(transport, 0) + 1
+        generation = _Generation(self._make_gateway(supergraph, transport), urls, digest)
+        generation.idle.set()
+        return generation
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[Gateway]:
+        """The current gateway, held by this request until it finishes."""
+        generation = self._current
+        generation.in_flight += 1
+        generation.idle.clear()
+        try:
+            yield generation.gateway
+        finally:
+            generation.in_flight -= 1
+            if generation.in_flight == 0:
+                generation.idle.set()
+
+    def replace(self, sdl: str) -> bool:
+        """Load and swap in a new supergraph; False (old one kept, reason logged) if it fails."""
+        digest = _digest(sdl)
+        if digest == self._current.digest:
+            return False
+        try:
+            generation = self._generation(sdl, digest)
+        except Exception as failure:
+            logger.error(
+                "supergraph refused, still serving %s: %s", self._current.digest[:12], failure
+            )
+            return False
+        old, self._current = self._current, generation
+        logger.info(
+            "supergraph reloaded: %d subgraphs, sha256 %s",
+            len(generation.urls),
+            digest[:12],
+        )
+        old.retired = True
+        self._retire_soon(old)
+        return True
+
+    def _retire_soon(self, old: _Generation) -> None:
+        transport = old.gateway.transport
+        self._transports[transport] -= 1
+        if self._transports[transport] > 0:
+            return
+        del self._transports[transport]
+
+        async def close_when_idle() -> None:
+            await old.idle.wait()
+            await transport.aclose()
+
+        task = asyncio.get_running_loop().create_task(close_when_idle())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        for task in list(self._closing):
+            task.cancel()
+        for transport in list(self._transports):
+            await transport.aclose()
+        self._transports.clear()
+
+
+def _fingerprint(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+async def watch_file(live: LiveGateway, path: Path, interval: float) -> None:
+    """Poll the file; each change that loads is swapped in, each that does not is refused.
+
+    A file caught half-written fails to load and is refused; the next poll after the write
+    finishes sees a new fingerprint and takes it.
+    """
+    seen = await asyncio.to_thread(_fingerprint, path)
+    while True:
+        await asyncio.sleep(interval)
+        fingerprint = await asyncio.to_thread(_fingerprint, path)
+        if fingerprint == seen:
+            continue
+        seen = fingerprint
+        if fingerprint is None:
+            logger.error("supergraph file %s is gone; still serving the last one", path)
+            continue
+        try:
+            sdl = await asyncio.to_thread(path.read_text)
+        except (OSError, UnicodeDecodeError) as failure:
+            logger.error("cannot read supergraph file %s: %s", path, failure)
+            continue
+        live.replace(sdl)
+
+
+__all__ = ["LiveGateway", "SupergraphError", "watch_file"]

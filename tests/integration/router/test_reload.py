@@ -1,0 +1,139 @@
+"""The router reloads its supergraph file when it changes, without dropping requests in flight.
+
+A real router (uvicorn) over real HTTP subgraphs; the test rewrites the supergraph file and
+watches what clients see.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from common.infra.ports import free_port
+from router.server import create_app
+from tests.integration.router.conftest import TYPES, make_subgraphs
+from tests.integration.router.subgraphs import Subgraph, subgraphs_app
+from tests.support import serve
+from tests.unit.router.supergraphs import supergraph
+
+WITHOUT_PRICE = TYPES.replace("  price: Int @join__field(graph: PRODUCTS)\n", "")
+PRICE = "{ topProduct { name price } }"
+
+
+def _supergraph(base: str, types: str = TYPES) -> str:
+    graphs = {name: f"{base}/{name}/graphql" for name in ("products", "reviews", "users")}
+    return supergraph(graphs, types, mutation=True, inaccessible=True)
+
+
+async def _post(router: httpx.AsyncClient, query: str) -> dict[str, Any]:
+    body: dict[str, Any] = (await router.post("/graphql", json={"query": query})).json()
+    return body
+
+
+async def _supergraph_changes(router: httpx.AsyncClient, before: str) -> str:
+    for _ in range(200):
+        current: str = (await router.get("/health")).json()["supergraph"]
+        if current != before:
+            return current
+        await asyncio.sleep(0.02)
+    raise AssertionError("the router did not take the new supergraph within 4 s")
+
+
+@pytest.fixture
+async def subgraphs() -> AsyncIterator[tuple[dict[str, Subgraph], str]]:
+    graphs = make_subgraphs()
+    async with serve(subgraphs_app(graphs), free_port()) as url:
+        yield graphs, url
+
+
+@pytest.fixture
+async def watched(
+    tmp_path: Path, subgraphs: tuple[dict[str, Subgraph], str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, Path, str]]:
+    _, base = subgraphs
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(_supergraph(base, WITHOUT_PRICE))
+    app = create_app(path.read_text(), watch=path, watch_interval=0.02)
+    async with serve(app, free_port()) as url, httpx.AsyncClient(base_url=url) as router:
+        yield router, path, base
+
+
+async def test_a_changed_supergraph_is_served_without_a_restart(
+    watched: tuple[httpx.AsyncClient, Path, str],
+) -> None:
+    router, path, base = watched
+    before = (await router.get("/health")).json()["supergraph"]
+    refused = await _post(router, PRICE)
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    path.write_text(_supergraph(base))
+    await _supergraph_changes(router, before)
+    assert await _post(router, PRICE) == {"data": {"topProduct": {"name": "Chair", "price": 10}}}
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ["", "type Query {", "schema { query: Query } type Query { a: Int }", "\udcff"],
+    ids=["empty", "truncated", "not-a-supergraph", "undecodable"],
+)
+async def test_a_broken_supergraph_is_refused_and_the_old_one_keeps_serving(
+    watched: tuple[httpx.AsyncClient, Path, str],
+    caplog: pytest.LogCaptureFixture,
+    broken: str,
+) -> None:
+    router, path, base = watched
+    before = (await router.get("/health")).json()["supergraph"]
+    with caplog.at_level(logging.ERROR, logger="router"):
+        path.write_bytes(broken.encode("utf-8", "surrogateescape"))
+        for _ in range(200):
+            if any("refused" in r.message or "cannot read" in r.message for r in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+    [record] = [r for r in caplog.records if r.name == "router"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is None  # the reason, not a traceback
+    assert (await router.get("/health")).json()["supergraph"] == before
+    assert await _post(router, "{ topProduct { name } }") == {
+        "data": {"topProduct": {"name": "Chair"}}
+    }
+    # a valid file after the broken one is taken
+    path.write_text(_supergraph(base))
+    await _supergraph_changes(router, before)
+    assert (await _post(router, PRICE))["data"]["topProduct"]["price"] == 10
+
+
+async def test_requests_in_flight_finish_on_the_supergraph_they_started_with(
+    subgraphs: tuple[dict[str, Subgraph], str],
+    watched: tuple[httpx.AsyncClient, Path, str],
+) -> None:
+    graphs, _ = subgraphs
+    router, path, base = watched
+    before = (await router.get("/health")).json()["supergraph"]
+    graphs["products"].delay = 0.5
+    slow = asyncio.create_task(_post(router, "{ topProduct { name } }"))
+    await asyncio.sleep(0.1)  # the request is now waiting on the products subgraph
+    # the new supergraph reaches the subgraphs by another address: a new connection pool,
+    # and the old one may only close once the slow request is done with it
+    path.write_text(_supergraph(base.replace("127.0.0.1", "localhost")))
+    await _supergraph_changes(router, before)
+    assert not slow.done()
+    assert await slow == {"data": {"topProduct": {"name": "Chair"}}}
+    graphs["products"].delay = 0.0
+    assert (await _post(router, PRICE))["data"]["topProduct"]["price"] == 10
+
+
+async def test_without_watch_the_file_is_read_once(
+    tmp_path: Path, subgraphs: tuple[dict[str, Subgraph], str]
+) -> None:
+    _, base = subgraphs
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(_supergraph(base, WITHOUT_PRICE))
+    app = create_app(path.read_text())
+    async with serve(app, free_port()) as url, httpx.AsyncClient(base_url=url) as router:
+        path.write_text(_supergraph(base))
+        await asyncio.sleep(0.2)
+        body = await _post(router, PRICE)
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
