@@ -1,11 +1,11 @@
 """Running a query plan: fetches in order, results merged into one tree."""
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from router import jsonio
 from router.execution.errors import error, subgraph_error
 from router.execution.merge import Path, deep_merge, objects_at, unalias
 from router.execution.representations import representation
@@ -78,7 +78,7 @@ def _dedupe_key(rep: dict[str, Any]) -> Any:
     try:
         hash(items)
     except TypeError:
-        return json.dumps(rep, sort_keys=True)
+        return jsonio.dumps_sorted(rep)
     return items
 
 

@@ -1,11 +1,11 @@
 """GraphQL-over-HTTP: reading requests and writing responses."""
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from router import jsonio
 from router.server.gateway import GraphQLRequest, GraphQLResponse
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -46,7 +46,7 @@ def _decode_json_param(raw: str | None, name: str) -> Any:
     if raw is None or raw == "":
         return None
     try:
-        return json.loads(raw)
+        return jsonio.loads(raw)
     except ValueError as error:
         raise BadRequest(f"the {name} parameter is not valid JSON") from error
 
@@ -85,7 +85,7 @@ async def read_request(request: Request) -> GraphQLRequest:
         raise BadRequest(f"unsupported content type {content_type!r}; send application/json", 415)
     body = await _read_body(request)
     try:
-        payload = json.loads(body)
+        payload = jsonio.loads(body)
     except ValueError as error:
         raise BadRequest("the request body is not valid JSON") from error
     return _build(payload, request, "POST")
@@ -98,5 +98,5 @@ def media_type(request: Request) -> str:
 
 def respond(request: Request, result: GraphQLResponse) -> Response:
     headers = {"allow": result.allow} if result.allow else None
-    body = json.dumps(result.body, separators=(",", ":"), ensure_ascii=False).encode()
+    body = jsonio.dumps(result.body)
     return Response(body, result.status, headers=headers, media_type=media_type(request))

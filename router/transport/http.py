@@ -1,13 +1,13 @@
 """Pooled keep-alive HTTP to subgraphs over httpx."""
 
 import asyncio
-import json
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from router import jsonio
 from router.transport.base import SubgraphRequestError
 
 # httpcore asks `import sniffio` on every request; when sniffio is absent each failed import
@@ -41,7 +41,7 @@ class HttpTransport:
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         url = self.urls[service]
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = jsonio.dumps(payload)
         timeout = self.timeouts.get(service, self.default_timeout)
         try:
             async with asyncio.timeout(timeout):
@@ -57,7 +57,7 @@ class HttpTransport:
                 service, f"subgraph {service!r} could not be reached: {type(error).__name__}"
             ) from error
         try:
-            decoded = json.loads(response.content)
+            decoded = jsonio.loads(response.content)
         except ValueError as error:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} answered HTTP {response.status_code} without JSON"

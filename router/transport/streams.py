@@ -6,13 +6,13 @@ known origins and read a JSON answer (Content-Length, chunked or until close).
 """
 
 import asyncio
-import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from router import jsonio
 from router.transport.base import SubgraphRequestError
 
 _MAX_HEAD = 64 * 1024
@@ -100,7 +100,7 @@ class StreamTransport:
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         origin = self.origins[service]
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = jsonio.dumps(payload)
         timeout = self.timeouts[service]
         extra = "".join(f"{name}: {_clean(value)}\r\n" for name, value in headers.items())
         head = (
@@ -160,7 +160,7 @@ def _clean(value: str) -> str:
 
 def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:
     try:
-        decoded = json.loads(content)
+        decoded = jsonio.loads(content)
     except ValueError as error:
         raise SubgraphRequestError(
             service, f"subgraph {service!r} answered HTTP {status} without JSON"
