@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-depth", type=int, default=Limits.max_depth)
     serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
     serve.add_argument("--max-root-fields", type=int, default=Limits.max_root_fields)
+    serve.add_argument(
+        "--dedup-inflight",
+        action="store_true",
+        help="identical queries in flight with the same credentials share one execution",
+    )
     serve.add_argument("--log-level", default="INFO")
     show = commands.add_parser("plan", help="print the query plan of an operation")
     show.add_argument("--supergraph", required=True, type=Path)
@@ -83,6 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeouts=timeouts,
         client=args.client,
         limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields),
+        deduplicate=args.dedup_inflight,
         watch=args.supergraph if args.watch else None,
         watch_interval=args.watch_interval,
     )

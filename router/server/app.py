@@ -33,6 +33,7 @@ def create_app(
     subgraph_timeouts: Mapping[str, float] | None = None,
     client: Literal["streams", "httpx"] = "streams",
     limits: Limits | None = None,
+    deduplicate: bool = False,
     watch: Path | None = None,
     watch_interval: float = 1.0,
 ) -> Starlette:
@@ -43,7 +44,7 @@ def create_app(
         return kind(dict(urls), subgraph_timeout, subgraph_timeouts)
 
     def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
-        return Gateway(supergraph, chosen, limits=limits)
+        return Gateway(supergraph, chosen, limits=limits, deduplicate=deduplicate)
 
     live = LiveGateway(
         supergraph_sdl,

@@ -1,5 +1,6 @@
 """The request pipeline: parse → validate → plan → execute → shape, with caches."""
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 
+from router import jsonio
 from router.execution import ExecutionState, execute_plan
 from router.execution.errors import error
 from router.execution.prepared import PreparedOperation
@@ -28,6 +30,7 @@ MAX_TOKENS = 15_000
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
+DedupKey = tuple[str, str | None, bytes, str | None]
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,15 @@ class Gateway:
         document_cache_size: int = 1024,
         plan_cache_size: int = 1024,
         limits: Limits | None = None,
+        *,
+        deduplicate: bool = False,
     ) -> None:
         self.supergraph = supergraph
         self.limits = limits or Limits()
+        self.deduplicate = deduplicate
+        self._in_flight: dict[
+            tuple[str, str | None, bytes, str | None], asyncio.Future[GraphQLResponse]
+        ] = {}
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
         self.prepared: LRU[tuple[str, str | None], PreparedOperation | GraphQLResponse] = LRU(
@@ -142,6 +151,29 @@ class Gateway:
         forwarded = {}
         if request.headers and "authorization" in request.headers:
             forwarded["authorization"] = request.headers["authorization"]
+        if not self.deduplicate or kind != "query":
+            return await self._run(prepared, request, variables, forwarded)
+        # Identical queries in flight with the same credentials share one execution.
+        key = (
+            request.query,
+            request.operation_name,
+            jsonio.dumps_sorted(request.variables or {}),
+            forwarded.get("authorization"),
+        )
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(self._run(prepared, request, variables, forwarded))
+            self._in_flight[key] = shared
+            shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(shared)
+
+    async def _run(
+        self,
+        prepared: PreparedOperation,
+        request: GraphQLRequest,
+        variables: VariableValues,
+        forwarded: dict[str, str],
+    ) -> GraphQLResponse:
         state = ExecutionState(
             self.transport, request.variables or {}, forwarded, self.abstract_types
         )
