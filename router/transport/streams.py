@@ -31,6 +31,15 @@ class _Origin:
     async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(self.host, self.port, ssl=self.tls, limit=_MAX_HEAD)
 
+    def take_idle(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """An idle connection the subgraph has not closed (as far as we have heard)."""
+        while self.idle:
+            reader, writer = self.idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return None
+
 
 def _origin(url: str, max_connections: int) -> _Origin:
     parts = urlsplit(url)
@@ -127,15 +136,16 @@ class StreamTransport:
     async def _exchange(self, origin: _Origin, request: bytes) -> tuple[int, bytes]:
         async with origin.limit:
             for attempt in range(2):
-                reused = bool(origin.idle)
-                reader, writer = origin.idle.pop() if reused else await origin.connect()
+                connection = origin.take_idle() if attempt == 0 else None
+                reused = connection is not None
+                reader, writer = connection or await origin.connect()
                 try:
                     writer.write(request)
                     status, content, keep_alive = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError):
                     writer.close()
-                    if reused and attempt == 0:
-                        continue  # the subgraph closed an idle connection: one fresh try
+                    if reused:
+                        continue  # the subgraph closed an idle connection: a fresh one
                     raise
                 except BaseException:
                     writer.close()

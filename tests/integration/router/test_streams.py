@@ -88,6 +88,38 @@ async def test_chunked_response_and_closed_idle_connection(
     await transport.aclose()
 
 
+async def test_a_pool_of_connections_closed_while_idle_is_replaced(
+    raw_server: Callable[[Handler], Awaitable[str]],
+) -> None:
+    """As uvicorn does after its keep-alive timeout: every idle connection closed at once."""
+    open_writers: list[asyncio.StreamWriter] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        open_writers.append(writer)
+        while True:
+            try:
+                await _read_request(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            await asyncio.sleep(0.02)  # keep the requests overlapping: one connection each
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n" + JSON_BODY)
+            await writer.drain()
+        writer.close()
+
+    transport = StreamTransport({"a": await raw_server(handler)})
+    ok = {"data": {"ok": True}}
+    burst = [transport.send("a", {"query": "{ ok }"}, {}) for _ in range(8)]
+    assert await asyncio.gather(*burst) == [ok] * 8
+    assert len(transport.origins["a"].idle) == 8
+    for writer in open_writers:
+        writer.close()
+    await asyncio.sleep(0.05)
+    burst = [transport.send("a", {"query": "{ ok }"}, {}) for _ in range(8)]
+    assert await asyncio.gather(*burst) == [ok] * 8
+    await transport.aclose()
+    await asyncio.sleep(0.05)  # the handlers see the client close and close their side
+
+
 async def test_timeout_and_unreachable_and_non_json(
     raw_server: Callable[[Handler], Awaitable[str]],
 ) -> None:
