@@ -88,6 +88,24 @@ class Settings:
         metadata=setting("LMS_<SERVICE>_PORT", "port of each subgraph (users 8081 … 8085)")
     )
     router_port: int = field(metadata=setting("LMS_ROUTER_PORT", "port of the router"))
+    sign_in_failures_per_account: int = field(
+        metadata=setting("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", "failed sign-ins before a lockout")
+    )
+    sign_in_failures_per_address: int = field(
+        metadata=setting(
+            "LMS_SIGN_IN_FAILURES_PER_ADDRESS", "failed sign-ins from one client address"
+        )
+    )
+    sign_in_lockout: int = field(
+        metadata=setting(
+            "LMS_SIGN_IN_LOCKOUT", "first lockout, seconds; doubles with each further failure"
+        )
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        metadata=setting(
+            "LMS_TRUSTED_PROXIES", "addresses whose X-Forwarded-For is believed (the router)"
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -136,6 +154,14 @@ class Settings:
             clock_skew=_int("LMS_CLOCK_SKEW", 30),
             ports=ports,
             router_port=_int("LMS_ROUTER_PORT", 4000),
+            sign_in_failures_per_account=_int("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
+            sign_in_failures_per_address=_int("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
+            sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
+            trusted_proxies=tuple(
+                item.strip()
+                for item in _env("LMS_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
+                if item.strip()
+            ),
         )
 
 
@@ -146,7 +172,11 @@ def describe() -> list[tuple[str, str, str]]:
     for item in fields(Settings):
         value = getattr(defaults, item.name)
         shown = (
-            ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+            ", ".join(f"{k} {v}" for k, v in value.items())
+            if isinstance(value, dict)
+            else ",".join(value)
+            if isinstance(value, tuple)
+            else value
         )
         rows.append((item.metadata["variable"], str(shown), item.metadata["doc"]))
     return rows

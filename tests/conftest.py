@@ -53,7 +53,9 @@ def rabbitmq(state_dir: Path) -> Iterator[RabbitMQServer]:
 
 
 @pytest.fixture(scope="session")
-def settings(state_dir: Path, postgres: PostgresServer) -> Iterator[Settings]:
+def settings(
+    state_dir: Path, postgres: PostgresServer, redis_server: RedisServer
+) -> Iterator[Settings]:
     environment = {
         "LMS_ENV": "test",
         "LMS_STATE_DIR": str(state_dir),
@@ -62,6 +64,8 @@ def settings(state_dir: Path, postgres: PostgresServer) -> Iterator[Settings]:
         "LMS_PG_SERVICE_PASSWORD": "test-service-password",
         "LMS_USERS_PORT": str(free_port()),
         "LMS_LOG_LEVEL": "WARNING",
+        "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: lockouts that tests can wait out
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():

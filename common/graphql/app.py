@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -27,7 +28,7 @@ from common.auth import TokenVerifier
 from common.auth.jwks import JwksCache
 from common.auth.tokens import KeySource
 from common.db import create_engine, service_dsn, session_factory
-from common.graphql.context import RequestContext, authenticate
+from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
@@ -45,6 +46,7 @@ class ServiceRuntime:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     verifier: TokenVerifier
+    redis: Redis
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             auth_error=auth_error,
             service=service,
             loaders=self._spec.loaders(service),
+            client_address=client_address(request, runtime.settings.trusted_proxies),
         )
 
 
@@ -106,6 +109,7 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
+        redis = Redis.from_url(settings.redis_url)
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
             runtime = ServiceRuntime(
@@ -119,12 +123,14 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
                     audience=settings.jwt_audience,
                     leeway_seconds=settings.clock_skew,
                 ),
+                redis=redis,
             )
             app.state.runtime = runtime
             app.state.service = spec.service(runtime)
             try:
                 yield
             finally:
+                await redis.aclose()
                 await engine.dispose()
 
     graphql = ServiceGraphQL(spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -24,6 +25,7 @@ class RequestContext(Generic[ServiceT, LoadersT]):
     auth_error: Unauthenticated | None
     service: ServiceT
     loaders: LoadersT
+    client_address: str | None = None
 
     def require_principal(self) -> Principal:
         """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…)."""
@@ -32,6 +34,20 @@ class RequestContext(Generic[ServiceT, LoadersT]):
         if self.principal is None:
             raise Unauthenticated("Sign in first: this needs an access token.")
         return self.principal
+
+
+def client_address(request: Request | WebSocket, trusted: Sequence[str]) -> str | None:
+    """The caller's address: the peer, or, behind trusted proxies (the router), the
+    right-most address in X-Forwarded-For that is not one of them."""
+    peer = request.client.host if request.client else None
+    if peer is None or peer not in trusted:
+        return peer
+    header = request.headers.get("x-forwarded-for", "")
+    forwarded = [item.strip() for item in header.split(",") if item.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted:
+            return address
+    return forwarded[0] if forwarded else peer
 
 
 async def authenticate(

@@ -30,6 +30,7 @@ MAX_TOKENS = 15_000
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
+FORWARDED_HEADERS = frozenset({"authorization", "x-forwarded-for"})
 DedupKey = tuple[str, str | None, bytes, str | None]
 
 
@@ -148,9 +149,11 @@ class Gateway:
         variables = self._coerce_variables(prepared.operation, request.variables)
         if isinstance(variables, GraphQLResponse):
             return variables
-        forwarded = {}
-        if request.headers and "authorization" in request.headers:
-            forwarded["authorization"] = request.headers["authorization"]
+        forwarded = {
+            name: value
+            for name, value in (request.headers or {}).items()
+            if name in FORWARDED_HEADERS
+        }
         if not self.deduplicate or kind != "query":
             return await self._run(prepared, request, variables, forwarded)
         # Identical queries in flight with the same credentials share one execution.

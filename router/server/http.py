@@ -68,6 +68,10 @@ def _build(payload: Any, request: Request, method: str) -> GraphQLRequest:
         if ("authorization" in request.headers)
         else {}
     )
+    if request.client is not None:  # subgraphs see who is calling (rate limits, audit)
+        chain = request.headers.get("x-forwarded-for")
+        peer = request.client.host
+        headers["x-forwarded-for"] = f"{chain}, {peer}" if chain else peer
     return GraphQLRequest(query, variables, operation_name or None, headers, method)
 
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from common.auth import TokenIssuer
 from common.auth.keys import load_signing_key, public_jwks
+from common.auth.throttle import Rule, SignInThrottle
 from common.auth.tokens import KeySource, StaticKeys
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.settings import DEV_ENVIRONMENTS, Settings
@@ -43,7 +44,21 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl,
     )
-    return UsersService(runtime.sessions, issuer, refresh_ttl_seconds=settings.refresh_token_ttl)
+    throttle = SignInThrottle(
+        runtime.redis,
+        per_account=Rule(
+            "account", settings.sign_in_failures_per_account, settings.sign_in_lockout
+        ),
+        per_address=Rule(
+            "address", settings.sign_in_failures_per_address, settings.sign_in_lockout
+        ),
+    )
+    return UsersService(
+        runtime.sessions,
+        issuer,
+        refresh_ttl_seconds=settings.refresh_token_ttl,
+        throttle=throttle,
+    )
 
 
 async def jwks(request: Request) -> Response:

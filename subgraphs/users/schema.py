@@ -260,7 +260,9 @@ class Mutation:
 
     @strawberry.mutation(description="Sign in: a short-lived access token and a refresh token.")
     async def login(self, info: UsersInfo, input: LoginInput) -> AuthPayload:
-        return auth_payload(await info.context.service.login(input.email, input.password))
+        context = info.context
+        result = await context.service.login(input.email, input.password, context.client_address)
+        return auth_payload(result)
 
     @strawberry.mutation(description="Trade a refresh token for new tokens (it is used up).")
     async def refresh_token(self, info: UsersInfo, input: RefreshTokenInput) -> AuthPayload:

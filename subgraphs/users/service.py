@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal, Role, TokenIssuer
+from common.auth.throttle import SignInThrottle
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.users import validation
@@ -66,10 +67,12 @@ class UsersService:
         issuer: TokenIssuer,
         *,
         refresh_ttl_seconds: int,
+        throttle: SignInThrottle,
     ) -> None:
         self.sessions = sessions
         self._issuer = issuer
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
+        self._throttle = throttle
 
     # Sign-up, sign-in and sessions
 
@@ -95,14 +98,17 @@ class UsersService:
         except IntegrityError:
             raise Conflict("An account with this email already exists.", field="email") from None
 
-    async def login(self, email: str, password: str) -> AuthResult:
+    async def login(self, email: str, password: str, address: str | None = None) -> AuthResult:
+        await self._throttle.check(email, address)
         async with self.sessions() as session:
             user = await session.scalar(
                 select(UserRow).where(UserRow.email == email.strip().lower())
             )
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid:
+            await self._throttle.failed(email, address)
             raise Unauthenticated(INVALID_CREDENTIALS)
+        await self._throttle.succeeded(email)
         async with self.sessions.begin() as session:
             return await self._start_session(session, user, family_id=uuid.uuid4())
 

@@ -1,0 +1,91 @@
+"""Brute force: failed sign-ins lock the account, then the client address, with growing waits.
+
+Through the router, which tells the subgraph who is calling (X-Forwarded-For); the tests
+play several client addresses by sending that header to the router. LMS_SIGN_IN_LOCKOUT is
+1 second in the test session, so lockouts can be waited out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from typing import Any
+
+from tests.integration.users.conftest import LOGIN, PASSWORD, Account, register
+from tests.support import GraphQLClient, error_codes
+
+WRONG = "not-the-password"
+
+
+async def _login(
+    users: GraphQLClient, email: str, password: str, address: str = "192.0.2.10"
+) -> dict[str, Any]:
+    response = await users.http.post(
+        users.url,
+        json={"query": LOGIN, "variables": {"input": {"email": email, "password": password}}},
+        headers={"x-forwarded-for": address},
+    )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _wait(body: dict[str, Any]) -> int:
+    found = re.search(r"try again in (\d+) seconds", body["errors"][0]["message"])
+    assert found, body
+    return int(found.group(1))
+
+
+async def test_five_failures_lock_the_account_even_for_the_right_password(
+    users: GraphQLClient,
+) -> None:
+    account: Account = await register(users)
+    for _ in range(5):
+        assert error_codes(await _login(users, account.email, WRONG)) == ["UNAUTHENTICATED"]
+    locked = await _login(users, account.email, PASSWORD)
+    assert error_codes(locked) == ["RATE_LIMITED"]
+    assert "this account" in locked["errors"][0]["message"]
+    assert locked["data"] is None
+    # someone else, from the same address, is not affected
+    other = await register(users)
+    assert "errors" not in await _login(users, other.email, PASSWORD)
+
+
+async def test_each_failure_after_a_lockout_doubles_it_and_success_clears_it(
+    users: GraphQLClient,
+) -> None:
+    account = await register(users)
+    for _ in range(5):
+        await _login(users, account.email, WRONG, "192.0.2.20")
+    assert _wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 1
+    await asyncio.sleep(1.1)
+    await _login(users, account.email, WRONG, "192.0.2.20")  # the sixth failure
+    assert _wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 2
+    await asyncio.sleep(2.1)
+    assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.20")
+    # cleared: one more failure is just a failure again
+    assert error_codes(await _login(users, account.email, WRONG)) == ["UNAUTHENTICATED"]
+    assert "errors" not in await _login(users, account.email, PASSWORD)
+
+
+async def test_unknown_emails_count_too_and_leak_nothing(users: GraphQLClient) -> None:
+    ghost = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
+    for _ in range(5):
+        assert error_codes(await _login(users, ghost, WRONG)) == ["UNAUTHENTICATED"]
+    assert error_codes(await _login(users, ghost, WRONG)) == ["RATE_LIMITED"]
+
+
+async def test_one_address_trying_many_accounts_is_locked_out(users: GraphQLClient) -> None:
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    results = await asyncio.gather(
+        *(
+            _login(users, f"spray-{uuid.uuid4().hex[:8]}@example.org", WRONG, address)
+            for _ in range(50)
+        )
+    )
+    assert {error_codes(body)[0] for body in results} == {"UNAUTHENTICATED"}
+    account = await register(users)
+    locked = await _login(users, account.email, PASSWORD, address)
+    assert error_codes(locked) == ["RATE_LIMITED"]
+    assert "your network address" in locked["errors"][0]["message"]
+    assert "errors" not in await _login(users, account.email, PASSWORD, "203.0.113.5")
