@@ -94,15 +94,33 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def ready(request: Request) -> Response:
-    runtime: ServiceRuntime = request.app.state.runtime
+async def _database_up(runtime: ServiceRuntime) -> bool:
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except Exception as error:
-        log.warning("readiness check failed", extra={"error": str(error)})
-        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ready", "database": "up"})
+        log.warning("readiness: database check failed", extra={"error": str(error)})
+        return False
+    return True
+
+
+async def _redis_up(runtime: ServiceRuntime) -> bool:
+    try:
+        await runtime.redis.ping()
+    except Exception as error:
+        log.warning("readiness: redis check failed", extra={"error": str(error)})
+        return False
+    return True
+
+
+async def ready(request: Request) -> Response:
+    """Ready when every server this service depends on answers."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    checks = {"database": await _database_up(runtime), "redis": await _redis_up(runtime)}
+    body: dict[str, str] = {name: "up" if up else "down" for name, up in checks.items()}
+    if all(checks.values()):
+        return JSONResponse({"status": "ready", **body})
+    return JSONResponse({"status": "unavailable", **body}, status_code=503)
 
 
 def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starlette:

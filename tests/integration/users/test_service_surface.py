@@ -6,11 +6,15 @@ router (which refuses them before any subgraph sees them).
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
+from common.infra.ports import free_port
+from common.settings import Settings
 from tests.integration.users.conftest import Account
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, error_codes, serve
 
 
 async def test_federation_sdl_declares_the_user_entity(users_subgraph: GraphQLClient) -> None:
@@ -37,7 +41,7 @@ async def test_health_ready_and_metrics(users_url: str, http: httpx.AsyncClient)
     assert (await http.get(f"{users_url}/health")).json() == {"status": "ok"}
     ready = await http.get(f"{users_url}/ready")
     assert ready.status_code == 200
-    assert ready.json()["database"] == "up"
+    assert ready.json() == {"status": "ready", "database": "up", "redis": "up"}
     metrics = await http.get(f"{users_url}/metrics")
     assert 'lms_http_requests_total{method="GET",path="/health"' in metrics.text
 
@@ -92,3 +96,15 @@ async def test_router_refuses_deep_and_wide_queries(users: GraphQLClient) -> Non
     assert error_codes(await users.execute(nested)) == ["MAX_ALIASES_LIMIT"]
     within = '{ __type(name: "User") { ' + " ".join(f"a{i}: name" for i in range(50)) + " } }"
     assert error_codes(await users.execute(within)) == []
+
+
+async def test_not_ready_when_redis_is_unreachable(
+    migrated: Settings, http: httpx.AsyncClient
+) -> None:
+    from subgraphs.users.app import create_app
+
+    unreachable = dataclasses.replace(migrated, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    async with serve(create_app(unreachable), free_port()) as url:
+        response = await http.get(f"{url}/ready")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "up", "redis": "down"}
