@@ -87,6 +87,11 @@ class Settings:
     ports: dict[str, int] = field(
         metadata=setting("LMS_<SERVICE>_PORT", "port of each subgraph (users 8081 … 8085)")
     )
+    peer_urls: dict[str, str] = field(
+        metadata=setting(
+            "LMS_<SERVICE>_URL", "GraphQL URL other services call a subgraph at (peers)"
+        )
+    )
     router_port: int = field(metadata=setting("LMS_ROUTER_PORT", "port of the router"))
     sign_in_failures_per_account: int = field(
         metadata=setting("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", "failed sign-ins before a lockout")
@@ -107,11 +112,35 @@ class Settings:
         )
     )
 
+    upload_dir: Path = field(
+        metadata=setting("LMS_UPLOAD_DIR", "where lesson attachments are stored (local disk)")
+    )
+    max_attachment_bytes: int = field(
+        metadata=setting("LMS_MAX_ATTACHMENT_BYTES", "largest lesson attachment, bytes")
+    )
+    public_url: str = field(
+        metadata=setting(
+            "LMS_PUBLIC_URL", "base URL clients reach the services' file routes at (downloads)"
+        )
+    )
+    download_secret: str = field(
+        metadata=setting("LMS_DOWNLOAD_SECRET", "HMAC key of signed download links (secret)")
+    )
+    platform_name: str = field(
+        metadata=setting("LMS_PLATFORM_NAME", "name shown as issuer on certificates")
+    )
+
     def service_port(self, service: str) -> int:
         return self.ports[service]
 
     def service_url(self, service: str) -> str:
-        return f"http://{self.host}:{self.ports[service]}/graphql"
+        return self.peer_urls[service]
+
+    def public_service_url(self, service: str) -> str:
+        """Where a client reaches a service's own routes (file downloads, certificates)."""
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/{service}"
+        return f"http://{self.host}:{self.ports[service]}"
 
     def pg_password(self, service: str) -> str:
         return _env(f"LMS_PG_PASSWORD_{service.upper()}", self.pg_service_password)
@@ -153,10 +182,19 @@ class Settings:
             refresh_token_ttl=_int("LMS_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
             clock_skew=_int("LMS_CLOCK_SKEW", 30),
             ports=ports,
+            peer_urls={
+                name: _env(f"LMS_{name.upper()}_URL", f"http://{host}:{port}/graphql")
+                for name, port in ports.items()
+            },
             router_port=_int("LMS_ROUTER_PORT", 4000),
             sign_in_failures_per_account=_int("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_int("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
+            upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
+            max_attachment_bytes=_int("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+            public_url=_env("LMS_PUBLIC_URL", ""),
+            download_secret=_env("LMS_DOWNLOAD_SECRET", "dev-download-secret", secret=True),
+            platform_name=_env("LMS_PLATFORM_NAME", "LMS Platform"),
             trusted_proxies=tuple(
                 item.strip()
                 for item in _env("LMS_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")

@@ -7,6 +7,7 @@ the environment the services read their settings from points at them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,7 +22,9 @@ from common.infra.postgres import PostgresServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
 from common.settings import Settings
+from lms import services
 from lms.compose import SUPERGRAPH_PATH
+from lms.services import available_services
 from tests.support import GraphQLClient, serve
 
 ADMIN_PASSWORD = "test-admin-password"
@@ -62,7 +65,9 @@ def settings(
         "LMS_PG_PORT": str(postgres.port),
         "LMS_PG_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "LMS_PG_SERVICE_PASSWORD": "test-service-password",
-        "LMS_USERS_PORT": str(free_port()),
+        **{f"LMS_{name.upper()}_PORT": str(free_port()) for name in available_services()},
+        "LMS_UPLOAD_DIR": str(state_dir / "uploads"),
+        "LMS_MAX_ATTACHMENT_BYTES": str(256 * 1024),
         "LMS_LOG_LEVEL": "WARNING",
         "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: lockouts that tests can wait out
@@ -75,17 +80,29 @@ def settings(
 
 @pytest.fixture(scope="session")
 async def migrated(settings: Settings) -> Settings:
-    await provision(settings, ["users"])
-    await asyncio.to_thread(migrations.upgrade, settings, "users")
+    names = available_services()
+    await provision(settings, names)
+    for name in names:
+        await asyncio.to_thread(migrations.upgrade, settings, name)
     return settings
 
 
 @pytest.fixture(scope="session")
-async def users_url(migrated: Settings) -> AsyncIterator[str]:
-    from subgraphs.users.app import create_app
+async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
+    """Every subgraph of the tree, each a real uvicorn server on its own port."""
+    async with contextlib.AsyncExitStack() as stack:
+        urls = {
+            name: await stack.enter_async_context(
+                serve(services.create_app(name, migrated), migrated.service_port(name))
+            )
+            for name in available_services()
+        }
+        yield urls
 
-    async with serve(create_app(migrated), migrated.service_port("users")) as url:
-        yield url
+
+@pytest.fixture(scope="session")
+async def users_url(subgraph_urls: dict[str, str]) -> str:
+    return subgraph_urls["users"]
 
 
 @pytest.fixture(scope="session")
@@ -95,11 +112,14 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def router_url(users_url: str, migrated: Settings) -> AsyncIterator[str]:
+async def router_url(subgraph_urls: dict[str, str]) -> AsyncIterator[str]:
     """The router on the checked-in supergraph, pointed at the subgraphs of this session."""
     from router.server import create_app
 
-    app = create_app(SUPERGRAPH_PATH.read_text(), {"users": f"{users_url}/graphql"})
+    app = create_app(
+        SUPERGRAPH_PATH.read_text(),
+        {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
+    )
     async with serve(app, free_port()) as url:
         yield url
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 from joserfc.jwk import KeyParameters, KeySet, RSAKey
+
+from common.settings import DEV_ENVIRONMENTS, Settings
 
 SIGNING_ALGORITHM = "RS256"
 KEY_PARAMETERS: KeyParameters = {"use": "sig", "alg": SIGNING_ALGORITHM}
@@ -31,3 +34,13 @@ def load_signing_key(path: Path, *, create: bool) -> RSAKey:
 
 def public_jwks(keys: list[RSAKey]) -> dict[str, Any]:
     return dict(KeySet(list(keys)).as_dict(private=False))
+
+
+@functools.cache
+def _cached_key(path: Path, create: bool) -> RSAKey:
+    return load_signing_key(path, create=create)
+
+
+def platform_signing_key(settings: Settings) -> RSAKey:
+    """The platform's key: signs access tokens and certificates; generated in development."""
+    return _cached_key(settings.jwt_private_key_file, settings.env in DEV_ENVIRONMENTS)

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.pagination import Cursor, page_size
+from common.pagination import Cursor, KeyCursor, OffsetCursor, page_size
 
 RowT = TypeVar("RowT")
 
@@ -16,7 +16,7 @@ RowT = TypeVar("RowT")
 @dataclass(frozen=True, slots=True)
 class Page(Generic[RowT]):
     rows: list[RowT]
-    cursors: list[Cursor]
+    cursors: list[Cursor] | list[KeyCursor] | list[OffsetCursor]
     has_next_page: bool
     has_previous_page: bool
     total_count: int
@@ -42,3 +42,50 @@ async def fetch_page(
     rows = rows[:size]
     cursors = [Cursor(getattr(row, "created_at"), getattr(row, "id")) for row in rows]  # noqa: B009
     return Page(rows, cursors, has_next, after is not None, total or 0)
+
+
+async def fetch_ordered_page(
+    session: AsyncSession,
+    query: Select[tuple[RowT]],
+    *,
+    key: ColumnElement[Any],
+    key_name: str,
+    row_id: ColumnElement[Any],
+    descending: bool,
+    first: int | None,
+    after: str | None,
+) -> Page[RowT]:
+    """Keyset pagination over (key, id), either direction; key_name is the row attribute."""
+    size = page_size(first)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if after is not None:
+        cursor = KeyCursor.decode(after)
+        position = tuple_(key, row_id)
+        bound = tuple_(cursor.key, cursor.id)
+        query = query.where(position < bound if descending else position > bound)
+    order = (key.desc(), row_id.desc()) if descending else (key.asc(), row_id.asc())
+    result = await session.scalars(query.order_by(*order).limit(size + 1))
+    rows = cast(list[RowT], list(result.all()))
+    has_next = len(rows) > size
+    rows = rows[:size]
+    cursors = [KeyCursor(getattr(row, key_name), getattr(row, "id")) for row in rows]  # noqa: B009
+    return Page(rows, cursors, has_next, after is not None, total or 0)
+
+
+async def fetch_ranked_page(
+    session: AsyncSession,
+    query: Select[tuple[RowT]],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Page[RowT]:
+    """Offset pagination for an already ordered query (search results by rank)."""
+    size = page_size(first)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    offset = OffsetCursor.decode(after).offset if after is not None else 0
+    result = await session.scalars(query.offset(offset).limit(size + 1))
+    rows = cast(list[RowT], list(result.all()))
+    has_next = len(rows) > size
+    rows = rows[:size]
+    cursors = [OffsetCursor(offset + index + 1) for index in range(len(rows))]
+    return Page(rows, cursors, has_next, offset > 0, total or 0)

@@ -32,7 +32,7 @@ from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
-from common.telemetry.metrics import MetricsMiddleware, metrics_endpoint
+from common.telemetry.metrics import MetricsMiddleware, count_statements, metrics_endpoint
 
 ServiceT = TypeVar("ServiceT")
 LoadersT = TypeVar("LoadersT")
@@ -50,6 +50,15 @@ class ServiceRuntime:
 
 
 @dataclass(frozen=True, slots=True)
+class LoaderScope:
+    """What a request's DataLoaders may need beyond the service: the caller's credentials
+    (forwarded when a loader asks another subgraph) and the runtime's clients."""
+
+    authorization: str | None
+    runtime: ServiceRuntime
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceSpec(Generic[ServiceT, LoadersT]):
     """What makes one subgraph: its schema, its service layer (built once at startup, from the
     runtime's resources), its DataLoaders (built per request), and any extra routes."""
@@ -57,9 +66,11 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     name: str
     schema: ServiceSchema
     service: Callable[[ServiceRuntime], ServiceT]
-    loaders: Callable[[ServiceT], LoadersT]
+    loaders: Callable[[ServiceT, LoaderScope], LoadersT]
     routes: Sequence[BaseRoute] = ()
     key_source: Callable[[Settings, httpx.AsyncClient], KeySource] | None = None
+    # Accept GraphQL multipart requests (file uploads) up to this many bytes; 0: refuse them.
+    max_upload_bytes: Callable[[Settings], int] | None = None
 
 
 def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
@@ -68,7 +79,11 @@ def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
 
 class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
     def __init__(self, spec: ServiceSpec[Any, Any]) -> None:
-        super().__init__(spec.schema, graphql_ide="graphiql")
+        super().__init__(
+            spec.schema,
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=spec.max_upload_bytes is not None,
+        )
         self._spec = spec
 
     async def get_context(
@@ -85,7 +100,9 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             principal=principal,
             auth_error=auth_error,
             service=service,
-            loaders=self._spec.loaders(service),
+            loaders=self._spec.loaders(
+                service, LoaderScope(request.headers.get("authorization"), runtime)
+            ),
             client_address=client_address(request, runtime.settings.trusted_proxies),
         )
 
@@ -127,6 +144,7 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
+        count_statements(engine, spec.name)
         redis = Redis.from_url(settings.redis_url)
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
@@ -164,7 +182,12 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
         lifespan=lifespan,
         middleware=[
             Middleware(MetricsMiddleware, service=spec.name),
-            Middleware(BodySizeLimit),
+            Middleware(
+                BodySizeLimit,
+                multipart_max_bytes=(
+                    spec.max_upload_bytes(settings) + 64 * 1024 if spec.max_upload_bytes else 0
+                ),
+            ),
             Middleware(PlainErrorsAsGraphQL),
         ],
     )

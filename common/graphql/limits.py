@@ -14,17 +14,25 @@ def error_body(message: str, code: str) -> bytes:
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """max_bytes for every body; multipart_max_bytes (file uploads) for multipart bodies."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, multipart_max_bytes: int = 0
+    ) -> None:
         self._app = app
-        self._max = max_bytes
+        self._max_plain = max_bytes
+        self._max_multipart = max(multipart_max_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max:
-            await self._refuse(send)
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self._max_multipart if multipart else self._max_plain
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         received = 0
 
@@ -33,17 +41,17 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self._max:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
         try:
             await self._app(scope, counting_receive, send)
         except BodyTooLarge:
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = error_body(f"Request body exceeds {self._max} bytes.", "PAYLOAD_TOO_LARGE")
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = error_body(f"Request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE")
         await send(
             {
                 "type": "http.response.start",

@@ -19,3 +19,15 @@ def batch_loader(
         return [found.get(key) for key in keys]
 
     return DataLoader(load)
+
+
+def grouped_loader(
+    fetch: Callable[[list[KeyT]], Awaitable[dict[KeyT, list[ValueT]]]],
+) -> DataLoader[KeyT, list[ValueT]]:
+    """A loader of one-to-many relations: each key gets its list (empty when it has none)."""
+
+    async def load(keys: list[KeyT]) -> list[list[ValueT]]:
+        found = await fetch(list(keys))
+        return [found.get(key, []) for key in keys]
+
+    return DataLoader(load)

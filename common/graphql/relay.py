@@ -13,7 +13,7 @@ NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
 
 
-@strawberry.type
+@strawberry.federation.type(shareable=True)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

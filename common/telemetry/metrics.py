@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +17,9 @@ REQUESTS = Counter(
 )
 LATENCY = Histogram(
     "lms_http_request_duration_seconds", "HTTP request latency", ["service", "method", "path"]
+)
+SQL_STATEMENTS = Counter(
+    "lms_db_statements_total", "SQL statements sent to PostgreSQL", ["service"]
 )
 KNOWN_PATHS = frozenset({"/graphql", "/health", "/ready", "/metrics", "/.well-known/jwks.json"})
 
@@ -47,3 +53,13 @@ class MetricsMiddleware:
 
 async def metrics_endpoint(_: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def count_statements(engine: AsyncEngine, service: str) -> None:
+    """Count every statement the engine sends: N+1 queries show up as a growing rate."""
+    counter = SQL_STATEMENTS.labels(service)
+
+    def before_execute(*_: Any) -> None:
+        counter.inc()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_execute)

@@ -2,44 +2,31 @@
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import httpx
-from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from common.auth import TokenIssuer
-from common.auth.keys import load_signing_key, public_jwks
+from common.auth.keys import platform_signing_key, public_jwks
 from common.auth.throttle import Rule, SignInThrottle
 from common.auth.tokens import KeySource, StaticKeys
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
-from common.settings import DEV_ENVIRONMENTS, Settings
+from common.settings import Settings
 from subgraphs.users.loaders import build_loaders
 from subgraphs.users.schema import schema
 from subgraphs.users.service import UsersService
 
 
-@functools.cache
-def _signing_key(path: Path, create: bool) -> RSAKey:
-    return load_signing_key(path, create=create)
-
-
-def signing_key(settings: Settings) -> RSAKey:
-    return _signing_key(settings.jwt_private_key_file, settings.env in DEV_ENVIRONMENTS)
-
-
 def own_keys(settings: Settings, _: httpx.AsyncClient) -> KeySource:
-    return StaticKeys([signing_key(settings)])
+    return StaticKeys([platform_signing_key(settings)])
 
 
 def build_service(runtime: ServiceRuntime) -> UsersService:
     settings = runtime.settings
     issuer = TokenIssuer(
-        signing_key(settings),
+        platform_signing_key(settings),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl,
@@ -64,7 +51,8 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
 async def jwks(request: Request) -> Response:
     settings: Settings = request.app.state.runtime.settings
     return JSONResponse(
-        public_jwks([signing_key(settings)]), headers={"Cache-Control": "public, max-age=300"}
+        public_jwks([platform_signing_key(settings)]),
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
+from common.graphql.app import LoaderScope
 from common.graphql.loaders import batch_loader
 from subgraphs.users.models import UserRow
 from subgraphs.users.service import UsersService
@@ -17,5 +18,5 @@ class UsersLoaders:
     user: DataLoader[uuid.UUID, UserRow | None]
 
 
-def build_loaders(service: UsersService) -> UsersLoaders:
+def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
     return UsersLoaders(user=batch_loader(service.by_ids))

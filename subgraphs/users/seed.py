@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from common.auth import Role
 from common.db import create_engine, service_dsn, session_factory
+from common.demo import DEMO_PASSWORD, DEMO_USERS, demo_user_id
 from common.settings import Settings
 from subgraphs.users.models import UserRow
 from subgraphs.users.passwords import hash_password
-
-DEMO_PASSWORD = "demo-password-2026"
-DEMO_USERS = (
-    ("admin@lms.local", "Ada Admin", Role.ADMIN),
-    ("instructor@lms.local", "Ian Instructor", Role.INSTRUCTOR),
-    ("student@lms.local", "Sam Student", Role.STUDENT),
-    ("student2@lms.local", "Sasha Student", Role.STUDENT),
-)
 
 
 async def seed(settings: Settings) -> list[str]:
@@ -33,7 +25,7 @@ async def seed(settings: Settings) -> list[str]:
                 now = datetime.now(UTC)
                 session.add(
                     UserRow(
-                        id=uuid.uuid4(),
+                        id=demo_user_id(email),
                         email=email,
                         password_hash=await hash_password(DEMO_PASSWORD),
                         name=name,

@@ -2,63 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from typing import Any
-
-import asyncpg
 import pytest
 
-from common.db.engine import dsn, role_name
 from common.settings import Settings
+from tests.accounts import Account, account_with_roles, register
 from tests.support import GraphQLClient
-
-PASSWORD = "correct-horse-battery"
-AUTH_FIELDS = "accessToken refreshToken expiresIn tokenType user { id email name roles }"
-REGISTER = f"""
-mutation($input: RegisterInput!) {{ register(input: $input) {{ {AUTH_FIELDS} }} }}
-"""
-LOGIN = f"mutation($input: LoginInput!) {{ login(input: $input) {{ {AUTH_FIELDS} }} }}"
-
-
-@dataclass
-class Account:
-    id: str
-    email: str
-    access_token: str
-    refresh_token: str
-
-
-def account_of(payload: dict[str, Any]) -> Account:
-    return Account(
-        payload["user"]["id"],
-        payload["user"]["email"],
-        payload["accessToken"],
-        payload["refreshToken"],
-    )
-
-
-async def register(users: GraphQLClient, name: str = "Test Learner") -> Account:
-    email = f"learner-{uuid.uuid4().hex[:12]}@example.org"
-    data = await users.data(
-        REGISTER, {"input": {"email": email, "password": PASSWORD, "name": name}}
-    )
-    return account_of(data["register"])
-
-
-async def login(users: GraphQLClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    return await users.execute(LOGIN, {"input": {"email": email, "password": password}})
-
-
-async def grant_roles(settings: Settings, user_id: str, roles: list[str]) -> None:
-    url = dsn(settings, role_name("users"), settings.pg_password("users"), driver="postgresql")
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(
-            "UPDATE users.users SET roles = $1 WHERE id = $2", roles, uuid.UUID(user_id)
-        )
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -73,7 +21,4 @@ async def other_learner(users: GraphQLClient) -> Account:
 
 @pytest.fixture
 async def admin(users: GraphQLClient, migrated: Settings) -> Account:
-    account = await register(users, name="Test Admin")
-    await grant_roles(migrated, account.id, ["ADMIN", "STUDENT"])
-    body = await login(users, account.email)
-    return account_of(body["data"]["login"])
+    return await account_with_roles(users, migrated, ["ADMIN", "STUDENT"], "Test Admin")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.users.conftest import Account, login, register
+from tests.accounts import Account, login, register
 from tests.support import GraphQLClient, error_codes
 
 USERS = """

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.users.conftest import Account
+from tests.accounts import Account
 from tests.support import GraphQLClient, error_codes
 
 UPDATE = """

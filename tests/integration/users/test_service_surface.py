@@ -13,7 +13,7 @@ import pytest
 
 from common.infra.ports import free_port
 from common.settings import Settings
-from tests.integration.users.conftest import Account
+from tests.accounts import Account
 from tests.support import GraphQLClient, error_codes, serve
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.users.conftest import (
+from tests.accounts import (
     PASSWORD,
     REGISTER,
     Account,

@@ -12,7 +12,7 @@ import re
 import uuid
 from typing import Any
 
-from tests.integration.users.conftest import LOGIN, PASSWORD, Account, register
+from tests.accounts import LOGIN, PASSWORD, Account, register
 from tests.support import GraphQLClient, error_codes
 
 WRONG = "not-the-password"

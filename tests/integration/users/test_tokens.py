@@ -17,7 +17,7 @@ from joserfc.jwk import RSAKey
 from common.auth import Role, TokenIssuer
 from common.auth.keys import KEY_PARAMETERS, load_signing_key
 from common.settings import Settings
-from tests.integration.users.conftest import Account
+from tests.accounts import Account
 from tests.support import GraphQLClient, error_codes
 
 ME = "{ me { id } }"
