@@ -1,0 +1,70 @@
+"""Per-request DataLoaders of the courses subgraph: one SQL query (or one call) per batch."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from common.graphql.app import LoaderScope
+from common.graphql.loaders import batch_loader, grouped_loader
+from common.graphql.peers import PeerClient
+from subgraphs.courses.models import AttachmentRow, CategoryRow, CourseRow, LessonRow, ModuleRow
+from subgraphs.courses.service import CoursesService
+
+ENROLLMENT_STATUSES = """
+query($courseIds: [ID!]!) { enrollmentStatuses(courseIds: $courseIds) { courseId status } }
+"""
+ACTIVE_STATUSES = frozenset({"ACTIVE", "COMPLETED"})
+
+
+@dataclass(frozen=True, slots=True)
+class CoursesLoaders:
+    course: DataLoader[uuid.UUID, CourseRow | None]
+    lesson: DataLoader[uuid.UUID, LessonRow | None]
+    category: DataLoader[uuid.UUID, CategoryRow | None]
+    modules: DataLoader[uuid.UUID, list[ModuleRow]]
+    lessons: DataLoader[uuid.UUID, list[LessonRow]]
+    attachments: DataLoader[uuid.UUID, list[AttachmentRow]]
+    children: DataLoader[uuid.UUID, list[CategoryRow]]
+    taught: DataLoader[uuid.UUID, list[CourseRow]]
+    enrolled: DataLoader[uuid.UUID, bool]
+
+
+def enrolled_loader(peer: PeerClient, authorization: str | None) -> DataLoader[uuid.UUID, bool]:
+    """Whether the caller is enrolled in each course, asked of the enrollments subgraph."""
+
+    async def load(course_ids: list[uuid.UUID]) -> list[bool]:
+        if authorization is None:
+            return [False] * len(course_ids)
+        data = await peer.query(
+            ENROLLMENT_STATUSES,
+            {"courseIds": [str(item) for item in course_ids]},
+            authorization=authorization,
+        )
+        active = {
+            entry["courseId"]
+            for entry in data["enrollmentStatuses"]
+            if entry.get("status") in ACTIVE_STATUSES
+        }
+        return [str(item) in active for item in course_ids]
+
+    return DataLoader(load)
+
+
+def build_loaders(service: CoursesService, scope: LoaderScope) -> CoursesLoaders:
+    peer = PeerClient(
+        scope.runtime.http, "enrollments", scope.runtime.settings.service_url("enrollments")
+    )
+    return CoursesLoaders(
+        course=batch_loader(service.by_ids),
+        lesson=batch_loader(service.lessons_by_ids),
+        category=batch_loader(service.categories_by_ids),
+        modules=grouped_loader(service.modules_of),
+        lessons=grouped_loader(service.lessons_of),
+        attachments=grouped_loader(service.attachments_of),
+        children=grouped_loader(service.children_of),
+        taught=grouped_loader(service.taught_by),
+        enrolled=enrolled_loader(peer, scope.authorization),
+    )
