@@ -1,0 +1,81 @@
+"""What the enrollments domain needs to know about courses and users, asked of their owners.
+
+Each lookup goes to the owning subgraph as the caller (their token is forwarded), so a
+student cannot learn about a draft course through enrollments; one call per batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+
+from common.graphql.peers import PeerClient
+
+COURSE_SELECTION = """
+id title status instructor { id } coInstructors { id } modules { lessons { id required } }
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFacts:
+    id: uuid.UUID
+    title: str
+    status: str
+    instructor_ids: frozenset[uuid.UUID]
+    lesson_ids: tuple[uuid.UUID, ...]
+    required_lesson_ids: frozenset[uuid.UUID]
+
+    def taught_by(self, user_id: uuid.UUID) -> bool:
+        return user_id in self.instructor_ids
+
+    @property
+    def counted_lessons(self) -> frozenset[uuid.UUID]:
+        """Lessons progress counts: the required ones, or every lesson if none is required."""
+        return self.required_lesson_ids or frozenset(self.lesson_ids)
+
+
+def _facts(entity: dict[str, object]) -> CourseFacts:
+    lessons = [
+        lesson
+        for module in entity.get("modules") or []  # type: ignore[attr-defined]
+        for lesson in module.get("lessons") or []
+    ]
+    teachers = [entity["instructor"], *(entity.get("coInstructors") or [])]  # type: ignore[misc]
+    return CourseFacts(
+        id=uuid.UUID(str(entity["id"])),
+        title=str(entity["title"]),
+        status=str(entity["status"]),
+        instructor_ids=frozenset(uuid.UUID(person["id"]) for person in teachers),
+        lesson_ids=tuple(uuid.UUID(lesson["id"]) for lesson in lessons),
+        required_lesson_ids=frozenset(
+            uuid.UUID(lesson["id"]) for lesson in lessons if lesson.get("required")
+        ),
+    )
+
+
+def course_facts_loader(
+    courses: PeerClient, authorization: str | None
+) -> DataLoader[uuid.UUID, CourseFacts | None]:
+    async def load(ids: list[uuid.UUID]) -> list[CourseFacts | None]:
+        found = await courses.entities(
+            "Course", [str(item) for item in ids], COURSE_SELECTION, authorization=authorization
+        )
+        return [None if entity is None else _facts(entity) for entity in found]
+
+    return DataLoader(load)
+
+
+def user_names_loader(
+    users: PeerClient, authorization: str | None
+) -> DataLoader[uuid.UUID, str | None]:
+    """Users' display names; None for an id no user has (so it also checks existence)."""
+
+    async def load(ids: list[uuid.UUID]) -> list[str | None]:
+        found = await users.entities(
+            "User", [str(item) for item in ids], "id name", authorization=authorization
+        )
+        return [None if entity is None else str(entity.get("name")) for entity in found]
+
+    return DataLoader(load)

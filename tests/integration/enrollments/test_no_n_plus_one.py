@@ -1,0 +1,62 @@
+"""DataLoaders everywhere a list meets a reference: SQL statements do not grow with the list."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from tests.accounts import Account
+from tests.integration.courses.conftest import create_course
+from tests.support import GraphQLClient
+
+CATALOGUE = """
+query($f: CourseFilterInput, $first: Int) {
+  courses(filter: $f, first: $first) {
+    edges { node { title tags instructor { name } coInstructors { name } category { name }
+                   enrollmentCount modules { lessons { title } } } }
+  }
+}
+"""
+STATEMENTS = re.compile(r'^lms_db_statements_total\{service="(\w+)"\} ([0-9.e+]+)$', re.M)
+
+
+async def statements(http: httpx.AsyncClient, url: str) -> dict[str, float]:
+    text = (await http.get(f"{url}/metrics")).text
+    return {service: float(value) for service, value in STATEMENTS.findall(text)}
+
+
+async def count_for(
+    graph: GraphQLClient, http: httpx.AsyncClient, url: str, owner: Account, first: int
+) -> dict[str, float]:
+    before = await statements(http, url)
+    data: dict[str, Any] = await graph.data(
+        CATALOGUE, {"f": {"instructorId": owner.id}, "first": first}, token=owner.access_token
+    )
+    after = await statements(http, url)
+    assert len(data["courses"]["edges"]) == first
+    return {service: after[service] - before.get(service, 0.0) for service in after}
+
+
+async def test_statements_stay_flat_from_10_to_100_courses(
+    graph: GraphQLClient,
+    http: httpx.AsyncClient,
+    subgraph_urls: dict[str, str],
+    instructor: Account,
+    other_instructor: Account,
+) -> None:
+    for index in range(100):
+        await create_course(
+            graph,
+            instructor,
+            f"Bulk Course {index:03}",
+            tags=["bulk", f"t{index % 7}"],
+            coInstructorIds=[other_instructor.id],
+        )
+    url = subgraph_urls["courses"]
+    small = await count_for(graph, http, url, instructor, 10)
+    large = await count_for(graph, http, url, instructor, 100)
+    for service in ("users", "courses", "enrollments"):
+        assert large[service] == small[service], (service, small, large)
+    assert small["courses"] <= 6  # count, page, modules, lessons, categories: not per course
