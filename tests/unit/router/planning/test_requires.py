@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (supergraph SDL is kept exactly as composition prints it)
 """@requires: the required fields are fetched first and sent in representations."""
 
 import pytest
