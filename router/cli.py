@@ -10,6 +10,7 @@ from graphql import GraphQLError, parse
 from common.telemetry.logging import configure_logging
 from router.planning import PlanningError, plan, print_plan
 from router.server.limits import Limits
+from router.server.uploads import UploadLimits
 from router.supergraph import SupergraphError, load_supergraph
 
 
@@ -52,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
     serve.add_argument("--max-root-fields", type=int, default=Limits.max_root_fields)
     serve.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=UploadLimits.max_bytes,
+        help="largest multipart (file upload) request body, files included",
+    )
+    serve.add_argument(
+        "--max-upload-files", type=int, default=UploadLimits.max_files, help="files per request"
+    )
+    serve.add_argument(
         "--dedup-inflight",
         action="store_true",
         help="identical queries in flight with the same credentials share one execution",
@@ -88,6 +98,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeouts=timeouts,
         client=args.client,
         limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields),
+        uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
         deduplicate=args.dedup_inflight,
         watch=args.supergraph if args.watch else None,
         watch_interval=args.watch_interval,

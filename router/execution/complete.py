@@ -6,6 +6,7 @@ from typing import Any
 from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
+_MISSING = object()  # a field no fetch delivered
 
 PathLink = tuple[Any, str | int] | None
 
@@ -27,6 +28,9 @@ class Completer:
         self.error_paths = set(paths)
         # A null at any of these paths is already explained by an error at or below it.
         self.explained = {path[:end] for path in paths for end in range(len(path) + 1)}
+        # An error without a path (a subgraph that failed as a whole) explains every field
+        # its fetch did not deliver.
+        self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
     def _error(self, message: str, link: PathLink, *, unless_explained: bool = False) -> None:
         path = tuple(_path(link))
@@ -53,19 +57,31 @@ class Completer:
             if shape_field.type is None:
                 result[key] = runtime
                 continue
-            value = self.complete_value(obj.get(key), shape_field.type, shape_field, (link, key))
+            value = obj.get(key, _MISSING)
+            missing = value is _MISSING
+            value = self.complete_value(
+                None if missing else value,
+                shape_field.type,
+                shape_field,
+                (link, key),
+                explained=missing and self.failed_fetch,
+            )
             if value is _BUBBLE:
                 return _BUBBLE
             result[key] = value
         return result
 
-    def complete_value(self, value: Any, ref: TypeRef, owner: ShapeField, link: PathLink) -> Any:
+    def complete_value(
+        self, value: Any, ref: TypeRef, owner: ShapeField, link: PathLink, explained: bool = False
+    ) -> Any:
         if ref.kind != "non_null":
             completed = self._complete_nullable(value, ref, owner, link)
             return None if completed is _BUBBLE else completed
         assert ref.of is not None
         completed = self._complete_nullable(value, ref.of, owner, link)
         if completed is None:
+            if explained:
+                return _BUBBLE
             self._error(
                 f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.",
                 link,

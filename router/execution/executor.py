@@ -19,6 +19,7 @@ from router.planning.nodes import (
 )
 from router.planning.selection import ALIAS_MARKER
 from router.transport.base import SubgraphRequestError, Transport
+from router.transport.multipart import contains_uploads
 
 
 @dataclass
@@ -29,6 +30,9 @@ class ExecutionState:
     abstract_types: frozenset[str]
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # The client sent files (a multipart request): only then are fetch variables searched
+    # for them, so that JSON requests never pay for it.
+    uploads: bool = False
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -41,8 +45,11 @@ async def _send(
     payload: dict[str, Any] = {"query": node.operation}
     if variables:
         payload["variables"] = variables
+    send = state.transport.send
+    if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
+        send = state.transport.send_multipart
     try:
-        response = await state.transport.send(node.service, payload, state.headers)
+        response = await send(node.service, payload, state.headers)
     except SubgraphRequestError as failure:
         state.errors.append(error(failure.message, failure.code, serviceName=node.service))
         return None

@@ -13,11 +13,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from router.execution.errors import error
+from router.server.errors import BadRequest
 from router.server.gateway import Gateway, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
-from router.server.http import BadRequest, read_request, respond
+from router.server.http import read_request, respond
 from router.server.limits import Limits
 from router.server.reload import LiveGateway, watch_file
+from router.server.uploads import UploadLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 
@@ -33,11 +35,17 @@ def create_app(
     subgraph_timeouts: Mapping[str, float] | None = None,
     client: Literal["streams", "httpx"] = "streams",
     limits: Limits | None = None,
+    uploads: UploadLimits | None = None,
     deduplicate: bool = False,
     watch: Path | None = None,
     watch_interval: float = 1.0,
 ) -> Starlette:
-    """The router on a supergraph; with ``watch``, reloaded whenever that file changes."""
+    """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
+
+    ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
+    `router.server.uploads`.
+    """
+    upload_limits = uploads or UploadLimits()
     kind = StreamTransport if client == "streams" else HttpTransport
 
     def make_transport(urls: Mapping[str, str]) -> Transport:
@@ -59,7 +67,7 @@ def create_app(
         if request.method == "GET" and wants_html and "query" not in request.query_params:
             return HTMLResponse(GRAPHIQL_HTML)
         try:
-            graphql_request = await read_request(request)
+            graphql_request = await read_request(request, upload_limits)
         except BadRequest as bad:
             return respond(
                 request,

@@ -41,6 +41,7 @@ class GraphQLRequest:
     operation_name: str | None = None
     headers: Mapping[str, str] | None = None
     method: str = "POST"
+    uploads: bool = False  # a multipart request: variables may hold `UploadedFile`s
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ class Gateway:
             for name, value in (request.headers or {}).items()
             if name in FORWARDED_HEADERS
         }
-        if not self.deduplicate or kind != "query":
+        # Files are not JSON (no key to share them by); uploads are never deduplicated.
+        if not self.deduplicate or kind != "query" or request.uploads:
             return await self._run(prepared, request, variables, forwarded)
         # Identical queries in flight with the same credentials share one execution.
         key = (
@@ -178,7 +180,11 @@ class Gateway:
         forwarded: dict[str, str],
     ) -> GraphQLResponse:
         state = ExecutionState(
-            self.transport, request.variables or {}, forwarded, self.abstract_types
+            self.transport,
+            request.variables or {},
+            forwarded,
+            self.abstract_types,
+            uploads=request.uploads,
         )
         await execute_plan(prepared.plan, state)
         body = prepared.respond(

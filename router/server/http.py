@@ -6,19 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from router import jsonio
+from router.server.errors import BadRequest
 from router.server.gateway import GraphQLRequest, GraphQLResponse
+from router.server.uploads import MULTIPART, UploadLimits, read_multipart
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, code: str = "BAD_REQUEST") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+_UPLOAD_LIMITS = UploadLimits()
 
 
 def _too_large() -> BadRequest:
@@ -51,7 +48,7 @@ def _decode_json_param(raw: str | None, name: str) -> Any:
         raise BadRequest(f"the {name} parameter is not valid JSON") from error
 
 
-def _build(payload: Any, request: Request, method: str) -> GraphQLRequest:
+def _build(payload: Any, request: Request, method: str, *, uploads: bool = False) -> GraphQLRequest:
     if not isinstance(payload, dict):
         raise BadRequest("the request body must be a JSON object")
     query = payload.get("query")
@@ -72,10 +69,10 @@ def _build(payload: Any, request: Request, method: str) -> GraphQLRequest:
         chain = request.headers.get("x-forwarded-for")
         peer = request.client.host
         headers["x-forwarded-for"] = f"{chain}, {peer}" if chain else peer
-    return GraphQLRequest(query, variables, operation_name or None, headers, method)
+    return GraphQLRequest(query, variables, operation_name or None, headers, method, uploads)
 
 
-async def read_request(request: Request) -> GraphQLRequest:
+async def read_request(request: Request, uploads: UploadLimits = _UPLOAD_LIMITS) -> GraphQLRequest:
     if request.method == "GET":
         params = request.query_params
         payload = {
@@ -85,8 +82,14 @@ async def read_request(request: Request) -> GraphQLRequest:
         }
         return _build(payload, request, "GET")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == MULTIPART:
+        return _build(await read_multipart(request, uploads), request, "POST", uploads=True)
     if content_type not in (JSON, GRAPHQL_RESPONSE, ""):
-        raise BadRequest(f"unsupported content type {content_type!r}; send application/json", 415)
+        raise BadRequest(
+            f"unsupported content type {content_type!r}; send application/json "
+            "(or multipart/form-data to upload files)",
+            415,
+        )
     body = await _read_body(request)
     try:
         payload = jsonio.loads(body)

@@ -21,4 +21,11 @@ class Transport(Protocol):
         """POST `payload` to the subgraph named `service`; return its decoded JSON body."""
         ...
 
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """As `send`, for a payload whose variables hold `UploadedFile`s: a GraphQL multipart
+        request (https://github.com/jaydenseric/graphql-multipart-request-spec)."""
+        ...
+
     async def aclose(self) -> None: ...

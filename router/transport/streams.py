@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 
 from router import jsonio
 from router.transport.base import SubgraphRequestError
+from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 
 _MAX_HEAD = 64 * 1024
+_JSON = b"content-type: application/json\r\n"
 
 
 @dataclass
@@ -108,8 +110,19 @@ class StreamTransport:
     async def send(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
+        return await self._post(service, _JSON, jsonio.dumps(payload), headers)
+
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        body, content_type = encode_multipart(payload)
+        own = f"content-type: {content_type}\r\n{PREFLIGHT_HEADER}: true\r\n".encode("latin-1")
+        return await self._post(service, own, body, headers)
+
+    async def _post(
+        self, service: str, content_headers: bytes, body: bytes, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
         origin = self.origins[service]
-        body = jsonio.dumps(payload)
         timeout = self.timeouts[service]
         extra = "".join(f"{name}: {_clean(value)}\r\n" for name, value in headers.items())
         head = (
@@ -117,7 +130,9 @@ class StreamTransport:
             + origin.path
             + b" HTTP/1.1\r\nhost: "
             + origin.host_header
-            + b"\r\ncontent-type: application/json\r\naccept: application/json\r\n"
+            + b"\r\n"
+            + content_headers
+            + b"accept: application/json\r\n"
             + f"content-length: {len(body)}\r\n{extra}\r\n".encode("latin-1")
         )
         try:

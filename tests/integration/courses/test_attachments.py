@@ -1,6 +1,6 @@
 """Lesson attachments over the GraphQL multipart request spec: limits, types, signed links.
 
-Sent to the courses subgraph itself: the router does not forward multipart requests yet.
+Every upload goes through the router, which forwards the files to the courses subgraph.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ async def upload(
 ) -> dict[str, Any]:
     operations = {"query": UPLOAD, "variables": {"input": {"lessonId": lesson_id, "file": None}}}
     response = await http.post(
-        f"{url}/graphql",
+        url,
         data={
             "operations": json.dumps(operations),
             "map": json.dumps({"0": ["variables.input.file"]}),
@@ -43,12 +43,11 @@ async def upload(
 async def test_attachments_are_checked_stored_and_served_by_signed_link(
     graph: GraphQLClient,
     http: httpx.AsyncClient,
-    subgraph_urls: dict[str, str],
     instructor: Account,
     other_instructor: Account,
     admin: Account,
 ) -> None:
-    url = subgraph_urls["courses"]
+    url = graph.url  # the router
     course = await published_course(graph, instructor, admin, "With Files", lessons=1)
     lesson_id = course["lessons"][0]["id"]
     body = await upload(http, url, instructor.access_token, lesson_id, "../../diagram.png", PNG)
@@ -80,7 +79,7 @@ async def test_attachments_are_checked_stored_and_served_by_signed_link(
     stranger = await upload(http, url, other_instructor.access_token, lesson_id, "a.png", PNG)
     assert error_codes(stranger) == ["FORBIDDEN"]
     anonymous = await http.post(
-        f"{url}/graphql",
+        url,
         data={
             "operations": json.dumps(
                 {"query": UPLOAD, "variables": {"input": {"lessonId": lesson_id, "file": None}}}
@@ -91,3 +90,34 @@ async def test_attachments_are_checked_stored_and_served_by_signed_link(
         headers={"Apollo-Require-Preflight": "true"},
     )
     assert error_codes(anonymous.json()) == ["UNAUTHENTICATED"]
+
+
+async def test_uploads_without_csrf_header_or_over_the_limit_are_refused_at_the_router(
+    graph: GraphQLClient, http: httpx.AsyncClient, instructor: Account, admin: Account
+) -> None:
+    course = await published_course(graph, instructor, admin, "Guarded Files", lessons=1)
+    lesson_id = course["lessons"][0]["id"]
+    operations = {"query": UPLOAD, "variables": {"input": {"lessonId": lesson_id, "file": None}}}
+    form = {
+        "operations": json.dumps(operations),
+        "map": json.dumps({"0": ["variables.input.file"]}),
+    }
+    no_preflight = await http.post(
+        graph.url,
+        data=form,
+        files={"0": ("a.png", PNG, "image/png")},
+        headers={"Authorization": f"Bearer {instructor.access_token}"},
+    )
+    assert no_preflight.status_code == 400
+    assert error_codes(no_preflight.json()) == ["BAD_REQUEST"]
+    # Far over the subgraph's attachment limit: refused, and nothing is stored.
+    huge = await upload(
+        http, graph.url, instructor.access_token, lesson_id, "huge.pdf", b"%PDF-" + b"0" * 2**21
+    )
+    assert error_codes(huge) in (["BAD_USER_INPUT"], ["PAYLOAD_TOO_LARGE"])
+    listed = await graph.data(
+        "query($id: ID!) { lesson(id: $id) { attachments { filename } } }",
+        {"id": lesson_id},
+        token=instructor.access_token,
+    )
+    assert listed["lesson"]["attachments"] == []
