@@ -118,6 +118,12 @@ class Settings:
     max_attachment_bytes: int = field(
         metadata=setting("LMS_MAX_ATTACHMENT_BYTES", "largest lesson attachment, bytes")
     )
+    submission_grace_seconds: int = field(
+        metadata=setting(
+            "LMS_SUBMISSION_GRACE_SECONDS",
+            "seconds after an attempt's deadline that answers in flight still count",
+        )
+    )
     public_url: str = field(
         metadata=setting(
             "LMS_PUBLIC_URL", "base URL clients reach the services' file routes at (downloads)"
@@ -128,6 +134,33 @@ class Settings:
     )
     platform_name: str = field(
         metadata=setting("LMS_PLATFORM_NAME", "name shown as issuer on certificates")
+    )
+    smtp_host: str = field(
+        metadata=setting("LMS_SMTP_HOST", "SMTP server for email notifications; empty: no email")
+    )
+    smtp_port: int = field(metadata=setting("LMS_SMTP_PORT", "SMTP port"))
+    smtp_sender: str = field(metadata=setting("LMS_SMTP_SENDER", "From address of emails"))
+    smtp_username: str = field(metadata=setting("LMS_SMTP_USERNAME", "SMTP login; empty: none"))
+    smtp_password: str = field(metadata=setting("LMS_SMTP_PASSWORD", "SMTP password (secret)"))
+    smtp_starttls: bool = field(
+        metadata=setting("LMS_SMTP_STARTTLS", "upgrade SMTP with STARTTLS (true/false)")
+    )
+    sms_webhook_url: str = field(
+        metadata=setting("LMS_SMS_WEBHOOK_URL", "SMS provider adapter endpoint; empty: no SMS")
+    )
+    push_webhook_url: str = field(
+        metadata=setting("LMS_PUSH_WEBHOOK_URL", "push provider adapter endpoint; empty: no push")
+    )
+    delivery_max_attempts: int = field(
+        metadata=setting("LMS_DELIVERY_MAX_ATTEMPTS", "tries per notification delivery")
+    )
+    delivery_retry_base_ms: int = field(
+        metadata=setting(
+            "LMS_DELIVERY_RETRY_BASE_MS", "first retry delay, ms; doubles each time (max 5 min)"
+        )
+    )
+    webhook_secret: str = field(
+        metadata=setting("LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)")
     )
 
     def service_port(self, service: str) -> int:
@@ -192,9 +225,21 @@ class Settings:
             sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
             upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
             max_attachment_bytes=_int("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+            submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_env("LMS_DOWNLOAD_SECRET", "dev-download-secret", secret=True),
             platform_name=_env("LMS_PLATFORM_NAME", "LMS Platform"),
+            smtp_host=_env("LMS_SMTP_HOST", ""),
+            smtp_port=_int("LMS_SMTP_PORT", 1025),
+            smtp_sender=_env("LMS_SMTP_SENDER", "LMS Platform <no-reply@lms.local>"),
+            smtp_username=_env("LMS_SMTP_USERNAME", ""),
+            smtp_password=_env("LMS_SMTP_PASSWORD", ""),
+            smtp_starttls=_env("LMS_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+            sms_webhook_url=_env("LMS_SMS_WEBHOOK_URL", ""),
+            push_webhook_url=_env("LMS_PUSH_WEBHOOK_URL", ""),
+            delivery_max_attempts=_int("LMS_DELIVERY_MAX_ATTEMPTS", 5),
+            delivery_retry_base_ms=_int("LMS_DELIVERY_RETRY_BASE_MS", 1000),
+            webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
             trusted_proxies=tuple(
                 item.strip()
                 for item in _env("LMS_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from common.infra import start_all
+from common.infra.mail import MailCatcher
 from common.infra.postgres import PostgresServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
@@ -58,10 +59,24 @@ def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", *args], env=os.environ.copy())
 
 
+@contextlib.contextmanager
+def mail_catcher(settings: Settings) -> Iterator[None]:
+    """Without an SMTP server configured, catch the platform's mail in state/mail/*.eml."""
+    if settings.smtp_host:
+        yield
+        return
+    folder = settings.state_dir / "mail"
+    with MailCatcher(settings.smtp_port, folder):
+        os.environ["LMS_SMTP_HOST"] = "127.0.0.1"
+        os.environ["LMS_SMTP_PORT"] = str(settings.smtp_port)
+        print(f"mail catcher on port {settings.smtp_port}: messages land in {folder}")
+        yield
+
+
 def run_dev(settings: Settings) -> int:
     names = services.available_services()
     processes: list[subprocess.Popen[bytes]] = []
-    with infrastructure(settings):
+    with infrastructure(settings), mail_catcher(settings):
         try:
             migrate(settings, names)
             for line in seed(settings, names):

@@ -25,6 +25,7 @@ from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
+from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
 
 ADMIN_PASSWORD = "test-admin-password"
@@ -56,8 +57,31 @@ def rabbitmq(state_dir: Path) -> Iterator[RabbitMQServer]:
 
 
 @pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on loopback: the mail the platform sends lands here."""
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def webhook_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+async def webhook_sink(webhook_port: int) -> AsyncIterator[WebhookSink]:
+    """The SMS and push providers' side of the webhook adapter."""
+    async with WebhookSink(port=webhook_port) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
 def settings(
-    state_dir: Path, postgres: PostgresServer, redis_server: RedisServer
+    state_dir: Path,
+    postgres: PostgresServer,
+    redis_server: RedisServer,
+    smtp_sink: SmtpSink,
+    webhook_port: int,
 ) -> Iterator[Settings]:
     environment = {
         "LMS_ENV": "test",
@@ -71,6 +95,14 @@ def settings(
         "LMS_LOG_LEVEL": "WARNING",
         "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: lockouts that tests can wait out
+        "LMS_SUBMISSION_GRACE_SECONDS": "0",
+        "LMS_SMTP_HOST": "127.0.0.1",
+        "LMS_SMTP_PORT": str(smtp_sink.port),
+        "LMS_SMS_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/sms",
+        "LMS_PUSH_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/push",
+        "LMS_WEBHOOK_SECRET": "test-webhook-secret",
+        "LMS_DELIVERY_MAX_ATTEMPTS": "3",
+        "LMS_DELIVERY_RETRY_BASE_MS": "50",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():

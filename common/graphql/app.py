@@ -6,9 +6,10 @@ request gets a fresh :class:`RequestContext` with the caller and new DataLoaders
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -71,6 +72,10 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     key_source: Callable[[Settings, httpx.AsyncClient], KeySource] | None = None
     # Accept GraphQL multipart requests (file uploads) up to this many bytes; 0: refuse them.
     max_upload_bytes: Callable[[Settings], int] | None = None
+    # Loops that run beside the service for its lifespan (delivery, scheduled jobs).
+    background: Callable[[ServiceT], Sequence[Callable[[], Coroutine[Any, Any, None]]]] | None = (
+        None
+    )
 
 
 def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
@@ -163,9 +168,16 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
             )
             app.state.runtime = runtime
             app.state.service = spec.service(runtime)
+            tasks = [
+                asyncio.create_task(loop(), name=f"{spec.name}:{loop.__name__}")
+                for loop in (spec.background(app.state.service) if spec.background else ())
+            ]
             try:
                 yield
             finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await redis.aclose()
                 await engine.dispose()
 

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from common.graphql.app import LoaderScope
+from common.graphql.catalog import enrolled_loader
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
 from subgraphs.courses.models import AttachmentRow, CategoryRow, CourseRow, LessonRow, ModuleRow
 from subgraphs.courses.service import CoursesService
-
-ENROLLMENT_STATUSES = """
-query($courseIds: [ID!]!) { enrollmentStatuses(courseIds: $courseIds) { courseId status } }
-"""
-ACTIVE_STATUSES = frozenset({"ACTIVE", "COMPLETED"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,27 +26,6 @@ class CoursesLoaders:
     children: DataLoader[uuid.UUID, list[CategoryRow]]
     taught: DataLoader[uuid.UUID, list[CourseRow]]
     enrolled: DataLoader[uuid.UUID, bool]
-
-
-def enrolled_loader(peer: PeerClient, authorization: str | None) -> DataLoader[uuid.UUID, bool]:
-    """Whether the caller is enrolled in each course, asked of the enrollments subgraph."""
-
-    async def load(course_ids: list[uuid.UUID]) -> list[bool]:
-        if authorization is None:
-            return [False] * len(course_ids)
-        data = await peer.query(
-            ENROLLMENT_STATUSES,
-            {"courseIds": [str(item) for item in course_ids]},
-            authorization=authorization,
-        )
-        active = {
-            entry["courseId"]
-            for entry in data["enrollmentStatuses"]
-            if entry.get("status") in ACTIVE_STATUSES
-        }
-        return [str(item) in active for item in course_ids]
-
-    return DataLoader(load)
 
 
 def build_loaders(service: CoursesService, scope: LoaderScope) -> CoursesLoaders:

@@ -8,19 +8,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Final
 
+from common import validation as common_validation
 from common.errors import BadUserInput
+from common.validation import text
 
 SLUG: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGE: Final = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 MAX_TAGS: Final = 20
 MAX_CO_INSTRUCTORS: Final = 20
-
-
-def text(value: str, *, field: str, low: int, high: int) -> str:
-    cleaned = " ".join(value.split())
-    if not low <= len(cleaned) <= high:
-        raise BadUserInput(f"{field} must be {low} to {high} characters long.", field=field)
-    return cleaned
 
 
 def title(value: str, field: str = "title") -> str:
@@ -45,12 +40,7 @@ def slugify(value: str) -> str:
 
 
 def tags(values: Sequence[str]) -> list[str]:
-    normalised = sorted({"-".join(re.findall(r"[a-z0-9+#.]+", tag.lower())) for tag in values})
-    if any(not tag or len(tag) > 50 for tag in normalised):
-        raise BadUserInput("Each tag must be 1 to 50 letters or digits.", field="tags")
-    if len(normalised) > MAX_TAGS:
-        raise BadUserInput(f"A course can have at most {MAX_TAGS} tags.", field="tags")
-    return normalised
+    return common_validation.tags(values, limit=MAX_TAGS, owner="A course")
 
 
 def language(value: str) -> str:

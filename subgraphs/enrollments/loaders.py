@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from common.graphql.app import LoaderScope
+from common.graphql.catalog import CourseFacts, course_facts_loader, user_names_loader
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
-from subgraphs.enrollments.catalog import CourseFacts, course_facts_loader, user_names_loader
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, PathCourseRow
 from subgraphs.enrollments.programs import ProgramsService
 from subgraphs.enrollments.service import EnrollmentsService

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal, Role
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
-from subgraphs.enrollments.catalog import CourseFacts
+from common.graphql.catalog import CourseFacts
 from subgraphs.enrollments.models import (
     CohortRow,
     EnrollmentRow,

@@ -12,12 +12,12 @@ from strawberry.types import Info
 
 from common.auth import Principal
 from common.errors import BadUserInput, NotFound
+from common.graphql.catalog import CourseFacts
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
-from subgraphs.enrollments.catalog import CourseFacts
 from subgraphs.enrollments.loaders import EnrollmentsLoaders, EnrollmentsServices
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, LearningPathRow
 from subgraphs.enrollments.programs import PathStep

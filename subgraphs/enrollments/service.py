@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.auth import Principal
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.graphql.catalog import CourseFacts
 from subgraphs.enrollments import certificates
-from subgraphs.enrollments.catalog import CourseFacts
 from subgraphs.enrollments.models import (
     CertificateRow,
     EnrollmentRow,

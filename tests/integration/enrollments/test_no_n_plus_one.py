@@ -15,9 +15,13 @@ CATALOGUE = """
 query($f: CourseFilterInput, $first: Int) {
   courses(filter: $f, first: $first) {
     edges { node { title tags instructor { name } coInstructors { name } category { name }
-                   enrollmentCount modules { lessons { title } } } }
+                   enrollmentCount modules { lessons { title } }
+                   assessments { title questionCount attemptsRemaining } } }
   }
 }
+"""
+CREATE_ASSESSMENT = """
+mutation($input: AssessmentInput!) { createAssessment(input: $input) { assessment { id } } }
 """
 STATEMENTS = re.compile(r'^lms_db_statements_total\{service="(\w+)"\} ([0-9.e+]+)$', re.M)
 
@@ -47,16 +51,28 @@ async def test_statements_stay_flat_from_10_to_100_courses(
     other_instructor: Account,
 ) -> None:
     for index in range(100):
-        await create_course(
+        course = await create_course(
             graph,
             instructor,
             f"Bulk Course {index:03}",
             tags=["bulk", f"t{index % 7}"],
             coInstructorIds=[other_instructor.id],
         )
+        await graph.data(
+            CREATE_ASSESSMENT,
+            {
+                "input": {
+                    "courseId": course["id"],
+                    "title": f"Quiz {index}",
+                    "kind": "QUIZ",
+                    "attemptsAllowed": 2,
+                }
+            },
+            token=instructor.access_token,
+        )
     url = subgraph_urls["courses"]
     small = await count_for(graph, http, url, instructor, 10)
     large = await count_for(graph, http, url, instructor, 100)
-    for service in ("users", "courses", "enrollments"):
+    for service in ("users", "courses", "enrollments", "assessments"):
         assert large[service] == small[service], (service, small, large)
     assert small["courses"] <= 6  # count, page, modules, lessons, categories: not per course

@@ -6,7 +6,13 @@ from common.settings import Settings, SettingsError
 
 
 def test_defaults_describe_a_local_dev_platform(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("LMS_ENV", "LMS_PG_PORT", "LMS_USERS_PORT", "LMS_PG_ADMIN_PASSWORD"):
+    for name in (
+        "LMS_ENV",
+        "LMS_PG_PORT",
+        "LMS_USERS_PORT",
+        "LMS_NOTIFICATIONS_PORT",
+        "LMS_PG_ADMIN_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = Settings.from_env()
     assert settings.pg_port == 5433

@@ -1,7 +1,7 @@
-"""What the enrollments domain needs to know about courses and users, asked of their owners.
+"""What one domain needs to know about courses, users and enrollments, asked of their owners.
 
 Each lookup goes to the owning subgraph as the caller (their token is forwarded), so a
-student cannot learn about a draft course through enrollments; one call per batch.
+student cannot learn about a draft course through another subgraph; one call per batch.
 """
 
 from __future__ import annotations
@@ -77,5 +77,33 @@ def user_names_loader(
             "User", [str(item) for item in ids], "id name", authorization=authorization
         )
         return [None if entity is None else str(entity.get("name")) for entity in found]
+
+    return DataLoader(load)
+
+
+ENROLLMENT_STATUSES = """
+query($courseIds: [ID!]!) { enrollmentStatuses(courseIds: $courseIds) { courseId status } }
+"""
+ACTIVE_STATUSES = frozenset({"ACTIVE", "COMPLETED"})
+
+
+def enrolled_loader(peer: PeerClient, authorization: str | None) -> DataLoader[uuid.UUID, bool]:
+    """Whether the caller is enrolled (active or completed) in each course, asked of the
+    enrollments subgraph."""
+
+    async def load(course_ids: list[uuid.UUID]) -> list[bool]:
+        if authorization is None:
+            return [False] * len(course_ids)
+        data = await peer.query(
+            ENROLLMENT_STATUSES,
+            {"courseIds": [str(item) for item in course_ids]},
+            authorization=authorization,
+        )
+        active = {
+            entry["courseId"]
+            for entry in data["enrollmentStatuses"]
+            if entry.get("status") in ACTIVE_STATUSES
+        }
+        return [str(item) in active for item in course_ids]
 
     return DataLoader(load)

@@ -1,0 +1,363 @@
+"""Delivering queued notifications in the background, and the digest job.
+
+The dispatcher claims due deliveries with FOR UPDATE SKIP LOCKED (so several processes
+share the work without sending anything twice), leases them for a while, sends each through
+its channel's sender, and records the outcome: SENT; SKIPPED when the user has no address
+for the channel or no provider is configured; FAILED when the provider refuses for good or
+the retries run out; otherwise PENDING again after a backoff delay.
+
+The digest job, once a day or week, gathers each user's deliveries waiting for that digest
+into one message per channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from subgraphs.notifications.categories import (
+    DIGEST_PERIOD_HOURS,
+    DIGEST_TEMPLATE,
+    Category,
+    DeliveryStatus,
+    Frequency,
+    Template,
+    builtin_template,
+)
+from subgraphs.notifications.channels import Channel, DeliveryFailed, Outgoing, Sender
+from subgraphs.notifications.models import (
+    ContactRow,
+    DeliveryRow,
+    DigestRunRow,
+    NotificationRow,
+    TemplateRow,
+)
+from subgraphs.notifications.people import Directory, Person
+from subgraphs.notifications.retry import RetryPolicy
+from subgraphs.notifications.templates import TemplateProblem, render
+
+log = logging.getLogger(__name__)
+
+CLAIM = 50
+LEASE = timedelta(minutes=2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    delivery_id: uuid.UUID
+    notification: NotificationRow
+    channel: Channel
+    attempts: int
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        directory: Directory,
+        senders: Mapping[Channel, Sender],
+        *,
+        platform_name: str,
+        retry: RetryPolicy | None = None,
+        poll_seconds: float = 1.0,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.directory = directory
+        self.senders = senders
+        self.platform_name = platform_name
+        self.retry = retry or RetryPolicy()
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._engine = engine  # disposed when run() ends
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; digests are checked on every round."""
+        try:
+            while True:
+                try:
+                    while await self.deliver_due():
+                        pass
+                    await self.run_digests()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a database blip must not end delivery for good
+                    log.exception("notification dispatch round failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                self._wake.clear()
+        finally:
+            if self._engine is not None:
+                await self._engine.dispose()
+
+    # Immediate deliveries
+
+    async def deliver_due(self) -> int:
+        """Claim and send one round of due deliveries; returns how many were claimed."""
+        now = _now()
+        async with self.sessions.begin() as session:
+            deliveries = list(
+                await session.scalars(
+                    select(DeliveryRow)
+                    .where(
+                        DeliveryRow.status == DeliveryStatus.PENDING.value,
+                        DeliveryRow.digest.is_(None),
+                        DeliveryRow.next_attempt_at <= now,
+                    )
+                    .order_by(DeliveryRow.next_attempt_at)
+                    .limit(CLAIM)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not deliveries:
+                return 0
+            for delivery in deliveries:
+                delivery.next_attempt_at = now + LEASE
+            notifications = {
+                row.id: row
+                for row in await session.scalars(
+                    select(NotificationRow).where(
+                        NotificationRow.id.in_([d.notification_id for d in deliveries])
+                    )
+                )
+            }
+            jobs = [
+                _Job(d.id, notifications[d.notification_id], Channel(d.channel), d.attempts)
+                for d in deliveries
+            ]
+        people = await self.directory.people([job.notification.user_id for job in jobs])
+        contacts = await self._contacts([job.notification.user_id for job in jobs])
+        await asyncio.gather(*(self._deliver(job, people, contacts) for job in jobs))
+        return len(jobs)
+
+    async def _contacts(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(ContactRow).where(ContactRow.user_id.in_(user_ids)))
+            return {row.user_id: row for row in rows}
+
+    def _address(
+        self, channel: Channel, person: Person | None, contact: ContactRow | None
+    ) -> str | None:
+        if person is None:
+            return None
+        if channel is Channel.EMAIL:
+            return person.email
+        if channel is Channel.SMS:
+            return None if contact is None else contact.phone
+        return None if contact is None else contact.push_token
+
+    async def _deliver(
+        self,
+        job: _Job,
+        people: Mapping[uuid.UUID, Person],
+        contacts: Mapping[uuid.UUID, ContactRow],
+    ) -> None:
+        notification = job.notification
+        person = people.get(notification.user_id)
+        sender = self.senders.get(job.channel)
+        address = self._address(job.channel, person, contacts.get(notification.user_id))
+        if sender is None:
+            await self._finish(job, DeliveryStatus.SKIPPED, f"No {job.channel} provider is set up.")
+            return
+        if person is None or not address:
+            await self._finish(job, DeliveryStatus.SKIPPED, f"No {job.channel} address on file.")
+            return
+        try:
+            template = await self._template(notification.category, job.channel, person.locale)
+            variables = {
+                **notification.data,
+                "recipient_name": person.name,
+                "platform_name": self.platform_name,
+                "title": notification.title,
+                "body": notification.body,
+            }
+            message = Outgoing(
+                notification_id=notification.id,
+                channel=job.channel,
+                address=address,
+                subject=render(template.subject, variables),
+                text=render(template.body, variables),
+                html=render(template.body, variables, html=True) if template.html else None,
+                data={"category": notification.category, **notification.data},
+            )
+        except TemplateProblem as problem:
+            await self._finish(job, DeliveryStatus.FAILED, problem.message)
+            return
+        await self._send(job, sender, message)
+
+    async def _send(self, job: _Job, sender: Sender, message: Outgoing) -> None:
+        attempt = job.attempts + 1
+        try:
+            provider_id = await sender.send(message)
+        except DeliveryFailed as failure:
+            if failure.permanent or self.retry.gives_up(attempt):
+                reason = (
+                    failure.reason
+                    if failure.permanent
+                    else f"{failure.reason} (gave up after {attempt} attempts)"
+                )
+                await self._finish(job, DeliveryStatus.FAILED, reason, attempts=attempt)
+            else:
+                await self._retry_later(job, failure.reason, attempt)
+            return
+        await self._finish(
+            job, DeliveryStatus.SENT, None, attempts=attempt, provider_id=provider_id
+        )
+
+    async def _template(self, category: str, channel: Channel, locale: str) -> Template:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(TemplateRow).where(
+                    TemplateRow.category == category, TemplateRow.channel == channel.value
+                )
+            )
+            stored = {row.locale: row for row in rows}
+        for candidate in (locale, locale.split("-")[0], "en"):
+            row = stored.get(candidate)
+            if row is not None:
+                return Template(row.subject, row.body, row.html)
+        return builtin_template(Category(category), channel.value)
+
+    async def _finish(
+        self,
+        job: _Job,
+        status: DeliveryStatus,
+        reason: str | None,
+        *,
+        attempts: int | None = None,
+        provider_id: str | None = None,
+    ) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == job.delivery_id)
+                .values(
+                    status=status.value,
+                    last_error=reason,
+                    attempts=job.attempts if attempts is None else attempts,
+                    provider_id=provider_id,
+                    sent_at=_now() if status is DeliveryStatus.SENT else None,
+                )
+            )
+
+    async def _retry_later(self, job: _Job, reason: str, attempt: int) -> None:
+        delay = timedelta(seconds=self.retry.delay(attempt))
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == job.delivery_id)
+                .values(attempts=attempt, last_error=reason, next_attempt_at=_now() + delay)
+            )
+        log.info(
+            "delivery will be retried",
+            extra={"notification_id": str(job.notification.id), "attempt": attempt},
+        )
+
+    # Digests
+
+    async def run_digests(self, *, force: Frequency | None = None) -> int:
+        """Send the digests that are due (or `force` one now); returns messages sent."""
+        sent = 0
+        for frequency, hours in DIGEST_PERIOD_HOURS.items():
+            if force is not None and frequency is not force:
+                continue
+            if force is None and not await self._digest_due(frequency, hours):
+                continue
+            sent += await self._send_digest(frequency)
+        return sent
+
+    async def _digest_due(self, frequency: Frequency, hours: int) -> bool:
+        """Claims the run: true once per period across processes."""
+        now = _now()
+        async with self.sessions.begin() as session:
+            row = await session.get(DigestRunRow, frequency.value, with_for_update=True)
+            if row is None:
+                session.add(DigestRunRow(frequency=frequency.value, last_run_at=now))
+                return False  # the first period starts now
+            if now - row.last_run_at < timedelta(hours=hours):
+                return False
+            row.last_run_at = now
+            return True
+
+    async def _send_digest(self, frequency: Frequency) -> int:
+        async with self.sessions.begin() as session:
+            pending = list(
+                await session.scalars(
+                    select(DeliveryRow)
+                    .where(
+                        DeliveryRow.status == DeliveryStatus.PENDING.value,
+                        DeliveryRow.digest == frequency.value,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not pending:
+                return 0
+            notifications = {
+                row.id: row
+                for row in await session.scalars(
+                    select(NotificationRow).where(
+                        NotificationRow.id.in_([d.notification_id for d in pending])
+                    )
+                )
+            }
+            groups: dict[tuple[uuid.UUID, str], list[DeliveryRow]] = {}
+            for delivery in pending:
+                groups.setdefault((delivery.user_id, delivery.channel), []).append(delivery)
+            people = await self.directory.people(list({user for user, _ in groups}))
+            contacts = await self._contacts(list({user for user, _ in groups}))
+            sent = 0
+            period = "daily" if frequency is Frequency.DAILY_DIGEST else "weekly"
+            for (user_id, channel_name), deliveries in groups.items():
+                channel = Channel(channel_name)
+                person, sender = people.get(user_id), self.senders.get(channel)
+                address = self._address(channel, person, contacts.get(user_id))
+                status, reason, provider_id = (
+                    DeliveryStatus.SKIPPED,
+                    "No address or provider.",
+                    None,
+                )
+                if person is not None and sender is not None and address:
+                    items = [notifications[d.notification_id] for d in deliveries]
+                    variables = {
+                        "recipient_name": person.name,
+                        "platform_name": self.platform_name,
+                        "period": period,
+                        "items": [{"title": n.title, "body": n.body} for n in items],
+                    }
+                    message = Outgoing(
+                        notification_id=deliveries[0].notification_id,
+                        channel=channel,
+                        address=address,
+                        subject=render(DIGEST_TEMPLATE.subject, variables),
+                        text=render(DIGEST_TEMPLATE.body, variables),
+                        data={"digest": frequency.value, "count": len(items)},
+                    )
+                    try:
+                        provider_id = await sender.send(message)
+                        status, reason = DeliveryStatus.SENT, None
+                        sent += 1
+                    except DeliveryFailed as failure:
+                        status, reason = DeliveryStatus.FAILED, failure.reason
+                for delivery in deliveries:
+                    delivery.status = status.value
+                    delivery.last_error = reason
+                    delivery.attempts += 1
+                    delivery.provider_id = provider_id
+                    delivery.sent_at = _now() if status is DeliveryStatus.SENT else None
+            return sent

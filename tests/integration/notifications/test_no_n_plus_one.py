@@ -1,0 +1,113 @@
+"""Lists of notifications and of submissions cost the same SQL statements at 10 and at 40."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.accounts import Account, register
+from tests.integration.assessments.conftest import (
+    SUBMIT,
+    TRUE_FALSE,
+    assessment,
+    course_with_learner,
+    question,
+    start,
+)
+from tests.integration.enrollments.test_no_n_plus_one import statements
+from tests.integration.notifications.test_notifications import eventually
+from tests.support import GraphQLClient
+
+INBOX = """
+query($first: Int) {
+  notifications(first: $first) {
+    edges { node { title read sender { name } course { title } deliveries { channel status } } }
+  }
+}
+"""
+SUBMISSIONS = """
+query($first: Int) {
+  me { submissions(first: $first) { edges { node {
+    score status assessment { title course { title } }
+    answers { question { prompt } points }
+  } } } }
+}
+"""
+
+
+async def delivered(graph: GraphQLClient, learner: Account, count: int) -> bool:
+    data = await graph.data(INBOX, {"first": count}, token=learner.access_token)
+    return all(
+        delivery["status"] != "PENDING"
+        for edge in data["notifications"]["edges"]
+        for delivery in edge["node"]["deliveries"]
+    )
+
+
+async def cost(
+    graph: GraphQLClient,
+    http: httpx.AsyncClient,
+    urls: dict[str, str],
+    learner: Account,
+    query: str,
+    first: int,
+) -> dict[str, float]:
+    before = await statements(http, urls["users"])
+    data: dict[str, Any] = await graph.data(query, {"first": first}, token=learner.access_token)
+    after = await statements(http, urls["users"])
+    assert data
+    return {service: after[service] - before.get(service, 0.0) for service in after}
+
+
+async def test_notification_and_submission_lists_do_not_grow_with_their_length(
+    graph: GraphQLClient,
+    http: httpx.AsyncClient,
+    subgraph_urls: dict[str, str],
+    instructor: Account,
+    admin: Account,
+) -> None:
+    learner = await register(graph, name="Busy Learner")
+    course = await course_with_learner(graph, instructor, admin, learner, "Busy Course")
+    await graph.data(
+        """mutation($input: SendNotificationInput!) { sendNotification(input: $input) { recipientCount } }""",
+        {
+            "input": {
+                "category": "ANNOUNCEMENT",
+                "courseId": course["id"],
+                "data": {"title": "Hello", "message": "Welcome"},
+            }
+        },
+        token=instructor.access_token,
+    )
+    for index in range(39):
+        await graph.data(
+            """mutation($input: SendNotificationInput!) { sendNotification(input: $input) { recipientCount } }""",
+            {
+                "input": {
+                    "category": "REMINDER",
+                    "userIds": [learner.id],
+                    "data": {"title": f"Reminder {index}", "message": "Soon"},
+                }
+            },
+            token=admin.access_token,
+        )
+    await eventually(lambda: delivered(graph, learner, 40))  # background sends settle first
+    small = await cost(graph, http, subgraph_urls, learner, INBOX, 10)
+    large = await cost(graph, http, subgraph_urls, learner, INBOX, 40)
+    assert large["notifications"] == small["notifications"], (small, large)
+    assert large["users"] == small["users"], (small, large)
+
+    qid = (await question(graph, instructor, course["id"], TRUE_FALSE))["id"]
+    quiz = await assessment(graph, instructor, course["id"], [{"questionId": qid}])
+    for _ in range(40):
+        attempt = await start(graph, learner, quiz["id"])
+        await graph.data(
+            SUBMIT,
+            {"id": attempt["id"], "answers": [{"questionId": qid, "booleanValue": True}]},
+            token=learner.access_token,
+        )
+    small = await cost(graph, http, subgraph_urls, learner, SUBMISSIONS, 10)
+    large = await cost(graph, http, subgraph_urls, learner, SUBMISSIONS, 40)
+    assert large["assessments"] == small["assessments"], (small, large)
+    assert large["courses"] == small["courses"], (small, large)

@@ -1,0 +1,97 @@
+"""Local receivers that speak the real protocols: an SMTP server and an HTTP webhook endpoint.
+
+Tests point the platform's email and SMS/push settings at them and assert on what arrived;
+each can be told to refuse the next few messages, to exercise retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from email.message import EmailMessage
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from common.infra.mail import MailCatcher
+from common.infra.ports import free_port
+from tests.support import serve
+
+T = TypeVar("T")
+
+
+async def _wait(items: list[T], predicate: Callable[[T], bool], within: float, what: str) -> T:
+    for _ in range(max(1, int(within / 0.05))):
+        for item in list(items):
+            if predicate(item):
+                return item
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no matching {what} arrived within {within} s ({len(items)} seen)")
+
+
+class SmtpSink(MailCatcher):
+    """The mail catcher, with a way to wait for a message."""
+
+    async def wait_for(
+        self, predicate: Callable[[EmailMessage], bool], within: float = 10.0
+    ) -> EmailMessage:
+        return await _wait(self.messages, predicate, within, "email")
+
+
+class WebhookSink(AbstractAsyncContextManager["WebhookSink"]):
+    """An HTTP endpoint recording each request (path, headers, raw body, JSON)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.requests: list[dict[str, Any]] = []
+        self._statuses: list[int] = []
+        self._server: AbstractAsyncContextManager[str] | None = None
+        self.app = Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])])
+
+    async def _receive(self, request: Request) -> Response:
+        body = await request.body()
+        status = self._statuses.pop(0) if self._statuses else 200
+        self.requests.append(
+            {
+                "path": request.url.path,
+                "headers": dict(request.headers),
+                "body": body,
+                "json": _json(body),
+                "status": status,
+            }
+        )
+        return JSONResponse({"id": f"provider-{len(self.requests)}"}, status_code=status)
+
+    def respond_with(self, status: int, times: int = 1) -> None:
+        """Answer the next `times` requests with `status` (0 times: back to 200)."""
+        self._statuses = [status] * times
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = 10.0
+    ) -> dict[str, Any]:
+        """The first request answered with success that matches."""
+        return await _wait(
+            self.requests, lambda r: r["status"] < 300 and predicate(r), within, "request"
+        )
+
+    async def __aenter__(self) -> WebhookSink:
+        self._server = serve(self.app, self.port)
+        await self._server.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._server is not None:
+            await self._server.__aexit__(*exc)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
