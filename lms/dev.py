@@ -66,11 +66,21 @@ def mail_catcher(settings: Settings) -> Iterator[None]:
         yield
         return
     folder = settings.state_dir / "mail"
-    with MailCatcher(settings.smtp_port, folder):
+    catcher = MailCatcher(settings.smtp_port, folder)
+    # Its thread must not take the Ctrl-C that run_dev waits for with sigwait.
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    try:
+        catcher.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    try:
         os.environ["LMS_SMTP_HOST"] = "127.0.0.1"
         os.environ["LMS_SMTP_PORT"] = str(settings.smtp_port)
         print(f"mail catcher on port {settings.smtp_port}: messages land in {folder}")
         yield
+    finally:
+        catcher.stop()
 
 
 def run_dev(settings: Settings) -> int:
