@@ -38,6 +38,17 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _int_list(name: str, default: str) -> tuple[int, ...]:
+    raw = _env(name, default)
+    try:
+        values = tuple(int(item) for item in raw.split(",") if item.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be integers separated by commas, got {raw!r}") from None
+    if any(value <= 0 for value in values):
+        raise SettingsError(f"{name} must be positive")
+    return values
+
+
 def setting(variable: str, doc: str) -> dict[str, str]:
     return {"variable": variable, "doc": doc}
 
@@ -159,6 +170,12 @@ class Settings:
             "LMS_DELIVERY_RETRY_BASE_MS", "first retry delay, ms; doubles each time (max 5 min)"
         )
     )
+    event_retry_delays_ms: tuple[int, ...] = field(
+        metadata=setting(
+            "LMS_EVENT_RETRY_DELAYS_MS",
+            "delays before each retry of a failed event handler, ms (then the dead-letter queue)",
+        )
+    )
     webhook_secret: str = field(
         metadata=setting("LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)")
     )
@@ -239,6 +256,7 @@ class Settings:
             push_webhook_url=_env("LMS_PUSH_WEBHOOK_URL", ""),
             delivery_max_attempts=_int("LMS_DELIVERY_MAX_ATTEMPTS", 5),
             delivery_retry_base_ms=_int("LMS_DELIVERY_RETRY_BASE_MS", 1000),
+            event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
             trusted_proxies=tuple(
                 item.strip()

@@ -1,9 +1,12 @@
-"""The ``lms`` command: dev, migrate, seed, serve, export-schema, compose, settings, router."""
+"""The ``lms`` command: dev, migrate, seed, serve, worker, events, export-schema, compose,
+settings, router."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -77,8 +80,54 @@ def parser() -> argparse.ArgumentParser:
         "compose", help="schema/supergraph.yaml -> schema/subgraphs/*.graphql, supergraph.graphql"
     )
     commands.add_parser("settings", help="print every setting with its current value")
+    worker = commands.add_parser("worker", help="run a service's outbox relay and event consumers")
+    worker.add_argument("service")
+    events = commands.add_parser("events", help="the event catalogue and dead-letter queues")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    events_commands.add_parser("catalog", help="print the event catalogue as Markdown")
+    dlq = events_commands.add_parser("dlq", help="a service's dead-letter queue")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("service")
+    dlq.add_argument("--limit", type=int, default=100, help="messages to list")
     commands.add_parser("router", help="the federation router (lms router --help)", add_help=False)
     return root
+
+
+def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
+    from common.events import catalog, dlq
+
+    if args.events_command == "catalog":
+        print(catalog.markdown(), end="")
+        return 0
+    service = services.require_service(args.service)
+    if args.action == "replay":
+        count = asyncio.run(dlq.replay_dead_letters(settings.amqp_url, service))
+        print(f"replayed {count} dead letters into {service}.events")
+        return 0
+    letters = asyncio.run(dlq.list_dead_letters(settings.amqp_url, service, args.limit))
+    for letter in letters:
+        print(
+            f"{letter.message_id}  {letter.event_type}  attempts={letter.attempts}  {letter.error}"
+        )
+    print(f"{len(letters)} dead letters in {service}.dlq")
+    return 0
+
+
+def run_worker_command(settings: Settings, name: str) -> int:
+    from common.events.worker import run_worker
+
+    configure_logging(f"{name}-worker", settings.log_level)
+
+    async def until_stopped() -> None:
+        work = asyncio.ensure_future(run_worker(services.spec(name), settings))
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGINT, signal.SIGTERM):  # finish the message at hand, then stop
+            loop.add_signal_handler(stop, work.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+
+    asyncio.run(until_stopped())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path}")
     elif args.command == "settings":
         print_settings()
+    elif args.command == "worker":
+        return run_worker_command(settings, services.require_service(args.service))
+    elif args.command == "events":
+        return run_events_command(settings, args)
     return 0
 
 

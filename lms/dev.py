@@ -97,6 +97,9 @@ def run_dev(settings: Settings) -> int:
                     f"http://{settings.host}:{settings.service_port(name)}/health", processes[-1]
                 )
                 print(f"{name:14} {settings.service_url(name)}")
+            for name in names:
+                processes.append(_spawn(["lms", "worker", name]))
+            print(f"workers        outbox relays and event consumers of {', '.join(names)}")
             graphiql = settings.service_url("users")
             if SUPERGRAPH.exists():
                 router_url = f"http://{settings.host}:{settings.router_port}"

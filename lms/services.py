@@ -43,3 +43,9 @@ async def seed(name: str, settings: Settings) -> list[str]:
     module: Any = importlib.import_module(f"subgraphs.{name}.seed")
     lines: list[str] = await module.seed(settings)
     return lines
+
+
+def spec(name: str) -> Any:
+    """The subgraph's ServiceSpec (its app module's SPEC)."""
+    module: Any = importlib.import_module(f"subgraphs.{require_service(name)}.app")
+    return module.SPEC

@@ -17,6 +17,7 @@ import pytest
 
 from common.db import migrations
 from common.db.provisioning import provision
+from common.events.worker import run_worker
 from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
 from common.infra.rabbitmq import RabbitMQServer
@@ -80,6 +81,7 @@ def settings(
     state_dir: Path,
     postgres: PostgresServer,
     redis_server: RedisServer,
+    rabbitmq: RabbitMQServer,
     smtp_sink: SmtpSink,
     webhook_port: int,
 ) -> Iterator[Settings]:
@@ -103,6 +105,8 @@ def settings(
         "LMS_WEBHOOK_SECRET": "test-webhook-secret",
         "LMS_DELIVERY_MAX_ATTEMPTS": "3",
         "LMS_DELIVERY_RETRY_BASE_MS": "50",
+        "LMS_AMQP_URL": rabbitmq.url,
+        "LMS_EVENT_RETRY_DELAYS_MS": "100,200,400",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
@@ -121,7 +125,8 @@ async def migrated(settings: Settings) -> Settings:
 
 @pytest.fixture(scope="session")
 async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
-    """Every subgraph of the tree, each a real uvicorn server on its own port."""
+    """Every subgraph of the tree, each a real uvicorn server on its own port, with its
+    outbox relay and event consumers running beside it (as `lms worker` runs them)."""
     async with contextlib.AsyncExitStack() as stack:
         urls = {
             name: await stack.enter_async_context(
@@ -129,7 +134,16 @@ async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
             )
             for name in available_services()
         }
-        yield urls
+        workers = [
+            asyncio.create_task(run_worker(services.spec(name), migrated), name=f"{name}-worker")
+            for name in available_services()
+        ]
+        try:
+            yield urls
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
 
 @pytest.fixture(scope="session")

@@ -50,27 +50,34 @@ class WebhookSink(AbstractAsyncContextManager["WebhookSink"]):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[dict[str, Any]] = []
-        self._statuses: list[int] = []
+        self._statuses: list[tuple[int, str | None]] = []
         self._server: AbstractAsyncContextManager[str] | None = None
         self.app = Starlette(routes=[Route("/{path:path}", self._receive, methods=["POST"])])
 
     async def _receive(self, request: Request) -> Response:
         body = await request.body()
-        status = self._statuses.pop(0) if self._statuses else 200
+        payload = _json(body)
+        to = payload.get("to") if isinstance(payload, dict) else None
+        status = 200
+        for index, (code, recipient) in enumerate(self._statuses):
+            if recipient is None or recipient == to:
+                del self._statuses[index]
+                status = code
+                break
         self.requests.append(
             {
                 "path": request.url.path,
                 "headers": dict(request.headers),
                 "body": body,
-                "json": _json(body),
+                "json": payload,
                 "status": status,
             }
         )
         return JSONResponse({"id": f"provider-{len(self.requests)}"}, status_code=status)
 
-    def respond_with(self, status: int, times: int = 1) -> None:
-        """Answer the next `times` requests with `status` (0 times: back to 200)."""
-        self._statuses = [status] * times
+    def respond_with(self, status: int, times: int = 1, to: str | None = None) -> None:
+        """Answer the next `times` requests (for `to`, or any) with `status` (0 times: 200)."""
+        self._statuses = [(status, to)] * times
 
     async def wait_for(
         self, predicate: Callable[[dict[str, Any]], bool], within: float = 10.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +29,8 @@ from common.auth import TokenVerifier
 from common.auth.jwks import JwksCache
 from common.auth.tokens import KeySource
 from common.db import create_engine, service_dsn, session_factory
+from common.events.consumer import Handler
+from common.events.tables import EventTables
 from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
@@ -76,6 +78,10 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     background: Callable[[ServiceT], Sequence[Callable[[], Coroutine[Any, Any, None]]]] | None = (
         None
     )
+    # Domain events: the outbox/inbox tables in its schema, and the handlers of the events
+    # it consumes (run by `lms worker <service>` with its outbox relay).
+    events: EventTables | None = None
+    handlers: Callable[[ServiceT], Mapping[str, Handler]] | None = None
 
 
 def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
@@ -145,15 +151,19 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "unavailable", **body}, status_code=503)
 
 
-def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starlette:
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
-        count_statements(engine, spec.name)
-        redis = Redis.from_url(settings.redis_url)
+@contextlib.asynccontextmanager
+async def service_runtime(
+    spec: ServiceSpec[Any, Any], settings: Settings, *, role: str | None = None
+) -> AsyncIterator[ServiceRuntime]:
+    """A subgraph's resources (database pool, Redis, HTTP client, token verifier) for the
+    life of a web process or a worker (`role` labels its SQL statement count)."""
+    engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
+    count_statements(engine, role or spec.name)
+    redis = Redis.from_url(settings.redis_url)
+    try:
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
-            runtime = ServiceRuntime(
+            yield ServiceRuntime(
                 settings=settings,
                 engine=engine,
                 sessions=session_factory(engine),
@@ -166,6 +176,15 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
                 ),
                 redis=redis,
             )
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with service_runtime(spec, settings) as runtime:
             app.state.runtime = runtime
             app.state.service = spec.service(runtime)
             tasks = [
@@ -178,8 +197,6 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                await redis.aclose()
-                await engine.dispose()
 
     graphql = ServiceGraphQL(spec)
     routes: list[BaseRoute] = [

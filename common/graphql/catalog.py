@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiodataloader import DataLoader
 
+from common.auth.service_identity import ServiceIdentity
 from common.graphql.peers import PeerClient
 
 COURSE_SELECTION = """
@@ -107,3 +108,28 @@ def enrolled_loader(peer: PeerClient, authorization: str | None) -> DataLoader[u
         return [str(item) in active for item in course_ids]
 
     return DataLoader(load)
+
+
+class ServiceDirectory:
+    """Courses and users as the service itself sees them (its own short-lived token), for
+    work no caller asked for: event handlers and background jobs."""
+
+    def __init__(self, courses: PeerClient, users: PeerClient, identity: ServiceIdentity) -> None:
+        self.courses = courses
+        self.users = users
+        self.identity = identity
+
+    async def course(self, course_id: uuid.UUID) -> CourseFacts | None:
+        [entity] = await self.courses.entities(
+            "Course",
+            [str(course_id)],
+            COURSE_SELECTION,
+            authorization=self.identity.authorization(),
+        )
+        return None if entity is None else _facts(entity)
+
+    async def user_name(self, user_id: uuid.UUID) -> str | None:
+        [entity] = await self.users.entities(
+            "User", [str(user_id)], "id name", authorization=self.identity.authorization()
+        )
+        return None if entity is None else str(entity.get("name"))

@@ -23,7 +23,7 @@ class MailCatcher:
         self.port = port or free_port()
         self.folder = folder
         self.messages: list[EmailMessage] = []
-        self._refusals: list[int] = []
+        self._refusals: list[tuple[int, str | None]] = []
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname=LOOPBACK, port=self.port)
 
@@ -31,8 +31,10 @@ class MailCatcher:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         with self._lock:
-            if self._refusals:
-                return f"{self._refusals.pop(0)} refused by the mail catcher"
+            for index, (code, recipient) in enumerate(self._refusals):
+                if recipient is None or recipient in envelope.rcpt_tos:
+                    del self._refusals[index]
+                    return f"{code} refused by the mail catcher"
         raw = envelope.original_content or b""
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -44,10 +46,11 @@ class MailCatcher:
             (self.folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{count:05}.eml").write_bytes(raw)
         return "250 OK"
 
-    def refuse_next(self, code: int, times: int = 1) -> None:
-        """Answer the next `times` messages with SMTP reply `code` (451: try later, 550: no)."""
+    def refuse_next(self, code: int, times: int = 1, recipient: str | None = None) -> None:
+        """Answer the next `times` messages (to `recipient`, or to anyone) with SMTP reply
+        `code` (451: try later, 550: no)."""
         with self._lock:
-            self._refusals = [code] * times
+            self._refusals = [(code, recipient)] * times
 
     def start(self) -> None:
         self._controller.start()

@@ -9,7 +9,9 @@ from starlette.applications import Starlette
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.settings import Settings
 from subgraphs.assessments.bank import QuestionBank
+from subgraphs.assessments.events import handlers
 from subgraphs.assessments.loaders import AssessmentsServices, build_loaders
+from subgraphs.assessments.models import EVENTS
 from subgraphs.assessments.schema import schema
 from subgraphs.assessments.service import AssessmentsService
 
@@ -22,7 +24,14 @@ def build_service(runtime: ServiceRuntime) -> AssessmentsServices:
     )
 
 
-SPEC = ServiceSpec(name="assessments", schema=schema, service=build_service, loaders=build_loaders)
+SPEC = ServiceSpec(
+    name="assessments",
+    schema=schema,
+    service=build_service,
+    loaders=build_loaders,
+    events=EVENTS,
+    handlers=handlers,
+)
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -29,12 +29,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.events.tables import event_tables
 
 SCHEMA = "assessments"
 
 
 class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
+
+
+EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
 def _uuid() -> Mapped[uuid.UUID]:

@@ -30,10 +30,19 @@ from common import validation
 from common.auth import Principal
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.events.envelope import Event
+from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
 from subgraphs.assessments import analytics
 from subgraphs.assessments.bank import can_manage, require_manager
-from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow, SlotRow
+from subgraphs.assessments.models import (
+    EVENTS,
+    AnswerRow,
+    AssessmentRow,
+    AttemptRow,
+    QuestionRow,
+    SlotRow,
+)
 from subgraphs.assessments.questions import (
     MANUAL_KINDS,
     QuestionKind,
@@ -272,6 +281,19 @@ class AssessmentsService:
                 await self._check_publishable(session, row)
             row.published = published
             row.updated_at = _now()
+            await emit(
+                session,
+                EVENTS.outbox,
+                Event(
+                    "assessment.published",
+                    {
+                        "assessment_id": str(row.id),
+                        "course_id": str(row.course_id),
+                        "published": published,
+                    },
+                    "assessments",
+                ),
+            )
         return row
 
     async def _check_publishable(self, session: AsyncSession, row: AssessmentRow) -> None:
@@ -632,6 +654,7 @@ class AssessmentsService:
             attempt.submitted_at = min(now, attempt.deadline) if auto and attempt.deadline else now
             attempt.auto_submitted = auto
             self._settle(attempt, [g.points for g in grades.values()], now)
+            await self._announce_grade(session, attempt)
             return attempt
 
     def _settle(self, attempt: AttemptRow, points: Sequence[float | None], now: datetime) -> None:
@@ -743,7 +766,35 @@ class AssessmentsService:
                 )
             }
             self._settle(row, [graded.get(qid) for qid in row.question_ids], now)
+            await self._announce_grade(session, row)
             return row
+
+    async def _announce_grade(self, session: AsyncSession, attempt: AttemptRow) -> None:
+        """submission.graded, in the grading transaction, once nothing waits for a person."""
+        if attempt.status != AttemptStatus.GRADED or attempt.score is None:
+            return
+        assessment = await session.get(AssessmentRow, attempt.assessment_id)
+        assert assessment is not None
+        value = percent(attempt) or 0.0
+        await emit(
+            session,
+            EVENTS.outbox,
+            Event(
+                "submission.graded",
+                {
+                    "attempt_id": str(attempt.id),
+                    "assessment_id": str(assessment.id),
+                    "assessment_title": assessment.title,
+                    "course_id": str(assessment.course_id),
+                    "user_id": str(attempt.user_id),
+                    "score": attempt.score,
+                    "max_score": attempt.max_score,
+                    "percent": value,
+                    "passed": value >= assessment.passing_score,
+                },
+                "assessments",
+            ),
+        )
 
     def _manual_points(
         self, question: QuestionRow, grade: ManualGrade

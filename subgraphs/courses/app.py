@@ -8,8 +8,10 @@ from starlette.routing import Route
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.settings import Settings
 from subgraphs.courses.downloads import serve_attachment
+from subgraphs.courses.events import handlers
 from subgraphs.courses.lessons import LessonsService
 from subgraphs.courses.loaders import build_loaders
+from subgraphs.courses.models import EVENTS
 from subgraphs.courses.schema import CoursesServices, schema
 from subgraphs.courses.service import CoursesService
 from subgraphs.courses.storage import LocalDiskStorage
@@ -34,6 +36,8 @@ SPEC = ServiceSpec(
     loaders=lambda services, scope: build_loaders(services.courses, scope),
     routes=[Route("/files/{attachment_id}/{filename}", serve_attachment)],
     max_upload_bytes=lambda settings: settings.max_attachment_bytes,
+    events=EVENTS,
+    handlers=handlers,
 )
 
 

@@ -17,11 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.auth import Principal
 from common.db.pagination import Page, fetch_ordered_page, fetch_ranked_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.events.envelope import Event
+from common.events.outbox import emit
 from subgraphs.courses import access, validation
 from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.content import TextFormat, render
 from subgraphs.courses.lessons import version_of
 from subgraphs.courses.models import (
+    EVENTS,
     AttachmentRow,
     CategoryRow,
     CourseRow,
@@ -274,7 +277,8 @@ class CoursesService:
     async def submit_for_review(self, principal: Principal, course_id: uuid.UUID) -> CourseRow:
         async with self.sessions.begin() as session:
             course = await access.editable_course(session, principal, course_id, lock=True)
-            self._expect_status(course, CourseStatus.DRAFT, "submitted for review")
+            if course.status != CourseStatus.ARCHIVED.value:  # an archived course may return
+                self._expect_status(course, CourseStatus.DRAFT, "submitted for review")
             lessons = await session.scalar(
                 select(func.count()).select_from(LessonRow).where(LessonRow.course_id == course_id)
             )
@@ -304,6 +308,15 @@ class CoursesService:
             if approve:
                 course.status = CourseStatus.PUBLISHED.value
                 course.published_at = course.published_at or _now()
+                await emit(
+                    session,
+                    EVENTS.outbox,
+                    Event(
+                        "course.published",
+                        {"course_id": str(course.id), "title": course.title},
+                        "courses",
+                    ),
+                )
             else:
                 course.status = CourseStatus.DRAFT.value
             self._review(session, course, principal, "APPROVED" if approve else "REJECTED", note)

@@ -10,11 +10,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from common.auth.keys import platform_signing_key
+from common.auth.service_identity import ServiceIdentity
 from common.errors import DomainError
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
+from common.graphql.catalog import ServiceDirectory
+from common.graphql.peers import PeerClient
 from common.settings import Settings
 from subgraphs.enrollments import certificates
+from subgraphs.enrollments.events import handlers
 from subgraphs.enrollments.loaders import EnrollmentsServices, build_loaders
+from subgraphs.enrollments.models import EVENTS
 from subgraphs.enrollments.programs import ProgramsService
 from subgraphs.enrollments.schema import schema
 from subgraphs.enrollments.service import EnrollmentsService, Issuer
@@ -37,6 +42,11 @@ def build_service(runtime: ServiceRuntime) -> EnrollmentsServices:
     return EnrollmentsServices(
         enrollments=EnrollmentsService(runtime.sessions, issuer),
         programs=ProgramsService(runtime.sessions),
+        directory=ServiceDirectory(
+            courses=PeerClient(runtime.http, "courses", settings.service_url("courses")),
+            users=PeerClient(runtime.http, "users", settings.service_url("users")),
+            identity=ServiceIdentity(settings, "enrollments"),
+        ),
     )
 
 
@@ -67,6 +77,8 @@ SPEC = ServiceSpec(
     service=build_service,
     loaders=build_loaders,
     routes=[Route("/certificates/{name}", certificate_document)],
+    events=EVENTS,
+    handlers=handlers,
 )
 
 

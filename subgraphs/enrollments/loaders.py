@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from common.graphql.app import LoaderScope
-from common.graphql.catalog import CourseFacts, course_facts_loader, user_names_loader
+from common.graphql.catalog import (
+    CourseFacts,
+    ServiceDirectory,
+    course_facts_loader,
+    user_names_loader,
+)
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, PathCourseRow
@@ -33,6 +38,7 @@ class EnrollmentsLoaders:
 class EnrollmentsServices:
     enrollments: EnrollmentsService
     programs: ProgramsService
+    directory: ServiceDirectory  # for event handlers: facts read as the service itself
 
 
 def build_loaders(services: EnrollmentsServices, scope: LoaderScope) -> EnrollmentsLoaders:

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -21,12 +22,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.events.tables import event_tables
 
 SCHEMA = "enrollments"
 
 
 class Base(DeclarativeBase):
     metadata = schema_metadata(SCHEMA)
+
+
+EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
 def _uuid() -> Mapped[uuid.UUID]:
@@ -136,3 +141,26 @@ class PathCourseRow(Base):
         ARRAY(UUID(as_uuid=True)),
         server_default="{}",
     )
+
+
+class CourseAssessmentRow(Base):
+    """A course's assessments as the assessments domain announced them (events)."""
+
+    __tablename__ = "course_assessments"
+
+    assessment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    published: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+
+class AssessmentResultRow(Base):
+    """A learner's best graded result in an assessment; passed ones count toward progress."""
+
+    __tablename__ = "assessment_results"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    percent: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    graded_at: Mapped[datetime] = _created()

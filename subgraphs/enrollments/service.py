@@ -21,10 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.auth import Principal
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.events.envelope import Event
+from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.models import (
+    EVENTS,
+    AssessmentResultRow,
     CertificateRow,
+    CourseAssessmentRow,
     EnrollmentRow,
     LessonCompletionRow,
     PathCourseRow,
@@ -62,6 +67,19 @@ class BulkResult:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _created_event(enrollment: EnrollmentRow, course: CourseFacts) -> Event:
+    return Event(
+        "enrollment.created",
+        {
+            "enrollment_id": str(enrollment.id),
+            "user_id": str(enrollment.user_id),
+            "course_id": str(course.id),
+            "course_title": course.title,
+        },
+        "enrollments",
+    )
 
 
 def can_manage(principal: Principal, course: CourseFacts) -> bool:
@@ -108,10 +126,12 @@ class EnrollmentsService:
                 existing.status = EnrollmentStatus.ACTIVE.value
                 existing.dropped_at = None
                 existing.last_activity_at = _now()
+                await emit(session, EVENTS.outbox, _created_event(existing, course))
                 return existing
             enrollment = self._new(principal.user_id, course.id, principal.user_id)
             session.add(enrollment)
             await session.flush()
+            await emit(session, EVENTS.outbox, _created_event(enrollment, course))
             return enrollment
 
     async def _check_prerequisites(
@@ -172,6 +192,7 @@ class EnrollmentsService:
             enrolled = list(
                 await session.scalars(select(EnrollmentRow).where(EnrollmentRow.id.in_(inserted)))
             )
+            await emit(session, EVENTS.outbox, *(_created_event(row, course) for row in enrolled))
         new_users = {row.user_id for row in enrolled}
         return BulkResult(enrolled, [user for user in unique if user not in new_users])
 
@@ -222,22 +243,89 @@ class EnrollmentsService:
                 .on_conflict_do_nothing()
             )
             enrollment.last_activity_at = _now()
-            done = set(
-                await session.scalars(
-                    select(LessonCompletionRow.lesson_id).where(
-                        LessonCompletionRow.enrollment_id == enrollment.id
-                    )
+            certificate = await self.recompute(session, enrollment, course, learner_name)
+            await emit(
+                session,
+                EVENTS.outbox,
+                Event(
+                    "lesson.completed",
+                    {
+                        "enrollment_id": str(enrollment.id),
+                        "user_id": str(enrollment.user_id),
+                        "course_id": str(course.id),
+                        "lesson_id": str(lesson_id),
+                        "progress": enrollment.progress,
+                    },
+                    "enrollments",
+                ),
+            )
+            return enrollment, certificate
+
+    async def recompute(
+        self,
+        session: AsyncSession,
+        enrollment: EnrollmentRow,
+        course: CourseFacts,
+        learner_name: str | None,
+    ) -> CertificateRow | None:
+        """Progress = done / all, over the required lessons (all lessons when none is
+        required) and the course's published assessments (passed ones are done). At 100 %
+        an active enrollment completes and its certificate is issued, in this transaction."""
+        done = set(
+            await session.scalars(
+                select(LessonCompletionRow.lesson_id).where(
+                    LessonCompletionRow.enrollment_id == enrollment.id
                 )
             )
-            counted = course.counted_lessons
-            enrollment.progress = round(100.0 * len(done & counted) / len(counted), 2)
-            certificate = None
-            if enrollment.progress >= 100.0 and enrollment.status == EnrollmentStatus.ACTIVE.value:
-                enrollment.status = EnrollmentStatus.COMPLETED.value
-                enrollment.completed_at = _now()
-                certificate = self._certificate(enrollment, course, learner_name)
-                session.add(certificate)
-            return enrollment, certificate
+        )
+        assessments = set(
+            await session.scalars(
+                select(CourseAssessmentRow.assessment_id).where(
+                    CourseAssessmentRow.course_id == course.id, CourseAssessmentRow.published
+                )
+            )
+        )
+        passed = set(
+            await session.scalars(
+                select(AssessmentResultRow.assessment_id).where(
+                    AssessmentResultRow.user_id == enrollment.user_id,
+                    AssessmentResultRow.course_id == course.id,
+                    AssessmentResultRow.passed,
+                )
+            )
+        )
+        counted = course.counted_lessons
+        total = len(counted) + len(assessments)
+        finished = len(done & counted) + len(passed & assessments)
+        enrollment.progress = round(100.0 * finished / total, 2) if total else 0.0
+        if enrollment.progress < 100.0 or enrollment.status != EnrollmentStatus.ACTIVE.value:
+            return None
+        enrollment.status = EnrollmentStatus.COMPLETED.value
+        enrollment.completed_at = _now()
+        certificate = self._certificate(enrollment, course, learner_name)
+        session.add(certificate)
+        ids = {
+            "enrollment_id": str(enrollment.id),
+            "user_id": str(enrollment.user_id),
+            "course_id": str(course.id),
+        }
+        await emit(
+            session,
+            EVENTS.outbox,
+            Event("enrollment.completed", ids, "enrollments"),
+            Event(
+                "certificate.issued",
+                {
+                    "certificate_id": str(certificate.id),
+                    "user_id": str(enrollment.user_id),
+                    "course_id": str(course.id),
+                    "code": certificate.code,
+                    "course_title": course.title,
+                },
+                "enrollments",
+            ),
+        )
+        return certificate
 
     def _certificate(
         self, enrollment: EnrollmentRow, course: CourseFacts, learner_name: str | None

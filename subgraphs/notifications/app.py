@@ -12,7 +12,9 @@ from common.settings import Settings
 from common.telemetry.metrics import count_statements
 from subgraphs.notifications.channels import Channel, Sender, SmtpSender, WebhookSender
 from subgraphs.notifications.dispatcher import Dispatcher
+from subgraphs.notifications.events import handlers
 from subgraphs.notifications.loaders import NotificationsServices, build_loaders
+from subgraphs.notifications.models import EVENTS
 from subgraphs.notifications.people import Directory
 from subgraphs.notifications.retry import RetryPolicy
 from subgraphs.notifications.schema import schema
@@ -80,6 +82,8 @@ SPEC = ServiceSpec(
     service=build_service,
     loaders=build_loaders,
     background=lambda services: [services.dispatcher.run],
+    events=EVENTS,
+    handlers=handlers,
 )
 
 

@@ -11,6 +11,7 @@ a course they teach, and to no one else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -162,19 +163,26 @@ class NotificationsService:
         sender_id: uuid.UUID | None = None,
         course_id: uuid.UUID | None = None,
         course_title: str | None = None,
+        session: AsyncSession | None = None,
+        skip_missing: bool = False,
     ) -> SendResult:
         """Store one notification per existing user and queue their deliveries. The
-        templates are tried first, so a missing variable fails before anything is stored."""
+        templates are tried first, so a missing variable fails before anything is stored.
+        With `session` (an event handler's), everything goes into that transaction."""
         people = await self.directory.people(user_ids)
         missing = [str(user) for user in user_ids if user not in people]
-        if missing:
+        if skip_missing:
+            user_ids = [user for user in user_ids if user in people]
+        elif missing:
             raise NotFound(f"No users have these ids: {', '.join(missing[:20])}", field="userIds")
+        if not user_ids:
+            return SendResult(uuid.uuid4(), 0, [])
         if course_title is not None:
             data = {"course_title": course_title, **data}
         batch_id = uuid.uuid4()
-        async with self.sessions() as session:
-            templates = await self._templates(session, category)
-            preferences = await self._preferences(session, list(people), category)
+        async with self.sessions() as reading:
+            templates = await self._templates(reading, category)
+            preferences = await self._preferences(reading, list(people), category)
         ordered = [people[user] for user in dict.fromkeys(user_ids)]
         # Fail early and clearly: render every channel's template for the first recipient.
         sample = self._variables(ordered[0], data)
@@ -224,10 +232,11 @@ class NotificationsService:
                             "created_at": now,
                         }
                     )
-            async with self.sessions.begin() as session:
-                await session.execute(insert(NotificationRow), rows)
+            async with contextlib.AsyncExitStack() as stack:
+                target = session or await stack.enter_async_context(self.sessions.begin())
+                await target.execute(insert(NotificationRow), rows)
                 if deliveries:
-                    await session.execute(insert(DeliveryRow), deliveries)
+                    await target.execute(insert(DeliveryRow), deliveries)
             if len(created) < 50:
                 created.extend(NotificationRow(**row) for row in rows[: 50 - len(created)])
             self.wake()

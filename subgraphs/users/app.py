@@ -15,6 +15,7 @@ from common.auth.tokens import KeySource, StaticKeys
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.settings import Settings
 from subgraphs.users.loaders import build_loaders
+from subgraphs.users.models import EVENTS
 from subgraphs.users.schema import schema
 from subgraphs.users.service import UsersService
 
@@ -63,6 +64,7 @@ SPEC = ServiceSpec(
     loaders=build_loaders,
     routes=[Route("/.well-known/jwks.json", jwks)],
     key_source=own_keys,
+    events=EVENTS,  # it emits user.registered and user.deleted, and consumes nothing
 )
 
 

@@ -17,8 +17,10 @@ from common.auth import Principal, Role, TokenIssuer
 from common.auth.throttle import SignInThrottle
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from common.events.envelope import Event
+from common.events.outbox import emit
 from subgraphs.users import validation
-from subgraphs.users.models import RefreshTokenRow, UserRow
+from subgraphs.users.models import EVENTS, RefreshTokenRow, UserRow
 from subgraphs.users.passwords import hash_password, verify_password
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -87,6 +89,7 @@ class UsersService:
             name=validation.name(name),
             roles=[Role.STUDENT.value],
             preferences={},
+            locale="en",
             created_at=now,
             updated_at=now,
         )
@@ -94,6 +97,15 @@ class UsersService:
             async with self.sessions.begin() as session:
                 session.add(user)
                 await session.flush()
+                await emit(
+                    session,
+                    EVENTS.outbox,
+                    Event(
+                        "user.registered",
+                        {"user_id": str(user.id), "name": user.name, "locale": user.locale},
+                        "users",
+                    ),
+                )
                 return await self._start_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:
             raise Conflict("An account with this email already exists.", field="email") from None
@@ -255,6 +267,10 @@ class UsersService:
             result = await session.execute(delete(UserRow).where(UserRow.id == user_id))
             if not getattr(result, "rowcount", 0):
                 raise NotFound(f"No user has id {user_id}.", field="userId")
+            # Every other domain erases or anonymises what it holds about the user.
+            await emit(
+                session, EVENTS.outbox, Event("user.deleted", {"user_id": str(user_id)}, "users")
+            )
         return user_id
 
     async def _locked(self, session: AsyncSession, user_id: uuid.UUID) -> UserRow:

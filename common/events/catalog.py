@@ -1,0 +1,190 @@
+"""The event catalogue: every event type, who emits it, who consumes it, and its payload.
+
+This table is the reference (docs/events.md is generated from it by `lms events catalog`).
+A payload field is `name: kind` where kind is uuid, str, int, float or bool; a trailing `?`
+allows null. Adding a field that consumers may ignore keeps the version; renaming, removing
+or retyping one is a new version, and producers emit the new version only once every
+consumer reads it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    type: str
+    version: int
+    producer: str
+    consumers: tuple[str, ...]
+    fields: dict[str, str]
+    doc: str
+
+
+CATALOG: Final[tuple[EventSpec, ...]] = (
+    EventSpec(
+        "user.registered",
+        1,
+        "users",
+        ("notifications",),
+        {"user_id": "uuid", "name": "str", "locale": "str"},
+        "A person created an account. Notifications sends the welcome.",
+    ),
+    EventSpec(
+        "user.deleted",
+        1,
+        "users",
+        ("courses", "enrollments", "assessments", "notifications"),
+        {"user_id": "uuid"},
+        "An account was deleted (GDPR erasure). Every domain erases or anonymises the user's data.",
+    ),
+    EventSpec(
+        "course.published",
+        1,
+        "courses",
+        ("notifications",),
+        {"course_id": "uuid", "title": "str"},
+        "A course was approved and published. Its enrolled learners are notified.",
+    ),
+    EventSpec(
+        "enrollment.created",
+        1,
+        "enrollments",
+        ("notifications",),
+        {"enrollment_id": "uuid", "user_id": "uuid", "course_id": "uuid", "course_title": "str"},
+        "A learner was enrolled (or re-enrolled). Notifications confirms it.",
+    ),
+    EventSpec(
+        "lesson.completed",
+        1,
+        "enrollments",
+        (),
+        {
+            "enrollment_id": "uuid",
+            "user_id": "uuid",
+            "course_id": "uuid",
+            "lesson_id": "uuid",
+            "progress": "float",
+        },
+        "A learner completed a lesson; progress is the enrollment's new progress.",
+    ),
+    EventSpec(
+        "enrollment.completed",
+        1,
+        "enrollments",
+        (),
+        {"enrollment_id": "uuid", "user_id": "uuid", "course_id": "uuid"},
+        "An enrollment reached 100 % progress.",
+    ),
+    EventSpec(
+        "certificate.issued",
+        1,
+        "enrollments",
+        ("notifications",),
+        {
+            "certificate_id": "uuid",
+            "user_id": "uuid",
+            "course_id": "uuid",
+            "code": "str",
+            "course_title": "str",
+        },
+        "A certificate was issued for a completed enrollment. The learner is notified.",
+    ),
+    EventSpec(
+        "assessment.published",
+        1,
+        "assessments",
+        ("enrollments",),
+        {"assessment_id": "uuid", "course_id": "uuid", "published": "bool"},
+        "An assessment was opened to learners (or closed again). Enrollments counts it "
+        "toward course progress.",
+    ),
+    EventSpec(
+        "submission.graded",
+        1,
+        "assessments",
+        ("enrollments", "notifications"),
+        {
+            "attempt_id": "uuid",
+            "assessment_id": "uuid",
+            "assessment_title": "str",
+            "course_id": "uuid",
+            "user_id": "uuid",
+            "score": "float",
+            "max_score": "float",
+            "percent": "float",
+            "passed": "bool",
+        },
+        "An attempt is fully graded. Enrollments updates progress; the learner is notified.",
+    ),
+)
+
+SPECS: Final = {(spec.type, spec.version): spec for spec in CATALOG}
+
+_KINDS: Final[dict[str, tuple[type, ...]]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "uuid": (str,),
+}
+
+
+def _check(kind: str, value: Any) -> bool:
+    optional = kind.endswith("?")
+    kind = kind.rstrip("?")
+    if value is None:
+        return optional
+    if kind != "bool" and isinstance(value, bool):
+        return False
+    if not isinstance(value, _KINDS[kind]):
+        return False
+    if kind == "uuid":
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return False
+    return True
+
+
+def validate_payload(event_type: str, version: int, data: Any) -> str | None:
+    """None when `data` is a valid payload of that event; else what is wrong."""
+    spec = SPECS.get((event_type, version))
+    if spec is None:
+        return f"unknown event {event_type} v{version}"
+    if not isinstance(data, dict):
+        return f"{event_type}: the payload is not an object"
+    for name, kind in spec.fields.items():
+        if name not in data and not kind.endswith("?"):
+            return f"{event_type}: {name} is missing"
+        if name in data and not _check(kind, data[name]):
+            return f"{event_type}: {name} is not a {kind}"
+    return None
+
+
+def consumed_by(service: str) -> list[EventSpec]:
+    return [spec for spec in CATALOG if service in spec.consumers]
+
+
+def markdown() -> str:
+    """The catalogue as a Markdown document (docs/events.md)."""
+    lines = [
+        "# Event catalogue",
+        "",
+        "Generated from `common/events/catalog.py` by `lms events catalog`; do not edit.",
+        "Events travel on the topic exchange `lms.events`, routing key = type.",
+        "",
+        "| event | version | producer | consumers | payload | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for spec in CATALOG:
+        payload = ", ".join(f"`{name}: {kind}`" for name, kind in spec.fields.items())
+        consumers = ", ".join(spec.consumers) or "(none yet)"
+        lines.append(
+            f"| `{spec.type}` | {spec.version} | {spec.producer} | {consumers} | {payload} | "
+            f"{spec.doc} |"
+        )
+    return "\n".join(lines) + "\n"

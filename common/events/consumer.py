@@ -1,0 +1,197 @@
+"""Consuming domain events: a durable queue per service, manual acks, an inbox for
+exactly-once effects, retries through delay queues, then the dead-letter queue.
+
+For each delivery, in one transaction: insert (event id, consumer) into the inbox; if it
+was there already the event was applied before (a redelivery) and is only acknowledged;
+otherwise the handler applies its effect in the same transaction. The ack comes after the
+commit: a consumer that dies in between gets the message again and the inbox absorbs it.
+A handler that fails leaves nothing behind (the transaction rolls back); the message is
+re-published to the next delay queue (attempt count in a header) and acknowledged, and
+after the last delay it goes to `<service>.dlq` with the error. An event that does not
+parse, or has no handler, goes straight to the dead-letter queue: retrying cannot help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.events import broker
+from common.events.envelope import Event, InvalidEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    applied_at: dict[str, float] = field(default_factory=dict)  # event id -> loop time
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        service: str,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        handlers: Mapping[str, Handler],
+        amqp_url: str,
+        *,
+        prefetch: int = 32,
+        retry_delays_ms: Sequence[int] = broker.RETRY_DELAYS_MS,
+        after_commit: Callable[[Event], Awaitable[None]] | None = None,
+    ) -> None:
+        self.service = service
+        self.sessions = sessions
+        self.inbox = inbox
+        self.handlers = dict(handlers)
+        self.amqp_url = amqp_url
+        self.prefetch = prefetch
+        self.retry_delays_ms = tuple(retry_delays_ms)
+        self.after_commit = after_commit  # a test hook: runs between commit and ack
+        self.stats = ConsumerStats()
+        self.ready = asyncio.Event()
+
+    async def run(self) -> None:
+        """Consume until cancelled; the robust connection rides out broker restarts."""
+        connection: AbstractRobustConnection | None = None
+        try:
+            while connection is None:
+                try:
+                    connection = await broker.connect(self.amqp_url)
+                except Exception as error:
+                    log.warning("consumer waiting for the broker", extra={"error": repr(error)})
+                    await asyncio.sleep(1.0)
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self.prefetch)
+            queue = await broker.declare_consumer_queues(
+                channel, self.service, self.handlers, self.retry_delays_ms
+            )
+
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                await self._on_message(channel, message)
+
+            await queue.consume(on_message)
+            self.ready.set()
+            await asyncio.Future()  # until cancelled
+        finally:
+            if connection is not None:
+                await connection.close()
+
+    async def _on_message(self, channel: AbstractChannel, message: AbstractIncomingMessage) -> None:
+        try:
+            event = Event.from_json(message.body)
+        except InvalidEvent as error:
+            await self._dead_letter(channel, message, f"invalid event: {error}")
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            await self._dead_letter(channel, message, f"no handler for {event.type}")
+            return
+        try:
+            applied = await self._apply(event, handler)
+        except Exception as error:
+            await self._retry(channel, message, event, error)
+            return
+        if applied and self.after_commit is not None:
+            await self.after_commit(event)  # may raise to simulate a crash before the ack
+        await message.ack()
+
+    async def _apply(self, event: Event, handler: Handler) -> bool:
+        async with self.sessions.begin() as session:
+            inserted = await session.execute(
+                insert(self.inbox)
+                .values(event_id=event.id, consumer=self.service, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(self.inbox.c.event_id)
+            )
+            if inserted.first() is None:
+                self.stats.duplicates += 1
+                return False
+            await handler(session, event)
+        self.stats.applied += 1
+        self.stats.applied_at[str(event.id)] = asyncio.get_running_loop().time()
+        return True
+
+    def _attempts(self, message: AbstractIncomingMessage) -> int:
+        value: Any = (message.headers or {}).get(broker.ATTEMPTS_HEADER, 0)
+        return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+
+    async def _retry(
+        self,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        event: Event,
+        error: Exception,
+    ) -> None:
+        attempt = self._attempts(message)
+        reason = f"{type(error).__name__}: {error}"[:1000]
+        if attempt >= len(self.retry_delays_ms):
+            await self._dead_letter(channel, message, reason)
+            return
+        log.warning(
+            "event handler failed; will retry",
+            extra={"service": self.service, "event_id": str(event.id), "attempt": attempt + 1},
+        )
+        delay = self.retry_delays_ms[attempt]
+        await self._republish(
+            channel, message, broker.retry_queue(self.service, delay), attempt + 1, reason
+        )
+        self.stats.retried += 1
+        await message.ack()
+
+    async def _dead_letter(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage, reason: str
+    ) -> None:
+        log.error(
+            "event dead-lettered",
+            extra={"service": self.service, "message_id": message.message_id, "reason": reason},
+        )
+        await self._republish(
+            channel,
+            message,
+            broker.dead_letter_queue(self.service),
+            self._attempts(message),
+            reason,
+        )
+        self.stats.dead_lettered += 1
+        await message.ack()
+
+    async def _republish(
+        self,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        queue: str,
+        attempts: int,
+        reason: str,
+    ) -> None:
+        headers = {
+            **(message.headers or {}),
+            broker.ATTEMPTS_HEADER: attempts,
+            broker.ERROR_HEADER: reason,
+        }
+        await channel.default_exchange.publish(
+            aio_pika.Message(
+                message.body,
+                content_type=message.content_type,
+                message_id=message.message_id,
+                type=message.type,
+                headers=headers,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            ),
+            routing_key=queue,
+        )

@@ -1,0 +1,75 @@
+"""`lms worker <service>`: a subgraph's outbox relay and event consumers, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from common.db.engine import dsn, role_name
+from common.events.consumer import ConsumerRunner
+from common.events.relay import OutboxRelay
+from common.graphql.app import ServiceRuntime, ServiceSpec, service_runtime
+from common.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def listen_dsn(settings: Settings, service: str) -> str:
+    return dsn(settings, role_name(service), settings.pg_password(service), driver="postgresql")
+
+
+def build_worker(
+    spec: ServiceSpec[Any, Any], runtime: ServiceRuntime
+) -> tuple[OutboxRelay | None, ConsumerRunner | None]:
+    """The relay (if the service has an outbox) and the consumer (if it handles events)."""
+    if spec.events is None:
+        return None, None
+    settings = runtime.settings
+    relay = OutboxRelay(
+        spec.name,
+        runtime.sessions,
+        spec.events.outbox,
+        settings.amqp_url,
+        listen_dsn(settings, spec.name),
+    )
+    handlers = spec.handlers(spec.service(runtime)) if spec.handlers else {}
+    consumer = (
+        ConsumerRunner(
+            spec.name,
+            runtime.sessions,
+            spec.events.inbox,
+            handlers,
+            settings.amqp_url,
+            retry_delays_ms=settings.event_retry_delays_ms,
+        )
+        if handlers
+        else None
+    )
+    return relay, consumer
+
+
+async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Run `loop` until cancelled, restarting it (after a pause) whenever it fails."""
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker loop failed; restarting", extra={"loop": name})
+        await asyncio.sleep(1.0)
+
+
+async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
+    """Relay and consume until cancelled."""
+    async with service_runtime(spec, settings, role=f"{spec.name}-worker") as runtime:
+        relay, consumer = build_worker(spec, runtime)
+        loops = [
+            supervised(f"{spec.name}:{type(part).__name__}", part.run)
+            for part in (relay, consumer)
+            if part is not None
+        ]
+        if loops:
+            await asyncio.gather(*loops)

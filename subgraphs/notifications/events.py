@@ -1,0 +1,101 @@
+"""Events the notifications domain turns into notifications, and user.deleted.
+
+Each handler stores its notifications in the consumer's transaction (with the inbox row),
+so a redelivered event notifies no one twice. Recipients that no longer exist are skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.events.consumer import Handler
+from common.events.envelope import Event
+from subgraphs.notifications.categories import Category
+from subgraphs.notifications.loaders import NotificationsServices
+from subgraphs.notifications.models import ContactRow, NotificationRow, PreferenceRow
+
+
+def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
+    notifications = services.notifications
+    directory = notifications.directory
+
+    async def notify(
+        session: AsyncSession,
+        users: list[uuid.UUID],
+        category: Category,
+        data: dict[str, object],
+        course_id: str | None = None,
+    ) -> None:
+        await notifications.notify(
+            users,
+            category,
+            dict(data),
+            course_id=None if course_id is None else uuid.UUID(course_id),
+            session=session,
+            skip_missing=True,
+        )
+
+    async def user_registered(session: AsyncSession, event: Event) -> None:
+        await notify(session, [uuid.UUID(event.data["user_id"])], Category.ACCOUNT, {})
+
+    async def enrollment_created(session: AsyncSession, event: Event) -> None:
+        await notify(
+            session,
+            [uuid.UUID(event.data["user_id"])],
+            Category.ENROLLMENT,
+            {"course_title": event.data["course_title"]},
+            event.data["course_id"],
+        )
+
+    async def certificate_issued(session: AsyncSession, event: Event) -> None:
+        await notify(
+            session,
+            [uuid.UUID(event.data["user_id"])],
+            Category.CERTIFICATE,
+            {"course_title": event.data["course_title"], "code": event.data["code"]},
+            event.data["course_id"],
+        )
+
+    async def course_published(session: AsyncSession, event: Event) -> None:
+        course_id = uuid.UUID(event.data["course_id"])
+        learners = await directory.learners(course_id, directory.identity.authorization())
+        await notify(
+            session,
+            learners,
+            Category.COURSE_UPDATE,
+            {"title": f"{event.data['title']} is published", "message": "Open it to continue."},
+            event.data["course_id"],
+        )
+
+    async def submission_graded(session: AsyncSession, event: Event) -> None:
+        score = f"{event.data['score']:g}/{event.data['max_score']:g}"
+        await notify(
+            session,
+            [uuid.UUID(event.data["user_id"])],
+            Category.GRADE,
+            {"assessment_title": event.data["assessment_title"], "score": score},
+            event.data["course_id"],
+        )
+
+    async def user_deleted(session: AsyncSession, event: Event) -> None:
+        user_id = uuid.UUID(event.data["user_id"])
+        for table in (NotificationRow, PreferenceRow, ContactRow):
+            await session.execute(delete(table).where(table.user_id == user_id))
+        await session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.sender_id == user_id)
+            .values(sender_id=None)
+        )
+
+    return {
+        "user.registered": user_registered,
+        "enrollment.created": enrollment_created,
+        "certificate.issued": certificate_issued,
+        "course.published": course_published,
+        "submission.graded": submission_graded,
+        "user.deleted": user_deleted,
+    }
