@@ -3,7 +3,9 @@ exactly-once effects, retries through delay queues, then the dead-letter queue.
 
 For each delivery, in one transaction: insert (event id, consumer) into the inbox; if it
 was there already the event was applied before (a redelivery) and is only acknowledged;
-otherwise the handler applies its effect in the same transaction. The ack comes after the
+otherwise the handler applies its effect in the same transaction. Deliveries that arrive
+within a few milliseconds of each other share that transaction (up to 100); if any of them
+fails, the batch is rolled back and each is applied on its own. The ack comes after the
 commit: a consumer that dies in between gets the message again and the inbox absorbs it.
 A handler that fails leaves nothing behind (the transaction rolls back); the message is
 re-published to the next delay queue (attempt count in a header) and acknowledged, and
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +34,9 @@ from common.events.envelope import Event, InvalidEvent
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+MAX_BATCH = 100
+BATCH_WINDOW_SECONDS = 0.005
 
 
 @dataclass
@@ -82,50 +88,115 @@ class ConsumerRunner:
                 channel, self.service, self.handlers, self.retry_delays_ms
             )
 
-            async def on_message(message: AbstractIncomingMessage) -> None:
-                await self._on_message(channel, message)
+            pending: asyncio.Queue[tuple[AbstractIncomingMessage, Event, Handler]]
+            pending = asyncio.Queue()
 
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                parsed = await self._parse(channel, message)
+                if parsed is not None:
+                    await pending.put((message, *parsed))
+
+            batches = asyncio.create_task(self._batches(channel, pending))
             await queue.consume(on_message)
             self.ready.set()
-            await asyncio.Future()  # until cancelled
+            await batches  # until cancelled (or a crash, which the test hook simulates)
         finally:
             if connection is not None:
                 await connection.close()
 
-    async def _on_message(self, channel: AbstractChannel, message: AbstractIncomingMessage) -> None:
+    async def _parse(
+        self, channel: AbstractChannel, message: AbstractIncomingMessage
+    ) -> tuple[Event, Handler] | None:
+        """The event and its handler; a message that can never succeed is dead-lettered."""
         try:
             event = Event.from_json(message.body)
         except InvalidEvent as error:
             await self._dead_letter(channel, message, f"invalid event: {error}")
-            return
+            return None
         handler = self.handlers.get(event.type)
         if handler is None:
             await self._dead_letter(channel, message, f"no handler for {event.type}")
-            return
+            return None
+        return event, handler
+
+    async def _batches(
+        self,
+        channel: AbstractChannel,
+        pending: asyncio.Queue[tuple[AbstractIncomingMessage, Event, Handler]],
+    ) -> None:
+        """Apply deliveries in small batches, one transaction each: what arrives together
+        commits together. A batch that fails is applied again one event at a time, so a
+        poison event only retries itself."""
+        while True:
+            batch = [await pending.get()]
+            deadline = asyncio.get_running_loop().time() + BATCH_WINDOW_SECONDS
+            while len(batch) < MAX_BATCH:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(pending.get(), remaining))
+                except TimeoutError:
+                    break
+            try:
+                applied = await self._apply_all([(event, handler) for _, event, handler in batch])
+            except Exception:
+                for message, event, handler in batch:
+                    await self._one(channel, message, event, handler)
+                continue
+            for (message, event, _), new in zip(batch, applied, strict=True):
+                if new and self.after_commit is not None:
+                    await self.after_commit(event)  # may raise: a crash before the ack
+                await message.ack()
+
+    async def _one(
+        self,
+        channel: AbstractChannel,
+        message: AbstractIncomingMessage,
+        event: Event,
+        handler: Handler,
+    ) -> None:
         try:
-            applied = await self._apply(event, handler)
+            [new] = await self._apply_all([(event, handler)])
         except Exception as error:
             await self._retry(channel, message, event, error)
             return
-        if applied and self.after_commit is not None:
-            await self.after_commit(event)  # may raise to simulate a crash before the ack
+        if new and self.after_commit is not None:
+            await self.after_commit(event)
         await message.ack()
 
-    async def _apply(self, event: Event, handler: Handler) -> bool:
+    async def _apply_all(self, items: list[tuple[Event, Handler]]) -> list[bool]:
+        """In one transaction: record each event in the inbox and, for those not seen
+        before, apply its handler. Returns which ones were new."""
         async with self.sessions.begin() as session:
             inserted = await session.execute(
                 insert(self.inbox)
-                .values(event_id=event.id, consumer=self.service, event_type=event.type)
+                .values(
+                    [
+                        {"event_id": event.id, "consumer": self.service, "event_type": event.type}
+                        for event, _ in items
+                    ]
+                )
                 .on_conflict_do_nothing()
                 .returning(self.inbox.c.event_id)
             )
-            if inserted.first() is None:
+            new = {row.event_id for row in inserted}
+            seen: set[uuid.UUID] = set()
+            flags = []
+            for event, handler in items:
+                first = event.id in new and event.id not in seen  # a batch may repeat one
+                seen.add(event.id)
+                flags.append(first)
+                if first:
+                    await handler(session, event)
+        now = asyncio.get_running_loop().time()
+        for event, flag in zip((event for event, _ in items), flags, strict=True):
+            if flag:
+                self.stats.applied += 1
+                self.stats.applied_at[str(event.id)] = now
+            else:
                 self.stats.duplicates += 1
-                return False
-            await handler(session, event)
-        self.stats.applied += 1
-        self.stats.applied_at[str(event.id)] = asyncio.get_running_loop().time()
-        return True
+        return flags
 
     def _attempts(self, message: AbstractIncomingMessage) -> int:
         value: Any = (message.headers or {}).get(broker.ATTEMPTS_HEADER, 0)

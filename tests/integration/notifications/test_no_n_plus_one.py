@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from tests.integration.assessments.conftest import (
     start,
 )
 from tests.integration.enrollments.test_no_n_plus_one import statements
-from tests.integration.notifications.test_notifications import eventually
+from tests.integration.notifications.test_notifications import eventually, inbox
 from tests.support import GraphQLClient
 
 INBOX = """
@@ -43,6 +44,23 @@ async def delivered(graph: GraphQLClient, learner: Account, count: int) -> bool:
         for edge in data["notifications"]["edges"]
         for delivery in edge["node"]["deliveries"]
     )
+
+
+async def graded(graph: GraphQLClient, learner: Account, count: int) -> bool:
+    box = await inbox(graph, learner, category="GRADE")
+    return bool(box["notifications"]["totalCount"] >= count)
+
+
+async def quiet(http: httpx.AsyncClient, urls: dict[str, str]) -> None:
+    """Wait until no subgraph runs SQL for background work (event handlers calling them)."""
+    previous = await statements(http, urls["users"])
+    for _ in range(60):
+        await asyncio.sleep(0.5)
+        current = await statements(http, urls["users"])
+        if current == previous:
+            return
+        previous = current
+    raise AssertionError("the subgraphs never went quiet")
 
 
 async def cost(
@@ -94,7 +112,20 @@ async def test_notification_and_submission_lists_do_not_grow_with_their_length(
         )
     # Background work (the welcome and enrollment notifications, email deliveries) settles
     # first: it calls the users subgraph too.
-    await eventually(lambda: delivered(graph, learner, 42), within=30)
+    try:
+        await eventually(lambda: delivered(graph, learner, 42), within=60)
+    except AssertionError:
+        data = await graph.data(INBOX, {"first": 100}, token=learner.access_token)
+        edges = data["notifications"]["edges"]
+        raise AssertionError(
+            [len(edges)]
+            + [
+                (e["node"]["title"], [d["status"] for d in e["node"]["deliveries"]])
+                for e in edges
+                if any(d["status"] == "PENDING" for d in e["node"]["deliveries"])
+            ][:5]
+        ) from None
+    await quiet(http, subgraph_urls)
     small = await cost(graph, http, subgraph_urls, learner, INBOX, 10)
     large = await cost(graph, http, subgraph_urls, learner, INBOX, 40)
     assert large["notifications"] == small["notifications"], (small, large)
@@ -109,6 +140,8 @@ async def test_notification_and_submission_lists_do_not_grow_with_their_length(
             {"id": attempt["id"], "answers": [{"questionId": qid, "booleanValue": True}]},
             token=learner.access_token,
         )
+    await eventually(lambda: graded(graph, learner, 40), within=30)
+    await quiet(http, subgraph_urls)
     small = await cost(graph, http, subgraph_urls, learner, SUBMISSIONS, 10)
     large = await cost(graph, http, subgraph_urls, learner, SUBMISSIONS, 40)
     assert large["assessments"] == small["assessments"], (small, large)
