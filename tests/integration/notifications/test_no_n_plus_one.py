@@ -118,12 +118,14 @@ async def test_notification_and_submission_lists_do_not_grow_with_their_length(
         data = await graph.data(INBOX, {"first": 100}, token=learner.access_token)
         edges = data["notifications"]["edges"]
         raise AssertionError(
-            [len(edges)]
-            + [
-                (e["node"]["title"], [d["status"] for d in e["node"]["deliveries"]])
-                for e in edges
-                if any(d["status"] == "PENDING" for d in e["node"]["deliveries"])
-            ][:5]
+            [
+                len(edges),
+                *[
+                    (e["node"]["title"], [d["status"] for d in e["node"]["deliveries"]])
+                    for e in edges
+                    if any(d["status"] == "PENDING" for d in e["node"]["deliveries"])
+                ][:5],
+            ]
         ) from None
     await quiet(http, subgraph_urls)
     small = await cost(graph, http, subgraph_urls, learner, INBOX, 10)
