@@ -54,4 +54,5 @@ def test_every_deployed_command_parses(command: list[str]) -> None:
 
 def test_every_service_is_deployed() -> None:
     deployed = {d["metadata"]["name"] for d in _k8s_documents() if d["kind"] == "Deployment"}
-    assert deployed == {*available_services(), "router"}
+    workers = {f"{name}-worker" for name in available_services()}
+    assert deployed == {*available_services(), *workers, "router"}
