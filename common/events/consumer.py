@@ -24,6 +24,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from opentelemetry import propagate, trace
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 
+TRACER = trace.get_tracer("lms.events")
 MAX_BATCH = 100
 BATCH_WINDOW_SECONDS = 0.005
 
@@ -188,7 +190,13 @@ class ConsumerRunner:
                 seen.add(event.id)
                 flags.append(first)
                 if first:
-                    await handler(session, event)
+                    # The handler's span continues the producer's trace.
+                    with TRACER.start_as_current_span(
+                        f"handle {event.type}",
+                        context=propagate.extract(event.trace),
+                        attributes={"messaging.message.id": str(event.id)},
+                    ):
+                        await handler(session, event)
         now = asyncio.get_running_loop().time()
         for event, flag in zip((event for event, _ in items), flags, strict=True):
             if flag:

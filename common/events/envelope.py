@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import propagate
+
 from common.events.catalog import validate_payload
 
 MAX_EVENT_BYTES = 256 * 1024
@@ -27,6 +29,13 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def current_trace() -> dict[str, str]:
+    """The active span's W3C trace context (`traceparent`, `tracestate`), if there is one."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     type: str
@@ -35,7 +44,7 @@ class Event:
     version: int = 1
     id: uuid.UUID = field(default_factory=uuid.uuid4)
     occurred_at: datetime = field(default_factory=_now)
-    trace: dict[str, str] = field(default_factory=dict)
+    trace: dict[str, str] = field(default_factory=current_trace)
 
     def __post_init__(self) -> None:
         problem = validate_payload(self.type, self.version, self.data)
