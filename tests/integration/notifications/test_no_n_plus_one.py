@@ -23,7 +23,7 @@ from tests.support import GraphQLClient
 INBOX = """
 query($first: Int) {
   notifications(first: $first) {
-    edges { node { title read sender { name } course { title } deliveries { channel status } } }
+    edges { node { title read sender { name } course { title } deliveries { channel status digest } } }
   }
 }
 """
@@ -40,7 +40,7 @@ query($first: Int) {
 async def delivered(graph: GraphQLClient, learner: Account, count: int) -> bool:
     data = await graph.data(INBOX, {"first": 100}, token=learner.access_token)
     return len(data["notifications"]["edges"]) >= count and all(
-        delivery["status"] != "PENDING"
+        delivery["status"] != "PENDING" or delivery["digest"] is not None  # digests wait
         for edge in data["notifications"]["edges"]
         for delivery in edge["node"]["deliveries"]
     )
