@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -21,6 +23,7 @@ EXCHANGE: Final = "lms.events"
 RETRY_DELAYS_MS: Final = (1_000, 5_000, 30_000, 120_000)  # then the dead-letter queue
 ATTEMPTS_HEADER: Final = "x-lms-attempts"
 ERROR_HEADER: Final = "x-lms-error"
+CLOSE_TIMEOUT_SECONDS: Final = 2.0
 
 
 def events_queue(service: str) -> str:
@@ -38,6 +41,12 @@ def dead_letter_queue(service: str) -> str:
 async def connect(url: str) -> AbstractRobustConnection:
     """A connection that reconnects (and re-declares its queues and consumers) on its own."""
     return await aio_pika.connect_robust(url, reconnect_interval=1.0, fail_fast=False)
+
+
+async def close(connection: AbstractRobustConnection) -> None:
+    """Close without waiting on a broker that does not answer (a stop must be prompt)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.shield(connection.close()), CLOSE_TIMEOUT_SECONDS)
 
 
 async def declare_exchange(channel: AbstractChannel) -> AbstractExchange:

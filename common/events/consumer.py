@@ -104,7 +104,7 @@ class ConsumerRunner:
             await batches  # until cancelled (or a crash, which the test hook simulates)
         finally:
             if connection is not None:
-                await connection.close()
+                await broker.close(connection)
 
     async def _parse(
         self, channel: AbstractChannel, message: AbstractIncomingMessage

@@ -79,7 +79,7 @@ class OutboxRelay:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
             if connection is not None:
-                await connection.close()
+                await broker.close(connection)
 
     async def publish_batch(self, exchange: AbstractExchange) -> int:
         """Publish the oldest unpublished events; returns how many went out."""

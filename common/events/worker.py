@@ -67,9 +67,13 @@ async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
     async with service_runtime(spec, settings, role=f"{spec.name}-worker") as runtime:
         relay, consumer = build_worker(spec, runtime)
         loops = [
-            supervised(f"{spec.name}:{type(part).__name__}", part.run)
+            asyncio.create_task(supervised(f"{spec.name}:{type(part).__name__}", part.run))
             for part in (relay, consumer)
             if part is not None
         ]
-        if loops:
+        try:
             await asyncio.gather(*loops)
+        finally:  # stopping: let each loop close its connections before the pools go
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
