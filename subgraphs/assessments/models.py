@@ -22,13 +22,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.db.metadata import created_timestamp, uuid_primary_key
 from common.events.tables import event_tables
 
 SCHEMA = "assessments"
@@ -41,14 +41,6 @@ class Base(DeclarativeBase):
 EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
-def _uuid() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
 class QuestionRow(Base):
     """A question of a course's bank. `spec` holds what its kind needs (choices, the key,
     accepted answers, tolerance, rubric, code tests); the key never leaves the subgraph
@@ -56,7 +48,7 @@ class QuestionRow(Base):
 
     __tablename__ = "questions"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     kind: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(Text)
@@ -66,8 +58,8 @@ class QuestionRow(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     archived: Mapped[bool] = mapped_column(Boolean, server_default="false")
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
+    updated_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (
         Index("ix_questions_course_created", "course_id", "created_at", "id"),
@@ -78,7 +70,7 @@ class QuestionRow(Base):
 class AssessmentRow(Base):
     __tablename__ = "assessments"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
@@ -92,8 +84,8 @@ class AssessmentRow(Base):
     release_immediately: Mapped[bool] = mapped_column(Boolean, server_default="false")
     grades_released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
+    updated_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (Index("ix_assessments_course_created", "course_id", "created_at", "id"),)
 
@@ -104,7 +96,7 @@ class SlotRow(Base):
 
     __tablename__ = "slots"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     assessment_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("assessments.assessments.id", ondelete="CASCADE")
     )
@@ -121,7 +113,7 @@ class SlotRow(Base):
 class AttemptRow(Base):
     __tablename__ = "attempts"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     assessment_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("assessments.assessments.id", ondelete="CASCADE")
     )
@@ -129,7 +121,7 @@ class AttemptRow(Base):
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), server_default="IN_PROGRESS")
     question_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
-    created_at: Mapped[datetime] = _created()  # when it started
+    created_at: Mapped[datetime] = created_timestamp()  # when it started
     deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     auto_submitted: Mapped[bool] = mapped_column(Boolean, server_default="false")
@@ -162,7 +154,7 @@ class AnswerRow(Base):
     )
     question_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     response: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    saved_at: Mapped[datetime] = _created()
+    saved_at: Mapped[datetime] = created_timestamp()
     points: Mapped[float | None] = mapped_column(Float)
     correct: Mapped[bool | None] = mapped_column(Boolean)
     feedback: Mapped[str | None] = mapped_column(Text)

@@ -15,12 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.db.metadata import created_timestamp, uuid_primary_key
 from common.events.tables import event_tables
 
 SCHEMA = "courses"
@@ -33,32 +33,24 @@ class Base(DeclarativeBase):
 EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
-def _uuid() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
 class CategoryRow(Base):
     """A node of the category tree; a root has no parent."""
 
     __tablename__ = "categories"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.categories.id", ondelete="RESTRICT"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(100), unique=True)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
 
 class CourseRow(Base):
     __tablename__ = "courses"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description_source: Mapped[str] = mapped_column(Text, server_default="")
@@ -78,8 +70,8 @@ class CourseRow(Base):
     is_template: Mapped[bool] = mapped_column(Boolean, server_default="false")
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     search: Mapped[str | None] = mapped_column(TSVECTOR)
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
+    updated_at: Mapped[datetime] = created_timestamp()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -101,26 +93,26 @@ class ReviewRow(Base):
 
     __tablename__ = "reviews"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     course_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.courses.id", ondelete="CASCADE"), index=True
     )
     action: Mapped[str] = mapped_column(String(12))
     comment: Mapped[str | None] = mapped_column(Text)
     actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
 
 class ModuleRow(Base):
     __tablename__ = "modules"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     course_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.courses.id", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
 
 class LessonRow(Base):
@@ -128,7 +120,7 @@ class LessonRow(Base):
 
     __tablename__ = "lessons"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     module_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.modules.id", ondelete="CASCADE"), index=True
     )
@@ -143,14 +135,14 @@ class LessonRow(Base):
     body_source: Mapped[str] = mapped_column(Text, server_default="")
     body_format: Mapped[str] = mapped_column(String(10), server_default="MARKDOWN")
     body_html: Mapped[str] = mapped_column(Text, server_default="")
-    created_at: Mapped[datetime] = _created()
-    updated_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
+    updated_at: Mapped[datetime] = created_timestamp()
 
 
 class LessonVersionRow(Base):
     __tablename__ = "lesson_versions"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     lesson_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.lessons.id", ondelete="CASCADE")
     )
@@ -161,7 +153,7 @@ class LessonVersionRow(Base):
     body_html: Mapped[str] = mapped_column(Text)
     author_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     restored_from: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (UniqueConstraint("lesson_id", "version"),)
 
@@ -169,7 +161,7 @@ class LessonVersionRow(Base):
 class AttachmentRow(Base):
     __tablename__ = "attachments"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     lesson_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("courses.lessons.id", ondelete="CASCADE"), index=True
     )
@@ -179,4 +171,4 @@ class AttachmentRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()

@@ -16,12 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.db.metadata import created_timestamp, uuid_primary_key
 from common.events.tables import event_tables
 
 SCHEMA = "enrollments"
@@ -34,26 +34,18 @@ class Base(DeclarativeBase):
 EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
-def _uuid() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
 class CohortRow(Base):
     """A named group of a course's learners with start and end dates."""
 
     __tablename__ = "cohorts"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     name: Mapped[str] = mapped_column(String(100))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (UniqueConstraint("course_id", "name"),)
 
@@ -61,7 +53,7 @@ class CohortRow(Base):
 class EnrollmentRow(Base):
     __tablename__ = "enrollments"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     status: Mapped[str] = mapped_column(String(10), server_default="ACTIVE")
@@ -70,11 +62,11 @@ class EnrollmentRow(Base):
         UUID(as_uuid=True), ForeignKey("enrollments.cohorts.id", ondelete="SET NULL"), index=True
     )
     enrolled_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
-    enrolled_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
+    enrolled_at: Mapped[datetime] = created_timestamp()
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dropped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_activity_at: Mapped[datetime] = _created()
+    last_activity_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
@@ -92,7 +84,7 @@ class LessonCompletionRow(Base):
         primary_key=True,
     )
     lesson_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    completed_at: Mapped[datetime] = _created()
+    completed_at: Mapped[datetime] = created_timestamp()
 
 
 class CertificateRow(Base):
@@ -100,7 +92,7 @@ class CertificateRow(Base):
 
     __tablename__ = "certificates"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     enrollment_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True),
         ForeignKey("enrollments.enrollments.id", ondelete="CASCADE"),
@@ -112,17 +104,17 @@ class CertificateRow(Base):
     learner_name: Mapped[str | None] = mapped_column(String(100))
     course_title: Mapped[str] = mapped_column(String(200))
     credential_jwt: Mapped[str] = mapped_column(Text)
-    issued_at: Mapped[datetime] = _created()
+    issued_at: Mapped[datetime] = created_timestamp()
 
 
 class LearningPathRow(Base):
     __tablename__ = "learning_paths"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, server_default="")
     owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
 
 
 class PathCourseRow(Base):
@@ -163,4 +155,4 @@ class AssessmentResultRow(Base):
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     percent: Mapped[float] = mapped_column(Float)
     passed: Mapped[bool] = mapped_column(Boolean)
-    graded_at: Mapped[datetime] = _created()
+    graded_at: Mapped[datetime] = created_timestamp()

@@ -20,13 +20,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
+from common.db.metadata import created_timestamp, uuid_primary_key
 from common.events.tables import event_tables
 
 SCHEMA = "notifications"
@@ -39,18 +39,10 @@ class Base(DeclarativeBase):
 EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
 
 
-def _uuid() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
 class NotificationRow(Base):
     __tablename__ = "notifications"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     category: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
@@ -59,7 +51,7 @@ class NotificationRow(Base):
     sender_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -75,7 +67,7 @@ class NotificationRow(Base):
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     notification_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("notifications.notifications.id", ondelete="CASCADE")
     )
@@ -84,10 +76,10 @@ class DeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(10), server_default="PENDING")
     digest: Mapped[str | None] = mapped_column(String(15))  # DAILY_DIGEST, WEEKLY_DIGEST
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime] = _created()
+    next_attempt_at: Mapped[datetime] = created_timestamp()
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_timestamp()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -111,7 +103,7 @@ class TemplateRow(Base):
 
     __tablename__ = "templates"
 
-    id: Mapped[uuid.UUID] = _uuid()
+    id: Mapped[uuid.UUID] = uuid_primary_key()
     category: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))
     locale: Mapped[str] = mapped_column(String(35))
@@ -119,7 +111,7 @@ class TemplateRow(Base):
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[bool] = mapped_column(Boolean, server_default="false")
     updated_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    updated_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = created_timestamp()
 
     __table_args__ = (UniqueConstraint("category", "channel", "locale"),)
 
@@ -133,7 +125,7 @@ class PreferenceRow(Base):
     category: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     frequency: Mapped[str] = mapped_column(String(15))
-    updated_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = created_timestamp()
 
 
 class ContactRow(Base):
@@ -144,7 +136,7 @@ class ContactRow(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     push_token: Mapped[str | None] = mapped_column(String(500))
-    updated_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = created_timestamp()
 
 
 class DigestRunRow(Base):
@@ -153,4 +145,4 @@ class DigestRunRow(Base):
     __tablename__ = "digest_runs"
 
     frequency: Mapped[str] = mapped_column(String(15), primary_key=True)
-    last_run_at: Mapped[datetime] = _created()
+    last_run_at: Mapped[datetime] = created_timestamp()

