@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 
 TRACER = trace.get_tracer("lms.events")
+# Handlers may leave coroutines to run once their transaction has committed (for example a
+# live push): a list of zero-argument async callables in session.info[AFTER_COMMIT].
+AFTER_COMMIT = "lms.after_commit"
 MAX_BATCH = 100
 BATCH_WINDOW_SECONDS = 0.005
 
@@ -171,6 +174,7 @@ class ConsumerRunner:
         """In one transaction: record each event in the inbox and, for those not seen
         before, apply its handler. Returns which ones were new."""
         async with self.sessions.begin() as session:
+            committed = session.info.setdefault(AFTER_COMMIT, [])
             inserted = await session.execute(
                 insert(self.inbox)
                 .values(
@@ -197,6 +201,11 @@ class ConsumerRunner:
                         attributes={"messaging.message.id": str(event.id)},
                     ):
                         await handler(session, event)
+        for callback in committed:
+            try:
+                await callback()
+            except Exception:  # the effect is committed; a lost push is only logged
+                log.exception("after-commit callback failed", extra={"event_id": str(event.id)})
         now = asyncio.get_running_loop().time()
         for event, flag in zip((event for event, _ in items), flags, strict=True):
             if flag:

@@ -71,6 +71,7 @@ def build_service(runtime: ServiceRuntime) -> NotificationsServices:
             directory,
             platform_name=settings.platform_name,
             wake=dispatcher.wake,
+            redis=runtime.redis,
         ),
         dispatcher=dispatcher,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,7 +29,9 @@ from common.auth import Principal
 from common.auth.principal import Role
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
+from common.events.consumer import AFTER_COMMIT
 from common.graphql.catalog import CourseFacts
+from common.realtime import publish
 from subgraphs.notifications.categories import (
     DIGESTS,
     Category,
@@ -96,11 +100,13 @@ class NotificationsService:
         *,
         platform_name: str,
         wake: Callable[[], None] = lambda: None,
+        redis: Redis | None = None,
     ) -> None:
         self.sessions = sessions
         self.directory = directory
         self.platform_name = platform_name
         self.wake = wake  # tells the dispatcher that deliveries are due
+        self.redis = redis  # live pushes (subscriptions) after each commit
 
     # Sending
 
@@ -237,11 +243,32 @@ class NotificationsService:
                 await target.execute(insert(NotificationRow), rows)
                 if deliveries:
                     await target.execute(insert(DeliveryRow), deliveries)
+            push = functools.partial(self._push, rows)
+            if session is None:
+                await push()  # committed above
+            else:  # an event handler's transaction: push once the consumer commits it
+                session.info.setdefault(AFTER_COMMIT, []).append(push)
             if len(created) < 50:
                 created.extend(NotificationRow(**row) for row in rows[: 50 - len(created)])
             self.wake()
             await asyncio.sleep(0)  # let other requests in between batches
         return SendResult(batch_id, len(ordered), created)
+
+    async def _push(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Tell live subscribers (issue 8's subscriptions) about committed notifications."""
+        if self.redis is None:
+            return
+        for row in rows:
+            await publish(
+                self.redis,
+                user_channel(row["user_id"]),
+                {
+                    "id": str(row["id"]),
+                    "category": row["category"],
+                    "title": row["title"],
+                    "createdAt": row["created_at"].isoformat(),
+                },
+            )
 
     def _variables(self, person: Person, data: Mapping[str, Any]) -> dict[str, Any]:
         return {**data, "recipient_name": person.name, "platform_name": self.platform_name}
@@ -504,6 +531,11 @@ class NotificationsService:
             result = await session.execute(delete(TemplateRow).where(TemplateRow.id == template_id))
             if not result.rowcount:  # type: ignore[attr-defined]
                 raise NotFound(f"No template has id {template_id}.", field="id")
+
+
+def user_channel(user_id: uuid.UUID) -> str:
+    """The Redis channel of one user's new notifications."""
+    return f"notifications:user:{user_id}"
 
 
 def _is_e164(phone: str) -> bool:

@@ -1,0 +1,106 @@
+"""The in-process pub/sub hub against a real Redis: fan-out over one connection, slow
+listeners cut off alone, Redis restarts survived with a gap signal."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from common.infra.redis import RedisServer
+from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish
+
+
+async def next_item(listener: Listener) -> Any:
+    return await asyncio.wait_for(listener.queue.get(), 5)
+
+
+@pytest.fixture
+async def redis(redis_server: RedisServer) -> Any:
+    client = Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+async def subscribed(hub: PubSubHub, redis: Redis, channel: str) -> None:
+    for _ in range(100):
+        counts = dict(await redis.pubsub_numsub(channel))
+        if counts.get(channel.encode(), 0) >= 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{channel} was never subscribed")
+
+
+async def test_many_listeners_share_one_redis_connection(redis: Redis) -> None:
+    hub = PubSubHub(Redis.from_url(_url(redis)))
+    try:
+        listeners = [hub.listen("user:a") for _ in range(50)]
+        other = hub.listen("user:b")
+        await subscribed(hub, redis, "user:a")
+        await subscribed(hub, redis, "user:b")
+        await publish(redis, "user:a", {"n": 1})
+        assert [await next_item(listener) for listener in listeners] == [{"n": 1}] * 50
+        assert other.queue.empty()
+        clients = await redis.client_list(_type="pubsub")
+        assert len(clients) == 1  # one connection for 51 listeners
+    finally:
+        await hub.close()
+        await hub.redis.aclose()
+
+
+def _url(redis: Redis) -> str:
+    kwargs = redis.get_connection_kwargs()
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
+async def test_a_slow_listener_is_cut_off_alone(redis: Redis) -> None:
+    hub = PubSubHub(Redis.from_url(_url(redis)), queue_size=5)
+    try:
+        slow, fast = hub.listen("room"), hub.listen("room")
+        await subscribed(hub, redis, "room")
+        received = []
+
+        async def keep_up() -> None:
+            async for item in fast:
+                received.append(item)
+                if len(received) == 20:
+                    return
+
+        reader = asyncio.create_task(keep_up())
+        for index in range(20):
+            await publish(redis, "room", {"n": index})
+            await asyncio.sleep(0.01)
+        await asyncio.wait_for(reader, 5)
+        assert [item["n"] for item in received] == list(range(20))
+        with pytest.raises(SlowListener):
+            async for _ in slow:
+                pass
+    finally:
+        await hub.close()
+        await hub.redis.aclose()
+
+
+async def test_redis_restart_is_survived_and_signalled(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    hub = PubSubHub(Redis.from_url(_url(redis)))
+    try:
+        listener = hub.listen("user:c")
+        await subscribed(hub, redis, "user:c")
+        await publish(redis, "user:c", {"before": True})
+        assert await next_item(listener) == {"before": True}
+        await asyncio.to_thread(redis_server.stop)
+        await asyncio.to_thread(redis_server.start)
+        assert isinstance(await asyncio.wait_for(listener.queue.get(), 15), Gap)
+        fresh = Redis.from_url(_url(redis))
+        try:
+            await subscribed(hub, fresh, "user:c")
+            await publish(fresh, "user:c", {"after": True})
+            assert await next_item(listener) == {"after": True}
+        finally:
+            await fresh.aclose()
+    finally:
+        await hub.close()
+        await hub.redis.aclose()
