@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -159,7 +161,11 @@ async def service_runtime(
     life of a web process or a worker (`role` labels its SQL statement count)."""
     engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
     count_statements(engine, role or spec.name)
-    redis = Redis.from_url(settings.redis_url)
+    # A restarted Redis leaves dead pooled connections: retry them instead of failing the
+    # request that finds one.
+    redis = Redis.from_url(
+        settings.redis_url, retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 5)
+    )
     try:
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
