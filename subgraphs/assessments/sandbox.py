@@ -1,20 +1,26 @@
 """Running a learner's Python against an instructor's tests, in a sandboxed child process.
 
 Threat model: the code is hostile. It may loop forever, fork, allocate without end, print
-without end, open sockets, read the server's files or try to forge a passing result. The
-layers, from the kernel up:
-- resource limits: CPU seconds (then SIGXCPU/SIGKILL), address space, file size, open
-  files, no core dumps, and no new processes (RLIMIT_NPROC 0 for an unprivileged user);
-- a fresh network namespace (no interface but a down loopback), and, when the service runs
-  as root, an unprivileged uid/gid (nobody) so those limits bind;
-- a wall-clock limit enforced here, killing the child's whole process group;
-- an audit hook inside the child (sandbox_child.py) refusing sockets, processes, threads,
-  native code, frame introspection and files outside its temporary folder;
-- bounded reading of its output; results on a separate pipe, each line prefixed with a
-  random nonce the learner's code never sees.
-Residual risk, documented: code that defines objects whose ``__eq__`` is always true can
-pass equality asserts (instructors should assert on types too), and where the kernel
-refuses namespaces the network is closed by the audit hook alone.
+without end, open sockets, read the server's files or try to forge a passing result.
+Layers, from the kernel up:
+- one fresh process per run (``python -I -S -B``, stdlib only) in a fresh temporary folder,
+  its own session; limits on CPU seconds, address space, file size, open files, core
+  dumps and processes; at most ``CONCURRENCY`` sandboxes at once per event loop;
+- as root: a new network namespace, then uid/gid nobody with no groups (RLIMIT_NPROC does
+  not bind root). Not root: a new user + network namespace. Either way, if the kernel
+  refuses a namespace the run goes on with the layers below (logged once);
+- inside the child (sandbox_child.py): a seccomp filter (no sockets, fork, exec, signals,
+  timers, signal handlers, ptrace) and an audit hook (no frames, native code, marshal,
+  files outside the folder except reading the standard library);
+- the wall clock is enforced here by killing the whole process group; output is read
+  concurrently with a fixed budget, the rest drained and dropped.
+Verdicts travel on their own pipe, each line prefixed with a random nonce the child reads
+from stdin before the learner's code runs and keeps only in locals it never exposes; lines
+without it are ignored, so printing, writing to any fd or a crafted exit code cannot turn
+a failing test into PASSED. Tests share one process (they run in order, each in a copy of
+the learner's namespace); when the process dies mid-run, the tests it had not reported get
+the verdict of the death (TIMEOUT, MEMORY_LIMIT, ERROR). Residual risks are listed in
+sandbox_child.py (audit hooks are not a security boundary; ``__eq__`` that always holds).
 """
 
 from __future__ import annotations
@@ -27,20 +33,19 @@ import enum
 import functools
 import json
 import logging
+import math
 import os
 import resource
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +55,15 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MAX_RESULTS_BYTES = 1024 * 1024
 CONCURRENCY = 2  # sandboxes at once per process; the machine has two cores
+FILE_BYTES = 1024 * 1024  # RLIMIT_FSIZE: the largest file a run may write
+OPEN_FILES = 32
+KILL_GRACE = 1.0  # seconds to wait for the pipes to close after killing the group
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-_slots: dict[int, asyncio.Semaphore] = {}
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+_warned: set[str] = set()
 
 
 class Verdict(enum.StrEnum):
@@ -105,7 +116,7 @@ def _interpreter() -> str:
     for candidate in (sys.executable, shutil.which("python3") or "", "/usr/bin/python3"):
         if candidate and _world_executable(os.path.realpath(candidate)):
             return os.path.realpath(candidate)
-    return sys.executable
+    raise RuntimeError("The sandbox needs a Python interpreter that user nobody can run.")
 
 
 def _world_executable(path: str) -> bool:
@@ -115,55 +126,37 @@ def _world_executable(path: str) -> bool:
     return all(os.stat(parent).st_mode & 0o001 for parent in current.parents)
 
 
-@functools.cache
-def _readable_roots() -> list[str]:
-    """Where the child may read: the standard library of the interpreter it runs."""
-    probe = subprocess.run(
-        [
-            _interpreter(),
-            "-I",
-            "-S",
-            "-c",
-            "import sysconfig, json; print(json.dumps(sysconfig.get_paths()))",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    paths = json.loads(probe.stdout) if probe.returncode == 0 else sysconfig.get_paths()
-    return sorted({os.path.realpath(paths[key]) for key in ("stdlib", "platstdlib")})
-
-
 def _unshare(flags: int) -> bool:
     return bool(_libc.unshare(flags) == 0)
 
 
-def _confine(limits: SandboxLimits, folder: str) -> None:
-    """Runs in the child between fork and exec: namespaces, identity, limits."""
-    os.setsid()
+def _confine(limits: SandboxLimits) -> None:
+    """Runs in the child between fork and exec: namespaces, identity, limits.
+
+    Only async-signal-safe work: system calls through ctypes/os, no imports, no logging.
+    """
+    isolated = False
     if os.geteuid() == 0:
-        _unshare(CLONE_NEWNET)
+        isolated = _unshare(CLONE_NEWNET)
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
-    else:
+    if not isolated:  # not root, or root without CAP_SYS_ADMIN: an unprivileged namespace
         _unshare(CLONE_NEWUSER | CLONE_NEWNET)
-    cpu = max(1, int(limits.cpu_seconds + 0.999))
+    cpu = max(1, math.ceil(limits.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    os.chdir(folder)
 
 
 def _slot() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
-    semaphore = _slots.get(id(loop))
+    semaphore = _slots.get(loop)
     if semaphore is None:
-        semaphore = _slots[id(loop)] = asyncio.Semaphore(CONCURRENCY)
+        semaphore = _slots[loop] = asyncio.Semaphore(CONCURRENCY)
     return semaphore
 
 
@@ -189,9 +182,11 @@ async def run_code(
 ) -> RunResult:
     """Run `source`, then each test in a copy of its namespace; one outcome per test."""
     started = time.monotonic()
-    if "\x00" in source or len(source.encode()) > limits.max_source_bytes:
-        message = f"The code must be text of at most {limits.max_source_bytes // 1024} KiB."
+    if "\x00" in source or len(source.encode("utf-8", "surrogatepass")) > limits.max_source_bytes:
+        message = f"The code must be text of at most {limits.max_source_bytes} bytes, without NUL."
         return RunResult(_all(tests, Verdict.REFUSED, message), "", 0)
+    if not tests:
+        return RunResult([], "", 0)
     async with _slot():
         outcomes, output = await _run(source, tests, limits)
     return RunResult(outcomes, output, int((time.monotonic() - started) * 1000))
@@ -201,17 +196,15 @@ async def _run(
     source: str, tests: Sequence[CodeTest], limits: SandboxLimits
 ) -> tuple[list[TestOutcome], str]:
     nonce = secrets.token_hex(16)
-    folder = tempfile.mkdtemp(prefix="lms-sandbox-")
+    folder = _make_folder()
     read_end, write_end = os.pipe()
+    process: asyncio.subprocess.Process | None = None
+    transport: asyncio.BaseTransport | None = None
     try:
-        if os.geteuid() == 0:
-            os.chown(folder, NOBODY, NOBODY)
-        os.chmod(folder, 0o700)
         job = {
             "nonce": nonce,
             "results_fd": write_end,
             "folder": folder,
-            "readable": _readable_roots(),
             "source": source,
             "tests": [{"name": t.name, "code": t.code} for t in tests],
         }
@@ -226,10 +219,18 @@ async def _run(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             pass_fds=(write_end,),
-            preexec_fn=lambda: _confine(limits, folder),
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"},
+            start_new_session=True,
+            preexec_fn=functools.partial(_confine, limits),
+            env={
+                "PATH": "/usr/bin:/bin",
+                "LANG": "C.UTF-8",
+                "PYTHONIOENCODING": "utf-8",
+                "HOME": folder,
+                "TMPDIR": folder,
+            },
             cwd=folder,
         )
+        started = time.monotonic()
         os.close(write_end)
         write_end = -1
         loop = asyncio.get_running_loop()
@@ -238,38 +239,55 @@ async def _run(
             lambda: asyncio.StreamReaderProtocol(results_reader), os.fdopen(read_end, "rb")
         )
         read_end = -1
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(json.dumps(job).encode())
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            await process.stdin.drain()
+        process.stdin.close()
+        reading = asyncio.gather(
+            _read_bounded(process.stdout, limits.output_bytes),
+            _read_bounded(results_reader, MAX_RESULTS_BYTES),
+            process.wait(),
+        )
+        timed_out = False
         try:
-            assert process.stdin is not None
-            assert process.stdout is not None
-            process.stdin.write(json.dumps(job).encode())
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                await process.stdin.drain()
-                process.stdin.close()
-            reading = asyncio.gather(
-                _read_bounded(process.stdout, limits.output_bytes),
-                _read_bounded(results_reader, MAX_RESULTS_BYTES),
-                process.wait(),
+            (output, truncated), (results, _), _ = await asyncio.wait_for(
+                asyncio.shield(reading), limits.wall_seconds
             )
-            timed_out = False
+        except TimeoutError:
+            timed_out = True
+            _kill(process.pid)
             try:
-                (output, truncated), (results, _), _ = await asyncio.wait_for(
-                    asyncio.shield(reading), limits.wall_seconds
-                )
-            except TimeoutError:
-                timed_out = True
-                _kill(process.pid)
-                (output, truncated), (results, _), _ = await reading
-        finally:
-            transport.close()
+                (output, truncated), (results, _), _ = await asyncio.wait_for(reading, KILL_GRACE)
+            except TimeoutError:  # something still holds a pipe open: give up on it
+                output, truncated, results = b"", True, b""
+        elapsed = time.monotonic() - started
         text = output.decode("utf-8", "replace")
         if truncated:
             text += f"\n[output truncated after {limits.output_bytes} bytes]"
-        return _outcomes(tests, nonce, results, process.returncode, timed_out, limits), text
+        death = _death(process.returncode, timed_out, elapsed, limits)
+        return _outcomes(tests, nonce, results, death), text
     finally:
+        if process is not None and process.returncode is None:  # cancelled: leave nothing
+            _kill(process.pid)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        if transport is not None:
+            transport.close()
         for fd in (read_end, write_end):
             if fd >= 0:
                 os.close(fd)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_folder() -> str:
+    """A fresh folder only the child's user can enter (nobody when we are root)."""
+    folder = os.path.realpath(tempfile.mkdtemp(prefix="lms-sandbox-"))
+    if os.geteuid() == 0:
+        os.chown(folder, NOBODY, NOBODY)
+    os.chmod(folder, 0o700)
+    return folder
 
 
 def _kill(pid: int) -> None:
@@ -277,32 +295,41 @@ def _kill(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _outcomes(
-    tests: Sequence[CodeTest],
-    nonce: str,
-    results: bytes,
-    returncode: int | None,
-    timed_out: bool,
-    limits: SandboxLimits,
-) -> list[TestOutcome]:
-    reported: dict[str, TestOutcome] = {}
-    for line in results.decode("utf-8", "replace").splitlines():
-        if not line.startswith(nonce):
-            continue  # not from the runner: ignored
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            entry: dict[str, Any] = json.loads(line[len(nonce) :])
-            reported[entry["name"]] = TestOutcome(
-                entry["name"], Verdict(entry["verdict"]), str(entry["message"])[:500]
-            )
+def _death(
+    returncode: int | None, timed_out: bool, elapsed: float, limits: SandboxLimits
+) -> tuple[Verdict, str]:
+    """What the tests the child did not report get, from how the child ended."""
+    cpu = max(1, math.ceil(limits.cpu_seconds))
     if timed_out:
-        fallback = (Verdict.TIMEOUT, f"Wall-clock limit of {limits.wall_seconds:g} s exceeded.")
-    elif returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        fallback = (Verdict.TIMEOUT, f"CPU time limit of {limits.cpu_seconds:g} s exceeded.")
-    elif returncode in (-signal.SIGSEGV, -signal.SIGABRT):
-        fallback = (Verdict.MEMORY_LIMIT, "The program ran out of memory.")
-    else:
-        fallback = (
-            Verdict.ERROR,
-            f"The program ended before this test ran (exit code {returncode}).",
-        )
-    return [reported.get(test.name) or TestOutcome(test.name, *fallback) for test in tests]
+        return Verdict.TIMEOUT, f"Wall-clock limit of {limits.wall_seconds:g} s exceeded."
+    if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and elapsed >= cpu):
+        return Verdict.TIMEOUT, f"CPU time limit of {cpu:g} s exceeded."
+    if returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+        return Verdict.MEMORY_LIMIT, "The program ran out of memory (or overflowed its stack)."
+    if returncode == -signal.SIGXFSZ:
+        return Verdict.ERROR, f"The program wrote a file larger than {FILE_BYTES} bytes."
+    if returncode == -signal.SIGSYS:
+        return Verdict.REFUSED, "The program made a forbidden system call."
+    return Verdict.ERROR, f"The program ended before this test ran (exit code {returncode})."
+
+
+def _outcomes(
+    tests: Sequence[CodeTest], nonce: str, results: bytes, death: tuple[Verdict, str]
+) -> list[TestOutcome]:
+    """Only lines `<nonce> <index> <verdict> <hex message>` count; the first one per test."""
+    reported: dict[int, TestOutcome] = {}
+    for line in results.decode("ascii", "replace").split("\n"):
+        fields = line.split(" ")
+        if len(fields) == 3 and fields[0] == nonce and fields[1] == "seccomp":
+            if fields[2] != "1" and "seccomp" not in _warned:
+                _warned.add("seccomp")
+                log.warning("sandbox: seccomp unavailable, relying on the other layers")
+            continue
+        if len(fields) != 4 or not secrets.compare_digest(fields[0], nonce):
+            continue  # not from the runner: ignored
+        with contextlib.suppress(ValueError):
+            index, verdict = int(fields[1]), Verdict(fields[2])
+            message = bytes.fromhex(fields[3]).decode("utf-8", "replace")[:500]
+            if 0 <= index < len(tests) and index not in reported:
+                reported[index] = TestOutcome(tests[index].name, verdict, message)
+    return [reported.get(i) or TestOutcome(t.name, *death) for i, t in enumerate(tests)]
