@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,7 +37,37 @@ async def _wait(items: list[T], predicate: Callable[[T], bool], within: float, w
 
 
 class SmtpSink(MailCatcher):
-    """The mail catcher, with a way to wait for a message."""
+    """The mail catcher, with a way to wait for a message, and to refuse recipients.
+
+    ``refuse_next(code, times)`` answers DATA with `code` (the whole message refused);
+    ``refuse_recipients(code, times)`` answers RCPT TO with it (the address refused)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recipient_refusals: list[int] = []
+        self._recipient_lock = threading.Lock()
+
+    def __enter__(self) -> SmtpSink:
+        self.start()
+        return self
+
+    def refuse_recipients(self, code: int, times: int = 1) -> None:
+        with self._recipient_lock:
+            self._recipient_refusals = [code] * times
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        with self._recipient_lock:
+            if self._recipient_refusals:
+                return f"{self._recipient_refusals.pop()} recipient refused by the mail catcher"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def wait_for(
         self, predicate: Callable[[EmailMessage], bool], within: float = 10.0

@@ -6,7 +6,9 @@
   so a retried request is not delivered twice.
 
 A sender raises DeliveryFailed: permanent when trying again cannot help (a 5xx SMTP reply,
-a 4xx webhook answer other than 429, an address with a line break), transient otherwise.
+a 4xx webhook answer other than 429 or a redirect, an address with a line break or more
+than one address), transient otherwise (4xx SMTP replies, 429 and 5xx answers, timeouts,
+refused connections).
 Log records name the notification, never the address or the message.
 """
 
@@ -16,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,6 +31,11 @@ import aiosmtplib
 import httpx
 
 log = logging.getLogger(__name__)
+
+# A bare addr-spec: no display name, no list, no comment, no quoting.
+_MAILBOX = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
+# Anything that looks like an address, in a server's reply we keep as the failure's reason.
+_ADDRESS_IN_REPLY = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 
 
 class Channel(StrEnum):
@@ -69,6 +77,19 @@ def _one_line(value: str, what: str) -> str:
     return value
 
 
+def _one_address(value: str) -> str:
+    """The address, when it is exactly one mailbox (no list, no display-name tricks)."""
+    _one_line(value, "address")
+    if not _MAILBOX.fullmatch(value):
+        raise DeliveryFailed("The address is not a single email address.", permanent=True)
+    return value
+
+
+def _reply(error: aiosmtplib.SMTPResponseException) -> str:
+    text = _ADDRESS_IN_REPLY.sub("<address>", error.message)[:200]
+    return f"{error.code} {text}".strip()
+
+
 class SmtpSender:
     channel = Channel.EMAIL
 
@@ -94,7 +115,7 @@ class SmtpSender:
     def _message(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.sender
-        mail["To"] = _one_line(message.address, "address")
+        mail["To"] = _one_address(message.address)
         mail["Subject"] = _one_line(message.subject, "subject")
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(idstring=message.notification_id.hex)
@@ -108,6 +129,8 @@ class SmtpSender:
         try:
             await aiosmtplib.send(
                 mail,
+                sender=self.sender,
+                recipients=[message.address],  # the envelope, never derived from headers
                 hostname=self.host,
                 port=self.port,
                 username=self.username,
@@ -115,13 +138,20 @@ class SmtpSender:
                 start_tls=self.starttls,
                 timeout=self.timeout,
             )
-        except aiosmtplib.SMTPResponseException as error:
-            permanent = 500 <= error.code < 600
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            permanent = all(500 <= refused.code < 600 for refused in error.recipients)
+            replies = "; ".join(_reply(refused) for refused in error.recipients)
             raise DeliveryFailed(
-                f"The mail server answered {error.code}: {error.message}", permanent=permanent
+                f"The mail server refused the recipient: {replies}", permanent=permanent
             ) from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise DeliveryFailed(f"The mail server could not be reached: {error}") from None
+        except aiosmtplib.SMTPResponseException as error:
+            raise DeliveryFailed(
+                f"The mail server answered {_reply(error)}", permanent=500 <= error.code < 600
+            ) from None
+        except (aiosmtplib.SMTPException, OSError) as error:  # OSError covers TimeoutError
+            raise DeliveryFailed(
+                f"The mail server could not be reached ({type(error).__name__})."
+            ) from None
         log.info("email sent", extra={"notification_id": str(message.notification_id)})
         return str(mail["Message-ID"])
 
@@ -166,16 +196,16 @@ class WebhookSender:
             response = await self.http.post(
                 self.url, content=body, headers=headers, timeout=self.timeout
             )
-        except httpx.HTTPError as error:
+        except httpx.HTTPError as error:  # no text: it may hold the provider's URL
             raise DeliveryFailed(
-                f"The {self.channel} provider could not be reached: {error!r}"
+                f"The {self.channel} provider could not be reached ({type(error).__name__})."
             ) from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise DeliveryFailed(f"The {self.channel} provider answered {response.status_code}.")
-        if response.status_code >= 400:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise DeliveryFailed(f"The {self.channel} provider answered {status}.")
+        if not 200 <= status < 300:  # 4xx, and redirects: trying again will not help
             raise DeliveryFailed(
-                f"The {self.channel} provider refused the message ({response.status_code}).",
-                permanent=True,
+                f"The {self.channel} provider refused the message ({status}).", permanent=True
             )
         log.info(
             "webhook delivered",
@@ -185,4 +215,5 @@ class WebhookSender:
             answer = response.json()
         except ValueError:
             return None
-        return str(answer["id"]) if isinstance(answer, dict) and "id" in answer else None
+        provider_id = answer.get("id") if isinstance(answer, dict) else None
+        return None if provider_id is None else str(provider_id)

@@ -415,7 +415,8 @@ async def test_templates_are_sandboxed_and_variables_are_data(
         token=student.access_token,
     )
     assert error_codes(forbidden) == ["FORBIDDEN"]
-    await graph.data(
+    # What can be seen without running the template is refused when it is saved...
+    dunder = await graph.execute(
         save,
         {
             "i": {
@@ -424,6 +425,22 @@ async def test_templates_are_sandboxed_and_variables_are_data(
                 "locale": "de",
                 "subject": "Erinnerung: {{ title }}",
                 "body": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            }
+        },
+        token=admin.access_token,
+    )
+    assert error_codes(dunder) == ["BAD_USER_INPUT"]
+    assert "names starting with _" in dunder["errors"][0]["message"]
+    # ...and what only shows when it runs is refused by the sandbox, before anything is stored.
+    await graph.data(
+        save,
+        {
+            "i": {
+                "category": "REMINDER",
+                "channel": "IN_APP",
+                "locale": "de",
+                "subject": "Erinnerung: {{ title }}",
+                "body": "{{ message|attr('__class__') }}",
             }
         },
         token=admin.access_token,
