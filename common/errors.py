@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
+    EVENTS_MISSED = "EVENTS_MISSED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -51,3 +52,9 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
+
+
+class EventsMissed(DomainError):
+    """A live stream was interrupted: events may have been missed; a query catches up."""
+
+    code = ErrorCode.EVENTS_MISSED

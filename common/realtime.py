@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,6 +24,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE: Final = 100
+# How long the hub waits for a message before it looks for channels to (un)subscribe: the
+# delay before a new listener's channel is live.
+POLL_SECONDS: Final = 0.05
 RECONNECT_MAX_SECONDS: Final = 5.0
 
 
@@ -58,14 +61,20 @@ class Listener:
                 self.queue.get_nowait()  # make room for the end marker
             self.queue.put_nowait(_CLOSED)
 
+    async def receive(self) -> dict[str, Any] | Gap | None:
+        """The next message, a Gap, or None once the hub is closed; SlowListener once this
+        listener has fallen behind."""
+        item = await self.queue.get()
+        if item is _CLOSED:
+            self.queue.put_nowait(_CLOSED)  # every later call sees the end too
+            if self.overflowed:
+                raise SlowListener(f"the listener on {self.channel} fell behind")
+            return None
+        return item  # type: ignore[no-any-return]
+
     async def __aiter__(self) -> AsyncIterator[dict[str, Any] | Gap]:
         try:
-            while True:
-                item = await self.queue.get()
-                if item is _CLOSED:
-                    if self.overflowed:
-                        raise SlowListener(f"the listener on {self.channel} fell behind")
-                    return
+            while (item := await self.receive()) is not None:
                 yield item
         finally:
             self.close()
@@ -135,7 +144,7 @@ class PubSubHub:
                         await pubsub.unsubscribe(*(subscribed - wanted))
                     subscribed = wanted
                     self._changed.clear()
-                    message = await pubsub.get_message(timeout=0.2)
+                    message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None and message.get("type") == "message":
                         self._deliver(message)
             except asyncio.CancelledError:
@@ -162,7 +171,22 @@ class PubSubHub:
 
 async def publish(redis: Redis, channel: str, payload: dict[str, Any]) -> None:
     """Publish after the change committed; a Redis outage loses only the live push."""
+    await publish_all(redis, [(channel, payload)])
+
+
+async def publish_all(redis: Redis, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Publish many (channel, payload) messages in one round trip, in order."""
+    pipeline = redis.pipeline(transaction=False)
+    channels = []
+    for channel, payload in messages:
+        pipeline.publish(channel, json.dumps(payload, default=str))
+        channels.append(channel)
+    if not channels:
+        return
     try:
-        await redis.publish(channel, json.dumps(payload, default=str))
+        await pipeline.execute()
     except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-        log.warning("realtime publish failed", extra={"channel": channel, "error": repr(error)})
+        log.warning(
+            "realtime publish failed",
+            extra={"channels": len(channels), "first": channels[0], "error": repr(error)},
+        )

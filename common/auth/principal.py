@@ -35,6 +35,7 @@ class Principal:
     roles: frozenset[Role]
     scopes: frozenset[str]
     token_id: str
+    expires_at: float | None = None  # the token's `exp` (Unix time): live streams end there
 
     @property
     def is_admin(self) -> bool:

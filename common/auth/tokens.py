@@ -91,6 +91,10 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        return _principal(await self.claims(token))
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        """The token's claims once its signature, issuer, audience and times check out."""
         if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
             raise InvalidToken("The access token is malformed.")
         header = _header(token)
@@ -105,7 +109,7 @@ class TokenVerifier:
             self._registry.validate(decoded.claims)
         except JoseError as error:
             raise InvalidToken(_reason(error)) from None
-        return _principal(decoded.claims)
+        return decoded.claims
 
 
 def _reason(error: JoseError) -> str:
@@ -128,4 +132,5 @@ def _principal(claims: dict[str, Any]) -> Principal:
         roles=roles,
         scopes=frozenset(granted) & scopes_for(roles),
         token_id=str(claims.get("jti", "")),
+        expires_at=float(claims["exp"]),
     )

@@ -8,11 +8,13 @@ from common.auth.service_identity import ServiceIdentity
 from common.db import create_engine, service_dsn, session_factory
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.graphql.peers import PeerClient
+from common.realtime import PubSubHub
 from common.settings import Settings
 from common.telemetry.metrics import count_statements
 from subgraphs.notifications.channels import Channel, Sender, SmtpSender, WebhookSender
 from subgraphs.notifications.dispatcher import Dispatcher
 from subgraphs.notifications.events import handlers
+from subgraphs.notifications.live import LiveFeed
 from subgraphs.notifications.loaders import NotificationsServices, build_loaders
 from subgraphs.notifications.models import EVENTS
 from subgraphs.notifications.people import Directory
@@ -74,6 +76,7 @@ def build_service(runtime: ServiceRuntime) -> NotificationsServices:
             redis=runtime.redis,
         ),
         dispatcher=dispatcher,
+        live=LiveFeed(PubSubHub(runtime.redis)),
     )
 
 
@@ -82,7 +85,7 @@ SPEC = ServiceSpec(
     schema=schema,
     service=build_service,
     loaders=build_loaders,
-    background=lambda services: [services.dispatcher.run],
+    background=lambda services: [services.dispatcher.run, services.live.run],
     events=EVENTS,
     handlers=handlers,
 )

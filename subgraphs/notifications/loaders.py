@@ -12,6 +12,7 @@ from common.graphql.catalog import CourseFacts, course_facts_loader
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
 from subgraphs.notifications.dispatcher import Dispatcher
+from subgraphs.notifications.live import LiveFeed
 from subgraphs.notifications.models import DeliveryRow, NotificationRow
 from subgraphs.notifications.service import NotificationsService
 
@@ -20,6 +21,7 @@ from subgraphs.notifications.service import NotificationsService
 class NotificationsServices:
     notifications: NotificationsService
     dispatcher: Dispatcher
+    live: LiveFeed
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ their own (administrators may read preferences); templates are administrators'.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import TypeAlias
 
@@ -15,13 +16,14 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from common.auth import Principal
-from common.errors import BadUserInput, Forbidden, NotFound
+from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
+from subgraphs.notifications.live import ADDED, row_of, subscriber
 from subgraphs.notifications.loaders import NotificationsLoaders, NotificationsServices
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
 from subgraphs.notifications.service import Audience, PreferenceChange
@@ -460,4 +462,66 @@ class Mutation:
         return DigestPayload(messages_sent=sent)
 
 
-schema = ServiceSchema(query=Query, mutation=Mutation, types=[User, Course, Notification])
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "Your notifications as they are created, optionally of one category. An "
+            "EVENTS_MISSED error means some may have been missed (query notifications to "
+            "catch up); the stream ends when the access token expires (UNAUTHENTICATED)."
+        )
+    )
+    async def notification_added(
+        self,
+        info: NotificationsInfo,
+        category: NotificationCategory | None = None,  # type: ignore[valid-type]
+    ) -> AsyncGenerator[Notification, None]:
+        principal = subscriber(info.context.principal, info.context.auth_error)
+        if isinstance(principal, DomainError):
+            yield principal  # type: ignore[misc]  # an error in place of the event
+            return
+        wanted = None if category is None else categories.Category(category).value
+        async for event in info.context.service.live.follow(principal):
+            if isinstance(event, DomainError):
+                yield event  # type: ignore[misc]
+            elif event.get("kind") == ADDED and wanted in (None, event["category"]):
+                yield notification_of(row_of(event))
+
+    @strawberry.subscription(
+        description=(
+            "How many of your notifications are unread: the count now, then each new count. "
+            "Ends when the access token expires (UNAUTHENTICATED)."
+        )
+    )
+    async def unread_count_changed(self, info: NotificationsInfo) -> AsyncGenerator[int, None]:
+        principal = subscriber(info.context.principal, info.context.auth_error)
+        if isinstance(principal, DomainError):
+            yield principal  # type: ignore[misc]
+            return
+        notifications = info.context.service.notifications
+        last = None
+        events = info.context.service.live.follow(principal)
+        try:
+            while True:
+                # Anything on the channel, a gap included, may change the count: count again.
+                count = (await notifications.unread_counts([principal.user_id])).get(
+                    principal.user_id, 0
+                )
+                if count != last:
+                    last = count
+                    yield count
+                event = await anext(events, None)
+                if event is None:
+                    return
+                if isinstance(event, DomainError) and not isinstance(event, EventsMissed):
+                    yield event  # type: ignore[misc]
+        finally:
+            await events.aclose()
+
+
+schema = ServiceSchema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[User, Course, Notification],
+)

@@ -31,7 +31,6 @@ from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.events.consumer import AFTER_COMMIT
 from common.graphql.catalog import CourseFacts
-from common.realtime import publish
 from subgraphs.notifications.categories import (
     DIGESTS,
     Category,
@@ -42,6 +41,7 @@ from subgraphs.notifications.categories import (
     default_frequency,
 )
 from subgraphs.notifications.channels import Channel
+from subgraphs.notifications.live import publish_added, publish_unread_changed
 from subgraphs.notifications.models import (
     ContactRow,
     DeliveryRow,
@@ -243,7 +243,7 @@ class NotificationsService:
                 await target.execute(insert(NotificationRow), rows)
                 if deliveries:
                     await target.execute(insert(DeliveryRow), deliveries)
-            push = functools.partial(self._push, rows)
+            push = functools.partial(publish_added, self.redis, rows)
             if session is None:
                 await push()  # committed above
             else:  # an event handler's transaction: push once the consumer commits it
@@ -253,22 +253,6 @@ class NotificationsService:
             self.wake()
             await asyncio.sleep(0)  # let other requests in between batches
         return SendResult(batch_id, len(ordered), created)
-
-    async def _push(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Tell live subscribers (issue 8's subscriptions) about committed notifications."""
-        if self.redis is None:
-            return
-        for row in rows:
-            await publish(
-                self.redis,
-                user_channel(row["user_id"]),
-                {
-                    "id": str(row["id"]),
-                    "category": row["category"],
-                    "title": row["title"],
-                    "createdAt": row["created_at"].isoformat(),
-                },
-            )
 
     def _variables(self, person: Person, data: Mapping[str, Any]) -> dict[str, Any]:
         return {**data, "recipient_name": person.name, "platform_name": self.platform_name}
@@ -374,8 +358,11 @@ class NotificationsService:
     ) -> NotificationRow:
         async with self.sessions.begin() as session:
             row = await self._own(session, principal, notification_id)
+            changed = (row.read_at is None) == read
             row.read_at = (row.read_at or _now()) if read else None
-            return row
+        if changed:
+            await publish_unread_changed(self.redis, principal.user_id)
+        return row
 
     async def mark_all_read(self, principal: Principal, category: Category | None) -> int:
         async with self.sessions.begin() as session:
@@ -385,12 +372,18 @@ class NotificationsService:
             if category is not None:
                 query = query.where(NotificationRow.category == category.value)
             result = await session.execute(query.values(read_at=_now()))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            marked = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if marked:
+            await publish_unread_changed(self.redis, principal.user_id)
+        return marked
 
     async def delete(self, principal: Principal, notification_id: uuid.UUID) -> None:
         async with self.sessions.begin() as session:
             row = await self._own(session, principal, notification_id)
+            unread = row.read_at is None
             await session.delete(row)
+        if unread:
+            await publish_unread_changed(self.redis, principal.user_id)
 
     # Preferences and contacts
 
@@ -531,11 +524,6 @@ class NotificationsService:
             result = await session.execute(delete(TemplateRow).where(TemplateRow.id == template_id))
             if not result.rowcount:  # type: ignore[attr-defined]
                 raise NotFound(f"No template has id {template_id}.", field="id")
-
-
-def user_channel(user_id: uuid.UUID) -> str:
-    """The Redis channel of one user's new notifications."""
-    return f"notifications:user:{user_id}"
 
 
 def _is_e164(phone: str) -> bool:

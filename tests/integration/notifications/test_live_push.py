@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from common.realtime import PubSubHub
 from common.settings import Settings
-from subgraphs.notifications.service import user_channel
+from subgraphs.notifications.live import user_channel
 from tests.accounts import Account, register
 from tests.integration.courses.conftest import published_course
 from tests.integration.notifications.test_notifications import SEND

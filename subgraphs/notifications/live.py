@@ -1,0 +1,148 @@
+"""Live notification events: what is published on Redis once a change commits, and the
+stream one subscriber reads back from the process's shared Redis subscription.
+
+Each user has one channel. Two kinds of message travel on it: a new notification (all of
+its fields, so that a subscriber needs no query to show it) and "the unread count may have
+changed" (a notification was read, unread, deleted, or all were marked read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from redis.asyncio import Redis
+
+from common.auth import Principal
+from common.errors import DomainError, EventsMissed, Unauthenticated
+from common.realtime import Gap, PubSubHub, SlowListener, publish_all
+from subgraphs.notifications.models import NotificationRow
+
+ADDED: Final = "added"
+UNREAD_CHANGED: Final = "unread"
+
+
+def user_channel(user_id: uuid.UUID) -> str:
+    """The Redis channel of one user's live notification events."""
+    return f"notifications:user:{user_id}"
+
+
+def _optional_id(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def added_message(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": ADDED,
+        "id": str(row["id"]),
+        "userId": str(row["user_id"]),
+        "category": row["category"],
+        "title": row["title"],
+        "body": row["body"],
+        "data": row["data"],
+        "senderId": _optional_id(row.get("sender_id")),
+        "courseId": _optional_id(row.get("course_id")),
+        "createdAt": row["created_at"].isoformat(),
+    }
+
+
+def row_of(message: Mapping[str, Any]) -> NotificationRow:
+    """The notification a message announces, as a row (never attached to a session)."""
+
+    def optional(name: str) -> uuid.UUID | None:
+        value = message.get(name)
+        return None if value is None else uuid.UUID(value)
+
+    return NotificationRow(
+        id=uuid.UUID(message["id"]),
+        user_id=uuid.UUID(message["userId"]),
+        category=message["category"],
+        title=message["title"],
+        body=message["body"],
+        data=message["data"],
+        sender_id=optional("senderId"),
+        course_id=optional("courseId"),
+        created_at=datetime.fromisoformat(message["createdAt"]),
+        read_at=None,
+    )
+
+
+async def publish_added(redis: Redis | None, rows: Iterable[Mapping[str, Any]]) -> None:
+    if redis is not None:
+        await publish_all(
+            redis, [(user_channel(row["user_id"]), added_message(row)) for row in rows]
+        )
+
+
+async def publish_unread_changed(redis: Redis | None, user_id: uuid.UUID) -> None:
+    if redis is not None:
+        await publish_all(redis, [(user_channel(user_id), {"kind": UNREAD_CHANGED})])
+
+
+class LiveFeed:
+    """One user's events for as long as their token lasts, read from the process's hub."""
+
+    def __init__(self, hub: PubSubHub) -> None:
+        self.hub = hub
+
+    async def follow(self, principal: Principal) -> AsyncIterator[dict[str, Any] | DomainError]:
+        """The principal's messages, and errors to show the subscriber: EVENTS_MISSED when
+        Redis was lost for a while (the stream goes on), and, ending the stream, when the
+        subscriber fell behind or the access token expired."""
+        listener = self.hub.listen(user_channel(principal.user_id))
+        try:
+            while True:
+                remaining = None
+                if principal.expires_at is not None:
+                    remaining = principal.expires_at - time.time()
+                    if remaining <= 0:
+                        yield Unauthenticated(
+                            "The access token has expired: subscribe again with a fresh one."
+                        )
+                        return
+                try:
+                    async with asyncio.timeout(remaining):
+                        item = await listener.receive()
+                except TimeoutError:
+                    continue
+                except SlowListener:
+                    yield EventsMissed(
+                        "This subscription fell behind and was ended: "
+                        "query your notifications to catch up, then subscribe again."
+                    )
+                    return
+                if item is None:  # the service is stopping
+                    return
+                if isinstance(item, Gap):
+                    yield EventsMissed(
+                        "The live feed was interrupted and notifications may have been "
+                        "missed: query your notifications to catch up."
+                    )
+                else:
+                    yield item
+        finally:
+            listener.close()
+
+    async def run(self) -> None:
+        """Held for the service's lifespan: closes the hub (and its Redis connection) at the end."""
+        try:
+            await asyncio.Event().wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.hub.close()
+
+
+def subscriber(
+    principal: Principal | None, error: Unauthenticated | None
+) -> Principal | DomainError:
+    """The subscribing user, or the error to send them instead of a stream."""
+    if error is not None:
+        return error
+    if principal is None:
+        return Unauthenticated("Sign in first: subscriptions need an access token.")
+    return principal
