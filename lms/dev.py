@@ -118,6 +118,10 @@ def run_dev(settings: Settings) -> int:
                                 f"--subgraph-url={name}={settings.service_url(name)}"
                                 for name in names
                             ),
+                            f"--jwks-url={settings.jwks_url}",
+                            f"--jwt-issuer={settings.jwt_issuer}",
+                            f"--jwt-audience={settings.jwt_audience}",
+                            f"--jwt-leeway={settings.clock_skew}",
                         ]
                     )
                 )

@@ -9,8 +9,10 @@ from graphql import GraphQLError, parse
 
 from common.telemetry.logging import configure_logging
 from router.planning import PlanningError, plan, print_plan
+from router.policies.authentication import JwtConfig
 from router.server.limits import Limits
 from router.server.uploads import UploadLimits
+from router.subscriptions.connection import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 
 
@@ -66,6 +68,31 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="identical queries in flight with the same credentials share one execution",
     )
+    auth = serve.add_argument_group("authentication (bearer access tokens, RS256)")
+    auth.add_argument("--jwks-url", default=None, help="where the signing keys are published")
+    auth.add_argument("--jwt-issuer", default=None, help="the iss tokens must carry")
+    auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
+    auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
+    ws = serve.add_argument_group("subscriptions (WebSocket at /graphql)")
+    ws.add_argument("--ws-init-timeout", type=float, default=SubscriptionLimits.init_timeout)
+    ws.add_argument(
+        "--ws-keepalive",
+        type=float,
+        default=SubscriptionLimits.keepalive,
+        help="seconds between the router's pings",
+    )
+    ws.add_argument(
+        "--ws-queue-size",
+        type=int,
+        default=SubscriptionLimits.queue_size,
+        help="messages waiting for a client before it is disconnected as too slow",
+    )
+    ws.add_argument(
+        "--ws-max-operations",
+        type=int,
+        default=SubscriptionLimits.max_operations,
+        help="operations at once on one connection",
+    )
     serve.add_argument("--log-level", default="INFO")
     show = commands.add_parser("plan", help="print the query plan of an operation")
     show.add_argument("--supergraph", required=True, type=Path)
@@ -91,6 +118,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure_logging("router", args.log_level)
     timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
+    jwt = (args.jwks_url, args.jwt_issuer, args.jwt_audience)
+    if any(jwt) and not all(jwt):
+        raise ValueError("--jwks-url, --jwt-issuer and --jwt-audience go together")
     app = create_app(
         args.supergraph.read_text(),
         _pairs(args.subgraph_url),
@@ -102,11 +132,29 @@ def _serve(args: argparse.Namespace) -> int:
         deduplicate=args.dedup_inflight,
         watch=args.supergraph if args.watch else None,
         watch_interval=args.watch_interval,
+        authentication=(
+            JwtConfig(args.jwks_url, args.jwt_issuer, args.jwt_audience, args.jwt_leeway)
+            if all(jwt)
+            else None
+        ),
+        subscriptions=SubscriptionLimits(
+            init_timeout=args.ws_init_timeout,
+            keepalive=args.ws_keepalive,
+            queue_size=args.ws_queue_size,
+            max_operations=args.ws_max_operations,
+        ),
     )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        ws_max_size=SubscriptionLimits.max_message_bytes,
+    )
     return 0
 
 

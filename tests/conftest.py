@@ -26,6 +26,7 @@ from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
+from router.policies.authentication import JwtConfig
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
 
@@ -158,16 +159,24 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def router_url(subgraph_urls: dict[str, str]) -> AsyncIterator[str]:
-    """The router on the checked-in supergraph, pointed at the subgraphs of this session."""
+async def router_url(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
+    """The router on the checked-in supergraph, pointed at the subgraphs of this session,
+    verifying access tokens against the users subgraph's JWKS (as `lms dev` runs it)."""
     from router.server import create_app
 
     app = create_app(
         SUPERGRAPH_PATH.read_text(),
         {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
+        authentication=router_authentication(migrated),
     )
     async with serve(app, free_port()) as url:
         yield url
+
+
+def router_authentication(settings: Settings) -> JwtConfig:
+    return JwtConfig(
+        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.clock_skew
+    )
 
 
 @pytest.fixture(scope="session")

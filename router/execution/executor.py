@@ -53,15 +53,21 @@ async def _send(
     except SubgraphRequestError as failure:
         state.errors.append(error(failure.message, failure.code, serviceName=node.service))
         return None
-    if node.has_aliases and isinstance(response.get("data"), dict):
+    if node.is_entity_fetch and node.has_aliases and isinstance(response.get("data"), dict):
         response["data"] = unalias(response["data"], ALIAS_MARKER, state.abstract_types)
     return response
 
 
 async def _fetch_root(node: FetchNode, state: ExecutionState) -> None:
     response = await _send(node, state, _variables(node, state))
-    if response is None:
-        return
+    if response is not None:
+        merge_root_response(node, response, state)
+
+
+def merge_root_response(node: FetchNode, response: dict[str, Any], state: ExecutionState) -> None:
+    """Take a root fetch's result (a response, or one event of a subscription) into the tree."""
+    if node.has_aliases and isinstance(response.get("data"), dict):
+        response["data"] = unalias(response["data"], ALIAS_MARKER, state.abstract_types)
     data = response.get("data")
     if isinstance(data, dict):
         deep_merge(state.data, data, state.abstract_types)

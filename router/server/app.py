@@ -10,9 +10,11 @@ from typing import Literal
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from router.execution.errors import error
+from router.policies.authentication import Authenticator, JwtConfig
 from router.server.errors import BadRequest
 from router.server.gateway import Gateway, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
@@ -20,6 +22,7 @@ from router.server.http import read_request, respond
 from router.server.limits import Limits
 from router.server.reload import LiveGateway, watch_file
 from router.server.uploads import UploadLimits
+from router.subscriptions.connection import SubscriptionLimits, serve_websocket
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 
@@ -39,12 +42,18 @@ def create_app(
     deduplicate: bool = False,
     watch: Path | None = None,
     watch_interval: float = 1.0,
+    authentication: JwtConfig | None = None,
+    subscriptions: SubscriptionLimits | None = None,
 ) -> Starlette:
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
 
     ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
-    `router.server.uploads`.
+    `router.server.uploads`. Subscriptions are served over WebSocket at /graphql, bounded by
+    ``subscriptions``; with ``authentication``, a WebSocket client must present a valid
+    access token in `connection_init`.
     """
+    authenticator = Authenticator(authentication) if authentication else None
+    subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
     kind = StreamTransport if client == "streams" else HttpTransport
 
@@ -83,6 +92,9 @@ def create_app(
                 )
         return respond(request, result)
 
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await serve_websocket(websocket, live, authenticator, subscription_limits)
+
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "supergraph": live.digest[:12]})
 
@@ -101,10 +113,13 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             await live.aclose()
+            if authenticator is not None:
+                await authenticator.aclose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websocket_endpoint),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

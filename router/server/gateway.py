@@ -135,21 +135,37 @@ class Gateway:
         self.prepared.put(key, result)
         return result
 
+    def admit(
+        self, request: GraphQLRequest
+    ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
+        """The request's operation ready to run with its variables, or why it cannot run."""
+        prepared = self.prepare(request.query, request.operation_name)
+        if isinstance(prepared, GraphQLResponse):
+            return prepared
+        variables = self._coerce_variables(prepared.operation, request.variables)
+        if isinstance(variables, GraphQLResponse):
+            return variables
+        return prepared, variables
+
     async def execute(self, request: GraphQLRequest) -> GraphQLResponse:
+        """A query or mutation (a subscription is refused: they are served over WebSocket)."""
         prepared = self.prepare(request.query, request.operation_name)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         kind = prepared.plan.operation_kind
         if kind == "subscription":
             return _failure(
-                400, "subscriptions are not served over HTTP by this router", "BAD_REQUEST"
+                400,
+                "subscriptions are served over WebSocket (graphql-transport-ws) at this path",
+                "BAD_REQUEST",
             )
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        variables = self._coerce_variables(prepared.operation, request.variables)
-        if isinstance(variables, GraphQLResponse):
-            return variables
+        admitted = self.admit(request)
+        if isinstance(admitted, GraphQLResponse):
+            return admitted
+        variables = admitted[1]
         forwarded = {
             name: value
             for name, value in (request.headers or {}).items()

@@ -25,7 +25,7 @@ TransportFactory = Callable[[Mapping[str, str]], Transport]
 
 
 @dataclass
-class _Generation:
+class Generation:
     gateway: Gateway
     urls: dict[str, str]
     digest: str
@@ -66,11 +66,11 @@ class LiveGateway:
     def digest(self) -> str:
         return self._current.digest
 
-    def _generation(self, sdl: str, digest: str) -> _Generation:
+    def _generation(self, sdl: str, digest: str) -> Generation:
         supergraph = load_supergraph(sdl)  # raises SupergraphError (or GraphQLError) if bad
         urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
         urls.update({k: v for k, v in self._overrides.items() if k in urls})
-        previous: _Generation | None = getattr(self, "_current", None)
+        previous: Generation | None = getattr(self, "_current", None)
         if self._fixed_transport is not None:
             transport = self._fixed_transport
         elif previous is not None and previous.urls == urls:
@@ -78,18 +78,25 @@ class LiveGateway:
         else:
             transport = self._make_transport(urls)
         self._transports[transport] = self._transports.get(transport, 0) + 1
-        generation = _Generation(self._make_gateway(supergraph, transport), urls, digest)
+        generation = Generation(self._make_gateway(supergraph, transport), urls, digest)
         generation.idle.set()
         return generation
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[Gateway]:
         """The current gateway, held by this request until it finishes."""
+        async with self.hold() as generation:
+            yield generation.gateway
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator["Generation"]:
+        """The current gateway with its subgraph URLs, held until the block ends (a
+        subscription holds it for its whole life)."""
         generation = self._current
         generation.in_flight += 1
         generation.idle.clear()
         try:
-            yield generation.gateway
+            yield generation
         finally:
             generation.in_flight -= 1
             if generation.in_flight == 0:
@@ -117,7 +124,7 @@ class LiveGateway:
         self._retire_soon(old)
         return True
 
-    def _retire_soon(self, old: _Generation) -> None:
+    def _retire_soon(self, old: Generation) -> None:
         transport = old.gateway.transport
         self._transports[transport] -= 1
         if self._transports[transport] > 0:
@@ -172,4 +179,4 @@ async def watch_file(live: LiveGateway, path: Path, interval: float) -> None:
         live.replace(sdl)
 
 
-__all__ = ["LiveGateway", "SupergraphError", "watch_file"]
+__all__ = ["Generation", "LiveGateway", "SupergraphError", "watch_file"]

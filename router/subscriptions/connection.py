@@ -1,0 +1,402 @@
+"""One client WebSocket at /graphql: its handshake, operations, keep-alive and limits.
+
+The connection is authenticated once, by `connection_init` (see
+`router.policies.authentication.authorization_from`). Every message to the client goes
+through one bounded queue drained by one writer: a client that reads too slowly fills it
+and is disconnected (1013), without anyone else waiting. When the access token expires,
+every operation ends with an UNAUTHENTICATED error and the socket closes with 4403, so a
+client reconnects with a fresh token.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from router import jsonio
+from router.execution.errors import error
+from router.planning import PlanningError
+from router.policies.authentication import (
+    AuthenticationFailed,
+    Authenticator,
+    Caller,
+    authorization_from,
+)
+from router.server.gateway import GraphQLRequest, GraphQLResponse
+from router.server.reload import LiveGateway
+from router.subscriptions.protocols import CloseCode, Protocol, choose
+from router.subscriptions.stream import subscription_results
+from router.transport.websocket import SubgraphSockets, SubgraphStreamError
+
+logger = logging.getLogger("router")
+
+CLOSE_TIMEOUT = 10.0  # seconds a close frame may wait for a client to make room for it
+
+
+@dataclass(frozen=True)
+class SubscriptionLimits:
+    init_timeout: float = 10.0  # seconds to send connection_init
+    keepalive: float = 15.0  # seconds between the server's pings (or `ka`)
+    queue_size: int = 256  # messages waiting for a client before it is cut off as too slow
+    max_operations: int = 100  # operations at once on one connection
+    max_message_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    code: int
+    reason: str
+
+
+class ClientConnection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        protocol: Protocol,
+        live: LiveGateway,
+        authenticator: Authenticator | None,
+        limits: SubscriptionLimits,
+    ) -> None:
+        self.websocket = websocket
+        self.protocol = protocol
+        self.live = live
+        self.authenticator = authenticator
+        self.limits = limits
+        self.caller: Caller | None = None
+        self.forwarded: dict[str, str] = {}
+        self.initialised = False  # connection_init received
+        self.acknowledged = False
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self._outbox: asyncio.Queue[str | _Close] = asyncio.Queue()  # bounded by `send`
+        self._closing = False
+        self._done = asyncio.Event()
+        self._sockets: SubgraphSockets | None = None
+        self._timers: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._closers: list[asyncio.Task[None]] = []
+
+    # Lifecycle
+
+    async def run(self) -> None:
+        await self.websocket.accept(subprotocol=self.protocol.name)
+        self._writer = asyncio.create_task(self._write(), name="ws-writer")
+        reader = asyncio.create_task(self._read(), name="ws-reader")
+        self._timers.append(asyncio.create_task(self._init_deadline(), name="ws-init"))
+        closed = asyncio.create_task(self._done.wait(), name="ws-closed")
+        try:
+            await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader.cancel()
+            closed.cancel()
+            for task in [*self._timers, *self.operations.values()]:
+                task.cancel()
+            await asyncio.gather(
+                reader, *self._timers, *self.operations.values(), return_exceptions=True
+            )
+            if self._sockets is not None:
+                await self._sockets.aclose()
+            if not self._closing:  # the client went away: nothing more to write
+                self._writer.cancel()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(self._writer, *self._closers, return_exceptions=True),
+                    CLOSE_TIMEOUT + 1,
+                )
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue a message for the client; one that is too far behind is disconnected."""
+        if self._closing:
+            return
+        if self._outbox.qsize() >= self.limits.queue_size:
+            logger.warning("subscription client too slow; disconnecting it")
+            self.close(
+                CloseCode.TRY_AGAIN_LATER,
+                "Too slow: messages were not read; reconnect and catch up with a query",
+                flush=False,
+            )
+            return
+        self._outbox.put_nowait(jsonio.dumps(message).decode())
+
+    def close(self, code: int, reason: str, *, flush: bool = True) -> None:
+        """Close after what is queued (flush), or at once, dropping what is queued (a client
+        too slow to flush to: its writer is stopped and the close goes out when the socket
+        can take it, or never, after CLOSE_TIMEOUT)."""
+        if self._closing:
+            return
+        self._closing = True
+        if flush:
+            self._outbox.put_nowait(_Close(code, reason))
+            return
+        if self._writer is not None:
+            self._writer.cancel()
+        self._closers.append(asyncio.create_task(self._close_now(_Close(code, reason))))
+
+    async def _close_now(self, close: _Close) -> None:
+        try:
+            if self.websocket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self.websocket.close(close.code, close.reason), CLOSE_TIMEOUT
+                    )
+        finally:
+            self._done.set()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, _Close):
+                    await self._close_now(item)
+                    return
+                await self.websocket.send_text(item)
+        except Exception:  # the client is gone
+            return
+        finally:
+            self._done.set()
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:
+                self._invalid("Messages must be JSON text")
+                continue
+            if len(text) > self.limits.max_message_bytes:
+                self._invalid("The message is too large")
+                continue
+            try:
+                parsed = jsonio.loads(text)
+            except ValueError:
+                self._invalid("The message is not JSON")
+                continue
+            if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+                self._invalid("The message has no type")
+                continue
+            await self._handle(parsed)
+
+    def _invalid(self, reason: str) -> None:
+        if self.protocol.legacy:  # the legacy protocol reports and carries on
+            self.send({"type": "error", "payload": {"message": reason}})
+        else:
+            self.close(CloseCode.BAD_REQUEST, reason)
+
+    async def _init_deadline(self) -> None:
+        await asyncio.sleep(self.limits.init_timeout)
+        if not self.initialised:
+            self.close(CloseCode.INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def _keepalive(self) -> None:
+        while True:
+            self.send({"type": self.protocol.keepalive})
+            await asyncio.sleep(self.limits.keepalive)
+
+    async def _expire(self, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.time()))
+        expired = error(
+            "The access token has expired: reconnect with a fresh one.", "UNAUTHENTICATED"
+        )
+        for operation_id, task in list(self.operations.items()):
+            task.cancel()
+            self.send(
+                {
+                    "id": operation_id,
+                    "type": self.protocol.next,
+                    "payload": {"data": None, "errors": [expired]},
+                }
+            )
+            self.send({"id": operation_id, "type": "complete"})
+        self.operations.clear()
+        self.close(CloseCode.FORBIDDEN, "Forbidden: the access token has expired")
+
+    # Messages
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._initialise(message.get("payload"))
+        elif kind == "ping" and not self.protocol.legacy:
+            self.send({"type": "pong"})
+        elif kind == "pong" and not self.protocol.legacy:
+            pass
+        elif kind == self.protocol.subscribe:
+            self._subscribe(message)
+        elif kind == self.protocol.stop:
+            task = self.operations.pop(str(message.get("id")), None)
+            if task is not None:
+                task.cancel()
+        elif kind == "connection_terminate" and self.protocol.legacy:
+            self.close(CloseCode.NORMAL, "")
+        else:
+            self._invalid(f"Unexpected message type {kind[:40]!r}")
+
+    async def _initialise(self, payload: Any) -> None:
+        if self.initialised:
+            self.close(CloseCode.TOO_MANY_INITIALISATIONS, "Too many initialisation requests")
+            return
+        self.initialised = True
+        if payload is not None and not isinstance(payload, dict):
+            self._refuse("The connection_init payload must be an object")
+            return
+        authorization = authorization_from(payload, self.websocket.headers)
+        if self.authenticator is not None:
+            try:
+                self.caller = await self.authenticator.verify(authorization)
+            except AuthenticationFailed as failure:
+                self._refuse(failure.message)
+                return
+            authorization = self.caller.authorization
+            if self.caller.expires_at is not None:
+                self._timers.append(asyncio.create_task(self._expire(self.caller.expires_at)))
+        if authorization:
+            self.forwarded = {"authorization": authorization}
+        self.acknowledged = True
+        self.send({"type": "connection_ack"})
+        self._timers.append(asyncio.create_task(self._keepalive(), name="ws-keepalive"))
+
+    def _refuse(self, reason: str) -> None:
+        if self.protocol.legacy:
+            self.send(
+                {
+                    "type": "connection_error",
+                    "payload": {"message": reason, "extensions": {"code": "UNAUTHENTICATED"}},
+                }
+            )
+            self.close(CloseCode.INTERNAL_ERROR, reason[:120])
+        else:
+            self.close(CloseCode.FORBIDDEN, f"Forbidden: {reason}"[:120])
+
+    def _subscribe(self, message: dict[str, Any]) -> None:
+        operation_id = message.get("id")
+        payload = message.get("payload")
+        if not self.acknowledged:
+            self.close(CloseCode.UNAUTHORIZED, "Unauthorized")
+            return
+        if not isinstance(operation_id, str) or not operation_id or len(operation_id) > 128:
+            self._invalid("An operation needs an id (a string)")
+            return
+        if operation_id in self.operations:
+            self.close(
+                CloseCode.SUBSCRIBER_EXISTS, f"Subscriber for {operation_id} already exists"[:120]
+            )
+            return
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            self._invalid("A subscribe message needs a payload with a query")
+            return
+        variables = payload.get("variables")
+        name = payload.get("operationName")
+        if not isinstance(variables, dict | None) or not isinstance(name, str | None):
+            problem = "variables must be an object and operationName a string"
+            self._operation_error(operation_id, [error(problem, "BAD_REQUEST")])
+            return
+        if len(self.operations) >= self.limits.max_operations:
+            self._operation_error(
+                operation_id,
+                [
+                    error(
+                        f"At most {self.limits.max_operations} operations run at once "
+                        "on one connection",
+                        "BAD_REQUEST",
+                    )
+                ],
+            )
+            return
+        request = GraphQLRequest(payload["query"], variables, name, headers=self.forwarded)
+        task = asyncio.create_task(
+            self._operate(operation_id, request), name=f"ws-op:{operation_id}"
+        )
+        self.operations[operation_id] = task
+        task.add_done_callback(lambda _: self._forget(operation_id, task))
+
+    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        if self.operations.get(operation_id) is task:
+            del self.operations[operation_id]
+
+    def _operation_error(self, operation_id: str, errors: list[dict[str, Any]]) -> None:
+        """Errors that stop an operation before it runs (the `error` message)."""
+        self.send({"id": operation_id, "type": "error", "payload": errors})
+
+    async def _operate(self, operation_id: str, request: GraphQLRequest) -> None:
+        try:
+            async with self.live.hold() as serving:
+                gateway = serving.gateway
+                admitted = gateway.admit(request)
+                if isinstance(admitted, GraphQLResponse):
+                    self._operation_error(operation_id, admitted.body.get("errors", []))
+                    return
+                prepared, variables = admitted
+                if prepared.plan.operation_kind != "subscription":
+                    result = await gateway.execute(request)
+                    if result.status != 200 and "data" not in result.body:
+                        self._operation_error(operation_id, result.body.get("errors", []))
+                        return
+                    self.send(
+                        {"id": operation_id, "type": self.protocol.next, "payload": result.body}
+                    )
+                else:
+                    if self._sockets is None:
+                        self._sockets = SubgraphSockets(
+                            serving.urls, self.forwarded, self._init_payload()
+                        )
+                    results = subscription_results(
+                        gateway,
+                        prepared,
+                        variables,
+                        request.variables or {},
+                        self.forwarded,
+                        self._sockets,
+                    )
+                    try:
+                        async for event in results:
+                            self.send(
+                                {"id": operation_id, "type": self.protocol.next, "payload": event}
+                            )
+                    except SubgraphStreamError as failure:
+                        self.send(
+                            {
+                                "id": operation_id,
+                                "type": self.protocol.next,
+                                "payload": {"data": None, "errors": failure.errors},
+                            }
+                        )
+        except asyncio.CancelledError:
+            raise  # the client completed it (or the connection is closing): no `complete`
+        except PlanningError as failure:
+            self._operation_error(operation_id, [error(str(failure), "QUERY_PLANNING_FAILED")])
+            return
+        except Exception:
+            logger.exception("unexpected failure in a WebSocket operation")
+            self.send(
+                {
+                    "id": operation_id,
+                    "type": self.protocol.next,
+                    "payload": {
+                        "data": None,
+                        "errors": [error("internal server error", "INTERNAL_SERVER_ERROR")],
+                    },
+                }
+            )
+        self.send({"id": operation_id, "type": "complete"})
+
+    def _init_payload(self) -> Mapping[str, Any]:
+        return {"Authorization": self.forwarded["authorization"]} if self.forwarded else {}
+
+
+async def serve_websocket(
+    websocket: WebSocket,
+    live: LiveGateway,
+    authenticator: Authenticator | None,
+    limits: SubscriptionLimits,
+) -> None:
+    protocol = choose(list(websocket.scope.get("subprotocols") or []))
+    if protocol is None:
+        await websocket.accept()
+        await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+        return
+    await ClientConnection(websocket, protocol, live, authenticator, limits).run()
