@@ -28,14 +28,18 @@ class JwksCache:
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str) -> RSAKey | None:
-        age = time.monotonic() - self._fetched_at
-        if age > self._max_age or (kid not in self._keys and age > REFETCH_INTERVAL_SECONDS):
-            await self._refresh()
+        # A fetch in flight may bring the key: wait for it rather than answer "unknown".
+        if self._stale_for(kid) or self._lock.locked():
+            await self._refresh(kid)
         return self._keys.get(kid)
 
-    async def _refresh(self) -> None:
+    def _stale_for(self, kid: str) -> bool:
+        age = time.monotonic() - self._fetched_at
+        return age > self._max_age or (kid not in self._keys and age > REFETCH_INTERVAL_SECONDS)
+
+    async def _refresh(self, kid: str) -> None:
         async with self._lock:
-            if time.monotonic() - self._fetched_at <= REFETCH_INTERVAL_SECONDS:
+            if not self._stale_for(kid):  # fetched meanwhile, by whoever held the lock
                 return
             self._fetched_at = time.monotonic()
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -15,6 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from common.auth import Role, TokenIssuer
+from common.auth.jwks import JwksCache
 from common.auth.keys import KEY_PARAMETERS, load_signing_key
 from common.settings import Settings
 from tests.accounts import Account
@@ -156,3 +158,14 @@ async def test_jwks_publishes_the_verifying_key_and_nothing_private(
     assert [key["kid"] for key in keys] == [header["kid"]]
     assert all("d" not in key and "p" not in key for key in keys)
     assert keys[0]["kty"] == "RSA"
+
+
+async def test_callers_arriving_during_a_jwks_fetch_wait_for_it(
+    users_url: str, http: httpx.AsyncClient, learner: Account
+) -> None:
+    """A cold cache: the first caller fetches; those arriving meanwhile get the key too,
+    rather than an "unknown key" (a burst of new connections after a restart)."""
+    cache = JwksCache(f"{users_url}/.well-known/jwks.json", http)
+    kid = json.loads(base64.urlsafe_b64decode(learner.access_token.split(".")[0] + "=="))["kid"]
+    keys = await asyncio.gather(*(cache.key_for(kid) for _ in range(20)))
+    assert all(key is not None and key.kid == kid for key in keys)
