@@ -17,7 +17,10 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -48,6 +51,7 @@ class Listener:
         self.channel = channel
         self.queue: asyncio.Queue[Any] = asyncio.Queue(size)
         self.overflowed = False
+        self.subscribed = asyncio.Event()  # set once Redis has the channel's SUBSCRIBE
 
     def offer(self, item: Any) -> None:
         if self.overflowed:
@@ -83,18 +87,29 @@ class Listener:
         self.hub._drop(self)
 
 
+def _single_attempt(redis: Redis) -> Redis:
+    """A client like `redis` on its own pool, without retries: a client that retries would
+    reconnect and resubscribe silently, and the hub must see the break to report a Gap."""
+    pool = redis.connection_pool
+    kwargs = {**pool.connection_kwargs, "retry": Retry(NoBackoff(), 0)}
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+
+
 class PubSubHub:
     def __init__(self, redis: Redis, *, queue_size: int = QUEUE_SIZE) -> None:
-        self.redis = redis
+        self.redis = _single_attempt(redis)
         self.queue_size = queue_size
         self._listeners: dict[str, set[Listener]] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._subscribed: set[str] = set()  # channels subscribed on the live connection
         self.connected = asyncio.Event()
 
     def listen(self, channel: str) -> Listener:
         listener = Listener(self, channel, self.queue_size)
         self._listeners.setdefault(channel, set()).add(listener)
+        if channel in self._subscribed:
+            listener.subscribed.set()
         self._changed.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="realtime-hub")
@@ -120,6 +135,7 @@ class PubSubHub:
             for listener in list(listeners):
                 listener.queue.put_nowait(_CLOSED)
         self._listeners.clear()
+        await self.redis.aclose(close_connection_pool=True)
 
     async def _run(self) -> None:
         delay = 0.1
@@ -127,7 +143,7 @@ class PubSubHub:
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
-                subscribed: set[str] = set()
+                self._subscribed = set()
                 await pubsub.ping()
                 if not first:  # a reconnection: whatever was published meanwhile is lost
                     for listeners in list(self._listeners.values()):
@@ -136,14 +152,11 @@ class PubSubHub:
                 first = False
                 self.connected.set()
                 delay = 0.1
+                self._changed.set()
                 while True:
-                    wanted = self.channels
-                    if wanted - subscribed:
-                        await pubsub.subscribe(*(wanted - subscribed))
-                    if subscribed - wanted:
-                        await pubsub.unsubscribe(*(subscribed - wanted))
-                    subscribed = wanted
-                    self._changed.clear()
+                    if self._changed.is_set():
+                        self._changed.clear()
+                        await self._resubscribe(pubsub)
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is not None and message.get("type") == "message":
                         self._deliver(message)
@@ -157,6 +170,19 @@ class PubSubHub:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _resubscribe(self, pubsub: PubSub) -> None:
+        """Bring the connection's subscriptions in line with the listeners' channels."""
+        wanted = self.channels
+        added, removed = wanted - self._subscribed, self._subscribed - wanted
+        if added:
+            await pubsub.subscribe(*added)
+        if removed:
+            await pubsub.unsubscribe(*removed)
+        self._subscribed = (self._subscribed | added) - removed
+        for channel in added:
+            for listener in self._listeners.get(channel, ()):
+                listener.subscribed.set()
 
     def _deliver(self, message: dict[str, Any]) -> None:
         channel = message["channel"]

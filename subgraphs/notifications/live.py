@@ -20,11 +20,13 @@ from redis.asyncio import Redis
 
 from common.auth import Principal
 from common.errors import DomainError, EventsMissed, Unauthenticated
-from common.realtime import Gap, PubSubHub, SlowListener, publish_all
+from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish_all
 from subgraphs.notifications.models import NotificationRow
 
 ADDED: Final = "added"
 UNREAD_CHANGED: Final = "unread"
+# How long a subscription waits for Redis to confirm its channel before it counts anyway.
+SUBSCRIBE_WAIT_SECONDS: Final = 2.0
 
 
 def user_channel(user_id: uuid.UUID) -> str:
@@ -90,11 +92,19 @@ class LiveFeed:
     def __init__(self, hub: PubSubHub) -> None:
         self.hub = hub
 
-    async def follow(self, principal: Principal) -> AsyncIterator[dict[str, Any] | DomainError]:
+    def listen(self, principal: Principal) -> Listener:
+        """Start listening now (`follow` otherwise starts at its first item); the listener's
+        `subscribed` event says when Redis delivers to it."""
+        return self.hub.listen(user_channel(principal.user_id))
+
+    async def follow(
+        self, principal: Principal, listener: Listener | None = None
+    ) -> AsyncIterator[dict[str, Any] | DomainError]:
         """The principal's messages, and errors to show the subscriber: EVENTS_MISSED when
         Redis was lost for a while (the stream goes on), and, ending the stream, when the
         subscriber fell behind or the access token expired."""
-        listener = self.hub.listen(user_channel(principal.user_id))
+        if listener is None:
+            listener = self.listen(principal)
         try:
             while True:
                 remaining = None

@@ -6,6 +6,8 @@ their own (administrators may read preferences); templates are administrators'.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -23,7 +25,7 @@ from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
-from subgraphs.notifications.live import ADDED, row_of, subscriber
+from subgraphs.notifications.live import ADDED, SUBSCRIBE_WAIT_SECONDS, row_of, subscriber
 from subgraphs.notifications.loaders import NotificationsLoaders, NotificationsServices
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
 from subgraphs.notifications.service import Audience, PreferenceChange
@@ -499,9 +501,14 @@ class Subscription:
             yield principal  # type: ignore[misc]
             return
         notifications = info.context.service.notifications
+        live = info.context.service.live
         last = None
-        events = info.context.service.live.follow(principal)
+        listener = live.listen(principal)  # before the first count, so no change falls between
+        events = live.follow(principal, listener)
         try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SUBSCRIBE_WAIT_SECONDS):
+                    await listener.subscribed.wait()
             while True:
                 # Anything on the channel, a gap included, may change the count: count again.
                 count = (await notifications.unread_counts([principal.user_id])).get(
@@ -517,6 +524,7 @@ class Subscription:
                     yield event  # type: ignore[misc]
         finally:
             await events.aclose()
+            listener.close()
 
 
 schema = ServiceSchema(

@@ -47,7 +47,6 @@ async def test_many_listeners_share_one_redis_connection(redis: Redis) -> None:
         assert len(clients) == 1  # one connection for 51 listeners
     finally:
         await hub.close()
-        await hub.redis.aclose()
 
 
 def _url(redis: Redis) -> str:
@@ -79,7 +78,6 @@ async def test_a_slow_listener_is_cut_off_alone(redis: Redis) -> None:
                 pass
     finally:
         await hub.close()
-        await hub.redis.aclose()
 
 
 async def test_redis_restart_is_survived_and_signalled(
@@ -103,4 +101,3 @@ async def test_redis_restart_is_survived_and_signalled(
             await fresh.aclose()
     finally:
         await hub.close()
-        await hub.redis.aclose()
