@@ -26,10 +26,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from common.auth import TokenVerifier
 from common.auth.jwks import JwksCache
 from common.auth.tokens import KeySource
+from common.auth.websocket import authorization_from
 from common.db import create_engine, service_dsn, session_factory
 from common.events.consumer import Handler
 from common.events.tables import EventTables
@@ -86,6 +89,9 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     handlers: Callable[[ServiceT], Mapping[str, Handler]] | None = None
 
 
+NO_ACK_PAYLOAD: UnsetType = UNSET  # connection_ack without a payload
+
+
 def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
     return JwksCache(settings.jwks_url, http)
 
@@ -118,6 +124,21 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             ),
             client_address=client_address(request, runtime.settings.trusted_proxies),
         )
+
+    async def on_ws_connect(self, context: RequestContext[Any, Any]) -> UnsetType:
+        """A WebSocket client may present its token in connection_init (browsers cannot set
+        headers on the upgrade request): verified like a header; a bad one is refused (4403)."""
+        headers = context.request.headers
+        authorization = authorization_from(context.connection_params, headers)
+        if authorization is None or authorization == headers.get("authorization"):
+            return NO_ACK_PAYLOAD
+        runtime: ServiceRuntime = context.request.app.state.runtime
+        principal, auth_error = await authenticate(runtime.verifier, authorization)
+        if auth_error is not None:
+            raise ConnectionRejectionError()
+        context.principal, context.auth_error = principal, None
+        context.loaders = self._spec.loaders(context.service, LoaderScope(authorization, runtime))
+        return NO_ACK_PAYLOAD
 
 
 async def health(_: Request) -> Response:

@@ -26,6 +26,7 @@ class RequestContext(Generic[ServiceT, LoadersT]):
     service: ServiceT
     loaders: LoadersT
     client_address: str | None = None
+    connection_params: dict[str, object] | None = None  # a WebSocket's connection_init payload
 
     def require_principal(self) -> Principal:
         """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…)."""

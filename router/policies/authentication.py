@@ -5,14 +5,13 @@ Keys are fetched from the JWKS URL, cached, and fetched again when a token names
 audience and expiry are checked with a small clock skew.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from common.auth.jwks import JwksCache
 from common.auth.tokens import TokenVerifier
+from common.auth.websocket import authorization_from
 from common.errors import Unauthenticated
 
 
@@ -70,17 +69,4 @@ class Authenticator:
         await self._http.aclose()
 
 
-def authorization_from(payload: Any, headers: Mapping[str, str]) -> str | None:
-    """The credentials of a WebSocket client: the `connection_init` payload's Authorization
-    (any case; "Bearer <token>", or the bare token), else the upgrade request's header."""
-    if isinstance(payload, Mapping):
-        for source in (payload, payload.get("headers")):
-            if not isinstance(source, Mapping):
-                continue
-            for key, value in source.items():
-                if isinstance(key, str) and key.lower() == "authorization":
-                    if not isinstance(value, str) or not value.strip():
-                        return None
-                    value = value.strip()
-                    return value if " " in value else f"Bearer {value}"
-    return headers.get("authorization")
+__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig", "authorization_from"]

@@ -29,6 +29,7 @@ from router.policies.authentication import (
 )
 from router.server.gateway import GraphQLRequest, GraphQLResponse
 from router.server.reload import LiveGateway
+from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
 from router.transport.websocket import SubgraphSockets, SubgraphStreamError
@@ -36,15 +37,6 @@ from router.transport.websocket import SubgraphSockets, SubgraphStreamError
 logger = logging.getLogger("router")
 
 CLOSE_TIMEOUT = 10.0  # seconds a close frame may wait for a client to make room for it
-
-
-@dataclass(frozen=True)
-class SubscriptionLimits:
-    init_timeout: float = 10.0  # seconds to send connection_init
-    keepalive: float = 15.0  # seconds between the server's pings (or `ka`)
-    queue_size: int = 256  # messages waiting for a client before it is cut off as too slow
-    max_operations: int = 100  # operations at once on one connection
-    max_message_bytes: int = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +195,8 @@ class ClientConnection:
             "The access token has expired: reconnect with a fresh one.", "UNAUTHENTICATED"
         )
         for operation_id, task in list(self.operations.items()):
+            if task.done():  # it completed on its own
+                continue
             task.cancel()
             self.send(
                 {
