@@ -12,6 +12,7 @@ from pathlib import Path
 
 from common.db import migrations
 from common.db.provisioning import provision
+from common.memory import freeze_startup_objects
 from common.settings import Settings, describe
 from common.telemetry.logging import configure_logging
 from lms import services
@@ -37,6 +38,7 @@ def serve(settings: Settings, name: str) -> None:
 
     configure_logging(name, settings.log_level)
     app = services.create_app(name, settings)
+    freeze_startup_objects()
     uvicorn.run(
         app,
         host=settings.host,

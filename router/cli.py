@@ -12,7 +12,7 @@ from router.planning import PlanningError, plan, print_plan
 from router.policies.authentication import JwtConfig
 from router.server.limits import Limits
 from router.server.uploads import UploadLimits
-from router.subscriptions.connection import SubscriptionLimits
+from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 
 
@@ -114,6 +114,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from common.memory import freeze_startup_objects
     from router.server import create_app
 
     configure_logging("router", args.log_level)
@@ -147,6 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
+    freeze_startup_objects()
     uvicorn.run(
         app,
         host=args.host,

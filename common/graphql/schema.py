@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -20,6 +21,12 @@ from common.graphql.errors import ClientErrors, client_error
 MAX_DEPTH = 15
 MAX_TOKENS = 5000
 MAX_ALIASES = 50
+# Built once: the limiters make new rule classes per instance, and ValidationCache keys on
+# the rules, so limiters made per request would never let a validation be reused.
+LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
 
 
 class ServiceSchema(strawberry.federation.Schema):
@@ -27,9 +34,8 @@ class ServiceSchema(strawberry.federation.Schema):
         kwargs["extensions"] = [
             *kwargs.get("extensions", ()),
             ClientErrors,
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: AddValidationRules(list(LIMIT_RULES)),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
         ]

@@ -22,7 +22,8 @@ from router.server.http import read_request, respond
 from router.server.limits import Limits
 from router.server.reload import LiveGateway, watch_file
 from router.server.uploads import UploadLimits
-from router.subscriptions.connection import SubscriptionLimits, serve_websocket
+from router.subscriptions.connection import serve_websocket
+from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 

@@ -118,6 +118,7 @@ class SubgraphSocket:
                         additional_headers=self.headers,
                         max_size=MAX_MESSAGE_BYTES,
                         open_timeout=None,
+                        compression=None,  # a local hop: deflate costs memory and CPU per event
                     )
                     await connection.send(
                         _text({"type": "connection_init", "payload": self.init_payload})
