@@ -81,8 +81,7 @@ class GraphQLSocket:
                 while True:
                     await self.connection.recv()
         await self.connection.wait_closed()
-        received = self.connection.close_rcvd
-        return (received.code, received.reason) if received else (None, "")
+        return self.connection.close_code, self.connection.close_reason or ""
 
 
 @contextlib.asynccontextmanager
@@ -109,6 +108,7 @@ async def graphql_socket(
         additional_headers=headers or {},
         sock=sock,
         max_queue=1 if receive_buffer is not None else 16,
+        compression=None,  # sizes on the wire are what the tests say they are
         open_timeout=WAIT,
     ) as connection:
         yield GraphQLSocket(connection, protocol)

@@ -4,18 +4,27 @@ both WebSocket subprotocols, with fields from other subgraphs resolved per event
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
+from common.infra.ports import free_port
 from common.settings import Settings
+from lms import services
+from lms.compose import SUPERGRAPH_PATH
 from subgraphs.notifications.live import user_channel
 from tests.accounts import Account, register
 from tests.integration.courses.conftest import published_course
 from tests.integration.notifications.test_notifications import SEND
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, serve
 from tests.ws import LEGACY_WS, TRANSPORT_WS, GraphQLSocket, graphql_socket
 
 ADDED = """
@@ -30,19 +39,24 @@ subscription($category: NotificationCategory) {
 UNREAD = "subscription { unreadCountChanged }"
 
 
-async def live(settings: Settings, account: Account, subscribers: int = 1) -> None:
-    """Wait until the account's live channel is subscribed at the notifications subgraph
-    (neither protocol acknowledges a subscription)."""
+async def subscribed(settings: Settings, account: Account) -> int:
+    """How many subscriptions the notifications subgraph holds on the account's channel."""
     channel = user_channel(uuid.UUID(account.id))
     redis = Redis.from_url(settings.redis_url)
     try:
-        for _ in range(200):
-            if dict(await redis.pubsub_numsub(channel)).get(channel.encode(), 0) >= subscribers:
-                return
-            await asyncio.sleep(0.025)
+        return int(dict(await redis.pubsub_numsub(channel)).get(channel.encode(), 0))
     finally:
         await redis.aclose()
-    raise AssertionError(f"{channel} was never subscribed")
+
+
+async def live(settings: Settings, account: Account, subscribers: int = 1) -> None:
+    """Wait until the account's live channel is subscribed at the notifications subgraph
+    (neither protocol acknowledges a subscription)."""
+    for _ in range(200):
+        if await subscribed(settings, account) >= subscribers:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{account.id} was never subscribed")
 
 
 async def remind(graph: GraphQLClient, admin: Account, *users: Account, title: str) -> None:
@@ -107,3 +121,66 @@ async def test_a_course_announcement_arrives_with_fields_from_other_subgraphs(
         assert added["course"] == {"id": course["id"], "title": f"Live {protocol}"}  # courses
         assert added["read"] is False
         await socket.stop(operation)
+
+
+@contextlib.contextmanager
+def router_process(supergraph: str, urls: dict[str, str], settings: Settings) -> Iterator[str]:
+    """Another router, in its own process, as a second replica runs."""
+    port = free_port()
+    overrides = [f"--subgraph-url={name}={url}/graphql" for name, url in urls.items()]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "router",
+            "serve",
+            f"--supergraph={supergraph}",
+            f"--port={port}",
+            "--no-watch",
+            f"--jwks-url={settings.jwks_url}",
+            f"--jwt-issuer={settings.jwt_issuer}",
+            f"--jwt-audience={settings.jwt_audience}",
+            *overrides,
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            assert process.poll() is None, "the second router exited"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+async def test_a_notification_reaches_subscribers_on_every_router_and_subgraph_replica(
+    graph: GraphQLClient,
+    router_url: str,
+    subgraph_urls: dict[str, str],
+    admin: Account,
+    migrated: Settings,
+) -> None:
+    """The mutation goes through this session's router to one notifications replica; the
+    subscriber is on a second router process, subscribed at a second replica."""
+    learner = await register(graph, name="Rhea Replica")
+    async with serve(services.create_app("notifications", migrated), free_port()) as replica:
+        urls = {**subgraph_urls, "notifications": replica}
+        with router_process(str(SUPERGRAPH_PATH), urls, migrated) as other_router:
+            async with (
+                graphql_socket(other_router) as far,
+                graphql_socket(router_url, LEGACY_WS) as near,
+            ):
+                assert (await far.init(learner.access_token))["type"] == "connection_ack"
+                assert (await near.init(learner.access_token))["type"] == "connection_ack"
+                far_op = await far.subscribe(ADDED, {"category": "REMINDER"})
+                near_op = await near.subscribe(ADDED, {"category": "REMINDER"})
+                await live(migrated, learner, subscribers=2)  # one per replica
+                await remind(graph, admin, learner, title="everywhere")
+                for socket, operation in ((far, far_op), (near, near_op)):
+                    added = await next_of_category(socket, operation, "REMINDER")
+                    assert (added["title"], added["user"]["name"]) == ("everywhere", "Rhea Replica")
