@@ -126,6 +126,16 @@ class Dispatcher:
             )
             if not deliveries:
                 return 0
+            claimed = len(deliveries)
+            # A channel without a provider is settled here, in the claiming transaction,
+            # rather than by a transaction per delivery (a course announcement to thousands).
+            for delivery in deliveries:
+                if Channel(delivery.channel) not in self.senders:
+                    delivery.status = DeliveryStatus.SKIPPED.value
+                    delivery.last_error = f"No {Channel(delivery.channel)} provider is set up."
+            deliveries = [d for d in deliveries if d.status == DeliveryStatus.PENDING.value]
+            if not deliveries:
+                return claimed
             for delivery in deliveries:
                 delivery.next_attempt_at = now + LEASE
             notifications = {
@@ -143,7 +153,7 @@ class Dispatcher:
         people = await self.directory.people([job.notification.user_id for job in jobs])
         contacts = await self._contacts([job.notification.user_id for job in jobs])
         await asyncio.gather(*(self._deliver(job, people, contacts) for job in jobs))
-        return len(jobs)
+        return claimed
 
     async def _contacts(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
         async with self.sessions() as session:
