@@ -156,7 +156,7 @@ async def test_an_expiring_token_ends_the_subscription_and_the_connection(
     ).issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
     async with graphql_socket(router_url, protocol) as socket:
         assert (await socket.init(token))["type"] == "connection_ack"
-        operation = await socket.subscribe(ADDED)
+        operation = await socket.subscribe(ADDED, {"category": "REMINDER"})  # no welcome
         ended = await socket.next_payload(operation)
         assert ended["data"] is None
         assert [error["extensions"]["code"] for error in ended["errors"]] == ["UNAUTHENTICATED"]

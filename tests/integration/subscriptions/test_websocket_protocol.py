@@ -23,7 +23,7 @@ from tests.integration.users.test_tokens import _platform_key
 from tests.support import GraphQLClient, serve
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
-ADDED = "subscription { notificationAdded { id title } }"
+ADDED = "subscription { notificationAdded(category: REMINDER) { id title } }"  # no welcome
 UNREAD_COUNT = "subscription { unreadCountChanged }"
 BOTH = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 
