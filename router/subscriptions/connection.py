@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,10 @@ class ClientConnection:
         self._closing = False
         self._done = asyncio.Event()
         self._sockets: SubgraphSockets | None = None
-        self._timers: list[asyncio.Task[None]] = []
+        # Timers are call_later handles, not tasks: fewer objects per connection for the
+        # garbage collector to walk when thousands are open.
+        self._timers: list[asyncio.TimerHandle] = []
+        self._keepalive_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closers: list[asyncio.Task[None]] = []
 
@@ -78,18 +81,20 @@ class ClientConnection:
         await self.websocket.accept(subprotocol=self.protocol.name)
         self._writer = asyncio.create_task(self._write(), name="ws-writer")
         reader = asyncio.create_task(self._read(), name="ws-reader")
-        self._timers.append(asyncio.create_task(self._init_deadline(), name="ws-init"))
+        self._later(self.limits.init_timeout, self._init_deadline)
         closed = asyncio.create_task(self._done.wait(), name="ws-closed")
         try:
             await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             reader.cancel()
             closed.cancel()
-            for task in [*self._timers, *self.operations.values()]:
+            for timer in self._timers:
+                timer.cancel()
+            if self._keepalive_timer is not None:
+                self._keepalive_timer.cancel()
+            for task in self.operations.values():
                 task.cancel()
-            await asyncio.gather(
-                reader, *self._timers, *self.operations.values(), return_exceptions=True
-            )
+            await asyncio.gather(reader, *self.operations.values(), return_exceptions=True)
             if self._sockets is not None:
                 await self._sockets.aclose()
             if not self._closing:  # the client went away: nothing more to write
@@ -179,18 +184,23 @@ class ClientConnection:
         else:
             self.close(CloseCode.BAD_REQUEST, reason)
 
-    async def _init_deadline(self) -> None:
-        await asyncio.sleep(self.limits.init_timeout)
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        self._timers = [timer for timer in self._timers if not timer.cancelled()]
+        self._timers.append(asyncio.get_running_loop().call_later(delay, callback))
+
+    def _init_deadline(self) -> None:
         if not self.initialised:
             self.close(CloseCode.INIT_TIMEOUT, "Connection initialisation timeout")
 
-    async def _keepalive(self) -> None:
-        while True:
-            self.send({"type": self.protocol.keepalive})
-            await asyncio.sleep(self.limits.keepalive)
+    def _keepalive(self) -> None:
+        if self._closing:
+            return
+        self.send({"type": self.protocol.keepalive})
+        self._keepalive_timer = asyncio.get_running_loop().call_later(
+            self.limits.keepalive, self._keepalive
+        )
 
-    async def _expire(self, at: float) -> None:
-        await asyncio.sleep(max(0.0, at - time.time()))
+    def _expire(self) -> None:
         expired = error(
             "The access token has expired: reconnect with a fresh one.", "UNAUTHENTICATED"
         )
@@ -247,12 +257,12 @@ class ClientConnection:
                 return
             authorization = self.caller.authorization
             if self.caller.expires_at is not None:
-                self._timers.append(asyncio.create_task(self._expire(self.caller.expires_at)))
+                self._later(max(0.0, self.caller.expires_at - time.time()), self._expire)
         if authorization:
             self.forwarded = {"authorization": authorization}
         self.acknowledged = True
         self.send({"type": "connection_ack"})
-        self._timers.append(asyncio.create_task(self._keepalive(), name="ws-keepalive"))
+        self._keepalive()
 
     def _refuse(self, reason: str) -> None:
         if self.protocol.legacy:
