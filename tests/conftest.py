@@ -27,6 +27,7 @@ from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
 from router.policies.authentication import JwtConfig
+from router.subscriptions.limits import SubscriptionLimits
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
 
@@ -162,12 +163,24 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 async def router_url(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
     """The router on the checked-in supergraph, pointed at the subgraphs of this session,
     verifying access tokens against the users subgraph's JWKS (as `lms dev` runs it)."""
+    async with serve_router(subgraph_urls, migrated) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def serve_router(
+    subgraph_urls: dict[str, str],
+    settings: Settings,
+    subscriptions: SubscriptionLimits | None = None,
+) -> AsyncIterator[str]:
+    """A router on the checked-in supergraph and these subgraphs, verifying tokens."""
     from router.server import create_app
 
     app = create_app(
         SUPERGRAPH_PATH.read_text(),
         {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
-        authentication=router_authentication(migrated),
+        authentication=router_authentication(settings),
+        subscriptions=subscriptions,
     )
     async with serve(app, free_port()) as url:
         yield url

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from router import jsonio
 from router.execution.errors import error
@@ -136,10 +136,11 @@ class ClientConnection:
     async def _close_now(self, close: _Close) -> None:
         try:
             if self.websocket.application_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(
-                        self.websocket.close(close.code, close.reason), CLOSE_TIMEOUT
-                    )
+                await asyncio.wait_for(
+                    self.websocket.close(close.code, close.reason), CLOSE_TIMEOUT
+                )
+        except (OSError, RuntimeError, TimeoutError) as error:  # the client is gone or stuck
+            logger.debug("WebSocket close %s not delivered: %r", close.code, error)
         finally:
             self._done.set()
 
@@ -151,8 +152,8 @@ class ClientConnection:
                     await self._close_now(item)
                     return
                 await self.websocket.send_text(item)
-        except Exception:  # the client is gone
-            return
+        except (OSError, RuntimeError, WebSocketDisconnect) as error:  # the client is gone
+            logger.debug("WebSocket client gone while writing: %r", error)
         finally:
             self._done.set()
 

@@ -170,7 +170,7 @@ class SubgraphSocket:
         finally:
             self._operations.pop(operation_id, None)
             if not operation.ended:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(ConnectionClosed):  # then the subgraph ends it anyway
                     await connection.send(_text({"id": operation_id, "type": "complete"}))
 
     async def _read(self, connection: ClientConnection) -> None:
@@ -204,8 +204,13 @@ class SubgraphSocket:
             failure = self._failure(reason)
             for operation in list(self._operations.values()):
                 operation.offer(failure, self.service)
-            with contextlib.suppress(Exception):
-                await connection.close()
+            await self._close(connection)
+
+    async def _close(self, connection: ClientConnection) -> None:
+        try:
+            await asyncio.wait_for(connection.close(), 2.0)
+        except (ConnectionClosed, OSError, TimeoutError) as error:
+            logger.debug("subscription: WebSocket to %s closed uncleanly: %r", self.service, error)
 
     def _errors(self, payload: Any) -> SubgraphStreamError:
         raw = payload if isinstance(payload, list) else [payload]
@@ -225,8 +230,7 @@ class SubgraphSocket:
             connection, reader = self._connection, self._reader
             self._connection = None
         if connection is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(connection.close(), 2.0)
+            await self._close(connection)
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)

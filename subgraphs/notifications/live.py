@@ -9,7 +9,7 @@ changed" (a notification was read, unread, deleted, or all were marked read).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -17,11 +17,14 @@ from datetime import datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from common.auth import Principal
 from common.errors import DomainError, EventsMissed, Unauthenticated
 from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish_all
 from subgraphs.notifications.models import NotificationRow
+
+log = logging.getLogger(__name__)
 
 ADDED: Final = "added"
 UNREAD_CHANGED: Final = "unread"
@@ -143,8 +146,10 @@ class LiveFeed:
         try:
             await asyncio.Event().wait()
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 await self.hub.close()
+            except (RedisError, OSError) as error:
+                log.warning("live feed: closing the Redis hub failed", extra={"error": repr(error)})
 
 
 def subscriber(

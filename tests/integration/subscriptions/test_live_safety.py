@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 
 from common.auth import Role, TokenIssuer
-from common.infra.ports import free_port
 from common.infra.redis import RedisServer
 from common.settings import Settings
-from lms.compose import SUPERGRAPH_PATH
 from router.subscriptions.limits import SubscriptionLimits
 from tests.accounts import Account, register
-from tests.conftest import router_authentication
+from tests.conftest import serve_router
 from tests.integration.notifications.test_notifications import SEND
 from tests.integration.subscriptions.test_live_notifications import (
     ADDED,
@@ -29,7 +27,7 @@ from tests.integration.subscriptions.test_live_notifications import (
     subscribed,
 )
 from tests.integration.users.test_tokens import _platform_key
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 BOTH = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
@@ -39,15 +37,8 @@ INBOX = "{ notifications(first: 50) { edges { node { id title read } } } }"
 @pytest.fixture(scope="module")
 async def tight_router(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
     """A router that holds at most 8 messages for a client."""
-    from router.server import create_app
-
-    app = create_app(
-        SUPERGRAPH_PATH.read_text(),
-        {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
-        authentication=router_authentication(migrated),
-        subscriptions=SubscriptionLimits(queue_size=8),
-    )
-    async with serve(app, free_port()) as url:
+    limits = SubscriptionLimits(queue_size=8)
+    async with serve_router(subgraph_urls, migrated, limits) as url:
         yield url
 
 

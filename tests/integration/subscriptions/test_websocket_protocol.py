@@ -13,14 +13,12 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from common.auth import Role, TokenIssuer
-from common.infra.ports import free_port
 from common.settings import Settings
-from lms.compose import SUPERGRAPH_PATH
 from router.subscriptions.limits import SubscriptionLimits
 from tests.accounts import Account, register
-from tests.conftest import router_authentication
+from tests.conftest import serve_router
 from tests.integration.users.test_tokens import _platform_key
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 ADDED = "subscription { notificationAdded(category: REMINDER) { id title } }"  # no welcome
@@ -31,17 +29,8 @@ BOTH = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 @pytest.fixture(scope="module")
 async def strict_router(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
     """A router with tight WebSocket limits, for the limits' own tests."""
-    from router.server import create_app
-
-    app = create_app(
-        SUPERGRAPH_PATH.read_text(),
-        {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
-        authentication=router_authentication(migrated),
-        subscriptions=SubscriptionLimits(
-            init_timeout=0.5, keepalive=0.2, queue_size=8, max_operations=2
-        ),
-    )
-    async with serve(app, free_port()) as url:
+    limits = SubscriptionLimits(init_timeout=0.5, keepalive=0.2, queue_size=8, max_operations=2)
+    async with serve_router(subgraph_urls, migrated, limits) as url:
         yield url
 
 
