@@ -10,6 +10,7 @@ from graphql import GraphQLError, parse
 from common.telemetry.logging import configure_logging
 from router.planning import PlanningError, plan, print_plan
 from router.policies.authentication import JwtConfig
+from router.policies.authorization import AuthorizationConfig, ClaimPolicies
 from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
@@ -73,6 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("--jwt-issuer", default=None, help="the iss tokens must carry")
     auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
     auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
+    authz = serve.add_argument_group("authorization (@authenticated, @requiresScopes, @policy)")
+    authz.add_argument(
+        "--reject-unauthorized",
+        action="store_true",
+        help="refuse a whole operation that asks for anything the caller may not read "
+        "(default: those fields come back null, each with an error)",
+    )
+    authz.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="NAME=CLAIM:VALUE",
+        help="a @policy name that holds when the token's CLAIM is or contains VALUE "
+        "(repeatable); a policy named CLAIM:VALUE needs no entry, any other is denied",
+    )
     ws = serve.add_argument_group("subscriptions (WebSocket at /graphql)")
     ws.add_argument("--ws-init-timeout", type=float, default=SubscriptionLimits.init_timeout)
     ws.add_argument(
@@ -137,6 +153,10 @@ def _serve(args: argparse.Namespace) -> int:
             JwtConfig(args.jwks_url, args.jwt_issuer, args.jwt_audience, args.jwt_leeway)
             if all(jwt)
             else None
+        ),
+        authorization=AuthorizationConfig(
+            reject_unauthorized=args.reject_unauthorized,
+            policies=ClaimPolicies(_pairs(args.policy)),
         ),
         subscriptions=SubscriptionLimits(
             init_timeout=args.ws_init_timeout,

@@ -32,13 +32,23 @@ class Completer:
         # its fetch did not deliver.
         self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
-    def _error(self, message: str, link: PathLink, *, unless_explained: bool = False) -> None:
+    def _error(
+        self,
+        message: str,
+        link: PathLink,
+        *,
+        unless_explained: bool = False,
+        code: str | None = None,
+    ) -> None:
         path = tuple(_path(link))
         if path in self.error_paths or (unless_explained and path in self.explained):
             return
         self.error_paths.add(path)
         self.explained.update(path[:end] for end in range(len(path) + 1))
-        self.errors.append({"message": message, "path": list(path)})
+        entry: dict[str, Any] = {"message": message, "path": list(path)}
+        if code is not None:
+            entry["extensions"] = {"code": code}
+        self.errors.append(entry)
 
     def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
         result = self.complete_object(data, selection, selection.type_name, None)
@@ -54,17 +64,22 @@ class Completer:
         result: dict[str, Any] = {}
         for shape_field in fields:
             key = shape_field.key
+            refused = shape_field.refused
+            if refused is not None:
+                self._error(refused.message, (link, key) if key else link, code=refused.code)
+                if not key:
+                    continue
             if shape_field.type is None:
                 result[key] = runtime
                 continue
-            value = obj.get(key, _MISSING)
+            value = _MISSING if refused is not None else obj.get(key, _MISSING)
             missing = value is _MISSING
             value = self.complete_value(
                 None if missing else value,
                 shape_field.type,
                 shape_field,
                 (link, key),
-                explained=missing and self.failed_fetch,
+                explained=missing and (self.failed_fetch or refused is not None),
             )
             if value is _BUBBLE:
                 return _BUBBLE

@@ -18,12 +18,13 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 from router.execution.complete import Completer
-from router.execution.shape import Selection, ShapeCompiler
+from router.execution.shape import Refusal, Selection, ShapeCompiler
 from router.execution.shaping import shape_response
 from router.planning.nodes import QueryPlan
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_SHAPES = 64
+_MAX_VARIANTS = 16
 
 
 def _condition_variables(node: Node, into: set[str]) -> None:
@@ -50,10 +51,22 @@ class PreparedOperation:
     condition_variables: tuple[str, ...] = ()
     introspection: bool = False
     shapes: dict[tuple[Any, ...], Selection] = field(default_factory=dict)
+    # Authorization: the places that need something of the caller (their order is the
+    # index a verdict names), what this variant refuses (by selection node identity), and
+    # the variants planned without what some callers may not read, by verdict.
+    guards: tuple[Any, ...] = ()
+    refused: dict[int, Refusal] = field(default_factory=dict)
+    variants: dict[Any, "PreparedOperation"] = field(default_factory=dict)
 
     @classmethod
     def create(
-        cls, document: DocumentNode, operation: OperationDefinitionNode, plan: QueryPlan
+        cls,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        plan: QueryPlan,
+        *,
+        guards: tuple[Any, ...] = (),
+        refused: dict[int, Refusal] | None = None,
     ) -> "PreparedOperation":
         names: set[str] = set()
         _condition_variables(document, names)
@@ -61,7 +74,20 @@ class PreparedOperation:
             isinstance(s, FieldNode) and s.name.value in _INTROSPECTION
             for s in operation.selection_set.selections
         )
-        return cls(document, operation, plan, tuple(sorted(names)), introspection)
+        return cls(
+            document,
+            operation,
+            plan,
+            tuple(sorted(names)),
+            introspection,
+            guards=guards,
+            refused=refused or {},
+        )
+
+    def remember_variant(self, key: Any, variant: "PreparedOperation") -> None:
+        if len(self.variants) >= _MAX_VARIANTS:
+            self.variants.clear()
+        self.variants[key] = variant
 
     def shape(self, schema: GraphQLSchema, variables: VariableValues) -> Selection:
         key = tuple(variables.coerced.get(name) for name in self.condition_variables)
@@ -72,7 +98,7 @@ class PreparedOperation:
                 for d in self.document.definitions
                 if isinstance(d, FragmentDefinitionNode)
             }
-            shape = ShapeCompiler(schema, fragments, variables).root(self.operation)
+            shape = ShapeCompiler(schema, fragments, variables, self.refused).root(self.operation)
             if len(self.shapes) >= _MAX_SHAPES:
                 self.shapes.clear()
             self.shapes[key] = shape

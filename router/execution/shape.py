@@ -37,11 +37,20 @@ class TypeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the caller may not read a selection (see router/policies/authorization)."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShapeField:
-    key: str
+    key: str  # "" for a fragment the caller may not read: its error sits at the object
     name: str
     parent: str
     type: TypeRef | None  # None for __typename
+    refused: Refusal | None = None
 
 
 @dataclass(slots=True)
@@ -68,10 +77,12 @@ class ShapeCompiler:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: VariableValues,
+        refused: Mapping[int, Refusal] | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.refused = refused or {}  # by id() of the selection node
 
     def _included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
         if not node.directives:
@@ -94,7 +105,11 @@ class ShapeCompiler:
         return False
 
     def _collect(
-        self, node: SelectionSetNode, runtime_type: str, into: dict[str, list[FieldNode]]
+        self,
+        node: SelectionSetNode,
+        runtime_type: str,
+        into: dict[str, list[FieldNode]],
+        refusals: list[Refusal],
     ) -> None:
         for selection in node.selections:
             if not self._included(selection):  # type: ignore[arg-type]
@@ -102,27 +117,37 @@ class ShapeCompiler:
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 into.setdefault(key, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 condition = (
                     selection.type_condition.name.value if selection.type_condition else None
                 )
-                if self._applies(condition, runtime_type):
-                    self._collect(selection.selection_set, runtime_type, into)
+                selections = selection.selection_set
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and self._applies(
-                    fragment.type_condition.name.value, runtime_type
-                ):
-                    self._collect(fragment.selection_set, runtime_type, into)
+                if fragment is None:
+                    continue
+                condition = fragment.type_condition.name.value
+                selections = fragment.selection_set
+            else:
+                continue
+            if not self._applies(condition, runtime_type):
+                continue
+            refusal = self.refused.get(id(selection))
+            if refusal is not None:
+                refusals.append(refusal)
+            else:
+                self._collect(selections, runtime_type, into, refusals)
 
     def fields_for(self, selection: Selection, runtime_type: str) -> tuple[ShapeField, ...] | None:
         parent = self.schema.get_type(runtime_type)
         if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
             return None
         collected: dict[str, list[FieldNode]] = {}
+        refusals: list[Refusal] = []
         for node in selection.nodes:
-            self._collect(node, runtime_type, collected)
-        result = []
+            self._collect(node, runtime_type, collected, refusals)
+        result = [ShapeField("", "", runtime_type, None, refusal) for refusal in refusals]
         for key, nodes in collected.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -131,8 +156,10 @@ class ShapeCompiler:
             definition = parent.fields.get(name)
             if definition is None:
                 continue
+            refused = next((r for n in nodes if (r := self.refused.get(id(n))) is not None), None)
             subs = tuple(n.selection_set for n in nodes if n.selection_set is not None)
-            result.append(ShapeField(key, name, runtime_type, self.type_ref(definition.type, subs)))
+            type_ref = self.type_ref(definition.type, subs)
+            result.append(ShapeField(key, name, runtime_type, type_ref, refused))
         return tuple(result)
 
     def type_ref(self, gql_type: GraphQLOutputType, subs: tuple[SelectionSetNode, ...]) -> TypeRef:

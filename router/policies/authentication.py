@@ -2,10 +2,14 @@
 
 Keys are fetched from the JWKS URL, cached, and fetched again when a token names an unknown
 `kid`. Only RS256 is accepted (no `alg: none`, no HMAC made with the public key); issuer,
-audience and expiry are checked with a small clock skew.
+audience and expiry are checked with a small clock skew. A verified token is remembered
+(bounded, until it expires), so a client's next requests skip the signature check.
 """
 
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -13,6 +17,9 @@ from common.auth.jwks import JwksCache
 from common.auth.tokens import TokenVerifier
 from common.auth.websocket import authorization_from
 from common.errors import Unauthenticated
+from router.lru import LRU
+
+VERIFIED_TOKENS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,22 @@ class Caller:
     authorization: str  # the Authorization header value to forward: "Bearer <token>"
     subject: str
     expires_at: float | None
+    scopes: frozenset[str] = frozenset()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, token: str, claims: Mapping[str, Any]) -> "Caller":
+        """`scope` (space-separated) or `scp` (a list) name the scopes, as OAuth 2 does."""
+        exp = claims.get("exp")
+        scope = claims.get("scope", claims.get("scp", ""))
+        scopes = scope.split() if isinstance(scope, str) else [str(s) for s in scope or ()]
+        return cls(
+            f"Bearer {token}",
+            str(claims.get("sub", "")),
+            float(exp) if isinstance(exp, int | float) else None,
+            frozenset(scopes),
+            claims,
+        )
 
 
 class Authenticator:
@@ -47,23 +70,32 @@ class Authenticator:
             audience=config.audience,
             leeway_seconds=config.leeway_seconds,
         )
+        self._leeway = config.leeway_seconds
+        self._verified: LRU[str, Caller] = LRU(VERIFIED_TOKENS)
 
     async def verify(self, authorization: str | None) -> Caller:
         if not authorization:
             raise AuthenticationFailed("Sign in first: an access token is required.")
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("The credentials must be 'Bearer <access token>'.")
+        known = self._verified.get(token)
+        if known is not None and (
+            known.expires_at is None or known.expires_at + self._leeway > time.time()
+        ):
+            return known
         try:
-            claims = await self._verifier.claims(token.strip())
+            claims = await self._verifier.claims(token)
         except Unauthenticated as failure:
             raise AuthenticationFailed(failure.message) from None
-        exp = claims.get("exp")
-        return Caller(
-            f"Bearer {token.strip()}",
-            str(claims.get("sub", "")),
-            float(exp) if isinstance(exp, int | float) else None,
-        )
+        caller = Caller.of(token, claims)
+        self._verified.put(token, caller)
+        return caller
+
+    async def identify(self, authorization: str | None) -> Caller | None:
+        """The caller of an HTTP request: None without credentials, refused if they are bad."""
+        return await self.verify(authorization) if authorization else None
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -14,7 +14,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from router.execution.errors import error
-from router.policies.authentication import Authenticator, JwtConfig
+from router.policies.authentication import AuthenticationFailed, Authenticator, JwtConfig
+from router.policies.authorization import AuthorizationConfig
 from router.server.errors import BadRequest
 from router.server.gateway import Gateway, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
@@ -44,6 +45,7 @@ def create_app(
     watch: Path | None = None,
     watch_interval: float = 1.0,
     authentication: JwtConfig | None = None,
+    authorization: AuthorizationConfig | None = None,
     subscriptions: SubscriptionLimits | None = None,
 ) -> Starlette:
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
@@ -51,7 +53,9 @@ def create_app(
     ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
     `router.server.uploads`. Subscriptions are served over WebSocket at /graphql, bounded by
     ``subscriptions``; with ``authentication``, a WebSocket client must present a valid
-    access token in `connection_init`.
+    access token in `connection_init`, and an HTTP request with a bad token is refused (401);
+    `@authenticated`, `@requiresScopes` and `@policy` are enforced as ``authorization`` says
+    (without ``authentication`` every caller is anonymous to them).
     """
     authenticator = Authenticator(authentication) if authentication else None
     subscription_limits = subscriptions or SubscriptionLimits()
@@ -62,7 +66,13 @@ def create_app(
         return kind(dict(urls), subgraph_timeout, subgraph_timeouts)
 
     def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
-        return Gateway(supergraph, chosen, limits=limits, deduplicate=deduplicate)
+        return Gateway(
+            supergraph,
+            chosen,
+            limits=limits,
+            deduplicate=deduplicate,
+            authorization=authorization,
+        )
 
     live = LiveGateway(
         supergraph_sdl,
@@ -83,9 +93,18 @@ def create_app(
                 request,
                 GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}),
             )
+        caller = None
+        if authenticator is not None:
+            try:
+                caller = await authenticator.identify(request.headers.get("authorization"))
+            except AuthenticationFailed as failure:
+                refusal = GraphQLResponse(
+                    401, {"errors": [error(failure.message, "UNAUTHENTICATED")]}
+                )
+                return respond(request, refusal)
         async with live.use() as gateway:
             try:
-                result = await gateway.execute(graphql_request)
+                result = await gateway.execute(graphql_request, caller)
             except Exception:
                 logger.exception("unexpected failure while executing an operation")
                 result = GraphQLResponse(

@@ -21,6 +21,13 @@ from router.execution.prepared import PreparedOperation
 from router.lru import LRU
 from router.planning import PlanningError, plan
 from router.planning.plan import select_operation
+from router.policies.authentication import Caller
+from router.policies.authorization import (
+    Authorization,
+    AuthorizationConfig,
+    find_guards,
+    without,
+)
 from router.server.limits import Limits, check_limits
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
@@ -74,8 +81,10 @@ class Gateway:
         limits: Limits | None = None,
         *,
         deduplicate: bool = False,
+        authorization: AuthorizationConfig | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.authorization = Authorization(supergraph.access, authorization)
         self.limits = limits or Limits()
         self.deduplicate = deduplicate
         self._in_flight: dict[
@@ -131,15 +140,53 @@ class Gateway:
             except PlanningError as planning_error:
                 result = _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
             else:
-                result = PreparedOperation.create(document, operation, query_plan)
+                guards = find_guards(
+                    self.supergraph.api_schema, self.supergraph.access, document, operation
+                )
+                result = PreparedOperation.create(document, operation, query_plan, guards=guards)
         self.prepared.put(key, result)
         return result
 
+    def authorize(
+        self, prepared: PreparedOperation, operation_name: str | None, caller: Caller | None
+    ) -> PreparedOperation | GraphQLResponse:
+        """The operation as this caller may run it: what they may not read is planned away
+        (and answered null with an error), or, with ``reject_unauthorized``, refused."""
+        if not prepared.guards:
+            return prepared
+        authorization = self.authorization
+        verdict = authorization.verdict(prepared.guards, caller)
+        if not verdict:
+            return prepared
+        if authorization.config.reject_unauthorized:
+            errors = authorization.errors(prepared.guards, verdict)
+            return GraphQLResponse(200, {"data": None, "errors": errors})
+        variant = prepared.variants.get(verdict)
+        if variant is None:
+            refused = [prepared.guards[index].node for index, _ in verdict]
+            try:
+                query_plan = plan(
+                    self.supergraph, without(prepared.document, refused), operation_name
+                )
+            except PlanningError as planning_error:
+                return _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
+            variant = PreparedOperation.create(
+                prepared.document,
+                prepared.operation,
+                query_plan,
+                refused=authorization.refusals(prepared.guards, verdict),
+            )
+            prepared.remember_variant(verdict, variant)
+        return variant
+
     def admit(
-        self, request: GraphQLRequest
+        self, request: GraphQLRequest, caller: Caller | None = None
     ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
         """The request's operation ready to run with its variables, or why it cannot run."""
         prepared = self.prepare(request.query, request.operation_name)
+        if isinstance(prepared, GraphQLResponse):
+            return prepared
+        prepared = self.authorize(prepared, request.operation_name, caller)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         variables = self._coerce_variables(prepared.operation, request.variables)
@@ -147,7 +194,9 @@ class Gateway:
             return variables
         return prepared, variables
 
-    async def execute(self, request: GraphQLRequest) -> GraphQLResponse:
+    async def execute(
+        self, request: GraphQLRequest, caller: Caller | None = None
+    ) -> GraphQLResponse:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
         prepared = self.prepare(request.query, request.operation_name)
         if isinstance(prepared, GraphQLResponse):
@@ -162,10 +211,10 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = self.admit(request)
+        admitted = self.admit(request, caller)
         if isinstance(admitted, GraphQLResponse):
             return admitted
-        variables = admitted[1]
+        prepared, variables = admitted
         forwarded = {
             name: value
             for name, value in (request.headers or {}).items()

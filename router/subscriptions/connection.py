@@ -331,7 +331,7 @@ class ClientConnection:
         try:
             async with self.live.hold() as serving:
                 gateway = serving.gateway
-                admitted = gateway.admit(request)
+                admitted = gateway.admit(request, self.caller)
                 if isinstance(admitted, GraphQLResponse):
                     self._operation_error(operation_id, admitted.body.get("errors", []))
                     return

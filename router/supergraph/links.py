@@ -12,6 +12,9 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "join": frozenset({"v0.1", "v0.2", "v0.3", "v0.4", "v0.5"}),
     "inaccessible": frozenset({"v0.1", "v0.2"}),
     "tag": frozenset({"v0.1", "v0.2", "v0.3"}),
+    "authenticated": frozenset({"v0.1"}),
+    "requiresScopes": frozenset({"v0.1"}),
+    "policy": frozenset({"v0.1"}),
 }
 
 

@@ -17,6 +17,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.supergraph.access import read_access_rules
 from router.supergraph.api_schema import build_api_schema
 from router.supergraph.errors import SupergraphError
 from router.supergraph.links import Link, read_links
@@ -167,6 +168,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         query_type=root_names["query"] or "Query",
         mutation_type=root_names["mutation"],
         subscription_type=root_names["subscription"],
+        access=read_access_rules(document, links),
     )
     has_implements = any(info.implements for info in types.values())
     _fill_possible_types(supergraph, has_implements)

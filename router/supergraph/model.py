@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema
 
+from router.supergraph.access import AccessRules
+
 
 @dataclass(frozen=True)
 class Subgraph:
@@ -65,6 +67,7 @@ class Supergraph:
     query_type: str = "Query"
     mutation_type: str | None = None
     subscription_type: str | None = None
+    access: AccessRules = field(default_factory=AccessRules)
     _field_graphs: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def type(self, name: str) -> TypeInfo:

@@ -24,7 +24,8 @@ def _clauses(value: ValueNode | None) -> list[Clause]:
     ]
 
 
-def _and(left: list[Clause], right: list[Clause]) -> list[Clause]:
+def conjoin(left: list[Clause], right: list[Clause]) -> list[Clause]:
+    """Both disjunctions at once, as one minimal disjunction (redundant clauses dropped)."""
     product = {tuple(sorted(set(a) | set(b))) for a in left for b in right}
     minimal = [c for c in product if not any(set(o) < set(c) for o in product)]
     return sorted(minimal, key=lambda c: (len(c), c))
@@ -47,5 +48,5 @@ def conjunction(applications: Sequence[Directive]) -> Directive:
     argument = DNF_ARGUMENTS[first.name]
     clauses = _clauses(first.args.get(argument))
     for other in applications[1:]:
-        clauses = _and(clauses, _clauses(other.args.get(argument)))
+        clauses = conjoin(clauses, _clauses(other.args.get(argument)))
     return Directive(first.name, {argument: _value(clauses)})

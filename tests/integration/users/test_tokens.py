@@ -49,7 +49,7 @@ def _claims(settings: Settings, user_id: str, **overrides: object) -> dict[str, 
 
 async def _me_error(users: GraphQLClient, token: str) -> tuple[list[str], str]:
     body = await users.execute(ME, token=token)
-    assert body["data"] is None
+    assert body.get("data") is None
     return error_codes(body), body["errors"][0]["message"]
 
 

@@ -101,9 +101,9 @@ def test_api_schema_strips_machinery_and_inaccessible_elements() -> None:
 
 
 def test_unsupported_security_feature_is_refused() -> None:
-    link = '  @link(url: "https://specs.apollo.dev/authenticated/v0.1", for: SECURITY)'
+    link = '  @link(url: "https://specs.apollo.dev/authenticated/v0.2", for: SECURITY)'
     sdl = supergraph(local_graphs("a", "b"), TYPES, inaccessible=True, extra_links=link)
-    with pytest.raises(SupergraphError, match=r"authenticated/v0.1 for SECURITY"):
+    with pytest.raises(SupergraphError, match=r"authenticated/v0.2 for SECURITY"):
         load_supergraph(sdl)
 
 
