@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from common.auth import Principal
 from common.errors import Forbidden, NotFound
+from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import CourseFacts
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
@@ -654,7 +655,10 @@ class Query:
         row, _ = await _visible_assessment(info, parse_id(id, field="id"), field="id")
         return assessment_of(row)
 
-    @strawberry.field(description="An attempt: its learner's, or one of your course's.")
+    @strawberry.field(
+        extensions=[signed_in()],
+        description="An attempt: its learner's, or one of your course's.",
+    )
     async def attempt(self, info: AssessmentsInfo, id: strawberry.ID) -> Attempt:
         row, _, _ = await _visible_attempt(info, parse_id(id, field="id"), field="id")
         return attempt_of(row)
@@ -664,7 +668,10 @@ class Query:
         row, _ = await _managed_question(info, parse_id(id, field="id"))
         return question_of(row, key_visible=True)
 
-    @strawberry.field(description="A course's question bank (its instructors and admins).")
+    @strawberry.field(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="A course's question bank (its instructors and admins).",
+    )
     async def question_bank(
         self,
         info: AssessmentsInfo,
@@ -912,14 +919,20 @@ def _answers(items: list[AnswerInput]) -> list[AnswerDraft]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Add a question to a course's bank (its instructors).")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Add a question to a course's bank (its instructors).",
+    )
     async def create_question(self, info: AssessmentsInfo, input: QuestionInput) -> QuestionPayload:
         course = await _course(info, parse_id(input.course_id, field="courseId"))
         draft, meta = _draft(input)
         row = await info.context.service.bank.create(_principal(info), course, draft, meta)
         return QuestionPayload(question=question_of(row, key_visible=True))
 
-    @strawberry.mutation(description="Replace a question of the bank.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Replace a question of the bank.",
+    )
     async def update_question(
         self, info: AssessmentsInfo, input: UpdateQuestionInput
     ) -> QuestionPayload:
@@ -932,7 +945,10 @@ class Mutation:
         )
         return QuestionPayload(question=question_of(row, key_visible=True))
 
-    @strawberry.mutation(description="Take a question out of draws and listings, or put it back.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Take a question out of draws and listings, or put it back.",
+    )
     async def archive_question(
         self, info: AssessmentsInfo, input: ArchiveQuestionInput
     ) -> QuestionPayload:
@@ -943,7 +959,8 @@ class Mutation:
         return QuestionPayload(question=question_of(row, key_visible=True))
 
     @strawberry.mutation(
-        description="Create an assessment, unpublished (the course's instructors)."
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Create an assessment, unpublished (the course's instructors).",
     )
     async def create_assessment(
         self, info: AssessmentsInfo, input: AssessmentInput
@@ -955,7 +972,8 @@ class Mutation:
         return AssessmentPayload(assessment=assessment_of(row))
 
     @strawberry.mutation(
-        description="Change an assessment's settings (and questions, before any attempt)."
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Change an assessment's settings (and questions, before any attempt).",
     )
     async def update_assessment(
         self, info: AssessmentsInfo, input: UpdateAssessmentInput
@@ -972,7 +990,10 @@ class Mutation:
         )
         return AssessmentPayload(assessment=assessment_of(row))
 
-    @strawberry.mutation(description="Open an assessment to enrolled learners, or close it.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Open an assessment to enrolled learners, or close it.",
+    )
     async def publish_assessment(
         self, info: AssessmentsInfo, input: PublishAssessmentInput
     ) -> AssessmentPayload:
@@ -983,7 +1004,8 @@ class Mutation:
         return AssessmentPayload(assessment=assessment_of(row))
 
     @strawberry.mutation(
-        description="Show learners their scores, feedback and the correct answers."
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Show learners their scores, feedback and the correct answers.",
     )
     async def release_grades(
         self, info: AssessmentsInfo, input: ReleaseGradesInput
@@ -994,7 +1016,10 @@ class Mutation:
         )
         return AssessmentPayload(assessment=assessment_of(row))
 
-    @strawberry.mutation(description="Start an attempt; the timer starts. Resumes one in progress.")
+    @strawberry.mutation(
+        extensions=[scopes(["learning:write"])],
+        description="Start an attempt; the timer starts. Resumes one in progress.",
+    )
     async def start_attempt(
         self, info: AssessmentsInfo, input: StartAttemptInput
     ) -> AttemptPayload:
@@ -1006,7 +1031,8 @@ class Mutation:
         return AttemptPayload(attempt=attempt_of(row))
 
     @strawberry.mutation(
-        description="Save answers of your attempt in progress (before its deadline)."
+        extensions=[scopes(["learning:write"])],
+        description="Save answers of your attempt in progress (before its deadline).",
     )
     async def save_answers(self, info: AssessmentsInfo, input: SaveAnswersInput) -> AttemptPayload:
         row = await info.context.service.assessments.save_answers(
@@ -1015,7 +1041,8 @@ class Mutation:
         return AttemptPayload(attempt=attempt_of(row))
 
     @strawberry.mutation(
-        description="Submit your attempt; objective and code questions are graded."
+        extensions=[scopes(["learning:write"])],
+        description="Submit your attempt; objective and code questions are graded.",
     )
     async def submit_attempt(
         self, info: AssessmentsInfo, input: SubmitAttemptInput
@@ -1025,7 +1052,10 @@ class Mutation:
         )
         return AttemptPayload(attempt=attempt_of(row))
 
-    @strawberry.mutation(description="Grade one answer, with feedback (the course's instructors).")
+    @strawberry.mutation(
+        extensions=[scopes(["grading:write"], ["admin"])],
+        description="Grade one answer, with feedback (the course's instructors).",
+    )
     async def grade_answer(self, info: AssessmentsInfo, input: GradeAnswerInput) -> AttemptPayload:
         attempt, _, course = await _visible_attempt(
             info, parse_id(input.attempt_id, field="attemptId")

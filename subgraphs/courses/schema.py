@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from common.auth import Principal
 from common.errors import BadUserInput, Forbidden, NotFound
+from common.graphql.access import scopes
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
@@ -679,7 +680,10 @@ async def _read_upload(upload: Any, limit: int) -> tuple[str, bytes]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="A new draft course (instructors and administrators).")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="A new draft course (instructors and administrators).",
+    )
     async def create_course(self, info: CoursesInfo, input: CreateCourseInput) -> CoursePayload:
         principal = info.context.require_principal()
         draft = CourseDraft(
@@ -699,7 +703,10 @@ class Mutation:
         row = await info.context.service.courses.create(principal, draft)
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="Change a course; omitted fields keep their value.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Change a course; omitted fields keep their value.",
+    )
     async def update_course(self, info: CoursesInfo, input: UpdateCourseInput) -> CoursePayload:
         principal = info.context.require_principal()
         values = _set(
@@ -721,14 +728,20 @@ class Mutation:
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="Archive a course: read-only, out of the catalogue.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Archive a course: read-only, out of the catalogue.",
+    )
     async def archive_course(self, info: CoursesInfo, input: CourseIdInput) -> CoursePayload:
         row = await info.context.service.courses.archive(
             info.context.require_principal(), parse_id(input.id)
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="Ask administrators to publish a draft.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Ask administrators to publish a draft.",
+    )
     async def submit_course_for_review(
         self, info: CoursesInfo, input: CourseIdInput
     ) -> CoursePayload:
@@ -737,28 +750,40 @@ class Mutation:
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="Publish a course in review (administrators).")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:approve"])],
+        description="Publish a course in review (administrators).",
+    )
     async def approve_course(self, info: CoursesInfo, input: ReviewDecisionInput) -> CoursePayload:
         row = await info.context.service.courses.approve(
             info.context.require_principal(), parse_id(input.id), input.comment
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="Send a course in review back to draft, saying why.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:approve"])],
+        description="Send a course in review back to draft, saying why.",
+    )
     async def reject_course(self, info: CoursesInfo, input: ReviewDecisionInput) -> CoursePayload:
         row = await info.context.service.courses.reject(
             info.context.require_principal(), parse_id(input.id), input.comment or ""
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="A deep copy of a course you can edit, as your new draft.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="A deep copy of a course you can edit, as your new draft.",
+    )
     async def clone_course(self, info: CoursesInfo, input: CloneCourseInput) -> CoursePayload:
         row = await info.context.service.courses.clone(
             info.context.require_principal(), parse_id(input.id), input.title
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation(description="A new draft course copied from a template.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="A new draft course copied from a template.",
+    )
     async def create_course_from_template(
         self, info: CoursesInfo, input: CreateCourseFromTemplateInput
     ) -> CoursePayload:
@@ -769,7 +794,7 @@ class Mutation:
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def add_module(self, info: CoursesInfo, input: AddModuleInput) -> ModulePayload:
         row = await info.context.service.lessons.add_module(
             info.context.require_principal(),
@@ -779,21 +804,24 @@ class Mutation:
         )
         return ModulePayload(module=module_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def update_module(self, info: CoursesInfo, input: UpdateModuleInput) -> ModulePayload:
         row = await info.context.service.lessons.update_module(
             info.context.require_principal(), parse_id(input.id), input.title
         )
         return ModulePayload(module=module_of(row))
 
-    @strawberry.mutation(description="Delete a module and its lessons.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Delete a module and its lessons.",
+    )
     async def delete_module(self, info: CoursesInfo, input: IdInput) -> DeletePayload:
         await info.context.service.lessons.delete_module(
             info.context.require_principal(), parse_id(input.id)
         )
         return DeletePayload(deleted_id=input.id)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def reorder_modules(self, info: CoursesInfo, input: ReorderModulesInput) -> CoursePayload:
         row = await info.context.service.lessons.reorder_modules(
             info.context.require_principal(),
@@ -802,7 +830,7 @@ class Mutation:
         )
         return CoursePayload(course=course_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def add_lesson(self, info: CoursesInfo, input: AddLessonInput) -> LessonPayload:
         draft = LessonDraft(
             title=input.title,
@@ -819,7 +847,10 @@ class Mutation:
         )
         return LessonPayload(lesson=lesson_of(row))
 
-    @strawberry.mutation(description="Change a lesson's title, required flag or duration.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Change a lesson's title, required flag or duration.",
+    )
     async def update_lesson(self, info: CoursesInfo, input: UpdateLessonInput) -> LessonPayload:
         values = _set(input)
         for required in ("title", "required"):
@@ -830,14 +861,14 @@ class Mutation:
         )
         return LessonPayload(lesson=lesson_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def delete_lesson(self, info: CoursesInfo, input: IdInput) -> DeletePayload:
         await info.context.service.lessons.delete_lesson(
             info.context.require_principal(), parse_id(input.id)
         )
         return DeletePayload(deleted_id=input.id)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def reorder_lessons(self, info: CoursesInfo, input: ReorderLessonsInput) -> ModulePayload:
         row = await info.context.service.lessons.reorder_lessons(
             info.context.require_principal(),
@@ -846,7 +877,10 @@ class Mutation:
         )
         return ModulePayload(module=module_of(row))
 
-    @strawberry.mutation(description="Save a lesson's content as a new version.")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Save a lesson's content as a new version.",
+    )
     async def update_lesson_content(
         self, info: CoursesInfo, input: UpdateLessonContentInput
     ) -> LessonPayload:
@@ -859,7 +893,10 @@ class Mutation:
         )
         return LessonPayload(lesson=lesson_of(row))
 
-    @strawberry.mutation(description="Make an old version current again (saved as a new one).")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Make an old version current again (saved as a new one).",
+    )
     async def restore_lesson_version(
         self, info: CoursesInfo, input: RestoreLessonVersionInput
     ) -> LessonPayload:
@@ -871,7 +908,8 @@ class Mutation:
         return LessonPayload(lesson=lesson_of(row))
 
     @strawberry.mutation(
-        description="Attach a file to a lesson (GraphQL multipart request; size and type limits)."
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Attach a file to a lesson (GraphQL multipart request; size and type limits).",
     )
     async def add_lesson_attachment(
         self, info: CoursesInfo, input: AddAttachmentInput
@@ -884,14 +922,16 @@ class Mutation:
         )
         return AttachmentPayload(attachment=attachment_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["courses:write"], ["admin"])])
     async def remove_lesson_attachment(self, info: CoursesInfo, input: IdInput) -> DeletePayload:
         await info.context.service.lessons.remove_attachment(
             info.context.require_principal(), parse_id(input.id)
         )
         return DeletePayload(deleted_id=input.id)
 
-    @strawberry.mutation(description="A new category (administrators).")
+    @strawberry.mutation(
+        extensions=[scopes(["admin"])], description="A new category (administrators)."
+    )
     async def create_category(
         self, info: CoursesInfo, input: CreateCategoryInput
     ) -> CategoryPayload:

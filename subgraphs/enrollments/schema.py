@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from common.auth import Principal
 from common.errors import BadUserInput, NotFound
+from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import CourseFacts
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
@@ -413,7 +414,10 @@ class AssignToCohortPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="An enrollment you may see (yours, your course's, or admin).")
+    @strawberry.field(
+        extensions=[signed_in()],
+        description="An enrollment you may see (yours, your course's, or admin).",
+    )
     async def enrollment(self, info: EnrollmentsInfo, id: strawberry.ID) -> Enrollment:
         row = await info.context.loaders.enrollment.load(parse_id(id))
         facts = None if row is None else await info.context.loaders.course.load(row.course_id)
@@ -455,7 +459,10 @@ class Query:
     async def learning_paths(self, info: EnrollmentsInfo) -> list[LearningPath]:
         return [path_of(row) for row in await info.context.service.programs.paths()]
 
-    @strawberry.field(description="Figures of a course or one cohort (instructors and admins).")
+    @strawberry.field(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Figures of a course or one cohort (instructors and admins).",
+    )
     async def course_analytics(
         self,
         info: EnrollmentsInfo,
@@ -482,15 +489,19 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
+        extensions=[scopes(["learning:write"])],
         description="Enrol yourself in a published course. Enrolling again while enrolled is "
-        "CONFLICT; after dropping, your enrollment becomes active again with its progress."
+        "CONFLICT; after dropping, your enrollment becomes active again with its progress.",
     )
     async def enroll(self, info: EnrollmentsInfo, input: EnrollInput) -> EnrollmentPayload:
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
         row = await info.context.service.enrollments.enroll(_principal(info), facts)
         return EnrollmentPayload(enrollment=enrollment_of(row))
 
-    @strawberry.mutation(description="Leave a course (the learner, its instructors or admins).")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Leave a course (the learner, its instructors or admins).",
+    )
     async def drop_enrollment(
         self, info: EnrollmentsInfo, input: DropEnrollmentInput
     ) -> EnrollmentPayload:
@@ -502,7 +513,10 @@ class Mutation:
         )
         return EnrollmentPayload(enrollment=enrollment_of(dropped))
 
-    @strawberry.mutation(description="Record a lesson as done; progress is recomputed.")
+    @strawberry.mutation(
+        extensions=[scopes(["learning:write"])],
+        description="Record a lesson as done; progress is recomputed.",
+    )
     async def mark_lesson_complete(
         self, info: EnrollmentsInfo, input: MarkLessonCompleteInput
     ) -> LessonCompletionPayload:
@@ -517,7 +531,10 @@ class Mutation:
             certificate_issued=None if certificate is None else certificate_of(certificate),
         )
 
-    @strawberry.mutation(description="Enrol users in a course (its instructors and admins).")
+    @strawberry.mutation(
+        extensions=[scopes(["enrollments:manage"], ["admin"])],
+        description="Enrol users in a course (its instructors and admins).",
+    )
     async def enroll_users(
         self, info: EnrollmentsInfo, input: EnrollUsersInput
     ) -> EnrollUsersPayload:
@@ -536,7 +553,10 @@ class Mutation:
             already_enrolled_user_ids=[_id(item) for item in result.already_enrolled],
         )
 
-    @strawberry.mutation(description="A learning path (instructors and administrators).")
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="A learning path (instructors and administrators).",
+    )
     async def create_learning_path(
         self, info: EnrollmentsInfo, input: CreateLearningPathInput
     ) -> LearningPathPayload:
@@ -554,7 +574,7 @@ class Mutation:
         )
         return LearningPathPayload(learning_path=path_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["enrollments:manage"], ["admin"])])
     async def create_cohort(self, info: EnrollmentsInfo, input: CreateCohortInput) -> CohortPayload:
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
         row = await info.context.service.programs.create_cohort(
@@ -562,7 +582,7 @@ class Mutation:
         )
         return CohortPayload(cohort=cohort_of(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[scopes(["enrollments:manage"], ["admin"])])
     async def assign_to_cohort(
         self, info: EnrollmentsInfo, input: AssignToCohortInput
     ) -> AssignToCohortPayload:

@@ -19,6 +19,7 @@ from strawberry.types import Info
 
 from common.auth import Principal
 from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
+from common.graphql.access import scopes, signed_in
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
@@ -147,7 +148,10 @@ class NotificationContact:
 class User:
     id: strawberry.ID
 
-    @strawberry.field(description="This user's notifications, newest last (themself only).")
+    @strawberry.field(
+        extensions=[signed_in()],
+        description="This user's notifications, newest last (themself only).",
+    )
     async def notifications(
         self,
         info: NotificationsInfo,
@@ -166,7 +170,7 @@ class User:
         )
         return Connection.from_page(page, notification_of)
 
-    @strawberry.field(description="Unread notifications (themself only).")
+    @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
         principal = _principal(info)
         if principal.user_id != parse_id(self.id):
@@ -243,7 +247,7 @@ class Query:
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
         return await info.context.loaders.unread.load(_principal(info).user_id) or 0
 
-    @strawberry.field(description="One of your notifications.")
+    @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
     async def notification(self, info: NotificationsInfo, id: strawberry.ID) -> Notification:
         principal = _principal(info)
         row = await info.context.loaders.notification.load(parse_id(id, field="id"))
@@ -251,7 +255,9 @@ class Query:
             raise NotFound(f"You have no notification with id {id}.", field="id")
         return notification_of(row)
 
-    @strawberry.field(description="Where you receive SMS and push notifications.")
+    @strawberry.field(
+        extensions=[signed_in()], description="Where you receive SMS and push notifications."
+    )
     async def notification_contact(self, info: NotificationsInfo) -> NotificationContact:
         row = await info.context.service.notifications.contact(_principal(info))
         return NotificationContact(
@@ -259,7 +265,10 @@ class Query:
             push_token=None if row is None else row.push_token,
         )
 
-    @strawberry.field(description="Stored templates (administrators); others use built-ins.")
+    @strawberry.field(
+        extensions=[scopes(["admin"])],
+        description="Stored templates (administrators); others use built-ins.",
+    )
     async def notification_templates(self, info: NotificationsInfo) -> list[NotificationTemplate]:
         rows = await info.context.service.notifications.templates(_principal(info))
         return [template_of(row) for row in rows]
@@ -353,7 +362,8 @@ class DigestPayload:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Notify users: an admin anyone, an instructor the learners of their course."
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Notify users: an admin anyone, an instructor the learners of their course.",
     )
     async def send_notification(
         self, info: NotificationsInfo, input: SendNotificationInput
@@ -378,7 +388,10 @@ class Mutation:
             batch_id=_id(result.batch_id), recipient_count=result.recipients
         )
 
-    @strawberry.mutation(description="Mark one of your notifications read (or unread).")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Mark one of your notifications read (or unread).",
+    )
     async def mark_notification_read(
         self, info: NotificationsInfo, input: MarkReadInput
     ) -> NotificationPayload:
@@ -387,7 +400,10 @@ class Mutation:
         )
         return NotificationPayload(notification=notification_of(row))
 
-    @strawberry.mutation(description="Mark all your notifications (of a category) read.")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Mark all your notifications (of a category) read.",
+    )
     async def mark_all_notifications_read(
         self, info: NotificationsInfo, input: MarkAllReadInput | None = None
     ) -> MarkAllReadPayload:
@@ -395,7 +411,7 @@ class Mutation:
         updated = await info.context.service.notifications.mark_all_read(_principal(info), category)
         return MarkAllReadPayload(updated=updated)
 
-    @strawberry.mutation(description="Delete one of your notifications.")
+    @strawberry.mutation(extensions=[signed_in()], description="Delete one of your notifications.")
     async def delete_notification(
         self, info: NotificationsInfo, input: DeleteNotificationInput
     ) -> DeletedPayload:
@@ -403,7 +419,10 @@ class Mutation:
         await info.context.service.notifications.delete(_principal(info), notification_id)
         return DeletedPayload(deleted_id=input.id)
 
-    @strawberry.mutation(description="Choose how often each category reaches you on each channel.")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Choose how often each category reaches you on each channel.",
+    )
     async def update_notification_preferences(
         self, info: NotificationsInfo, input: UpdatePreferencesInput
     ) -> PreferencesPayload:
@@ -421,7 +440,10 @@ class Mutation:
         )
         return PreferencesPayload(user=User(id=_id(principal.user_id)))
 
-    @strawberry.mutation(description="Set the phone number and push device you are reached at.")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Set the phone number and push device you are reached at.",
+    )
     async def update_notification_contact(
         self, info: NotificationsInfo, input: UpdateContactInput
     ) -> NotificationContact:
@@ -431,7 +453,8 @@ class Mutation:
         return NotificationContact(phone=row.phone, push_token=row.push_token)
 
     @strawberry.mutation(
-        description="Write a category's template for a channel and locale (admin)."
+        extensions=[scopes(["admin"])],
+        description="Write a category's template for a channel and locale (admin).",
     )
     async def save_notification_template(
         self, info: NotificationsInfo, input: SaveTemplateInput
@@ -447,7 +470,10 @@ class Mutation:
         )
         return template_of(row)
 
-    @strawberry.mutation(description="Send a digest now instead of at its time (admin).")
+    @strawberry.mutation(
+        extensions=[scopes(["admin"])],
+        description="Send a digest now instead of at its time (admin).",
+    )
     async def send_notification_digests(
         self,
         info: NotificationsInfo,

@@ -133,7 +133,7 @@ async def test_submission_grading_release_and_answer_key_privacy(
         {"input": {"attemptId": attempt["id"], "questionId": essay_id, "points": 4}},
         token=stranger.access_token,
     )
-    assert error_codes(forged) == ["NOT_FOUND"]
+    assert error_codes(forged) == ["FORBIDDEN"]  # a learner has no grading:write scope
     too_many = await graph.execute(
         GRADE,
         {"input": {"attemptId": attempt["id"], "questionId": essay_id, "rubricScores": [3, 2]}},

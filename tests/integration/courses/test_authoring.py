@@ -139,7 +139,7 @@ async def test_modules_and_lessons_keep_their_order(
         {"m": first["id"]},
         token=student.access_token,
     )
-    assert error_codes(intruder) == ["NOT_FOUND"]  # a draft: not even acknowledged
+    assert error_codes(intruder) == ["FORBIDDEN"]  # students lack courses:write
     await graph.data(
         "mutation($id: ID!) { deleteModule(input: {id: $id}) { deletedId } }",
         {"id": second["id"]},

@@ -109,7 +109,8 @@ async def test_update_is_optimistic_and_only_for_editors(
     )
     assert error_codes(stale) == ["CONFLICT"]
     assert "version 2" in stale["errors"][0]["message"]
-    for intruder, code in ((other_instructor, "NOT_FOUND"), (student, "NOT_FOUND")):
+    # another instructor is not told the draft exists; a student may not edit courses at all
+    for intruder, code in ((other_instructor, "NOT_FOUND"), (student, "FORBIDDEN")):
         body = await graph.execute(
             UPDATE,
             {"input": {"id": course["id"], "version": 2, "title": "Hijacked"}},
