@@ -124,6 +124,10 @@ def main() -> int:
                 "--supergraph=schema/supergraph.graphql",
                 f"--port={router_port}",
                 f"--subgraph-url=users={users}",
+                # the router verifies the token too, and enforces `me`'s @authenticated
+                f"--jwks-url={settings.jwks_url}",
+                f"--jwt-issuer={settings.jwt_issuer}",
+                f"--jwt-audience={settings.jwt_audience}",
                 "--no-watch",
                 "--log-level=WARNING",
             ]

@@ -7,6 +7,8 @@ README's configuration section is made from. Secrets have development defaults o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Final
 SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
+# base64 of b"dev-only-mfa-key-not-for-prod!!!": used only while LMS_ENV is dev or test.
+DEV_MFA_ENCRYPTION_KEY: Final = "ZGV2LW9ubHktbWZhLWtleS1ub3QtZm9yLXByb2QhISE="
 
 
 class SettingsError(ValueError):
@@ -47,6 +51,18 @@ def _int_list(name: str, default: str) -> tuple[int, ...]:
     if any(value <= 0 for value in values):
         raise SettingsError(f"{name} must be positive")
     return values
+
+
+def _key_32(name: str, default: str) -> str:
+    """A secret 256-bit key, given as 32 bytes in base64 (``openssl rand -base64 32``)."""
+    raw = _env(name, default, secret=True)
+    try:
+        decoded = base64.b64decode(raw.replace("-", "+").replace("_", "/"), validate=True)
+    except (ValueError, binascii.Error):
+        decoded = b""
+    if len(decoded) != 32:
+        raise SettingsError(f"{name} must be 32 random bytes in base64 (openssl rand -base64 32)")
+    return raw
 
 
 def setting(variable: str, doc: str) -> dict[str, str]:
@@ -115,6 +131,12 @@ class Settings:
     sign_in_lockout: int = field(
         metadata=setting(
             "LMS_SIGN_IN_LOCKOUT", "first lockout, seconds; doubles with each further failure"
+        )
+    )
+    mfa_encryption_key: str = field(
+        metadata=setting(
+            "LMS_MFA_ENCRYPTION_KEY",
+            "AES-256-GCM key sealing TOTP secrets at rest: 32 bytes in base64 (secret)",
         )
     )
     trusted_proxies: tuple[str, ...] = field(
@@ -240,6 +262,7 @@ class Settings:
             sign_in_failures_per_account=_int("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_int("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
+            mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
             max_attachment_bytes=_int("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),

@@ -122,6 +122,7 @@ def run_dev(settings: Settings) -> int:
                             f"--jwt-issuer={settings.jwt_issuer}",
                             f"--jwt-audience={settings.jwt_audience}",
                             f"--jwt-leeway={settings.clock_skew}",
+                            f"--api-key-url={settings.service_url('users').removesuffix('/graphql')}/auth/api-key-token",
                         ]
                     )
                 )

@@ -9,6 +9,7 @@ from graphql import GraphQLError, parse
 
 from common.telemetry.logging import configure_logging
 from router.planning import PlanningError, plan, print_plan
+from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
 from router.server.limits import Limits
@@ -74,6 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("--jwt-issuer", default=None, help="the iss tokens must carry")
     auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
     auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
+    auth.add_argument(
+        "--api-key-url",
+        default=None,
+        help="where an X-API-Key is traded for an access token (needs --jwks-url)",
+    )
+    auth.add_argument(
+        "--api-key-cache",
+        type=float,
+        default=60.0,
+        help="seconds a traded API key is remembered (how long a revoked key lingers)",
+    )
     authz = serve.add_argument_group("authorization (@authenticated, @requiresScopes, @policy)")
     authz.add_argument(
         "--reject-unauthorized",
@@ -154,6 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
             if all(jwt)
             else None
         ),
+        api_keys=ApiKeyConfig(args.api_key_url, args.api_key_cache) if args.api_key_url else None,
         authorization=AuthorizationConfig(
             reject_unauthorized=args.reject_unauthorized,
             policies=ClaimPolicies(_pairs(args.policy)),

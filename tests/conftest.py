@@ -26,6 +26,7 @@ from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
+from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.subscriptions.limits import SubscriptionLimits
 from tests.sinks import SmtpSink, WebhookSink
@@ -180,6 +181,8 @@ async def serve_router(
         SUPERGRAPH_PATH.read_text(),
         {name: f"{url}/graphql" for name, url in subgraph_urls.items()},
         authentication=router_authentication(settings),
+        # a revoked key lingers a second at most in the tests (60 by default)
+        api_keys=ApiKeyConfig(f"{subgraph_urls['users']}/auth/api-key-token", cache_seconds=1),
         subscriptions=subscriptions,
     )
     async with serve(app, free_port()) as url:

@@ -1,10 +1,13 @@
-"""Brute-force protection for sign-in, shared by every process through Redis.
+"""Brute-force protection for sign-in and its second step, shared by every process via Redis.
 
 Failures are counted per account and per client address over a window. Past the limit the
 key is locked out, and each further failure doubles the lockout (capped at a day). While
-locked, even the right password is refused with RATE_LIMITED and the seconds to wait, so
-guessing gains nothing. A successful sign-in clears the account's count. Account keys are
+locked, even the right password (or code) is refused with RATE_LIMITED and the seconds to
+wait, so guessing gains nothing. A success clears the account's count. Account keys are
 hashed: no e-mail address is stored in Redis.
+
+One :class:`Throttle` per thing guessed, each with its own keys: ``sign-in`` counts wrong
+passwords by e-mail address, ``mfa`` counts wrong one-time codes by user id.
 """
 
 from __future__ import annotations
@@ -27,35 +30,47 @@ class Rule:
     window: int = 15 * 60
 
 
-def _key(rule: Rule, value: str, part: str) -> str:
-    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    return f"sign-in:{rule.kind}:{digest}:{part}"
-
-
-class SignInThrottle:
-    def __init__(self, redis: Redis, per_account: Rule, per_address: Rule) -> None:
+class Throttle:
+    def __init__(
+        self,
+        redis: Redis,
+        per_account: Rule,
+        per_address: Rule,
+        *,
+        name: str = "sign-in",
+        attempts: str = "sign-ins",
+    ) -> None:
         self._redis = redis
         self._rules = (per_account, per_address)
+        self._name = name  # the Redis key prefix
+        self._attempts = attempts  # what the RATE_LIMITED message says failed
 
-    def _pairs(self, account: str, address: str | None) -> list[tuple[Rule, str]]:
+    def _key(self, rule: Rule, value: str, part: str) -> str:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+        return f"{self._name}:{rule.kind}:{digest}:{part}"
+
+    def _pairs(self, account: str | None, address: str | None) -> list[tuple[Rule, str]]:
         account_rule, address_rule = self._rules
-        pairs = [(account_rule, account.strip().lower())]
+        pairs = []
+        if account is not None:
+            pairs.append((account_rule, account.strip().lower()))
         if address:
             pairs.append((address_rule, address))
         return pairs
 
-    async def check(self, account: str, address: str | None) -> None:
+    async def check(self, account: str | None, address: str | None) -> None:
+        """RATE_LIMITED while the account or the address is locked out."""
         for rule, value in self._pairs(account, address):
-            wait = await self._redis.ttl(_key(rule, value, "lock"))
+            wait = await self._redis.ttl(self._key(rule, value, "lock"))
             if wait > 0:
                 whom = "this account" if rule.kind == "account" else "your network address"
                 raise RateLimited(
-                    f"Too many failed sign-ins for {whom}; try again in {wait} seconds."
+                    f"Too many failed {self._attempts} for {whom}; try again in {wait} seconds."
                 )
 
-    async def failed(self, account: str, address: str | None) -> None:
+    async def failed(self, account: str | None, address: str | None) -> None:
         for rule, value in self._pairs(account, address):
-            count_key = _key(rule, value, "failures")
+            count_key = self._key(rule, value, "failures")
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(count_key)
                 pipe.expire(count_key, rule.window, nx=True)
@@ -63,11 +78,11 @@ class SignInThrottle:
             beyond = int(failures) - rule.limit
             if beyond >= 0:
                 lockout = min(MAX_LOCKOUT, rule.lockout * 2 ** min(beyond, 20))
-                await self._redis.set(_key(rule, value, "lock"), "1", ex=lockout)
+                await self._redis.set(self._key(rule, value, "lock"), "1", ex=lockout)
                 # the count must outlive the lockout, so the next failure doubles it
                 await self._redis.expire(count_key, max(rule.window, lockout * 2))
 
     async def succeeded(self, account: str) -> None:
         rule = self._rules[0]
         value = account.strip().lower()
-        await self._redis.delete(_key(rule, value, "failures"), _key(rule, value, "lock"))
+        await self._redis.delete(self._key(rule, value, "failures"), self._key(rule, value, "lock"))

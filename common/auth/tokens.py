@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from common.auth.keys import SIGNING_ALGORITHM
-from common.auth.principal import Principal, Role, scopes_for
+from common.auth.principal import ROLE_SCOPES, Principal, Role, scopes_for
 from common.errors import Unauthenticated
 
 MAX_TOKEN_BYTES = 8192
@@ -49,19 +49,31 @@ class TokenIssuer:
         self._audience = audience
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: uuid.UUID, roles: frozenset[Role]) -> str:
+    def issue(
+        self,
+        user_id: uuid.UUID,
+        roles: frozenset[Role],
+        *,
+        scopes: frozenset[str] | None = None,
+        ttl_seconds: int | None = None,
+        api_key: uuid.UUID | None = None,
+    ) -> str:
+        """A token for a user; ``scopes`` narrows what their roles grant (an API key's)."""
         now = int(time.time())
-        claims = {
+        granted = scopes_for(roles) if scopes is None else scopes & scopes_for(roles)
+        claims: dict[str, Any] = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
             "iat": now,
             "nbf": now,
-            "exp": now + self.ttl_seconds,
+            "exp": now + (self.ttl_seconds if ttl_seconds is None else ttl_seconds),
             "jti": uuid.uuid4().hex,
             "roles": sorted(role.value for role in roles),
-            "scope": " ".join(sorted(scopes_for(roles))),
+            "scope": " ".join(sorted(granted)),
         }
+        if api_key is not None:
+            claims["api_key"] = str(api_key)
         header = {"alg": SIGNING_ALGORITHM, "kid": self._key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, self._key, algorithms=[SIGNING_ALGORITHM])
 
@@ -126,11 +138,14 @@ def _principal(claims: dict[str, Any]) -> Principal:
         roles = frozenset(Role(role) for role in claims.get("roles", []))
     except (ValueError, TypeError):
         raise InvalidToken("The access token names an invalid subject or role.") from None
-    granted = str(claims.get("scope", "")).split()
+    scopes = frozenset(str(claims.get("scope", "")).split()) & scopes_for(roles)
+    # A role counts only with all of its scopes: a narrowly scoped token (an API key's) of
+    # an administrator is not an administrator.
+    roles = frozenset(r for r in roles if r is Role.STUDENT or ROLE_SCOPES[r] <= scopes)
     return Principal(
         user_id=user_id,
         roles=roles,
-        scopes=frozenset(granted) & scopes_for(roles),
+        scopes=scopes,
         token_id=str(claims.get("jti", "")),
         expires_at=float(claims["exp"]),
     )

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -14,7 +15,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from router.execution.errors import error
-from router.policies.authentication import AuthenticationFailed, Authenticator, JwtConfig
+from router.policies.api_keys import ApiKeyConfig, ApiKeys, ApiKeysUnavailable, api_key_from
+from router.policies.authentication import (
+    AuthenticationFailed,
+    Authenticator,
+    Caller,
+    JwtConfig,
+)
 from router.policies.authorization import AuthorizationConfig
 from router.server.errors import BadRequest
 from router.server.gateway import Gateway, GraphQLResponse
@@ -46,6 +53,7 @@ def create_app(
     watch_interval: float = 1.0,
     authentication: JwtConfig | None = None,
     authorization: AuthorizationConfig | None = None,
+    api_keys: ApiKeyConfig | None = None,
     subscriptions: SubscriptionLimits | None = None,
 ) -> Starlette:
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
@@ -55,9 +63,19 @@ def create_app(
     ``subscriptions``; with ``authentication``, a WebSocket client must present a valid
     access token in `connection_init`, and an HTTP request with a bad token is refused (401);
     `@authenticated`, `@requiresScopes` and `@policy` are enforced as ``authorization`` says
-    (without ``authentication`` every caller is anonymous to them).
+    (without ``authentication`` every caller is anonymous to them). With ``api_keys`` (and
+    ``authentication``), an API key in `X-API-Key` is traded for an access token.
     """
     authenticator = Authenticator(authentication) if authentication else None
+    key_exchange = ApiKeys(api_keys, authenticator) if api_keys and authenticator else None
+
+    async def identify(request: Request, forwarded_for: str | None) -> Caller | None:
+        assert authenticator is not None
+        key = api_key_from(request.headers) if key_exchange is not None else None
+        if key_exchange is not None and key is not None:
+            return await key_exchange.caller(key, forwarded_for)
+        return await authenticator.identify(request.headers.get("authorization"))
+
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
     kind = StreamTransport if client == "streams" else HttpTransport
@@ -95,13 +113,24 @@ def create_app(
             )
         caller = None
         if authenticator is not None:
+            headers = dict(graphql_request.headers or {})
             try:
-                caller = await authenticator.identify(request.headers.get("authorization"))
+                caller = await identify(request, headers.get("x-forwarded-for"))
             except AuthenticationFailed as failure:
                 refusal = GraphQLResponse(
                     401, {"errors": [error(failure.message, "UNAUTHENTICATED")]}
                 )
                 return respond(request, refusal)
+            except ApiKeysUnavailable as failure:
+                logger.warning("API keys cannot be checked: %s", failure)
+                unavailable = GraphQLResponse(
+                    503,
+                    {"errors": [error("API keys cannot be checked right now.", "UNAVAILABLE")]},
+                )
+                return respond(request, unavailable)
+            if caller is not None:  # the subgraphs get the verified token (an API key's too)
+                headers["authorization"] = caller.authorization
+                graphql_request = dataclasses.replace(graphql_request, headers=headers)
         async with live.use() as gateway:
             try:
                 result = await gateway.execute(graphql_request, caller)
@@ -133,6 +162,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             await live.aclose()
+            if key_exchange is not None:
+                await key_exchange.aclose()
             if authenticator is not None:
                 await authenticator.aclose()
 

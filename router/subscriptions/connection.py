@@ -337,7 +337,7 @@ class ClientConnection:
                     return
                 prepared, variables = admitted
                 if prepared.plan.operation_kind != "subscription":
-                    result = await gateway.execute(request)
+                    result = await gateway.execute(request, self.caller)
                     if result.status != 200 and "data" not in result.body:
                         self._operation_error(operation_id, result.body.get("errors", []))
                         return

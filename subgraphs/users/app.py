@@ -10,13 +10,17 @@ from starlette.routing import Route
 
 from common.auth import TokenIssuer
 from common.auth.keys import platform_signing_key, public_jwks
-from common.auth.throttle import Rule, SignInThrottle
+from common.auth.throttle import Rule, Throttle
 from common.auth.tokens import KeySource, StaticKeys
+from common.errors import Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
+from common.graphql.context import client_address
 from common.settings import Settings
 from subgraphs.users.loaders import build_loaders
+from subgraphs.users.mfa import Factors
 from subgraphs.users.models import EVENTS
 from subgraphs.users.schema import schema
+from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
 
 
@@ -32,20 +36,22 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl,
     )
-    throttle = SignInThrottle(
-        runtime.redis,
-        per_account=Rule(
-            "account", settings.sign_in_failures_per_account, settings.sign_in_lockout
-        ),
-        per_address=Rule(
-            "address", settings.sign_in_failures_per_address, settings.sign_in_lockout
-        ),
-    )
+    per_account = Rule("account", settings.sign_in_failures_per_account, settings.sign_in_lockout)
+    per_address = Rule("address", settings.sign_in_failures_per_address, settings.sign_in_lockout)
     return UsersService(
         runtime.sessions,
         issuer,
         refresh_ttl_seconds=settings.refresh_token_ttl,
-        throttle=throttle,
+        throttle=Throttle(runtime.redis, per_account, per_address),
+        # wrong one-time codes: the same limits as passwords, counted apart, by user id
+        mfa_throttle=Throttle(
+            runtime.redis,
+            per_account,
+            per_address,
+            name="mfa",
+            attempts="verification codes",
+        ),
+        factors=Factors(SecretBox.from_base64(settings.mfa_encryption_key)),
     )
 
 
@@ -57,12 +63,42 @@ async def jwks(request: Request) -> Response:
     )
 
 
+async def api_key_token(request: Request) -> Response:
+    """Trade an API key (``Authorization: ApiKey <key>``) for a short-lived access token,
+    answered as an OAuth 2 token endpoint would (RFC 6749 section 5)."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    service: UsersService = request.app.state.service
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    address = client_address(request, runtime.settings.trusted_proxies)
+    try:
+        if scheme.lower() != "apikey" or not key.strip():
+            raise Unauthenticated("Send the key as 'Authorization: ApiKey <key>'.")
+        token = await service.api_keys.exchange(key.strip(), address)
+    except Unauthenticated as refused:
+        return JSONResponse(
+            {"error": "invalid_client", "error_description": refused.message},
+            status_code=401,
+            headers={"Cache-Control": "no-store"},
+        )
+    return JSONResponse(
+        {
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "expires_in": token.expires_in,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 SPEC = ServiceSpec(
     name="users",
     schema=schema,
     service=build_service,
     loaders=build_loaders,
-    routes=[Route("/.well-known/jwks.json", jwks)],
+    routes=[
+        Route("/.well-known/jwks.json", jwks),
+        Route("/auth/api-key-token", api_key_token, methods=["POST"]),
+    ],
     key_source=own_keys,
     events=EVENTS,  # it emits user.registered and user.deleted, and consumes nothing
 )

@@ -9,6 +9,7 @@ from aiodataloader import DataLoader
 
 from common.graphql.app import LoaderScope
 from common.graphql.loaders import batch_loader
+from subgraphs.users.mfa import MfaStatus
 from subgraphs.users.models import UserRow
 from subgraphs.users.service import UsersService
 
@@ -16,7 +17,8 @@ from subgraphs.users.service import UsersService
 @dataclass(frozen=True, slots=True)
 class UsersLoaders:
     user: DataLoader[uuid.UUID, UserRow | None]
+    mfa: DataLoader[uuid.UUID, MfaStatus | None]  # None: never enrolled
 
 
 def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
-    return UsersLoaders(user=batch_loader(service.by_ids))
+    return UsersLoaders(user=batch_loader(service.by_ids), mfa=batch_loader(service.mfa.statuses))

@@ -7,21 +7,34 @@ from enum import Enum
 from typing import Any, TypeAlias
 
 import strawberry
+from graphql.error import GraphQLError
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from common.auth import Role as RoleValue
 from common.errors import Forbidden
+from common.graphql.access import scopes, signed_in
 from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
+from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
+from subgraphs.users.audit import EventFilter
+from subgraphs.users.audit import SecurityEventKind as SecurityEventKindValue
 from subgraphs.users.loaders import UsersLoaders
-from subgraphs.users.models import UserRow
+from subgraphs.users.mfa import NO_MFA, MfaRequired
+from subgraphs.users.models import SecurityEventRow, UserRow
 from subgraphs.users.service import AuthResult, ProfileChanges, UserFilter, UsersService
 
 UsersInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]
 
 Role = strawberry.enum(RoleValue, name="Role", description="What a user may do on the platform.")
+SecurityEventKind = strawberry.enum(
+    SecurityEventKindValue,
+    name="SecurityEventKind",
+    description="What a security audit log entry records.",
+)
+MFA_REQUIRED = "MFA_REQUIRED"
 
 
 @strawberry.enum(description="Colour scheme of the user interface.")
@@ -36,6 +49,16 @@ class Preferences:
     theme: Theme
     marketing_emails: bool
     reduced_motion: bool
+
+
+@strawberry.type(name="MfaStatus", description="Multi-factor authentication of an account.")
+class MfaStatusView:
+    enabled: bool = strawberry.field(description="Sign-in asks for a code after the password.")
+    enabled_at: datetime | None
+    enrollment_pending: bool = strawberry.field(
+        description="An authenticator was added but not yet confirmed with a code."
+    )
+    recovery_codes_remaining: int = strawberry.field(description="Unused recovery codes.")
 
 
 @strawberry.federation.type(keys=["id"], description="A person using the platform.")
@@ -66,6 +89,17 @@ class User:
             theme=Theme(stored.get("theme", Theme.SYSTEM.value)),
             marketing_emails=bool(stored.get("marketing_emails", False)),
             reduced_motion=bool(stored.get("reduced_motion", False)),
+        )
+
+    @strawberry.field(description="Visible to the user themself and to administrators.")
+    async def mfa(self, info: UsersInfo) -> MfaStatusView:
+        self._check_private(info)
+        status = await info.context.loaders.mfa.load(self.row.id) or NO_MFA
+        return MfaStatusView(
+            enabled=status.enabled,
+            enabled_at=status.enabled_at,
+            enrollment_pending=status.enrollment_pending,
+            recovery_codes_remaining=status.recovery_codes_remaining,
         )
 
     def _check_private(self, info: UsersInfo) -> None:
@@ -132,6 +166,113 @@ class ChangePasswordPayload:
 @strawberry.type
 class DeleteUserPayload:
     deleted_user_id: strawberry.ID
+
+
+@strawberry.type
+class StartMfaEnrollmentPayload:
+    secret: str = strawberry.field(
+        description="The TOTP secret in base32, to type into an authenticator app."
+    )
+    otpauth_uri: str = strawberry.field(
+        description="The same as an otpauth://totp/ URI, for a QR code (SHA1, 6 digits, 30 s)."
+    )
+
+
+@strawberry.type
+class RecoveryCodesPayload:
+    user: User
+    recovery_codes: list[str] = strawberry.field(
+        description="Single-use codes for when the authenticator is lost. Shown only now: "
+        "they are stored hashed and cannot be read again."
+    )
+
+
+@strawberry.input
+class ConfirmMfaEnrollmentInput:
+    code: str = strawberry.field(description="The 6-digit code the authenticator app shows.")
+
+
+@strawberry.input
+class VerifyMfaInput:
+    mfa_token: str = strawberry.field(description="From the MFA_REQUIRED error of login.")
+    code: str | None = strawberry.field(
+        default=None, description="The 6-digit code of the authenticator app."
+    )
+    recovery_code: str | None = strawberry.field(
+        default=None, description="Or one of the recovery codes (each works once)."
+    )
+
+
+@strawberry.input
+class DisableMfaInput:
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Whose; yourself when omitted (others: admins only)."
+    )
+    password: str | None = strawberry.field(
+        default=None, description="Your own password, or else code."
+    )
+    code: str | None = strawberry.field(
+        default=None, description="A current code of your own authenticator app."
+    )
+
+
+@strawberry.input
+class RegenerateRecoveryCodesInput:
+    code: str = strawberry.field(description="A current code of your authenticator app.")
+
+
+@strawberry.type(description="One entry of the security audit log.")
+class SecurityEvent:
+    id: strawberry.ID
+    occurred_at: datetime
+    kind: SecurityEventKind  # type: ignore[valid-type]
+    actor_id: strawberry.ID | None = strawberry.field(
+        description="Who acted: none for an anonymous attempt (a failed sign-in)."
+    )
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="Whose account it concerns; kept after the account is deleted."
+    )
+    client_address: str | None
+    details: JSON = strawberry.field(
+        description="What else there is to know: reasons, methods, old and new roles."
+    )
+
+    @strawberry.field(description="The actor's account; null once deleted.")
+    async def actor(self, info: UsersInfo) -> User | None:
+        return await _user_or_none(info, self.actor_id)
+
+    @strawberry.field(description="The subject's account; null once deleted.")
+    async def subject(self, info: UsersInfo) -> User | None:
+        return await _user_or_none(info, self.subject_id)
+
+
+async def _user_or_none(info: UsersInfo, user_id: strawberry.ID | None) -> User | None:
+    if user_id is None:
+        return None
+    row = await info.context.loaders.user.load(parse_id(user_id))
+    return None if row is None else user_of(row)
+
+
+def security_event_of(row: SecurityEventRow) -> SecurityEvent:
+    return SecurityEvent(
+        id=strawberry.ID(str(row.id)),
+        occurred_at=row.occurred_at,
+        kind=SecurityEventKindValue(row.kind),
+        actor_id=strawberry.ID(str(row.actor_id)) if row.actor_id else None,
+        subject_id=strawberry.ID(str(row.subject_id)) if row.subject_id else None,
+        client_address=row.client_address,
+        details=JSON(row.details),
+    )
+
+
+@strawberry.input
+class SecurityEventFilterInput:
+    kinds: list[SecurityEventKind] | None = None  # type: ignore[valid-type]
+    user_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Events where this user is the actor or the subject."
+    )
+    since: datetime | None = strawberry.field(default=None, description="From (inclusive).")
+    until: datetime | None = strawberry.field(default=None, description="Before (exclusive).")
 
 
 @strawberry.input
@@ -216,8 +357,8 @@ def _set_fields(value: object) -> dict[str, Any]:
 
 
 @strawberry.type
-class Query:
-    @strawberry.field(description="The signed-in user.")
+class Query(ApiKeyQueries):
+    @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
     async def me(self, info: UsersInfo) -> User:
         context = info.context
         return user_of(await context.service.me(context.require_principal()))
@@ -227,7 +368,10 @@ class Query:
         context = info.context
         return user_of(await context.service.get(context.require_principal(), parse_id(id)))
 
-    @strawberry.field(description="Every user, oldest first (administrators only).")
+    @strawberry.field(
+        extensions=[scopes(["users:read"])],
+        description="Every user, oldest first (administrators only).",
+    )
     async def users(
         self,
         info: UsersInfo,
@@ -250,32 +394,159 @@ class Query:
         )
         return Connection.from_page(page, user_of)
 
+    @strawberry.field(
+        extensions=[scopes(["admin"])],
+        description="The security audit log, newest first (administrators only).",
+    )
+    async def security_events(
+        self,
+        info: UsersInfo,
+        first: int | None = None,
+        after: str | None = None,
+        filter: SecurityEventFilterInput | None = None,
+    ) -> Connection[SecurityEvent]:
+        context = info.context
+        principal = context.require_principal()
+        criteria = filter or SecurityEventFilterInput()
+        page = await context.service.security_events(
+            principal,
+            EventFilter(
+                kinds=(
+                    None
+                    if criteria.kinds is None
+                    else frozenset(SecurityEventKindValue(kind) for kind in criteria.kinds)
+                ),
+                user_id=parse_id(criteria.user_id, field="userId") if criteria.user_id else None,
+                since=criteria.since,
+                until=criteria.until,
+            ),
+            first=first,
+            after=after,
+        )
+        return Connection.from_page(page, security_event_of)
+
 
 @strawberry.type
-class Mutation:
+class Mutation(ApiKeyMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
-        service = info.context.service
-        return auth_payload(await service.register(input.email, input.password, input.name))
+        context = info.context
+        result = await context.service.register(
+            input.email, input.password, input.name, context.client_address
+        )
+        return auth_payload(result)
 
-    @strawberry.mutation(description="Sign in: a short-lived access token and a refresh token.")
+    @strawberry.mutation(
+        description="Sign in: a short-lived access token and a refresh token. When the "
+        "account has multi-factor authentication on, fails with extensions.code MFA_REQUIRED "
+        "and extensions.mfaToken (valid 5 minutes) to send to verifyMfa with a code."
+    )
     async def login(self, info: UsersInfo, input: LoginInput) -> AuthPayload:
         context = info.context
-        result = await context.service.login(input.email, input.password, context.client_address)
+        try:
+            result = await context.service.login(
+                input.email, input.password, context.client_address
+            )
+        except MfaRequired as required:
+            raise GraphQLError(
+                required.message,
+                extensions={
+                    "code": MFA_REQUIRED,
+                    "mfaToken": required.mfa_token,
+                    "mfaTokenExpiresIn": required.expires_in,
+                },
+            ) from None
+        return auth_payload(result)
+
+    @strawberry.mutation(
+        description="The second step of a sign-in with multi-factor authentication: the "
+        "mfaToken of login's MFA_REQUIRED error and a code (or a recovery code), for tokens."
+    )
+    async def verify_mfa(self, info: UsersInfo, input: VerifyMfaInput) -> AuthPayload:
+        context = info.context
+        result = await context.service.verify_mfa(
+            input.mfa_token,
+            code=input.code,
+            recovery_code=input.recovery_code,
+            address=context.client_address,
+        )
         return auth_payload(result)
 
     @strawberry.mutation(description="Trade a refresh token for new tokens (it is used up).")
     async def refresh_token(self, info: UsersInfo, input: RefreshTokenInput) -> AuthPayload:
-        return auth_payload(await info.context.service.refresh(input.refresh_token))
+        context = info.context
+        return auth_payload(
+            await context.service.refresh(input.refresh_token, context.client_address)
+        )
 
     @strawberry.mutation(description="Revoke this session, or every session of the user.")
     async def logout(self, info: UsersInfo, input: LogoutInput) -> LogoutPayload:
-        revoked = await info.context.service.logout(
-            input.refresh_token, all_sessions=input.all_sessions
+        context = info.context
+        revoked = await context.service.logout(
+            input.refresh_token, all_sessions=input.all_sessions, address=context.client_address
         )
         return LogoutPayload(revoked_sessions=revoked)
 
-    @strawberry.mutation(description="Change profile fields; omitted fields stay as they are.")
+    @strawberry.mutation(
+        description="Start adding an authenticator app: a new secret, pending until "
+        "confirmMfaEnrollment (starting again replaces a pending one)."
+    )
+    async def start_mfa_enrollment(self, info: UsersInfo) -> StartMfaEnrollmentPayload:
+        context = info.context
+        enrollment = await context.service.mfa.start_enrollment(
+            context.require_principal(), context.client_address
+        )
+        return StartMfaEnrollmentPayload(
+            secret=enrollment.secret, otpauth_uri=enrollment.otpauth_uri
+        )
+
+    @strawberry.mutation(
+        description="Confirm the authenticator with its current code: multi-factor "
+        "authentication is on, and the recovery codes are returned, once."
+    )
+    async def confirm_mfa_enrollment(
+        self, info: UsersInfo, input: ConfirmMfaEnrollmentInput
+    ) -> RecoveryCodesPayload:
+        context = info.context
+        principal = context.require_principal()
+        codes = await context.service.mfa.confirm_enrollment(
+            principal, input.code, context.client_address
+        )
+        return RecoveryCodesPayload(user=await _own_user(info), recovery_codes=codes)
+
+    @strawberry.mutation(
+        description="Turn multi-factor authentication off, with your password or a current "
+        "code; administrators may turn it off for another user (with their own)."
+    )
+    async def disable_mfa(self, info: UsersInfo, input: DisableMfaInput) -> UserPayload:
+        context = info.context
+        principal = context.require_principal()
+        user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
+        row = await context.service.mfa.disable(
+            principal,
+            user_id,
+            password=input.password,
+            code=input.code,
+            address=context.client_address,
+        )
+        return UserPayload(user=user_of(row))
+
+    @strawberry.mutation(
+        description="New recovery codes for a current code; the old ones stop working."
+    )
+    async def regenerate_recovery_codes(
+        self, info: UsersInfo, input: RegenerateRecoveryCodesInput
+    ) -> RecoveryCodesPayload:
+        context = info.context
+        codes = await context.service.mfa.regenerate_recovery_codes(
+            context.require_principal(), input.code, context.client_address
+        )
+        return RecoveryCodesPayload(user=await _own_user(info), recovery_codes=codes)
+
+    @strawberry.mutation(
+        extensions=[scopes(["profile:write"])],
+        description="Change profile fields; omitted fields stay as they are.",
+    )
     async def update_profile(self, info: UsersInfo, input: UpdateProfileInput) -> UserPayload:
         context = info.context
         principal = context.require_principal()
@@ -286,7 +557,10 @@ class Mutation:
         row = await context.service.update_profile(principal, user_id, ProfileChanges(changes))
         return UserPayload(user=user_of(row))
 
-    @strawberry.mutation(description="Change your password; signs out every session.")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Change your password; signs out every session.",
+    )
     async def change_password(
         self,
         info: UsersInfo,
@@ -294,26 +568,43 @@ class Mutation:
     ) -> ChangePasswordPayload:
         context = info.context
         await context.service.change_password(
-            context.require_principal(), input.current_password, input.new_password
+            context.require_principal(),
+            input.current_password,
+            input.new_password,
+            context.client_address,
         )
         return ChangePasswordPayload(success=True)
 
-    @strawberry.mutation(description="Set a user's roles (administrators only).")
+    @strawberry.mutation(
+        extensions=[scopes(["users:write"])],
+        description="Set a user's roles (administrators only).",
+    )
     async def set_user_roles(self, info: UsersInfo, input: SetUserRolesInput) -> UserPayload:
         context = info.context
         roles = frozenset(RoleValue(role) for role in input.roles)
         row = await context.service.set_roles(
-            context.require_principal(), parse_id(input.user_id, field="userId"), roles
+            context.require_principal(),
+            parse_id(input.user_id, field="userId"),
+            roles,
+            context.client_address,
         )
         return UserPayload(user=user_of(row))
 
-    @strawberry.mutation(description="Delete an account and all its data (self or admin).")
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Delete an account and all its data (self or admin).",
+    )
     async def delete_user(self, info: UsersInfo, input: DeleteUserInput) -> DeleteUserPayload:
         context = info.context
         principal = context.require_principal()
         user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
-        deleted = await context.service.delete(principal, user_id)
+        deleted = await context.service.delete(principal, user_id, context.client_address)
         return DeleteUserPayload(deleted_user_id=strawberry.ID(str(deleted)))
+
+
+async def _own_user(info: UsersInfo) -> User:
+    context = info.context
+    return user_of(await context.service.me(context.require_principal()))
 
 
 schema = ServiceSchema(query=Query, mutation=Mutation, types=[User])

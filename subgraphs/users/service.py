@@ -14,17 +14,41 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal, Role, TokenIssuer
-from common.auth.throttle import SignInThrottle
-from common.db.pagination import Page, fetch_page
-from common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from common.auth.throttle import Throttle
+from common.db.pagination import Page, fetch_ordered_page, fetch_page
+from common.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from common.events.envelope import Event
 from common.events.outbox import emit
-from subgraphs.users import validation
-from subgraphs.users.models import EVENTS, RefreshTokenRow, UserRow
+from subgraphs.users import audit, validation
+from subgraphs.users.api_keys import ApiKeysService
+from subgraphs.users.audit import EventFilter
+from subgraphs.users.audit import SecurityEventKind as Kind
+from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
+from subgraphs.users.models import (
+    EVENTS,
+    MfaChallengeRow,
+    RefreshTokenRow,
+    SecurityEventRow,
+    TotpFactorRow,
+    UserRow,
+)
 from subgraphs.users.passwords import hash_password, verify_password
 
 INVALID_CREDENTIALS = "Invalid email or password."
 REUSED_REFRESH = "This refresh token was already used; every session it started is revoked."
+MFA_TOKEN_UNKNOWN = "The mfaToken is not valid; sign in again."
+MFA_TOKEN_EXPIRED = "The mfaToken has expired; sign in again."
+MFA_TOKEN_USED = "The mfaToken was already used; sign in again."
+MFA_OFF = "Multi-factor authentication is no longer enabled for this account; sign in again."
+WRONG_MFA_CODE = "The code is not valid, or was already used; enter the current code."
+WRONG_RECOVERY_CODE = "The recovery code is not valid, or was already used."
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +93,30 @@ class UsersService:
         issuer: TokenIssuer,
         *,
         refresh_ttl_seconds: int,
-        throttle: SignInThrottle,
+        throttle: Throttle,
+        mfa_throttle: Throttle,
+        factors: Factors,
     ) -> None:
         self.sessions = sessions
         self._issuer = issuer
+        self.api_keys = ApiKeysService(sessions, issuer)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self._throttle = throttle
+        self._mfa_throttle = mfa_throttle
+        self._factors = factors
+        self.mfa = MfaService(sessions, factors, mfa_throttle)
 
     # Sign-up, sign-in and sessions
 
-    async def register(self, email: str, password: str, name: str) -> AuthResult:
-        address = validation.email(email)
-        validation.password(password, email_address=address)
+    async def register(
+        self, email: str, password: str, name: str, address: str | None = None
+    ) -> AuthResult:
+        email_address = validation.email(email)
+        validation.password(password, email_address=email_address)
         now = _now()
         user = UserRow(
             id=uuid.uuid4(),
-            email=address,
+            email=email_address,
             password_hash=await hash_password(password),
             name=validation.name(name),
             roles=[Role.STUDENT.value],
@@ -106,12 +138,20 @@ class UsersService:
                         "users",
                     ),
                 )
+                audit.record(
+                    session, Kind.USER_REGISTERED, actor=user.id, subject=user.id, address=address
+                )
                 return await self._start_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:
             raise Conflict("An account with this email already exists.", field="email") from None
 
     async def login(self, email: str, password: str, address: str | None = None) -> AuthResult:
-        await self._throttle.check(email, address)
+        """Tokens for the right password, or MfaRequired when the account has MFA on."""
+        try:
+            await self._throttle.check(email, address)
+        except RateLimited:
+            await self._failed_sign_in(email, address, "rate_limited")
+            raise
         async with self.sessions() as session:
             user = await session.scalar(
                 select(UserRow).where(UserRow.email == email.strip().lower())
@@ -119,12 +159,145 @@ class UsersService:
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid:
             await self._throttle.failed(email, address)
+            await self._failed_sign_in(
+                email, address, "unknown_account" if user is None else "wrong_password"
+            )
             raise Unauthenticated(INVALID_CREDENTIALS)
         await self._throttle.succeeded(email)
         async with self.sessions.begin() as session:
-            return await self._start_session(session, user, family_id=uuid.uuid4())
+            if await self._factors.enabled(session, user.id, lock=False) is None:
+                audit.record(
+                    session,
+                    Kind.SIGN_IN_SUCCEEDED,
+                    actor=user.id,
+                    subject=user.id,
+                    address=address,
+                    method="password",
+                )
+                return await self._start_session(session, user, family_id=uuid.uuid4())
+            mfa_token = await self._factors.open_challenge(session, user.id)
+            audit.record(
+                session, Kind.MFA_CHALLENGE_ISSUED, actor=None, subject=user.id, address=address
+            )
+        raise MfaRequired(mfa_token, int(CHALLENGE_TTL.total_seconds()))
 
-    async def refresh(self, refresh_token: str) -> AuthResult:
+    async def _failed_sign_in(self, email: str, address: str | None, reason: str) -> None:
+        """The attempt in the audit log, naming the account by id (never the address typed)."""
+        async with self.sessions.begin() as session:
+            subject = await session.scalar(
+                select(UserRow.id).where(UserRow.email == email.strip().lower())
+            )
+            audit.record(
+                session,
+                Kind.SIGN_IN_FAILED,
+                actor=None,
+                subject=subject,
+                address=address,
+                reason=reason,
+            )
+
+    async def verify_mfa(
+        self,
+        mfa_token: str,
+        *,
+        code: str | None,
+        recovery_code: str | None,
+        address: str | None = None,
+    ) -> AuthResult:
+        """The second step of a sign-in: a challenge from login and a code, for tokens."""
+        mfa_token = validation.mfa_token(mfa_token)
+        validation.one_second_factor(code=code, recovery=recovery_code)
+        code = validation.totp_code(code) if code is not None else None
+        recovery_code = (
+            validation.recovery_code(recovery_code) if recovery_code is not None else None
+        )
+        async with self.sessions() as session:
+            challenge = await self._factors.challenge(session, mfa_token, lock=False)
+        problem = _challenge_problem(challenge)
+        if challenge is None or problem is not None:
+            await self._mfa_throttle.check(None, address)
+            await self._mfa_throttle.failed(None, address)
+            raise Unauthenticated(problem or MFA_TOKEN_UNKNOWN)
+        user_id = challenge.user_id
+        account = str(user_id)
+        try:
+            await self._mfa_throttle.check(account, address)
+        except RateLimited:
+            async with self.sessions.begin() as session:
+                audit.record(
+                    session,
+                    Kind.MFA_CHALLENGE_FAILED,
+                    actor=None,
+                    subject=user_id,
+                    address=address,
+                    operation="sign_in",
+                    reason="rate_limited",
+                )
+            raise
+        result: AuthResult | None = None
+        async with self.sessions.begin() as session:
+            challenge = await self._factors.challenge(session, mfa_token, lock=True)
+            problem = _challenge_problem(challenge)
+            if challenge is None or problem is not None:  # spent meanwhile, by a racing request
+                raise Unauthenticated(problem or MFA_TOKEN_UNKNOWN)
+            factor = await self._factors.enabled(session, user_id, lock=True)
+            if factor is None:
+                raise Unauthenticated(MFA_OFF)
+            method = "totp" if code is not None else "recovery_code"
+            if await self._second_factor(session, factor, code, recovery_code, address):
+                challenge.used_at = _now()
+                user = await session.get_one(UserRow, user_id)
+                audit.record(
+                    session,
+                    Kind.SIGN_IN_SUCCEEDED,
+                    actor=user_id,
+                    subject=user_id,
+                    address=address,
+                    method=f"password+{method}",
+                )
+                result = await self._start_session(session, user, family_id=uuid.uuid4())
+            else:
+                audit.record(
+                    session,
+                    Kind.MFA_CHALLENGE_FAILED,
+                    actor=None,
+                    subject=user_id,
+                    address=address,
+                    operation="sign_in",
+                    reason="wrong_code" if code is not None else "wrong_recovery_code",
+                )
+        if result is None:
+            await self._mfa_throttle.failed(account, address)
+            raise Unauthenticated(WRONG_MFA_CODE if code is not None else WRONG_RECOVERY_CODE)
+        await self._mfa_throttle.succeeded(account)
+        return result
+
+    async def _second_factor(
+        self,
+        session: AsyncSession,
+        factor: TotpFactorRow,
+        code: str | None,
+        recovery_code: str | None,
+        address: str | None,
+    ) -> bool:
+        """Spend the code (its time step) or the recovery code, if it is a right one."""
+        if code is not None:
+            return self._factors.accept_code(factor, code)
+        assert recovery_code is not None
+        left = await self._factors.use_recovery_code(session, factor.user_id, recovery_code)
+        if left is None:
+            return False
+        audit.record(
+            session,
+            Kind.RECOVERY_CODE_USED,
+            actor=factor.user_id,
+            subject=factor.user_id,
+            address=address,
+            remaining=left,
+        )
+        return True
+
+    async def refresh(self, refresh_token: str, address: str | None = None) -> AuthResult:
         async with self.sessions.begin() as session:
             row = await session.scalar(
                 select(RefreshTokenRow)
@@ -139,10 +312,21 @@ class UsersService:
                 row.used_at = _now()
                 user = await session.get_one(UserRow, row.user_id)
                 return await self._start_session(session, user, family_id=row.family_id)
-            await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
+            revoked = await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
+            if row.used_at is not None:  # a token presented twice: someone else has a copy
+                audit.record(
+                    session,
+                    Kind.REFRESH_TOKEN_REUSED,
+                    actor=None,
+                    subject=row.user_id,
+                    address=address,
+                    revoked_sessions=revoked,
+                )
         raise Unauthenticated(REUSED_REFRESH)
 
-    async def logout(self, refresh_token: str, *, all_sessions: bool) -> int:
+    async def logout(
+        self, refresh_token: str, *, all_sessions: bool, address: str | None = None
+    ) -> int:
         async with self.sessions.begin() as session:
             row = await session.scalar(
                 select(RefreshTokenRow).where(
@@ -151,12 +335,18 @@ class UsersService:
             )
             if row is None:
                 raise Unauthenticated("The refresh token is not valid.")
-            scope = (
-                RefreshTokenRow.user_id == row.user_id
-                if all_sessions
-                else RefreshTokenRow.family_id == row.family_id
+            if not all_sessions:
+                return await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
+            revoked = await self._revoke(session, RefreshTokenRow.user_id == row.user_id)
+            audit.record(
+                session,
+                Kind.LOGOUT_ALL,
+                actor=row.user_id,
+                subject=row.user_id,
+                address=address,
+                revoked_sessions=revoked,
             )
-            return await self._revoke(session, scope)
+            return revoked
 
     async def _start_session(
         self, session: AsyncSession, user: UserRow, *, family_id: uuid.UUID
@@ -206,7 +396,7 @@ class UsersService:
     async def list(
         self, principal: Principal, criteria: UserFilter, *, first: int | None, after: str | None
     ) -> Page[UserRow]:
-        if not principal.is_admin:
+        if "users:read" not in principal.scopes:
             raise Forbidden("Only administrators can list users.")
         async with self.sessions() as session:
             return await fetch_page(
@@ -234,7 +424,9 @@ class UsersService:
             user.updated_at = _now()
             return user
 
-    async def change_password(self, principal: Principal, current: str, new: str) -> None:
+    async def change_password(
+        self, principal: Principal, current: str, new: str, address: str | None = None
+    ) -> None:
         async with self.sessions.begin() as session:
             user = await self._locked(session, principal.user_id)
             if not await verify_password(user.password_hash, current):
@@ -242,12 +434,24 @@ class UsersService:
             validation.password(new, field="newPassword", email_address=user.email)
             user.password_hash = await hash_password(new)
             user.updated_at = _now()
-            await self._revoke(session, RefreshTokenRow.user_id == user.id)
+            revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
+            audit.record(
+                session,
+                Kind.PASSWORD_CHANGED,
+                actor=principal.user_id,
+                subject=user.id,
+                address=address,
+                revoked_sessions=revoked,
+            )
 
     async def set_roles(
-        self, principal: Principal, user_id: uuid.UUID, roles: frozenset[Role]
+        self,
+        principal: Principal,
+        user_id: uuid.UUID,
+        roles: frozenset[Role],
+        address: str | None = None,
     ) -> UserRow:
-        if not principal.is_admin:
+        if "users:write" not in principal.scopes:
             raise Forbidden("Only administrators can change roles.")
         if not roles:
             raise BadUserInput("roles must name at least one role.", field="roles")
@@ -255,23 +459,64 @@ class UsersService:
             raise BadUserInput("You cannot remove your own ADMIN role.", field="roles")
         async with self.sessions.begin() as session:
             user = await self._locked(session, user_id)
+            old_roles = sorted(user.roles)
             user.roles = sorted(role.value for role in roles)
             user.updated_at = _now()
             await self._revoke(session, RefreshTokenRow.user_id == user.id)
+            audit.record(
+                session,
+                Kind.ROLES_CHANGED,
+                actor=principal.user_id,
+                subject=user.id,
+                address=address,
+                old_roles=old_roles,
+                new_roles=user.roles,
+            )
             return user
 
-    async def delete(self, principal: Principal, user_id: uuid.UUID) -> uuid.UUID:
+    async def delete(
+        self, principal: Principal, user_id: uuid.UUID, address: str | None = None
+    ) -> uuid.UUID:
         if not principal.is_self_or_admin(user_id):
             raise Forbidden("You can only delete your own account.")
         async with self.sessions.begin() as session:
             result = await session.execute(delete(UserRow).where(UserRow.id == user_id))
             if not getattr(result, "rowcount", 0):
                 raise NotFound(f"No user has id {user_id}.", field="userId")
+            # The trail stays, by id; where the deleted person connected from does not.
+            await audit.forget_addresses(session, user_id)
+            audit.record(
+                session,
+                Kind.USER_DELETED,
+                actor=principal.user_id,
+                subject=user_id,
+                address=None if principal.user_id == user_id else address,
+            )
             # Every other domain erases or anonymises what it holds about the user.
             await emit(
                 session, EVENTS.outbox, Event("user.deleted", {"user_id": str(user_id)}, "users")
             )
         return user_id
+
+    # The security audit log
+
+    async def security_events(
+        self, principal: Principal, criteria: EventFilter, *, first: int | None, after: str | None
+    ) -> Page[SecurityEventRow]:
+        if not principal.is_admin:
+            raise Forbidden("Only administrators can read the security audit log.")
+        query = audit.events_query(criteria)
+        async with self.sessions() as session:
+            return await fetch_ordered_page(
+                session,
+                query,
+                key=SecurityEventRow.occurred_at,
+                key_name="occurred_at",
+                row_id=SecurityEventRow.id,
+                descending=True,
+                first=first,
+                after=after,
+            )
 
     async def _locked(self, session: AsyncSession, user_id: uuid.UUID) -> UserRow:
         user = await session.get(UserRow, user_id, with_for_update=True)
@@ -285,6 +530,16 @@ class UsersService:
         async with self.sessions() as session:
             rows = await session.scalars(select(UserRow).where(UserRow.id.in_(ids)))
             return {row.id: row for row in rows}
+
+
+def _challenge_problem(challenge: MfaChallengeRow | None) -> str | None:
+    if challenge is None:
+        return MFA_TOKEN_UNKNOWN
+    if challenge.used_at is not None:
+        return MFA_TOKEN_USED
+    if challenge.expires_at <= _now():
+        return MFA_TOKEN_EXPIRED
+    return None
 
 
 def _filtered(query: Select[tuple[UserRow]], criteria: UserFilter) -> Select[tuple[UserRow]]:

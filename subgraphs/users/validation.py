@@ -120,3 +120,55 @@ _PROFILE_RULES = {
     "locale": locale,
     "timezone": timezone,
 }
+
+
+# Second factor
+
+TOTP_CODE_PATTERN = re.compile(r"^[0-9]{6}$")
+# Recovery codes: 16 characters of 32 that cannot be mistaken for one another (no 0/O, 1/I),
+# 80 random bits, shown in groups of four: 7KQ2-M9XD-…
+RECOVERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+RECOVERY_LENGTH = 16
+MAX_MFA_TOKEN = 200
+
+
+def totp_code(value: str, *, field: str = "code") -> str:
+    """Six digits; the spaces some apps show in the middle are allowed."""
+    cleaned = "".join(value.split())
+    if not TOTP_CODE_PATTERN.match(cleaned):
+        raise BadUserInput(
+            f"{field} must be the 6 digits your authenticator app shows.", field=field
+        )
+    return cleaned
+
+
+def recovery_code(value: str) -> str:
+    """A recovery code in any case, with or without its dashes and spaces."""
+    cleaned = "".join(value.split()).replace("-", "").upper()
+    if len(cleaned) != RECOVERY_LENGTH or not set(cleaned) <= set(RECOVERY_ALPHABET):
+        raise BadUserInput(
+            "recoveryCode must be one of your recovery codes, such as 7KQ2-M9XD-4TPA-HW3N.",
+            field="recoveryCode",
+        )
+    return cleaned
+
+
+def mfa_token(value: str) -> str:
+    cleaned = value.strip()
+    if not cleaned or len(cleaned) > MAX_MFA_TOKEN or not cleaned.isascii():
+        raise BadUserInput(
+            "mfaToken must be the token of the MFA_REQUIRED error that login returned.",
+            field="mfaToken",
+        )
+    return cleaned
+
+
+def one_proof(*, password: str | None, code: str | None) -> None:
+    """Exactly one of a password and a current code."""
+    if (password is None) == (code is None):
+        raise BadUserInput("Send either password or code (exactly one).", field="password")
+
+
+def one_second_factor(*, code: str | None, recovery: str | None) -> None:
+    if (code is None) == (recovery is None):
+        raise BadUserInput("Send either code or recoveryCode (exactly one).", field="code")

@@ -1,0 +1,50 @@
+"""TOTP secrets at rest: sealed with AES-256-GCM, bound to their owner, tamper-evident."""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+
+import pytest
+
+from common.settings import Settings, SettingsError
+from subgraphs.users.sealing import SecretBox, UnsealError
+
+OWNER = uuid.uuid4().bytes
+
+
+def test_a_sealed_secret_opens_only_for_its_owner_with_its_key() -> None:
+    box = SecretBox(os.urandom(32))
+    sealed = box.seal("JBSWY3DPEHPK3PXP", OWNER)
+    assert b"JBSWY3DPEHPK3PXP" not in sealed
+    assert box.open(sealed, OWNER) == "JBSWY3DPEHPK3PXP"
+    assert box.seal("JBSWY3DPEHPK3PXP", OWNER) != sealed  # a fresh nonce each time
+    with pytest.raises(UnsealError):
+        box.open(sealed, uuid.uuid4().bytes)
+    with pytest.raises(UnsealError):
+        SecretBox(os.urandom(32)).open(sealed, OWNER)
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(UnsealError):
+        box.open(tampered, OWNER)
+
+
+def test_the_key_must_be_set_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_ENV", "production")
+    for name in ("PG_ADMIN_PASSWORD", "PG_SERVICE_PASSWORD", "DOWNLOAD_SECRET", "WEBHOOK_SECRET"):
+        monkeypatch.setenv(f"LMS_{name}", "set")
+    monkeypatch.delenv("LMS_MFA_ENCRYPTION_KEY", raising=False)
+    with pytest.raises(SettingsError, match="LMS_MFA_ENCRYPTION_KEY"):
+        Settings.from_env()
+    key = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("LMS_MFA_ENCRYPTION_KEY", key)
+    assert Settings.from_env().mfa_encryption_key == key
+
+
+@pytest.mark.parametrize("value", ["too-short", base64.b64encode(b"x" * 31).decode(), "%%%%"])
+def test_a_malformed_key_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("LMS_MFA_ENCRYPTION_KEY", value)
+    with pytest.raises(SettingsError, match="LMS_MFA_ENCRYPTION_KEY must be 32 random bytes"):
+        Settings.from_env()
