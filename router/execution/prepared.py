@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     BooleanValueNode,
@@ -21,6 +21,9 @@ from router.execution.complete import Completer
 from router.execution.shape import Refusal, Selection, ShapeCompiler
 from router.execution.shaping import shape_response
 from router.planning.nodes import QueryPlan
+
+if TYPE_CHECKING:  # the policies use the execution's shapes: no import at run time
+    from router.policies.authorization import Guard, Verdict
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_SHAPES = 64
@@ -54,9 +57,9 @@ class PreparedOperation:
     # Authorization: the places that need something of the caller (their order is the
     # index a verdict names), what this variant refuses (by selection node identity), and
     # the variants planned without what some callers may not read, by verdict.
-    guards: tuple[Any, ...] = ()
+    guards: "tuple[Guard, ...]" = ()
     refused: dict[int, Refusal] = field(default_factory=dict)
-    variants: dict[Any, "PreparedOperation"] = field(default_factory=dict)
+    variants: "dict[Verdict, PreparedOperation]" = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -65,7 +68,7 @@ class PreparedOperation:
         operation: OperationDefinitionNode,
         plan: QueryPlan,
         *,
-        guards: tuple[Any, ...] = (),
+        guards: "tuple[Guard, ...]" = (),
         refused: dict[int, Refusal] | None = None,
     ) -> "PreparedOperation":
         names: set[str] = set()
@@ -84,7 +87,7 @@ class PreparedOperation:
             refused=refused or {},
         )
 
-    def remember_variant(self, key: Any, variant: "PreparedOperation") -> None:
+    def remember_variant(self, key: "Verdict", variant: "PreparedOperation") -> None:
         if len(self.variants) >= _MAX_VARIANTS:
             self.variants.clear()
         self.variants[key] = variant

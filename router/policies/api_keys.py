@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -35,15 +36,12 @@ class ApiKeyConfig:
     timeout_seconds: float = 5.0
 
 
-def api_key_from(headers: dict[str, str] | object) -> str | None:
+def api_key_from(headers: Mapping[str, str]) -> str | None:
     """The key a request presents, if any (header names are lower case)."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    key = get("x-api-key")
+    key = headers.get("x-api-key")
     if key:
-        return str(key).strip()
-    scheme, _, value = str(get("authorization") or "").partition(" ")
+        return key.strip()
+    scheme, _, value = headers.get("authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "apikey" else None
 
 

@@ -92,7 +92,7 @@ class Guard:
     path: tuple[str, ...]  # where it first appears in the response, for whole-request refusals
 
 
-def _clauses(disjunction: tuple[tuple[str, ...], ...]) -> str:
+def _wording(disjunction: tuple[tuple[str, ...], ...]) -> str:
     return " or ".join(" and ".join(clause) or "(nothing)" for clause in disjunction) or "(none)"
 
 
@@ -118,9 +118,9 @@ def refusal(guard: Guard, code: str) -> Refusal:
         return Refusal(code, f"Sign in to read {guard.subject}.")
     needs = []
     if guard.requirement.scopes is not None:
-        needs.append(f"the scopes {_clauses(guard.requirement.scopes)}")
+        needs.append(f"the scopes {_wording(guard.requirement.scopes)}")
     if guard.requirement.policies is not None:
-        needs.append(f"the policies {_clauses(guard.requirement.policies)}")
+        needs.append(f"the policies {_wording(guard.requirement.policies)}")
     return Refusal(code, f"Not authorized to read {guard.subject}: it needs {', '.join(needs)}.")
 
 

@@ -15,16 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from router.execution.errors import error
-from router.policies.api_keys import ApiKeyConfig, ApiKeys, ApiKeysUnavailable, api_key_from
-from router.policies.authentication import (
-    AuthenticationFailed,
-    Authenticator,
-    Caller,
-    JwtConfig,
-)
+from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
+from router.policies.authentication import AuthenticationFailed, Caller, JwtConfig
 from router.policies.authorization import AuthorizationConfig
+from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
-from router.server.gateway import Gateway, GraphQLResponse
+from router.server.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import read_request, respond
 from router.server.limits import Limits
@@ -36,6 +32,28 @@ from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 
 logger = logging.getLogger("router")
+
+
+async def _identify(
+    credentials: Credentials | None, request: Request, graphql_request: GraphQLRequest
+) -> tuple[GraphQLRequest, Caller | None] | GraphQLResponse:
+    """The request as the subgraphs get it (with the verified token, an API key's too) and
+    its caller, or the answer refusing it."""
+    if credentials is None:
+        return graphql_request, None
+    headers = graphql_request.headers or {}
+    try:
+        caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
+    except AuthenticationFailed as failure:
+        return GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
+    except ApiKeysUnavailable as failure:
+        logger.warning("API keys cannot be checked: %s", failure)
+        message = "API keys cannot be checked right now."
+        return GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]})
+    if caller is not None and headers.get("authorization") != caller.authorization:
+        forwarded = {**headers, "authorization": caller.authorization}
+        graphql_request = dataclasses.replace(graphql_request, headers=forwarded)
+    return graphql_request, caller
 
 
 def create_app(
@@ -66,16 +84,8 @@ def create_app(
     (without ``authentication`` every caller is anonymous to them). With ``api_keys`` (and
     ``authentication``), an API key in `X-API-Key` is traded for an access token.
     """
-    authenticator = Authenticator(authentication) if authentication else None
-    key_exchange = ApiKeys(api_keys, authenticator) if api_keys and authenticator else None
-
-    async def identify(request: Request, forwarded_for: str | None) -> Caller | None:
-        assert authenticator is not None
-        key = api_key_from(request.headers) if key_exchange is not None else None
-        if key_exchange is not None and key is not None:
-            return await key_exchange.caller(key, forwarded_for)
-        return await authenticator.identify(request.headers.get("authorization"))
-
+    credentials = Credentials(authentication, api_keys) if authentication else None
+    authenticator = credentials.authenticator if credentials else None
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
     kind = StreamTransport if client == "streams" else HttpTransport
@@ -111,26 +121,10 @@ def create_app(
                 request,
                 GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}),
             )
-        caller = None
-        if authenticator is not None:
-            headers = dict(graphql_request.headers or {})
-            try:
-                caller = await identify(request, headers.get("x-forwarded-for"))
-            except AuthenticationFailed as failure:
-                refusal = GraphQLResponse(
-                    401, {"errors": [error(failure.message, "UNAUTHENTICATED")]}
-                )
-                return respond(request, refusal)
-            except ApiKeysUnavailable as failure:
-                logger.warning("API keys cannot be checked: %s", failure)
-                unavailable = GraphQLResponse(
-                    503,
-                    {"errors": [error("API keys cannot be checked right now.", "UNAVAILABLE")]},
-                )
-                return respond(request, unavailable)
-            if caller is not None:  # the subgraphs get the verified token (an API key's too)
-                headers["authorization"] = caller.authorization
-                graphql_request = dataclasses.replace(graphql_request, headers=headers)
+        identified = await _identify(credentials, request, graphql_request)
+        if isinstance(identified, GraphQLResponse):
+            return respond(request, identified)
+        graphql_request, caller = identified
         async with live.use() as gateway:
             try:
                 result = await gateway.execute(graphql_request, caller)
@@ -162,10 +156,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             await live.aclose()
-            if key_exchange is not None:
-                await key_exchange.aclose()
-            if authenticator is not None:
-                await authenticator.aclose()
+            if credentials is not None:
+                await credentials.aclose()
 
     app = Starlette(
         routes=[

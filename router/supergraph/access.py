@@ -16,14 +16,12 @@ from graphql import (
     DocumentNode,
     EnumTypeDefinitionNode,
     InterfaceTypeDefinitionNode,
-    ListValueNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
-    StringValueNode,
     ValueNode,
 )
 
-from router.composition.merge.authorization import Clause, conjoin
+from router.composition.merge.authorization import Clause, clauses_of, conjoin
 from router.supergraph.links import Link
 
 Disjunction = tuple[Clause, ...]
@@ -63,13 +61,7 @@ def _both(left: Disjunction | None, right: Disjunction | None) -> Disjunction | 
 
 
 def _disjunction(value: ValueNode | None) -> Disjunction:
-    if not isinstance(value, ListValueNode):
-        return ()
-    return tuple(
-        tuple(sorted({v.value for v in inner.values if isinstance(v, StringValueNode)}))
-        for inner in value.values
-        if isinstance(inner, ListValueNode)
-    )
+    return tuple(clauses_of(value))
 
 
 @dataclass(frozen=True)

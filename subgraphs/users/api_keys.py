@@ -10,7 +10,6 @@ holds. The router trades a key for a short-lived access token at `/auth/api-key-
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -19,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common.auth import Principal, Role, TokenIssuer, scopes_for
+from common.auth import Principal, TokenIssuer
 from common.auth.principal import ROLE_SCOPES
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from subgraphs.users.audit import SecurityEventKind, record
-from subgraphs.users.models import ApiKeyRow, UserRow
+from subgraphs.users.models import ApiKeyRow, UserRow, roles_of
+from subgraphs.users.passwords import digest
 
 KEY_PREFIX = "lms_"
 SHOWN_PREFIX = 12  # "lms_" and 8 characters
@@ -44,10 +44,6 @@ class NewApiKey:
 class ExchangedToken:
     access_token: str
     expires_in: int
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _now() -> datetime:
@@ -105,7 +101,7 @@ class ApiKeysService:
             owner_id=principal.user_id,
             name=_name(name),
             prefix=key[:SHOWN_PREFIX],
-            key_hash=_hash(key),
+            key_hash=digest(key),
             scopes=_scopes(scopes, principal),
             created_at=_now(),
             expires_at=expires_at,
@@ -163,15 +159,10 @@ class ApiKeysService:
         """An access token for a valid key; a refusal never says which check failed."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
             raise Unauthenticated(INVALID_KEY)
+        token = None
         async with self.sessions.begin() as session:
-            row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _hash(key)))
-            now = _now()
-            usable = (
-                row is not None
-                and row.revoked_at is None
-                and (row.expires_at is None or row.expires_at > now)
-            )
-            owner = await session.get(UserRow, row.owner_id) if row is not None and usable else None
+            row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest(key)))
+            owner = await _owner_if_usable(session, row)
             if row is None or owner is None:
                 record(
                     session,
@@ -181,11 +172,8 @@ class ApiKeysService:
                     address=address,
                     api_key_id=str(row.id) if row is not None else None,
                 )
-                refused = True
             else:
-                refused = False
-                roles = frozenset(Role(r) for r in owner.roles)
-                granted = frozenset(row.scopes) & scopes_for(roles)
+                now = _now()
                 if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
                     row.last_used_at = now
                 record(
@@ -197,8 +185,21 @@ class ApiKeysService:
                     api_key_id=str(row.id),
                 )
                 token = self._issuer.issue(
-                    owner.id, roles, scopes=granted, ttl_seconds=TOKEN_TTL_SECONDS, api_key=row.id
+                    owner.id,
+                    roles_of(owner),
+                    scopes=frozenset(row.scopes),  # narrowed to what the owner holds now
+                    ttl_seconds=TOKEN_TTL_SECONDS,
+                    api_key=row.id,
                 )
-        if refused:
+        if token is None:  # the refusal is recorded (committed) first
             raise Unauthenticated(INVALID_KEY)
         return ExchangedToken(token, TOKEN_TTL_SECONDS)
+
+
+async def _owner_if_usable(session: AsyncSession, row: ApiKeyRow | None) -> UserRow | None:
+    """The key's owner, when the key is neither revoked nor expired (and the owner exists)."""
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= _now():
+        return None
+    return await session.get(UserRow, row.owner_id)

@@ -10,7 +10,6 @@ client address (``common/auth/throttle.py``), and every step is in the audit log
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthent
 from subgraphs.users import audit, totp, validation
 from subgraphs.users.audit import SecurityEventKind as Kind
 from subgraphs.users.models import MfaChallengeRow, RecoveryCodeRow, TotpFactorRow, UserRow
-from subgraphs.users.passwords import verify_password
+from subgraphs.users.passwords import digest, verify_password
 from subgraphs.users.sealing import SecretBox
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -69,12 +68,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def _recovery_hash(user_id: uuid.UUID, code: str) -> str:
-    return _sha256(f"{user_id}:{code}")
+    return digest(f"{user_id}:{code}")
 
 
 def new_recovery_code() -> str:
@@ -169,7 +164,7 @@ class Factors:
             MfaChallengeRow(
                 id=uuid.uuid4(),
                 user_id=user_id,
-                token_hash=_sha256(token),
+                token_hash=digest(token),
                 created_at=now,
                 expires_at=now + CHALLENGE_TTL,
             )
@@ -179,7 +174,7 @@ class Factors:
     async def challenge(
         self, session: AsyncSession, token: str, *, lock: bool
     ) -> MfaChallengeRow | None:
-        query = select(MfaChallengeRow).where(MfaChallengeRow.token_hash == _sha256(token))
+        query = select(MfaChallengeRow).where(MfaChallengeRow.token_hash == digest(token))
         return await session.scalar(query.with_for_update() if lock else query)
 
     async def remove_all(self, session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -260,10 +255,7 @@ class MfaService:
                 )
             else:
                 self._failure(session, principal, address, "confirm", "wrong_code")
-        if not accepted:
-            await self._throttle.failed(account, address)
-            raise BadUserInput(WRONG_CODE, field="code")
-        await self._throttle.succeeded(account)
+        await self._settle(account, address, accepted, BadUserInput(WRONG_CODE, field="code"))
         return codes
 
     async def disable(
@@ -302,12 +294,12 @@ class MfaService:
             else:
                 reason = "wrong_password" if password is not None else "wrong_code"
                 self._failure(session, principal, address, "disable", reason)
-        if not proven:
-            await self._throttle.failed(account, address)
-            if password is not None:
-                raise BadUserInput("password is not your password.", field="password")
-            raise BadUserInput(WRONG_CODE, field="code")
-        await self._throttle.succeeded(account)
+        wrong = (
+            BadUserInput("password is not your password.", field="password")
+            if password is not None
+            else BadUserInput(WRONG_CODE, field="code")
+        )
+        await self._settle(account, address, proven, wrong)
         return target
 
     async def regenerate_recovery_codes(
@@ -334,10 +326,7 @@ class MfaService:
                 )
             else:
                 self._failure(session, principal, address, "regenerate", "wrong_code")
-        if not accepted:
-            await self._throttle.failed(account, address)
-            raise BadUserInput(WRONG_CODE, field="code")
-        await self._throttle.succeeded(account)
+        await self._settle(account, address, accepted, BadUserInput(WRONG_CODE, field="code"))
         return codes
 
     async def _proof(
@@ -354,6 +343,16 @@ class MfaService:
             return await verify_password(caller.password_hash, password)
         factor = await self._factors.enabled(session, caller.id, lock=True)
         return factor is not None and code is not None and self._factors.accept_code(factor, code)
+
+    async def _settle(
+        self, account: str, address: str | None, proven: bool, wrong: BadUserInput
+    ) -> None:
+        """Count the attempt: a wrong proof towards a lockout (and refused), a right one
+        clears the account's count."""
+        if not proven:
+            await self._throttle.failed(account, address)
+            raise wrong
+        await self._throttle.succeeded(account)
 
     def _failure(
         self,

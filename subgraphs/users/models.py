@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from common.auth import Role
 from common.db import schema_metadata
 from common.events.tables import event_tables
 
@@ -50,6 +51,10 @@ class UserRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
+
+
+def roles_of(row: UserRow) -> frozenset[Role]:
+    return frozenset(Role(role) for role in row.roles)
 
 
 class RefreshTokenRow(Base):

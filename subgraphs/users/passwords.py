@@ -1,8 +1,9 @@
-"""Argon2id password hashing, off the event loop."""
+"""Argon2id password hashing, off the event loop; digests of high-entropy secrets."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,3 +27,9 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
             return False
 
     return await asyncio.to_thread(check)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 of a random secret we issued (refresh token, API key, challenge, recovery
+    code): they have enough entropy that a fast hash is as safe as a slow one."""
+    return hashlib.sha256(secret.encode()).hexdigest()

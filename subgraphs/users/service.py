@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -38,8 +37,9 @@ from subgraphs.users.models import (
     SecurityEventRow,
     TotpFactorRow,
     UserRow,
+    roles_of,
 )
-from subgraphs.users.passwords import hash_password, verify_password
+from subgraphs.users.passwords import digest, hash_password, verify_password
 
 INVALID_CREDENTIALS = "Invalid email or password."
 REUSED_REFRESH = "This refresh token was already used; every session it started is revoked."
@@ -74,16 +74,8 @@ class UserFilter:
     created_before: datetime | None = None
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def roles_of(row: UserRow) -> frozenset[Role]:
-    return frozenset(Role(role) for role in row.roles)
 
 
 class UsersService:
@@ -301,7 +293,7 @@ class UsersService:
         async with self.sessions.begin() as session:
             row = await session.scalar(
                 select(RefreshTokenRow)
-                .where(RefreshTokenRow.token_hash == _token_hash(refresh_token))
+                .where(RefreshTokenRow.token_hash == digest(refresh_token))
                 .with_for_update()
             )
             if row is None:
@@ -329,9 +321,7 @@ class UsersService:
     ) -> int:
         async with self.sessions.begin() as session:
             row = await session.scalar(
-                select(RefreshTokenRow).where(
-                    RefreshTokenRow.token_hash == _token_hash(refresh_token)
-                )
+                select(RefreshTokenRow).where(RefreshTokenRow.token_hash == digest(refresh_token))
             )
             if row is None:
                 raise Unauthenticated("The refresh token is not valid.")
@@ -357,7 +347,7 @@ class UsersService:
                 id=uuid.uuid4(),
                 user_id=user.id,
                 family_id=family_id,
-                token_hash=_token_hash(refresh_token),
+                token_hash=digest(refresh_token),
                 expires_at=_now() + self._refresh_ttl,
             )
         )

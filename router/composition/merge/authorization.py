@@ -14,7 +14,8 @@ DNF_ARGUMENTS = {"requiresScopes": "scopes", "policy": "policies"}
 Clause = tuple[str, ...]
 
 
-def _clauses(value: ValueNode | None) -> list[Clause]:
+def clauses_of(value: ValueNode | None) -> list[Clause]:
+    """A `[[String]]` argument as clauses (each a sorted set of names)."""
     if not isinstance(value, ListValueNode):
         return []
     return [
@@ -46,7 +47,7 @@ def conjunction(applications: Sequence[Directive]) -> Directive:
     if len(applications) == 1:
         return first
     argument = DNF_ARGUMENTS[first.name]
-    clauses = _clauses(first.args.get(argument))
+    clauses = clauses_of(first.args.get(argument))
     for other in applications[1:]:
-        clauses = conjoin(clauses, _clauses(other.args.get(argument)))
+        clauses = conjoin(clauses, clauses_of(other.args.get(argument)))
     return Directive(first.name, {argument: _value(clauses)})
