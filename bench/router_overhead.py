@@ -26,6 +26,7 @@ import httpx
 
 from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
+from common.infra.redis import RedisServer
 from common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,11 +98,14 @@ def main() -> int:
     args = options.parse_args()
     with tempfile.TemporaryDirectory(prefix="lms-bench-") as state:
         pg_port, users_port, router_port = free_port(), free_port(), free_port()
+        redis_port = free_port()
         env = {
             **os.environ,
             "LMS_ENV": "test",
             "LMS_STATE_DIR": state,
             "LMS_PG_PORT": str(pg_port),
+            "LMS_REDIS_PORT": str(redis_port),  # sign-in throttling
+            "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
             "LMS_PG_ADMIN_PASSWORD": "bench-admin",
             "LMS_PG_SERVICE_PASSWORD": "bench-service",
             "LMS_USERS_PORT": str(users_port),
@@ -110,7 +114,10 @@ def main() -> int:
         }
         os.environ.update(env)
         settings = Settings.from_env()
-        with PostgresServer(Path(state) / "postgres", pg_port, password="bench-admin", fast=True):
+        with (
+            PostgresServer(Path(state) / "postgres", pg_port, password="bench-admin", fast=True),
+            RedisServer(Path(state) / "redis", redis_port, fast=True),
+        ):
             subprocess.run(
                 [sys.executable, "-m", "lms", "migrate", "users"], env=env, check=True, cwd=ROOT
             )
