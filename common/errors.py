@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     EVENTS_MISSED = "EVENTS_MISSED"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -52,6 +53,12 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     code = ErrorCode.RATE_LIMITED
+
+
+class Unavailable(DomainError):
+    """A third party we depend on (an identity provider) cannot serve the request now."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class EventsMissed(DomainError):

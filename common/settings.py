@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 
+from authlib.common.security import is_secure_transport
+
 SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
+PROVIDER_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
 # base64 of b"dev-only-mfa-key-not-for-prod!!!": used only while LMS_ENV is dev or test.
 DEV_MFA_ENCRYPTION_KEY: Final = "ZGV2LW9ubHktbWZhLWtleS1ub3QtZm9yLXByb2QhISE="
 
@@ -65,8 +69,51 @@ def _key_32(name: str, default: str) -> str:
     return raw
 
 
+def _names(name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(item.strip() for item in _env(name, default).split(",") if item.strip())
+
+
+def _sign_in_provider(name: str) -> SignInProvider:
+    if not PROVIDER_NAME.fullmatch(name):
+        raise SettingsError(
+            f"LMS_OIDC_PROVIDERS: {name!r} is not a provider name (a-z, 0-9 and dashes)"
+        )
+    prefix = f"LMS_OIDC_{name.upper().replace('-', '_')}_"
+    issuer = _env(prefix + "ISSUER", "").rstrip("/")
+    client_id = _env(prefix + "CLIENT_ID", "")
+    client_secret = _env(prefix + "CLIENT_SECRET", "")
+    for variable, value in (("ISSUER", issuer), ("CLIENT_ID", client_id)):
+        if not value:
+            raise SettingsError(f"{prefix}{variable} must be set for sign-in provider {name}")
+    if not is_secure_transport(issuer):
+        raise SettingsError(f"{prefix}ISSUER must be an https URL (or http on loopback)")
+    return SignInProvider(
+        name=name,
+        display_name=_env(prefix + "DISPLAY_NAME", name),
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+
+
 def setting(variable: str, doc: str) -> dict[str, str]:
     return {"variable": variable, "doc": doc}
+
+
+@dataclass(frozen=True, slots=True)
+class SignInProvider:
+    """An external OpenID Connect provider people may sign in with (see
+    subgraphs/users/external_sign_in.py): found by discovery from its issuer."""
+
+    name: str  # lower-case letters, digits and dashes: what clients pass as provider
+    display_name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +184,19 @@ class Settings:
         metadata=setting(
             "LMS_MFA_ENCRYPTION_KEY",
             "AES-256-GCM key sealing TOTP secrets at rest: 32 bytes in base64 (secret)",
+        )
+    )
+    sign_in_providers: tuple[SignInProvider, ...] = field(
+        metadata=setting(
+            "LMS_OIDC_PROVIDERS",
+            "external OpenID providers by name (a-z, 0-9, -), each configured by "
+            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME",
+        )
+    )
+    sign_in_redirect_uris: tuple[str, ...] = field(
+        metadata=setting(
+            "LMS_OIDC_REDIRECT_URIS",
+            "the frontend pages a provider may send people back to (exact match)",
         )
     )
     trusted_proxies: tuple[str, ...] = field(
@@ -281,11 +341,11 @@ class Settings:
             delivery_retry_base_ms=_int("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
-            trusted_proxies=tuple(
-                item.strip()
-                for item in _env("LMS_TRUSTED_PROXIES", "127.0.0.1,::1").split(",")
-                if item.strip()
+            sign_in_providers=tuple(
+                _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),
+            sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
+            trusted_proxies=_names("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
         )
 
 
@@ -298,7 +358,7 @@ def describe() -> list[tuple[str, str, str]]:
         shown = (
             ", ".join(f"{k} {v}" for k, v in value.items())
             if isinstance(value, dict)
-            else ",".join(value)
+            else ",".join(str(item) for item in value)
             if isinstance(value, tuple)
             else value
         )

@@ -29,6 +29,7 @@ from lms.services import available_services
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.subscriptions.limits import SubscriptionLimits
+from tests.identity_providers import ProviderPorts
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
 
@@ -80,7 +81,15 @@ async def webhook_sink(webhook_port: int) -> AsyncIterator[WebhookSink]:
 
 
 @pytest.fixture(scope="session")
+def provider_ports() -> ProviderPorts:
+    """Ports of the external OpenID providers (tests/identity_providers.py), chosen before
+    the users subgraph reads its settings; each provider starts when a test needs it."""
+    return ProviderPorts.pick()
+
+
+@pytest.fixture(scope="session")
 def settings(
+    provider_ports: ProviderPorts,
     state_dir: Path,
     postgres: PostgresServer,
     redis_server: RedisServer,
@@ -110,6 +119,7 @@ def settings(
         "LMS_DELIVERY_RETRY_BASE_MS": "50",
         "LMS_AMQP_URL": rabbitmq.url,
         "LMS_EVENT_RETRY_DELAYS_MS": "100,200,400",
+        **provider_ports.environment(),
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():

@@ -16,6 +16,7 @@ from common.errors import Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.graphql.context import client_address
 from common.settings import Settings
+from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.loaders import build_loaders
 from subgraphs.users.mfa import Factors
 from subgraphs.users.models import EVENTS
@@ -52,6 +53,9 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
             attempts="verification codes",
         ),
         factors=Factors(SecretBox.from_base64(settings.mfa_encryption_key)),
+        external=ExternalSignIn(
+            settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
+        ),
     )
 
 

@@ -52,6 +52,8 @@ class SecurityEventKind(StrEnum):
         "API_KEY_USED"  # traded for an access token (by the router, at most once a minute per key)
     )
     API_KEY_REFUSED = "API_KEY_REFUSED"  # unknown, revoked or expired
+    EXTERNAL_IDENTITY_LINKED = "EXTERNAL_IDENTITY_LINKED"  # first sign-in with a provider
+    EXTERNAL_IDENTITY_UNLINKED = "EXTERNAL_IDENTITY_UNLINKED"
 
 
 def record(

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from aiodataloader import DataLoader
 
 from common.graphql.app import LoaderScope
-from common.graphql.loaders import batch_loader
+from common.graphql.loaders import batch_loader, grouped_loader
 from subgraphs.users.mfa import MfaStatus
-from subgraphs.users.models import UserRow
+from subgraphs.users.models import ExternalIdentityRow, UserRow
 from subgraphs.users.service import UsersService
 
 
@@ -18,7 +18,12 @@ from subgraphs.users.service import UsersService
 class UsersLoaders:
     user: DataLoader[uuid.UUID, UserRow | None]
     mfa: DataLoader[uuid.UUID, MfaStatus | None]  # None: never enrolled
+    identities: DataLoader[uuid.UUID, list[ExternalIdentityRow]]
 
 
 def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
-    return UsersLoaders(user=batch_loader(service.by_ids), mfa=batch_loader(service.mfa.statuses))
+    return UsersLoaders(
+        user=batch_loader(service.by_ids),
+        mfa=batch_loader(service.mfa.statuses),
+        identities=grouped_loader(service.external_identities),
+    )

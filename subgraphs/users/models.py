@@ -39,7 +39,8 @@ class UserRow(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(Text)
+    # None: the account signs in only through an external provider (external_identities)
+    password_hash: Mapped[str | None] = mapped_column(Text)
     name: Mapped[str] = mapped_column(String(100))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     bio: Mapped[str | None] = mapped_column(Text)
@@ -161,3 +162,23 @@ class ApiKeyRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_api_keys_created_at_id", "created_at", "id"),)
+
+
+class ExternalIdentityRow(Base):
+    """An account at an external OpenID provider linked to a user: who the provider says
+    signed in (issuer and subject, never the email, which can change hands) is this user."""
+
+    __tablename__ = "external_identities"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.users.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(32))
+    issuer: Mapped[str] = mapped_column(String(2048))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))  # as the provider last told it
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)

@@ -21,6 +21,15 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as SecurityEventKindValue
+from subgraphs.users.external_sign_in_schema import (
+    CompleteExternalSignInInput,
+    ExternalSignInQueries,
+    ExternalSignInStart,
+    LinkedIdentity,
+    StartExternalSignInInput,
+    UnlinkExternalIdentityInput,
+    linked_identity_of,
+)
 from subgraphs.users.loaders import UsersLoaders
 from subgraphs.users.mfa import NO_MFA, MfaRequired
 from subgraphs.users.models import SecurityEventRow, UserRow
@@ -101,6 +110,15 @@ class User:
             enrollment_pending=status.enrollment_pending,
             recovery_codes_remaining=status.recovery_codes_remaining,
         )
+
+    @strawberry.field(
+        description="Accounts at external providers that sign in as this user. Visible to "
+        "the user themself and to administrators."
+    )
+    async def linked_identities(self, info: UsersInfo) -> list[LinkedIdentity]:
+        self._check_private(info)
+        rows = await info.context.loaders.identities.load(self.row.id)
+        return [linked_identity_of(row) for row in rows]
 
     def _check_private(self, info: UsersInfo) -> None:
         if self.signing_in:
@@ -357,7 +375,7 @@ def _set_fields(value: object) -> dict[str, Any]:
 
 
 @strawberry.type
-class Query(ApiKeyQueries):
+class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
     async def me(self, info: UsersInfo) -> User:
         context = info.context
@@ -448,15 +466,54 @@ class Mutation(ApiKeyMutations):
                 input.email, input.password, context.client_address
             )
         except MfaRequired as required:
-            raise GraphQLError(
-                required.message,
-                extensions={
-                    "code": MFA_REQUIRED,
-                    "mfaToken": required.mfa_token,
-                    "mfaTokenExpiresIn": required.expires_in,
-                },
-            ) from None
+            raise mfa_required_error(required) from None
         return auth_payload(result)
+
+    @strawberry.mutation(
+        description="Start signing in with an external provider (OpenID Connect, "
+        "authorization code with PKCE): send the browser to authorizationUrl."
+    )
+    async def start_external_sign_in(
+        self, info: UsersInfo, input: StartExternalSignInInput
+    ) -> ExternalSignInStart:
+        start = await info.context.service.external.start(input.provider, input.redirect_uri)
+        return ExternalSignInStart(
+            authorization_url=start.authorization_url,
+            state=start.state,
+            expires_in=start.expires_in,
+        )
+
+    @strawberry.mutation(
+        description="Finish signing in with an external provider: the state and code it "
+        "sent back, for tokens. The provider's account signs in to the account it is "
+        "linked to, else to the account with its verified email (and is linked), else to a "
+        "new student account. MFA_REQUIRED as for login when the account has a second factor."
+    )
+    async def complete_external_sign_in(
+        self, info: UsersInfo, input: CompleteExternalSignInInput
+    ) -> AuthPayload:
+        context = info.context
+        try:
+            result = await context.service.complete_external_sign_in(
+                input.state, input.code, context.client_address
+            )
+        except MfaRequired as required:
+            raise mfa_required_error(required) from None
+        return auth_payload(result)
+
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Stop an external provider signing in to your account (refused when it "
+        "is the account's only way to sign in).",
+    )
+    async def unlink_external_identity(
+        self, info: UsersInfo, input: UnlinkExternalIdentityInput
+    ) -> UserPayload:
+        context = info.context
+        row = await context.service.unlink_external_identity(
+            context.require_principal(), input.provider, context.client_address
+        )
+        return UserPayload(user=user_of(row))
 
     @strawberry.mutation(
         description="The second step of a sign-in with multi-factor authentication: the "
@@ -600,6 +657,17 @@ class Mutation(ApiKeyMutations):
         user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
         deleted = await context.service.delete(principal, user_id, context.client_address)
         return DeleteUserPayload(deleted_user_id=strawberry.ID(str(deleted)))
+
+
+def mfa_required_error(required: MfaRequired) -> GraphQLError:
+    return GraphQLError(
+        required.message,
+        extensions={
+            "code": MFA_REQUIRED,
+            "mfaToken": required.mfa_token,
+            "mfaTokenExpiresIn": required.expires_in,
+        },
+    )
 
 
 async def _own_user(info: UsersInfo) -> User:

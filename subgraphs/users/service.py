@@ -26,12 +26,16 @@ from common.errors import (
 from common.events.envelope import Event
 from common.events.outbox import emit
 from subgraphs.users import audit, validation
+from subgraphs.users.accounts import open_account
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as Kind
+from subgraphs.users.external_accounts import account_for, identities_of, unlink
+from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn
 from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
 from subgraphs.users.models import (
     EVENTS,
+    ExternalIdentityRow,
     MfaChallengeRow,
     RefreshTokenRow,
     SecurityEventRow,
@@ -88,8 +92,10 @@ class UsersService:
         throttle: Throttle,
         mfa_throttle: Throttle,
         factors: Factors,
+        external: ExternalSignIn,
     ) -> None:
         self.sessions = sessions
+        self.external = external
         self._issuer = issuer
         self.api_keys = ApiKeysService(sessions, issuer)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
@@ -105,33 +111,17 @@ class UsersService:
     ) -> AuthResult:
         email_address = validation.email(email)
         validation.password(password, email_address=email_address)
-        now = _now()
-        user = UserRow(
-            id=uuid.uuid4(),
-            email=email_address,
-            password_hash=await hash_password(password),
-            name=validation.name(name),
-            roles=[Role.STUDENT.value],
-            preferences={},
-            locale="en",
-            created_at=now,
-            updated_at=now,
-        )
+        display_name = validation.name(name)
+        password_hash = await hash_password(password)
         try:
             async with self.sessions.begin() as session:
-                session.add(user)
-                await session.flush()
-                await emit(
+                user = await open_account(
                     session,
-                    EVENTS.outbox,
-                    Event(
-                        "user.registered",
-                        {"user_id": str(user.id), "name": user.name, "locale": user.locale},
-                        "users",
-                    ),
-                )
-                audit.record(
-                    session, Kind.USER_REGISTERED, actor=user.id, subject=user.id, address=address
+                    email=email_address,
+                    name=display_name,
+                    password_hash=password_hash,
+                    address=address,
+                    method="password",
                 )
                 return await self._start_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:
@@ -157,21 +147,76 @@ class UsersService:
             raise Unauthenticated(INVALID_CREDENTIALS)
         await self._throttle.succeeded(email)
         async with self.sessions.begin() as session:
-            if await self._factors.enabled(session, user.id, lock=False) is None:
+            outcome = await self._first_factor_passed(session, user, address, method="password")
+        return _tokens_or_challenge(outcome)  # a challenge is told once it is committed
+
+    async def _first_factor_passed(
+        self, session: AsyncSession, user: UserRow, address: str | None, *, method: str
+    ) -> AuthResult | SecondFactorDue:
+        """Tokens, or a challenge when the account has a second factor."""
+        if await self._factors.enabled(session, user.id, lock=False) is None:
+            audit.record(
+                session,
+                Kind.SIGN_IN_SUCCEEDED,
+                actor=user.id,
+                subject=user.id,
+                address=address,
+                method=method,
+            )
+            return await self._start_session(session, user, family_id=uuid.uuid4())
+        mfa_token = await self._factors.open_challenge(session, user.id)
+        audit.record(
+            session,
+            Kind.MFA_CHALLENGE_ISSUED,
+            actor=None,
+            subject=user.id,
+            address=address,
+            method=method,
+        )
+        return SecondFactorDue(mfa_token)
+
+    async def complete_external_sign_in(
+        self, state: str, code: str, address: str | None = None
+    ) -> AuthResult:
+        """Tokens for the person an external provider vouches for (external_accounts.py
+        says which account that is), or MfaRequired as for a password."""
+        try:
+            identity = await self.external.finish(state, code)
+        except Unauthenticated as refused:
+            async with self.sessions.begin() as session:
                 audit.record(
                     session,
-                    Kind.SIGN_IN_SUCCEEDED,
-                    actor=user.id,
-                    subject=user.id,
+                    Kind.SIGN_IN_FAILED,
+                    actor=None,
+                    subject=None,
                     address=address,
-                    method="password",
+                    method="oidc",
+                    reason=refused.message[:200],
                 )
-                return await self._start_session(session, user, family_id=uuid.uuid4())
-            mfa_token = await self._factors.open_challenge(session, user.id)
-            audit.record(
-                session, Kind.MFA_CHALLENGE_ISSUED, actor=None, subject=user.id, address=address
-            )
-        raise MfaRequired(mfa_token, int(CHALLENGE_TTL.total_seconds()))
+            raise
+        return await self._sign_in_as(identity, address)
+
+    async def _sign_in_as(self, identity: ExternalIdentity, address: str | None) -> AuthResult:
+        for attempt in range(2):  # two first sign-ins of one identity race: the loser retries
+            try:
+                async with self.sessions.begin() as session:
+                    user = await account_for(session, identity, address)
+                    outcome = await self._first_factor_passed(
+                        session, user, address, method=f"oidc:{identity.provider}"
+                    )
+                return _tokens_or_challenge(outcome)
+            except IntegrityError:
+                if attempt:
+                    raise Conflict("This sign-in raced another one; sign in again.") from None
+        raise AssertionError("unreachable")
+
+    async def unlink_external_identity(
+        self, principal: Principal, provider: str, address: str | None = None
+    ) -> UserRow:
+        async with self.sessions.begin() as session:
+            user = await self._locked(session, principal.user_id)
+            await unlink(session, user, provider, address)
+            return user
 
     async def _failed_sign_in(self, email: str, address: str | None, reason: str) -> None:
         """The attempt in the audit log, naming the account by id (never the address typed)."""
@@ -419,6 +464,11 @@ class UsersService:
     ) -> None:
         async with self.sessions.begin() as session:
             user = await self._locked(session, principal.user_id)
+            if user.password_hash is None:
+                raise BadUserInput(
+                    "This account has no password: it signs in with an external provider.",
+                    field="currentPassword",
+                )
             if not await verify_password(user.password_hash, current):
                 raise BadUserInput("currentPassword is not your password.", field="currentPassword")
             validation.password(new, field="newPassword", email_address=user.email)
@@ -520,6 +570,25 @@ class UsersService:
         async with self.sessions() as session:
             rows = await session.scalars(select(UserRow).where(UserRow.id.in_(ids)))
             return {row.id: row for row in rows}
+
+    async def external_identities(
+        self, ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[ExternalIdentityRow]]:
+        async with self.sessions() as session:
+            return await identities_of(session, ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorDue:
+    """The first factor passed and the account has a second: a challenge was opened."""
+
+    mfa_token: str
+
+
+def _tokens_or_challenge(outcome: AuthResult | SecondFactorDue) -> AuthResult:
+    if isinstance(outcome, SecondFactorDue):
+        raise MfaRequired(outcome.mfa_token, int(CHALLENGE_TTL.total_seconds()))
+    return outcome
 
 
 def _challenge_problem(challenge: MfaChallengeRow | None) -> str | None:

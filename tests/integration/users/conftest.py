@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
 from common.settings import Settings
 from tests.accounts import Account, account_with_roles, register
-from tests.support import GraphQLClient
+from tests.identity_providers import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, ProviderPorts
+from tests.oidc_provider import Misbehaviour, OpenIDProvider
+from tests.support import GraphQLClient, serve
 
 
 @pytest.fixture
@@ -22,3 +26,32 @@ async def other_learner(users: GraphQLClient) -> Account:
 @pytest.fixture
 async def admin(users: GraphQLClient, migrated: Settings) -> Account:
     return await account_with_roles(users, migrated, ["ADMIN", "STUDENT"], "Test Admin")
+
+
+@pytest.fixture(scope="session")
+async def identity_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
+    """test-idp: a provider that keeps to the protocol (until a test says otherwise)."""
+    provider = OpenIDProvider(
+        f"http://127.0.0.1:{provider_ports.test}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI]
+    )
+    async with serve(provider.app, provider_ports.test):
+        yield provider
+
+
+@pytest.fixture(scope="session")
+async def lying_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
+    """liar-idp: its discovery document names another issuer than the configured one."""
+    provider = OpenIDProvider(
+        f"http://127.0.0.1:{provider_ports.liar}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI]
+    )
+    provider.misbehaviour = Misbehaviour(discovery_issuer="https://impostor.example")
+    async with serve(provider.app, provider_ports.liar):
+        yield provider
+
+
+@pytest.fixture
+def provider(identity_provider: OpenIDProvider) -> Iterator[OpenIDProvider]:
+    """The test provider, well-behaved again after each test."""
+    identity_provider.misbehaviour = Misbehaviour()
+    yield identity_provider
+    identity_provider.misbehaviour = Misbehaviour()

@@ -169,11 +169,11 @@ async def test_every_security_action_is_recorded_with_who_whom_and_where(
         ("SIGN_IN_SUCCEEDED", person.id, address, {"method": "password+recovery_code"}),
         ("RECOVERY_CODE_USED", person.id, address, {"remaining": 9}),
         ("MFA_CHALLENGE_FAILED", None, address, {"operation": "sign_in", "reason": "wrong_code"}),
-        ("MFA_CHALLENGE_ISSUED", None, address, {}),
+        ("MFA_CHALLENGE_ISSUED", None, address, {"method": "password"}),
         ("MFA_ENABLED", person.id, address, {"method": "totp"}),
         ("MFA_ENROLLMENT_STARTED", person.id, address, {"replaced_pending": False}),
         ("SIGN_IN_FAILED", None, address, {"reason": "wrong_password"}),
-        ("USER_REGISTERED", person.id, address, {}),
+        ("USER_REGISTERED", person.id, address, {"method": "password"}),
     ]
     assert [event["kind"] for event in events] == [kind for kind, *_ in expected]
     for event, (kind, actor, where, details) in zip(events, expected, strict=True):

@@ -1,0 +1,62 @@
+"""Opening an account: the one place a user row is born, with its event and audit entry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Role
+from common.events.envelope import Event
+from common.events.outbox import emit
+from subgraphs.users import audit
+from subgraphs.users.audit import SecurityEventKind as Kind
+from subgraphs.users.models import EVENTS, UserRow
+
+
+async def open_account(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    password_hash: str | None,
+    address: str | None,
+    method: str,
+) -> UserRow:
+    """A new student account in the session's transaction, announced as user.registered.
+
+    Flushed, so a taken email raises IntegrityError here, in the caller's hands.
+    """
+    now = datetime.now(UTC)
+    user = UserRow(
+        id=uuid.uuid4(),
+        email=email,
+        password_hash=password_hash,
+        name=name,
+        roles=[Role.STUDENT.value],
+        preferences={},
+        locale="en",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    await emit(
+        session,
+        EVENTS.outbox,
+        Event(
+            "user.registered",
+            {"user_id": str(user.id), "name": user.name, "locale": user.locale},
+            "users",
+        ),
+    )
+    audit.record(
+        session,
+        Kind.USER_REGISTERED,
+        actor=user.id,
+        subject=user.id,
+        address=address,
+        method=method,
+    )
+    return user
