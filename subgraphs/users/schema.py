@@ -434,7 +434,9 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
                     if criteria.kinds is None
                     else frozenset(SecurityEventKindValue(kind) for kind in criteria.kinds)
                 ),
-                user_id=parse_id(criteria.user_id, field="userId") if criteria.user_id else None,
+                user_id=parse_id(criteria.user_id, field="userId")
+                if criteria.user_id is not None
+                else None,
                 since=criteria.since,
                 until=criteria.until,
             ),
@@ -578,7 +580,11 @@ class Mutation(ApiKeyMutations):
     async def disable_mfa(self, info: UsersInfo, input: DisableMfaInput) -> UserPayload:
         context = info.context
         principal = context.require_principal()
-        user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
+        user_id = (
+            parse_id(input.user_id, field="userId")
+            if input.user_id is not None
+            else principal.user_id
+        )
         row = await context.service.mfa.disable(
             principal,
             user_id,
@@ -607,7 +613,11 @@ class Mutation(ApiKeyMutations):
     async def update_profile(self, info: UsersInfo, input: UpdateProfileInput) -> UserPayload:
         context = info.context
         principal = context.require_principal()
-        user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
+        user_id = (
+            parse_id(input.user_id, field="userId")
+            if input.user_id is not None
+            else principal.user_id
+        )
         changes = _set_fields(input)
         if isinstance(input.preferences, PreferencesInput):
             changes["preferences"] = _set_fields(input.preferences)
@@ -654,7 +664,11 @@ class Mutation(ApiKeyMutations):
     async def delete_user(self, info: UsersInfo, input: DeleteUserInput) -> DeleteUserPayload:
         context = info.context
         principal = context.require_principal()
-        user_id = parse_id(input.user_id, field="userId") if input.user_id else principal.user_id
+        user_id = (
+            parse_id(input.user_id, field="userId")
+            if input.user_id is not None
+            else principal.user_id
+        )
         deleted = await context.service.delete(principal, user_id, context.client_address)
         return DeleteUserPayload(deleted_user_id=strawberry.ID(str(deleted)))
 
