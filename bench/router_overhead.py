@@ -135,6 +135,7 @@ def main() -> int:
                 f"--jwks-url={settings.jwks_url}",
                 f"--jwt-issuer={settings.jwt_issuer}",
                 f"--jwt-audience={settings.jwt_audience}",
+                f"--revocations-redis={settings.redis_url}",
                 "--no-watch",
                 "--log-level=WARNING",
             ]

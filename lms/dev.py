@@ -123,6 +123,7 @@ def run_dev(settings: Settings) -> int:
                             f"--jwt-audience={settings.jwt_audience}",
                             f"--jwt-leeway={settings.clock_skew}",
                             f"--api-key-url={settings.service_url('users').removesuffix('/graphql')}/auth/api-key-token",
+                            f"--revocations-redis={settings.redis_url}",
                         ]
                     )
                 )

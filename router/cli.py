@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
     auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
     auth.add_argument(
+        "--revocations-redis",
+        default=None,
+        metavar="URL",
+        help="Redis where the identity provider lists users whose tokens ended early "
+        "(signed out everywhere, deleted...): their tokens are refused at once",
+    )
+    auth.add_argument(
         "--api-key-url",
         default=None,
         help="where an X-API-Key is traded for an access token (needs --jwks-url)",
@@ -162,7 +169,13 @@ def _serve(args: argparse.Namespace) -> int:
         watch=args.supergraph if args.watch else None,
         watch_interval=args.watch_interval,
         authentication=(
-            JwtConfig(args.jwks_url, args.jwt_issuer, args.jwt_audience, args.jwt_leeway)
+            JwtConfig(
+                args.jwks_url,
+                args.jwt_issuer,
+                args.jwt_audience,
+                args.jwt_leeway,
+                revocations_url=args.revocations_redis,
+            )
             if all(jwt)
             else None
         ),

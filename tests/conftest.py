@@ -201,7 +201,11 @@ async def serve_router(
 
 def router_authentication(settings: Settings) -> JwtConfig:
     return JwtConfig(
-        settings.jwks_url, settings.jwt_issuer, settings.jwt_audience, settings.clock_skew
+        settings.jwks_url,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+        settings.clock_skew,
+        revocations_url=settings.redis_url,
     )
 
 

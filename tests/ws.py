@@ -40,7 +40,9 @@ class GraphQLSocket:
             raw = await asyncio.wait_for(self.connection.recv(), seconds)
             message: dict[str, Any] = json.loads(raw)
             if message.get("type") == "ping":
-                await self.send({"type": "pong"})
+                # the server may be closing meanwhile: what it sent before still counts
+                with contextlib.suppress(ConnectionClosed):
+                    await self.send({"type": "pong"})
             if message.get("type") in ("ping", "pong", "ka"):
                 self.skipped.append(message)
                 continue

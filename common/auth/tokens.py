@@ -19,6 +19,7 @@ from joserfc.jwk import RSAKey
 
 from common.auth.keys import SIGNING_ALGORITHM
 from common.auth.principal import ROLE_SCOPES, Principal, Role, scopes_for
+from common.auth.revocations import ENDED, RevocationList
 from common.errors import Unauthenticated
 
 MAX_TOKEN_BYTES = 8192
@@ -59,13 +60,16 @@ class TokenIssuer:
         api_key: uuid.UUID | None = None,
     ) -> str:
         """A token for a user; ``scopes`` narrows what their roles grant (an API key's)."""
-        now = int(time.time())
+        issued = time.time()
+        now = int(issued)
         granted = scopes_for(roles) if scopes is None else scopes & scopes_for(roles)
         claims: dict[str, Any] = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
-            "iat": now,
+            # to the millisecond: a revocation (common/auth/revocations.py) must tell a token
+            # made just before it from a sign-in just after it
+            "iat": round(issued, 3),
             "nbf": now,
             "exp": now + (self.ttl_seconds if ttl_seconds is None else ttl_seconds),
             "jti": uuid.uuid4().hex,
@@ -91,9 +95,16 @@ def _header(token: str) -> dict[str, Any]:
 
 class TokenVerifier:
     def __init__(
-        self, keys: KeySource, *, issuer: str, audience: str, leeway_seconds: int = 30
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        revocations: RevocationList | None = None,
     ) -> None:
         self._keys = keys
+        self.revocations = revocations
         self._registry = jwt.JWTClaimsRegistry(
             leeway=leeway_seconds,
             iss={"essential": True, "value": issuer},
@@ -121,7 +132,13 @@ class TokenVerifier:
             self._registry.validate(decoded.claims)
         except JoseError as error:
             raise InvalidToken(_reason(error)) from None
+        self.check_not_revoked(decoded.claims)
         return decoded.claims
+
+    def check_not_revoked(self, claims: dict[str, Any]) -> None:
+        """For claims verified earlier too (the router remembers verified tokens)."""
+        if self.revocations is not None and self.revocations.is_revoked(claims):
+            raise InvalidToken(ENDED)
 
 
 def _reason(error: JoseError) -> str:

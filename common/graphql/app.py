@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from common.auth import TokenVerifier
 from common.auth.jwks import JwksCache
+from common.auth.revocations import RevocationList
 from common.auth.tokens import KeySource
 from common.auth.websocket import authorization_from
 from common.db import create_engine, service_dsn, session_factory
@@ -187,7 +188,10 @@ async def service_runtime(
     redis = Redis.from_url(
         settings.redis_url, retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 5)
     )
+    revocations = RevocationList(redis)
+    following = asyncio.create_task(revocations.run(), name=f"{spec.name}:revocations")
     try:
+        await revocations.ready()
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
             yield ServiceRuntime(
@@ -200,10 +204,14 @@ async def service_runtime(
                     issuer=settings.jwt_issuer,
                     audience=settings.jwt_audience,
                     leeway_seconds=settings.clock_skew,
+                    revocations=revocations,
                 ),
                 redis=redis,
             )
     finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
         await redis.aclose()
         await engine.dispose()
 

@@ -6,14 +6,18 @@ audience and expiry are checked with a small clock skew. A verified token is rem
 (bounded, until it expires), so a client's next requests skip the signature check.
 """
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from common.auth.jwks import JwksCache
+from common.auth.revocations import RevocationList
 from common.auth.tokens import TokenVerifier
 from common.auth.websocket import authorization_from
 from common.errors import Unauthenticated
@@ -28,6 +32,9 @@ class JwtConfig:
     issuer: str
     audience: str
     leeway_seconds: int = 30
+    # Redis where the identity provider lists users whose tokens ended early
+    # (common/auth/revocations.py); None: tokens are good until they expire.
+    revocations_url: str | None = None
 
 
 class AuthenticationFailed(Exception):
@@ -64,14 +71,24 @@ class Caller:
 class Authenticator:
     def __init__(self, config: JwtConfig) -> None:
         self._http = httpx.AsyncClient()
+        self._redis = Redis.from_url(config.revocations_url) if config.revocations_url else None
         self._verifier = TokenVerifier(
             JwksCache(config.jwks_url, self._http),
             issuer=config.issuer,
             audience=config.audience,
             leeway_seconds=config.leeway_seconds,
+            revocations=RevocationList(self._redis) if self._redis else None,
         )
         self._leeway = config.leeway_seconds
         self._verified: LRU[str, Caller] = LRU(VERIFIED_TOKENS)
+        self._following: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Follow the revocation list, if there is one, and wait for its first load."""
+        revocations = self._verifier.revocations
+        if revocations is not None and self._following is None:
+            self._following = asyncio.create_task(revocations.run(), name="revocations")
+            await revocations.ready()
 
     async def verify(self, authorization: str | None) -> Caller:
         if not authorization:
@@ -80,12 +97,13 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationFailed("The credentials must be 'Bearer <access token>'.")
-        known = self._verified.get(token)
-        if known is not None and (
-            known.expires_at is None or known.expires_at + self._leeway > time.time()
-        ):
-            return known
         try:
+            known = self._verified.get(token)
+            if known is not None and (
+                known.expires_at is None or known.expires_at + self._leeway > time.time()
+            ):
+                self._verifier.check_not_revoked(dict(known.claims))
+                return known
             claims = await self._verifier.claims(token)
         except Unauthenticated as failure:
             raise AuthenticationFailed(failure.message) from None
@@ -93,11 +111,25 @@ class Authenticator:
         self._verified.put(token, caller)
         return caller
 
+    def on_revoked(self, caller: Caller, ended: Callable[[], None]) -> Callable[[], None]:
+        """Have ``ended`` called if the caller's token is revoked (common/auth/revocations.py);
+        returns what cancels that. Without a revocation list, it is never called."""
+        revocations = self._verifier.revocations
+        if revocations is None:
+            return lambda: None
+        return revocations.watch(caller.claims, ended)
+
     async def identify(self, authorization: str | None) -> Caller | None:
         """The caller of an HTTP request: None without credentials, refused if they are bad."""
         return await self.verify(authorization) if authorization else None
 
     async def aclose(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
+        if self._redis is not None:
+            await self._redis.aclose()
         await self._http.aclose()
 
 

@@ -22,6 +22,9 @@ class Credentials:
                 return await self._api_keys.caller(key, forwarded_for)
         return await self.authenticator.identify(headers.get("authorization"))
 
+    async def start(self) -> None:
+        await self.authenticator.start()
+
     async def aclose(self) -> None:
         if self._api_keys is not None:
             await self._api_keys.aclose()

@@ -143,6 +143,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if credentials is not None:
+            await credentials.start()
         watcher = None
         if watch is not None:
             watcher = asyncio.get_running_loop().create_task(

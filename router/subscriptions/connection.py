@@ -3,9 +3,10 @@
 The connection is authenticated once, by `connection_init` (see
 `router.policies.authentication.authorization_from`). Every message to the client goes
 through one bounded queue drained by one writer: a client that reads too slowly fills it
-and is disconnected (1013), without anyone else waiting. When the access token expires,
-every operation ends with an UNAUTHENTICATED error and the socket closes with 4403, so a
-client reconnects with a fresh token.
+and is disconnected (1013), without anyone else waiting. When the access token expires, or
+its session ends (signed out everywhere, deleted: common/auth/revocations.py), every
+operation ends with an UNAUTHENTICATED error and the socket closes with 4403, so a client
+reconnects with a fresh token.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from common.auth.revocations import ENDED
 from router import jsonio
 from router.execution.errors import error
 from router.planning import PlanningError
@@ -74,6 +76,7 @@ class ClientConnection:
         self._keepalive_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closers: list[asyncio.Task[None]] = []
+        self._unwatch: Callable[[], None] = lambda: None  # revocation of the caller's token
 
     # Lifecycle
 
@@ -88,6 +91,7 @@ class ClientConnection:
         finally:
             reader.cancel()
             closed.cancel()
+            self._unwatch()
             for timer in self._timers:
                 timer.cancel()
             if self._keepalive_timer is not None:
@@ -202,9 +206,17 @@ class ClientConnection:
         )
 
     def _expire(self) -> None:
-        expired = error(
-            "The access token has expired: reconnect with a fresh one.", "UNAUTHENTICATED"
+        self._end(
+            "The access token has expired: reconnect with a fresh one.",
+            "Forbidden: the access token has expired",
         )
+
+    def _revoked(self) -> None:
+        self._end(f"{ENDED} Reconnect with a fresh token.", "Forbidden: the session has ended")
+
+    def _end(self, message: str, reason: str) -> None:
+        """Every operation ends with an UNAUTHENTICATED error, then the socket (4403)."""
+        expired = error(message, "UNAUTHENTICATED")
         for operation_id, task in list(self.operations.items()):
             if task.done():  # it completed on its own
                 continue
@@ -218,7 +230,7 @@ class ClientConnection:
             )
             self.send({"id": operation_id, "type": "complete"})
         self.operations.clear()
-        self.close(CloseCode.FORBIDDEN, "Forbidden: the access token has expired")
+        self.close(CloseCode.FORBIDDEN, reason)
 
     # Messages
 
@@ -259,6 +271,7 @@ class ClientConnection:
             authorization = self.caller.authorization
             if self.caller.expires_at is not None:
                 self._later(max(0.0, self.caller.expires_at - time.time()), self._expire)
+            self._unwatch = self.authenticator.on_revoked(self.caller, self._revoked)
         if authorization:
             self.forwarded = {"authorization": authorization}
         self.acknowledged = True

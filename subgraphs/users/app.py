@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from common.auth import TokenIssuer
 from common.auth.keys import platform_signing_key, public_jwks
+from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.auth.tokens import KeySource, StaticKeys
 from common.errors import Unauthenticated
@@ -56,6 +57,7 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
         external=ExternalSignIn(
             settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
         ),
+        tokens=TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
     )
 
 

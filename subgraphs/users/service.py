@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal, Role, TokenIssuer
+from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Throttle
 from common.db.pagination import Page, fetch_ordered_page, fetch_page
 from common.errors import (
@@ -93,8 +94,10 @@ class UsersService:
         mfa_throttle: Throttle,
         factors: Factors,
         external: ExternalSignIn,
+        tokens: TokenRevoker,
     ) -> None:
         self.sessions = sessions
+        self._tokens = tokens
         self.external = external
         self._issuer = issuer
         self.api_keys = ApiKeysService(sessions, issuer)
@@ -359,6 +362,11 @@ class UsersService:
                     address=address,
                     revoked_sessions=revoked,
                 )
+                reused_by = row.user_id
+            else:
+                reused_by = None
+        if reused_by is not None:  # the copy's access tokens too
+            await self._tokens.revoke(reused_by)
         raise Unauthenticated(REUSED_REFRESH)
 
     async def logout(
@@ -381,7 +389,8 @@ class UsersService:
                 address=address,
                 revoked_sessions=revoked,
             )
-            return revoked
+        await self._tokens.revoke(row.user_id)
+        return revoked
 
     async def _start_session(
         self, session: AsyncSession, user: UserRow, *, family_id: uuid.UUID
@@ -483,6 +492,7 @@ class UsersService:
                 address=address,
                 revoked_sessions=revoked,
             )
+        await self._tokens.revoke(principal.user_id)
 
     async def set_roles(
         self,
@@ -512,7 +522,8 @@ class UsersService:
                 old_roles=old_roles,
                 new_roles=user.roles,
             )
-            return user
+        await self._tokens.revoke(user_id)  # tokens carry roles: the old ones must not count
+        return user
 
     async def delete(
         self, principal: Principal, user_id: uuid.UUID, address: str | None = None
@@ -536,6 +547,7 @@ class UsersService:
             await emit(
                 session, EVENTS.outbox, Event("user.deleted", {"user_id": str(user_id)}, "users")
             )
+        await self._tokens.revoke(user_id)
         return user_id
 
     # The security audit log

@@ -157,6 +157,37 @@ async def test_an_expiring_token_ends_the_subscription_and_the_connection(
     assert "expired" in reason
 
 
+@BOTH
+async def test_signing_out_everywhere_ends_the_subscription_and_the_connection(
+    protocol: str, graph: GraphQLClient, router_url: str
+) -> None:
+    learner = await register(graph, "Signs Out")
+    async with (
+        graphql_socket(router_url, protocol) as socket,
+        graphql_socket(router_url, protocol) as bystander,
+    ):
+        assert (await socket.init(learner.access_token))["type"] == "connection_ack"
+        operation = await socket.subscribe(ADDED, {"category": "REMINDER"})  # no welcome
+        other = await register(graph, "Stays")
+        assert (await bystander.init(other.access_token))["type"] == "connection_ack"
+        await graph.data(
+            "mutation($t: String!) { logout(input: {refreshToken: $t, allSessions: true}) "
+            "{ revokedSessions } }",
+            {"t": learner.refresh_token},
+        )
+        ended = await socket.next_payload(operation)
+        assert ended["data"] is None
+        [refusal] = ended["errors"]
+        assert refusal["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "session has ended" in refusal["message"]
+        assert await socket.receive() == {"id": operation, "type": "complete"}
+        code, reason = await socket.closed()
+        assert code == 4403
+        assert "session has ended" in reason
+        # another user's connection is untouched
+        await _quiet(bystander.receive, 0.3)
+
+
 async def test_a_slow_client_is_cut_off_without_holding_up_anyone_else(
     graph: GraphQLClient, tight_router: str, admin: Account, migrated: Settings
 ) -> None:

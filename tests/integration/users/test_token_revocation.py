@@ -1,0 +1,151 @@
+"""Ending sessions ends their access tokens at once, at the router and at every subgraph.
+
+Without it an access token outlives its account, its roles and "sign out everywhere" for up
+to 15 minutes (common/auth/revocations.py says how the list reaches every verifier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from common.auth.revocations import CHANNEL
+from common.settings import Settings
+from tests.accounts import AUTH_FIELDS, PASSWORD, Account, account_with_roles, login
+from tests.conftest import serve_router
+from tests.support import GraphQLClient, error_codes
+
+ME = "{ me { id roles } }"
+NOTIFICATIONS = "{ notifications(first: 1) { totalCount } }"
+LOGOUT_ALL = """
+mutation($t: String!) { logout(input: {refreshToken: $t, allSessions: true}) { revokedSessions } }
+"""
+REFRESH = f"""
+mutation($t: String!) {{ refreshToken(input: {{refreshToken: $t}}) {{ {AUTH_FIELDS} }} }}
+"""
+ENDED = "This session has ended"
+
+
+async def refused_at_router(users: GraphQLClient, token: str) -> None:
+    """The router answers 401 for the token, at once or within the moment the revocation
+    takes to cross Redis (pub/sub: milliseconds; two seconds at most here)."""
+    for _ in range(40):
+        response = await users.http.post(
+            users.url, json={"query": ME}, headers={"authorization": f"Bearer {token}"}
+        )
+        if response.status_code != 200:
+            break
+        await asyncio.sleep(0.05)
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert ENDED in body["errors"][0]["message"]
+
+
+async def works_at_router(users: GraphQLClient, token: str) -> dict[str, Any]:
+    return (await users.data(ME, token=token))["me"]
+
+
+async def test_a_deleted_accounts_token_is_refused_by_the_router_and_the_subgraphs(
+    users: GraphQLClient, learner: Account, subgraph_urls: dict[str, str], http: httpx.AsyncClient
+) -> None:
+    await works_at_router(users, learner.access_token)
+    await users.data(
+        "mutation { deleteUser(input: {}) { deletedUserId } }", token=learner.access_token
+    )
+    await refused_at_router(users, learner.access_token)
+    # a subgraph reached directly (behind the router's back) refuses it too (it heard of the
+    # revocation by the same time: one Redis message fans out to every process)
+    direct = GraphQLClient(http, f"{subgraph_urls['notifications']}/graphql")
+    body = await direct.execute(NOTIFICATIONS, token=learner.access_token)
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert ENDED in body["errors"][0]["message"]
+
+
+async def test_signing_out_everywhere_ends_the_access_tokens_but_not_the_next_sign_in(
+    users: GraphQLClient, learner: Account
+) -> None:
+    await users.data(LOGOUT_ALL, {"t": learner.refresh_token})
+    await refused_at_router(users, learner.access_token)
+    again = (await login(users, learner.email))["data"]["login"]  # at once, same second
+    assert (await works_at_router(users, again["accessToken"]))["id"] == learner.id
+
+
+async def test_signing_out_one_session_leaves_the_others(
+    users: GraphQLClient, learner: Account
+) -> None:
+    other = (await login(users, learner.email))["data"]["login"]
+    await users.data(
+        "mutation($t: String!) { logout(input: {refreshToken: $t}) { revokedSessions } }",
+        {"t": other["refreshToken"]},
+    )
+    await works_at_router(users, learner.access_token)
+
+
+async def test_a_changed_password_ends_every_session(
+    users: GraphQLClient, learner: Account
+) -> None:
+    await users.data(
+        "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { success } }",
+        {"i": {"currentPassword": PASSWORD, "newPassword": "another-long-passphrase"}},
+        token=learner.access_token,
+    )
+    await refused_at_router(users, learner.access_token)
+    fresh = (await login(users, learner.email, "another-long-passphrase"))["data"]["login"]
+    await works_at_router(users, fresh["accessToken"])
+
+
+async def test_a_demoted_administrators_old_token_no_longer_counts(
+    users: GraphQLClient, migrated: Settings
+) -> None:
+    boss = await account_with_roles(users, migrated, ["ADMIN", "STUDENT"], "Boss")
+    demoted = await account_with_roles(users, migrated, ["ADMIN", "STUDENT"], "Soon Student")
+    assert "ADMIN" in (await works_at_router(users, demoted.access_token))["roles"]
+    await users.data(
+        "mutation($i: SetUserRolesInput!) { setUserRoles(input: $i) { user { roles } } }",
+        {"i": {"userId": demoted.id, "roles": ["STUDENT"]}},
+        token=boss.access_token,
+    )
+    await refused_at_router(users, demoted.access_token)
+    relogged = (await login(users, demoted.email))["data"]["login"]
+    assert (await works_at_router(users, relogged["accessToken"]))["roles"] == ["STUDENT"]
+    await works_at_router(users, boss.access_token)  # the one who acted is untouched
+
+
+async def test_a_reused_refresh_token_ends_the_access_tokens_too(
+    users: GraphQLClient, learner: Account
+) -> None:
+    rotated = (await users.data(REFRESH, {"t": learner.refresh_token}))["refreshToken"]
+    replay = await users.execute(REFRESH, {"t": learner.refresh_token})  # a stolen copy
+    assert error_codes(replay) == ["UNAUTHENTICATED"]
+    await refused_at_router(users, rotated["accessToken"])
+
+
+async def test_a_router_started_later_knows_earlier_revocations(
+    users: GraphQLClient,
+    learner: Account,
+    subgraph_urls: dict[str, str],
+    migrated: Settings,
+    http: httpx.AsyncClient,
+) -> None:
+    await users.data(LOGOUT_ALL, {"t": learner.refresh_token})
+    async with serve_router(subgraph_urls, migrated) as url:
+        await refused_at_router(GraphQLClient(http, f"{url}/graphql"), learner.access_token)
+
+
+async def test_junk_on_the_channel_is_ignored_and_the_list_keeps_working(
+    users: GraphQLClient, learner: Account, other_learner: Account, migrated: Settings
+) -> None:
+    redis = Redis.from_url(migrated.redis_url)
+    try:
+        for junk in ("", "no-moment", f"{learner.id} not-a-number", "\x00" * 100):
+            await redis.publish(CHANNEL, junk)
+    finally:
+        await redis.aclose()
+    # a real revocation, published after the junk, still arrives
+    await users.data(LOGOUT_ALL, {"t": other_learner.refresh_token})
+    await refused_at_router(users, other_learner.access_token)
+    await works_at_router(users, learner.access_token)
