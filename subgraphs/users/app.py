@@ -53,6 +53,15 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
             name="mfa",
             attempts="verification codes",
         ),
+        # wrong current passwords in changePassword, by user id: a stolen session must not
+        # become a password oracle
+        password_throttle=Throttle(
+            runtime.redis,
+            per_account,
+            per_address,
+            name="current-password",
+            attempts="current-password checks",
+        ),
         factors=Factors(SecretBox.from_base64(settings.mfa_encryption_key)),
         external=ExternalSignIn(
             settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis

@@ -92,6 +92,7 @@ class UsersService:
         refresh_ttl_seconds: int,
         throttle: Throttle,
         mfa_throttle: Throttle,
+        password_throttle: Throttle,
         factors: Factors,
         external: ExternalSignIn,
         tokens: TokenRevoker,
@@ -104,6 +105,7 @@ class UsersService:
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self._throttle = throttle
         self._mfa_throttle = mfa_throttle
+        self._password_throttle = password_throttle
         self._factors = factors
         self.mfa = MfaService(sessions, factors, mfa_throttle)
 
@@ -471,6 +473,9 @@ class UsersService:
     async def change_password(
         self, principal: Principal, current: str, new: str, address: str | None = None
     ) -> None:
+        """Guessing the current password with a stolen session is throttled like sign-in."""
+        account = str(principal.user_id)
+        await self._password_throttle.check(account, address)
         async with self.sessions.begin() as session:
             user = await self._locked(session, principal.user_id)
             if user.password_hash is None:
@@ -478,20 +483,33 @@ class UsersService:
                     "This account has no password: it signs in with an external provider.",
                     field="currentPassword",
                 )
-            if not await verify_password(user.password_hash, current):
-                raise BadUserInput("currentPassword is not your password.", field="currentPassword")
-            validation.password(new, field="newPassword", email_address=user.email)
-            user.password_hash = await hash_password(new)
-            user.updated_at = _now()
-            revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
-            audit.record(
-                session,
-                Kind.PASSWORD_CHANGED,
-                actor=principal.user_id,
-                subject=user.id,
-                address=address,
-                revoked_sessions=revoked,
-            )
+            right = await verify_password(user.password_hash, current)
+            if right:
+                validation.password(new, field="newPassword", email_address=user.email)
+                user.password_hash = await hash_password(new)
+                user.updated_at = _now()
+                revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
+                audit.record(
+                    session,
+                    Kind.PASSWORD_CHANGED,
+                    actor=principal.user_id,
+                    subject=user.id,
+                    address=address,
+                    revoked_sessions=revoked,
+                )
+            else:
+                audit.record(
+                    session,
+                    Kind.PASSWORD_CHANGE_FAILED,
+                    actor=principal.user_id,
+                    subject=user.id,
+                    address=address,
+                    reason="wrong_current_password",
+                )
+        if not right:
+            await self._password_throttle.failed(account, address)
+            raise BadUserInput("currentPassword is not your password.", field="currentPassword")
+        await self._password_throttle.succeeded(account)
         await self._tokens.revoke(principal.user_id)
 
     async def set_roles(

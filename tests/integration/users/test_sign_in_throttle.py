@@ -89,3 +89,32 @@ async def test_one_address_trying_many_accounts_is_locked_out(users: GraphQLClie
     assert error_codes(locked) == ["RATE_LIMITED"]
     assert "your network address" in locked["errors"][0]["message"]
     assert "errors" not in await _login(users, account.email, PASSWORD, "203.0.113.5")
+
+
+CHANGE_PASSWORD = """
+mutation($input: ChangePasswordInput!) { changePassword(input: $input) { success } }
+"""
+
+
+async def test_guessing_the_current_password_with_a_stolen_session_is_locked_out(
+    users: GraphQLClient,
+) -> None:
+    """Whoever holds someone's access token cannot try passwords on changePassword."""
+    account = await register(users)
+
+    async def change(current: str) -> dict[str, Any]:
+        return await users.execute(
+            CHANGE_PASSWORD,
+            {"input": {"currentPassword": current, "newPassword": "a-new-long-passphrase"}},
+            token=account.access_token,
+        )
+
+    for _ in range(5):
+        assert error_codes(await change(WRONG)) == ["BAD_USER_INPUT"]
+    locked = await change(PASSWORD)
+    assert error_codes(locked) == ["RATE_LIMITED"]
+    assert "current-password checks" in locked["errors"][0]["message"]
+    # nothing changed: the password still signs in, the session is still good
+    assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.77")
+    await asyncio.sleep(_wait(locked) + 0.1)
+    assert "errors" not in await change(PASSWORD)
