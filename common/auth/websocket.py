@@ -1,20 +1,37 @@
-"""Credentials of a GraphQL WebSocket client, for the router and the subgraphs alike."""
+"""Credentials of a GraphQL WebSocket client, for the router and the subgraphs alike.
+
+Browsers cannot set headers on a WebSocket upgrade, so clients put them in the
+``connection_init`` payload instead: at its top level (``{"Authorization": "Bearer …"}``,
+``{"X-API-Key": "…"}``) or under ``headers``. Names are matched in any case; a bare token as
+Authorization means a bearer token.
+"""
 
 from collections.abc import Mapping
 from typing import Any
 
 
-def authorization_from(payload: Any, headers: Mapping[str, str]) -> str | None:
-    """The credentials of a WebSocket client: the `connection_init` payload's Authorization
-    (any case; "Bearer <token>", or the bare token), else the upgrade request's header."""
-    if isinstance(payload, Mapping):
-        for source in (payload, payload.get("headers")):
-            if not isinstance(source, Mapping):
+def connection_headers(payload: Any, headers: Mapping[str, str]) -> dict[str, str]:
+    """The upgrade request's headers (lower-case names), overridden by those the
+    ``connection_init`` payload carries. An Authorization entry that is not a non-empty
+    string erases the header's (the client meant to send something, and sent nothing)."""
+    merged = {name.lower(): value for name, value in headers.items()}
+    if not isinstance(payload, Mapping):
+        return merged
+    for source in (payload.get("headers"), payload):
+        if not isinstance(source, Mapping):
+            continue
+        for key, value in source.items():
+            if not isinstance(key, str) or key.lower() == "headers":
                 continue
-            for key, value in source.items():
-                if isinstance(key, str) and key.lower() == "authorization":
-                    if not isinstance(value, str) or not value.strip():
-                        return None
-                    value = value.strip()
-                    return value if " " in value else f"Bearer {value}"
-    return headers.get("authorization")
+            name = key.lower()
+            if name == "authorization":
+                value = value.strip() if isinstance(value, str) else ""
+                merged[name] = value if " " in value or not value else f"Bearer {value}"
+            elif isinstance(value, str):
+                merged[name] = value
+    return merged
+
+
+def authorization_from(payload: Any, headers: Mapping[str, str]) -> str | None:
+    """The client's Authorization: the payload's, else the upgrade request's header."""
+    return connection_headers(payload, headers).get("authorization") or None

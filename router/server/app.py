@@ -85,7 +85,6 @@ def create_app(
     ``authentication``), an API key in `X-API-Key` is traded for an access token.
     """
     credentials = Credentials(authentication, api_keys) if authentication else None
-    authenticator = credentials.authenticator if credentials else None
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
     kind = StreamTransport if client == "streams" else HttpTransport
@@ -136,7 +135,7 @@ def create_app(
         return respond(request, result)
 
     async def websocket_endpoint(websocket: WebSocket) -> None:
-        await serve_websocket(websocket, live, authenticator, subscription_limits)
+        await serve_websocket(websocket, live, credentials, subscription_limits)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "supergraph": live.digest[:12]})

@@ -1,12 +1,12 @@
 """One client WebSocket at /graphql: its handshake, operations, keep-alive and limits.
 
-The connection is authenticated once, by `connection_init` (see
-`router.policies.authentication.authorization_from`). Every message to the client goes
-through one bounded queue drained by one writer: a client that reads too slowly fills it
-and is disconnected (1013), without anyone else waiting. When the access token expires, or
-its session ends (signed out everywhere, deleted: common/auth/revocations.py), every
-operation ends with an UNAUTHENTICATED error and the socket closes with 4403, so a client
-reconnects with a fresh token.
+The connection is authenticated once, by `connection_init`: an access token or an API key,
+in its payload or on the upgrade request (`common.auth.websocket.connection_headers`).
+Every message to the client goes through one bounded queue drained by one writer: a client
+that reads too slowly fills it and is disconnected (1013), without anyone else waiting.
+When the access token expires, or its session ends (signed out everywhere, deleted:
+common/auth/revocations.py), every operation ends with an UNAUTHENTICATED error and the
+socket closes with 4403, so a client reconnects with a fresh token.
 """
 
 import asyncio
@@ -20,15 +20,13 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from common.auth.revocations import ENDED
+from common.auth.websocket import connection_headers
 from router import jsonio
 from router.execution.errors import error
 from router.planning import PlanningError
-from router.policies.authentication import (
-    AuthenticationFailed,
-    Authenticator,
-    Caller,
-    authorization_from,
-)
+from router.policies.api_keys import ApiKeysUnavailable
+from router.policies.authentication import AuthenticationFailed, Caller
+from router.policies.credentials import Credentials
 from router.server.gateway import GraphQLRequest, GraphQLResponse
 from router.server.reload import LiveGateway
 from router.subscriptions.limits import SubscriptionLimits
@@ -53,13 +51,13 @@ class ClientConnection:
         websocket: WebSocket,
         protocol: Protocol,
         live: LiveGateway,
-        authenticator: Authenticator | None,
+        credentials: Credentials | None,
         limits: SubscriptionLimits,
     ) -> None:
         self.websocket = websocket
         self.protocol = protocol
         self.live = live
-        self.authenticator = authenticator
+        self.credentials = credentials
         self.limits = limits
         self.caller: Caller | None = None
         self.forwarded: dict[str, str] = {}
@@ -261,17 +259,26 @@ class ClientConnection:
         if payload is not None and not isinstance(payload, dict):
             self._refuse("The connection_init payload must be an object")
             return
-        authorization = authorization_from(payload, self.websocket.headers)
-        if self.authenticator is not None:
+        headers = connection_headers(payload, self.websocket.headers)
+        authorization = headers.get("authorization") or None
+        if self.credentials is not None:
+            peer = self.websocket.client.host if self.websocket.client else None
             try:
-                self.caller = await self.authenticator.verify(authorization)
+                self.caller = await self.credentials.caller(headers, peer)
             except AuthenticationFailed as failure:
                 self._refuse(failure.message)
                 return
-            authorization = self.caller.authorization
+            except ApiKeysUnavailable as failure:
+                logger.warning("API keys cannot be checked: %s", failure)
+                self._refuse("API keys cannot be checked right now; try again shortly.")
+                return
+            if self.caller is None:
+                self._refuse("Sign in first: an access token is required.")
+                return
+            authorization = self.caller.authorization  # an API key's traded token too
             if self.caller.expires_at is not None:
                 self._later(max(0.0, self.caller.expires_at - time.time()), self._expire)
-            self._unwatch = self.authenticator.on_revoked(self.caller, self._revoked)
+            self._unwatch = self.credentials.authenticator.on_revoked(self.caller, self._revoked)
         if authorization:
             self.forwarded = {"authorization": authorization}
         self.acknowledged = True
@@ -409,7 +416,7 @@ class ClientConnection:
 async def serve_websocket(
     websocket: WebSocket,
     live: LiveGateway,
-    authenticator: Authenticator | None,
+    credentials: Credentials | None,
     limits: SubscriptionLimits,
 ) -> None:
     protocol = choose(list(websocket.scope.get("subprotocols") or []))
@@ -417,4 +424,4 @@ async def serve_websocket(
         await websocket.accept()
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
-    await ClientConnection(websocket, protocol, live, authenticator, limits).run()
+    await ClientConnection(websocket, protocol, live, credentials, limits).run()

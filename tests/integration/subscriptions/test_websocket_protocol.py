@@ -101,6 +101,43 @@ async def test_the_token_may_come_with_either_header_spelling_or_the_upgrade_req
         assert (await socket.init())["type"] == "connection_ack"
 
 
+@BOTH
+async def test_an_integration_connects_with_an_api_key(
+    protocol: str, router_url: str, graph: GraphQLClient, admin: Account
+) -> None:
+    created = await graph.data(
+        'mutation { createApiKey(input: {name: "live feed", scopes: ["profile:read"]}) '
+        "{ key apiKey { id } } }",
+        token=admin.access_token,
+    )
+    key = created["createApiKey"]["key"]
+    for payload in ({"X-API-Key": key}, {"headers": {"x-api-key": key}}):
+        async with graphql_socket(router_url, protocol) as socket:
+            assert (await socket.init(**payload))["type"] == "connection_ack"
+            operation = await socket.subscribe("{ me { id } }")
+            payload_of_me = await socket.next_payload(operation)
+            assert payload_of_me == {"data": {"me": {"id": admin.id}}}  # it acts for its owner
+    async with graphql_socket(router_url, protocol, headers={"X-API-Key": key}) as socket:
+        assert (await socket.init())["type"] == "connection_ack"
+    await graph.data(
+        "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } } }",
+        {"id": created["createApiKey"]["apiKey"]["id"]},
+        token=admin.access_token,
+    )
+    await asyncio.sleep(1.1)  # the session's router remembers a traded key for a second
+    for bad in (key, "lms_not-a-key", "x" * 5000):
+        async with graphql_socket(router_url, protocol) as socket:
+            refused = await socket.init(**{"X-API-Key": bad}) if protocol == LEGACY_WS else None
+            if refused is not None:
+                assert refused["type"] == "connection_error"
+                assert refused["payload"]["extensions"]["code"] == "UNAUTHENTICATED"
+            else:
+                await socket.send({"type": "connection_init", "payload": {"X-API-Key": bad}})
+            code, reason = await socket.closed()
+        assert code == (1011 if protocol == LEGACY_WS else 4403), reason
+        assert "The API key is not valid." in reason
+
+
 # Protocol errors (graphql-transport-ws closes; the legacy protocol reports and goes on)
 
 
