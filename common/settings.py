@@ -59,7 +59,10 @@ def _int_list(name: str, default: str) -> tuple[int, ...]:
 
 def _key_32(name: str, default: str) -> str:
     """A secret 256-bit key, given as 32 bytes in base64 (``openssl rand -base64 32``)."""
-    raw = _env(name, default, secret=True)
+    return _checked_key_32(name, _env(name, default, secret=True))
+
+
+def _checked_key_32(name: str, raw: str) -> str:
     try:
         decoded = base64.b64decode(raw.replace("-", "+").replace("_", "/"), validate=True)
     except (ValueError, binascii.Error):
@@ -184,6 +187,13 @@ class Settings:
         metadata=setting(
             "LMS_MFA_ENCRYPTION_KEY",
             "AES-256-GCM key sealing TOTP secrets at rest: 32 bytes in base64 (secret)",
+        )
+    )
+    mfa_previous_keys: tuple[str, ...] = field(
+        metadata=setting(
+            "LMS_MFA_PREVIOUS_ENCRYPTION_KEYS",
+            "keys that sealed TOTP secrets before the current one, comma-separated: still "
+            "opened, sealed again with the current one on use (lms rotate-mfa-key: all at once)",
         )
     )
     sign_in_providers: tuple[SignInProvider, ...] = field(
@@ -323,6 +333,10 @@ class Settings:
             sign_in_failures_per_address=_int("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
+            mfa_previous_keys=tuple(
+                _checked_key_32("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", each)
+                for each in _names("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", "")
+            ),
             upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
             max_attachment_bytes=_int("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),

@@ -91,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument("service")
     dlq.add_argument("--limit", type=int, default=100, help="messages to list")
+    commands.add_parser(
+        "rotate-mfa-key",
+        help="seal every TOTP secret again with LMS_MFA_ENCRYPTION_KEY (after a key change)",
+    )
     commands.add_parser("router", help="the federation router (lms router --help)", add_help=False)
     return root
 
@@ -170,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker_command(settings, services.require_service(args.service))
     elif args.command == "events":
         return run_events_command(settings, args)
+    elif args.command == "rotate-mfa-key":
+        from subgraphs.users.key_rotation import reseal_mfa_secrets
+
+        count = asyncio.run(reseal_mfa_secrets(settings))
+        print(f"sealed {count} TOTP secrets again with the current key")
     return 0
 
 

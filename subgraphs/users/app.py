@@ -62,7 +62,7 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
             name="current-password",
             attempts="current-password checks",
         ),
-        factors=Factors(SecretBox.from_base64(settings.mfa_encryption_key)),
+        factors=Factors(SecretBox.of(settings)),
         external=ExternalSignIn(
             settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
         ),

@@ -106,7 +106,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)  # a time without a zone is read as UTC
 
 
-def events_query(criteria: EventFilter) -> Select[tuple[SecurityEventRow]]:
+def events_query(criteria: EventFilter) -> Select[SecurityEventRow]:
     query = select(SecurityEventRow)
     if criteria.kinds is not None:
         if not criteria.kinds:

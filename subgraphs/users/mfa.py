@@ -103,11 +103,32 @@ class Factors:
         """True for a code of the drift window later than the last one accepted (which it
         then becomes); the factor's row must be locked."""
         secret = self._box.open(factor.secret_sealed, factor.user_id.bytes)
+        if not self._box.is_current(factor.secret_sealed):  # the key was rotated since
+            factor.secret_sealed = self._box.seal(secret, factor.user_id.bytes)
         step = totp.matching_step(secret, code, after=factor.last_used_step)
         if step is None:
             return False
         factor.last_used_step = step
         return True
+
+    async def reseal_some(self, session: AsyncSession, batch: int = 500) -> int:
+        """Seal again with the current key up to ``batch`` secrets sealed with a previous
+        one (after a key rotation, so that key can be dropped); how many were. Rows are
+        locked, so a sign-in at the same moment waits instead of being undone."""
+        current = self._box.current_prefix
+        factors = await session.scalars(
+            select(TotpFactorRow)
+            .where(func.substring(TotpFactorRow.secret_sealed, 1, len(current)) != current)
+            .order_by(TotpFactorRow.user_id)
+            .limit(batch)
+            .with_for_update()
+        )
+        resealed = 0
+        for factor in factors:
+            secret = self._box.open(factor.secret_sealed, factor.user_id.bytes)
+            factor.secret_sealed = self._box.seal(secret, factor.user_id.bytes)
+            resealed += 1
+        return resealed
 
     async def use_recovery_code(
         self, session: AsyncSession, user_id: uuid.UUID, code: str

@@ -7,6 +7,7 @@ import os
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from common.settings import Settings, SettingsError
 from subgraphs.users.sealing import SecretBox, UnsealError
@@ -47,4 +48,42 @@ def test_a_malformed_key_is_refused_naming_the_variable(
 ) -> None:
     monkeypatch.setenv("LMS_MFA_ENCRYPTION_KEY", value)
     with pytest.raises(SettingsError, match="LMS_MFA_ENCRYPTION_KEY must be 32 random bytes"):
+        Settings.from_env()
+
+
+def test_a_rotated_key_still_opens_old_values_and_seals_only_with_the_new() -> None:
+    old_key, new_key = os.urandom(32), os.urandom(32)
+    old = SecretBox(old_key)
+    sealed_before = old.seal("JBSWY3DPEHPK3PXP", OWNER)
+    rotated = SecretBox(new_key, old_key)
+    assert rotated.open(sealed_before, OWNER) == "JBSWY3DPEHPK3PXP"
+    assert not rotated.is_current(sealed_before)
+    sealed_after = rotated.seal("JBSWY3DPEHPK3PXP", OWNER)
+    assert rotated.is_current(sealed_after)
+    assert SecretBox(new_key).open(sealed_after, OWNER) == "JBSWY3DPEHPK3PXP"
+    with pytest.raises(UnsealError):
+        old.open(sealed_after, OWNER)  # the old key does not open the new value
+    with pytest.raises(UnsealError):
+        SecretBox(new_key).open(sealed_before, OWNER)  # dropped too early: refused, not junk
+
+
+def test_values_sealed_before_keys_were_named_still_open() -> None:
+    """The first format (version 1: no key id) is tried against every key."""
+    key = os.urandom(32)
+    nonce = os.urandom(12)
+    legacy = b"\x01" + nonce + AESGCM(key).encrypt(nonce, b"JBSWY3DPEHPK3PXP", OWNER)
+    box = SecretBox(os.urandom(32), key)
+    assert box.open(legacy, OWNER) == "JBSWY3DPEHPK3PXP"
+    assert not box.is_current(legacy)
+    for junk in (b"", b"\x02", b"\x09" + legacy[1:], b"\x02abcd" + legacy[1:]):
+        with pytest.raises(UnsealError):
+            box.open(junk, OWNER)
+
+
+def test_previous_keys_are_checked_like_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    good = base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", f"{good}, ")
+    assert Settings.from_env().mfa_previous_keys == (good,)
+    monkeypatch.setenv("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", f"{good},too-short")
+    with pytest.raises(SettingsError, match="LMS_MFA_PREVIOUS_ENCRYPTION_KEYS must be 32"):
         Settings.from_env()
