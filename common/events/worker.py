@@ -62,6 +62,9 @@ async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:
         await asyncio.sleep(1.0)
 
 
+CLOSE_GRACE_SECONDS = 0.1
+
+
 async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
     """Relay and consume until cancelled."""
     async with service_runtime(spec, settings, role=f"{spec.name}-worker") as runtime:
@@ -77,3 +80,6 @@ async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
             for loop in loops:
                 loop.cancel()
             await asyncio.gather(*loops, return_exceptions=True)
+            # aio-pika runs its close callbacks as tasks of their own: let them finish
+            # before the event loop is closed under them
+            await asyncio.sleep(CLOSE_GRACE_SECONDS)
