@@ -36,6 +36,12 @@ class Principal:
     scopes: frozenset[str]
     token_id: str
     expires_at: float | None = None  # the token's `exp` (Unix time): live streams end there
+    issued_at: float | None = None  # its `iat`: a revocation ends tokens issued before it
+
+    @property
+    def token_claims(self) -> dict[str, object]:
+        """What a revocation list needs to know the token by (common/auth/revocations.py)."""
+        return {"sub": str(self.user_id), "iat": self.issued_at}
 
     @property
     def is_admin(self) -> bool:

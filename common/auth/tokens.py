@@ -165,4 +165,5 @@ def _principal(claims: dict[str, Any]) -> Principal:
         scopes=scopes,
         token_id=str(claims.get("jti", "")),
         expires_at=float(claims["exp"]),
+        issued_at=float(issued) if isinstance(issued := claims.get("iat"), int | float) else None,
     )

@@ -76,7 +76,7 @@ def build_service(runtime: ServiceRuntime) -> NotificationsServices:
             redis=runtime.redis,
         ),
         dispatcher=dispatcher,
-        live=LiveFeed(PubSubHub(runtime.redis)),
+        live=LiveFeed(PubSubHub(runtime.redis), runtime.verifier.revocations),
     )
 
 

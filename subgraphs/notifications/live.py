@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from common.auth import Principal
+from common.auth.revocations import ENDED, RevocationList
 from common.errors import DomainError, EventsMissed, Unauthenticated
 from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish_all
 from subgraphs.notifications.models import NotificationRow
@@ -30,6 +31,8 @@ ADDED: Final = "added"
 UNREAD_CHANGED: Final = "unread"
 # How long a subscription waits for Redis to confirm its channel before it counts anyway.
 SUBSCRIBE_WAIT_SECONDS: Final = 2.0
+
+SESSION_ENDED: Final = object()  # offered to a listener whose token was revoked
 
 
 def user_channel(user_id: uuid.UUID) -> str:
@@ -92,8 +95,9 @@ async def publish_unread_changed(redis: Redis | None, user_id: uuid.UUID) -> Non
 class LiveFeed:
     """One user's events for as long as their token lasts, read from the process's hub."""
 
-    def __init__(self, hub: PubSubHub) -> None:
+    def __init__(self, hub: PubSubHub, revocations: RevocationList | None = None) -> None:
         self.hub = hub
+        self._revocations = revocations
 
     def listen(self, principal: Principal) -> Listener:
         """Start listening now (`follow` otherwise starts at its first item); the listener's
@@ -108,6 +112,12 @@ class LiveFeed:
         subscriber fell behind or the access token expired."""
         if listener is None:
             listener = self.listen(principal)
+        watching = listener  # the revocation callback offers into this listener
+        unwatch = (
+            self._revocations.watch(principal.token_claims, lambda: watching.offer(SESSION_ENDED))
+            if self._revocations is not None
+            else None
+        )
         try:
             while True:
                 remaining = None
@@ -131,6 +141,9 @@ class LiveFeed:
                     return
                 if item is None:  # the service is stopping
                     return
+                if item is SESSION_ENDED:  # signed out everywhere, deleted...
+                    yield Unauthenticated(f"{ENDED} Subscribe again with a fresh token.")
+                    return
                 if isinstance(item, Gap):
                     yield EventsMissed(
                         "The live feed was interrupted and notifications may have been "
@@ -139,6 +152,8 @@ class LiveFeed:
                 else:
                     yield item
         finally:
+            if unwatch is not None:
+                unwatch()
             listener.close()
 
     async def run(self) -> None:

@@ -17,6 +17,7 @@ from common.settings import Settings
 from tests.accounts import AUTH_FIELDS, PASSWORD, Account, account_with_roles, login
 from tests.conftest import serve_router
 from tests.support import GraphQLClient, error_codes
+from tests.ws import TRANSPORT_WS, graphql_socket
 
 ME = "{ me { id roles } }"
 NOTIFICATIONS = "{ notifications(first: 1) { totalCount } }"
@@ -149,3 +150,21 @@ async def test_junk_on_the_channel_is_ignored_and_the_list_keeps_working(
     await users.data(LOGOUT_ALL, {"t": other_learner.refresh_token})
     await refused_at_router(users, other_learner.access_token)
     await works_at_router(users, learner.access_token)
+
+
+async def test_a_subscription_at_the_subgraph_itself_ends_too(
+    users: GraphQLClient, learner: Account, subgraph_urls: dict[str, str]
+) -> None:
+    """Behind the router's back, straight to the notifications subgraph: same ending."""
+    async with graphql_socket(subgraph_urls["notifications"], TRANSPORT_WS) as socket:
+        assert (await socket.init(learner.access_token))["type"] == "connection_ack"
+        operation = await socket.subscribe("subscription { unreadCountChanged }")
+        assert "unreadCountChanged" in (await socket.next_payload(operation))["data"]
+        await users.data(LOGOUT_ALL, {"t": learner.refresh_token})
+        for _ in range(10):  # count updates (the welcome notification) may come first
+            message = await socket.next_payload(operation)
+            if "errors" in message:
+                break
+        assert error_codes(message) == ["UNAUTHENTICATED"]
+        assert ENDED in message["errors"][0]["message"]
+        assert await socket.receive() == {"id": operation, "type": "complete"}
