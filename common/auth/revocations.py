@@ -71,6 +71,22 @@ class RevocationList:
         self._loaded = asyncio.Event()
         self._watchers: dict[str, dict[int, tuple[Mapping[str, Any], Callable[[], None]]]] = {}
         self._handles = itertools.count()
+        self._following: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Follow the list in the background, after waiting (a bounded while) for its first
+        load, so a fresh process starts informed."""
+        if self._following is None:
+            self._following = asyncio.create_task(self._run(), name="revocations")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._loaded.wait(), READY_SECONDS)
+
+    async def aclose(self) -> None:
+        if self._following is not None:
+            self._following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._following
+            self._following = None
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         moment = self._not_before.get(str(claims.get("sub", "")))
@@ -95,13 +111,8 @@ class RevocationList:
 
         return unwatch
 
-    async def ready(self) -> None:
-        """Wait (a bounded while) for the first load, so a fresh process starts informed."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._loaded.wait(), READY_SECONDS)
-
-    async def run(self) -> None:
-        """Follow the channel for the life of the process, reloading after each reconnection."""
+    async def _run(self) -> None:
+        """Follow the channel until closed, reloading after each reconnection."""
         while True:
             try:
                 await self._follow()

@@ -82,6 +82,16 @@ class Throttle:
                 # the count must outlive the lockout, so the next failure doubles it
                 await self._redis.expire(count_key, max(rule.window, lockout * 2))
 
+    async def settle(
+        self, account: str, address: str | None, proven: bool, refusal: Exception
+    ) -> None:
+        """Count an attempt whose answer is known: a wrong one towards a lockout, then
+        ``refusal`` is raised; a right one clears the account's count."""
+        if not proven:
+            await self.failed(account, address)
+            raise refusal
+        await self.succeeded(account)
+
     async def succeeded(self, account: str) -> None:
         rule = self._rules[0]
         value = account.strip().lower()

@@ -11,6 +11,7 @@ import binascii
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from joserfc import jwt
@@ -135,7 +136,7 @@ class TokenVerifier:
         self.check_not_revoked(decoded.claims)
         return decoded.claims
 
-    def check_not_revoked(self, claims: dict[str, Any]) -> None:
+    def check_not_revoked(self, claims: Mapping[str, Any]) -> None:
         """For claims verified earlier too (the router remembers verified tokens)."""
         if self.revocations is not None and self.revocations.is_revoked(claims):
             raise InvalidToken(ENDED)

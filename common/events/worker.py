@@ -67,7 +67,9 @@ CLOSE_GRACE_SECONDS = 0.1
 
 async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
     """Relay and consume until cancelled."""
-    async with service_runtime(spec, settings, role=f"{spec.name}-worker") as runtime:
+    async with service_runtime(
+        spec, settings, role=f"{spec.name}-worker", follow_revocations=False
+    ) as runtime:
         relay, consumer = build_worker(spec, runtime)
         loops = [
             asyncio.create_task(supervised(f"{spec.name}:{type(part).__name__}", part.run))

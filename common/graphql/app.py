@@ -177,10 +177,15 @@ async def ready(request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def service_runtime(
-    spec: ServiceSpec[Any, Any], settings: Settings, *, role: str | None = None
+    spec: ServiceSpec[Any, Any],
+    settings: Settings,
+    *,
+    role: str | None = None,
+    follow_revocations: bool = True,
 ) -> AsyncIterator[ServiceRuntime]:
     """A subgraph's resources (database pool, Redis, HTTP client, token verifier) for the
-    life of a web process or a worker (`role` labels its SQL statement count)."""
+    life of a web process or a worker (`role` labels its SQL statement count; a worker
+    verifies no tokens, so it need not follow the revocation list)."""
     engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
     count_statements(engine, role or spec.name)
     # A restarted Redis leaves dead pooled connections: retry them instead of failing the
@@ -189,9 +194,9 @@ async def service_runtime(
         settings.redis_url, retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 5)
     )
     revocations = RevocationList(redis)
-    following = asyncio.create_task(revocations.run(), name=f"{spec.name}:revocations")
     try:
-        await revocations.ready()
+        if follow_revocations:
+            await revocations.start()
         async with httpx.AsyncClient() as http:
             keys = (spec.key_source or jwks_keys)(settings, http)
             yield ServiceRuntime(
@@ -209,9 +214,7 @@ async def service_runtime(
                 redis=redis,
             )
     finally:
-        following.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await following
+        await revocations.aclose()
         await redis.aclose()
         await engine.dispose()
 

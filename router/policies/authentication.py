@@ -6,8 +6,6 @@ audience and expiry are checked with a small clock skew. A verified token is rem
 (bounded, until it expires), so a client's next requests skip the signature check.
 """
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +17,6 @@ from redis.asyncio import Redis
 from common.auth.jwks import JwksCache
 from common.auth.revocations import RevocationList
 from common.auth.tokens import TokenVerifier
-from common.auth.websocket import authorization_from
 from common.errors import Unauthenticated
 from router.lru import LRU
 
@@ -81,14 +78,11 @@ class Authenticator:
         )
         self._leeway = config.leeway_seconds
         self._verified: LRU[str, Caller] = LRU(VERIFIED_TOKENS)
-        self._following: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Follow the revocation list, if there is one, and wait for its first load."""
-        revocations = self._verifier.revocations
-        if revocations is not None and self._following is None:
-            self._following = asyncio.create_task(revocations.run(), name="revocations")
-            await revocations.ready()
+        """Follow the revocation list, if there is one."""
+        if self._verifier.revocations is not None:
+            await self._verifier.revocations.start()
 
     async def verify(self, authorization: str | None) -> Caller:
         if not authorization:
@@ -102,7 +96,7 @@ class Authenticator:
             if known is not None and (
                 known.expires_at is None or known.expires_at + self._leeway > time.time()
             ):
-                self._verifier.check_not_revoked(dict(known.claims))
+                self._verifier.check_not_revoked(known.claims)
                 return known
             claims = await self._verifier.claims(token)
         except Unauthenticated as failure:
@@ -124,13 +118,11 @@ class Authenticator:
         return await self.verify(authorization) if authorization else None
 
     async def aclose(self) -> None:
-        if self._following is not None:
-            self._following.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._following
+        if self._verifier.revocations is not None:
+            await self._verifier.revocations.aclose()
         if self._redis is not None:
             await self._redis.aclose()
         await self._http.aclose()
 
 
-__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig", "authorization_from"]
+__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig"]

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeAlias
 
 import strawberry
-from strawberry.types import Info
 
 from common.graphql.access import scopes
-from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from subgraphs.users.api_keys import ApiKeysService
-from subgraphs.users.loaders import UsersLoaders
+from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.models import ApiKeyRow
-from subgraphs.users.service import UsersService
-
-KeysInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]
 
 ADMIN_ONLY = ["admin"]
 
@@ -74,7 +68,7 @@ class ApiKeyPayload:
     api_key: ApiKey
 
 
-def _keys(info: KeysInfo) -> ApiKeysService:
+def _keys(info: UsersInfo) -> ApiKeysService:
     return info.context.service.api_keys
 
 
@@ -83,7 +77,7 @@ class ApiKeyQueries:
     @strawberry.field(extensions=[scopes(ADMIN_ONLY)], description="API keys, oldest first.")
     async def api_keys(
         self,
-        info: KeysInfo,
+        info: UsersInfo,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[ApiKey]:
@@ -96,7 +90,9 @@ class ApiKeyMutations:
     @strawberry.mutation(
         extensions=[scopes(ADMIN_ONLY)], description="A new API key (administrators)."
     )
-    async def create_api_key(self, info: KeysInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(
+        self, info: UsersInfo, input: CreateApiKeyInput
+    ) -> CreateApiKeyPayload:
         context = info.context
         created = await _keys(info).create(
             context.require_principal(),
@@ -110,7 +106,7 @@ class ApiKeyMutations:
     @strawberry.mutation(
         extensions=[scopes(ADMIN_ONLY)], description="Revoke an API key (at once, for good)."
     )
-    async def revoke_api_key(self, info: KeysInfo, input: RevokeApiKeyInput) -> ApiKeyPayload:
+    async def revoke_api_key(self, info: UsersInfo, input: RevokeApiKeyInput) -> ApiKeyPayload:
         context = info.context
         row = await _keys(info).revoke(
             context.require_principal(), parse_id(input.id, field="id"), context.client_address

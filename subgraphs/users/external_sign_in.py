@@ -86,6 +86,7 @@ class ExternalSignIn:
         self._providers = {provider.name: provider for provider in providers}
         self._redirect_uris = frozenset(redirect_uris)
         self._redis = redis
+        self._checked: set[str] = set()  # providers whose discovery document passed
         self._oauth = OAuth()
         for provider in providers:
             self._oauth.register(
@@ -196,8 +197,11 @@ class ExternalSignIn:
         return provider
 
     async def _client(self, provider: SignInProvider) -> Any:
-        """Authlib's client of the provider, its discovery document loaded and checked."""
+        """Authlib's client of the provider, its discovery document loaded and checked
+        (once: Authlib keeps the document)."""
         client = self._oauth.create_client(provider.name)
+        if provider.name in self._checked:
+            return client
         try:
             metadata = await client.load_server_metadata()
         except (httpx.HTTPError, ValueError) as error:
@@ -212,6 +216,7 @@ class ExternalSignIn:
         metadata["id_token_signing_alg_values_supported"] = [
             algorithm for algorithm in algorithms if algorithm in ASYMMETRIC_ALGORITHMS
         ] or ["RS256"]
+        self._checked.add(provider.name)
         return client
 
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeAlias
 
 import strawberry
-from strawberry.types import Info
 
-from common.graphql.context import RequestContext
-from subgraphs.users.loaders import UsersLoaders
+from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.models import ExternalIdentityRow
-from subgraphs.users.service import UsersService
-
-ProvidersInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]
 
 
 @strawberry.type(description="An external OpenID provider people can sign in with.")
@@ -75,7 +69,7 @@ class UnlinkExternalIdentityInput:
 @strawberry.type
 class ExternalSignInQueries:
     @strawberry.field(description="The external providers one can sign in with.")
-    def sign_in_providers(self, info: ProvidersInfo) -> list[SignInProvider]:
+    def sign_in_providers(self, info: UsersInfo) -> list[SignInProvider]:
         return [
             SignInProvider(name=provider.name, display_name=provider.display_name)
             for provider in info.context.service.external.providers

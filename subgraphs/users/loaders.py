@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from aiodataloader import DataLoader
+from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
+from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from subgraphs.users.mfa import MfaStatus
 from subgraphs.users.models import ExternalIdentityRow, UserRow
@@ -27,3 +30,7 @@ def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
         mfa=batch_loader(service.mfa.statuses),
         identities=grouped_loader(service.external_identities),
     )
+
+
+# What every resolver of the users subgraph gets as `info`.
+UsersInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]

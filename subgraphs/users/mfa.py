@@ -276,7 +276,9 @@ class MfaService:
                 )
             else:
                 self._failure(session, principal, address, "confirm", "wrong_code")
-        await self._settle(account, address, accepted, BadUserInput(WRONG_CODE, field="code"))
+        await self._throttle.settle(
+            account, address, accepted, BadUserInput(WRONG_CODE, field="code")
+        )
         return codes
 
     async def disable(
@@ -320,7 +322,7 @@ class MfaService:
             if password is not None
             else BadUserInput(WRONG_CODE, field="code")
         )
-        await self._settle(account, address, proven, wrong)
+        await self._throttle.settle(account, address, proven, wrong)
         return target
 
     async def regenerate_recovery_codes(
@@ -347,7 +349,9 @@ class MfaService:
                 )
             else:
                 self._failure(session, principal, address, "regenerate", "wrong_code")
-        await self._settle(account, address, accepted, BadUserInput(WRONG_CODE, field="code"))
+        await self._throttle.settle(
+            account, address, accepted, BadUserInput(WRONG_CODE, field="code")
+        )
         return codes
 
     async def _proof(
@@ -364,16 +368,6 @@ class MfaService:
             return await verify_password(caller.password_hash, password)
         factor = await self._factors.enabled(session, caller.id, lock=True)
         return factor is not None and code is not None and self._factors.accept_code(factor, code)
-
-    async def _settle(
-        self, account: str, address: str | None, proven: bool, wrong: BadUserInput
-    ) -> None:
-        """Count the attempt: a wrong proof towards a lockout (and refused), a right one
-        clears the account's count."""
-        if not proven:
-            await self._throttle.failed(account, address)
-            raise wrong
-        await self._throttle.succeeded(account)
 
     def _failure(
         self,

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeAlias
+from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
 from common.auth import Role as RoleValue
 from common.errors import Forbidden
 from common.graphql.access import scopes, signed_in
-from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
@@ -30,12 +28,10 @@ from subgraphs.users.external_sign_in_schema import (
     UnlinkExternalIdentityInput,
     linked_identity_of,
 )
-from subgraphs.users.loaders import UsersLoaders
+from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.mfa import NO_MFA, MfaRequired
 from subgraphs.users.models import SecurityEventRow, UserRow
-from subgraphs.users.service import AuthResult, ProfileChanges, UserFilter, UsersService
-
-UsersInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]
+from subgraphs.users.service import AuthResult, ProfileChanges, UserFilter
 
 Role = strawberry.enum(RoleValue, name="Role", description="What a user may do on the platform.")
 SecurityEventKind = strawberry.enum(

@@ -506,10 +506,8 @@ class UsersService:
                     address=address,
                     reason="wrong_current_password",
                 )
-        if not right:
-            await self._password_throttle.failed(account, address)
-            raise BadUserInput("currentPassword is not your password.", field="currentPassword")
-        await self._password_throttle.succeeded(account)
+        wrong = BadUserInput("currentPassword is not your password.", field="currentPassword")
+        await self._password_throttle.settle(account, address, right, wrong)
         await self._tokens.revoke(principal.user_id)
 
     async def set_roles(
