@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
     serve.add_argument("--max-root-fields", type=int, default=Limits.max_root_fields)
     serve.add_argument(
+        "--max-selections",
+        type=int,
+        default=Limits.max_selections,
+        help="selections once every fragment spread is expanded (repeats counted)",
+    )
+    serve.add_argument(
         "--max-upload-bytes",
         type=int,
         default=UploadLimits.max_bytes,
@@ -163,7 +169,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         subgraph_timeouts=timeouts,
         client=args.client,
-        limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields),
+        limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields, args.max_selections),
         uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
         deduplicate=args.dedup_inflight,
         watch=args.supergraph if args.watch else None,

@@ -8,25 +8,22 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
 from common.graphql.errors import ClientErrors, client_error
+from common.graphql.operation_limits import operation_limits_rule
 
-MAX_DEPTH = 15
+MAX_DEPTH = 16  # levels of fields, the root fields being the first
 MAX_TOKENS = 5000
 MAX_ALIASES = 50
-# Built once: the limiters make new rule classes per instance, and ValidationCache keys on
-# the rules, so limiters made per request would never let a validation be reused.
-LIMIT_RULES = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-)
+MAX_SELECTIONS = 5000  # fields, spreads and inline fragments, every fragment spread expanded
+# Built once: ValidationCache keys on the rules, so a rule made per request would never let a
+# validation be reused.
+LIMIT_RULES = (operation_limits_rule(MAX_DEPTH, MAX_ALIASES, MAX_SELECTIONS),)
 
 
 class ServiceSchema(strawberry.federation.Schema):

@@ -110,6 +110,7 @@ class ShapeCompiler:
         runtime_type: str,
         into: dict[str, list[FieldNode]],
         refusals: list[Refusal],
+        spread: set[str],
     ) -> None:
         for selection in node.selections:
             if not self._included(selection):  # type: ignore[arg-type]
@@ -124,9 +125,11 @@ class ShapeCompiler:
                 )
                 selections = selection.selection_set
             elif isinstance(selection, FragmentSpreadNode):
+                # Once per fragment, as the spec's CollectFields: linear in the document.
                 fragment = self.fragments.get(selection.name.value)
-                if fragment is None:
+                if fragment is None or fragment.name.value in spread:
                     continue
+                spread.add(fragment.name.value)
                 condition = fragment.type_condition.name.value
                 selections = fragment.selection_set
             else:
@@ -137,7 +140,7 @@ class ShapeCompiler:
             if refusal is not None:
                 refusals.append(refusal)
             else:
-                self._collect(selections, runtime_type, into, refusals)
+                self._collect(selections, runtime_type, into, refusals, spread)
 
     def fields_for(self, selection: Selection, runtime_type: str) -> tuple[ShapeField, ...] | None:
         parent = self.schema.get_type(runtime_type)
@@ -145,8 +148,9 @@ class ShapeCompiler:
             return None
         collected: dict[str, list[FieldNode]] = {}
         refusals: list[Refusal] = []
+        spread: set[str] = set()
         for node in selection.nodes:
-            self._collect(node, runtime_type, collected, refusals)
+            self._collect(node, runtime_type, collected, refusals, spread)
         result = [ShapeField("", "", runtime_type, None, refusal) for refusal in refusals]
         for key, nodes in collected.items():
             name = nodes[0].name.value

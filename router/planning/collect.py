@@ -58,6 +58,9 @@ class _Collector:
         self.type_name = type_name
         self.by_key: dict[tuple[str, str], CField] = {}
         self.skipped = False
+        # A fragment spread again under the same conditions adds nothing (the spec's
+        # "visited fragments"): walking it once keeps collection linear in the document.
+        self.spread: set[tuple[str, str]] = set()
 
     def walk(self, selection_set: SelectionSetNode, conditions: tuple[DirectiveNode, ...]) -> None:
         for selection in selection_set.selections:
@@ -65,6 +68,10 @@ class _Collector:
                 self.add(selection, conditions + _conditions(selection))
                 continue
             if isinstance(selection, FragmentSpreadNode):
+                visit = (selection.name.value, conditions_key(conditions + _conditions(selection)))
+                if visit in self.spread:
+                    continue
+                self.spread.add(visit)
                 fragment = self.fragments[selection.name.value]
                 condition: str | None = fragment.type_condition.name.value
                 inner = fragment.selection_set

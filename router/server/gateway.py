@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import VariableValues, get_variable_values
+from graphql.validation.validate import ValidationAbortedError
 
 from router import jsonio
 from router.execution import ExecutionState, execute_plan
@@ -34,6 +36,12 @@ from router.transport.base import Transport
 
 MAX_QUERY_BYTES = 256 * 1024
 MAX_TOKENS = 15_000
+# Documents this long are compiled (parsed, validated, planned) on a worker thread: at worst
+# (validation is quadratic in fields sharing a response name) that takes a second or two, and
+# the event loop keeps serving meanwhile. Shorter ones take well under a millisecond.
+OFF_LOOP_QUERY_CHARS = 2048
+# One thread: costly documents queue behind each other, not in front of everything else.
+_COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-compile")
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
@@ -71,6 +79,17 @@ def _errors(errors: list[GraphQLError], code: str) -> GraphQLResponse:
     return GraphQLResponse(400, {"errors": formatted})
 
 
+def _explained(problem: GraphQLError) -> GraphQLError:
+    """graphql-core gives up on some documents (its recursion ran out) with a bare
+    "Validation aborted.": say what the client can do about it."""
+    if isinstance(problem, ValidationAbortedError) and problem.message == "Validation aborted.":
+        return GraphQLError(
+            "The operation is too complex to validate: it repeats the same fields or fragments "
+            "too often in one selection set."
+        )
+    return problem
+
+
 class Gateway:
     def __init__(
         self,
@@ -101,51 +120,84 @@ class Gateway:
 
     def document(self, query: str) -> DocumentNode | GraphQLResponse:
         cached = self.documents.get(query)
-        if cached is not None:
-            return cached
-        result: DocumentNode | GraphQLResponse
-        if len(query.encode()) > MAX_QUERY_BYTES:
-            result = _failure(413, "the query is too large", "QUERY_TOO_LARGE")
-        else:
-            try:
-                document = parse(query, max_tokens=MAX_TOKENS)
-            except GraphQLError as parse_error:
-                result = _errors([parse_error], "GRAPHQL_PARSE_FAILED")
-            else:
-                problems = validate(self.supergraph.api_schema, document) or check_limits(
-                    document, self.limits
-                )
-                result = _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
-        self.documents.put(query, result)
-        return result
+        if cached is None:
+            cached = self._compile_document(query)
+            self.documents.put(query, cached)
+        return cached
 
     def prepare(
         self, query: str, operation_name: str | None
     ) -> PreparedOperation | GraphQLResponse:
         key = (query, operation_name)
         cached = self.prepared.get(key)
+        if cached is None:
+            document = self.document(query)
+            if isinstance(document, GraphQLResponse):
+                return document
+            cached = self._compile(document, operation_name)
+            self.prepared.put(key, cached)
+        return cached
+
+    async def ready(
+        self, query: str, operation_name: str | None
+    ) -> PreparedOperation | GraphQLResponse:
+        """`prepare`, with a large document parsed, validated and planned off the event
+        loop, so that one costly document never holds up the requests around it."""
+        cached = self.prepared.get((query, operation_name))
         if cached is not None:
             return cached
-        result: PreparedOperation | GraphQLResponse
-        document = self.document(query)
+        if len(query) < OFF_LOOP_QUERY_CHARS:
+            return self.prepare(query, operation_name)
+        document = self.documents.get(query)
+        compiled = await asyncio.get_running_loop().run_in_executor(
+            _COMPILER, self._compile_all, query, operation_name, document
+        )
+        document, prepared = compiled
+        self.documents.put(query, document)  # the caches are only touched on the loop
         if isinstance(document, GraphQLResponse):
             return document
+        assert prepared is not None
+        self.prepared.put((query, operation_name), prepared)
+        return prepared
+
+    def _compile_all(
+        self,
+        query: str,
+        operation_name: str | None,
+        document: DocumentNode | GraphQLResponse | None,
+    ) -> tuple[DocumentNode | GraphQLResponse, PreparedOperation | GraphQLResponse | None]:
+        if document is None:
+            document = self._compile_document(query)
+        if isinstance(document, GraphQLResponse):
+            return document, None
+        return document, self._compile(document, operation_name)
+
+    def _compile_document(self, query: str) -> DocumentNode | GraphQLResponse:
+        if len(query.encode()) > MAX_QUERY_BYTES:
+            return _failure(413, "the query is too large", "QUERY_TOO_LARGE")
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as parse_error:
+            return _errors([parse_error], "GRAPHQL_PARSE_FAILED")
+        problems = [_explained(p) for p in validate(self.supergraph.api_schema, document)]
+        problems = problems or check_limits(document, self.limits)
+        return _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
+
+    def _compile(
+        self, document: DocumentNode, operation_name: str | None
+    ) -> PreparedOperation | GraphQLResponse:
         try:
             operation = select_operation(document, operation_name)
         except PlanningError as selection_error:
-            result = _failure(400, str(selection_error), "BAD_REQUEST")
-        else:
-            try:
-                query_plan = plan(self.supergraph, document, operation_name)
-            except PlanningError as planning_error:
-                result = _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
-            else:
-                guards = find_guards(
-                    self.supergraph.api_schema, self.supergraph.access, document, operation
-                )
-                result = PreparedOperation.create(document, operation, query_plan, guards=guards)
-        self.prepared.put(key, result)
-        return result
+            return _failure(400, str(selection_error), "BAD_REQUEST")
+        try:
+            query_plan = plan(self.supergraph, document, operation_name)
+        except PlanningError as planning_error:
+            return _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
+        guards = find_guards(
+            self.supergraph.api_schema, self.supergraph.access, document, operation
+        )
+        return PreparedOperation.create(document, operation, query_plan, guards=guards)
 
     def authorize(
         self, prepared: PreparedOperation, operation_name: str | None, caller: Caller | None
@@ -179,11 +231,11 @@ class Gateway:
             prepared.remember_variant(verdict, variant)
         return variant
 
-    def admit(
+    async def admit(
         self, request: GraphQLRequest, caller: Caller | None = None
     ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
         """The request's operation ready to run with its variables, or why it cannot run."""
-        prepared = self.prepare(request.query, request.operation_name)
+        prepared = await self.ready(request.query, request.operation_name)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         prepared = self.authorize(prepared, request.operation_name, caller)
@@ -198,7 +250,7 @@ class Gateway:
         self, request: GraphQLRequest, caller: Caller | None = None
     ) -> GraphQLResponse:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
-        prepared = self.prepare(request.query, request.operation_name)
+        prepared = await self.ready(request.query, request.operation_name)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         kind = prepared.plan.operation_kind
@@ -211,7 +263,7 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = self.admit(request, caller)
+        admitted = await self.admit(request, caller)
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted

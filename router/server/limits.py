@@ -1,10 +1,15 @@
-"""Operation limits checked after validation, before planning: depth, aliases, root fields.
+"""Operation limits checked after validation, before planning: depth, aliases, root fields and
+the number of selections once fragments are expanded.
 
-The codes are Apollo Router's (MAX_DEPTH_LIMIT, MAX_ALIASES_LIMIT, MAX_ROOT_FIELDS_LIMIT), so
-clients written against it recognise them. Fragments count where they are spread.
+The codes are Apollo Router's (MAX_DEPTH_LIMIT, MAX_ALIASES_LIMIT, MAX_ROOT_FIELDS_LIMIT,
+MAX_RECURSIVE_SELECTIONS_LIMIT), so clients written against it recognise them. Fragments count
+where they are spread, each time they are spread; every fragment is measured once, so the
+check is linear in the document however its fragments multiply (a "fragment bomb" of a few
+hundred bytes expands to billions of selections: it is measured in microseconds and refused).
 """
 
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 
 from graphql import (
     DocumentNode,
@@ -18,6 +23,7 @@ from graphql import (
 )
 
 MAX_DEPTH = 20
+MAX_SELECTIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -25,55 +31,90 @@ class Limits:
     max_depth: int = MAX_DEPTH
     max_aliases: int = 50
     max_root_fields: int = 50
+    # Selections (fields, fragment spreads, inline fragments) met when walking the operation
+    # with every fragment spread expanded, repeats counted: bounds the work of everything that
+    # walks the operation after this check (planning, authorization, response shapes).
+    max_selections: int = MAX_SELECTIONS
 
 
-@dataclass
-class _Measure:
-    depth: int = 0
-    aliases: int = 0
+@dataclass(frozen=True, slots=True)
+class Size:
+    depth: int  # the deepest field below, counting its own level
+    aliases: int
+    selections: int
+    fields: int  # fields at this level (fragments flattened): root fields for an operation
 
 
-def _walk(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str],
-    measure: _Measure,
-) -> int:
-    """The depth below this selection set; counts aliases on the way."""
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.alias is not None:
-                measure.aliases += 1
-            below = _walk(selection.selection_set, fragments, seen, measure)
-            deepest = max(deepest, 1 + below)
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _walk(selection.selection_set, fragments, seen, measure))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                below = _walk(fragment.selection_set, fragments, seen | {name}, measure)
-                deepest = max(deepest, below)
-    return deepest
+_EMPTY = Size(0, 0, 0, 0)
 
 
-def _root_fields(
-    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
-) -> int:
-    count = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            count += 1
-        elif isinstance(selection, InlineFragmentNode):
-            count += _root_fields(selection.selection_set, fragments)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                count += _root_fields(fragment.selection_set, fragments)
-    return count
+def _spreads(node: SelectionSetNode) -> set[str]:
+    names: set[str] = set()
+    pending = [node]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return names
+
+
+def fragment_order(fragments: dict[str, FragmentDefinitionNode]) -> list[str]:
+    """The fragments, each after every fragment it spreads (none on a cycle, which
+    validation refuses before the limits are checked)."""
+    graph = {name: _spreads(f.selection_set) & fragments.keys() for name, f in fragments.items()}
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError:
+        return []
+
+
+class _Measurer:
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.measured: dict[str, Size] = {}
+        # Leaves first, so measuring a fragment never recurses into another one.
+        for name in fragment_order(fragments):
+            self.measured[name] = self.selection_set(fragments[name].selection_set)
+
+    def selection_set(self, node: SelectionSetNode) -> Size:
+        depth = aliases = fields = 0
+        selections = len(node.selections)
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                fields += 1
+                aliases += selection.alias is not None
+                below = _EMPTY
+                if selection.selection_set is not None:
+                    below = self.selection_set(selection.selection_set)
+                depth = max(depth, 1 + below.depth)
+                aliases += below.aliases
+                selections += below.selections
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                inner = self.selection_set(selection.selection_set)
+            else:
+                assert isinstance(selection, FragmentSpreadNode)
+                inner = self.measured.get(selection.name.value, _EMPTY)
+            depth = max(depth, inner.depth)
+            aliases += inner.aliases
+            selections += inner.selections
+            fields += inner.fields
+        return Size(depth, aliases, selections, fields)
+
+
+def measure(document: DocumentNode) -> dict[OperationDefinitionNode, Size]:
+    """Each operation's size with its fragments expanded, in time linear in the document."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    measurer = _Measurer(fragments)
+    return {
+        definition: measurer.selection_set(definition.selection_set)
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    }
 
 
 def _limit_error(message: str, node: OperationDefinitionNode, code: str) -> GraphQLError:
@@ -82,40 +123,41 @@ def _limit_error(message: str, node: OperationDefinitionNode, code: str) -> Grap
 
 def check_limits(document: DocumentNode, limits: Limits = Limits()) -> list[GraphQLError]:
     """Errors for every operation in a (validated) document that exceeds a limit."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
     errors = []
-    for definition in document.definitions:
-        if not isinstance(definition, OperationDefinitionNode):
-            continue
-        measure = _Measure()
-        depth = _walk(definition.selection_set, fragments, frozenset(), measure)
-        if depth > limits.max_depth:
+    for operation, size in measure(document).items():
+        if size.selections > limits.max_selections:
             errors.append(
                 _limit_error(
-                    f"The operation is nested {depth} levels deep; the limit is "
+                    f"The operation expands to {size.selections} selections once its fragments "
+                    f"are spread; the limit is {limits.max_selections}.",
+                    operation,
+                    "MAX_RECURSIVE_SELECTIONS_LIMIT",
+                )
+            )
+        if size.depth > limits.max_depth:
+            errors.append(
+                _limit_error(
+                    f"The operation is nested {size.depth} levels deep; the limit is "
                     f"{limits.max_depth}.",
-                    definition,
+                    operation,
                     "MAX_DEPTH_LIMIT",
                 )
             )
-        if measure.aliases > limits.max_aliases:
+        if size.aliases > limits.max_aliases:
             errors.append(
                 _limit_error(
-                    f"The operation uses {measure.aliases} aliases; the limit is "
+                    f"The operation uses {size.aliases} aliases; the limit is "
                     f"{limits.max_aliases}.",
-                    definition,
+                    operation,
                     "MAX_ALIASES_LIMIT",
                 )
             )
-        roots = _root_fields(definition.selection_set, fragments)
-        if roots > limits.max_root_fields:
+        if size.fields > limits.max_root_fields:
             errors.append(
                 _limit_error(
-                    f"The operation selects {roots} root fields; the limit is "
+                    f"The operation selects {size.fields} root fields; the limit is "
                     f"{limits.max_root_fields}.",
-                    definition,
+                    operation,
                     "MAX_ROOT_FIELDS_LIMIT",
                 )
             )

@@ -351,7 +351,7 @@ class ClientConnection:
         try:
             async with self.live.hold() as serving:
                 gateway = serving.gateway
-                admitted = gateway.admit(request, self.caller)
+                admitted = await gateway.admit(request, self.caller)
                 if isinstance(admitted, GraphQLResponse):
                     self._operation_error(operation_id, admitted.body.get("errors", []))
                     return

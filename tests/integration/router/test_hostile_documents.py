@@ -1,0 +1,141 @@
+"""Documents built to cost super-linear work are answered in bounded time with a clear error,
+and the router keeps answering everyone else meanwhile. The router runs in its own process,
+as deployed, in front of real HTTP subgraphs."""
+
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from common.infra.ports import free_port
+from router.server.limits import MAX_SELECTIONS
+from tests.hostile_documents import Bomb, bomb_family, repeated_fields, sibling_fragments
+from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
+from tests.integration.router.subgraphs import subgraphs_app
+from tests.support import error_codes, serve
+
+ORDINARY = {"query": "{ topProduct { name reviews { body } } }"}
+ORDINARY_ANSWER = {
+    "data": {"topProduct": {"name": "Chair", "reviews": [{"body": "Comfy"}, {"body": "Wobbly"}]}}
+}
+
+
+async def _healthy(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/health", timeout=1)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the router did not start")
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    graphs = make_subgraphs()
+    async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
+        supergraph = tmp_path / "supergraph.graphql"
+        supergraph.write_text(SUPERGRAPH)
+        port = free_port()
+        overrides = [f"--subgraph-url={name}={subgraphs_url}/{name}/graphql" for name in graphs]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
+            "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            await _healthy(url)
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                yield client
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+async def _ordinary_latencies(router: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
+    latencies = []
+    while not stop.is_set() or not latencies:
+        started = time.perf_counter()
+        response = await router.post("/graphql", json=ORDINARY)
+        latencies.append(time.perf_counter() - started)
+        assert response.json() == ORDINARY_ANSWER
+        await asyncio.sleep(0.01)
+    return latencies
+
+
+async def _timed(
+    router: httpx.AsyncClient, method: str, query: str
+) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    if method == "GET":
+        response = await router.get("/graphql", params={"query": query})
+    else:
+        response = await router.post("/graphql", json={"query": query})
+    return time.perf_counter() - started, response
+
+
+def _expected(bomb: Bomb) -> tuple[int, set[str]]:
+    """Status and error codes for a bomb: within every limit it simply runs."""
+    codes = set()
+    if bomb.expanded_selections > MAX_SELECTIONS:
+        codes.add("MAX_RECURSIVE_SELECTIONS_LIMIT")
+    if bomb.field is None and bomb.expanded_leaves > 50:
+        codes.add("MAX_ROOT_FIELDS_LIMIT")
+    return (400 if codes else 200), codes
+
+
+async def test_fragment_bombs_are_refused_in_bounded_time_while_others_are_served(
+    router: httpx.AsyncClient,
+) -> None:
+    assert (await router.post("/graphql", json=ORDINARY)).json() == ORDINARY_ANSWER
+    bombs = bomb_family() + bomb_family("Product", "id", "topProduct")
+    stop = asyncio.Event()
+    ordinary = asyncio.create_task(_ordinary_latencies(router, stop))
+    attacks = [_timed(router, method, bomb.query) for bomb in bombs for method in ("POST", "GET")]
+    answers = await asyncio.gather(*attacks)
+    stop.set()
+    latencies = await ordinary
+    for (elapsed, response), bomb in zip(answers, [b for b in bombs for _ in "PG"], strict=True):
+        status, codes = _expected(bomb)
+        assert response.status_code == status, (bomb, response.text)
+        assert set(error_codes(response.json())) == codes, bomb
+        if not codes:
+            data = response.json()["data"]
+            assert data == (
+                {"__typename": "Query"} if bomb.field is None else {"topProduct": {"id": "p1"}}
+            )
+        assert elapsed < 5.0, (bomb, elapsed)  # milliseconds in practice: see bench/README
+    assert max(latencies) < 2.0, latencies
+    assert statistics.median(latencies) < 0.5, latencies
+
+
+async def test_documents_costly_to_validate_do_not_hold_up_other_requests(
+    router: httpx.AsyncClient,
+) -> None:
+    """graphql-core compares same-named fields pairwise (seconds for 2,000 copies): such
+    documents are compiled off the event loop, one at a time, while the rest is served."""
+    costly = [
+        repeated_fields("topProduct { id }", 2000),
+        repeated_fields("a: topProduct { id } a: topProduct { name }", 900),
+        sibling_fragments("Query", "__typename", 1400),
+    ]
+    assert (await router.post("/graphql", json=ORDINARY)).json() == ORDINARY_ANSWER
+    stop = asyncio.Event()
+    ordinary = asyncio.create_task(_ordinary_latencies(router, stop))
+    answers = await asyncio.gather(*(_timed(router, "POST", query) for query in costly * 2))
+    stop.set()
+    latencies = await ordinary
+    for elapsed, response in answers:
+        assert response.status_code in (200, 400), response.text
+        if response.status_code == 400:
+            assert error_codes(response.json()), response.text
+        assert elapsed < 30.0
+    assert max(latencies) < 2.0, latencies
+    assert statistics.median(latencies) < 0.5, latencies
