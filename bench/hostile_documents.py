@@ -22,7 +22,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -105,33 +104,11 @@ def part_one(tree: Path, cap: float) -> None:
 async def part_two(tree: Path, seconds: float) -> None:
     import httpx
 
-    from common.infra.ports import free_port
-    from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
-    from tests.integration.router.subgraphs import subgraphs_app
-    from tests.support import serve
+    from tests.router_process import router_process
 
-    graphs = make_subgraphs()
-    async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
-        with tempfile.TemporaryDirectory() as scratch:
-            supergraph = Path(scratch) / "supergraph.graphql"
-            supergraph.write_text(SUPERGRAPH)
-            port = free_port()
-            overrides = [f"--subgraph-url={n}={subgraphs_url}/{n}/graphql" for n in graphs]
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
-                "--port", str(port), "--no-watch", "--log-level", "ERROR", *overrides,
-                env={**os.environ, "PYTHONPATH": str(tree)}, cwd=tree,
-            )  # fmt: skip
-            try:
-                async with httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{port}", timeout=120
-                ) as client:
-                    await _wait(client)
-                    quiet = await _latencies(client, seconds, attackers=0)
-                    attacked = await _latencies(client, seconds, attackers=4)
-            finally:
-                process.terminate()
-                await process.wait()
+    async with router_process(tree) as url, httpx.AsyncClient(base_url=url, timeout=120) as client:
+        quiet = await _latencies(client, seconds, attackers=0)
+        attacked = await _latencies(client, seconds, attackers=4)
     print(f"## An ordinary query's latency under attack ({tree}), {seconds:.0f} s each\n")
     print("| | requests | p50 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
@@ -141,19 +118,6 @@ async def part_two(tree: Path, seconds: float) -> None:
     ratio50 = _percentile(attacked, 50) / _percentile(quiet, 50)
     ratio99 = _percentile(attacked, 99) / _percentile(quiet, 99)
     print(f"\nUnder attack / quiet: p50 x{ratio50:.2f}, p99 x{ratio99:.2f}\n")
-
-
-async def _wait(client: object) -> None:
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
-    for _ in range(200):
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            await asyncio.sleep(0.05)
-    raise RuntimeError("router did not start")
 
 
 async def _latencies(client: object, seconds: float, attackers: int) -> list[float]:
@@ -184,7 +148,11 @@ async def _latencies(client: object, seconds: float, attackers: int) -> list[flo
 
 
 def _percentile(values: list[float], percent: int) -> float:
-    return statistics.quantiles(values, n=100)[percent - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def main() -> None:

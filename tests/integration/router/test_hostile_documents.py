@@ -4,20 +4,16 @@ as deployed, in front of real HTTP subgraphs."""
 
 import asyncio
 import statistics
-import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from common.infra.ports import free_port
 from router.server.limits import MAX_SELECTIONS
 from tests.hostile_documents import Bomb, bomb_family, repeated_fields, sibling_fragments
-from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
-from tests.integration.router.subgraphs import subgraphs_app
-from tests.support import error_codes, serve
+from tests.router_process import router_process
+from tests.support import error_codes
 
 ORDINARY = {"query": "{ topProduct { name reviews { body } } }"}
 ORDINARY_ANSWER = {
@@ -25,38 +21,10 @@ ORDINARY_ANSWER = {
 }
 
 
-async def _healthy(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"{url}/health", timeout=1)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the router did not start")
-
-
 @pytest.fixture
-async def router(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    graphs = make_subgraphs()
-    async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
-        supergraph = tmp_path / "supergraph.graphql"
-        supergraph.write_text(SUPERGRAPH)
-        port = free_port()
-        overrides = [f"--subgraph-url={name}={subgraphs_url}/{name}/graphql" for name in graphs]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
-            "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            await _healthy(url)
-            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-                yield client
-        finally:
-            process.terminate()
-            await process.wait()
+async def router() -> AsyncIterator[httpx.AsyncClient]:
+    async with router_process() as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield client
 
 
 async def _ordinary_latencies(router: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
