@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         help="selections once every fragment spread is expanded (repeats counted)",
     )
     serve.add_argument(
+        "--max-validation-work",
+        type=int,
+        default=Limits.max_validation_work,
+        help="comparisons validation may make between same-named fields",
+    )
+    serve.add_argument(
         "--max-upload-bytes",
         type=int,
         default=UploadLimits.max_bytes,
@@ -169,7 +175,13 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         subgraph_timeouts=timeouts,
         client=args.client,
-        limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields, args.max_selections),
+        limits=Limits(
+            args.max_depth,
+            args.max_aliases,
+            args.max_root_fields,
+            args.max_selections,
+            args.max_validation_work,
+        ),
         uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
         deduplicate=args.dedup_inflight,
         watch=args.supergraph if args.watch else None,

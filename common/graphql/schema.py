@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
+from graphql import OverlappingFieldsCanBeMergedRule
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -15,7 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from common.graphql.errors import ClientErrors, client_error
-from common.graphql.operation_limits import operation_limits_rule
+from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
 
 MAX_DEPTH = 16  # levels of fields, the root fields being the first
 MAX_TOKENS = 5000
@@ -23,7 +25,24 @@ MAX_ALIASES = 50
 MAX_SELECTIONS = 5000  # fields, spreads and inline fragments, every fragment spread expanded
 # Built once: ValidationCache keys on the rules, so a rule made per request would never let a
 # validation be reused.
+VALIDATION_WORK = 20_000  # units graphql-core may spend comparing same-named fields
 LIMIT_RULES = (operation_limits_rule(MAX_DEPTH, MAX_ALIASES, MAX_SELECTIONS),)
+_OVERLAPPING_FIELDS = budgeted_overlapping_fields(VALIDATION_WORK)
+
+
+class LimitedValidation(AddValidationRules):
+    """The limit rules added, and graphql-core's overlapping-fields rule on a budget."""
+
+    def __init__(self) -> None:
+        super().__init__(list(LIMIT_RULES))
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = tuple(
+            _OVERLAPPING_FIELDS if rule is OverlappingFieldsCanBeMergedRule else rule
+            for rule in context.validation_rules
+        )
+        yield from super().on_operation()
 
 
 class ServiceSchema(strawberry.federation.Schema):
@@ -31,7 +50,7 @@ class ServiceSchema(strawberry.federation.Schema):
         kwargs["extensions"] = [
             *kwargs.get("extensions", ()),
             ClientErrors,
-            lambda: AddValidationRules(list(LIMIT_RULES)),
+            LimitedValidation,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),

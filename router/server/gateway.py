@@ -11,10 +11,8 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     parse,
-    validate,
 )
 from graphql.execution.values import VariableValues, get_variable_values
-from graphql.validation.validate import ValidationAbortedError
 
 from router import jsonio
 from router.execution import ExecutionState, execute_plan
@@ -31,6 +29,7 @@ from router.policies.authorization import (
     without,
 )
 from router.server.limits import Limits, check_limits
+from router.server.validation import validate_operation
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
 
@@ -77,17 +76,6 @@ def _errors(errors: list[GraphQLError], code: str) -> GraphQLResponse:
         entry["extensions"] = {"code": code, **(entry.get("extensions") or {})}
         formatted.append(entry)
     return GraphQLResponse(400, {"errors": formatted})
-
-
-def _explained(problem: GraphQLError) -> GraphQLError:
-    """graphql-core gives up on some documents (its recursion ran out) with a bare
-    "Validation aborted.": say what the client can do about it."""
-    if isinstance(problem, ValidationAbortedError) and problem.message == "Validation aborted.":
-        return GraphQLError(
-            "The operation is too complex to validate: it repeats the same fields or fragments "
-            "too often in one selection set."
-        )
-    return problem
 
 
 class Gateway:
@@ -179,8 +167,9 @@ class Gateway:
             document = parse(query, max_tokens=MAX_TOKENS)
         except GraphQLError as parse_error:
             return _errors([parse_error], "GRAPHQL_PARSE_FAILED")
-        problems = [_explained(p) for p in validate(self.supergraph.api_schema, document)]
-        problems = problems or check_limits(document, self.limits)
+        problems = validate_operation(
+            self.supergraph.api_schema, document, self.limits.max_validation_work
+        ) or check_limits(document, self.limits)
         return _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
 
     def _compile(

@@ -22,6 +22,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+from router.server.validation import VALIDATION_WORK
+
 MAX_DEPTH = 20
 MAX_SELECTIONS = 10_000
 
@@ -35,6 +37,8 @@ class Limits:
     # with every fragment spread expanded, repeats counted: bounds the work of everything that
     # walks the operation after this check (planning, authorization, response shapes).
     max_selections: int = MAX_SELECTIONS
+    # Work graphql-core may spend comparing same-named fields (see router/server/validation).
+    max_validation_work: int = VALIDATION_WORK
 
 
 @dataclass(frozen=True, slots=True)

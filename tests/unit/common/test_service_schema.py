@@ -63,3 +63,16 @@ async def test_unexpected_errors_reach_the_client_without_details() -> None:
     assert error.message == "Internal server error."
     assert error.extensions == {"code": "INTERNAL_SERVER_ERROR"}
     assert "hunter2" not in str(error.formatted)
+
+
+async def test_fragment_bombs_are_refused_by_their_expanded_size() -> None:
+    fragments = " ".join(
+        f"fragment F{i} on Node {{ {' '.join([f'...F{i + 1}'] * 10)} }}" for i in range(11)
+    )
+    query = "{ node { ...F0 } } " + fragments + " fragment F11 on Node { name }"
+    assert await _codes(query) == ["MAX_RECURSIVE_SELECTIONS_LIMIT"]
+
+
+async def test_validation_gives_up_early_on_repeated_fields() -> None:
+    assert await _codes("{ node { " + "name " * 800 + "} }") == ["GRAPHQL_VALIDATION_FAILED"]
+    assert await _codes("{ node { " + "name " * 50 + "} }") == []
