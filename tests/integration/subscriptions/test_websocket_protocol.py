@@ -17,8 +17,9 @@ from common.settings import Settings
 from router.subscriptions.limits import SubscriptionLimits
 from tests.accounts import Account, register
 from tests.conftest import serve_router
+from tests.hostile_documents import Bomb
 from tests.integration.users.test_tokens import _platform_key
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, error_codes
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 ADDED = "subscription { notificationAdded(category: REMINDER) { id title } }"  # no welcome
@@ -327,3 +328,27 @@ async def test_the_subgraph_refuses_to_stream_to_nobody(subgraph_urls: dict[str,
         payload = await socket.next_payload(operation)
         assert payload["data"] is None
         assert payload["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@BOTH
+async def test_a_fragment_bomb_over_the_socket_is_an_operation_error(
+    protocol: str, router_url: str, learner: Account
+) -> None:
+    bomb = Bomb(12, 10, "Subscription", "unreadCountChanged").query.replace(
+        "{ ...F0 }", "subscription { ...F0 }", 1
+    )
+    async with graphql_socket(router_url, protocol) as socket:
+        await socket.init(learner.access_token)
+        operation = await socket.subscribe(bomb)
+        message = await socket.receive()
+        assert message["id"] == operation
+        assert message["type"] == "error"
+        errors = (
+            message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+        )
+        assert set(error_codes({"errors": errors})) == {
+            "MAX_RECURSIVE_SELECTIONS_LIMIT",
+            "MAX_ROOT_FIELDS_LIMIT",
+        }
+        follow_up = await socket.subscribe("{ me { id } }")
+        assert (await socket.next_payload(follow_up)) == {"data": {"me": {"id": learner.id}}}
