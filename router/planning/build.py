@@ -8,8 +8,10 @@ from graphql import (
     print_ast,
 )
 
+from router.planning.conditions import Conditions
 from router.planning.context import Group
 from router.planning.nodes import (
+    ConditionNode,
     EntityInput,
     FetchNode,
     FlattenNode,
@@ -101,6 +103,12 @@ def fetch_node(
     )
 
 
+def _under(conditions: Conditions | None, node: PlanNode) -> PlanNode:
+    for variable, wanted in sorted(conditions or (), reverse=True):
+        node = ConditionNode(variable, node) if wanted else ConditionNode(variable, None, node)
+    return node
+
+
 def _wrap(kind: type[SequenceNode] | type[ParallelNode], nodes: list[PlanNode]) -> PlanNode | None:
     if not nodes:
         return None
@@ -116,7 +124,13 @@ def order_groups(
     sg: Supergraph, groups: list[Group], operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode | None:
     live = [g for g in groups if not g.selset.is_empty()]
-    nodes = {g.id: fetch_node(sg, g, operation, kind) for g in live}
+    nodes = {
+        g.id: _under(
+            g.conditions if g.entity or kind != "subscription" else None,
+            fetch_node(sg, g, operation, kind),
+        )
+        for g in live
+    }
     ids = set(nodes)
     deps = {g.id: {d.id for d in g.deps if d.id in ids and d.id != g.id} for g in live}
     if all(len(d) <= 1 for d in deps.values()):
