@@ -10,6 +10,7 @@ from graphql import (
 
 from router.planning.conditions import Conditions
 from router.planning.context import Group
+from router.planning.groups import merge_siblings
 from router.planning.nodes import (
     ConditionNode,
     EntityInput,
@@ -123,7 +124,7 @@ def _wrap(kind: type[SequenceNode] | type[ParallelNode], nodes: list[PlanNode]) 
 def order_groups(
     sg: Supergraph, groups: list[Group], operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode | None:
-    live = [g for g in groups if not g.selset.is_empty()]
+    live = merge_siblings([g for g in groups if not g.selset.is_empty()])
     nodes = {
         g.id: _under(
             g.conditions if g.entity or kind != "subscription" else None,
@@ -133,6 +134,9 @@ def order_groups(
     }
     ids = set(nodes)
     deps = {g.id: {d.id for d in g.deps if d.id in ids and d.id != g.id} for g in live}
+    for g in live:  # a dependency another dependency already waits for adds no order
+        implied = {a.id for d in g.deps if d.id in deps[g.id] for a in d.ancestors()}
+        deps[g.id] -= implied
     if all(len(d) <= 1 for d in deps.values()):
         children: dict[int | None, list[int]] = {}
         for g in live:

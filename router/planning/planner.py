@@ -185,6 +185,7 @@ class Planner:
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= deps
+        pos.group.waits_for_requires = True
         typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
         pos.group.add_input(typenames, representation, requires)
         return deps
