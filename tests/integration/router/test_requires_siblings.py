@@ -64,17 +64,18 @@ async def _post(router: httpx.AsyncClient, query: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["{ products { name shippingCost } }", "{ products { shippingCost name } }"],
+    ("query", "first"),
+    [
+        ("{ products { name shippingCost } }", {"name": "Chair", "shippingCost": 30}),
+        ("{ products { shippingCost name } }", {"shippingCost": 30, "name": "Chair"}),
+    ],
 )
 async def test_a_key_only_field_survives_a_null_prerequisite(
-    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph], query: str
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph], query: str, first: dict[str, Any]
 ) -> None:
     body = await _post(router, query)
-    expected = [{"name": "Chair", "shippingCost": 30}, {"name": "Table", "shippingCost": None}]
-    assert body["data"]["products"] == [
-        {key: product[key] for key in query.split("{")[2].split()[:2]} for product in expected
-    ]
+    # p2 has no weight (the inventory answers null for it): its name is still answered
+    assert body["data"] == {"products": [first, {"name": "Table", "shippingCost": None}]}
     assert "errors" not in body
     # names were asked with the key alone, in a fetch that did not wait for the weights
     key_only = [
