@@ -177,8 +177,8 @@ def test_requires_with_different_arguments_use_separate_fetches() -> None:
 # Product.shippingCost @requires(fields: "weight")), from @apollo/composition.
 CHAIN_TYPES = """
 type Product
-  @join__type(graph: PRODUCTS, key: "id")
   @join__type(graph: INVENTORY, key: "id")
+  @join__type(graph: PRODUCTS, key: "id")
   @join__type(graph: SHIPPING, key: "id")
 {
   id: ID!
@@ -188,8 +188,8 @@ type Product
 }
 
 type Query
-  @join__type(graph: PRODUCTS)
   @join__type(graph: INVENTORY)
+  @join__type(graph: PRODUCTS)
   @join__type(graph: SHIPPING)
 {
   products: [Product!]! @join__field(graph: PRODUCTS)
