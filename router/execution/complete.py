@@ -7,6 +7,8 @@ from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
 _MISSING = object()  # a field no fetch delivered
+# A value the subgraphs should have delivered and did not: the router reports it itself.
+INVALID_RESPONSE = "SUBGRAPH_INVALID_RESPONSE"
 
 PathLink = tuple[Any, str | int] | None
 
@@ -29,7 +31,9 @@ class Completer:
         # A null at any of these paths is already explained by an error at or below it.
         self.explained = {path[:end] for path in paths for end in range(len(path) + 1)}
         # An error without a path (a subgraph that failed as a whole) explains every field
-        # its fetch did not deliver.
+        # its fetch did not deliver; an error inside an object explains the fields missing
+        # from it (the subgraph nulled the entity those fields came with).
+        self.fetch_explained = frozenset(self.explained)
         self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
     def _error(
@@ -38,17 +42,14 @@ class Completer:
         link: PathLink,
         *,
         unless_explained: bool = False,
-        code: str | None = None,
+        code: str = INVALID_RESPONSE,
     ) -> None:
         path = tuple(_path(link))
         if path in self.error_paths or (unless_explained and path in self.explained):
             return
         self.error_paths.add(path)
         self.explained.update(path[:end] for end in range(len(path) + 1))
-        entry: dict[str, Any] = {"message": message, "path": list(path)}
-        if code is not None:
-            entry["extensions"] = {"code": code}
-        self.errors.append(entry)
+        self.errors.append({"message": message, "path": list(path), "extensions": {"code": code}})
 
     def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
         result = self.complete_object(data, selection, selection.type_name, None)
@@ -62,6 +63,7 @@ class Completer:
             self._error(f"cannot complete a value of type {runtime}", link)
             return None
         result: dict[str, Any] = {}
+        object_explained: bool | None = None
         for shape_field in fields:
             key = shape_field.key
             refused = shape_field.refused
@@ -73,13 +75,16 @@ class Completer:
                 result[key] = runtime
                 continue
             value = _MISSING if refused is not None else obj.get(key, _MISSING)
-            missing = value is _MISSING
+            explained = False
+            if value is _MISSING:
+                value = None
+                if object_explained is None:
+                    object_explained = (
+                        self.failed_fetch or tuple(_path(link)) in self.fetch_explained
+                    )
+                explained = object_explained or refused is not None
             value = self.complete_value(
-                None if missing else value,
-                shape_field.type,
-                shape_field,
-                (link, key),
-                explained=missing and (self.failed_fetch or refused is not None),
+                value, shape_field.type, shape_field, (link, key), explained=explained
             )
             if value is _BUBBLE:
                 return _BUBBLE

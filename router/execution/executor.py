@@ -10,6 +10,7 @@ from router.execution.errors import error, subgraph_error
 from router.execution.merge import Path, deep_merge, objects_at, unalias
 from router.execution.representations import representation
 from router.planning.nodes import (
+    ConditionNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -33,6 +34,8 @@ class ExecutionState:
     # The client sent files (a multipart request): only then are fetch variables searched
     # for them, so that JSON requests never pay for it.
     uploads: bool = False
+    # The coerced values (defaults applied) the plan's @skip/@include conditions read.
+    conditions: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -162,6 +165,10 @@ async def run_node(node: PlanNode, state: ExecutionState) -> None:
             await run_node(child, state)
     elif isinstance(node, ParallelNode):
         await asyncio.gather(*(run_node(child, state) for child in node.nodes))
+    elif isinstance(node, ConditionNode):
+        branch = node.if_clause if state.conditions.get(node.condition) else node.else_clause
+        if branch is not None:
+            await run_node(branch, state)
 
 
 async def execute_plan(plan: QueryPlan, state: ExecutionState) -> ExecutionState:

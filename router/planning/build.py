@@ -8,8 +8,11 @@ from graphql import (
     print_ast,
 )
 
+from router.planning.conditions import Conditions
 from router.planning.context import Group
+from router.planning.groups import merge_siblings
 from router.planning.nodes import (
+    ConditionNode,
     EntityInput,
     FetchNode,
     FlattenNode,
@@ -101,6 +104,12 @@ def fetch_node(
     )
 
 
+def _under(conditions: Conditions | None, node: PlanNode) -> PlanNode:
+    for variable, wanted in sorted(conditions or (), reverse=True):
+        node = ConditionNode(variable, node) if wanted else ConditionNode(variable, None, node)
+    return node
+
+
 def _wrap(kind: type[SequenceNode] | type[ParallelNode], nodes: list[PlanNode]) -> PlanNode | None:
     if not nodes:
         return None
@@ -115,10 +124,19 @@ def _wrap(kind: type[SequenceNode] | type[ParallelNode], nodes: list[PlanNode]) 
 def order_groups(
     sg: Supergraph, groups: list[Group], operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode | None:
-    live = [g for g in groups if not g.selset.is_empty()]
-    nodes = {g.id: fetch_node(sg, g, operation, kind) for g in live}
+    live = merge_siblings([g for g in groups if not g.selset.is_empty()])
+    nodes = {
+        g.id: _under(
+            g.conditions if g.entity or kind != "subscription" else None,
+            fetch_node(sg, g, operation, kind),
+        )
+        for g in live
+    }
     ids = set(nodes)
     deps = {g.id: {d.id for d in g.deps if d.id in ids and d.id != g.id} for g in live}
+    for g in live:  # a dependency another dependency already waits for adds no order
+        implied = {a.id for d in g.deps if d.id in deps[g.id] for a in d.ancestors()}
+        deps[g.id] -= implied
     if all(len(d) <= 1 for d in deps.values()):
         children: dict[int | None, list[int]] = {}
         for g in live:

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from graphql import ArgumentNode, DirectiveNode, SelectionSetNode
 
+from router.planning.conditions import Conditions
 from router.planning.selection import SelSet
 
 
@@ -39,6 +40,22 @@ class Group:
     representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
     typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
     deps: "set[Group]" = field(default_factory=set)
+    # what every selection this group serves is conditioned on: the fetch runs only then
+    conditions: Conditions | None = None  # None until something is planned into the group
+    waits_for_requires: bool = False  # it depends on fetches of some @requires fields
+
+    def ancestors(self) -> "set[Group]":
+        seen: set[Group] = set()
+        stack = list(self.deps)
+        while stack:
+            group = stack.pop()
+            if group not in seen:
+                seen.add(group)
+                stack.extend(group.deps)
+        return seen
+
+    def serve_under(self, conditions: Conditions) -> None:
+        self.conditions = conditions if self.conditions is None else self.conditions & conditions
 
     def depends_on(self, other: "Group") -> bool:
         seen: set[int] = set()

@@ -2,6 +2,13 @@
 
 from router.planning.conflicts import requires_conflict
 from router.planning.context import Group
+from router.planning.selection import SelSet
+
+
+def _waits_only_for(group: Group, deps: set[Group]) -> bool:
+    """Whether the group waits for nothing more than a fetch that needs `deps` would."""
+    allowed = set(deps).union(*(d.ancestors() for d in deps))
+    return group.deps <= allowed
 
 
 class GroupRegistry:
@@ -31,9 +38,16 @@ class GroupRegistry:
     def entity_group(
         self, subgraph: str, path: tuple[str, ...], deps: set[Group], requires: str | None = None
     ) -> Group:
+        """A group to fetch fields of the entities at `path` from: fields that need only the
+        key never wait behind a `@requires` chain, and `@requires` fields never hold back a
+        group of key-only fields (`merge_siblings` joins them again when they wait alike)."""
         candidates = self.entity_groups.setdefault((subgraph, path), [])
         for group in candidates:
-            if self.reusable(group, deps) and not requires_conflict(group, requires):
+            if requires is None:
+                alike = not group.waits_for_requires or _waits_only_for(group, deps)
+            else:
+                alike = group.waits_for_requires
+            if alike and self.reusable(group, deps) and not requires_conflict(group, requires):
                 group.deps |= deps
                 return group
         group = self.new_group(subgraph, path, True)
@@ -43,3 +57,60 @@ class GroupRegistry:
 
     def has_reusable(self, subgraph: str, path: tuple[str, ...]) -> bool:
         return any(self.reusable(g, set()) for g in self.entity_groups.get((subgraph, path), []))
+
+
+def _merge_selsets(into: SelSet, source: SelSet) -> None:
+    for key, sel in source.fields.items():
+        existing = into.fields.get(key)
+        if existing is None:
+            into.fields[key] = sel
+        elif sel.sub is not None:
+            if existing.sub is None:
+                existing.sub = sel.sub
+            else:
+                _merge_selsets(existing.sub, sel.sub)
+    for type_name, fragment in source.fragments.items():
+        _merge_selsets(into.fragment(type_name), fragment)
+
+
+def _can_merge(group: Group, other: Group) -> bool:
+    if (group.subgraph, group.path, group.entity) != (other.subgraph, other.path, True):
+        return False
+    if not (group.waits_for_requires or other.waits_for_requires):
+        return False
+    if group.ancestors() != other.ancestors() or group in other.ancestors():
+        return False
+    return not any(
+        requires_conflict(group, field_set)
+        for field_sets in other.representations.values()
+        for field_set in field_sets
+    )
+
+
+def _merge(into: Group, source: Group, groups: list[Group]) -> None:
+    _merge_selsets(into.selset, source.selset)
+    for typename, representation in source.typenames.items():
+        into.typenames.setdefault(typename, representation)
+    for representation, field_sets in source.representations.items():
+        own = into.representations.setdefault(representation, [])
+        own.extend(f for f in field_sets if f not in own)
+    into.deps |= source.deps
+    into.waits_for_requires = into.waits_for_requires or source.waits_for_requires
+    if source.conditions is not None:
+        into.serve_under(source.conditions)
+    for group in groups:
+        if source in group.deps:
+            group.deps = (group.deps - {source}) | {into}
+
+
+def merge_siblings(groups: list[Group]) -> list[Group]:
+    """One fetch for entity groups of a subgraph at one path that wait for the same fetches
+    (kept apart while planning so that `@requires` fields hold nothing else back)."""
+    kept: list[Group] = []
+    for group in groups:
+        target = next((k for k in kept if _can_merge(k, group)), None)
+        if target is None:
+            kept.append(group)
+        else:
+            _merge(target, group, groups)
+    return kept

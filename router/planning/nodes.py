@@ -68,7 +68,17 @@ class ParallelNode:
     nodes: "tuple[PlanNode, ...]"
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Runs `if_clause` when the Boolean variable `condition` is true, else `else_clause`
+    (from `@include(if: $condition)` and `@skip(if: $condition)` on what the fetches serve)."""
+
+    condition: str
+    if_clause: "PlanNode | None"
+    else_clause: "PlanNode | None" = None
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from graphql import FragmentDefinitionNode, SelectionSetNode
 
 from router.planning.collect import CField, collect_fields
+from router.planning.conditions import Conditions, variable_conditions
 from router.planning.context import (
     FieldStep,
     FragmentStep,
@@ -49,6 +50,7 @@ class Planner:
         self.costs = CostModel(supergraph, fragments)
         self.jumps = 0
         self.key_stack: list[tuple[str, str, str]] = []
+        self.conditions: Conditions = frozenset()  # of the client's field being planned
 
     @property
     def groups(self) -> list[Group]:
@@ -150,6 +152,18 @@ class Planner:
         return involved
 
     def plan_field(self, pos: Pos, cf: CField) -> set[Group]:
+        conditions = variable_conditions(cf.conditions)
+        if conditions is None:
+            return {pos.group}  # `@skip(if: true)` or `@include(if: false)`: never asked
+        outer = self.conditions
+        self.conditions = outer | conditions
+        try:
+            pos.group.serve_under(self.conditions)
+            return self._plan_field(pos, cf)
+        finally:
+            self.conditions = outer
+
+    def _plan_field(self, pos: Pos, cf: CField) -> set[Group]:
         if cf.name == "__typename" or cf.name in _INTROSPECTION:
             return {pos.group}
         graph, type_name = pos.group.subgraph, pos.type_name
@@ -171,6 +185,7 @@ class Planner:
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= deps
+        pos.group.waits_for_requires = True
         typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
         pos.group.add_input(typenames, representation, requires)
         return deps
@@ -317,6 +332,7 @@ class Planner:
         finally:
             self.key_stack.pop()
         group = self.registry.entity_group(graph, source.path, deps, requires)
+        group.serve_under(self.conditions)
         typenames, rep = self._input_typenames(source.type_name, representation)
         if self.sg.types[source.type_name].kind != "object":
             typenames = (*typenames, *self.sg.possible_types(source.type_name))

@@ -3,6 +3,7 @@
 from graphql import parse, print_ast
 
 from router.planning.nodes import (
+    ConditionNode,
     FetchNode,
     FlattenNode,
     InputField,
@@ -53,10 +54,29 @@ def _node(node: PlanNode, depth: int) -> list[str]:
     if isinstance(node, FlattenNode):
         path = ".".join(node.path)
         return [f'{pad}Flatten(path: "{path}") {{', *_fetch(node.node, depth + 1), f"{pad}}},"]
+    if isinstance(node, ConditionNode):
+        return _condition(node, depth)
     name = "Sequence" if isinstance(node, SequenceNode) else "Parallel"
     assert isinstance(node, SequenceNode | ParallelNode)
     inner = [line for child in node.nodes for line in _node(child, depth + 1)]
     return [f"{pad}{name} {{", *inner, f"{pad}}},"]
+
+
+def _condition(node: ConditionNode, depth: int) -> list[str]:
+    pad = _INDENT * depth
+    variable = f"(if: ${node.condition})"
+    if node.else_clause is None or node.if_clause is None:
+        name, only = (
+            ("Include", node.if_clause) if node.else_clause is None else ("Skip", node.else_clause)
+        )
+        inner = _node(only, depth + 1) if only is not None else []
+        return [f"{pad}{name}{variable} {{", *inner, f"{pad}}},"]
+    lines = [f"{pad}Condition{variable} {{"]
+    for label, clause in (("Then", node.if_clause), ("Else", node.else_clause)):
+        lines.append(f"{pad}{_INDENT}{label} {{")
+        lines.extend(_node(clause, depth + 2))
+        lines.append(f"{pad}{_INDENT}}},")
+    return [*lines, f"{pad}}},"]
 
 
 def print_plan(query_plan: QueryPlan) -> str:

@@ -291,6 +291,7 @@ class Gateway:
             forwarded,
             self.abstract_types,
             uploads=request.uploads,
+            conditions=variables.coerced,
         )
         await execute_plan(prepared.plan, state)
         body = prepared.respond(

@@ -46,7 +46,11 @@ async def subscription_results(
     try:
         async for event in events:
             state = ExecutionState(
-                gateway.transport, raw_variables, headers, gateway.abstract_types
+                gateway.transport,
+                raw_variables,
+                headers,
+                gateway.abstract_types,
+                conditions=variables.coerced,
             )
             merge_root_response(primary, event, state)
             if rest is not None and state.data:

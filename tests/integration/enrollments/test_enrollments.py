@@ -169,6 +169,15 @@ async def test_others_enrollments_stay_private(
             token=intruder.access_token,
         )
         assert error_codes(roster) == ["FORBIDDEN"]
+        # the count is readable, but the roster is non-null: the course is nulled with one
+        # coded error, not a second one for the count the subgraph never sent
+        both = await graph.execute(
+            "query($id: ID!) { course(id: $id) { enrollmentCount enrollments { totalCount } } }",
+            {"id": course["id"]},
+            token=intruder.access_token,
+        )
+        assert both["data"] is None
+        assert error_codes(both) == ["FORBIDDEN"]
         drop = await graph.execute(
             "mutation($id: ID!) { dropEnrollment(input: {id: $id}) { enrollment { id } } }",
             {"id": mine["id"]},

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from starlette.applications import Starlette
@@ -69,6 +70,9 @@ type Account @key(fields: "id") {{
   id: ID!
   balance: Int @authenticated
   invoices: [String!]! @requiresScopes(scopes: [["billing:read"]])
+  credit: Int!
+  history: [String!] @requiresScopes(scopes: [["billing:read"]])
+  statement: String!
 }}
 """
 ACCOUNTS = {
@@ -93,6 +97,19 @@ type PrivateNote implements Item { id: ID! title: String }
 """
 
 
+def _billing_account(rep: dict[str, Any]) -> dict[str, Any]:
+    # the billing subgraph checks `statement` itself: it is nobody's to read here
+    refused = GraphQLError("Statements are private.", extensions={"code": "FORBIDDEN"})
+    return {
+        "id": rep["id"],
+        "balance": 7,
+        "invoices": ["inv-1"],
+        "credit": 3,
+        "history": ["paid"],
+        "statement": refused,
+    }
+
+
 def _subgraphs() -> dict[str, Subgraph]:
     accounts = Subgraph(
         ACCOUNTS_PLAIN,
@@ -112,9 +129,10 @@ def _subgraphs() -> dict[str, Subgraph]:
     )
     billing = Subgraph(
         "type Query { plans: [String!]! }\n"
-        "type Account { id: ID! balance: Int invoices: [String!]! }",
+        "type Account { id: ID! balance: Int invoices: [String!]! credit: Int! history: [String!]"
+        " statement: String! }",
         root={"plans": ["basic"]},
-        references={"Account": lambda rep: {"id": rep["id"], "balance": 7, "invoices": ["inv-1"]}},
+        references={"Account": _billing_account},
     )
     for subgraph in (accounts, billing):
         schema = subgraph.build()
@@ -440,3 +458,35 @@ async def test_scopes_cannot_be_smuggled_in_another_claim_or_header(
     body = await _post(router, '{ account(id: "a1") { email } }', token)
     # `scope` is present (empty), so `scp` is not consulted
     assert body["data"] == {"account": {"email": None}}
+
+
+async def test_a_readable_field_is_kept_beside_a_refused_nullable_sibling(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph], sign: Sign
+) -> None:
+    body = await _post(router, '{ account(id: "a1") { credit history } }', sign("profile:read"))
+    assert body["data"] == {"account": {"credit": 3, "history": None}}
+    assert _errors(body) == [(["account", "history"], "FORBIDDEN")]
+    assert "history" not in _asked(subgraphs["billing"])
+    body = await _post(router, '{ account(id: "a1") { credit balance } }')
+    assert body["data"] == {"account": {"credit": 3, "balance": None}}
+    assert _errors(body) == [(["account", "balance"], "UNAUTHENTICATED")]
+    # a refused non-null sibling nulls the object: one error, and none for `credit`
+    body = await _post(router, '{ account(id: "a1") { credit invoices } }', sign("profile:read"))
+    assert body["data"] == {"account": None}
+    assert _errors(body) == [(["account", "invoices"], "FORBIDDEN")]
+
+
+async def test_a_sibling_of_a_field_the_subgraph_refuses_gets_no_error_of_its_own(
+    router: httpx.AsyncClient, sign: Sign
+) -> None:
+    # the subgraph nulls the whole entity for its non-null `statement`: `credit` (Int!) was
+    # never delivered, and that is explained by the one FORBIDDEN error, not a second one
+    body = await _post(router, '{ account(id: "a1") { name credit statement } }', sign())
+    assert body["data"] == {"account": None}
+    assert _errors(body) == [(["account", "statement"], "FORBIDDEN")]
+    body = await _post(router, "{ accounts { id credit statement } }", sign("accounts:read"))
+    assert body["data"] is None
+    assert _errors(body) == [
+        (["accounts", 0, "statement"], "FORBIDDEN"),
+        (["accounts", 1, "statement"], "FORBIDDEN"),
+    ]

@@ -49,6 +49,7 @@ def test_null_in_non_null_list_item_nulls_the_nullable_parent() -> None:
         {
             "message": "Cannot return null for non-nullable field User.name.",
             "path": ["me", "friends", 1, "name"],
+            "extensions": {"code": "SUBGRAPH_INVALID_RESPONSE"},
         }
     ]
 
@@ -71,6 +72,25 @@ def test_an_unexplained_null_still_gets_its_error() -> None:
     result, errors = complete("{ users { name } me { role } }", {"users": None}, errors=[unrelated])
     assert result is None
     assert errors[1]["path"] == ["users"]
+
+
+def test_fields_missing_from_an_entity_a_subgraph_nulled_get_no_errors_of_their_own() -> None:
+    # the subgraph nulled the entity (its `name` failed): `id`, asked of the same entity,
+    # was never delivered, and is not a second null
+    forbidden = {"message": "no", "path": ["me", "name"], "extensions": {"code": "FORBIDDEN"}}
+    result, errors = complete("{ me { id name } }", {"me": {}}, errors=[forbidden])
+    assert result == {"me": None}
+    assert errors == [forbidden]
+
+
+def test_a_missing_field_of_an_object_without_errors_is_reported_with_a_code() -> None:
+    elsewhere = {"message": "x", "path": ["node"], "extensions": {"code": "E"}}
+    result, errors = complete("{ node { id } me { id } }", {"me": {}}, errors=[elsewhere])
+    assert result == {"node": None, "me": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in errors] == [
+        (["node"], "E"),
+        (["me", "id"], "SUBGRAPH_INVALID_RESPONSE"),
+    ]
 
 
 def test_abstract_types_use_typename_and_fragments() -> None:

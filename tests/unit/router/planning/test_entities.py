@@ -117,7 +117,9 @@ def test_chain_of_entity_jumps(schema: Supergraph) -> None:
     )
 
 
-def test_aliases_and_variables_reach_the_subgraph(schema: Supergraph) -> None:
+def test_aliases_and_variables_reach_the_subgraph_and_conditions_the_fetch(
+    schema: Supergraph,
+) -> None:
     assert plan_text(
         schema,
         "query($n: Boolean!) { items: products { title: name reviews @include(if: $n) { body } } }",
@@ -134,20 +136,22 @@ def test_aliases_and_variables_reach_the_subgraph(schema: Supergraph) -> None:
                 }
               }
             },
-            Flatten(path: "items.@") {
-              Fetch(service: "reviews") {
-                {
-                  ... on Product { __typename id }
-                } =>
-                query ($representations: [_Any!]!, $n: Boolean!) {
-                  _entities(representations: $representations) {
-                    ... on Product {
-                      reviews @include(if: $n) {
-                        body
+            Include(if: $n) {
+              Flatten(path: "items.@") {
+                Fetch(service: "reviews") {
+                  {
+                    ... on Product { __typename id }
+                  } =>
+                  query ($representations: [_Any!]!, $n: Boolean!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        reviews @include(if: $n) {
+                          body
+                        }
                       }
                     }
                   }
-                }
+                },
               },
             },
           },

@@ -171,3 +171,164 @@ def test_requires_with_different_arguments_use_separate_fetches() -> None:
         }
         """
     )
+
+
+# products (Query.products), inventory (Product.weight), shipping (Product.name, and
+# Product.shippingCost @requires(fields: "weight")), from @apollo/composition.
+CHAIN_TYPES = """
+type Product
+  @join__type(graph: INVENTORY, key: "id")
+  @join__type(graph: PRODUCTS, key: "id")
+  @join__type(graph: SHIPPING, key: "id")
+{
+  id: ID!
+  weight: Int @join__field(graph: INVENTORY) @join__field(graph: SHIPPING, external: true)
+  name: String! @join__field(graph: SHIPPING)
+  shippingCost: Int @join__field(graph: SHIPPING, requires: "weight")
+}
+
+type Query
+  @join__type(graph: INVENTORY)
+  @join__type(graph: PRODUCTS)
+  @join__type(graph: SHIPPING)
+{
+  products: [Product!]! @join__field(graph: PRODUCTS)
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def chain() -> Supergraph:
+    graphs = local_graphs("products", "inventory", "shipping")
+    return load_supergraph(supergraph(graphs, CHAIN_TYPES))
+
+
+def test_key_only_fields_are_fetched_beside_the_requires_chain(chain: Supergraph) -> None:
+    # name (shipping, key only) does not wait for weight (inventory) that shippingCost needs
+    assert plan_text(chain, "{ products { name shippingCost } }") == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "products") {
+              {
+                products {
+                  __typename
+                  id
+                }
+              }
+            },
+            Parallel {
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product { __typename id }
+                  } =>
+                  query ($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        name
+                      }
+                    }
+                  }
+                },
+              },
+              Sequence {
+                Flatten(path: "products.@") {
+                  Fetch(service: "inventory") {
+                    {
+                      ... on Product { __typename id }
+                    } =>
+                    query ($representations: [_Any!]!) {
+                      _entities(representations: $representations) {
+                        ... on Product {
+                          weight
+                        }
+                      }
+                    }
+                  },
+                },
+                Flatten(path: "products.@") {
+                  Fetch(service: "shipping") {
+                    {
+                      ... on Product { __typename id weight }
+                    } =>
+                    query ($representations: [_Any!]!) {
+                      _entities(representations: $representations) {
+                        ... on Product {
+                          shippingCost
+                        }
+                      }
+                    }
+                  },
+                },
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_a_requires_field_asked_first_does_not_hold_back_later_ones(chain: Supergraph) -> None:
+    assert plan_text(chain, "{ products { shippingCost name } }") == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "products") {
+              {
+                products {
+                  __typename
+                  id
+                }
+              }
+            },
+            Parallel {
+              Sequence {
+                Flatten(path: "products.@") {
+                  Fetch(service: "inventory") {
+                    {
+                      ... on Product { __typename id }
+                    } =>
+                    query ($representations: [_Any!]!) {
+                      _entities(representations: $representations) {
+                        ... on Product {
+                          weight
+                        }
+                      }
+                    }
+                  },
+                },
+                Flatten(path: "products.@") {
+                  Fetch(service: "shipping") {
+                    {
+                      ... on Product { __typename id weight }
+                    } =>
+                    query ($representations: [_Any!]!) {
+                      _entities(representations: $representations) {
+                        ... on Product {
+                          shippingCost
+                        }
+                      }
+                    }
+                  },
+                },
+              },
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product { __typename id }
+                  } =>
+                  query ($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        name
+                      }
+                    }
+                  }
+                },
+              },
+            },
+          },
+        }
+        """
+    )
