@@ -1,6 +1,7 @@
 """The request pipeline: parse → validate → plan → execute → shape, with caches."""
 
 import asyncio
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ MAX_TOKENS = 15_000
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
 FORWARDED_HEADERS = frozenset({"authorization", "x-forwarded-for"})
 DedupKey = tuple[str, str | None, bytes, str | None]
+PlanKey = tuple[str, str | None, frozenset[str]]  # query, operation name, override labels
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,13 @@ class Gateway:
         *,
         deduplicate: bool = False,
         authorization: AuthorizationConfig | None = None,
+        override_labels: frozenset[str] = frozenset(),
+        rng: random.Random | None = None,
     ) -> None:
         self.supergraph = supergraph
+        # progressive @override labels enabled by configuration; `percent(N)` ones are drawn
+        self.override_labels = override_labels
+        self._rng = rng or random.Random()  # noqa: S311 (a traffic split, not a secret)
         self.authorization = Authorization(supergraph.access, authorization)
         self.limits = limits or Limits()
         self.deduplicate = deduplicate
@@ -92,9 +99,7 @@ class Gateway:
         ] = {}
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
-        self.prepared: LRU[tuple[str, str | None], PreparedOperation | GraphQLResponse] = LRU(
-            plan_cache_size
-        )
+        self.prepared: LRU[PlanKey, PreparedOperation | GraphQLResponse] = LRU(plan_cache_size)
         self.abstract_types = frozenset(
             name for name, info in supergraph.types.items() if info.kind in ("interface", "union")
         )
@@ -119,10 +124,14 @@ class Gateway:
         self.documents.put(query, result)
         return result
 
+    def draw_labels(self) -> frozenset[str]:
+        """The progressive override labels one request runs with."""
+        return self.supergraph.draw_labels(self.override_labels, self._rng)
+
     def prepare(
-        self, query: str, operation_name: str | None
+        self, query: str, operation_name: str | None, labels: frozenset[str] = frozenset()
     ) -> PreparedOperation | GraphQLResponse:
-        key = (query, operation_name)
+        key = (query, operation_name, labels)
         cached = self.prepared.get(key)
         if cached is not None:
             return cached
@@ -136,14 +145,16 @@ class Gateway:
             result = _failure(400, str(selection_error), "BAD_REQUEST")
         else:
             try:
-                query_plan = plan(self.supergraph, document, operation_name)
+                query_plan = plan(self.supergraph, document, operation_name, labels=labels)
             except PlanningError as planning_error:
                 result = _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
             else:
                 guards = find_guards(
                     self.supergraph.api_schema, self.supergraph.access, document, operation
                 )
-                result = PreparedOperation.create(document, operation, query_plan, guards=guards)
+                result = PreparedOperation.create(
+                    document, operation, query_plan, guards=guards, labels=labels
+                )
         self.prepared.put(key, result)
         return result
 
@@ -166,7 +177,10 @@ class Gateway:
             refused = [prepared.guards[index].node for index, _ in verdict]
             try:
                 query_plan = plan(
-                    self.supergraph, without(prepared.document, refused), operation_name
+                    self.supergraph,
+                    without(prepared.document, refused),
+                    operation_name,
+                    labels=prepared.labels,
                 )
             except PlanningError as planning_error:
                 return _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
@@ -175,15 +189,21 @@ class Gateway:
                 prepared.operation,
                 query_plan,
                 refused=authorization.refusals(prepared.guards, verdict),
+                labels=prepared.labels,
             )
             prepared.remember_variant(verdict, variant)
         return variant
 
     def admit(
-        self, request: GraphQLRequest, caller: Caller | None = None
+        self,
+        request: GraphQLRequest,
+        caller: Caller | None = None,
+        labels: frozenset[str] | None = None,
     ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
         """The request's operation ready to run with its variables, or why it cannot run."""
-        prepared = self.prepare(request.query, request.operation_name)
+        if labels is None:
+            labels = self.draw_labels()
+        prepared = self.prepare(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         prepared = self.authorize(prepared, request.operation_name, caller)
@@ -198,7 +218,8 @@ class Gateway:
         self, request: GraphQLRequest, caller: Caller | None = None
     ) -> GraphQLResponse:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
-        prepared = self.prepare(request.query, request.operation_name)
+        labels = self.draw_labels()
+        prepared = self.prepare(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         kind = prepared.plan.operation_kind
@@ -211,7 +232,7 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = self.admit(request, caller)
+        admitted = self.admit(request, caller, labels)
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted
