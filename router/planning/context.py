@@ -77,10 +77,16 @@ class Pos:
     entity_parent: "Pos | None" = None  # set where selset sits directly under `_entities`
     runtime_types: frozenset[str] | None = None  # narrowed by a shareable abstract field
     inherited: dict[str, str] = field(default_factory=dict)  # keys the enclosing level selects
+    # the client's selection sets for this object (None: not known here), and whether the
+    # position plans the router's own selections (keys, @requires inputs)
+    client: tuple[SelectionSetNode, ...] | None = None
+    internal: bool = False
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)
 
     def child(self, selset: SelSet, type_name: str, path: tuple[str, ...], step: Step) -> "Pos":
         anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
-        return Pos(self.group, selset, type_name, path, None, anchors, None)
+        child = Pos(self.group, selset, type_name, path, None, anchors, None)
+        child.internal = self.internal
+        return child

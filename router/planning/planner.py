@@ -15,6 +15,7 @@ from router.planning.context import (
 )
 from router.planning.cost import CostModel
 from router.planning.groups import GroupRegistry
+from router.planning.internal import apart_from_client, print_field_set
 from router.planning.resolvability import (
     can_resolve,
     field_signature,
@@ -77,6 +78,8 @@ class Planner:
     ) -> set[Group]:
         info = self.sg.types[pos.type_name]
         graph = pos.group.subgraph
+        if pos.client is None and not pos.internal:
+            pos.client = tuple(sets)
         if info.kind == "object":
             if info.is_entity():
                 pos.anchor_here()
@@ -112,6 +115,7 @@ class Planner:
             sub.provided = pos.provided
             sub.entity_parent = pos.entity_parent
             sub.inherited = inherited
+            sub.client = pos.client
             if self.sg.types[type_name].is_entity():
                 sub.anchor_here()
             involved |= self.plan_fields(sub, fields)
@@ -165,15 +169,24 @@ class Planner:
     def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
         parent = pos.entity_parent
         assert parent is not None
+        wanted = parse_requires(requires)
+        inputs = self._apart(parent, wanted)
         self.registry.excluded.append(pos.group)
         try:
-            deps = self.plan_selection(self._at(parent), [parse_requires(requires)], inputs=True)
+            deps = self.plan_selection(self._at(parent), [inputs], inputs=True)
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= deps
         typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
-        pos.group.add_input(typenames, representation, requires)
+        pos.group.add_input(typenames, representation, self._field_set(requires, wanted, inputs))
         return deps
+
+    def _apart(self, pos: Pos, wanted: SelectionSetNode) -> SelectionSetNode:
+        return apart_from_client(self.sg, self.fragments, pos.type_name, pos.client, wanted)
+
+    @staticmethod
+    def _field_set(original: str, parsed: SelectionSetNode, planned: SelectionSetNode) -> str:
+        return original if planned is parsed else print_field_set(planned)
 
     def add_local(self, pos: Pos, cf: CField) -> set[Group]:
         composite = bool(cf.selection_sets)
@@ -282,8 +295,11 @@ class Planner:
         return self.plan_field(pos, cf)
 
     def _at(self, pos: Pos) -> Pos:
+        """The object at `pos`, for planning the router's own selections there."""
         at = Pos(pos.group, pos.selset, pos.type_name, pos.path, pos.provided, pos.anchors)
         at.inherited = pos.inherited
+        at.client = pos.client
+        at.internal = True
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
@@ -312,18 +328,22 @@ class Planner:
                 f"available from {source.group.subgraph!r}"
             )
         self.key_stack.append(marker)
+        key_wanted = parse_field_set(key)
+        key_set = self._apart(source, key_wanted)
         try:
-            deps = self.plan_selection(self._at(source), [parse_field_set(key)], inputs=True)
+            deps = self.plan_selection(self._at(source), [key_set], inputs=True)
         finally:
             self.key_stack.pop()
         group = self.registry.entity_group(graph, source.path, deps, requires)
         typenames, rep = self._input_typenames(source.type_name, representation)
         if self.sg.types[source.type_name].kind != "object":
             typenames = (*typenames, *self.sg.possible_types(source.type_name))
-        group.add_input(typenames, rep, key)
+        group.add_input(typenames, rep, self._field_set(key, key_wanted, key_set))
         inner = Pos(group, group.selset.fragment(representation), representation, source.path)
         inner.entity_parent = source
         inner.anchors = source.anchors
+        inner.client = source.client
+        inner.internal = source.internal
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)
