@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from router.planning.nodes import ScopedAlias
+
 Path = list[str | int]
 
 
@@ -20,6 +22,33 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozens
             continue
         else:
             target[key] = value
+
+
+def rescoped(
+    entity: dict[str, Any], typename: Any, scoped: "tuple[ScopedAlias, ...]"
+) -> dict[str, Any]:
+    """An entity as one object of type `typename` sees it: each scoped alias back under its
+    key for the types it was fetched for, and gone for the others."""
+    aliases = {s.alias for s in scoped}
+    result = {key: value for key, value in entity.items() if key not in aliases}
+    for scoped_alias in scoped:
+        if scoped_alias.alias in entity and typename in scoped_alias.typenames:
+            result[scoped_alias.key] = entity[scoped_alias.alias]
+    return result
+
+
+def sees_error(at: list[Any], typename: Any, scoped: "tuple[ScopedAlias, ...]") -> bool:
+    """Whether an error at entity field `at` (empty: the entity) concerns an object of type
+    `typename`: not one under a scoped alias of other types, nor under a key its type takes
+    from a scoped alias."""
+    if not at:
+        return True
+    for scoped_alias in scoped:
+        if at[0] == scoped_alias.alias:
+            return typename in scoped_alias.typenames
+        if at[0] == scoped_alias.key and typename in scoped_alias.typenames:
+            return False
+    return True
 
 
 def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:

@@ -38,6 +38,7 @@ class Group:
     selset: SelSet = field(default_factory=SelSet)
     representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
     typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
+    scoped: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # alias -> key, types
     deps: "set[Group]" = field(default_factory=set)
 
     def depends_on(self, other: "Group") -> bool:
@@ -81,6 +82,9 @@ class Pos:
     # position plans the router's own selections (keys, @requires inputs)
     client: tuple[SelectionSetNode, ...] | None = None
     internal: bool = False
+    # the object types this position's data may have, where a representation (an
+    # @interfaceObject's interface) is shared by several
+    scope: frozenset[str] | None = None
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)

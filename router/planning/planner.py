@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from graphql import FragmentDefinitionNode, SelectionSetNode
+from graphql import FragmentDefinitionNode, SelectionSetNode, print_ast
 
 from router.planning.collect import CField, collect_fields
 from router.planning.context import (
@@ -24,12 +24,21 @@ from router.planning.resolvability import (
     requires_of,
 )
 from router.planning.routes import Route, find_routes
-from router.planning.selection import conditions_key
+from router.planning.selection import SCOPED_MARKER, FieldSel, conditions_key
 from router.supergraph.fieldset import parse_field_set, parse_requires
 from router.supergraph.model import Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_JUMPS = 200
+
+
+def _same_field(sel: FieldSel, cf: CField) -> bool:
+    arguments = cf.node.arguments or ()
+    return (
+        sel.name == cf.name
+        and len(sel.arguments) == len(arguments)
+        and all(print_ast(a) == print_ast(b) for a, b in zip(sel.arguments, arguments, strict=True))
+    )
 
 
 def _without(fields: list[CField], skip: frozenset[tuple[str, str]]) -> list[CField]:
@@ -195,7 +204,7 @@ class Planner:
             return {pos.group}  # already selected on the enclosing interface
         sel = pos.selset.add_field(
             cf.name,
-            cf.alias,
+            self._scoped_alias(pos, cf),
             cf.node.arguments or (),
             cf.conditions,
             composite,
@@ -224,6 +233,26 @@ class Planner:
                     selections=tuple(s for p in provided for s in p.selections)
                 )
         return self.plan_selection(sub, cf.selection_sets)
+
+    def _scoped_alias(self, pos: Pos, cf: CField) -> str | None:
+        """The alias `cf` is fetched under: its own, or, where another type sharing this
+        representation asks the same response name of another field, one scoped to the types
+        of `pos` (the executor gives it back its name for those types only)."""
+        if pos.scope is None:
+            return cf.alias
+        conditions = conditions_key(cf.conditions)
+        existing = pos.selset.fields.get((cf.response_key, conditions))
+        if existing is None or _same_field(existing, cf):
+            return cf.alias
+        scoped = pos.group.scoped
+        for alias, (key, typenames) in scoped.items():
+            sel = pos.selset.fields.get((alias, conditions))
+            if key == cf.response_key and sel is not None and _same_field(sel, cf):
+                typenames.update(pos.scope)
+                return alias
+        alias = f"{cf.response_key}{SCOPED_MARKER}{len(scoped) + 1}"
+        scoped[alias] = (cf.response_key, set(pos.scope))
+        return alias
 
     def shared_runtime_types(self, pos: Pos, cf: CField, child: str) -> frozenset[str] | None:
         """Runtime types of an abstract field that several reachable subgraphs resolve: only
@@ -344,6 +373,8 @@ class Planner:
         inner.anchors = source.anchors
         inner.client = source.client
         inner.internal = source.internal
+        if rep != source.type_name and self.sg.types[rep].kind != "object":
+            inner.scope = frozenset(t for t in typenames if t != rep)
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)
