@@ -39,7 +39,7 @@ MAX_TOKENS = 15_000
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
 FORWARDED_HEADERS = frozenset({"authorization", "x-forwarded-for"})
-DedupKey = tuple[str, str | None, bytes, str | None]
+DedupKey = tuple[str, str | None, bytes, str | None, frozenset[str]]
 PlanKey = tuple[str, str | None, frozenset[str]]  # query, operation name, override labels
 
 
@@ -94,9 +94,7 @@ class Gateway:
         self.authorization = Authorization(supergraph.access, authorization)
         self.limits = limits or Limits()
         self.deduplicate = deduplicate
-        self._in_flight: dict[
-            tuple[str, str | None, bytes, str | None], asyncio.Future[GraphQLResponse]
-        ] = {}
+        self._in_flight: dict[DedupKey, asyncio.Future[GraphQLResponse]] = {}
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
         self.prepared: LRU[PlanKey, PreparedOperation | GraphQLResponse] = LRU(plan_cache_size)
@@ -244,12 +242,14 @@ class Gateway:
         # Files are not JSON (no key to share them by); uploads are never deduplicated.
         if not self.deduplicate or kind != "query" or request.uploads:
             return await self._run(prepared, request, variables, forwarded)
-        # Identical queries in flight with the same credentials share one execution.
-        key = (
+        # Identical queries in flight with the same credentials (and override labels) share
+        # one execution.
+        key: DedupKey = (
             request.query,
             request.operation_name,
             jsonio.dumps_sorted(request.variables or {}),
             forwarded.get("authorization"),
+            prepared.labels,
         )
         shared = self._in_flight.get(key)
         if shared is None:

@@ -154,23 +154,19 @@ class Supergraph:
             if not joins:
                 result = info.graphs
             else:
-                result = frozenset(
-                    j.graph
-                    for j in joins
-                    if j.graph is not None
-                    and not j.external
-                    and not j.used_overridden
-                    and self._label_allows(j)
-                )
+                result = frozenset(j.graph for j in joins if j.graph and self._resolves(j))
         self._field_graphs[cache_key] = result
         return result
 
-    def _label_allows(self, join: FieldJoin) -> bool:
+    def _resolves(self, join: FieldJoin) -> bool:
         """A progressive override: the overriding subgraph resolves the field while its label
-        is active, the overridden one (its join has the label but no `override`) otherwise."""
-        if not join.override_label:
-            return True
-        return (join.override is not None) == (join.override_label in self.active_labels)
+        is active, the overridden one (its join has the label but no `override`, and may be
+        `usedOverridden` as a key) otherwise."""
+        if join.external:
+            return False
+        if join.override_label:
+            return (join.override is not None) == (join.override_label in self.active_labels)
+        return not join.used_overridden
 
     def possible_types(self, type_name: str, graph: str | None = None) -> tuple[str, ...]:
         """Object types that can appear where `type_name` is expected (in `graph`, if given)."""

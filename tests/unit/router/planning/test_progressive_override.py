@@ -108,3 +108,41 @@ def test_percent_labels_are_drawn_and_custom_labels_need_configuration(
     assert schema.draw_labels(enabled, rng) == {"beta", "percent(100)"}
     # a configured percent label is on whatever the draw
     assert "percent(0)" in schema.draw_labels(frozenset({"percent(0)"}), rng)
+
+
+KEYED_OLD = HEADER + (
+    "type Query { product: Product }"
+    ' type Product @key(fields: "id") @key(fields: "sku") { id: ID! sku: String name: String }'
+)
+KEYED_NEW = HEADER + (
+    'type Product @key(fields: "id")'
+    ' { id: ID! sku: String @override(from: "old", label: "percent(20)") }'
+)
+
+
+def test_overridden_key_field_stays_with_its_subgraph_until_the_label_is_on() -> None:
+    result = compose(
+        [
+            SubgraphInput("old", "http://old.local/graphql", KEYED_OLD),
+            SubgraphInput("new", "http://new.local/graphql", KEYED_NEW),
+        ]
+    )
+    assert result.supergraph_sdl is not None
+    assert "usedOverridden: true, overrideLabel" in result.supergraph_sdl
+    keyed = load_supergraph(result.supergraph_sdl)
+    assert plan_text(keyed, "{ product { sku } }") == snapshot(
+        """
+        QueryPlan {
+          Fetch(service: "old") {
+            {
+              product {
+                sku
+              }
+            }
+          },
+        }
+        """
+    )
+    assert 'Fetch(service: "new")' in plan_text(
+        keyed, "{ product { sku } }", labels={"percent(20)"}
+    )
