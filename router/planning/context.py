@@ -1,6 +1,7 @@
 """The planner's working state: fetch groups being filled and positions inside them."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from graphql import ArgumentNode, DirectiveNode, SelectionSetNode
 
@@ -27,6 +28,14 @@ class FragmentStep:
 
 
 Step = FieldStep | FragmentStep
+
+
+class ClientSelection(NamedTuple):
+    """The client's selection sets at one object, and the type they select on there (an
+    abstract type when the object is reached through one)."""
+
+    type_name: str
+    sets: tuple[SelectionSetNode, ...]
 
 
 @dataclass(eq=False)
@@ -80,7 +89,7 @@ class Pos:
     inherited: dict[str, str] = field(default_factory=dict)  # keys the enclosing level selects
     # the client's selection sets for this object (None: not known here), and whether the
     # position plans the router's own selections (keys, @requires inputs)
-    client: tuple[SelectionSetNode, ...] | None = None
+    client: ClientSelection | None = None
     internal: bool = False
     # the object types this position's data may have, where a representation (an
     # @interfaceObject's interface) is shared by several

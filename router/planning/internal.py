@@ -17,6 +17,7 @@ from graphql import (
 )
 
 from router.planning.collect import collect_fields
+from router.planning.context import ClientSelection
 from router.planning.resolvability import field_type
 from router.supergraph.model import Supergraph
 
@@ -61,14 +62,17 @@ def apart_from_client(
     supergraph: Supergraph,
     fragments: dict[str, FragmentDefinitionNode],
     type_name: str,
-    client: tuple[SelectionSetNode, ...] | None,
+    client: ClientSelection | None,
     wanted: SelectionSetNode,
 ) -> SelectionSetNode:
     """`wanted` (a key or `@requires` field set at an object of `type_name`) with each field
-    the client's selections name differently aliased away; `wanted` itself when none is."""
-    if not client:
+    the client's selections name differently aliased away; `wanted` itself when none is.
+
+    The client's names are those of every runtime type the object may have, so that all the
+    types at one place in the response alias alike (they may share a representation)."""
+    if client is None or not client.sets:
         return wanted
-    fields = _ClientFields(supergraph, fragments, type_name, client)
+    fields = _ClientFields(supergraph, fragments, client.type_name, client.sets)
     changed = False
     selections: list[SelectionNode] = []
     for selection in wanted.selections:
@@ -82,8 +86,9 @@ def apart_from_client(
                 )
             elif theirs and selection.selection_set is not None:
                 child, _ = field_type(supergraph, type_name, selection.name.value)
+                subs = ClientSelection(child, tuple(fields.subs[key]))
                 inner = apart_from_client(
-                    supergraph, fragments, child, tuple(fields.subs[key]), selection.selection_set
+                    supergraph, fragments, child, subs, selection.selection_set
                 )
                 new = _with(selection, selection.alias, inner)
         elif isinstance(selection, InlineFragmentNode):

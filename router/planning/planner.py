@@ -6,6 +6,7 @@ from graphql import FragmentDefinitionNode, SelectionSetNode, print_ast
 
 from router.planning.collect import CField, collect_fields
 from router.planning.context import (
+    ClientSelection,
     FieldStep,
     FragmentStep,
     Group,
@@ -88,7 +89,7 @@ class Planner:
         info = self.sg.types[pos.type_name]
         graph = pos.group.subgraph
         if pos.client is None and not pos.internal:
-            pos.client = tuple(sets)
+            pos.client = ClientSelection(pos.type_name, tuple(sets))
         if info.kind == "object":
             if info.is_entity():
                 pos.anchor_here()

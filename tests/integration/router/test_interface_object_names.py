@@ -151,3 +151,20 @@ async def test_wrong_variable_type_is_refused(router: httpx.AsyncClient) -> None
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_key_name_taken_by_one_type_only(router: httpx.AsyncClient) -> None:
+    body = await query(
+        router,
+        "{ accounts { ... on Admin { id: name score } ... on User { score } name } }",
+    )
+    assert body == {
+        "data": {
+            "accounts": [
+                {"id": "Ada", "score": 2, "name": "Ada"},
+                {"score": 2, "name": "Ulla"},
+                {"name": "Gus"},
+                {"score": 2, "name": "Uwe"},
+            ]
+        }
+    }

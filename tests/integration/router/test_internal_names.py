@@ -150,3 +150,71 @@ async def test_unknown_field_behind_an_alias_is_refused(router: httpx.AsyncClien
     response = await router.post("/graphql", json={"query": '{ product(id: "p1") { id: nope } }'})
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+NESTED_HEADER = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3",'
+    ' import: ["@key", "@shareable"])\n'
+)
+NESTED_SDLS = {
+    "catalog": NESTED_HEADER + "type Query { product: Product }"
+    ' type Product @key(fields: "org { code } id") { id: ID! org: Org! name: String }'
+    " type Org @shareable { code: String! title: String }",
+    "ratings": NESTED_HEADER + 'type Product @key(fields: "org { code } id")'
+    " { id: ID! org: Org! rating: Int } type Org @shareable { code: String! }",
+}
+
+
+@pytest.fixture
+async def nested_router() -> AsyncIterator[httpx.AsyncClient]:
+    product = {"id": "p1", "name": "Chair", "org": {"code": "ACME", "title": "Acme Inc."}}
+    subgraphs = {
+        "catalog": Subgraph(
+            "type Query { product: Product }"
+            " type Product { id: ID! org: Org! name: String }"
+            " type Org { code: String! title: String }",
+            root={"product": lambda: product},
+        ),
+        "ratings": Subgraph(
+            "type Query { unused: Int } type Product { id: ID! org: Org! rating: Int }"
+            " type Org { code: String! }",
+            references={
+                "Product": lambda rep: {
+                    "id": rep["id"],
+                    "org": rep["org"],
+                    "rating": 4
+                    if rep == {"__typename": "Product", "id": "p1", "org": {"code": "ACME"}}
+                    else None,
+                }
+            },
+        ),
+    }
+    urls = local_graphs(*NESTED_SDLS)
+    composed = compose([SubgraphInput(n, urls[n], sdl) for n, sdl in NESTED_SDLS.items()])
+    assert composed.supergraph_sdl is not None
+    transport = HttpTransport(urls, client=subgraphs_client(subgraphs))
+    app = create_app(composed.supergraph_sdl, transport=transport)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r") as c:
+        yield c
+    await transport.aclose()
+
+
+@pytest.mark.parametrize(
+    ("query", "data"),
+    [
+        (
+            "{ product { org { code: title } rating } }",
+            {"product": {"org": {"code": "Acme Inc."}, "rating": 4}},
+        ),
+        ("{ product { org: name rating } }", {"product": {"org": "Chair", "rating": 4}}),
+        (
+            "{ product { id: name org { code } rating } }",
+            {"product": {"id": "Chair", "org": {"code": "ACME"}, "rating": 4}},
+        ),
+    ],
+)
+async def test_nested_key_fields_stay_apart(
+    nested_router: httpx.AsyncClient, query: str, data: dict[str, Any]
+) -> None:
+    response = await nested_router.post("/graphql", json={"query": query})
+    assert response.json() == {"data": data}
