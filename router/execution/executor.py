@@ -88,7 +88,7 @@ def _entity_error_paths(
     return [
         [*owner, *path[2:]]
         for owner, obj in zip(owners[index], targets[index], strict=True)
-        if not fetch.scoped or sees_error(path[2:3], obj.get("__typename"), fetch.scoped)
+        if not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped)
     ]
 
 

@@ -98,8 +98,8 @@ def fetch_node(
         return FetchNode(group.subgraph, text, usages, (), kind, aliased)
     inputs = _entity_inputs(sg, group)
     scoped = tuple(
-        ScopedAlias(alias, key, frozenset(typenames))
-        for alias, (key, typenames) in group.scoped.items()
+        ScopedAlias(alias, key, frozenset(typenames), path)
+        for alias, (path, key, typenames) in group.scoped.items()
     )
     return FlattenNode(
         group.path, FetchNode(group.subgraph, text, usages, inputs, "query", aliased, scoped)

@@ -47,7 +47,8 @@ class Group:
     selset: SelSet = field(default_factory=SelSet)
     representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
     typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
-    scoped: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # alias -> key, types
+    # alias -> (path inside the entity, key, types): see `ScopedAlias`
+    scoped: dict[str, tuple[tuple[str, ...], str, set[str]]] = field(default_factory=dict)
     deps: "set[Group]" = field(default_factory=set)
 
     def depends_on(self, other: "Group") -> bool:
@@ -94,6 +95,7 @@ class Pos:
     # the object types this position's data may have, where a representation (an
     # @interfaceObject's interface) is shared by several
     scope: frozenset[str] | None = None
+    scope_root: int = 0  # where the entity with that scope starts in `path`
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)
@@ -102,4 +104,5 @@ class Pos:
         anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
         child = Pos(self.group, selset, type_name, path, None, anchors, None)
         child.internal = self.internal
+        child.scope, child.scope_root = self.scope, self.scope_root
         return child

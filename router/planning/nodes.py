@@ -40,12 +40,14 @@ class EntityInput:
 
 @dataclass(frozen=True, slots=True)
 class ScopedAlias:
-    """An entity field fetched as `alias` that answers `key` only for objects of `typenames`:
-    types sharing one `@interfaceObject` representation ask `key` with other arguments."""
+    """An entity field fetched as `alias` that answers `key` only for entities of `typenames`:
+    types sharing one `@interfaceObject` representation ask `key` with other arguments.
+    `path` leads from the entity to the object holding it ("@" for a list)."""
 
     alias: str
     key: str
     typenames: frozenset[str]
+    path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

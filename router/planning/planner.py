@@ -246,13 +246,14 @@ class Planner:
         if existing is None or _same_field(existing, cf):
             return cf.alias
         scoped = pos.group.scoped
-        for alias, (key, typenames) in scoped.items():
+        where = pos.path[pos.scope_root :]
+        for alias, (path, key, typenames) in scoped.items():
             sel = pos.selset.fields.get((alias, conditions))
-            if key == cf.response_key and sel is not None and _same_field(sel, cf):
+            if (path, key) == (where, cf.response_key) and sel and _same_field(sel, cf):
                 typenames.update(pos.scope)
                 return alias
         alias = f"{cf.response_key}{SCOPED_MARKER}{len(scoped) + 1}"
-        scoped[alias] = (cf.response_key, set(pos.scope))
+        scoped[alias] = (where, cf.response_key, set(pos.scope))
         return alias
 
     def shared_runtime_types(self, pos: Pos, cf: CField, child: str) -> frozenset[str] | None:
@@ -376,6 +377,7 @@ class Planner:
         inner.internal = source.internal
         if rep != source.type_name and self.sg.types[rep].kind != "object":
             inner.scope = frozenset(t for t in typenames if t != rep)
+            inner.scope_root = len(inner.path)
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)

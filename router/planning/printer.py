@@ -44,7 +44,8 @@ def _fetch(node: FetchNode, depth: int) -> list[str]:
     lines.extend(f"{inner}{line}" for line in operation.splitlines())
     for scoped in node.scoped:
         types = "|".join(sorted(scoped.typenames))
-        lines.append(f"{inner}{scoped.alias} => {scoped.key} (for {types})")
+        at = "".join(f"{p}." for p in scoped.path if p != "@")
+        lines.append(f"{inner}{at}{scoped.alias} => {scoped.key} (for {types})")
     lines.append(f"{pad}}},")
     return lines
 

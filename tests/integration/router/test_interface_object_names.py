@@ -25,7 +25,8 @@ SDLS = {
     ' type User implements Account @key(fields: "id") { id: ID! name: String }'
     ' type Guest implements Account @key(fields: "id") { id: ID! name: String }',
     "profiles": HEADER + 'type Account @key(fields: "id") @interfaceObject'
-    " { id: ID! label(style: Int!): String score: Int }",
+    " { id: ID! label(style: Int!): String score: Int settings: [Settings!]! }"
+    " type Settings { value(key: String!): String }",
 }
 ACCOUNTS: list[dict[str, Any]] = [
     {"__typename": "Admin", "id": "a1", "name": "Ada", "level": 3},
@@ -44,6 +45,15 @@ def _label(account_id: str) -> Any:
     return label
 
 
+def _setting(account_id: str, index: int) -> Any:
+    def value(key: str) -> str:
+        if key == "bad":
+            raise GraphQLError("no such setting")
+        return f"{account_id}/{index}/{key}"
+
+    return value
+
+
 def make_subgraphs() -> dict[str, Subgraph]:
     accounts = Subgraph(
         "type Query { accounts: [Account!]! }"
@@ -54,12 +64,15 @@ def make_subgraphs() -> dict[str, Subgraph]:
         root={"accounts": lambda: [dict(a) for a in ACCOUNTS]},
     )
     profiles = Subgraph(
-        "type Query { unused: Int } type Account { id: ID! label(style: Int!): String score: Int }",
+        "type Query { unused: Int }"
+        " type Account { id: ID! label(style: Int!): String score: Int settings: [Settings!]! }"
+        " type Settings { value(key: String!): String }",
         references={
             "Account": lambda rep: {
                 "id": rep["id"],
                 "label": _label(rep["id"]),
                 "score": len(rep["id"]),
+                "settings": [{"value": _setting(rep["id"], n)} for n in (1, 2)],
             }
         },
     )
@@ -168,3 +181,38 @@ async def test_key_name_taken_by_one_type_only(router: httpx.AsyncClient) -> Non
             ]
         }
     }
+
+
+async def test_nested_same_name_other_arguments_per_type(router: httpx.AsyncClient) -> None:
+    body = await query(
+        router,
+        '{ accounts { ... on Admin { settings { v: value(key: "a") } }'
+        ' ... on User { settings { v: value(key: "b") } } } }',
+    )
+    assert body == {
+        "data": {
+            "accounts": [
+                {"settings": [{"v": "a1/1/a"}, {"v": "a1/2/a"}]},
+                {"settings": [{"v": "u1/1/b"}, {"v": "u1/2/b"}]},
+                {},
+                {"settings": [{"v": "u2/1/b"}, {"v": "u2/2/b"}]},
+            ]
+        }
+    }
+
+
+async def test_nested_error_under_a_scoped_name(router: httpx.AsyncClient) -> None:
+    body = await query(
+        router,
+        '{ accounts { ... on Admin { settings { v: value(key: "a") } }'
+        ' ... on User { settings { v: value(key: "bad") } } } }',
+    )
+    assert body["data"]["accounts"][0] == {"settings": [{"v": "a1/1/a"}, {"v": "a1/2/a"}]}
+    assert body["data"]["accounts"][1] == {"settings": [{"v": None}, {"v": None}]}
+    paths = sorted(tuple(e["path"]) for e in body["errors"])
+    assert paths == [
+        ("accounts", 1, "settings", 0, "v"),
+        ("accounts", 1, "settings", 1, "v"),
+        ("accounts", 3, "settings", 0, "v"),
+        ("accounts", 3, "settings", 1, "v"),
+    ]

@@ -18,7 +18,8 @@ SDLS = {
     ' type User implements Account @key(fields: "id") { id: ID! }'
     ' type Guest implements Account @key(fields: "id") { id: ID! }',
     "profiles": HEADER + 'type Account @key(fields: "id") @interfaceObject'
-    " { id: ID! label(style: Int): String }",
+    " { id: ID! label(style: Int): String settings: [Settings!]! }"
+    " type Settings { value(key: String!): String }",
 }
 
 
@@ -83,3 +84,30 @@ def test_same_arguments_need_no_scoped_alias(schema: Supergraph) -> None:
         "{ accounts { ... on Admin { x: label(style: 1) } ... on User { x: label(style: 1) } } }"
     )
     assert "__fed_scoped" not in plan_text(schema, query)
+
+
+def test_nested_same_response_name_other_arguments_per_type(schema: Supergraph) -> None:
+    query = (
+        '{ accounts { ... on Admin { settings { v: value(key: "a") } }'
+        ' ... on User { settings { v: value(key: "b") } } } }'
+    )
+    assert plan_text(schema, query).endswith(
+        snapshot(
+            """
+                _entities(representations: $representations) {
+                  ... on Account {
+                    settings {
+                      v: value(key: "a")
+                      v__fed_scoped_1: value(key: "b")
+                    }
+                  }
+                }
+              }
+              settings.v__fed_scoped_1 => v (for User)
+            },
+          },
+        },
+      }
+            """
+        )
+    )
