@@ -6,7 +6,10 @@ the same field with other arguments), the router's selection is aliased to a nam
 field at that object uses; representations read the value back from that alias.
 """
 
+from collections.abc import Sequence
+
 from graphql import (
+    ArgumentNode,
     FieldNode,
     FragmentDefinitionNode,
     InlineFragmentNode,
@@ -26,8 +29,12 @@ INPUT_ALIAS = "__fed_input_"
 Signature = tuple[str, str]  # field name, printed arguments
 
 
+def printed_arguments(arguments: Sequence[ArgumentNode] | None) -> str:
+    return ",".join(print_ast(a) for a in arguments or ())
+
+
 def _signature(node: FieldNode) -> Signature:
-    return node.name.value, ",".join(print_ast(a) for a in node.arguments or ())
+    return node.name.value, printed_arguments(node.arguments)
 
 
 class _ClientFields:

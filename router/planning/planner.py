@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from graphql import FragmentDefinitionNode, SelectionSetNode, print_ast
+from graphql import FragmentDefinitionNode, SelectionSetNode
 
 from router.planning.collect import CField, collect_fields
 from router.planning.context import (
@@ -16,7 +16,7 @@ from router.planning.context import (
 )
 from router.planning.cost import CostModel
 from router.planning.groups import GroupRegistry
-from router.planning.internal import apart_from_client, print_field_set
+from router.planning.internal import apart_from_client, print_field_set, printed_arguments
 from router.planning.resolvability import (
     can_resolve,
     field_signature,
@@ -34,11 +34,8 @@ _MAX_JUMPS = 200
 
 
 def _same_field(sel: FieldSel, cf: CField) -> bool:
-    arguments = cf.node.arguments or ()
-    return (
-        sel.name == cf.name
-        and len(sel.arguments) == len(arguments)
-        and all(print_ast(a) == print_ast(b) for a, b in zip(sel.arguments, arguments, strict=True))
+    return sel.name == cf.name and printed_arguments(sel.arguments) == printed_arguments(
+        cf.node.arguments
     )
 
 
@@ -249,7 +246,8 @@ class Planner:
         where = pos.path[pos.scope_root :]
         for alias, (path, key, typenames) in scoped.items():
             sel = pos.selset.fields.get((alias, conditions))
-            if (path, key) == (where, cf.response_key) and sel and _same_field(sel, cf):
+            same = sel is not None and _same_field(sel, cf)
+            if same and (path, key) == (where, cf.response_key):
                 typenames.update(pos.scope)
                 return alias
         alias = f"{cf.response_key}{SCOPED_MARKER}{len(scoped) + 1}"
