@@ -100,8 +100,11 @@ class Supergraph:
     def draw_labels(self, enabled: frozenset[str], rng: random.Random) -> frozenset[str]:
         """The labels one request runs with: each `percent(N)` label on with probability N%
         (drawn once per label), the others on only when `enabled` names them."""
+        labels = self.override_labels()
+        if not labels:
+            return labels
         active = set()
-        for label in sorted(self.override_labels()):
+        for label in sorted(labels):
             percent = label_percent(label)
             if label in enabled or (percent is not None and rng.random() * 100 < percent):
                 active.add(label)
