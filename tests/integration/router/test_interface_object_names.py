@@ -216,3 +216,17 @@ async def test_nested_error_under_a_scoped_name(router: httpx.AsyncClient) -> No
         ("accounts", 3, "settings", 0, "v"),
         ("accounts", 3, "settings", 1, "v"),
     ]
+
+
+async def test_key_name_taken_on_the_interface(router: httpx.AsyncClient) -> None:
+    body = await query(router, "{ accounts { id: name score ... on Admin { level } } }")
+    assert body == {
+        "data": {
+            "accounts": [
+                {"id": "Ada", "score": 2, "level": 3},
+                {"id": "Ulla", "score": 2},
+                {"id": "Gus", "score": 2},
+                {"id": "Uwe", "score": 2},
+            ]
+        }
+    }
