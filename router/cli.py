@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="do not reload the supergraph file when it changes",
     )
+    serve.add_argument(
+        "--override-label",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="take over the progressive @override(label: LABEL) fields; repeatable "
+        "(percent(N) labels are drawn per request, other labels are off unless named)",
+    )
     serve.add_argument("--watch-interval", type=float, default=1.0, help="seconds between checks")
     serve.add_argument("--max-depth", type=int, default=Limits.max_depth)
     serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
@@ -145,6 +153,13 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--supergraph", required=True, type=Path)
     show.add_argument("--query", required=True, type=Path)
     show.add_argument("--operation-name", default=None)
+    show.add_argument(
+        "--override-label",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="plan with this progressive @override label taken over; repeatable",
+    )
     return parser
 
 
@@ -184,6 +199,7 @@ def _serve(args: argparse.Namespace) -> int:
         ),
         uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
         deduplicate=args.dedup_inflight,
+        override_labels=args.override_label,
         watch=args.supergraph if args.watch else None,
         watch_interval=args.watch_interval,
         authentication=(
@@ -228,7 +244,8 @@ def _plan(args: argparse.Namespace) -> int:
     supergraph = load_supergraph(args.supergraph.read_text())
     try:
         document = parse(args.query.read_text())
-        print(print_plan(plan(supergraph, document, args.operation_name)))
+        labels = frozenset(args.override_label)
+        print(print_plan(plan(supergraph, document, args.operation_name, labels=labels)))
     except (GraphQLError, PlanningError) as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1

@@ -118,7 +118,7 @@ def _expand_fields(result: Expanded, typedef: TypeDef) -> None:
             result.provided |= _coordinates(selections, named_type(fdef.type), types)
         for d in applied(fdef, "override"):
             result.overrides[coordinate] = Override(
-                string_arg(d, "from") or "", string_arg(d, "label")
+                string_arg(d, "from") or "", string_arg(d, "label") or None
             )
 
 

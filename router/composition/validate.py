@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NewType
 
 from .errors import ErrorSink
@@ -22,6 +23,14 @@ OTHER_UNKNOWN = (
     "(if the field is defined in another subgraph, you need to add it to this subgraph with"
     " @external)."
 )
+
+
+_LABEL = re.compile(r"[a-zA-Z][a-zA-Z0-9_\-:./]*")
+_PERCENT_LABEL = re.compile(r"percent\((\d{1,2}(\.\d{1,8})?|100)\)")
+
+
+def valid_override_label(label: str) -> bool:
+    return bool(_LABEL.fullmatch(label) or _PERCENT_LABEL.fullmatch(label))
 
 
 def _kind(sub: Expanded, type_name: str) -> Kind | None:
@@ -197,6 +206,19 @@ def _check_field(sink: ErrorSink, sub: Expanded, typedef: TypeDef, fdef: Field) 
             [sub.name],
             coordinate,
             "@override(from:) must name another subgraph.",
+        )
+    if override is not None and override.label and not valid_override_label(override.label):
+        sink.add(
+            "OVERRIDE_LABEL_INVALID",
+            f'Invalid @override label "{override.label}" on field "{coordinate}" on subgraph'
+            f' "{sub.name}": labels must start with a letter and after that may contain'
+            " alphanumerics, underscores, minuses, colons, periods, or slashes."
+            ' Alternatively, labels may be of the form "percent(x)" where x is a float'
+            " between 0-100 inclusive.",
+            [sub.name],
+            coordinate,
+            'Use a name such as "my-migration" or a percentage such as "percent(25)"'
+            " (at most 8 decimals).",
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from router import jsonio
 from router.execution.errors import error, subgraph_error
-from router.execution.merge import Path, deep_merge, objects_at, unalias
+from router.execution.merge import Path, deep_merge, objects_at, rescoped, sees_error, unalias
 from router.execution.representations import representation
 from router.planning.nodes import (
     ConditionNode,
@@ -79,14 +79,20 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
         state.errors.append(subgraph_error(raw, node.service, path))
 
 
-def _entity_error_paths(raw: Any, owners: list[list[Path]]) -> list[list[str | int]] | None:
+def _entity_error_paths(
+    raw: Any, owners: list[list[Path]], targets: list[list[dict[str, Any]]], fetch: FetchNode
+) -> list[list[str | int]] | None:
     path = raw.get("path") if isinstance(raw, dict) else None
     if not isinstance(path, list) or len(path) < 2 or path[0] != "_entities":
         return None
     index = path[1]
     if not isinstance(index, int) or not 0 <= index < len(owners):
         return None
-    return [[*owner, *path[2:]] for owner in owners[index]]
+    return [
+        [*owner, *path[2:]]
+        for owner, obj in zip(owners[index], targets[index], strict=True)
+        if not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped)
+    ]
 
 
 def _dedupe_key(rep: dict[str, Any]) -> Any:
@@ -136,7 +142,10 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         for index, entity in enumerate(entities):
             if isinstance(entity, dict):
                 for obj in targets[index]:
-                    deep_merge(obj, entity, state.abstract_types)
+                    seen_as = entity
+                    if fetch.scoped:
+                        seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
+                    deep_merge(obj, seen_as, state.abstract_types)
     elif entities is not None:
         count = len(entities) if isinstance(entities, list) else "no"
         state.errors.append(
@@ -148,7 +157,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             )
         )
     for raw in response.get("errors") or ():
-        paths = _entity_error_paths(raw, owners)
+        paths = _entity_error_paths(raw, owners, targets, fetch)
         if paths is None:
             state.errors.append(subgraph_error(raw, fetch.service, None))
         else:

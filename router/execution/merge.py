@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from router.planning.nodes import ScopedAlias
+
 Path = list[str | int]
 
 
@@ -20,6 +22,53 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozens
             continue
         else:
             target[key] = value
+
+
+def rescoped(
+    entity: dict[str, Any], typename: Any, scoped: "tuple[ScopedAlias, ...]"
+) -> dict[str, Any]:
+    """An entity as one object of type `typename` sees it: each scoped alias back under its
+    key for the types it was fetched for, and gone for the others."""
+    result: Any = entity
+    for scoped_alias in scoped:
+        result = _renamed(result, scoped_alias, scoped_alias.path, typename)
+    return dict(result)
+
+
+def _renamed(value: Any, scoped: "ScopedAlias", path: tuple[str, ...], typename: Any) -> Any:
+    """`value` with `scoped.alias` at `path` renamed to its key (or dropped, for other
+    types); what it passes through is copied, never changed in place."""
+    if isinstance(value, list):
+        rest = path[1:] if path and path[0] == "@" else path
+        return [_renamed(item, scoped, rest, typename) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if path:
+        if path[0] not in value:
+            return value
+        return {**value, path[0]: _renamed(value[path[0]], scoped, path[1:], typename)}
+    if scoped.alias not in value:
+        return value
+    result = {key: item for key, item in value.items() if key != scoped.alias}
+    if typename in scoped.typenames:
+        result[scoped.key] = value[scoped.alias]
+    return result
+
+
+def sees_error(at: list[Any], typename: Any, scoped: "tuple[ScopedAlias, ...]") -> bool:
+    """Whether an error at entity field `at` (empty: the entity) concerns an object of type
+    `typename`: not one under a scoped alias of other types, nor under a key its type takes
+    from a scoped alias."""
+    keys = [p for p in at if isinstance(p, str)]
+    for scoped_alias in scoped:
+        where = [p for p in scoped_alias.path if p != "@"]
+        if keys[: len(where) + 1] == [*where, scoped_alias.alias]:
+            return typename in scoped_alias.typenames
+        if keys[: len(where) + 1] == [*where, scoped_alias.key] and (
+            typename in scoped_alias.typenames
+        ):
+            return False
+    return True
 
 
 def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:

@@ -60,6 +60,7 @@ class PreparedOperation:
     guards: "tuple[Guard, ...]" = ()
     refused: dict[int, Refusal] = field(default_factory=dict)
     variants: "dict[Verdict, PreparedOperation]" = field(default_factory=dict)
+    labels: frozenset[str] = frozenset()  # the progressive override labels it was planned with
 
     @classmethod
     def create(
@@ -70,6 +71,7 @@ class PreparedOperation:
         *,
         guards: "tuple[Guard, ...]" = (),
         refused: dict[int, Refusal] | None = None,
+        labels: frozenset[str] = frozenset(),
     ) -> "PreparedOperation":
         names: set[str] = set()
         _condition_variables(document, names)
@@ -85,6 +87,7 @@ class PreparedOperation:
             introspection,
             guards=guards,
             refused=refused or {},
+            labels=labels,
         )
 
     def remember_variant(self, key: "Verdict", variant: "PreparedOperation") -> None:

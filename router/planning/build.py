@@ -22,6 +22,7 @@ from router.planning.nodes import (
     OperationKind,
     ParallelNode,
     PlanNode,
+    ScopedAlias,
     SequenceNode,
 )
 from router.planning.selection import alias_conflicts, print_selection_set
@@ -99,8 +100,12 @@ def fetch_node(
     if not group.entity:
         return FetchNode(group.subgraph, text, usages, (), kind, aliased)
     inputs = _entity_inputs(sg, group)
+    scoped = tuple(
+        ScopedAlias(alias, key, frozenset(typenames), path)
+        for alias, (path, key, typenames) in group.scoped.items()
+    )
     return FlattenNode(
-        group.path, FetchNode(group.subgraph, text, usages, inputs, "query", aliased)
+        group.path, FetchNode(group.subgraph, text, usages, inputs, "query", aliased, scoped)
     )
 
 

@@ -1,6 +1,7 @@
 """The planner's working state: fetch groups being filled and positions inside them."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from graphql import ArgumentNode, DirectiveNode, SelectionSetNode
 
@@ -30,6 +31,14 @@ class FragmentStep:
 Step = FieldStep | FragmentStep
 
 
+class ClientSelection(NamedTuple):
+    """The client's selection sets at one object, and the type they select on there (an
+    abstract type when the object is reached through one)."""
+
+    type_name: str
+    sets: tuple[SelectionSetNode, ...]
+
+
 @dataclass(eq=False)
 class Group:
     id: int
@@ -39,6 +48,8 @@ class Group:
     selset: SelSet = field(default_factory=SelSet)
     representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
     typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
+    # alias -> (path inside the entity, key, types): see `ScopedAlias`
+    scoped: dict[str, tuple[tuple[str, ...], str, set[str]]] = field(default_factory=dict)
     deps: "set[Group]" = field(default_factory=set)
     # what every selection this group serves is conditioned on: the fetch runs only then
     conditions: Conditions | None = None  # None until something is planned into the group
@@ -94,10 +105,21 @@ class Pos:
     entity_parent: "Pos | None" = None  # set where selset sits directly under `_entities`
     runtime_types: frozenset[str] | None = None  # narrowed by a shareable abstract field
     inherited: dict[str, str] = field(default_factory=dict)  # keys the enclosing level selects
+    # the client's selection sets for this object (None: not known here), and whether the
+    # position plans the router's own selections (keys, @requires inputs)
+    client: ClientSelection | None = None
+    internal: bool = False
+    # the object types this position's data may have, where a representation (an
+    # @interfaceObject's interface) is shared by several
+    scope: frozenset[str] | None = None
+    scope_root: int = 0  # where the entity with that scope starts in `path`
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)
 
     def child(self, selset: SelSet, type_name: str, path: tuple[str, ...], step: Step) -> "Pos":
         anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
-        return Pos(self.group, selset, type_name, path, None, anchors, None)
+        child = Pos(self.group, selset, type_name, path, None, anchors, None)
+        child.internal = self.internal
+        child.scope, child.scope_root = self.scope, self.scope_root
+        return child

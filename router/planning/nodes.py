@@ -39,6 +39,18 @@ class EntityInput:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopedAlias:
+    """An entity field fetched as `alias` that answers `key` only for entities of `typenames`:
+    types sharing one `@interfaceObject` representation ask `key` with other arguments.
+    `path` leads from the entity to the object holding it ("@" for a list)."""
+
+    alias: str
+    key: str
+    typenames: frozenset[str]
+    path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     operation: str
@@ -46,6 +58,7 @@ class FetchNode:
     inputs: tuple[EntityInput, ...] = ()
     operation_kind: OperationKind = "query"
     has_aliases: bool = False
+    scoped: tuple[ScopedAlias, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -62,8 +62,14 @@ def _single(cf: CField) -> SelectionSetNode:
 
 
 def plan(
-    supergraph: Supergraph, document: DocumentNode, operation_name: str | None = None
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    *,
+    labels: frozenset[str] = frozenset(),
 ) -> QueryPlan:
+    """The plan with the progressive overrides of `labels` taken over (and no others)."""
+    supergraph = supergraph.with_labels(labels)
     operation = select_operation(document, operation_name)
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)

@@ -7,6 +7,7 @@ from graphql import FragmentDefinitionNode, SelectionSetNode
 from router.planning.collect import CField, collect_fields
 from router.planning.conditions import Conditions, variable_conditions
 from router.planning.context import (
+    ClientSelection,
     FieldStep,
     FragmentStep,
     Group,
@@ -16,6 +17,7 @@ from router.planning.context import (
 )
 from router.planning.cost import CostModel
 from router.planning.groups import GroupRegistry
+from router.planning.internal import apart_from_client, print_field_set, printed_arguments
 from router.planning.resolvability import (
     can_resolve,
     field_signature,
@@ -24,12 +26,18 @@ from router.planning.resolvability import (
     requires_of,
 )
 from router.planning.routes import Route, find_routes
-from router.planning.selection import conditions_key
+from router.planning.selection import SCOPED_MARKER, FieldSel, conditions_key
 from router.supergraph.fieldset import parse_field_set, parse_requires
 from router.supergraph.model import Supergraph
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_JUMPS = 200
+
+
+def _same_field(sel: FieldSel, cf: CField) -> bool:
+    return sel.name == cf.name and printed_arguments(sel.arguments) == printed_arguments(
+        cf.node.arguments
+    )
 
 
 def _without(fields: list[CField], skip: frozenset[tuple[str, str]]) -> list[CField]:
@@ -79,6 +87,8 @@ class Planner:
     ) -> set[Group]:
         info = self.sg.types[pos.type_name]
         graph = pos.group.subgraph
+        if pos.client is None and not pos.internal:
+            pos.client = ClientSelection(pos.type_name, tuple(sets))
         if info.kind == "object":
             if info.is_entity():
                 pos.anchor_here()
@@ -114,6 +124,7 @@ class Planner:
             sub.provided = pos.provided
             sub.entity_parent = pos.entity_parent
             sub.inherited = inherited
+            sub.client = pos.client
             if self.sg.types[type_name].is_entity():
                 sub.anchor_here()
             involved |= self.plan_fields(sub, fields)
@@ -179,16 +190,25 @@ class Planner:
     def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
         parent = pos.entity_parent
         assert parent is not None
+        wanted = parse_requires(requires)
+        inputs = self._apart(parent, wanted)
         self.registry.excluded.append(pos.group)
         try:
-            deps = self.plan_selection(self._at(parent), [parse_requires(requires)], inputs=True)
+            deps = self.plan_selection(self._at(parent), [inputs], inputs=True)
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= deps
         pos.group.waits_for_requires = True
         typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
-        pos.group.add_input(typenames, representation, requires)
+        pos.group.add_input(typenames, representation, self._field_set(requires, wanted, inputs))
         return deps
+
+    def _apart(self, pos: Pos, wanted: SelectionSetNode) -> SelectionSetNode:
+        return apart_from_client(self.sg, self.fragments, pos.type_name, pos.client, wanted)
+
+    @staticmethod
+    def _field_set(original: str, parsed: SelectionSetNode, planned: SelectionSetNode) -> str:
+        return original if planned is parsed else print_field_set(planned)
 
     def add_local(self, pos: Pos, cf: CField) -> set[Group]:
         composite = bool(cf.selection_sets)
@@ -197,7 +217,7 @@ class Planner:
             return {pos.group}  # already selected on the enclosing interface
         sel = pos.selset.add_field(
             cf.name,
-            cf.alias,
+            self._scoped_alias(pos, cf),
             cf.node.arguments or (),
             cf.conditions,
             composite,
@@ -226,6 +246,28 @@ class Planner:
                     selections=tuple(s for p in provided for s in p.selections)
                 )
         return self.plan_selection(sub, cf.selection_sets)
+
+    def _scoped_alias(self, pos: Pos, cf: CField) -> str | None:
+        """The alias `cf` is fetched under: its own, or, where another type sharing this
+        representation asks the same response name of another field, one scoped to the types
+        of `pos` (the executor gives it back its name for those types only)."""
+        if pos.scope is None:
+            return cf.alias
+        conditions = conditions_key(cf.conditions)
+        existing = pos.selset.fields.get((cf.response_key, conditions))
+        if existing is None or _same_field(existing, cf):
+            return cf.alias
+        scoped = pos.group.scoped
+        where = pos.path[pos.scope_root :]
+        for alias, (path, key, typenames) in scoped.items():
+            sel = pos.selset.fields.get((alias, conditions))
+            same = sel is not None and _same_field(sel, cf)
+            if same and (path, key) == (where, cf.response_key):
+                typenames.update(pos.scope)
+                return alias
+        alias = f"{cf.response_key}{SCOPED_MARKER}{len(scoped) + 1}"
+        scoped[alias] = (where, cf.response_key, set(pos.scope))
+        return alias
 
     def shared_runtime_types(self, pos: Pos, cf: CField, child: str) -> frozenset[str] | None:
         """Runtime types of an abstract field that several reachable subgraphs resolve: only
@@ -297,8 +339,11 @@ class Planner:
         return self.plan_field(pos, cf)
 
     def _at(self, pos: Pos) -> Pos:
+        """The object at `pos`, for planning the router's own selections there."""
         at = Pos(pos.group, pos.selset, pos.type_name, pos.path, pos.provided, pos.anchors)
         at.inherited = pos.inherited
+        at.client = pos.client
+        at.internal = True
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
@@ -327,8 +372,10 @@ class Planner:
                 f"available from {source.group.subgraph!r}"
             )
         self.key_stack.append(marker)
+        key_wanted = parse_field_set(key)
+        key_set = self._apart(source, key_wanted)
         try:
-            deps = self.plan_selection(self._at(source), [parse_field_set(key)], inputs=True)
+            deps = self.plan_selection(self._at(source), [key_set], inputs=True)
         finally:
             self.key_stack.pop()
         group = self.registry.entity_group(graph, source.path, deps, requires)
@@ -336,10 +383,15 @@ class Planner:
         typenames, rep = self._input_typenames(source.type_name, representation)
         if self.sg.types[source.type_name].kind != "object":
             typenames = (*typenames, *self.sg.possible_types(source.type_name))
-        group.add_input(typenames, rep, key)
+        group.add_input(typenames, rep, self._field_set(key, key_wanted, key_set))
         inner = Pos(group, group.selset.fragment(representation), representation, source.path)
         inner.entity_parent = source
         inner.anchors = source.anchors
+        inner.client = source.client
+        inner.internal = source.internal
+        if rep != source.type_name and self.sg.types[rep].kind != "object":
+            inner.scope = frozenset(t for t in typenames if t != rep)
+            inner.scope_root = len(inner.path)
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)

@@ -43,6 +43,10 @@ def _fetch(node: FetchNode, depth: int) -> list[str]:
         lines.append(f"{inner}}} =>")
     operation = print_ast(parse(node.operation, no_location=True))
     lines.extend(f"{inner}{line}" for line in operation.splitlines())
+    for scoped in node.scoped:
+        types = "|".join(sorted(scoped.typenames))
+        at = "".join(f"{p}." for p in scoped.path if p != "@")
+        lines.append(f"{inner}{at}{scoped.alias} => {scoped.key} (for {types})")
     lines.append(f"{pad}}},")
     return lines
 

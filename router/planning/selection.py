@@ -108,6 +108,7 @@ def print_selection_set(selset: SelSet, variables: set[str]) -> str:
 
 
 ALIAS_MARKER = "__fed_alias_"
+SCOPED_MARKER = "__fed_scoped_"
 
 
 def _scope(selset: SelSet) -> list[FieldSel]:

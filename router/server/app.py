@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,7 @@ def create_app(
     authorization: AuthorizationConfig | None = None,
     api_keys: ApiKeyConfig | None = None,
     subscriptions: SubscriptionLimits | None = None,
+    override_labels: Iterable[str] = (),
 ) -> Starlette:
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
 
@@ -83,7 +84,12 @@ def create_app(
     `@authenticated`, `@requiresScopes` and `@policy` are enforced as ``authorization`` says
     (without ``authentication`` every caller is anonymous to them). With ``api_keys`` (and
     ``authentication``), an API key in `X-API-Key` is traded for an access token.
+    Progressive `@override(label:)`s: a `percent(N)` label is taken over by a request with
+    probability N%, any other label only when ``override_labels`` names it.
     """
+    if isinstance(override_labels, str):
+        raise TypeError("override_labels is a collection of label names, not one string")
+    labels = frozenset(override_labels)
     credentials = Credentials(authentication, api_keys) if authentication else None
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
@@ -99,6 +105,7 @@ def create_app(
             limits=limits,
             deduplicate=deduplicate,
             authorization=authorization,
+            override_labels=labels,
         )
 
     live = LiveGateway(

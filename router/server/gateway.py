@@ -1,6 +1,7 @@
 """The request pipeline: parse → validate → plan → execute → shape, with caches."""
 
 import asyncio
+import random
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ _COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-compile
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
 FORWARDED_HEADERS = frozenset({"authorization", "x-forwarded-for"})
-DedupKey = tuple[str, str | None, bytes, str | None]
+DedupKey = tuple[str, str | None, bytes, str | None, frozenset[str]]
+PlanKey = tuple[str, str | None, frozenset[str]]  # query, operation name, override labels
 
 
 @dataclass(frozen=True)
@@ -89,19 +91,20 @@ class Gateway:
         *,
         deduplicate: bool = False,
         authorization: AuthorizationConfig | None = None,
+        override_labels: frozenset[str] = frozenset(),
+        rng: random.Random | None = None,
     ) -> None:
         self.supergraph = supergraph
+        # progressive @override labels enabled by configuration; `percent(N)` ones are drawn
+        self.override_labels = override_labels
+        self._rng = rng or random.Random()  # noqa: S311 (a traffic split, not a secret)
         self.authorization = Authorization(supergraph.access, authorization)
         self.limits = limits or Limits()
         self.deduplicate = deduplicate
-        self._in_flight: dict[
-            tuple[str, str | None, bytes, str | None], asyncio.Future[GraphQLResponse]
-        ] = {}
+        self._in_flight: dict[DedupKey, asyncio.Future[GraphQLResponse]] = {}
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
-        self.prepared: LRU[tuple[str, str | None], PreparedOperation | GraphQLResponse] = LRU(
-            plan_cache_size
-        )
+        self.prepared: LRU[PlanKey, PreparedOperation | GraphQLResponse] = LRU(plan_cache_size)
         self.abstract_types = frozenset(
             name for name, info in supergraph.types.items() if info.kind in ("interface", "union")
         )
@@ -113,52 +116,58 @@ class Gateway:
             self.documents.put(query, cached)
         return cached
 
+    def draw_labels(self) -> frozenset[str]:
+        """The progressive override labels one request runs with."""
+        return self.supergraph.draw_labels(self.override_labels, self._rng)
+
     def prepare(
-        self, query: str, operation_name: str | None
+        self, query: str, operation_name: str | None, labels: frozenset[str] = frozenset()
     ) -> PreparedOperation | GraphQLResponse:
-        key = (query, operation_name)
+        key = (query, operation_name, labels)
         cached = self.prepared.get(key)
         if cached is None:
             document = self.document(query)
             if isinstance(document, GraphQLResponse):
                 return document
-            cached = self._compile(document, operation_name)
+            cached = self._compile(document, operation_name, labels)
             self.prepared.put(key, cached)
         return cached
 
     async def ready(
-        self, query: str, operation_name: str | None
+        self, query: str, operation_name: str | None, labels: frozenset[str] = frozenset()
     ) -> PreparedOperation | GraphQLResponse:
         """`prepare`, with a large document parsed, validated and planned off the event
         loop, so that one costly document never holds up the requests around it."""
-        cached = self.prepared.get((query, operation_name))
+        key = (query, operation_name, labels)
+        cached = self.prepared.get(key)
         if cached is not None:
             return cached
         if len(query) < OFF_LOOP_QUERY_CHARS:
-            return self.prepare(query, operation_name)
+            return self.prepare(query, operation_name, labels)
         document = self.documents.get(query)
         compiled = await asyncio.get_running_loop().run_in_executor(
-            _COMPILER, self._compile_all, query, operation_name, document
+            _COMPILER, self._compile_all, query, operation_name, labels, document
         )
         document, prepared = compiled
         self.documents.put(query, document)  # the caches are only touched on the loop
         if isinstance(document, GraphQLResponse):
             return document
         assert prepared is not None
-        self.prepared.put((query, operation_name), prepared)
+        self.prepared.put(key, prepared)
         return prepared
 
     def _compile_all(
         self,
         query: str,
         operation_name: str | None,
+        labels: frozenset[str],
         document: DocumentNode | GraphQLResponse | None,
     ) -> tuple[DocumentNode | GraphQLResponse, PreparedOperation | GraphQLResponse | None]:
         if document is None:
             document = self._compile_document(query)
         if isinstance(document, GraphQLResponse):
             return document, None
-        return document, self._compile(document, operation_name)
+        return document, self._compile(document, operation_name, labels)
 
     def _compile_document(self, query: str) -> DocumentNode | GraphQLResponse:
         if len(query.encode()) > MAX_QUERY_BYTES:
@@ -173,20 +182,22 @@ class Gateway:
         return _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
 
     def _compile(
-        self, document: DocumentNode, operation_name: str | None
+        self, document: DocumentNode, operation_name: str | None, labels: frozenset[str]
     ) -> PreparedOperation | GraphQLResponse:
         try:
             operation = select_operation(document, operation_name)
         except PlanningError as selection_error:
             return _failure(400, str(selection_error), "BAD_REQUEST")
         try:
-            query_plan = plan(self.supergraph, document, operation_name)
+            query_plan = plan(self.supergraph, document, operation_name, labels=labels)
         except PlanningError as planning_error:
             return _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
         guards = find_guards(
             self.supergraph.api_schema, self.supergraph.access, document, operation
         )
-        return PreparedOperation.create(document, operation, query_plan, guards=guards)
+        return PreparedOperation.create(
+            document, operation, query_plan, guards=guards, labels=labels
+        )
 
     def authorize(
         self, prepared: PreparedOperation, operation_name: str | None, caller: Caller | None
@@ -207,7 +218,10 @@ class Gateway:
             refused = [prepared.guards[index].node for index, _ in verdict]
             try:
                 query_plan = plan(
-                    self.supergraph, without(prepared.document, refused), operation_name
+                    self.supergraph,
+                    without(prepared.document, refused),
+                    operation_name,
+                    labels=prepared.labels,
                 )
             except PlanningError as planning_error:
                 return _failure(500, str(planning_error), "QUERY_PLANNING_FAILED")
@@ -216,15 +230,21 @@ class Gateway:
                 prepared.operation,
                 query_plan,
                 refused=authorization.refusals(prepared.guards, verdict),
+                labels=prepared.labels,
             )
             prepared.remember_variant(verdict, variant)
         return variant
 
     async def admit(
-        self, request: GraphQLRequest, caller: Caller | None = None
+        self,
+        request: GraphQLRequest,
+        caller: Caller | None = None,
+        labels: frozenset[str] | None = None,
     ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
         """The request's operation ready to run with its variables, or why it cannot run."""
-        prepared = await self.ready(request.query, request.operation_name)
+        if labels is None:
+            labels = self.draw_labels()
+        prepared = await self.ready(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         prepared = self.authorize(prepared, request.operation_name, caller)
@@ -239,7 +259,8 @@ class Gateway:
         self, request: GraphQLRequest, caller: Caller | None = None
     ) -> GraphQLResponse:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
-        prepared = await self.ready(request.query, request.operation_name)
+        labels = self.draw_labels()
+        prepared = await self.ready(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         kind = prepared.plan.operation_kind
@@ -252,7 +273,7 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = await self.admit(request, caller)
+        admitted = await self.admit(request, caller, labels)
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted
@@ -264,12 +285,14 @@ class Gateway:
         # Files are not JSON (no key to share them by); uploads are never deduplicated.
         if not self.deduplicate or kind != "query" or request.uploads:
             return await self._run(prepared, request, variables, forwarded)
-        # Identical queries in flight with the same credentials share one execution.
-        key = (
+        # Identical queries in flight with the same credentials (and override labels) share
+        # one execution.
+        key: DedupKey = (
             request.query,
             request.operation_name,
             jsonio.dumps_sorted(request.variables or {}),
             forwarded.get("authorization"),
+            prepared.labels,
         )
         shared = self._in_flight.get(key)
         if shared is None:

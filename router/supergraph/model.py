@@ -1,6 +1,8 @@
 """The typed supergraph: who resolves which type and field, with which keys."""
 
-from dataclasses import dataclass, field
+import random
+import re
+from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLSchema
 
@@ -58,6 +60,16 @@ class TypeInfo:
         return any(j.key for j in self.joins)
 
 
+_MAX_LABEL_VIEWS = 64
+_PERCENT = re.compile(r"percent\((\d{1,3}(?:\.\d+)?)\)")
+
+
+def label_percent(label: str) -> float | None:
+    """N for a `percent(N)` label, None for a label enabled only by configuration."""
+    found = _PERCENT.fullmatch(label)
+    return float(found.group(1)) if found else None
+
+
 @dataclass
 class Supergraph:
     schema: GraphQLSchema
@@ -68,7 +80,48 @@ class Supergraph:
     mutation_type: str | None = None
     subscription_type: str | None = None
     access: AccessRules = field(default_factory=AccessRules)
+    # progressive `@override(label:)`s taken over in this view of the supergraph
+    active_labels: frozenset[str] = frozenset()
     _field_graphs: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _label_views: "dict[frozenset[str], Supergraph]" = field(default_factory=dict)
+    _labels: frozenset[str] | None = None
+
+    def override_labels(self) -> frozenset[str]:
+        if self._labels is None:
+            self._labels = frozenset(
+                join.override_label
+                for info in self.types.values()
+                for joins in info.fields.values()
+                for join in joins
+                if join.override_label
+            )
+        return self._labels
+
+    def draw_labels(self, enabled: frozenset[str], rng: random.Random) -> frozenset[str]:
+        """The labels one request runs with: each `percent(N)` label on with probability N%
+        (drawn once per label), the others on only when `enabled` names them."""
+        labels = self.override_labels()
+        if not labels:
+            return labels
+        active = set()
+        for label in sorted(labels):
+            percent = label_percent(label)
+            if label in enabled or (percent is not None and rng.random() * 100 < percent):
+                active.add(label)
+        return frozenset(active)
+
+    def with_labels(self, active: frozenset[str]) -> "Supergraph":
+        """This supergraph with the overrides of `active` labels taken over, the others not."""
+        active = active & self.override_labels()
+        if active == self.active_labels:
+            return self
+        view = self._label_views.get(active)
+        if view is None:
+            if len(self._label_views) >= _MAX_LABEL_VIEWS:
+                self._label_views.clear()
+            view = replace(self, active_labels=active, _field_graphs={}, _label_views={})
+            self._label_views[active] = view
+        return view
 
     def type(self, name: str) -> TypeInfo:
         return self.types[name]
@@ -104,18 +157,19 @@ class Supergraph:
             if not joins:
                 result = info.graphs
             else:
-                # A progressive override (`overrideLabel`) is treated as fully migrated:
-                # the overriding subgraph always resolves the field.
-                result = frozenset(
-                    j.graph
-                    for j in joins
-                    if j.graph is not None
-                    and not j.external
-                    and not j.used_overridden
-                    and not (j.override_label and j.override is None)
-                )
+                result = frozenset(j.graph for j in joins if j.graph and self._resolves(j))
         self._field_graphs[cache_key] = result
         return result
+
+    def _resolves(self, join: FieldJoin) -> bool:
+        """A progressive override: the overriding subgraph resolves the field while its label
+        is active, the overridden one (its join has the label but no `override`, and may be
+        `usedOverridden` as a key) otherwise."""
+        if join.external:
+            return False
+        if join.override_label:
+            return (join.override is not None) == (join.override_label in self.active_labels)
+        return not join.used_overridden
 
     def possible_types(self, type_name: str, graph: str | None = None) -> tuple[str, ...]:
         """Object types that can appear where `type_name` is expected (in `graph`, if given)."""

@@ -12,6 +12,7 @@ import pytest
 
 from router.cli import main
 from tests.integration.router.conftest import SUPERGRAPH
+from tests.integration.router.test_progressive_override import labelled_supergraph
 
 
 @pytest.fixture
@@ -82,3 +83,15 @@ def test_served_process_answers_health_and_exits_on_sigterm(supergraph_file: Pat
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_plan_takes_override_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "labelled.graphql"
+    path.write_text(labelled_supergraph("beta"))
+    query = tmp_path / "q.graphql"
+    query.write_text('{ product(id: "p1") { price } }')
+    args = ["plan", "--supergraph", str(path), "--query", str(query)]
+    assert main(args) == 0
+    assert 'service: "new"' not in capsys.readouterr().out
+    assert main([*args, "--override-label", "beta"]) == 0
+    assert 'Fetch(service: "new")' in capsys.readouterr().out
