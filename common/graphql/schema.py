@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from common.graphql.errors import ClientErrors, client_error
+from common.graphql.inputs import RefuseMalformedInput
 
 MAX_DEPTH = 15
 MAX_TOKENS = 5000
@@ -38,6 +39,7 @@ class ServiceSchema(strawberry.federation.Schema):
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
+            RefuseMalformedInput,  # after ValidationCache: it adds to the validation errors
         ]
         super().__init__(**kwargs)
 

@@ -108,7 +108,7 @@ class Gateway:
             result = _failure(413, "the query is too large", "QUERY_TOO_LARGE")
         else:
             try:
-                document = parse(query, max_tokens=MAX_TOKENS)
+                document = parse(query, max_tokens=MAX_TOKENS, allow_empty_selection_sets=False)
             except GraphQLError as parse_error:
                 result = _errors([parse_error], "GRAPHQL_PARSE_FAILED")
             else:
