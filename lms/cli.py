@@ -36,12 +36,12 @@ def seed(settings: Settings, names: list[str]) -> list[str]:
 def serve(settings: Settings, name: str) -> None:
     import uvicorn
 
-    from router.server.slow_clients import SlowClientLimits, uvicorn_options
+    from router.server.http_protocol import ConnectionLimits, uvicorn_options
 
     configure_logging(name, settings.log_level)
     app = services.create_app(name, settings)
     freeze_startup_objects()
-    limits = SlowClientLimits(settings.http_head_timeout, settings.http_body_timeout)
+    limits = ConnectionLimits(settings.http_head_timeout, settings.http_body_timeout)
     uvicorn.run(
         app,
         host=settings.host,

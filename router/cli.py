@@ -12,8 +12,8 @@ from router.planning import PlanningError, plan, print_plan
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
+from router.server.http_protocol import ConnectionLimits, uvicorn_options
 from router.server.limits import Limits
-from router.server.slow_clients import SlowClientLimits, uvicorn_options
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
@@ -133,13 +133,13 @@ def _parser() -> argparse.ArgumentParser:
     slow.add_argument(
         "--head-timeout",
         type=float,
-        default=SlowClientLimits.head_timeout,
+        default=ConnectionLimits.head_timeout,
         help="seconds a client has to send a request's head (408 and close after)",
     )
     slow.add_argument(
         "--body-timeout",
         type=float,
-        default=SlowClientLimits.body_timeout,
+        default=ConnectionLimits.body_timeout,
         help="seconds a client has to send a request's body once its head arrived",
     )
     serve.add_argument("--log-level", default="INFO")
@@ -214,7 +214,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         ws_max_size=SubscriptionLimits.max_message_bytes,
-        **uvicorn_options(SlowClientLimits(args.head_timeout, args.body_timeout)),
+        **uvicorn_options(ConnectionLimits(args.head_timeout, args.body_timeout)),
     )
     return 0
 

@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
-from router.server.slow_clients import SlowClientLimits, uvicorn_options
+from router.server.http_protocol import ConnectionLimits, uvicorn_options
 
 
 @dataclass
@@ -49,7 +49,7 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def serve(
-    app: ASGIApp, port: int, limits: SlowClientLimits | None = None
+    app: ASGIApp, port: int, limits: ConnectionLimits | None = None
 ) -> AsyncIterator[str]:
     """Run an ASGI app on 127.0.0.1:port inside the current loop, served as `lms serve` and
     `router serve` serve it."""

@@ -16,7 +16,7 @@ import pytest
 from common.infra.ports import free_port
 from common.settings import Settings
 from lms import services
-from router.server.slow_clients import SlowClientLimits
+from router.server.http_protocol import ConnectionLimits
 from tests.accounts import PASSWORD, REGISTER
 from tests.support import GraphQLClient, error_codes, serve
 from tests.ws import TRANSPORT_WS, graphql_socket
@@ -199,7 +199,7 @@ async def test_a_websocket_message_that_is_not_json_closes_with_4400(
 
 # Slow clients at a subgraph served as `lms serve` serves it
 
-LIMITS = SlowClientLimits(head_timeout=1.0, body_timeout=1.0)
+LIMITS = ConnectionLimits(head_timeout=1.0, body_timeout=1.0)
 BOUND = 5.0
 
 

@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import serve as websockets_serve
 
 from common.infra.ports import free_port
 from router.server import create_app
-from router.server.slow_clients import SlowClientLimits
+from router.server.http_protocol import ConnectionLimits
 from router.server.variables import MAX_VARIABLE_DEPTH
 from router.transport import HttpTransport
+from router.transport.websocket import PROTOCOL, SubgraphSocket, SubgraphStreamError
 from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph, subgraphs_client
 from tests.support import serve
@@ -154,7 +157,7 @@ async def test_a_post_without_a_json_content_type_is_a_415(
 
 # Slow clients, against a real server (uvicorn as `router serve` runs it)
 
-LIMITS = SlowClientLimits(head_timeout=1.0, body_timeout=1.0)
+LIMITS = ConnectionLimits(head_timeout=1.0, body_timeout=1.0)
 BOUND = 5.0  # generous: the server must act within a second or so
 
 
@@ -220,6 +223,27 @@ async def test_a_head_sent_a_byte_at_a_time_is_cut_off(served_router: tuple[str,
     assert _status_and_code(received) == (b"HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT")
 
 
+async def test_an_endless_head_is_cut_off_at_its_size_bound(served_router: tuple[str, int]) -> None:
+    async with _raw(served_router) as (reader, writer):
+        writer.write(b"GET /health HTTP/1.1\r\nHost: router\r\n")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(100):  # 100 x 1 KiB of headers, the bound is 64 KiB
+                writer.write(b"X-Padding: " + b"p" * 1010 + b"\r\n")
+                await writer.drain()
+        received = await _read_until_closed(reader)
+    assert _status_and_code(received) == (
+        b"HTTP/1.1 431 Request Header Fields Too Large",
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    )
+
+
+async def test_what_is_not_http_is_a_json_400(served_router: tuple[str, int]) -> None:
+    async with _raw(served_router) as (reader, writer):
+        writer.write(b"HELLO THERE\r\n\r\n")
+        received = await _read_until_closed(reader)
+    assert _status_and_code(received) == (b"HTTP/1.1 400 Bad Request", "BAD_REQUEST")
+
+
 async def test_a_silent_connection_is_closed(served_router: tuple[str, int]) -> None:
     async with _raw(served_router) as (reader, _):
         started = time.monotonic()
@@ -255,3 +279,24 @@ async def test_ordinary_requests_still_work_and_keep_alive(
             response = await client.post("/graphql", json={"query": "{ topProduct { id } }"})
             assert response.json() == {"data": {"topProduct": {"id": "p1"}}}
             await asyncio.sleep(LIMITS.head_timeout + 0.5)
+
+
+# What a subgraph sends back is parsed as strictly
+
+
+async def test_a_subgraph_acknowledging_a_websocket_with_garbage_is_a_coded_error() -> None:
+    async def garbage(connection: ServerConnection) -> None:
+        await connection.recv()  # connection_init
+        await connection.send('{"type": "connection_ack", "payload": "\\ud800"}')
+        await connection.wait_closed()
+
+    async with websockets_serve(garbage, "127.0.0.1", 0, subprotocols=[PROTOCOL]) as server:
+        port = server.sockets[0].getsockname()[1]
+        socket = SubgraphSocket("reviews", f"http://127.0.0.1:{port}/graphql", {}, {})
+        try:
+            with pytest.raises(SubgraphStreamError) as failure:
+                async for _ in socket.subscribe({"query": "subscription { reviewAdded { id } }"}):
+                    pass
+        finally:
+            await socket.aclose()
+    assert failure.value.errors[0]["extensions"]["code"] == "SUBREQUEST_WEBSOCKET_ERROR"
