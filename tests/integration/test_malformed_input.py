@@ -17,11 +17,12 @@ from common.infra.ports import free_port
 from common.settings import Settings
 from lms import services
 from router.server.http_protocol import ConnectionLimits
-from tests.accounts import PASSWORD, REGISTER
+from tests.accounts import PASSWORD, REGISTER, register
 from tests.support import GraphQLClient, error_codes, serve
 from tests.ws import TRANSPORT_WS, graphql_socket
 
 SEARCH = "query($q: String!) { searchCourses(query: $q, first: 5) { totalCount } }"
+CATEGORY_ADDED = "subscription($c: NotificationCategory) { notificationAdded(category: $c) { id } }"
 JSON_HEADERS = {"content-type": "application/json"}
 
 
@@ -195,6 +196,28 @@ async def test_a_websocket_message_that_is_not_json_closes_with_4400(
     async with graphql_socket(url, TRANSPORT_WS) as socket:
         await socket.send('{"type": "connection_init", "payload": {"x": "\\ud800"}}')
         assert (await socket.closed())[0] == 4400
+
+
+@pytest.mark.parametrize("where", ["router", "subgraph"])
+async def test_websocket_variables_nested_1000_deep_are_an_operation_error(
+    where: str, router_url: str, subgraph_urls: dict[str, str], users: GraphQLClient
+) -> None:
+    learner = await register(users, name="Deep Diver")
+    url = router_url if where == "router" else subgraph_urls["notifications"]
+    async with graphql_socket(url, TRANSPORT_WS) as socket:
+        assert (await socket.init(learner.access_token))["type"] == "connection_ack"
+        operation = "deep"
+        payload = '{"query": "' + CATEGORY_ADDED + '", "variables": {"c": ' + _nested(1000) + "}}"
+        await socket.send('{"id": "deep", "type": "subscribe", "payload": ' + payload + "}")
+        message = await socket.receive()
+        assert (message["id"], message["type"]) == (operation, "error"), message
+        [error] = message["payload"]
+        assert "nested more than 200 levels deep" in error["message"]
+        assert error["extensions"]["code"] == (
+            "BAD_REQUEST" if where == "router" else "BAD_USER_INPUT"
+        )
+        ok = await socket.subscribe("{ __typename }")
+        assert (await socket.next_payload(ok))["data"] == {"__typename": "Query"}
 
 
 # Slow clients at a subgraph served as `lms serve` serves it
