@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -26,10 +27,20 @@ CATEGORY_ADDED = "subscription($c: NotificationCategory) { notificationAdded(cat
 JSON_HEADERS = {"content-type": "application/json"}
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    # The router answers a request error (no data) with a 400, as Apollo Router does; a
+    # subgraph, as GraphQL over HTTP says for application/json, with a 200.
+    request_error_status: int
+
+
 @pytest.fixture(params=["router", "subgraph"])
-def endpoint(request: pytest.FixtureRequest, router_url: str, users_url: str) -> str:
+def endpoint(request: pytest.FixtureRequest, router_url: str, users_url: str) -> Endpoint:
     """A GraphQL endpoint: the router's, or the users subgraph's own."""
-    return f"{router_url if request.param == 'router' else users_url}/graphql"
+    if request.param == "router":
+        return Endpoint(f"{router_url}/graphql", 400)
+    return Endpoint(f"{users_url}/graphql", 200)
 
 
 @pytest.fixture(params=["router", "subgraph"])
@@ -52,10 +63,12 @@ def _nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-async def test_json_nested_100000_deep_is_a_400(endpoint: str, http: httpx.AsyncClient) -> None:
+async def test_json_nested_100000_deep_is_a_400(
+    endpoint: Endpoint, http: httpx.AsyncClient
+) -> None:
     body = '{"query": "{ me { id } }", "variables": {"x": ' + _nested(100_000) + "}}"
     started = time.monotonic()
-    response = await http.post(endpoint, content=body, headers=JSON_HEADERS)
+    response = await http.post(endpoint.url, content=body, headers=JSON_HEADERS)
     assert time.monotonic() - started < 10  # a safety bound: no recursion, no hang
     _refused(response, 400, "BAD_REQUEST")
 
@@ -71,9 +84,9 @@ async def test_json_nested_100000_deep_is_a_400(endpoint: str, http: httpx.Async
     ids=["lone-high-surrogate", "lone-low-surrogate", "invalid-utf8", "utf8-surrogate"],
 )
 async def test_text_that_is_not_unicode_is_a_400(
-    endpoint: str, http: httpx.AsyncClient, body: bytes
+    endpoint: Endpoint, http: httpx.AsyncClient, body: bytes
 ) -> None:
-    _refused(await http.post(endpoint, content=body, headers=JSON_HEADERS), 400, "BAD_REQUEST")
+    _refused(await http.post(endpoint.url, content=body, headers=JSON_HEADERS), 400, "BAD_REQUEST")
 
 
 @pytest.mark.parametrize(
@@ -87,9 +100,9 @@ async def test_text_that_is_not_unicode_is_a_400(
     ids=["invalid-utf8", "utf8-surrogate", "escaped-lone-surrogate", "invalid-utf8-in-query"],
 )
 async def test_get_parameters_that_are_not_unicode_are_a_400(
-    endpoint: str, http: httpx.AsyncClient, query_string: str
+    endpoint: Endpoint, http: httpx.AsyncClient, query_string: str
 ) -> None:
-    response = await http.get(f"{endpoint}?{query_string}")
+    response = await http.get(f"{endpoint.url}?{query_string}")
     _refused(response, 400, "BAD_REQUEST")
 
 
@@ -115,30 +128,28 @@ async def test_variables_nested_1000_deep_are_refused_by_a_subgraph(
 
 
 async def test_literals_nested_1000_deep_are_a_parse_error(
-    endpoint: str, http: httpx.AsyncClient
+    endpoint: Endpoint, http: httpx.AsyncClient
 ) -> None:
     query = "{ me(x: " + _nested(1000) + ") { id } }"
-    response = await http.post(endpoint, json={"query": query})
-    assert error_codes(response.json()) == ["GRAPHQL_PARSE_FAILED"]
-    assert response.status_code < 500
+    response = await http.post(endpoint.url, json={"query": query})
+    _refused(response, endpoint.request_error_status, "GRAPHQL_PARSE_FAILED")
 
 
 @pytest.mark.parametrize("query", ["query Q {}", "{}", "{ me {} }"])
 async def test_an_empty_selection_set_is_a_parse_error(
-    endpoint: str, http: httpx.AsyncClient, query: str
+    endpoint: Endpoint, http: httpx.AsyncClient, query: str
 ) -> None:
-    response = await http.post(endpoint, json={"query": query})
-    assert error_codes(response.json()) == ["GRAPHQL_PARSE_FAILED"], response.text
-    assert "Syntax Error" in response.json()["errors"][0]["message"]
-    assert response.status_code < 500
+    response = await http.post(endpoint.url, json={"query": query})
+    message = _refused(response, endpoint.request_error_status, "GRAPHQL_PARSE_FAILED")
+    assert "Syntax Error" in message
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain"])
 async def test_a_post_without_a_json_content_type_is_a_415(
-    endpoint: str, http: httpx.AsyncClient, content_type: str | None
+    endpoint: Endpoint, http: httpx.AsyncClient, content_type: str | None
 ) -> None:
     headers = {"content-type": content_type} if content_type else {}
-    response = await http.post(endpoint, content=b'{"query": "{ me { id } }"}', headers=headers)
+    response = await http.post(endpoint.url, content=b'{"query": "{ me { id } }"}', headers=headers)
     assert "application/json" in _refused(response, 415, "INVALID_CONTENT_TYPE_HEADER")
 
 
@@ -158,6 +169,7 @@ async def test_a_nul_in_search_is_bad_user_input_not_a_database_error(
 ) -> None:
     document, variables = query
     response = await http.post(courses, json={"query": document, "variables": variables})
+    assert response.status_code == 200  # a request error from the subgraph, data null
     body = response.json()
     assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert "NUL" in body["errors"][0]["message"]
