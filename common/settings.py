@@ -214,6 +214,12 @@ class Settings:
             "LMS_TRUSTED_PROXIES", "addresses whose X-Forwarded-For is believed (the router)"
         )
     )
+    http_head_timeout: int = field(
+        metadata=setting("LMS_HTTP_HEAD_TIMEOUT", "seconds a client has to send a request head")
+    )
+    http_body_timeout: int = field(
+        metadata=setting("LMS_HTTP_BODY_TIMEOUT", "seconds a client has to send a request body")
+    )
 
     upload_dir: Path = field(
         metadata=setting("LMS_UPLOAD_DIR", "where lesson attachments are stored (local disk)")
@@ -360,6 +366,8 @@ class Settings:
             ),
             sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
             trusted_proxies=_names("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
+            http_head_timeout=_int("LMS_HTTP_HEAD_TIMEOUT", 10),
+            http_body_timeout=_int("LMS_HTTP_BODY_TIMEOUT", 60),
         )
 
 

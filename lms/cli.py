@@ -36,16 +36,18 @@ def seed(settings: Settings, names: list[str]) -> list[str]:
 def serve(settings: Settings, name: str) -> None:
     import uvicorn
 
+    from router.server.http_protocol import ConnectionLimits, uvicorn_options
+
     configure_logging(name, settings.log_level)
     app = services.create_app(name, settings)
     freeze_startup_objects()
+    limits = ConnectionLimits(settings.http_head_timeout, settings.http_body_timeout)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.service_port(name),
-        log_config=None,
-        access_log=False,
         timeout_graceful_shutdown=10,
+        **uvicorn_options(limits),
     )
 
 

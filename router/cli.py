@@ -12,6 +12,7 @@ from router.planning import PlanningError, plan, print_plan
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
+from router.server.http_protocol import ConnectionLimits, uvicorn_options
 from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
@@ -148,6 +149,19 @@ def _parser() -> argparse.ArgumentParser:
         default=SubscriptionLimits.max_operations,
         help="operations at once on one connection",
     )
+    slow = serve.add_argument_group("slow clients (slowloris)")
+    slow.add_argument(
+        "--head-timeout",
+        type=float,
+        default=ConnectionLimits.head_timeout,
+        help="seconds a client has to send a request's head (408 and close after)",
+    )
+    slow.add_argument(
+        "--body-timeout",
+        type=float,
+        default=ConnectionLimits.body_timeout,
+        help="seconds a client has to send a request's body once its head arrived",
+    )
     serve.add_argument("--log-level", default="INFO")
     show = commands.add_parser("plan", help="print the query plan of an operation")
     show.add_argument("--supergraph", required=True, type=Path)
@@ -233,9 +247,8 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=args.host,
         port=args.port,
-        log_config=None,
-        access_log=False,
         ws_max_size=SubscriptionLimits.max_message_bytes,
+        **uvicorn_options(ConnectionLimits(args.head_timeout, args.body_timeout)),
     )
     return 0
 

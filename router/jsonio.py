@@ -1,6 +1,8 @@
 """JSON in and out of the router: orjson (several times faster than the standard library on
-the large responses a gateway moves), with the standard library as the fallback for what
-orjson refuses (integers beyond 64 bits)."""
+the large responses a gateway moves). Parsing is orjson alone: it refuses what a client must
+not send (lone surrogates, invalid UTF-8, nesting past 1024 levels, NaN) without recursing;
+writing falls back to the standard library for what orjson refuses (integers past 64 bits,
+values nested past 254 levels, deeper than client input may be: `router.server.variables`)."""
 
 import json
 from typing import Any
@@ -25,8 +27,21 @@ def dumps_sorted(value: Any) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON; raises ValueError when it is not JSON."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)  # what orjson refuses but JSON allows, else its ValueError
+    """Parse JSON; raises ValueError (with orjson's reason) when it is not JSON."""
+    return orjson.loads(data)
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays in a parsed JSON value nest more than ``limit`` levels
+    (a scalar is level 0); walked without recursion."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth == limit:
+            return True
+        pending.extend((child, depth + 1) for child in item)
+    return False

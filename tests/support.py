@@ -12,6 +12,8 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
+from router.server.http_protocol import ConnectionLimits, uvicorn_options
+
 
 @dataclass
 class GraphQLClient:
@@ -46,9 +48,14 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: ASGIApp, port: int) -> AsyncIterator[str]:
-    """Run an ASGI app with uvicorn on 127.0.0.1:port inside the current loop."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+async def serve(
+    app: ASGIApp, port: int, limits: ConnectionLimits | None = None
+) -> AsyncIterator[str]:
+    """Run an ASGI app on 127.0.0.1:port inside the current loop, served as `lms serve` and
+    `router serve` serve it."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", **uvicorn_options(limits)
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
+import orjson
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -21,9 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -38,6 +40,7 @@ from common.db import create_engine, service_dsn, session_factory
 from common.events.consumer import Handler
 from common.events.tables import EventTables
 from common.graphql.context import RequestContext, authenticate, client_address
+from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
@@ -105,6 +108,24 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             multipart_uploads_enabled=spec.max_upload_bytes is not None,
         )
         self._spec = spec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                check_http_request(scope)
+            except Refusal as refusal:
+                response = Response(refusal.body, refusal.status, media_type="application/json")
+                await response(scope, receive, send)
+                return
+        try:
+            await super().__call__(scope, receive, send)
+        except ClientDisconnect:  # (or cut off as too slow): nobody is left to answer
+            return
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson, not the json module: it refuses lone surrogates, invalid UTF-8 and nesting
+        past 1024 levels with a JSONDecodeError (a 400), where json would recurse."""
+        return orjson.loads(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

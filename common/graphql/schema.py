@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from common.graphql.errors import ClientErrors, client_error
+from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
 
 MAX_DEPTH = 16  # levels of fields, the root fields being the first
@@ -54,6 +55,7 @@ class ServiceSchema(strawberry.federation.Schema):
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
+            RefuseMalformedInput,  # after ValidationCache: it adds to the validation errors
         ]
         super().__init__(**kwargs)
 

@@ -173,7 +173,7 @@ class Gateway:
         if len(query.encode()) > MAX_QUERY_BYTES:
             return _failure(413, "the query is too large", "QUERY_TOO_LARGE")
         try:
-            document = parse(query, max_tokens=MAX_TOKENS)
+            document = parse(query, max_tokens=MAX_TOKENS, allow_empty_selection_sets=False)
         except GraphQLError as parse_error:
             return _errors([parse_error], "GRAPHQL_PARSE_FAILED")
         problems = validate_operation(

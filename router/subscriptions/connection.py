@@ -29,6 +29,7 @@ from router.policies.authentication import AuthenticationFailed, Caller
 from router.policies.credentials import Credentials
 from router.server.gateway import GraphQLRequest, GraphQLResponse
 from router.server.reload import LiveGateway
+from router.server.variables import variables_problem
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
@@ -319,6 +320,10 @@ class ClientConnection:
         if not isinstance(variables, dict | None) or not isinstance(name, str | None):
             problem = "variables must be an object and operationName a string"
             self._operation_error(operation_id, [error(problem, "BAD_REQUEST")])
+            return
+        too_deep = variables_problem(variables or {})
+        if too_deep is not None:
+            self._operation_error(operation_id, [error(too_deep, "BAD_REQUEST")])
             return
         if len(self.operations) >= self.limits.max_operations:
             self._operation_error(

@@ -139,7 +139,10 @@ class SubgraphSocket:
 
     async def _acknowledged(self, connection: ClientConnection) -> None:
         while True:
-            message = jsonio.loads(await connection.recv())
+            try:
+                message = jsonio.loads(await connection.recv())
+            except ValueError:  # not JSON: as unusable an answer as a wrong message
+                message = None
             kind = message.get("type") if isinstance(message, dict) else None
             if kind == "connection_ack":
                 return
