@@ -64,7 +64,7 @@ class User:
         first: int | None = None,
         after: str | None = None,
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Enrollment]:
+    ) -> Connection[Enrollment] | None:  # null (with FORBIDDEN) for other callers only
         page = await info.context.service.enrollments.of_user(
             _principal(info), parse_id(self.id), status, first=first, after=after
         )
@@ -121,7 +121,7 @@ class Course:
         after: str | None = None,
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
         cohort_id: strawberry.ID | None = None,
-    ) -> Connection[Enrollment]:
+    ) -> Connection[Enrollment] | None:  # a refusal nulls this field, not the course
         facts = await _course(info, parse_id(self.id), "id")
         page = await info.context.service.enrollments.of_course(
             _principal(info),
