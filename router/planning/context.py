@@ -29,6 +29,16 @@ class FragmentStep:
 Step = FieldStep | FragmentStep
 
 
+@dataclass(frozen=True)
+class ContextUse:
+    """A contextual argument a fetch passes as `$variable`, read from the nearest ancestor
+    (by `depth`: fields below the root) whose type is in `typenames`, via `field_set`."""
+
+    variable: str
+    type: str
+    sources: tuple[tuple[int, frozenset[str], str], ...]
+
+
 @dataclass(eq=False)
 class Group:
     id: int
@@ -39,6 +49,7 @@ class Group:
     representations: dict[str, list[str]] = field(default_factory=dict)  # -> field sets
     typenames: dict[str, str] = field(default_factory=dict)  # data typename -> representation
     deps: "set[Group]" = field(default_factory=set)
+    contexts: list[ContextUse] = field(default_factory=list)
 
     def depends_on(self, other: "Group") -> bool:
         seen: set[int] = set()
@@ -77,10 +88,12 @@ class Pos:
     entity_parent: "Pos | None" = None  # set where selset sits directly under `_entities`
     runtime_types: frozenset[str] | None = None  # narrowed by a shareable abstract field
     inherited: dict[str, str] = field(default_factory=dict)  # keys the enclosing level selects
+    parent: "Pos | None" = None  # the object this one is a field of (None at the root)
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)
 
     def child(self, selset: SelSet, type_name: str, path: tuple[str, ...], step: Step) -> "Pos":
         anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
-        return Pos(self.group, selset, type_name, path, None, anchors, None)
+        parent = self if isinstance(step, FieldStep) else self.parent
+        return Pos(self.group, selset, type_name, path, None, anchors, None, parent=parent)

@@ -39,6 +39,24 @@ class EntityInput:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextSource:
+    """An ancestor that may set a context: `depth` fields below the root, one of `typenames`."""
+
+    depth: int
+    typenames: frozenset[str]
+    selections: tuple[InputSelection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextVariable:
+    """A `@fromContext` argument's value, sent as `$name`; the nearest source that has it."""
+
+    name: str
+    type: str
+    sources: tuple[ContextSource, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     operation: str
@@ -46,6 +64,7 @@ class FetchNode:
     inputs: tuple[EntityInput, ...] = ()
     operation_kind: OperationKind = "query"
     has_aliases: bool = False
+    contexts: tuple[ContextVariable, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -6,12 +6,20 @@ from graphql import FragmentDefinitionNode, SelectionSetNode
 
 from router.planning.collect import CField, collect_fields
 from router.planning.context import (
+    ContextUse,
     FieldStep,
     FragmentStep,
     Group,
     PlanningError,
     Pos,
     Step,
+)
+from router.planning.contextual import (
+    context_arguments,
+    context_sources,
+    context_variable,
+    key_depth,
+    with_variables,
 )
 from router.planning.cost import CostModel
 from router.planning.groups import GroupRegistry
@@ -49,6 +57,7 @@ class Planner:
         self.costs = CostModel(supergraph, fragments)
         self.jumps = 0
         self.key_stack: list[tuple[str, str, str]] = []
+        self.context_uses = 0
 
     @property
     def groups(self) -> list[Group]:
@@ -155,11 +164,16 @@ class Planner:
         graph, type_name = pos.group.subgraph, pos.type_name
         if can_resolve(self.sg, graph, type_name, cf.name, pos.provided):
             requires = requires_of(self.sg, graph, type_name, cf.name)
-            if requires is None:
+            contextual = context_arguments(self.sg, graph, type_name, cf.name)
+            if requires is None and not contextual:
                 return self.add_local(pos, cf)
             if pos.entity_parent is not None:
-                involved = self.plan_requires(pos, requires)
+                involved = self.plan_requires(pos, requires) if requires else set()
+                if contextual:
+                    return involved | self.plan_contextual(pos, cf)
                 return involved | self.add_local(pos, cf)
+            if contextual:
+                return self.contextual_jump(pos, cf)
         return self.jump(pos, cf)
 
     def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
@@ -174,6 +188,42 @@ class Planner:
         typenames, representation = self._input_typenames(parent.type_name, pos.type_name)
         pos.group.add_input(typenames, representation, requires)
         return deps
+
+    def contextual_jump(self, pos: Pos, cf: CField) -> set[Group]:
+        """A field with contextual arguments is always fetched through `_entities`: its
+        arguments come from data an earlier fetch returns."""
+        graph = pos.group.subgraph
+        if not self.sg.types[pos.type_name].keys(graph):
+            raise PlanningError(
+                f"cannot resolve {pos.type_name}.{cf.name} in {graph!r}: its contextual "
+                f"arguments need {pos.type_name} to have a resolvable key there"
+            )
+        return self.do_jump(pos, graph, pos.type_name, lambda inner: self.plan_field(inner, cf))
+
+    def plan_contextual(self, pos: Pos, cf: CField) -> set[Group]:
+        if (cf.response_key, conditions_key(cf.conditions)) in pos.selset.fields:
+            return {pos.group}  # planned already, with its context variables
+        arguments = context_arguments(self.sg, pos.group.subgraph, pos.type_name, cf.name)
+        self.context_uses += 1
+        involved: set[Group] = set()
+        names: list[tuple[str, str]] = []
+        self.registry.excluded.append(pos.group)
+        try:
+            for index, argument in enumerate(arguments):
+                variable = context_variable(self.context_uses, index)
+                sources = []
+                for ancestor, typenames, field_set in context_sources(self.sg, pos, argument):
+                    ancestor.selset.add_typename()
+                    involved |= self.plan_selection(
+                        self._at(ancestor), [parse_field_set(field_set)], inputs=True
+                    )
+                    sources.append((key_depth(ancestor.path), typenames, field_set))
+                pos.group.contexts.append(ContextUse(variable, argument.type, tuple(sources)))
+                names.append((argument.name, variable))
+        finally:
+            self.registry.excluded.pop()
+        pos.group.deps |= involved - {pos.group}
+        return involved | self.add_local(pos, with_variables(cf, names))
 
     def add_local(self, pos: Pos, cf: CField) -> set[Group]:
         composite = bool(cf.selection_sets)
@@ -284,6 +334,7 @@ class Planner:
     def _at(self, pos: Pos) -> Pos:
         at = Pos(pos.group, pos.selset, pos.type_name, pos.path, pos.provided, pos.anchors)
         at.inherited = pos.inherited
+        at.parent = pos.parent
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
@@ -324,6 +375,7 @@ class Planner:
         inner = Pos(group, group.selset.fragment(representation), representation, source.path)
         inner.entity_parent = source
         inner.anchors = source.anchors
+        inner.parent = source.parent
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)

@@ -23,6 +23,16 @@ class TypeJoin:
 
 
 @dataclass(frozen=True)
+class ContextArgument:
+    """An argument the router fills from an ancestor's context (`@fromContext`)."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+
+
+@dataclass(frozen=True)
 class FieldJoin:
     graph: str | None
     requires: str | None = None
@@ -32,6 +42,7 @@ class FieldJoin:
     override: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
+    context_arguments: tuple[ContextArgument, ...] = ()
 
 
 @dataclass
@@ -68,6 +79,7 @@ class Supergraph:
     mutation_type: str | None = None
     subscription_type: str | None = None
     access: AccessRules = field(default_factory=AccessRules)
+    contexts: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> setting types
     _field_graphs: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     def type(self, name: str) -> TypeInfo:
