@@ -29,14 +29,22 @@ class FragmentStep:
 Step = FieldStep | FragmentStep
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ContextUse:
-    """A contextual argument a fetch passes as `$variable`, read from the nearest ancestor
-    (by `depth`: fields below the root) whose type is in `typenames`, via `field_set`."""
+    """A contextual argument of the field at `field_key` in `selset`, passed as `$variable`;
+    its value is read from the nearest ancestor (by depth: fields below the root) whose type
+    is one of the source's typenames, via the source's field set."""
 
     variable: str
     type: str
-    sources: tuple[tuple[int, frozenset[str], str], ...]
+    selset: SelSet
+    field_key: tuple[str, str]
+    sources: list[tuple[int, frozenset[str], str]] = field(default_factory=list)
+
+    def add_source(self, depth: int, typenames: frozenset[str], field_set: str) -> None:
+        if (depth, typenames, field_set) not in self.sources:
+            self.sources.append((depth, typenames, field_set))
+            self.sources.sort(key=lambda source: -source[0])
 
 
 @dataclass(eq=False)

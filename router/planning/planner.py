@@ -201,28 +201,36 @@ class Planner:
         return self.do_jump(pos, graph, pos.type_name, lambda inner: self.plan_field(inner, cf))
 
     def plan_contextual(self, pos: Pos, cf: CField) -> set[Group]:
-        if (cf.response_key, conditions_key(cf.conditions)) in pos.selset.fields:
-            return {pos.group}  # planned already, with its context variables
+        """The field with its contextual arguments as variables, and their values selected on
+        the ancestors that set the contexts (a field already planned from another position at
+        the same path gets this position's ancestors too)."""
         arguments = context_arguments(self.sg, pos.group.subgraph, pos.type_name, cf.name)
-        self.context_uses += 1
+        key = (cf.response_key, conditions_key(cf.conditions))
+        uses = [u for u in pos.group.contexts if u.selset is pos.selset and u.field_key == key]
+        planned = bool(uses)
+        if not planned:
+            self.context_uses += 1
+            uses = [
+                ContextUse(context_variable(self.context_uses, i), a.type, pos.selset, key)
+                for i, a in enumerate(arguments)
+            ]
+            pos.group.contexts.extend(uses)
         involved: set[Group] = set()
-        names: list[tuple[str, str]] = []
         self.registry.excluded.append(pos.group)
         try:
-            for index, argument in enumerate(arguments):
-                variable = context_variable(self.context_uses, index)
-                sources = []
+            for argument, use in zip(arguments, uses, strict=True):
                 for ancestor, typenames, field_set in context_sources(self.sg, pos, argument):
                     ancestor.selset.add_typename()
                     involved |= self.plan_selection(
                         self._at(ancestor), [parse_field_set(field_set)], inputs=True
                     )
-                    sources.append((key_depth(ancestor.path), typenames, field_set))
-                pos.group.contexts.append(ContextUse(variable, argument.type, tuple(sources)))
-                names.append((argument.name, variable))
+                    use.add_source(key_depth(ancestor.path), typenames, field_set)
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= involved - {pos.group}
+        if planned:
+            return involved | {pos.group}
+        names = [(a.name, u.variable) for a, u in zip(arguments, uses, strict=True)]
         return involved | self.add_local(pos, with_variables(cf, names))
 
     def add_local(self, pos: Pos, cf: CField) -> set[Group]:

@@ -43,8 +43,8 @@ def _fetch(node: FetchNode, depth: int) -> list[str]:
     for context in node.contexts:
         for source in context.sources:
             lines.append(
-                f"{inner}${context.name}: {context.type} <- depth {source.depth} "
-                f"{_inputs(source.selections)}"
+                f"{inner}${context.name}: {context.type} <- depth {source.depth} on "
+                f"{'|'.join(sorted(source.typenames))} {_inputs(source.selections)}"
             )
     operation = print_ast(parse(node.operation, no_location=True))
     lines.extend(f"{inner}{line}" for line in operation.splitlines())

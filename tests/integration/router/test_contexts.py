@@ -346,3 +346,42 @@ async def test_type_conditioned_selections_read_each_owner_type_its_own_field(
     assert len(calls) == 2
     for call in calls:
         assert "lang" not in call["variables"]
+
+
+def nodes_subgraphs() -> dict[str, Subgraph]:
+    a = Subgraph(
+        """
+        type Query { t: [Node!]! }
+        interface Node { id: ID! label: String }
+        type A implements Node { id: ID! label: String u: U }
+        type B implements Node { id: ID! label: String u: U }
+        type U { id: ID! f(a: String): Int }
+        """,
+        root={
+            "t": lambda: [
+                {"__typename": "A", "id": "a1", "label": "four", "u": {"id": "x"}},
+                {"__typename": "B", "id": "b1", "label": "sixsix", "u": {"id": "x"}},
+                {"__typename": "B", "id": "b2", "label": None, "u": {"id": "x"}},
+            ]
+        },
+        references={"U": lambda rep: {"id": rep["id"], "f": lambda a: -1 if a is None else len(a)}},
+    )
+    return {"a": a}
+
+
+async def test_a_context_set_on_an_interface_is_read_from_each_runtime_type() -> None:
+    subgraphs = nodes_subgraphs()
+    async for router in _router(_supergraph("context_nodes.graphql"), subgraphs):
+        query = "{ t { id ... on A { u { f } } ... on B { u { id f } } } }"
+        body = await _query(router, query)
+        assert body == {
+            "data": {
+                "t": [
+                    {"id": "a1", "u": {"f": 4}},
+                    {"id": "b1", "u": {"id": "x", "f": 6}},
+                    {"id": "b2", "u": {"id": "x", "f": -1}},
+                ]
+            }
+        }
+        [call] = _entity_calls(subgraphs["a"])
+        assert call["variables"]["contextualArgument_1_0_2"] is None

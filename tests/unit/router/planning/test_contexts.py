@@ -43,7 +43,7 @@ def test_a_field_one_level_below_reads_the_course_in_the_parent_fetch(courses: S
                 {
                   ... on Module { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Module {
@@ -85,7 +85,7 @@ def test_a_field_two_levels_below_reads_the_course_two_fields_up(courses: Superg
                 {
                   ... on Lesson { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Lesson {
@@ -140,7 +140,7 @@ def test_the_context_value_is_fetched_from_the_subgraph_that_has_it(courses: Sup
                 {
                   ... on Module { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Module {
@@ -178,11 +178,64 @@ def test_type_conditions_of_the_selection_are_kept(owners: Supergraph) -> None:
                 {
                   ... on Unit { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 { __typename ... on Track { lang } ... on Program { language } }
+                $contextualArgument_1_0: String <- depth 1 on Track { __typename ... on Track { lang } ... on Program { language } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Unit {
                       label(lang: $contextualArgument_1_0)
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() -> None:
+    nodes = load_supergraph((FIXTURES / "context_nodes.graphql").read_text())
+    query = "{ t { id ... on A { u { f } } ... on B { u { id f } } } }"
+    assert plan_text(nodes, query) == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "a") {
+              {
+                t {
+                  __typename
+                  id
+                  ... on A {
+                    u {
+                      __typename
+                      id
+                    }
+                    __typename
+                    label
+                  }
+                  ... on B {
+                    u {
+                      id
+                      __typename
+                    }
+                    __typename
+                    label
+                  }
+                }
+              }
+            },
+            Flatten(path: "t.@.u") {
+              Fetch(service: "a") {
+                {
+                  ... on U { __typename id }
+                } =>
+                $contextualArgument_1_0: String <- depth 1 on A { __typename ... on Node { label } }
+                $contextualArgument_1_0: String <- depth 1 on B { __typename ... on Node { label } }
+                query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
+                  _entities(representations: $representations) {
+                    ... on U {
+                      f(a: $contextualArgument_1_0)
                     }
                   }
                 }
