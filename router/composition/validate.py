@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NewType
 
+from .context_checks import check_contexts
 from .errors import ErrorSink
 from .expand import Expanded, implemented_fields, string_arg
 from .fieldset import Selection, field_set_error, parse_field_set, walk
@@ -224,4 +225,5 @@ def validate_subgraph(sub: Expanded, sink: ErrorSink) -> Validated:
         for fdef in typedef.fields.values():
             _check_field(sink, sub, typedef, fdef)
     _check_unused_externals(sink, sub)
+    check_contexts(sink, sub)
     return Validated(sub)
