@@ -65,6 +65,14 @@ def context_variable(number: int, index: int) -> str:
     return f"{VARIABLE_PREFIX}{number}_{index}"
 
 
+def free_context_number(number: int, taken: frozenset[str]) -> int:
+    """The first number from `number` whose variables (and their batched `_<i>` forms) no
+    variable of the client's operation can clash with."""
+    while any(name.startswith(f"{VARIABLE_PREFIX}{number}_") for name in taken):
+        number += 1
+    return number
+
+
 def with_variables(cf: CField, names: list[tuple[str, str]]) -> CField:
     """The client's field with each contextual argument passed as its variable."""
     node = cf.node

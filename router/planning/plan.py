@@ -68,6 +68,7 @@ def plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    reserved = frozenset(d.variable.name.value for d in operation.variable_definitions or ())
     root = _root_type(supergraph, operation.operation)
     kind: OperationKind = operation.operation.value
     fields = [
@@ -76,19 +77,19 @@ def plan(
         if not cf.name.startswith("__")
     ]
     if kind != "mutation":
-        planner = Planner(supergraph, fragments)
+        planner = Planner(supergraph, fragments, reserved)
         for cf in fields:
             _plan_root_field(planner, root, cf, None)
         return QueryPlan(order_groups(supergraph, planner.groups, operation, kind), kind)
     stages: list[PlanNode] = []
-    planner, previous = Planner(supergraph, fragments), None
+    planner, previous = Planner(supergraph, fragments, reserved), None
     for cf in fields:
         graphs = supergraph.field_graphs(root, cf.name)
         if previous is not None and previous not in graphs:
             node = order_groups(supergraph, planner.groups, operation, kind)
             if node is not None:
                 stages.append(node)
-            planner = Planner(supergraph, fragments)
+            planner = Planner(supergraph, fragments, reserved)
         previous = _plan_root_field(planner, root, cf, previous)
     node = order_groups(supergraph, planner.groups, operation, kind)
     if node is not None:

@@ -18,6 +18,7 @@ from router.planning.contextual import (
     context_arguments,
     context_sources,
     context_variable,
+    free_context_number,
     key_depth,
     with_variables,
 )
@@ -50,8 +51,10 @@ class Planner:
         self,
         supergraph: Supergraph,
         fragments: dict[str, FragmentDefinitionNode],
+        variables: frozenset[str] = frozenset(),
     ) -> None:
         self.sg = supergraph
+        self.variables = variables  # the operation's own: generated ones must differ
         self.fragments = fragments
         self.registry = GroupRegistry()
         self.costs = CostModel(supergraph, fragments)
@@ -209,7 +212,7 @@ class Planner:
         uses = [u for u in pos.group.contexts if u.selset is pos.selset and u.field_key == key]
         planned = bool(uses)
         if not planned:
-            self.context_uses += 1
+            self.context_uses = free_context_number(self.context_uses + 1, self.variables)
             uses = [
                 ContextUse(context_variable(self.context_uses, i), a.type, pos.selset, key)
                 for i, a in enumerate(arguments)

@@ -265,3 +265,10 @@ def test_one_variable_per_use_and_argument(courses: Supergraph) -> None:
     assert "summary(locale: $contextualArgument_1_0)" in text
     assert "heading(locale: $contextualArgument_2_0)" in text
     assert "$contextualArgument_2_0: String <- depth 1" in text
+
+
+def test_generated_variables_differ_from_the_clients(courses: Supergraph) -> None:
+    query = "query($contextualArgument_1_0: ID!) { course(id: $contextualArgument_1_0) { modules { summary } } }"
+    text = plan_text(courses, query)
+    assert "summary(locale: $contextualArgument_2_0)" in text
+    assert "query ($representations: [_Any!]!, $contextualArgument_2_0: String)" in text
