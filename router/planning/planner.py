@@ -210,8 +210,7 @@ class Planner:
         arguments = context_arguments(self.sg, pos.group.subgraph, pos.type_name, cf.name)
         key = (cf.response_key, conditions_key(cf.conditions))
         uses = [u for u in pos.group.contexts if u.selset is pos.selset and u.field_key == key]
-        planned = bool(uses)
-        if not planned:
+        if not uses:
             self.context_uses = free_context_number(self.context_uses + 1, self.variables)
             uses = [
                 ContextUse(context_variable(self.context_uses, i), a.type, pos.selset, key)
@@ -231,8 +230,6 @@ class Planner:
         finally:
             self.registry.excluded.pop()
         pos.group.deps |= involved - {pos.group}
-        if planned:
-            return involved | {pos.group}
         names = [(a.name, u.variable) for a, u in zip(arguments, uses, strict=True)]
         return involved | self.add_local(pos, with_variables(cf, names))
 

@@ -272,3 +272,10 @@ def test_generated_variables_differ_from_the_clients(courses: Supergraph) -> Non
     text = plan_text(courses, query)
     assert "summary(locale: $contextualArgument_2_0)" in text
     assert "query ($representations: [_Any!]!, $contextualArgument_2_0: String)" in text
+
+
+def test_a_composite_contextual_field_keeps_the_selections_of_every_position() -> None:
+    nodes = load_supergraph((FIXTURES / "context_nodes.graphql").read_text())
+    text = plan_text(nodes, "{ t { ... on A { u { g { x } } } ... on B { u { g { y } } } } }")
+    assert text.count("$contextualArgument_1_0: String <- depth 1 on") == 2
+    assert "g(a: $contextualArgument_1_0) {\n                x\n                y\n" in text
