@@ -50,9 +50,18 @@ def _value(obj: dict[str, Any], source: ContextSource) -> Any:
     if typename is not None and typename not in source.typenames:
         return _MISSING
     values = selected(obj, source.selections)
-    if values is None:
+    if values is None or not any(k != "__typename" for k in values):
         return _MISSING
-    return next((v for k, v in values.items() if k != "__typename"), _MISSING)
+    return _leaf(values)
+
+
+def _leaf(value: Any) -> Any:
+    """The one field a context selection picks, down to its leaf (`{ obj { a } }` is `a`)."""
+    if isinstance(value, list):
+        return [_leaf(item) for item in value]
+    if isinstance(value, dict):
+        return _leaf(next((v for k, v in value.items() if k != "__typename"), None))
+    return value
 
 
 def context_values(

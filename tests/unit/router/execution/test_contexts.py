@@ -118,3 +118,23 @@ def test_a_short_batch_answer_is_reported_as_a_count_mismatch() -> None:
     batches = contextual_request(fetch, [{"id": "a"}, {"id": "b"}], [("en",), ("fr",)], {})
     answer = unbatch({"data": {"_0": [{"x": "A"}], "_1": []}}, batches, 2)
     assert answer["data"]["_entities"] == [{"x": "A"}]
+
+
+def test_a_nested_selection_gives_its_leaf_through_lists() -> None:
+    owner = InputField("owner", (InputField("__typename"), InputField("name")))
+    nested = ContextSource(1, frozenset({"Course"}), (InputField("__typename"), owner))
+    listed = ContextSource(1, frozenset({"Course"}), (InputField("tags", (InputField("label"),)),))
+    data = {
+        "c": {
+            "__typename": "Course",
+            "owner": {"__typename": "User", "name": "Ada"},
+            "tags": [{"label": "x"}, {"label": None}],
+            "m": {},
+        }
+    }
+    assert context_values(data, ["c", "m"], (ContextVariable("v", "String", (nested,)),)) == (
+        "Ada",
+    )
+    assert context_values(data, ["c", "m"], (ContextVariable("v", "[String]", (listed,)),)) == (
+        ["x", None],
+    )
