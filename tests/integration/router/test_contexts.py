@@ -385,3 +385,17 @@ async def test_a_context_set_on_an_interface_is_read_from_each_runtime_type() ->
         }
         [call] = _entity_calls(subgraphs["a"])
         assert call["variables"]["contextualArgument_1_0_2"] is None
+
+
+async def test_a_batch_answered_short_is_a_coded_error_not_wrong_data(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph]
+) -> None:
+    courses = subgraphs["courses"]
+    answer = courses.entities
+    courses.entities = lambda reps: answer(reps)[:-1] if len(reps) > 1 else answer(reps)  # type: ignore[method-assign]
+    body = await _query(router, "{ courses { id modules { summary } } }")
+    assert body["data"] is None  # summary is non-null all the way up
+    codes = [e["extensions"]["code"] for e in body["errors"]]
+    assert "SUBGRAPH_INVALID_RESPONSE" in codes
+    message = next(e["message"] for e in body["errors"] if "entities" in e["message"])
+    assert message == "subgraph 'courses' returned 3 entities for 4 representations"
