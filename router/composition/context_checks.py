@@ -24,6 +24,12 @@ _IGNORED = r"(?:[\n\r\t ,]|#[^\n\r]*)*"
 _REFERENCE = re.compile(rf"^{_IGNORED}\${_IGNORED}([A-Za-z_]\w*)(?!\w)([\s\S]*)$")
 
 
+def referenced_context(reference: str) -> str | None:
+    """The context a `@fromContext(field:)` value names, if it is well formed."""
+    match = _REFERENCE.match(reference)
+    return match.group(1) if match is not None and match.group(2).strip() else None
+
+
 class _Use:
     """One `@fromContext` argument, and where to report about it."""
 

@@ -3,6 +3,8 @@
 
 import pytest
 
+from router.composition import SubgraphInput
+
 from .support import (
     assert_same_supergraph,
     compose_errors,
@@ -319,3 +321,95 @@ def test_errors_name_the_argument_coordinate() -> None:
 def test_valid_contexts_compose_like_apollo(fixture: str) -> None:
     supergraph = compose_ok(load_subgraphs(fixture))
     assert_same_supergraph(supergraph, expected_supergraph(fixture))
+
+
+UNREACHABLE = [
+    pytest.param(
+        [
+            (
+                "a",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { t: T! u: U }\ntype T @key(fields: "id") @context(name: "ctx") { id: ID! u: U! prop: String! }\ntype U @key(fields: "id") { id: ID! field(a: String @fromContext(field: "$ctx { prop }")): Int! }',
+            ),
+            (
+                "b",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key"])\ntype U @key(fields: "id") { id: ID! b: String! }',
+            ),
+        ],
+        [
+            (
+                "SATISFIABILITY_ERROR",
+                'The following supergraph API query:\n{\n  u {\n    field\n  }\n}\ncannot be satisfied by the subgraphs because:\n- from subgraph "a": could not find a match for required context for field "U.field".\n- from subgraph "b": cannot find field "U.field".',
+            )
+        ],
+        id="used_where_no_ancestor_sets_it",
+    ),
+    pytest.param(
+        [
+            (
+                "a",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { t: T! }\ntype T @key(fields: "id") @context(name: "ctx") { id: ID! u: U! prop: String! }\ntype U @key(fields: "id") { id: ID! field(a: String @fromContext(field: "$ctx { prop }")): Int! }',
+            ),
+            (
+                "b",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { u: U }\ntype U @key(fields: "id") { id: ID! b: String! }',
+            ),
+        ],
+        [
+            (
+                "SATISFIABILITY_ERROR",
+                'The following supergraph API query:\n{\n  u {\n    field\n  }\n}\ncannot be satisfied by the subgraphs because:\n- from subgraph "b": cannot find field "U.field".\n- from subgraph "a": could not find a match for required context for field "U.field".',
+            )
+        ],
+        id="reached_from_another_subgraph",
+    ),
+    pytest.param(
+        [
+            (
+                "a",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { items: [Item!]! }\nunion Item = P | Q\ntype P @key(fields: "id") @context(name: "c") { id: ID! v: String u: U }\ntype Q @key(fields: "id") { id: ID! u: U }\ntype U @key(fields: "id") { id: ID! f(a: String @fromContext(field: "$c { v }")): Int }',
+            )
+        ],
+        [
+            (
+                "SATISFIABILITY_ERROR",
+                'The following supergraph API query:\n{\n  items {\n    ... on Q {\n      u {\n        f\n      }\n    }\n  }\n}\ncannot be satisfied by the subgraphs because:\n- from subgraph "a": could not find a match for required context for field "U.f".',
+            )
+        ],
+        id="union_member_without_context",
+    ),
+    pytest.param(
+        [
+            (
+                "a",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { courses: [Course!]! lesson: Lesson }\ntype Course @key(fields: "id") @context(name: "c") { id: ID! loc: String modules: [Module!]! }\ntype Module @key(fields: "id") { id: ID! lessons: [Lesson!]! }\ntype Lesson @key(fields: "id") { id: ID! h(l: String @fromContext(field: "$c { loc }")): String }',
+            )
+        ],
+        [
+            (
+                "SATISFIABILITY_ERROR",
+                'The following supergraph API query:\n{\n  lesson {\n    h\n  }\n}\ncannot be satisfied by the subgraphs because:\n- from subgraph "a": could not find a match for required context for field "Lesson.h".',
+            )
+        ],
+        id="two_levels_below_reached_directly",
+    ),
+]
+
+
+@pytest.mark.parametrize(("subgraphs", "expected"), UNREACHABLE)
+def test_a_field_reached_where_no_object_above_sets_its_context_is_unsatisfiable(
+    subgraphs: list[tuple[str, str]], expected: list[tuple[str, str]]
+) -> None:
+    errors = compose_errors(*subgraphs)
+    assert [(e.code, e.message) for e in errors] == expected
+
+
+def test_a_context_set_on_a_union_reaches_every_member() -> None:
+    compose_ok(
+        [
+            SubgraphInput(
+                "a",
+                "http://a.example/graphql",
+                'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@shareable"])\ntype Query { items: [Item!]! }\nunion Item @context(name: "c") = P | Q\ntype P @key(fields: "id") { id: ID! v: String u: U }\ntype Q @key(fields: "id") { id: ID! v: String u: U }\ntype U @key(fields: "id") { id: ID! f(a: String @fromContext(field: "$c ... on P { v } ... on Q { v }")): Int }',
+            )
+        ]
+    )
