@@ -17,6 +17,7 @@ from graphql.language import (
 
 from .errors import ErrorSink
 from .expand import Expanded, string_arg
+from .fieldset import parse_field_set, walk
 from .model import Field, InputValue, Kind, TypeDef, applied
 from .typerefs import named_type
 
@@ -28,6 +29,30 @@ def referenced_context(reference: str) -> str | None:
     """The context a `@fromContext(field:)` value names, if it is well formed."""
     match = _REFERENCE.match(reference)
     return match.group(1) if match is not None and match.group(2).strip() else None
+
+
+def context_fields(sub: Expanded) -> set[tuple[str, str]]:
+    """The fields `@fromContext` selections read on the types that set their contexts (an
+    @external field read this way is used)."""
+    setters: dict[str, list[str]] = {}
+    for typedef in sub.types.values():
+        for directive in applied(typedef, "context"):
+            setters.setdefault(string_arg(directive, "name") or "", []).append(typedef.name)
+    found: set[tuple[str, str]] = set()
+    for typedef in sub.types.values():
+        for fdef in typedef.fields.values():
+            for arg in fdef.args.values():
+                for directive in applied(arg, "fromContext"):
+                    match = _REFERENCE.match(string_arg(directive, "field") or "")
+                    if match is None:
+                        continue
+                    text = match.group(2).strip()
+                    selections = parse_field_set(text[1:-1] if text.startswith("{") else text)
+                    for location in setters.get(match.group(1), []):
+                        found |= {
+                            (s.parent, s.name) for s in walk(selections or (), location, sub.types)
+                        }
+    return found
 
 
 class _Use:

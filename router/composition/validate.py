@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NewType
 
-from .context_checks import check_contexts
+from .context_checks import check_contexts, context_fields
 from .errors import ErrorSink
 from .expand import Expanded, implemented_fields, string_arg
 from .fieldset import Selection, field_set_error, parse_field_set, walk
@@ -205,6 +205,7 @@ def _check_unused_externals(sink: ErrorSink, sub: Expanded) -> None:
     if sub.subgraph.fed1:
         return
     used = sub.key_fields | sub.requires_fields | sub.provided | implemented_fields(sub)
+    used |= context_fields(sub)
     for type_name, field_name in sorted(sub.external - used):
         coordinate = f"{type_name}.{field_name}"
         sink.add(

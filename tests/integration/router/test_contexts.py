@@ -404,3 +404,54 @@ async def test_a_batch_answered_short_is_a_coded_error_not_wrong_data(
     assert "SUBGRAPH_INVALID_RESPONSE" in codes
     message = next(e["message"] for e in body["errors"] if "entities" in e["message"])
     assert message == "subgraph 'courses' returned 3 entities for 4 representations"
+
+
+def external_subgraphs() -> dict[str, Subgraph]:
+    courses = Subgraph(
+        """
+        type Query { courses: [Course!]! }
+        type Course { id: ID! locale: String modules: [Module!]! }
+        type Module { id: ID! summary(locale: String): String! }
+        """,
+        root={
+            "courses": lambda: [
+                {"id": c["id"], "modules": [{"id": m} for m in c["modules"]]} for c in COURSES
+            ]
+        },
+        references={"Module": lambda rep: _module(rep["id"])},
+    )
+    catalog = Subgraph(
+        "type Query { ping: Int } type Course { id: ID! locale: String }",
+        references={"Course": lambda rep: _course_by_id(rep["id"])},
+    )
+    return {"courses": courses, "catalog": catalog}
+
+
+async def test_a_context_field_of_another_subgraph_is_fetched_before_it_is_passed() -> None:
+    subgraphs = external_subgraphs()
+    async for router in _router(_supergraph("context_external.graphql"), subgraphs):
+        body = await _query(router, "{ courses { modules { summary } } }")
+        assert body == {
+            "data": {
+                "courses": [
+                    {"modules": [{"summary": "Sets [en]"}, {"summary": "Series [en]"}]},
+                    {"modules": [{"summary": "Sets [fr]"}]},
+                    {"modules": [{"summary": "Drafts [default]"}]},
+                ]
+            }
+        }
+        assert "locale" not in subgraphs["courses"].requests[0]["query"]
+        assert len(subgraphs["catalog"].requests) == 1
+
+
+async def test_the_context_subgraph_down_passes_no_value_and_says_why() -> None:
+    subgraphs = external_subgraphs()
+    subgraphs["catalog"].down = True
+    async for router in _router(_supergraph("context_external.graphql"), subgraphs):
+        body = await _query(router, "{ courses { modules { summary } } }")
+        assert body["data"]["courses"][0] == {
+            "modules": [{"summary": "Sets [default]"}, {"summary": "Series [default]"}]
+        }
+        [error] = body["errors"]  # as Apollo Router: a context not found is passed as null
+        assert error["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
+        assert error["extensions"]["serviceName"] == "catalog"

@@ -316,7 +316,13 @@ def test_errors_name_the_argument_coordinate() -> None:
 
 
 @pytest.mark.parametrize(
-    "fixture", ["context_two_subgraphs", "context_type_conditions", "context_interface"]
+    "fixture",
+    [
+        "context_two_subgraphs",
+        "context_type_conditions",
+        "context_interface",
+        "context_external",
+    ],
 )
 def test_valid_contexts_compose_like_apollo(fixture: str) -> None:
     supergraph = compose_ok(load_subgraphs(fixture))

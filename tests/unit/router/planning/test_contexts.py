@@ -279,3 +279,56 @@ def test_a_composite_contextual_field_keeps_the_selections_of_every_position() -
     text = plan_text(nodes, "{ t { ... on A { u { g { x } } } ... on B { u { g { y } } } } }")
     assert text.count("$contextualArgument_1_0: String <- depth 1 on") == 2
     assert "g(a: $contextualArgument_1_0) {\n                x\n                y\n" in text
+
+
+def test_an_external_context_field_is_fetched_from_its_subgraph_first() -> None:
+    external = load_supergraph((FIXTURES / "context_external.graphql").read_text())
+    assert plan_text(external, "{ courses { modules { summary } } }") == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "courses") {
+              {
+                courses {
+                  modules {
+                    __typename
+                    id
+                  }
+                  __typename
+                  id
+                }
+              }
+            },
+            Flatten(path: "courses.@") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Course { __typename id }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Course {
+                      locale
+                    }
+                  }
+                }
+              },
+            },
+            Flatten(path: "courses.@.modules.@") {
+              Fetch(service: "courses") {
+                {
+                  ... on Module { __typename id }
+                } =>
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
+                query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
+                  _entities(representations: $representations) {
+                    ... on Module {
+                      summary(locale: $contextualArgument_1_0)
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
