@@ -22,6 +22,7 @@ from .model import Field, InputValue, Kind, TypeDef, applied
 from .typerefs import named_type
 
 _IGNORED = r"(?:[\n\r\t ,]|#[^\n\r]*)*"
+_NAME = re.compile(r"^[A-Za-z]\w*$")
 _REFERENCE = re.compile(rf"^{_IGNORED}\${_IGNORED}([A-Za-z_]\w*)(?!\w)([\s\S]*)$")
 
 
@@ -72,15 +73,26 @@ def check_contexts(sink: ErrorSink, sub: Expanded) -> None:
     setters: dict[str, list[str]] = {}
     for typedef in sub.types.values():
         for directive in applied(typedef, "context"):
-            name = string_arg(directive, "name")
-            if name:
-                setters.setdefault(name, []).append(typedef.name)
+            name = string_arg(directive, "name") or ""
+            _check_name(sink, sub, typedef.name, name)
+            setters.setdefault(name, []).append(typedef.name)
     for typedef in sub.types.values():
         for fdef in typedef.fields.values():
             for arg in fdef.args.values():
                 for directive in applied(arg, "fromContext"):
                     use = _Use(sink, sub, typedef, fdef)
                     _check_use(use, arg, string_arg(directive, "field") or "", setters)
+
+
+def _check_name(sink: ErrorSink, sub: Expanded, type_name: str, name: str) -> None:
+    if "_" in name:
+        problem = f'Context name "{name}" may not contain an underscore.'
+    elif not _NAME.match(name):
+        problem = f'Context name "{name}" is invalid. It should have only alphanumeric characters.'
+    else:
+        return
+    hint = "Context names are letters and digits, starting with a letter."
+    sink.add("CONTEXT_NAME_INVALID", f"[{sub.name}] {problem}", [sub.name], type_name, hint)
 
 
 def _check_use(use: _Use, arg: InputValue, reference: str, setters: dict[str, list[str]]) -> None:
@@ -333,6 +345,14 @@ class _SelectionCheck:
 
     def _resolved(self, parent: str, selection_set: SelectionSetNode) -> str | None:
         typedef = self.use.sub.types.get(parent)
+        if parent in self.use.sub.interface_objects:  # Apollo's message, as it prints it
+            self.use.report(
+                "CONTEXT_INVALID_SELECTION",
+                f'Context "is used in "{self.coordinate}" but the selection is invalid: One of'
+                f' the types in the selection is an interfaceObject: "{parent}"',
+                self.coordinate,
+                "A context cannot be read through an @interfaceObject type.",
+            )
         found: list[str | None] = []
         for selection in selection_set.selections:
             if not isinstance(selection, FieldNode) or typedef is None:

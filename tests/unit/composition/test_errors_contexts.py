@@ -419,3 +419,35 @@ def test_a_context_set_on_a_union_reaches_every_member() -> None:
             )
         ]
     )
+
+
+MORE = [
+    pytest.param(
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@interfaceObject"])\ntype Query { t: T! }\ntype T @key(fields: "id") @context(name: "my_ctx") @context(name: "9x") { id: ID! u: U! prop: String! }\ntype U @key(fields: "id") { id: ID! f(a: String @fromContext(field: "$my_ctx { prop }")): Int }',
+        [
+            ("CONTEXT_NAME_INVALID", '[a] Context name "my_ctx" may not contain an underscore.'),
+            (
+                "CONTEXT_NAME_INVALID",
+                '[a] Context name "9x" is invalid. It should have only alphanumeric characters.',
+            ),
+        ],
+        id="context_name_invalid",
+    ),
+    pytest.param(
+        'extend schema @link(url: "https://specs.apollo.dev/federation/v2.8", import: ["@key", "@context", "@fromContext", "@interfaceObject"])\ntype Query { t: T! }\ntype T @key(fields: "id") @interfaceObject @context(name: "ctx") { id: ID! u: U! prop: String! }\ntype U @key(fields: "id") { id: ID! f(a: String @fromContext(field: "$ctx { prop }")): Int }',
+        [
+            (
+                "CONTEXT_INVALID_SELECTION",
+                '[a] Context "is used in "U.f(a:)" but the selection is invalid: One of the types in the selection is an interfaceObject: "T"',
+            )
+        ],
+        id="interface_object_in_selection",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sdl", "expected"), MORE)
+def test_context_names_and_interface_objects_are_refused_like_apollo(
+    sdl: str, expected: list[tuple[str, str]]
+) -> None:
+    assert [(e.code, e.message) for e in compose_errors(("a", sdl))] == expected
