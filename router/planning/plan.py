@@ -11,6 +11,7 @@ from graphql import (
 from router.planning.build import order_groups
 from router.planning.collect import CField, collect_fields
 from router.planning.context import PlanningError, Pos
+from router.planning.contextual import document_names
 from router.planning.nodes import OperationKind, PlanNode, QueryPlan, SequenceNode
 from router.planning.planner import Planner
 from router.supergraph.model import Supergraph
@@ -68,7 +69,7 @@ def plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    reserved = frozenset(d.variable.name.value for d in operation.variable_definitions or ())
+    reserved = document_names(document) if supergraph.contexts else frozenset()
     root = _root_type(supergraph, operation.operation)
     kind: OperationKind = operation.operation.value
     fields = [

@@ -54,7 +54,7 @@ class Planner:
         variables: frozenset[str] = frozenset(),
     ) -> None:
         self.sg = supergraph
-        self.variables = variables  # the operation's own: generated ones must differ
+        self.variables = variables  # the operation's names: generated ones must differ
         self.fragments = fragments
         self.registry = GroupRegistry()
         self.costs = CostModel(supergraph, fragments)
@@ -221,7 +221,9 @@ class Planner:
         self.registry.excluded.append(pos.group)
         try:
             for argument, use in zip(arguments, uses, strict=True):
-                for ancestor, typenames, field_set in context_sources(self.sg, pos, argument):
+                for ancestor, typenames, field_set in context_sources(
+                    self.sg, pos, argument, self.variables
+                ):
                     ancestor.selset.add_typename()
                     involved |= self.plan_selection(
                         self._at(ancestor), [parse_field_set(field_set)], inputs=True

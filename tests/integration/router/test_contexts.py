@@ -455,3 +455,14 @@ async def test_the_context_subgraph_down_passes_no_value_and_says_why() -> None:
         [error] = body["errors"]  # as Apollo Router: a context not found is passed as null
         assert error["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
         assert error["extensions"]["serviceName"] == "catalog"
+
+
+@pytest.mark.parametrize("alias", ["locale", "locale__fed_context", "locale__fed_context1"])
+async def test_a_client_alias_cannot_stand_in_for_the_context_value(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph], alias: str
+) -> None:
+    query = f'{{ course(id: "c2") {{ {alias}: title modules {{ summary }} }} }}'
+    body = await _query(router, query)
+    assert body == {"data": {"course": {alias: "Analyse", "modules": [{"summary": "Sets [fr]"}]}}}
+    [call] = _entity_calls(subgraphs["courses"])
+    assert call["variables"]["contextualArgument_1_0"] == "fr"

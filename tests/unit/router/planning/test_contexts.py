@@ -34,7 +34,7 @@ def test_a_field_one_level_below_reads_the_course_in_the_parent_fetch(courses: S
                     id
                   }
                   __typename
-                  locale
+                  locale__fed_context: locale
                 }
               }
             },
@@ -43,7 +43,7 @@ def test_a_field_one_level_below_reads_the_course_in_the_parent_fetch(courses: S
                 {
                   ... on Module { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale__fed_context: locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Module {
@@ -76,7 +76,7 @@ def test_a_field_two_levels_below_reads_the_course_two_fields_up(courses: Superg
                     }
                   }
                   __typename
-                  locale
+                  locale__fed_context: locale
                 }
               }
             },
@@ -85,7 +85,7 @@ def test_a_field_two_levels_below_reads_the_course_two_fields_up(courses: Superg
                 {
                   ... on Lesson { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale__fed_context: locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Lesson {
@@ -129,7 +129,7 @@ def test_the_context_value_is_fetched_from_the_subgraph_that_has_it(courses: Sup
                         id
                       }
                       __typename
-                      locale
+                      locale__fed_context: locale
                     }
                   }
                 }
@@ -140,7 +140,7 @@ def test_the_context_value_is_fetched_from_the_subgraph_that_has_it(courses: Sup
                 {
                   ... on Module { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale__fed_context: locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Module {
@@ -169,7 +169,7 @@ def test_type_conditions_of_the_selection_are_kept(owners: Supergraph) -> None:
                     id
                   }
                   __typename
-                  lang
+                  lang__fed_context: lang
                 }
               }
             },
@@ -178,7 +178,7 @@ def test_type_conditions_of_the_selection_are_kept(owners: Supergraph) -> None:
                 {
                   ... on Unit { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on Track { __typename ... on Track { lang } ... on Program { language } }
+                $contextualArgument_1_0: String <- depth 1 on Track { __typename ... on Track { lang__fed_context: lang } ... on Program { language__fed_context: language } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Unit {
@@ -212,7 +212,7 @@ def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() 
                       id
                     }
                     __typename
-                    label
+                    label__fed_context: label
                   }
                   ... on B {
                     u {
@@ -220,7 +220,7 @@ def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() 
                       __typename
                     }
                     __typename
-                    label
+                    label__fed_context: label
                   }
                 }
               }
@@ -230,8 +230,8 @@ def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() 
                 {
                   ... on U { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on A { __typename ... on Node { label } }
-                $contextualArgument_1_0: String <- depth 1 on B { __typename ... on Node { label } }
+                $contextualArgument_1_0: String <- depth 1 on A { __typename ... on Node { label__fed_context: label } }
+                $contextualArgument_1_0: String <- depth 1 on B { __typename ... on Node { label__fed_context: label } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on U {
@@ -307,7 +307,7 @@ def test_an_external_context_field_is_fetched_from_its_subgraph_first() -> None:
                 query ($representations: [_Any!]!) {
                   _entities(representations: $representations) {
                     ... on Course {
-                      locale
+                      locale__fed_context: locale
                     }
                   }
                 }
@@ -318,7 +318,7 @@ def test_an_external_context_field_is_fetched_from_its_subgraph_first() -> None:
                 {
                   ... on Module { __typename id }
                 } =>
-                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale } }
+                $contextualArgument_1_0: String <- depth 1 on Course { __typename ... on Course { locale__fed_context: locale } }
                 query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
                   _entities(representations: $representations) {
                     ... on Module {
