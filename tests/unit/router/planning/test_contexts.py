@@ -332,3 +332,56 @@ def test_an_external_context_field_is_fetched_from_its_subgraph_first() -> None:
         }
         """
     )
+
+
+def test_a_contextual_field_with_requires_gets_both_in_one_entity_fetch() -> None:
+    requires = load_supergraph((FIXTURES / "context_requires.graphql").read_text())
+    assert plan_text(requires, "{ t { u { field } } }") == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "a") {
+              {
+                t {
+                  u {
+                    __typename
+                    id
+                  }
+                  __typename
+                  prop__fed_context: prop
+                }
+              }
+            },
+            Flatten(path: "t.u") {
+              Fetch(service: "b") {
+                {
+                  ... on U { __typename id }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on U {
+                      x
+                    }
+                  }
+                }
+              },
+            },
+            Flatten(path: "t.u") {
+              Fetch(service: "a") {
+                {
+                  ... on U { __typename id x }
+                } =>
+                $contextualArgument_1_0: String <- depth 1 on T { __typename ... on T { prop__fed_context: prop } }
+                query ($representations: [_Any!]!, $contextualArgument_1_0: String) {
+                  _entities(representations: $representations) {
+                    ... on U {
+                      field(a: $contextualArgument_1_0)
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
