@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import NewType
 
+from .context_checks import check_contexts, context_fields
 from .errors import ErrorSink
 from .expand import Expanded, implemented_fields, string_arg
 from .fieldset import Selection, field_set_error, parse_field_set, walk
@@ -226,6 +227,7 @@ def _check_unused_externals(sink: ErrorSink, sub: Expanded) -> None:
     if sub.subgraph.fed1:
         return
     used = sub.key_fields | sub.requires_fields | sub.provided | implemented_fields(sub)
+    used |= context_fields(sub)
     for type_name, field_name in sorted(sub.external - used):
         coordinate = f"{type_name}.{field_name}"
         sink.add(
@@ -246,4 +248,5 @@ def validate_subgraph(sub: Expanded, sink: ErrorSink) -> Validated:
         for fdef in typedef.fields.values():
             _check_field(sink, sub, typedef, fdef)
     _check_unused_externals(sink, sub)
+    check_contexts(sink, sub)
     return Validated(sub)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router import jsonio
+from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
 from router.execution.errors import error, subgraph_error
 from router.execution.merge import Path, deep_merge, objects_at, rescoped, sees_error, unalias
 from router.execution.representations import representation
@@ -43,9 +44,9 @@ def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
 
 
 async def _send(
-    node: FetchNode, state: ExecutionState, variables: dict[str, Any]
+    node: FetchNode, state: ExecutionState, variables: dict[str, Any], operation: str | None = None
 ) -> dict[str, Any] | None:
-    payload: dict[str, Any] = {"query": node.operation}
+    payload: dict[str, Any] = {"query": operation or node.operation}
     if variables:
         payload["variables"] = variables
     send = state.transport.send
@@ -104,12 +105,26 @@ def _dedupe_key(rep: dict[str, Any]) -> Any:
     return items
 
 
+def _no_context_value(fetch: FetchNode, path: Path) -> dict[str, Any]:
+    names = ", ".join(f"${c.name}" for c in fetch.contexts)
+    return {
+        **error(
+            f"no value for a non-null contextual argument ({names}): no enclosing object "
+            "sets its context",
+            "CONTEXT_VALUE_MISSING",
+            serviceName=fetch.service,
+        ),
+        "path": path,
+    }
+
+
 async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
     owners: list[list[Path]] = []
     seen: dict[Any, int] = {}
+    context_sets: list[tuple[Any, ...]] = []
     for obj, path in objects_at(state.data, node.path):
         typename = obj.get("__typename")
         entity_input = next(
@@ -121,6 +136,14 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         if rep is None:
             continue
         key = _dedupe_key(rep)
+        if fetch.contexts:
+            values = context_values(state.data, path, fetch.contexts)
+            if values is None:
+                state.errors.append(_no_context_value(fetch, path))
+                continue
+            key = (key, jsonio.dumps_sorted(list(values)))
+            if key not in seen:
+                context_sets.append(values)
         index = seen.get(key)
         if index is None:
             index = seen[key] = len(representations)
@@ -132,10 +155,15 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     if not representations:
         return
     variables = _variables(fetch, state)
-    variables["representations"] = representations
-    response = await _send(fetch, state, variables)
+    batches = ContextBatches(None, [])
+    if fetch.contexts:
+        batches = contextual_request(fetch, representations, context_sets, variables)
+    else:
+        variables["representations"] = representations
+    response = await _send(fetch, state, variables, batches.operation)
     if response is None:
         return
+    response = unbatch(response, batches, len(representations))
     data = response.get("data")
     entities = data.get("_entities") if isinstance(data, dict) else None
     if isinstance(entities, list) and len(entities) == len(representations):

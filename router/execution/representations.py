@@ -51,3 +51,9 @@ def representation(obj: dict[str, Any], entity_input: EntityInput) -> dict[str, 
         return None
     result["__typename"] = entity_input.representation_typename
     return result
+
+
+def selected(obj: dict[str, Any], selections: tuple[InputSelection, ...]) -> dict[str, Any] | None:
+    """The values `selections` pick from `obj`, or None when one of them is missing."""
+    result: dict[str, Any] = {}
+    return result if _fill(obj, selections, result) else None

@@ -13,6 +13,8 @@ from router.planning.context import Group
 from router.planning.groups import merge_siblings
 from router.planning.nodes import (
     ConditionNode,
+    ContextSource,
+    ContextVariable,
     EntityInput,
     FetchNode,
     FlattenNode,
@@ -26,7 +28,7 @@ from router.planning.nodes import (
     SequenceNode,
 )
 from router.planning.selection import alias_conflicts, print_selection_set
-from router.supergraph.fieldset import parse_requires
+from router.supergraph.fieldset import parse_field_set, parse_requires
 from router.supergraph.model import Supergraph
 
 
@@ -72,15 +74,31 @@ def _entity_inputs(sg: Supergraph, group: Group) -> tuple[EntityInput, ...]:
     )
 
 
+def _contexts(sg: Supergraph, group: Group, used: set[str]) -> tuple[ContextVariable, ...]:
+    return tuple(
+        ContextVariable(
+            use.variable,
+            use.type,
+            tuple(
+                ContextSource(depth, typenames, _merge_inputs(sg, [parse_field_set(field_set)]))
+                for depth, typenames, field_set in use.sources
+            ),
+        )
+        for use in group.contexts
+        if use.variable in used
+    )
+
+
 def _operation_text(
     group: Group, operation: OperationDefinitionNode, kind: OperationKind
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[str, tuple[str, ...], set[str]]:
     used: set[str] = set()
     body = print_selection_set(group.selset, used)
     definitions = []
     if group.entity:
         body = "{ _entities(representations: $representations) " + body + " }"
         definitions.append("$representations: [_Any!]!")
+    definitions.extend(f"${u.variable}: {u.type}" for u in group.contexts if u.variable in used)
     for definition in operation.variable_definitions or ():
         if definition.variable.name.value in used:
             text = f"${definition.variable.name.value}: {print_ast(definition.type)}"
@@ -89,14 +107,14 @@ def _operation_text(
             definitions.append(text)
     header = kind if not definitions else f"{kind}({', '.join(definitions)})"
     ordered = tuple(d.variable.name.value for d in operation.variable_definitions or ())
-    return f"{header} {body}", tuple(v for v in ordered if v in used)
+    return f"{header} {body}", tuple(v for v in ordered if v in used), used
 
 
 def fetch_node(
     sg: Supergraph, group: Group, operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode:
     aliased = alias_conflicts(group.selset, [0])
-    text, usages = _operation_text(group, operation, "query" if group.entity else kind)
+    text, usages, used = _operation_text(group, operation, "query" if group.entity else kind)
     if not group.entity:
         return FetchNode(group.subgraph, text, usages, (), kind, aliased)
     inputs = _entity_inputs(sg, group)
@@ -104,9 +122,11 @@ def fetch_node(
         ScopedAlias(alias, key, frozenset(typenames), path)
         for alias, (path, key, typenames) in group.scoped.items()
     )
-    return FlattenNode(
-        group.path, FetchNode(group.subgraph, text, usages, inputs, "query", aliased, scoped)
+    contexts = _contexts(sg, group, used)
+    fetch = FetchNode(
+        group.subgraph, text, usages, inputs, "query", aliased, scoped=scoped, contexts=contexts
     )
+    return FlattenNode(group.path, fetch)
 
 
 def _under(conditions: Conditions | None, node: PlanNode) -> PlanNode:

@@ -40,6 +40,24 @@ class ClientSelection(NamedTuple):
 
 
 @dataclass(eq=False)
+class ContextUse:
+    """A contextual argument of the field at `field_key` in `selset`, passed as `$variable`;
+    its value is read from the nearest ancestor (by depth: fields below the root) whose type
+    is one of the source's typenames, via the source's field set."""
+
+    variable: str
+    type: str
+    selset: SelSet
+    field_key: tuple[str, str]
+    sources: list[tuple[int, frozenset[str], str]] = field(default_factory=list)
+
+    def add_source(self, depth: int, typenames: frozenset[str], field_set: str) -> None:
+        if (depth, typenames, field_set) not in self.sources:
+            self.sources.append((depth, typenames, field_set))
+            self.sources.sort(key=lambda source: -source[0])
+
+
+@dataclass(eq=False)
 class Group:
     id: int
     subgraph: str
@@ -67,6 +85,8 @@ class Group:
 
     def serve_under(self, conditions: Conditions) -> None:
         self.conditions = conditions if self.conditions is None else self.conditions & conditions
+
+    contexts: list[ContextUse] = field(default_factory=list)
 
     def depends_on(self, other: "Group") -> bool:
         seen: set[int] = set()
@@ -113,13 +133,15 @@ class Pos:
     # @interfaceObject's interface) is shared by several
     scope: frozenset[str] | None = None
     scope_root: int = 0  # where the entity with that scope starts in `path`
+    parent: "Pos | None" = None  # the object this one is a field of (None at the root)
 
     def anchor_here(self) -> None:
         self.anchors = (Anchor(self), *self.anchors)
 
     def child(self, selset: SelSet, type_name: str, path: tuple[str, ...], step: Step) -> "Pos":
         anchors = tuple(Anchor(a.pos, (*a.steps, step)) for a in self.anchors)
-        child = Pos(self.group, selset, type_name, path, None, anchors, None)
+        parent = self if isinstance(step, FieldStep) else self.parent
+        child = Pos(self.group, selset, type_name, path, None, anchors, None, parent=parent)
         child.internal = self.internal
         child.scope, child.scope_root = self.scope, self.scope_root
         return child

@@ -51,6 +51,24 @@ class ScopedAlias:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextSource:
+    """An ancestor that may set a context: `depth` fields below the root, one of `typenames`."""
+
+    depth: int
+    typenames: frozenset[str]
+    selections: tuple[InputSelection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContextVariable:
+    """A `@fromContext` argument's value, sent as `$name`; the nearest source that has it."""
+
+    name: str
+    type: str
+    sources: tuple[ContextSource, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     operation: str
@@ -59,6 +77,7 @@ class FetchNode:
     operation_kind: OperationKind = "query"
     has_aliases: bool = False
     scoped: tuple[ScopedAlias, ...] = ()
+    contexts: tuple[ContextVariable, ...] = ()
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -11,6 +11,7 @@ from graphql import (
 from router.planning.build import order_groups
 from router.planning.collect import CField, collect_fields
 from router.planning.context import PlanningError, Pos
+from router.planning.contextual import document_names
 from router.planning.nodes import OperationKind, PlanNode, QueryPlan, SequenceNode
 from router.planning.planner import Planner
 from router.supergraph.model import Supergraph
@@ -74,6 +75,7 @@ def plan(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    reserved = document_names(document) if supergraph.contexts else frozenset()
     root = _root_type(supergraph, operation.operation)
     kind: OperationKind = operation.operation.value
     fields = [
@@ -82,19 +84,19 @@ def plan(
         if not cf.name.startswith("__")
     ]
     if kind != "mutation":
-        planner = Planner(supergraph, fragments)
+        planner = Planner(supergraph, fragments, reserved)
         for cf in fields:
             _plan_root_field(planner, root, cf, None)
         return QueryPlan(order_groups(supergraph, planner.groups, operation, kind), kind)
     stages: list[PlanNode] = []
-    planner, previous = Planner(supergraph, fragments), None
+    planner, previous = Planner(supergraph, fragments, reserved), None
     for cf in fields:
         graphs = supergraph.field_graphs(root, cf.name)
         if previous is not None and previous not in graphs:
             node = order_groups(supergraph, planner.groups, operation, kind)
             if node is not None:
                 stages.append(node)
-            planner = Planner(supergraph, fragments)
+            planner = Planner(supergraph, fragments, reserved)
         previous = _plan_root_field(planner, root, cf, previous)
     node = order_groups(supergraph, planner.groups, operation, kind)
     if node is not None:

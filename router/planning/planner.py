@@ -8,12 +8,21 @@ from router.planning.collect import CField, collect_fields
 from router.planning.conditions import Conditions, variable_conditions
 from router.planning.context import (
     ClientSelection,
+    ContextUse,
     FieldStep,
     FragmentStep,
     Group,
     PlanningError,
     Pos,
     Step,
+)
+from router.planning.contextual import (
+    context_arguments,
+    context_sources,
+    context_variable,
+    free_context_number,
+    key_depth,
+    with_variables,
 )
 from router.planning.cost import CostModel
 from router.planning.groups import GroupRegistry
@@ -51,14 +60,17 @@ class Planner:
         self,
         supergraph: Supergraph,
         fragments: dict[str, FragmentDefinitionNode],
+        variables: frozenset[str] = frozenset(),
     ) -> None:
         self.sg = supergraph
+        self.variables = variables  # the operation's names: generated ones must differ
         self.fragments = fragments
         self.registry = GroupRegistry()
         self.costs = CostModel(supergraph, fragments)
         self.jumps = 0
         self.key_stack: list[tuple[str, str, str]] = []
         self.conditions: Conditions = frozenset()  # of the client's field being planned
+        self.context_uses = 0
 
     @property
     def groups(self) -> list[Group]:
@@ -180,11 +192,16 @@ class Planner:
         graph, type_name = pos.group.subgraph, pos.type_name
         if can_resolve(self.sg, graph, type_name, cf.name, pos.provided):
             requires = requires_of(self.sg, graph, type_name, cf.name)
-            if requires is None:
+            contextual = context_arguments(self.sg, graph, type_name, cf.name)
+            if requires is None and not contextual:
                 return self.add_local(pos, cf)
             if pos.entity_parent is not None:
-                involved = self.plan_requires(pos, requires)
+                involved = self.plan_requires(pos, requires) if requires else set()
+                if contextual:
+                    return involved | self.plan_contextual(pos, cf)
                 return involved | self.add_local(pos, cf)
+            if contextual:
+                return self.contextual_jump(pos, cf)
         return self.jump(pos, cf)
 
     def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
@@ -209,6 +226,49 @@ class Planner:
     @staticmethod
     def _field_set(original: str, parsed: SelectionSetNode, planned: SelectionSetNode) -> str:
         return original if planned is parsed else print_field_set(planned)
+
+    def contextual_jump(self, pos: Pos, cf: CField) -> set[Group]:
+        """A field with contextual arguments is always fetched through `_entities`: its
+        arguments come from data an earlier fetch returns."""
+        graph = pos.group.subgraph
+        if not self.sg.types[pos.type_name].keys(graph):
+            raise PlanningError(
+                f"cannot resolve {pos.type_name}.{cf.name} in {graph!r}: its contextual "
+                f"arguments need {pos.type_name} to have a resolvable key there"
+            )
+        return self.do_jump(pos, graph, pos.type_name, lambda inner: self.plan_field(inner, cf))
+
+    def plan_contextual(self, pos: Pos, cf: CField) -> set[Group]:
+        """The field with its contextual arguments as variables, and their values selected on
+        the ancestors that set the contexts (a field already planned from another position at
+        the same path gets this position's ancestors too)."""
+        arguments = context_arguments(self.sg, pos.group.subgraph, pos.type_name, cf.name)
+        key = (cf.response_key, conditions_key(cf.conditions))
+        uses = [u for u in pos.group.contexts if u.selset is pos.selset and u.field_key == key]
+        if not uses:
+            self.context_uses = free_context_number(self.context_uses + 1, self.variables)
+            uses = [
+                ContextUse(context_variable(self.context_uses, i), a.type, pos.selset, key)
+                for i, a in enumerate(arguments)
+            ]
+            pos.group.contexts.extend(uses)
+        involved: set[Group] = set()
+        self.registry.excluded.append(pos.group)
+        try:
+            for argument, use in zip(arguments, uses, strict=True):
+                for ancestor, typenames, field_set in context_sources(
+                    self.sg, pos, argument, self.variables
+                ):
+                    ancestor.selset.add_typename()
+                    involved |= self.plan_selection(
+                        self._at(ancestor), [parse_field_set(field_set)], inputs=True
+                    )
+                    use.add_source(key_depth(ancestor.path), typenames, field_set)
+        finally:
+            self.registry.excluded.pop()
+        pos.group.deps |= involved - {pos.group}
+        names = [(a.name, u.variable) for a, u in zip(arguments, uses, strict=True)]
+        return involved | self.add_local(pos, with_variables(cf, names))
 
     def add_local(self, pos: Pos, cf: CField) -> set[Group]:
         composite = bool(cf.selection_sets)
@@ -344,6 +404,7 @@ class Planner:
         at.inherited = pos.inherited
         at.client = pos.client
         at.internal = True
+        at.parent = pos.parent
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
@@ -392,6 +453,7 @@ class Planner:
         if rep != source.type_name and self.sg.types[rep].kind != "object":
             inner.scope = frozenset(t for t in typenames if t != rep)
             inner.scope_root = len(inner.path)
+        inner.parent = source.parent
         if self.sg.types[representation].kind == "object":
             inner.anchor_here()
         return {group} | plan_inside(inner)

@@ -41,6 +41,12 @@ def _fetch(node: FetchNode, depth: int) -> list[str]:
             origin = f" (for {'|'.join(others)})" if others else ""
             lines.append(f"{inner}{_INDENT}... on {rep} {_inputs(entity_input.selections)}{origin}")
         lines.append(f"{inner}}} =>")
+    for context in node.contexts:
+        for source in context.sources:
+            lines.append(
+                f"{inner}${context.name}: {context.type} <- depth {source.depth} on "
+                f"{'|'.join(sorted(source.typenames))} {_inputs(source.selections)}"
+            )
     operation = print_ast(parse(node.operation, no_location=True))
     lines.extend(f"{inner}{line}" for line in operation.splitlines())
     for scoped in node.scoped:

@@ -15,6 +15,7 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "authenticated": frozenset({"v0.1"}),
     "requiresScopes": frozenset({"v0.1"}),
     "policy": frozenset({"v0.1"}),
+    "context": frozenset({"v0.1"}),
 }
 
 

@@ -21,7 +21,14 @@ from router.supergraph.access import read_access_rules
 from router.supergraph.api_schema import build_api_schema
 from router.supergraph.errors import SupergraphError
 from router.supergraph.links import Link, read_links
-from router.supergraph.model import FieldJoin, Subgraph, Supergraph, TypeInfo, TypeJoin
+from router.supergraph.model import (
+    ContextArgument,
+    FieldJoin,
+    Subgraph,
+    Supergraph,
+    TypeInfo,
+    TypeJoin,
+)
 
 _KINDS: dict[type, str] = {
     ObjectTypeDefinitionNode: "object",
@@ -66,6 +73,32 @@ def _read_graphs(document: DocumentNode, join: Link) -> tuple[dict[str, str], di
     return enum_to_name, subgraphs
 
 
+def _context_arguments(value: object) -> tuple[ContextArgument, ...]:
+    if not isinstance(value, list):
+        return ()
+    try:
+        return tuple(
+            ContextArgument(
+                str(item["name"]), str(item["type"]), str(item["context"]), str(item["selection"])
+            )
+            for item in value
+        )
+    except (KeyError, TypeError) as error:
+        raise SupergraphError(f"invalid join__field(contextArguments: {value!r})") from error
+
+
+def _read_contexts(document: DocumentNode, links: dict[str, Link]) -> dict[str, frozenset[str]]:
+    if "context" not in links:
+        return {}
+    directive = links["context"].directive("context")
+    setters: dict[str, set[str]] = {}
+    for definition in document.definitions:
+        if isinstance(definition, TypeDefinitionNode):
+            for args in _directives(definition, directive):
+                setters.setdefault(str(args.get("name")), set()).add(definition.name.value)
+    return {name: frozenset(types) for name, types in setters.items()}
+
+
 def _type_info(node: TypeDefinitionNode, join: Link, graphs: dict[str, str]) -> TypeInfo:
     info = TypeInfo(node.name.value, _KINDS[type(node)])
     for args in _directives(node, join.directive("type")):
@@ -102,6 +135,7 @@ def _type_info(node: TypeDefinitionNode, join: Link, graphs: dict[str, str]) -> 
                     override=_opt(args, "override"),
                     override_label=_opt(args, "overrideLabel"),
                     used_overridden=bool(args.get("usedOverridden", False)),
+                    context_arguments=_context_arguments(args.get("contextArguments")),
                 )
             )
         info.fields[field_node.name.value] = joins
@@ -169,6 +203,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         mutation_type=root_names["mutation"],
         subscription_type=root_names["subscription"],
         access=read_access_rules(document, links),
+        contexts=_read_contexts(document, links),
     )
     has_implements = any(info.implements for info in types.values())
     _fill_possible_types(supergraph, has_implements)

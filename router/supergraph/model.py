@@ -25,6 +25,16 @@ class TypeJoin:
 
 
 @dataclass(frozen=True)
+class ContextArgument:
+    """An argument the router fills from an ancestor's context (`@fromContext`)."""
+
+    name: str
+    type: str
+    context: str
+    selection: str
+
+
+@dataclass(frozen=True)
 class FieldJoin:
     graph: str | None
     requires: str | None = None
@@ -34,6 +44,7 @@ class FieldJoin:
     override: str | None = None
     override_label: str | None = None
     used_overridden: bool = False
+    context_arguments: tuple[ContextArgument, ...] = ()
 
 
 @dataclass
@@ -82,6 +93,7 @@ class Supergraph:
     access: AccessRules = field(default_factory=AccessRules)
     # progressive `@override(label:)`s taken over in this view of the supergraph
     active_labels: frozenset[str] = frozenset()
+    contexts: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> setting types
     _field_graphs: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     _label_views: "dict[frozenset[str], Supergraph]" = field(default_factory=dict)
     _labels: frozenset[str] | None = None

@@ -11,6 +11,7 @@ from ..fieldset import print_field_set
 from ..model import Kind, has
 from ..supergraph import Supergraph
 from ..typerefs import named_type
+from .contexts import context_rules
 from .reach import CheckedField, Node, Reachability, can_enter, explore
 from .witness import query_text, witness_field
 
@@ -65,6 +66,22 @@ def _why_not(
     ]
 
 
+def _context_reasons(reach: Reachability, node: Node, name: str) -> list[str]:
+    """The field is there but reads a context no object above sets: said for every subgraph
+    the query can be in at this point."""
+    type_name = node.type_name
+    moved = {s for o in node.options for s in reach.key_closure(type_name, o)} - node.options
+    return [
+        f'- from subgraph "{state}": '
+        + (
+            f'could not find a match for required context for field "{type_name}.{name}".'
+            if reach.resolves(state, type_name, name)
+            else f'cannot find field "{type_name}.{name}".'
+        )
+        for state in [*sorted(node.options), *sorted(moved)]
+    ]
+
+
 def _report(
     sink: ErrorSink,
     reach: Reachability,
@@ -76,7 +93,10 @@ def _report(
     type_name, name = node.type_name, checked.name
     resolvers = _resolvers(reach, type_name, name)
     reasons = []
-    for origin in sorted(node.options):
+    states = {s for o in node.options for s in reach.key_closure(type_name, o)}
+    if any(reach.resolves(s, type_name, name) for s in states):  # only a context is missing
+        reasons = _context_reasons(reach, node, name)
+    for origin in sorted(node.options) if not reasons else ():
         lines = [f'- from subgraph "{origin}":', f'  - cannot find field "{type_name}.{name}".']
         others = [s for s in subgraphs if s.name != origin and type_name in s.types]
         lines += [
@@ -128,7 +148,8 @@ def check_satisfiability(
 ) -> Satisfiable | None:
     reach = Reachability({s.name: s for s in subgraphs})
     fields = _checked_fields(supergraph, subgraphs)
-    failures = explore(reach, list(supergraph.roots.values()), fields)
+    rules = context_rules(subgraphs)
+    failures = explore(reach, list(supergraph.roots.values()), fields, rules)
     for node, checked in failures:
         _report(sink, reach, supergraph, node, checked)
     return None if failures else Satisfiable(supergraph)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ..expand import Expanded
 from ..fieldset import Selection
 from ..typerefs import named_type
+from .contexts import ContextRules
 
 State = tuple[str, str]  # (type name, subgraph name)
 
@@ -99,14 +100,20 @@ class Node:
     type_name: str
     options: frozenset[str]
     path: tuple[str, ...]
+    contexts: frozenset[str] = frozenset()  # set by the objects above
 
 
-def _resolvers(reach: Reachability, node: Node, field_name: str) -> frozenset[str]:
+def _resolvers(
+    reach: Reachability, node: Node, field_name: str, rules: ContextRules
+) -> frozenset[str]:
     candidates: set[str] = set()
     for option in node.options:
         candidates |= reach.key_closure(node.type_name, option)
     return frozenset(
-        name for name in candidates if reach.resolves(name, node.type_name, field_name)
+        name
+        for name in candidates
+        if reach.resolves(name, node.type_name, field_name)
+        and rules.satisfied(name, node.type_name, field_name, node.contexts)
     )
 
 
@@ -119,7 +126,7 @@ def _casts(reach: Reachability, node: Node) -> list[Node]:
         for name in [*possible, *(typedef.members if typedef else [])]:
             by_type.setdefault(name, set()).add(option)
     return [
-        Node(name, frozenset(options), (*node.path, f"... on {name}"))
+        Node(name, frozenset(options), (*node.path, f"... on {name}"), node.contexts)
         for name, options in sorted(by_type.items())
     ]
 
@@ -132,32 +139,38 @@ class CheckedField:
 
 
 def explore(
-    reach: Reachability, roots: Sequence[str], fields: dict[str, list[CheckedField]]
+    reach: Reachability,
+    roots: Sequence[str],
+    fields: dict[str, list[CheckedField]],
+    rules: ContextRules | None = None,
 ) -> list[tuple[Node, CheckedField]]:
     """Walks every distinct query path; returns (node, field) pairs no subgraph can answer.
 
     `fields` gives, per composite type, the supergraph fields to check.
     """
+    rules = rules or ContextRules()
     failures: list[tuple[Node, CheckedField]] = []
     failed: set[tuple[str, str]] = set()
-    seen: set[tuple[str, frozenset[str]]] = set()
+    seen: set[tuple[str, frozenset[str], frozenset[str]]] = set()
     queue: deque[Node] = deque()
     for root in roots:
         options = frozenset(s.name for s in reach.subgraphs.values() if root in s.types)
         queue.append(Node(root, options, (root,)))
     while queue:
         node = queue.popleft()
-        if (node.type_name, node.options) in seen:
+        if (node.type_name, node.options, node.contexts) in seen:
             continue
-        seen.add((node.type_name, node.options))
+        seen.add((node.type_name, node.options, node.contexts))
         queue.extend(_casts(reach, node))
+        below = rules.below(node.type_name, node.contexts)
         for checked in fields.get(node.type_name, []):
-            resolvers = _resolvers(reach, node, checked.name)
+            resolvers = _resolvers(reach, node, checked.name, rules)
             if not resolvers:
                 if (node.type_name, checked.name) not in failed:
                     failed.add((node.type_name, checked.name))
                     failures.append((node, checked))
                 continue
             if checked.target in fields:
-                queue.append(Node(checked.target, resolvers, (*node.path, checked.witness)))
+                path = (*node.path, checked.witness)
+                queue.append(Node(checked.target, resolvers, path, below))
     return failures

@@ -134,3 +134,14 @@ def test_join_v05_supergraph_with_tag_and_cost_links() -> None:
     assert "@listSize" not in printed
     assert "rating: Int" in printed
     assert model.field_graphs("Product", "rating") == {"reviews"}
+
+
+def test_contexts_and_contextual_arguments_are_read() -> None:
+    fixture = Path(__file__).parents[1] / "planning" / "fixtures" / "context_owners.graphql"
+    model = load_supergraph(fixture.read_text())
+    assert model.contexts == {"units__owner": frozenset({"Track", "Program"})}
+    [join] = model.types["Unit"].fields["label"]
+    [argument] = join.context_arguments
+    assert (argument.name, argument.type, argument.context) == ("lang", "String", "units__owner")
+    assert argument.selection == " ... on Track { lang } ... on Program { language }"
+    assert "lang" not in model.api_schema.type_map["Unit"].fields["label"].args  # type: ignore[attr-defined]
