@@ -16,6 +16,7 @@ from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
+from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["streams", "httpx"],
         default="streams",
         help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client)",
+    )
+    serve.add_argument(
+        "--max-subgraph-response-bytes",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        help="largest subgraph answer read; a longer one is an error for that fetch",
     )
     serve.add_argument(
         "--subgraph-url",
@@ -163,6 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         subgraph_timeouts=timeouts,
         client=args.client,
+        max_subgraph_response_bytes=args.max_subgraph_response_bytes,
         limits=Limits(args.max_depth, args.max_aliases, args.max_root_fields),
         uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
         deduplicate=args.dedup_inflight,

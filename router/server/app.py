@@ -30,6 +30,7 @@ from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
+from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
 logger = logging.getLogger("router")
 
@@ -64,6 +65,7 @@ def create_app(
     subgraph_timeout: float = 30.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
     client: Literal["streams", "httpx"] = "streams",
+    max_subgraph_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     limits: Limits | None = None,
     uploads: UploadLimits | None = None,
     deduplicate: bool = False,
@@ -77,12 +79,14 @@ def create_app(
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
 
     ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
-    `router.server.uploads`. Subscriptions are served over WebSocket at /graphql, bounded by
-    ``subscriptions``; with ``authentication``, a WebSocket client must present a valid
-    access token in `connection_init`, and an HTTP request with a bad token is refused (401);
-    `@authenticated`, `@requiresScopes` and `@policy` are enforced as ``authorization`` says
-    (without ``authentication`` every caller is anonymous to them). With ``api_keys`` (and
-    ``authentication``), an API key in `X-API-Key` is traded for an access token.
+    `router.server.uploads`. A subgraph answer longer than ``max_subgraph_response_bytes`` is
+    refused while it is read (an error for that fetch). Subscriptions are served over
+    WebSocket at /graphql, bounded by ``subscriptions``; with ``authentication``, a WebSocket
+    client must present a valid access token in `connection_init`, and an HTTP request with a
+    bad token is refused (401); `@authenticated`, `@requiresScopes` and `@policy` are
+    enforced as ``authorization`` says (without ``authentication`` every caller is anonymous
+    to them). With ``api_keys`` (and ``authentication``), an API key in `X-API-Key` is traded
+    for an access token.
     """
     credentials = Credentials(authentication, api_keys) if authentication else None
     subscription_limits = subscriptions or SubscriptionLimits()
@@ -90,7 +94,12 @@ def create_app(
     kind = StreamTransport if client == "streams" else HttpTransport
 
     def make_transport(urls: Mapping[str, str]) -> Transport:
-        return kind(dict(urls), subgraph_timeout, subgraph_timeouts)
+        return kind(
+            dict(urls),
+            subgraph_timeout,
+            subgraph_timeouts,
+            max_response_bytes=max_subgraph_response_bytes,
+        )
 
     def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
         return Gateway(
