@@ -36,9 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--client",
-        choices=["streams", "httpx"],
+        choices=["streams", "httpx", "aiohttp"],
         default="streams",
-        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client)",
+        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client; "
+        "aiohttp needs the `bench` extra)",
     )
     serve.add_argument(
         "--max-subgraph-response-bytes",

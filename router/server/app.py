@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +57,16 @@ async def _identify(
     return graphql_request, caller
 
 
+def _transport_kind(client: str) -> Callable[..., Transport]:
+    if client == "aiohttp":  # an optional dependency (the `bench` extra)
+        try:
+            from router.transport.aiohttp_client import AiohttpTransport
+        except ImportError as missing:
+            raise ValueError("the aiohttp client needs the `bench` extra installed") from missing
+        return AiohttpTransport
+    return StreamTransport if client == "streams" else HttpTransport
+
+
 def create_app(
     supergraph_sdl: str,
     subgraph_url_overrides: Mapping[str, str] | None = None,
@@ -64,7 +74,7 @@ def create_app(
     transport: Transport | None = None,
     subgraph_timeout: float = 30.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
-    client: Literal["streams", "httpx"] = "streams",
+    client: Literal["streams", "httpx", "aiohttp"] = "streams",
     max_subgraph_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     limits: Limits | None = None,
     uploads: UploadLimits | None = None,
@@ -91,7 +101,7 @@ def create_app(
     credentials = Credentials(authentication, api_keys) if authentication else None
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
-    kind = StreamTransport if client == "streams" else HttpTransport
+    kind = _transport_kind(client)
 
     def make_transport(urls: Mapping[str, str]) -> Transport:
         return kind(
