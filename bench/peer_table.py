@@ -41,6 +41,9 @@ def main(path: Path) -> int:
         ours = rows.get(mine)
         if ours is None or label == mine:
             continue  # ours against each peer, and against itself on another HTTP client
+        if not float(row["rps"]) or not float(row["p99_ms"]) or not float(ours["p99_ms"]):
+            print(f"{mine:12} vs {label:14} no ratio: {label} answered nothing in time")
+            continue
         throughput = float(ours["rps"]) / float(row["rps"])
         p99 = float(row["p99_ms"]) / float(ours["p99_ms"])
         print(
