@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from router.transport import HttpTransport, StreamTransport, SubgraphRequestError
+from router.transport.multipart import UploadedFile
 from tests.integration.router.conftest import RawServer
 from tests.integration.router.raw_http import (
     MUTATION,
@@ -208,3 +210,39 @@ async def test_a_query_is_sent_again_only_once(raw_server: RawServer) -> None:
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
     assert "closed the connection before answering" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("kind", [StreamTransport, HttpTransport])
+async def test_an_upload_read_then_dropped_is_received_once(
+    raw_server: RawServer, kind: type[StreamTransport | HttpTransport]
+) -> None:
+    """A request carrying files is never idempotent: the same rule as a mutation."""
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                request = await read_request(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                break
+            received.append(request)
+            if b"multipart/form-data" in request:
+                break
+            writer.write(graphql_answer(request))
+            await writer.drain()
+        writer.close()
+
+    transport = kind({"products": await raw_server(handler)})
+    upload = {
+        "query": "mutation($file: Upload!) { upload(file: $file) }",
+        "variables": {"file": UploadedFile("notes.txt", "text/plain", b"hello")},
+    }
+    try:
+        await transport.send("products", QUERY, {}, idempotent=True)
+        with pytest.raises(SubgraphRequestError) as failure:
+            await transport.send_multipart("products", upload, {})
+        await asyncio.sleep(0.05)
+    finally:
+        await transport.aclose()
+    assert sum(b"multipart/form-data" in request for request in received) == 1
+    assert failure.value.code == "SUBREQUEST_HTTP_ERROR"
