@@ -9,6 +9,8 @@
 #        PEER_BENCH=../shared/peer-bench  GATEWAYS="router apollo hive router-dedup hive-dedup"
 # "-dedup": identical requests in flight share one execution (ours: --dedup-inflight; Hive's
 # inbound deduplication plugin). The main comparison is without it, as the benchmark runs.
+# "router-httpx", "router-aiohttp": our router with that library as its subgraph client
+# (--client; aiohttp needs the `bench` extra) instead of the hand-written one.
 # Needs: node >= 20 and npm (registry access once), wrk and jq (apt-get when missing).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,7 +18,7 @@ PEER_BENCH="${PEER_BENCH:-$ROOT/../shared/peer-bench}"
 RIG="${RIG:-/tmp/peer-bench}"
 export DURATION="${DURATION:-20}" WARMUP="${WARMUP:-15}"
 GATEWAYS="${GATEWAYS:-router apollo hive router-dedup hive-dedup}"
-PYTHON="$ROOT/.venv/bin/python"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 
 [[ -d "$PEER_BENCH" ]] || { echo "no peer-bench at $PEER_BENCH (set PEER_BENCH)" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || { echo "run bash scripts/setup.sh first" >&2; exit 1; }
@@ -44,6 +46,7 @@ for gateway in $GATEWAYS; do
   case "$gateway" in
     router) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING" ;;
     router-dedup) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING --dedup-inflight" ;;
+    router-httpx|router-aiohttp) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING --client ${gateway#router-}" ;;
     apollo) cmd='node gateways/apollo-gateway.mjs' ;;
     hive) cmd="$HG -c gateways/hive/gateway.nodedup.mjs" ;;
     hive-dedup) cmd="$HG -c gateways/hive/gateway.config.mjs" ;;

@@ -17,6 +17,7 @@ from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
+from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,9 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--client",
-        choices=["streams", "httpx"],
+        choices=["streams", "httpx", "aiohttp"],
         default="streams",
-        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client)",
+        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client; "
+        "aiohttp needs the `bench` extra)",
+    )
+    serve.add_argument(
+        "--max-subgraph-response-bytes",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        help="largest subgraph answer read; a longer one is an error for that fetch",
     )
     serve.add_argument(
         "--subgraph-url",
@@ -204,6 +212,7 @@ def _serve(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         subgraph_timeouts=timeouts,
         client=args.client,
+        max_subgraph_response_bytes=args.max_subgraph_response_bytes,
         limits=Limits(
             args.max_depth,
             args.max_aliases,

@@ -113,6 +113,6 @@ stamp=.venv/.setup-stamp
 wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     say "installing the project into .venv"
-    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
     echo "$wanted" >"$stamp"
 fi

@@ -49,11 +49,14 @@ async def _send(
     payload: dict[str, Any] = {"query": operation or node.operation}
     if variables:
         payload["variables"] = variables
-    send = state.transport.send
-    if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
-        send = state.transport.send_multipart
     try:
-        response = await send(node.service, payload, state.headers)
+        if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
+            response = await state.transport.send_multipart(node.service, payload, state.headers)
+        else:
+            idempotent = node.operation_kind == "query"  # a mutation is never sent twice
+            response = await state.transport.send(
+                node.service, payload, state.headers, idempotent=idempotent
+            )
     except SubgraphRequestError as failure:
         state.errors.append(error(failure.message, failure.code, serviceName=node.service))
         return None

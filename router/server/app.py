@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
+from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
 logger = logging.getLogger("router")
 
@@ -56,6 +57,16 @@ async def _identify(
     return graphql_request, caller
 
 
+def _transport_kind(client: str) -> Callable[..., Transport]:
+    if client == "aiohttp":  # an optional dependency (the `bench` extra)
+        try:
+            from router.transport.aiohttp_client import AiohttpTransport
+        except ImportError as missing:
+            raise ValueError("the aiohttp client needs the `bench` extra installed") from missing
+        return AiohttpTransport
+    return StreamTransport if client == "streams" else HttpTransport
+
+
 def create_app(
     supergraph_sdl: str,
     subgraph_url_overrides: Mapping[str, str] | None = None,
@@ -63,7 +74,8 @@ def create_app(
     transport: Transport | None = None,
     subgraph_timeout: float = 30.0,
     subgraph_timeouts: Mapping[str, float] | None = None,
-    client: Literal["streams", "httpx"] = "streams",
+    client: Literal["streams", "httpx", "aiohttp"] = "streams",
+    max_subgraph_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     limits: Limits | None = None,
     uploads: UploadLimits | None = None,
     deduplicate: bool = False,
@@ -78,12 +90,14 @@ def create_app(
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
 
     ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
-    `router.server.uploads`. Subscriptions are served over WebSocket at /graphql, bounded by
-    ``subscriptions``; with ``authentication``, a WebSocket client must present a valid
-    access token in `connection_init`, and an HTTP request with a bad token is refused (401);
-    `@authenticated`, `@requiresScopes` and `@policy` are enforced as ``authorization`` says
-    (without ``authentication`` every caller is anonymous to them). With ``api_keys`` (and
-    ``authentication``), an API key in `X-API-Key` is traded for an access token.
+    `router.server.uploads`. A subgraph answer longer than ``max_subgraph_response_bytes`` is
+    refused while it is read (an error for that fetch). Subscriptions are served over
+    WebSocket at /graphql, bounded by ``subscriptions``; with ``authentication``, a WebSocket
+    client must present a valid access token in `connection_init`, and an HTTP request with a
+    bad token is refused (401); `@authenticated`, `@requiresScopes` and `@policy` are
+    enforced as ``authorization`` says (without ``authentication`` every caller is anonymous
+    to them). With ``api_keys`` (and ``authentication``), an API key in `X-API-Key` is traded
+    for an access token.
     Progressive `@override(label:)`s: a `percent(N)` label is taken over by a request with
     probability N%, any other label only when ``override_labels`` names it.
     """
@@ -93,10 +107,15 @@ def create_app(
     credentials = Credentials(authentication, api_keys) if authentication else None
     subscription_limits = subscriptions or SubscriptionLimits()
     upload_limits = uploads or UploadLimits()
-    kind = StreamTransport if client == "streams" else HttpTransport
+    kind = _transport_kind(client)
 
     def make_transport(urls: Mapping[str, str]) -> Transport:
-        return kind(dict(urls), subgraph_timeout, subgraph_timeouts)
+        return kind(
+            dict(urls),
+            subgraph_timeout,
+            subgraph_timeouts,
+            max_response_bytes=max_subgraph_response_bytes,
+        )
 
     def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
         return Gateway(

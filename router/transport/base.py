@@ -3,6 +3,11 @@
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from router import jsonio
+
+# A subgraph answer larger than this is refused (while it is read) unless configured otherwise.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
 
 class SubgraphRequestError(Exception):
     """A subgraph could not be reached or did not answer with GraphQL JSON."""
@@ -14,18 +19,51 @@ class SubgraphRequestError(Exception):
         self.code = code
 
 
+def response_too_large(service: str, limit: int) -> SubgraphRequestError:
+    return SubgraphRequestError(
+        service,
+        f"subgraph {service!r} answered more than {limit} bytes",
+        "SUBGRAPH_RESPONSE_TOO_LARGE",
+    )
+
+
+def decode_answer(service: str, status: int, content: bytes) -> dict[str, Any]:
+    """A subgraph's GraphQL response from its HTTP body."""
+    try:
+        decoded = jsonio.loads(content)
+    except ValueError as error:
+        raise SubgraphRequestError(
+            service, f"subgraph {service!r} answered HTTP {status} without JSON"
+        ) from error
+    if not isinstance(decoded, dict) or ("data" not in decoded and "errors" not in decoded):
+        raise SubgraphRequestError(
+            service, f"subgraph {service!r} answered HTTP {status} without data"
+        )
+    return decoded
+
+
 class Transport(Protocol):
     async def send(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
-        """POST `payload` to the subgraph named `service`; return its decoded JSON body."""
+        """POST `payload` to the subgraph named `service`; return its decoded JSON body.
+
+        Once any byte of a request is written it is never sent again, unless `idempotent`
+        (a query: no mutation) allows one resend after a reused connection failed before
+        answering."""
         ...
 
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         """As `send`, for a payload whose variables hold `UploadedFile`s: a GraphQL multipart
-        request (https://github.com/jaydenseric/graphql-multipart-request-spec)."""
+        request (https://github.com/jaydenseric/graphql-multipart-request-spec). Never
+        idempotent."""
         ...
 
     async def aclose(self) -> None: ...

@@ -3,9 +3,15 @@
 httpx costs about a millisecond of CPU per subgraph call and its pool slows down as
 concurrency grows; subgraph traffic needs far less: POST a JSON body to a handful of
 known origins and read a JSON answer (Content-Length, chunked or until close).
+
+A request is written at most once, as mature clients do (Go's net/http, urllib3): an idle
+connection the subgraph has closed is dropped before anything is written to it, and only an
+idempotent request (a query) whose reused connection fails before any answer is sent again,
+once, on a fresh connection. A mutation or an upload that was written is never resent.
 """
 
 import asyncio
+import select
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,11 +19,39 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from router import jsonio
-from router.transport.base import SubgraphRequestError
+from router.transport.base import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    SubgraphRequestError,
+    decode_answer,
+    response_too_large,
+)
 from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 
 _MAX_HEAD = 64 * 1024
+_READ_SIZE = 64 * 1024
 _JSON = b"content-type: application/json\r\n"
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+class _Unanswered(Exception):
+    """The connection failed after the request was (perhaps partly) written, before any
+    answer: the subgraph may or may not have received and executed it."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _peer_is_silent(writer: asyncio.StreamWriter) -> bool:
+    """No end of stream, reset or stray bytes waiting on an idle connection (urllib3's
+    `is_connection_dropped`): the event loop may not have read them yet."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return not poller.poll(0)
 
 
 @dataclass
@@ -28,16 +62,17 @@ class _Origin:
     path: bytes
     host_header: bytes
     limit: asyncio.Semaphore
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
+    idle: list[Connection] = field(default_factory=list)
 
-    async def connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def connect(self) -> Connection:
         return await asyncio.open_connection(self.host, self.port, ssl=self.tls, limit=_MAX_HEAD)
 
-    def take_idle(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        """An idle connection the subgraph has not closed (as far as we have heard)."""
+    def take_idle(self) -> Connection | None:
+        """An idle connection the subgraph has not closed (as far as we can tell without
+        writing to it)."""
         while self.idle:
             reader, writer = self.idle.pop()
-            if not reader.at_eof() and not writer.is_closing():
+            if not reader.at_eof() and not writer.is_closing() and _peer_is_silent(writer):
                 return reader, writer
             writer.close()
         return None
@@ -62,8 +97,9 @@ def _origin(url: str, max_connections: int) -> _Origin:
     )
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
     chunks: list[bytes] = []
+    total = 0
     while True:
         size_line = await reader.readuntil(b"\r\n")
         size = int(size_line.split(b";", 1)[0].strip(), 16)
@@ -71,12 +107,27 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while await reader.readuntil(b"\r\n") != b"\r\n":
                 pass
             return b"".join(chunks)
+        total += size
+        if total > limit:
+            raise _TooLarge
         chunks.append(await reader.readexactly(size))
         await reader.readexactly(2)
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    head = await reader.readuntil(b"\r\n\r\n")
+async def _read_until_close(reader: asyncio.StreamReader, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := await reader.read(_READ_SIZE):
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_response(
+    reader: asyncio.StreamReader, head: bytes, limit: int
+) -> tuple[int, bytes, bool]:
     lines = head.decode("latin-1").split("\r\n")
     status_line = lines[0].split(" ", 2)
     status = int(status_line[1])
@@ -87,11 +138,13 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
             headers[name.strip().lower()] = value.strip()
     keep_alive = headers.get("connection", "").lower() != "close" and status_line[0] != "HTTP/1.0"
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        return status, await _read_chunked(reader), keep_alive
+        return status, await _read_chunked(reader, limit), keep_alive
     length = headers.get("content-length")
     if length is not None:
+        if int(length) > limit:
+            raise _TooLarge
         return status, await reader.readexactly(int(length)), keep_alive
-    return status, await reader.read(), False
+    return status, await _read_until_close(reader, limit), False
 
 
 class StreamTransport:
@@ -103,24 +156,36 @@ class StreamTransport:
         timeout: float = 30.0,
         timeouts: Mapping[str, float] | None = None,
         max_connections: int = 128,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.origins = {name: _origin(url, max_connections) for name, url in urls.items()}
         self.timeouts = {name: (timeouts or {}).get(name, timeout) for name in urls}
+        self.max_response_bytes = max_response_bytes
 
     async def send(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
     ) -> dict[str, Any]:
-        return await self._post(service, _JSON, jsonio.dumps(payload), headers)
+        return await self._post(service, _JSON, jsonio.dumps(payload), headers, idempotent)
 
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         body, content_type = encode_multipart(payload)
         own = f"content-type: {content_type}\r\n{PREFLIGHT_HEADER}: true\r\n".encode("latin-1")
-        return await self._post(service, own, body, headers)
+        return await self._post(service, own, body, headers, idempotent=False)
 
     async def _post(
-        self, service: str, content_headers: bytes, body: bytes, headers: Mapping[str, str]
+        self,
+        service: str,
+        content_headers: bytes,
+        body: bytes,
+        headers: Mapping[str, str],
+        idempotent: bool,
     ) -> dict[str, Any]:
         origin = self.origins[service]
         timeout = self.timeouts[service]
@@ -137,40 +202,60 @@ class StreamTransport:
         )
         try:
             async with asyncio.timeout(timeout):
-                status, content = await self._exchange(origin, head + body)
+                status, content = await self._exchange(origin, head + body, idempotent)
         except TimeoutError as error:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} timed out after {timeout}s", "SUBGRAPH_TIMEOUT"
+            ) from error
+        except _TooLarge as error:
+            raise response_too_large(service, self.max_response_bytes) from error
+        except _Unanswered as error:
+            again = "" if idempotent else "; it was not sent again, as it may have been applied"
+            raise SubgraphRequestError(
+                service, f"subgraph {service!r} closed the connection before answering{again}"
             ) from error
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} could not be reached: {type(e).__name__}"
             ) from e
-        return _decode(service, status, content)
+        return decode_answer(service, status, content)
 
-    async def _exchange(self, origin: _Origin, request: bytes) -> tuple[int, bytes]:
+    async def _exchange(
+        self, origin: _Origin, request: bytes, idempotent: bool
+    ) -> tuple[int, bytes]:
         async with origin.limit:
-            for attempt in range(2):
-                connection = origin.take_idle() if attempt == 0 else None
-                reused = connection is not None
-                reader, writer = connection or await origin.connect()
+            reused = origin.take_idle()
+            if reused is not None:
                 try:
-                    writer.write(request)
-                    status, content, keep_alive = await _read_response(reader)
-                except (OSError, asyncio.IncompleteReadError):
-                    writer.close()
-                    if reused:
-                        continue  # the subgraph closed an idle connection: a fresh one
-                    raise
-                except BaseException:
-                    writer.close()
-                    raise
-                if keep_alive:
-                    origin.idle.append((reader, writer))
-                else:
-                    writer.close()
-                return status, content
-        raise OSError("unreachable")
+                    return await self._round_trip(origin, reused, request)
+                except _Unanswered:
+                    if not idempotent:
+                        raise
+                    # most likely the subgraph closed it while idle, just as we wrote: the
+                    # request is safe to repeat, once, on a fresh connection
+            return await self._round_trip(origin, await origin.connect(), request)
+
+    async def _round_trip(
+        self, origin: _Origin, connection: Connection, request: bytes
+    ) -> tuple[int, bytes]:
+        reader, writer = connection
+        try:
+            writer.write(request)
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (OSError, asyncio.IncompleteReadError) as error:
+                raise _Unanswered from error
+            status, content, keep_alive = await _read_response(
+                reader, head, self.max_response_bytes
+            )
+        except BaseException:
+            writer.close()
+            raise
+        if keep_alive:
+            origin.idle.append(connection)
+        else:
+            writer.close()
+        return status, content
 
     async def aclose(self) -> None:
         for origin in self.origins.values():
@@ -181,17 +266,3 @@ class StreamTransport:
 
 def _clean(value: str) -> str:
     return value.replace("\r", "").replace("\n", "")
-
-
-def _decode(service: str, status: int, content: bytes) -> dict[str, Any]:
-    try:
-        decoded = jsonio.loads(content)
-    except ValueError as error:
-        raise SubgraphRequestError(
-            service, f"subgraph {service!r} answered HTTP {status} without JSON"
-        ) from error
-    if not isinstance(decoded, dict) or ("data" not in decoded and "errors" not in decoded):
-        raise SubgraphRequestError(
-            service, f"subgraph {service!r} answered HTTP {status} without data"
-        )
-    return decoded

@@ -1,4 +1,5 @@
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -162,3 +163,24 @@ async def router_factory(
 async def router(router_factory: RouterFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with router_factory() as client:
         yield client
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+RawServer = Callable[[Handler], Awaitable[str]]
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[RawServer]:
+    """Starts TCP servers on loopback that run `handler` per connection; gives their URL."""
+    servers: list[asyncio.Server] = []
+
+    async def start(handler: Handler) -> str:
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/graphql"
+
+    yield start
+    for server in servers:
+        server.close()
+        await server.wait_closed()

@@ -1,5 +1,6 @@
 """`python -m router` and `router.cli.main`: plan printing and a real served process."""
 
+import asyncio
 import signal
 import socket
 import subprocess
@@ -11,7 +12,8 @@ import httpx
 import pytest
 
 from router.cli import main
-from tests.integration.router.conftest import SUPERGRAPH
+from tests.integration.router.conftest import SUPERGRAPH, RawServer
+from tests.integration.router.raw_http import QUERY, TOP_PRODUCT, answer, read_request
 from tests.integration.router.test_progressive_override import labelled_supergraph
 
 
@@ -95,3 +97,42 @@ def test_plan_takes_override_labels(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert 'service: "new"' not in capsys.readouterr().out
     assert main([*args, "--override-label", "beta"]) == 0
     assert 'Fetch(service: "new")' in capsys.readouterr().out
+
+
+async def test_served_process_bounds_subgraph_answers(
+    supergraph_file: Path, raw_server: RawServer
+) -> None:
+    """`--max-subgraph-response-bytes` reaches the subgraph client of a served router."""
+
+    async def oversized(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(TOP_PRODUCT + b" " * 2000))
+        await writer.drain()
+        writer.close()
+
+    url = await raw_server(oversized)
+    port = _free_port()
+    overrides = [
+        arg
+        for name in ("products", "reviews", "users")
+        for arg in ("--subgraph-url", f"{name}={url}")
+    ]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *["-m", "router", "--supergraph", str(supergraph_file), "--port", str(port)],
+        *["--max-subgraph-response-bytes", "1000", "--no-watch", *overrides],
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/health")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            body = (await client.post("/graphql", json=QUERY)).json()
+    finally:
+        process.terminate()
+        await process.wait()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "SUBGRAPH_RESPONSE_TOO_LARGE"

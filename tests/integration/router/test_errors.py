@@ -74,7 +74,12 @@ async def test_root_subgraph_down_nulls_only_its_fields(
 
 class _BrokenTransport:
     async def send(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
     ) -> Any:
         raise RuntimeError("boom")
 

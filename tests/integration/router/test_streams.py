@@ -2,7 +2,6 @@
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -10,40 +9,15 @@ import uvicorn
 
 from router.server import create_app
 from router.transport import StreamTransport, SubgraphRequestError
-from tests.integration.router.conftest import SUPERGRAPH
+from tests.integration.router.conftest import SUPERGRAPH, RawServer
+from tests.integration.router.raw_http import read_request
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
 
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 JSON_BODY = b'{"data":{"ok":true}}'
 
 
-async def _read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return head + await reader.readexactly(length)
-
-
-@pytest.fixture
-async def raw_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    servers: list[asyncio.Server] = []
-
-    async def start(handler: Handler) -> str:
-        server = await asyncio.start_server(handler, "127.0.0.1", 0)
-        servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/graphql"
-
-    yield start
-    for server in servers:
-        server.close()
-        await server.wait_closed()
-
-
 async def test_keep_alive_reuses_one_connection(
-    raw_server: Callable[[Handler], Awaitable[str]],
+    raw_server: RawServer,
 ) -> None:
     connections = 0
     seen: list[bytes] = []
@@ -53,7 +27,7 @@ async def test_keep_alive_reuses_one_connection(
         connections += 1
         while True:
             try:
-                seen.append(await _read_request(reader))
+                seen.append(await read_request(reader))
             except asyncio.IncompleteReadError:
                 break
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n" + JSON_BODY)
@@ -72,10 +46,10 @@ async def test_keep_alive_reuses_one_connection(
 
 
 async def test_chunked_response_and_closed_idle_connection(
-    raw_server: Callable[[Handler], Awaitable[str]],
+    raw_server: RawServer,
 ) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         chunks = b"a\r\n" + JSON_BODY[:10] + b"\r\na\r\n" + JSON_BODY[10:] + b"\r\n0\r\n\r\n"
         writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunks)
         await writer.drain()
@@ -89,7 +63,7 @@ async def test_chunked_response_and_closed_idle_connection(
 
 
 async def test_a_pool_of_connections_closed_while_idle_is_replaced(
-    raw_server: Callable[[Handler], Awaitable[str]],
+    raw_server: RawServer,
 ) -> None:
     """As uvicorn does after its keep-alive timeout: every idle connection closed at once."""
     open_writers: list[asyncio.StreamWriter] = []
@@ -98,7 +72,7 @@ async def test_a_pool_of_connections_closed_while_idle_is_replaced(
         open_writers.append(writer)
         while True:
             try:
-                await _read_request(reader)
+                await read_request(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 break
             await asyncio.sleep(0.02)  # keep the requests overlapping: one connection each
@@ -121,15 +95,15 @@ async def test_a_pool_of_connections_closed_while_idle_is_replaced(
 
 
 async def test_timeout_and_unreachable_and_non_json(
-    raw_server: Callable[[Handler], Awaitable[str]],
+    raw_server: RawServer,
 ) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         await asyncio.sleep(1)
         writer.close()
 
     async def html(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _read_request(reader)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 4\r\n\r\noops")
         await writer.drain()
         writer.close()
