@@ -1,6 +1,6 @@
 """Explore more seeds than the test suite runs: every difference not known yet is printed.
 
-    python -m tests.differential --seeds 1000 [--start 0] [--supergraph commerce] [--all]
+python -m tests.differential --seeds 1000 [--start 0] [--supergraph commerce] [--all]
 """
 
 import argparse
@@ -27,7 +27,7 @@ async def explore(names: list[str], seeds: range, show_known: bool) -> int:
                 if not found:
                     counts["same"] += 1
                     continue
-                known = classify(ours, theirs, operation.query)
+                known = classify(ours, theirs, operation.query, gateways_on.world)
                 counts[known or "UNKNOWN"] += 1
                 if known is None or show_known:
                     unknown += known is None

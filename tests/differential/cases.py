@@ -12,8 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import FieldNode, Visitor, parse, visit
+
 from tests.differential.compare import normalise
 from tests.differential.harness import Answer
+from tests.differential.world import World
 
 NON_NULL = "Cannot return null for non-nullable field"
 
@@ -22,11 +25,11 @@ NON_NULL = "Cannot return null for non-nullable field"
 class Known:
     name: str
     reason: str
-    matches: Callable[[Answer, Answer, str], bool]
+    matches: Callable[[Answer, Answer, str, World], bool]
     world: str
     query: str
     variables: dict[str, Any] = field(default_factory=dict)
-    router_data: Any = None
+    router_right: Callable[[Answer], bool] = lambda _: True
 
 
 def _errors(answer: Answer) -> list[dict[str, Any]]:
@@ -34,16 +37,72 @@ def _errors(answer: Answer) -> list[dict[str, Any]]:
     return [e for e in body.get("errors") or [] if isinstance(e, dict)]
 
 
-def _apollo_fails_on_shadowing_alias(ours: Answer, theirs: Answer, query: str) -> bool:
+def _data(answer: Answer) -> Any:
+    return answer.body.get("data") if isinstance(answer.body, dict) else None
+
+
+def _messages(answer: Answer) -> list[str]:
+    return [str(e.get("message")) for e in _errors(answer)]
+
+
+def _apollo_fails_on_shadowing_alias(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
     pattern = re.compile(r"Invalid non-\w+ value .* (returned by subgraph|for __typename)")
     return (
-        ours.status == 200
-        and theirs.status >= 400
-        and any(pattern.search(str(e.get("message"))) for e in _errors(theirs))
+        ours.status == 200 and theirs.status >= 400 and any(map(pattern.search, _messages(theirs)))
     )
 
 
-def _extra_non_null_errors(ours: Answer, theirs: Answer, query: str) -> bool:
+def _apollo_merges_differing_arguments(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    return any("conflict because they have differing arguments" in m for m in _messages(theirs))
+
+
+def _apollo_batch_index_in_error_path(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """Same data and errors, but Apollo's paths carry the index in the `_entities` batch
+    where the router's carry the client's list index."""
+    a, b = normalise(ours), normalise(theirs)
+    if a.data != b.data or a.status != b.status or a.error_paths == b.error_paths:
+        return False
+    if not _errors(ours) or sorted(_messages(ours)) != sorted(_messages(theirs)):
+        return False
+
+    def shape(error: dict[str, Any]) -> str:
+        return str([p if isinstance(p, str) else 0 for p in error.get("path") or []])
+
+    return sorted(map(shape, _errors(ours))) == sorted(map(shape, _errors(theirs)))
+
+
+def _apollo_nulls_all_data(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    a, b = normalise(ours), normalise(theirs)
+    return b.data is None and a.data is not None and a.error_paths == b.error_paths
+
+
+def _within(part: Any, whole: Any) -> bool:
+    """`part` is `whole` with some object fields left out."""
+    if isinstance(part, dict) and isinstance(whole, dict):
+        return all(key in whole and _within(value, whole[key]) for key, value in part.items())
+    if isinstance(part, list) and isinstance(whole, list):
+        return len(part) == len(whole) and all(map(_within, part, whole))
+    return bool(part == whole)
+
+
+def _apollo_drops_fields(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    a, b = normalise(ours), normalise(theirs)
+    return a.error_paths == b.error_paths and a.data != b.data and _within(b.data, a.data)
+
+
+def _skipped_selection_still_fetched(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    a, b = normalise(ours), normalise(theirs)
+    pruned = "@skip" in query or "@include" in query
+    return pruned and a.data == b.data and set(b.error_paths) < set(a.error_paths)
+
+
+def _labelled_override(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """The query selects a field moved by a progressive @override (one with a label)."""
+    names = re.findall(r"^\s*(\w+)\b.*overrideLabel:", w.supergraph, re.MULTILINE)
+    return any(re.search(rf"\b{name}\b", query) for name in names)
+
+
+def _extra_non_null_errors(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
     a, b = normalise(ours), normalise(theirs)
     if a.data != b.data or a.status != b.status or not set(b.error_paths) < set(a.error_paths):
         return False
@@ -53,6 +112,42 @@ def _extra_non_null_errors(ours: Answer, theirs: Answer, query: str) -> bool:
         for e in _errors(ours)
         if ".".join(map(str, e.get("path") or [])) in extra
     )
+
+
+def _aliases(query: str) -> set[str]:
+    """Aliases that differ from their field's name."""
+    found: set[str] = set()
+
+    class Aliases(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            if node.alias and node.alias.value != node.name.value:
+                found.add(node.alias.value)
+
+    visit(parse(query), Aliases())
+    return found
+
+
+def _planned_names(world: World) -> set[str]:
+    """Field names a plan selects on its own: keys, @requires inputs, __typename."""
+    names = {"__typename"}
+    for found in re.findall(r'(?:key|requires): "([^"]*)"', world.supergraph):
+        names.update(re.findall(r"[_A-Za-z]\w*", re.sub(r"\([^)]*\)", "", found)))
+    return names
+
+
+def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    return bool(_aliases(query) & _planned_names(w))
+
+
+def _internal_alias_in_error_path(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    return any("__fed_requires_" in str(e.get("path")) for e in _errors(ours))
+
+
+def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """The query selects a field that some @requires asks for with arguments."""
+    inputs = re.findall(r'requires: "([^"]*)"', w.supergraph)
+    names = {name for fields in inputs for name in re.findall(r"(\w+)\(", fields)}
+    return any(re.search(rf"\b{name}\b", query) for name in names)
 
 
 APOLLO_WRONG: tuple[Known, ...] = (
@@ -65,11 +160,75 @@ APOLLO_WRONG: tuple[Known, ...] = (
         _apollo_fails_on_shadowing_alias,
         "commerce",
         "{ products { sku: warehouse { id } shippingEstimate } }",
-        router_data=None,
+        router_right=lambda a: a.status == 200 and "sku" in _data(a)["products"][0],
+    ),
+    Known(
+        "@requires with arguments merged into one fetch",
+        "Two fields requiring the same external field with different arguments (Item.cost needs "
+        "price(discount: 5), Item.label needs price) make Apollo Gateway ask the owning subgraph "
+        "for both without aliases: the subgraph refuses the fetch ('Fields price conflict') and "
+        "Apollo loses every field of it. The router aliases the inputs and answers.",
+        _apollo_merges_differing_arguments,
+        "chain",
+        "{ vendorCount items { label @include(if: false) cost } }",
+        router_right=lambda a: a.status == 200 and _data(a)["vendorCount"] is not None,
+    ),
+    Known(
+        "error paths from entity batches",
+        "An error inside an `_entities` fetch is reported by Apollo Gateway at the index of the "
+        "representation in the batch, not at the client's list index it came from; the router "
+        "maps it back to the client's path.",
+        _apollo_batch_index_in_error_path,
+        "media",
+        '{ search(term: "y") { ... on Book { averageOf score similar { title } } } }',
+        router_right=lambda a: [e["path"] for e in _errors(a)] == [["search", 2, "similar"]],
+    ),
+    Known(
+        "Apollo nulls the whole data",
+        "With a nullable field's error under a fragment on an @interfaceObject type and a sibling "
+        "selection of the same field under @include(if: $false), Apollo Gateway answers "
+        "data: null although the error's field is nullable; the router keeps the data.",
+        _apollo_nulls_all_data,
+        "media",
+        "query Q($v0: Int, $v1: Boolean!, $v2: Int, $v3: Boolean!, $v4: Boolean!) { media { title "
+        "averageOf(last: $v0) ...F2 @skip(if: $v4) __typename } }\n"
+        "fragment F0 on Person { name }\nfragment F1 on Person { a: id }\n"
+        "fragment F2 on Book { ... on Media { a: score __typename similar @include(if: $v3) "
+        "{ title @skip(if: false) } similar { averageOf(last: $v2) } } author { id ...F1 "
+        "name: name name } pages: author { id @skip(if: $v1) name: name __typename name ...F0 } }",
+        {"v0": 2, "v1": False, "v2": 0, "v3": False, "v4": False},
+        router_right=lambda a: _data(a) is not None and _data(a)["media"][0]["similar"] is None,
+    ),
+    Known(
+        "fields dropped under a fragment on an @interfaceObject interface",
+        "`... on Book { ... on Media { __typename score } title }` where Media is an entity "
+        "interface that another subgraph extends with @interfaceObject: Apollo Gateway answers "
+        "empty objects for every Book, dropping title and score; the router answers them.",
+        _apollo_drops_fields,
+        "media",
+        "{ media { ... on Book { ... on Media { __typename score } title } } }",
+        router_right=lambda a: _data(a)["media"][0]["title"] == "title-380",
     ),
 )
 
 PENDING_FIXES: tuple[Known, ...] = (
+    Known(
+        "progressive override labels",
+        'Account.tier moved to activity with @override(label: "percent(100)"): Apollo asks '
+        "activity (which does not hold Account-4: tier is null), the router still asks "
+        "profiles (91).",
+        _labelled_override,
+        "accounts",
+        "{ invoices { account { tier } } }",
+    ),
+    Known(
+        "@skip/@include fetch pruning",
+        "A selection under @include(if: false) is still fetched when the same field is also "
+        "selected without it; an error of the skipped part then reaches the client.",
+        _skipped_selection_still_fetched,
+        "media",
+        "{ media @include(if: false) { similar { title } } media { score } }",
+    ),
     Known(
         "spurious non-null errors after null propagation",
         "Once a null has propagated up to `data`, the router adds 'Cannot return null' errors "
@@ -77,13 +236,40 @@ PENDING_FIXES: tuple[Known, ...] = (
         "real error.",
         _extra_non_null_errors,
         "commerce",
-        "{ products { inStock } topProduct { dimensions { length } } }",
+        "{ products { inStock } users: topProduct { dimensions { length } } }",
+    ),
+    Known(
+        "aliases colliding with key/@requires/__typename selections",
+        "An alias equal to a key field (here `sku`) on another field makes the router build the "
+        "representation from the aliased value: the subgraph rejects it and the entity is lost.",
+        _alias_collides_with_planned_field,
+        "commerce",
+        "{ topProduct { sku: name inStock } }",
+    ),
+    Known(
+        "internal @requires alias in error paths (new, found by this harness)",
+        "An error on a @requires input fetched under the router's internal alias is reported "
+        "at a path naming that alias (`price__fed_requires_<hash>`), a field the client never "
+        "saw; Apollo reports `price`.",
+        _internal_alias_in_error_path,
+        "chain",
+        "{ orders { lines { item { cost } } } }",
+    ),
+    Known(
+        "@requires input with arguments confused with the client's field (new, found by this "
+        "harness)",
+        "Item.cost requires price(discount: 5); when the client also selects `price` (discount "
+        "0), the router sends the client's price as the @requires input: cost is computed from "
+        "the wrong value (77 where Apollo rightly answers 78).",
+        _requires_arguments_confused,
+        "chain",
+        "{ items { price cost } }",
     ),
 )
 
 KNOWN = (*APOLLO_WRONG, *PENDING_FIXES)
 
 
-def classify(ours: Answer, theirs: Answer, query: str) -> str | None:
+def classify(ours: Answer, theirs: Answer, query: str, world: World) -> str | None:
     """The name of the known class this difference belongs to, or None."""
-    return next((known.name for known in KNOWN if known.matches(ours, theirs, query)), None)
+    return next((k.name for k in KNOWN if k.matches(ours, theirs, query, world)), None)

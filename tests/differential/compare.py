@@ -24,7 +24,9 @@ def normalise(answer: Answer) -> Normalised:
     `extensions.valueCompletion` instead of `errors`, where the router rightly puts them
     (`test_known_differences` holds the router to that): they count as errors here."""
     body = answer.body if isinstance(answer.body, dict) else {}
-    extensions = body.get("extensions") if isinstance(body.get("extensions"), dict) else {}
+    extensions = body.get("extensions")
+    if not isinstance(extensions, dict):
+        extensions = {}
     errors = [*(body.get("errors") or []), *(extensions.get("valueCompletion") or [])]
     paths = sorted({_path(error) for error in errors if isinstance(error, dict)})
     return Normalised(answer.status, body.get("data"), tuple(paths))
@@ -48,7 +50,9 @@ def differences(ours: Answer, theirs: Answer) -> list[str]:
     return found
 
 
-def printout(world: str, seed: int, query: str, variables: Any, ours: Answer, theirs: Answer) -> str:
+def printout(
+    world: str, seed: int, query: str, variables: Any, ours: Answer, theirs: Answer
+) -> str:
     return "\n".join(
         [
             f"supergraph {world}, seed {seed}",

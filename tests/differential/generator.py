@@ -158,7 +158,9 @@ def _literal(value: Any, named: Any) -> str:
         return "[" + ", ".join(_literal(v, named) for v in value) + "]"
     if isinstance(value, dict):
         fields = named.fields
-        inner = ", ".join(f"{k}: {_literal(v, get_named_type(fields[k].type))}" for k, v in value.items())
+        inner = ", ".join(
+            f"{k}: {_literal(v, get_named_type(fields[k].type))}" for k, v in value.items()
+        )
         return "{" + inner + "}"
     if isinstance(named, GraphQLEnumType):
         return str(value)

@@ -73,14 +73,20 @@ def _tree(selections: Any) -> FieldSet:
     tree: FieldSet = {}
     for selection in selections:
         assert isinstance(selection, FieldNode), "field sets here use fields only"
-        arguments = {a.name.value: value_from_ast_untyped(a.value) for a in selection.arguments or ()}
+        arguments = {
+            a.name.value: value_from_ast_untyped(a.value) for a in selection.arguments or ()
+        }
         sub = _tree(selection.selection_set.selections) if selection.selection_set else {}
         tree[selection.name.value] = (arguments, sub)
     return tree
 
 
 def _directive_args(node: DirectiveNode) -> dict[str, str]:
-    return {a.name.value: a.value.value for a in node.arguments or () if isinstance(a.value, StringValueNode)}
+    return {
+        a.name.value: a.value.value
+        for a in node.arguments or ()
+        if isinstance(a.value, StringValueNode)
+    }
 
 
 def _directives(ast: Any) -> dict[str, dict[str, str]]:
@@ -118,8 +124,10 @@ class Node:
 
 
 class SubgraphData:
-    def __init__(self, world: World, sdl: str) -> None:
+    def __init__(self, world: World, name: str) -> None:
         self.world = world
+        self.name = name
+        sdl = world.subgraphs[name]
         self.entity_keys = world_keys(world)
         base = build_schema(PRELUDE + sdl)
         self.local_keys = {
@@ -168,12 +176,14 @@ class SubgraphData:
         if self.is_interface_object(named.name):
             interface = self.world.supergraph_schema.type_map[named.name]
             assert isinstance(interface, GraphQLInterfaceType)
-            return sorted(t.name for t in self.world.supergraph_schema.get_possible_types(interface))
+            return sorted(
+                t.name for t in self.world.supergraph_schema.get_possible_types(interface)
+            )
         return [named.name]
 
     # -- values --------------------------------------------------------------------------------
 
-    def resolve(self, source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    def resolve(self, source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
         if info.field_name == "_entities":
             return [self.entity(r) for r in args["representations"]]
         node = source if isinstance(source, Node) else Node(info.parent_type.name, "Query")
@@ -253,7 +263,7 @@ class SubgraphData:
 
     # -- _entities -----------------------------------------------------------------------------
 
-    def entity(self, representation: dict[str, Any]) -> Node | GraphQLError:
+    def entity(self, representation: dict[str, Any]) -> Node | GraphQLError | None:
         typename = representation.get("__typename")
         if not isinstance(typename, str) or typename not in self.local_keys:
             return GraphQLError(f"no entity {typename!r} in this subgraph")
@@ -276,6 +286,8 @@ class SubgraphData:
             local = concrete if concrete == typename else ""
         if not local:
             return GraphQLError(f"{identity} is not a {typename}")
+        if data.unknown_here(identity, self.name):
+            return None
         node = Node(local, identity, representation)
         expected = self.expected(node, key)
         if expected != _pick(representation, key):
@@ -287,7 +299,7 @@ class SubgraphData:
         for name, (args, sub) in field_set.items():
             value = self.field_value(node, name, args)
             if sub:
-                value = _map(value, lambda item, sub=sub: self.expected(item, sub))  # type: ignore[misc]
+                value = _map(value, lambda item, sub=sub: self.expected(item, sub))
             found[name] = value
         return found
 
@@ -354,7 +366,7 @@ def _harness_bug(error: GraphQLError) -> bool:
 
 
 def subgraph_app(world: World, name: str) -> Starlette:
-    served = SubgraphData(world, world.subgraphs[name])
+    served = SubgraphData(world, name)
 
     async def endpoint(request: Request) -> Response:
         try:

@@ -1,38 +1,37 @@
-"""The router against Apollo Gateway 2.14 on seeded random queries over varied supergraphs."""
+"""The router against Apollo Gateway 2.14 on seeded random queries over varied supergraphs.
+
+Every difference must belong to a known class of `cases` (Apollo wrong, or a router fix
+pending on another branch); `python -m tests.differential --seeds 1000` explores further.
+"""
 
 import os
-from collections.abc import AsyncIterator
+from collections import Counter
 
 import pytest
 
 from tests.differential import world
+from tests.differential.cases import classify
 from tests.differential.compare import differences, printout
 from tests.differential.generator import generate
+from tests.differential.harness import Gateways
 from tests.differential.subgraph import HARNESS_FAILURES
-from tests.differential.harness import Gateways, oracle_ready, running
 
-SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "30")))
-
-
-@pytest.fixture(scope="session")
-async def gateways() -> AsyncIterator[dict[str, Gateways]]:
-    problem = oracle_ready()
-    assert problem is None, problem
-    async with running([world.load(name) for name in world.world_names()]) as started:
-        yield started
+SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "40")))
 
 
 @pytest.mark.parametrize("name", world.world_names())
 async def test_router_answers_as_apollo_gateway(gateways: dict[str, Gateways], name: str) -> None:
-    failures = []
+    on = gateways[name]
+    unknown, classes = [], Counter[str]()
     for seed in SEEDS:
-        operation = generate(gateways[name].api_schema, seed)
-        ours, theirs = await gateways[name].ask(operation.query, operation.variables)
+        operation = generate(on.api_schema, seed)
+        ours, theirs = await on.ask(operation.query, operation.variables)
         found = differences(ours, theirs)
-        if found:
-            failures.append(
-                f"{found}\n"
-                + printout(name, seed, operation.query, operation.variables, ours, theirs)
-            )
+        known = classify(ours, theirs, operation.query, on.world) if found else "same"
+        classes[known or "unknown"] += 1
+        if known is None:
+            shown = printout(name, seed, operation.query, operation.variables, ours, theirs)
+            unknown.append(f"{found}\n{shown}")
     assert not HARNESS_FAILURES
-    assert not failures, f"{len(failures)} of {len(SEEDS)} differ:\n\n" + "\n\n".join(failures)
+    assert classes["same"] >= len(SEEDS) // 2, classes
+    assert not unknown, f"{len(unknown)} of {len(SEEDS)} differ:\n\n" + "\n\n".join(unknown)
