@@ -358,6 +358,10 @@ def _find_identity(representation: dict[str, Any], field_set: FieldSet) -> str |
 HARNESS_FAILURES: list[str] = []
 
 
+# (world, subgraph) pairs that answer 503, as a subgraph that is down.
+DOWN: set[tuple[str, str]] = set()
+
+
 def _harness_bug(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
@@ -369,6 +373,8 @@ def subgraph_app(world: World, name: str) -> Starlette:
     served = SubgraphData(world, name)
 
     async def endpoint(request: Request) -> Response:
+        if (world.name, name) in DOWN:
+            return Response("unavailable", status_code=503, media_type="text/plain")
         try:
             payload = json.loads(await request.body())
         except ValueError:

@@ -14,24 +14,44 @@ from tests.differential.cases import classify
 from tests.differential.compare import differences, printout
 from tests.differential.generator import generate
 from tests.differential.harness import Gateways
-from tests.differential.subgraph import HARNESS_FAILURES
+from tests.differential.subgraph import DOWN, HARNESS_FAILURES
 
 SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "40")))
 
 
-@pytest.mark.parametrize("name", world.world_names())
-async def test_router_answers_as_apollo_gateway(gateways: dict[str, Gateways], name: str) -> None:
-    on = gateways[name]
+async def _compare(on: Gateways, seeds: range) -> tuple[Counter[str], list[str]]:
     unknown, classes = [], Counter[str]()
-    for seed in SEEDS:
+    for seed in seeds:
         operation = generate(on.api_schema, seed)
         ours, theirs = await on.ask(operation.query, operation.variables)
         found = differences(ours, theirs)
         known = classify(ours, theirs, operation.query, on.world) if found else "same"
         classes[known or "unknown"] += 1
         if known is None:
-            shown = printout(name, seed, operation.query, operation.variables, ours, theirs)
+            shown = printout(
+                on.world.name, seed, operation.query, operation.variables, ours, theirs
+            )
             unknown.append(f"{found}\n{shown}")
+    return classes, unknown
+
+
+@pytest.mark.parametrize("name", world.world_names())
+async def test_router_answers_as_apollo_gateway(gateways: dict[str, Gateways], name: str) -> None:
+    classes, unknown = await _compare(gateways[name], SEEDS)
     assert not HARNESS_FAILURES
     assert classes["same"] >= len(SEEDS) // 2, classes
     assert not unknown, f"{len(unknown)} of {len(SEEDS)} differ:\n\n" + "\n\n".join(unknown)
+
+
+@pytest.mark.parametrize("name", world.world_names())
+async def test_with_a_subgraph_down(gateways: dict[str, Gateways], name: str) -> None:
+    """Each subgraph answering 503 in turn: both gateways keep what the others answered."""
+    on = gateways[name]
+    unknown = []
+    for down in sorted(on.world.subgraphs):
+        DOWN.add((name, down))
+        try:
+            unknown += (await _compare(on, range(1000, 1008)))[1]
+        finally:
+            DOWN.discard((name, down))
+    assert not unknown, f"{len(unknown)} differ:\n\n" + "\n\n".join(unknown)

@@ -6,11 +6,17 @@ import pytest
 from tests.differential.cases import APOLLO_WRONG, PENDING_FIXES, Known
 from tests.differential.compare import differences, printout
 from tests.differential.harness import Gateways
+from tests.differential.subgraph import DOWN
 
 
 async def _reproduce(gateways: dict[str, Gateways], known: Known) -> str:
     on = gateways[known.world]
-    ours, theirs = await on.ask(known.query, known.variables)
+    if known.down:
+        DOWN.add((known.world, known.down))
+    try:
+        ours, theirs = await on.ask(known.query, known.variables)
+    finally:
+        DOWN.discard((known.world, known.down or ""))
     shown = printout(known.world, -1, known.query, known.variables, ours, theirs)
     assert differences(ours, theirs), f"no longer differs: drop '{known.name}'\n{shown}"
     assert known.matches(ours, theirs, known.query, on.world), shown
