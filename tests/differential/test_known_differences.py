@@ -3,7 +3,7 @@ right answer is asserted; a pending router fix fails here once it merges (drop i
 
 import pytest
 
-from tests.differential.cases import APOLLO_WRONG, PENDING_FIXES, Known
+from tests.differential.cases import APOLLO_WRONG, BOTH_RIGHT, PENDING_FIXES, Known
 from tests.differential.compare import differences, printout
 from tests.differential.harness import Gateways
 from tests.differential.subgraph import DOWN
@@ -28,6 +28,11 @@ async def _reproduce(gateways: dict[str, Gateways], known: Known) -> str:
 async def test_apollo_is_wrong_and_the_router_right(
     gateways: dict[str, Gateways], known: Known
 ) -> None:
+    await _reproduce(gateways, known)
+
+
+@pytest.mark.parametrize("known", BOTH_RIGHT, ids=lambda known: known.name)
+async def test_both_right(gateways: dict[str, Gateways], known: Known) -> None:
     await _reproduce(gateways, known)
 
 
