@@ -3,7 +3,9 @@ identity, the field and its arguments, so the same entity answers alike in every
 
 Entities have the identity "<ConcreteType>-<n>" (n < POOL); every ID field holds its object's
 identity, so a representation's ID key names the entity and its concrete type. Objects that
-are not entities get "<parent identity>/<field><args>.<index>".
+are not entities get "<parent identity>/<field><args>.<index>". Nullable fields are sometimes
+null, some fields fail with an error, non-null ones are now and then null (which the subgraph
+turns into an error), and some entities are unknown to some subgraphs (`unknown_here`).
 """
 
 import hashlib

@@ -16,7 +16,7 @@ from tests.differential.generator import generate
 from tests.differential.harness import Gateways
 from tests.differential.subgraph import DOWN, HARNESS_FAILURES
 
-SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "40")))
+SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "50")))
 
 
 async def _compare(on: Gateways, seeds: range) -> tuple[Counter[str], list[str]]:
