@@ -3,6 +3,7 @@
 from typing import Any
 
 from router.planning.selection import ALIAS_MARKER
+from router.supergraph.fieldset import REQUIRES_ALIAS
 
 
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -14,10 +15,15 @@ def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict
         return error(f"subgraph {service!r} returned a malformed error", "SUBGRAPH_ERROR")
     result: dict[str, Any] = {"message": str(raw.get("message", "subgraph error"))}
     if path is not None:
-        result["path"] = [p.split(ALIAS_MARKER, 1)[0] if isinstance(p, str) else p for p in path]
+        result["path"] = [_response_name(p) if isinstance(p, str) else p for p in path]
     extensions = raw.get("extensions")
     merged = dict(extensions) if isinstance(extensions, dict) else {}
     merged.setdefault("code", "SUBGRAPH_ERROR")
     merged["serviceName"] = service
     result["extensions"] = merged
     return result
+
+
+def _response_name(segment: str) -> str:
+    """The field's name for a segment the router aliased (conflicts, @requires arguments)."""
+    return segment.split(ALIAS_MARKER, 1)[0].split(REQUIRES_ALIAS, 1)[0]

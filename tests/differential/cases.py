@@ -210,10 +210,6 @@ def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str,
     return bool(_aliases(query) & _planned_names(w))
 
 
-def _internal_alias_in_error_path(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
-    return any("__fed_requires_" in str(e.get("path")) for e in _errors(ours))
-
-
 def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
     """The query selects a field that some @requires asks for with arguments."""
     inputs = re.findall(r'requires: "([^"]*)"', w.supergraph)
@@ -352,15 +348,6 @@ PENDING_FIXES: tuple[Known, ...] = (
         _alias_collides_with_planned_field,
         "commerce",
         "{ topProduct { sku: name inStock } }",
-    ),
-    Known(
-        "internal @requires alias in error paths (new, found by this harness)",
-        "An error on a @requires input fetched under the router's internal alias is reported "
-        "at a path naming that alias (`price__fed_requires_<hash>`), a field the client never "
-        "saw; Apollo reports `price`.",
-        _internal_alias_in_error_path,
-        "chain",
-        "{ orders { lines { item { cost } } } }",
     ),
     Known(
         "@requires input with arguments confused with the client's field (new, found by this "

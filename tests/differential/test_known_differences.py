@@ -53,3 +53,14 @@ async def test_missing_value_errors_are_in_errors(gateways: dict[str, Gateways])
     assert ours.status == 200
     assert [e["path"] for e in ours.body["errors"]] == [["item", "averageOf"]]
     assert ours.body["errors"][0]["message"].startswith("Cannot return null")
+
+
+async def test_requires_input_error_is_at_the_field_name(gateways: dict[str, Gateways]) -> None:
+    """Item.cost requires price(discount: 5), fetched under an internal alias; its error is
+    reported at `price`, as Apollo does, never at the alias the client did not write."""
+    ours, theirs = await gateways["chain"].ask("{ orders { lines { item { cost } } } }", {})
+    paths = [e["path"] for e in ours.body["errors"]]
+    assert paths == [e["path"] for e in theirs.body["errors"]]
+    assert paths
+    assert all(path[-2:] == ["item", "price"] for path in paths)
+    assert ours.body["data"] == theirs.body["data"]
