@@ -121,6 +121,11 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     echo "$wanted" >"$stamp"
 fi
 
+node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
+if ((node_major < 20)); then
+    say "Node.js $(node --version) is too old for the differential tests' oracle: install 20 or later"
+    exit 1
+fi
 oracle=tests/differential/oracle
 oracle_stamp=$oracle/node_modules/.setup-stamp
 wanted=$(cat "$oracle/package.json" "$oracle/package-lock.json" | sha256sum | cut -d' ' -f1)

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import shutil
+import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -52,8 +53,12 @@ def _answer(response: httpx.Response) -> Answer:
 
 def oracle_ready() -> str | None:
     """Why the oracle cannot run here, or None when it can."""
-    if shutil.which("node") is None:
+    node = shutil.which("node")
+    if node is None:
         return "node is not installed (bash scripts/setup.sh installs it)"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:
+        return f"Apollo Server 5 needs Node.js 20 or later, this is {version.strip()}"
     if not (ORACLE / "node_modules" / "@apollo" / "gateway").is_dir():
         return f"the oracle's packages are missing: run bash scripts/setup.sh (npm ci in {ORACLE})"
     return None
