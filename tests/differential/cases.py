@@ -55,8 +55,18 @@ def _apollo_fails_on_shadowing_alias(ours: Answer, theirs: Answer, query: str, _
     )
 
 
-def _apollo_merges_differing_arguments(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
-    return any("conflict because they have differing arguments" in m for m in _messages(theirs))
+def _apollo_merges_differing_arguments(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """Apollo's fetch fails on the conflict, or the query selects two fields whose @requires
+    take the same field with different arguments (Apollo then feeds both one value)."""
+    if any("conflict because they have differing arguments" in m for m in _messages(theirs)):
+        return True
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*)"', w.supergraph, re.MULTILINE)
+    inputs: dict[str, set[str]] = {}
+    for field_name, fields in pairs:
+        if re.search(rf"\b{field_name}\b", query):
+            for name, arguments in re.findall(r"(\w+)(\([^)]*\))?", fields):
+                inputs.setdefault(name, set()).add(arguments)
+    return any(len(variants) > 1 for variants in inputs.values())
 
 
 def _apollo_batch_index_in_error_path(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
@@ -86,7 +96,7 @@ def _within(part: Any, whole: Any) -> bool:
         return all(key in whole and _within(value, whole[key]) for key, value in part.items())
     if isinstance(part, list) and isinstance(whole, list):
         return len(part) == len(whole) and all(map(_within, part, whole))
-    return bool(part == whole)
+    return bool(part == whole) or (part is None and isinstance(whole, dict))
 
 
 def _apollo_drops_fields(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
@@ -176,6 +186,31 @@ def _shareable_root_elsewhere(ours: Answer, theirs: Answer, query: str, w: World
     return bool(differing) and differing <= shared
 
 
+def _under_null(data: Any, path: list[Any]) -> bool:
+    for segment in path[:-1]:
+        if data is None:
+            return True
+        try:
+            data = data[segment]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return data is None
+
+
+def _error_under_nulled_parent(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """The router also reports a subgraph's field error whose parent another error nulled."""
+    a, b = normalise(ours), normalise(theirs)
+    if a.data != b.data or not set(b.error_paths) < set(a.error_paths):
+        return False
+    extra = [
+        e for e in _errors(ours) if ".".join(map(str, e.get("path") or [])) not in b.error_paths
+    ]
+    return all(
+        e.get("extensions", {}).get("serviceName") and _under_null(a.data, e.get("path") or [])
+        for e in extra
+    )
+
+
 def _extra_non_null_errors(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
     a, b = normalise(ours), normalise(theirs)
     if a.data != b.data or a.status != b.status or not set(b.error_paths) < set(a.error_paths):
@@ -214,10 +249,14 @@ def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str,
 
 
 def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
-    """The query selects a field that some @requires asks for with arguments."""
-    inputs = re.findall(r'requires: "([^"]*)"', w.supergraph)
-    names = {name for fields in inputs for name in re.findall(r"(\w+)\(", fields)}
-    return any(re.search(rf"\b{name}\b", query) for name in names)
+    """The query selects a field whose @requires takes another field with arguments, and
+    that other field itself."""
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*\([^"]*)"', w.supergraph, re.MULTILINE)
+    return any(
+        re.search(rf"\b{field}\b", query) and re.search(rf"\b{needed}\b", query)
+        for field, inputs in pairs
+        for needed in re.findall(r"(\w+)\(", inputs)
+    )
 
 
 APOLLO_WRONG: tuple[Known, ...] = (
@@ -270,10 +309,11 @@ APOLLO_WRONG: tuple[Known, ...] = (
         router_right=lambda a: _data(a) is not None and _data(a)["media"][0]["similar"] is None,
     ),
     Known(
-        "fields dropped under a fragment on an @interfaceObject interface",
+        "fields dropped under fragments on @interfaceObject types",
         "`... on Book { ... on Media { __typename score } title }` where Media is an entity "
         "interface that another subgraph extends with @interfaceObject: Apollo Gateway answers "
-        "empty objects for every Book, dropping title and score; the router answers them.",
+        "empty objects for every Book, dropping title and score; the router answers them. "
+        "Seen too: a topRated Movie answered null, without an error, under a named fragment.",
         _apollo_drops_fields,
         "media",
         "{ media { ... on Book { ... on Media { __typename score } title } } }",
@@ -314,6 +354,19 @@ BOTH_RIGHT += (
         "chain",
         "{ vendorCount orders { id } }",
         down="items",
+    ),
+)
+
+BOTH_RIGHT += (
+    Known(
+        "subgraph error under a parent another error nulled",
+        "Book-1's similar and averageOf (non-null) both fail in one ratings fetch; averageOf's "
+        "null propagates up to data. The router reports both subgraph errors, Apollo only the "
+        "one whose null propagated; the spec has every field error that occurred reported, "
+        "and a client loses nothing either way.",
+        _error_under_nulled_parent,
+        "media",
+        "{ media { similar { similar { score } } averageOf(last: 1) } }",
     ),
 )
 

@@ -205,9 +205,14 @@ class SubgraphData:
         return self.value(node, field_type, key, provided, stable, args)
 
     def required_inputs(self, node: Node, fields: str) -> str:
-        if node.representation is None:
+        """The @requires inputs from the representation, or from this subgraph's own values
+        where a @provides promised them."""
+        field_set = parse_field_set(fields)
+        if node.representation is not None:
+            return json.dumps(_pick(node.representation, field_set), sort_keys=True)
+        if not all(name in node.provided for name in field_set):
             raise GraphQLError(f"{node.typename} was not reached through _entities")
-        return json.dumps(_pick(node.representation, parse_field_set(fields)), sort_keys=True)
+        return json.dumps(self.expected(node, field_set), sort_keys=True)
 
     def value(
         self,
