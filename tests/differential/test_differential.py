@@ -16,7 +16,8 @@ from tests.differential.generator import generate
 from tests.differential.harness import Gateways
 from tests.differential.subgraph import DOWN, HARNESS_FAILURES
 
-SEEDS = range(int(os.environ.get("DIFFERENTIAL_SEEDS", "50")))
+START = int(os.environ.get("DIFFERENTIAL_START", "0"))
+SEEDS = range(START, START + int(os.environ.get("DIFFERENTIAL_SEEDS", "50")))
 
 
 async def _compare(on: Gateways, seeds: range) -> tuple[Counter[str], list[str]]:
