@@ -6,6 +6,8 @@
 #     sudo; elsewhere this prints what to install.
 #  2. .venv with the project and its dev tools, reinstalled only when pyproject.toml or
 #     constraints.txt changed since the last install.
+#  3. Node.js and npm (apt-get when absent) and the packages of the differential tests' oracle
+#     (Apollo Gateway, tests/differential/oracle), npm ci'd only when its lock file changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,8 @@ missing_packages() {
     has_rabbitmq || echo rabbitmq-server
     has_postgres_15 || echo postgresql-15
     find_python >/dev/null || echo python3 python3-venv
+    command -v node >/dev/null || echo nodejs
+    command -v npm >/dev/null || echo npm
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their
@@ -94,7 +98,7 @@ if ((${#packages[@]})); then
     else
         say "missing system packages: ${packages[*]}"
         say "install them with your package manager (as root), e.g. on macOS:"
-        say "  brew install postgresql@15 redis rabbitmq python@3.12"
+        say "  brew install postgresql@15 redis rabbitmq python@3.12 node"
         say "the servers are found on PATH or in /usr/lib/postgresql/*/bin, /usr/lib/rabbitmq/bin"
         exit 1
     fi
@@ -115,4 +119,18 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     say "installing the project into .venv"
     .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
     echo "$wanted" >"$stamp"
+fi
+
+node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
+if ((node_major < 20)); then
+    say "Node.js $(node --version) is too old for the differential tests' oracle: install 20 or later"
+    exit 1
+fi
+oracle=tests/differential/oracle
+oracle_stamp=$oracle/node_modules/.setup-stamp
+wanted=$(cat "$oracle/package.json" "$oracle/package-lock.json" | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$oracle_stamp" 2>/dev/null || true)" != "$wanted" ]]; then
+    say "installing the differential tests' oracle (npm ci in $oracle)"
+    (cd "$oracle" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" >"$oracle_stamp"
 fi

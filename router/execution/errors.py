@@ -3,14 +3,11 @@
 from typing import Any
 
 from router.planning.selection import ALIAS_MARKER, SCOPED_MARKER
+from router.supergraph.fieldset import REQUIRES_ALIAS
 
 
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
-
-
-def _response_key(key: str) -> str:
-    return key.split(ALIAS_MARKER, 1)[0].split(SCOPED_MARKER, 1)[0]
 
 
 def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:
@@ -18,10 +15,18 @@ def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict
         return error(f"subgraph {service!r} returned a malformed error", "SUBGRAPH_ERROR")
     result: dict[str, Any] = {"message": str(raw.get("message", "subgraph error"))}
     if path is not None:
-        result["path"] = [_response_key(p) if isinstance(p, str) else p for p in path]
+        result["path"] = [_response_name(p) if isinstance(p, str) else p for p in path]
     extensions = raw.get("extensions")
     merged = dict(extensions) if isinstance(extensions, dict) else {}
     merged.setdefault("code", "SUBGRAPH_ERROR")
     merged["serviceName"] = service
     result["extensions"] = merged
     return result
+
+
+def _response_name(segment: str) -> str:
+    """The client's response key for a segment the router aliased (conflicts, @requires
+    arguments, per-type arguments through an @interfaceObject)."""
+    for marker in (ALIAS_MARKER, SCOPED_MARKER, REQUIRES_ALIAS):
+        segment = segment.split(marker, 1)[0]
+    return segment

@@ -1,0 +1,423 @@
+"""Known differences from Apollo Gateway: each class has a recogniser and a minimal reproduction.
+
+APOLLO_WRONG: Apollo Gateway answers wrongly and the router rightly; these stay, and
+`test_known_differences` asserts the router's right answer for each.
+BOTH_RIGHT: the spec leaves a choice and the gateways choose differently; these stay.
+PENDING_FIXES: the router answers wrongly; another branch of issue 18 fixes the class. When the
+fix merges, its reproduction stops differing and `test_known_differences` fails: drop the entry
+(and the random runs then hold the router to Apollo's answer for that class too).
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import FieldNode, GraphQLInterfaceType, Visitor, parse, visit
+
+from tests.differential.compare import normalise
+from tests.differential.harness import Answer
+from tests.differential.subgraph import DOWN
+from tests.differential.world import World
+
+NON_NULL = "Cannot return null for non-nullable field"
+
+
+@dataclass(frozen=True)
+class Known:
+    name: str
+    reason: str
+    matches: Callable[[Answer, Answer, str, World], bool]
+    world: str
+    query: str
+    variables: dict[str, Any] = field(default_factory=dict)
+    router_right: Callable[[Answer], bool] = lambda _: True
+    down: str | None = None
+
+
+def _errors(answer: Answer) -> list[dict[str, Any]]:
+    body = answer.body if isinstance(answer.body, dict) else {}
+    return [e for e in body.get("errors") or [] if isinstance(e, dict)]
+
+
+def _data(answer: Answer) -> Any:
+    return answer.body.get("data") if isinstance(answer.body, dict) else None
+
+
+def _messages(answer: Answer) -> list[str]:
+    return [str(e.get("message")) for e in _errors(answer)]
+
+
+def _apollo_fails_on_shadowing_alias(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    pattern = re.compile(r"Invalid non-\w+ value .* (returned by subgraph|for __typename)")
+    return (
+        ours.status == 200 and theirs.status >= 400 and any(map(pattern.search, _messages(theirs)))
+    )
+
+
+def _apollo_merges_differing_arguments(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """Apollo's fetch fails on the conflict, or the query selects two fields whose @requires
+    take the same field with different arguments (Apollo then feeds both one value)."""
+    if any("conflict because they have differing arguments" in m for m in _messages(theirs)):
+        return True
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*)"', w.supergraph, re.MULTILINE)
+    inputs: dict[str, set[str]] = {}
+    for field_name, fields in pairs:
+        if re.search(rf"\b{field_name}\b", query):
+            for name, arguments in re.findall(r"(\w+)(\([^)]*\))?", fields):
+                inputs.setdefault(name, set()).add(arguments)
+    return any(len(variants) > 1 for variants in inputs.values())
+
+
+def _apollo_batch_index_in_error_path(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """Same errors, but Apollo's paths carry the index in the `_entities` batch where the
+    router's carry the client's list index (and Apollo's data may then lack the objects its
+    misplaced errors nulled)."""
+    a, b = normalise(ours), normalise(theirs)
+    if not _within(b.data, a.data) or a.status != b.status or a.error_paths == b.error_paths:
+        return False
+    if not _errors(ours) or sorted(_messages(ours)) != sorted(_messages(theirs)):
+        return False
+
+    def shape(error: dict[str, Any]) -> str:
+        return str([p if isinstance(p, str) else 0 for p in error.get("path") or []])
+
+    return sorted(map(shape, _errors(ours))) == sorted(map(shape, _errors(theirs)))
+
+
+def _apollo_nulls_all_data(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    a, b = normalise(ours), normalise(theirs)
+    pathless = any(not e.get("path") for e in _errors(ours))
+    return b.data is None and a.data is not None and a.error_paths == b.error_paths and not pathless
+
+
+def _within(part: Any, whole: Any) -> bool:
+    """`part` is `whole` with some object fields left out."""
+    if isinstance(part, dict) and isinstance(whole, dict):
+        return all(key in whole and _within(value, whole[key]) for key, value in part.items())
+    if isinstance(part, list) and isinstance(whole, list):
+        return len(part) == len(whole) and all(map(_within, part, whole))
+    return bool(part == whole) or (part is None and isinstance(whole, dict))
+
+
+def _apollo_drops_fields(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    a, b = normalise(ours), normalise(theirs)
+    return a.error_paths == b.error_paths and a.data != b.data and _within(b.data, a.data)
+
+
+def _labelled_override(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """The query selects a field moved by a progressive @override (one with a label)."""
+    names = re.findall(r"^\s*(\w+)\b.*overrideLabel:", w.supergraph, re.MULTILINE)
+    return any(re.search(rf"\b{name}\b", query) for name in names)
+
+
+def _typenames(value: Any) -> set[str]:
+    if isinstance(value, list):
+        return set().union(*map(_typenames, value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    own = {value["__typename"]} if isinstance(value.get("__typename"), str) else set()
+    return own.union(*map(_typenames, value.values()))
+
+
+def _abstract_typename(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """The router answers __typename with an interface's name."""
+    types = w.supergraph_schema.type_map
+    return any(
+        isinstance(types.get(name), GraphQLInterfaceType) for name in _typenames(_data(ours))
+    )
+
+
+def _unneeded_fetch_failed(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """Same data, but the router also reports a failed fetch Apollo did not need."""
+    extra = len(_errors(ours)) - len(_errors(theirs))
+    failed = [
+        e for e in _errors(ours) if e.get("extensions", {}).get("code") == "SUBREQUEST_HTTP_ERROR"
+    ]
+    return _data(ours) == _data(theirs) and extra > 0 and len(failed) >= extra
+
+
+def _skipped_requires_field(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """A field with @requires is selected under @skip/@include."""
+    names = re.findall(r"^\s*(\w+)\b.*requires:", w.supergraph, re.MULTILINE)
+    return any(re.search(rf"\b{n}\b(\([^)]*\))? @(skip|include)\(", query) for n in names)
+
+
+def _error_under_other_response_name(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """Same data and errors, but an error sits under another response name (alias) of the
+    same field: which one a subgraph reports depends on the order of its selections."""
+    if _data(ours) != _data(theirs) or len(_errors(ours)) != len(_errors(theirs)):
+        return False
+    if sorted(_messages(ours)) != sorted(_messages(theirs)) or not _aliases(query):
+        return False
+
+    def parent(error: dict[str, Any]) -> str:
+        return str((error.get("path") or [])[:-1])
+
+    return sorted(map(parent, _errors(ours))) == sorted(map(parent, _errors(theirs)))
+
+
+def _shareable_root_fields(w: World) -> set[str]:
+    query = w.supergraph_schema.query_type
+    assert query is not None
+    return {
+        name
+        for name, definition in query.fields.items()
+        if definition.ast_node is not None
+        and sum(d.name.value == "join__field" for d in definition.ast_node.directives or ()) > 1
+    }
+
+
+def _shareable_root_elsewhere(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """With a subgraph down, only root fields several subgraphs serve differ: the gateways
+    chose different subgraphs for them."""
+    if not any(name == w.name for name, _ in DOWN):
+        return False
+    shared = _shareable_root_fields(w)
+    a, b = _data(ours), _data(theirs)
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return False
+    differing = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    return bool(differing) and differing <= shared
+
+
+def _under_null(data: Any, path: list[Any]) -> bool:
+    for segment in path[:-1]:
+        if data is None:
+            return True
+        try:
+            data = data[segment]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return data is None
+
+
+def _error_under_nulled_parent(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
+    """One gateway also reports a subgraph's field error whose parent another error nulled
+    (its fetches differ: one fetch that met both errors, or a later fetch never made)."""
+    a, b = normalise(ours), normalise(theirs)
+    if a.data != b.data or a.error_paths == b.error_paths:
+        return False
+    more, fewer = (ours, b) if set(b.error_paths) < set(a.error_paths) else (theirs, a)
+    if not set(fewer.error_paths) < set(normalise(more).error_paths):
+        return False
+    extra = [
+        e for e in _errors(more) if ".".join(map(str, e.get("path") or [])) not in fewer.error_paths
+    ]
+    return all(
+        e.get("extensions", {}).get("serviceName") and _under_null(a.data, e.get("path") or [])
+        for e in extra
+    )
+
+
+def _aliases(query: str) -> set[str]:
+    """Aliases that differ from their field's name."""
+    found: set[str] = set()
+
+    class Aliases(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            if node.alias and node.alias.value != node.name.value:
+                found.add(node.alias.value)
+
+    visit(parse(query), Aliases())
+    return found
+
+
+def _planned_names(world: World) -> set[str]:
+    """Field names a plan selects on its own: keys, @requires inputs, __typename."""
+    names = {"__typename"}
+    for found in re.findall(r'(?:key|requires): "([^"]*)"', world.supergraph):
+        names.update(re.findall(r"[_A-Za-z]\w*", re.sub(r"\([^)]*\)", "", found)))
+    return names
+
+
+def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    return bool(_aliases(query) & _planned_names(w))
+
+
+def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """The query selects a field whose @requires takes another field with arguments, and
+    that other field itself."""
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*\([^"]*)"', w.supergraph, re.MULTILINE)
+    return any(
+        re.search(rf"\b{field}\b", query) and re.search(rf"\b{needed}\b", query)
+        for field, inputs in pairs
+        for needed in re.findall(r"(\w+)\(", inputs)
+    )
+
+
+APOLLO_WRONG: tuple[Known, ...] = (
+    Known(
+        "alias shadowing a field the plan adds",
+        "An alias equal to a key field or to __typename, on a field of another type, makes Apollo "
+        "Gateway read the aliased value where it expects its own key or __typename selection: "
+        "it fails the whole request (400, INTERNAL_SERVER_ERROR 'Invalid non-object value'). "
+        "The aliases are valid GraphQL; the router answers them.",
+        _apollo_fails_on_shadowing_alias,
+        "commerce",
+        "{ products { sku: warehouse { id } shippingEstimate } }",
+        router_right=lambda a: a.status == 200 and "sku" in _data(a)["products"][0],
+    ),
+    Known(
+        "@requires with arguments merged into one fetch",
+        "Two fields requiring the same external field with different arguments (Item.cost needs "
+        "price(discount: 5), Item.label needs price) make Apollo Gateway ask the owning subgraph "
+        "for both without aliases: the subgraph refuses the fetch ('Fields price conflict') and "
+        "Apollo loses every field of it. The router aliases the inputs and answers.",
+        _apollo_merges_differing_arguments,
+        "chain",
+        "{ items { label @include(if: false) cost } }",
+        router_right=lambda a: _data(a) == {"items": [{"cost": 77}, None, {"cost": 77}]},
+    ),
+    Known(
+        "@requires input taken from the client's field with other arguments",
+        "Item.cost requires price(discount: 5) (11 for Item-0, so cost is 77); when the client "
+        "also selects `price` (discount 0, 54), Apollo Gateway sends the client's price as the "
+        "@requires input and answers cost 78. The router keeps the two apart.",
+        _requires_arguments_confused,
+        "chain",
+        "{ items { price cost } }",
+        router_right=lambda a: _data(a)["items"][0] == {"price": 54, "cost": 77},
+    ),
+    Known(
+        "error paths from entity batches",
+        "An error inside an `_entities` fetch is reported by Apollo Gateway at the index of the "
+        "representation in the batch, not at the client's list index it came from; the router "
+        "maps it back to the client's path.",
+        _apollo_batch_index_in_error_path,
+        "media",
+        '{ search(term: "y") { ... on Book { averageOf score similar { title } } } }',
+        router_right=lambda a: [e["path"] for e in _errors(a)] == [["search", 2, "similar"]],
+    ),
+    Known(
+        "Apollo nulls the whole data",
+        "With a nullable field's error under a fragment on an @interfaceObject type and a sibling "
+        "selection of the same field under @include(if: $false), Apollo Gateway answers "
+        "data: null although the error's field is nullable; the router keeps the data.",
+        _apollo_nulls_all_data,
+        "media",
+        "query Q($v0: Int, $v1: Boolean!, $v2: Int, $v3: Boolean!, $v4: Boolean!) { media { title "
+        "averageOf(last: $v0) ...F2 @skip(if: $v4) __typename } }\n"
+        "fragment F0 on Person { name }\nfragment F1 on Person { a: id }\n"
+        "fragment F2 on Book { ... on Media { a: score __typename similar @include(if: $v3) "
+        "{ title @skip(if: false) } similar { averageOf(last: $v2) } } author { id ...F1 "
+        "name: name name } pages: author { id @skip(if: $v1) name: name __typename name ...F0 } }",
+        {"v0": 2, "v1": False, "v2": 0, "v3": False, "v4": False},
+        router_right=lambda a: _data(a) is not None and _data(a)["media"][0]["similar"] is None,
+    ),
+    Known(
+        "fields dropped under fragments on @interfaceObject types",
+        "`... on Book { ... on Media { __typename score } title }` where Media is an entity "
+        "interface that another subgraph extends with @interfaceObject: Apollo Gateway answers "
+        "empty objects for every Book, dropping title and score; the router answers them. "
+        "Seen too: a topRated Movie answered null, without an error, under a named fragment.",
+        _apollo_drops_fields,
+        "media",
+        "{ media { ... on Book { ... on Media { __typename score } title } } }",
+        router_right=lambda a: _data(a)["media"][0]["title"] == "title-380",
+    ),
+    Known(
+        "a skipped @requires field drops its fetch's other fields",
+        "`shippingEstimate @skip(if: true)` (it @requires weight) makes Apollo Gateway skip the "
+        "whole inventory fetch, so inStock (non-null) and warehouse, which the client did ask "
+        "for, come back null; the router skips only shippingEstimate.",
+        _skipped_requires_field,
+        "commerce",
+        "{ topProduct { warehouse { name } shippingEstimate @include(if: false) } }",
+        router_right=lambda a: _data(a) == {"topProduct": {"warehouse": {"name": "name-516"}}},
+    ),
+)
+
+# Both gateways right: the answers differ where the spec leaves a choice.
+BOTH_RIGHT: tuple[Known, ...] = (
+    Known(
+        "error under another response name of the same field",
+        "`a: quantity` and (in a fragment) `quantity` on one object, the subgraph's non-null error names the "
+        "response name it completed first, which depends on the order of the fetch's "
+        "selections; both paths point at the same field.",
+        _error_under_other_response_name,
+        "chain",
+        "{ orders { lines { a: quantity ...F0 } } } fragment F0 on Line { quantity item { upc } }",
+    ),
+)
+
+BOTH_RIGHT += (
+    Known(
+        "@shareable root field taken from another subgraph",
+        "Query.vendorCount is served by items and by orders; the router asks items, Apollo "
+        "asks orders (with the fetch it makes there anyway). Either is right; with items down "
+        "the router's vendorCount is null and Apollo's is not (and the other way round).",
+        _shareable_root_elsewhere,
+        "chain",
+        "{ vendorCount orders { id } }",
+        down="items",
+    ),
+)
+
+BOTH_RIGHT += (
+    Known(
+        "subgraph error under a parent another error nulled",
+        "Book-1's similar and averageOf (non-null) both fail in one ratings fetch; averageOf's "
+        "null propagates up to data. The router reports both subgraph errors, Apollo only the "
+        "one whose null propagated; the spec has every field error that occurred reported, "
+        "and a client loses nothing either way. The other way round too: in zoo, Apollo "
+        "fetches onDuty { name greeting } at once (care @provides the name greeting "
+        "@requires) and reports greeting's error under the nulled keeper as well.",
+        _error_under_nulled_parent,
+        "media",
+        "{ media { similar { similar { score } } averageOf(last: 1) } }",
+    ),
+)
+
+PENDING_FIXES: tuple[Known, ...] = (
+    Known(
+        "progressive override labels",
+        'Account.tier moved to activity with @override(label: "percent(100)"): Apollo asks '
+        "activity (which does not hold Account-4: tier is null), the router still asks "
+        "profiles (91).",
+        _labelled_override,
+        "accounts",
+        "{ invoices { account { tier } } }",
+    ),
+    Known(
+        "interface name as __typename when @interfaceObject's type fetch fails (new, found by "
+        "this harness)",
+        "topRated returns Media from the @interfaceObject subgraph; with the subgraph owning "
+        "the interface down, the router answers __typename 'Media' (an interface, never a "
+        "valid __typename) where Apollo nulls the items it cannot type.",
+        _abstract_typename,
+        "media",
+        "{ topRated { __typename score } }",
+        down="catalog",
+    ),
+    Known(
+        "unneeded type fetch for an @interfaceObject (new, found by this harness)",
+        "For `topRated { score }`, all from the @interfaceObject subgraph, the router still "
+        "asks the interface's subgraph for the concrete types; with it down, the client gets "
+        "an error for a fetch its query did not need (Apollo makes no such fetch).",
+        _unneeded_fetch_failed,
+        "media",
+        "{ topRated { score } }",
+        down="catalog",
+    ),
+)
+
+APOLLO_WRONG += (
+    Known(
+        "alias equal to a key field on another field",
+        "`sku: name` beside a field another subgraph resolves by the key `sku`: Apollo answers "
+        "the key's value where the client asked for `name`; the router fetches its own copy of "
+        "the key under an internal name and answers `name`.",
+        _alias_collides_with_planned_field,
+        "commerce",
+        "{ topProduct { sku: name inStock } }",
+        router_right=lambda a: _data(a) == {"topProduct": {"inStock": True, "sku": "name-155"}},
+    ),
+)
+
+KNOWN = (*APOLLO_WRONG, *BOTH_RIGHT, *PENDING_FIXES)
+
+
+def classify(ours: Answer, theirs: Answer, query: str, world: World) -> str | None:
+    """The name of the known class this difference belongs to, or None."""
+    return next((k.name for k in KNOWN if k.matches(ours, theirs, query, world)), None)
