@@ -1,7 +1,6 @@
 """@context/@fromContext served: each entity gets the value its nearest context ancestor sets."""
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,9 +9,7 @@ import pytest
 from router.server import create_app
 from router.transport import HttpTransport
 from tests.integration.router.subgraphs import Subgraph, subgraphs_client
-from tests.unit.router.supergraphs import local_graphs
-
-FIXTURES = Path(__file__).parents[2] / "unit" / "router" / "planning" / "fixtures"
+from tests.unit.router.supergraphs import composed, local_graphs
 
 LESSONS = {"l1": {"id": "l1", "title": "Unions"}, "l2": {"id": "l2", "title": "Limits"}}
 MODULES = {
@@ -112,10 +109,6 @@ def owners_subgraphs() -> dict[str, Subgraph]:
     return {"units": units}
 
 
-def _supergraph(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
 async def _router(sdl: str, subgraphs: dict[str, Subgraph]) -> AsyncIterator[httpx.AsyncClient]:
     transport = HttpTransport(local_graphs(*subgraphs), client=subgraphs_client(subgraphs))
     app = create_app(sdl, transport=transport)
@@ -133,7 +126,7 @@ def subgraphs() -> dict[str, Subgraph]:
 
 @pytest.fixture
 async def router(subgraphs: dict[str, Subgraph]) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _router(_supergraph("context_courses.graphql"), subgraphs):
+    async for client in _router(composed("context_two_subgraphs"), subgraphs):
         yield client
 
 
@@ -323,7 +316,7 @@ async def test_the_contextual_subgraph_down_gives_a_coded_error(
 @pytest.fixture
 async def owners() -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Subgraph]]]:
     subgraphs = owners_subgraphs()
-    async for client in _router(_supergraph("context_owners.graphql"), subgraphs):
+    async for client in _router(composed("context_type_conditions"), subgraphs):
         yield client, subgraphs
 
 
@@ -371,7 +364,7 @@ def nodes_subgraphs() -> dict[str, Subgraph]:
 
 async def test_a_context_set_on_an_interface_is_read_from_each_runtime_type() -> None:
     subgraphs = nodes_subgraphs()
-    async for router in _router(_supergraph("context_nodes.graphql"), subgraphs):
+    async for router in _router(composed("context_interface"), subgraphs):
         query = "{ t { id ... on A { u { f } } ... on B { u { id f } } } }"
         body = await _query(router, query)
         assert body == {
@@ -429,7 +422,7 @@ def external_subgraphs() -> dict[str, Subgraph]:
 
 async def test_a_context_field_of_another_subgraph_is_fetched_before_it_is_passed() -> None:
     subgraphs = external_subgraphs()
-    async for router in _router(_supergraph("context_external.graphql"), subgraphs):
+    async for router in _router(composed("context_external"), subgraphs):
         body = await _query(router, "{ courses { modules { summary } } }")
         assert body == {
             "data": {
@@ -447,7 +440,7 @@ async def test_a_context_field_of_another_subgraph_is_fetched_before_it_is_passe
 async def test_the_context_subgraph_down_passes_no_value_and_says_why() -> None:
     subgraphs = external_subgraphs()
     subgraphs["catalog"].down = True
-    async for router in _router(_supergraph("context_external.graphql"), subgraphs):
+    async for router in _router(composed("context_external"), subgraphs):
         body = await _query(router, "{ courses { modules { summary } } }")
         assert body["data"]["courses"][0] == {
             "modules": [{"summary": "Sets [default]"}, {"summary": "Series [default]"}]

@@ -4,6 +4,9 @@ The types part of each test is pasted from `@apollo/composition` output for the 
 test describes; only the boilerplate (link/join definitions, graph enum) is generated here.
 """
 
+import re
+from pathlib import Path
+
 _HEADER = """schema
   @link(url: "https://specs.apollo.dev/link/v1.0")
   @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION)
@@ -83,3 +86,13 @@ def supergraph(
 
 def local_graphs(*names: str) -> dict[str, str]:
     return {name: f"http://{name}.local/graphql" for name in names}
+
+
+_COMPOSED = Path(__file__).parents[1] / "composition" / "fixtures"
+
+
+def composed(fixture: str) -> str:
+    """The supergraph a composition fixture holds (Apollo's output for its subgraphs), with
+    each subgraph at http://<name>.local/graphql, where the router tests' clients find it."""
+    sdl = (_COMPOSED / fixture / "supergraph.graphql").read_text()
+    return re.sub(r'url: "http://(\w+)[^"]*"', r'url: "http://\1.local/graphql"', sdl)

@@ -7,18 +7,19 @@ import pytest
 from router.planning import PlanningError
 from router.supergraph import Supergraph, load_supergraph
 from tests.unit.router.planning.helpers import plan_text, snapshot
+from tests.unit.router.supergraphs import composed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
 def courses() -> Supergraph:
-    return load_supergraph((FIXTURES / "context_courses.graphql").read_text())
+    return load_supergraph(composed("context_two_subgraphs"))
 
 
 @pytest.fixture(scope="module")
 def owners() -> Supergraph:
-    return load_supergraph((FIXTURES / "context_owners.graphql").read_text())
+    return load_supergraph(composed("context_type_conditions"))
 
 
 def test_a_field_one_level_below_reads_the_course_in_the_parent_fetch(courses: Supergraph) -> None:
@@ -195,7 +196,7 @@ def test_type_conditions_of_the_selection_are_kept(owners: Supergraph) -> None:
 
 
 def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() -> None:
-    nodes = load_supergraph((FIXTURES / "context_nodes.graphql").read_text())
+    nodes = load_supergraph(composed("context_interface"))
     query = "{ t { id ... on A { u { f } } ... on B { u { id f } } } }"
     assert plan_text(nodes, query) == snapshot(
         """
@@ -248,7 +249,7 @@ def test_an_interface_context_is_read_from_each_runtime_type_that_leads_there() 
 
 
 def test_a_contextual_field_without_an_ancestor_setting_its_context_is_refused() -> None:
-    sdl = (FIXTURES / "context_courses.graphql").read_text()
+    sdl = composed("context_two_subgraphs")
     sdl = sdl.replace(
         "  courses: [Course!]! @join__field(graph: COURSES)\n",
         "  courses: [Course!]! @join__field(graph: COURSES)\n"
@@ -275,14 +276,14 @@ def test_generated_variables_differ_from_the_clients(courses: Supergraph) -> Non
 
 
 def test_a_composite_contextual_field_keeps_the_selections_of_every_position() -> None:
-    nodes = load_supergraph((FIXTURES / "context_nodes.graphql").read_text())
+    nodes = load_supergraph(composed("context_interface"))
     text = plan_text(nodes, "{ t { ... on A { u { g { x } } } ... on B { u { g { y } } } } }")
     assert text.count("$contextualArgument_1_0: String <- depth 1 on") == 2
     assert "g(a: $contextualArgument_1_0) {\n                x\n                y\n" in text
 
 
 def test_an_external_context_field_is_fetched_from_its_subgraph_first() -> None:
-    external = load_supergraph((FIXTURES / "context_external.graphql").read_text())
+    external = load_supergraph(composed("context_external"))
     assert plan_text(external, "{ courses { modules { summary } } }") == snapshot(
         """
         QueryPlan {

@@ -137,7 +137,13 @@ def test_join_v05_supergraph_with_tag_and_cost_links() -> None:
 
 
 def test_contexts_and_contextual_arguments_are_read() -> None:
-    fixture = Path(__file__).parents[1] / "planning" / "fixtures" / "context_owners.graphql"
+    fixture = (
+        Path(__file__).parents[2]
+        / "composition"
+        / "fixtures"
+        / "context_type_conditions"
+        / "supergraph.graphql"
+    )
     model = load_supergraph(fixture.read_text())
     assert model.contexts == {"units__owner": frozenset({"Track", "Program"})}
     [join] = model.types["Unit"].fields["label"]
