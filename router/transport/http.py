@@ -1,23 +1,15 @@
-"""Pooled keep-alive HTTP to subgraphs over httpx.
+"""Pooled keep-alive HTTP to subgraphs over httpx (`--client httpx`).
 
 httpcore never writes a request twice: an idle connection is checked before reuse and a
-failure after writing is raised, so `idempotent` changes nothing here."""
+failure after writing is raised."""
 
-import asyncio
 import sys
 from collections.abc import Mapping
-from typing import Any
 
 import httpx
 
-from router import jsonio
-from router.transport.base import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    SubgraphRequestError,
-    decode_answer,
-    response_too_large,
-)
-from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
+from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
+from router.transport.library import LibraryTransport, read_bounded
 
 # httpcore asks `import sniffio` on every request; when sniffio is absent each failed import
 # searches sys.path again (about a fifth of the router's CPU time under load). Recording the
@@ -25,14 +17,9 @@ from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
-class _TooLarge(Exception):
-    pass
+class HttpTransport(LibraryTransport):
+    unreachable = (httpx.HTTPError,)
 
-
-_HEADERS = {"content-type": "application/json", "accept": "application/json"}
-
-
-class HttpTransport:
     def __init__(
         self,
         urls: Mapping[str, str],
@@ -42,10 +29,7 @@ class HttpTransport:
         client: httpx.AsyncClient | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.max_response_bytes = max_response_bytes
-        self.urls = dict(urls)
-        self.timeouts = {name: timeouts.get(name, timeout) for name in urls} if timeouts else {}
-        self.default_timeout = timeout
+        super().__init__(urls, timeout, timeouts, max_response_bytes)
         self.client = client or httpx.AsyncClient(
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
@@ -53,64 +37,24 @@ class HttpTransport:
             timeout=timeout,
         )
 
-    async def send(
-        self,
-        service: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        idempotent: bool = False,
-    ) -> dict[str, Any]:
-        return await self._post(service, jsonio.dumps(payload), {**_HEADERS, **headers})
-
-    async def send_multipart(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        body, content_type = encode_multipart(payload)
-        own = {"content-type": content_type, "accept": "application/json", PREFLIGHT_HEADER: "true"}
-        return await self._post(service, body, {**own, **headers})
-
-    async def _post(self, service: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-        url = self.urls[service]
-        timeout = self.timeouts.get(service, self.default_timeout)
-        try:
-            async with asyncio.timeout(timeout):
-                status, content = await self._exchange(url, body, headers, seconds=timeout)
-        except _TooLarge as error:
-            raise response_too_large(service, self.max_response_bytes) from error
-        except (TimeoutError, httpx.TimeoutException) as error:
-            raise SubgraphRequestError(
-                service, f"subgraph {service!r} timed out after {timeout}s", "SUBGRAPH_TIMEOUT"
-            ) from error
-        except httpx.HTTPError as error:
-            raise SubgraphRequestError(
-                service, f"subgraph {service!r} could not be reached: {type(error).__name__}"
-            ) from error
-        return decode_answer(service, status, content)
-
-    async def _exchange(
+    async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
     ) -> tuple[int, bytes]:
-        """The status and body, read no further than `max_response_bytes` (leaving the
-        stream early closes its connection)."""
-        limit = self.max_response_bytes
         request = self.client.build_request(
             "POST", url, content=body, headers=headers, timeout=seconds
         )
-        response = await self.client.send(request, stream=True)
         try:
-            if int(response.headers.get("content-length", 0)) > limit:
-                raise _TooLarge
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > limit:
-                    raise _TooLarge
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        return response.status_code, b"".join(chunks)
+            response = await self.client.send(request, stream=True)
+            try:  # leaving the stream early closes its connection
+                declared = int(response.headers.get("content-length", 0))
+                content = await read_bounded(
+                    response.aiter_bytes(), declared, self.max_response_bytes
+                )
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as error:
+            raise TimeoutError from error
+        return response.status_code, content
 
     async def aclose(self) -> None:
         await self.client.aclose()
