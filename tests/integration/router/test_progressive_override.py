@@ -156,3 +156,125 @@ async def test_overriding_subgraph_down_nulls_only_its_field(
 def test_override_labels_must_be_a_collection_of_names() -> None:
     with pytest.raises(TypeError):
         create_app(labelled_supergraph("beta"), override_labels="beta")
+
+
+JUMP_HEADER = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7",'
+    ' import: ["@key", "@override", "@provides", "@external", "@shareable"])\n'
+)
+
+
+def jump_supergraph(label: str) -> str:
+    """Account.tier moved from profiles to activity under `label`; accounts come from billing,
+    which @provides their handle."""
+    sdls = {
+        "activity": JUMP_HEADER
+        + 'type Account @key(fields: "id") { id: ID! handle: String! @shareable'
+        f' tier: Int @override(from: "profiles", label: "{label}") }}',
+        "billing": JUMP_HEADER + "type Query { invoices: [Invoice] }"
+        ' type Invoice @key(fields: "id") { id: ID! account: Account! @provides(fields: "handle") }'
+        ' type Account @key(fields: "id") { id: ID! handle: String! @external }',
+        "profiles": JUMP_HEADER + "type Query { accounts: [Account!]! }"
+        ' type Account @key(fields: "id") { id: ID! handle: String! @shareable tier: Int }',
+    }
+    result = compose(
+        [SubgraphInput(name, url, sdls[name]) for name, url in local_graphs(*sdls).items()]
+    )
+    assert result.errors == []
+    assert result.supergraph_sdl is not None
+    return result.supergraph_sdl
+
+
+def jump_subgraphs() -> dict[str, Subgraph]:
+    """a1 is held by both profiles and activity, a2 (new) only by activity."""
+    activity_tiers = {"a1": 1, "a2": 2}
+    return {
+        "activity": Subgraph(
+            "type Query { unused: Int } type Account { id: ID! handle: String! tier: Int }",
+            references={
+                "Account": lambda rep: {"id": rep["id"], "tier": activity_tiers[rep["id"]]}
+            },
+        ),
+        "billing": Subgraph(
+            "type Query { invoices: [Invoice] } type Invoice { id: ID! account: Account! }"
+            " type Account { id: ID! handle: String! }",
+            root={
+                "invoices": [
+                    {"id": "i1", "account": {"id": "a1", "handle": "ann"}},
+                    {"id": "i2", "account": {"id": "a2", "handle": "bob"}},
+                ]
+            },
+        ),
+        "profiles": Subgraph(
+            "type Query { accounts: [Account!]! } type Account { id: ID! handle: String! tier: Int }",
+            references={
+                "Account": lambda rep: {"id": "a1", "tier": 10} if rep["id"] == "a1" else None
+            },
+        ),
+    }
+
+
+@pytest.fixture
+async def jump_router() -> AsyncIterator[Callable[[str], Router]]:
+    transports: list[HttpTransport] = []
+
+    def build(label: str) -> Router:
+        subgraphs = jump_subgraphs()
+        transport = HttpTransport(local_graphs(*subgraphs), client=subgraphs_client(subgraphs))
+        transports.append(transport)
+        app = create_app(jump_supergraph(label), transport=transport)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://r")
+        return client, subgraphs
+
+    yield build
+    for transport in transports:
+        await transport.aclose()
+
+
+JUMP_QUERY = "{ invoices { id account { handle tier } } }"
+
+
+@pytest.mark.parametrize(
+    ("label", "tiers", "asked"),
+    [("percent(100)", (1, 2), "activity"), ("percent(0)", (10, None), "profiles")],
+)
+async def test_percent_label_decides_who_answers_behind_a_key_jump(
+    jump_router: Callable[[str], Router], label: str, tiers: tuple[int | None, ...], asked: str
+) -> None:
+    client, subgraphs = jump_router(label)
+    expected = {
+        "invoices": [
+            {"id": "i1", "account": {"handle": "ann", "tier": tiers[0]}},
+            {"id": "i2", "account": {"handle": "bob", "tier": tiers[1]}},
+        ]
+    }
+    async with client:
+        for _ in range(5):
+            response = await client.post("/graphql", json={"query": JUMP_QUERY})
+            assert response.status_code == 200
+            assert response.json() == {"data": expected}
+    not_asked = ({"activity", "profiles"} - {asked}).pop()
+    assert len(subgraphs[asked].requests) == 5
+    assert subgraphs[not_asked].requests == []
+
+
+async def test_percent_100_never_falls_back_to_the_old_subgraph(
+    jump_router: Callable[[str], Router],
+) -> None:
+    client, subgraphs = jump_router("percent(100)")
+    subgraphs["activity"].down = True
+    async with client:
+        response = await client.post("/graphql", json={"query": JUMP_QUERY})
+        wrong = await client.post("/graphql", json={"query": "{ invoices { account { tire } } }"})
+    body = response.json()
+    assert body["data"] == {
+        "invoices": [
+            {"id": "i1", "account": {"handle": "ann", "tier": None}},
+            {"id": "i2", "account": {"handle": "bob", "tier": None}},
+        ]
+    }
+    assert {e["extensions"]["serviceName"] for e in body["errors"]} == {"activity"}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"SUBREQUEST_HTTP_ERROR"}
+    assert subgraphs["profiles"].requests == []
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

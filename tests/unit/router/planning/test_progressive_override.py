@@ -146,3 +146,129 @@ def test_overridden_key_field_stays_with_its_subgraph_until_the_label_is_on() ->
     assert 'Fetch(service: "new")' in plan_text(
         keyed, "{ product { sku } }", labels={"percent(20)"}
     )
+
+
+JUMP_HEADER = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7",'
+    ' import: ["@key", "@override", "@provides", "@external", "@shareable"])\n'
+)
+JUMP_BILLING = JUMP_HEADER + (
+    "type Query { invoices: [Invoice] }"
+    ' type Invoice @key(fields: "id")'
+    ' { id: ID! account: Account! @provides(fields: "handle") payer: Account }'
+    ' type Account @key(fields: "id") { id: ID! handle: String! @external }'
+)
+JUMP_PROFILES = JUMP_HEADER + (
+    "type Query { accounts: [Account!]! }"
+    ' type Account @key(fields: "id") { id: ID! handle: String! @shareable tier: Int }'
+)
+JUMP_ACTIVITY = JUMP_HEADER + (
+    'type Account @key(fields: "id") { id: ID! handle: String! @shareable'
+    ' tier: Int @override(from: "profiles", label: "percent(100)") }'
+)
+
+
+@pytest.fixture(scope="module")
+def jump() -> Supergraph:
+    """Account.tier moved from profiles to activity; accounts are reached from billing."""
+    result = compose(
+        [
+            SubgraphInput(name, f"http://{name}.local/graphql", sdl)
+            for name, sdl in (
+                ("activity", JUMP_ACTIVITY),
+                ("billing", JUMP_BILLING),
+                ("profiles", JUMP_PROFILES),
+            )
+        ]
+    )
+    assert result.errors == []
+    assert result.supergraph_sdl is not None
+    return load_supergraph(result.supergraph_sdl)
+
+
+PROVIDED_QUERY = "{ invoices { account { handle tier } } }"
+
+
+def _tier_from(service: str) -> str:
+    plan = snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "billing") {
+              {
+                invoices {
+                  account {
+                    handle
+                    __typename
+                    id
+                  }
+                }
+              }
+            },
+            Flatten(path: "invoices.@.account") {
+              Fetch(service: "SERVICE") {
+                {
+                  ... on Account { __typename id }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Account {
+                      tier
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
+    return plan.replace("SERVICE", service)
+
+
+def test_labelled_override_behind_a_provides_and_a_key_jump(jump: Supergraph) -> None:
+    """The entity comes from a third subgraph that @provides a sibling field: the labelled
+    field still goes to the overriding subgraph when its label is on, to the old one when off."""
+    on = jump.draw_labels(frozenset(), random.Random(1))
+    assert on == {"percent(100)"}
+    assert plan_text(jump, PROVIDED_QUERY, labels=on) == _tier_from("activity")
+    assert plan_text(jump, PROVIDED_QUERY) == _tier_from("profiles")
+
+
+def test_overriding_subgraph_also_answers_shareable_siblings_in_one_fetch(
+    jump: Supergraph,
+) -> None:
+    query = "{ invoices { payer { handle tier } } }"
+    assert plan_text(jump, query, labels={"percent(100)"}) == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "billing") {
+              {
+                invoices {
+                  payer {
+                    __typename
+                    id
+                  }
+                }
+              }
+            },
+            Flatten(path: "invoices.@.payer") {
+              Fetch(service: "activity") {
+                {
+                  ... on Account { __typename id }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Account {
+                      handle
+                      tier
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
