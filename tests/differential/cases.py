@@ -8,6 +8,7 @@ fix merges, its reproduction stops differing and `test_known_differences` fails:
 (and the random runs then hold the router to Apollo's answer for that class too).
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLInterfaceType, Visitor, parse, visit
 
+from tests.differential import data
 from tests.differential.compare import normalise
 from tests.differential.harness import Answer
 from tests.differential.subgraph import DOWN
@@ -246,6 +248,48 @@ def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: Wo
     )
 
 
+def _derived(identity: str, name: str, kind: str, args: dict[str, Any], inputs: Any) -> Any:
+    """A nullable scalar with @requires `inputs` as the generic subgraph answers it (None for
+    its null or error)."""
+    key = (identity, name, json.dumps(args, sort_keys=True), json.dumps(inputs, sort_keys=True))
+    if data.raises(key) or data.is_null(key, False):
+        return None
+    return data.scalar(kind, key)
+
+
+def _cost_and_label_right(answer: Answer) -> bool:
+    """Every Item answered has the cost computed from its price(discount: 5) and the label
+    from its price (discount 0), a null where that input or the field itself failed."""
+    items: list[dict[str, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if str(value.get("id", "")).startswith("Item-"):
+                items.append(value)
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    def price(identity: str, discount: int) -> Any:
+        key = (identity, "price", json.dumps({"discount": discount}))
+        if data.raises(key) or data.is_null(key, True):
+            return None
+        return data.scalar("Int", key)
+
+    def right(identity: str, name: str, kind: str, args: dict[str, Any], discount: int) -> Any:
+        needed = price(identity, discount)
+        return None if needed is None else _derived(identity, name, kind, args, {"price": needed})
+
+    walk(_data(answer))
+    return bool(items) and all(
+        item["cost"] == right(item["id"], "cost", "Int", {}, 5)
+        and item["label"] == right(item["id"], "label", "String", {"lang": "en"}, 0)
+        for item in items
+    )
+
+
 APOLLO_WRONG: tuple[Known, ...] = (
     Known(
         "alias shadowing a field the plan adds",
@@ -268,6 +312,17 @@ APOLLO_WRONG: tuple[Known, ...] = (
         "chain",
         "{ items { label @include(if: false) cost } }",
         router_right=lambda a: _data(a) == {"items": [{"cost": 77}, None, {"cost": 77}]},
+    ),
+    Known(
+        "@requires of one field with and without arguments fed one value",
+        "Item.cost requires price(discount: 5), Item.label requires price: with both asked, "
+        "Apollo Gateway sends one `price` in the representation of one fetch, so one of the two "
+        "is computed from the other's price (Item-2's cost 4 instead of 83). The router sends "
+        "each field its own price, in separate fetches.",
+        _apollo_merges_differing_arguments,
+        "chain",
+        "{ orders { lines { item { id cost label } } } }",
+        router_right=_cost_and_label_right,
     ),
     Known(
         "@requires input taken from the client's field with other arguments",
