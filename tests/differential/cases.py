@@ -239,12 +239,14 @@ def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str,
 
 def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
     """The query selects a field whose @requires takes another field with arguments, and
-    that other field itself."""
-    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*\([^"]*)"', w.supergraph, re.MULTILINE)
+    that other field itself; or one whose @requires takes a field without arguments, and
+    that field with arguments."""
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*)"', w.supergraph, re.MULTILINE)
     return any(
-        re.search(rf"\b{field}\b", query) and re.search(rf"\b{needed}\b", query)
+        re.search(rf"\b{field}\b", query)
+        and re.search(rf"\b{needed}\b" if arguments else rf"\b{needed}\(", query)
         for field, inputs in pairs
-        for needed in re.findall(r"(\w+)\(", inputs)
+        for needed, arguments in re.findall(r"(\w+)(\([^)]*\))?", inputs)
     )
 
 
@@ -333,6 +335,16 @@ APOLLO_WRONG: tuple[Known, ...] = (
         "chain",
         "{ items { price cost } }",
         router_right=lambda a: _data(a)["items"][0] == {"price": 54, "cost": 77},
+    ),
+    Known(
+        "client's field with arguments taken for a @requires input without",
+        "Item.label requires price (discount 0); when the client also selects "
+        "price(discount: 1) (20 for Item-4), Apollo Gateway answers the client's field with "
+        "the @requires input's value (43). The router keeps the two apart.",
+        _requires_arguments_confused,
+        "chain",
+        '{ searchItems(filter: {name: "x"}) { label price(discount: 1) } }',
+        router_right=lambda a: _data(a)["searchItems"][0]["price"] == 20,
     ),
     Known(
         "error paths from entity batches",
