@@ -1,33 +1,38 @@
-"""Whether a fetch group can take another `@requires` without mixing argument values."""
+"""Whether a fetch group can take another `@requires` without mixing argument values.
+
+A representation carries each required field once, under its name: a fetch whose inputs
+select one field (at one path in the entity) with two sets of arguments (`price` and
+`price(discount: 5)`) would send one value for both, so such inputs go in separate fetches.
+"""
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
 from router.planning.context import Group
-from router.supergraph.fieldset import REQUIRES_ALIAS, parse_requires
+from router.planning.internal import printed_arguments
+from router.supergraph.fieldset import parse_field_set
+
+Variants = dict[str, set[str]]  # path of field names in the entity -> printed arguments
 
 
-def _aliased(selection_set: SelectionSetNode, prefix: str, into: dict[str, set[str]]) -> None:
+def _variants(selection_set: SelectionSetNode, prefix: str, into: Variants) -> None:
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             path = f"{prefix}.{selection.name.value}"
-            if selection.alias and REQUIRES_ALIAS in selection.alias.value:
-                into.setdefault(path, set()).add(selection.alias.value)
+            into.setdefault(path, set()).add(printed_arguments(selection.arguments))
             if selection.selection_set is not None:
-                _aliased(selection.selection_set, path, into)
+                _variants(selection.selection_set, path, into)
         elif isinstance(selection, InlineFragmentNode):
-            _aliased(selection.selection_set, prefix, into)
+            _variants(selection.selection_set, prefix, into)
 
 
 def requires_conflict(group: Group, requires: str | None) -> bool:
     """True when `requires` needs a field with other arguments than the group already sends."""
     if requires is None:
         return False
-    wanted: dict[str, set[str]] = {}
-    _aliased(parse_requires(requires), "", wanted)
-    if not wanted:
-        return False
-    present: dict[str, set[str]] = {}
+    wanted: Variants = {}
+    _variants(parse_field_set(requires), "", wanted)
+    present: Variants = {}
     for field_sets in group.representations.values():
         for field_set in field_sets:
-            _aliased(parse_requires(field_set), "", present)
-    return any(present.get(path, aliases) != aliases for path, aliases in wanted.items())
+            _variants(parse_field_set(field_set), "", present)
+    return any(present.get(path, arguments) != arguments for path, arguments in wanted.items())

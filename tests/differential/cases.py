@@ -8,6 +8,7 @@ fix merges, its reproduction stops differing and `test_known_differences` fails:
 (and the random runs then hold the router to Apollo's answer for that class too).
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLInterfaceType, Visitor, parse, visit
 
+from tests.differential import data
 from tests.differential.compare import normalise
 from tests.differential.harness import Answer
 from tests.differential.subgraph import DOWN
@@ -239,12 +241,56 @@ def _alias_collides_with_planned_field(ours: Answer, theirs: Answer, query: str,
 
 def _requires_arguments_confused(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
     """The query selects a field whose @requires takes another field with arguments, and
-    that other field itself."""
-    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*\([^"]*)"', w.supergraph, re.MULTILINE)
+    that other field itself; or one whose @requires takes a field without arguments, and
+    that field with arguments."""
+    pairs = re.findall(r'^\s*(\w+)\b.*requires: "([^"]*)"', w.supergraph, re.MULTILINE)
     return any(
-        re.search(rf"\b{field}\b", query) and re.search(rf"\b{needed}\b", query)
+        re.search(rf"\b{field}\b", query)
+        and re.search(rf"\b{needed}\b" if arguments else rf"\b{needed}\(", query)
         for field, inputs in pairs
-        for needed in re.findall(r"(\w+)\(", inputs)
+        for needed, arguments in re.findall(r"(\w+)(\([^)]*\))?", inputs)
+    )
+
+
+def _derived(identity: str, name: str, kind: str, args: dict[str, Any], inputs: Any) -> Any:
+    """A nullable scalar with @requires `inputs` as the generic subgraph answers it (None for
+    its null or error)."""
+    key = (identity, name, json.dumps(args, sort_keys=True), json.dumps(inputs, sort_keys=True))
+    if data.raises(key) or data.is_null(key, False):
+        return None
+    return data.scalar(kind, key)
+
+
+def _cost_and_label_right(answer: Answer) -> bool:
+    """Every Item answered has the cost computed from its price(discount: 5) and the label
+    from its price (discount 0), a null where that input or the field itself failed."""
+    items: list[dict[str, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if str(value.get("id", "")).startswith("Item-"):
+                items.append(value)
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    def price(identity: str, discount: int) -> Any:
+        key = (identity, "price", json.dumps({"discount": discount}))
+        if data.raises(key) or data.is_null(key, True):
+            return None
+        return data.scalar("Int", key)
+
+    def right(identity: str, name: str, kind: str, args: dict[str, Any], discount: int) -> Any:
+        needed = price(identity, discount)
+        return None if needed is None else _derived(identity, name, kind, args, {"price": needed})
+
+    walk(_data(answer))
+    return bool(items) and all(
+        item["cost"] == right(item["id"], "cost", "Int", {}, 5)
+        and item["label"] == right(item["id"], "label", "String", {"lang": "en"}, 0)
+        for item in items
     )
 
 
@@ -272,6 +318,17 @@ APOLLO_WRONG: tuple[Known, ...] = (
         router_right=lambda a: _data(a) == {"items": [{"cost": 77}, None, {"cost": 77}]},
     ),
     Known(
+        "@requires of one field with and without arguments fed one value",
+        "Item.cost requires price(discount: 5), Item.label requires price: with both asked, "
+        "Apollo Gateway sends one `price` in the representation of one fetch, so one of the two "
+        "is computed from the other's price (Item-2's cost 4 instead of 83). The router sends "
+        "each field its own price, in separate fetches.",
+        _apollo_merges_differing_arguments,
+        "chain",
+        "{ orders { lines { item { id cost label } } } }",
+        router_right=_cost_and_label_right,
+    ),
+    Known(
         "@requires input taken from the client's field with other arguments",
         "Item.cost requires price(discount: 5) (11 for Item-0, so cost is 77); when the client "
         "also selects `price` (discount 0, 54), Apollo Gateway sends the client's price as the "
@@ -280,6 +337,16 @@ APOLLO_WRONG: tuple[Known, ...] = (
         "chain",
         "{ items { price cost } }",
         router_right=lambda a: _data(a)["items"][0] == {"price": 54, "cost": 77},
+    ),
+    Known(
+        "client's field with arguments taken for a @requires input without",
+        "Item.label requires price (discount 0); when the client also selects "
+        "price(discount: 1) (20 for Item-4), Apollo Gateway answers the client's field with "
+        "the @requires input's value (43). The router keeps the two apart.",
+        _requires_arguments_confused,
+        "chain",
+        '{ searchItems(filter: {name: "x"}) { label price(discount: 1) } }',
+        router_right=lambda a: _data(a)["searchItems"][0]["price"] == 20,
     ),
     Known(
         "error paths from entity batches",

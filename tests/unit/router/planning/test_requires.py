@@ -332,3 +332,141 @@ def test_a_requires_field_asked_first_does_not_hold_back_later_ones(chain: Super
         }
         """
     )
+
+
+# shipping: Product.cost @requires(fields: "price(discount: 5)"), Product.label
+# @requires(fields: "price"); products owns price(discount: Int = 0). From @apollo/composition.
+PRICED_TYPES = """
+type Product
+  @join__type(graph: PRODUCTS, key: "id")
+  @join__type(graph: SHIPPING, key: "id")
+{
+  id: ID!
+  price(discount: Int = 0): Int! @join__field(graph: PRODUCTS) @join__field(graph: SHIPPING, external: true)
+  cost: Int @join__field(graph: SHIPPING, requires: "price(discount: 5)")
+  label(lang: String = "en"): String @join__field(graph: SHIPPING, requires: "price")
+}
+
+type Query
+  @join__type(graph: PRODUCTS)
+  @join__type(graph: SHIPPING)
+{
+  products: [Product] @join__field(graph: PRODUCTS)
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def priced() -> Supergraph:
+    return load_supergraph(supergraph(local_graphs("products", "shipping"), PRICED_TYPES))
+
+
+def test_requires_of_one_field_with_and_without_arguments_use_separate_fetches(
+    priced: Supergraph,
+) -> None:
+    # a representation has one `price`: cost's (discount 5) and label's (discount 0) each go
+    # in a fetch of their own
+    assert plan_text(priced, "{ products { cost label } }") == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "products") {
+              {
+                products {
+                  __typename
+                  id
+                  price__fed_requires_46345bc34f: price(discount: 5)
+                  price
+                }
+              }
+            },
+            Parallel {
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product { __typename id price__fed_requires_46345bc34f: price }
+                  } =>
+                  query ($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        cost
+                      }
+                    }
+                  }
+                },
+              },
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product { __typename id price }
+                  } =>
+                  query ($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        label
+                      }
+                    }
+                  }
+                },
+              },
+            },
+          },
+        }
+        """
+    )
+
+
+def test_requires_apart_by_arguments_whichever_comes_first_and_under_a_condition(
+    priced: Supergraph,
+) -> None:
+    query = "query ($s: Boolean!) { products { label @skip(if: $s) cost } }"
+    assert plan_text(priced, query) == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "products") {
+              {
+                products {
+                  __typename
+                  id
+                  price
+                  price__fed_requires_46345bc34f: price(discount: 5)
+                }
+              }
+            },
+            Parallel {
+              Skip(if: $s) {
+                Flatten(path: "products.@") {
+                  Fetch(service: "shipping") {
+                    {
+                      ... on Product { __typename id price }
+                    } =>
+                    query ($representations: [_Any!]!, $s: Boolean!) {
+                      _entities(representations: $representations) {
+                        ... on Product {
+                          label @skip(if: $s)
+                        }
+                      }
+                    }
+                  },
+                },
+              },
+              Flatten(path: "products.@") {
+                Fetch(service: "shipping") {
+                  {
+                    ... on Product { __typename id price__fed_requires_46345bc34f: price }
+                  } =>
+                  query ($representations: [_Any!]!) {
+                    _entities(representations: $representations) {
+                      ... on Product {
+                        cost
+                      }
+                    }
+                  }
+                },
+              },
+            },
+          },
+        }
+        """
+    )
