@@ -473,6 +473,36 @@ class Planner:
             for f in collected.fields
             if f.name != "__typename"
         )
-        return involved | self.do_jump(
-            pos, targets[0], pos.type_name, lambda p: self.plan_selection(p, sets, done)
-        )
+        needed = self._concrete_type_needed(pos, sets, collected.fields, done)
+        if needed is None:
+            return involved
+        outer = self.conditions
+        self.conditions = outer | needed
+        try:
+            return involved | self.do_jump(
+                pos, targets[0], pos.type_name, lambda p: self.plan_selection(p, sets, done)
+            )
+        finally:
+            self.conditions = outer
+
+    def _concrete_type_needed(
+        self,
+        pos: Pos,
+        sets: list[SelectionSetNode],
+        fields: list[CField],
+        done: frozenset[tuple[str, str]],
+    ) -> Conditions | None:
+        """Under which conditions an @interfaceObject's concrete type must be fetched from the
+        interface's subgraph: for `__typename`, for fragments on other types, for fields its
+        own subgraph lacks. None when the selection needs none of these."""
+        graph, type_name = pos.group.subgraph, pos.type_name
+        needs = [
+            f
+            for f in fields
+            if f.name == "__typename"
+            or not can_resolve(self.sg, graph, type_name, f.name, pos.provided)
+        ]
+        for possible in self.sg.possible_types(type_name):
+            needs += _without(collect_fields(self.sg, self.fragments, possible, sets).fields, done)
+        applying = [c for f in needs if (c := variable_conditions(f.conditions)) is not None]
+        return frozenset.intersection(*applying) if applying else None
