@@ -408,7 +408,7 @@ class Planner:
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
-        if data_type == representation:
+        if data_type == representation or self.sg.types[data_type].kind == "object":
             return (data_type,), representation
         return (data_type, representation), representation
 

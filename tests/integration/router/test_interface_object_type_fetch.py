@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLError
 
 from router.composition import SubgraphInput, compose
 from router.server import create_app
@@ -34,7 +35,8 @@ CATALOG: dict[str, dict[str, Any]] = {
 }
 MOVIE = {"id": "Movie-2", "score": 3.0, "similar": []}
 BOOK = {"id": "Book-1", "score": 4.5, "similar": [MOVIE]}
-UNKNOWN = {"id": "Gone-9", "score": 1.0, "similar": []}  # ratings has it, catalog does not
+# ratings has it, catalog does not; its similar fails
+UNKNOWN = {"id": "Gone-9", "score": 1.0, "similar": GraphQLError("no similar for Gone-9")}
 
 
 def _by_id(representation: dict[str, Any]) -> Any:
@@ -186,6 +188,19 @@ async def test_fragment_on_a_concrete_type(
     body = await query(router, text)
     assert body["data"] == {"topRated": [{"score": 4.5}, {"score": 3.0}]}
     assert _codes(body) == ["SUBREQUEST_HTTP_ERROR"]
+
+
+@pytest.mark.parametrize("catalog_down", [False, True])
+async def test_untyped_object_is_not_extended_as_a_concrete_type(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph], catalog_down: bool
+) -> None:
+    """Gone-9's type is never learned: it is no Book, so ratings is not asked its similar
+    under `... on Book` (whose error the client would otherwise get)."""
+    subgraphs["catalog"].down = catalog_down
+    body = await query(router, "{ featured { score ... on Book { similar { score } } } }")
+    assert body["data"] == {"featured": {"score": 1.0}}
+    assert _codes(body) == (["SUBREQUEST_HTTP_ERROR"] if catalog_down else [])
+    assert len(subgraphs["ratings"].requests) == 1
 
 
 async def test_wrong_variable_type_is_refused(router: httpx.AsyncClient) -> None:
