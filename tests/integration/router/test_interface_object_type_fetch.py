@@ -43,6 +43,9 @@ def _by_id(representation: dict[str, Any]) -> Any:
     return CATALOG.get(representation["id"])
 
 
+RATINGS = {media["id"]: media for media in (BOOK, MOVIE, UNKNOWN)}
+
+
 class _Catalog(Subgraph):
     """Resolves `Media` representations (the interface) to the concrete type it holds."""
 
@@ -63,6 +66,7 @@ def make_subgraphs() -> dict[str, Subgraph]:
         "type Query { topRated: [Media] featured: Media! }"
         " type Media { id: ID! score: Float similar: [Media!] }",
         root={"topRated": lambda: [BOOK, MOVIE], "featured": lambda: UNKNOWN},
+        references={"Media": lambda rep: RATINGS[rep["id"]]},
     )
     return {"catalog": catalog, "ratings": ratings}
 
@@ -188,6 +192,15 @@ async def test_fragment_on_a_concrete_type(
     body = await query(router, text)
     assert body["data"] == {"topRated": [{"score": 4.5}, {"score": 3.0}]}
     assert _codes(body) == ["SUBREQUEST_HTTP_ERROR"]
+
+
+async def test_fragment_adding_to_a_field_of_the_interface_object(
+    router: httpx.AsyncClient,
+) -> None:
+    body = await query(router, "{ topRated { ... on Book { similar { score } } similar { id } } }")
+    assert body == {
+        "data": {"topRated": [{"similar": [{"id": "Movie-2", "score": 3.0}]}, {"similar": []}]}
+    }
 
 
 @pytest.mark.parametrize("catalog_down", [False, True])

@@ -216,3 +216,63 @@ def test_field_only_the_interface_resolves_learns_the_type_too(schema: Supergrap
         }
         """
     )
+
+
+def test_fragment_adding_to_a_field_of_the_interface_object_plans_the_addition(
+    schema: Supergraph,
+) -> None:
+    """`similar` is fetched for every Media at once; what `... on Movie` adds to it is
+    fetched for Movies after their type is learned, never dropped."""
+    query = "{ topRated { ... on Movie { similar { score } } similar { id } } }"
+    assert plan_text(schema, query) == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "ratings") {
+              {
+                topRated {
+                  similar {
+                    id
+                  }
+                  __typename
+                  id
+                }
+              }
+            },
+            Flatten(path: "topRated.@") {
+              Fetch(service: "catalog") {
+                {
+                  ... on Media { __typename id } (for Book|Movie)
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Media {
+                      __typename
+                      ... on Movie {
+                        id
+                      }
+                    }
+                  }
+                }
+              },
+            },
+            Flatten(path: "topRated.@") {
+              Fetch(service: "ratings") {
+                {
+                  ... on Media { __typename id } (for Movie)
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Media {
+                      similar {
+                        score
+                      }
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
