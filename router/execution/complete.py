@@ -62,6 +62,8 @@ class Completer:
         if fields is None:
             self._error(f"cannot complete a value of type {runtime}", link)
             return None
+        if runtime in self.abstract and any(f.name == "__typename" for f in fields):
+            return self._untyped(runtime, link)
         result: dict[str, Any] = {}
         object_explained: bool | None = None
         for shape_field in fields:
@@ -90,6 +92,13 @@ class Completer:
                 return _BUBBLE
             result[key] = value
         return result
+
+    def _untyped(self, abstract: str, link: PathLink) -> Any:
+        """An object whose concrete type no fetch delivered (the fetch that had to learn it
+        failed) cannot answer `__typename`: it is null, never typed as the abstract type."""
+        if not (self.failed_fetch or tuple(_path(link)) in self.fetch_explained):
+            self._error(f"no subgraph gave the concrete type of this {abstract} object.", link)
+        return _BUBBLE
 
     def complete_value(
         self, value: Any, ref: TypeRef, owner: ShapeField, link: PathLink, explained: bool = False

@@ -1,6 +1,7 @@
 """Planning one operation: which subgraph fetches which fields, and in which order."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from graphql import FragmentDefinitionNode, SelectionSetNode
 
@@ -49,10 +50,32 @@ def _same_field(sel: FieldSel, cf: CField) -> bool:
     )
 
 
-def _without(fields: list[CField], skip: frozenset[tuple[str, str]]) -> list[CField]:
+# Fields already planned: (response key, conditions) -> ids of the selection sets planned
+Skip = Mapping[tuple[str, str], frozenset[int]]
+
+
+def _without(fields: list[CField], skip: Skip) -> list[CField]:
+    """`fields` less those already planned; a field planned with fewer selection sets than
+    it has here (a fragment on this type adds some) keeps the others."""
     if not skip:
         return fields
-    return [f for f in fields if (f.response_key, conditions_key(f.conditions)) not in skip]
+    kept = []
+    for f in fields:
+        planned = skip.get((f.response_key, conditions_key(f.conditions)))
+        if planned is None:
+            kept.append(f)
+            continue
+        extra = [s for s in f.selection_sets if id(s) not in planned]
+        if extra:
+            kept.append(replace(f, selection_sets=extra))
+    return kept
+
+
+def _planned(fields: list[CField]) -> dict[tuple[str, str], frozenset[int]]:
+    return {
+        (f.response_key, conditions_key(f.conditions)): frozenset(map(id, f.selection_sets))
+        for f in fields
+    }
 
 
 class Planner:
@@ -94,9 +117,10 @@ class Planner:
         self,
         pos: Pos,
         sets: list[SelectionSetNode],
-        skip: frozenset[tuple[str, str]] = frozenset(),
+        skip: Skip | None = None,
         inputs: bool = False,
     ) -> set[Group]:
+        skip = skip or {}
         info = self.sg.types[pos.type_name]
         graph = pos.group.subgraph
         if pos.client is None and not pos.internal:
@@ -122,7 +146,7 @@ class Planner:
         shared = self._shared_leaves(pos, possible, sets, skip)
         if shared:
             involved |= self.plan_fields(pos, shared)
-            skip = skip | {(f.response_key, conditions_key(f.conditions)) for f in shared}
+            skip = {**skip, **_planned(shared)}
         inherited = {"__typename": "__typename"}
         inherited.update(
             (f.response_key, f.name) for f in shared if not f.conditions and not f.node.arguments
@@ -147,7 +171,7 @@ class Planner:
         pos: Pos,
         possible: tuple[str, ...],
         sets: list[SelectionSetNode],
-        skip: frozenset[tuple[str, str]],
+        skip: Skip,
     ) -> list[CField]:
         """Leaf fields asked on the interface itself that the subgraph resolves for every
         possible type: they are fetched once on the interface, not once per type."""
@@ -408,7 +432,7 @@ class Planner:
         return at
 
     def _input_typenames(self, data_type: str, representation: str) -> tuple[tuple[str, ...], str]:
-        if data_type == representation:
+        if data_type == representation or self.sg.types[data_type].kind == "object":
             return (data_type,), representation
         return (data_type, representation), representation
 
@@ -468,11 +492,37 @@ class Planner:
         ]
         if not targets:
             return involved
-        done = frozenset(
-            (f.response_key, conditions_key(f.conditions))
-            for f in collected.fields
-            if f.name != "__typename"
-        )
-        return involved | self.do_jump(
-            pos, targets[0], pos.type_name, lambda p: self.plan_selection(p, sets, done)
-        )
+        done = _planned([f for f in collected.fields if f.name != "__typename"])
+        needed = self._concrete_type_needed(pos, sets, collected.fields, done)
+        if needed is None:
+            return involved
+        outer = self.conditions
+        self.conditions = outer | needed
+        try:
+            return involved | self.do_jump(
+                pos, targets[0], pos.type_name, lambda p: self.plan_selection(p, sets, done)
+            )
+        finally:
+            self.conditions = outer
+
+    def _concrete_type_needed(
+        self,
+        pos: Pos,
+        sets: list[SelectionSetNode],
+        fields: list[CField],
+        done: Skip,
+    ) -> Conditions | None:
+        """Under which conditions an @interfaceObject's concrete type must be fetched from the
+        interface's subgraph: for `__typename`, for fragments on other types, for fields its
+        own subgraph lacks. None when the selection needs none of these."""
+        graph, type_name = pos.group.subgraph, pos.type_name
+        needs = [
+            f
+            for f in fields
+            if f.name == "__typename"
+            or not can_resolve(self.sg, graph, type_name, f.name, pos.provided)
+        ]
+        for possible in self.sg.possible_types(type_name):
+            needs += _without(collect_fields(self.sg, self.fragments, possible, sets).fields, done)
+        applying = [c for f in needs if (c := variable_conditions(f.conditions)) is not None]
+        return frozenset.intersection(*applying) if applying else None

@@ -3,9 +3,8 @@
 APOLLO_WRONG: Apollo Gateway answers wrongly and the router rightly; these stay, and
 `test_known_differences` asserts the router's right answer for each.
 BOTH_RIGHT: the spec leaves a choice and the gateways choose differently; these stay.
-PENDING_FIXES: the router answers wrongly; another branch of issue 18 fixes the class. When the
-fix merges, its reproduction stops differing and `test_known_differences` fails: drop the entry
-(and the random runs then hold the router to Apollo's answer for that class too).
+There is no third list: where the router answers wrongly, the router is fixed (issue 18 fixed
+every such class this harness found), and the random runs hold it to Apollo's answer.
 """
 
 import json
@@ -14,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import FieldNode, GraphQLInterfaceType, Visitor, parse, visit
+from graphql import FieldNode, Visitor, parse, visit
 
 from tests.differential import data
 from tests.differential.compare import normalise
@@ -113,32 +112,6 @@ def _labelled_override(ours: Answer, theirs: Answer, query: str, w: World) -> bo
     it was moved away from."""
     names = re.findall(r"^\s*(\w+)\b.*overrideLabel:", w.supergraph, re.MULTILINE)
     return any(re.search(rf"\b{name}\b", query) for name in names)
-
-
-def _typenames(value: Any) -> set[str]:
-    if isinstance(value, list):
-        return set().union(*map(_typenames, value)) if value else set()
-    if not isinstance(value, dict):
-        return set()
-    own = {value["__typename"]} if isinstance(value.get("__typename"), str) else set()
-    return own.union(*map(_typenames, value.values()))
-
-
-def _abstract_typename(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
-    """The router answers __typename with an interface's name."""
-    types = w.supergraph_schema.type_map
-    return any(
-        isinstance(types.get(name), GraphQLInterfaceType) for name in _typenames(_data(ours))
-    )
-
-
-def _unneeded_fetch_failed(ours: Answer, theirs: Answer, query: str, _: World) -> bool:
-    """Same data, but the router also reports a failed fetch Apollo did not need."""
-    extra = len(_errors(ours)) - len(_errors(theirs))
-    failed = [
-        e for e in _errors(ours) if e.get("extensions", {}).get("code") == "SUBREQUEST_HTTP_ERROR"
-    ]
-    return _data(ours) == _data(theirs) and extra > 0 and len(failed) >= extra
 
 
 def _skipped_requires_field(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
@@ -438,29 +411,6 @@ BOTH_RIGHT += (
     ),
 )
 
-PENDING_FIXES: tuple[Known, ...] = (
-    Known(
-        "interface name as __typename when @interfaceObject's type fetch fails (new, found by "
-        "this harness)",
-        "topRated returns Media from the @interfaceObject subgraph; with the subgraph owning "
-        "the interface down, the router answers __typename 'Media' (an interface, never a "
-        "valid __typename) where Apollo nulls the items it cannot type.",
-        _abstract_typename,
-        "media",
-        "{ topRated { __typename score } }",
-        down="catalog",
-    ),
-    Known(
-        "unneeded type fetch for an @interfaceObject (new, found by this harness)",
-        "For `topRated { score }`, all from the @interfaceObject subgraph, the router still "
-        "asks the interface's subgraph for the concrete types; with it down, the client gets "
-        "an error for a fetch its query did not need (Apollo makes no such fetch).",
-        _unneeded_fetch_failed,
-        "media",
-        "{ topRated { score } }",
-        down="catalog",
-    ),
-)
 
 APOLLO_WRONG += (
     Known(
@@ -489,7 +439,7 @@ APOLLO_WRONG += (
     ),
 )
 
-KNOWN = (*APOLLO_WRONG, *BOTH_RIGHT, *PENDING_FIXES)
+KNOWN = (*APOLLO_WRONG, *BOTH_RIGHT)
 
 
 def classify(ours: Answer, theirs: Answer, query: str, world: World) -> str | None:
