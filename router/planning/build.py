@@ -89,11 +89,16 @@ def _contexts(sg: Supergraph, group: Group, used: set[str]) -> tuple[ContextVari
     )
 
 
+def _applied(group: Group, kind: OperationKind) -> Conditions | None:
+    """The conditions the fetch node of `group` runs under."""
+    return group.conditions if group.entity or kind != "subscription" else None
+
+
 def _operation_text(
     group: Group, operation: OperationDefinitionNode, kind: OperationKind
 ) -> tuple[str, tuple[str, ...], set[str]]:
     used: set[str] = set()
-    body = print_selection_set(group.selset, used)
+    body = print_selection_set(group.selset, used, _applied(group, kind) or frozenset())
     definitions = []
     if group.entity:
         body = "{ _entities(representations: $representations) " + body + " }"
@@ -105,7 +110,8 @@ def _operation_text(
             if definition.default_value is not None:
                 text += f" = {print_ast(definition.default_value)}"
             definitions.append(text)
-    header = kind if not definitions else f"{kind}({', '.join(definitions)})"
+    name = "query" if group.entity else kind
+    header = name if not definitions else f"{name}({', '.join(definitions)})"
     ordered = tuple(d.variable.name.value for d in operation.variable_definitions or ())
     return f"{header} {body}", tuple(v for v in ordered if v in used), used
 
@@ -114,7 +120,7 @@ def fetch_node(
     sg: Supergraph, group: Group, operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode:
     aliased = alias_conflicts(group.selset, [0])
-    text, usages, used = _operation_text(group, operation, "query" if group.entity else kind)
+    text, usages, used = _operation_text(group, operation, kind)
     if not group.entity:
         return FetchNode(group.subgraph, text, usages, (), kind, aliased)
     inputs = _entity_inputs(sg, group)
@@ -150,13 +156,7 @@ def order_groups(
     sg: Supergraph, groups: list[Group], operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode | None:
     live = merge_siblings([g for g in groups if not g.selset.is_empty()])
-    nodes = {
-        g.id: _under(
-            g.conditions if g.entity or kind != "subscription" else None,
-            fetch_node(sg, g, operation, kind),
-        )
-        for g in live
-    }
+    nodes = {g.id: _under(_applied(g, kind), fetch_node(sg, g, operation, kind)) for g in live}
     ids = set(nodes)
     deps = {g.id: {d.id for d in g.deps if d.id in ids and d.id != g.id} for g in live}
     for g in live:  # a dependency another dependency already waits for adds no order

@@ -64,7 +64,9 @@ def _merge_selsets(into: SelSet, source: SelSet) -> None:
         existing = into.fields.get(key)
         if existing is None:
             into.fields[key] = sel
-        elif sel.sub is not None:
+            continue
+        existing.serve_under(sel.served)
+        if sel.sub is not None:
             if existing.sub is None:
                 existing.sub = sel.sub
             else:

@@ -306,6 +306,7 @@ class Planner:
             cf.conditions,
             composite,
             self.signature(pos.type_name, cf.name, pos.group.subgraph),
+            self._served(pos),
         )
         if not composite:
             return {pos.group}
@@ -330,6 +331,11 @@ class Planner:
                     selections=tuple(s for p in provided for s in p.selections)
                 )
         return self.plan_selection(sub, cf.selection_sets)
+
+    def _served(self, pos: Pos) -> Conditions:
+        """The conditions a field added at `pos` is needed under: the router's own inputs
+        (keys, @requires) are always fetched with their fetch."""
+        return frozenset() if pos.internal else self.conditions
 
     def _scoped_alias(self, pos: Pos, cf: CField) -> str | None:
         """The alias `cf` is fetched under: its own, or, where another type sharing this
@@ -415,7 +421,13 @@ class Planner:
                 continue
             signature = self.signature(pos.type_name, step.name, pos.group.subgraph)
             sel = pos.selset.add_field(
-                step.name, step.alias, step.arguments, step.conditions, True, signature
+                step.name,
+                step.alias,
+                step.arguments,
+                step.conditions,
+                True,
+                signature,
+                self._served(pos),
             )
             assert sel.sub is not None
             path = (*pos.path, step.alias or step.name, *("@",) * step.list_depth)

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from graphql import ArgumentNode, DirectiveNode, Node, VariableNode, print_ast
 
+from router.planning.conditions import Conditions, variable_conditions
+
 
 def _collect_variables(node: Node, into: set[str]) -> None:
     if isinstance(node, VariableNode):
@@ -31,10 +33,19 @@ class FieldSel:
     conditions: tuple[DirectiveNode, ...] = ()
     sub: "SelSet | None" = None
     signature: str = ""
+    # the client's conditions under which the plan needs this field (None: always); those
+    # its fetch and the enclosing fields do not already apply are forwarded to the subgraph
+    served: Conditions | None = None
 
     @property
     def response_key(self) -> str:
         return self.alias or self.name
+
+    def serve_under(self, conditions: Conditions | None) -> None:
+        if conditions is None or self.served is None:
+            self.served = None
+        else:
+            self.served &= conditions
 
 
 @dataclass(eq=False)
@@ -50,6 +61,7 @@ class SelSet:
         conditions: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
         signature: str = "",
+        served: Conditions | None = None,
     ) -> FieldSel:
         if alias == name:
             alias = None
@@ -58,9 +70,10 @@ class SelSet:
         if existing is not None:
             if composite and existing.sub is None:
                 existing.sub = SelSet()
+            existing.serve_under(served)
             return existing
         sub = SelSet() if composite else None
-        created = FieldSel(name, alias, arguments, conditions, sub, signature)
+        created = FieldSel(name, alias, arguments, conditions, sub, signature, served)
         self.fields[key] = created
         return created
 
@@ -77,7 +90,11 @@ class SelSet:
         return not self.fields and all(f.is_empty() for f in self.fragments.values())
 
 
-def _print_field(sel: FieldSel, variables: set[str]) -> str:
+def _condition_directive(variable: str, wanted: bool) -> str:
+    return f"@{'include' if wanted else 'skip'}(if: ${variable})"
+
+
+def _print_field(sel: FieldSel, variables: set[str], applied: Conditions) -> str:
     text = f"{sel.alias}: {sel.name}" if sel.alias else sel.name
     if sel.arguments:
         for argument in sel.arguments:
@@ -85,23 +102,31 @@ def _print_field(sel: FieldSel, variables: set[str]) -> str:
         text += "(" + ", ".join(print_ast(a) for a in sel.arguments) + ")"
     for directive in sel.conditions:
         _collect_variables(directive, variables)
-    names = [d.name.value for d in sel.conditions]
+    own = applied | (variable_conditions(sel.conditions) or frozenset())
+    forwarded = sorted((sel.served or frozenset()) - own)
+    variables.update(variable for variable, _ in forwarded)
+    directives = [print_ast(d) for d in sel.conditions]
+    directives += [_condition_directive(variable, wanted) for variable, wanted in forwarded]
+    names = [d.split("(", 1)[0] for d in directives]
     wrapped = len(set(names)) != len(names)
-    if sel.conditions and not wrapped:
-        text += " " + " ".join(print_ast(d) for d in sel.conditions)
+    if directives and not wrapped:
+        text += " " + " ".join(directives)
     if sel.sub is not None:
-        inner = print_selection_set(sel.sub, variables)
+        inner = print_selection_set(sel.sub, variables, own | frozenset(forwarded))
         text += " " + (inner if inner else "{ __typename }")
     if wrapped:
-        for directive in reversed(sel.conditions):
-            text = f"... {print_ast(directive)} {{ {text} }}"
+        for printed in reversed(directives):
+            text = f"... {printed} {{ {text} }}"
     return text
 
 
-def print_selection_set(selset: SelSet, variables: set[str]) -> str:
-    parts = [_print_field(sel, variables) for sel in selset.fields.values()]
+def print_selection_set(
+    selset: SelSet, variables: set[str], applied: Conditions = frozenset()
+) -> str:
+    """`applied`: the conditions the fetch and the enclosing fields already apply."""
+    parts = [_print_field(sel, variables, applied) for sel in selset.fields.values()]
     for type_name, fragment in selset.fragments.items():
-        inner = print_selection_set(fragment, variables)
+        inner = print_selection_set(fragment, variables, applied)
         if inner:
             parts.append(f"... on {type_name} {inner}")
     return "{ " + " ".join(parts) + " }" if parts else ""

@@ -104,3 +104,75 @@ def test_literal_exclusions_are_not_planned(chain: Supergraph) -> None:
         }
         """
     )
+
+
+REVIEW_TYPES = """
+type Product
+  @join__type(graph: PRODUCTS, key: "id")
+  @join__type(graph: REVIEWS, key: "id")
+{
+  id: ID!
+  name: String! @join__field(graph: PRODUCTS)
+  reviews: [Review!]! @join__field(graph: REVIEWS)
+}
+
+type Query
+  @join__type(graph: PRODUCTS)
+  @join__type(graph: REVIEWS)
+{
+  products: [Product!]! @join__field(graph: PRODUCTS)
+}
+
+type Review
+  @join__type(graph: REVIEWS)
+{
+  id: ID!
+  body: String!
+}
+"""
+
+
+def test_a_conditional_selection_in_an_unconditional_fetch_carries_its_condition() -> None:
+    """The reviews fetch serves the unconditional `products { reviews { id } }` too, so it
+    is not under Include: `body` takes its `$v` condition into the subgraph operation."""
+    reviews = load_supergraph(supergraph(local_graphs("products", "reviews"), REVIEW_TYPES))
+    query = """query($v: Boolean!) {
+      products @include(if: $v) { reviews { id body } } products { reviews { id } }
+    }"""
+    assert plan_text(reviews, query) == snapshot(
+        """
+        QueryPlan {
+          Sequence {
+            Fetch(service: "products") {
+              query ($v: Boolean!) {
+                products @include(if: $v) {
+                  __typename
+                  id
+                }
+                products {
+                  __typename
+                  id
+                }
+              }
+            },
+            Flatten(path: "products.@") {
+              Fetch(service: "reviews") {
+                {
+                  ... on Product { __typename id }
+                } =>
+                query ($representations: [_Any!]!, $v: Boolean!) {
+                  _entities(representations: $representations) {
+                    ... on Product {
+                      reviews {
+                        id
+                        body @include(if: $v)
+                      }
+                    }
+                  }
+                }
+              },
+            },
+          },
+        }
+        """
+    )
