@@ -71,3 +71,24 @@ async def test_a_condition_of_the_wrong_type_is_refused_before_any_fetch(
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert subgraphs["products"].requests == []
     assert subgraphs["reviews"].requests == []
+
+
+async def test_a_forwarded_condition_beside_the_fields_own_applies_both(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph]
+) -> None:
+    query = """query($v: Boolean!, $w: Boolean!) {
+      products @include(if: $v) { reviews { id body @include(if: $w) } }
+      products { reviews { id } }
+    }"""
+    for v, w in ((True, False), (False, True)):
+        response = await router.post(
+            "/graphql", json={"query": query, "variables": {"v": v, "w": w}}
+        )
+        assert response.json() == IDS_ONLY
+    sent = [r["query"] for r in subgraphs["reviews"].requests]
+    assert len(sent) == 2
+    assert all("@include(if: $v)" in q and "@include(if: $w)" in q for q in sent)
+    response = await router.post(
+        "/graphql", json={"query": query, "variables": {"v": True, "w": True}}
+    )
+    assert [e["path"] for e in response.json()["errors"]] == [["products", 0, "reviews", 1, "body"]]
