@@ -219,6 +219,10 @@ class Planner:
             contextual = context_arguments(self.sg, graph, type_name, cf.name)
             if requires is None and not contextual:
                 return self.add_local(pos, cf)
+            if requires and self._type_learned_here(pos):
+                return self.do_jump(
+                    pos, graph, type_name, lambda inner: self.plan_field(inner, cf), requires
+                )
             if pos.entity_parent is not None:
                 involved = self.plan_requires(pos, requires) if requires else set()
                 if contextual:
@@ -227,6 +231,16 @@ class Planner:
             if contextual:
                 return self.contextual_jump(pos, cf)
         return self.jump(pos, cf)
+
+    def _type_learned_here(self, pos: Pos) -> bool:
+        """Whether `pos` is a concrete type this fetch learns of an @interfaceObject: its
+        @requires inputs belong to that type, so they are planned once it is known."""
+        parent = pos.entity_parent
+        return (
+            parent is not None
+            and parent.type_name != pos.type_name
+            and self.sg.types[parent.type_name].is_interface_object(parent.group.subgraph)
+        )
 
     def plan_requires(self, pos: Pos, requires: str) -> set[Group]:
         parent = pos.entity_parent
