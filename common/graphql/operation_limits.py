@@ -102,9 +102,6 @@ def operation_limits_rule(
     """A graphql-core validation rule refusing operations past any of the three limits."""
 
     class OperationLimitsRule(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-
         def enter_document(self, node: DocumentNode, *_: Any) -> Any:
             for operation, size in operation_sizes(node).items():
                 for value, limit, what, code in (
