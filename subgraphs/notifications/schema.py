@@ -548,6 +548,7 @@ class Subscription:
                     return
                 if isinstance(event, DomainError) and not isinstance(event, EventsMissed):
                     yield event  # type: ignore[misc]
+                    return  # the session ended: no count after it, not even one in flight
         finally:
             await events.aclose()
             listener.close()
