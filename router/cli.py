@@ -8,12 +8,12 @@ from pathlib import Path
 from graphql import GraphQLError, parse
 
 from common.telemetry.logging import configure_logging
+from router.gateway.limits import Limits
 from router.planning import PlanningError, plan, print_plan
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
 from router.server.http_protocol import ConnectionLimits, uvicorn_options
-from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph

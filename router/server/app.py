@@ -14,17 +14,17 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from router.execution.errors import error
+from router.errors import error
+from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
+from router.gateway.limits import Limits
+from router.gateway.reload import LiveGateway, watch_file
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller, JwtConfig
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
-from router.server.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import read_request, respond
-from router.server.limits import Limits
-from router.server.reload import LiveGateway, watch_file
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits

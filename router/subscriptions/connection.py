@@ -22,14 +22,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from common.auth.revocations import ENDED
 from common.auth.websocket import connection_headers
 from router import jsonio
-from router.execution.errors import error
+from router.errors import error
+from router.gateway.gateway import GraphQLRequest, GraphQLResponse
+from router.gateway.reload import LiveGateway
+from router.gateway.variables import variables_problem
 from router.planning import PlanningError
 from router.policies.api_keys import ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller
 from router.policies.credentials import Credentials
-from router.server.gateway import GraphQLRequest, GraphQLResponse
-from router.server.reload import LiveGateway
-from router.server.variables import variables_problem
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
