@@ -212,7 +212,7 @@ def router_factory(subgraphs: dict[str, Subgraph], jwks_url: str) -> RouterFacto
         app = create_app(
             supergraph,
             transport=transport,
-            authentication=JwtConfig(jwks_url, ISSUER, AUDIENCE),
+            authentication=JwtConfig((jwks_url,), ISSUER, AUDIENCE),
             authorization=authorization,
         )
         async with (
