@@ -21,6 +21,7 @@ from router.policies.jwt import InvalidToken, JwtVerifier, checked_algorithms
 from router.policies.revocations import SESSION_ENDED, Revocations
 
 VERIFIED_TOKENS = 4096
+REALM = "router"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,10 @@ class JwtConfig:
     audience: str
     leeway_seconds: int = 30
     algorithms: tuple[str, ...] = ("RS256",)
-    # seconds a key set is kept before it is fetched again (sooner for an unknown kid)
+    # seconds a key set is kept before it is fetched again, and, for a token naming an
+    # unknown kid, the least time between two fetches
     jwks_max_age_seconds: float = 300.0
+    jwks_refetch_seconds: float = 10.0
     # None: tokens are good until they expire
     revocations: Revocations | None = None
 
@@ -42,11 +45,25 @@ class JwtConfig:
 
 
 class AuthenticationFailed(Exception):
-    """The credentials cannot be trusted; the message says why (never the token)."""
+    """The credentials cannot be trusted; the message says why (never the token).
+    ``token_refused``: credentials were presented and refused (not merely missing or of
+    another scheme than Bearer)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, token_refused: bool = True) -> None:
         super().__init__(message)
         self.message = message
+        self.token_refused = token_refused
+
+
+def bearer_challenge(failure: AuthenticationFailed | None = None) -> str:
+    """The `WWW-Authenticate` value (RFC 6750 section 3): `error="invalid_token"` and why
+    when a token was refused, the bare challenge when a token is needed and none was sent."""
+    plain = f'Bearer realm="{REALM}"'
+    if failure is None or not failure.token_refused:
+        return plain
+    # a quoted-string of RFC 6750's error_description characters: printable ASCII, no " or \
+    described = "".join(c if " " <= c <= "~" and c not in '"\\' else "'" for c in failure.message)
+    return f'{plain}, error="invalid_token", error_description="{described}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +92,12 @@ class Caller:
 class Authenticator:
     def __init__(self, config: JwtConfig) -> None:
         self._http = httpx.AsyncClient()
-        keys = JwksKeys(config.jwks_urls, self._http, max_age_seconds=config.jwks_max_age_seconds)
+        keys = JwksKeys(
+            config.jwks_urls,
+            self._http,
+            max_age_seconds=config.jwks_max_age_seconds,
+            refetch_seconds=config.jwks_refetch_seconds,
+        )
         self._verifier = JwtVerifier(
             keys,
             issuer=config.issuer,
@@ -94,11 +116,15 @@ class Authenticator:
 
     async def verify(self, authorization: str | None) -> Caller:
         if not authorization:
-            raise AuthenticationFailed("Sign in first: an access token is required.")
+            raise AuthenticationFailed(
+                "Sign in first: an access token is required.", token_refused=False
+            )
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise AuthenticationFailed("The credentials must be 'Bearer <access token>'.")
+            raise AuthenticationFailed(
+                "The credentials must be 'Bearer <access token>'.", token_refused=False
+            )
         known = self._verified.get(token)
         if known is None or (
             known.expires_at is not None and known.expires_at + self._leeway <= time.time()
@@ -130,4 +156,4 @@ class Authenticator:
         await self._http.aclose()
 
 
-__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig"]
+__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig", "bearer_challenge"]
