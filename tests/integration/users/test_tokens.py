@@ -33,6 +33,16 @@ def _platform_key(settings: Settings) -> RSAKey:
     return load_signing_key(settings.jwt_private_key_file, create=False)
 
 
+def expired_access_token(settings: Settings, account: Account) -> str:
+    """A token of the platform's key for the account, expired beyond the clock skew."""
+    return TokenIssuer(
+        _platform_key(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=-(settings.clock_skew + 60),
+    ).issue(uuid.UUID(account.id), frozenset({Role.STUDENT}))
+
+
 def _claims(settings: Settings, user_id: str, **overrides: object) -> dict[str, object]:
     now = int(time.time())
     claims: dict[str, object] = {
@@ -56,13 +66,7 @@ async def _me_error(users: GraphQLClient, token: str) -> tuple[list[str], str]:
 async def test_expired_token_is_refused_and_says_so(
     users: GraphQLClient, learner: Account, migrated: Settings
 ) -> None:
-    issuer = TokenIssuer(
-        _platform_key(migrated),
-        issuer=migrated.jwt_issuer,
-        audience=migrated.jwt_audience,
-        ttl_seconds=-(migrated.clock_skew + 60),
-    )
-    token = issuer.issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
+    token = expired_access_token(migrated, learner)
     assert await _me_error(users, token) == (["UNAUTHENTICATED"], "The access token has expired.")
 
 
@@ -180,12 +184,7 @@ async def test_a_subgraph_challenges_callers_it_refuses_with_www_authenticate(
     anonymous = await http.post(users_subgraph.url, json={"query": ME})
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert anonymous.headers["www-authenticate"] == 'Bearer realm="lms"'
-    expired = TokenIssuer(
-        _platform_key(migrated),
-        issuer=migrated.jwt_issuer,
-        audience=migrated.jwt_audience,
-        ttl_seconds=-(migrated.clock_skew + 60),
-    ).issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
+    expired = expired_access_token(migrated, learner)
     refused = await http.post(
         users_subgraph.url, json={"query": ME}, headers={"authorization": f"Bearer {expired}"}
     )
