@@ -22,6 +22,10 @@ def supergraph_links(document: DocumentNode) -> dict[str, Link]:
             for link in read_links(definition.directives or ()):
                 if not link.version:
                     raise SupergraphError(f"@link(url: {link.url!r}) is not a feature URL")
+                if any(not name for name, _ in link.imports):
+                    raise SupergraphError(
+                        f"@link(url: {link.url!r}) imports an element without a name"
+                    )
                 links[link.name] = link
     if JOIN.name not in links:
         raise SupergraphError(
