@@ -48,14 +48,14 @@ class Link:
 
     def directive(self, element: str) -> str:
         """The name this schema gives the spec's directive `element`."""
-        renamed = {name.lstrip("@"): local.lstrip("@") for name, local in self.imports}
+        renamed = {spec.lstrip("@"): mine.lstrip("@") for spec, mine in self.imports}
         if element in renamed:
             return renamed[element]
         return self.prefix if element == self.name else f"{self.prefix}__{element}"
 
     def imported(self, local: str) -> str | None:
         """The spec's element that this schema imports under the name `local`, if any."""
-        elements = {local.lstrip("@"): name.lstrip("@") for name, local in self.imports}
+        elements = {mine.lstrip("@"): spec.lstrip("@") for spec, mine in self.imports}
         return elements.get(local)
 
 
