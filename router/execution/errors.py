@@ -3,7 +3,7 @@
 from typing import Any
 
 from router.planning.selection import ALIAS_MARKER, SCOPED_MARKER
-from router.supergraph.fieldset import REQUIRES_ALIAS
+from router.supergraph.requires import REQUIRES_ALIAS
 
 
 def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
