@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from graphql import GraphQLSyntaxError, parse
+from graphql import GraphQLSyntaxError
 from graphql.language import (
     FieldNode,
     FragmentSpreadNode,
@@ -15,11 +15,13 @@ from graphql.language import (
     SelectionSetNode,
 )
 
+from router.federation.fieldset import parse_context_selection
+from router.federation.typerefs import named_type
+
 from .errors import ErrorSink
 from .expand import Expanded, string_arg
-from .fieldset import parse_field_set, walk
+from .fieldset import Selection, selections_of, walk
 from .model import Field, InputValue, Kind, TypeDef, applied
-from .typerefs import named_type
 
 _IGNORED = r"(?:[\n\r\t ,]|#[^\n\r]*)*"
 _NAME = re.compile(r"^[A-Za-z]\w*$")
@@ -47,13 +49,19 @@ def context_fields(sub: Expanded) -> set[tuple[str, str]]:
                     match = _REFERENCE.match(string_arg(directive, "field") or "")
                     if match is None:
                         continue
-                    text = match.group(2).strip()
-                    selections = parse_field_set(text[1:-1] if text.startswith("{") else text)
+                    selections = _selections(match.group(2))
                     for location in setters.get(match.group(1), []):
-                        found |= {
-                            (s.parent, s.name) for s in walk(selections or (), location, sub.types)
-                        }
+                        found |= {(s.parent, s.name) for s in walk(selections, location, sub.types)}
     return found
+
+
+def _selections(text: str) -> tuple[Selection, ...]:
+    try:
+        operation = parse_context_selection(text).definitions[0]
+    except GraphQLSyntaxError:
+        return ()
+    assert isinstance(operation, OperationDefinitionNode)
+    return selections_of(operation.selection_set)
 
 
 class _Use:
@@ -204,9 +212,8 @@ class _SelectionCheck:
                 self.invalid(f'type condition "{condition}" is never used.')
 
     def _parse(self, selection: str) -> SelectionSetNode | None:
-        text = selection if selection.strip().startswith("{") else "{" + selection + "}"
         try:
-            document = parse(text, no_location=True)
+            document = parse_context_selection(selection)
         except GraphQLSyntaxError as error:
             self.invalid(error.message.replace("'", '"'))
             return None

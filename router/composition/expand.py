@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from graphql.language import BooleanValueNode, StringValueNode, ValueNode
 
+from router.federation.typerefs import named_type
+
 from .fieldset import Selection, parse_field_set, walk
 from .model import Directive, TypeDef, applied, has
 from .subgraph import Subgraph
-from .typerefs import named_type
 
 Coordinate = tuple[str, str]
 

@@ -1,20 +1,18 @@
-"""Field sets (`@key(fields:)`, `@requires`, `@provides`): parsing and resolving against a type."""
+"""Field sets (`@key(fields:)`, `@requires`, `@provides`) as composition checks them: parsed
+into plain selections and resolved against a subgraph's types."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphql import GraphQLSyntaxError, parse
-from graphql.language import (
-    FieldNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-)
+from graphql import GraphQLSyntaxError
+from graphql.language import FieldNode, InlineFragmentNode, SelectionSetNode
+
+from router.federation import fieldset
+from router.federation.typerefs import named_type
 
 from .model import TypeDef
-from .typerefs import named_type
 
 
 @dataclass(frozen=True)
@@ -25,32 +23,29 @@ class Selection:
     type_condition: str | None = None
 
 
-def _convert(node: SelectionSetNode | None) -> tuple[Selection, ...]:
+def selections_of(node: SelectionSetNode | None) -> tuple[Selection, ...]:
     result: list[Selection] = []
     for sel in node.selections if node else ():
         if isinstance(sel, FieldNode):
             result.append(
-                Selection(sel.name.value, _convert(sel.selection_set), bool(sel.arguments))
+                Selection(sel.name.value, selections_of(sel.selection_set), bool(sel.arguments))
             )
         elif isinstance(sel, InlineFragmentNode):
             condition = sel.type_condition.name.value if sel.type_condition else None
-            result.append(Selection("", _convert(sel.selection_set), False, condition))
+            result.append(Selection("", selections_of(sel.selection_set), False, condition))
     return tuple(result)
 
 
 def parse_field_set(text: str) -> tuple[Selection, ...] | None:
     try:
-        document = parse("{" + text + "}")
+        return selections_of(fieldset.parse_field_set(text))
     except GraphQLSyntaxError:
         return None
-    operation = document.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    return _convert(operation.selection_set)
 
 
 def field_set_error(text: str) -> str | None:
     try:
-        parse("{" + text + "}")
+        fieldset.parse_field_set(text)
     except GraphQLSyntaxError as exc:
         return str(exc.message)
     return None

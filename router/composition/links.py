@@ -1,58 +1,30 @@
-"""`@link` handling: which federation version a subgraph uses and how it names the directives."""
+"""A subgraph's `@link`s: which federation version it uses and how it names the directives."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from graphql.language import DirectiveNode, ListValueNode, ObjectValueNode, StringValueNode
+from graphql.language import DirectiveNode
+
+from router.federation.links import Link, read_links
+from router.federation.specs import (
+    FED1_DIRECTIVES,
+    FEDERATION,
+    FEDERATION_DIRECTIVES,
+    FEDERATION_TYPES,
+    LINK,
+)
 
 from .errors import ErrorSink
-
-FEDERATION_URL = re.compile(r"^https://specs\.apollo\.dev/federation/v(\d+)\.(\d+)$")
-LINK_URL = re.compile(r"^https://specs\.apollo\.dev/link/v\d+\.\d+$")
-
-# canonical federation directive -> minor version of federation 2 that introduced it
-FEDERATION_DIRECTIVES: dict[str, int] = {
-    "key": 0,
-    "requires": 0,
-    "provides": 0,
-    "external": 0,
-    "tag": 0,
-    "extends": 0,
-    "shareable": 0,
-    "inaccessible": 0,
-    "override": 0,
-    "composeDirective": 1,
-    "interfaceObject": 3,
-    "authenticated": 5,
-    "requiresScopes": 5,
-    "policy": 6,
-    "context": 8,
-    "fromContext": 8,
-    "cost": 9,
-    "listSize": 9,
-}
-FEDERATION_TYPES = {"FieldSet", "Scope", "Policy", "ContextFieldValue"}
-FED1_DIRECTIVES = ("key", "requires", "provides", "external", "extends", "tag", "inaccessible")
-
-
-@dataclass(frozen=True)
-class ForeignLink:
-    """A `@link` to a spec other than federation (used by `@composeDirective`)."""
-
-    url: str
-    imports: dict[str, str]  # local directive name -> name inside the spec
-    prefix: str
 
 
 @dataclass
 class Links:
     version: tuple[int, int] | None  # None: a Federation 1 subgraph (no federation @link)
     names: dict[str, str] = field(default_factory=dict)
-    prefix: str = "federation"
-    foreign: list[ForeignLink] = field(default_factory=list)
+    prefix: str = FEDERATION
+    foreign: list[Link] = field(default_factory=list)  # links to specs other than federation
 
     def canonical(self, local: str) -> str | None:
         if local in self.names:
@@ -70,54 +42,34 @@ class Links:
         return renamed[0] if renamed else canonical
 
 
-def _string_arg(node: DirectiveNode, name: str) -> str | None:
-    for arg in node.arguments or ():
-        if arg.name.value == name and isinstance(arg.value, StringValueNode):
-            return arg.value.value
-    return None
-
-
-def _imports(node: DirectiveNode) -> list[tuple[str, str]]:
-    """(imported name, local name) pairs of a `@link(import:)` argument."""
-    pairs: list[tuple[str, str]] = []
-    for arg in node.arguments or ():
-        if arg.name.value != "import" or not isinstance(arg.value, ListValueNode):
-            continue
-        for value in arg.value.values:
-            if isinstance(value, StringValueNode):
-                pairs.append((value.value, value.value))
-            elif isinstance(value, ObjectValueNode):
-                entries = {
-                    f.name.value: f.value.value
-                    for f in value.fields
-                    if isinstance(f.value, StringValueNode)
-                }
-                name = entries.get("name", "")
-                pairs.append((name, entries.get("as", name)))
-    return pairs
+def _unknown_import(sink: ErrorSink, subgraph: str, imported: str, hint: str) -> None:
+    sink.add(
+        "INVALID_LINK_DIRECTIVE_USAGE",
+        f'[{subgraph}] Cannot import unknown element "{imported}".',
+        [subgraph],
+        imported,
+        hint,
+    )
 
 
 def resolve_links(
     subgraph: str, schema_directives: Sequence[DirectiveNode], sink: ErrorSink
 ) -> Links:
-    links = [d for d in schema_directives if d.name.value == "link"]
-    federation = [d for d in links if FEDERATION_URL.match(_string_arg(d, "url") or "")]
-    if not federation:
+    links = read_links(schema_directives)
+    federation = next((link for link in links if link.is_spec(FEDERATION)), None)
+    if federation is None:
         return Links(None, {name: name for name in FED1_DIRECTIVES})
-    node = federation[0]
-    match = FEDERATION_URL.match(_string_arg(node, "url") or "")
-    assert match is not None
-    version = (int(match.group(1)), int(match.group(2)))
-    result = Links(version, prefix=_string_arg(node, "as") or "federation")
-    for imported, local in _imports(node):
+    version = federation.version_number
+    assert version is not None
+    result = Links(version, prefix=federation.prefix)
+    for imported, local in federation.imports:
         if imported.startswith("@"):
             canonical = imported[1:]
             introduced = FEDERATION_DIRECTIVES.get(canonical)
             if introduced is None or version < (2, introduced):
-                sink.add(
-                    "INVALID_LINK_DIRECTIVE_USAGE",
-                    f'[{subgraph}] Cannot import unknown element "{imported}".',
-                    [subgraph],
+                _unknown_import(
+                    sink,
+                    subgraph,
                     imported,
                     f"Check the spelling, or raise the federation version above v{version[0]}."
                     f"{version[1]} if the directive is newer.",
@@ -125,18 +77,13 @@ def resolve_links(
                 continue
             result.names[local.lstrip("@")] = canonical
         elif imported not in FEDERATION_TYPES:
-            sink.add(
-                "INVALID_LINK_DIRECTIVE_USAGE",
-                f'[{subgraph}] Cannot import unknown element "{imported}".',
-                [subgraph],
+            _unknown_import(
+                sink,
+                subgraph,
                 imported,
                 "Only federation directives and types can be imported from the federation spec.",
             )
-    for other in links:
-        url = _string_arg(other, "url") or ""
-        if other is node or LINK_URL.match(url):
-            continue
-        imports = {local.lstrip("@"): name.lstrip("@") for name, local in _imports(other)}
-        spec_name = url.rstrip("/").split("/")[-2] if url.count("/") >= 2 else url
-        result.foreign.append(ForeignLink(url, imports, _string_arg(other, "as") or spec_name))
+    result.foreign = [
+        link for link in links if link is not federation and not link.is_spec(LINK.name)
+    ]
     return result

@@ -17,13 +17,13 @@ from graphql.language import (
 )
 from graphql.language.block_string import print_block_string
 
+from router.federation.specs import JOIN, LINK, spec_url
+
 from .collation import locale_key
 from .model import Directive, EnumValue, Field, InputValue, Kind, TypeDef
-from .specs import (
+from .spec_definitions import (
     FEATURE_DIRECTIVES,
     FEATURE_TYPES,
-    JOIN_URL,
-    LINK_URL,
     SPEC_DEFINES,
     join_directives,
     join_types,
@@ -134,8 +134,8 @@ def print_type(typedef: TypeDef) -> str:
 
 
 def _schema(supergraph: Supergraph) -> str:
-    links = [Directive("link", {"url": StringValueNode(value=LINK_URL)})]
-    links.append(_link(JOIN_URL + supergraph.join_version, "EXECUTION"))
+    links = [_link(LINK.url, LINK.purpose)]
+    links.append(_link(spec_url(JOIN.name, "v" + supergraph.join_version), JOIN.purpose))
     links += [_feature_link(f) for f in supergraph.features]
     links += [_custom_link(c) for c in supergraph.custom_links]
     roots = [f"{INDENT}{kind}: {name}" for kind, name in supergraph.roots.items()]

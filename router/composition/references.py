@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from router.federation.typerefs import named_type
+
 from .errors import ErrorSink
 from .subgraph import Subgraph
-from .typerefs import named_type
 
 BUILT_IN_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
 

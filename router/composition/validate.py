@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import NewType
 
+from router.federation.typerefs import named_type
+
 from .context_checks import check_contexts, context_fields
 from .errors import ErrorSink
 from .expand import Expanded, implemented_fields, string_arg
 from .fieldset import Selection, field_set_error, parse_field_set, walk
 from .model import Field, Kind, TypeDef, applied
-from .typerefs import named_type
 
 # a subgraph whose federation directives were checked
 Validated = NewType("Validated", Expanded)

@@ -4,7 +4,7 @@ from typing import Any
 
 from router.errors import error
 from router.planning.selection import ALIAS_MARKER, SCOPED_MARKER
-from router.supergraph.fieldset import REQUIRES_ALIAS
+from router.supergraph.requires import REQUIRES_ALIAS
 
 
 def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:

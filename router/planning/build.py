@@ -8,6 +8,7 @@ from graphql import (
     print_ast,
 )
 
+from router.federation.fieldset import parse_field_set
 from router.planning.conditions import Conditions
 from router.planning.context import Group
 from router.planning.groups import merge_siblings
@@ -28,8 +29,8 @@ from router.planning.nodes import (
     SequenceNode,
 )
 from router.planning.selection import alias_conflicts, print_selection_set
-from router.supergraph.fieldset import parse_field_set, parse_requires
 from router.supergraph.model import Supergraph
+from router.supergraph.requires import parse_requires
 
 
 def _merge_inputs(

@@ -7,9 +7,9 @@ select one field (at one path in the entity) with two sets of arguments (`price`
 
 from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
+from router.federation.fieldset import parse_field_set
 from router.planning.context import Group
 from router.planning.internal import printed_arguments
-from router.supergraph.fieldset import parse_field_set
 
 Variants = dict[str, set[str]]  # path of field names in the entity -> printed arguments
 

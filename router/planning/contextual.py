@@ -13,11 +13,11 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     Visitor,
-    parse,
     print_ast,
     visit,
 )
 
+from router.federation.fieldset import parse_context_selection
 from router.planning.collect import CField
 from router.planning.context import PlanningError, Pos
 from router.supergraph.model import ContextArgument, Supergraph
@@ -88,10 +88,7 @@ def _aliased(selection_set: SelectionSetNode, taken: frozenset[str]) -> Selectio
 
 
 def _selection_body(selection: str, taken: frozenset[str]) -> str:
-    text = selection.strip()
-    if not text.startswith("{"):
-        text = "{" + text + "}"
-    operation = parse(text, no_location=True).definitions[0]
+    operation = parse_context_selection(selection).definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     printed = print_ast(_aliased(operation.selection_set, taken))
     return " ".join(printed.strip()[1:-1].split())

@@ -2,9 +2,9 @@
 
 from graphql import FragmentDefinitionNode, SelectionSetNode
 
+from router.federation.fieldset import parse_field_set
 from router.planning.collect import collect_fields
 from router.planning.resolvability import can_resolve, field_type, requires_of
-from router.supergraph.fieldset import parse_field_set
 from router.supergraph.model import Supergraph
 
 _COST_DEPTH = 4

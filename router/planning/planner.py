@@ -5,6 +5,8 @@ from dataclasses import replace
 
 from graphql import FragmentDefinitionNode, SelectionSetNode
 
+from router.federation.fieldset import parse_field_set
+from router.federation.typerefs import named_type
 from router.planning.collect import CField, collect_fields
 from router.planning.conditions import Conditions, variable_conditions
 from router.planning.context import (
@@ -37,8 +39,8 @@ from router.planning.resolvability import (
 )
 from router.planning.routes import Route, find_routes
 from router.planning.selection import SCOPED_MARKER, FieldSel, conditions_key
-from router.supergraph.fieldset import parse_field_set, parse_requires
 from router.supergraph.model import Supergraph
+from router.supergraph.requires import parse_requires
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_JUMPS = 200
@@ -328,7 +330,7 @@ class Planner:
         child, depth = field_type(self.sg, pos.type_name, cf.name)
         join = self.sg.field_join(pos.type_name, cf.name, pos.group.subgraph)
         if join is not None and join.type:
-            own = join.type.strip("[]!")
+            own = named_type(join.type)
             if own in self.sg.types and own != child:
                 child = own
                 sel.sub.add_typename()

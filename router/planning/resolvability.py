@@ -13,8 +13,8 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLInterfaceType
 
+from router.federation.fieldset import parse_field_set
 from router.planning.collect import type_applies
-from router.supergraph.fieldset import parse_field_set
 from router.supergraph.model import Supergraph
 
 

@@ -21,8 +21,8 @@ from graphql import (
     ValueNode,
 )
 
-from router.composition.merge.authorization import Clause, clauses_of, conjoin
-from router.supergraph.links import Link
+from router.federation.authorization import Clause, clauses_of, conjoin
+from router.federation.links import Link
 
 Disjunction = tuple[Clause, ...]
 

@@ -18,7 +18,7 @@ from graphql import (
     visit,
 )
 
-from router.supergraph.links import Link
+from router.federation.links import Link
 
 _KEPT_DIRECTIVES = frozenset({"deprecated", "specifiedBy", "oneOf"})
 _EXECUTABLE = frozenset(
@@ -91,7 +91,7 @@ def build_api_schema(document: DocumentNode, links: dict[str, Link]) -> GraphQLS
             continue
         if isinstance(definition, DirectiveDefinitionNode):
             name = definition.name.value
-            imported = any(name in link.imports.values() for link in links.values())
+            imported = any(link.imported(name) is not None for link in links.values())
             if _is_machinery(name, prefixes) or imported or not _executable(definition):
                 continue
             custom_directives.add(name)

@@ -17,10 +17,11 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from router.federation.links import Link
 from router.supergraph.access import read_access_rules
 from router.supergraph.api_schema import build_api_schema
 from router.supergraph.errors import SupergraphError
-from router.supergraph.links import Link, read_links
+from router.supergraph.links import supergraph_links
 from router.supergraph.model import (
     ContextArgument,
     FieldJoin,
@@ -171,7 +172,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         document = parse(sdl)
     except GraphQLError as error:
         raise SupergraphError(f"the supergraph SDL does not parse: {error.message}") from error
-    links = read_links(document)
+    links = supergraph_links(document)
     join = links["join"]
     graphs, subgraphs = _read_graphs(document, join)
     types: dict[str, TypeInfo] = {}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from router.federation.typerefs import named_type
+
 from ..errors import ErrorSink
 from ..model import Field, Kind, TypeDef
 from ..supergraph import Graph, Supergraph
-from ..typerefs import named_type
 from ..validate import Validated
 from .checks import (
     check_extensions_have_base,

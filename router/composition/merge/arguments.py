@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from graphql import print_ast
 
+from router.federation.typerefs import is_non_null
+
 from ..errors import grouped_by_value, quote_list
 from ..expand import Expanded
 from ..model import Field, InputValue
-from ..typerefs import is_non_null
 from .context import MergeContext, merge_description
 from .directives import merge_applied
 from .typemerge import input_subtype

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from graphql.language import DirectiveDefinitionNode
 
+from router.federation.links import Link
+
 from ..errors import ErrorSink
 from ..expand import Expanded, string_arg
-from ..links import ForeignLink
 from ..supergraph import CustomLink
 
 
@@ -18,8 +19,9 @@ def _composed_names(sub: Expanded) -> list[str]:
     return [n.lstrip("@") for n in names if n]
 
 
-def _link_for(sub: Expanded, name: str) -> ForeignLink | None:
-    return next((link for link in sub.subgraph.links.foreign if name in link.imports), None)
+def _link_for(sub: Expanded, name: str) -> Link | None:
+    links = sub.subgraph.links.foreign
+    return next((link for link in links if link.imported(name) is not None), None)
 
 
 def composed_directives(

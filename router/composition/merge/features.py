@@ -5,24 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from router.federation.specs import FEATURES
+
 from ..expand import Expanded
 from ..model import Directive, TypeDef, elements
 from ..supergraph import FeatureLink
 
 SPEC_LINKS: dict[str, FeatureLink] = {
-    "tag": FeatureLink("tag", "https://specs.apollo.dev/tag/v0.3"),
-    "inaccessible": FeatureLink(
-        "inaccessible", "https://specs.apollo.dev/inaccessible/v0.2", "SECURITY"
-    ),
-    "authenticated": FeatureLink(
-        "authenticated", "https://specs.apollo.dev/authenticated/v0.1", "SECURITY"
-    ),
-    "requiresScopes": FeatureLink(
-        "requiresScopes", "https://specs.apollo.dev/requiresScopes/v0.1", "SECURITY"
-    ),
-    "policy": FeatureLink("policy", "https://specs.apollo.dev/policy/v0.1", "SECURITY"),
-    "cost": FeatureLink("cost", "https://specs.apollo.dev/cost/v0.1"),
-    "context": FeatureLink("context", "https://specs.apollo.dev/context/v0.1", "SECURITY"),
+    name: FeatureLink(name, spec.url, spec.purpose) for name, spec in FEATURES.items()
 }
 # directives that belong to the spec of another one (and are imported through its link)
 SPEC_MEMBERS = {"listSize": "cost"}

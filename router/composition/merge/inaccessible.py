@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from router.federation.typerefs import named_type
+
 from ..model import Element, TypeDef, has
-from ..typerefs import named_type
 from .context import MergeContext
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..typerefs import is_list, is_non_null, is_subtype, item, nullable, same_shape
+from router.federation.typerefs import is_list, is_non_null, is_subtype, item, nullable, same_shape
 
 
 def output_supertype(types: Sequence[str], implements: dict[str, set[str]]) -> str | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NewType
 
+from router.federation.typerefs import named_type
+
 from ..errors import ErrorSink
 from ..expand import Expanded
 from ..fieldset import print_field_set
 from ..model import Kind, has
 from ..supergraph import Supergraph
-from ..typerefs import named_type
 from .contexts import context_rules
 from .reach import CheckedField, Node, Reachability, can_enter, explore
 from .witness import query_text, witness_field

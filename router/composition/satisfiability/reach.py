@@ -6,9 +6,10 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from router.federation.typerefs import named_type
+
 from ..expand import Expanded
 from ..fieldset import Selection
-from ..typerefs import named_type
 from .contexts import ContextRules
 
 State = tuple[str, str]  # (type name, subgraph name)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from router.federation.typerefs import is_list, named_type, nullable
+
 from ..model import Field, Kind, TypeDef, has
-from ..typerefs import is_list, named_type, nullable
 
 SCALAR_WITNESSES = {
     "Int": "0",

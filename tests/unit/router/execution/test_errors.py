@@ -1,6 +1,6 @@
 from router.execution.errors import subgraph_error
 from router.planning.selection import ALIAS_MARKER
-from router.supergraph.fieldset import parse_requires
+from router.supergraph.requires import parse_requires
 
 
 def _requires_alias() -> str:

@@ -113,6 +113,13 @@ def test_unsupported_feature_without_purpose_is_accepted() -> None:
     assert load_supergraph(sdl).types["Admin"].kind == "object"
 
 
+def test_link_import_without_a_name_is_refused() -> None:
+    link = '  @link(url: "https://specs.apollo.dev/custom/v1.0", import: [{as: "@mine"}])'
+    sdl = supergraph(local_graphs("a", "b"), TYPES, inaccessible=True, extra_links=link)
+    with pytest.raises(SupergraphError, match=r"custom/v1.0.* imports an element without a name"):
+        load_supergraph(sdl)
+
+
 def test_not_a_supergraph() -> None:
     with pytest.raises(SupergraphError, match="not a supergraph"):
         load_supergraph("type Query { a: Int }")

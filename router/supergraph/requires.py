@@ -1,4 +1,4 @@
-"""Parsing `join__FieldSet` strings (keys, requires, provides) into selection sets."""
+"""`@requires` field sets as the router selects them: fields with arguments get stable aliases."""
 
 import hashlib
 from functools import lru_cache
@@ -7,22 +7,14 @@ from graphql import (
     FieldNode,
     InlineFragmentNode,
     NameNode,
-    OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
-    parse,
     print_ast,
 )
 
+from router.federation.fieldset import parse_field_set
+
 REQUIRES_ALIAS = "__fed_requires_"
-
-
-@lru_cache(maxsize=4096)
-def parse_field_set(fields: str) -> SelectionSetNode:
-    document = parse("{" + fields + "}", no_location=True)
-    operation = document.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    return operation.selection_set
 
 
 def _argument_alias(node: FieldNode) -> NameNode | None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-LINK_URL = "https://specs.apollo.dev/link/v1.0"
-JOIN_URL = "https://specs.apollo.dev/join/v"
-
 _ALL_TYPES = "OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR"
 _JOIN_FIELD_ARGS = (
     "graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String,"
