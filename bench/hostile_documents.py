@@ -45,7 +45,7 @@ DOCUMENTS = {
 
 _MEASURE = """
 import json, sys, time
-from router.server.gateway import Gateway
+from router.gateway.gateway import Gateway
 from router.supergraph.loader import load_supergraph
 from tests.integration.router.conftest import SUPERGRAPH
 query = sys.stdin.read()

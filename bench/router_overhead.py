@@ -126,6 +126,7 @@ def main() -> int:
             )
             users = settings.service_url("users")
             router_args = [
+                "lms",
                 "router",
                 "serve",
                 "--supergraph=schema/supergraph.graphql",

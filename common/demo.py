@@ -25,3 +25,26 @@ def demo_id(*parts: str) -> uuid.UUID:
 
 def demo_user_id(email: str) -> uuid.UUID:
     return demo_id("user", email)
+
+
+# Lessons of each demo course, in the courses seed's order: that seed writes exactly these
+# (it checks), and the enrollments seed completes some of them.
+DEMO_LESSON_COUNTS: Final = {
+    "python-foundations": 6,
+    "async-python": 4,
+    "graphql-federation": 4,
+    "data-analysis-pandas": 4,
+    "ux-research-basics": 2,
+    "machine-learning-draft": 1,
+    "course-template": 2,
+}
+
+
+def demo_course_id(slug: str) -> uuid.UUID:
+    return demo_id("course", slug)
+
+
+def demo_lesson_ids(course_slug: str) -> list[uuid.UUID]:
+    """The demo lesson ids of a course, in order."""
+    count = DEMO_LESSON_COUNTS[course_slug]
+    return [demo_id("lesson", course_slug, str(number)) for number in range(count)]

@@ -141,7 +141,7 @@ def run_worker_command(settings: Settings, name: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list[:1] == ["router"]:
-        from router.cli import main as router_main
+        from lms.router_command import main as router_main
 
         return router_main(args_list[1:])
     args = parser().parse_args(args_list)

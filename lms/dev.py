@@ -106,6 +106,7 @@ def run_dev(settings: Settings) -> int:
                 processes.append(
                     _spawn(
                         [
+                            "lms",
                             "router",
                             "serve",
                             "--supergraph",

@@ -1,26 +1,40 @@
-"""`serve` and `plan` subcommands; `python -m router` serves."""
+"""`serve` and `plan` subcommands; `python -m router` serves.
+
+A program embedding the router (the platform's `lms router`) passes a `CliExtension`: its
+own options for `serve`, and the revocation list they make.
+"""
 
 import argparse
+import gc
 import signal
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from graphql import GraphQLError, parse
 
-from common.telemetry.logging import configure_logging
+from router.gateway.limits import Limits
+from router.logs import log_json_to_stderr
 from router.planning import PlanningError, plan, print_plan
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
+from router.policies.revocations import Revocations
 from router.server.http_protocol import ConnectionLimits, uvicorn_options
-from router.server.limits import Limits
 from router.server.uploads import UploadLimits
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
 
-def _parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True, slots=True)
+class CliExtension:
+    add_arguments: Callable[[argparse._ArgumentGroup], None]  # to serve's authentication group
+    revocations: Callable[[argparse.Namespace], Revocations | None]
+
+
+def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="router", description="Apollo Federation v2 router")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve a supergraph over HTTP")
@@ -99,18 +113,25 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="identical queries in flight with the same credentials share one execution",
     )
-    auth = serve.add_argument_group("authentication (bearer access tokens, RS256)")
-    auth.add_argument("--jwks-url", default=None, help="where the signing keys are published")
+    auth = serve.add_argument_group("authentication (bearer access tokens, JWT)")
+    auth.add_argument(
+        "--jwks-url",
+        action="append",
+        default=[],
+        help="where the signing keys are published; repeatable",
+    )
     auth.add_argument("--jwt-issuer", default=None, help="the iss tokens must carry")
     auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
     auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
     auth.add_argument(
-        "--revocations-redis",
-        default=None,
-        metavar="URL",
-        help="Redis where the identity provider lists users whose tokens ended early "
-        "(signed out everywhere, deleted...): their tokens are refused at once",
+        "--jwt-algorithm",
+        action="append",
+        default=[],
+        metavar="ALG",
+        help="a signing algorithm accepted (RS256 when none is named; asymmetric only); repeatable",
     )
+    if extension is not None:
+        extension.add_arguments(auth)
     auth.add_argument(
         "--api-key-url",
         default=None,
@@ -195,13 +216,12 @@ def _pairs(items: list[str]) -> dict[str, str]:
     return pairs
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     import uvicorn
 
-    from common.memory import freeze_startup_objects
     from router.server import create_app
 
-    configure_logging("router", args.log_level)
+    log_json_to_stderr(args.log_level)
     timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
     jwt = (args.jwks_url, args.jwt_issuer, args.jwt_audience)
     if any(jwt) and not all(jwt):
@@ -227,11 +247,12 @@ def _serve(args: argparse.Namespace) -> int:
         watch_interval=args.watch_interval,
         authentication=(
             JwtConfig(
-                args.jwks_url,
+                tuple(args.jwks_url),
                 args.jwt_issuer,
                 args.jwt_audience,
                 args.jwt_leeway,
-                revocations_url=args.revocations_redis,
+                algorithms=tuple(args.jwt_algorithm or ["RS256"]),
+                revocations=extension.revocations(args) if extension else None,
             )
             if all(jwt)
             else None
@@ -251,7 +272,10 @@ def _serve(args: argparse.Namespace) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    freeze_startup_objects()
+    # What start-up built (modules, schemas, plans) leaves the collector's view: full
+    # collections then walk only what requests and subscriptions create (shorter pauses).
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=args.host,
@@ -274,10 +298,10 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str], extension: CliExtension | None = None) -> int:
+    args = _parser(extension).parse_args(argv)
     try:
-        return _serve(args) if args.command == "serve" else _plan(args)
+        return _serve(args, extension) if args.command == "serve" else _plan(args)
     except SupergraphError as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 2

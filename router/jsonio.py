@@ -2,7 +2,7 @@
 the large responses a gateway moves). Parsing is orjson alone: it refuses what a client must
 not send (lone surrogates, invalid UTF-8, nesting past 1024 levels, NaN) without recursing;
 writing falls back to the standard library for what orjson refuses (integers past 64 bits,
-values nested past 254 levels, deeper than client input may be: `router.server.variables`)."""
+values nested past 254 levels, deeper than client input may be: `router.gateway.variables`)."""
 
 import json
 from typing import Any

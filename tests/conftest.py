@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from common.auth.revocations import RevocationList
 from common.db import migrations
 from common.db.provisioning import provision
 from common.events.worker import run_worker
@@ -200,12 +201,13 @@ async def serve_router(
 
 
 def router_authentication(settings: Settings) -> JwtConfig:
+    """As `lms router serve` wires the router: the platform's revocation list plugged in."""
     return JwtConfig(
-        settings.jwks_url,
+        (settings.jwks_url,),
         settings.jwt_issuer,
         settings.jwt_audience,
         settings.clock_skew,
-        revocations_url=settings.redis_url,
+        revocations=RevocationList.from_url(settings.redis_url),
     )
 
 

@@ -9,6 +9,9 @@ verifier (the router, each subgraph) holds the list in memory, loaded at start a
 any reconnection, and kept current from the channel, so checking a token is a dict lookup,
 not a round trip. A token of that user issued before that moment is refused (tokens carry
 ``iat`` to the millisecond), so a sign-in right after signing out everywhere works.
+
+`RevocationList` is what the router's `Revocations` interface asks for
+(router/policies/revocations.py); `lms router serve --revocations-redis` plugs it in.
 """
 
 from __future__ import annotations
@@ -65,13 +68,19 @@ class TokenRevoker:
 class RevocationList:
     """Users whose tokens issued before a moment are refused, mirrored from Redis."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, owns_redis: bool = False) -> None:
         self._redis = redis
+        self._owns_redis = owns_redis
         self._not_before: dict[str, float] = {}
         self._loaded = asyncio.Event()
         self._watchers: dict[str, dict[int, tuple[Mapping[str, Any], Callable[[], None]]]] = {}
         self._handles = itertools.count()
         self._following: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> RevocationList:
+        """A list with its own Redis client, closed with it (the router's)."""
+        return cls(Redis.from_url(url), owns_redis=True)
 
     async def start(self) -> None:
         """Follow the list in the background, after waiting (a bounded while) for its first
@@ -87,6 +96,8 @@ class RevocationList:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._following
             self._following = None
+        if self._owns_redis:
+            await self._redis.aclose()
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         moment = self._not_before.get(str(claims.get("sub", "")))

@@ -11,7 +11,10 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from common.auth import Principal, TokenVerifier
+from common.auth.tokens import InvalidToken
 from common.errors import Unauthenticated
+
+REALM = "lms"
 
 ServiceT = TypeVar("ServiceT")
 LoadersT = TypeVar("LoadersT")
@@ -29,12 +32,30 @@ class RequestContext(Generic[ServiceT, LoadersT]):
     connection_params: dict[str, object] | None = None  # a WebSocket's connection_init payload
 
     def require_principal(self) -> Principal:
-        """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…)."""
+        """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…), with the
+        RFC 6750 challenge on the HTTP response."""
         if self.auth_error is not None:
+            self._challenge(self.auth_error)
             raise self.auth_error
         if self.principal is None:
+            self._challenge(None)
             raise Unauthenticated("Sign in first: this needs an access token.")
         return self.principal
+
+    def _challenge(self, refusal: Unauthenticated | None) -> None:
+        if self.response is not None:
+            self.response.headers["www-authenticate"] = bearer_challenge(refusal)
+
+
+def bearer_challenge(refusal: Unauthenticated | None) -> str:
+    """`WWW-Authenticate` (RFC 6750 section 3): `error="invalid_token"` and why when a token
+    was refused, the bare challenge when none was sent (or not as a bearer token)."""
+    plain = f'Bearer realm="{REALM}"'
+    if not isinstance(refusal, InvalidToken):
+        return plain
+    # a quoted-string of RFC 6750's error_description characters: printable ASCII, no " or \
+    described = "".join(c if " " <= c <= "~" and c not in '"\\' else "'" for c in refusal.message)
+    return f'{plain}, error="invalid_token", error_description="{described}"'
 
 
 def client_address(request: Request | WebSocket, trusted: Sequence[str]) -> str | None:

@@ -13,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 from common.errors import ErrorCode
 
 # graphql-core's bound on how deep a document nests (its parser's MAX_NESTING_DEPTH): a
-# variable's value is held to the same, as the router holds it (router.server.variables).
+# variable's value is held to the same, as the router holds it (router.gateway.variables).
 MAX_VARIABLE_DEPTH = 200
 NUL = "\x00"
 NUL_MESSAGE = "Text input must not contain a NUL character (U+0000)."

@@ -1,13 +1,10 @@
-"""GraphQL errors as plain JSON values, with paths and codes."""
+"""Subgraph errors as the client sees them: paths rewritten to its response names, codes."""
 
 from typing import Any
 
+from router.errors import error
 from router.planning.selection import ALIAS_MARKER, SCOPED_MARKER
 from router.supergraph.requires import REQUIRES_ALIAS
-
-
-def error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    return {"message": message, "extensions": {"code": code, **extensions}}
 
 
 def subgraph_error(raw: Any, service: str, path: list[str | int] | None) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from router import jsonio
+from router.errors import error
 from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
-from router.execution.errors import error, subgraph_error
+from router.execution.errors import subgraph_error
 from router.execution.merge import Path, deep_merge, objects_at, rescoped, sees_error, unalias
 from router.execution.representations import representation
 from router.planning.nodes import (

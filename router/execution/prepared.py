@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import (
     BooleanValueNode,
@@ -18,12 +18,11 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 from router.execution.complete import Completer
-from router.execution.shape import Refusal, Selection, ShapeCompiler
+from router.execution.shape import Selection, ShapeCompiler
 from router.execution.shaping import shape_response
 from router.planning.nodes import QueryPlan
-
-if TYPE_CHECKING:  # the policies use the execution's shapes: no import at run time
-    from router.policies.authorization import Guard, Verdict
+from router.policies.authorization import Guard, Verdict
+from router.policies.refusal import Refusal
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 _MAX_SHAPES = 64
@@ -57,9 +56,9 @@ class PreparedOperation:
     # Authorization: the places that need something of the caller (their order is the
     # index a verdict names), what this variant refuses (by selection node identity), and
     # the variants planned without what some callers may not read, by verdict.
-    guards: "tuple[Guard, ...]" = ()
+    guards: tuple[Guard, ...] = ()
     refused: dict[int, Refusal] = field(default_factory=dict)
-    variants: "dict[Verdict, PreparedOperation]" = field(default_factory=dict)
+    variants: dict[Verdict, "PreparedOperation"] = field(default_factory=dict)
     labels: frozenset[str] = frozenset()  # the progressive override labels it was planned with
 
     @classmethod
@@ -69,7 +68,7 @@ class PreparedOperation:
         operation: OperationDefinitionNode,
         plan: QueryPlan,
         *,
-        guards: "tuple[Guard, ...]" = (),
+        guards: tuple[Guard, ...] = (),
         refused: dict[int, Refusal] | None = None,
         labels: frozenset[str] = frozenset(),
     ) -> "PreparedOperation":
@@ -90,7 +89,7 @@ class PreparedOperation:
             labels=labels,
         )
 
-    def remember_variant(self, key: "Verdict", variant: "PreparedOperation") -> None:
+    def remember_variant(self, key: Verdict, variant: "PreparedOperation") -> None:
         if len(self.variants) >= _MAX_VARIANTS:
             self.variants.clear()
         self.variants[key] = variant

@@ -27,6 +27,8 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from router.policies.refusal import Refusal
+
 
 @dataclass(frozen=True, slots=True)
 class TypeRef:
@@ -34,14 +36,6 @@ class TypeRef:
     of: "TypeRef | None" = None
     enum_values: frozenset[str] = frozenset()
     selection: "Selection | None" = None
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why the caller may not read a selection (see router/policies/authorization)."""
-
-    code: str
-    message: str
 
 
 @dataclass(frozen=True, slots=True)

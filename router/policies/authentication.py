@@ -1,9 +1,11 @@
 """Who is calling: bearer access tokens verified against the identity provider's JWKS.
 
-Keys are fetched from the JWKS URL, cached, and fetched again when a token names an unknown
-`kid`. Only RS256 is accepted (no `alg: none`, no HMAC made with the public key); issuer,
-audience and expiry are checked with a small clock skew. A verified token is remembered
-(bounded, until it expires), so a client's next requests skip the signature check.
+Configured as Apollo Router's `authentication.jwt`: JWKS URLs (keys cached, and fetched
+again when a token names an unknown `kid`), the issuer and audience tokens must carry, the
+algorithms accepted (RS256 unless told otherwise; asymmetric only), and a small clock skew
+(`router/policies/jwt.py`). A verified token is remembered (bounded, until it expires), so a
+client's next requests skip the signature check. An optional revocation list
+(`router/policies/revocations.py`) refuses tokens ended before they expire.
 """
 
 import time
@@ -12,34 +14,56 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from redis.asyncio import Redis
 
-from common.auth.jwks import JwksCache
-from common.auth.revocations import RevocationList
-from common.auth.tokens import TokenVerifier
-from common.errors import Unauthenticated
 from router.lru import LRU
+from router.policies.jwks import JwksKeys
+from router.policies.jwt import InvalidToken, JwtVerifier, checked_algorithms
+from router.policies.revocations import SESSION_ENDED, Revocations
 
 VERIFIED_TOKENS = 4096
+REALM = "router"
 
 
 @dataclass(frozen=True, slots=True)
 class JwtConfig:
-    jwks_url: str
+    jwks_urls: tuple[str, ...]
     issuer: str
     audience: str
     leeway_seconds: int = 30
-    # Redis where the identity provider lists users whose tokens ended early
-    # (common/auth/revocations.py); None: tokens are good until they expire.
-    revocations_url: str | None = None
+    algorithms: tuple[str, ...] = ("RS256",)
+    # seconds a key set is kept before it is fetched again, and, for a token naming an
+    # unknown kid, the least time between two fetches
+    jwks_max_age_seconds: float = 300.0
+    jwks_refetch_seconds: float = 10.0
+    # None: tokens are good until they expire
+    revocations: Revocations | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.jwks_urls, tuple) or not self.jwks_urls:
+            raise ValueError("jwks_urls is a non-empty tuple of URLs")
+        checked_algorithms(self.algorithms)
 
 
 class AuthenticationFailed(Exception):
-    """The credentials cannot be trusted; the message says why (never the token)."""
+    """The credentials cannot be trusted; the message says why (never the token).
+    ``token_refused``: credentials were presented and refused (not merely missing or of
+    another scheme than Bearer)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, token_refused: bool = True) -> None:
         super().__init__(message)
         self.message = message
+        self.token_refused = token_refused
+
+
+def bearer_challenge(failure: AuthenticationFailed | None = None) -> str:
+    """The `WWW-Authenticate` value (RFC 6750 section 3): `error="invalid_token"` and why
+    when a token was refused, the bare challenge when a token is needed and none was sent."""
+    plain = f'Bearer realm="{REALM}"'
+    if failure is None or not failure.token_refused:
+        return plain
+    # a quoted-string of RFC 6750's error_description characters: printable ASCII, no " or \
+    described = "".join(c if " " <= c <= "~" and c not in '"\\' else "'" for c in failure.message)
+    return f'{plain}, error="invalid_token", error_description="{described}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,61 +92,68 @@ class Caller:
 class Authenticator:
     def __init__(self, config: JwtConfig) -> None:
         self._http = httpx.AsyncClient()
-        self._redis = Redis.from_url(config.revocations_url) if config.revocations_url else None
-        self._verifier = TokenVerifier(
-            JwksCache(config.jwks_url, self._http),
+        keys = JwksKeys(
+            config.jwks_urls,
+            self._http,
+            max_age_seconds=config.jwks_max_age_seconds,
+            refetch_seconds=config.jwks_refetch_seconds,
+        )
+        self._verifier = JwtVerifier(
+            keys,
             issuer=config.issuer,
             audience=config.audience,
+            algorithms=config.algorithms,
             leeway_seconds=config.leeway_seconds,
-            revocations=RevocationList(self._redis) if self._redis else None,
         )
+        self._revocations = config.revocations
         self._leeway = config.leeway_seconds
         self._verified: LRU[str, Caller] = LRU(VERIFIED_TOKENS)
 
     async def start(self) -> None:
         """Follow the revocation list, if there is one."""
-        if self._verifier.revocations is not None:
-            await self._verifier.revocations.start()
+        if self._revocations is not None:
+            await self._revocations.start()
 
     async def verify(self, authorization: str | None) -> Caller:
         if not authorization:
-            raise AuthenticationFailed("Sign in first: an access token is required.")
+            raise AuthenticationFailed(
+                "Sign in first: an access token is required.", token_refused=False
+            )
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            raise AuthenticationFailed("The credentials must be 'Bearer <access token>'.")
-        try:
-            known = self._verified.get(token)
-            if known is not None and (
-                known.expires_at is None or known.expires_at + self._leeway > time.time()
-            ):
-                self._verifier.check_not_revoked(known.claims)
-                return known
-            claims = await self._verifier.claims(token)
-        except Unauthenticated as failure:
-            raise AuthenticationFailed(failure.message) from None
-        caller = Caller.of(token, claims)
-        self._verified.put(token, caller)
-        return caller
+            raise AuthenticationFailed(
+                "The credentials must be 'Bearer <access token>'.", token_refused=False
+            )
+        known = self._verified.get(token)
+        if known is None or (
+            known.expires_at is not None and known.expires_at + self._leeway <= time.time()
+        ):
+            try:
+                claims = await self._verifier.claims(token)
+            except InvalidToken as failure:
+                raise AuthenticationFailed(failure.message) from None
+            known = Caller.of(token, claims)
+            self._verified.put(token, known)
+        if self._revocations is not None and self._revocations.is_revoked(known.claims):
+            raise AuthenticationFailed(SESSION_ENDED)
+        return known
 
     def on_revoked(self, caller: Caller, ended: Callable[[], None]) -> Callable[[], None]:
-        """Have ``ended`` called if the caller's token is revoked (common/auth/revocations.py);
-        returns what cancels that. Without a revocation list, it is never called."""
-        revocations = self._verifier.revocations
-        if revocations is None:
+        """Have ``ended`` called if the caller's token is revoked; returns what cancels that.
+        Without a revocation list, it is never called."""
+        if self._revocations is None:
             return lambda: None
-        return revocations.watch(caller.claims, ended)
+        return self._revocations.watch(caller.claims, ended)
 
     async def identify(self, authorization: str | None) -> Caller | None:
         """The caller of an HTTP request: None without credentials, refused if they are bad."""
         return await self.verify(authorization) if authorization else None
 
     async def aclose(self) -> None:
-        if self._verifier.revocations is not None:
-            await self._verifier.revocations.aclose()
-        if self._redis is not None:
-            await self._redis.aclose()
+        if self._revocations is not None:
+            await self._revocations.aclose()
         await self._http.aclose()
 
 
-__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig"]
+__all__ = ["AuthenticationFailed", "Authenticator", "Caller", "JwtConfig", "bearer_challenge"]

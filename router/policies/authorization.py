@@ -45,8 +45,8 @@ from graphql import (
     visit,
 )
 
-from router.execution.shape import Refusal
 from router.policies.authentication import Caller
+from router.policies.refusal import Refusal
 from router.supergraph.access import NOTHING, AccessRules, Requirement
 
 PolicyEvaluator = Callable[[str, Caller], bool]

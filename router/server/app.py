@@ -1,30 +1,38 @@
-"""The Starlette application: `/graphql`, GraphiQL and `/health`."""
+"""The Starlette application: `/graphql`, GraphiQL and `/health`, module-level endpoints
+sharing a `RouterState` on `app.state.router`."""
 
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from router.execution.errors import error
+from router.errors import error
+from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
+from router.gateway.limits import Limits
+from router.gateway.reload import LiveGateway, watch_file
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
-from router.policies.authentication import AuthenticationFailed, Caller, JwtConfig
+from router.policies.authentication import (
+    AuthenticationFailed,
+    Caller,
+    JwtConfig,
+    bearer_challenge,
+)
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
-from router.server.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import read_request, respond
-from router.server.limits import Limits
-from router.server.reload import LiveGateway, watch_file
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
@@ -37,20 +45,23 @@ logger = logging.getLogger("router")
 
 async def _identify(
     credentials: Credentials | None, request: Request, graphql_request: GraphQLRequest
-) -> tuple[GraphQLRequest, Caller | None] | GraphQLResponse:
+) -> tuple[GraphQLRequest, Caller | None] | Response:
     """The request as the subgraphs get it (with the verified token, an API key's too) and
-    its caller, or the answer refusing it."""
+    its caller, or the answer refusing it (401 with the RFC 6750 challenge, or 503)."""
     if credentials is None:
         return graphql_request, None
     headers = graphql_request.headers or {}
     try:
         caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
     except AuthenticationFailed as failure:
-        return GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
+        refused = GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
+        response = respond(request, refused)
+        response.headers["www-authenticate"] = bearer_challenge(failure)
+        return response
     except ApiKeysUnavailable as failure:
         logger.warning("API keys cannot be checked: %s", failure)
         message = "API keys cannot be checked right now."
-        return GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]})
+        return respond(request, GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]}))
     if caller is not None and headers.get("authorization") != caller.authorization:
         forwarded = {**headers, "authorization": caller.authorization}
         graphql_request = dataclasses.replace(graphql_request, headers=forwarded)
@@ -65,6 +76,120 @@ def _transport_kind(client: str) -> Callable[..., Transport]:
             raise ValueError("the aiohttp client needs the `bench` extra installed") from missing
         return AiohttpTransport
     return StreamTransport if client == "streams" else HttpTransport
+
+
+def _make_transport(
+    kind: Callable[..., Transport],
+    timeout: float,
+    timeouts: Mapping[str, float] | None,
+    max_response_bytes: int,
+    urls: Mapping[str, str],
+) -> Transport:
+    return kind(dict(urls), timeout, timeouts, max_response_bytes=max_response_bytes)
+
+
+def _make_gateway(
+    limits: Limits | None,
+    deduplicate: bool,
+    authorization: AuthorizationConfig | None,
+    labels: frozenset[str],
+    supergraph: Supergraph,
+    transport: Transport,
+) -> Gateway:
+    return Gateway(
+        supergraph,
+        transport,
+        limits=limits,
+        deduplicate=deduplicate,
+        authorization=authorization,
+        override_labels=labels,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RouterState:
+    """What the endpoints share, on `app.state.router`."""
+
+    live: LiveGateway
+    credentials: Credentials | None
+    uploads: UploadLimits
+    subscriptions: SubscriptionLimits
+    watch: Path | None
+    watch_interval: float
+
+
+def _state(connection: HTTPConnection) -> RouterState:
+    state: RouterState = connection.app.state.router
+    return state
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state = _state(request)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if request.method == "GET" and wants_html and "query" not in request.query_params:
+        return HTMLResponse(GRAPHIQL_HTML)
+    try:
+        graphql_request = await read_request(request, state.uploads)
+    except BadRequest as bad:
+        return respond(
+            request, GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]})
+        )
+    identified = await _identify(state.credentials, request, graphql_request)
+    if isinstance(identified, Response):
+        return identified
+    graphql_request, caller = identified
+    async with state.live.use() as gateway:
+        try:
+            result = await gateway.execute(graphql_request, caller)
+        except Exception:
+            logger.exception("unexpected failure while executing an operation")
+            result = GraphQLResponse(
+                500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
+            )
+    response = respond(request, result)
+    if caller is None and _asks_to_sign_in(result):
+        response.headers["www-authenticate"] = bearer_challenge()
+    return response
+
+
+def _asks_to_sign_in(result: GraphQLResponse) -> bool:
+    """Whether an anonymous caller was refused something a token would have given."""
+    errors = result.body.get("errors") or ()
+    return any(
+        isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "UNAUTHENTICATED"
+        for e in errors
+    )
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    state = _state(websocket)
+    await serve_websocket(websocket, state.live, state.credentials, state.subscriptions)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "supergraph": _state(request).live.digest[:12]})
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    state: RouterState = app.state.router
+    if state.credentials is not None:
+        await state.credentials.start()
+    watcher = None
+    if state.watch is not None:
+        watcher = asyncio.get_running_loop().create_task(
+            watch_file(state.live, state.watch, state.watch_interval)
+        )
+    try:
+        yield
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await state.live.aclose()
+        if state.credentials is not None:
+            await state.credentials.aclose()
 
 
 def create_app(
@@ -103,96 +228,36 @@ def create_app(
     """
     if isinstance(override_labels, str):
         raise TypeError("override_labels is a collection of label names, not one string")
-    labels = frozenset(override_labels)
-    credentials = Credentials(authentication, api_keys) if authentication else None
-    subscription_limits = subscriptions or SubscriptionLimits()
-    upload_limits = uploads or UploadLimits()
-    kind = _transport_kind(client)
-
-    def make_transport(urls: Mapping[str, str]) -> Transport:
-        return kind(
-            dict(urls),
-            subgraph_timeout,
-            subgraph_timeouts,
-            max_response_bytes=max_subgraph_response_bytes,
-        )
-
-    def make_gateway(supergraph: Supergraph, chosen: Transport) -> Gateway:
-        return Gateway(
-            supergraph,
-            chosen,
-            limits=limits,
-            deduplicate=deduplicate,
-            authorization=authorization,
-            override_labels=labels,
-        )
-
     live = LiveGateway(
         supergraph_sdl,
         subgraph_url_overrides or {},
-        make_transport,
+        functools.partial(
+            _make_transport,
+            _transport_kind(client),
+            subgraph_timeout,
+            subgraph_timeouts,
+            max_subgraph_response_bytes,
+        ),
         transport=transport,
-        make_gateway=make_gateway,
+        make_gateway=functools.partial(
+            _make_gateway, limits, deduplicate, authorization, frozenset(override_labels)
+        ),
     )
-
-    async def graphql(request: Request) -> Response:
-        wants_html = "text/html" in request.headers.get("accept", "")
-        if request.method == "GET" and wants_html and "query" not in request.query_params:
-            return HTMLResponse(GRAPHIQL_HTML)
-        try:
-            graphql_request = await read_request(request, upload_limits)
-        except BadRequest as bad:
-            return respond(
-                request,
-                GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}),
-            )
-        identified = await _identify(credentials, request, graphql_request)
-        if isinstance(identified, GraphQLResponse):
-            return respond(request, identified)
-        graphql_request, caller = identified
-        async with live.use() as gateway:
-            try:
-                result = await gateway.execute(graphql_request, caller)
-            except Exception:
-                logger.exception("unexpected failure while executing an operation")
-                result = GraphQLResponse(
-                    500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
-                )
-        return respond(request, result)
-
-    async def websocket_endpoint(websocket: WebSocket) -> None:
-        await serve_websocket(websocket, live, credentials, subscription_limits)
-
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "supergraph": live.digest[:12]})
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if credentials is not None:
-            await credentials.start()
-        watcher = None
-        if watch is not None:
-            watcher = asyncio.get_running_loop().create_task(
-                watch_file(live, watch, watch_interval)
-            )
-        try:
-            yield
-        finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
-            await live.aclose()
-            if credentials is not None:
-                await credentials.aclose()
-
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket_endpoint),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,
+    )
+    app.state.router = RouterState(
+        live,
+        Credentials(authentication, api_keys) if authentication else None,
+        uploads or UploadLimits(),
+        subscriptions or SubscriptionLimits(),
+        watch,
+        watch_interval,
     )
     app.state.live = live
     return app

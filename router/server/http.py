@@ -7,10 +7,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from router import jsonio
+from router.gateway.gateway import GraphQLRequest, GraphQLResponse
+from router.gateway.variables import variables_problem
 from router.server.errors import BadRequest
-from router.server.gateway import GraphQLRequest, GraphQLResponse
 from router.server.uploads import MULTIPART, UploadLimits, read_multipart
-from router.server.variables import variables_problem
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

@@ -1,11 +1,11 @@
 """One client WebSocket at /graphql: its handshake, operations, keep-alive and limits.
 
 The connection is authenticated once, by `connection_init`: an access token or an API key,
-in its payload or on the upgrade request (`common.auth.websocket.connection_headers`).
+in its payload or on the upgrade request (`router.subscriptions.credentials`).
 Every message to the client goes through one bounded queue drained by one writer: a client
 that reads too slowly fills it and is disconnected (1013), without anyone else waiting.
-When the access token expires, or its session ends (signed out everywhere, deleted:
-common/auth/revocations.py), every operation ends with an UNAUTHENTICATED error and the
+When the access token expires, or the revocation list plugged in says its session ended
+(router/policies/revocations.py), every operation ends with an UNAUTHENTICATED error and the
 socket closes with 4403, so a client reconnects with a fresh token.
 """
 
@@ -19,17 +19,17 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from common.auth.revocations import ENDED
-from common.auth.websocket import connection_headers
 from router import jsonio
-from router.execution.errors import error
+from router.errors import error
+from router.gateway.gateway import GraphQLRequest, GraphQLResponse
+from router.gateway.reload import LiveGateway
+from router.gateway.variables import variables_problem
 from router.planning import PlanningError
 from router.policies.api_keys import ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller
 from router.policies.credentials import Credentials
-from router.server.gateway import GraphQLRequest, GraphQLResponse
-from router.server.reload import LiveGateway
-from router.server.variables import variables_problem
+from router.policies.revocations import SESSION_ENDED
+from router.subscriptions.credentials import connection_headers
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
@@ -211,7 +211,9 @@ class ClientConnection:
         )
 
     def _revoked(self) -> None:
-        self._end(f"{ENDED} Reconnect with a fresh token.", "Forbidden: the session has ended")
+        self._end(
+            f"{SESSION_ENDED} Reconnect with a fresh token.", "Forbidden: the session has ended"
+        )
 
     def _end(self, message: str, reason: str) -> None:
         """Every operation ends with an UNAUTHENTICATED error, then the socket (4403)."""

@@ -10,9 +10,9 @@ from graphql.execution.values import VariableValues
 from router.execution import ExecutionState
 from router.execution.executor import merge_root_response, run_node
 from router.execution.prepared import PreparedOperation
+from router.gateway.gateway import Gateway
 from router.planning import PlanningError
 from router.planning.nodes import FetchNode, PlanNode, QueryPlan, SequenceNode
-from router.server.gateway import Gateway
 from router.transport.websocket import SubgraphSockets
 
 

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from router import jsonio
-from router.execution.errors import error
+from router.errors import error
 
 logger = logging.getLogger("router")
 

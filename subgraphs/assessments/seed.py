@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from common.db import create_engine, service_dsn, session_factory
-from common.demo import demo_id, demo_user_id
+from common.demo import demo_course_id, demo_id, demo_user_id
 from common.settings import Settings
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow, SlotRow
 from subgraphs.assessments.questions import (
@@ -22,7 +22,6 @@ from subgraphs.assessments.questions import (
     TestSpec,
     build_spec,
 )
-from subgraphs.courses.seed import course_id
 
 COURSE = "python-foundations"
 INSTRUCTOR = "instructor@lms.local"
@@ -184,7 +183,7 @@ def _graded_attempt(learner: str, points: dict[str, float], when: datetime) -> l
 
 async def seed(settings: Settings) -> list[str]:
     engine = create_engine(service_dsn(settings, "assessments"), pool_size=1)
-    owner, course = demo_user_id(INSTRUCTOR), uuid.UUID(course_id(COURSE))
+    owner, course = demo_user_id(INSTRUCTOR), demo_course_id(COURSE)
     try:
         async with session_factory(engine).begin() as session:
             if await session.scalar(select(QuestionRow.id).limit(1)) is not None:

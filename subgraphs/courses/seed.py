@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from common.db import create_engine, service_dsn, session_factory
-from common.demo import demo_id, demo_user_id
+from common.demo import DEMO_LESSON_COUNTS, demo_id, demo_user_id
 from common.settings import Settings
 from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.content import TextFormat, render
@@ -44,20 +44,15 @@ COURSES = (
 INSTRUCTOR = "instructor@lms.local"
 
 
-def course_id(slug: str) -> str:
-    return str(demo_id("course", slug))
-
-
-def lesson_ids(slug: str) -> list[str]:
-    """The demo lesson ids of a course, in order (the enrollments seed completes some)."""
-    for course in COURSES:
-        if course[0] == slug:
-            count = sum(len(lessons) for _, lessons in course[6])
-            return [str(demo_id("lesson", slug, str(index))) for index in range(count)]
-    raise KeyError(slug)
+def _check_demo_lesson_counts() -> None:
+    """The other subgraphs' seeds count on `DEMO_LESSON_COUNTS` (common/demo.py)."""
+    counts = {course[0]: sum(len(lessons) for _, lessons in course[6]) for course in COURSES}
+    if counts != DEMO_LESSON_COUNTS:
+        raise RuntimeError(f"common/demo.py DEMO_LESSON_COUNTS should be {counts}")
 
 
 async def seed(settings: Settings) -> list[str]:
+    _check_demo_lesson_counts()
     engine = create_engine(service_dsn(settings, "courses"), pool_size=1)
     owner = demo_user_id(INSTRUCTOR)
     try:

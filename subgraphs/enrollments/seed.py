@@ -4,14 +4,11 @@ Progress is computed as the service does: completed required lessons over all of
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 
 from common.db import create_engine, service_dsn, session_factory
-from common.demo import demo_id, demo_user_id
+from common.demo import demo_course_id, demo_id, demo_lesson_ids, demo_user_id
 from common.settings import Settings
-from subgraphs.courses.seed import course_id, lesson_ids
 from subgraphs.enrollments.models import EnrollmentRow, LessonCompletionRow
 
 # learner, course slug, lessons completed
@@ -30,12 +27,12 @@ async def seed(settings: Settings) -> list[str]:
             if await session.scalar(select(EnrollmentRow.id).limit(1)) is not None:
                 return ["enrollments: demo enrollments already present"]
             for email, slug, done in PLAN:
-                lessons = lesson_ids(slug)
+                lessons = demo_lesson_ids(slug)
                 learner = demo_user_id(email)
                 enrollment = EnrollmentRow(
                     id=demo_id("enrollment", email, slug),
                     user_id=learner,
-                    course_id=uuid.UUID(course_id(slug)),
+                    course_id=demo_course_id(slug),
                     status="ACTIVE",
                     progress=round(100.0 * done / len(lessons), 2),
                     enrolled_by=learner,
@@ -43,11 +40,7 @@ async def seed(settings: Settings) -> list[str]:
                 session.add(enrollment)
                 await session.flush()
                 for lesson in lessons[:done]:
-                    session.add(
-                        LessonCompletionRow(
-                            enrollment_id=enrollment.id, lesson_id=uuid.UUID(lesson)
-                        )
-                    )
+                    session.add(LessonCompletionRow(enrollment_id=enrollment.id, lesson_id=lesson))
     finally:
         await engine.dispose()
     return [f"enrollments: {len(PLAN)} demo enrollments"]

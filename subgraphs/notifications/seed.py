@@ -3,15 +3,13 @@ an announcement, some already read."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from common.db import create_engine, service_dsn, session_factory
-from common.demo import demo_id, demo_user_id
+from common.demo import demo_course_id, demo_id, demo_user_id
 from common.settings import Settings
-from subgraphs.courses.seed import course_id
 from subgraphs.notifications.models import NotificationRow
 
 # recipient, category, title, body, course slug, hours ago, read
@@ -92,7 +90,7 @@ async def seed(settings: Settings) -> list[str]:
                         body=body,
                         data={},
                         sender_id=instructor if category == "ANNOUNCEMENT" else None,
-                        course_id=None if slug is None else uuid.UUID(course_id(slug)),
+                        course_id=None if slug is None else demo_course_id(slug),
                         created_at=created,
                         read_at=created + timedelta(hours=1) if read else None,
                     )

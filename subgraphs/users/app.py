@@ -90,10 +90,12 @@ async def api_key_token(request: Request) -> Response:
             raise Unauthenticated("Send the key as 'Authorization: ApiKey <key>'.")
         token = await service.api_keys.exchange(key.strip(), address)
     except Unauthenticated as refused:
+        # RFC 6749 section 5.2: the challenge names the scheme the client authenticated with
+        challenge = 'ApiKey realm="lms", error="invalid_client"'
         return JSONResponse(
             {"error": "invalid_client", "error_description": refused.message},
             status_code=401,
-            headers={"Cache-Control": "no-store"},
+            headers={"Cache-Control": "no-store", "WWW-Authenticate": challenge},
         )
     return JSONResponse(
         {

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from lms.cli import parser as lms_parser
+from lms.router_command import PLATFORM
 from lms.services import available_services
 from router.cli import _parser as router_parser
 
@@ -41,7 +42,7 @@ def _commands() -> list[list[str]]:
 def test_every_deployed_command_parses(command: list[str]) -> None:
     assert command[0] == "lms"
     if command[1] == "router":
-        args = router_parser().parse_args(command[2:])
+        args = router_parser(PLATFORM).parse_args(command[2:])  # as `lms router` parses
         supergraph = str(args.supergraph).removeprefix("/app/")
         assert (ROOT / supergraph).exists()
         urls = dict(item.split("=", 1) for item in args.subgraph_url)

@@ -8,7 +8,12 @@ was refused, and with ``reject_unauthorized`` the whole operation is refused ins
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
+import hashlib
+import hmac
+import json
 import re
 import time
 import uuid
@@ -19,14 +24,17 @@ import httpx
 import pytest
 from graphql import GraphQLError
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from common.auth.keys import KEY_PARAMETERS, public_jwks
+from common.auth.keys import KEY_PARAMETERS
+from common.auth.revocations import RevocationList, TokenRevoker
 from common.infra.ports import free_port
+from common.infra.redis import RedisServer
 from router.composition.api import compose
 from router.composition.subgraph import SubgraphInput
 from router.policies.authentication import JwtConfig
@@ -160,14 +168,22 @@ def key() -> RSAKey:
     return generated
 
 
-@pytest.fixture(scope="module")
-async def jwks_url(key: RSAKey) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def jwks_server(published: list[Any]) -> AsyncIterator[str]:
+    """A JWKS URL serving the public keys in ``published`` as the list is when asked."""
+
     async def keys(_: Request) -> JSONResponse:
-        return JSONResponse(public_jwks([key]))
+        return JSONResponse(KeySet(list(published)).as_dict(private=False))
 
     app = Starlette(routes=[Route("/jwks.json", keys)])
     async with serve(app, free_port()) as url:
         yield f"{url}/jwks.json"
+
+
+@pytest.fixture(scope="module")
+async def jwks_url(key: RSAKey) -> AsyncIterator[str]:
+    async with jwks_server([key]) as url:
+        yield url
 
 
 Sign = Callable[..., str]
@@ -206,13 +222,14 @@ def router_factory(subgraphs: dict[str, Subgraph], jwks_url: str) -> RouterFacto
     @contextlib.asynccontextmanager
     async def build(
         authorization: AuthorizationConfig | None = None,
+        authentication: JwtConfig | None = None,
     ) -> AsyncIterator[httpx.AsyncClient]:
         urls = {name: f"http://{name}.local/graphql" for name in subgraphs}
         transport = HttpTransport(urls, client=subgraphs_client(subgraphs))
         app = create_app(
             supergraph,
             transport=transport,
-            authentication=JwtConfig(jwks_url, ISSUER, AUDIENCE),
+            authentication=authentication or JwtConfig((jwks_url,), ISSUER, AUDIENCE),
             authorization=authorization,
         )
         async with (
@@ -420,29 +437,149 @@ async def test_reject_mode_refuses_the_whole_operation(
         assert allowed == {"data": {"ping": "pong"}}
 
 
+def _unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
+    parts = [json.dumps(header).encode(), json.dumps(claims).encode(), signature]
+    return ".".join(base64.urlsafe_b64encode(part).decode().rstrip("=") for part in parts)
+
+
+async def _refusal(router: httpx.AsyncClient, authorization: str) -> tuple[str, str]:
+    """The 401's error message and its WWW-Authenticate challenge."""
+    response = await router.post(
+        "/graphql", json={"query": "{ version }"}, headers={"authorization": authorization}
+    )
+    assert response.status_code == 401, authorization
+    body = response.json()
+    assert "data" not in body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    return body["errors"][0]["message"], response.headers["www-authenticate"]
+
+
+def _invalid_token(message: str) -> str:
+    return f'Bearer realm="router", error="invalid_token", error_description="{message}"'
+
+
 async def test_bad_tokens_are_refused_with_401_not_treated_as_anonymous(
     router: httpx.AsyncClient, sign: Sign, key: RSAKey
 ) -> None:
-    expired = sign(exp=int(time.time()) - 3600)
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "iat": now, "exp": now + 300}
     forged_key = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS)
-    forged = jwt.encode({"alg": "RS256", "kid": key.kid}, {"iss": ISSUER, "sub": "x"}, forged_key)
-    wrong_audience = sign(aud="someone-else")
+    forged = jwt.encode({"alg": "RS256", "kid": key.kid}, claims, forged_key)
     header, payload, signature = sign("email:read").split(".")
-    tampered = f"{header}.{payload[:-4]}AAAA.{signature}"
-    for token in (expired, forged, wrong_audience, tampered, "not-a-jwt"):
-        response = await router.post(
-            "/graphql",
-            json={"query": "{ version }"},
-            headers={"authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 401, token
-        body = response.json()
-        assert "data" not in body
-        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
-    response = await router.post(
-        "/graphql", json={"query": "{ version }"}, headers={"authorization": "Basic abc"}
+    public_pem = key.as_pem(private=False)
+    signing_input = _unsigned({"alg": "HS256", "kid": key.kid}, claims).rsplit(".", 1)[0]
+    confused = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    refused = {
+        sign(exp=now - 3600): "The access token has expired.",
+        forged: "The access token signature is invalid.",
+        f"{header}.{payload[:-4]}AAAA.{signature}": "The access token signature is invalid.",
+        sign(aud="someone-else"): "The access token is invalid: Invalid claim: 'aud'.",
+        sign(iss="https://impostor.test"): "The access token is invalid: Invalid claim: 'iss'.",
+        _unsigned({"alg": "none", "kid": key.kid}, claims): (
+            "Access tokens must be signed with RS256."
+        ),
+        f"{signing_input}.{base64.urlsafe_b64encode(confused).decode().rstrip('=')}": (
+            "Access tokens must be signed with RS256."
+        ),
+        "not-a-jwt": "The access token is malformed.",
+    }
+    for token, message in refused.items():
+        assert await _refusal(router, f"Bearer {token}") == (message, _invalid_token(message))
+    # no bearer token at all: the bare challenge
+    message, challenge = await _refusal(router, "Basic abc")
+    assert challenge == 'Bearer realm="router"'
+
+
+async def test_a_token_of_a_key_added_to_the_jwks_is_accepted_once_the_jwks_is_fetched_again(
+    router_factory: RouterFactory, key: RSAKey, sign: Sign
+) -> None:
+    published: list[Any] = [key]
+    rotated = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS)
+    rotated.ensure_kid()
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "a1", "iat": now, "exp": now + 300}
+    rotated_token = jwt.encode({"alg": "RS256", "kid": rotated.kid}, claims, rotated)
+    async with jwks_server(published) as url:
+        config = JwtConfig((url,), ISSUER, AUDIENCE, jwks_refetch_seconds=0)
+        async with router_factory(authentication=config) as router:
+            assert (await _post(router, "{ me { name } }", sign()))["data"] == {
+                "me": {"name": "Ada"}
+            }
+            message, _ = await _refusal(router, f"Bearer {rotated_token}")
+            assert message == "The access token was signed with an unknown key."
+            published.append(rotated)  # the identity provider rotates its signing key
+            body = await _post(router, "{ me { name } }", rotated_token)
+            assert body["data"] == {"me": {"name": "Ada"}}
+
+
+async def test_keys_come_from_every_jwks_url_and_only_the_configured_algorithms_count(
+    router_factory: RouterFactory, key: RSAKey, jwks_url: str, sign: Sign
+) -> None:
+    ec_key = ECKey.generate_key("P-256")
+    ec_key.ensure_kid()
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "a1", "iat": now, "exp": now + 300}
+    es256 = jwt.encode({"alg": "ES256", "kid": ec_key.kid}, claims, ec_key, algorithms=["ES256"])
+    async with jwks_server([ec_key]) as ec_url:
+        config = JwtConfig((jwks_url, ec_url), ISSUER, AUDIENCE, algorithms=("ES256", "RS256"))
+        async with router_factory(authentication=config) as router:
+            for token in (es256, sign()):
+                assert (await _post(router, "{ me { name } }", token))["data"] == {
+                    "me": {"name": "Ada"}
+                }
+        only_es256 = JwtConfig((ec_url,), ISSUER, AUDIENCE, algorithms=("ES256",))
+        async with router_factory(authentication=only_es256) as router:
+            message, _ = await _refusal(router, f"Bearer {sign()}")
+            assert message == "Access tokens must be signed with ES256."
+    for unsafe in (("HS256",), ("none",), ()):
+        with pytest.raises(ValueError, match="JWT algorithms must be some of"):
+            JwtConfig((jwks_url,), ISSUER, AUDIENCE, algorithms=unsafe)
+
+
+async def test_an_anonymous_caller_refused_a_field_is_challenged_to_sign_in(
+    router: httpx.AsyncClient,
+) -> None:
+    response = await router.post("/graphql", json={"query": "{ version me { name } }"})
+    assert response.status_code == 200
+    assert response.json()["data"] == {"version": "1.0", "me": None}
+    assert response.headers["www-authenticate"] == 'Bearer realm="router"'
+    public = await router.post("/graphql", json={"query": "{ version }"})
+    assert "www-authenticate" not in public.headers
+
+
+async def test_a_revocation_list_plugged_in_refuses_the_revoked_subjects_tokens(
+    router_factory: RouterFactory, jwks_url: str, sign: Sign, redis_server: RedisServer
+) -> None:
+    """Through the router's `Revocations` interface, with the platform's list over Redis."""
+    subject = uuid.uuid4()
+    before = sign(sub=str(subject), iat=time.time() - 5)
+    other = sign()
+    config = JwtConfig(
+        (jwks_url,), ISSUER, AUDIENCE, revocations=RevocationList.from_url(redis_server.url)
     )
-    assert response.status_code == 401
+    async with router_factory(authentication=config) as router:
+        assert "errors" not in await _post(router, "{ me { name } }", before)
+        redis = Redis.from_url(redis_server.url)
+        try:
+            await TokenRevoker(redis, keep_seconds=60).revoke(subject)
+        finally:
+            await redis.aclose()
+        async with asyncio.timeout(5):  # the revocation crosses Redis pub/sub: a deadline
+            while True:
+                response = await router.post(
+                    "/graphql",
+                    json={"query": "{ version }"},
+                    headers={"authorization": f"Bearer {before}"},
+                )
+                if response.status_code != 200:
+                    break
+                await asyncio.sleep(0.02)
+        message, challenge = await _refusal(router, f"Bearer {before}")
+        assert message == "This session has ended; sign in again."
+        assert challenge == _invalid_token(message)
+        assert "errors" not in await _post(router, "{ me { name } }", other)
+        after = sign(sub=str(subject), iat=time.time() + 1)  # a sign-in after the revocation
+        assert "errors" not in await _post(router, "{ me { name } }", after)
 
 
 async def test_scopes_cannot_be_smuggled_in_another_claim_or_header(

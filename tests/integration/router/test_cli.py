@@ -136,3 +136,21 @@ async def test_served_process_bounds_subgraph_answers(
         await process.wait()
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "SUBGRAPH_RESPONSE_TOO_LARGE"
+
+
+def test_a_jwt_algorithm_open_to_forgery_is_refused_in_one_line(supergraph_file: Path) -> None:
+    """HS256 would let anyone holding the public JWKS sign tokens; `none` needs no key."""
+    for algorithm in ("HS256", "none"):
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph_file)),
+                *("--jwks-url", "http://127.0.0.1:9/jwks.json", "--jwt-issuer", "https://i"),
+                *("--jwt-audience", "a", "--jwt-algorithm", algorithm),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("error: JWT algorithms must be some of"), done.stderr
+        assert done.stderr.count("\n") == 1

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from router.server.limits import MAX_SELECTIONS
+from router.gateway.limits import MAX_SELECTIONS
 from tests.hostile_documents import Bomb, bomb_family, repeated_fields, sibling_fragments
 from tests.router_process import router_process
 from tests.support import error_codes

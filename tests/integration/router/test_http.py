@@ -117,7 +117,7 @@ async def test_hostile_nesting_is_rejected_before_execution(router: httpx.AsyncC
 def test_limits_count_through_fragments() -> None:
     from graphql import parse
 
-    from router.server.limits import Limits, check_limits
+    from router.gateway.limits import Limits, check_limits
 
     small = Limits(max_depth=3, max_aliases=1, max_root_fields=2)
     assert check_limits(parse("{ a { b { c } } x: d }"), small) == []

@@ -12,9 +12,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as websockets_serve
 
 from common.infra.ports import free_port
+from router.gateway.variables import MAX_VARIABLE_DEPTH
 from router.server import create_app
 from router.server.http_protocol import ConnectionLimits
-from router.server.variables import MAX_VARIABLE_DEPTH
 from router.transport import HttpTransport
 from router.transport.websocket import PROTOCOL, SubgraphSocket, SubgraphStreamError
 from tests.integration.router.conftest import SUPERGRAPH

@@ -4,7 +4,6 @@ keep-alive, and the close codes and errors each protocol defines for misbehaving
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,13 +11,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from common.auth import Role, TokenIssuer
 from common.settings import Settings
 from router.subscriptions.limits import SubscriptionLimits
 from tests.accounts import Account, register
 from tests.conftest import serve_router
 from tests.hostile_documents import Bomb
-from tests.integration.users.test_tokens import _platform_key
+from tests.integration.users.test_tokens import expired_access_token
 from tests.support import GraphQLClient, error_codes
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
@@ -55,12 +53,7 @@ def _tampered(token: str) -> str:
 async def test_a_connection_without_valid_credentials_is_refused(
     credentials: str, router_url: str, learner: Account, migrated: Settings
 ) -> None:
-    expired = TokenIssuer(
-        _platform_key(migrated),
-        issuer=migrated.jwt_issuer,
-        audience=migrated.jwt_audience,
-        ttl_seconds=-(migrated.clock_skew + 60),
-    ).issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
+    expired = expired_access_token(migrated, learner)
     token = {
         "none": None,
         "tampered": _tampered(learner.access_token),

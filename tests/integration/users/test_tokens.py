@@ -33,6 +33,16 @@ def _platform_key(settings: Settings) -> RSAKey:
     return load_signing_key(settings.jwt_private_key_file, create=False)
 
 
+def expired_access_token(settings: Settings, account: Account) -> str:
+    """A token of the platform's key for the account, expired beyond the clock skew."""
+    return TokenIssuer(
+        _platform_key(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=-(settings.clock_skew + 60),
+    ).issue(uuid.UUID(account.id), frozenset({Role.STUDENT}))
+
+
 def _claims(settings: Settings, user_id: str, **overrides: object) -> dict[str, object]:
     now = int(time.time())
     claims: dict[str, object] = {
@@ -56,13 +66,7 @@ async def _me_error(users: GraphQLClient, token: str) -> tuple[list[str], str]:
 async def test_expired_token_is_refused_and_says_so(
     users: GraphQLClient, learner: Account, migrated: Settings
 ) -> None:
-    issuer = TokenIssuer(
-        _platform_key(migrated),
-        issuer=migrated.jwt_issuer,
-        audience=migrated.jwt_audience,
-        ttl_seconds=-(migrated.clock_skew + 60),
-    )
-    token = issuer.issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
+    token = expired_access_token(migrated, learner)
     assert await _me_error(users, token) == (["UNAUTHENTICATED"], "The access token has expired.")
 
 
@@ -169,3 +173,34 @@ async def test_callers_arriving_during_a_jwks_fetch_wait_for_it(
     kid = json.loads(base64.urlsafe_b64decode(learner.access_token.split(".")[0] + "=="))["kid"]
     keys = await asyncio.gather(*(cache.key_for(kid) for _ in range(20)))
     assert all(key is not None and key.kid == kid for key in keys)
+
+
+async def test_a_subgraph_challenges_callers_it_refuses_with_www_authenticate(
+    users_subgraph: GraphQLClient, users_url: str, learner: Account, migrated: Settings
+) -> None:
+    """RFC 6750: the bare challenge when a token is needed and none was sent, the error and
+    its reason when one was sent and refused; none when nothing was refused."""
+    http = users_subgraph.http
+    anonymous = await http.post(users_subgraph.url, json={"query": ME})
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="lms"'
+    expired = expired_access_token(migrated, learner)
+    refused = await http.post(
+        users_subgraph.url, json={"query": ME}, headers={"authorization": f"Bearer {expired}"}
+    )
+    assert refused.headers["www-authenticate"] == (
+        'Bearer realm="lms", error="invalid_token", '
+        'error_description="The access token has expired."'
+    )
+    signed_in = await http.post(
+        users_subgraph.url,
+        json={"query": ME},
+        headers={"authorization": f"Bearer {learner.access_token}"},
+    )
+    assert signed_in.json()["data"] == {"me": {"id": learner.id}}
+    assert "www-authenticate" not in signed_in.headers
+    bad_key = await http.post(
+        f"{users_url}/auth/api-key-token", headers={"authorization": "ApiKey lms_not-a-key"}
+    )
+    assert bad_key.status_code == 401
+    assert bad_key.headers["www-authenticate"] == 'ApiKey realm="lms", error="invalid_client"'

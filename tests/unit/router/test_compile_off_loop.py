@@ -3,8 +3,8 @@ compiles, the event loop keeps running other tasks. Short ones compile in place.
 
 import asyncio
 
+from router.gateway.gateway import OFF_LOOP_QUERY_CHARS, Gateway, GraphQLResponse
 from router.planning.nodes import QueryPlan
-from router.server.gateway import OFF_LOOP_QUERY_CHARS, Gateway, GraphQLResponse
 from router.supergraph.loader import load_supergraph
 from tests.unit.router.supergraphs import local_graphs, supergraph
 

@@ -16,9 +16,11 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_variable_values
 
 from router import jsonio
+from router.errors import error
 from router.execution import ExecutionState, execute_plan
-from router.execution.errors import error
 from router.execution.prepared import PreparedOperation
+from router.gateway.limits import Limits, check_limits
+from router.gateway.validation import validate_operation
 from router.lru import LRU
 from router.planning import PlanningError, plan
 from router.planning.plan import select_operation
@@ -29,8 +31,6 @@ from router.policies.authorization import (
     find_guards,
     without,
 )
-from router.server.limits import Limits, check_limits
-from router.server.validation import validate_operation
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
 

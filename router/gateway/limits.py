@@ -22,7 +22,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from router.server.validation import VALIDATION_WORK
+from router.gateway.validation import VALIDATION_WORK
 
 MAX_DEPTH = 20
 MAX_SELECTIONS = 10_000
@@ -37,7 +37,7 @@ class Limits:
     # with every fragment spread expanded, repeats counted: bounds the work of everything that
     # walks the operation after this check (planning, authorization, response shapes).
     max_selections: int = MAX_SELECTIONS
-    # Work graphql-core may spend comparing same-named fields (see router/server/validation).
+    # Work graphql-core may spend comparing same-named fields (see router/gateway/validation).
     max_validation_work: int = VALIDATION_WORK
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from router.server.gateway import Gateway
+from router.gateway.gateway import Gateway
 from router.supergraph import SupergraphError, load_supergraph
 from router.supergraph.model import Supergraph
 from router.transport import Transport
