@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
 
 from common.auth.service_identity import ServiceIdentity
 from common.graphql.peers import PeerClient

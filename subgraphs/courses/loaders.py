@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
 
 from common.graphql.app import LoaderScope
 from common.graphql.catalog import enrolled_loader

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
