@@ -36,6 +36,13 @@ class RequestContext(Generic[ServiceT, LoadersT]):
             raise Unauthenticated("Sign in first: this needs an access token.")
         return self.principal
 
+    def caller(self) -> Principal | None:
+        """The caller, or None when anonymous; a refused token is still UNAUTHENTICATED, never
+        taken for an anonymous call."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        return self.principal
+
 
 def client_address(request: Request | WebSocket, trusted: Sequence[str]) -> str | None:
     """The caller's address: the peer, or, behind trusted proxies (the router), the
