@@ -69,7 +69,7 @@ class ApiKeyPayload:
 
 
 def _keys(info: UsersInfo) -> ApiKeysService:
-    return info.context.service.api_keys
+    return info.context.service.users.api_keys
 
 
 @strawberry.type
