@@ -11,29 +11,21 @@ import contextlib
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from common.auth import Principal
 from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
 from subgraphs.notifications.live import ADDED, SUBSCRIBE_WAIT_SECONDS, row_of, subscriber
-from subgraphs.notifications.loaders import NotificationsLoaders, NotificationsServices
+from subgraphs.notifications.loaders import NotificationsInfo
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
 from subgraphs.notifications.service import Audience, PreferenceChange
-
-NotificationsInfo: TypeAlias = Info[
-    RequestContext[NotificationsServices, NotificationsLoaders], None
-]
 
 NotificationCategory = strawberry.enum(categories.Category, name="NotificationCategory")
 NotificationChannel = strawberry.enum(channel_values.Channel, name="NotificationChannel")
@@ -43,10 +35,6 @@ DeliveryStatus = strawberry.enum(categories.DeliveryStatus, name="DeliveryStatus
 
 def _id(value: uuid.UUID) -> strawberry.ID:
     return strawberry.ID(str(value))
-
-
-def _principal(info: NotificationsInfo) -> Principal:
-    return info.context.require_principal()
 
 
 @strawberry.type(description="How one notification went out on one channel.")
@@ -111,7 +99,7 @@ class Notification:
         cls, info: NotificationsInfo, id: strawberry.ID
     ) -> Notification | None:
         row = await info.context.loaders.notification.load(parse_id(id))
-        principal = info.context.principal
+        principal = info.context.caller()
         if row is None or principal is None or row.user_id != principal.user_id:
             return None
         return notification_of(row)
@@ -161,7 +149,7 @@ class User:
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> Connection[Notification]:
         page = await info.context.service.notifications.of_user(
-            _principal(info),
+            info.context.require_principal(),
             parse_id(self.id),
             unread_only=unread_only,
             category=category,
@@ -172,7 +160,7 @@ class User:
 
     @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         if principal.user_id != parse_id(self.id):
             raise Forbidden("Only this user sees their unread count.")
         return await info.context.loaders.unread.load(principal.user_id) or 0
@@ -182,7 +170,7 @@ class User:
         self, info: NotificationsInfo
     ) -> list[NotificationPreference]:
         rows = await info.context.service.notifications.preferences(
-            _principal(info), parse_id(self.id)
+            info.context.require_principal(), parse_id(self.id)
         )
         return [
             NotificationPreference(
@@ -232,7 +220,7 @@ class Query:
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> Connection[Notification]:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         page = await info.context.service.notifications.of_user(
             principal,
             principal.user_id,
@@ -245,11 +233,11 @@ class Query:
 
     @strawberry.field(description="How many of your notifications are unread.")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
-        return await info.context.loaders.unread.load(_principal(info).user_id) or 0
+        return await info.context.loaders.unread.load(info.context.require_principal().user_id) or 0
 
     @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
     async def notification(self, info: NotificationsInfo, id: strawberry.ID) -> Notification:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         row = await info.context.loaders.notification.load(parse_id(id, field="id"))
         if row is None or row.user_id != principal.user_id:
             raise NotFound(f"You have no notification with id {id}.", field="id")
@@ -259,7 +247,7 @@ class Query:
         extensions=[signed_in()], description="Where you receive SMS and push notifications."
     )
     async def notification_contact(self, info: NotificationsInfo) -> NotificationContact:
-        row = await info.context.service.notifications.contact(_principal(info))
+        row = await info.context.service.notifications.contact(info.context.require_principal())
         return NotificationContact(
             phone=None if row is None else row.phone,
             push_token=None if row is None else row.push_token,
@@ -270,7 +258,7 @@ class Query:
         description="Stored templates (administrators); others use built-ins.",
     )
     async def notification_templates(self, info: NotificationsInfo) -> list[NotificationTemplate]:
-        rows = await info.context.service.notifications.templates(_principal(info))
+        rows = await info.context.service.notifications.templates(info.context.require_principal())
         return [template_of(row) for row in rows]
 
 
@@ -368,7 +356,7 @@ class Mutation:
     async def send_notification(
         self, info: NotificationsInfo, input: SendNotificationInput
     ) -> SendNotificationPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         course = None
         if input.course_id is not None:
             course_id = parse_id(input.course_id, field="courseId")
@@ -396,7 +384,7 @@ class Mutation:
         self, info: NotificationsInfo, input: MarkReadInput
     ) -> NotificationPayload:
         row = await info.context.service.notifications.mark_read(
-            _principal(info), parse_id(input.id, field="id"), input.read
+            info.context.require_principal(), parse_id(input.id, field="id"), input.read
         )
         return NotificationPayload(notification=notification_of(row))
 
@@ -408,7 +396,9 @@ class Mutation:
         self, info: NotificationsInfo, input: MarkAllReadInput | None = None
     ) -> MarkAllReadPayload:
         category = None if input is None else input.category
-        updated = await info.context.service.notifications.mark_all_read(_principal(info), category)
+        updated = await info.context.service.notifications.mark_all_read(
+            info.context.require_principal(), category
+        )
         return MarkAllReadPayload(updated=updated)
 
     @strawberry.mutation(extensions=[signed_in()], description="Delete one of your notifications.")
@@ -416,7 +406,9 @@ class Mutation:
         self, info: NotificationsInfo, input: DeleteNotificationInput
     ) -> DeletedPayload:
         notification_id = parse_id(input.id, field="id")
-        await info.context.service.notifications.delete(_principal(info), notification_id)
+        await info.context.service.notifications.delete(
+            info.context.require_principal(), notification_id
+        )
         return DeletedPayload(deleted_id=input.id)
 
     @strawberry.mutation(
@@ -426,7 +418,7 @@ class Mutation:
     async def update_notification_preferences(
         self, info: NotificationsInfo, input: UpdatePreferencesInput
     ) -> PreferencesPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         await info.context.service.notifications.update_preferences(
             principal,
             [
@@ -448,7 +440,7 @@ class Mutation:
         self, info: NotificationsInfo, input: UpdateContactInput
     ) -> NotificationContact:
         row = await info.context.service.notifications.update_contact(
-            _principal(info), input.phone, input.push_token
+            info.context.require_principal(), input.phone, input.push_token
         )
         return NotificationContact(phone=row.phone, push_token=row.push_token)
 
@@ -460,7 +452,7 @@ class Mutation:
         self, info: NotificationsInfo, input: SaveTemplateInput
     ) -> NotificationTemplate:
         row = await info.context.service.notifications.save_template(
-            _principal(info),
+            info.context.require_principal(),
             categories.Category(input.category),
             channel_values.Channel(input.channel),
             input.locale,
@@ -479,7 +471,7 @@ class Mutation:
         info: NotificationsInfo,
         frequency: NotificationFrequency,  # type: ignore[valid-type]
     ) -> DigestPayload:
-        if not _principal(info).is_admin:
+        if not info.context.require_principal().is_admin:
             raise Forbidden("Only administrators run digests by hand.")
         chosen = categories.Frequency(frequency)
         if chosen not in categories.DIGESTS:
@@ -504,7 +496,7 @@ class Subscription:
         info: NotificationsInfo,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> AsyncGenerator[Notification, None]:
-        principal = subscriber(info.context.principal, info.context.auth_error)
+        principal = subscriber(info.context.caller(), info.context.auth_error)
         if isinstance(principal, DomainError):
             yield principal  # type: ignore[misc]  # an error in place of the event
             return
@@ -522,7 +514,7 @@ class Subscription:
         )
     )
     async def unread_count_changed(self, info: NotificationsInfo) -> AsyncGenerator[int, None]:
-        principal = subscriber(info.context.principal, info.context.auth_error)
+        principal = subscriber(info.context.caller(), info.context.auth_error)
         if isinstance(principal, DomainError):
             yield principal  # type: ignore[misc]
             return
