@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from common.auth import Principal
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import CourseFacts
-from common.graphql.context import RequestContext
 from common.graphql.ids import parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
-from subgraphs.enrollments.loaders import EnrollmentsLoaders, EnrollmentsServices
+from subgraphs.enrollments.loaders import EnrollmentsInfo
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, LearningPathRow
 from subgraphs.enrollments.programs import PathStep
 from subgraphs.enrollments.service import EnrollmentStatus as EnrollmentStatusValue
 from subgraphs.enrollments.service import can_see
 
-EnrollmentsInfo: TypeAlias = Info[RequestContext[EnrollmentsServices, EnrollmentsLoaders], None]
-
 EnrollmentStatus = strawberry.enum(EnrollmentStatusValue, name="EnrollmentStatus")
-
-
-def _principal(info: EnrollmentsInfo) -> Principal:
-    return info.context.require_principal()
 
 
 async def _course(
@@ -66,7 +56,7 @@ class User:
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
     ) -> Connection[Enrollment] | None:  # null (with FORBIDDEN) for other callers only
         page = await info.context.service.enrollments.of_user(
-            _principal(info), parse_id(self.id), status, first=first, after=after
+            info.context.require_principal(), parse_id(self.id), status, first=first, after=after
         )
         return Connection.from_page(page, enrollment_of)
 
@@ -124,7 +114,7 @@ class Course:
     ) -> Connection[Enrollment] | None:  # a refusal nulls this field, not the course
         facts = await _course(info, parse_id(self.id), "id")
         page = await info.context.service.enrollments.of_course(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             status,
             None if cohort_id is None else parse_id(cohort_id, field="cohortId"),
@@ -231,7 +221,7 @@ class Enrollment:
         if row is None:
             return None
         facts = await info.context.loaders.course.load(row.course_id)
-        return enrollment_of(row) if can_see(_principal(info), row, facts) else None
+        return enrollment_of(row) if can_see(info.context.require_principal(), row, facts) else None
 
 
 def enrollment_of(row: EnrollmentRow) -> Enrollment:
@@ -291,7 +281,7 @@ class LearningPath:
 
     @staticmethod
     async def _completed(info: EnrollmentsInfo, course_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        principal = info.context.principal
+        principal = info.context.caller()
         if principal is None:
             return set()
         return await info.context.service.programs.completed_courses(principal.user_id, course_ids)
@@ -422,7 +412,9 @@ class Query:
         row = await info.context.loaders.enrollment.load(parse_id(id))
         facts = None if row is None else await info.context.loaders.course.load(row.course_id)
         return enrollment_of(
-            await info.context.service.enrollments.get(_principal(info), parse_id(id), facts)
+            await info.context.service.enrollments.get(
+                info.context.require_principal(), parse_id(id), facts
+            )
         )
 
     @strawberry.field(description="Your status in each of these courses (null: not enrolled).")
@@ -430,7 +422,9 @@ class Query:
         self, info: EnrollmentsInfo, course_ids: list[strawberry.ID]
     ) -> list[CourseEnrollmentStatus]:
         ids = [parse_id(item, field="courseIds") for item in course_ids]
-        found = await info.context.service.enrollments.statuses(_principal(info), ids)
+        found = await info.context.service.enrollments.statuses(
+            info.context.require_principal(), ids
+        )
         return [
             CourseEnrollmentStatus(
                 course_id=_id(item),
@@ -471,7 +465,7 @@ class Query:
     ) -> CourseAnalytics:
         facts = await _course(info, parse_id(course_id, field="courseId"))
         figures = await info.context.service.programs.analytics(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             None if cohort_id is None else parse_id(cohort_id, field="cohortId"),
         )
@@ -495,7 +489,7 @@ class Mutation:
     )
     async def enroll(self, info: EnrollmentsInfo, input: EnrollInput) -> EnrollmentPayload:
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
-        row = await info.context.service.enrollments.enroll(_principal(info), facts)
+        row = await info.context.service.enrollments.enroll(info.context.require_principal(), facts)
         return EnrollmentPayload(enrollment=enrollment_of(row))
 
     @strawberry.mutation(
@@ -509,7 +503,7 @@ class Mutation:
         row = await info.context.loaders.enrollment.load(enrollment_id)
         facts = None if row is None else await info.context.loaders.course.load(row.course_id)
         dropped = await info.context.service.enrollments.drop(
-            _principal(info), enrollment_id, facts
+            info.context.require_principal(), enrollment_id, facts
         )
         return EnrollmentPayload(enrollment=enrollment_of(dropped))
 
@@ -520,7 +514,7 @@ class Mutation:
     async def mark_lesson_complete(
         self, info: EnrollmentsInfo, input: MarkLessonCompleteInput
     ) -> LessonCompletionPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
         name = await info.context.loaders.user_name.load(principal.user_id)
         enrollment, certificate = await info.context.service.enrollments.complete_lesson(
@@ -538,7 +532,7 @@ class Mutation:
     async def enroll_users(
         self, info: EnrollmentsInfo, input: EnrollUsersInput
     ) -> EnrollUsersPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
         user_ids = [parse_id(item, field="userIds") for item in input.user_ids]
         if len(user_ids) > 500:
@@ -570,7 +564,7 @@ class Mutation:
         ids = [step.course_id for step in steps]
         facts = dict(zip(ids, await info.context.loaders.course.load_many(ids), strict=True))
         row = await info.context.service.programs.create_path(
-            _principal(info), input.title, input.description, steps, facts
+            info.context.require_principal(), input.title, input.description, steps, facts
         )
         return LearningPathPayload(learning_path=path_of(row))
 
@@ -578,7 +572,7 @@ class Mutation:
     async def create_cohort(self, info: EnrollmentsInfo, input: CreateCohortInput) -> CohortPayload:
         facts = await _course(info, parse_id(input.course_id, field="courseId"))
         row = await info.context.service.programs.create_cohort(
-            _principal(info), facts, input.name, input.starts_on, input.ends_on
+            info.context.require_principal(), facts, input.name, input.starts_on, input.ends_on
         )
         return CohortPayload(cohort=cohort_of(row))
 
@@ -590,7 +584,7 @@ class Mutation:
         cohort = await programs.cohort(parse_id(input.cohort_id, field="cohortId"))
         facts = await _course(info, cohort.course_id)
         rows = await programs.assign(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             cohort,
             [parse_id(item, field="enrollmentIds") for item in input.enrollment_ids],
