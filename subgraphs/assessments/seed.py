@@ -4,6 +4,7 @@ an essay assignment and a code exercise in Python Foundations, and graded attemp
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,7 +152,7 @@ def _questions(owner: uuid.UUID, course: uuid.UUID) -> list[QuestionRow]:
     ]
 
 
-def _graded_attempt(learner: str, points: dict[str, float], when: datetime) -> list[Any]:
+def _graded_attempt(learner: str, points: Mapping[str, float], when: datetime) -> list[Any]:
     """A submitted, graded quiz attempt of the basics questions."""
     keys = ["def", "mutable", "none", "len", "range", "loop-else"]
     maximum = {"mutable": 2.0}

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock, validation
@@ -224,7 +224,9 @@ class AssessmentsService:
                         field="questions",
                     )
                 await session.execute(
-                    SlotRow.__table__.delete().where(SlotRow.assessment_id == row.id)
+                    delete(SlotRow)
+                    .where(SlotRow.assessment_id == row.id)
+                    .execution_options(synchronize_session=False)
                 )
                 await self._write_slots(session, course, row.id, draft.slots)
         return row
@@ -487,7 +489,7 @@ class AssessmentsService:
                     QuestionRow.course_id == assessment.course_id,
                     QuestionRow.archived.is_(False),
                     QuestionRow.tags.contains([slot.draw_tag]),
-                    QuestionRow.id.not_in(chosen) if chosen else True,
+                    QuestionRow.id.not_in(chosen) if chosen else true(),
                 )
                 .order_by(func.random())
                 .limit(slot.draw_count)

@@ -20,6 +20,7 @@ from common.db.pagination import Page, fetch_ordered_page, fetch_ranked_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
+from common.validation import text
 from subgraphs.courses import access, validation
 from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.content import TextFormat, render
@@ -133,7 +134,7 @@ class CoursesService:
 
     async def _filtered(
         self, session: AsyncSession, principal: Principal | None, criteria: CourseFilter
-    ) -> Select[tuple[CourseRow]]:
+    ) -> Select[CourseRow]:
         query = select(CourseRow).where(access.visibility_clause(principal))
         if criteria.status is not None:
             query = query.where(CourseRow.status == criteria.status.value)
@@ -461,7 +462,7 @@ class CoursesService:
             raise Forbidden("Only administrators manage categories.")
         category = CategoryRow(
             id=uuid.uuid4(),
-            name=validation.text(name, field="name", low=2, high=100),
+            name=text(name, field="name", low=2, high=100),
             slug=validation.slug(slug) if slug else validation.slugify(name),
             parent_id=parent_id,
         )

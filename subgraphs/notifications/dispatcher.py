@@ -334,11 +334,9 @@ class Dispatcher:
                 channel = Channel(channel_name)
                 person, sender = people.get(user_id), self.senders.get(channel)
                 address = self._address(channel, person, contacts.get(user_id))
-                status, reason, provider_id = (
-                    DeliveryStatus.SKIPPED,
-                    "No address or provider.",
-                    None,
-                )
+                status: DeliveryStatus = DeliveryStatus.SKIPPED
+                reason: str | None = "No address or provider."
+                provider_id: str | None = None
                 if person is not None and sender is not None and address:
                     items = [notifications[d.notification_id] for d in deliveries]
                     variables = {

@@ -111,7 +111,7 @@ def notification_of(row: NotificationRow) -> Notification:
         category=categories.Category(row.category),
         title=row.title,
         body=row.body,
-        data=row.data,
+        data=JSON(row.data),
         created_at=row.created_at,
         read_at=row.read_at,
         row=row,
@@ -496,7 +496,7 @@ class Subscription:
         info: NotificationsInfo,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> AsyncGenerator[Notification, None]:
-        principal = subscriber(info.context.caller(), info.context.auth_error)
+        principal = subscriber(info.context.principal, info.context.auth_error)
         if isinstance(principal, DomainError):
             yield principal  # type: ignore[misc]  # an error in place of the event
             return
@@ -514,7 +514,7 @@ class Subscription:
         )
     )
     async def unread_count_changed(self, info: NotificationsInfo) -> AsyncGenerator[int, None]:
-        principal = subscriber(info.context.caller(), info.context.auth_error)
+        principal = subscriber(info.context.principal, info.context.auth_error)
         if isinstance(principal, DomainError):
             yield principal  # type: ignore[misc]
             return

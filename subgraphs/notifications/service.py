@@ -482,7 +482,7 @@ class NotificationsService:
                 updated_by=principal.user_id,
                 updated_at=_now(),
             )
-            statement = statement.on_conflict_do_update(
+            upsert = statement.on_conflict_do_update(
                 index_elements=["category", "channel", "locale"],
                 set_={
                     "subject": statement.excluded.subject,
@@ -492,7 +492,7 @@ class NotificationsService:
                     "updated_at": statement.excluded.updated_at,
                 },
             ).returning(TemplateRow)
-            return (await session.scalars(statement)).one()
+            return (await session.scalars(upsert)).one()
 
     async def templates(self, principal: Principal) -> list[TemplateRow]:
         if Role.ADMIN not in principal.roles:

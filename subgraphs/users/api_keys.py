@@ -141,7 +141,7 @@ class ApiKeysService:
         self, principal: Principal, first: int | None, after: str | None
     ) -> Page[ApiKeyRow]:
         _admin(principal)
-        query: Select[tuple[ApiKeyRow]] = select(ApiKeyRow)
+        query: Select[ApiKeyRow] = select(ApiKeyRow)
         async with self.sessions() as session:
             return await fetch_page(
                 session,

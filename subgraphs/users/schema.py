@@ -395,7 +395,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
     ) -> Connection[User]:
         context = info.context
         criteria = filter or UserFilterInput()
-        page = await context.service.users.list(
+        page = await context.service.users.listing(
             context.require_principal(),
             UserFilter(
                 role=criteria.role,

@@ -437,7 +437,7 @@ class UsersService:
             raise NotFound(f"No user has id {user_id}.", field="id")
         return user
 
-    async def list(
+    async def listing(
         self, principal: Principal, criteria: UserFilter, *, first: int | None, after: str | None
     ) -> Page[UserRow]:
         if "users:read" not in principal.scopes:
@@ -625,7 +625,7 @@ def _challenge_problem(challenge: MfaChallengeRow | None) -> str | None:
     return None
 
 
-def _filtered(query: Select[tuple[UserRow]], criteria: UserFilter) -> Select[tuple[UserRow]]:
+def _filtered(query: Select[UserRow], criteria: UserFilter) -> Select[UserRow]:
     if criteria.role is not None:
         query = query.where(UserRow.roles.contains([criteria.role.value]))
     if criteria.search:
