@@ -10,11 +10,12 @@ import strawberry
 
 from common.errors import Forbidden, NotFound
 from common.graphql.access import scopes
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from subgraphs.assessments.analytics import BUCKETS, AssessmentStats, QuestionStats
 from subgraphs.assessments.bank import can_manage
-from subgraphs.assessments.guards import entity_id, visible_assessment, visible_course
+from subgraphs.assessments.guards import visible_assessment
 from subgraphs.assessments.loaders import AssessmentsInfo
 from subgraphs.assessments.models import AssessmentRow, SlotRow
 from subgraphs.assessments.question_schema import Question, question_of
@@ -148,7 +149,7 @@ class Assessment:
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=entity_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="How many questions an attempt has.")
     async def question_count(self, info: AssessmentsInfo) -> int:
@@ -157,7 +158,7 @@ class Assessment:
 
     @strawberry.field(description="The questions and draws, in order (the course's instructors).")
     async def slots(self, info: AssessmentsInfo) -> list[AssessmentSlot]:
-        course = await visible_course(info, self.row.course_id)
+        course = await visible_course(info.context.loaders.course, self.row.course_id)
         if not can_manage(info.context.require_principal(), course):
             raise Forbidden("Only the course's instructors see how an assessment is built.")
         return [
@@ -182,7 +183,7 @@ class Assessment:
             attempt_of,
         )
 
-        course = await visible_course(info, self.row.course_id)
+        course = await visible_course(info.context.loaders.course, self.row.course_id)
         page = await info.context.service.assessments.attempts_of_assessment(
             info.context.require_principal(), course, self.row, first=first, after=after
         )
@@ -190,7 +191,7 @@ class Assessment:
 
     @strawberry.field(description="Score statistics and item analysis (the course's instructors).")
     async def statistics(self, info: AssessmentsInfo) -> AssessmentStatistics:
-        course = await visible_course(info, self.row.course_id)
+        course = await visible_course(info.context.loaders.course, self.row.course_id)
         stats = await info.context.service.assessments.statistics(
             info.context.require_principal(), course, self.row
         )
@@ -207,7 +208,7 @@ class Assessment:
 
 def assessment_of(row: AssessmentRow) -> Assessment:
     return Assessment(
-        id=entity_id(row.id),
+        id=graphql_id(row.id),
         title=row.title,
         description=row.description,
         kind=AssessmentKindValue(row.kind),
@@ -311,7 +312,9 @@ class AssessmentMutations:
     async def create_assessment(
         self, info: AssessmentsInfo, input: AssessmentInput
     ) -> AssessmentPayload:
-        course = await visible_course(info, parse_id(input.course_id, field="courseId"))
+        course = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         row = await info.context.service.assessments.create(
             info.context.require_principal(), course, _assessment_draft(input)
         )

@@ -10,11 +10,11 @@ import strawberry
 
 from common.errors import NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from subgraphs.assessments.assessment_schema import Assessment, assessment_of
 from subgraphs.assessments.bank import can_manage
-from subgraphs.assessments.guards import entity_id, visible_assessment, visible_attempt
+from subgraphs.assessments.guards import visible_assessment, visible_attempt
 from subgraphs.assessments.loaders import AssessmentsInfo
 from subgraphs.assessments.models import AnswerRow, AttemptRow
 from subgraphs.assessments.question_schema import Question, question_of
@@ -146,7 +146,7 @@ class Attempt:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=entity_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     async def _released(self, info: AssessmentsInfo) -> bool:
         """Whether the caller sees grades and keys: the instructors always, the learner once
@@ -214,7 +214,7 @@ class Attempt:
 
 def attempt_of(row: AttemptRow) -> Attempt:
     return Attempt(
-        id=entity_id(row.id),
+        id=graphql_id(row.id),
         number=row.number,
         status=AttemptStatusValue(row.status),
         started_at=row.created_at,

@@ -7,28 +7,12 @@ from __future__ import annotations
 
 import uuid
 
-import strawberry
-
 from common.errors import NotFound
 from common.graphql.catalog import CourseFacts
 from subgraphs.assessments.bank import can_manage
 from subgraphs.assessments.loaders import AssessmentsInfo
 from subgraphs.assessments.models import AssessmentRow, AttemptRow, QuestionRow
 from subgraphs.assessments.service import can_see_assessment
-
-
-def entity_id(value: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(str(value))
-
-
-async def visible_course(
-    info: AssessmentsInfo, course_id: uuid.UUID, field: str = "courseId"
-) -> CourseFacts:
-    """The course as the caller may see it, or NOT_FOUND (drafts are not acknowledged)."""
-    facts = await info.context.loaders.course.load(course_id)
-    if facts is None:
-        raise NotFound(f"No course has id {course_id}.", field=field)
-    return facts
 
 
 async def visible_assessment(

@@ -9,11 +9,12 @@ import strawberry
 
 from common.errors import Forbidden
 from common.graphql.access import scopes
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from subgraphs.assessments import questions as kinds
 from subgraphs.assessments.bank import QuestionMeta
-from subgraphs.assessments.guards import entity_id, managed_question, visible_course
+from subgraphs.assessments.guards import managed_question
 from subgraphs.assessments.loaders import AssessmentsInfo
 from subgraphs.assessments.models import QuestionRow
 
@@ -112,7 +113,7 @@ class Question:
     ) -> Annotated[Course, strawberry.lazy("subgraphs.assessments.assessment_schema")]:
         from subgraphs.assessments.assessment_schema import Course
 
-        return Course(id=entity_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="The choices of a choice question (without the key).")
     def choices(self) -> list[Choice]:
@@ -150,7 +151,7 @@ class Question:
 
 def question_of(row: QuestionRow, *, key_visible: bool) -> Question:
     return Question(
-        id=entity_id(row.id),
+        id=graphql_id(row.id),
         kind=kinds.QuestionKind(row.kind),
         prompt=row.prompt,
         points=row.points,
@@ -269,7 +270,9 @@ class QuestionQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Question]:
-        course = await visible_course(info, parse_id(course_id, field="courseId"))
+        course = await visible_course(
+            info.context.loaders.course, parse_id(course_id, field="courseId")
+        )
         page = await info.context.service.bank.listing(
             info.context.require_principal(),
             course,
@@ -289,7 +292,9 @@ class QuestionMutations:
         description="Add a question to a course's bank (its instructors).",
     )
     async def create_question(self, info: AssessmentsInfo, input: QuestionInput) -> QuestionPayload:
-        course = await visible_course(info, parse_id(input.course_id, field="courseId"))
+        course = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         draft, meta = _draft(input)
         row = await info.context.service.bank.create(
             info.context.require_principal(), course, draft, meta

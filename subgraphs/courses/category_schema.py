@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.access import scopes
+from common.graphql.ids import graphql_id
 from subgraphs.courses.input_values import optional_id
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CategoryRow
@@ -30,7 +31,7 @@ class Category:
 
 
 def category_of(row: CategoryRow) -> Category:
-    return Category(id=strawberry.ID(str(row.id)), name=row.name, slug=row.slug, row=row)
+    return Category(id=graphql_id(row.id), name=row.name, slug=row.slug, row=row)
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ from strawberry.file_uploads import Upload
 
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from subgraphs.courses import access
 from subgraphs.courses.content import TextFormat as TextFormatValue
 from subgraphs.courses.course_schema import (
@@ -48,7 +48,7 @@ class Attachment:
 
 def attachment_of(row: AttachmentRow) -> Attachment:
     return Attachment(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         filename=row.filename,
         content_type=row.content_type,
         size=row.size,
@@ -79,7 +79,7 @@ def version_of(row: LessonVersionRow) -> LessonVersion:
         body=row.body_source,
         body_format=TextFormatValue(row.body_format),
         body_html=row.body_html,
-        author=User(id=strawberry.ID(str(row.author_id))),
+        author=User(id=graphql_id(row.author_id)),
         restored_from=row.restored_from,
         created_at=row.created_at,
     )
@@ -149,7 +149,7 @@ class Lesson:
 
 def lesson_of(row: LessonRow) -> Lesson:
     return Lesson(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         title=row.title,
         position=row.position,
         required=row.required,
@@ -173,7 +173,7 @@ class Module:
 
 
 def module_of(row: ModuleRow) -> Module:
-    return Module(id=strawberry.ID(str(row.id)), title=row.title, position=row.position, row=row)
+    return Module(id=graphql_id(row.id), title=row.title, position=row.position, row=row)
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ import strawberry
 
 from common.errors import BadUserInput
 from common.graphql.access import scopes
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from subgraphs.courses import access
 from subgraphs.courses.access import CourseStatus as CourseStatusValue
@@ -83,7 +83,7 @@ def review_of(row: ReviewRow) -> CourseReview:
     return CourseReview(
         action=row.action,
         comment=row.comment,
-        actor=User(id=strawberry.ID(str(row.actor_id))),
+        actor=User(id=graphql_id(row.actor_id)),
         created_at=row.created_at,
     )
 
@@ -109,11 +109,11 @@ class Course:
 
     @strawberry.field
     def instructor(self) -> User:
-        return User(id=strawberry.ID(str(self.row.instructor_id)))
+        return User(id=graphql_id(self.row.instructor_id))
 
     @strawberry.field
     def co_instructors(self) -> list[User]:
-        return [User(id=strawberry.ID(str(item))) for item in self.row.co_instructor_ids]
+        return [User(id=graphql_id(item)) for item in self.row.co_instructor_ids]
 
     @strawberry.field
     async def category(self, info: CoursesInfo) -> Category | None:
@@ -150,7 +150,7 @@ class Course:
 
 def course_of(row: CourseRow) -> Course:
     return Course(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         slug=row.slug,
         title=row.title,
         description=row.description_source,

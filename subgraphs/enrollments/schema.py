@@ -10,8 +10,8 @@ from strawberry.scalars import JSON
 
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.catalog import CourseFacts
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
@@ -22,20 +22,6 @@ from subgraphs.enrollments.service import EnrollmentStatus as EnrollmentStatusVa
 from subgraphs.enrollments.service import can_see
 
 EnrollmentStatus = strawberry.enum(EnrollmentStatusValue, name="EnrollmentStatus")
-
-
-async def _course(
-    info: EnrollmentsInfo, course_id: uuid.UUID, field: str = "courseId"
-) -> CourseFacts:
-    """The course as the caller may see it, or NOT_FOUND (drafts are not acknowledged)."""
-    facts = await info.context.loaders.course.load(course_id)
-    if facts is None:
-        raise NotFound(f"No course has id {course_id}.", field=field)
-    return facts
-
-
-def _id(value: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.federation.type(keys=["id"])
@@ -86,12 +72,12 @@ class Cohort:
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
 
 def cohort_of(row: CohortRow) -> Cohort:
     return Cohort(
-        id=_id(row.id), name=row.name, starts_on=row.starts_on, ends_on=row.ends_on, row=row
+        id=graphql_id(row.id), name=row.name, starts_on=row.starts_on, ends_on=row.ends_on, row=row
     )
 
 
@@ -112,7 +98,7 @@ class Course:
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
         cohort_id: strawberry.ID | None = None,
     ) -> Connection[Enrollment] | None:  # a refusal nulls this field, not the course
-        facts = await _course(info, parse_id(self.id), "id")
+        facts = await visible_course(info.context.loaders.course, parse_id(self.id), "id")
         page = await info.context.service.enrollments.of_course(
             info.context.require_principal(),
             facts,
@@ -148,11 +134,11 @@ class Certificate:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="The Open Badges 3.0 credential (JSON-LD).")
     def credential(self, info: EnrollmentsInfo) -> JSON:
@@ -169,7 +155,7 @@ class Certificate:
 
 def certificate_of(row: CertificateRow) -> Certificate:
     return Certificate(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         code=row.code,
         course_title=row.course_title,
         learner_name=row.learner_name,
@@ -192,16 +178,16 @@ class Enrollment:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field
     async def completed_lessons(self, info: EnrollmentsInfo) -> list[Lesson]:
         lessons = await info.context.loaders.completed_lessons.load(self.row.id)
-        return [Lesson(id=_id(item)) for item in lessons]
+        return [Lesson(id=graphql_id(item)) for item in lessons]
 
     @strawberry.field
     async def certificate(self, info: EnrollmentsInfo) -> Certificate | None:
@@ -226,7 +212,7 @@ class Enrollment:
 
 def enrollment_of(row: EnrollmentRow) -> Enrollment:
     return Enrollment(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         status=EnrollmentStatusValue(row.status),
         progress=row.progress,
         enrolled_at=row.enrolled_at,
@@ -255,7 +241,7 @@ class LearningPath:
 
     @strawberry.field
     def owner(self) -> User:
-        return User(id=_id(self.row.owner_id))
+        return User(id=graphql_id(self.row.owner_id))
 
     @strawberry.field
     async def courses(self, info: EnrollmentsInfo) -> list[LearningPathCourse]:
@@ -264,8 +250,8 @@ class LearningPath:
         return [
             LearningPathCourse(
                 position=step.position,
-                course=Course(id=_id(step.course_id)),
-                prerequisites=[Course(id=_id(item)) for item in step.prerequisite_ids],
+                course=Course(id=graphql_id(step.course_id)),
+                prerequisites=[Course(id=graphql_id(item)) for item in step.prerequisite_ids],
                 completed=step.course_id in done,
             )
             for step in steps
@@ -293,7 +279,7 @@ class LearningPath:
 
 def path_of(row: LearningPathRow) -> LearningPath:
     return LearningPath(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         title=row.title,
         description=row.description,
         created_at=row.created_at,
@@ -427,7 +413,7 @@ class Query:
         )
         return [
             CourseEnrollmentStatus(
-                course_id=_id(item),
+                course_id=graphql_id(item),
                 status=EnrollmentStatusValue(found[item]) if item in found else None,
             )
             for item in ids
@@ -463,7 +449,9 @@ class Query:
         course_id: strawberry.ID,
         cohort_id: strawberry.ID | None = None,
     ) -> CourseAnalytics:
-        facts = await _course(info, parse_id(course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(course_id, field="courseId")
+        )
         figures = await info.context.service.programs.analytics(
             info.context.require_principal(),
             facts,
@@ -488,7 +476,9 @@ class Mutation:
         "CONFLICT; after dropping, your enrollment becomes active again with its progress.",
     )
     async def enroll(self, info: EnrollmentsInfo, input: EnrollInput) -> EnrollmentPayload:
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         row = await info.context.service.enrollments.enroll(info.context.require_principal(), facts)
         return EnrollmentPayload(enrollment=enrollment_of(row))
 
@@ -515,7 +505,9 @@ class Mutation:
         self, info: EnrollmentsInfo, input: MarkLessonCompleteInput
     ) -> LessonCompletionPayload:
         principal = info.context.require_principal()
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         name = await info.context.loaders.user_name.load(principal.user_id)
         enrollment, certificate = await info.context.service.enrollments.complete_lesson(
             principal, facts, parse_id(input.lesson_id, field="lessonId"), name
@@ -533,7 +525,9 @@ class Mutation:
         self, info: EnrollmentsInfo, input: EnrollUsersInput
     ) -> EnrollUsersPayload:
         principal = info.context.require_principal()
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         user_ids = [parse_id(item, field="userIds") for item in input.user_ids]
         if len(user_ids) > 500:
             raise BadUserInput("userIds must name 1 to 500 users.", field="userIds")
@@ -544,7 +538,7 @@ class Mutation:
         result = await info.context.service.enrollments.enroll_many(principal, facts, user_ids)
         return EnrollUsersPayload(
             enrolled=[enrollment_of(row) for row in result.enrolled],
-            already_enrolled_user_ids=[_id(item) for item in result.already_enrolled],
+            already_enrolled_user_ids=[graphql_id(item) for item in result.already_enrolled],
         )
 
     @strawberry.mutation(
@@ -570,7 +564,9 @@ class Mutation:
 
     @strawberry.mutation(extensions=[scopes(["enrollments:manage"], ["admin"])])
     async def create_cohort(self, info: EnrollmentsInfo, input: CreateCohortInput) -> CohortPayload:
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         row = await info.context.service.programs.create_cohort(
             info.context.require_principal(), facts, input.name, input.starts_on, input.ends_on
         )
@@ -582,7 +578,7 @@ class Mutation:
     ) -> AssignToCohortPayload:
         programs = info.context.service.programs
         cohort = await programs.cohort(parse_id(input.cohort_id, field="cohortId"))
-        facts = await _course(info, cohort.course_id)
+        facts = await visible_course(info.context.loaders.course, cohort.course_id)
         rows = await programs.assign(
             info.context.require_principal(),
             facts,

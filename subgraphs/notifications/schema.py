@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -17,7 +16,8 @@ from strawberry.scalars import JSON
 
 from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
@@ -31,10 +31,6 @@ NotificationCategory = strawberry.enum(categories.Category, name="NotificationCa
 NotificationChannel = strawberry.enum(channel_values.Channel, name="NotificationChannel")
 NotificationFrequency = strawberry.enum(categories.Frequency, name="NotificationFrequency")
 DeliveryStatus = strawberry.enum(categories.DeliveryStatus, name="DeliveryStatus")
-
-
-def _id(value: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.type(description="How one notification went out on one channel.")
@@ -80,15 +76,15 @@ class Notification:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field(description="The user who sent it; null for the platform's own.")
     def sender(self) -> User | None:
-        return None if self.row.sender_id is None else User(id=_id(self.row.sender_id))
+        return None if self.row.sender_id is None else User(id=graphql_id(self.row.sender_id))
 
     @strawberry.field
     def course(self) -> Course | None:
-        return None if self.row.course_id is None else Course(id=_id(self.row.course_id))
+        return None if self.row.course_id is None else Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="Email, SMS and push deliveries (in-app is the notification).")
     async def deliveries(self, info: NotificationsInfo) -> list[Delivery]:
@@ -107,7 +103,7 @@ class Notification:
 
 def notification_of(row: NotificationRow) -> Notification:
     return Notification(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         category=categories.Category(row.category),
         title=row.title,
         body=row.body,
@@ -198,7 +194,7 @@ class NotificationTemplate:
 
 def template_of(row: TemplateRow) -> NotificationTemplate:
     return NotificationTemplate(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         category=categories.Category(row.category),
         channel=channel_values.Channel(row.channel),
         locale=row.locale,
@@ -360,9 +356,7 @@ class Mutation:
         course = None
         if input.course_id is not None:
             course_id = parse_id(input.course_id, field="courseId")
-            course = await info.context.loaders.course.load(course_id)
-            if course is None:
-                raise NotFound(f"No course has id {course_id}.", field="courseId")
+            course = await visible_course(info.context.loaders.course, course_id)
         if not isinstance(input.data, dict):
             raise BadUserInput("data must be a JSON object of template variables.", field="data")
         result = await info.context.service.notifications.send(
@@ -373,7 +367,7 @@ class Mutation:
             authorization=info.context.request.headers.get("authorization"),
         )
         return SendNotificationPayload(
-            batch_id=_id(result.batch_id), recipient_count=result.recipients
+            batch_id=graphql_id(result.batch_id), recipient_count=result.recipients
         )
 
     @strawberry.mutation(
@@ -430,7 +424,7 @@ class Mutation:
                 for item in input.preferences
             ],
         )
-        return PreferencesPayload(user=User(id=_id(principal.user_id)))
+        return PreferencesPayload(user=User(id=graphql_id(principal.user_id)))
 
     @strawberry.mutation(
         extensions=[signed_in()],

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from common.auth import Role as RoleValue
 from common.errors import Forbidden
 from common.graphql.access import scopes, signed_in
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
@@ -130,7 +130,7 @@ class User:
 
 def user_of(row: UserRow, *, signing_in: bool = False) -> User:
     return User(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         name=row.name,
         roles=[RoleValue(role) for role in row.roles],
         bio=row.bio,
@@ -269,11 +269,11 @@ async def _user_or_none(info: UsersInfo, user_id: strawberry.ID | None) -> User 
 
 def security_event_of(row: SecurityEventRow) -> SecurityEvent:
     return SecurityEvent(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         occurred_at=row.occurred_at,
         kind=SecurityEventKindValue(row.kind),
-        actor_id=strawberry.ID(str(row.actor_id)) if row.actor_id else None,
-        subject_id=strawberry.ID(str(row.subject_id)) if row.subject_id else None,
+        actor_id=graphql_id(row.actor_id) if row.actor_id else None,
+        subject_id=graphql_id(row.subject_id) if row.subject_id else None,
         client_address=row.client_address,
         details=JSON(row.details),
     )
@@ -668,7 +668,7 @@ class Mutation(ApiKeyMutations):
             else principal.user_id
         )
         deleted = await context.service.users.delete(principal, user_id, context.client_address)
-        return DeleteUserPayload(deleted_user_id=strawberry.ID(str(deleted)))
+        return DeleteUserPayload(deleted_user_id=graphql_id(deleted))
 
 
 def mfa_required_error(required: MfaRequired) -> GraphQLError:
