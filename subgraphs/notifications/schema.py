@@ -14,7 +14,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
+from common.errors import BadUserInput, DomainError, EventsMissed, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import visible_course
 from common.graphql.ids import graphql_id, parse_id
@@ -22,6 +22,7 @@ from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
+from subgraphs.notifications.guards import own_notification, require_admin, require_self
 from subgraphs.notifications.live import ADDED, SUBSCRIBE_WAIT_SECONDS, row_of, subscriber
 from subgraphs.notifications.loaders import NotificationsInfo
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
@@ -94,11 +95,8 @@ class Notification:
     async def resolve_reference(
         cls, info: NotificationsInfo, id: strawberry.ID
     ) -> Notification | None:
-        row = await info.context.loaders.notification.load(parse_id(id))
-        principal = info.context.caller()
-        if row is None or principal is None or row.user_id != principal.user_id:
-            return None
-        return notification_of(row)
+        row = await own_notification(info, parse_id(id))
+        return None if row is None else notification_of(row)
 
 
 def notification_of(row: NotificationRow) -> Notification:
@@ -156,9 +154,7 @@ class User:
 
     @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
-        principal = info.context.require_principal()
-        if principal.user_id != parse_id(self.id):
-            raise Forbidden("Only this user sees their unread count.")
+        principal = require_self(info, parse_id(self.id), "their unread count")
         return await info.context.loaders.unread.load(principal.user_id) or 0
 
     @strawberry.field(description="Per category and channel (themself and administrators).")
@@ -233,9 +229,9 @@ class Query:
 
     @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
     async def notification(self, info: NotificationsInfo, id: strawberry.ID) -> Notification:
-        principal = info.context.require_principal()
-        row = await info.context.loaders.notification.load(parse_id(id, field="id"))
-        if row is None or row.user_id != principal.user_id:
+        info.context.require_principal()
+        row = await own_notification(info, parse_id(id, field="id"))
+        if row is None:
             raise NotFound(f"You have no notification with id {id}.", field="id")
         return notification_of(row)
 
@@ -465,8 +461,7 @@ class Mutation:
         info: NotificationsInfo,
         frequency: NotificationFrequency,  # type: ignore[valid-type]
     ) -> DigestPayload:
-        if not info.context.require_principal().is_admin:
-            raise Forbidden("Only administrators run digests by hand.")
+        require_admin(info, "run digests by hand")
         chosen = categories.Frequency(frequency)
         if chosen not in categories.DIGESTS:
             raise BadUserInput(
