@@ -1,5 +1,5 @@
-"""GraphQL surface of the assessments subgraph: the root types, composed of its aggregates'
-(question_schema, assessment_schema, attempt_schema).
+"""GraphQL surface of the assessments subgraph: Query and Mutation, composed
+from each aggregate's parts (question_schema, assessment_schema, attempt_schema).
 
 Who sees what: a course's instructors and administrators see everything of its assessments
 (answer keys, every attempt, analytics); an enrolled learner sees published assessments,

@@ -1,5 +1,5 @@
-"""GraphQL surface of the courses subgraph: the root types, composed of its
-aggregates' (course_schema, content_schema, category_schema)."""
+"""GraphQL surface of the courses subgraph: Query and Mutation, composed from
+each aggregate's parts (course_schema, content_schema, category_schema)."""
 
 from __future__ import annotations
 
