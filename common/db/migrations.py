@@ -10,9 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -72,8 +71,9 @@ def context_options(metadata: MetaData) -> dict[str, Any]:
     }
 
 
-def run_env(context: EnvironmentContext, metadata: MetaData) -> None:
-    """Body of every subgraph's migrations/env.py (online mode only)."""
+def run_env(metadata: MetaData) -> None:
+    """Body of every subgraph's migrations/env.py (online mode only), through Alembic's
+    `context`, which stands for the migration environment running it."""
     url = context.config.get_main_option("sqlalchemy.url")
     assert url is not None, "sqlalchemy.url is set by alembic_config"
 

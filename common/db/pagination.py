@@ -7,10 +7,13 @@ from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from common.pagination import Cursor, KeyCursor, OffsetCursor, page_size
 
 RowT = TypeVar("RowT")
+# A column to order by: a mapped attribute (CourseRow.created_at) or any SQL expression.
+OrderColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +27,10 @@ class Page(Generic[RowT]):
 
 async def fetch_page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
+    query: Select[RowT],
     *,
-    created_at: ColumnElement[Any],
-    row_id: ColumnElement[Any],
+    created_at: OrderColumn,
+    row_id: OrderColumn,
     first: int | None,
     after: str | None,
 ) -> Page[RowT]:
@@ -46,11 +49,11 @@ async def fetch_page(
 
 async def fetch_ordered_page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
+    query: Select[RowT],
     *,
-    key: ColumnElement[Any],
+    key: OrderColumn,
     key_name: str,
-    row_id: ColumnElement[Any],
+    row_id: OrderColumn,
     descending: bool,
     first: int | None,
     after: str | None,
@@ -74,7 +77,7 @@ async def fetch_ordered_page(
 
 async def fetch_ranked_page(
     session: AsyncSession,
-    query: Select[tuple[RowT]],
+    query: Select[RowT],
     *,
     first: int | None,
     after: str | None,

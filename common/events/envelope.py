@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from opentelemetry import propagate
 
+from common import clock
 from common.events.catalog import validate_payload
 
 MAX_EVENT_BYTES = 256 * 1024
@@ -23,10 +24,6 @@ MAX_EVENT_BYTES = 256 * 1024
 
 class InvalidEvent(ValueError):
     """An envelope or payload that does not match the catalogue; never retried."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def current_trace() -> dict[str, str]:
@@ -43,7 +40,7 @@ class Event:
     producer: str
     version: int = 1
     id: uuid.UUID = field(default_factory=uuid.uuid4)
-    occurred_at: datetime = field(default_factory=_now)
+    occurred_at: datetime = field(default_factory=clock.now)
     trace: dict[str, str] = field(default_factory=current_trace)
 
     def __post_init__(self) -> None:

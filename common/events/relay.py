@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -23,6 +22,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.events import broker
 from common.events.outbox import NOTIFY_CHANNEL
 
@@ -99,7 +99,7 @@ class OutboxRelay:
             await session.execute(
                 update(self.outbox)
                 .where(self.outbox.c.id.in_([row.id for row in rows]))
-                .values(published_at=datetime.now(UTC))
+                .values(published_at=clock.now())
             )
         self.published += len(rows)
         return len(rows)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
 
 from common.auth.service_identity import ServiceIdentity
+from common.errors import NotFound
 from common.graphql.peers import PeerClient
 
 COURSE_SELECTION = """
@@ -54,6 +55,19 @@ def _facts(entity: dict[str, object]) -> CourseFacts:
             uuid.UUID(lesson["id"]) for lesson in lessons if lesson.get("required")
         ),
     )
+
+
+async def visible_course(
+    courses: DataLoader[uuid.UUID, CourseFacts | None],
+    course_id: uuid.UUID,
+    field: str = "courseId",
+) -> CourseFacts:
+    """The course as the caller may see it (its owner was asked as the caller), or NOT_FOUND:
+    a draft the caller may not see is not acknowledged."""
+    facts = await courses.load(course_id)
+    if facts is None:
+        raise NotFound(f"No course has id {course_id}.", field=field)
+    return facts
 
 
 def course_facts_loader(

@@ -42,6 +42,14 @@ class RequestContext(Generic[ServiceT, LoadersT]):
             raise Unauthenticated("Sign in first: this needs an access token.")
         return self.principal
 
+    def caller(self) -> Principal | None:
+        """The caller, or None when anonymous; a refused token is still UNAUTHENTICATED, never
+        taken for an anonymous call."""
+        if self.auth_error is not None:
+            self._challenge(self.auth_error)
+            raise self.auth_error
+        return self.principal
+
     def _challenge(self, refusal: Unauthenticated | None) -> None:
         if self.response is not None:
             self.response.headers["www-authenticate"] = bearer_challenge(refusal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import strawberry
+
 from common.errors import BadUserInput
 
 
@@ -12,3 +14,7 @@ def parse_id(value: str, *, field: str = "id") -> uuid.UUID:
         return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
         raise BadUserInput(f"{field} must be a UUID.", field=field) from None
+
+
+def graphql_id(value: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(str(value))

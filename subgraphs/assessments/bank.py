@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common import validation
+from common import clock, validation
 from common.auth import Principal
+from common.db.batches import rows_by_id
 from common.db.pagination import Page, fetch_page
 from common.errors import Forbidden
 from common.graphql.catalog import CourseFacts
@@ -88,7 +88,7 @@ class QuestionBank:
             row.difficulty = meta.difficulty.value
             row.tags = validation.tags(meta.tags, limit=MAX_QUESTION_TAGS, owner="A question")
             row.spec = spec
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = clock.now()
         return row
 
     async def set_archived(
@@ -99,7 +99,7 @@ class QuestionBank:
             row = await session.get(QuestionRow, question.id, with_for_update=True)
             assert row is not None
             row.archived = archived
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = clock.now()
         return row
 
     async def listing(
@@ -134,6 +134,4 @@ class QuestionBank:
             )
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, QuestionRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(QuestionRow).where(QuestionRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, QuestionRow, ids)

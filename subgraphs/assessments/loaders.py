@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
 from common.graphql.catalog import CourseFacts, course_facts_loader, enrolled_loader
+from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
-from subgraphs.assessments.bank import QuestionBank
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow, SlotRow
-from subgraphs.assessments.service import AssessmentsService
-
-
-@dataclass(frozen=True, slots=True)
-class AssessmentsServices:
-    assessments: AssessmentsService
-    bank: QuestionBank
+from subgraphs.assessments.services import AssessmentsServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +50,7 @@ def build_loaders(services: AssessmentsServices, scope: LoaderScope) -> Assessme
             scope.authorization,
         ),
     )
+
+
+# What every resolver of the assessments subgraph gets as `info`.
+AssessmentsInfo: TypeAlias = Info[RequestContext[AssessmentsServices, AssessmentsLoaders], None]

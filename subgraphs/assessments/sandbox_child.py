@@ -22,8 +22,14 @@ can be re-created with ``_imp.create_builtin``, and a learner can return objects
 ``__eq__`` is always true (instructors should assert on types or use ``repr``).
 """
 
+from __future__ import annotations  # annotations stay strings: nothing more is imported
+
 import os
 import sys
+
+TYPE_CHECKING = False  # typing is for mypy only; the child imports nothing it does not use
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 FORBIDDEN_MODULES = frozenset(
     {
@@ -150,7 +156,7 @@ class FrameViolation(SandboxViolation, ValueError):
     TypeVar, Enum) and carries on without the caller's module name."""
 
 
-def _seccomp():
+def _seccomp() -> bool:
     """Kernel-level refusal of the system calls above; returns whether it is in force."""
     import ctypes  # before the audit hook; forgotten afterwards
     import struct
@@ -188,10 +194,10 @@ def _seccomp():
     if libc.prctl(38, word(1), word(0), word(0), word(0)) != 0:  # PR_SET_NO_NEW_PRIVS
         return False
     pointer = word(ctypes.addressof(prog_buffer))
-    return libc.prctl(22, word(2), pointer, word(0), word(0)) == 0  # SECCOMP_MODE_FILTER
+    return bool(libc.prctl(22, word(2), pointer, word(0), word(0)) == 0)  # SECCOMP_MODE_FILTER
 
 
-def _install_hook(folder, readable):
+def _install_hook(folder: str, readable: tuple[str, ...]) -> None:
     # Everything the hook uses is bound here: the learner can patch os, builtins or this
     # module's globals afterwards without changing what the hook decides.
     posix_stat, add_hook = os.stat, sys.addaudithook
@@ -205,7 +211,7 @@ def _install_hook(folder, readable):
     max_writes = MAX_WRITE_OPENS
     writes = [0]
 
-    def normal(path):
+    def normal(path: Any) -> str | None:
         kind = type_(path)
         if kind is bytes_type:
             path = decode(path, "utf-8", "surrogateescape")
@@ -213,7 +219,7 @@ def _install_hook(folder, readable):
             return None  # a path-like object could answer differently the second time
         if not startswith(path, "/"):
             path = folder + "/" + path
-        parts = []
+        parts: list[str] = []
         for part in split(path, "/"):
             if part == "..":
                 if parts:
@@ -222,13 +228,13 @@ def _install_hook(folder, readable):
                 parts.append(part)
         return "/" + join("/", parts)
 
-    def inside(path, roots):
+    def inside(path: str, roots: tuple[str, ...]) -> bool:
         return any_(path == root or startswith(path, root + "/") for root in roots)
 
-    def refuse(what):
+    def refuse(what: str) -> NoReturn:
         raise violation(what + " is not allowed in the sandbox")
 
-    def check_path(event, path, writing):
+    def check_path(event: str, path: Any, writing: bool) -> None:
         if type_(path) is int_type and event != "open":
             return
         real = normal(path)
@@ -251,7 +257,7 @@ def _install_hook(folder, readable):
                 return
         refuse("access to " + real)
 
-    def hook(event, args):
+    def hook(event: Any, args: tuple[Any, ...]) -> None:
         if type_(event) is not str_type:
             return
         if startswith(event, refused_events):
@@ -287,8 +293,8 @@ def _install_hook(folder, readable):
     add_hook(hook)
 
 
-def main():
-    chunks = []
+def main() -> None:
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(0, 1 << 16)
         if not chunk:
@@ -318,19 +324,19 @@ def main():
     to_text, encode, to_hex = str.__str__, str.encode, bytes.hex
     pristine = dict(builtins.__dict__)
 
-    def text_of(value):
+    def text_of(value: object) -> str:
         try:
             value = str_(value)
             return to_text(value) if issubclass_(type_(value), str_) else ""
         except base_exception:
             return ""
 
-    def describe(error):
+    def describe(error: BaseException) -> str:
         name = text_of(type_.__getattribute__(type_(error), "__name__"))
         text = text_of(error)
         return (name + ": " + text if text else name)[:500]
 
-    def report(index, verdict, message):
+    def report(index: int, verdict: str, message: str) -> None:
         line = "\n" + nonce + " " + str_(index) + " " + verdict + " "
         line += to_hex(encode(to_text(message)[:500], "utf-8", "replace")[:1500]) + "\n"
         try:  # noqa: SIM105 - no module lookups after the learner has run
@@ -338,7 +344,7 @@ def main():
         except OSError:
             pass  # the learner closed or replaced the pipe: the parent reports an error
 
-    def verdict_of(error):
+    def verdict_of(error: BaseException) -> str:
         kind = type_(error)
         if issubclass_(kind, violation):
             return "REFUSED"
@@ -346,7 +352,7 @@ def main():
             return "MEMORY_LIMIT"
         return "ERROR"
 
-    def report_all(verdict, message):
+    def report_all(verdict: str, message: str) -> None:
         for index in range_(len_(tests)):
             report(index, verdict, message)
 

@@ -4,11 +4,13 @@ an essay assignment and a code exercise in Python Foundations, and graded attemp
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from common import clock
 from common.db import create_engine, service_dsn, session_factory
 from common.demo import demo_course_id, demo_id, demo_user_id
 from common.settings import Settings
@@ -149,7 +151,7 @@ def _questions(owner: uuid.UUID, course: uuid.UUID) -> list[QuestionRow]:
     ]
 
 
-def _graded_attempt(learner: str, points: dict[str, float], when: datetime) -> list[Any]:
+def _graded_attempt(learner: str, points: Mapping[str, float], when: datetime) -> list[Any]:
     """A submitted, graded quiz attempt of the basics questions."""
     keys = ["def", "mutable", "none", "len", "range", "loop-else"]
     maximum = {"mutable": 2.0}
@@ -215,7 +217,7 @@ async def seed(settings: Settings) -> list[str]:
                         )
                     )
             await session.flush()
-            started = datetime.now(UTC) - timedelta(days=2)
+            started = clock.now() - timedelta(days=2)
             for learner, points in (
                 ("student@lms.local", {"def": 1, "mutable": 2, "none": 1, "len": 1, "range": 1}),
                 ("student2@lms.local", {"def": 1, "none": 1, "mutable": 1}),

@@ -19,15 +19,16 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common import validation
+from common import clock, validation
 from common.auth import Principal
+from common.db.batches import rows_by_id, rows_grouped
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
@@ -67,10 +68,6 @@ class AttemptStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUBMITTED = "SUBMITTED"  # waiting for an instructor to grade essays
     GRADED = "GRADED"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +212,7 @@ class AssessmentsService:
             row.available_until = draft.available_until
             row.passing_score = draft.passing_score
             row.release_immediately = draft.release_immediately
-            row.updated_at = _now()
+            row.updated_at = clock.now()
             if replace_slots:
                 started = await session.scalar(
                     select(func.count()).where(AttemptRow.assessment_id == row.id)
@@ -227,7 +224,9 @@ class AssessmentsService:
                         field="questions",
                     )
                 await session.execute(
-                    SlotRow.__table__.delete().where(SlotRow.assessment_id == row.id)
+                    delete(SlotRow)
+                    .where(SlotRow.assessment_id == row.id)
+                    .execution_options(synchronize_session=False)
                 )
                 await self._write_slots(session, course, row.id, draft.slots)
         return row
@@ -280,7 +279,7 @@ class AssessmentsService:
             if published:
                 await self._check_publishable(session, row)
             row.published = published
-            row.updated_at = _now()
+            row.updated_at = clock.now()
             await emit(
                 session,
                 EVENTS.outbox,
@@ -324,54 +323,39 @@ class AssessmentsService:
         async with self.sessions.begin() as session:
             row = await session.get(AssessmentRow, assessment.id, with_for_update=True)
             assert row is not None
-            row.grades_released_at = row.grades_released_at or _now()
+            row.grades_released_at = row.grades_released_at or clock.now()
         return row
 
     # Reading
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, AssessmentRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(AssessmentRow).where(AssessmentRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, AssessmentRow, ids)
 
     async def of_courses(self, course_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AssessmentRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(AssessmentRow)
-                .where(AssessmentRow.course_id.in_(course_ids))
-                .order_by(AssessmentRow.created_at, AssessmentRow.id)
-            )
-            grouped: dict[uuid.UUID, list[AssessmentRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.course_id, []).append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions,
+            AssessmentRow,
+            AssessmentRow.course_id,
+            course_ids,
+            AssessmentRow.created_at,
+            AssessmentRow.id,
+        )
 
     async def slots_of(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[SlotRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(SlotRow)
-                .where(SlotRow.assessment_id.in_(ids))
-                .order_by(SlotRow.assessment_id, SlotRow.position)
-            )
-            grouped: dict[uuid.UUID, list[SlotRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.assessment_id, []).append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions,
+            SlotRow,
+            SlotRow.assessment_id,
+            ids,
+            SlotRow.assessment_id,
+            SlotRow.position,
+        )
 
     async def attempts_by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, AttemptRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(AttemptRow).where(AttemptRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, AttemptRow, ids)
 
     async def answers_of(self, attempt_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AnswerRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(AnswerRow).where(AnswerRow.attempt_id.in_(attempt_ids))
-            )
-            grouped: dict[uuid.UUID, list[AnswerRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.attempt_id, []).append(row)
-            return grouped
+        return await rows_grouped(self.sessions, AnswerRow, AnswerRow.attempt_id, attempt_ids)
 
     async def attempt_counts(
         self, keys: list[tuple[uuid.UUID, uuid.UUID]]
@@ -437,7 +421,7 @@ class AssessmentsService:
             raise Forbidden("Only learners enrolled in the course can take its assessments.")
         if not assessment.published:
             raise Forbidden("This assessment is not open yet.")
-        now = _now()
+        now = clock.now()
         if assessment.available_from is not None and now < assessment.available_from:
             raise Forbidden(f"This assessment opens at {assessment.available_from.isoformat()}.")
         if assessment.available_until is not None and now >= assessment.available_until:
@@ -505,7 +489,7 @@ class AssessmentsService:
                     QuestionRow.course_id == assessment.course_id,
                     QuestionRow.archived.is_(False),
                     QuestionRow.tags.contains([slot.draw_tag]),
-                    QuestionRow.id.not_in(chosen) if chosen else True,
+                    QuestionRow.id.not_in(chosen) if chosen else true(),
                 )
                 .order_by(func.random())
                 .limit(slot.draw_count)
@@ -555,7 +539,7 @@ class AssessmentsService:
             row.id: row
             for row in await session.scalars(select(QuestionRow).where(QuestionRow.id.in_(wanted)))
         }
-        now = _now()
+        now = clock.now()
         for answer in answers:
             question = questions[answer.question_id]
             response = normalise_response(
@@ -576,7 +560,7 @@ class AssessmentsService:
                 row.saved_at = now
 
     def _overdue(self, attempt: AttemptRow) -> bool:
-        return attempt.deadline is not None and _now() > attempt.deadline + self.grace
+        return attempt.deadline is not None and clock.now() > attempt.deadline + self.grace
 
     def _late(self, attempt: AttemptRow) -> Forbidden:
         assert attempt.deadline is not None
@@ -609,7 +593,7 @@ class AssessmentsService:
                     AttemptRow.assessment_id == assessment_id,
                     AttemptRow.user_id == user_id,
                     AttemptRow.status == AttemptStatus.IN_PROGRESS,
-                    AttemptRow.deadline < _now() - self.grace,
+                    AttemptRow.deadline < clock.now() - self.grace,
                 )
             )
         if overdue is None:
@@ -637,7 +621,7 @@ class AssessmentsService:
             }
             responses = {qid: dict(row.response) for qid, row in answers.items()}
         grades = await self._grade_all(attempt.question_ids, questions, responses)
-        now = _now()
+        now = clock.now()
         async with self.sessions.begin() as session:
             attempt = await session.get(AttemptRow, attempt_id, with_for_update=True)
             assert attempt is not None
@@ -738,7 +722,7 @@ class AssessmentsService:
             )
         if grade.feedback is not None and len(grade.feedback) > MAX_FEEDBACK:
             raise BadUserInput(f"feedback is at most {MAX_FEEDBACK} characters.", field="feedback")
-        now = _now()
+        now = clock.now()
         async with self.sessions.begin() as session:
             row = await session.get(AttemptRow, attempt.id, with_for_update=True)
             assert row is not None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import clock
 from common.auth import Principal, Role
 from common.errors import Forbidden, NotFound
 from subgraphs.courses.models import CourseRow, LessonRow, ModuleRow
@@ -117,4 +117,4 @@ async def editable_lesson(
 def touch(course: CourseRow) -> None:
     """Record a change: a new version (optimistic concurrency) and updatedAt."""
     course.version += 1
-    course.updated_at = datetime.now(UTC)
+    course.updated_at = clock.now()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal
 from common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.courses import access, validation
@@ -40,10 +40,6 @@ class LessonDraft:
     body_format: TextFormat = TextFormat.MARKDOWN
     required: bool = True
     duration_minutes: int | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class LessonsService:
@@ -170,7 +166,7 @@ class LessonsService:
             if "duration_minutes" in values:
                 _check_duration(values["duration_minutes"])
                 lesson.duration_minutes = values["duration_minutes"]
-            lesson.updated_at = _now()
+            lesson.updated_at = clock.now()
             await refresh_search(session, lesson.course_id)
         return lesson
 
@@ -267,7 +263,7 @@ class LessonsService:
         lesson.body_source = source
         lesson.body_format = body_format
         lesson.body_html = body_html
-        lesson.updated_at = _now()
+        lesson.updated_at = clock.now()
         session.add(version_of(lesson, principal.user_id, restored_from))
 
     async def versions(self, principal: Principal, lesson_id: uuid.UUID) -> list[LessonVersionRow]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
 from common.graphql.catalog import enrolled_loader
+from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
 from subgraphs.courses.models import AttachmentRow, CategoryRow, CourseRow, LessonRow, ModuleRow
-from subgraphs.courses.service import CoursesService
+from subgraphs.courses.services import CoursesServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +31,8 @@ class CoursesLoaders:
     enrolled: DataLoader[uuid.UUID, bool]
 
 
-def build_loaders(service: CoursesService, scope: LoaderScope) -> CoursesLoaders:
+def build_loaders(services: CoursesServices, scope: LoaderScope) -> CoursesLoaders:
+    service = services.courses
     peer = PeerClient(
         scope.runtime.http, "enrollments", scope.runtime.settings.service_url("enrollments")
     )
@@ -43,3 +47,7 @@ def build_loaders(service: CoursesService, scope: LoaderScope) -> CoursesLoaders
         taught=grouped_loader(service.taught_by),
         enrolled=enrolled_loader(peer, scope.authorization),
     )
+
+
+# What every resolver of the courses subgraph gets as `info`.
+CoursesInfo: TypeAlias = Info[RequestContext[CoursesServices, CoursesLoaders], None]

@@ -6,7 +6,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -14,11 +13,14 @@ from sqlalchemy import Select, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal
+from common.db.batches import rows_by_id, rows_grouped
 from common.db.pagination import Page, fetch_ordered_page, fetch_ranked_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
+from common.validation import text
 from subgraphs.courses import access, validation
 from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.content import TextFormat, render
@@ -86,10 +88,6 @@ class CourseChanges:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class CoursesService:
     def __init__(
         self,
@@ -136,7 +134,7 @@ class CoursesService:
 
     async def _filtered(
         self, session: AsyncSession, principal: Principal | None, criteria: CourseFilter
-    ) -> Select[tuple[CourseRow]]:
+    ) -> Select[CourseRow]:
         query = select(CourseRow).where(access.visibility_clause(principal))
         if criteria.status is not None:
             query = query.where(CourseRow.status == criteria.status.value)
@@ -307,7 +305,7 @@ class CoursesService:
             self._expect_status(course, CourseStatus.IN_REVIEW, "approved or rejected")
             if approve:
                 course.status = CourseStatus.PUBLISHED.value
-                course.published_at = course.published_at or _now()
+                course.published_at = course.published_at or clock.now()
                 await emit(
                     session,
                     EVENTS.outbox,
@@ -464,7 +462,7 @@ class CoursesService:
             raise Forbidden("Only administrators manage categories.")
         category = CategoryRow(
             id=uuid.uuid4(),
-            name=validation.text(name, field="name", low=2, high=100),
+            name=text(name, field="name", low=2, high=100),
             slug=validation.slug(slug) if slug else validation.slugify(name),
             parent_id=parent_id,
         )
@@ -500,39 +498,35 @@ class CoursesService:
     # Batch loading for DataLoaders
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, CourseRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(CourseRow).where(CourseRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, CourseRow, ids)
 
     async def modules_of(self, course_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[ModuleRow]]:
-        return await self._grouped(ModuleRow, ModuleRow.course_id, course_ids, "course_id")
+        return await rows_grouped(
+            self.sessions, ModuleRow, ModuleRow.course_id, course_ids, ModuleRow.position
+        )
 
     async def lessons_of(self, module_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[LessonRow]]:
-        return await self._grouped(LessonRow, LessonRow.module_id, module_ids, "module_id")
+        return await rows_grouped(
+            self.sessions, LessonRow, LessonRow.module_id, module_ids, LessonRow.position
+        )
 
     async def attachments_of(
         self, lesson_ids: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[AttachmentRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(AttachmentRow)
-                .where(AttachmentRow.lesson_id.in_(lesson_ids))
-                .order_by(AttachmentRow.created_at, AttachmentRow.id)
-            )
-            grouped: dict[uuid.UUID, list[AttachmentRow]] = defaultdict(list)
-            for row in rows:
-                grouped[row.lesson_id].append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions,
+            AttachmentRow,
+            AttachmentRow.lesson_id,
+            lesson_ids,
+            AttachmentRow.created_at,
+            AttachmentRow.id,
+        )
 
     async def lessons_by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, LessonRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(LessonRow).where(LessonRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, LessonRow, ids)
 
     async def categories_by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, CategoryRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(CategoryRow).where(CategoryRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, CategoryRow, ids)
 
     async def children_of(self, parent_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[CategoryRow]]:
         async with self.sessions() as session:
@@ -563,18 +557,6 @@ class CoursesService:
             for row in rows:
                 for teacher in {row.instructor_id, *row.co_instructor_ids} & wanted:
                     grouped[teacher].append(row)
-            return grouped
-
-    async def _grouped(
-        self, model: Any, column: Any, keys: list[uuid.UUID], attribute: str
-    ) -> dict[uuid.UUID, list[Any]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(model).where(column.in_(keys)).order_by(model.position)
-            )
-            grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-            for row in rows:
-                grouped[getattr(row, attribute)].append(row)
             return grouped
 
     # Shared steps

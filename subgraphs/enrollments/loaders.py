@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
-from common.graphql.catalog import (
-    CourseFacts,
-    ServiceDirectory,
-    course_facts_loader,
-    user_names_loader,
-)
+from common.graphql.catalog import CourseFacts, course_facts_loader, user_names_loader
+from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, PathCourseRow
-from subgraphs.enrollments.programs import ProgramsService
-from subgraphs.enrollments.service import EnrollmentsService
+from subgraphs.enrollments.services import EnrollmentsServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +29,6 @@ class EnrollmentsLoaders:
     steps: DataLoader[uuid.UUID, list[PathCourseRow]]
     course: DataLoader[uuid.UUID, CourseFacts | None]
     user_name: DataLoader[uuid.UUID, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class EnrollmentsServices:
-    enrollments: EnrollmentsService
-    programs: ProgramsService
-    directory: ServiceDirectory  # for event handlers: facts read as the service itself
 
 
 def build_loaders(services: EnrollmentsServices, scope: LoaderScope) -> EnrollmentsLoaders:
@@ -59,3 +49,7 @@ def build_loaders(services: EnrollmentsServices, scope: LoaderScope) -> Enrollme
             PeerClient(http, "users", settings.service_url("users")), scope.authorization
         ),
     )
+
+
+# What every resolver of the enrollments subgraph gets as `info`.
+EnrollmentsInfo: TypeAlias = Info[RequestContext[EnrollmentsServices, EnrollmentsLoaders], None]

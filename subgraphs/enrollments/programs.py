@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal, Role
+from common.db.batches import rows_by_id, rows_grouped
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.graphql.catalog import CourseFacts
 from subgraphs.enrollments.models import (
@@ -141,16 +142,9 @@ class ProgramsService:
             )
 
     async def steps_of(self, path_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PathCourseRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(PathCourseRow)
-                .where(PathCourseRow.path_id.in_(path_ids))
-                .order_by(PathCourseRow.position)
-            )
-            grouped: dict[uuid.UUID, list[PathCourseRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.path_id, []).append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions, PathCourseRow, PathCourseRow.path_id, path_ids, PathCourseRow.position
+        )
 
     async def completed_courses(
         self, user_id: uuid.UUID, course_ids: Sequence[uuid.UUID]
@@ -235,21 +229,17 @@ class ProgramsService:
             return rows
 
     async def cohorts_of(self, course_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[CohortRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(CohortRow)
-                .where(CohortRow.course_id.in_(course_ids))
-                .order_by(CohortRow.starts_on, CohortRow.name)
-            )
-            grouped: dict[uuid.UUID, list[CohortRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.course_id, []).append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions,
+            CohortRow,
+            CohortRow.course_id,
+            course_ids,
+            CohortRow.starts_on,
+            CohortRow.name,
+        )
 
     async def cohorts_by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, CohortRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(CohortRow).where(CohortRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, CohortRow, ids)
 
     # Analytics
 

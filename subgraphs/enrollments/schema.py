@@ -4,48 +4,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from common.auth import Principal
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.catalog import CourseFacts
-from common.graphql.context import RequestContext
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
-from subgraphs.enrollments.loaders import EnrollmentsLoaders, EnrollmentsServices
+from subgraphs.enrollments.loaders import EnrollmentsInfo
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, LearningPathRow
 from subgraphs.enrollments.programs import PathStep
 from subgraphs.enrollments.service import EnrollmentStatus as EnrollmentStatusValue
 from subgraphs.enrollments.service import can_see
 
-EnrollmentsInfo: TypeAlias = Info[RequestContext[EnrollmentsServices, EnrollmentsLoaders], None]
-
 EnrollmentStatus = strawberry.enum(EnrollmentStatusValue, name="EnrollmentStatus")
-
-
-def _principal(info: EnrollmentsInfo) -> Principal:
-    return info.context.require_principal()
-
-
-async def _course(
-    info: EnrollmentsInfo, course_id: uuid.UUID, field: str = "courseId"
-) -> CourseFacts:
-    """The course as the caller may see it, or NOT_FOUND (drafts are not acknowledged)."""
-    facts = await info.context.loaders.course.load(course_id)
-    if facts is None:
-        raise NotFound(f"No course has id {course_id}.", field=field)
-    return facts
-
-
-def _id(value: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(str(value))
 
 
 @strawberry.federation.type(keys=["id"])
@@ -66,7 +42,7 @@ class User:
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
     ) -> Connection[Enrollment] | None:  # null (with FORBIDDEN) for other callers only
         page = await info.context.service.enrollments.of_user(
-            _principal(info), parse_id(self.id), status, first=first, after=after
+            info.context.require_principal(), parse_id(self.id), status, first=first, after=after
         )
         return Connection.from_page(page, enrollment_of)
 
@@ -96,12 +72,12 @@ class Cohort:
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
 
 def cohort_of(row: CohortRow) -> Cohort:
     return Cohort(
-        id=_id(row.id), name=row.name, starts_on=row.starts_on, ends_on=row.ends_on, row=row
+        id=graphql_id(row.id), name=row.name, starts_on=row.starts_on, ends_on=row.ends_on, row=row
     )
 
 
@@ -122,9 +98,9 @@ class Course:
         status: EnrollmentStatus | None = None,  # type: ignore[valid-type]
         cohort_id: strawberry.ID | None = None,
     ) -> Connection[Enrollment] | None:  # a refusal nulls this field, not the course
-        facts = await _course(info, parse_id(self.id), "id")
+        facts = await visible_course(info.context.loaders.course, parse_id(self.id), "id")
         page = await info.context.service.enrollments.of_course(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             status,
             None if cohort_id is None else parse_id(cohort_id, field="cohortId"),
@@ -158,11 +134,11 @@ class Certificate:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="The Open Badges 3.0 credential (JSON-LD).")
     def credential(self, info: EnrollmentsInfo) -> JSON:
@@ -179,7 +155,7 @@ class Certificate:
 
 def certificate_of(row: CertificateRow) -> Certificate:
     return Certificate(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         code=row.code,
         course_title=row.course_title,
         learner_name=row.learner_name,
@@ -202,16 +178,16 @@ class Enrollment:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
     def course(self) -> Course:
-        return Course(id=_id(self.row.course_id))
+        return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field
     async def completed_lessons(self, info: EnrollmentsInfo) -> list[Lesson]:
         lessons = await info.context.loaders.completed_lessons.load(self.row.id)
-        return [Lesson(id=_id(item)) for item in lessons]
+        return [Lesson(id=graphql_id(item)) for item in lessons]
 
     @strawberry.field
     async def certificate(self, info: EnrollmentsInfo) -> Certificate | None:
@@ -231,12 +207,12 @@ class Enrollment:
         if row is None:
             return None
         facts = await info.context.loaders.course.load(row.course_id)
-        return enrollment_of(row) if can_see(_principal(info), row, facts) else None
+        return enrollment_of(row) if can_see(info.context.require_principal(), row, facts) else None
 
 
 def enrollment_of(row: EnrollmentRow) -> Enrollment:
     return Enrollment(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         status=EnrollmentStatusValue(row.status),
         progress=row.progress,
         enrolled_at=row.enrolled_at,
@@ -265,7 +241,7 @@ class LearningPath:
 
     @strawberry.field
     def owner(self) -> User:
-        return User(id=_id(self.row.owner_id))
+        return User(id=graphql_id(self.row.owner_id))
 
     @strawberry.field
     async def courses(self, info: EnrollmentsInfo) -> list[LearningPathCourse]:
@@ -274,8 +250,8 @@ class LearningPath:
         return [
             LearningPathCourse(
                 position=step.position,
-                course=Course(id=_id(step.course_id)),
-                prerequisites=[Course(id=_id(item)) for item in step.prerequisite_ids],
+                course=Course(id=graphql_id(step.course_id)),
+                prerequisites=[Course(id=graphql_id(item)) for item in step.prerequisite_ids],
                 completed=step.course_id in done,
             )
             for step in steps
@@ -291,7 +267,7 @@ class LearningPath:
 
     @staticmethod
     async def _completed(info: EnrollmentsInfo, course_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-        principal = info.context.principal
+        principal = info.context.caller()
         if principal is None:
             return set()
         return await info.context.service.programs.completed_courses(principal.user_id, course_ids)
@@ -303,7 +279,7 @@ class LearningPath:
 
 def path_of(row: LearningPathRow) -> LearningPath:
     return LearningPath(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         title=row.title,
         description=row.description,
         created_at=row.created_at,
@@ -422,7 +398,9 @@ class Query:
         row = await info.context.loaders.enrollment.load(parse_id(id))
         facts = None if row is None else await info.context.loaders.course.load(row.course_id)
         return enrollment_of(
-            await info.context.service.enrollments.get(_principal(info), parse_id(id), facts)
+            await info.context.service.enrollments.get(
+                info.context.require_principal(), parse_id(id), facts
+            )
         )
 
     @strawberry.field(description="Your status in each of these courses (null: not enrolled).")
@@ -430,10 +408,12 @@ class Query:
         self, info: EnrollmentsInfo, course_ids: list[strawberry.ID]
     ) -> list[CourseEnrollmentStatus]:
         ids = [parse_id(item, field="courseIds") for item in course_ids]
-        found = await info.context.service.enrollments.statuses(_principal(info), ids)
+        found = await info.context.service.enrollments.statuses(
+            info.context.require_principal(), ids
+        )
         return [
             CourseEnrollmentStatus(
-                course_id=_id(item),
+                course_id=graphql_id(item),
                 status=EnrollmentStatusValue(found[item]) if item in found else None,
             )
             for item in ids
@@ -469,9 +449,11 @@ class Query:
         course_id: strawberry.ID,
         cohort_id: strawberry.ID | None = None,
     ) -> CourseAnalytics:
-        facts = await _course(info, parse_id(course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(course_id, field="courseId")
+        )
         figures = await info.context.service.programs.analytics(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             None if cohort_id is None else parse_id(cohort_id, field="cohortId"),
         )
@@ -494,8 +476,10 @@ class Mutation:
         "CONFLICT; after dropping, your enrollment becomes active again with its progress.",
     )
     async def enroll(self, info: EnrollmentsInfo, input: EnrollInput) -> EnrollmentPayload:
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
-        row = await info.context.service.enrollments.enroll(_principal(info), facts)
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
+        row = await info.context.service.enrollments.enroll(info.context.require_principal(), facts)
         return EnrollmentPayload(enrollment=enrollment_of(row))
 
     @strawberry.mutation(
@@ -509,7 +493,7 @@ class Mutation:
         row = await info.context.loaders.enrollment.load(enrollment_id)
         facts = None if row is None else await info.context.loaders.course.load(row.course_id)
         dropped = await info.context.service.enrollments.drop(
-            _principal(info), enrollment_id, facts
+            info.context.require_principal(), enrollment_id, facts
         )
         return EnrollmentPayload(enrollment=enrollment_of(dropped))
 
@@ -520,8 +504,10 @@ class Mutation:
     async def mark_lesson_complete(
         self, info: EnrollmentsInfo, input: MarkLessonCompleteInput
     ) -> LessonCompletionPayload:
-        principal = _principal(info)
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        principal = info.context.require_principal()
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         name = await info.context.loaders.user_name.load(principal.user_id)
         enrollment, certificate = await info.context.service.enrollments.complete_lesson(
             principal, facts, parse_id(input.lesson_id, field="lessonId"), name
@@ -538,8 +524,10 @@ class Mutation:
     async def enroll_users(
         self, info: EnrollmentsInfo, input: EnrollUsersInput
     ) -> EnrollUsersPayload:
-        principal = _principal(info)
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        principal = info.context.require_principal()
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         user_ids = [parse_id(item, field="userIds") for item in input.user_ids]
         if len(user_ids) > 500:
             raise BadUserInput("userIds must name 1 to 500 users.", field="userIds")
@@ -550,7 +538,7 @@ class Mutation:
         result = await info.context.service.enrollments.enroll_many(principal, facts, user_ids)
         return EnrollUsersPayload(
             enrolled=[enrollment_of(row) for row in result.enrolled],
-            already_enrolled_user_ids=[_id(item) for item in result.already_enrolled],
+            already_enrolled_user_ids=[graphql_id(item) for item in result.already_enrolled],
         )
 
     @strawberry.mutation(
@@ -570,15 +558,17 @@ class Mutation:
         ids = [step.course_id for step in steps]
         facts = dict(zip(ids, await info.context.loaders.course.load_many(ids), strict=True))
         row = await info.context.service.programs.create_path(
-            _principal(info), input.title, input.description, steps, facts
+            info.context.require_principal(), input.title, input.description, steps, facts
         )
         return LearningPathPayload(learning_path=path_of(row))
 
     @strawberry.mutation(extensions=[scopes(["enrollments:manage"], ["admin"])])
     async def create_cohort(self, info: EnrollmentsInfo, input: CreateCohortInput) -> CohortPayload:
-        facts = await _course(info, parse_id(input.course_id, field="courseId"))
+        facts = await visible_course(
+            info.context.loaders.course, parse_id(input.course_id, field="courseId")
+        )
         row = await info.context.service.programs.create_cohort(
-            _principal(info), facts, input.name, input.starts_on, input.ends_on
+            info.context.require_principal(), facts, input.name, input.starts_on, input.ends_on
         )
         return CohortPayload(cohort=cohort_of(row))
 
@@ -588,9 +578,9 @@ class Mutation:
     ) -> AssignToCohortPayload:
         programs = info.context.service.programs
         cohort = await programs.cohort(parse_id(input.cohort_id, field="cohortId"))
-        facts = await _course(info, cohort.course_id)
+        facts = await visible_course(info.context.loaders.course, cohort.course_id)
         rows = await programs.assign(
-            _principal(info),
+            info.context.require_principal(),
             facts,
             cohort,
             [parse_id(item, field="enrollmentIds") for item in input.enrollment_ids],

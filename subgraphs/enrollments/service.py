@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal
+from common.db.batches import rows_by_id
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
@@ -63,10 +64,6 @@ class Issuer:
 class BulkResult:
     enrolled: list[EnrollmentRow]
     already_enrolled: list[uuid.UUID]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _created_event(enrollment: EnrollmentRow, course: CourseFacts) -> Event:
@@ -125,7 +122,7 @@ class EnrollmentsService:
                     )
                 existing.status = EnrollmentStatus.ACTIVE.value
                 existing.dropped_at = None
-                existing.last_activity_at = _now()
+                existing.last_activity_at = clock.now()
                 await emit(session, EVENTS.outbox, _created_event(existing, course))
                 return existing
             enrollment = self._new(principal.user_id, course.id, principal.user_id)
@@ -210,7 +207,7 @@ class EnrollmentsService:
                     f"Only an active enrollment can be dropped; this one is {enrollment.status}."
                 )
             enrollment.status = EnrollmentStatus.DROPPED.value
-            enrollment.dropped_at = _now()
+            enrollment.dropped_at = clock.now()
             return enrollment
 
     # Progress
@@ -242,7 +239,7 @@ class EnrollmentsService:
                 .values(enrollment_id=enrollment.id, lesson_id=lesson_id)
                 .on_conflict_do_nothing()
             )
-            enrollment.last_activity_at = _now()
+            enrollment.last_activity_at = clock.now()
             certificate = await self.recompute(session, enrollment, course, learner_name)
             await emit(
                 session,
@@ -301,7 +298,7 @@ class EnrollmentsService:
         if enrollment.progress < 100.0 or enrollment.status != EnrollmentStatus.ACTIVE.value:
             return None
         enrollment.status = EnrollmentStatus.COMPLETED.value
-        enrollment.completed_at = _now()
+        enrollment.completed_at = clock.now()
         certificate = self._certificate(enrollment, course, learner_name)
         session.add(certificate)
         ids = {
@@ -331,7 +328,7 @@ class EnrollmentsService:
         self, enrollment: EnrollmentRow, course: CourseFacts, learner_name: str | None
     ) -> CertificateRow:
         code = certificates.new_code()
-        issued_at = enrollment.completed_at or _now()
+        issued_at = enrollment.completed_at or clock.now()
         facts = certificates.CertificateFacts(
             code=code,
             learner_id=enrollment.user_id,
@@ -463,9 +460,7 @@ class EnrollmentsService:
             return {row[0]: row[1] for row in rows}
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, EnrollmentRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(EnrollmentRow).where(EnrollmentRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, EnrollmentRow, ids)
 
     async def completed_lessons(
         self, enrollment_ids: list[uuid.UUID]
@@ -506,7 +501,7 @@ class EnrollmentsService:
 
     @staticmethod
     def _new(user_id: uuid.UUID, course_id: uuid.UUID, by: uuid.UUID) -> EnrollmentRow:
-        now = _now()
+        now = clock.now()
         return EnrollmentRow(
             id=uuid.uuid4(),
             user_id=user_id,

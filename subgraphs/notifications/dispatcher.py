@@ -18,11 +18,12 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from common import clock
 from subgraphs.notifications.categories import (
     DIGEST_PERIOD_HOURS,
     DIGEST_TEMPLATE,
@@ -48,10 +49,6 @@ log = logging.getLogger(__name__)
 
 CLAIM = 50
 LEASE = timedelta(minutes=2)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +106,7 @@ class Dispatcher:
 
     async def deliver_due(self) -> int:
         """Claim and send one round of due deliveries; returns how many were claimed."""
-        now = _now()
+        now = clock.now()
         async with self.sessions.begin() as session:
             deliveries = list(
                 await session.scalars(
@@ -261,7 +258,7 @@ class Dispatcher:
                     last_error=reason,
                     attempts=job.attempts if attempts is None else attempts,
                     provider_id=provider_id,
-                    sent_at=_now() if status is DeliveryStatus.SENT else None,
+                    sent_at=clock.now() if status is DeliveryStatus.SENT else None,
                 )
             )
 
@@ -271,7 +268,7 @@ class Dispatcher:
             await session.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == job.delivery_id)
-                .values(attempts=attempt, last_error=reason, next_attempt_at=_now() + delay)
+                .values(attempts=attempt, last_error=reason, next_attempt_at=clock.now() + delay)
             )
         log.info(
             "delivery will be retried",
@@ -293,7 +290,7 @@ class Dispatcher:
 
     async def _digest_due(self, frequency: Frequency, hours: int) -> bool:
         """Claims the run: true once per period across processes."""
-        now = _now()
+        now = clock.now()
         async with self.sessions.begin() as session:
             row = await session.get(DigestRunRow, frequency.value, with_for_update=True)
             if row is None:
@@ -337,11 +334,9 @@ class Dispatcher:
                 channel = Channel(channel_name)
                 person, sender = people.get(user_id), self.senders.get(channel)
                 address = self._address(channel, person, contacts.get(user_id))
-                status, reason, provider_id = (
-                    DeliveryStatus.SKIPPED,
-                    "No address or provider.",
-                    None,
-                )
+                status: DeliveryStatus = DeliveryStatus.SKIPPED
+                reason: str | None = "No address or provider."
+                provider_id: str | None = None
                 if person is not None and sender is not None and address:
                     items = [notifications[d.notification_id] for d in deliveries]
                     variables = {
@@ -369,5 +364,5 @@ class Dispatcher:
                     delivery.last_error = reason
                     delivery.attempts += 1
                     delivery.provider_id = provider_id
-                    delivery.sent_at = _now() if status is DeliveryStatus.SENT else None
+                    delivery.sent_at = clock.now() if status is DeliveryStatus.SENT else None
             return sent

@@ -9,14 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.notifications.categories import Category
-from subgraphs.notifications.loaders import NotificationsServices
-from subgraphs.notifications.models import ContactRow, NotificationRow, PreferenceRow
+from subgraphs.notifications.erasure import erase_user
+from subgraphs.notifications.services import NotificationsServices
 
 
 def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
@@ -82,14 +81,7 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
         )
 
     async def user_deleted(session: AsyncSession, event: Event) -> None:
-        user_id = uuid.UUID(event.data["user_id"])
-        for table in (NotificationRow, PreferenceRow, ContactRow):
-            await session.execute(delete(table).where(table.user_id == user_id))
-        await session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.sender_id == user_id)
-            .values(sender_id=None)
-        )
+        await erase_user(session, uuid.UUID(event.data["user_id"]))
 
     return {
         "user.registered": user_registered,

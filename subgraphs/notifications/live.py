@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -106,7 +106,7 @@ class LiveFeed:
 
     async def follow(
         self, principal: Principal, listener: Listener | None = None
-    ) -> AsyncIterator[dict[str, Any] | DomainError]:
+    ) -> AsyncGenerator[dict[str, Any] | DomainError, None]:
         """The principal's messages, and errors to show the subscriber: EVENTS_MISSED when
         Redis was lost for a while (the stream goes on), and, ending the stream, when the
         subscriber fell behind or the access token expired."""

@@ -1,27 +1,21 @@
-"""Per-request DataLoaders of the notifications subgraph, and the services they sit on."""
+"""Per-request DataLoaders of the notifications subgraph: one SQL query (or one call) per batch."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
 from common.graphql.catalog import CourseFacts, course_facts_loader
+from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
-from subgraphs.notifications.dispatcher import Dispatcher
-from subgraphs.notifications.live import LiveFeed
 from subgraphs.notifications.models import DeliveryRow, NotificationRow
-from subgraphs.notifications.service import NotificationsService
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationsServices:
-    notifications: NotificationsService
-    dispatcher: Dispatcher
-    live: LiveFeed
+from subgraphs.notifications.services import NotificationsServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +37,9 @@ def build_loaders(services: NotificationsServices, scope: LoaderScope) -> Notifi
             PeerClient(http, "courses", settings.service_url("courses")), scope.authorization
         ),
     )
+
+
+# What every resolver of the notifications subgraph gets as `info`.
+NotificationsInfo: TypeAlias = Info[
+    RequestContext[NotificationsServices, NotificationsLoaders], None
+]

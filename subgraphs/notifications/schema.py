@@ -8,45 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import TypeAlias
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from common.auth import Principal
-from common.errors import BadUserInput, DomainError, EventsMissed, Forbidden, NotFound
+from common.errors import BadUserInput, DomainError, EventsMissed, NotFound
 from common.graphql.access import scopes, signed_in
-from common.graphql.context import RequestContext
-from common.graphql.ids import parse_id
+from common.graphql.catalog import visible_course
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
+from subgraphs.notifications.guards import own_notification, require_admin, require_self
 from subgraphs.notifications.live import ADDED, SUBSCRIBE_WAIT_SECONDS, row_of, subscriber
-from subgraphs.notifications.loaders import NotificationsLoaders, NotificationsServices
+from subgraphs.notifications.loaders import NotificationsInfo
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
 from subgraphs.notifications.service import Audience, PreferenceChange
-
-NotificationsInfo: TypeAlias = Info[
-    RequestContext[NotificationsServices, NotificationsLoaders], None
-]
 
 NotificationCategory = strawberry.enum(categories.Category, name="NotificationCategory")
 NotificationChannel = strawberry.enum(channel_values.Channel, name="NotificationChannel")
 NotificationFrequency = strawberry.enum(categories.Frequency, name="NotificationFrequency")
 DeliveryStatus = strawberry.enum(categories.DeliveryStatus, name="DeliveryStatus")
-
-
-def _id(value: uuid.UUID) -> strawberry.ID:
-    return strawberry.ID(str(value))
-
-
-def _principal(info: NotificationsInfo) -> Principal:
-    return info.context.require_principal()
 
 
 @strawberry.type(description="How one notification went out on one channel.")
@@ -92,15 +77,15 @@ class Notification:
 
     @strawberry.field
     def user(self) -> User:
-        return User(id=_id(self.row.user_id))
+        return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field(description="The user who sent it; null for the platform's own.")
     def sender(self) -> User | None:
-        return None if self.row.sender_id is None else User(id=_id(self.row.sender_id))
+        return None if self.row.sender_id is None else User(id=graphql_id(self.row.sender_id))
 
     @strawberry.field
     def course(self) -> Course | None:
-        return None if self.row.course_id is None else Course(id=_id(self.row.course_id))
+        return None if self.row.course_id is None else Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="Email, SMS and push deliveries (in-app is the notification).")
     async def deliveries(self, info: NotificationsInfo) -> list[Delivery]:
@@ -110,20 +95,17 @@ class Notification:
     async def resolve_reference(
         cls, info: NotificationsInfo, id: strawberry.ID
     ) -> Notification | None:
-        row = await info.context.loaders.notification.load(parse_id(id))
-        principal = info.context.principal
-        if row is None or principal is None or row.user_id != principal.user_id:
-            return None
-        return notification_of(row)
+        row = await own_notification(info, parse_id(id))
+        return None if row is None else notification_of(row)
 
 
 def notification_of(row: NotificationRow) -> Notification:
     return Notification(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         category=categories.Category(row.category),
         title=row.title,
         body=row.body,
-        data=row.data,
+        data=JSON(row.data),
         created_at=row.created_at,
         read_at=row.read_at,
         row=row,
@@ -161,7 +143,7 @@ class User:
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> Connection[Notification]:
         page = await info.context.service.notifications.of_user(
-            _principal(info),
+            info.context.require_principal(),
             parse_id(self.id),
             unread_only=unread_only,
             category=category,
@@ -172,9 +154,7 @@ class User:
 
     @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
-        principal = _principal(info)
-        if principal.user_id != parse_id(self.id):
-            raise Forbidden("Only this user sees their unread count.")
+        principal = require_self(info, parse_id(self.id), "their unread count")
         return await info.context.loaders.unread.load(principal.user_id) or 0
 
     @strawberry.field(description="Per category and channel (themself and administrators).")
@@ -182,7 +162,7 @@ class User:
         self, info: NotificationsInfo
     ) -> list[NotificationPreference]:
         rows = await info.context.service.notifications.preferences(
-            _principal(info), parse_id(self.id)
+            info.context.require_principal(), parse_id(self.id)
         )
         return [
             NotificationPreference(
@@ -210,7 +190,7 @@ class NotificationTemplate:
 
 def template_of(row: TemplateRow) -> NotificationTemplate:
     return NotificationTemplate(
-        id=_id(row.id),
+        id=graphql_id(row.id),
         category=categories.Category(row.category),
         channel=channel_values.Channel(row.channel),
         locale=row.locale,
@@ -232,7 +212,7 @@ class Query:
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
     ) -> Connection[Notification]:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         page = await info.context.service.notifications.of_user(
             principal,
             principal.user_id,
@@ -245,13 +225,13 @@ class Query:
 
     @strawberry.field(description="How many of your notifications are unread.")
     async def unread_notification_count(self, info: NotificationsInfo) -> int:
-        return await info.context.loaders.unread.load(_principal(info).user_id) or 0
+        return await info.context.loaders.unread.load(info.context.require_principal().user_id) or 0
 
     @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
     async def notification(self, info: NotificationsInfo, id: strawberry.ID) -> Notification:
-        principal = _principal(info)
-        row = await info.context.loaders.notification.load(parse_id(id, field="id"))
-        if row is None or row.user_id != principal.user_id:
+        info.context.require_principal()
+        row = await own_notification(info, parse_id(id, field="id"))
+        if row is None:
             raise NotFound(f"You have no notification with id {id}.", field="id")
         return notification_of(row)
 
@@ -259,7 +239,7 @@ class Query:
         extensions=[signed_in()], description="Where you receive SMS and push notifications."
     )
     async def notification_contact(self, info: NotificationsInfo) -> NotificationContact:
-        row = await info.context.service.notifications.contact(_principal(info))
+        row = await info.context.service.notifications.contact(info.context.require_principal())
         return NotificationContact(
             phone=None if row is None else row.phone,
             push_token=None if row is None else row.push_token,
@@ -270,7 +250,7 @@ class Query:
         description="Stored templates (administrators); others use built-ins.",
     )
     async def notification_templates(self, info: NotificationsInfo) -> list[NotificationTemplate]:
-        rows = await info.context.service.notifications.templates(_principal(info))
+        rows = await info.context.service.notifications.templates(info.context.require_principal())
         return [template_of(row) for row in rows]
 
 
@@ -368,13 +348,11 @@ class Mutation:
     async def send_notification(
         self, info: NotificationsInfo, input: SendNotificationInput
     ) -> SendNotificationPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         course = None
         if input.course_id is not None:
             course_id = parse_id(input.course_id, field="courseId")
-            course = await info.context.loaders.course.load(course_id)
-            if course is None:
-                raise NotFound(f"No course has id {course_id}.", field="courseId")
+            course = await visible_course(info.context.loaders.course, course_id)
         if not isinstance(input.data, dict):
             raise BadUserInput("data must be a JSON object of template variables.", field="data")
         result = await info.context.service.notifications.send(
@@ -385,7 +363,7 @@ class Mutation:
             authorization=info.context.request.headers.get("authorization"),
         )
         return SendNotificationPayload(
-            batch_id=_id(result.batch_id), recipient_count=result.recipients
+            batch_id=graphql_id(result.batch_id), recipient_count=result.recipients
         )
 
     @strawberry.mutation(
@@ -396,7 +374,7 @@ class Mutation:
         self, info: NotificationsInfo, input: MarkReadInput
     ) -> NotificationPayload:
         row = await info.context.service.notifications.mark_read(
-            _principal(info), parse_id(input.id, field="id"), input.read
+            info.context.require_principal(), parse_id(input.id, field="id"), input.read
         )
         return NotificationPayload(notification=notification_of(row))
 
@@ -408,7 +386,9 @@ class Mutation:
         self, info: NotificationsInfo, input: MarkAllReadInput | None = None
     ) -> MarkAllReadPayload:
         category = None if input is None else input.category
-        updated = await info.context.service.notifications.mark_all_read(_principal(info), category)
+        updated = await info.context.service.notifications.mark_all_read(
+            info.context.require_principal(), category
+        )
         return MarkAllReadPayload(updated=updated)
 
     @strawberry.mutation(extensions=[signed_in()], description="Delete one of your notifications.")
@@ -416,7 +396,9 @@ class Mutation:
         self, info: NotificationsInfo, input: DeleteNotificationInput
     ) -> DeletedPayload:
         notification_id = parse_id(input.id, field="id")
-        await info.context.service.notifications.delete(_principal(info), notification_id)
+        await info.context.service.notifications.delete(
+            info.context.require_principal(), notification_id
+        )
         return DeletedPayload(deleted_id=input.id)
 
     @strawberry.mutation(
@@ -426,7 +408,7 @@ class Mutation:
     async def update_notification_preferences(
         self, info: NotificationsInfo, input: UpdatePreferencesInput
     ) -> PreferencesPayload:
-        principal = _principal(info)
+        principal = info.context.require_principal()
         await info.context.service.notifications.update_preferences(
             principal,
             [
@@ -438,7 +420,7 @@ class Mutation:
                 for item in input.preferences
             ],
         )
-        return PreferencesPayload(user=User(id=_id(principal.user_id)))
+        return PreferencesPayload(user=User(id=graphql_id(principal.user_id)))
 
     @strawberry.mutation(
         extensions=[signed_in()],
@@ -448,7 +430,7 @@ class Mutation:
         self, info: NotificationsInfo, input: UpdateContactInput
     ) -> NotificationContact:
         row = await info.context.service.notifications.update_contact(
-            _principal(info), input.phone, input.push_token
+            info.context.require_principal(), input.phone, input.push_token
         )
         return NotificationContact(phone=row.phone, push_token=row.push_token)
 
@@ -460,7 +442,7 @@ class Mutation:
         self, info: NotificationsInfo, input: SaveTemplateInput
     ) -> NotificationTemplate:
         row = await info.context.service.notifications.save_template(
-            _principal(info),
+            info.context.require_principal(),
             categories.Category(input.category),
             channel_values.Channel(input.channel),
             input.locale,
@@ -479,8 +461,7 @@ class Mutation:
         info: NotificationsInfo,
         frequency: NotificationFrequency,  # type: ignore[valid-type]
     ) -> DigestPayload:
-        if not _principal(info).is_admin:
-            raise Forbidden("Only administrators run digests by hand.")
+        require_admin(info, "run digests by hand")
         chosen = categories.Frequency(frequency)
         if chosen not in categories.DIGESTS:
             raise BadUserInput(

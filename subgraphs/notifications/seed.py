@@ -3,10 +3,11 @@ an announcement, some already read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from common import clock
 from common.db import create_engine, service_dsn, session_factory
 from common.demo import demo_course_id, demo_id, demo_user_id
 from common.settings import Settings
@@ -73,7 +74,7 @@ PLAN = (
 
 async def seed(settings: Settings) -> list[str]:
     engine = create_engine(service_dsn(settings, "notifications"), pool_size=1)
-    now = datetime.now(UTC)
+    now = clock.now()
     instructor = demo_user_id("instructor@lms.local")
     try:
         async with session_factory(engine).begin() as session:

@@ -17,7 +17,6 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -27,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal
 from common.auth.principal import Role
+from common.clock import now as _now  # notify() reads the clock by this name
+from common.db.batches import rows_by_id, rows_grouped
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.events.consumer import AFTER_COMMIT
@@ -56,10 +57,6 @@ BATCH = 500  # rows per INSERT
 MAX_RECIPIENTS = 100_000
 MAX_DATA_BYTES = 16 * 1024
 DELIVERY_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,21 +326,12 @@ class NotificationsService:
             return dict(rows.all())
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, NotificationRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(NotificationRow).where(NotificationRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, NotificationRow, ids)
 
     async def deliveries_of(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DeliveryRow]]:
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(DeliveryRow)
-                .where(DeliveryRow.notification_id.in_(ids))
-                .order_by(DeliveryRow.channel)
-            )
-            grouped: dict[uuid.UUID, list[DeliveryRow]] = {}
-            for row in rows:
-                grouped.setdefault(row.notification_id, []).append(row)
-            return grouped
+        return await rows_grouped(
+            self.sessions, DeliveryRow, DeliveryRow.notification_id, ids, DeliveryRow.channel
+        )
 
     async def _own(
         self, session: AsyncSession, principal: Principal, notification_id: uuid.UUID
@@ -494,7 +482,7 @@ class NotificationsService:
                 updated_by=principal.user_id,
                 updated_at=_now(),
             )
-            statement = statement.on_conflict_do_update(
+            upsert = statement.on_conflict_do_update(
                 index_elements=["category", "channel", "locale"],
                 set_={
                     "subject": statement.excluded.subject,
@@ -504,7 +492,7 @@ class NotificationsService:
                     "updated_at": statement.excluded.updated_at,
                 },
             ).returning(TemplateRow)
-            return (await session.scalars(statement)).one()
+            return (await session.scalars(upsert)).one()
 
     async def templates(self, principal: Principal) -> list[TemplateRow]:
         if Role.ADMIN not in principal.roles:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import clock
 from common.auth import Role
 from common.events.envelope import Event
 from common.events.outbox import emit
@@ -28,7 +28,7 @@ async def open_account(
 
     Flushed, so a taken email raises IntegrityError here, in the caller's hands.
     """
-    now = datetime.now(UTC)
+    now = clock.now()
     user = UserRow(
         id=uuid.uuid4(),
         email=email,

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from common.graphql.access import scopes
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.loaders import UsersInfo
@@ -31,11 +31,11 @@ class ApiKey:
 
 def api_key_of(row: ApiKeyRow) -> ApiKey:
     return ApiKey(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         name=row.name,
         prefix=row.prefix,
         scopes=list(row.scopes),
-        owner_id=strawberry.ID(str(row.owner_id)),
+        owner_id=graphql_id(row.owner_id),
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
@@ -69,7 +69,7 @@ class ApiKeyPayload:
 
 
 def _keys(info: UsersInfo) -> ApiKeysService:
-    return info.context.service.api_keys
+    return info.context.service.users.api_keys
 
 
 @strawberry.type

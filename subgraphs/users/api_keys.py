@@ -13,11 +13,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal, TokenIssuer
 from common.auth.principal import ROLE_SCOPES
 from common.db.pagination import Page, fetch_page
@@ -44,10 +45,6 @@ class NewApiKey:
 class ExchangedToken:
     access_token: str
     expires_in: int
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _admin(principal: Principal) -> None:
@@ -91,7 +88,7 @@ class ApiKeysService:
         address: str | None,
     ) -> NewApiKey:
         _admin(principal)
-        if expires_at is not None and (expires_at.tzinfo is None or expires_at <= _now()):
+        if expires_at is not None and (expires_at.tzinfo is None or expires_at <= clock.now()):
             raise BadUserInput(
                 "The expiry must be a future time with its time zone.", field="expiresAt"
             )
@@ -103,7 +100,7 @@ class ApiKeysService:
             prefix=key[:SHOWN_PREFIX],
             key_hash=digest(key),
             scopes=_scopes(scopes, principal),
-            created_at=_now(),
+            created_at=clock.now(),
             expires_at=expires_at,
         )
         async with self.sessions.begin() as session:
@@ -129,7 +126,7 @@ class ApiKeysService:
             if row is None:
                 raise NotFound("No API key has this id.", field="id")
             if row.revoked_at is None:
-                row.revoked_at = _now()
+                row.revoked_at = clock.now()
                 record(
                     session,
                     SecurityEventKind.API_KEY_REVOKED,
@@ -144,7 +141,7 @@ class ApiKeysService:
         self, principal: Principal, first: int | None, after: str | None
     ) -> Page[ApiKeyRow]:
         _admin(principal)
-        query: Select[tuple[ApiKeyRow]] = select(ApiKeyRow)
+        query: Select[ApiKeyRow] = select(ApiKeyRow)
         async with self.sessions() as session:
             return await fetch_page(
                 session,
@@ -173,7 +170,7 @@ class ApiKeysService:
                     api_key_id=str(row.id) if row is not None else None,
                 )
             else:
-                now = _now()
+                now = clock.now()
                 if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
                     row.last_used_at = now
                 record(
@@ -200,6 +197,6 @@ async def _owner_if_usable(session: AsyncSession, row: ApiKeyRow | None) -> User
     """The key's owner, when the key is neither revoked nor expired (and the owner exists)."""
     if row is None or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= _now():
+    if row.expires_at is not None and row.expires_at <= clock.now():
         return None
     return await session.get(UserRow, row.owner_id)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import clock
 from common.errors import BadUserInput
 from subgraphs.users.models import SecurityEventRow
 
@@ -72,7 +73,7 @@ def record(
             raise ValueError(f"security event detail {name!r} may hold a secret")
     row = SecurityEventRow(
         id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
+        occurred_at=clock.now(),
         kind=kind.value,
         actor_id=actor,
         subject_id=subject,

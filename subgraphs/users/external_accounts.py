@@ -10,11 +10,11 @@ With no such account, a verified email opens a new student account without a pas
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import clock
 from common.errors import BadUserInput, Unauthenticated
 from subgraphs.users import audit, validation
 from subgraphs.users.accounts import open_account
@@ -27,7 +27,7 @@ async def account_for(
     session: AsyncSession, identity: ExternalIdentity, address: str | None
 ) -> UserRow:
     """The user the identity signs in as, locked for the rest of the transaction."""
-    now = datetime.now(UTC)
+    now = clock.now()
     link = await session.scalar(
         select(ExternalIdentityRow)
         .where(

@@ -72,5 +72,5 @@ class ExternalSignInQueries:
     def sign_in_providers(self, info: UsersInfo) -> list[SignInProvider]:
         return [
             SignInProvider(name=provider.name, display_name=provider.display_name)
-            for provider in info.context.service.external.providers
+            for provider in info.context.service.users.external.providers
         ]

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from aiodataloader import DataLoader
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
@@ -14,7 +14,7 @@ from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from subgraphs.users.mfa import MfaStatus
 from subgraphs.users.models import ExternalIdentityRow, UserRow
-from subgraphs.users.service import UsersService
+from subgraphs.users.services import UsersServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +24,8 @@ class UsersLoaders:
     identities: DataLoader[uuid.UUID, list[ExternalIdentityRow]]
 
 
-def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
+def build_loaders(services: UsersServices, _: LoaderScope) -> UsersLoaders:
+    service = services.users
     return UsersLoaders(
         user=batch_loader(service.by_ids),
         mfa=batch_loader(service.mfa.statuses),
@@ -33,4 +34,4 @@ def build_loaders(service: UsersService, _: LoaderScope) -> UsersLoaders:
 
 
 # What every resolver of the users subgraph gets as `info`.
-UsersInfo: TypeAlias = Info[RequestContext[UsersService, UsersLoaders], None]
+UsersInfo: TypeAlias = Info[RequestContext[UsersServices, UsersLoaders], None]

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from common.auth import Role as RoleValue
 from common.errors import Forbidden
 from common.graphql.access import scopes, signed_in
-from common.graphql.ids import parse_id
+from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
@@ -130,7 +130,7 @@ class User:
 
 def user_of(row: UserRow, *, signing_in: bool = False) -> User:
     return User(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         name=row.name,
         roles=[RoleValue(role) for role in row.roles],
         bio=row.bio,
@@ -269,11 +269,11 @@ async def _user_or_none(info: UsersInfo, user_id: strawberry.ID | None) -> User 
 
 def security_event_of(row: SecurityEventRow) -> SecurityEvent:
     return SecurityEvent(
-        id=strawberry.ID(str(row.id)),
+        id=graphql_id(row.id),
         occurred_at=row.occurred_at,
         kind=SecurityEventKindValue(row.kind),
-        actor_id=strawberry.ID(str(row.actor_id)) if row.actor_id else None,
-        subject_id=strawberry.ID(str(row.subject_id)) if row.subject_id else None,
+        actor_id=graphql_id(row.actor_id) if row.actor_id else None,
+        subject_id=graphql_id(row.subject_id) if row.subject_id else None,
         client_address=row.client_address,
         details=JSON(row.details),
     )
@@ -375,12 +375,12 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
     async def me(self, info: UsersInfo) -> User:
         context = info.context
-        return user_of(await context.service.me(context.require_principal()))
+        return user_of(await context.service.users.me(context.require_principal()))
 
     @strawberry.field(description="A user's public profile.")
     async def user(self, info: UsersInfo, id: strawberry.ID) -> User:
         context = info.context
-        return user_of(await context.service.get(context.require_principal(), parse_id(id)))
+        return user_of(await context.service.users.get(context.require_principal(), parse_id(id)))
 
     @strawberry.field(
         extensions=[scopes(["users:read"])],
@@ -395,7 +395,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
     ) -> Connection[User]:
         context = info.context
         criteria = filter or UserFilterInput()
-        page = await context.service.list(
+        page = await context.service.users.listing(
             context.require_principal(),
             UserFilter(
                 role=criteria.role,
@@ -422,7 +422,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
         context = info.context
         principal = context.require_principal()
         criteria = filter or SecurityEventFilterInput()
-        page = await context.service.security_events(
+        page = await context.service.users.security_events(
             principal,
             EventFilter(
                 kinds=(
@@ -447,7 +447,7 @@ class Mutation(ApiKeyMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
         context = info.context
-        result = await context.service.register(
+        result = await context.service.users.register(
             input.email, input.password, input.name, context.client_address
         )
         return auth_payload(result)
@@ -460,7 +460,7 @@ class Mutation(ApiKeyMutations):
     async def login(self, info: UsersInfo, input: LoginInput) -> AuthPayload:
         context = info.context
         try:
-            result = await context.service.login(
+            result = await context.service.users.login(
                 input.email, input.password, context.client_address
             )
         except MfaRequired as required:
@@ -474,7 +474,7 @@ class Mutation(ApiKeyMutations):
     async def start_external_sign_in(
         self, info: UsersInfo, input: StartExternalSignInInput
     ) -> ExternalSignInStart:
-        start = await info.context.service.external.start(input.provider, input.redirect_uri)
+        start = await info.context.service.users.external.start(input.provider, input.redirect_uri)
         return ExternalSignInStart(
             authorization_url=start.authorization_url,
             state=start.state,
@@ -492,7 +492,7 @@ class Mutation(ApiKeyMutations):
     ) -> AuthPayload:
         context = info.context
         try:
-            result = await context.service.complete_external_sign_in(
+            result = await context.service.users.complete_external_sign_in(
                 input.state, input.code, context.client_address
             )
         except MfaRequired as required:
@@ -508,7 +508,7 @@ class Mutation(ApiKeyMutations):
         self, info: UsersInfo, input: UnlinkExternalIdentityInput
     ) -> UserPayload:
         context = info.context
-        row = await context.service.unlink_external_identity(
+        row = await context.service.users.unlink_external_identity(
             context.require_principal(), input.provider, context.client_address
         )
         return UserPayload(user=user_of(row))
@@ -519,7 +519,7 @@ class Mutation(ApiKeyMutations):
     )
     async def verify_mfa(self, info: UsersInfo, input: VerifyMfaInput) -> AuthPayload:
         context = info.context
-        result = await context.service.verify_mfa(
+        result = await context.service.users.verify_mfa(
             input.mfa_token,
             code=input.code,
             recovery_code=input.recovery_code,
@@ -531,13 +531,13 @@ class Mutation(ApiKeyMutations):
     async def refresh_token(self, info: UsersInfo, input: RefreshTokenInput) -> AuthPayload:
         context = info.context
         return auth_payload(
-            await context.service.refresh(input.refresh_token, context.client_address)
+            await context.service.users.refresh(input.refresh_token, context.client_address)
         )
 
     @strawberry.mutation(description="Revoke this session, or every session of the user.")
     async def logout(self, info: UsersInfo, input: LogoutInput) -> LogoutPayload:
         context = info.context
-        revoked = await context.service.logout(
+        revoked = await context.service.users.logout(
             input.refresh_token, all_sessions=input.all_sessions, address=context.client_address
         )
         return LogoutPayload(revoked_sessions=revoked)
@@ -548,7 +548,7 @@ class Mutation(ApiKeyMutations):
     )
     async def start_mfa_enrollment(self, info: UsersInfo) -> StartMfaEnrollmentPayload:
         context = info.context
-        enrollment = await context.service.mfa.start_enrollment(
+        enrollment = await context.service.users.mfa.start_enrollment(
             context.require_principal(), context.client_address
         )
         return StartMfaEnrollmentPayload(
@@ -564,7 +564,7 @@ class Mutation(ApiKeyMutations):
     ) -> RecoveryCodesPayload:
         context = info.context
         principal = context.require_principal()
-        codes = await context.service.mfa.confirm_enrollment(
+        codes = await context.service.users.mfa.confirm_enrollment(
             principal, input.code, context.client_address
         )
         return RecoveryCodesPayload(user=await _own_user(info), recovery_codes=codes)
@@ -581,7 +581,7 @@ class Mutation(ApiKeyMutations):
             if input.user_id is not None
             else principal.user_id
         )
-        row = await context.service.mfa.disable(
+        row = await context.service.users.mfa.disable(
             principal,
             user_id,
             password=input.password,
@@ -597,7 +597,7 @@ class Mutation(ApiKeyMutations):
         self, info: UsersInfo, input: RegenerateRecoveryCodesInput
     ) -> RecoveryCodesPayload:
         context = info.context
-        codes = await context.service.mfa.regenerate_recovery_codes(
+        codes = await context.service.users.mfa.regenerate_recovery_codes(
             context.require_principal(), input.code, context.client_address
         )
         return RecoveryCodesPayload(user=await _own_user(info), recovery_codes=codes)
@@ -617,7 +617,9 @@ class Mutation(ApiKeyMutations):
         changes = _set_fields(input)
         if isinstance(input.preferences, PreferencesInput):
             changes["preferences"] = _set_fields(input.preferences)
-        row = await context.service.update_profile(principal, user_id, ProfileChanges(changes))
+        row = await context.service.users.update_profile(
+            principal, user_id, ProfileChanges(changes)
+        )
         return UserPayload(user=user_of(row))
 
     @strawberry.mutation(
@@ -630,7 +632,7 @@ class Mutation(ApiKeyMutations):
         input: ChangePasswordInput,
     ) -> ChangePasswordPayload:
         context = info.context
-        await context.service.change_password(
+        await context.service.users.change_password(
             context.require_principal(),
             input.current_password,
             input.new_password,
@@ -645,7 +647,7 @@ class Mutation(ApiKeyMutations):
     async def set_user_roles(self, info: UsersInfo, input: SetUserRolesInput) -> UserPayload:
         context = info.context
         roles = frozenset(RoleValue(role) for role in input.roles)
-        row = await context.service.set_roles(
+        row = await context.service.users.set_roles(
             context.require_principal(),
             parse_id(input.user_id, field="userId"),
             roles,
@@ -665,8 +667,8 @@ class Mutation(ApiKeyMutations):
             if input.user_id is not None
             else principal.user_id
         )
-        deleted = await context.service.delete(principal, user_id, context.client_address)
-        return DeleteUserPayload(deleted_user_id=strawberry.ID(str(deleted)))
+        deleted = await context.service.users.delete(principal, user_id, context.client_address)
+        return DeleteUserPayload(deleted_user_id=graphql_id(deleted))
 
 
 def mfa_required_error(required: MfaRequired) -> GraphQLError:
@@ -682,7 +684,7 @@ def mfa_required_error(required: MfaRequired) -> GraphQLError:
 
 async def _own_user(info: UsersInfo) -> User:
     context = info.context
-    return user_of(await context.service.me(context.require_principal()))
+    return user_of(await context.service.users.me(context.require_principal()))
 
 
 schema = ServiceSchema(query=Query, mutation=Mutation, types=[User])

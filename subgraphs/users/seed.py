@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
+from common import clock
 from common.auth import Role
 from common.db import create_engine, service_dsn, session_factory
 from common.demo import DEMO_PASSWORD, DEMO_USERS, demo_user_id
@@ -22,7 +21,7 @@ async def seed(settings: Settings) -> list[str]:
             for email, name, role in DEMO_USERS:
                 if email in existing:
                     continue
-                now = datetime.now(UTC)
+                now = clock.now()
                 session.add(
                     UserRow(
                         id=demo_user_id(email),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal, Role, TokenIssuer
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Throttle
+from common.db.batches import rows_by_id
 from common.db.pagination import Page, fetch_ordered_page, fetch_page
 from common.errors import (
     BadUserInput,
@@ -77,10 +79,6 @@ class UserFilter:
     search: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UsersService:
@@ -287,7 +285,7 @@ class UsersService:
                 raise Unauthenticated(MFA_OFF)
             method = "totp" if code is not None else "recovery_code"
             if await self._second_factor(session, factor, code, recovery_code, address):
-                challenge.used_at = _now()
+                challenge.used_at = clock.now()
                 user = await session.get_one(UserRow, user_id)
                 audit.record(
                     session,
@@ -349,9 +347,9 @@ class UsersService:
             if row is None:
                 raise Unauthenticated("The refresh token is not valid.")
             if row.used_at is None and row.revoked_at is None:
-                if row.expires_at <= _now():
+                if row.expires_at <= clock.now():
                     raise Unauthenticated("The refresh token has expired; sign in again.")
-                row.used_at = _now()
+                row.used_at = clock.now()
                 user = await session.get_one(UserRow, row.user_id)
                 return await self._start_session(session, user, family_id=row.family_id)
             revoked = await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
@@ -404,7 +402,7 @@ class UsersService:
                 user_id=user.id,
                 family_id=family_id,
                 token_hash=digest(refresh_token),
-                expires_at=_now() + self._refresh_ttl,
+                expires_at=clock.now() + self._refresh_ttl,
             )
         )
         return AuthResult(
@@ -418,7 +416,7 @@ class UsersService:
         result = await session.execute(
             update(RefreshTokenRow)
             .where(scope, RefreshTokenRow.revoked_at.is_(None))
-            .values(revoked_at=_now())
+            .values(revoked_at=clock.now())
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
@@ -439,7 +437,7 @@ class UsersService:
             raise NotFound(f"No user has id {user_id}.", field="id")
         return user
 
-    async def list(
+    async def listing(
         self, principal: Principal, criteria: UserFilter, *, first: int | None, after: str | None
     ) -> Page[UserRow]:
         if "users:read" not in principal.scopes:
@@ -467,7 +465,7 @@ class UsersService:
                 if column == "preferences" and isinstance(value, dict):
                     value = {**user.preferences, **value}
                 setattr(user, column, value)
-            user.updated_at = _now()
+            user.updated_at = clock.now()
             return user
 
     async def change_password(
@@ -487,7 +485,7 @@ class UsersService:
             if right:
                 validation.password(new, field="newPassword", email_address=user.email)
                 user.password_hash = await hash_password(new)
-                user.updated_at = _now()
+                user.updated_at = clock.now()
                 revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
                 audit.record(
                     session,
@@ -527,7 +525,7 @@ class UsersService:
             user = await self._locked(session, user_id)
             old_roles = sorted(user.roles)
             user.roles = sorted(role.value for role in roles)
-            user.updated_at = _now()
+            user.updated_at = clock.now()
             await self._revoke(session, RefreshTokenRow.user_id == user.id)
             audit.record(
                 session,
@@ -595,9 +593,7 @@ class UsersService:
     # Batch loading for DataLoaders
 
     async def by_ids(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, UserRow]:
-        async with self.sessions() as session:
-            rows = await session.scalars(select(UserRow).where(UserRow.id.in_(ids)))
-            return {row.id: row for row in rows}
+        return await rows_by_id(self.sessions, UserRow, ids)
 
     async def external_identities(
         self, ids: list[uuid.UUID]
@@ -624,12 +620,12 @@ def _challenge_problem(challenge: MfaChallengeRow | None) -> str | None:
         return MFA_TOKEN_UNKNOWN
     if challenge.used_at is not None:
         return MFA_TOKEN_USED
-    if challenge.expires_at <= _now():
+    if challenge.expires_at <= clock.now():
         return MFA_TOKEN_EXPIRED
     return None
 
 
-def _filtered(query: Select[tuple[UserRow]], criteria: UserFilter) -> Select[tuple[UserRow]]:
+def _filtered(query: Select[UserRow], criteria: UserFilter) -> Select[UserRow]:
     if criteria.role is not None:
         query = query.where(UserRow.roles.contains([criteria.role.value]))
     if criteria.search:

@@ -1,6 +1,4 @@
-from alembic import context
-
 from common.db.migrations import run_env
 from subgraphs.notifications.models import Base
 
-run_env(context, Base.metadata)
+run_env(Base.metadata)

@@ -1,0 +1,62 @@
+"""The users subgraph's service layer, built once at startup from the runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common.auth import TokenIssuer
+from common.auth.keys import platform_signing_key
+from common.auth.revocations import TokenRevoker
+from common.auth.throttle import Rule, Throttle
+from common.graphql.app import ServiceRuntime
+from subgraphs.users.external_sign_in import ExternalSignIn
+from subgraphs.users.mfa import Factors
+from subgraphs.users.sealing import SecretBox
+from subgraphs.users.service import UsersService
+
+
+@dataclass(frozen=True, slots=True)
+class UsersServices:
+    users: UsersService  # accounts and sign-in, with its MFA, API keys and external sign-in
+
+
+def build_services(runtime: ServiceRuntime) -> UsersServices:
+    settings = runtime.settings
+    issuer = TokenIssuer(
+        platform_signing_key(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl,
+    )
+    per_account = Rule("account", settings.sign_in_failures_per_account, settings.sign_in_lockout)
+    per_address = Rule("address", settings.sign_in_failures_per_address, settings.sign_in_lockout)
+    return UsersServices(
+        users=UsersService(
+            runtime.sessions,
+            issuer,
+            refresh_ttl_seconds=settings.refresh_token_ttl,
+            throttle=Throttle(runtime.redis, per_account, per_address),
+            # wrong one-time codes: the same limits as passwords, counted apart, by user id
+            mfa_throttle=Throttle(
+                runtime.redis,
+                per_account,
+                per_address,
+                name="mfa",
+                attempts="verification codes",
+            ),
+            # wrong current passwords in changePassword, by user id: a stolen session must not
+            # become a password oracle
+            password_throttle=Throttle(
+                runtime.redis,
+                per_account,
+                per_address,
+                name="current-password",
+                attempts="current-password checks",
+            ),
+            factors=Factors(SecretBox.of(settings)),
+            external=ExternalSignIn(
+                settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
+            ),
+            tokens=TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
+        )
+    )
