@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,21 @@ class GraphQLClient:
         assert "errors" not in body, body["errors"]
         result: dict[str, Any] = body["data"]
         return result
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], within: float = 10.0, every: float = 0.05
+) -> Any:
+    """The first truthy result of `check`, polled until `within` seconds have passed: how a
+    test waits for something that happens in the background (never a fixed pause)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the condition did not hold within {within} s")
+        await asyncio.sleep(every)
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

@@ -79,6 +79,7 @@ async def back_from_provider(
     answer = await browse(http, started["authorizationUrl"], who.email or who.subject)
     assert (answer.redirect_uri, answer.error) == (REDIRECT_URI, None)
     assert answer.state == started["state"]  # the frontend's check
+    assert answer.state is not None
     assert answer.code is not None
     return answer.state, answer.code
 

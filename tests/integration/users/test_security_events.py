@@ -190,8 +190,8 @@ async def test_every_security_action_is_recorded_with_who_whom_and_where(
     logged = json.dumps(events)
     leaked = [secret for secret in secrets_seen if secret in logged]
     assert leaked == []
-    details = json.dumps([event["details"] for event in events])
-    assert not [code for code in app.shown if code in details]
+    every_detail = json.dumps([event["details"] for event in events])
+    assert not [code for code in app.shown if code in every_detail]
 
 
 async def test_a_deleted_users_events_stay_by_id_without_addresses(

@@ -32,7 +32,10 @@ MULTI = QuestionDraft(
 
 def test_multiple_choice_gives_partial_credit_and_penalises_wrong_picks() -> None:
     spec = build_spec(MULTI)
-    grade = lambda ids: grade_objective(MULTI.kind, spec, {"choiceIds": ids}, 2).points  # noqa: E731
+
+    def grade(ids: list[str]) -> float:
+        return grade_objective(MULTI.kind, spec, {"choiceIds": ids}, 2).points
+
     assert grade(["a", "b"]) == 2
     assert grade(["a"]) == 1
     assert grade(["a", "c"]) == 0  # one right, one wrong
