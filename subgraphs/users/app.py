@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from functools import partial
+
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -13,6 +17,7 @@ from common.auth.keys import platform_signing_key, public_jwks
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.auth.tokens import KeySource, StaticKeys
+from common.clock import Clock
 from common.errors import Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.graphql.context import client_address
@@ -30,7 +35,8 @@ def own_keys(settings: Settings, _: httpx.AsyncClient) -> KeySource:
     return StaticKeys([platform_signing_key(settings)])
 
 
-def build_service(runtime: ServiceRuntime) -> UsersService:
+def build_service(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersService:
+    """The service, reading one-time codes and sign-in lockouts on `clock`."""
     settings = runtime.settings
     issuer = TokenIssuer(
         platform_signing_key(settings),
@@ -44,7 +50,7 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
         runtime.sessions,
         issuer,
         refresh_ttl_seconds=settings.refresh_token_ttl,
-        throttle=Throttle(runtime.redis, per_account, per_address),
+        throttle=Throttle(runtime.redis, per_account, per_address, clock=clock),
         # wrong one-time codes: the same limits as passwords, counted apart, by user id
         mfa_throttle=Throttle(
             runtime.redis,
@@ -52,6 +58,7 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
             per_address,
             name="mfa",
             attempts="verification codes",
+            clock=clock,
         ),
         # wrong current passwords in changePassword, by user id: a stolen session must not
         # become a password oracle
@@ -61,8 +68,9 @@ def build_service(runtime: ServiceRuntime) -> UsersService:
             per_address,
             name="current-password",
             attempts="current-password checks",
+            clock=clock,
         ),
-        factors=Factors(SecretBox.of(settings)),
+        factors=Factors(SecretBox.of(settings), clock),
         external=ExternalSignIn(
             settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
         ),
@@ -119,5 +127,6 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings) -> Starlette:
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings, clock: Clock = time.time) -> Starlette:
+    """The app; `clock` is the wall clock unless a test passes one it moves."""
+    return create_service_app(replace(SPEC, service=partial(build_service, clock=clock)), settings)

@@ -218,7 +218,7 @@ async def test_an_account_with_a_second_factor_asks_for_it(
     assert error_codes(body) == ["MFA_REQUIRED"]
     assert body["data"] is None
     mfa_token = body["errors"][0]["extensions"]["mfaToken"]
-    verified = await verify(users, mfa_token, code=await secured.app.code())
+    verified = await verify(users, mfa_token, code=secured.app.code())
     assert verified["data"]["verifyMfa"]["user"]["id"] == learner.id
 
 
