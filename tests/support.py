@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -43,13 +44,16 @@ class GraphQLClient:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], within: float = 10.0, every: float = 0.05
+    check: Callable[[], Awaitable[Any] | Any], within: float = 10.0, every: float = 0.05
 ) -> Any:
-    """The first truthy result of `check`, polled until `within` seconds have passed: how a
-    test waits for something that happens in the background (never a fixed pause)."""
+    """The first truthy result of `check` (a function or a coroutine function), polled until
+    `within` seconds have passed: how a test waits for something that happens in the
+    background (never a fixed pause)."""
     deadline = time.monotonic() + within
     while True:
-        result = await check()
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
         if time.monotonic() > deadline:

@@ -127,13 +127,13 @@ async def test_a_consumer_dying_before_its_ack_applies_the_event_once(
         first = asyncio.create_task(doomed.run())
         await asyncio.wait_for(doomed.ready.wait(), 30)
         learner = await register(graph, name="Crash Carl")
-        await eventually(lambda: asyncio.sleep(0, result=bool(applied)))
+        await eventually(lambda: applied)
         first.cancel()  # the connection closes with the message unacknowledged
         await asyncio.gather(first, return_exceptions=True)
         successor = runner()
         second = asyncio.create_task(successor.run())
         try:
-            await eventually(lambda: asyncio.sleep(0, result=successor.stats.duplicates >= 1))
+            await eventually(lambda: successor.stats.duplicates >= 1)
             assert successor.stats.applied == 0
             assert await titles(graph, learner, "REMINDER") == ["Crash test"]
         finally:

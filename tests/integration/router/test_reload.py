@@ -118,7 +118,7 @@ async def test_requests_in_flight_finish_on_the_supergraph_they_started_with(
     products.gate = asyncio.Event()
     slow = asyncio.create_task(_post(router, "{ topProduct { name } }"))
     try:
-        await eventually(lambda: asyncio.sleep(0, result=products.arrived == 1), within=5)
+        await eventually(lambda: products.arrived == 1, within=5)
         # the request is now held at the products subgraph. The new supergraph reaches the
         # subgraphs by another address: a new connection pool, and the old one may only close
         # once the held request is done with it
