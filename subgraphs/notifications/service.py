@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal
 from common.auth.principal import Role
+from common.db.inserts import insert_missing
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.events.consumer import AFTER_COMMIT
@@ -304,13 +305,8 @@ class NotificationsService:
             target = session
             if target is None:
                 target = await stack.enter_async_context(self.sessions.begin())
-            inserted = set(
-                await target.scalars(
-                    pg_insert(NotificationRow)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["batch_id", "user_id"])
-                    .returning(NotificationRow.id)
-                )
+            inserted = await insert_missing(
+                target, NotificationRow.id, rows, key=["batch_id", "user_id"]
             )
             fresh = [row for row in rows if row["id"] in inserted]
             due = [item for item in deliveries if item["notification_id"] in inserted]
