@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from common.auth.revocations import RevocationList
 from common.db import migrations
@@ -30,6 +31,8 @@ from lms.services import available_services
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.subscriptions.limits import SubscriptionLimits
+from subgraphs.users import app as users_app
+from tests.clock import USERS_CLOCK, MovableClock
 from tests.identity_providers import ProviderPorts
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
@@ -109,7 +112,7 @@ def settings(
         "LMS_MAX_ATTACHMENT_BYTES": str(256 * 1024),
         "LMS_LOG_LEVEL": "WARNING",
         "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
-        "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: lockouts that tests can wait out
+        "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: short, and tests move the clock past them
         "LMS_SUBMISSION_GRACE_SECONDS": "0",
         "LMS_SMTP_HOST": "127.0.0.1",
         "LMS_SMTP_PORT": str(smtp_sink.port),
@@ -144,7 +147,7 @@ async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
     async with contextlib.AsyncExitStack() as stack:
         urls = {
             name: await stack.enter_async_context(
-                serve(services.create_app(name, migrated), migrated.service_port(name))
+                serve(subgraph_app(name, migrated), migrated.service_port(name))
             )
             for name in available_services()
         }
@@ -158,6 +161,19 @@ async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+
+
+def subgraph_app(name: str, settings: Settings) -> Starlette:
+    """The subgraph as `lms serve` builds it; users reads codes and lockouts on the clock
+    tests move (tests/clock.py)."""
+    if name == "users":
+        return users_app.create_app(settings, clock=USERS_CLOCK)
+    return services.create_app(name, settings)
+
+
+@pytest.fixture(scope="session")
+def clock() -> MovableClock:
+    return USERS_CLOCK
 
 
 @pytest.fixture(scope="session")

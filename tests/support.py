@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,24 @@ class GraphQLClient:
         assert "errors" not in body, body["errors"]
         result: dict[str, Any] = body["data"]
         return result
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any] | Any], within: float = 10.0, every: float = 0.05
+) -> Any:
+    """The first truthy result of `check` (a function or a coroutine function), polled until
+    `within` seconds have passed: how a test waits for something that happens in the
+    background (never a fixed pause)."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the condition did not hold within {within} s")
+        await asyncio.sleep(every)
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

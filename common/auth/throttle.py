@@ -4,7 +4,8 @@ Failures are counted per account and per client address over a window. Past the 
 key is locked out, and each further failure doubles the lockout (capped at a day). While
 locked, even the right password (or code) is refused with RATE_LIMITED and the seconds to
 wait, so guessing gains nothing. A success clears the account's count. Account keys are
-hashed: no e-mail address is stored in Redis.
+hashed: no e-mail address is stored in Redis. A lock holds the moment it ends, read on the
+throttle's clock (the wall clock; tests pass one they can move), and expires from Redis then.
 
 One :class:`Throttle` per thing guessed, each with its own keys: ``sign-in`` counts wrong
 passwords by e-mail address, ``mfa`` counts wrong one-time codes by user id.
@@ -13,10 +14,13 @@ passwords by e-mail address, ``mfa`` counts wrong one-time codes by user id.
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from common.clock import Clock
 from common.errors import RateLimited
 
 MAX_LOCKOUT = 24 * 3600
@@ -39,8 +43,10 @@ class Throttle:
         *,
         name: str = "sign-in",
         attempts: str = "sign-ins",
+        clock: Clock = time.time,
     ) -> None:
         self._redis = redis
+        self._clock = clock
         self._rules = (per_account, per_address)
         self._name = name  # the Redis key prefix
         self._attempts = attempts  # what the RATE_LIMITED message says failed
@@ -61,7 +67,10 @@ class Throttle:
     async def check(self, account: str | None, address: str | None) -> None:
         """RATE_LIMITED while the account or the address is locked out."""
         for rule, value in self._pairs(account, address):
-            wait = await self._redis.ttl(self._key(rule, value, "lock"))
+            until = await self._redis.get(self._key(rule, value, "lock"))
+            if until is None:
+                continue
+            wait = math.ceil(float(until) - self._clock())
             if wait > 0:
                 whom = "this account" if rule.kind == "account" else "your network address"
                 raise RateLimited(
@@ -78,7 +87,8 @@ class Throttle:
             beyond = int(failures) - rule.limit
             if beyond >= 0:
                 lockout = min(MAX_LOCKOUT, rule.lockout * 2 ** min(beyond, 20))
-                await self._redis.set(self._key(rule, value, "lock"), "1", ex=lockout)
+                until = self._clock() + lockout
+                await self._redis.set(self._key(rule, value, "lock"), repr(until), ex=lockout)
                 # the count must outlive the lockout, so the next failure doubles it
                 await self._redis.expire(count_key, max(rule.window, lockout * 2))
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import clock
 from common.auth import Principal
 from common.db.batches import rows_by_id
+from common.db.inserts import insert_missing
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
@@ -178,13 +179,8 @@ class EnrollmentsService:
                 }
                 for user_id in unique
             ]
-            inserted = set(
-                await session.scalars(
-                    insert(EnrollmentRow)
-                    .values(rows)
-                    .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
-                    .returning(EnrollmentRow.id)
-                )
+            inserted = await insert_missing(
+                session, EnrollmentRow.id, rows, key=["user_id", "course_id"]
             )
             enrolled = list(
                 await session.scalars(select(EnrollmentRow).where(EnrollmentRow.id.in_(inserted)))

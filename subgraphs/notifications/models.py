@@ -50,11 +50,13 @@ class NotificationRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     sender_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_timestamp()
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
+        # one notification per send and recipient: a send is completed by sending it again
+        UniqueConstraint("batch_id", "user_id"),
         Index("ix_notifications_user_created", "user_id", "created_at", "id"),
         Index(
             "ix_notifications_user_unread",

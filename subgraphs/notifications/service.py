@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -28,6 +29,7 @@ from common.auth import Principal
 from common.auth.principal import Role
 from common.clock import now as _now  # notify() reads the clock by this name
 from common.db.batches import rows_by_id, rows_grouped
+from common.db.inserts import insert_missing
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.events.consumer import AFTER_COMMIT
@@ -89,6 +91,44 @@ def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """What every notification of one send shares."""
+
+    batch_id: uuid.UUID
+    category: Category
+    data: dict[str, Any]
+    sender_id: uuid.UUID | None
+    course_id: uuid.UUID | None
+    at: datetime
+
+
+def _deliveries(
+    rows: list[dict[str, Any]], preferences: Callable[[uuid.UUID, str], Frequency], at: datetime
+) -> list[dict[str, Any]]:
+    """The deliveries of these notifications on each other channel their recipient's
+    preferences allow: due now, or gathered into a digest."""
+    deliveries = []
+    for row in rows:
+        for channel in DELIVERY_CHANNELS:
+            frequency = preferences(row["user_id"], channel.value)
+            if frequency is Frequency.OFF:
+                continue
+            deliveries.append(
+                {
+                    "id": uuid.uuid4(),
+                    "notification_id": row["id"],
+                    "user_id": row["user_id"],
+                    "channel": channel.value,
+                    "status": DeliveryStatus.PENDING.value,
+                    "digest": frequency.value if frequency in DIGESTS else None,
+                    "next_attempt_at": at,
+                    "created_at": at,
+                }
+            )
+    return deliveries
+
+
 class NotificationsService:
     def __init__(
         self,
@@ -98,8 +138,10 @@ class NotificationsService:
         platform_name: str,
         wake: Callable[[], None] = lambda: None,
         redis: Redis | None = None,
+        batch_size: int = BATCH,
     ) -> None:
         self.sessions = sessions
+        self.batch_size = batch_size  # recipients per transaction of a send
         self.directory = directory
         self.platform_name = platform_name
         self.wake = wake  # tells the dispatcher that deliveries are due
@@ -168,88 +210,112 @@ class NotificationsService:
         course_title: str | None = None,
         session: AsyncSession | None = None,
         skip_missing: bool = False,
+        send_id: uuid.UUID | None = None,
     ) -> SendResult:
         """Store one notification per existing user and queue their deliveries. The
         templates are tried first, so a missing variable fails before anything is stored.
-        With `session` (an event handler's), everything goes into that transaction."""
-        people = await self.directory.people(user_ids)
-        missing = [str(user) for user in user_ids if user not in people]
-        if skip_missing:
-            user_ids = [user for user in user_ids if user in people]
-        elif missing:
-            raise NotFound(f"No users have these ids: {', '.join(missing[:20])}", field="userIds")
-        if not user_ids:
-            return SendResult(uuid.uuid4(), 0, [])
+
+        Without `session`, the recipients are stored a chunk per transaction: a send to
+        50,000 holds no long transaction, and other requests run between chunks. Such a send
+        is resumable: each notification is keyed by its send (`send_id`, the batch id; a new
+        one when omitted) and recipient, so a send that failed half-way is completed by
+        calling again with the same `send_id`, and no one gets a notification or a delivery
+        twice. With `session` (an event handler's), everything goes into that transaction,
+        applied with the event or not at all."""
+        recipients = await self._existing(user_ids, skip_missing=skip_missing)
+        batch_id = send_id or uuid.uuid4()
+        if not recipients:
+            return SendResult(batch_id, 0, [])
         if course_title is not None:
             data = {"course_title": course_title, **data}
-        batch_id = uuid.uuid4()
         async with self.sessions() as reading:
             templates = await self._templates(reading, category)
-            preferences = await self._preferences(reading, list(people), category)
-        ordered = [people[user] for user in dict.fromkeys(user_ids)]
-        # Fail early and clearly: render every channel's template for the first recipient.
-        sample = self._variables(ordered[0], data)
-        in_app = templates(Channel.IN_APP.value, ordered[0].locale)
+            preferences = await self._preferences(
+                reading, [person.id for person in recipients], category
+            )
+        self._try_templates(templates, recipients[0], data)
+        send = _Send(batch_id, category, data, sender_id, course_id, _now())
+        created: list[NotificationRow] = []
+        for start in range(0, len(recipients), self.batch_size):
+            rows = [
+                self._notification(send, templates, person)
+                for person in recipients[start : start + self.batch_size]
+            ]
+            stored = await self._store(rows, _deliveries(rows, preferences, send.at), session)
+            if len(created) < 50:
+                created.extend(NotificationRow(**row) for row in stored[: 50 - len(created)])
+            self.wake()
+            await asyncio.sleep(0)  # let other requests in between batches
+        return SendResult(batch_id, len(recipients), created)
+
+    async def _existing(self, user_ids: Sequence[uuid.UUID], *, skip_missing: bool) -> list[Person]:
+        """The recipients that exist, once each, in order: NOT_FOUND naming the others,
+        unless they are to be skipped."""
+        people = await self.directory.people(user_ids)
+        missing = [str(user) for user in user_ids if user not in people]
+        if missing and not skip_missing:
+            raise NotFound(f"No users have these ids: {', '.join(missing[:20])}", field="userIds")
+        return [people[user] for user in dict.fromkeys(user_ids) if user in people]
+
+    def _try_templates(
+        self, templates: Callable[[str, str], Template], person: Person, data: dict[str, Any]
+    ) -> None:
+        """Render every channel's template for one recipient: a missing variable or a broken
+        template fails the send clearly, before anything is stored."""
+        sample = self._variables(person, data)
+        in_app = templates(Channel.IN_APP.value, person.locale)
         sample["title"] = render(in_app.subject, sample)
         sample["body"] = render(in_app.body, sample)
         for channel in DELIVERY_CHANNELS:
-            template = templates(channel.value, ordered[0].locale)
+            template = templates(channel.value, person.locale)
             render(template.subject, sample)
             render(template.body, sample, html=template.html)
-        created: list[NotificationRow] = []
-        now = _now()
-        for start in range(0, len(ordered), BATCH):
-            chunk = ordered[start : start + BATCH]
-            rows, deliveries = [], []
-            for person in chunk:
-                variables = self._variables(person, data)
-                template = templates(Channel.IN_APP.value, person.locale)
-                notification_id = uuid.uuid4()
-                rows.append(
-                    {
-                        "id": notification_id,
-                        "user_id": person.id,
-                        "category": category.value,
-                        "title": render(template.subject, variables)[:300],
-                        "body": render(template.body, variables),
-                        "data": data,
-                        "sender_id": sender_id,
-                        "course_id": course_id,
-                        "batch_id": batch_id,
-                        "created_at": now,
-                    }
-                )
-                for channel in DELIVERY_CHANNELS:
-                    frequency = preferences(person.id, channel.value)
-                    if frequency is Frequency.OFF:
-                        continue
-                    deliveries.append(
-                        {
-                            "id": uuid.uuid4(),
-                            "notification_id": notification_id,
-                            "user_id": person.id,
-                            "channel": channel.value,
-                            "status": DeliveryStatus.PENDING.value,
-                            "digest": frequency.value if frequency in DIGESTS else None,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                    )
-            async with contextlib.AsyncExitStack() as stack:
-                target = session or await stack.enter_async_context(self.sessions.begin())
-                await target.execute(insert(NotificationRow), rows)
-                if deliveries:
-                    await target.execute(insert(DeliveryRow), deliveries)
-            push = functools.partial(publish_added, self.redis, rows)
-            if session is None:
-                await push()  # committed above
-            else:  # an event handler's transaction: push once the consumer commits it
-                session.info.setdefault(AFTER_COMMIT, []).append(push)
-            if len(created) < 50:
-                created.extend(NotificationRow(**row) for row in rows[: 50 - len(created)])
-            self.wake()
-            await asyncio.sleep(0)  # let other requests in between batches
-        return SendResult(batch_id, len(ordered), created)
+
+    def _notification(
+        self, send: _Send, templates: Callable[[str, str], Template], person: Person
+    ) -> dict[str, Any]:
+        """The row of one recipient's in-app notification, rendered in their locale."""
+        variables = self._variables(person, send.data)
+        template = templates(Channel.IN_APP.value, person.locale)
+        return {
+            "id": uuid.uuid4(),
+            "user_id": person.id,
+            "category": send.category.value,
+            "title": render(template.subject, variables)[:300],
+            "body": render(template.body, variables),
+            "data": send.data,
+            "sender_id": send.sender_id,
+            "course_id": send.course_id,
+            "batch_id": send.batch_id,
+            "created_at": send.at,
+        }
+
+    async def _store(
+        self,
+        rows: list[dict[str, Any]],
+        deliveries: list[dict[str, Any]],
+        session: AsyncSession | None,
+    ) -> list[dict[str, Any]]:
+        """Insert the notifications of `rows` this send has not stored yet, with their
+        deliveries, in `session` or a transaction of their own; pushed to live subscribers
+        once committed. The rows inserted."""
+        async with contextlib.AsyncExitStack() as stack:
+            target = session
+            if target is None:
+                target = await stack.enter_async_context(self.sessions.begin())
+            inserted = await insert_missing(
+                target, NotificationRow.id, rows, key=["batch_id", "user_id"]
+            )
+            fresh = [row for row in rows if row["id"] in inserted]
+            due = [item for item in deliveries if item["notification_id"] in inserted]
+            if due:
+                await target.execute(insert(DeliveryRow), due)
+        push = functools.partial(publish_added, self.redis, fresh)
+        if session is None:
+            await push()  # committed above
+        else:  # an event handler's transaction: push once the consumer commits it
+            session.info.setdefault(AFTER_COMMIT, []).append(push)
+        return fresh
 
     def _variables(self, person: Person, data: Mapping[str, Any]) -> dict[str, Any]:
         return {**data, "recipient_name": person.name, "platform_name": self.platform_name}

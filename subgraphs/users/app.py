@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+from functools import partial
+
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -10,6 +14,7 @@ from starlette.routing import Route
 
 from common.auth.keys import platform_signing_key, public_jwks
 from common.auth.tokens import KeySource, StaticKeys
+from common.clock import Clock
 from common.errors import Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.graphql.context import client_address
@@ -75,5 +80,6 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: Settings) -> Starlette:
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings, clock: Clock = time.time) -> Starlette:
+    """The app; `clock` is the wall clock unless a test passes one it moves."""
+    return create_service_app(replace(SPEC, service=partial(build_services, clock=clock)), settings)

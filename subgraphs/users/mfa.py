@@ -11,6 +11,7 @@ client address (``common/auth/throttle.py``), and every step is in the audit log
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth import Principal
 from common.auth.throttle import Throttle
+from common.clock import Clock
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from subgraphs.users import audit, totp, validation
 from subgraphs.users.audit import SecurityEventKind as Kind
@@ -82,8 +84,9 @@ def new_recovery_code() -> str:
 class Factors:
     """A user's second factors, read and changed inside the caller's transaction."""
 
-    def __init__(self, box: SecretBox) -> None:
+    def __init__(self, box: SecretBox, clock: Clock = time.time) -> None:
         self._box = box
+        self._clock = clock  # the time one-time codes are checked at
 
     async def factor(
         self, session: AsyncSession, user_id: uuid.UUID, *, lock: bool
@@ -105,7 +108,7 @@ class Factors:
         secret = self._box.open(factor.secret_sealed, factor.user_id.bytes)
         if not self._box.is_current(factor.secret_sealed):  # the key was rotated since
             factor.secret_sealed = self._box.seal(secret, factor.user_id.bytes)
-        step = totp.matching_step(secret, code, after=factor.last_used_step)
+        step = totp.matching_step(secret, code, after=factor.last_used_step, moment=self._clock())
         if step is None:
             return False
         factor.last_used_step = step

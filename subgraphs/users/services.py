@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from common.auth import TokenIssuer
 from common.auth.keys import platform_signing_key
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
+from common.clock import Clock
 from common.graphql.app import ServiceRuntime
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
@@ -20,7 +22,8 @@ class UsersServices:
     users: UsersService  # accounts and sign-in, with its MFA, API keys and external sign-in
 
 
-def build_services(runtime: ServiceRuntime) -> UsersServices:
+def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersServices:
+    """The services, reading one-time codes and sign-in lockouts on `clock`."""
     settings = runtime.settings
     issuer = TokenIssuer(
         platform_signing_key(settings),
@@ -35,7 +38,7 @@ def build_services(runtime: ServiceRuntime) -> UsersServices:
             runtime.sessions,
             issuer,
             refresh_ttl_seconds=settings.refresh_token_ttl,
-            throttle=Throttle(runtime.redis, per_account, per_address),
+            throttle=Throttle(runtime.redis, per_account, per_address, clock=clock),
             # wrong one-time codes: the same limits as passwords, counted apart, by user id
             mfa_throttle=Throttle(
                 runtime.redis,
@@ -43,6 +46,7 @@ def build_services(runtime: ServiceRuntime) -> UsersServices:
                 per_address,
                 name="mfa",
                 attempts="verification codes",
+                clock=clock,
             ),
             # wrong current passwords in changePassword, by user id: a stolen session must not
             # become a password oracle
@@ -52,8 +56,9 @@ def build_services(runtime: ServiceRuntime) -> UsersServices:
                 per_address,
                 name="current-password",
                 attempts="current-password checks",
+                clock=clock,
             ),
-            factors=Factors(SecretBox.of(settings)),
+            factors=Factors(SecretBox.of(settings), clock),
             external=ExternalSignIn(
                 settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
             ),

@@ -4,6 +4,7 @@ listeners cut off alone, Redis restarts survived with a gap signal."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ async def next_item(listener: Listener) -> Any:
 
 
 @pytest.fixture
-async def redis(redis_server: RedisServer) -> Any:
+async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_server.url)
     yield client
     await client.aclose()
@@ -33,8 +34,10 @@ async def subscribed(hub: PubSubHub, redis: Redis, channel: str) -> None:
     raise AssertionError(f"{channel} was never subscribed")
 
 
-async def test_many_listeners_share_one_redis_connection(redis: Redis) -> None:
-    hub = PubSubHub(Redis.from_url(_url(redis)))
+async def test_many_listeners_share_one_redis_connection(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    hub = PubSubHub(Redis.from_url(redis_server.url))
     try:
         listeners = [hub.listen("user:a") for _ in range(50)]
         other = hub.listen("user:b")
@@ -49,20 +52,16 @@ async def test_many_listeners_share_one_redis_connection(redis: Redis) -> None:
         await hub.close()
 
 
-def _url(redis: Redis) -> str:
-    kwargs = redis.get_connection_kwargs()
-    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
-
-
-async def test_a_slow_listener_is_cut_off_alone(redis: Redis) -> None:
-    hub = PubSubHub(Redis.from_url(_url(redis)), queue_size=5)
+async def test_a_slow_listener_is_cut_off_alone(redis: Redis, redis_server: RedisServer) -> None:
+    hub = PubSubHub(Redis.from_url(redis_server.url), queue_size=5)
     try:
         slow, fast = hub.listen("room"), hub.listen("room")
         await subscribed(hub, redis, "room")
-        received = []
+        received: list[dict[str, Any]] = []
 
         async def keep_up() -> None:
             async for item in fast:
+                assert not isinstance(item, Gap)
                 received.append(item)
                 if len(received) == 20:
                     return
@@ -83,7 +82,7 @@ async def test_a_slow_listener_is_cut_off_alone(redis: Redis) -> None:
 async def test_redis_restart_is_survived_and_signalled(
     redis: Redis, redis_server: RedisServer
 ) -> None:
-    hub = PubSubHub(Redis.from_url(_url(redis)))
+    hub = PubSubHub(Redis.from_url(redis_server.url))
     try:
         listener = hub.listen("user:c")
         await subscribed(hub, redis, "user:c")
@@ -92,7 +91,7 @@ async def test_redis_restart_is_survived_and_signalled(
         await asyncio.to_thread(redis_server.stop)
         await asyncio.to_thread(redis_server.start)
         assert isinstance(await asyncio.wait_for(listener.queue.get(), 15), Gap)
-        fresh = Redis.from_url(_url(redis))
+        fresh = Redis.from_url(redis_server.url)
         try:
             await subscribed(hub, fresh, "user:c")
             await publish(fresh, "user:c", {"after": True})

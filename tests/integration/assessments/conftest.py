@@ -47,26 +47,30 @@ mutation($id: ID!, $answers: [AnswerInput!]!) {
 }
 """
 
-CHOICE = {
+CHOICE: dict[str, Any] = {
     "kind": "SINGLE_CHOICE",
     "prompt": "Which keyword defines a function in Python?",
     "points": 2,
     "choices": [{"text": "def", "correct": True}, {"text": "func"}, {"text": "lambda"}],
     "tags": ["basics"],
 }
-TRUE_FALSE = {"kind": "TRUE_FALSE", "prompt": "Lists are mutable.", "booleanAnswer": True}
-SHORT = {
+TRUE_FALSE: dict[str, Any] = {
+    "kind": "TRUE_FALSE",
+    "prompt": "Lists are mutable.",
+    "booleanAnswer": True,
+}
+SHORT: dict[str, Any] = {
     "kind": "SHORT_ANSWER",
     "prompt": "Name the built-in that gives a sequence's length.",
     "acceptedAnswers": [{"value": "len"}, {"value": "len\\(\\)", "match": "PATTERN"}],
 }
-NUMERIC = {
+NUMERIC: dict[str, Any] = {
     "kind": "NUMERIC",
     "prompt": "What is 22/7 to two decimals?",
     "numericAnswer": 3.14,
     "tolerance": 0.005,
 }
-ESSAY = {
+ESSAY: dict[str, Any] = {
     "kind": "ESSAY",
     "prompt": "Explain recursion.",
     "points": 4,

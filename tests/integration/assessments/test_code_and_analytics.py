@@ -96,9 +96,9 @@ async def test_code_answers_run_against_the_tests_in_the_sandbox(
         "def add(a, b):\n    return 0 if a == -2 else a + b\n",
     )
     assert partly["score"] == 3.0  # the negatives test fails
-    verdicts = {r["name"]: r for r in partly["answers"][0]["codeResults"]}
-    assert verdicts["negatives"]["verdict"] == "FAILED"
-    assert verdicts["negatives"]["message"] is None  # hidden tests say no more
+    by_test = {r["name"]: r for r in partly["answers"][0]["codeResults"]}
+    assert by_test["negatives"]["verdict"] == "FAILED"
+    assert by_test["negatives"]["message"] is None  # hidden tests say no more
     # Hostile code: each attempt ends, scores nothing for the tests it broke, and the service
     # stays up for everyone else.
     results = await asyncio.gather(

@@ -318,6 +318,8 @@ async def test_attempt_limits_windows_and_deadlines(
     }
     """
     await graph.data(save, {"id": attempt["id"], "q": qid}, token=student.access_token)
+    # until the availability ends on the assessments service's clock (the real one): a wait
+    # for a moment, not for something to happen
     await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.3)
     refused = await graph.execute(
         SUBMIT,

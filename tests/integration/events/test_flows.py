@@ -20,8 +20,8 @@ from tests.integration.assessments.conftest import (
 )
 from tests.integration.courses.conftest import APPROVE, published_course
 from tests.integration.courses.conftest import SUBMIT as SUBMIT_COURSE
-from tests.integration.notifications.test_notifications import eventually, inbox
-from tests.support import GraphQLClient
+from tests.integration.notifications.test_notifications import inbox
+from tests.support import GraphQLClient, eventually
 
 COMPLETE = """
 mutation($c: ID!, $l: ID!) {
@@ -40,6 +40,7 @@ async def titles(graph: GraphQLClient, account: Account, category: str) -> list[
 
 async def enrollment_of(graph: GraphQLClient, learner: Account, course_id: str) -> dict[str, Any]:
     data = await graph.data(PROGRESS, token=learner.access_token)
+    found: dict[str, Any]
     [found] = [
         edge["node"]
         for edge in data["me"]["enrollments"]["edges"]
@@ -83,7 +84,8 @@ async def test_learning_flows_progress_certificate_and_notifications(
     )
 
     async def half_done() -> bool:
-        return (await enrollment_of(graph, learner, course["id"]))["progress"] == 50.0
+        progress: float = (await enrollment_of(graph, learner, course["id"]))["progress"]
+        return progress == 50.0
 
     await eventually(half_done)
     # A failed attempt: graded and notified, but progress stays.

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Any
 
 import aio_pika
 import pytest
+from sqlalchemy import text
 
+from common.db import create_engine, service_dsn
 from common.events import broker
 from common.events.consumer import ConsumerRunner
 from common.events.dlq import list_dead_letters, replay_dead_letters
@@ -23,35 +26,61 @@ from subgraphs.notifications.categories import Category
 from subgraphs.notifications.models import EVENTS
 from tests.accounts import Account, register
 from tests.integration.events.test_flows import titles
-from tests.integration.notifications.test_notifications import eventually
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, eventually
 
 
 async def welcomes(graph: GraphQLClient, account: Account) -> list[str]:
     return await titles(graph, account, "ACCOUNT")
 
 
+async def unpublished_registrations(settings: Settings, accounts: list[Account]) -> int:
+    """How many of these accounts' user.registered events wait in the users outbox."""
+    engine = create_engine(service_dsn(settings, "users"), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            waiting = await connection.execute(
+                text(
+                    "SELECT count(*) FROM users.outbox WHERE published_at IS NULL"
+                    " AND type = 'user.registered' AND envelope->'data'->>'user_id' = ANY(:ids)"
+                ),
+                {"ids": [account.id for account in accounts]},
+            )
+            return int(waiting.scalar_one())
+    finally:
+        await engine.dispose()
+
+
 async def test_broker_restart_loses_nothing_and_repeats_nothing(
-    graph: GraphQLClient, rabbitmq: RabbitMQServer
+    graph: GraphQLClient, rabbitmq: RabbitMQServer, migrated: Settings
 ) -> None:
     first = await register(graph, name="Before Outage")
-    await eventually(lambda: welcomes(graph, first))
+    await eventually(partial(welcomes, graph, first))
     await asyncio.to_thread(rabbitmq.stop)
     try:
         # Committed while the broker is down: the events wait in the users outbox.
         during = [await register(graph, name=f"During Outage {i}") for i in range(3)]
-        await asyncio.sleep(1.0)
+        assert await unpublished_registrations(migrated, during) == len(during)
         for account in during:
             assert await welcomes(graph, account) == []
     finally:
         await asyncio.to_thread(rabbitmq.start)
     after = await register(graph, name="After Outage")
     for account in [*during, after]:
-        welcome: Any = await eventually(lambda account=account: welcomes(graph, account), within=60)
+        welcome: Any = await eventually(partial(welcomes, graph, account), within=60)
         assert welcome == ["Welcome to LMS Platform"]
-    await asyncio.sleep(1.0)  # any duplicate would have arrived by now
-    for account in [first, *during, after]:
+    # A duplicate would come from the relay publishing a row twice around the restart. Once
+    # the outbox holds nothing unpublished, nothing more of these is sent; a later event,
+    # published after them on the same queue and seen applied, marks that they were consumed.
+    everyone = [first, *during, after]
+    await eventually(partial(_all_published, migrated, everyone), within=30)
+    sentinel = await register(graph, name="After Everyone")
+    await eventually(partial(welcomes, graph, sentinel), within=30)
+    for account in everyone:
         assert await welcomes(graph, account) == ["Welcome to LMS Platform"]
+
+
+async def _all_published(settings: Settings, accounts: list[Account]) -> bool:
+    return await unpublished_registrations(settings, accounts) == 0
 
 
 class Crash(Exception):
@@ -98,13 +127,13 @@ async def test_a_consumer_dying_before_its_ack_applies_the_event_once(
         first = asyncio.create_task(doomed.run())
         await asyncio.wait_for(doomed.ready.wait(), 30)
         learner = await register(graph, name="Crash Carl")
-        await eventually(lambda: asyncio.sleep(0, result=bool(applied)))
+        await eventually(lambda: applied)
         first.cancel()  # the connection closes with the message unacknowledged
         await asyncio.gather(first, return_exceptions=True)
         successor = runner()
         second = asyncio.create_task(successor.run())
         try:
-            await eventually(lambda: asyncio.sleep(0, result=successor.stats.duplicates >= 1))
+            await eventually(lambda: successor.stats.duplicates >= 1)
             assert successor.stats.applied == 0
             assert await titles(graph, learner, "REMINDER") == ["Crash test"]
         finally:

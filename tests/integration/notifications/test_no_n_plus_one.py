@@ -17,8 +17,8 @@ from tests.integration.assessments.conftest import (
     start,
 )
 from tests.integration.enrollments.test_no_n_plus_one import statements
-from tests.integration.notifications.test_notifications import eventually, inbox
-from tests.support import GraphQLClient
+from tests.integration.notifications.test_notifications import inbox
+from tests.support import GraphQLClient, eventually
 
 INBOX = """
 query($first: Int) {

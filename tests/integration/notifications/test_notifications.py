@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from typing import Any
 
@@ -14,7 +12,7 @@ from common.settings import Settings
 from tests.accounts import Account, register
 from tests.integration.courses.conftest import published_course
 from tests.sinks import SmtpSink, WebhookSink
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, error_codes, eventually
 
 ENROLL = "mutation($c: ID!) { enroll(input: {courseId: $c}) { enrollment { id } } }"
 SEND = """
@@ -46,16 +44,6 @@ PHONE = "+15550100999"
 
 def phone_calls(sink: WebhookSink) -> int:
     return sum(1 for request in sink.requests if (request["json"] or {}).get("to") == PHONE)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
-    """The first truthy result of `check`, polled for at most `within` seconds."""
-    for _ in range(int(within / 0.1)):
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError("the condition did not hold in time")
 
 
 async def inbox(

@@ -4,7 +4,7 @@ close while idle, close after reading a request, answer too much."""
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -41,12 +41,18 @@ def answer(body: bytes, *, extra_headers: bytes = b"") -> bytes:
     )
 
 
+# The router's HTTP clients to subgraphs (`router serve --client`).
+ClientName = Literal["streams", "httpx", "aiohttp"]
+
+
 def graphql_answer(request: bytes) -> bytes:
     return answer(CREATED if b"mutation" in request else TOP_PRODUCT)
 
 
 @asynccontextmanager
-async def router_over(url: str, client: str, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def router_over(
+    url: str, client: ClientName, **options: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """The router (`create_app`, on its own HTTP client) with every subgraph at `url`."""
     urls = dict.fromkeys(("products", "reviews", "users"), url)
     app = create_app(SUPERGRAPH, urls, client=client, **options)

@@ -32,6 +32,9 @@ class Subgraph:
     references: dict[str, Reference] = field(default_factory=dict)
     delay: float = 0.0
     down: bool = False
+    # while set and not open, requests wait at the door: a subgraph as slow as a test needs
+    gate: asyncio.Event | None = None
+    arrived: int = 0  # requests that reached the subgraph, counted before any wait
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[Mapping[str, str]] = field(default_factory=list)
     schema: GraphQLSchema | None = None
@@ -70,6 +73,9 @@ def subgraph_app(subgraph: Subgraph) -> Starlette:
     async def endpoint(request: Request) -> Response:
         if subgraph.down:
             return Response("unavailable", status_code=503, media_type="text/plain")
+        subgraph.arrived += 1
+        if subgraph.gate is not None:
+            await subgraph.gate.wait()
         if subgraph.delay:
             await asyncio.sleep(subgraph.delay)
         payload = json.loads(await request.body())

@@ -83,6 +83,11 @@ class _BrokenTransport:
     ) -> Any:
         raise RuntimeError("boom")
 
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
     async def aclose(self) -> None:
         return None
 

@@ -122,7 +122,9 @@ def test_limits_count_through_fragments() -> None:
     small = Limits(max_depth=3, max_aliases=1, max_root_fields=2)
     assert check_limits(parse("{ a { b { c } } x: d }"), small) == []
     document = parse("fragment F on T { b { c { d } } y: e z: f } { a { ...F } g h }")
-    codes = {error.extensions["code"]: error.message for error in check_limits(document, small)}
+    codes = {
+        (error.extensions or {})["code"]: error.message for error in check_limits(document, small)
+    }
     assert set(codes) == {"MAX_DEPTH_LIMIT", "MAX_ALIASES_LIMIT", "MAX_ROOT_FIELDS_LIMIT"}
     assert "4 levels" in codes["MAX_DEPTH_LIMIT"]
     assert "2 aliases" in codes["MAX_ALIASES_LIMIT"]

@@ -17,9 +17,10 @@ from common.infra.ports import free_port
 from router.server import create_app
 from tests.integration.router.conftest import TYPES, make_subgraphs
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
-from tests.support import serve
+from tests.support import eventually, serve
 from tests.unit.router.supergraphs import supergraph
 
+INTERVAL = 0.02  # seconds between the watcher's looks at the file, in these tests
 WITHOUT_PRICE = TYPES.replace("  price: Int @join__field(graph: PRODUCTS)\n", "")
 PRICE = "{ topProduct { name price } }"
 
@@ -35,12 +36,12 @@ async def _post(router: httpx.AsyncClient, query: str) -> dict[str, Any]:
 
 
 async def _supergraph_changes(router: httpx.AsyncClient, before: str) -> str:
-    for _ in range(200):
+    async def changed() -> str | None:
         current: str = (await router.get("/health")).json()["supergraph"]
-        if current != before:
-            return current
-        await asyncio.sleep(0.02)
-    raise AssertionError("the router did not take the new supergraph within 4 s")
+        return current if current != before else None
+
+    found: str = await eventually(changed, within=4)
+    return found
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ async def watched(
     _, base = subgraphs
     path = tmp_path / "supergraph.graphql"
     path.write_text(_supergraph(base, WITHOUT_PRICE))
-    app = create_app(path.read_text(), watch=path, watch_interval=0.02)
+    app = create_app(path.read_text(), watch=path, watch_interval=INTERVAL)
     async with serve(app, free_port()) as url, httpx.AsyncClient(base_url=url) as router:
         yield router, path, base
 
@@ -88,10 +89,11 @@ async def test_a_broken_supergraph_is_refused_and_the_old_one_keeps_serving(
     before = (await router.get("/health")).json()["supergraph"]
     with caplog.at_level(logging.ERROR, logger="router"):
         path.write_bytes(broken.encode("utf-8", "surrogateescape"))
-        for _ in range(200):
-            if any("refused" in r.message or "cannot read" in r.message for r in caplog.records):
-                break
-            await asyncio.sleep(0.02)
+
+        async def refused() -> bool:
+            return any("refused" in r.message or "cannot read" in r.message for r in caplog.records)
+
+        await eventually(refused, within=4)
     [record] = [r for r in caplog.records if r.name == "router"]
     assert record.levelno == logging.ERROR
     assert record.exc_info is None  # the reason, not a traceback
@@ -112,28 +114,37 @@ async def test_requests_in_flight_finish_on_the_supergraph_they_started_with(
     graphs, _ = subgraphs
     router, path, base = watched
     before = (await router.get("/health")).json()["supergraph"]
-    graphs["products"].delay = 0.5
+    products = graphs["products"]
+    products.gate = asyncio.Event()
     slow = asyncio.create_task(_post(router, "{ topProduct { name } }"))
-    await asyncio.sleep(0.1)  # the request is now waiting on the products subgraph
-    # the new supergraph reaches the subgraphs by another address: a new connection pool,
-    # and the old one may only close once the slow request is done with it
-    path.write_text(_supergraph(base.replace("127.0.0.1", "localhost")))
-    await _supergraph_changes(router, before)
-    assert not slow.done()
+    try:
+        await eventually(lambda: products.arrived == 1, within=5)
+        # the request is now held at the products subgraph. The new supergraph reaches the
+        # subgraphs by another address: a new connection pool, and the old one may only close
+        # once the held request is done with it
+        path.write_text(_supergraph(base.replace("127.0.0.1", "localhost")))
+        await _supergraph_changes(router, before)
+        assert not slow.done()
+    finally:
+        products.gate.set()  # never left held, even when the test fails
     assert await slow == {"data": {"topProduct": {"name": "Chair"}}}
-    graphs["products"].delay = 0.0
     assert (await _post(router, PRICE))["data"]["topProduct"]["price"] == 10
 
 
 async def test_without_watch_the_file_is_read_once(
-    tmp_path: Path, subgraphs: tuple[dict[str, Subgraph], str]
+    watched: tuple[httpx.AsyncClient, Path, str],
 ) -> None:
-    _, base = subgraphs
-    path = tmp_path / "supergraph.graphql"
-    path.write_text(_supergraph(base, WITHOUT_PRICE))
-    app = create_app(path.read_text())
+    """Beside a router watching the same file, one given the same interval but no file to
+    watch: after the watched one took the change, and ten of its polls later, the other still
+    serves what it was started with."""
+    control, path, base = watched
+    app = create_app(path.read_text(), watch_interval=INTERVAL)
     async with serve(app, free_port()) as url, httpx.AsyncClient(base_url=url) as router:
+        before = (await router.get("/health")).json()["supergraph"]
         path.write_text(_supergraph(base))
-        await asyncio.sleep(0.2)
+        await _supergraph_changes(control, before)
+        # not synchronisation: the window in which a watcher would have acted, if there were one
+        await asyncio.sleep(10 * INTERVAL)
+        assert (await router.get("/health")).json()["supergraph"] == before
         body = await _post(router, PRICE)
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -12,6 +12,7 @@ from router.transport import StreamTransport, SubgraphRequestError
 from tests.integration.router.conftest import SUPERGRAPH, RawServer
 from tests.integration.router.raw_http import read_request
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
+from tests.support import eventually
 
 JSON_BODY = b'{"data":{"ok":true}}'
 
@@ -54,10 +55,13 @@ async def test_chunked_response_and_closed_idle_connection(
         writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + chunks)
         await writer.drain()
         writer.close()  # closes without saying so: the next call must reconnect
+        await writer.wait_closed()
+        closed.set()
 
+    closed = asyncio.Event()
     transport = StreamTransport({"a": await raw_server(handler)})
     assert await transport.send("a", {"query": "{ ok }"}, {}) == {"data": {"ok": True}}
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(closed.wait(), 5)
     assert await transport.send("a", {"query": "{ ok }"}, {}) == {"data": {"ok": True}}
     await transport.aclose()
 
@@ -67,6 +71,8 @@ async def test_a_pool_of_connections_closed_while_idle_is_replaced(
 ) -> None:
     """As uvicorn does after its keep-alive timeout: every idle connection closed at once."""
     open_writers: list[asyncio.StreamWriter] = []
+    finished: list[asyncio.StreamWriter] = []
+    all_eight_in = asyncio.Event()  # the first burst's requests overlap: one connection each
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         open_writers.append(writer)
@@ -75,23 +81,28 @@ async def test_a_pool_of_connections_closed_while_idle_is_replaced(
                 await read_request(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 break
-            await asyncio.sleep(0.02)  # keep the requests overlapping: one connection each
+            if len(open_writers) == 8:
+                all_eight_in.set()
+            await asyncio.wait_for(all_eight_in.wait(), 5)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n" + JSON_BODY)
             await writer.drain()
         writer.close()
+        finished.append(writer)
 
     transport = StreamTransport({"a": await raw_server(handler)})
     ok = {"data": {"ok": True}}
     burst = [transport.send("a", {"query": "{ ok }"}, {}) for _ in range(8)]
     assert await asyncio.gather(*burst) == [ok] * 8
     assert len(transport.origins["a"].idle) == 8
-    for writer in open_writers:
+    first_eight = list(open_writers)
+    for writer in first_eight:
         writer.close()
-    await asyncio.sleep(0.05)
+    await asyncio.gather(*(writer.wait_closed() for writer in first_eight))
     burst = [transport.send("a", {"query": "{ ok }"}, {}) for _ in range(8)]
     assert await asyncio.gather(*burst) == [ok] * 8
     await transport.aclose()
-    await asyncio.sleep(0.05)  # the handlers see the client close and close their side
+    # the handlers see the client close and close their side
+    await eventually(lambda: len(finished) == len(open_writers), within=5)
 
 
 async def test_timeout_and_unreachable_and_non_json(
@@ -99,7 +110,7 @@ async def test_timeout_and_unreachable_and_non_json(
 ) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
-        await asyncio.sleep(1)
+        await asyncio.sleep(1)  # not synchronisation: a subgraph slower than its 0.05 s timeout
         writer.close()
 
     async def html(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -12,6 +12,7 @@ from tests.integration.router.conftest import RawServer
 from tests.integration.router.raw_http import (
     MUTATION,
     QUERY,
+    ClientName,
     graphql_answer,
     read_head,
     read_request,
@@ -27,7 +28,7 @@ def _mutations(requests: list[bytes]) -> int:
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_a_mutation_read_then_dropped_is_received_once_and_reported(
-    raw_server: RawServer, client: str
+    raw_server: RawServer, client: ClientName
 ) -> None:
     received: list[bytes] = []
 
@@ -62,7 +63,7 @@ async def test_a_mutation_read_then_dropped_is_received_once_and_reported(
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_a_mutation_cut_off_halfway_is_not_sent_again(
-    raw_server: RawServer, client: str
+    raw_server: RawServer, client: ClientName
 ) -> None:
     started: list[bytes] = []
 
@@ -91,7 +92,7 @@ async def test_a_mutation_cut_off_halfway_is_not_sent_again(
 
 @pytest.mark.parametrize("client", CLIENTS)
 async def test_a_mutation_after_the_subgraph_closed_an_idle_connection_goes_out_on_a_new_one(
-    raw_server: RawServer, client: str
+    raw_server: RawServer, client: ClientName
 ) -> None:
     """The subgraph answers, then closes the connection (a keep-alive timeout): nothing was
     written to it yet, so the mutation is sent, once, on a fresh connection."""
@@ -132,7 +133,7 @@ async def test_a_mutation_after_the_subgraph_closed_an_idle_connection_goes_out_
 # the dead connection and fails with SUBREQUEST_HTTP_ERROR (still never sent twice).
 @pytest.mark.parametrize("client", ["streams", "httpx"])
 async def test_a_close_the_event_loop_has_not_seen_yet_is_noticed_before_writing(
-    raw_server: RawServer, client: str
+    raw_server: RawServer, client: ClientName
 ) -> None:
     """The subgraph's FIN has reached this machine but not the router's event loop (busy,
     here blocked on purpose): the idle connection is still found dead before the mutation

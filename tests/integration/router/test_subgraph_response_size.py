@@ -6,7 +6,13 @@ import asyncio
 import pytest
 
 from tests.integration.router.conftest import RawServer
-from tests.integration.router.raw_http import QUERY, TOP_PRODUCT, read_request, router_over
+from tests.integration.router.raw_http import (
+    QUERY,
+    TOP_PRODUCT,
+    ClientName,
+    read_request,
+    router_over,
+)
 
 LIMIT = 1000
 
@@ -41,7 +47,7 @@ CASES = [
 
 @pytest.mark.parametrize(("client", "framing"), CASES)
 async def test_an_answer_past_the_limit_is_a_coded_error_and_its_connection_dropped(
-    raw_server: RawServer, client: str, framing: str
+    raw_server: RawServer, client: ClientName, framing: str
 ) -> None:
     dropped = asyncio.Event()
 
@@ -74,7 +80,7 @@ async def test_an_answer_past_the_limit_is_a_coded_error_and_its_connection_drop
 
 @pytest.mark.parametrize(("client", "framing"), CASES)
 async def test_an_answer_at_the_limit_is_read(
-    raw_server: RawServer, client: str, framing: str
+    raw_server: RawServer, client: ClientName, framing: str
 ) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)

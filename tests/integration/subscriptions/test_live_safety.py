@@ -27,7 +27,7 @@ from tests.integration.subscriptions.test_live_notifications import (
     subscribed,
 )
 from tests.integration.users.test_tokens import _platform_key
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, eventually
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 BOTH = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
@@ -109,8 +109,12 @@ async def test_the_unread_count_follows_new_and_read_notifications(
     protocol: str, graph: GraphQLClient, router_url: str, admin: Account, migrated: Settings
 ) -> None:
     learner = await register(graph, "Una Read")
-    await asyncio.sleep(0.5)  # let the welcome notification land first
-    inbox = await graph.data(INBOX, token=learner.access_token)
+
+    async def welcomed() -> dict[str, Any] | None:  # the welcome notification lands first
+        box: dict[str, Any] = await graph.data(INBOX, token=learner.access_token)
+        return box if box["notifications"]["edges"] else None
+
+    inbox = await eventually(welcomed)
     unread = sum(not edge["node"]["read"] for edge in inbox["notifications"]["edges"])
     async with graphql_socket(router_url, protocol) as socket:
         await socket.init(learner.access_token)

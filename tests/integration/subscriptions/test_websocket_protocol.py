@@ -17,7 +17,7 @@ from tests.accounts import Account, register
 from tests.conftest import serve_router
 from tests.hostile_documents import Bomb
 from tests.integration.users.test_tokens import expired_access_token
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, error_codes, eventually
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 ADDED = "subscription { notificationAdded(category: REMINDER) { id title } }"  # no welcome
@@ -118,7 +118,14 @@ async def test_an_integration_connects_with_an_api_key(
         {"id": created["createApiKey"]["apiKey"]["id"]},
         token=admin.access_token,
     )
-    await asyncio.sleep(1.1)  # the session's router remembers a traded key for a second
+
+    async def forgotten() -> bool:  # the session's router remembers a traded key a second
+        response = await graph.http.post(
+            graph.url, json={"query": "{ me { id } }"}, headers={"x-api-key": key}
+        )
+        return response.status_code == 401
+
+    await eventually(forgotten, within=5)
     for bad in (key, "lms_not-a-key", "x" * 5000):
         async with graphql_socket(router_url, protocol) as socket:
             refused = await socket.init(**{"X-API-Key": bad}) if protocol == LEGACY_WS else None
@@ -278,6 +285,7 @@ async def test_the_router_keeps_the_connection_alive(
 ) -> None:
     async with graphql_socket(strict_router, protocol) as socket:
         await socket.init(learner.access_token)
+        # not synchronisation: an idle while in which the router must ping (every 0.2 s)
         await asyncio.sleep(0.7)
         operation = await socket.subscribe("{ me { id } }")
         await socket.next_payload(operation)

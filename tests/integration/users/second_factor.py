@@ -3,19 +3,19 @@
 The app computes RFC 6238 codes with subgraphs/users/totp.py, whose RFC test vectors are
 checked in tests/unit/users/test_totp.py. The server accepts a code of the current 30 s step or
 one either side, and only for a step later than the last it accepted; the app hands out the
-steps in order and waits for the clock when the window is used up.
+steps in order and, when the window is used up, moves the users subgraph's clock
+(tests/clock.py) to the next step instead of waiting for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from subgraphs.users import totp
 from tests.accounts import AUTH_FIELDS, PASSWORD, Account
+from tests.clock import USERS_CLOCK, MovableClock
 from tests.support import GraphQLClient
 
 START = "mutation { startMfaEnrollment { secret otpauthUri } }"
@@ -45,24 +45,25 @@ class Authenticator:
     secret: str
     last_step: int | None = None
     shown: list[str] = field(default_factory=list)  # every code it produced, for leak checks
+    clock: MovableClock = USERS_CLOCK  # the users subgraph's
 
-    async def code(self) -> str:
+    def code(self) -> str:
         """A code the server will accept: within its window, after the last one used."""
-        step = await self._next_step()
+        step = self._next_step()
         self.last_step = step
         code = totp.code_of_step(self.secret, step)
         self.shown.append(code)
         return code
 
-    async def peek(self) -> str:
+    def peek(self) -> str:
         """The code :meth:`code` would give, without using it up (for refused attempts)."""
-        code = totp.code_of_step(self.secret, await self._next_step())
+        code = totp.code_of_step(self.secret, self._next_step())
         self.shown.append(code)
         return code
 
-    async def _next_step(self) -> int:
+    def _next_step(self) -> int:
         while True:
-            moment = time.time()
+            moment = self.clock()
             now = totp.step_at(moment)
             into_step = moment - now * totp.PERIOD
             earliest = now - 1 if totp.PERIOD - into_step > SAFETY_SECONDS else now
@@ -70,12 +71,12 @@ class Authenticator:
                 earliest = max(earliest, self.last_step + 1)
             if earliest <= now + 1:
                 break
-            await asyncio.sleep((now + 1) * totp.PERIOD - moment + 0.2)
+            self.clock.advance((now + 1) * totp.PERIOD - moment + 0.2)
         return earliest
 
     def wrong_code(self) -> str:
         """Six digits that are no code of the window around now."""
-        now = totp.step_at(time.time())
+        now = totp.step_at(self.clock())
         near = {totp.code_of_step(self.secret, step) for step in range(now - 3, now + 4)}
         while True:
             guess = f"{secrets.randbelow(10**6):06d}"
@@ -112,7 +113,7 @@ async def post(
 async def enable_mfa(users: GraphQLClient, account: Account) -> MfaAccount:
     started = (await users.data(START, token=account.access_token))["startMfaEnrollment"]
     app = Authenticator(started["secret"])
-    confirmed = await users.data(CONFIRM, {"code": await app.code()}, token=account.access_token)
+    confirmed = await users.data(CONFIRM, {"code": app.code()}, token=account.access_token)
     return MfaAccount(account, app, confirmed["confirmMfaEnrollment"]["recoveryCodes"])
 
 

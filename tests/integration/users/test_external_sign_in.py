@@ -79,6 +79,7 @@ async def back_from_provider(
     answer = await browse(http, started["authorizationUrl"], who.email or who.subject)
     assert (answer.redirect_uri, answer.error) == (REDIRECT_URI, None)
     assert answer.state == started["state"]  # the frontend's check
+    assert answer.state is not None
     assert answer.code is not None
     return answer.state, answer.code
 
@@ -217,7 +218,7 @@ async def test_an_account_with_a_second_factor_asks_for_it(
     assert error_codes(body) == ["MFA_REQUIRED"]
     assert body["data"] is None
     mfa_token = body["errors"][0]["extensions"]["mfaToken"]
-    verified = await verify(users, mfa_token, code=await secured.app.code())
+    verified = await verify(users, mfa_token, code=secured.app.code())
     assert verified["data"]["verifyMfa"]["user"]["id"] == learner.id
 
 

@@ -18,6 +18,7 @@ import pytest
 from common.db.engine import dsn, role_name
 from common.settings import Settings
 from tests.accounts import PASSWORD, Account, login, register
+from tests.clock import MovableClock, seconds_to_wait
 from tests.integration.users.second_factor import (
     CONFIRM,
     DISABLE,
@@ -66,7 +67,7 @@ async def test_enrol_then_sign_in_asks_for_a_code_then_the_tokens_work(
     assert "errors" not in await login(users, learner.email)
 
     app = Authenticator(secret)
-    confirmed = await users.data(CONFIRM, {"code": await app.code()}, token=learner.access_token)
+    confirmed = await users.data(CONFIRM, {"code": app.code()}, token=learner.access_token)
     codes = confirmed["confirmMfaEnrollment"]["recoveryCodes"]
     assert confirmed["confirmMfaEnrollment"]["user"] == {"id": learner.id, "mfa": {"enabled": True}}
     assert len(codes) == len(set(codes)) == 10
@@ -89,7 +90,7 @@ async def test_enrol_then_sign_in_asks_for_a_code_then_the_tokens_work(
     assert error_codes(wrong) == ["UNAUTHENTICATED"]
     assert "mfaToken" not in wrong["errors"][0]["extensions"]
 
-    signed_in = await verify(users, token, code=await app.code())
+    signed_in = await verify(users, token, code=app.code())
     assert "errors" not in signed_in, signed_in
     payload = signed_in["data"]["verifyMfa"]
     assert payload["user"] == {
@@ -111,12 +112,12 @@ async def test_starting_again_replaces_a_pending_secret_and_enabled_is_a_conflic
     second = (await users.data(START, token=learner.access_token))["startMfaEnrollment"]
     assert first["secret"] != second["secret"]
     stale = await users.execute(
-        CONFIRM, {"code": await Authenticator(first["secret"]).code()}, token=learner.access_token
+        CONFIRM, {"code": Authenticator(first["secret"]).code()}, token=learner.access_token
     )
     assert error_codes(stale) == ["BAD_USER_INPUT"]
     assert stale["errors"][0]["extensions"]["field"] == "code"
     await users.data(
-        CONFIRM, {"code": await Authenticator(second["secret"]).code()}, token=learner.access_token
+        CONFIRM, {"code": Authenticator(second["secret"]).code()}, token=learner.access_token
     )
     again = await users.execute(START, token=learner.access_token)
     assert error_codes(again) == ["CONFLICT"]
@@ -142,7 +143,7 @@ async def test_a_code_once_accepted_is_refused_on_replay(
     users: GraphQLClient, learner: Account
 ) -> None:
     mfa = await enable_mfa(users, learner)
-    code = await mfa.app.code()
+    code = mfa.app.code()
     assert "errors" not in await verify(users, await mfa_token(users, learner.email), code=code)
     replayed = await verify(users, await mfa_token(users, learner.email), code=code)
     assert error_codes(replayed) == ["UNAUTHENTICATED"]
@@ -159,7 +160,7 @@ async def test_one_code_sent_twice_at_once_signs_in_once(
 ) -> None:
     mfa = await enable_mfa(users, learner)
     tokens = [await mfa_token(users, learner.email) for _ in range(2)]
-    code = await mfa.app.code()
+    code = mfa.app.code()
     results = await asyncio.gather(*(verify(users, token, code=code) for token in tokens))
     assert sorted(error_codes(body) for body in results) == [[], ["UNAUTHENTICATED"]]
 
@@ -169,7 +170,7 @@ async def test_one_challenge_raced_with_two_right_codes_signs_in_once(
 ) -> None:
     mfa = await enable_mfa(users, learner)
     token = await mfa_token(users, learner.email)
-    first, second = await mfa.app.code(), await mfa.app.code()
+    first, second = mfa.app.code(), mfa.app.code()
     raced = await asyncio.gather(
         verify(users, token, code=first), verify(users, token, code=second)
     )
@@ -185,7 +186,7 @@ async def test_a_wrong_code_is_unauthenticated_and_the_challenge_survives_it(
     assert error_codes(wrong) == ["UNAUTHENTICATED"]
     assert "The code is not valid" in wrong["errors"][0]["message"]
     assert wrong["data"] is None
-    assert "errors" not in await verify(users, token, code=await mfa.app.code())
+    assert "errors" not in await verify(users, token, code=mfa.app.code())
 
 
 @pytest.mark.parametrize(
@@ -228,19 +229,19 @@ async def test_forged_expired_and_spent_mfa_tokens_are_refused(
     users: GraphQLClient, learner: Account, migrated: Settings
 ) -> None:
     mfa = await enable_mfa(users, learner)
-    forged = await verify(users, secrets.token_urlsafe(32), code=await mfa.app.peek())
+    forged = await verify(users, secrets.token_urlsafe(32), code=mfa.app.peek())
     assert error_codes(forged) == ["UNAUTHENTICATED"]
     assert "mfaToken is not valid" in forged["errors"][0]["message"]
 
     token = await mfa_token(users, learner.email)
-    assert "errors" not in await verify(users, token, code=await mfa.app.code())
-    spent = await verify(users, token, code=await mfa.app.peek())
+    assert "errors" not in await verify(users, token, code=mfa.app.code())
+    spent = await verify(users, token, code=mfa.app.peek())
     assert error_codes(spent) == ["UNAUTHENTICATED"]
     assert "already used" in spent["errors"][0]["message"]
 
     stale = await mfa_token(users, learner.email)
     await _age_challenges(migrated, learner.id)
-    expired = await verify(users, stale, code=await mfa.app.peek())
+    expired = await verify(users, stale, code=mfa.app.peek())
     assert error_codes(expired) == ["UNAUTHENTICATED"]
     assert "expired" in expired["errors"][0]["message"]
 
@@ -278,7 +279,7 @@ async def test_someone_elses_recovery_code_does_not_work(
 
 
 async def test_guessing_codes_locks_the_account_even_for_the_right_code(
-    users: GraphQLClient, learner: Account
+    users: GraphQLClient, learner: Account, clock: MovableClock
 ) -> None:
     mfa = await enable_mfa(users, learner)
     address = fresh_address()
@@ -286,7 +287,7 @@ async def test_guessing_codes_locks_the_account_even_for_the_right_code(
     for _ in range(5):
         guess = await verify(users, token, code=mfa.app.wrong_code(), address=address)
         assert error_codes(guess) == ["UNAUTHENTICATED"]
-    locked = await verify(users, token, code=await mfa.app.peek(), address=fresh_address())
+    locked = await verify(users, token, code=mfa.app.peek(), address=fresh_address())
     assert error_codes(locked) == ["RATE_LIMITED"]
     assert re.search(
         r"Too many failed verification codes for this account; try again in \d+ seconds",
@@ -296,12 +297,15 @@ async def test_guessing_codes_locks_the_account_even_for_the_right_code(
     by_recovery = await verify(users, token, recovery_code=mfa.recovery_codes[0])
     assert error_codes(by_recovery) == ["RATE_LIMITED"]
     # each further failure doubles the wait
-    await asyncio.sleep(1.1)
+    clock.advance(seconds_to_wait(locked))
     await verify(users, token, code=mfa.app.wrong_code(), address=address)
-    doubled = await verify(users, token, code=await mfa.app.peek(), address=address)
-    assert "try again in 2 seconds" in doubled["errors"][0]["message"]
-    await asyncio.sleep(2.1)
-    assert "errors" not in await verify(users, token, code=await mfa.app.code(), address=address)
+    doubled = await verify(users, token, code=mfa.app.peek(), address=address)
+    assert seconds_to_wait(doubled) == 2
+    assert error_codes(await verify(users, token, code=mfa.app.peek(), address=address)) == [
+        "RATE_LIMITED"
+    ]
+    clock.advance(2)
+    assert "errors" not in await verify(users, token, code=mfa.app.code(), address=address)
 
 
 async def test_one_address_guessing_many_challenges_is_locked_out(
@@ -319,10 +323,10 @@ async def test_one_address_guessing_many_challenges_is_locked_out(
         )
     )
     assert {error_codes(body)[0] for body in results} == {"UNAUTHENTICATED"}
-    locked = await verify(users, token, code=await mfa.app.peek(), address=address)
+    locked = await verify(users, token, code=mfa.app.peek(), address=address)
     assert error_codes(locked) == ["RATE_LIMITED"]
     assert "your network address" in locked["errors"][0]["message"]
-    elsewhere = await verify(users, token, code=await mfa.app.code(), address=fresh_address())
+    elsewhere = await verify(users, token, code=mfa.app.code(), address=fresh_address())
     assert "errors" not in elsewhere
 
 
@@ -358,7 +362,7 @@ async def test_disable_needs_your_password_or_a_current_code(
     assert error_codes(await login(users, learner.email)) == ["MFA_REQUIRED"]
 
     done = await users.data(
-        DISABLE, {"input": {"code": await mfa.app.code()}}, token=learner.access_token
+        DISABLE, {"input": {"code": mfa.app.code()}}, token=learner.access_token
     )
     assert done["disableMfa"]["user"]["id"] == learner.id
     assert "errors" not in await login(users, learner.email)
@@ -415,9 +419,9 @@ async def test_regenerating_recovery_codes_needs_a_code_and_retires_the_old_ones
         REGENERATE, {"code": mfa.app.wrong_code()}, token=learner.access_token
     )
     assert error_codes(wrong) == ["BAD_USER_INPUT"]
-    fresh = (
-        await users.data(REGENERATE, {"code": await mfa.app.code()}, token=learner.access_token)
-    )["regenerateRecoveryCodes"]["recoveryCodes"]
+    fresh = (await users.data(REGENERATE, {"code": mfa.app.code()}, token=learner.access_token))[
+        "regenerateRecoveryCodes"
+    ]["recoveryCodes"]
     assert len(fresh) == 10
     assert not set(fresh) & set(mfa.recovery_codes)
     old = await verify(
@@ -447,7 +451,7 @@ async def test_an_account_deleted_mid_sign_in_cannot_finish_it(
     await users.data(
         "mutation { deleteUser(input: {}) { deletedUserId } }", token=learner.access_token
     )
-    body = await verify(users, token, code=await mfa.app.peek())
+    body = await verify(users, token, code=mfa.app.peek())
     assert error_codes(body) == ["UNAUTHENTICATED"]
 
 

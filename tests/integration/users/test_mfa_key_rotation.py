@@ -70,9 +70,7 @@ async def test_rotating_the_key_and_back_keeps_every_second_factor(
     assert await reseal_mfa_secrets(back) >= 1
     assert current.is_current(await _sealed(migrated, learner.id))
     # the running service (on the original key) accepts the authenticator's codes again
-    signed_in = await verify(
-        users, await mfa_token(users, learner.email), code=await secured.app.code()
-    )
+    signed_in = await verify(users, await mfa_token(users, learner.email), code=secured.app.code())
     assert signed_in["data"]["verifyMfa"]["user"]["id"] == learner.id
 
 
@@ -87,8 +85,6 @@ async def test_a_secret_in_the_first_format_is_sealed_again_when_used(
     legacy = b"\x01" + nonce + AESGCM(key).encrypt(nonce, secured.app.secret.encode(), owner)
     await _overwrite(migrated, learner.id, legacy)
 
-    signed_in = await verify(
-        users, await mfa_token(users, learner.email), code=await secured.app.code()
-    )
+    signed_in = await verify(users, await mfa_token(users, learner.email), code=secured.app.code())
     assert signed_in["data"]["verifyMfa"]["user"]["id"] == learner.id
     assert SecretBox.of(migrated).is_current(await _sealed(migrated, learner.id))

@@ -2,17 +2,17 @@
 
 Through the router, which tells the subgraph who is calling (X-Forwarded-For); the tests
 play several client addresses by sending that header to the router. LMS_SIGN_IN_LOCKOUT is
-1 second in the test session, so lockouts can be waited out.
+1 second in the test session, and lockouts are read on a clock the tests move past them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from typing import Any
 
 from tests.accounts import LOGIN, PASSWORD, Account, register
+from tests.clock import MovableClock, seconds_to_wait
 from tests.support import GraphQLClient, error_codes
 
 WRONG = "not-the-password"
@@ -28,12 +28,6 @@ async def _login(
     )
     body: dict[str, Any] = response.json()
     return body
-
-
-def _wait(body: dict[str, Any]) -> int:
-    found = re.search(r"try again in (\d+) seconds", body["errors"][0]["message"])
-    assert found, body
-    return int(found.group(1))
 
 
 async def test_five_failures_lock_the_account_even_for_the_right_password(
@@ -52,16 +46,20 @@ async def test_five_failures_lock_the_account_even_for_the_right_password(
 
 
 async def test_each_failure_after_a_lockout_doubles_it_and_success_clears_it(
-    users: GraphQLClient,
+    users: GraphQLClient, clock: MovableClock
 ) -> None:
     account = await register(users)
     for _ in range(5):
         await _login(users, account.email, WRONG, "192.0.2.20")
-    assert _wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 1
-    await asyncio.sleep(1.1)
+    assert seconds_to_wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 1
+    clock.advance(1)
     await _login(users, account.email, WRONG, "192.0.2.20")  # the sixth failure
-    assert _wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 2
-    await asyncio.sleep(2.1)
+    assert seconds_to_wait(await _login(users, account.email, PASSWORD, "192.0.2.20")) == 2
+    clock.advance(1)  # half-way through, still locked
+    assert error_codes(await _login(users, account.email, PASSWORD, "192.0.2.20")) == [
+        "RATE_LIMITED"
+    ]
+    clock.advance(1)
     assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.20")
     # cleared: one more failure is just a failure again
     assert error_codes(await _login(users, account.email, WRONG)) == ["UNAUTHENTICATED"]
@@ -97,7 +95,7 @@ mutation($input: ChangePasswordInput!) { changePassword(input: $input) { success
 
 
 async def test_guessing_the_current_password_with_a_stolen_session_is_locked_out(
-    users: GraphQLClient,
+    users: GraphQLClient, clock: MovableClock
 ) -> None:
     """Whoever holds someone's access token cannot try passwords on changePassword."""
     account = await register(users)
@@ -116,5 +114,5 @@ async def test_guessing_the_current_password_with_a_stolen_session_is_locked_out
     assert "current-password checks" in locked["errors"][0]["message"]
     # nothing changed: the password still signs in, the session is still good
     assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.77")
-    await asyncio.sleep(_wait(locked) + 0.1)
+    clock.advance(seconds_to_wait(locked))
     assert "errors" not in await change(PASSWORD)

@@ -47,7 +47,8 @@ async def refused_at_router(users: GraphQLClient, token: str) -> None:
 
 
 async def works_at_router(users: GraphQLClient, token: str) -> dict[str, Any]:
-    return (await users.data(ME, token=token))["me"]
+    me: dict[str, Any] = (await users.data(ME, token=token))["me"]
+    return me
 
 
 async def test_a_deleted_accounts_token_is_refused_by_the_router_and_the_subgraphs(

@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Mapping
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from tests.support import GraphQLClient, error_codes
 ME = "{ me { id } }"
 
 
-def _b64(value: dict[str, object]) -> str:
+def _b64(value: Mapping[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from subgraphs.assessments.sandbox import CodeTest, SandboxLimits, Verdict, run_code
+from tests.support import eventually
 
 TESTS = [
     CodeTest("small", "assert add(2, 3) == 5"),
@@ -224,16 +225,11 @@ async def test_the_standard_library_is_importable() -> None:
 
 async def test_a_cancelled_run_leaves_nothing_behind() -> None:
     task = asyncio.ensure_future(run_code("import time\ntime.sleep(100)\n", TESTS, LIMITS))
-    await asyncio.sleep(0.5)
-    assert sandbox_processes()
+    await eventually(sandbox_processes)  # the child runs
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(20):
-        if not sandbox_processes():
-            break
-        await asyncio.sleep(0.05)
-    assert not sandbox_processes()
+    await eventually(lambda: not sandbox_processes(), within=5)
     assert not leftover_folders()
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from graphql import build_schema, parse
+from graphql import OperationDefinitionNode, build_schema, parse
 from graphql.execution.values import get_variable_values
 
 from router.execution.complete import Completer
@@ -26,9 +26,10 @@ def complete(
 ) -> tuple[Any, list[dict[str, Any]]]:
     document = parse(query)
     operation = document.definitions[0]
-    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables or {})  # type: ignore[union-attr]
+    assert isinstance(operation, OperationDefinitionNode)
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables or {})
     assert not isinstance(coerced, list)
-    shape = ShapeCompiler(SCHEMA, {}, coerced).root(operation)  # type: ignore[arg-type]
+    shape = ShapeCompiler(SCHEMA, {}, coerced).root(operation)
     errors = [] if errors is None else errors
     return Completer(frozenset({"Node"}), errors).complete_root(data, shape), errors
 
