@@ -183,33 +183,61 @@ def dev_run(tmp_path: Path) -> Iterator[tuple[DevRun, dict[str, str]]]:
         run.end()
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def is_gone(pid: int) -> bool:
+@pytest.fixture
+def dev_run_without_signing_key(tmp_path: Path) -> Iterator[tuple[DevRun, dict[str, str]]]:
+    """The users subgraph cannot read its key (a folder), so it exits while starting."""
+    env = dev_environment(tmp_path / "state", LMS_JWT_PRIVATE_KEY_FILE=str(tmp_path))
+    run = DevRun(env)
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except FileNotFoundError:
-        return True
-    return state == "Z"
+        yield run, env
+    finally:
+        run.end()
+
+
+def processes_of(env: dict[str, str]) -> list[int]:
+    """Live processes (not zombies) started by this run: they all inherit its state folder."""
+    mark = f"LMS_STATE_DIR={env['LMS_STATE_DIR']}".encode()
+    found = []
+    for folder in Path("/proc").iterdir():
+        if not folder.name.isdigit():
+            continue
+        try:
+            environ = (folder / "environ").read_bytes().split(b"\0")
+            state = (folder / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if mark in environ and state != "Z":
+            found.append(int(folder.name))
+    return found
 
 
 def test_a_service_that_dies_stops_the_run(dev_run: tuple[DevRun, dict[str, str]]) -> None:
     run, env = dev_run
     run.wait_for_line("Ctrl-C stops everything.", time.monotonic() + STARTUP_DEADLINE)
     assert any(line.startswith("GraphiQL: http://127.0.0.1:") for line in run.seen)
-    started = children_of(run.process.pid)
     victim = run.pid_of("courses")
-    assert victim in started
+    assert victim in processes_of(env)
     os.kill(victim, signal.SIGKILL)
     code = run.wait_exit(STOP_DEADLINE)
     assert code == 1
     assert run.stderr[-1].strip() == (
         f"error: courses (pid {victim}) exited with code -9; stopped everything else"
     )
-    assert [pid for pid in started if not is_gone(pid)] == []
+    assert processes_of(env) == []
+    assert [port for port in ports_of(env) if not is_port_free(port)] == []
+
+
+def test_a_service_that_does_not_start_stops_the_run(
+    dev_run_without_signing_key: tuple[DevRun, dict[str, str]],
+) -> None:
+    run, env = dev_run_without_signing_key
+    run.wait_for_line("migrated users", time.monotonic() + STARTUP_DEADLINE)
+    assert len(processes_of(env)) > 1  # lms dev and the servers it started
+    code = run.wait_exit(STARTUP_DEADLINE)
+    assert code == 1
+    assert re.fullmatch(
+        r"error: users did not start: exited with code \d+ \(its log is above\)\n", run.stderr[-1]
+    )
+    assert not any("GraphiQL" in line for line in run.seen)
+    assert processes_of(env) == []
     assert [port for port in ports_of(env) if not is_port_free(port)] == []
