@@ -25,8 +25,17 @@ def command(*args: str) -> list[str]:
 
 
 def run_lms(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run(command(*args), env)
+
+
+def run_python(source: str) -> subprocess.CompletedProcess[str]:
+    """``source`` run by a Python of its own, as `lms` would be."""
+    return run([sys.executable, "-c", source])
+
+
+def run(argv: list[str], env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        command(*args),
+        argv,
         env=environment() if env is None else dict(env),
         cwd=ROOT,
         capture_output=True,

@@ -19,7 +19,14 @@ import pytest
 
 from common.infra.ports import free_port, is_port_free
 from common.settings import SERVICES
-from tests.cli.lms_process import ROOT, command, environment, one_error_line, run_lms
+from tests.cli.lms_process import (
+    ROOT,
+    command,
+    environment,
+    one_error_line,
+    run_lms,
+    run_python,
+)
 
 STARTUP_DEADLINE = 300.0  # seconds for infra, migrations, demo data and every service
 STOP_DEADLINE = 120.0
@@ -90,15 +97,7 @@ def test_a_postgres_data_directory_of_another_version_is_one_line(tmp_path: Path
 
 def test_without_the_local_extra_dev_names_it() -> None:
     blocked = "import sys; sys.modules['aiosmtpd'] = None; from lms.cli import main; "
-    done = subprocess.run(
-        [command()[0], "-c", blocked + "raise SystemExit(main(['dev']))"],
-        env=environment(),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python(blocked + "raise SystemExit(main(['dev']))")
     assert done.returncode == 2
     assert one_error_line(done) == (
         "error: lms dev needs the 'local' extra (aiosmtpd is missing): "

@@ -3,10 +3,7 @@ the dev-only packages and common/infra stay out of every service's import path."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.cli.lms_process import ROOT, environment
+from tests.cli.lms_process import run_python
 
 DEV_ONLY = ("aiosmtpd", "opentelemetry.sdk", "common.infra")
 ENTRY_POINTS = """
@@ -22,14 +19,6 @@ print("imported")
 
 
 def test_services_import_nothing_from_the_dev_extras() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", ENTRY_POINTS.format(blocked=DEV_ONLY)],
-        env=environment(),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python(ENTRY_POINTS.format(blocked=DEV_ONLY))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "imported"
