@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from common.auth.keys import load_signing_key
 from common.infra import Server, ServerStartError, start_all
 from common.infra.mail import MailCatcher
 from common.infra.ports import LOOPBACK, is_port_free
@@ -27,7 +28,7 @@ from common.infra.postgres import PostgresServer
 from common.infra.process import end_process, wait_until
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
-from common.settings import Settings
+from common.settings import DEV_ENVIRONMENTS, Settings
 from lms import services
 from lms.cli import migrate, seed
 from lms.errors import FAILURE, CommandError
@@ -77,6 +78,7 @@ def run_dev(settings: Settings) -> int:
             migrate(settings, names)
             for line in seed(settings, names):
                 print(line)
+            make_dev_signing_key(settings)
             start_services(settings, names, children)
             failure = first_exit(children, servers)
             if failure is None:
@@ -168,6 +170,14 @@ def supervised() -> Iterator[list[Child]]:
     finally:
         for child in children:
             end_process(child.process, STOP_TIMEOUT)
+
+
+def make_dev_signing_key(settings: Settings) -> None:
+    """Generate the development signing key here, once: the subgraphs that read it (users,
+    enrollments) start together and would race to create it."""
+    path = settings.jwt_private_key_file
+    if settings.env in DEV_ENVIRONMENTS and not path.exists():
+        load_signing_key(path, create=True)
 
 
 def start_services(settings: Settings, names: Sequence[str], children: list[Child]) -> None:

@@ -136,6 +136,8 @@ class DevRun:
         code = self.process.wait(timeout=timeout)
         for reader in self.readers:
             reader.join(timeout)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
         return code
 
     def wait_for_line(self, text: str, deadline: float) -> None:
@@ -238,5 +240,16 @@ def test_a_service_that_does_not_start_stops_the_run(
         r"error: users did not start: exited with code \d+ \(its log is above\)\n", run.stderr[-1]
     )
     assert not any("GraphiQL" in line for line in run.seen)
+    assert processes_of(env) == []
+    assert [port for port in ports_of(env) if not is_port_free(port)] == []
+
+
+def test_ctrl_c_stops_everything(dev_run: tuple[DevRun, dict[str, str]]) -> None:
+    run, env = dev_run
+    run.wait_for_line("Ctrl-C stops everything.", time.monotonic() + STARTUP_DEADLINE)
+    os.kill(run.process.pid, signal.SIGINT)
+    assert run.wait_exit(STOP_DEADLINE) == 0
+    assert not [line for line in run.stderr if line.startswith("error:")]
+    assert run.seen[-1] == "stopped\n"
     assert processes_of(env) == []
     assert [port for port in ports_of(env) if not is_port_free(port)] == []
