@@ -117,16 +117,12 @@ def parser() -> argparse.ArgumentParser:
     events_commands = events.add_subparsers(
         dest="events_command", required=True, metavar="EVENTS_COMMAND"
     )
-    events_commands.add_parser(
-        "catalog",
-        help="print the event catalogue as Markdown",
-        description="print the event catalogue as Markdown",
-    )
-    dlq = events_commands.add_parser(
-        "dlq",
-        help="list a service's dead-letter queue, or send its messages back",
-        description="list a service's dead-letter queue, or send its messages back",
-    )
+    for name, text in (
+        ("catalog", "print the event catalogue as Markdown"),
+        ("dlq", "list a service's dead-letter queue, or send its messages back"),
+    ):
+        events_commands.add_parser(name, help=text, description=text, parents=[debug])
+    dlq = events_commands.choices["dlq"]
     dlq.add_argument("action", choices=["list", "replay"], help="list, or replay into the queue")
     dlq.add_argument("service", help="the subgraph whose dead letters to handle")
     dlq.add_argument("--limit", type=int, default=100, help="messages to list (default: 100)")
