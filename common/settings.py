@@ -65,8 +65,8 @@ def _positive(name: str, default: int) -> int:
     return _int(name, default, minimum=1)
 
 
-def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = _env(name, default)
+def _choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    value = _env(name, default).upper() if upper else _env(name, default)
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
@@ -350,7 +350,7 @@ class Settings:
             env=env,
             host=host,
             state_dir=state_dir,
-            log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS),
+            log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
             pg_host=_env("LMS_PG_HOST", "127.0.0.1"),
             pg_port=_port("LMS_PG_PORT", 5433),
             pg_database=_env("LMS_PG_DATABASE", "lms"),
