@@ -11,6 +11,7 @@ COPY router router
 COPY subgraphs subgraphs
 COPY lms lms
 COPY schema schema
+# The runtime dependencies only: no extra (local, dev, bench) is needed to serve.
 RUN pip install --no-cache-dir -c constraints.txt . && useradd --system lms
 USER lms
 ENV LMS_HOST=0.0.0.0

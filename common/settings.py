@@ -20,6 +20,12 @@ from authlib.common.security import is_secure_transport
 SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
+ENVIRONMENTS: Final = ("dev", "test", "production")
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+BOOLEANS: Final = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+MAX_PORT: Final = 65535
+MASK: Final = "****"
+URL_PASSWORD: Final = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:]*:)[^/@]+@", re.IGNORECASE)
 PROVIDER_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?")
 # base64 of b"dev-only-mfa-key-not-for-prod!!!": used only while LMS_ENV is dev or test.
 DEV_MFA_ENCRYPTION_KEY: Final = "ZGV2LW9ubHktbWZhLWtleS1ub3QtZm9yLXByb2QhISE="
@@ -38,12 +44,40 @@ def _env(name: str, default: str, *, secret: bool = False) -> str:
     return default
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer within ``minimum``..``maximum`` (inclusive); the error names the variable."""
     raw = _env(name, str(default))
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise SettingsError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _port(name: str, default: int) -> int:
+    return _int(name, default, minimum=1, maximum=MAX_PORT)
+
+
+def _positive(name: str, default: int) -> int:
+    return _int(name, default, minimum=1)
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+    value = _env(name, default).upper() if upper else _env(name, default)
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _bool(name: str, default: str) -> bool:
+    raw = _env(name, default)
+    try:
+        return BOOLEANS[raw.lower()]
+    except KeyError:
+        raise SettingsError(f"{name} must be true or false, got {raw!r}") from None
 
 
 def _int_list(name: str, default: str) -> tuple[int, ...]:
@@ -100,8 +134,8 @@ def _sign_in_provider(name: str) -> SignInProvider:
     )
 
 
-def setting(variable: str, doc: str) -> dict[str, str]:
-    return {"variable": variable, "doc": doc}
+def setting(variable: str, doc: str, *, secret: bool = False) -> dict[str, str | bool]:
+    return {"variable": variable, "doc": doc, "secret": secret}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,12 +166,13 @@ class Settings:
     pg_database: str = field(metadata=setting("LMS_PG_DATABASE", "the one database"))
     pg_admin_user: str = field(metadata=setting("LMS_PG_ADMIN_USER", "role that provisions"))
     pg_admin_password: str = field(
-        metadata=setting("LMS_PG_ADMIN_PASSWORD", "its password (secret)")
+        metadata=setting("LMS_PG_ADMIN_PASSWORD", "its password (secret)", secret=True)
     )
     pg_service_password: str = field(
         metadata=setting(
             "LMS_PG_SERVICE_PASSWORD",
             "password of each subgraph's role; LMS_PG_PASSWORD_<SERVICE> overrides (secret)",
+            secret=True,
         )
     )
     pg_pool_size: int = field(metadata=setting("LMS_PG_POOL_SIZE", "connections per service"))
@@ -187,6 +222,7 @@ class Settings:
         metadata=setting(
             "LMS_MFA_ENCRYPTION_KEY",
             "AES-256-GCM key sealing TOTP secrets at rest: 32 bytes in base64 (secret)",
+            secret=True,
         )
     )
     mfa_previous_keys: tuple[str, ...] = field(
@@ -194,6 +230,7 @@ class Settings:
             "LMS_MFA_PREVIOUS_ENCRYPTION_KEYS",
             "keys that sealed TOTP secrets before the current one, comma-separated: still "
             "opened, sealed again with the current one on use (lms rotate-mfa-key: all at once)",
+            secret=True,
         )
     )
     sign_in_providers: tuple[SignInProvider, ...] = field(
@@ -239,7 +276,9 @@ class Settings:
         )
     )
     download_secret: str = field(
-        metadata=setting("LMS_DOWNLOAD_SECRET", "HMAC key of signed download links (secret)")
+        metadata=setting(
+            "LMS_DOWNLOAD_SECRET", "HMAC key of signed download links (secret)", secret=True
+        )
     )
     platform_name: str = field(
         metadata=setting("LMS_PLATFORM_NAME", "name shown as issuer on certificates")
@@ -250,7 +289,9 @@ class Settings:
     smtp_port: int = field(metadata=setting("LMS_SMTP_PORT", "SMTP port"))
     smtp_sender: str = field(metadata=setting("LMS_SMTP_SENDER", "From address of emails"))
     smtp_username: str = field(metadata=setting("LMS_SMTP_USERNAME", "SMTP login; empty: none"))
-    smtp_password: str = field(metadata=setting("LMS_SMTP_PASSWORD", "SMTP password (secret)"))
+    smtp_password: str = field(
+        metadata=setting("LMS_SMTP_PASSWORD", "SMTP password (secret)", secret=True)
+    )
     smtp_starttls: bool = field(
         metadata=setting("LMS_SMTP_STARTTLS", "upgrade SMTP with STARTTLS (true/false)")
     )
@@ -275,7 +316,9 @@ class Settings:
         )
     )
     webhook_secret: str = field(
-        metadata=setting("LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)")
+        metadata=setting(
+            "LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)", secret=True
+        )
     )
 
     def service_port(self, service: str) -> int:
@@ -295,27 +338,28 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        env = _choice("LMS_ENV", "dev", ENVIRONMENTS)
         state_dir = Path(_env("LMS_STATE_DIR", ".state")).absolute()
         host = _env("LMS_HOST", "127.0.0.1")
-        redis_port = _int("LMS_REDIS_PORT", 6380)
-        amqp_port = _int("LMS_AMQP_PORT", 5673)
+        redis_port = _port("LMS_REDIS_PORT", 6380)
+        amqp_port = _port("LMS_AMQP_PORT", 5673)
         ports = {
-            name: _int(f"LMS_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()
+            name: _port(f"LMS_{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()
         }
         return cls(
-            env=_env("LMS_ENV", "dev"),
+            env=env,
             host=host,
             state_dir=state_dir,
-            log_level=_env("LMS_LOG_LEVEL", "INFO").upper(),
+            log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
             pg_host=_env("LMS_PG_HOST", "127.0.0.1"),
-            pg_port=_int("LMS_PG_PORT", 5433),
+            pg_port=_port("LMS_PG_PORT", 5433),
             pg_database=_env("LMS_PG_DATABASE", "lms"),
             pg_admin_user=_env("LMS_PG_ADMIN_USER", "postgres"),
             pg_admin_password=_env("LMS_PG_ADMIN_PASSWORD", "dev-admin-password", secret=True),
             pg_service_password=_env(
                 "LMS_PG_SERVICE_PASSWORD", "dev-service-password", secret=True
             ),
-            pg_pool_size=_int("LMS_PG_POOL_SIZE", 10),
+            pg_pool_size=_positive("LMS_PG_POOL_SIZE", 10),
             redis_port=redis_port,
             redis_url=_env("LMS_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0"),
             amqp_port=amqp_port,
@@ -326,39 +370,39 @@ class Settings:
                 _env("LMS_JWT_PRIVATE_KEY_FILE", str(state_dir / "keys" / "jwt-signing.pem"))
             ),
             jwks_url=_env("LMS_JWKS_URL", f"http://{host}:{ports['users']}/.well-known/jwks.json"),
-            access_token_ttl=_int("LMS_ACCESS_TOKEN_TTL", 900),
-            refresh_token_ttl=_int("LMS_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            access_token_ttl=_positive("LMS_ACCESS_TOKEN_TTL", 900),
+            refresh_token_ttl=_positive("LMS_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
             clock_skew=_int("LMS_CLOCK_SKEW", 30),
             ports=ports,
             peer_urls={
                 name: _env(f"LMS_{name.upper()}_URL", f"http://{host}:{port}/graphql")
                 for name, port in ports.items()
             },
-            router_port=_int("LMS_ROUTER_PORT", 4000),
-            sign_in_failures_per_account=_int("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
-            sign_in_failures_per_address=_int("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
-            sign_in_lockout=_int("LMS_SIGN_IN_LOCKOUT", 30),
+            router_port=_port("LMS_ROUTER_PORT", 4000),
+            sign_in_failures_per_account=_positive("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
+            sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
+            sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(
                 _checked_key_32("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", each)
                 for each in _names("LMS_MFA_PREVIOUS_ENCRYPTION_KEYS", "")
             ),
             upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
-            max_attachment_bytes=_int("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
+            max_attachment_bytes=_positive("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_env("LMS_DOWNLOAD_SECRET", "dev-download-secret", secret=True),
             platform_name=_env("LMS_PLATFORM_NAME", "LMS Platform"),
             smtp_host=_env("LMS_SMTP_HOST", ""),
-            smtp_port=_int("LMS_SMTP_PORT", 1025),
+            smtp_port=_port("LMS_SMTP_PORT", 1025),
             smtp_sender=_env("LMS_SMTP_SENDER", "LMS Platform <no-reply@lms.local>"),
             smtp_username=_env("LMS_SMTP_USERNAME", ""),
             smtp_password=_env("LMS_SMTP_PASSWORD", ""),
-            smtp_starttls=_env("LMS_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+            smtp_starttls=_bool("LMS_SMTP_STARTTLS", "false"),
             sms_webhook_url=_env("LMS_SMS_WEBHOOK_URL", ""),
             push_webhook_url=_env("LMS_PUSH_WEBHOOK_URL", ""),
-            delivery_max_attempts=_int("LMS_DELIVERY_MAX_ATTEMPTS", 5),
-            delivery_retry_base_ms=_int("LMS_DELIVERY_RETRY_BASE_MS", 1000),
+            delivery_max_attempts=_positive("LMS_DELIVERY_MAX_ATTEMPTS", 5),
+            delivery_retry_base_ms=_positive("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
             sign_in_providers=tuple(
@@ -366,23 +410,31 @@ class Settings:
             ),
             sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
             trusted_proxies=_names("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
-            http_head_timeout=_int("LMS_HTTP_HEAD_TIMEOUT", 10),
-            http_body_timeout=_int("LMS_HTTP_BODY_TIMEOUT", 60),
+            http_head_timeout=_positive("LMS_HTTP_HEAD_TIMEOUT", 10),
+            http_body_timeout=_positive("LMS_HTTP_BODY_TIMEOUT", 60),
         )
 
 
 def describe() -> list[tuple[str, str, str]]:
-    """(variable, default, meaning) for every setting, defaults as seen in a clean env."""
-    defaults = Settings.from_env()
+    """(variable, current value, meaning) for every setting; secrets are masked (``****``),
+    and so is the password of any URL (``amqp://guest:****@host/``)."""
+    current = Settings.from_env()
     rows = []
     for item in fields(Settings):
-        value = getattr(defaults, item.name)
+        value = getattr(current, item.name)
         shown = (
             ", ".join(f"{k} {v}" for k, v in value.items())
             if isinstance(value, dict)
             else ",".join(str(item) for item in value)
             if isinstance(value, tuple)
-            else value
+            else str(value)
         )
-        rows.append((item.metadata["variable"], str(shown), item.metadata["doc"]))
+        if item.metadata["secret"] and shown:
+            shown = MASK
+        rows.append((item.metadata["variable"], mask_url_password(shown), item.metadata["doc"]))
     return rows
+
+
+def mask_url_password(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``****``."""
+    return URL_PASSWORD.sub(lambda match: f"{match['head']}{MASK}@", text)

@@ -10,16 +10,22 @@ import signal
 import sys
 from pathlib import Path
 
-from common.db import migrations
-from common.db.provisioning import provision
 from common.memory import freeze_startup_objects
-from common.settings import Settings, describe
+from common.settings import Settings, SettingsError, describe
 from common.telemetry.logging import configure_logging
 from lms import services
-from lms.compose import SUBGRAPHS_DIR, ComposeError, write_schema
+from lms.errors import CONFIGURATION, FAILURE, CommandError
+
+DEBUG_HELP = "on an error, show its traceback instead of one line"
+INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
+# Imported by `lms dev` only, installed by the `local` extra (pyproject.toml).
+LOCAL_EXTRA_MODULES = frozenset({"aiosmtpd"})
 
 
 def migrate(settings: Settings, names: list[str]) -> None:
+    from common.db import migrations
+    from common.db.provisioning import provision
+
     asyncio.run(provision(settings, names))
     for name in names:
         migrations.upgrade(settings, name)
@@ -51,11 +57,13 @@ def serve(settings: Settings, name: str) -> None:
     )
 
 
-def export_schema(names: list[str], directory: Path = SUBGRAPHS_DIR) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+def export_schema(names: list[str]) -> list[Path]:
+    from lms.compose import SUBGRAPHS_DIR
+
+    SUBGRAPHS_DIR.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
-        path = directory / f"{name}.graphql"
+        path = SUBGRAPHS_DIR / f"{name}.graphql"
         path.write_text(services.schema_sdl(name))
         written.append(path)
     return written
@@ -67,37 +75,66 @@ def print_settings() -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="lms", description="The learning platform's command.")
-    commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("dev", help="start infra, migrate, seed, run every service; Ctrl-C stops")
+    root = argparse.ArgumentParser(
+        prog="lms",
+        description="The learning platform's command.",
+        epilog="Exit status: 0 done, 1 something the command ran failed, 2 a configuration or "
+        "usage error. Errors are one line; --debug shows the traceback.",
+    )
+    root.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=text, description=text, parents=[debug])
+
+    command(
+        "dev",
+        "start PostgreSQL, Redis and RabbitMQ, migrate, seed, run every service and the router "
+        "until Ctrl-C; stops everything when one fails",
+    )
     for name, text in (
-        ("migrate", "create roles/schemas and run migrations"),
-        ("seed", "demo data"),
+        ("migrate", "create the database, roles and schemas if missing; run the migrations"),
+        ("seed", "add the demo data (idempotent)"),
+        ("export-schema", "write schema/subgraphs/<name>.graphql from the code"),
     ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("services", nargs="*", help="default: every service")
-    serve_command = commands.add_parser("serve", help="run one subgraph in the foreground")
-    serve_command.add_argument("service")
-    export = commands.add_parser("export-schema", help="write schema/subgraphs/<name>.graphql")
-    export.add_argument("services", nargs="*")
-    commands.add_parser(
-        "compose", help="schema/supergraph.yaml -> schema/subgraphs/*.graphql, supergraph.graphql"
+        command(name, text).add_argument(
+            "services", nargs="*", metavar="SERVICE", help="default: every service"
+        )
+    command("serve", "run one subgraph in the foreground").add_argument(
+        "service", help="the subgraph: " + ", ".join(services.available_services())
     )
-    commands.add_parser("settings", help="print every setting with its current value")
-    worker = commands.add_parser("worker", help="run a service's outbox relay and event consumers")
-    worker.add_argument("service")
-    events = commands.add_parser("events", help="the event catalogue and dead-letter queues")
-    events_commands = events.add_subparsers(dest="events_command", required=True)
-    events_commands.add_parser("catalog", help="print the event catalogue as Markdown")
-    dlq = events_commands.add_parser("dlq", help="a service's dead-letter queue")
-    dlq.add_argument("action", choices=["list", "replay"])
-    dlq.add_argument("service")
-    dlq.add_argument("--limit", type=int, default=100, help="messages to list")
-    commands.add_parser(
+    command(
+        "compose",
+        "schema/supergraph.yaml -> schema/subgraphs/*.graphql and schema/supergraph.graphql",
+    )
+    command("settings", "print every setting with its current value (secrets masked)")
+    command("worker", "run a service's outbox relay and event consumers").add_argument(
+        "service", help="the subgraph whose events to relay and consume"
+    )
+    events = command("events", "the event catalogue and dead-letter queues")
+    events_commands = events.add_subparsers(
+        dest="events_command", required=True, metavar="EVENTS_COMMAND"
+    )
+    for name, text in (
+        ("catalog", "print the event catalogue as Markdown"),
+        ("dlq", "list a service's dead-letter queue, or send its messages back"),
+    ):
+        events_commands.add_parser(name, help=text, description=text, parents=[debug])
+    dlq = events_commands.choices["dlq"]
+    dlq.add_argument("action", choices=["list", "replay"], help="list, or replay into the queue")
+    dlq.add_argument("service", help="the subgraph whose dead letters to handle")
+    dlq.add_argument("--limit", type=int, default=100, help="messages to list (default: 100)")
+    command(
         "rotate-mfa-key",
-        help="seal every TOTP secret again with LMS_MFA_ENCRYPTION_KEY (after a key change)",
+        "seal every TOTP secret again with LMS_MFA_ENCRYPTION_KEY (after a key change)",
     )
-    commands.add_parser("router", help="the federation router (lms router --help)", add_help=False)
+    commands.add_parser(
+        "router",
+        help="the federation router: serve, plan (lms router --help)",
+        add_help=False,
+    )
     return root
 
 
@@ -121,6 +158,20 @@ def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_dev_command(settings: Settings) -> int:
+    try:
+        from lms.dev import run_dev
+    except ModuleNotFoundError as missing:
+        package = (missing.name or "").partition(".")[0]
+        if package not in LOCAL_EXTRA_MODULES:
+            raise
+        raise CommandError(
+            f"lms dev needs the 'local' extra ({package} is missing): "
+            "pip install -c constraints.txt -e '.[local]'"
+        ) from missing
+    return run_dev(settings)
+
+
 def run_worker_command(settings: Settings, name: str) -> int:
     from common.events.worker import run_worker
 
@@ -140,19 +191,41 @@ def run_worker_command(settings: Settings, name: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
-    if args_list[:1] == ["router"]:
+    start = 1 if args_list[:1] == ["--debug"] else 0
+    if args_list[start : start + 1] == ["router"]:
         from lms.router_command import main as router_main
 
-        return router_main(args_list[1:])
+        return router_main(args_list[:start] + args_list[start + 1 :])
     args = parser().parse_args(args_list)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except Exception as error:
+        if args.debug:
+            raise
+        message, code = explain(error)
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+
+def explain(error: Exception) -> tuple[str, int]:
+    """The one line and the exit status an error ends a command with."""
+    if isinstance(error, CommandError):
+        return str(error), error.exit_code
+    if isinstance(error, SettingsError):
+        return str(error), CONFIGURATION
+    first_line = (str(error).splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line} (lms --debug shows where)", FAILURE
+
+
+def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     names = [services.require_service(n) for n in getattr(args, "services", [])] or (
         services.available_services()
     )
     if args.command == "dev":
-        from lms.dev import run_dev
-
-        return run_dev(settings)
+        return run_dev_command(settings)
     if args.command == "migrate":
         migrate(settings, names)
     elif args.command == "seed":
@@ -163,11 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         for path in export_schema(names):
             print(f"wrote {path}")
     elif args.command == "compose":
+        from lms.compose import ComposeError, write_schema
+
         try:
             written = write_schema()
         except ComposeError as error:
-            print(f"lms compose: {error}", file=sys.stderr)
-            return 1
+            raise CommandError(f"lms compose: {error}", FAILURE) from error
         for path in written:
             print(f"wrote {path}")
     elif args.command == "settings":

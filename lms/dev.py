@@ -1,4 +1,10 @@
-"""``lms dev``: the whole platform on this machine, from local binaries, until Ctrl-C."""
+"""``lms dev``: the whole platform on this machine, from local binaries, until Ctrl-C.
+
+Nothing starts unless every port the run listens on is free. Every process must be alive,
+and answer its health check where it has one, before the URLs are printed. A process that
+exits later stops the run: it is named with its exit code, everything else is stopped, and
+``lms dev`` exits with status 1 (no restarts: a crash is a bug to read about, not to hide).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +14,124 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from common.infra import start_all
+from common.auth.keys import load_signing_key
+from common.infra import Server, ServerStartError, start_all
 from common.infra.mail import MailCatcher
+from common.infra.ports import LOOPBACK, is_port_free
 from common.infra.postgres import PostgresServer
+from common.infra.process import end_process, wait_until
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
-from common.settings import Settings
+from common.settings import DEV_ENVIRONMENTS, Settings
 from lms import services
 from lms.cli import migrate, seed
+from lms.errors import FAILURE, CommandError
 
 SUPERGRAPH = Path(__file__).resolve().parents[1] / "schema" / "supergraph.graphql"
+STARTUP_TIMEOUT = 120.0  # seconds for a service to answer /health (2 cores, all at once)
+STOP_TIMEOUT = 15.0
+WATCH_INTERVAL = 0.5  # seconds between checks that every process is still running
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A port the run listens on, who listens, and the setting that moves it."""
+
+    port: int
+    host: str
+    owner: str
+    variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A process ``lms dev`` started (a subgraph, a worker, the router)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    def exited(self) -> str | None:
+        code = self.process.poll()
+        return (
+            None
+            if code is None
+            else f"{self.name} (pid {self.process.pid}) exited with code {code}"
+        )
+
+
+def run_dev(settings: Settings) -> int:
+    names = services.available_services()
+    check_ports(listeners(settings, names))
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as Ctrl-C does
+    try:
+        with (
+            infrastructure(settings) as servers,
+            mail_catcher(settings),
+            supervised() as children,
+        ):
+            migrate(settings, names)
+            for line in seed(settings, names):
+                print(line)
+            make_dev_signing_key(settings)
+            start_services(settings, names, children)
+            failure = first_exit(children, servers)
+            if failure is None:
+                print("\nCtrl-C stops everything.", flush=True)
+                failure = watch(children, servers)
+    except ServerStartError as error:
+        hint = "" if error.log is None else f" (log: {error.log})"
+        raise CommandError(f"{error.server} did not start: {error.reason}{hint}", FAILURE) from None
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+        return 0
+    raise CommandError(f"{failure}; stopped everything else", FAILURE)
+
+
+def listeners(settings: Settings, names: Sequence[str]) -> list[Listener]:
+    """Every port this run will listen on."""
+    ports = [
+        Listener(settings.pg_port, LOOPBACK, "PostgreSQL", "LMS_PG_PORT"),
+        Listener(settings.redis_port, LOOPBACK, "Redis", "LMS_REDIS_PORT"),
+        Listener(settings.amqp_port, LOOPBACK, "RabbitMQ", "LMS_AMQP_PORT"),
+    ]
+    if not settings.smtp_host:
+        ports.append(Listener(settings.smtp_port, LOOPBACK, "the mail catcher", "LMS_SMTP_PORT"))
+    ports += [
+        Listener(settings.service_port(name), settings.host, name, f"LMS_{name.upper()}_PORT")
+        for name in names
+    ]
+    if SUPERGRAPH.exists():
+        ports.append(Listener(settings.router_port, settings.host, "the router", "LMS_ROUTER_PORT"))
+    return ports
+
+
+def check_ports(ports: Sequence[Listener]) -> None:
+    """Refuse to start when two settings name one port or a port is taken already."""
+    seen: dict[int, Listener] = {}
+    for listener in ports:
+        other = seen.setdefault(listener.port, listener)
+        if other is not listener:
+            raise CommandError(
+                f"{other.variable} and {listener.variable} are both {listener.port}: "
+                "give each its own port"
+            )
+        if not is_port_free(listener.port, listener.host):
+            raise CommandError(
+                f"port {listener.port} ({listener.owner}) is already in use: stop what "
+                f"listens there, or set {listener.variable} to another port"
+            )
 
 
 @contextlib.contextmanager
-def infrastructure(settings: Settings) -> Iterator[None]:
+def infrastructure(settings: Settings) -> Iterator[list[Server]]:
     state = settings.state_dir
-    servers = [
+    servers: list[Server] = [
         PostgresServer(state / "postgres", settings.pg_port, password=settings.pg_admin_password),
         RedisServer(state / "redis", settings.redis_port),
         RabbitMQServer(state / "rabbitmq", settings.amqp_port),
@@ -36,27 +139,11 @@ def infrastructure(settings: Settings) -> Iterator[None]:
     start_all(servers)
     try:
         for server in servers:
-            print(f"started {type(server).__name__} on port {server.port}")
-        yield
+            print(f"started {server.name} on port {server.port} (pid {server.pid})")
+        yield servers
     finally:
         for server in reversed(servers):
             server.stop()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url} exited with code {process.returncode}; see its log above")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not become healthy within {timeout:.0f}s")
-
-
-def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", *args], env=os.environ.copy())
 
 
 @contextlib.contextmanager
@@ -66,83 +153,112 @@ def mail_catcher(settings: Settings) -> Iterator[None]:
         yield
         return
     folder = settings.state_dir / "mail"
-    catcher = MailCatcher(settings.smtp_port, folder)
-    # Its thread must not take the Ctrl-C that run_dev waits for with sigwait.
-    stop_signals = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
-    try:
-        catcher.start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    try:
-        os.environ["LMS_SMTP_HOST"] = "127.0.0.1"
+    with MailCatcher(settings.smtp_port, folder):
+        os.environ["LMS_SMTP_HOST"] = LOOPBACK
         os.environ["LMS_SMTP_PORT"] = str(settings.smtp_port)
         print(f"mail catcher on port {settings.smtp_port}: messages land in {folder}")
         yield
+
+
+@contextlib.contextmanager
+def supervised() -> Iterator[list[Child]]:
+    """The processes started into the yielded list; each is stopped (and its group
+    killed) on the way out, whatever happened."""
+    children: list[Child] = []
+    try:
+        yield children
     finally:
-        catcher.stop()
+        for child in children:
+            end_process(child.process, STOP_TIMEOUT)
 
 
-def run_dev(settings: Settings) -> int:
-    names = services.available_services()
-    processes: list[subprocess.Popen[bytes]] = []
-    with infrastructure(settings), mail_catcher(settings):
+def make_dev_signing_key(settings: Settings) -> None:
+    """Generate the development signing key here, once: the subgraphs that read it (users,
+    enrollments) start together and would race to create it."""
+    path = settings.jwt_private_key_file
+    if settings.env in DEV_ENVIRONMENTS and not path.exists():
+        load_signing_key(path, create=True)
+
+
+def start_services(settings: Settings, names: Sequence[str], children: list[Child]) -> None:
+    """Every subgraph, its worker and the router, each healthy before its URL is printed."""
+    subgraphs = [spawn(name, ["lms", "serve", name]) for name in names]
+    children += subgraphs
+    for name, child in zip(names, subgraphs, strict=True):
+        wait_healthy(child, f"http://{settings.host}:{settings.service_port(name)}/health")
+        print(f"{name:14} {settings.service_url(name)} (pid {child.process.pid})")
+    workers = [spawn(f"{name} worker", ["lms", "worker", name]) for name in names]
+    children += workers
+    pids = ", ".join(str(child.process.pid) for child in workers)
+    print(f"workers        outbox relays and event consumers of each subgraph (pids {pids})")
+    graphiql = settings.service_url("users")
+    if SUPERGRAPH.exists():
+        router_url = f"http://{settings.host}:{settings.router_port}"
+        router = spawn("router", router_command(settings, names))
+        children.append(router)
+        wait_healthy(router, f"{router_url}/health")
+        graphiql = f"{router_url}/graphql"
+        print(f"router         {graphiql} (pid {router.process.pid})")
+    print(f"\nGraphiQL: {graphiql}")
+
+
+def router_command(settings: Settings, names: Sequence[str]) -> list[str]:
+    users = settings.service_url("users").removesuffix("/graphql")
+    return [
+        "router",
+        "serve",
+        f"--supergraph={SUPERGRAPH}",
+        f"--host={settings.host}",
+        f"--port={settings.router_port}",
+        *(f"--subgraph-url={name}={settings.service_url(name)}" for name in names),
+        f"--jwks-url={settings.jwks_url}",
+        f"--jwt-issuer={settings.jwt_issuer}",
+        f"--jwt-audience={settings.jwt_audience}",
+        f"--jwt-leeway={settings.clock_skew}",
+        f"--api-key-url={users}/auth/api-key-token",
+        f"--revocations-redis={settings.redis_url}",
+    ]
+
+
+def spawn(name: str, args: list[str]) -> Child:
+    """``python -m <args>`` in a session of its own (so its whole group can be ended)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", *args], env=os.environ.copy(), start_new_session=True
+    )
+    return Child(name, process)
+
+
+def wait_healthy(child: Child, url: str) -> None:
+    """Until ``url`` answers 200; a process that exits first is a ``ServerStartError``."""
+
+    def answers() -> bool:
+        if child.process.poll() is not None:
+            code = child.process.returncode
+            raise ServerStartError(child.name, f"exited with code {code} (its log is above)")
         try:
-            migrate(settings, names)
-            for line in seed(settings, names):
-                print(line)
-            for name in names:
-                processes.append(_spawn(["lms", "serve", name]))
-                _wait_healthy(
-                    f"http://{settings.host}:{settings.service_port(name)}/health", processes[-1]
-                )
-                print(f"{name:14} {settings.service_url(name)}")
-            for name in names:
-                processes.append(_spawn(["lms", "worker", name]))
-            print(f"workers        outbox relays and event consumers of {', '.join(names)}")
-            graphiql = settings.service_url("users")
-            if SUPERGRAPH.exists():
-                router_url = f"http://{settings.host}:{settings.router_port}"
-                processes.append(
-                    _spawn(
-                        [
-                            "lms",
-                            "router",
-                            "serve",
-                            "--supergraph",
-                            str(SUPERGRAPH),
-                            "--host",
-                            settings.host,
-                            "--port",
-                            str(settings.router_port),
-                            *(
-                                f"--subgraph-url={name}={settings.service_url(name)}"
-                                for name in names
-                            ),
-                            f"--jwks-url={settings.jwks_url}",
-                            f"--jwt-issuer={settings.jwt_issuer}",
-                            f"--jwt-audience={settings.jwt_audience}",
-                            f"--jwt-leeway={settings.clock_skew}",
-                            f"--api-key-url={settings.service_url('users').removesuffix('/graphql')}/auth/api-key-token",
-                            f"--revocations-redis={settings.redis_url}",
-                        ]
-                    )
-                )
-                _wait_healthy(f"{router_url}/health", processes[-1])
-                graphiql = f"{router_url}/graphql"
-                print(f"router         {graphiql}")
-            print(f"\nGraphiQL: {graphiql}\nCtrl-C stops everything.", flush=True)
-            stop_signals = {signal.SIGINT, signal.SIGTERM}
-            signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # after spawning: not inherited
-            signal.sigwait(stop_signals)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-    return 0
+            return httpx.get(url, timeout=1.0).status_code == httpx.codes.OK
+        except httpx.HTTPError:
+            return False
+
+    wait_until(answers, STARTUP_TIMEOUT, child.name)
+
+
+def first_exit(children: Sequence[Child], servers: Sequence[Server]) -> str | None:
+    """What has stopped among the processes of the run, if anything."""
+    for child in children:
+        exited = child.exited()
+        if exited is not None:
+            return exited
+    for server in servers:
+        if not server.running:
+            return f"{server.name} exited (log: {server.log_path})"
+    return None
+
+
+def watch(children: Sequence[Child], servers: Sequence[Server]) -> str:
+    """Block until a process of the run exits (Ctrl-C or SIGTERM interrupt); say which."""
+    while True:
+        failure = first_exit(children, servers)
+        if failure is not None:
+            return failure
+        time.sleep(WATCH_INTERVAL)

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from common.settings import SERVICES, Settings
+from lms.errors import CommandError
 
 SUBGRAPHS_DIR = Path(__file__).resolve().parents[1] / "subgraphs"
 
@@ -21,7 +22,7 @@ def available_services() -> list[str]:
 def require_service(name: str) -> str:
     if name not in available_services():
         known = ", ".join(available_services())
-        raise SystemExit(f"unknown service {name!r}; this tree has: {known}")
+        raise CommandError(f"unknown service {name!r}; this tree has: {known}")
     return name
 
 

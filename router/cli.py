@@ -7,6 +7,7 @@ own options for `serve`, and the revocation list they make.
 import argparse
 import gc
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,34 @@ from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
+DEBUG_HELP = "on an error, show its traceback instead of one line"
+MAX_PORT = 65535
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 1 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (1-{MAX_PORT})")
+    return port
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as failure:
+            raise ValueError(
+                f"cannot listen on {host}:{port} (--port): {failure.strerror}"
+            ) from None
+
 
 @dataclass(frozen=True, slots=True)
 class CliExtension:
@@ -35,13 +64,31 @@ class CliExtension:
 
 
 def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="router", description="Apollo Federation v2 router")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve a supergraph over HTTP")
-    serve.add_argument("--supergraph", required=True, type=Path)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=4000)
-    serve.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds")
+    parser = argparse.ArgumentParser(
+        prog="router",
+        description="Apollo Federation v2 router: serve a supergraph, or print a query plan.",
+        epilog="Exit status: 2 for a bad argument, supergraph or port (one line; --debug "
+        "shows the traceback).",
+    )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve a supergraph over HTTP",
+        description="Serve a supergraph over HTTP.",
+        usage="%(prog)s --supergraph FILE [options]",
+    )
+    serve.add_argument(
+        "--supergraph", required=True, type=Path, help="the supergraph SDL file (composed)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=4000, help="port to listen on (1-65535)")
+    serve.add_argument(
+        "--subgraph-timeout",
+        type=_positive_float,
+        default=30.0,
+        help="seconds a subgraph has to answer",
+    )
     serve.add_argument(
         "--timeout",
         action="append",
@@ -83,10 +130,24 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         help="take over the progressive @override(label: LABEL) fields; repeatable "
         "(percent(N) labels are drawn per request, other labels are off unless named)",
     )
-    serve.add_argument("--watch-interval", type=float, default=1.0, help="seconds between checks")
-    serve.add_argument("--max-depth", type=int, default=Limits.max_depth)
-    serve.add_argument("--max-aliases", type=int, default=Limits.max_aliases)
-    serve.add_argument("--max-root-fields", type=int, default=Limits.max_root_fields)
+    serve.add_argument(
+        "--watch-interval",
+        type=_positive_float,
+        default=1.0,
+        help="seconds between checks of the supergraph file",
+    )
+    serve.add_argument(
+        "--max-depth", type=int, default=Limits.max_depth, help="deepest nesting of fields"
+    )
+    serve.add_argument(
+        "--max-aliases", type=int, default=Limits.max_aliases, help="aliases per operation"
+    )
+    serve.add_argument(
+        "--max-root-fields",
+        type=int,
+        default=Limits.max_root_fields,
+        help="fields at the root of an operation",
+    )
     serve.add_argument(
         "--max-selections",
         type=int,
@@ -159,7 +220,12 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         "(repeatable); a policy named CLAIM:VALUE needs no entry, any other is denied",
     )
     ws = serve.add_argument_group("subscriptions (WebSocket at /graphql)")
-    ws.add_argument("--ws-init-timeout", type=float, default=SubscriptionLimits.init_timeout)
+    ws.add_argument(
+        "--ws-init-timeout",
+        type=_positive_float,
+        default=SubscriptionLimits.init_timeout,
+        help="seconds a client has to send connection_init",
+    )
     ws.add_argument(
         "--ws-keepalive",
         type=float,
@@ -191,11 +257,26 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         default=ConnectionLimits.body_timeout,
         help="seconds a client has to send a request's body once its head arrived",
     )
-    serve.add_argument("--log-level", default="INFO")
-    show = commands.add_parser("plan", help="print the query plan of an operation")
-    show.add_argument("--supergraph", required=True, type=Path)
-    show.add_argument("--query", required=True, type=Path)
-    show.add_argument("--operation-name", default=None)
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="least severe log records written (JSON on stderr)",
+    )
+    show = commands.add_parser(
+        "plan",
+        help="print the query plan of an operation",
+        description="Print the query plan of an operation.",
+    )
+    show.add_argument(
+        "--supergraph", required=True, type=Path, help="the supergraph SDL file (composed)"
+    )
+    show.add_argument(
+        "--query", required=True, type=Path, help="a file holding the operation's document"
+    )
+    show.add_argument(
+        "--operation-name", default=None, help="which operation, when the document has several"
+    )
     show.add_argument(
         "--override-label",
         action="append",
@@ -211,7 +292,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items:
         name, separator, value = item.partition("=")
         if not separator:
-            raise SystemExit(f"error: expected NAME=VALUE, got {item!r}")
+            raise ValueError(f"expected NAME=VALUE, got {item!r}")
         pairs[name] = value
     return pairs
 
@@ -221,6 +302,7 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
 
     from router.server import create_app
 
+    _require_free_port(args.host, args.port)
     log_json_to_stderr(args.log_level)
     timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
     jwt = (args.jwks_url, args.jwt_issuer, args.jwt_audience)
@@ -302,9 +384,10 @@ def main(argv: list[str], extension: CliExtension | None = None) -> int:
     args = _parser(extension).parse_args(argv)
     try:
         return _serve(args, extension) if args.command == "serve" else _plan(args)
-    except SupergraphError as failure:
-        print(f"error: {failure}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as failure:
+    except (SupergraphError, OSError, ValueError) as failure:
+        if args.debug:
+            raise
+        if isinstance(failure, OSError) and failure.filename is not None:
+            failure = OSError(f"{failure.filename}: {failure.strerror}")
         print(f"error: {failure}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import signal
 import subprocess
 from functools import cached_property
@@ -32,6 +33,7 @@ SUPERUSER = "postgres"
 # PostgreSQL refuses to run as root; as root we run it as this system user instead.
 SERVICE_USER = "postgres"
 SOCKET_PATH_MAX = 107
+FIRST_ONE_NUMBER_MAJOR = 10  # majors before it had two numbers (9.6)
 FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
 
@@ -78,8 +80,33 @@ class PostgresServer(Server):
     def _prepare(self) -> None:
         if self._account is not None:
             hand_over(self.state_dir, self._account)
-        if not (self.data_dir / "PG_VERSION").exists():
+        version_file = self.data_dir / "PG_VERSION"
+        if not version_file.exists():
             self._initdb()
+            return
+        made_by, ours = version_file.read_text().strip(), self._major_version()
+        if made_by != ours:
+            raise ServerStartError(
+                self._title(),
+                f"its data directory {self.data_dir} was made by PostgreSQL {made_by} and "
+                f"these binaries ({self._bin_dir}) are PostgreSQL {ours}: move the folder away "
+                "to start afresh, or upgrade it with pg_upgrade",
+            )
+
+    def _major_version(self) -> str:
+        """The major version of the binaries, as initdb writes it in PG_VERSION."""
+        done = subprocess.run(
+            [str(self._bin_dir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        found = re.search(r"(\d+)\.(\d+)", done.stdout)
+        if found is None:
+            raise ServerStartError(self._title(), f"unknown version {done.stdout.strip()!r}")
+        major, minor = int(found[1]), found[2]
+        return str(major) if major >= FIRST_ONE_NUMBER_MAJOR else f"{major}.{minor}"
 
     def _initdb(self) -> None:
         pwfile = self.state_dir / "initdb.pw"

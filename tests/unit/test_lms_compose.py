@@ -96,6 +96,6 @@ def test_command_exits_non_zero_with_the_reason(
 ) -> None:
     config = _config(tmp_path, ("products", PRODUCTS), ("catalog", CONFLICTING))
     monkeypatch.setattr("lms.compose.CONFIG_PATH", config)
-    monkeypatch.setattr("lms.cli.write_schema", lambda: write_schema(config))
+    monkeypatch.setattr("lms.compose.write_schema", lambda: write_schema(config))
     assert main(["compose"]) == 1
     assert "composition failed" in capsys.readouterr().err

@@ -39,3 +39,8 @@ def test_per_service_password_overrides_the_shared_one(monkeypatch: pytest.Monke
     settings = Settings.from_env()
     assert settings.pg_password("users") == "own"
     assert settings.pg_password("courses") == "shared"
+
+
+def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_LOG_LEVEL", "warning")
+    assert Settings.from_env().log_level == "WARNING"

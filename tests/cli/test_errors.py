@@ -1,0 +1,76 @@
+"""Bad configuration ends a command with one `error:` line and status 2; --debug shows where."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.cli.lms_process import ROOT, environment, one_error_line, run_lms
+
+SUPERGRAPH = str(ROOT / "schema" / "supergraph.graphql")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LMS_ROUTER_PORT", "abc", "LMS_ROUTER_PORT must be an integer, got 'abc'"),
+        ("LMS_PG_PORT", "99999", "LMS_PG_PORT must be from 1 to 65535, got 99999"),
+        ("LMS_USERS_PORT", "0", "LMS_USERS_PORT must be from 1 to 65535, got 0"),
+        ("LMS_HTTP_HEAD_TIMEOUT", "0", "LMS_HTTP_HEAD_TIMEOUT must be at least 1, got 0"),
+        ("LMS_PG_POOL_SIZE", "-3", "LMS_PG_POOL_SIZE must be at least 1, got -3"),
+        ("LMS_ENV", "prod", "LMS_ENV must be one of dev, test, production, got 'prod'"),
+        ("LMS_LOG_LEVEL", "loud", "LMS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
+        ("LMS_SMTP_STARTTLS", "maybe", "LMS_SMTP_STARTTLS must be true or false, got 'maybe'"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(variable: str, value: str, message: str) -> None:
+    done = run_lms("settings", env=environment(**{variable: value}))
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(f"error: {message}")
+    assert done.stdout == ""
+
+
+def test_debug_shows_the_traceback() -> None:
+    done = run_lms("--debug", "settings", env=environment(LMS_ROUTER_PORT="abc"))
+    assert done.returncode != 0
+    assert "Traceback (most recent call last)" in done.stderr
+    assert "SettingsError: LMS_ROUTER_PORT must be an integer" in done.stderr
+    after_command = run_lms("settings", "--debug", env=environment(LMS_ROUTER_PORT="abc"))
+    assert "Traceback (most recent call last)" in after_command.stderr
+
+
+def test_an_unknown_service_is_one_line() -> None:
+    done = run_lms("serve", "nope")
+    assert done.returncode == 2
+    assert one_error_line(done) == (
+        "error: unknown service 'nope'; this tree has: "
+        "users, courses, enrollments, assessments, notifications"
+    )
+
+
+def test_router_refuses_a_missing_supergraph(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.graphql"
+    done = run_lms("router", "serve", "--supergraph", str(missing))
+    assert done.returncode == 2
+    assert one_error_line(done) == f"error: {missing}: No such file or directory"
+
+
+def test_router_refuses_a_port_out_of_range() -> None:
+    done = run_lms("router", "serve", "--supergraph", SUPERGRAPH, "--port", "99999")
+    assert done.returncode == 2
+    assert "argument --port: 99999 is not a port (1-65535)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_router_refuses_a_busy_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_lms("router", "serve", "--supergraph", SUPERGRAPH, "--port", str(port))
+    assert done.returncode == 2
+    assert one_error_line(done) == (
+        f"error: cannot listen on 127.0.0.1:{port} (--port): Address already in use"
+    )
