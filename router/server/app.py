@@ -10,10 +10,11 @@ from typing import Literal
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from graphiql_assets import GRAPHIQL
 from router.execution.errors import error
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller, JwtConfig
@@ -21,7 +22,6 @@ from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
 from router.server.gateway import Gateway, GraphQLRequest, GraphQLResponse
-from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import read_request, respond
 from router.server.limits import Limits
 from router.server.reload import LiveGateway, watch_file
@@ -138,7 +138,7 @@ def create_app(
     async def graphql(request: Request) -> Response:
         wants_html = "text/html" in request.headers.get("accept", "")
         if request.method == "GET" and wants_html and "query" not in request.query_params:
-            return HTMLResponse(GRAPHIQL_HTML)
+            return GRAPHIQL.page(request)
         try:
             graphql_request = await read_request(request, upload_limits)
         except BadRequest as bad:
@@ -191,6 +191,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket_endpoint),
             Route("/health", health, methods=["GET"]),
+            GRAPHIQL.route,
         ],
         lifespan=lifespan,
     )
