@@ -6,8 +6,10 @@
 #     sudo; elsewhere this prints what to install.
 #  2. .venv with the project and its dev tools, reinstalled only when pyproject.toml or
 #     constraints.txt changed since the last install.
-#  3. Node.js and npm (apt-get when absent) and the packages of the differential tests' oracle
-#     (Apollo Gateway, tests/differential/oracle), npm ci'd only when its lock file changed.
+#  3. Node.js and npm (apt-get when absent), the pinned GraphiQL bundles every service serves
+#     (graphiql_assets) and the differential tests' oracle (Apollo Gateway,
+#     tests/differential/oracle), each npm ci'd only when its lock file changed.
+#  4. Chromium (apt-get when absent), which the browser tests drive headless (tests/browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +47,7 @@ missing_packages() {
     find_python >/dev/null || echo python3 python3-venv
     command -v node >/dev/null || echo nodejs
     command -v npm >/dev/null || echo npm
+    command -v chromium >/dev/null || echo chromium
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their
@@ -98,7 +101,7 @@ if ((${#packages[@]})); then
     else
         say "missing system packages: ${packages[*]}"
         say "install them with your package manager (as root), e.g. on macOS:"
-        say "  brew install postgresql@15 redis rabbitmq python@3.12 node"
+        say "  brew install postgresql@15 redis rabbitmq python@3.12 node chromium"
         say "the servers are found on PATH or in /usr/lib/postgresql/*/bin, /usr/lib/rabbitmq/bin"
         exit 1
     fi
@@ -123,14 +126,20 @@ fi
 
 node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
 if ((node_major < 20)); then
-    say "Node.js $(node --version) is too old for the differential tests' oracle: install 20 or later"
+    say "Node.js $(node --version) is too old for GraphiQL's bundles and the differential tests' oracle: install 20 or later"
     exit 1
 fi
-oracle=tests/differential/oracle
-oracle_stamp=$oracle/node_modules/.setup-stamp
-wanted=$(cat "$oracle/package.json" "$oracle/package-lock.json" | sha256sum | cut -d' ' -f1)
-if [[ "$(cat "$oracle_stamp" 2>/dev/null || true)" != "$wanted" ]]; then
-    say "installing the differential tests' oracle (npm ci in $oracle)"
-    (cd "$oracle" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$wanted" >"$oracle_stamp"
-fi
+
+# npm ci in a folder, only when its package.json or lock changed since the last time.
+npm_packages() {
+    local folder=$1 what=$2 stamp wanted
+    stamp=$folder/node_modules/.setup-stamp
+    wanted=$(cat "$folder/package.json" "$folder/package-lock.json" | sha256sum | cut -d' ' -f1)
+    if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
+        say "installing $what (npm ci in $folder)"
+        (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$wanted" >"$stamp"
+    fi
+}
+npm_packages graphiql_assets "GraphiQL's browser bundles"
+npm_packages tests/differential/oracle "the differential tests' oracle"

@@ -45,6 +45,7 @@ from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
 from common.telemetry.metrics import MetricsMiddleware, count_statements, metrics_endpoint
+from graphiql_assets import GRAPHIQL
 
 ServiceT = TypeVar("ServiceT")
 LoadersT = TypeVar("LoadersT")
@@ -121,6 +122,9 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             await super().__call__(scope, receive, send)
         except ClientDisconnect:  # (or cut off as too slow): nobody is left to answer
             return
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return GRAPHIQL.page(request)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, not the json module: it refuses lone surrogates, invalid UTF-8 and nesting
@@ -264,6 +268,7 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
         Route("/health", health),
         Route("/ready", ready),
         Route("/metrics", metrics_endpoint),
+        GRAPHIQL.route,
         *spec.routes,
     ]
     return Starlette(

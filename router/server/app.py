@@ -13,10 +13,11 @@ from typing import Literal
 
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from graphiql_assets import GRAPHIQL
 from router.errors import error
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.gateway.limits import Limits
@@ -31,7 +32,6 @@ from router.policies.authentication import (
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
-from router.server.graphiql import GRAPHIQL_HTML
 from router.server.http import read_request, respond
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
@@ -127,7 +127,7 @@ async def graphql_endpoint(request: Request) -> Response:
     state = _state(request)
     wants_html = "text/html" in request.headers.get("accept", "")
     if request.method == "GET" and wants_html and "query" not in request.query_params:
-        return HTMLResponse(GRAPHIQL_HTML)
+        return GRAPHIQL.page(request)
     try:
         graphql_request = await read_request(request, state.uploads)
     except BadRequest as bad:
@@ -248,6 +248,7 @@ def create_app(
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket_endpoint),
             Route("/health", health, methods=["GET"]),
+            GRAPHIQL.route,
         ],
         lifespan=lifespan,
     )
