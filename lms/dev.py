@@ -205,6 +205,7 @@ def start_services(settings: Settings, names: Sequence[str], children: list[Chil
 def router_command(settings: Settings, names: Sequence[str]) -> list[str]:
     users = settings.service_url("users").removesuffix("/graphql")
     return [
+        "lms",
         "router",
         "serve",
         f"--supergraph={SUPERGRAPH}",
