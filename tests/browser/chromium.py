@@ -21,6 +21,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.support import eventually
+
 WAIT = 15.0  # seconds a condition may take in the page
 OFFLINE = (
     "--proxy-server=http://127.0.0.1:9",  # loopback bypasses a proxy; nothing listens on 9
@@ -108,14 +110,10 @@ class Page:
 
     async def wait_for(self, expression: str, what: str) -> Any:
         """The expression's first truthy value, evaluated until it has one or time is up."""
-        deadline = asyncio.get_running_loop().time() + WAIT
-        while True:
-            value = await self.evaluate(expression)
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{what}: not within {WAIT}s; {self.problems()}")
-            await asyncio.sleep(0.05)
+        try:
+            return await eventually(lambda: self.evaluate(expression), within=WAIT)
+        except AssertionError:
+            raise AssertionError(f"{what}: not within {WAIT}s; {self.problems()}") from None
 
     def problems(self) -> list[str]:
         """What went wrong in the page so far: uncaught exceptions and console errors."""
