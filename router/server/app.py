@@ -18,10 +18,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
+from router.config import RouterConfig
 from router.errors import error
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.gateway.limits import Limits
 from router.gateway.reload import LiveGateway, watch_file
+from router.metrics import exposition
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
 from router.policies.authentication import (
     AuthenticationFailed,
@@ -116,6 +118,7 @@ class RouterState:
     subscriptions: SubscriptionLimits
     watch: Path | None
     watch_interval: float
+    config: RouterConfig
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -166,6 +169,11 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await serve_websocket(websocket, state.live, state.credentials, state.subscriptions)
 
 
+async def metrics(request: Request) -> Response:
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "supergraph": _state(request).live.digest[:12]})
 
@@ -211,6 +219,7 @@ def create_app(
     api_keys: ApiKeyConfig | None = None,
     subscriptions: SubscriptionLimits | None = None,
     override_labels: Iterable[str] = (),
+    config: RouterConfig | None = None,
 ) -> Starlette:
     """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
 
@@ -225,7 +234,9 @@ def create_app(
     for an access token.
     Progressive `@override(label:)`s: a `percent(N)` label is taken over by a request with
     probability N%, any other label only when ``override_labels`` names it.
+    ``config`` is `router.yaml` (`router.config`); the policies read their sections there.
     """
+    config = config or RouterConfig()
     if isinstance(override_labels, str):
         raise TypeError("override_labels is a collection of label names, not one string")
     live = LiveGateway(
@@ -248,6 +259,7 @@ def create_app(
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", websocket_endpoint),
             Route("/health", health, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             GRAPHIQL.route,
         ],
         lifespan=lifespan,
@@ -259,6 +271,7 @@ def create_app(
         subscriptions or SubscriptionLimits(),
         watch,
         watch_interval,
+        config,
     )
     app.state.live = live
     return app
