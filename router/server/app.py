@@ -41,6 +41,7 @@ from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
+from router.transport.stack import policy_stack
 
 logger = logging.getLogger("router")
 
@@ -85,9 +86,11 @@ def _make_transport(
     timeout: float,
     timeouts: Mapping[str, float] | None,
     max_response_bytes: int,
+    config: RouterConfig,
     urls: Mapping[str, str],
 ) -> Transport:
-    return kind(dict(urls), timeout, timeouts, max_response_bytes=max_response_bytes)
+    base = kind(dict(urls), timeout, timeouts, max_response_bytes=max_response_bytes)
+    return policy_stack(base, config)
 
 
 def _make_gateway(
@@ -248,6 +251,7 @@ def create_app(
             subgraph_timeout,
             subgraph_timeouts,
             max_subgraph_response_bytes,
+            config,
         ),
         transport=transport,
         make_gateway=functools.partial(
