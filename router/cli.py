@@ -6,6 +6,7 @@ own options for `serve`, and the revocation list they make.
 
 import argparse
 import gc
+import json
 import signal
 import socket
 import sys
@@ -21,6 +22,7 @@ from router.planning import PlanningError, plan, print_plan
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.policies.authorization import AuthorizationConfig, ClaimPolicies
+from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
 from router.server.http_protocol import ConnectionLimits, uvicorn_options
 from router.server.uploads import UploadLimits
@@ -284,7 +286,36 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         metavar="LABEL",
         help="plan with this progressive @override label taken over; repeatable",
     )
+    _add_persisted_queries(commands)
     return parser
+
+
+def _add_persisted_queries(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    persisted = commands.add_parser(
+        "persisted-queries",
+        help="persisted query manifests (safelisting)",
+        description="Persisted query manifests, in Apollo's format, for persisted_queries: in "
+        "router.yaml.",
+    )
+    actions = persisted.add_subparsers(dest="action", required=True, metavar="ACTION")
+    manifest = actions.add_parser(
+        "manifest",
+        help="write the manifest of every operation in a folder's .graphql files",
+        description="Write the manifest of every operation in the .graphql files under DIR "
+        "(one entry per named operation, with the fragments it uses; id: the SHA-256 of its "
+        "body).",
+    )
+    manifest.add_argument("directory", type=Path, metavar="DIR", help="the folder of operations")
+    manifest.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="FILE", help="the manifest to write"
+    )
+
+
+def _persisted_queries(args: argparse.Namespace) -> int:
+    manifest = manifest_from_folder(args.directory)
+    args.output.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    print(f"{args.output}: {len(manifest['operations'])} operations", file=sys.stderr)
+    return 0
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -383,6 +414,8 @@ def _plan(args: argparse.Namespace) -> int:
 def main(argv: list[str], extension: CliExtension | None = None) -> int:
     args = _parser(extension).parse_args(argv)
     try:
+        if args.command == "persisted-queries":
+            return _persisted_queries(args)
         return _serve(args, extension) if args.command == "serve" else _plan(args)
     except (SupergraphError, OSError, ValueError) as failure:
         if args.debug:

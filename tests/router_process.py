@@ -17,7 +17,7 @@ from tests.integration.router.subgraphs import subgraphs_app
 from tests.support import serve
 
 
-async def _healthy(url: str) -> None:
+async def healthy(url: str) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(200):
             with contextlib.suppress(httpx.TransportError):
@@ -45,7 +45,7 @@ async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
             )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             try:
-                await _healthy(url)
+                await healthy(url)
                 yield url
             finally:
                 process.terminate()

@@ -35,12 +35,14 @@ from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
+from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
+from router.transport.headers import HeaderRules
 from router.transport.stack import policy_stack
 
 logger = logging.getLogger("router")
@@ -98,6 +100,7 @@ def _make_gateway(
     deduplicate: bool,
     authorization: AuthorizationConfig | None,
     labels: frozenset[str],
+    header_rules: HeaderRules,
     supergraph: Supergraph,
     transport: Transport,
 ) -> Gateway:
@@ -108,6 +111,7 @@ def _make_gateway(
         deduplicate=deduplicate,
         authorization=authorization,
         override_labels=labels,
+        header_rules=header_rules,
     )
 
 
@@ -122,6 +126,7 @@ class RouterState:
     watch: Path | None
     watch_interval: float
     config: RouterConfig
+    persisted: PersistedQueries
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -132,7 +137,13 @@ def _state(connection: HTTPConnection) -> RouterState:
 async def graphql_endpoint(request: Request) -> Response:
     state = _state(request)
     wants_html = "text/html" in request.headers.get("accept", "")
-    if request.method == "GET" and wants_html and "query" not in request.query_params:
+    params = request.query_params
+    if (
+        request.method == "GET"
+        and wants_html
+        and "query" not in params
+        and "extensions" not in params
+    ):
         return GRAPHIQL.page(request)
     try:
         graphql_request = await read_request(request, state.uploads)
@@ -144,6 +155,12 @@ async def graphql_endpoint(request: Request) -> Response:
     if isinstance(identified, Response):
         return identified
     graphql_request, caller = identified
+    resolved = await state.persisted.resolve(graphql_request)
+    if isinstance(resolved, GraphQLResponse):
+        response = respond(request, resolved)
+        response.headers["cache-control"] = NO_CACHE
+        return response
+    graphql_request = resolved
     async with state.live.use() as gateway:
         try:
             result = await gateway.execute(graphql_request, caller)
@@ -199,6 +216,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         await state.live.aclose()
+        await state.persisted.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
 
@@ -255,7 +273,12 @@ def create_app(
         ),
         transport=transport,
         make_gateway=functools.partial(
-            _make_gateway, limits, deduplicate, authorization, frozenset(override_labels)
+            _make_gateway,
+            limits,
+            deduplicate,
+            authorization,
+            frozenset(override_labels),
+            HeaderRules(config.headers),
         ),
     )
     app = Starlette(
@@ -276,6 +299,7 @@ def create_app(
         watch,
         watch_interval,
         config,
+        PersistedQueries(config),
     )
     app.state.live = live
     return app

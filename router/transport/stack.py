@@ -9,6 +9,7 @@ asked, and each retry is seen by the breaker."""
 
 from router.config import RouterConfig
 from router.transport.base import Transport
+from router.transport.headers import header_propagation
 
 
 def policy_stack(base: Transport, config: RouterConfig) -> Transport:
@@ -20,4 +21,4 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
     # the access record (subgraph calls and their errors, for the access log)
     # header rules: headers.all / headers.subgraphs.<name>
-    return transport  # noqa: RET504 (each policy adds its layer above)
+    return header_propagation(transport, config)
