@@ -4,7 +4,6 @@ for what several replicas share) until `router serve` reads the file itself.
 
 As a program: `python -m tests.configured_router CONFIG.json SUPERGRAPH PORT NAME=URL...`."""
 
-import asyncio
 import contextlib
 import json
 import sys
@@ -18,7 +17,7 @@ from router.config import RouterConfig
 from router.server import create_app
 from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
-from tests.router_process import healthy
+from tests.router_process import python_router
 from tests.support import serve
 
 
@@ -49,17 +48,12 @@ async def configured_router_process(
         config_file.write_text(json.dumps(config))
         supergraph.write_text(SUPERGRAPH)
         port = free_port()
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.configured_router", str(config_file), str(supergraph),
-            str(port), *(f"{name}={url}" for name, url in urls.items()),
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            await healthy(url)
+        pairs = (f"{name}={url}" for name, url in urls.items())
+        async with python_router(
+            port, "-m", "tests.configured_router", str(config_file), str(supergraph), str(port),
+            *pairs,
+        ) as url:  # fmt: skip
             yield url
-        finally:
-            process.terminate()
-            await process.wait()
 
 
 def _main(argv: list[str]) -> None:

@@ -17,7 +17,7 @@ from tests.integration.router.subgraphs import subgraphs_app
 from tests.support import serve
 
 
-async def healthy(url: str) -> None:
+async def _healthy(url: str) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(200):
             with contextlib.suppress(httpx.TransportError):
@@ -25,6 +25,22 @@ async def healthy(url: str) -> None:
                     return
             await asyncio.sleep(0.05)
     raise RuntimeError("the router did not start")
+
+
+@contextlib.asynccontextmanager
+async def python_router(
+    port: int, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> AsyncIterator[str]:
+    """`python ARGS…` serving a router on `port`: its URL once it answers /health; stopped
+    (SIGTERM) when the block ends."""
+    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=cwd)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _healthy(url)
+        yield url
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 @contextlib.asynccontextmanager
@@ -38,15 +54,9 @@ async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
             port = free_port()
             overrides = [f"--subgraph-url={n}={subgraphs_url}/{n}/graphql" for n in graphs]
             env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
+            async with python_router(
+                port, "-m", "router", "serve", "--supergraph", str(supergraph),
                 "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
                 env=env, cwd=tree,
-            )  # fmt: skip
-            url = f"http://127.0.0.1:{port}"
-            try:
-                await healthy(url)
+            ) as url:  # fmt: skip
                 yield url
-            finally:
-                process.terminate()
-                await process.wait()
