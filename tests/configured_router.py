@@ -30,10 +30,13 @@ async def subgraphs_served(graphs: dict[str, Subgraph]) -> AsyncIterator[dict[st
 
 @contextlib.asynccontextmanager
 async def configured_router(
-    config: Mapping[str, Any], urls: Mapping[str, str], **options: Any
+    config: Mapping[str, Any],
+    urls: Mapping[str, str],
+    supergraph: str = SUPERGRAPH,
+    **options: Any,
 ) -> AsyncIterator[str]:
     """A router in this event loop on a real port (its URL), configured by `config`."""
-    app = create_app(SUPERGRAPH, urls, config=RouterConfig.model_validate(config), **options)
+    app = create_app(supergraph, urls, config=RouterConfig.model_validate(config), **options)
     async with serve(app, free_port()) as url:
         yield url
 

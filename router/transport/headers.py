@@ -57,7 +57,7 @@ class ForwardedHeaders(Mapping[str, str]):
     __slots__ = ("_default", "client")
 
     def __init__(self, client: Mapping[str, str]) -> None:
-        self.client = client
+        self.client: Mapping[str, str] = client_headers(client)
         self._default = {name: client[name] for name in IMPLICIT + TRACE_CONTEXT if name in client}
 
     def __getitem__(self, name: str) -> str:
@@ -72,6 +72,19 @@ class ForwardedHeaders(Mapping[str, str]):
 
 def client_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
     return headers.client if isinstance(headers, ForwardedHeaders) else headers
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9a-z-]+$")
+
+
+def as_headers(entries: Mapping[str, str]) -> dict[str, str]:
+    """Those of `entries` that can be HTTP headers (a lower-case token name, a value without
+    line breaks): what a WebSocket client's `connection_init` payload may carry."""
+    return {
+        name: value
+        for name, value in entries.items()
+        if _TOKEN.match(name) and not any(char in value for char in "\r\n\0")
+    }
 
 
 @dataclass(frozen=True, slots=True)

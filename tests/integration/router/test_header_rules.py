@@ -2,15 +2,21 @@
 at the subgraphs, through a router on a real port."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import serve as websockets_serve
 
+from router.transport.websocket import PROTOCOL
 from tests.configured_router import configured_router, subgraphs_served
 from tests.integration.router.subgraphs import Subgraph
 from tests.support import eventually
+from tests.unit.router.supergraphs import supergraph
+from tests.ws import TRANSPORT_WS, graphql_socket
 
 # products answers topProduct, reviews its reviews: one request to each
 QUERY = "{ topProduct { name reviews { body } } }"
@@ -180,3 +186,76 @@ async def test_identical_queries_in_flight_share_an_execution_only_with_the_same
         answers = [(await task).json() for task in sent]
     assert all(answer == answers[0] for answer in answers)
     assert sorted(seen["x-tenant"] for seen in products.headers) == ["a", "b"]
+
+
+# Subscriptions: the rules also choose the headers of the WebSocket to the subgraph
+
+TICKS = supergraph(
+    {"ticks": "http://ticks.local/graphql"},
+    """
+type Query @join__type(graph: TICKS) { version: Int @join__field(graph: TICKS) }
+
+type Subscription @join__type(graph: TICKS) { tick: Int @join__field(graph: TICKS) }
+""",
+).replace("  query: Query\n", "  query: Query\n  subscription: Subscription\n", 1)
+
+
+@pytest.fixture
+async def ticks() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """A subscription subgraph (graphql-transport-ws) that sends one tick per subscription
+    and records each connection's upgrade headers and connection_init payload."""
+    seen: list[dict[str, Any]] = []
+
+    async def handler(connection: ServerConnection) -> None:
+        init = json.loads(await connection.recv())
+        assert connection.request is not None
+        seen.append({"headers": dict(connection.request.headers), "init": init.get("payload")})
+        await connection.send(json.dumps({"type": "connection_ack"}))
+        async for raw in connection:
+            message = json.loads(raw)
+            if message.get("type") == "subscribe":
+                tick = {"id": message["id"], "type": "next", "payload": {"data": {"tick": 1}}}
+                await connection.send(json.dumps(tick))
+                await connection.send(json.dumps({"id": message["id"], "type": "complete"}))
+
+    async with websockets_serve(handler, "127.0.0.1", 0, subprotocols=[PROTOCOL]) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}/graphql", seen
+
+
+async def _subscribe_once(url: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async with graphql_socket(url, TRANSPORT_WS, headers={"traceparent": TRACEPARENT}) as socket:
+        await socket.send({"type": "connection_init", "payload": payload})
+        assert (await socket.receive())["type"] == "connection_ack"
+        operation = await socket.subscribe("subscription { tick }")
+        return await socket.next_payload(operation)
+
+
+async def test_the_websocket_to_a_subgraph_carries_what_the_rules_select(
+    ticks: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = ticks
+    config = {
+        "headers": {
+            "subgraphs": {
+                "ticks": {
+                    "request": [
+                        {"propagate": {"matching": "^x-tenant$"}},
+                        {"insert": {"name": "x-router", "value": "lms"}},
+                    ]
+                }
+            }
+        }
+    }
+    payload = {"Authorization": "Bearer t", "x-tenant": "acme", "bad\r\nname": "x"}
+    async with configured_router({}, {"ticks": url}, TICKS) as plain:
+        assert await _subscribe_once(plain, payload) == {"data": {"tick": 1}}
+    async with configured_router(config, {"ticks": url}, TICKS) as ruled:
+        assert await _subscribe_once(ruled, payload) == {"data": {"tick": 1}}
+    without, with_rules = seen
+    assert without["init"] == with_rules["init"] == {"Authorization": "Bearer t"}
+    for connection in (without, with_rules):
+        assert connection["headers"]["authorization"] == "Bearer t"
+        assert connection["headers"]["traceparent"] == TRACEPARENT
+    assert "x-tenant" not in without["headers"]
+    assert (with_rules["headers"]["x-tenant"], with_rules["headers"]["x-router"]) == ("acme", "lms")
