@@ -28,7 +28,8 @@ def client_identity(
 
 def client_address(forwarded_for: Sequence[str], peer: str | None, trusted_proxies: int) -> str:
     """``forwarded_for``: the X-Forwarded-For header values, in the order they came."""
-    chain = [entry.strip() for value in forwarded_for for entry in value.split(",")]
+    entries = (entry.strip() for value in forwarded_for for entry in value.split(","))
+    chain = [entry for entry in entries if entry]
     chain.append(peer or "unknown")
     if trusted_proxies >= len(chain):
         return chain[-1]

@@ -41,7 +41,7 @@ async def refusal(
     if decision.allowed:
         return None
     seconds = limits.retry_after(decision)
-    message = f"Too many requests ({decision.scope} rate limit); try again in {seconds} s."
+    message = f"Too many requests ({decision.scope} rate limit); try again in {seconds} seconds."
     body = {"errors": [error(message, "RATE_LIMITED", retryAfter=seconds)]}
     response = respond(request, GraphQLResponse(429, body))
     response.headers["retry-after"] = str(seconds)
