@@ -10,9 +10,9 @@ import hashlib
 from collections.abc import Sequence
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
-from redis.retry import Retry
+from redis.exceptions import ConnectionError, NoScriptError, RedisError
 
 from router.config.rate_limit import RateLimitRedis
 from router.ratelimit.gcra import Decision, Limit
@@ -61,7 +61,9 @@ class RedisStore:
             config.url,
             socket_timeout=config.timeout,
             socket_connect_timeout=config.timeout,
-            retry=Retry(NoBackoff(), 0),
+            # once, and only when a connection was found broken (a restarted Redis closed
+            # the pooled ones): a timeout is an answer (Redis is down or slow)
+            retry=Retry(NoBackoff(), 1, supported_errors=(ConnectionError,)),
         )
 
     async def check(self, limits: Sequence[Limit]) -> Decision:
