@@ -2,14 +2,15 @@
 server (limits per request) and the transport (limits per subgraph)."""
 
 from router.ratelimit.gcra import Decision
-from router.ratelimit.identity import client_identity
+from router.ratelimit.identity import connection_identity
 from router.ratelimit.limiter import RateLimitUnavailable
-from router.ratelimit.policy import RouterLimits, SubgraphLimits
+from router.ratelimit.policy import Refusal, RouterLimits, SubgraphLimits
 
 __all__ = [
     "Decision",
     "RateLimitUnavailable",
+    "Refusal",
     "RouterLimits",
     "SubgraphLimits",
-    "client_identity",
+    "connection_identity",
 ]

@@ -11,6 +11,8 @@ reaches it directly can write the entry that would be read."""
 import hashlib
 from collections.abc import Sequence
 
+from starlette.requests import HTTPConnection
+
 
 def client_identity(
     subject: str | None,
@@ -24,6 +26,16 @@ def client_identity(
     if api_key:
         return f"key:{hashlib.sha256(api_key.encode()).hexdigest()}"
     return f"addr:{client_address(forwarded_for, peer, trusted_proxies)}"
+
+
+def connection_identity(
+    connection: HTTPConnection, subject: str | None, api_key: str | None, trusted_proxies: int
+) -> str:
+    """`client_identity` of an HTTP request or a WebSocket; ``subject`` and ``api_key`` only
+    once verified (anyone could make them up)."""
+    peer = connection.client.host if connection.client is not None else None
+    forwarded = connection.headers.getlist("x-forwarded-for")
+    return client_identity(subject, api_key, forwarded, peer, trusted_proxies)
 
 
 def client_address(forwarded_for: Sequence[str], peer: str | None, trusted_proxies: int) -> str:

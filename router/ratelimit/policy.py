@@ -4,11 +4,14 @@ the calls to each subgraph."""
 
 import hashlib
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from router.config import RouterConfig
 from router.config.traffic import GlobalRateLimit
+from router.errors import error
 from router.ratelimit.gcra import Decision, Limit, Rate
-from router.ratelimit.limiter import Limiter
+from router.ratelimit.limiter import Limiter, RateLimitUnavailable
 
 ANONYMOUS_OPERATION = ""
 
@@ -20,6 +23,16 @@ def _digest(*parts: str) -> str:
 
 def _rate(config: GlobalRateLimit | None) -> Rate | None:
     return Rate.of(config) if config is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A request refused: 429 (over a limit) or 503 (Redis down, `when_redis_down: closed`),
+    to retry after ``retry_after`` whole seconds, and its GraphQL error."""
+
+    status: int
+    retry_after: int
+    error: dict[str, Any]
 
 
 class RouterLimits:
@@ -56,9 +69,20 @@ class RouterLimits:
             limits.append(Limit("operation", key, self._operation))
         return await self._limiter.check(limits)
 
-    def retry_after(self, decision: Decision) -> int:
-        """Whole seconds, rounded up, for `Retry-After`."""
-        return max(math.ceil(decision.retry_after), self.retry_after_minimum)
+    async def refusal(self, client: str, operation: str | None) -> Refusal | None:
+        """Why the request may not go on, or None when every limit lets it through."""
+        try:
+            decision = await self.check(client, operation)
+        except RateLimitUnavailable:
+            message = "Rate limits cannot be checked right now; try again later."
+            unavailable = error(message, "RATE_LIMIT_UNAVAILABLE")
+            return Refusal(503, self.retry_after_minimum, unavailable)
+        if decision.allowed:
+            return None
+        seconds = max(math.ceil(decision.retry_after), self.retry_after_minimum)
+        message = f"Too many requests ({decision.scope} rate limit); "
+        message += f"try again in {seconds} seconds."
+        return Refusal(429, seconds, error(message, "RATE_LIMITED", retryAfter=seconds))
 
     async def aclose(self) -> None:
         if self._limiter is not None:

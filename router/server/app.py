@@ -175,7 +175,9 @@ def _asks_to_sign_in(result: GraphQLResponse) -> bool:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     state = _state(websocket)
-    await serve_websocket(websocket, state.live, state.credentials, state.subscriptions)
+    await serve_websocket(
+        websocket, state.live, state.credentials, state.subscriptions, state.rate_limits
+    )
 
 
 async def metrics(request: Request) -> Response:

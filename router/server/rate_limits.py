@@ -5,44 +5,25 @@ a request over a limit is answered 429 with `Retry-After` (whole seconds) and
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.errors import error
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.policies.api_keys import api_key_from
 from router.policies.authentication import Caller
-from router.ratelimit import RateLimitUnavailable, RouterLimits, client_identity
+from router.ratelimit import RouterLimits, connection_identity
 from router.server.http import respond
-
-
-def _client(limits: RouterLimits, request: Request, caller: Caller | None) -> str:
-    if not limits.counts_clients:
-        return ""
-    subject = caller.subject if caller is not None else None
-    # a key counts as an identity only once verified (a caller), or anyone could make one up
-    api_key = api_key_from(request.headers) if caller is not None else None
-    peer = request.client.host if request.client is not None else None
-    forwarded = request.headers.getlist("x-forwarded-for")
-    return client_identity(subject, api_key, forwarded, peer, limits.trusted_proxies)
 
 
 async def refusal(
     limits: RouterLimits, request: Request, graphql_request: GraphQLRequest, caller: Caller | None
 ) -> Response | None:
     """The answer refusing the request, or None when every limit lets it through."""
-    try:
-        decision = await limits.check(
-            _client(limits, request, caller), graphql_request.operation_name
-        )
-    except RateLimitUnavailable:
-        message = "Rate limits cannot be checked right now; try again later."
-        unavailable = GraphQLResponse(503, {"errors": [error(message, "RATE_LIMIT_UNAVAILABLE")]})
-        response = respond(request, unavailable)
-        response.headers["retry-after"] = str(limits.retry_after_minimum)
-        return response
-    if decision.allowed:
+    client = ""
+    if limits.counts_clients:
+        subject = caller.subject if caller is not None else None
+        api_key = api_key_from(request.headers) if caller is not None else None
+        client = connection_identity(request, subject, api_key, limits.trusted_proxies)
+    refused = await limits.refusal(client, graphql_request.operation_name)
+    if refused is None:
         return None
-    seconds = limits.retry_after(decision)
-    message = f"Too many requests ({decision.scope} rate limit); try again in {seconds} seconds."
-    body = {"errors": [error(message, "RATE_LIMITED", retryAfter=seconds)]}
-    response = respond(request, GraphQLResponse(429, body))
-    response.headers["retry-after"] = str(seconds)
+    response = respond(request, GraphQLResponse(refused.status, {"errors": [refused.error]}))
+    response.headers["retry-after"] = str(refused.retry_after)
     return response

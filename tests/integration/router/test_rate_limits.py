@@ -28,6 +28,7 @@ from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
 from tests.integration.router.test_authorization import AUDIENCE, ISSUER, jwks_server
 from tests.support import error_codes, eventually, serve
+from tests.ws import graphql_socket
 
 HOUR = {"interval": "1h"}  # nothing refills while a test runs
 Sign = Callable[[], str]
@@ -263,3 +264,23 @@ async def test_enabled_false_turns_the_client_limits_off() -> None:
     async with running_router(config) as router:
         statuses = {(await router.post()).status_code for _ in range(5)}
     assert statuses == {200}
+
+
+async def test_a_websocket_operation_counts_against_its_client_as_a_request_does() -> None:
+    config = {"rate_limit": {"per_client": {"capacity": 2, **HOUR}}}
+    async with running_router(config) as router:
+        url = str(router.http.base_url).rstrip("/")
+        async with graphql_socket(url) as socket:
+            assert (await socket.init())["type"] == "connection_ack"
+            first = await socket.subscribe("{ topProduct { name } }")
+            assert await socket.next_payload(first) == {"data": {"topProduct": {"name": "Chair"}}}
+            assert (await socket.receive()) == {"id": first, "type": "complete"}
+            assert (await router.post()).status_code == 200
+            refused = await socket.subscribe("{ topProduct { name } }")
+            message = await socket.receive()
+            assert message["id"] == refused
+            assert message["type"] == "error"
+            (error,) = message["payload"]
+            assert error["extensions"]["code"] == "RATE_LIMITED"
+            assert error["extensions"]["retryAfter"] >= 1
+        assert_rate_limited(await router.post(), "client")
