@@ -4,17 +4,25 @@ router's own keys (Apollo Router has neither)."""
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from router.config.base import Duration, PositiveInt, Ratio, Section
 
 
 class GlobalRateLimit(Section):
     """At most ``capacity`` requests per ``interval`` (Apollo Router's shape; shared by the
-    router replicas through Redis when `rate_limit.redis` is set)."""
+    router replicas through Redis when `rate_limit.redis` is set). A burst of ``capacity``
+    passes at once, then one request per ``interval / capacity``."""
 
     capacity: PositiveInt
     interval: Duration
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, interval: float) -> float:
+        if interval <= 0:
+            raise ValueError("an interval is longer than zero, such as 1s or 500ms")
+        return interval
 
 
 class Retry(Section):

@@ -33,8 +33,10 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.ratelimit import RouterLimits
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
+from router.server.rate_limits import refusal
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
@@ -122,6 +124,7 @@ class RouterState:
     watch: Path | None
     watch_interval: float
     config: RouterConfig
+    rate_limits: RouterLimits
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -144,6 +147,9 @@ async def graphql_endpoint(request: Request) -> Response:
     if isinstance(identified, Response):
         return identified
     graphql_request, caller = identified
+    refused = await refusal(state.rate_limits, request, graphql_request, caller)
+    if refused is not None:
+        return refused
     async with state.live.use() as gateway:
         try:
             result = await gateway.execute(graphql_request, caller)
@@ -169,7 +175,9 @@ def _asks_to_sign_in(result: GraphQLResponse) -> bool:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     state = _state(websocket)
-    await serve_websocket(websocket, state.live, state.credentials, state.subscriptions)
+    await serve_websocket(
+        websocket, state.live, state.credentials, state.subscriptions, state.rate_limits
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -199,6 +207,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         await state.live.aclose()
+        await state.rate_limits.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
 
@@ -276,6 +285,7 @@ def create_app(
         watch,
         watch_interval,
         config,
+        RouterLimits(config),
     )
     app.state.live = live
     return app

@@ -8,7 +8,9 @@ request counts once against the limits below it, a bulkhead waits before the bre
 asked, and each retry is seen by the breaker."""
 
 from router.config import RouterConfig
+from router.ratelimit import SubgraphLimits
 from router.transport.base import Transport
+from router.transport.rate_limit import RateLimitedTransport
 
 
 def policy_stack(base: Transport, config: RouterConfig) -> Transport:
@@ -18,6 +20,8 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     # bulkheads: traffic_shaping.*.bulkhead
     # deduplication: traffic_shaping.*.deduplicate_query
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
+    if (subgraph_limits := SubgraphLimits.of(config)) is not None:
+        transport = RateLimitedTransport(transport, subgraph_limits)
     # the access record (subgraph calls and their errors, for the access log)
     # header rules: headers.all / headers.subgraphs.<name>
-    return transport  # noqa: RET504 (each policy adds its layer above)
+    return transport
