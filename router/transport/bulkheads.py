@@ -20,6 +20,12 @@ IN_USE = Gauge(
     ["subgraph"],
     registry=REGISTRY,
 )
+WAITING = Gauge(
+    "router_bulkhead_waiting",
+    "Requests waiting for a slot in a subgraph's bulkhead",
+    ["subgraph"],
+    registry=REGISTRY,
+)
 REJECTED = Counter(
     "router_bulkhead_rejected",
     "Subgraph requests refused by the bulkhead: its queue was full, or the wait too long",
@@ -49,6 +55,7 @@ class Compartment:
                 REJECTED.labels(self.service, "queue_full").inc()
                 raise bulkhead_full(self.service, "its waiting queue is full")
             self.waiting += 1
+            WAITING.labels(self.service).inc()
             try:
                 async with asyncio.timeout(self.settings.max_wait):
                     await self.slots.acquire()
@@ -59,6 +66,7 @@ class Compartment:
                 ) from None
             finally:
                 self.waiting -= 1
+                WAITING.labels(self.service).dec()
         else:
             await self.slots.acquire()
         IN_USE.labels(self.service).inc()
