@@ -38,21 +38,33 @@ async def test_identical_queries_in_flight_share_one_subgraph_request() -> None:
         assert len(world.subgraphs["products"].requests) == 1
 
 
-async def test_the_next_subgraph_fetches_of_shared_answers_are_shared_too() -> None:
-    """Each caller merges its own copy: entity fetches after a shared one see whole answers."""
+async def test_different_operations_share_a_fetch_and_each_completes_its_own_plan() -> None:
+    """Three operations whose first fetch is the same: one products request, then each goes
+    on with its own entity fetches on its own copy of the shared answer."""
     async with resilience_world({}) as world:
         products = world.proxies["products"]
         products.hold = asyncio.Event()
-        query = "{ topProduct { name reviews { body author { name } } } }"
-        answers = [asyncio.create_task(world.query(query)) for _ in range(3)]
+        operations = {
+            "{ topProduct { name reviews { body } } }": [{"body": "Comfy"}, {"body": "Wobbly"}],
+            "{ topProduct { name reviews { id author { name } } } }": [
+                {"id": "r1", "author": {"name": "Ada"}},
+                {"id": "r2", "author": {"name": "Alan"}},
+            ],
+            "{ topProduct { name reviews { author { email } } } }": [
+                {"author": {"email": "ada@example.com"}},
+                {"author": {"email": "alan@example.com"}},
+            ],
+        }
+        answers = [asyncio.create_task(world.query(q)) for q in [*operations, *operations]]
         await eventually(lambda: products.held == 1)
         products.hold.set()
         bodies = await asyncio.gather(*answers)
-        assert bodies[0] == bodies[1] == bodies[2]
-        assert bodies[0]["data"]["topProduct"]["reviews"][0] == {
-            "body": "Comfy",
-            "author": {"name": "Ada"},
-        }
+        assert products.requests == 1
+        expected = [
+            {"data": {"topProduct": {"name": "Chair", "reviews": reviews}}}
+            for reviews in operations.values()
+        ]
+        assert bodies == expected * 2
 
 
 async def _not_shared(world: World, requests: list[tuple[str, dict[str, str]]]) -> None:
