@@ -8,7 +8,7 @@ gateway uses."""
 
 import enum
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from prometheus_client import Counter, Gauge
@@ -16,7 +16,7 @@ from prometheus_client import Counter, Gauge
 from router.config.traffic import CircuitBreaker, SubgraphShaping, TrafficShapingSection
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import PolicyLayer
+from router.transport.layer import Call, GuardLayer
 from router.transport.window import Clock, SlidingCounts
 
 State = Literal["closed", "open", "half_open"]
@@ -124,7 +124,7 @@ def circuit_open(service: str) -> SubgraphRequestError:
     )
 
 
-class CircuitBreakers(PolicyLayer[Circuit]):
+class CircuitBreakers(GuardLayer[Circuit]):
     def __init__(
         self, inner: Transport, section: TrafficShapingSection, clock: Clock = time.monotonic
     ) -> None:
@@ -136,28 +136,7 @@ class CircuitBreakers(PolicyLayer[Circuit]):
 
         super().__init__(inner, section, make)
 
-    async def send(
-        self,
-        service: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        idempotent: bool = False,
-    ) -> dict[str, Any]:
-        return await self._through(
-            service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
-        )
-
-    async def send_multipart(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        return await self._through(
-            service, lambda: self.inner.send_multipart(service, payload, headers)
-        )
-
-    async def _through(
-        self, service: str, call: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
         circuit = self.policy(service)
         if circuit is None:
             return await call()

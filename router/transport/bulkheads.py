@@ -4,7 +4,6 @@ waiting (each at most `max_wait`); a request beyond fails at once with
 of the router."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -12,7 +11,7 @@ from prometheus_client import Counter, Gauge
 from router.config.traffic import Bulkhead, SubgraphShaping, TrafficShapingSection
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import PolicyLayer
+from router.transport.layer import Call, GuardLayer
 
 IN_USE = Gauge(
     "router_bulkhead_in_use",
@@ -76,7 +75,7 @@ class Compartment:
         self.slots.release()
 
 
-class Bulkheads(PolicyLayer[Compartment]):
+class Bulkheads(GuardLayer[Compartment]):
     def __init__(self, inner: Transport, section: TrafficShapingSection) -> None:
         def make(service: str, shaping: SubgraphShaping) -> Compartment | None:
             settings = shaping.bulkhead
@@ -84,28 +83,7 @@ class Bulkheads(PolicyLayer[Compartment]):
 
         super().__init__(inner, section, make)
 
-    async def send(
-        self,
-        service: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        idempotent: bool = False,
-    ) -> dict[str, Any]:
-        return await self._within(
-            service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
-        )
-
-    async def send_multipart(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        return await self._within(
-            service, lambda: self.inner.send_multipart(service, payload, headers)
-        )
-
-    async def _within(
-        self, service: str, call: Callable[[], Awaitable[dict[str, Any]]]
-    ) -> dict[str, Any]:
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
         compartment = self.policy(service)
         if compartment is None:
             return await call()

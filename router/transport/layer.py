@@ -2,7 +2,7 @@
 transport it wraps (`inner`, which `aclose` closes too) and keeps its state per subgraph,
 made on the subgraph's first request from what `traffic_shaping` says for it."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from router.config.traffic import SubgraphShaping, TrafficShapingSection, subgraph_shaping
@@ -44,3 +44,33 @@ class PolicyLayer(Generic[Policy]):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+Call = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class GuardLayer(PolicyLayer[Policy]):
+    """A policy that treats every request alike (JSON or multipart, query or mutation): it
+    decides around the call to the transport beneath."""
+
+    async def send(
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        return await self.around(
+            service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
+        )
+
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return await self.around(
+            service, lambda: self.inner.send_multipart(service, payload, headers)
+        )
+
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
+        raise NotImplementedError
