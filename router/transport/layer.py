@@ -33,10 +33,6 @@ class PolicyLayer(Generic[Policy]):
             )
             return made
 
-    def policies(self) -> dict[str, Policy]:
-        """The policies made so far, by subgraph."""
-        return {name: policy for name, policy in self._policies.items() if policy is not None}
-
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
