@@ -24,6 +24,15 @@ async def test_a_query_whose_subgraph_hung_up_once_succeeds_after_one_retry() ->
         )
 
 
+async def test_a_subgraph_answering_503_is_tried_attempts_times() -> None:
+    async with resilience_world(_retry(attempts=3)) as world:
+        world.subgraphs["products"].down = True  # answers 503 text/plain
+        body = await world.query("{ topProduct { name } }")
+        assert error_codes(body) == ["SUBREQUEST_HTTP_ERROR"]
+        assert "HTTP 503" in body["errors"][0]["message"]
+        assert world.proxies["products"].requests == 3
+
+
 async def test_a_mutation_is_never_retried() -> None:
     async with resilience_world(_retry()) as world:
         world.proxies["products"].drop_requests = 1
