@@ -43,6 +43,7 @@ from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
+from router.transport.breakers import circuit_states
 from router.transport.stack import policy_stack
 
 logger = logging.getLogger("router")
@@ -186,7 +187,19 @@ async def metrics(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "supergraph": _state(request).live.digest[:12]})
+    """Up (200) with the supergraph's digest and each subgraph's circuit; "degraded" while a
+    circuit is not closed (still 200: the router serves the rest of the graph)."""
+    live = _state(request).live
+    gateway = live.gateway
+    circuits = circuit_states(gateway.transport, gateway.supergraph.subgraphs)
+    degraded = any(state in ("open", "half_open") for state in circuits.values())
+    return JSONResponse(
+        {
+            "status": "degraded" if degraded else "ok",
+            "supergraph": live.digest[:12],
+            "subgraphs": {name: {"circuit": state} for name, state in circuits.items()},
+        }
+    )
 
 
 @contextlib.asynccontextmanager

@@ -11,7 +11,7 @@ from router.transport.base import SubgraphRequestError, Transport
 
 class RateLimitedTransport:
     def __init__(self, inner: Transport, limits: SubgraphLimits) -> None:
-        self._inner = inner
+        self.inner = inner
         self._limits = limits
 
     async def _admit(self, service: str) -> None:
@@ -33,16 +33,16 @@ class RateLimitedTransport:
         idempotent: bool = False,
     ) -> dict[str, Any]:
         await self._admit(service)
-        return await self._inner.send(service, payload, headers, idempotent=idempotent)
+        return await self.inner.send(service, payload, headers, idempotent=idempotent)
 
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         await self._admit(service)
-        return await self._inner.send_multipart(service, payload, headers)
+        return await self.inner.send_multipart(service, payload, headers)
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            await self.inner.aclose()
         finally:
             await self._limits.aclose()
