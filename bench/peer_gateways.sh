@@ -11,6 +11,11 @@
 # inbound deduplication plugin). The main comparison is without it, as the benchmark runs.
 # "router-httpx", "router-aiohttp": our router with that library as its subgraph client
 # (--client; aiohttp needs the `bench` extra) instead of the hand-written one.
+# "router-bare" / "router-policies": our router with every traffic policy off
+# (bench/configs/bare.yaml) / on (bench/configs/policies.yaml: CORS, rate limits and APQ in
+# a Redis this script starts, demand control, breakers, retries, bulkheads, subgraph
+# deduplication, access log). "grafbase": the Grafbase CLI's gateway (Rust; its binary is
+# fetched once from npm, run in a loopback-only network namespace: needs root for unshare).
 # Needs: node >= 20 and npm (registry access once), wrk and jq (apt-get when missing).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -40,21 +45,46 @@ if [[ ! -d "$RIG/node_modules" ]]; then
 fi
 SCRATCH="$(mktemp -d)"
 export RESULTS="$SCRATCH/results.tsv"
+cleanup() { [[ -n "${REDIS_PID:-}" ]] && kill "$REDIS_PID" 2>/dev/null; rm -rf "$SCRATCH"; }
+trap cleanup EXIT
 
+# router-policies keeps its rate limits and APQ cache in a Redis of its own (local binary).
+if [[ " $GATEWAYS " == *" router-policies "* ]]; then
+  command -v redis-server >/dev/null || { echo "install redis-server (bash scripts/setup.sh)" >&2; exit 1; }
+  redis_port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$SCRATCH" --logfile "$SCRATCH/redis.log" &
+  REDIS_PID=$!
+  export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+fi
+# grafbase: the CLI's binary from npm, once (the package the rig's README names).
+if [[ " $GATEWAYS " == *" grafbase "* && ! -x "$RIG/bin/grafbase" ]]; then
+  (cd "$SCRATCH" && npm pack --silent @grafbase/cli-x86_64-unknown-linux-musl@0.103.0 >/dev/null \
+    && tar xzf grafbase-cli-x86_64-unknown-linux-musl-0.103.0.tgz \
+    && mkdir -p "$RIG/bin" && cp package/grafbase "$RIG/bin/")
+fi
+
+ROUTER="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING"
 HG='node_modules/.bin/hive-gateway supergraph $SUPERGRAPH -p $PORT -h 127.0.0.1 --fork 1 --jit'
 for gateway in $GATEWAYS; do
   case "$gateway" in
-    router) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING" ;;
-    router-dedup) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING --dedup-inflight" ;;
-    router-httpx|router-aiohttp) cmd="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING --client ${gateway#router-}" ;;
+    router) cmd="$ROUTER" ;;
+    router-dedup) cmd="$ROUTER --dedup-inflight" ;;
+    router-httpx|router-aiohttp) cmd="$ROUTER --client ${gateway#router-}" ;;
+    router-bare|router-policies) cmd="$ROUTER --config $ROOT/bench/configs/${gateway#router-}.yaml" ;;
+    grafbase) cmd="" ;;  # run below, in its own network namespace
     apollo) cmd='node gateways/apollo-gateway.mjs' ;;
     hive) cmd="$HG -c gateways/hive/gateway.nodedup.mjs" ;;
     hive-dedup) cmd="$HG -c gateways/hive/gateway.config.mjs" ;;
     *) echo "unknown gateway $gateway" >&2; exit 1 ;;
   esac
-  (cd "$RIG" && ./run.sh "$cmd" "$gateway") | grep -E '^(CHECK|==|RPS|CPU)'
+  if [[ "$gateway" == grafbase ]]; then
+    (cd "$RIG" && unshare -n bash -c "ip link set lo up; exec ./run.sh gateways/grafbase/run-dev.sh grafbase") \
+      | grep -E '^(CHECK|==|RPS|CPU)'
+  else
+    (cd "$RIG" && ./run.sh "$cmd" "$gateway") | grep -E '^(CHECK|==|RPS|CPU)'
+  fi
 done
 
 echo
 "$PYTHON" "$ROOT/bench/peer_table.py" "$RESULTS"
-rm -rf "$SCRATCH"

@@ -49,7 +49,21 @@ def main(path: Path) -> int:
         print(
             f"{mine:12} vs {label:14} throughput x{throughput:.2f}   p99 latency x{p99:.2f} lower"
         )
+    _policy_overhead(rows)
     return 0
+
+
+def _policy_overhead(rows: dict[str, dict[str, str]]) -> None:
+    """Every traffic policy on against none (bench/configs/{policies,bare}.yaml)."""
+    bare, full = rows.get("router-bare"), rows.get("router-policies")
+    if bare is None or full is None or not float(bare["rps"]) or not float(full["rps"]):
+        return
+    throughput = 1 - float(full["rps"]) / float(bare["rps"])
+    cpu = _cpu_ms_per_request(full) / _cpu_ms_per_request(bare) - 1
+    print(
+        f"policies overhead: throughput {throughput:+.1%} lower, CPU per request {cpu:+.1%}"
+        " (router-policies against router-bare)"
+    )
 
 
 if __name__ == "__main__":

@@ -183,7 +183,11 @@ async def users_url(subgraph_urls: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=30.0) as client:
+    # The servers close a connection idle for 5 s (uvicorn's keep-alive timeout); a client
+    # keeping idle connections as long (httpx's default) may reuse one just as the server
+    # closes it, and the request fails with ReadError. Ours drop them well before.
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         yield client
 
 

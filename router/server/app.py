@@ -33,15 +33,18 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.ratelimit import RouterLimits
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.persisted import NO_CACHE, PersistedQueries
+from router.server.rate_limits import refusal
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
+from router.transport.breakers import circuit_states
 from router.transport.headers import HeaderRules
 from router.transport.stack import policy_stack
 
@@ -126,6 +129,7 @@ class RouterState:
     watch: Path | None
     watch_interval: float
     config: RouterConfig
+    rate_limits: RouterLimits
     persisted: PersistedQueries
 
 
@@ -155,6 +159,9 @@ async def graphql_endpoint(request: Request) -> Response:
     if isinstance(identified, Response):
         return identified
     graphql_request, caller = identified
+    refused = await refusal(state.rate_limits, request, graphql_request, caller)
+    if refused is not None:
+        return refused
     resolved = await state.persisted.resolve(graphql_request)
     if isinstance(resolved, GraphQLResponse):
         response = respond(request, resolved)
@@ -186,7 +193,9 @@ def _asks_to_sign_in(result: GraphQLResponse) -> bool:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     state = _state(websocket)
-    await serve_websocket(websocket, state.live, state.credentials, state.subscriptions)
+    await serve_websocket(
+        websocket, state.live, state.credentials, state.subscriptions, state.rate_limits
+    )
 
 
 async def metrics(request: Request) -> Response:
@@ -195,7 +204,19 @@ async def metrics(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "supergraph": _state(request).live.digest[:12]})
+    """Up (200) with the supergraph's digest and each subgraph's circuit; "degraded" while a
+    circuit is not closed (still 200: the router serves the rest of the graph)."""
+    live = _state(request).live
+    gateway = live.gateway
+    circuits = circuit_states(gateway.transport, gateway.supergraph.subgraphs)
+    degraded = any(state in ("open", "half_open") for state in circuits.values())
+    return JSONResponse(
+        {
+            "status": "degraded" if degraded else "ok",
+            "supergraph": live.digest[:12],
+            "subgraphs": {name: {"circuit": state} for name, state in circuits.items()},
+        }
+    )
 
 
 @contextlib.asynccontextmanager
@@ -216,6 +237,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         await state.live.aclose()
+        await state.rate_limits.aclose()
         await state.persisted.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
@@ -299,6 +321,7 @@ def create_app(
         watch,
         watch_interval,
         config,
+        RouterLimits(config),
         PersistedQueries(config),
     )
     app.state.live = live

@@ -109,10 +109,16 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
 
 def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
-    """What the router and every subgraph give `uvicorn.run` / `uvicorn.Config`."""
+    """What the router and every subgraph give `uvicorn.run` / `uvicorn.Config`.
+
+    The client address an app sees is the socket's peer: uvicorn's own X-Forwarded-For
+    reading (on by default, trusting 127.0.0.1) is off, since it would let any local client
+    name itself; the router (`rate_limit.trusted_proxies`) and the subgraphs
+    (`common.graphql.context.client_address`) read the header themselves."""
     bounded = type("BoundedHttpProtocol", (BoundedHttpProtocol,), {"limits": limits})
     return {
         "http": bounded if limits is not None else BoundedHttpProtocol,
         "log_config": None,
         "access_log": False,
+        "proxy_headers": False,
     }

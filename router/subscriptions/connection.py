@@ -29,6 +29,7 @@ from router.policies.api_keys import ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller
 from router.policies.credentials import Credentials
 from router.policies.revocations import SESSION_ENDED
+from router.ratelimit import RouterLimits, connection_identity
 from router.subscriptions.credentials import connection_headers
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
@@ -55,12 +56,14 @@ class ClientConnection:
         live: LiveGateway,
         credentials: Credentials | None,
         limits: SubscriptionLimits,
+        rate_limits: RouterLimits | None = None,
     ) -> None:
         self.websocket = websocket
         self.protocol = protocol
         self.live = live
         self.credentials = credentials
         self.limits = limits
+        self.rate_limits = rate_limits
         self.caller: Caller | None = None
         self.forwarded: Mapping[str, str] = {}
         self.initialised = False  # connection_init received
@@ -360,7 +363,21 @@ class ClientConnection:
         """Errors that stop an operation before it runs (the `error` message)."""
         self.send({"id": operation_id, "type": "error", "payload": errors})
 
+    async def _refused(self, operation_id: str, request: GraphQLRequest) -> bool:
+        """Whether the rate limits refuse the operation (its `error` message is sent)."""
+        limits = self.rate_limits
+        if limits is None:
+            return False
+        subject = self.caller.subject if self.caller is not None else None
+        client = connection_identity(self.websocket, subject, None, limits.trusted_proxies)
+        refusal = await limits.refusal(client, request.operation_name)
+        if refusal is not None:
+            self._operation_error(operation_id, [refusal.error])
+        return refusal is not None
+
     async def _operate(self, operation_id: str, request: GraphQLRequest) -> None:
+        if await self._refused(operation_id, request):
+            return
         try:
             async with self.live.hold() as serving:
                 gateway = serving.gateway
@@ -428,10 +445,12 @@ async def serve_websocket(
     live: LiveGateway,
     credentials: Credentials | None,
     limits: SubscriptionLimits,
+    rate_limits: RouterLimits | None = None,
 ) -> None:
+    """``rate_limits`` count each `subscribe` message as a request to the router."""
     protocol = choose(list(websocket.scope.get("subprotocols") or []))
     if protocol is None:
         await websocket.accept()
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
-    await ClientConnection(websocket, protocol, live, credentials, limits).run()
+    await ClientConnection(websocket, protocol, live, credentials, limits, rate_limits).run()

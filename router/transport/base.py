@@ -12,11 +12,19 @@ DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 class SubgraphRequestError(Exception):
     """A subgraph could not be reached or did not answer with GraphQL JSON."""
 
-    def __init__(self, service: str, message: str, code: str = "SUBREQUEST_HTTP_ERROR") -> None:
+    def __init__(
+        self,
+        service: str,
+        message: str,
+        code: str = "SUBREQUEST_HTTP_ERROR",
+        *,
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.service = service
         self.message = message
         self.code = code
+        self.status = status  # the subgraph's HTTP status, when it answered
 
 
 def response_too_large(service: str, limit: int) -> SubgraphRequestError:
@@ -33,11 +41,11 @@ def decode_answer(service: str, status: int, content: bytes) -> dict[str, Any]:
         decoded = jsonio.loads(content)
     except ValueError as error:
         raise SubgraphRequestError(
-            service, f"subgraph {service!r} answered HTTP {status} without JSON"
+            service, f"subgraph {service!r} answered HTTP {status} without JSON", status=status
         ) from error
     if not isinstance(decoded, dict) or ("data" not in decoded and "errors" not in decoded):
         raise SubgraphRequestError(
-            service, f"subgraph {service!r} answered HTTP {status} without data"
+            service, f"subgraph {service!r} answered HTTP {status} without data", status=status
         )
     return decoded
 

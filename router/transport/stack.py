@@ -5,20 +5,42 @@ configuration): a policy's state lives as long as its transport.
 From the outside in: header rules → the access record → per-subgraph rate limits →
 deduplication → bulkhead → circuit breaker → retries → the HTTP client. So a deduplicated
 request counts once against the limits below it, a bulkhead waits before the breaker is
-asked, and each retry is seen by the breaker."""
+asked, and the breaker sees a retried request once, with its last outcome (retries happen
+beneath it, within its decision).
+
+Each layer keeps the transport it wraps as `inner`: `/health` finds the breakers that way."""
 
 from router.config import RouterConfig
+from router.config.traffic import shapings
+from router.ratelimit import SubgraphLimits
 from router.transport.base import Transport
+from router.transport.breakers import CircuitBreakers
+from router.transport.bulkheads import Bulkheads
+from router.transport.dedup import Deduplication
 from router.transport.headers import header_propagation
+from router.transport.rate_limit import RateLimitedTransport
+from router.transport.retries import Retries
 
 
 def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     transport = base
+    shaping = config.traffic_shaping
+    used = shapings(shaping)
     # (innermost) retries: traffic_shaping.*.experimental_retry
+    if any(s.experimental_retry for s in used):
+        transport = Retries(transport, shaping)
     # circuit breakers: traffic_shaping.*.circuit_breaker
+    if any(s.circuit_breaker and s.circuit_breaker.enabled for s in used):
+        transport = CircuitBreakers(transport, shaping)
     # bulkheads: traffic_shaping.*.bulkhead
+    if any(s.bulkhead for s in used):
+        transport = Bulkheads(transport, shaping)
     # deduplication: traffic_shaping.*.deduplicate_query
+    if any(s.deduplicate_query for s in used):
+        transport = Deduplication(transport, shaping)
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
+    if (subgraph_limits := SubgraphLimits.of(config)) is not None:
+        transport = RateLimitedTransport(transport, subgraph_limits)
     # the access record (subgraph calls and their errors, for the access log)
     # header rules: headers.all / headers.subgraphs.<name>
     return header_propagation(transport, config)

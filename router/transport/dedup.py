@@ -1,0 +1,84 @@
+"""`deduplicate_query` (on by default, as in Hive Gateway and Grafbase): identical queries in
+flight to one subgraph — the same body (query and variables) and the same forwarded headers —
+share one request. Never a mutation nor an upload. Each caller gets its own copy of the
+answer (the executor changes what it is given), and one caller giving up (cancelled) does not
+cancel the request for the others; it is cancelled only when every caller has given up."""
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import Counter
+
+from router import jsonio
+from router.config.traffic import SubgraphShaping, TrafficShapingSection
+from router.metrics import REGISTRY
+from router.transport.base import SubgraphRequestError, Transport
+from router.transport.layer import PolicyLayer
+
+SHARED = Counter(
+    "router_subgraph_deduplicated",
+    "Subgraph queries that shared a request already in flight instead of sending their own",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+
+Key = tuple[str, bytes, tuple[tuple[str, str], ...]]
+
+
+@dataclass
+class _InFlight:
+    request: asyncio.Future[dict[str, Any]]
+    waiting: int = 0
+
+
+class Deduplication(PolicyLayer[bool]):
+    def __init__(self, inner: Transport, section: TrafficShapingSection) -> None:
+        def make(service: str, shaping: SubgraphShaping) -> bool | None:
+            return True if shaping.deduplicate_query else None
+
+        super().__init__(inner, section, make)
+        self._in_flight: dict[Key, _InFlight] = {}
+
+    async def send(
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        if not idempotent or self.policy(service) is None:
+            return await self.inner.send(service, payload, headers, idempotent=idempotent)
+        key: Key = (service, jsonio.dumps(payload), tuple(sorted(headers.items())))
+        shared = self._in_flight.get(key)
+        if shared is None:
+            shared = self._in_flight[key] = _InFlight(
+                asyncio.ensure_future(self.inner.send(service, payload, headers, idempotent=True))
+            )
+            shared.request.add_done_callback(lambda _: self._forget(key, shared))
+        else:
+            SHARED.labels(service).inc()
+        shared.waiting += 1
+        try:
+            response = await asyncio.shield(shared.request)
+        except asyncio.CancelledError:
+            if shared.waiting == 1:  # nobody is left to read the answer
+                shared.request.cancel()
+                self._forget(key, shared)
+            raise
+        except SubgraphRequestError as failure:  # each caller records its own
+            raise SubgraphRequestError(
+                failure.service, failure.message, failure.code, status=failure.status
+            ) from failure
+        finally:
+            shared.waiting -= 1
+        # The last caller takes the answer itself: the others copied it before it could change.
+        return response if shared.waiting == 0 else jsonio.loads(jsonio.dumps(response))
+
+    def _forget(self, key: Key, shared: _InFlight) -> None:
+        if self._in_flight.get(key) is shared:
+            del self._in_flight[key]
+        if shared.request.done() and not shared.request.cancelled():
+            shared.request.exception()  # read, so that an unread failure is not reported

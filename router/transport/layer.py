@@ -1,0 +1,72 @@
+"""What a policy's `Transport` wrapper shares: it forwards what it does not change to the
+transport it wraps (`inner`, which `aclose` closes too) and keeps its state per subgraph,
+made on the subgraph's first request from what `traffic_shaping` says for it."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from router.config.traffic import SubgraphShaping, TrafficShapingSection, subgraph_shaping
+from router.transport.base import Transport
+
+Policy = TypeVar("Policy")
+
+
+class PolicyLayer(Generic[Policy]):
+    def __init__(
+        self,
+        inner: Transport,
+        section: TrafficShapingSection,
+        make: Callable[[str, SubgraphShaping], Policy | None],
+    ) -> None:
+        self.inner = inner
+        self._section = section
+        self._make = make
+        self._policies: dict[str, Policy | None] = {}
+
+    def policy(self, service: str) -> Policy | None:
+        """The subgraph's policy, or None where it is off."""
+        try:
+            return self._policies[service]
+        except KeyError:
+            made = self._policies[service] = self._make(
+                service, subgraph_shaping(self._section, service)
+            )
+            return made
+
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return await self.inner.send_multipart(service, payload, headers)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+Call = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class GuardLayer(PolicyLayer[Policy]):
+    """A policy that treats every request alike (JSON or multipart, query or mutation): it
+    decides around the call to the transport beneath."""
+
+    async def send(
+        self,
+        service: str,
+        payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
+        return await self.around(
+            service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
+        )
+
+    async def send_multipart(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        return await self.around(
+            service, lambda: self.inner.send_multipart(service, payload, headers)
+        )
+
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
+        raise NotImplementedError
