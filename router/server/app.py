@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -33,6 +34,7 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.uploads import UploadLimits
@@ -122,6 +124,7 @@ class RouterState:
     watch: Path | None
     watch_interval: float
     config: RouterConfig
+    cors: CorsRules
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -267,6 +270,8 @@ def create_app(
             GRAPHIQL.route,
         ],
         lifespan=lifespan,
+        # outermost first; each reads its policy from `app.state.router` per request
+        middleware=[Middleware(CorsMiddleware)],
     )
     app.state.router = RouterState(
         live,
@@ -276,6 +281,7 @@ def create_app(
         watch,
         watch_interval,
         config,
+        CorsRules.of(config.cors),
     )
     app.state.live = live
     return app
