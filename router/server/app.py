@@ -34,6 +34,7 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
@@ -271,7 +272,7 @@ def create_app(
         ],
         lifespan=lifespan,
         # outermost first; each reads its policy from `app.state.router` per request
-        middleware=[Middleware(CorsMiddleware)],
+        middleware=[Middleware(CorsMiddleware), Middleware(CompressionMiddleware)],
     )
     app.state.router = RouterState(
         live,
