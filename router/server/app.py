@@ -34,6 +34,7 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.server.access_log import AccessLogMiddleware, note_operation
 from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
@@ -156,6 +157,7 @@ async def graphql_endpoint(request: Request) -> Response:
             result = GraphQLResponse(
                 500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
             )
+        note_operation(gateway, graphql_request, caller)
     response = respond(request, result)
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
@@ -272,7 +274,11 @@ def create_app(
         ],
         lifespan=lifespan,
         # outermost first; each reads its policy from `app.state.router` per request
-        middleware=[Middleware(CorsMiddleware), Middleware(CompressionMiddleware)],
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(CorsMiddleware),
+            Middleware(CompressionMiddleware),
+        ],
     )
     app.state.router = RouterState(
         live,

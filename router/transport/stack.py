@@ -9,6 +9,7 @@ asked, and each retry is seen by the breaker."""
 
 from router.config import RouterConfig
 from router.transport.base import Transport
+from router.transport.call_recorder import CallRecorder
 
 
 def policy_stack(base: Transport, config: RouterConfig) -> Transport:
@@ -18,6 +19,7 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     # bulkheads: traffic_shaping.*.bulkhead
     # deduplication: traffic_shaping.*.deduplicate_query
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
-    # the access record (subgraph calls and their errors, for the access log)
+    if config.telemetry.exporters.logging.access_log.enabled:
+        transport = CallRecorder(transport)  # the access record: subgraph calls
     # header rules: headers.all / headers.subgraphs.<name>
-    return transport  # noqa: RET504 (each policy adds its layer above)
+    return transport
