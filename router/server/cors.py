@@ -2,7 +2,8 @@
 its `origins` exactly, or one of its `match_origins` as a whole) decides the headers; its
 unset keys come from the section. A preflight (OPTIONS with Access-Control-Request-Method) is
 answered here and never reaches the gateway: 204 with the policy's headers, or 403 without
-any CORS header for an origin no policy admits. Every answer carries `Vary: Origin`.
+any CORS header for an origin no policy admits. Every answer carries `Vary: Origin`, so
+that a cache never gives one origin's answer to another.
 
 A WebSocket upgrade from a browser page (it carries `Origin`) is refused (HTTP 403) unless
 the page is the router's own (GraphiQL) or CORS admits its origin: another site must not open
@@ -144,22 +145,19 @@ class CorsMiddleware:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})  # HTTP 403
             return
-        if origin is None:
-            await self.app(scope, receive, send)
-            return
-        grant = rules.grant(origin)
+        grant = rules.grant(origin) if origin is not None else None
         method = headers.get("access-control-request-method")
-        if scope["method"] == "OPTIONS" and method is not None:
+        if origin is not None and scope["method"] == "OPTIONS" and method is not None:
             response = _preflight_answer(Request(scope), rules, grant, origin)
             await response(scope, receive, send)
             return
-        added = _actual_headers(rules, grant, origin) if grant else {}
+        added = _actual_headers(rules, grant, origin) if grant and origin else {}
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response_headers = MutableHeaders(scope=message)
                 response_headers.update(added)
-                response_headers.add_vary_header(_VARY)
+                response_headers.add_vary_header(_VARY)  # with an Origin or without
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -136,6 +136,7 @@ async def test_an_allowed_origin_may_read_the_answer_a_foreign_one_may_not(route
     assert "Origin" in foreign.headers["vary"]
     without_origin = await _post(router, None)
     assert _cors_headers(without_origin) == {}
+    assert "Origin" in without_origin.headers["vary"]
 
 
 async def test_the_first_policy_admitting_an_origin_decides() -> None:
