@@ -116,7 +116,10 @@ class _CompressingSend:
         if message["type"] == "http.response.start":
             self._start = message  # sent with the first part of the body, once decided
             return
-        if message["type"] != "http.response.body":
+        if message["type"] != "http.response.body":  # (a file sent by the server itself)
+            if self._start is not None:
+                start, self._start = self._start, None
+                await self._send(start)
             await self._send(message)
             return
         more = message.get("more_body", False)

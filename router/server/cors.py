@@ -1,9 +1,10 @@
 """CORS, as Apollo Router answers it: the first policy admitting a request's `Origin` (one of
 its `origins` exactly, or one of its `match_origins` as a whole) decides the headers; its
 unset keys come from the section. A preflight (OPTIONS with Access-Control-Request-Method) is
-answered here and never reaches the gateway: 204 with the policy's headers, or 403 without
-any CORS header for an origin no policy admits. Every answer carries `Vary: Origin`, so
-that a cache never gives one origin's answer to another.
+answered here and never reaches the gateway: 204 with the policy's headers, or 403
+`CORS_ORIGIN_NOT_ALLOWED` without any CORS header for an origin no policy admits (Apollo
+Router answers 200 without them: the browser fails either way; the code says why). Every
+answer carries `Vary: Origin`, so that a cache never gives one origin's answer to another.
 
 A WebSocket upgrade from a browser page (it carries `Origin`) is refused (HTTP 403) unless
 the page is the router's own (GraphiQL) or CORS admits its origin: another site must not open

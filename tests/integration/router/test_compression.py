@@ -15,7 +15,10 @@ from urllib.parse import urljoin
 import brotli
 import httpx
 import pytest
+from prometheus_client import Counter
 
+from router.metrics import REGISTRY
+from router.server.compression import MIN_SIZE
 from router.server.http import MAX_BODY_BYTES
 from router.server.uploads import UploadLimits
 from tests.integration.router.served import served_router
@@ -115,12 +118,20 @@ async def test_small_answers_are_not_compressed(router: str) -> None:
     assert json.loads(raw) == {"data": {"topProduct": {"name": "Chair"}}}
 
 
-async def test_only_text_types_are_compressed(router: str) -> None:
-    async with httpx.AsyncClient() as client:
-        metrics = await client.get(f"{router}/metrics", headers={"accept-encoding": "gzip"})
+async def test_other_types_are_not_compressed(router: str) -> None:
+    # Prometheus' text, made longer than the threshold with a metric of this test's own
+    padding = Counter("router_test_padding", "pads /metrics", ["n"], registry=REGISTRY)
+    for n in range(100):
+        padding.labels(str(n)).inc()
+    try:
+        async with httpx.AsyncClient() as client:
+            metrics = await client.get(f"{router}/metrics", headers={"accept-encoding": "gzip"})
+    finally:
+        REGISTRY.unregister(padding)
     assert metrics.headers["content-type"].startswith("text/plain")
+    assert len(metrics.content) > 2 * MIN_SIZE
     assert "content-encoding" not in metrics.headers
-    assert "vary" not in metrics.headers
+    assert "Accept-Encoding" not in metrics.headers.get("vary", "")
 
 
 async def test_graphiqls_bundles_are_compressed_as_they_stream(router: str) -> None:
