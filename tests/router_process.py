@@ -6,8 +6,9 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -28,8 +29,11 @@ async def _healthy(url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
-    """The router's URL; `tree` runs another checkout's router (for before/after figures)."""
+async def router_process(
+    tree: Path | None = None, *, arguments: Sequence[str] = (), stderr: IO[bytes] | None = None
+) -> AsyncIterator[str]:
+    """The router's URL; `tree` runs another checkout's router (for before/after figures),
+    with more `arguments` for `router serve`, its logs written to `stderr`."""
     graphs = make_subgraphs()
     async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
         with tempfile.TemporaryDirectory() as scratch:
@@ -41,7 +45,7 @@ async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
                 "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
-                env=env, cwd=tree,
+                *arguments, env=env, cwd=tree, stderr=stderr,
             )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             try:

@@ -1,6 +1,8 @@
 """`telemetry:`, in Apollo Router's shape (the part this router serves: Prometheus metrics,
 trace context propagation, the access log)."""
 
+from pydantic import Field
+
 from router.config.base import Section
 
 
@@ -14,9 +16,10 @@ class MetricsExporters(Section):
 
 
 class AccessLog(Section):
-    """This router's own: one JSON line per request on stderr."""
+    """This router's own: one JSON line per HTTP request on stderr (logger `router.access`,
+    whatever the log level; `router.server.access_log` says what a line holds)."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="one JSON line per HTTP request")
 
 
 class Logging(Section):

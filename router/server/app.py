@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -34,6 +35,9 @@ from router.policies.authentication import (
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.ratelimit import RouterLimits
+from router.server.access_log import AccessLogMiddleware, note_operation
+from router.server.compression import CompressionMiddleware
+from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.rate_limits import refusal
@@ -126,6 +130,7 @@ class RouterState:
     watch_interval: float
     config: RouterConfig
     rate_limits: RouterLimits
+    cors: CorsRules
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -159,6 +164,7 @@ async def graphql_endpoint(request: Request) -> Response:
             result = GraphQLResponse(
                 500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
             )
+        note_operation(gateway, graphql_request, caller)
     response = respond(request, result)
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
@@ -289,6 +295,12 @@ def create_app(
             GRAPHIQL.route,
         ],
         lifespan=lifespan,
+        # outermost first; each reads its policy from `app.state.router` per request
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(CorsMiddleware),
+            Middleware(CompressionMiddleware),
+        ],
     )
     app.state.router = RouterState(
         live,
@@ -299,6 +311,7 @@ def create_app(
         watch_interval,
         config,
         RouterLimits(config),
+        CorsRules.of(config.cors),
     )
     app.state.live = live
     return app
