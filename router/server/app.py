@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from graphiql_assets import GRAPHIQL
 from router.config import RouterConfig
 from router.errors import error
+from router.gateway.demand import DemandPolicy
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.gateway.limits import Limits
 from router.gateway.reload import LiveGateway, watch_file
@@ -98,6 +99,7 @@ def _make_gateway(
     deduplicate: bool,
     authorization: AuthorizationConfig | None,
     labels: frozenset[str],
+    demand: DemandPolicy | None,
     supergraph: Supergraph,
     transport: Transport,
 ) -> Gateway:
@@ -108,6 +110,7 @@ def _make_gateway(
         deduplicate=deduplicate,
         authorization=authorization,
         override_labels=labels,
+        demand=demand,
     )
 
 
@@ -122,6 +125,7 @@ class RouterState:
     watch: Path | None
     watch_interval: float
     config: RouterConfig
+    demand: DemandPolicy | None = None  # `demand_control:`, applied by each gateway
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -242,6 +246,7 @@ def create_app(
     config = config or RouterConfig()
     if isinstance(override_labels, str):
         raise TypeError("override_labels is a collection of label names, not one string")
+    demand = DemandPolicy.from_config(config.demand_control)
     live = LiveGateway(
         supergraph_sdl,
         subgraph_url_overrides or {},
@@ -255,7 +260,12 @@ def create_app(
         ),
         transport=transport,
         make_gateway=functools.partial(
-            _make_gateway, limits, deduplicate, authorization, frozenset(override_labels)
+            _make_gateway,
+            limits,
+            deduplicate,
+            authorization,
+            frozenset(override_labels),
+            demand,
         ),
     )
     app = Starlette(
@@ -276,6 +286,7 @@ def create_app(
         watch,
         watch_interval,
         config,
+        demand,
     )
     app.state.live = live
     return app
