@@ -286,8 +286,11 @@ class Gateway:
             operation = select_operation(document, request.operation_name)
         except PlanningError:
             return None
+        variables = self._coerce_variables(operation, request.variables)
+        if isinstance(variables, GraphQLResponse):
+            return variables
         key = (request.query, request.operation_name)
-        verdict = demand.check(key, document, operation, request.variables)
+        verdict = demand.check(key, document, operation, variables.coerced)
         if isinstance(verdict, Measured):
             return verdict
         refusal = error(verdict.message, verdict.code, **verdict.extensions)
