@@ -26,6 +26,7 @@ type Query {
   products(first: Int): [Product!]!
     @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
   report: String @cost(weight: 500)
+  page(first: Int, last: Int): [Product!]! @listSize(slicingArguments: ["first", "last"])
 }
 type Product @key(fields: "id") {
   id: ID!
@@ -35,7 +36,7 @@ type Product @key(fields: "id") {
 type Review { body: String! }
 """
 PLAIN = """
-type Query { products(first: Int): [Product!]! report: String }
+type Query { products(first: Int): [Product!]! report: String page(first: Int, last: Int): [Product!]! }
 type Product { id: ID! name: String! reviews: [Review!]! }
 type Review { body: String! }
 """
@@ -48,6 +49,10 @@ def _products(first: int | None = None) -> list[dict[str, Any]]:
     return CATALOGUE[: max(first if first is not None else len(CATALOGUE), 0)]
 
 
+def _page(first: int | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    return _products(first) if last is None else CATALOGUE[-last:]
+
+
 Router = Callable[[str], AbstractAsyncContextManager[tuple[httpx.AsyncClient, Subgraph]]]
 
 
@@ -55,7 +60,8 @@ Router = Callable[[str], AbstractAsyncContextManager[tuple[httpx.AsyncClient, Su
 def router() -> Router:
     @asynccontextmanager
     async def running(mode: str) -> AsyncIterator[tuple[httpx.AsyncClient, Subgraph]]:
-        catalogue = Subgraph(PLAIN, root={"products": _products, "report": "all good"})
+        root = {"products": _products, "report": "all good", "page": _page}
+        catalogue = Subgraph(PLAIN, root=root)
         async with serve(subgraphs_app({"catalogue": catalogue}), free_port()) as subgraphs:
             composed = compose(
                 [SubgraphInput("catalogue", f"{subgraphs}/catalogue/graphql", FEDERATED)]
@@ -171,3 +177,22 @@ async def test_measure_serves_and_records_estimated_and_actual(router: Router) -
     # estimated - actual = 290 (a histogram with negative buckets keeps no sum)
     assert delta("router_operation_cost_delta_bucket", le="100.0") == 0
     assert delta("router_operation_cost_delta_bucket", le="1000.0") == 1
+
+
+@pytest.mark.parametrize("query", ["{ page { id } }", "{ page(first: 1, last: 1) { id } }"])
+async def test_enforce_requires_exactly_one_slicing_argument(router: Router, query: str) -> None:
+    async with router("enforce") as (client, catalogue):
+        refused = await _post(client, query)
+        served = await _post(client, "{ page(last: 1) { id } }")
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "COST_QUERY_PARSE_FAILURE"
+    assert "Query.page takes exactly one of its slicing arguments (first, last)" in error["message"]
+    assert served.json() == {"data": {"page": [{"id": "p3"}]}}
+    assert len(catalogue.requests) == 1
+
+
+async def test_measure_serves_what_it_cannot_cost(router: Router) -> None:
+    async with router("measure") as (client, catalogue):
+        served = await _post(client, "{ page { id } }")
+    assert served.json() == {"data": {"page": [{"id": p["id"]} for p in CATALOGUE]}}
+    assert len(catalogue.requests) == 1
