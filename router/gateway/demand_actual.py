@@ -23,9 +23,10 @@ from graphql import (
     is_composite_type,
     value_from_ast_untyped,
 )
+from graphql.execution.collect_fields import does_fragment_condition_match
 
 from router.gateway.demand_arguments import argument_cost
-from router.gateway.demand_estimate import MUTATION_COST, drops
+from router.gateway.demand_estimate import MUTATION_COST, dropped, drops
 from router.supergraph.costs import CostDirectives
 
 Parent = GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
@@ -46,17 +47,7 @@ class _Walk:
 
     def _included(self, node: FieldNode | FragmentSpreadNode | InlineFragmentNode) -> bool:
         dropped_by = drops(node)
-        return dropped_by is not None and not any(
-            self.variables.get(name) is value for name, value in dropped_by
-        )
-
-    def _applies(self, condition: str | None, runtime: GraphQLObjectType | None) -> bool:
-        if condition is None or runtime is None or condition == runtime.name:
-            return True
-        abstract = self.schema.get_type(condition)
-        if isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType):
-            return self.schema.is_sub_type(abstract, runtime)
-        return False
+        return dropped_by is not None and not dropped(dropped_by, self.variables)
 
     def collect(
         self,
@@ -73,18 +64,18 @@ class _Walk:
                 key = selection.alias.value if selection.alias else selection.name.value
                 into.setdefault(key, []).append((parent, selection))
                 continue
+            fragment: InlineFragmentNode | FragmentDefinitionNode
             if isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                name = condition.name.value if condition else None
-                selections = selection.selection_set
+                fragment = selection
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments[selection.name.value]
-                name = fragment.type_condition.name.value
-                selections = fragment.selection_set
             else:
                 continue
-            if self._applies(name, runtime):
+            condition = fragment.type_condition
+            name = condition.name.value if condition else None
+            if runtime is None or does_fragment_condition_match(self.schema, fragment, runtime):
                 inner = self.schema.get_type(name) if name else parent
+                selections = fragment.selection_set
                 assert isinstance(
                     inner, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
                 )

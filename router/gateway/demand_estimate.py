@@ -183,9 +183,12 @@ class _Unless:
     inner: Term
 
     def value(self, variables: Variables) -> float:
-        if any(variables.get(name) is value for name, value in self.drops):
-            return 0.0
-        return self.inner.value(variables)
+        return 0.0 if dropped(self.drops, variables) else self.inner.value(variables)
+
+
+def dropped(drops: tuple[tuple[str, bool], ...], variables: Mapping[str, Any]) -> bool:
+    """Whether the variables drop a selection that `drops` (below) describes."""
+    return any(variables.get(name) is value for name, value in drops)
 
 
 @dataclass(frozen=True, slots=True)
