@@ -165,6 +165,18 @@ def _static(size: Size) -> Size:
 
 
 @dataclass(frozen=True, slots=True)
+class _Checked:
+    """Nothing, once the size's rules hold (`requireOneSlicingArgument` on a field that is
+    not a list itself, e.g. a connection)."""
+
+    size: Count
+
+    def value(self, variables: Variables) -> float:
+        self.size.size(variables)
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class _Field:
     count: Size
     each: Formula
@@ -303,9 +315,12 @@ class _Compiler:
         list_size = self.costs.list_sizes.get((parent.name, name))
         own = self._slicing(node, definition, list_size, f"{parent.name}.{name}")
         count: Size = 1
+        checks: list[Formula] = []
         if is_list_type(get_nullable_type(definition.type)):
             upstream = sized.size if sized is not None and name in sized.fields else None
             count = _static(_FirstKnown((upstream, own), self.list_size))
+        elif isinstance(own, _Slicing):
+            checks.append(_Checked(own))
         weight = self.costs.field_weight(parent.name, name, returned.name)
         composite = is_composite_type(returned)
         each: Formula = weight if weight is not None else (1.0 if composite else 0.0)
@@ -318,6 +333,7 @@ class _Compiler:
                 for a in node.arguments or ()
             ]
             + ([MUTATION_COST] if parent is self.schema.mutation_type else [])
+            + checks
         )
         if isinstance(count, int) and isinstance(each, float) and isinstance(once, float):
             return count * each + once

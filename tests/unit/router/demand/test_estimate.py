@@ -24,6 +24,8 @@ type Query {
   bookConnection(first: Int = 6): BookConnection!
     @listSize(slicingArguments: ["first"], sizedFields: ["edges"])
   strict(first: Int, last: Int): [Book!]! @listSize(slicingArguments: ["first", "last"])
+  strictConnection(first: Int): BookConnection!
+    @listSize(slicingArguments: ["first"], sizedFields: ["edges"])
   node: Node
   filter(where: Filter): [Book!]! @listSize(assumedSize: 2)
 }
@@ -143,9 +145,16 @@ def test_input_object_argument_from_a_variable(supergraph: Supergraph) -> None:
     assert estimate(supergraph, query, {"w": {"unknown": 1}}) == 3  # the object itself
 
 
-@pytest.mark.parametrize("query", ["{ strict { id } }", "{ strict(first: 2, last: 3) { id } }"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ strict { id } }",
+        "{ strict(first: 2, last: 3) { id } }",
+        "{ strictConnection { totalCount } }",  # not a list itself: its rule holds all the same
+    ],
+)
 def test_require_one_slicing_argument(supergraph: Supergraph, query: str) -> None:
-    with pytest.raises(CostError, match=r"Query.strict takes exactly one"):
+    with pytest.raises(CostError, match=r"Query.strict\w* takes exactly one"):
         estimate(supergraph, query)
 
 
@@ -155,6 +164,10 @@ def test_require_one_slicing_argument_satisfied(supergraph: Supergraph) -> None:
     assert estimate(supergraph, query, {"f": 3}) == 3
     with pytest.raises(CostError):
         estimate(supergraph, query, {})
+    connection = "query Q($f: Int) { strictConnection(first: $f) { edges { node { id } } } }"
+    assert estimate(supergraph, connection, {"f": 3}) == 1 + 3 * 2
+    with pytest.raises(CostError):
+        estimate(supergraph, connection, {})
 
 
 def test_a_static_operation_is_folded_to_a_number(supergraph: Supergraph) -> None:
