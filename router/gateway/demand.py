@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode, OperationType
+from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode
 from prometheus_client import Histogram
 
 from router.config.demand_control import DemandControlSection
-from router.gateway.demand_actual import actual_cost
+from router.gateway.demand_actual import ActualCost
 from router.gateway.demand_estimate import CostError, OperationCost, compile_cost
 from router.lru import LRU
 from router.metrics import REGISTRY
@@ -96,11 +96,18 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Costing:
+    """An operation's cost, compiled: its estimate and how to measure its responses."""
+
+    estimate: OperationCost | CostError
+    actual: ActualCost
+
+
+@dataclass(frozen=True)
 class Measured:
     """One request's estimate, kept to measure its response against."""
 
-    document: DocumentNode
-    operation: OperationDefinitionNode
+    actual: ActualCost
     variables: Mapping[str, Any]  # the request's, the operation's defaults applied
     label: str
     estimated: float | None  # None when the variables break a `@listSize` rule (measure mode)
@@ -120,23 +127,25 @@ class DemandControl:
         self.policy = policy
         self.schema = schema
         self.costs = costs
-        self._formulas: LRU[tuple[str, str | None], OperationCost | CostError] = LRU(cache_size)
+        self._costings: LRU[tuple[str, str | None], Costing] = LRU(cache_size)
 
-    def formula(
+    def costing(
         self,
         key: tuple[str, str | None],
         document: DocumentNode,
         operation: OperationDefinitionNode,
-    ) -> OperationCost | CostError:
-        cached = self._formulas.get(key)
+    ) -> Costing:
+        cached = self._costings.get(key)
         if cached is None:
+            estimate: OperationCost | CostError
             try:
-                cached = compile_cost(
+                estimate = compile_cost(
                     self.schema, self.costs, self.policy.list_size, document, operation
                 )
             except CostError as error:
-                cached = error
-            self._formulas.put(key, cached)
+                estimate = error
+            cached = Costing(estimate, ActualCost(self.schema, self.costs, document, operation))
+            self._costings.put(key, cached)
         return cached
 
     def check(
@@ -148,7 +157,8 @@ class DemandControl:
     ) -> Measured | Refusal:
         """The request's estimate, or why it is refused (`enforce` mode only)."""
         label = _NAMES.label(operation.name.value if operation.name else None)
-        formula = self.formula(key, document, operation)
+        costing = self.costing(key, document, operation)
+        formula = costing.estimate
         try:
             if isinstance(formula, CostError):
                 raise formula
@@ -156,7 +166,7 @@ class DemandControl:
         except CostError as error:
             if self.policy.enforce:
                 return Refusal(str(error), NOT_COSTABLE, {})
-            return Measured(document, operation, variables or {}, label, None)
+            return Measured(costing.actual, variables or {}, label, None)
         merged = {**formula.defaults, **(variables or {})}
         over = estimated > self.policy.max
         ESTIMATED.labels(label, TOO_EXPENSIVE if over else COST_OK).observe(estimated)
@@ -167,17 +177,13 @@ class DemandControl:
                 TOO_EXPENSIVE,
                 {"cost.estimated": estimated, "cost.max": self.policy.max},
             )
-        return Measured(document, operation, merged, label, estimated)
+        return Measured(costing.actual, merged, label, estimated)
 
     def measure(self, measured: Measured, data: object) -> None:
         """Records the actual cost of the response `data` (and how far the estimate was)."""
         if not isinstance(data, dict):
             return
-        if measured.operation.operation is OperationType.SUBSCRIPTION:
-            return
-        actual = actual_cost(
-            self.schema, self.costs, measured.document, measured.operation, data, measured.variables
-        )
+        actual = measured.actual.measure(data, measured.variables)
         ACTUAL.labels(measured.label).observe(actual)
         if measured.estimated is not None:
             DELTA.labels(measured.label).observe(measured.estimated - actual)

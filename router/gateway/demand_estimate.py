@@ -74,7 +74,7 @@ Formula = float | Term
 Size = int | None | Count  # None: this rule does not know the size
 
 
-def _evaluate(formula: Formula, variables: Variables) -> float:
+def evaluate(formula: Formula, variables: Variables) -> float:
     return formula if isinstance(formula, float) else formula.value(variables)
 
 
@@ -184,7 +184,7 @@ class _Field:
 
     def value(self, variables: Variables) -> float:
         count = _measure(self.count, variables) or 0
-        return count * _evaluate(self.each, variables) + _evaluate(self.once, variables)
+        return count * evaluate(self.each, variables) + evaluate(self.once, variables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +215,24 @@ class _Argument:
         return argument_cost(
             self.costs, None if given is Undefined else given, self.type_, self.weight
         )
+
+
+def argument_formula(
+    costs: CostDirectives,
+    parent: str,
+    field: tuple[str, GraphQLField],
+    name: str,
+    value: ValueNode,
+) -> Formula:
+    """The cost of the argument `name` given as `value` to the field (name, definition)
+    of the type `parent`."""
+    field_name, definition_of_field = field
+    definition = definition_of_field.args.get(name)
+    if definition is None:
+        return 0.0
+    weight = costs.argument_weight(parent, field_name, name, get_named_type(definition.type).name)
+    term = _Argument(costs, value, definition.type, weight)
+    return term if _has_variables(value) else term.value({})
 
 
 def _has_variables(node: ValueNode) -> bool:
@@ -329,7 +347,7 @@ class _Compiler:
             each = _sum((each, self.selections(node.selection_set, returned, inner)))
         once = _sum(
             [
-                self._argument(parent.name, name, definition.args, a.name.value, a.value)
+                argument_formula(self.costs, parent.name, (name, definition), a.name.value, a.value)
                 for a in node.arguments or ()
             ]
             + ([MUTATION_COST] if parent is self.schema.mutation_type else [])
@@ -371,22 +389,6 @@ class _Compiler:
             list_size.require_one_slicing_argument,
         )
         return _static(slicing)
-
-    def _argument(
-        self,
-        parent: str,
-        field: str,
-        arguments: Mapping[str, GraphQLArgument],
-        name: str,
-        value: ValueNode,
-    ) -> Formula:
-        definition = arguments.get(name)
-        if definition is None:
-            return 0.0
-        type_name = get_named_type(definition.type).name
-        weight = self.costs.argument_weight(parent, field, name, type_name)
-        term = _Argument(self.costs, value, definition.type, weight)
-        return term if _has_variables(value) else term.value({})
 
 
 @dataclass(frozen=True)

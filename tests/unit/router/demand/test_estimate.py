@@ -7,7 +7,7 @@ import pytest
 from graphql import OperationDefinitionNode, parse
 
 from router.composition import SubgraphInput, compose
-from router.gateway.demand_actual import actual_cost
+from router.gateway.demand_actual import ActualCost
 from router.gateway.demand_estimate import CostError, compile_cost
 from router.supergraph import Supergraph, load_supergraph
 
@@ -64,7 +64,9 @@ def actual(supergraph: Supergraph, query: str, data: dict[str, Any]) -> float:
     document = parse(query)
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
-    return actual_cost(supergraph.api_schema, supergraph.costs, document, operation, data, {})
+    return ActualCost(supergraph.api_schema, supergraph.costs, document, operation).measure(
+        data, {}
+    )
 
 
 def test_the_supergraph_carries_the_directives(supergraph: Supergraph) -> None:
