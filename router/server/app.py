@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 from graphiql_assets import GRAPHIQL
 from router.config import RouterConfig
 from router.errors import error
+from router.gateway.demand import DemandPolicy
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.gateway.limits import Limits
 from router.gateway.reload import LiveGateway, watch_file
@@ -105,6 +106,7 @@ def _make_gateway(
     deduplicate: bool,
     authorization: AuthorizationConfig | None,
     labels: frozenset[str],
+    demand: DemandPolicy | None,
     supergraph: Supergraph,
     transport: Transport,
 ) -> Gateway:
@@ -115,6 +117,7 @@ def _make_gateway(
         deduplicate=deduplicate,
         authorization=authorization,
         override_labels=labels,
+        demand=demand,
     )
 
 
@@ -131,6 +134,7 @@ class RouterState:
     config: RouterConfig
     rate_limits: RouterLimits
     cors: CorsRules
+    demand: DemandPolicy | None = None  # `demand_control:`, applied by each gateway
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -270,6 +274,7 @@ def create_app(
     config = config or RouterConfig()
     if isinstance(override_labels, str):
         raise TypeError("override_labels is a collection of label names, not one string")
+    demand = DemandPolicy.from_config(config.demand_control)
     live = LiveGateway(
         supergraph_sdl,
         subgraph_url_overrides or {},
@@ -283,7 +288,12 @@ def create_app(
         ),
         transport=transport,
         make_gateway=functools.partial(
-            _make_gateway, limits, deduplicate, authorization, frozenset(override_labels)
+            _make_gateway,
+            limits,
+            deduplicate,
+            authorization,
+            frozenset(override_labels),
+            demand,
         ),
     )
     app = Starlette(
@@ -312,6 +322,7 @@ def create_app(
         config,
         RouterLimits(config),
         CorsRules.of(config.cors),
+        demand,
     )
     app.state.live = live
     return app

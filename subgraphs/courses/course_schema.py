@@ -10,8 +10,9 @@ import strawberry
 
 from common.errors import BadUserInput
 from common.graphql.access import scopes
+from common.graphql.costs import SEARCH
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.courses import access
 from subgraphs.courses.access import CourseStatus as CourseStatusValue
 from subgraphs.courses.category_schema import Category, category_of
@@ -280,7 +281,10 @@ class CourseQueries:
         assert slug is not None
         return course_of(await service.by_slug(info.context.caller(), slug))
 
-    @strawberry.field(description="The catalogue: courses you may see, filtered and ordered.")
+    @strawberry.field(
+        description="The catalogue: courses you may see, filtered and ordered.",
+        directives=[PAGED],
+    )
     async def courses(
         self,
         info: CoursesInfo,
@@ -303,7 +307,8 @@ class CourseQueries:
 
     @strawberry.field(
         description="Full-text search: title weighs most, then description, then lessons; "
-        "prefixes match, and small typos in titles are forgiven."
+        "prefixes match, and small typos in titles are forgiven.",
+        directives=[PAGED, SEARCH],
     )
     async def search_courses(
         self,

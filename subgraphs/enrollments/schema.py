@@ -11,8 +11,9 @@ from strawberry.scalars import JSON
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import visible_course
+from common.graphql.costs import ANALYTICS
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.loaders import EnrollmentsInfo
@@ -33,7 +34,9 @@ class Lesson:
 class User:
     id: strawberry.ID
 
-    @strawberry.field(description="This user's enrollments (themself and administrators).")
+    @strawberry.field(
+        description="This user's enrollments (themself and administrators).", directives=[PAGED]
+    )
     async def enrollments(
         self,
         info: EnrollmentsInfo,
@@ -89,7 +92,10 @@ class Course:
     async def enrollment_count(self, info: EnrollmentsInfo) -> int:
         return await info.context.loaders.count.load(parse_id(self.id)) or 0
 
-    @strawberry.field(description="The course's enrollments (its instructors and administrators).")
+    @strawberry.field(
+        description="The course's enrollments (its instructors and administrators).",
+        directives=[PAGED],
+    )
     async def enrollments(
         self,
         info: EnrollmentsInfo,
@@ -442,6 +448,7 @@ class Query:
     @strawberry.field(
         extensions=[scopes(["courses:write"], ["admin"])],
         description="Figures of a course or one cohort (instructors and admins).",
+        directives=[ANALYTICS],
     )
     async def course_analytics(
         self,

@@ -18,7 +18,7 @@ from common.errors import BadUserInput, DomainError, EventsMissed, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import visible_course
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
@@ -133,6 +133,7 @@ class User:
     @strawberry.field(
         extensions=[signed_in()],
         description="This user's notifications, newest last (themself only).",
+        directives=[PAGED],
     )
     async def notifications(
         self,
@@ -203,7 +204,7 @@ def template_of(row: TemplateRow) -> NotificationTemplate:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Your notifications, oldest first.")
+    @strawberry.field(description="Your notifications, oldest first.", directives=[PAGED])
     async def notifications(
         self,
         info: NotificationsInfo,
