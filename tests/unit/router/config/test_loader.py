@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from router.config import ConfigError, RouterConfig, load_config, parse_config
+from router.config.apollo import UNSUPPORTED
+from router.config.fields import keys_at
 
 
 def _problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
@@ -194,3 +196,13 @@ def test_a_problem_with_an_override_names_the_command_line() -> None:
         "r.yaml: limits.max_aliases: should be a valid integer, unable to parse string as an "
         "integer (got 'none')",
     )
+
+
+def test_no_key_called_unsupported_is_one_the_model_has() -> None:
+    """The list of Apollo Router keys we lack (and the README's copy) stays true as sections
+    gain keys."""
+    for pattern in UNSUPPORTED:
+        *parents, key = pattern.split(".")
+        for placeholder in (0, "name"):  # `*`: a list item or a map's name
+            path = tuple(placeholder if p == "*" else p for p in parents)
+            assert key not in keys_at(RouterConfig, path), pattern
