@@ -30,10 +30,15 @@ async def _healthy(url: str) -> None:
 
 @contextlib.asynccontextmanager
 async def router_process(
-    tree: Path | None = None, *, arguments: Sequence[str] = (), stderr: IO[bytes] | None = None
+    tree: Path | None = None,
+    *,
+    arguments: Sequence[str] = (),
+    stderr: IO[bytes] | None = None,
+    watch: bool = False,
 ) -> AsyncIterator[str]:
     """The router's URL; `tree` runs another checkout's router (for before/after figures),
-    with more `arguments` for `router serve`, its logs written to `stderr`."""
+    with more `arguments` for `router serve`, its logs written to `stderr`, its files
+    watched with `watch`."""
     graphs = make_subgraphs()
     async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
         with tempfile.TemporaryDirectory() as scratch:
@@ -44,8 +49,8 @@ async def router_process(
             env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
-                "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
-                *arguments, env=env, cwd=tree, stderr=stderr,
+                "--port", str(port), "--log-level", "WARNING", *overrides,
+                *(() if watch else ("--no-watch",)), *arguments, env=env, cwd=tree, stderr=stderr,
             )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             try:

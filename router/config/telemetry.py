@@ -1,14 +1,22 @@
 """`telemetry:`, in Apollo Router's shape (the part this router serves: Prometheus metrics,
 trace context propagation, the access log)."""
 
-from pydantic import Field
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
 
 from router.config.base import Section
+from router.config.server import UrlPath
+
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 
 class Prometheus(Section):
-    enabled: bool = True
-    path: str = "/metrics"
+    enabled: bool = Field(default=True, description="false: no metrics endpoint")
+    path: UrlPath = Field(default="/metrics", description="where the metrics are served (GET)")
 
 
 class MetricsExporters(Section):
@@ -23,7 +31,11 @@ class AccessLog(Section):
 
 
 class Logging(Section):
-    level: str = "INFO"
+    level: LogLevel = Field(
+        default="INFO",
+        description="this router's own: least severe log records written (JSON lines on "
+        "stderr; a change needs a restart)",
+    )
     access_log: AccessLog = AccessLog()
 
 
