@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,51 +126,51 @@ def nulled(data: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
     return result
 
 
-def assert_blames_only(body: dict[str, Any], down: str, degraded: list[Path]) -> None:
-    """Every error names the stopped subgraph with a transport code, and any path it carries
-    leads to (or into) a field that subgraph resolves, never to one the others answered."""
-    assert body.get("errors"), body
-    for error in body["errors"]:
+def assert_loses_only(
+    complete: dict[str, Any], degraded: dict[str, Any], down: str, fields: list[tuple[str, ...]]
+) -> None:
+    """The degraded answer is the complete one with `down`'s fields null; every error names
+    `down` with a transport code, and any path it carries leads to (or into) one of those
+    fields, never to one the other subgraphs answered."""
+    lost = concrete_paths(complete, fields)
+    assert degraded["data"] == nulled(complete, lost)
+    assert degraded.get("errors"), degraded
+    for error in degraded["errors"]:
         assert error["extensions"]["serviceName"] == down, error
         assert error["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR", error
         path = error.get("path")
         if path is not None:
-            assert any(field[: len(path)] == path for field in degraded), error
+            assert any(field[: len(path)] == path for field in lost), error
 
 
-async def answers_with_one_down(
-    http: httpx.AsyncClient,
-    settings: Settings,
-    subgraph_urls: dict[str, str],
-    down: str,
-    query: str,
-    variables: dict[str, Any],
-    token: str,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The query's data while every subgraph runs, and its whole answer once `down` stopped,
-    both through the same router."""
-    async with contextlib.AsyncExitStack() as instance:
-        url = await instance.enter_async_context(serve(subgraph_app(down, settings), free_port()))
-        async with serve_router({**subgraph_urls, down: url}, settings) as router_url:
-            router = GraphQLClient(http, f"{router_url}/graphql")
-            complete = await router.data(query, variables, token=token)
-            await instance.aclose()
-            return complete, await router.execute(query, variables, token=token)
+Answers = tuple[dict[str, Any], dict[str, Any]]
+OneDown = Callable[[str, str, dict[str, Any], str], Awaitable[Answers]]
+
+
+@pytest.fixture
+def one_down(http: httpx.AsyncClient, migrated: Settings, subgraph_urls: dict[str, str]) -> OneDown:
+    """Runs a query through a router of its own: its data while every subgraph runs, then
+    its whole answer once the named subgraph's separate instance has stopped."""
+
+    async def answers(down: str, query: str, variables: dict[str, Any], token: str) -> Answers:
+        async with contextlib.AsyncExitStack() as instance:
+            app = subgraph_app(down, migrated)
+            url = await instance.enter_async_context(serve(app, free_port()))
+            async with serve_router({**subgraph_urls, down: url}, migrated) as router_url:
+                router = GraphQLClient(http, f"{router_url}/graphql")
+                complete = await router.data(query, variables, token=token)
+                await instance.aclose()
+                return complete, await router.execute(query, variables, token=token)
+
+    return answers
 
 
 @pytest.mark.parametrize("down", sorted(COURSE_PAGE_FIELDS))
 async def test_a_course_page_loses_only_what_the_stopped_subgraph_answers(
-    http: httpx.AsyncClient,
-    migrated: Settings,
-    subgraph_urls: dict[str, str],
-    pages: Pages,
-    down: str,
+    one_down: OneDown, pages: Pages, down: str
 ) -> None:
     variables = {"id": pages.course_id}
-    token = pages.instructor.access_token
-    complete, degraded = await answers_with_one_down(
-        http, migrated, subgraph_urls, down, COURSE_PAGE, variables, token
-    )
+    complete, degraded = await one_down(down, COURSE_PAGE, variables, pages.instructor.access_token)
     course = complete["course"]
     assert course["title"] == "Resilient Systems"
     assert [lesson["title"] for lesson in course["modules"][0]["lessons"]] == [
@@ -180,29 +181,18 @@ async def test_a_course_page_loses_only_what_the_stopped_subgraph_answers(
     assert course["enrollmentCount"] == 1
     assert course["enrollments"]["edges"][0]["node"]["user"] == {"name": "Stu Student"}
     assert course["assessments"] == [{"title": "Checkpoint", "published": True}]
-    lost = concrete_paths(complete, COURSE_PAGE_FIELDS[down])
-    assert degraded["data"] == nulled(complete, lost)
-    assert_blames_only(degraded, down, lost)
+    assert_loses_only(complete, degraded, down, COURSE_PAGE_FIELDS[down])
 
 
 @pytest.mark.parametrize("down", sorted(DASHBOARD_FIELDS))
 async def test_a_dashboard_loses_only_what_the_stopped_subgraph_answers(
-    http: httpx.AsyncClient,
-    migrated: Settings,
-    subgraph_urls: dict[str, str],
-    pages: Pages,
-    down: str,
+    one_down: OneDown, pages: Pages, down: str
 ) -> None:
-    token = pages.student.access_token
-    complete, degraded = await answers_with_one_down(
-        http, migrated, subgraph_urls, down, DASHBOARD, {}, token
-    )
+    complete, degraded = await one_down(down, DASHBOARD, {}, pages.student.access_token)
     assert complete["me"]["name"] == "Stu Student"
     assert complete["me"]["enrollments"]["edges"] == [
         {"node": {"status": "ACTIVE", "course": {"title": "Resilient Systems"}}}
     ]
     assert complete["notifications"]["totalCount"] >= 1
     assert complete["unreadNotificationCount"] >= 1
-    lost = concrete_paths(complete, DASHBOARD_FIELDS[down])
-    assert degraded["data"] == nulled(complete, lost)
-    assert_blames_only(degraded, down, lost)
+    assert_loses_only(complete, degraded, down, DASHBOARD_FIELDS[down])
