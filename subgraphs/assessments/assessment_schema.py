@@ -37,7 +37,7 @@ class Course:
         description="The course's assessments: all for its instructors, the published ones "
         "for enrolled learners, none for anyone else."
     )
-    async def assessments(self, info: AssessmentsInfo) -> list[Assessment]:
+    async def assessments(self, info: AssessmentsInfo) -> list[Assessment] | None:
         principal = info.context.caller()
         if principal is None:
             return []
@@ -149,7 +149,7 @@ class Assessment:
     row: strawberry.Private[AssessmentRow]
 
     @strawberry.field
-    def course(self) -> Course:
+    def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="How many questions an attempt has.")

@@ -33,7 +33,7 @@ class User:
     )
     async def submissions(
         self, info: AssessmentsInfo, first: int | None = None, after: str | None = None
-    ) -> Connection[Attempt]:
+    ) -> Connection[Attempt] | None:
         page = await info.context.service.assessments.attempts_of_user(
             info.context.require_principal(), parse_id(self.id), first=first, after=after
         )
@@ -147,7 +147,7 @@ class Attempt:
         return assessment_of(row)
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     async def _released(self, info: AssessmentsInfo) -> bool:

@@ -110,7 +110,7 @@ class Question:
     @strawberry.field
     def course(
         self,
-    ) -> Annotated[Course, strawberry.lazy("subgraphs.assessments.assessment_schema")]:
+    ) -> Annotated[Course, strawberry.lazy("subgraphs.assessments.assessment_schema")] | None:
         from subgraphs.assessments.assessment_schema import Course
 
         return Course(id=graphql_id(self.row.course_id))

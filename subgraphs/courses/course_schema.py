@@ -62,7 +62,7 @@ class User:
     id: strawberry.ID
 
     @strawberry.field(description="Courses this user owns or co-teaches that you may see.")
-    async def courses_taught(self, info: CoursesInfo) -> list[Course]:
+    async def courses_taught(self, info: CoursesInfo) -> list[Course] | None:
         principal = info.context.caller()
         rows = await info.context.loaders.taught.load(parse_id(self.id))
         return [course_of(row) for row in rows if access.can_view(principal, row)]
@@ -76,7 +76,7 @@ class User:
 class CourseReview:
     action: str = strawberry.field(description="SUBMITTED, APPROVED, REJECTED or ARCHIVED.")
     comment: str | None
-    actor: User
+    actor: User | None
     created_at: datetime
 
 
@@ -109,11 +109,11 @@ class Course:
     row: strawberry.Private[CourseRow]
 
     @strawberry.field
-    def instructor(self) -> User:
+    def instructor(self) -> User | None:
         return User(id=graphql_id(self.row.instructor_id))
 
     @strawberry.field
-    def co_instructors(self) -> list[User]:
+    def co_instructors(self) -> list[User] | None:
         return [User(id=graphql_id(item)) for item in self.row.co_instructor_ids]
 
     @strawberry.field

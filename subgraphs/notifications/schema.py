@@ -76,7 +76,7 @@ class Notification:
         return self.read_at is not None
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field(description="The user who sent it; null for the platform's own.")
@@ -142,7 +142,7 @@ class User:
         after: str | None = None,
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Notification]:
+    ) -> Connection[Notification] | None:
         page = await info.context.service.notifications.of_user(
             info.context.require_principal(),
             parse_id(self.id),
@@ -154,14 +154,14 @@ class User:
         return Connection.from_page(page, notification_of)
 
     @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
-    async def unread_notification_count(self, info: NotificationsInfo) -> int:
+    async def unread_notification_count(self, info: NotificationsInfo) -> int | None:
         principal = require_self(info, parse_id(self.id), "their unread count")
         return await info.context.loaders.unread.load(principal.user_id) or 0
 
     @strawberry.field(description="Per category and channel (themself and administrators).")
     async def notification_preferences(
         self, info: NotificationsInfo
-    ) -> list[NotificationPreference]:
+    ) -> list[NotificationPreference] | None:
         rows = await info.context.service.notifications.preferences(
             info.context.require_principal(), parse_id(self.id)
         )
@@ -212,7 +212,7 @@ class Query:
         after: str | None = None,
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Notification]:
+    ) -> Connection[Notification] | None:
         principal = info.context.require_principal()
         page = await info.context.service.notifications.of_user(
             principal,
@@ -225,7 +225,7 @@ class Query:
         return Connection.from_page(page, notification_of)
 
     @strawberry.field(description="How many of your notifications are unread.")
-    async def unread_notification_count(self, info: NotificationsInfo) -> int:
+    async def unread_notification_count(self, info: NotificationsInfo) -> int | None:
         return await info.context.loaders.unread.load(info.context.require_principal().user_id) or 0
 
     @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
@@ -332,7 +332,7 @@ class DeletedPayload:
 
 @strawberry.type
 class PreferencesPayload:
-    user: User
+    user: User | None
 
 
 @strawberry.type

@@ -373,7 +373,7 @@ def _set_fields(value: object) -> dict[str, Any]:
 @strawberry.type
 class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
-    async def me(self, info: UsersInfo) -> User:
+    async def me(self, info: UsersInfo) -> User | None:
         context = info.context
         return user_of(await context.service.users.me(context.require_principal()))
 
