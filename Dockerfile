@@ -26,6 +26,7 @@ COPY router router
 COPY subgraphs subgraphs
 COPY lms lms
 COPY schema schema
+COPY router.yaml router.yaml
 COPY graphiql_assets graphiql_assets
 COPY --from=graphiql /out/node_modules graphiql_assets/node_modules
 # The runtime dependencies only: no extra (local, dev, bench) is needed to serve.

@@ -33,7 +33,9 @@ from lms import services
 from lms.cli import migrate, seed
 from lms.errors import FAILURE, CommandError
 
-SUPERGRAPH = Path(__file__).resolve().parents[1] / "schema" / "supergraph.graphql"
+ROOT = Path(__file__).resolve().parents[1]
+SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
+ROUTER_CONFIG = ROOT / "router.yaml"
 STARTUP_TIMEOUT = 120.0  # seconds for a service to answer /health (2 cores, all at once)
 STOP_TIMEOUT = 15.0
 WATCH_INTERVAL = 0.5  # seconds between checks that every process is still running
@@ -194,7 +196,7 @@ def start_services(settings: Settings, names: Sequence[str], children: list[Chil
     graphiql = settings.service_url("users")
     if SUPERGRAPH.exists():
         router_url = f"http://{settings.host}:{settings.router_port}"
-        router = spawn("router", router_command(settings, names))
+        router = spawn("router", router_command(settings), router_environment(settings, names))
         children.append(router)
         wait_healthy(router, f"{router_url}/health")
         graphiql = f"{router_url}/graphql"
@@ -202,29 +204,43 @@ def start_services(settings: Settings, names: Sequence[str], children: list[Chil
     print(f"\nGraphiQL: {graphiql}")
 
 
-def router_command(settings: Settings, names: Sequence[str]) -> list[str]:
-    users = settings.service_url("users").removesuffix("/graphql")
+def router_command(settings: Settings) -> list[str]:
+    """The router as the platform runs it: from the checked-in `router.yaml`, with the
+    platform's revocation list (an extension of `lms router serve`, not a router key)."""
     return [
         "lms",
         "router",
         "serve",
         f"--supergraph={SUPERGRAPH}",
-        f"--host={settings.host}",
-        f"--port={settings.router_port}",
-        *(f"--subgraph-url={name}={settings.service_url(name)}" for name in names),
-        f"--jwks-url={settings.jwks_url}",
-        f"--jwt-issuer={settings.jwt_issuer}",
-        f"--jwt-audience={settings.jwt_audience}",
-        f"--jwt-leeway={settings.clock_skew}",
-        f"--api-key-url={users}/auth/api-key-token",
+        f"--config={ROUTER_CONFIG}",
         f"--revocations-redis={settings.redis_url}",
     ]
 
 
-def spawn(name: str, args: list[str]) -> Child:
-    """``python -m <args>`` in a session of its own (so its whole group can be ended)."""
+def router_environment(settings: Settings, names: Sequence[str]) -> dict[str, str]:
+    """The variables `router.yaml` reads, as this run's settings resolved them (ports moved
+    by `LMS_…_PORT` included)."""
+    users = settings.service_url("users").removesuffix("/graphql")
+    return {
+        "LMS_HOST": settings.host,
+        "LMS_ROUTER_PORT": str(settings.router_port),
+        **{f"LMS_{name.upper()}_URL": settings.service_url(name) for name in names},
+        "LMS_JWKS_URL": settings.jwks_url,
+        "LMS_JWT_ISSUER": settings.jwt_issuer,
+        "LMS_JWT_AUDIENCE": settings.jwt_audience,
+        "LMS_CLOCK_SKEW": str(settings.clock_skew),
+        "LMS_API_KEY_URL": f"{users}/auth/api-key-token",
+        "LMS_REDIS_URL": settings.redis_url,
+    }
+
+
+def spawn(name: str, args: list[str], environment: dict[str, str] | None = None) -> Child:
+    """``python -m <args>`` in a session of its own (so its whole group can be ended), with
+    ``environment`` over this process's."""
     process = subprocess.Popen(
-        [sys.executable, "-m", *args], env=os.environ.copy(), start_new_session=True
+        [sys.executable, "-m", *args],
+        env={**os.environ, **(environment or {})},
+        start_new_session=True,
     )
     return Child(name, process)
 

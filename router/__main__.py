@@ -1,8 +1,8 @@
 import sys
 
-from router.cli import main
+from router.cli import COMMANDS, main
 
 args = sys.argv[1:]
-if not args or args[0] not in ("serve", "plan", "persisted-queries", "-h", "--help"):
+if not args or args[0] not in (*COMMANDS, "-h", "--help"):
     args = ["serve", *args]
 sys.exit(main(args))

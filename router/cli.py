@@ -1,4 +1,4 @@
-"""`serve` and `plan` subcommands; `python -m router` serves.
+"""`serve`, `plan` and `config-schema` subcommands; `python -m router` serves.
 
 A program embedding the router (the platform's `lms router`) passes a `CliExtension`: its
 own options for `serve`, and the revocation list they make.
@@ -13,23 +13,23 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graphql import GraphQLError, parse
 
-from router.gateway.limits import Limits
+from router.config import ConfigError, ConfigSource
+from router.config.loader import merge
+from router.config.schema import json_schema
+from router.config.server import split_listen
 from router.logs import log_json_to_stderr
 from router.planning import PlanningError, plan, print_plan
-from router.policies.api_keys import ApiKeyConfig
-from router.policies.authentication import JwtConfig
-from router.policies.authorization import AuthorizationConfig, ClaimPolicies
 from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
-from router.server.http_protocol import ConnectionLimits, uvicorn_options
-from router.server.uploads import UploadLimits
+from router.server.http_protocol import uvicorn_options
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
-from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 
+COMMANDS = ("serve", "plan", "config-schema", "persisted-queries")
 DEBUG_HELP = "on an error, show its traceback instead of one line"
 MAX_PORT = 65535
 
@@ -55,7 +55,8 @@ def _require_free_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as failure:
             raise ValueError(
-                f"cannot listen on {host}:{port} (--port): {failure.strerror}"
+                f"cannot listen on {host}:{port} (supergraph.listen, --host/--port): "
+                f"{failure.strerror}"
             ) from None
 
 
@@ -69,60 +70,65 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="router",
         description="Apollo Federation v2 router: serve a supergraph, or print a query plan.",
-        epilog="Exit status: 2 for a bad argument, supergraph or port (one line; --debug "
-        "shows the traceback).",
+        epilog="Exit status: 2 for a bad argument, configuration, supergraph or port (one line "
+        "each; --debug shows the traceback).",
     )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
         help="serve a supergraph over HTTP",
-        description="Serve a supergraph over HTTP.",
-        usage="%(prog)s --supergraph FILE [options]",
+        usage="%(prog)s --supergraph FILE [--config router.yaml] [options]",
+        description="Serve a supergraph over HTTP. The options below, when given, win over "
+        "the configuration file (each names the key it sets).",
     )
     serve.add_argument(
         "--supergraph", required=True, type=Path, help="the supergraph SDL file (composed)"
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=4000, help="port to listen on (1-65535)")
+    serve.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="router.yaml (`router config-schema` prints its JSON Schema); reloaded when it "
+        "changes, a bad change refused",
+    )
+    serve.add_argument("--host", help="address to listen on (supergraph.listen)")
+    serve.add_argument("--port", type=_port, help="port to listen on, 1-65535 (supergraph.listen)")
     serve.add_argument(
         "--subgraph-timeout",
         type=_positive_float,
-        default=30.0,
-        help="seconds a subgraph has to answer",
+        help="seconds a subgraph has to answer (traffic_shaping.all.timeout)",
     )
     serve.add_argument(
         "--timeout",
         action="append",
-        default=[],
         metavar="SUBGRAPH=SECONDS",
-        help="a per-subgraph timeout; repeatable",
+        help="a per-subgraph timeout (traffic_shaping.subgraphs.SUBGRAPH.timeout); repeatable",
     )
     serve.add_argument(
         "--client",
         choices=["streams", "httpx", "aiohttp"],
-        default="streams",
-        help="HTTP client for subgraph calls (streams: lean asyncio keep-alive client; "
-        "aiohttp needs the `bench` extra)",
+        help="HTTP client for subgraph calls (client.kind; streams: lean asyncio keep-alive "
+        "client; aiohttp needs the `bench` extra)",
     )
     serve.add_argument(
         "--max-subgraph-response-bytes",
         type=int,
-        default=DEFAULT_MAX_RESPONSE_BYTES,
-        help="largest subgraph answer read; a longer one is an error for that fetch",
+        help="largest subgraph answer read; a longer one is an error for that fetch "
+        "(limits.subgraph_response_max_bytes)",
     )
     serve.add_argument(
         "--subgraph-url",
         action="append",
-        default=[],
         metavar="SUBGRAPH=URL",
-        help="override a subgraph URL from the supergraph; repeatable",
+        help="override a subgraph URL from the supergraph (override_subgraph_url); repeatable",
     )
     serve.add_argument(
         "--no-watch",
         dest="watch",
         action="store_false",
-        help="do not reload the supergraph file when it changes",
+        help="do not reload the supergraph and configuration files when they change",
     )
     serve.add_argument(
         "--override-label",
@@ -136,60 +142,58 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         "--watch-interval",
         type=_positive_float,
         default=1.0,
-        help="seconds between checks of the supergraph file",
+        help="seconds between checks of the supergraph and configuration files",
     )
-    serve.add_argument(
-        "--max-depth", type=int, default=Limits.max_depth, help="deepest nesting of fields"
-    )
-    serve.add_argument(
-        "--max-aliases", type=int, default=Limits.max_aliases, help="aliases per operation"
-    )
+    serve.add_argument("--max-depth", type=int, help="deepest nesting of fields (limits.max_depth)")
+    serve.add_argument("--max-aliases", type=int, help="aliases per operation (limits.max_aliases)")
     serve.add_argument(
         "--max-root-fields",
         type=int,
-        default=Limits.max_root_fields,
-        help="fields at the root of an operation",
+        help="fields at the root of an operation (limits.max_root_fields)",
     )
     serve.add_argument(
         "--max-selections",
         type=int,
-        default=Limits.max_selections,
-        help="selections once every fragment spread is expanded (repeats counted)",
+        help="selections once every fragment spread is expanded, repeats counted "
+        "(limits.max_selections)",
     )
     serve.add_argument(
         "--max-validation-work",
         type=int,
-        default=Limits.max_validation_work,
-        help="comparisons validation may make between same-named fields",
+        help="comparisons validation may make between same-named fields "
+        "(limits.max_validation_work)",
     )
     serve.add_argument(
         "--max-upload-bytes",
         type=int,
-        default=UploadLimits.max_bytes,
-        help="largest multipart (file upload) request body, files included",
+        help="largest multipart (file upload) request body, files included "
+        "(limits.http_max_request_bytes)",
     )
     serve.add_argument(
-        "--max-upload-files", type=int, default=UploadLimits.max_files, help="files per request"
+        "--max-upload-files", type=int, help="files per request (limits.max_upload_files)"
     )
     serve.add_argument(
         "--dedup-inflight",
         action="store_true",
-        help="identical queries in flight with the same credentials share one execution",
+        default=None,
+        help="identical queries in flight with the same credentials share one execution "
+        "(supergraph.deduplicate_inflight)",
     )
-    auth = serve.add_argument_group("authentication (bearer access tokens, JWT)")
+    auth = serve.add_argument_group(
+        "authentication (bearer access tokens, JWT; authentication.router.jwt)"
+    )
     auth.add_argument(
         "--jwks-url",
         action="append",
-        default=[],
-        help="where the signing keys are published; repeatable",
+        help="where the signing keys are published; repeatable (with --jwt-issuer and "
+        "--jwt-audience)",
     )
-    auth.add_argument("--jwt-issuer", default=None, help="the iss tokens must carry")
-    auth.add_argument("--jwt-audience", default=None, help="the aud tokens must carry")
-    auth.add_argument("--jwt-leeway", type=int, default=30, help="seconds of clock skew allowed")
+    auth.add_argument("--jwt-issuer", help="the iss tokens must carry")
+    auth.add_argument("--jwt-audience", help="the aud tokens must carry")
+    auth.add_argument("--jwt-leeway", type=int, help="seconds of clock skew allowed")
     auth.add_argument(
         "--jwt-algorithm",
         action="append",
-        default=[],
         metavar="ALG",
         help="a signing algorithm accepted (RS256 when none is named; asymmetric only); repeatable",
     )
@@ -197,73 +201,78 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         extension.add_arguments(auth)
     auth.add_argument(
         "--api-key-url",
-        default=None,
-        help="where an X-API-Key is traded for an access token (needs --jwks-url)",
+        help="where an X-API-Key is traded for an access token, needs JWT "
+        "(authentication.router.api_keys.url)",
     )
     auth.add_argument(
         "--api-key-cache",
         type=float,
-        default=60.0,
-        help="seconds a traded API key is remembered (how long a revoked key lingers)",
+        help="seconds a traded API key is remembered, how long a revoked key lingers "
+        "(authentication.router.api_keys.cache_for)",
     )
     authz = serve.add_argument_group("authorization (@authenticated, @requiresScopes, @policy)")
     authz.add_argument(
         "--reject-unauthorized",
         action="store_true",
+        default=None,
         help="refuse a whole operation that asks for anything the caller may not read "
-        "(default: those fields come back null, each with an error)",
+        "(default: those fields come back null, each with an error; "
+        "authorization.directives.reject_unauthorized)",
     )
     authz.add_argument(
         "--policy",
         action="append",
-        default=[],
         metavar="NAME=CLAIM:VALUE",
         help="a @policy name that holds when the token's CLAIM is or contains VALUE "
-        "(repeatable); a policy named CLAIM:VALUE needs no entry, any other is denied",
+        "(repeatable); a policy named CLAIM:VALUE needs no entry, any other is denied "
+        "(authorization.policies)",
     )
-    ws = serve.add_argument_group("subscriptions (WebSocket at /graphql)")
+    ws = serve.add_argument_group("subscriptions (WebSocket at the GraphQL path; subscription)")
     ws.add_argument(
         "--ws-init-timeout",
         type=_positive_float,
-        default=SubscriptionLimits.init_timeout,
-        help="seconds a client has to send connection_init",
+        help="seconds a client has to send connection_init (subscription.init_timeout)",
     )
     ws.add_argument(
         "--ws-keepalive",
         type=float,
-        default=SubscriptionLimits.keepalive,
-        help="seconds between the router's pings",
+        help="seconds between the router's pings (subscription.keepalive)",
     )
     ws.add_argument(
         "--ws-queue-size",
         type=int,
-        default=SubscriptionLimits.queue_size,
-        help="messages waiting for a client before it is disconnected as too slow",
+        help="messages waiting for a client before it is disconnected as too slow "
+        "(subscription.queue_capacity)",
     )
     ws.add_argument(
         "--ws-max-operations",
         type=int,
-        default=SubscriptionLimits.max_operations,
-        help="operations at once on one connection",
+        help="operations at once on one connection "
+        "(subscription.max_opened_subscriptions_per_connection)",
     )
     slow = serve.add_argument_group("slow clients (slowloris)")
     slow.add_argument(
         "--head-timeout",
         type=float,
-        default=ConnectionLimits.head_timeout,
-        help="seconds a client has to send a request's head (408 and close after)",
+        help="seconds a client has to send a request's head, 408 and close after "
+        "(limits.request_head_timeout)",
     )
     slow.add_argument(
         "--body-timeout",
         type=float,
-        default=ConnectionLimits.body_timeout,
-        help="seconds a client has to send a request's body once its head arrived",
+        help="seconds a client has to send a request's body once its head arrived "
+        "(limits.request_body_timeout)",
     )
     serve.add_argument(
         "--log-level",
-        default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="least severe log records written (JSON on stderr)",
+        help="least severe log records written, JSON on stderr (telemetry.exporters.logging.level)",
+    )
+    commands.add_parser(
+        "config-schema",
+        help="print router.yaml's JSON Schema (for editors)",
+        description="Print the JSON Schema of router.yaml (`serve --config`), for editors "
+        "to validate and complete the file with.",
     )
     show = commands.add_parser(
         "plan",
@@ -318,9 +327,9 @@ def _persisted_queries(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pairs(items: list[str]) -> dict[str, str]:
+def _pairs(items: list[str] | None) -> dict[str, str]:
     pairs = {}
-    for item in items:
+    for item in items or ():
         name, separator, value = item.partition("=")
         if not separator:
             raise ValueError(f"expected NAME=VALUE, got {item!r}")
@@ -328,59 +337,100 @@ def _pairs(items: list[str]) -> dict[str, str]:
     return pairs
 
 
+def _put(into: dict[str, Any], path: str, value: Any) -> None:
+    """``value`` at the dotted ``path`` of ``into``, unless it is None (an option not given)."""
+    if value is None:
+        return
+    *parents, key = path.split(".")
+    for parent in parents:
+        into = into.setdefault(parent, {})
+    into[key] = value
+
+
+# Options that set one key of router.yaml each.
+_KEYS = {
+    "subgraph_timeout": "traffic_shaping.all.timeout",
+    "client": "client.kind",
+    "max_subgraph_response_bytes": "limits.subgraph_response_max_bytes",
+    "max_depth": "limits.max_depth",
+    "max_aliases": "limits.max_aliases",
+    "max_root_fields": "limits.max_root_fields",
+    "max_selections": "limits.max_selections",
+    "max_validation_work": "limits.max_validation_work",
+    "max_upload_bytes": "limits.http_max_request_bytes",
+    "max_upload_files": "limits.max_upload_files",
+    "dedup_inflight": "supergraph.deduplicate_inflight",
+    "jwt_leeway": "authentication.router.jwt.leeway",
+    "api_key_url": "authentication.router.api_keys.url",
+    "api_key_cache": "authentication.router.api_keys.cache_for",
+    "reject_unauthorized": "authorization.directives.reject_unauthorized",
+    "ws_init_timeout": "subscription.init_timeout",
+    "ws_keepalive": "subscription.keepalive",
+    "ws_queue_size": "subscription.queue_capacity",
+    "ws_max_operations": "subscription.max_opened_subscriptions_per_connection",
+    "head_timeout": "limits.request_head_timeout",
+    "body_timeout": "limits.request_body_timeout",
+    "log_level": "telemetry.exporters.logging.level",
+}
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What the options given say, as router.yaml keys (they win over the file)."""
+    overrides: dict[str, Any] = {}
+    for option, key in _KEYS.items():
+        _put(overrides, key, getattr(args, option))
+    for name, seconds in _pairs(args.timeout).items():
+        _put(overrides, f"traffic_shaping.subgraphs.{name}.timeout", seconds)
+    for name, url in _pairs(args.subgraph_url).items():
+        _put(overrides, f"override_subgraph_url.{name}", url)
+    for name, test in _pairs(args.policy).items():
+        _put(overrides, f"authorization.policies.{name}", test)
+    jwt = (args.jwks_url, args.jwt_issuer, args.jwt_audience)
+    if any(jwt) or args.jwt_algorithm:
+        if not all(jwt):
+            raise ValueError("--jwks-url, --jwt-issuer and --jwt-audience go together")
+        source = {"issuer": args.jwt_issuer, "audiences": [args.jwt_audience]}
+        if args.jwt_algorithm:
+            source["algorithms"] = args.jwt_algorithm
+        jwks = [{"url": url, **source} for url in args.jwks_url]
+        _put(overrides, "authentication.router.jwt.jwks", jwks)
+    return overrides
+
+
+def _listen(host: str | None, port: int | None, configured: str) -> str | None:
+    """`supergraph.listen` with --host and --port laid over it (None when neither is given)."""
+    if host is None and port is None:
+        return None
+    file_host, file_port = split_listen(configured)
+    host = file_host if host is None else host
+    return f"[{host}]:{port or file_port}" if ":" in host else f"{host}:{port or file_port}"
+
+
 def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     import uvicorn
 
     from router.server import create_app
+    from router.server.runtime import connection_limits
 
-    _require_free_port(args.host, args.port)
-    log_json_to_stderr(args.log_level)
-    timeouts = {name: float(value) for name, value in _pairs(args.timeout).items()}
-    jwt = (args.jwks_url, args.jwt_issuer, args.jwt_audience)
-    if any(jwt) and not all(jwt):
-        raise ValueError("--jwks-url, --jwt-issuer and --jwt-audience go together")
+    source = ConfigSource(args.config, _overrides(args))
+    config = source.load()
+    listen = _listen(args.host, args.port, config.supergraph.listen)
+    if listen is not None:
+        source = ConfigSource(
+            args.config, merge(source.overrides, {"supergraph": {"listen": listen}})
+        )
+        config = source.load()
+    host, port = split_listen(config.supergraph.listen)
+    _require_free_port(host, port)
+    log_json_to_stderr(config.telemetry.exporters.logging.level)
     app = create_app(
         args.supergraph.read_text(),
-        _pairs(args.subgraph_url),
-        subgraph_timeout=args.subgraph_timeout,
-        subgraph_timeouts=timeouts,
-        client=args.client,
-        max_subgraph_response_bytes=args.max_subgraph_response_bytes,
-        limits=Limits(
-            args.max_depth,
-            args.max_aliases,
-            args.max_root_fields,
-            args.max_selections,
-            args.max_validation_work,
-        ),
-        uploads=UploadLimits(args.max_upload_bytes, args.max_upload_files),
-        deduplicate=args.dedup_inflight,
+        config=config,
         override_labels=args.override_label,
         watch=args.supergraph if args.watch else None,
+        watch_config=source if args.watch and args.config else None,
         watch_interval=args.watch_interval,
-        authentication=(
-            JwtConfig(
-                tuple(args.jwks_url),
-                args.jwt_issuer,
-                args.jwt_audience,
-                args.jwt_leeway,
-                algorithms=tuple(args.jwt_algorithm or ["RS256"]),
-                revocations=extension.revocations(args) if extension else None,
-            )
-            if all(jwt)
-            else None
-        ),
-        api_keys=ApiKeyConfig(args.api_key_url, args.api_key_cache) if args.api_key_url else None,
-        authorization=AuthorizationConfig(
-            reject_unauthorized=args.reject_unauthorized,
-            policies=ClaimPolicies(_pairs(args.policy)),
-        ),
-        subscriptions=SubscriptionLimits(
-            init_timeout=args.ws_init_timeout,
-            keepalive=args.ws_keepalive,
-            queue_size=args.ws_queue_size,
-            max_operations=args.ws_max_operations,
-        ),
+        revocations=extension.revocations(args) if extension else None,
     )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
@@ -391,11 +441,16 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     gc.freeze()
     uvicorn.run(
         app,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         ws_max_size=SubscriptionLimits.max_message_bytes,
-        **uvicorn_options(ConnectionLimits(args.head_timeout, args.body_timeout)),
+        **uvicorn_options(connection_limits(config)),
     )
+    return 0
+
+
+def _config_schema() -> int:
+    print(json.dumps(json_schema(), indent=2))
     return 0
 
 
@@ -413,10 +468,20 @@ def _plan(args: argparse.Namespace) -> int:
 
 def main(argv: list[str], extension: CliExtension | None = None) -> int:
     args = _parser(extension).parse_args(argv)
+    commands: dict[str, Callable[[], int]] = {
+        "serve": lambda: _serve(args, extension),
+        "plan": lambda: _plan(args),
+        "config-schema": _config_schema,
+        "persisted-queries": lambda: _persisted_queries(args),
+    }
     try:
-        if args.command == "persisted-queries":
-            return _persisted_queries(args)
-        return _serve(args, extension) if args.command == "serve" else _plan(args)
+        return commands[args.command]()
+    except ConfigError as failure:
+        if args.debug:
+            raise
+        for problem in failure.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     except (SupergraphError, OSError, ValueError) as failure:
         if args.debug:
             raise

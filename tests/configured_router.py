@@ -1,12 +1,9 @@
 """Routers serving `router.yaml` sections, in front of the router tests' subgraphs: in this
 event loop (`configured_router`), or each in its own process (`configured_router_process`,
-for what several replicas share) until `router serve` reads the file itself.
-
-As a program: `python -m tests.configured_router CONFIG.json SUPERGRAPH PORT NAME=URL...`."""
+for what several replicas share)."""
 
 import contextlib
 import json
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -17,7 +14,7 @@ from router.config import RouterConfig
 from router.server import create_app
 from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
-from tests.router_process import python_router
+from tests.router_process import router_process
 from tests.support import serve
 
 
@@ -42,32 +39,11 @@ async def configured_router(
 
 
 @contextlib.asynccontextmanager
-async def configured_router_process(
-    config: Mapping[str, Any], urls: Mapping[str, str]
-) -> AsyncIterator[str]:
-    """A router in its own process (its URL), configured by `config`."""
+async def configured_router_process(config: Mapping[str, Any]) -> AsyncIterator[str]:
+    """A router in its own process (its URL), served by `router serve --config`, in front of
+    subgraphs of its own."""
     with tempfile.TemporaryDirectory() as scratch:
-        config_file, supergraph = Path(scratch) / "config.json", Path(scratch) / "sg.graphql"
-        config_file.write_text(json.dumps(config))
-        supergraph.write_text(SUPERGRAPH)
-        port = free_port()
-        pairs = (f"{name}={url}" for name, url in urls.items())
-        async with python_router(
-            port, "-m", "tests.configured_router", str(config_file), str(supergraph), str(port),
-            *pairs,
-        ) as url:  # fmt: skip
+        config_file = Path(scratch) / "router.yaml"
+        config_file.write_text(json.dumps(config))  # (JSON is YAML)
+        async with router_process(arguments=("--config", str(config_file))) as url:
             yield url
-
-
-def _main(argv: list[str]) -> None:
-    import uvicorn
-
-    config_file, supergraph, port, *pairs = argv
-    config = RouterConfig.model_validate(json.loads(Path(config_file).read_text()))
-    urls = dict(pair.split("=", 1) for pair in pairs)
-    app = create_app(Path(supergraph).read_text(), urls, config=config)
-    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])

@@ -6,8 +6,9 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -28,24 +29,16 @@ async def _healthy(url: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def python_router(
-    port: int, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+async def router_process(
+    tree: Path | None = None,
+    *,
+    arguments: Sequence[str] = (),
+    stderr: IO[bytes] | None = None,
+    watch: bool = False,
 ) -> AsyncIterator[str]:
-    """`python ARGS…` serving a router on `port`: its URL once it answers /health; stopped
-    (SIGTERM) when the block ends."""
-    process = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=cwd)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _healthy(url)
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
-
-
-@contextlib.asynccontextmanager
-async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
-    """The router's URL; `tree` runs another checkout's router (for before/after figures)."""
+    """The router's URL; `tree` runs another checkout's router (for before/after figures),
+    with more `arguments` for `router serve`, its logs written to `stderr`, its files
+    watched with `watch`."""
     graphs = make_subgraphs()
     async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
         with tempfile.TemporaryDirectory() as scratch:
@@ -54,9 +47,15 @@ async def router_process(tree: Path | None = None) -> AsyncIterator[str]:
             port = free_port()
             overrides = [f"--subgraph-url={n}={subgraphs_url}/{n}/graphql" for n in graphs]
             env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None
-            async with python_router(
-                port, "-m", "router", "serve", "--supergraph", str(supergraph),
-                "--port", str(port), "--no-watch", "--log-level", "WARNING", *overrides,
-                env=env, cwd=tree,
-            ) as url:  # fmt: skip
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "router", "serve", "--supergraph", str(supergraph),
+                "--port", str(port), "--log-level", "WARNING", *overrides,
+                *(() if watch else ("--no-watch",)), *arguments, env=env, cwd=tree, stderr=stderr,
+            )  # fmt: skip
+            url = f"http://127.0.0.1:{port}"
+            try:
+                await _healthy(url)
                 yield url
+            finally:
+                process.terminate()
+                await process.wait()

@@ -6,11 +6,23 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 
 from common.db.pagination import Page
+from common.pagination import DEFAULT_PAGE_SIZE
 
 NodeT = TypeVar("NodeT")
 RowT = TypeVar("RowT")
+
+
+# `@listSize` of every field answering a `Connection`: its edges number `first`, else the
+# default page size (the router's demand control estimates each operation's cost from it).
+PAGED = ListSize(
+    slicing_arguments=["first"],
+    sized_fields=["edges"],
+    require_one_slicing_argument=False,
+    assumed_size=DEFAULT_PAGE_SIZE,
+)
 
 
 @strawberry.federation.type(shareable=True)

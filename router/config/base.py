@@ -8,18 +8,19 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-DURATION_PATTERN = r"^\d+(\.\d+)?(ms|s|m|h|d)$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+DURATION_PATTERN = r"^\d+(\.\d+)?(ms|s|m|h|d)?$"
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds, from ``250ms``, ``30s``, ``5m``, ``1h``, ``1d`` or a number of seconds."""
+    """Seconds, from ``250ms``, ``30s``, ``5m``, ``1h``, ``1d`` or a number of seconds (a text
+    too, as `${env.NAME}` expands to)."""
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a text such as 30s, 500ms, 5m")
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     else:
         raise ValueError("a duration is a number of seconds or a text such as 30s, 500ms, 5m")
     if seconds < 0:

@@ -3,12 +3,22 @@ and `@listSize` (IBM's GraphQL cost directive specification)."""
 
 from typing import Literal
 
+from pydantic import Field
+
 from router.config.base import NonNegativeInt, PositiveInt, Section
 
 
 class StaticEstimated(Section):
-    list_size: NonNegativeInt = 10  # the assumed size of a list no `@listSize` bounds
-    max: PositiveInt = 10_000
+    list_size: NonNegativeInt = Field(
+        default=10,
+        description="the assumed size of a list that neither a slicing argument nor "
+        "@listSize(assumedSize:) bounds",
+    )
+    max: PositiveInt = Field(
+        default=10_000,
+        description="the largest estimated cost an operation may have (refused above it in "
+        "enforce mode, with COST_ESTIMATED_TOO_EXPENSIVE)",
+    )
 
 
 class Strategy(Section):
@@ -17,5 +27,9 @@ class Strategy(Section):
 
 class DemandControlSection(Section):
     enabled: bool = False
-    mode: Literal["measure", "enforce"] = "measure"
+    mode: Literal["measure", "enforce"] = Field(
+        default="measure",
+        description="measure: record estimated and actual costs only; enforce: also refuse "
+        "operations estimated over strategy.static_estimated.max, before they are planned",
+    )
     strategy: Strategy = Strategy()

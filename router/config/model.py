@@ -1,6 +1,6 @@
 """The whole of `router.yaml`: its top-level sections."""
 
-from pydantic import AnyHttpUrl
+from pydantic import AnyHttpUrl, ConfigDict, Field
 
 from router.config.apq import ApqSection, PersistedQueriesSection
 from router.config.base import Section
@@ -21,20 +21,88 @@ from router.config.traffic import TrafficShapingSection
 
 
 class RouterConfig(Section):
-    supergraph: SupergraphSection = SupergraphSection()
-    health_check: HealthCheckSection = HealthCheckSection()
-    cors: CorsSection = CorsSection()
-    limits: LimitsSection = LimitsSection()
-    traffic_shaping: TrafficShapingSection = TrafficShapingSection()
-    apq: ApqSection = ApqSection()
-    persisted_queries: PersistedQueriesSection = PersistedQueriesSection()
-    headers: HeadersSection = HeadersSection()
-    authentication: AuthenticationSection = AuthenticationSection()
-    authorization: AuthorizationSection = AuthorizationSection()
-    demand_control: DemandControlSection = DemandControlSection()
-    telemetry: TelemetrySection = TelemetrySection()
-    override_subgraph_url: dict[str, AnyHttpUrl] = {}
-    subscription: SubscriptionSection = SubscriptionSection()
+    """`router.yaml`: the router's configuration, in Apollo Router's shape where Apollo Router
+    has the feature; `${env.NAME}` and `${env.NAME:-default}` are expanded in values."""
+
+    model_config = ConfigDict(title="router.yaml")
+
+    supergraph: SupergraphSection = Field(
+        default=SupergraphSection(),
+        description="where and how GraphQL is served",
+    )
+    health_check: HealthCheckSection = Field(
+        default=HealthCheckSection(),
+        description="the liveness endpoint (its answer names the supergraph served)",
+    )
+    cors: CorsSection = Field(
+        default=CorsSection(),
+        description="which browser origins may call the router (the router answers preflights)",
+    )
+    limits: LimitsSection = Field(
+        default=LimitsSection(),
+        description="bounds on operations and requests, checked before planning",
+    )
+    traffic_shaping: TrafficShapingSection = Field(
+        default=TrafficShapingSection(),
+        description=(
+            "subgraph calls: timeouts, deduplication, compression, retries, rate limits, "
+            "circuit breakers and bulkheads (`all` for every subgraph, `subgraphs.<name>` "
+            "over it; `router` for the whole request)"
+        ),
+    )
+    apq: ApqSection = Field(
+        default=ApqSection(),
+        description=(
+            "automatic persisted queries (Apollo's protocol), cached in memory or in Redis "
+            "shared by replicas"
+        ),
+    )
+    persisted_queries: PersistedQueriesSection = Field(
+        default=PersistedQueriesSection(),
+        description=(
+            "operations from persisted query manifests, and safelisting (refusing every other"
+            " operation)"
+        ),
+    )
+    headers: HeadersSection = Field(
+        default=HeadersSection(),
+        description=("rules for the headers of subgraph requests (`all`, then `subgraphs.<name>`)"),
+    )
+    authentication: AuthenticationSection = Field(
+        default=AuthenticationSection(),
+        description="who calls: JWT access tokens, and API keys traded for them",
+    )
+    authorization: AuthorizationSection = Field(
+        default=AuthorizationSection(),
+        description="how `@authenticated`, `@requiresScopes` and `@policy` are enforced",
+    )
+    demand_control: DemandControlSection = Field(
+        default=DemandControlSection(),
+        description=(
+            "the static cost of operations (`@cost`, `@listSize`): measured, or enforced "
+            "against a maximum"
+        ),
+    )
+    telemetry: TelemetrySection = Field(
+        default=TelemetrySection(),
+        description="Prometheus metrics, logs and the access log",
+    )
+    override_subgraph_url: dict[str, AnyHttpUrl] = Field(
+        default={}, description="a subgraph's URL instead of the supergraph's, by subgraph name"
+    )
+    subscription: SubscriptionSection = Field(
+        default=SubscriptionSection(),
+        description="subscriptions over WebSocket at `supergraph.path`",
+    )
     # this router's own sections
-    rate_limit: RateLimitSection = RateLimitSection()
-    client: ClientSection = ClientSection()
+    rate_limit: RateLimitSection = Field(
+        default=RateLimitSection(),
+        description=(
+            "this router's own: per client and per operation rate limits, shared by replicas "
+            "through Redis"
+        ),
+    )
+    client: ClientSection = Field(
+        default=ClientSection(),
+        description="this router's own: the HTTP client subgraphs are called with",
+    )

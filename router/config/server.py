@@ -2,48 +2,126 @@
 `subscription:` and `override_subgraph_url:`, in Apollo Router's shape with this router's own
 keys beside Apollo's."""
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator
 
 from router.config.base import Duration, PositiveInt, Section
 
 # The configuration is beneath the runtime (which reads it), so the defaults are written
 # here; tests/unit/router/test_config_defaults.py checks they are the runtime's own.
+MAX_PORT = 65535
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:4000`` for an IPv6 address) as (host, port)."""
+    host, separator, port = listen.rpartition(":")
+    if not separator or not host or not port.isdigit() or not 1 <= int(port) <= MAX_PORT:
+        raise ValueError(f"should be HOST:PORT with a port of 1-{MAX_PORT}, e.g. 127.0.0.1:4000")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def url_path(value: str) -> str:
+    if not value.startswith("/") or any(c in value for c in "?#* "):
+        raise ValueError("should be a URL path starting with / (no query, no wildcard)")
+    return value
+
+
+UrlPath = Annotated[str, AfterValidator(url_path)]
 
 
 class SupergraphSection(Section):
-    listen: str = "127.0.0.1:4000"
-    path: str = "/graphql"
-    introspection: bool = True
+    listen: str = Field(
+        default="127.0.0.1:4000",
+        description="address and port to listen on, HOST:PORT (a change needs a restart)",
+    )
+    path: UrlPath = Field(
+        default="/graphql",
+        description="where GraphQL is served (POST, GET, WebSocket; GraphiQL for browsers)",
+    )
+    deduplicate_inflight: bool = Field(
+        default=False,
+        description="this router's own: identical queries in flight with the same credentials "
+        "share one execution",
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _a_listen_address(cls, value: str) -> str:
+        split_listen(value)
+        return value
 
 
 class HealthCheckSection(Section):
-    enabled: bool = True
-    path: str = "/health"
+    enabled: bool = Field(default=True, description="false: no health endpoint")
+    path: UrlPath = Field(default="/health", description="where the health check answers (GET)")
 
 
 class LimitsSection(Section):
-    max_depth: PositiveInt = 20
-    max_aliases: PositiveInt = 50
-    max_root_fields: PositiveInt = 50
-    max_selections: PositiveInt = 10_000
-    max_validation_work: PositiveInt = 20_000
-    http_max_request_bytes: PositiveInt = 20 * 1024 * 1024
-    max_upload_files: PositiveInt = 10
-    http1_max_request_headers_bytes: PositiveInt = 64 * 1024
-    request_head_timeout: Duration = 10.0
-    request_body_timeout: Duration = 60.0
-    subgraph_response_max_bytes: PositiveInt = 64 * 1024 * 1024
+    max_depth: PositiveInt = Field(default=20, description="deepest nesting of fields")
+    max_aliases: PositiveInt = Field(default=50, description="aliases in one operation")
+    max_root_fields: PositiveInt = Field(default=50, description="fields at the root")
+    max_selections: PositiveInt = Field(
+        default=10_000,
+        description="this router's own: selections once every fragment spread is expanded "
+        "(repeats counted)",
+    )
+    max_validation_work: PositiveInt = Field(
+        default=20_000,
+        description="this router's own: comparisons validation may make between same-named fields",
+    )
+    http_max_request_bytes: PositiveInt = Field(
+        default=20 * 1024 * 1024,
+        description="largest multipart (file upload) request body, files included",
+    )
+    max_upload_files: PositiveInt = Field(
+        default=10, description="this router's own: files in one upload request"
+    )
+    http1_max_request_headers_bytes: PositiveInt = Field(
+        default=64 * 1024,
+        description="this router's own: largest request head (a change needs a restart)",
+    )
+    request_head_timeout: Duration = Field(
+        default=10.0,
+        description="this router's own: time a client has to send a request's head, then "
+        "408 (a change needs a restart)",
+    )
+    request_body_timeout: Duration = Field(
+        default=60.0,
+        description="this router's own: time a client has to send a request's body once its "
+        "head arrived (a change needs a restart)",
+    )
+    subgraph_response_max_bytes: PositiveInt = Field(
+        default=64 * 1024 * 1024,
+        description="this router's own: longest subgraph answer read; a longer one is an "
+        "error for that fetch",
+    )
 
 
 class SubscriptionSection(Section):
-    enabled: bool = True
-    init_timeout: Duration = 10.0
-    keepalive: Duration = 15.0
-    queue_capacity: PositiveInt = 256
-    max_opened_subscriptions_per_connection: PositiveInt = 100
+    enabled: bool = Field(
+        default=True, description="false: no WebSocket endpoint (no subscriptions)"
+    )
+    init_timeout: Duration = Field(
+        default=10.0,
+        description="this router's own: time a WebSocket client has to send connection_init",
+    )
+    keepalive: Duration = Field(
+        default=15.0, description="this router's own: time between the router's pings"
+    )
+    queue_capacity: PositiveInt = Field(
+        default=256,
+        description="messages waiting for a client before it is disconnected as too slow",
+    )
+    max_opened_subscriptions_per_connection: PositiveInt = Field(
+        default=100, description="this router's own: operations at once on one WebSocket"
+    )
 
 
 class ClientSection(Section):
     """This router's own: the HTTP client it calls subgraphs with."""
 
-    kind: Literal["streams", "httpx", "aiohttp"] = "streams"
+    kind: Literal["streams", "httpx", "aiohttp"] = Field(
+        default="streams",
+        description="streams: a lean asyncio keep-alive client; aiohttp needs the `bench` extra",
+    )

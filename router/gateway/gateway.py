@@ -20,6 +20,7 @@ from router.config.headers import HeadersSection
 from router.errors import error
 from router.execution import ExecutionState, execute_plan
 from router.execution.prepared import PreparedOperation
+from router.gateway.demand import DemandControl, DemandPolicy, Measured
 from router.gateway.limits import Limits, check_limits
 from router.gateway.validation import validate_operation
 from router.lru import LRU
@@ -99,6 +100,7 @@ class Gateway:
         authorization: AuthorizationConfig | None = None,
         override_labels: frozenset[str] = frozenset(),
         rng: random.Random | None = None,
+        demand: DemandPolicy | None = None,
         header_rules: HeaderRules | None = None,
     ) -> None:
         self.supergraph = supergraph
@@ -113,6 +115,11 @@ class Gateway:
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
         self.prepared: LRU[PlanKey, PreparedOperation | GraphQLResponse] = LRU(plan_cache_size)
+        self.demand = (
+            None
+            if demand is None
+            else DemandControl(demand, supergraph.api_schema, supergraph.costs, plan_cache_size)
+        )
         self.abstract_types = frozenset(
             name for name, info in supergraph.types.items() if info.kind in ("interface", "union")
         )
@@ -263,10 +270,56 @@ class Gateway:
             return variables
         return prepared, variables
 
+    async def parsed(self, query: str) -> DocumentNode | GraphQLResponse:
+        """`document`, with a large document parsed and validated off the event loop."""
+        cached = self.documents.get(query)
+        if cached is None:
+            if len(query) < OFF_LOOP_QUERY_CHARS:
+                return self.document(query)
+            cached = await asyncio.get_running_loop().run_in_executor(
+                _COMPILER, self._compile_document, query
+            )
+            self.documents.put(query, cached)
+        return cached
+
+    async def estimate(
+        self, demand: DemandControl, request: GraphQLRequest
+    ) -> Measured | GraphQLResponse | None:
+        """Demand control, before planning: the request's estimated cost, or its refusal
+        (None for a document that does not run: `ready` says why)."""
+        document = await self.parsed(request.query)
+        if isinstance(document, GraphQLResponse):
+            return None
+        try:
+            operation = select_operation(document, request.operation_name)
+        except PlanningError:
+            return None
+        variables = self._coerce_variables(operation, request.variables)
+        if isinstance(variables, GraphQLResponse):
+            return variables
+        key = (request.query, request.operation_name)
+        verdict = demand.check(key, document, operation, variables.coerced)
+        if isinstance(verdict, Measured):
+            return verdict
+        refusal = error(verdict.message, verdict.code, **verdict.extensions)
+        return GraphQLResponse(400, {"errors": [refusal]})
+
     async def execute(
         self, request: GraphQLRequest, caller: Caller | None = None
     ) -> GraphQLResponse:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
+        demand = self.demand
+        if demand is None:
+            return await self._execute(request, caller)
+        measured = await self.estimate(demand, request)
+        if isinstance(measured, GraphQLResponse):
+            return measured
+        response = await self._execute(request, caller)
+        if measured is not None:
+            demand.measure(measured, response.body.get("data"))
+        return response
+
+    async def _execute(self, request: GraphQLRequest, caller: Caller | None) -> GraphQLResponse:
         labels = self.draw_labels()
         prepared = await self.ready(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):

@@ -3,14 +3,15 @@
 Each request takes the gateway that is current when it starts and keeps it to the end, so a
 reload never changes a request in flight. A transport whose subgraph URLs are no longer used
 is closed once the last request on it has finished. A supergraph file that cannot be read or
-loaded is refused with the reason logged, and the old one keeps serving.
+loaded is refused with the reason logged, and the old one keeps serving. A new configuration
+(`reconfigure`) rebuilds the gateway and its transports on the same supergraph, the same way.
 """
 
 import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from router.transport import Transport
 logger = logging.getLogger("router")
 
 TransportFactory = Callable[[Mapping[str, str]], Transport]
+GatewayFactory = Callable[[Supergraph, Transport], Gateway]
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Generation:
     gateway: Gateway
     urls: dict[str, str]
     digest: str
+    sdl: str
     in_flight: int = 0
     retired: bool = False
     idle: asyncio.Event = field(default_factory=asyncio.Event)
@@ -48,7 +51,7 @@ class LiveGateway:
         make_transport: TransportFactory,
         *,
         transport: Transport | None = None,
-        make_gateway: Callable[[Supergraph, Transport], Gateway] = Gateway,
+        make_gateway: GatewayFactory = Gateway,
     ) -> None:
         self._overrides = dict(url_overrides)
         self._make_transport = make_transport
@@ -56,7 +59,7 @@ class LiveGateway:
         self._fixed_transport = transport
         self._transports: dict[Transport, int] = {}  # transport -> generations using it
         self._closing: set[asyncio.Task[None]] = set()
-        self._current = self._generation(sdl, _digest(sdl))
+        self._current = self._generation(sdl, _digest(sdl), reuse_transport=False)
 
     @property
     def gateway(self) -> Gateway:
@@ -66,19 +69,24 @@ class LiveGateway:
     def digest(self) -> str:
         return self._current.digest
 
-    def _generation(self, sdl: str, digest: str) -> Generation:
+    def _generation(self, sdl: str, digest: str, *, reuse_transport: bool = True) -> Generation:
         supergraph = load_supergraph(sdl)  # raises SupergraphError (or GraphQLError) if bad
         urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}
         urls.update({k: v for k, v in self._overrides.items() if k in urls})
         previous: Generation | None = getattr(self, "_current", None)
         if self._fixed_transport is not None:
             transport = self._fixed_transport
-        elif previous is not None and previous.urls == urls:
+        elif reuse_transport and previous is not None and previous.urls == urls:
             transport = previous.gateway.transport
         else:
             transport = self._make_transport(urls)
         self._transports[transport] = self._transports.get(transport, 0) + 1
-        generation = Generation(self._make_gateway(supergraph, transport), urls, digest)
+        try:
+            gateway = self._make_gateway(supergraph, transport)
+        except BaseException:
+            self._release(transport)
+            raise
+        generation = Generation(gateway, urls, digest, sdl)
         generation.idle.set()
         return generation
 
@@ -114,22 +122,50 @@ class LiveGateway:
                 "supergraph refused, still serving %s: %s", self._current.digest[:12], failure
             )
             return False
-        old, self._current = self._current, generation
+        self._swap(generation)
         logger.info(
             "supergraph reloaded: %d subgraphs, sha256 %s",
             len(generation.urls),
             digest[:12],
         )
+        return True
+
+    def reconfigure(
+        self,
+        url_overrides: Mapping[str, str],
+        make_transport: TransportFactory,
+        make_gateway: GatewayFactory,
+    ) -> None:
+        """The same supergraph served through gateways and transports made the new way
+        (a new configuration); raises, the old ones kept, if they cannot be made."""
+        previous = (self._overrides, self._make_transport, self._make_gateway)
+        self._overrides = dict(url_overrides)
+        self._make_transport, self._make_gateway = make_transport, make_gateway
+        current = self._current
+        try:
+            generation = self._generation(current.sdl, current.digest, reuse_transport=False)
+        except BaseException:
+            self._overrides, self._make_transport, self._make_gateway = previous
+            raise
+        self._swap(generation)
+
+    def _swap(self, generation: Generation) -> None:
+        old, self._current = self._current, generation
         old.retired = True
         self._retire_soon(old)
+
+    def _release(self, transport: Transport) -> bool:
+        """One generation fewer uses ``transport``; whether none does any more."""
+        self._transports[transport] -= 1
+        if self._transports[transport] > 0:
+            return False
+        del self._transports[transport]
         return True
 
     def _retire_soon(self, old: Generation) -> None:
         transport = old.gateway.transport
-        self._transports[transport] -= 1
-        if self._transports[transport] > 0:
+        if not self._release(transport) or transport is self._fixed_transport:
             return
-        del self._transports[transport]
 
         async def close_when_idle() -> None:
             await old.idle.wait()
@@ -155,8 +191,13 @@ def _fingerprint(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-async def watch_file(live: LiveGateway, path: Path, interval: float) -> None:
-    """Poll the file; each change that loads is swapped in, each that does not is refused.
+async def watch_file(
+    path: Path,
+    interval: float,
+    changed: Callable[[str], Awaitable[object]],
+    what: str = "supergraph",
+) -> None:
+    """Poll the file; give each new content to ``changed`` (which refuses what it cannot use).
 
     A file caught half-written fails to load and is refused; the next poll after the write
     finishes sees a new fingerprint and takes it.
@@ -169,14 +210,21 @@ async def watch_file(live: LiveGateway, path: Path, interval: float) -> None:
             continue
         seen = fingerprint
         if fingerprint is None:
-            logger.error("supergraph file %s is gone; still serving the last one", path)
+            logger.error("%s file %s is gone; still serving the last one", what, path)
             continue
         try:
-            sdl = await asyncio.to_thread(path.read_text)
+            text = await asyncio.to_thread(path.read_text)
         except (OSError, UnicodeDecodeError) as failure:
-            logger.error("cannot read supergraph file %s: %s", path, failure)
+            logger.error("cannot read %s file %s: %s", what, path, failure)
             continue
+        await changed(text)
+
+
+async def watch_supergraph(live: LiveGateway, path: Path, interval: float) -> None:
+    async def replace(sdl: str) -> None:
         live.replace(sdl)
 
+    await watch_file(path, interval, replace)
 
-__all__ = ["Generation", "LiveGateway", "SupergraphError", "watch_file"]
+
+__all__ = ["Generation", "LiveGateway", "SupergraphError", "watch_file", "watch_supergraph"]

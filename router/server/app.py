@@ -9,20 +9,28 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
-from router.config import RouterConfig
+from router.config import ConfigError, ConfigSource, RouterConfig
 from router.errors import error
+from router.gateway.demand import DemandPolicy
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
 from router.gateway.limits import Limits
-from router.gateway.reload import LiveGateway, watch_file
+from router.gateway.reload import (
+    GatewayFactory,
+    LiveGateway,
+    TransportFactory,
+    watch_file,
+    watch_supergraph,
+)
 from router.metrics import exposition
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
 from router.policies.authentication import (
@@ -33,17 +41,21 @@ from router.policies.authentication import (
 )
 from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
+from router.policies.revocations import Revocations
 from router.ratelimit import RouterLimits
+from router.server.access_log import AccessLogMiddleware, note_operation
+from router.server.compression import CompressionMiddleware
+from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.rate_limits import refusal
+from router.server.runtime import ClientKind, Runtime, runtime
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
-from router.transport.base import DEFAULT_MAX_RESPONSE_BYTES
 from router.transport.breakers import circuit_states
 from router.transport.headers import HeaderRules
 from router.transport.stack import policy_stack
@@ -103,6 +115,7 @@ def _make_gateway(
     deduplicate: bool,
     authorization: AuthorizationConfig | None,
     labels: frozenset[str],
+    demand: DemandPolicy | None,
     header_rules: HeaderRules,
     supergraph: Supergraph,
     transport: Transport,
@@ -114,23 +127,106 @@ def _make_gateway(
         deduplicate=deduplicate,
         authorization=authorization,
         override_labels=labels,
+        demand=demand,
         header_rules=header_rules,
     )
 
 
+@dataclass(frozen=True)
+class Wiring:
+    """What the router is built from besides `router.yaml`, kept to build it again from a new
+    one: `create_app`'s keyword arguments that were given (they win over the file), the
+    revocation list, the progressive override labels, and a transport fixed by the caller."""
+
+    overrides: Mapping[str, Any]
+    revocations: Revocations | None
+    labels: frozenset[str]
+    transport: Transport | None
+
+    def runtime(self, config: RouterConfig) -> Runtime:
+        return runtime(config, revocations=self.revocations, overrides=self.overrides)
+
+    def transports(self, config: RouterConfig, built: Runtime) -> TransportFactory:
+        return functools.partial(
+            _make_transport,
+            _transport_kind(built.client),
+            built.subgraph_timeout,
+            built.subgraph_timeouts,
+            built.max_subgraph_response_bytes,
+            config,
+        )
+
+    def gateways(self, config: RouterConfig, built: Runtime) -> GatewayFactory:
+        return functools.partial(
+            _make_gateway,
+            built.limits,
+            built.deduplicate,
+            built.authorization,
+            self.labels,
+            DemandPolicy.from_config(config.demand_control),
+            HeaderRules(config.headers),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class RouterState:
-    """What the endpoints share, on `app.state.router`."""
+    """What the endpoints share, on `app.state.router`; built by `router_state` and built
+    again, then swapped, when the configuration changes."""
 
     live: LiveGateway
     credentials: Credentials | None
     uploads: UploadLimits
     subscriptions: SubscriptionLimits
-    watch: Path | None
-    watch_interval: float
     config: RouterConfig
+    runtime: Runtime
     rate_limits: RouterLimits
+    cors: CorsRules
     persisted: PersistedQueries
+
+
+def router_state(
+    config: RouterConfig,
+    live: LiveGateway,
+    built: Runtime,
+    credentials: Credentials | None,
+    persisted: PersistedQueries,
+    previous: "RouterState | None" = None,
+) -> RouterState:
+    """The state for ``config``: each HTTP-level policy compiles its section here (the
+    previous state's rate limiter is kept when its sections did not change); ``persisted``
+    is built beforehand, since reading its manifests can fail."""
+    return RouterState(
+        live,
+        credentials,
+        built.uploads,
+        built.subscriptions,
+        config,
+        built,
+        _rate_limits(config, previous),
+        CorsRules.of(config.cors),
+        persisted,
+    )
+
+
+def _rate_limits(config: RouterConfig, previous: RouterState | None) -> RouterLimits:
+    if previous is not None and (
+        previous.config.rate_limit,
+        previous.config.traffic_shaping.router,
+    ) == (config.rate_limit, config.traffic_shaping.router):
+        return previous.rate_limits
+    return RouterLimits(config)
+
+
+def _credentials(built: Runtime, previous: RouterState | None) -> Credentials | None:
+    """The credentials checker for ``built``: the previous one when nothing about it changed."""
+    if built.authentication is None:
+        return None
+    if previous is not None and (
+        previous.runtime.authentication,
+        previous.runtime.api_keys,
+    ) == (built.authentication, built.api_keys):
+        return previous.credentials
+    return Credentials(built.authentication, built.api_keys)
 
 
 def _state(connection: HTTPConnection) -> RouterState:
@@ -176,6 +272,7 @@ async def graphql_endpoint(request: Request) -> Response:
             result = GraphQLResponse(
                 500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
             )
+        note_operation(gateway, graphql_request, caller)
     response = respond(request, result)
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
@@ -219,23 +316,119 @@ async def health(request: Request) -> Response:
     )
 
 
+def routes(config: RouterConfig) -> list[BaseRoute]:
+    """The endpoints at the paths ``config`` gives them."""
+    graphql = config.supergraph.path
+    found: list[BaseRoute] = [Route(graphql, graphql_endpoint, methods=["GET", "POST"])]
+    if config.subscription.enabled:
+        found.append(WebSocketRoute(graphql, websocket_endpoint))
+    if config.health_check.enabled:
+        found.append(Route(config.health_check.path, health, methods=["GET"]))
+    prometheus = config.telemetry.exporters.metrics.prometheus
+    if prometheus.enabled:
+        found.append(Route(prometheus.path, metrics, methods=["GET"]))
+    found.append(GRAPHIQL.route)
+    return found
+
+
+def _fixed_at_start(config: RouterConfig) -> dict[str, object]:
+    """What only a restart changes: the listening socket, the HTTP server's bounds, logging."""
+    return {
+        "supergraph.listen": config.supergraph.listen,
+        "limits.http1_max_request_headers_bytes": config.limits.http1_max_request_headers_bytes,
+        "limits.request_head_timeout": config.limits.request_head_timeout,
+        "limits.request_body_timeout": config.limits.request_body_timeout,
+        "telemetry.exporters.logging.level": config.telemetry.exporters.logging.level,
+    }
+
+
+async def reconfigure(app: Starlette, config: RouterConfig) -> None:
+    """Serve ``config`` from now on: a new state and new gateways and transports; requests in
+    flight finish on the old ones. Raises, the old configuration kept, if it cannot be built."""
+    wiring: Wiring = app.state.wiring
+    old: RouterState = app.state.router
+    built = wiring.runtime(config)
+    persisted = PersistedQueries(config, old.persisted)  # (a manifest may not be readable)
+    credentials = _credentials(built, old)
+    fresh = credentials if credentials is not old.credentials else None
+    if fresh is not None:
+        await fresh.start()
+    try:
+        old.live.reconfigure(
+            built.url_overrides, wiring.transports(config, built), wiring.gateways(config, built)
+        )
+    except BaseException:
+        if fresh is not None:
+            await fresh.aclose()
+        if persisted.cache is not old.persisted.cache:
+            await persisted.aclose()
+        raise
+    new = router_state(config, old.live, built, credentials, persisted, old)
+    app.state.router = new
+    app.router.routes[:] = routes(config)
+    if old.credentials is not None and old.credentials is not credentials:
+        await old.credentials.aclose()
+    if old.rate_limits is not new.rate_limits:
+        await old.rate_limits.aclose()
+    if old.persisted.cache is not new.persisted.cache:
+        await old.persisted.aclose()
+    before, after = _fixed_at_start(old.config), _fixed_at_start(config)
+    for key in (k for k in after if before[k] != after[k]):
+        logger.warning("%s changed: it takes effect when the router restarts", key)
+
+
+async def _watch_config(app: Starlette, source: ConfigSource, interval: float) -> None:
+    assert source.path is not None
+    path = source.path
+
+    async def changed(text: str) -> None:
+        try:
+            config = source.parse(text)
+        except ConfigError as failure:
+            logger.error(
+                "configuration %s refused, the previous one keeps serving", path,
+                extra={"errors": list(failure.problems)},
+            )  # fmt: skip
+            return
+        before: RouterConfig = app.state.router.config
+        if config == before:
+            return
+        try:
+            await reconfigure(app, config)
+        except Exception as failure:  # e.g. a client kind not installed
+            logger.error(
+                "configuration %s refused, the previous one keeps serving", path,
+                extra={"errors": [f"{path}: {failure}"]},
+            )  # fmt: skip
+            return
+        changed = [k for k in type(config).model_fields if getattr(config, k) != getattr(before, k)]
+        logger.info("configuration %s reloaded", path, extra={"changed": changed})
+
+    await watch_file(path, interval, changed, "configuration")
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     state: RouterState = app.state.router
+    watching: Watching = app.state.watching
     if state.credentials is not None:
         await state.credentials.start()
-    watcher = None
-    if state.watch is not None:
-        watcher = asyncio.get_running_loop().create_task(
-            watch_file(state.live, state.watch, state.watch_interval)
+    loop = asyncio.get_running_loop()
+    watchers = []
+    if watching.supergraph is not None:
+        watchers.append(
+            loop.create_task(watch_supergraph(state.live, watching.supergraph, watching.interval))
         )
+    if watching.config is not None and watching.config.path is not None:
+        watchers.append(loop.create_task(_watch_config(app, watching.config, watching.interval)))
     try:
         yield
     finally:
-        if watcher is not None:
+        for watcher in watchers:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        state = app.state.router
         await state.live.aclose()
         await state.rate_limits.aclose()
         await state.persisted.aclose()
@@ -243,18 +436,27 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await state.credentials.aclose()
 
 
+@dataclass(frozen=True)
+class Watching:
+    """The files read again when they change, and how often they are looked at."""
+
+    supergraph: Path | None
+    config: ConfigSource | None
+    interval: float
+
+
 def create_app(
     supergraph_sdl: str,
     subgraph_url_overrides: Mapping[str, str] | None = None,
     *,
     transport: Transport | None = None,
-    subgraph_timeout: float = 30.0,
+    subgraph_timeout: float | None = None,
     subgraph_timeouts: Mapping[str, float] | None = None,
-    client: Literal["streams", "httpx", "aiohttp"] = "streams",
-    max_subgraph_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    client: ClientKind | None = None,
+    max_subgraph_response_bytes: int | None = None,
     limits: Limits | None = None,
     uploads: UploadLimits | None = None,
-    deduplicate: bool = False,
+    deduplicate: bool | None = None,
     watch: Path | None = None,
     watch_interval: float = 1.0,
     authentication: JwtConfig | None = None,
@@ -263,66 +465,72 @@ def create_app(
     subscriptions: SubscriptionLimits | None = None,
     override_labels: Iterable[str] = (),
     config: RouterConfig | None = None,
+    watch_config: ConfigSource | None = None,
+    revocations: Revocations | None = None,
 ) -> Starlette:
-    """The router on a supergraph; with ``watch``, reloaded whenever that file changes.
+    """The router on a supergraph, configured by ``config`` (`router.yaml`, `router.config`;
+    every default without one); with ``watch``, reloaded whenever that supergraph file
+    changes, and with ``watch_config``, whenever that configuration file does.
 
-    ``uploads`` bounds GraphQL multipart requests (file uploads); the defaults are in
-    `router.server.uploads`. A subgraph answer longer than ``max_subgraph_response_bytes`` is
-    refused while it is read (an error for that fetch). Subscriptions are served over
-    WebSocket at /graphql, bounded by ``subscriptions``; with ``authentication``, a WebSocket
-    client must present a valid access token in `connection_init`, and an HTTP request with a
-    bad token is refused (401); `@authenticated`, `@requiresScopes` and `@policy` are
-    enforced as ``authorization`` says (without ``authentication`` every caller is anonymous
-    to them). With ``api_keys`` (and ``authentication``), an API key in `X-API-Key` is traded
-    for an access token.
+    The other keyword arguments, when given, win over what ``config`` says (and over every
+    configuration reloaded later): ``uploads`` bounds GraphQL multipart requests (file
+    uploads). A subgraph answer longer than ``max_subgraph_response_bytes`` is refused while
+    it is read (an error for that fetch). Subscriptions are served over WebSocket at the
+    GraphQL path, bounded by ``subscriptions``; with ``authentication``, a WebSocket client
+    must present a valid access token in `connection_init`, and an HTTP request with a bad
+    token is refused (401); `@authenticated`, `@requiresScopes` and `@policy` are enforced as
+    ``authorization`` says (without ``authentication`` every caller is anonymous to them).
+    With ``api_keys`` (and ``authentication``), an API key in `X-API-Key` is traded for an
+    access token. ``revocations`` is the revocation list the configuration's JWT verification
+    consults.
     Progressive `@override(label:)`s: a `percent(N)` label is taken over by a request with
     probability N%, any other label only when ``override_labels`` names it.
-    ``config`` is `router.yaml` (`router.config`); the policies read their sections there.
     """
-    config = config or RouterConfig()
+    config = config or (watch_config.load() if watch_config else RouterConfig())
     if isinstance(override_labels, str):
         raise TypeError("override_labels is a collection of label names, not one string")
+    given = {
+        "url_overrides": subgraph_url_overrides,
+        "subgraph_timeout": subgraph_timeout,
+        "subgraph_timeouts": subgraph_timeouts,
+        "client": client,
+        "max_subgraph_response_bytes": max_subgraph_response_bytes,
+        "limits": limits,
+        "uploads": uploads,
+        "deduplicate": deduplicate,
+        "authentication": authentication,
+        "authorization": authorization,
+        "api_keys": api_keys,
+        "subscriptions": subscriptions,
+    }
+    wiring = Wiring(
+        {k: v for k, v in given.items() if v is not None},
+        revocations,
+        frozenset(override_labels),
+        transport,
+    )
+    built = wiring.runtime(config)
     live = LiveGateway(
         supergraph_sdl,
-        subgraph_url_overrides or {},
-        functools.partial(
-            _make_transport,
-            _transport_kind(client),
-            subgraph_timeout,
-            subgraph_timeouts,
-            max_subgraph_response_bytes,
-            config,
-        ),
+        built.url_overrides,
+        wiring.transports(config, built),
         transport=transport,
-        make_gateway=functools.partial(
-            _make_gateway,
-            limits,
-            deduplicate,
-            authorization,
-            frozenset(override_labels),
-            HeaderRules(config.headers),
-        ),
+        make_gateway=wiring.gateways(config, built),
     )
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", websocket_endpoint),
-            Route("/health", health, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-            GRAPHIQL.route,
-        ],
+        routes=routes(config),
         lifespan=lifespan,
+        # outermost first; each reads its policy from `app.state.router` per request
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(CorsMiddleware),
+            Middleware(CompressionMiddleware),
+        ],
     )
-    app.state.router = RouterState(
-        live,
-        Credentials(authentication, api_keys) if authentication else None,
-        uploads or UploadLimits(),
-        subscriptions or SubscriptionLimits(),
-        watch,
-        watch_interval,
-        config,
-        RouterLimits(config),
-        PersistedQueries(config),
+    app.state.wiring = wiring
+    app.state.watching = Watching(watch, watch_config, watch_interval)
+    app.state.router = router_state(
+        config, live, built, _credentials(built, None), PersistedQueries(config)
     )
     app.state.live = live
     return app

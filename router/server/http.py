@@ -7,6 +7,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from router import jsonio
+from router.access_record import current_record
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.gateway.variables import variables_problem
 from router.server.errors import BadRequest
@@ -182,6 +183,9 @@ def media_type(request: Request) -> str:
 
 
 def respond(request: Request, result: GraphQLResponse) -> Response:
+    record = current_record()
+    if record is not None:
+        record.note_errors(result.body)
     headers = {"allow": result.allow} if result.allow else None
     body = jsonio.dumps(result.body)
     return Response(body, result.status, headers=headers, media_type=media_type(request))

@@ -37,11 +37,18 @@ def _refusal(status: int, message: str, code: str) -> GraphQLResponse:
 class PersistedQueries:
     """`apq:` and `persisted_queries:` compiled; `resolve` gives each request its query."""
 
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(self, config: RouterConfig, previous: "PersistedQueries | None" = None) -> None:
+        """Manifests are read again each time; ``previous``'s APQ cache is kept (with what
+        it holds) when `apq` did not change."""
         listed = config.persisted_queries
         self.list = PersistedQueryList(listed) if listed.enabled else None
-        automatic = config.apq.enabled and not listed.safelist.enabled
-        self.cache = ApqCache(config.apq.router.cache) if automatic else None
+        self.apq = config.apq if config.apq.enabled and not listed.safelist.enabled else None
+        if self.apq is None:
+            self.cache = None
+        elif previous is not None and previous.apq == self.apq:
+            self.cache = previous.cache
+        else:
+            self.cache = ApqCache(self.apq.router.cache)
 
     async def resolve(self, request: GraphQLRequest) -> GraphQLRequest | GraphQLResponse:
         """The request with the query it names, or the answer refusing it."""

@@ -6,11 +6,9 @@ from router.federation.links import Link, read_links
 from router.federation.specs import FEATURES, JOIN, LINK, SPEC_ROOT
 from router.supergraph.errors import SupergraphError
 
-# the versions of each spec this router implements (of `cost`, demand control, none)
+# the versions of each spec this router implements
 IMPLEMENTED: dict[str, frozenset[str]] = {
-    spec.name: frozenset(spec.versions)
-    for spec in (LINK, JOIN, *FEATURES.values())
-    if spec.name != "cost"
+    spec.name: frozenset(spec.versions) for spec in (LINK, JOIN, *FEATURES.values())
 }
 
 

@@ -20,6 +20,7 @@ from graphql import (
 from router.federation.links import Link
 from router.supergraph.access import read_access_rules
 from router.supergraph.api_schema import build_api_schema
+from router.supergraph.costs import read_cost_directives
 from router.supergraph.errors import SupergraphError
 from router.supergraph.links import supergraph_links
 from router.supergraph.model import (
@@ -205,6 +206,7 @@ def load_supergraph(sdl: str) -> Supergraph:
         subscription_type=root_names["subscription"],
         access=read_access_rules(document, links),
         contexts=_read_contexts(document, links),
+        costs=read_cost_directives(document, links),
     )
     has_implements = any(info.implements for info in types.values())
     _fill_possible_types(supergraph, has_implements)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from graphql import GraphQLSchema
 
 from router.supergraph.access import AccessRules
+from router.supergraph.costs import CostDirectives
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Supergraph:
     # progressive `@override(label:)`s taken over in this view of the supergraph
     active_labels: frozenset[str] = frozenset()
     contexts: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> setting types
+    costs: CostDirectives = field(default_factory=CostDirectives)  # @cost, @listSize
     _field_graphs: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     _label_views: "dict[frozenset[str], Supergraph]" = field(default_factory=dict)
     _labels: frozenset[str] | None = None

@@ -16,6 +16,7 @@ from router.ratelimit import SubgraphLimits
 from router.transport.base import Transport
 from router.transport.breakers import CircuitBreakers
 from router.transport.bulkheads import Bulkheads
+from router.transport.call_recorder import CallRecorder
 from router.transport.dedup import Deduplication
 from router.transport.headers import header_propagation
 from router.transport.rate_limit import RateLimitedTransport
@@ -41,6 +42,7 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
     if (subgraph_limits := SubgraphLimits.of(config)) is not None:
         transport = RateLimitedTransport(transport, subgraph_limits)
-    # the access record (subgraph calls and their errors, for the access log)
+    if config.telemetry.exporters.logging.access_log.enabled:
+        transport = CallRecorder(transport)  # the access record: subgraph calls
     # header rules: headers.all / headers.subgraphs.<name>
     return header_propagation(transport, config)

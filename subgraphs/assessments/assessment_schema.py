@@ -11,8 +11,9 @@ import strawberry
 from common.errors import Forbidden, NotFound
 from common.graphql.access import scopes
 from common.graphql.catalog import visible_course
+from common.graphql.costs import ANALYTICS
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.assessments.analytics import BUCKETS, AssessmentStats, QuestionStats
 from subgraphs.assessments.bank import can_manage
 from subgraphs.assessments.guards import visible_assessment
@@ -36,7 +37,7 @@ class Course:
         description="The course's assessments: all for its instructors, the published ones "
         "for enrolled learners, none for anyone else."
     )
-    async def assessments(self, info: AssessmentsInfo) -> list[Assessment]:
+    async def assessments(self, info: AssessmentsInfo) -> list[Assessment] | None:
         principal = info.context.caller()
         if principal is None:
             return []
@@ -148,7 +149,7 @@ class Assessment:
     row: strawberry.Private[AssessmentRow]
 
     @strawberry.field
-    def course(self) -> Course:
+    def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="How many questions an attempt has.")
@@ -175,7 +176,10 @@ class Assessment:
         )
         return max(0, self.row.attempts_allowed - (used or 0))
 
-    @strawberry.field(description="Every attempt for the course's instructors; your own otherwise.")
+    @strawberry.field(
+        description="Every attempt for the course's instructors; your own otherwise.",
+        directives=[PAGED],
+    )
     async def attempts(
         self, info: AssessmentsInfo, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Attempt, strawberry.lazy("subgraphs.assessments.attempt_schema")]]:
@@ -189,7 +193,10 @@ class Assessment:
         )
         return Connection.from_page(page, attempt_of)
 
-    @strawberry.field(description="Score statistics and item analysis (the course's instructors).")
+    @strawberry.field(
+        description="Score statistics and item analysis (the course's instructors).",
+        directives=[ANALYTICS],
+    )
     async def statistics(self, info: AssessmentsInfo) -> AssessmentStatistics:
         course = await visible_course(info.context.loaders.course, self.row.course_id)
         stats = await info.context.service.assessments.statistics(

@@ -11,7 +11,7 @@ import strawberry
 from common.errors import NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.assessments.assessment_schema import Assessment, assessment_of
 from subgraphs.assessments.bank import can_manage
 from subgraphs.assessments.guards import visible_assessment, visible_attempt
@@ -28,10 +28,12 @@ AttemptStatus = strawberry.enum(AttemptStatusValue, name="AttemptStatus")
 class User:
     id: strawberry.ID
 
-    @strawberry.field(description="This user's attempts, oldest first (themself and admins).")
+    @strawberry.field(
+        description="This user's attempts, oldest first (themself and admins).", directives=[PAGED]
+    )
     async def submissions(
         self, info: AssessmentsInfo, first: int | None = None, after: str | None = None
-    ) -> Connection[Attempt]:
+    ) -> Connection[Attempt] | None:
         page = await info.context.service.assessments.attempts_of_user(
             info.context.require_principal(), parse_id(self.id), first=first, after=after
         )
@@ -145,7 +147,7 @@ class Attempt:
         return assessment_of(row)
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     async def _released(self, info: AssessmentsInfo) -> bool:

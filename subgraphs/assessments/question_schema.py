@@ -11,7 +11,7 @@ from common.errors import Forbidden
 from common.graphql.access import scopes
 from common.graphql.catalog import visible_course
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.assessments import questions as kinds
 from subgraphs.assessments.bank import QuestionMeta
 from subgraphs.assessments.guards import managed_question
@@ -110,7 +110,7 @@ class Question:
     @strawberry.field
     def course(
         self,
-    ) -> Annotated[Course, strawberry.lazy("subgraphs.assessments.assessment_schema")]:
+    ) -> Annotated[Course, strawberry.lazy("subgraphs.assessments.assessment_schema")] | None:
         from subgraphs.assessments.assessment_schema import Course
 
         return Course(id=graphql_id(self.row.course_id))
@@ -259,6 +259,7 @@ class QuestionQueries:
     @strawberry.field(
         extensions=[scopes(["courses:write"], ["admin"])],
         description="A course's question bank (its instructors and admins).",
+        directives=[PAGED],
     )
     async def question_bank(
         self,

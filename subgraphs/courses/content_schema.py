@@ -65,7 +65,7 @@ class LessonVersion:
     body: str
     body_format: TextFormat  # type: ignore[valid-type]
     body_html: str
-    author: User
+    author: User | None
     restored_from: int | None = strawberry.field(
         description="The version this one restored, if it was a restore."
     )

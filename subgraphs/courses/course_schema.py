@@ -10,8 +10,9 @@ import strawberry
 
 from common.errors import BadUserInput
 from common.graphql.access import scopes
+from common.graphql.costs import SEARCH
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.courses import access
 from subgraphs.courses.access import CourseStatus as CourseStatusValue
 from subgraphs.courses.category_schema import Category, category_of
@@ -61,7 +62,7 @@ class User:
     id: strawberry.ID
 
     @strawberry.field(description="Courses this user owns or co-teaches that you may see.")
-    async def courses_taught(self, info: CoursesInfo) -> list[Course]:
+    async def courses_taught(self, info: CoursesInfo) -> list[Course] | None:
         principal = info.context.caller()
         rows = await info.context.loaders.taught.load(parse_id(self.id))
         return [course_of(row) for row in rows if access.can_view(principal, row)]
@@ -75,7 +76,7 @@ class User:
 class CourseReview:
     action: str = strawberry.field(description="SUBMITTED, APPROVED, REJECTED or ARCHIVED.")
     comment: str | None
-    actor: User
+    actor: User | None
     created_at: datetime
 
 
@@ -108,11 +109,11 @@ class Course:
     row: strawberry.Private[CourseRow]
 
     @strawberry.field
-    def instructor(self) -> User:
+    def instructor(self) -> User | None:
         return User(id=graphql_id(self.row.instructor_id))
 
     @strawberry.field
-    def co_instructors(self) -> list[User]:
+    def co_instructors(self) -> list[User] | None:
         return [User(id=graphql_id(item)) for item in self.row.co_instructor_ids]
 
     @strawberry.field
@@ -280,7 +281,10 @@ class CourseQueries:
         assert slug is not None
         return course_of(await service.by_slug(info.context.caller(), slug))
 
-    @strawberry.field(description="The catalogue: courses you may see, filtered and ordered.")
+    @strawberry.field(
+        description="The catalogue: courses you may see, filtered and ordered.",
+        directives=[PAGED],
+    )
     async def courses(
         self,
         info: CoursesInfo,
@@ -303,7 +307,8 @@ class CourseQueries:
 
     @strawberry.field(
         description="Full-text search: title weighs most, then description, then lessons; "
-        "prefixes match, and small typos in titles are forgiven."
+        "prefixes match, and small typos in titles are forgiven.",
+        directives=[PAGED, SEARCH],
     )
     async def search_courses(
         self,

@@ -11,8 +11,9 @@ from strawberry.scalars import JSON
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import visible_course
+from common.graphql.costs import ANALYTICS
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.loaders import EnrollmentsInfo
@@ -33,7 +34,9 @@ class Lesson:
 class User:
     id: strawberry.ID
 
-    @strawberry.field(description="This user's enrollments (themself and administrators).")
+    @strawberry.field(
+        description="This user's enrollments (themself and administrators).", directives=[PAGED]
+    )
     async def enrollments(
         self,
         info: EnrollmentsInfo,
@@ -71,7 +74,7 @@ class Cohort:
     row: strawberry.Private[CohortRow]
 
     @strawberry.field
-    def course(self) -> Course:
+    def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
 
 
@@ -86,10 +89,13 @@ class Course:
     id: strawberry.ID
 
     @strawberry.field(description="Learners enrolled (active or completed).")
-    async def enrollment_count(self, info: EnrollmentsInfo) -> int:
+    async def enrollment_count(self, info: EnrollmentsInfo) -> int | None:
         return await info.context.loaders.count.load(parse_id(self.id)) or 0
 
-    @strawberry.field(description="The course's enrollments (its instructors and administrators).")
+    @strawberry.field(
+        description="The course's enrollments (its instructors and administrators).",
+        directives=[PAGED],
+    )
     async def enrollments(
         self,
         info: EnrollmentsInfo,
@@ -110,7 +116,7 @@ class Course:
         return Connection.from_page(page, enrollment_of)
 
     @strawberry.field(description="The course's cohorts.")
-    async def cohorts(self, info: EnrollmentsInfo) -> list[Cohort]:
+    async def cohorts(self, info: EnrollmentsInfo) -> list[Cohort] | None:
         return [
             cohort_of(row) for row in await info.context.loaders.cohorts.load(parse_id(self.id))
         ]
@@ -133,11 +139,11 @@ class Certificate:
     row: strawberry.Private[CertificateRow]
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
-    def course(self) -> Course:
+    def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field(description="The Open Badges 3.0 credential (JSON-LD).")
@@ -177,15 +183,15 @@ class Enrollment:
     row: strawberry.Private[EnrollmentRow]
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field
-    def course(self) -> Course:
+    def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
 
     @strawberry.field
-    async def completed_lessons(self, info: EnrollmentsInfo) -> list[Lesson]:
+    async def completed_lessons(self, info: EnrollmentsInfo) -> list[Lesson] | None:
         lessons = await info.context.loaders.completed_lessons.load(self.row.id)
         return [Lesson(id=graphql_id(item)) for item in lessons]
 
@@ -226,8 +232,8 @@ def enrollment_of(row: EnrollmentRow) -> Enrollment:
 @strawberry.type
 class LearningPathCourse:
     position: int
-    course: Course
-    prerequisites: list[Course]
+    course: Course | None
+    prerequisites: list[Course] | None
     completed: bool = strawberry.field(description="Whether you have completed this course.")
 
 
@@ -240,7 +246,7 @@ class LearningPath:
     row: strawberry.Private[LearningPathRow]
 
     @strawberry.field
-    def owner(self) -> User:
+    def owner(self) -> User | None:
         return User(id=graphql_id(self.row.owner_id))
 
     @strawberry.field
@@ -406,7 +412,7 @@ class Query:
     @strawberry.field(description="Your status in each of these courses (null: not enrolled).")
     async def enrollment_statuses(
         self, info: EnrollmentsInfo, course_ids: list[strawberry.ID]
-    ) -> list[CourseEnrollmentStatus]:
+    ) -> list[CourseEnrollmentStatus] | None:
         ids = [parse_id(item, field="courseIds") for item in course_ids]
         found = await info.context.service.enrollments.statuses(
             info.context.require_principal(), ids
@@ -442,6 +448,7 @@ class Query:
     @strawberry.field(
         extensions=[scopes(["courses:write"], ["admin"])],
         description="Figures of a course or one cohort (instructors and admins).",
+        directives=[ANALYTICS],
     )
     async def course_analytics(
         self,

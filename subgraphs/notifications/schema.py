@@ -18,7 +18,7 @@ from common.errors import BadUserInput, DomainError, EventsMissed, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.catalog import visible_course
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
@@ -76,7 +76,7 @@ class Notification:
         return self.read_at is not None
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:
         return User(id=graphql_id(self.row.user_id))
 
     @strawberry.field(description="The user who sent it; null for the platform's own.")
@@ -133,6 +133,7 @@ class User:
     @strawberry.field(
         extensions=[signed_in()],
         description="This user's notifications, newest last (themself only).",
+        directives=[PAGED],
     )
     async def notifications(
         self,
@@ -141,7 +142,7 @@ class User:
         after: str | None = None,
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Notification]:
+    ) -> Connection[Notification] | None:
         page = await info.context.service.notifications.of_user(
             info.context.require_principal(),
             parse_id(self.id),
@@ -153,14 +154,14 @@ class User:
         return Connection.from_page(page, notification_of)
 
     @strawberry.field(extensions=[signed_in()], description="Unread notifications (themself only).")
-    async def unread_notification_count(self, info: NotificationsInfo) -> int:
+    async def unread_notification_count(self, info: NotificationsInfo) -> int | None:
         principal = require_self(info, parse_id(self.id), "their unread count")
         return await info.context.loaders.unread.load(principal.user_id) or 0
 
     @strawberry.field(description="Per category and channel (themself and administrators).")
     async def notification_preferences(
         self, info: NotificationsInfo
-    ) -> list[NotificationPreference]:
+    ) -> list[NotificationPreference] | None:
         rows = await info.context.service.notifications.preferences(
             info.context.require_principal(), parse_id(self.id)
         )
@@ -203,7 +204,7 @@ def template_of(row: TemplateRow) -> NotificationTemplate:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Your notifications, oldest first.")
+    @strawberry.field(description="Your notifications, oldest first.", directives=[PAGED])
     async def notifications(
         self,
         info: NotificationsInfo,
@@ -211,7 +212,7 @@ class Query:
         after: str | None = None,
         unread_only: bool = False,
         category: NotificationCategory | None = None,  # type: ignore[valid-type]
-    ) -> Connection[Notification]:
+    ) -> Connection[Notification] | None:
         principal = info.context.require_principal()
         page = await info.context.service.notifications.of_user(
             principal,
@@ -224,7 +225,7 @@ class Query:
         return Connection.from_page(page, notification_of)
 
     @strawberry.field(description="How many of your notifications are unread.")
-    async def unread_notification_count(self, info: NotificationsInfo) -> int:
+    async def unread_notification_count(self, info: NotificationsInfo) -> int | None:
         return await info.context.loaders.unread.load(info.context.require_principal().user_id) or 0
 
     @strawberry.field(extensions=[signed_in()], description="One of your notifications.")
@@ -331,7 +332,7 @@ class DeletedPayload:
 
 @strawberry.type
 class PreferencesPayload:
-    user: User
+    user: User | None
 
 
 @strawberry.type

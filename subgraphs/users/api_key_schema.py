@@ -8,7 +8,7 @@ import strawberry
 
 from common.graphql.access import scopes
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.models import ApiKeyRow
@@ -74,7 +74,9 @@ def _keys(info: UsersInfo) -> ApiKeysService:
 
 @strawberry.type
 class ApiKeyQueries:
-    @strawberry.field(extensions=[scopes(ADMIN_ONLY)], description="API keys, oldest first.")
+    @strawberry.field(
+        extensions=[scopes(ADMIN_ONLY)], description="API keys, oldest first.", directives=[PAGED]
+    )
     async def api_keys(
         self,
         info: UsersInfo,

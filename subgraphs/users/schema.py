@@ -14,7 +14,7 @@ from common.auth import Role as RoleValue
 from common.errors import Forbidden
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
-from common.graphql.relay import Connection
+from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
 from subgraphs.users.audit import EventFilter
@@ -373,7 +373,7 @@ def _set_fields(value: object) -> dict[str, Any]:
 @strawberry.type
 class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
-    async def me(self, info: UsersInfo) -> User:
+    async def me(self, info: UsersInfo) -> User | None:
         context = info.context
         return user_of(await context.service.users.me(context.require_principal()))
 
@@ -385,6 +385,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(
         extensions=[scopes(["users:read"])],
         description="Every user, oldest first (administrators only).",
+        directives=[PAGED],
     )
     async def users(
         self,
@@ -411,6 +412,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
     @strawberry.field(
         extensions=[scopes(["admin"])],
         description="The security audit log, newest first (administrators only).",
+        directives=[PAGED],
     )
     async def security_events(
         self,

@@ -72,5 +72,26 @@ def test_router_refuses_a_busy_port() -> None:
         done = run_lms("router", "serve", "--supergraph", SUPERGRAPH, "--port", str(port))
     assert done.returncode == 2
     assert one_error_line(done) == (
-        f"error: cannot listen on 127.0.0.1:{port} (--port): Address already in use"
+        f"error: cannot listen on 127.0.0.1:{port} (supergraph.listen, --host/--port): "
+        "Address already in use"
     )
+
+
+def test_router_refuses_a_bad_config_file_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "router.yaml"
+    config.write_text("supergraph:\n  listen: ${env.LMS_TEST_NOT_SET}\n")
+    done = run_lms("router", "serve", "--supergraph", SUPERGRAPH, "--config", str(config))
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(
+        f"error: {config}: supergraph.listen: environment variable LMS_TEST_NOT_SET is not set"
+    )
+    debugged = run_lms(
+        "router", "--debug", "serve", "--supergraph", SUPERGRAPH, "--config", str(config)
+    )
+    assert "Traceback (most recent call last)" in debugged.stderr
+
+
+def test_router_config_schema_is_json_schema() -> None:
+    done = run_lms("router", "config-schema")
+    assert done.returncode == 0, done.stderr
+    assert '"$schema": "https://json-schema.org/draft/2020-12/schema"' in done.stdout

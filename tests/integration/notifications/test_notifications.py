@@ -224,7 +224,9 @@ async def test_read_unread_delete_and_privacy(
     me = await graph.data("query { me { unreadNotificationCount } }", token=student.access_token)
     assert me["me"]["unreadNotificationCount"] == 0
     unauthenticated = await graph.execute(INBOX, {"unread": False})
-    assert error_codes(unauthenticated) == ["UNAUTHENTICATED"]
+    # Both root fields are nullable (shown beside other pages): each is refused on its own.
+    assert error_codes(unauthenticated) == ["UNAUTHENTICATED", "UNAUTHENTICATED"]
+    assert unauthenticated["data"] == {"notifications": None, "unreadNotificationCount": None}
 
 
 async def test_preferences_route_channels_and_digests(

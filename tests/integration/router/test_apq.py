@@ -147,12 +147,12 @@ def _redis_config(url: str) -> dict[str, Any]:
 
 
 async def test_two_router_processes_share_registered_queries_through_redis(
-    redis_server: RedisServer, urls: dict[str, str]
+    redis_server: RedisServer,
 ) -> None:
     config = _redis_config(redis_server.url)
     async with (
-        configured_router_process(config, urls) as first,
-        configured_router_process(config, urls) as second,
+        configured_router_process(config) as first,
+        configured_router_process(config) as second,
         httpx.AsyncClient() as client,
     ):
         missing = await client.post(f"{second}/graphql", json={"extensions": persisted(QUERY)})

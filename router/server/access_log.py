@@ -1,0 +1,126 @@
+"""The access log: one JSON line per HTTP request on the `router.access` logger (JSON on
+stderr, `router.logs`), when `telemetry.exporters.logging.access_log.enabled` (its switch,
+whatever the log level).
+
+A line says: the request id (the client's `X-Request-Id` when it is a sane one, else a new
+one; echoed in the answer), method, path (never the query string: a GET carries the query and
+its variables there), status, duration_ms, the operation's name and kind (from the parsed
+document), the client (the token's subject; `api-key:<id>` for a token an API key was traded
+for; else the peer address), the user agent, the subgraph calls (in all, and per subgraph)
+and the errors answered by code. Never a header's value but the user agent's, a token, an
+API key, a variable or the query text."""
+
+import logging
+import re
+import time
+import uuid
+
+from graphql import DocumentNode
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from router.access_record import CURRENT, AccessRecord, current_record
+from router.gateway.gateway import Gateway, GraphQLRequest
+from router.planning import PlanningError
+from router.planning.plan import select_operation
+from router.policies.authentication import Caller
+
+logger = logging.getLogger("router.access")
+logger.setLevel(logging.INFO)  # on or off by configuration, not by the log level
+
+REQUEST_ID = "x-request-id"
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+_MAX_USER_AGENT = 256
+_MAX_CLIENT = 128
+
+
+def note_operation(gateway: Gateway, request: GraphQLRequest, caller: Caller | None) -> None:
+    """Note who ran which operation in the request's access record (the document is parsed
+    already: the gateway's cache has it)."""
+    record = current_record()
+    if record is None:
+        return
+    if caller is not None:
+        key = caller.claims.get("api_key")
+        client = f"api-key:{key}" if isinstance(key, str | int) else caller.subject
+        record.client = client[:_MAX_CLIENT]
+    document = gateway.documents.get(request.query)
+    if isinstance(document, DocumentNode):
+        try:
+            operation = select_operation(document, request.operation_name)
+        except PlanningError:  # no such operation: the answer says so
+            return
+        record.operation_kind = operation.operation.value
+        record.operation_name = operation.name.value if operation.name else None
+
+
+def _enabled(scope: Scope) -> bool:
+    enabled: bool = scope["app"].state.router.config.telemetry.exporters.logging.access_log.enabled
+    return enabled
+
+
+def _request_id(headers: Headers) -> str:
+    given = headers.get(REQUEST_ID, "")
+    return given if _SANE_ID.match(given) else uuid.uuid4().hex
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _enabled(scope):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        request_id = _request_id(headers)
+        record = AccessRecord()
+        status = 500  # unless an answer starts
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID] = request_id
+            await send(message)
+
+        token = CURRENT.set(record)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            CURRENT.reset(token)
+            _log(scope, headers, request_id, status, time.perf_counter() - started, record)
+
+
+def _log(
+    scope: Scope,
+    headers: Headers,
+    request_id: str,
+    status: int,
+    seconds: float,
+    record: AccessRecord,
+) -> None:
+    peer = scope.get("client")
+    client = record.client or (peer[0] if peer else None)
+    method, path = scope["method"], scope["path"]
+    logger.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "operation_name": record.operation_name,
+            "operation_kind": record.operation_kind,
+            "client": client,
+            "user_agent": headers.get("user-agent", "")[:_MAX_USER_AGENT] or None,
+            "subgraph_calls": sum(record.subgraph_calls.values()),
+            "subgraphs": dict(record.subgraph_calls),
+            "errors": dict(record.errors),
+        },
+    )
