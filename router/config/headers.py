@@ -5,7 +5,7 @@ subgraph request (`all`, then `subgraphs.<name>`). Names are matched in any case
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from router.config.base import Section
 
@@ -38,10 +38,14 @@ Pattern = Annotated[str, AfterValidator(_pattern)]
 
 
 class Propagate(Section):
-    named: HeaderName | None = None
-    matching: Pattern | None = None
-    rename: HeaderName | None = None
-    default: HeaderValue | None = None
+    named: HeaderName | None = Field(default=None, description="the client's header of that name")
+    matching: Pattern | None = Field(
+        default=None, description="the client's headers whose name the expression matches"
+    )
+    rename: HeaderName | None = Field(default=None, description="sent under this name")
+    default: HeaderValue | None = Field(
+        default=None, description="sent when the client did not send the header"
+    )
 
     @model_validator(mode="after")
     def _one_selector(self) -> "Propagate":
@@ -53,13 +57,15 @@ class Propagate(Section):
 
 
 class Insert(Section):
-    name: HeaderName
-    value: HeaderValue
+    name: HeaderName = Field(description="a header every request to the subgraph carries")
+    value: HeaderValue = Field(description="its value")
 
 
 class Remove(Section):
-    named: HeaderName | None = None
-    matching: Pattern | None = None
+    named: HeaderName | None = Field(default=None, description="a header not sent")
+    matching: Pattern | None = Field(
+        default=None, description="headers not sent: those whose name the expression matches"
+    )
 
     @model_validator(mode="after")
     def _one_selector(self) -> "Remove":
@@ -84,7 +90,9 @@ Rule = PropagateRule | InsertRule | RemoveRule
 
 
 class HeaderRules(Section):
-    request: tuple[Rule, ...] = ()
+    request: tuple[Rule, ...] = Field(
+        default=(), description="`propagate`, `insert` and `remove` rules, applied in order"
+    )
 
 
 class HeadersSection(Section):
