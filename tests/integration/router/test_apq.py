@@ -14,14 +14,18 @@ import pytest
 
 from common.infra.ports import free_port
 from common.infra.redis import RedisServer
+from router.config import RouterConfig
 from router.gateway.gateway import MAX_QUERY_BYTES
+from router.server import create_app
+from router.server.app import reconfigure
 from tests.configured_router import (
     configured_router,
     configured_router_process,
     subgraphs_served,
 )
+from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph
-from tests.support import error_codes
+from tests.support import error_codes, serve
 
 QUERY = "query Top { topProduct { name price } }"
 TOP = {"topProduct": {"name": "Chair", "price": 10}}
@@ -186,3 +190,16 @@ async def test_with_redis_stopped_queries_are_registered_in_memory(
             await _register_and_hit(client, QUERY)
         down = [r for r in caplog.records if "Redis does not answer" in r.getMessage()]
         assert len(down) == 1
+
+
+async def test_a_reload_keeps_registered_queries_unless_apq_changes(urls: dict[str, str]) -> None:
+    app = create_app(SUPERGRAPH, urls, config=RouterConfig())
+    async with serve(app, free_port()) as url, httpx.AsyncClient(base_url=url) as client:
+        await _register_and_hit(client, QUERY)
+        await reconfigure(app, RouterConfig.model_validate({"limits": {"max_aliases": 2}}))
+        kept = await client.post("/graphql", json={"extensions": persisted(QUERY)})
+        assert kept.json() == {"data": TOP}
+        smaller = {"apq": {"router": {"cache": {"in_memory": {"limit": 8}}}}}
+        await reconfigure(app, RouterConfig.model_validate(smaller))
+        emptied = await client.post("/graphql", json={"extensions": persisted(QUERY)})
+        assert error_codes(emptied.json()) == ["PERSISTED_QUERY_NOT_FOUND"]

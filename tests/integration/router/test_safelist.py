@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ import pytest
 
 from router.cli import main
 from router.config import RouterConfig
-from router.policies.manifest import ManifestError
+from router.policies.manifest import FORMAT, ManifestError
 from router.server import create_app
 from tests.configured_router import configured_router, subgraphs_served
 from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph
-from tests.support import error_codes
+from tests.router_process import router_process
+from tests.support import error_codes, eventually
 
 TOP = "query Top { topProduct { ...Named } }\nfragment Named on Product { name price }"
 TOP_DATA = {"topProduct": {"name": "Chair", "price": 10}}
@@ -205,3 +207,56 @@ def test_a_manifest_that_cannot_be_read_stops_the_router_with_its_path(tmp_path:
         create_app(SUPERGRAPH, config=config)
     with pytest.raises(ManifestError, match="No such file"):
         create_app(SUPERGRAPH, config=RouterConfig.model_validate(_config(tmp_path / "none")))
+
+
+async def test_a_reloaded_configuration_reads_its_manifests_again(
+    tmp_path: Path, manifest_file: Path
+) -> None:
+    products = {
+        "id": "products-v2",
+        "name": "Products",
+        "type": "query",
+        "body": "{ products { id } }",
+    }
+    more = tmp_path / "more.json"
+    more.write_text(json.dumps({"format": FORMAT, "version": 1, "operations": [products]}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    config = tmp_path / "router.yaml"
+
+    def configure(*manifests: Path) -> None:
+        section = _config(manifests[0], safelist={"enabled": True})
+        section["persisted_queries"]["local_manifests"] = [str(m) for m in manifests]
+        config.write_text(json.dumps(section))
+
+    configure(manifest_file)
+    args = ["--config", str(config), "--watch-interval", "0.05"]
+    with tempfile.TemporaryFile() as log:
+        async with (
+            router_process(arguments=args, watch=True, stderr=log) as url,
+            httpx.AsyncClient(base_url=url) as client,
+        ):
+
+            async def by_id() -> dict[str, Any]:
+                body: dict[str, Any] = (
+                    await client.post("/graphql", json=_by_id("products-v2"))
+                ).json()
+                return body
+
+            assert error_codes(await by_id()) == ["PERSISTED_QUERY_NOT_IN_LIST"]
+            configure(manifest_file, more)
+
+            async def listed() -> bool:
+                return "errors" not in await by_id()
+
+            await eventually(listed)
+            configure(broken)
+
+            def refusal() -> dict[str, Any] | None:
+                log.seek(0)
+                lines = [json.loads(line) for line in log.read().splitlines() if line[:1] == b"{"]
+                return next((line for line in lines if "refused" in line["message"]), None)
+
+            refused = await eventually(refusal)
+            assert any(str(broken) in problem for problem in refused["errors"])
+            assert (await by_id())["data"] == {"products": [{"id": "p1"}, {"id": "p2"}]}
