@@ -71,7 +71,10 @@ for gateway in $GATEWAYS; do
     router) cmd="$ROUTER" ;;
     router-dedup) cmd="$ROUTER --dedup-inflight" ;;
     router-httpx|router-aiohttp) cmd="$ROUTER --client ${gateway#router-}" ;;
-    router-bare|router-policies) cmd="$ROUTER --config $ROOT/bench/configs/${gateway#router-}.yaml" ;;
+    router-*) # router-NAME: our router with bench/configs/NAME.yaml (bare, policies)
+      config="$ROOT/bench/configs/${gateway#router-}.yaml"
+      [[ -f "$config" ]] || { echo "unknown gateway $gateway (no $config)" >&2; exit 1; }
+      cmd="$ROUTER --config $config" ;;
     grafbase) cmd="" ;;  # run below, in its own network namespace
     apollo) cmd='node gateways/apollo-gateway.mjs' ;;
     hive) cmd="$HG -c gateways/hive/gateway.nodedup.mjs" ;;

@@ -24,6 +24,7 @@ from router.gateway.gateway import Gateway, GraphQLRequest
 from router.planning import PlanningError
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
+from router.ratelimit.identity import client_address
 
 logger = logging.getLogger("router.access")
 logger.setLevel(logging.INFO)  # on or off by configuration, not by the log level
@@ -102,7 +103,10 @@ def _log(
     record: AccessRecord,
 ) -> None:
     peer = scope.get("client")
-    client = record.client or (peer[0] if peer else None)
+    # the address the rate limits count (the X-Forwarded-For entry of the trusted proxies)
+    trusted = scope["app"].state.router.config.rate_limit.trusted_proxies
+    address = client_address(headers.getlist("x-forwarded-for"), peer[0] if peer else None, trusted)
+    client = record.client or address
     method, path = scope["method"], scope["path"]
     logger.info(
         "%s %s %s",

@@ -2,9 +2,10 @@
 HTTP. Built from `router.yaml` each time the transport is (a new supergraph or a new
 configuration): a policy's state lives as long as its transport.
 
-From the outside in: header rules → the access record → per-subgraph rate limits →
-deduplication → bulkhead → circuit breaker → retries → the HTTP client. So a deduplicated
-request counts once against the limits below it, a bulkhead waits before the breaker is
+From the outside in: header rules → the access record → deduplication → per-subgraph rate
+limits → bulkhead → circuit breaker → retries → the HTTP client. So fetches that share one
+request count once against the subgraph's limit (it protects the subgraph from the calls it
+gets, and costs a Redis round trip only for those), a bulkhead waits before the breaker is
 asked, and the breaker sees a retried request once, with its last outcome (retries happen
 beneath it, within its decision).
 
@@ -36,12 +37,12 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     # bulkheads: traffic_shaping.*.bulkhead
     if any(s.bulkhead for s in used):
         transport = Bulkheads(transport, shaping)
-    # deduplication: traffic_shaping.*.deduplicate_query
-    if any(s.deduplicate_query for s in used):
-        transport = Deduplication(transport, shaping)
     # per-subgraph rate limits: traffic_shaping.*.global_rate_limit
     if (subgraph_limits := SubgraphLimits.of(config)) is not None:
         transport = RateLimitedTransport(transport, subgraph_limits)
+    # deduplication: traffic_shaping.*.deduplicate_query
+    if any(s.deduplicate_query for s in used):
+        transport = Deduplication(transport, shaping)
     if config.telemetry.exporters.logging.access_log.enabled:
         transport = CallRecorder(transport)  # the access record: subgraph calls
     # header rules: headers.all / headers.subgraphs.<name>

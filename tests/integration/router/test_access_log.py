@@ -234,3 +234,23 @@ async def test_the_access_log_can_be_switched_off() -> None:
             assert len(lines.records) == expected
     finally:
         logging.getLogger("router.access").removeHandler(lines)
+
+
+async def test_the_client_address_is_the_one_the_rate_limits_count() -> None:
+    """Behind one trusted proxy, the address that proxy appended; a forged entry to its left
+    is never logged as the client."""
+    lines = _Lines()
+    logging.getLogger("router.access").addHandler(lines)
+    config = RouterConfig.model_validate({"rate_limit": {"trusted_proxies": 1}})
+    try:
+        async with served_router(config) as url, httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{url}/graphql",
+                json={"query": "{ topProduct { name } }"},
+                headers={"x-forwarded-for": "10.9.9.9, 203.0.113.7"},
+            )
+        assert response.status_code == 200
+        (record,) = lines.records
+        assert record.__dict__["client"] == "203.0.113.7"
+    finally:
+        logging.getLogger("router.access").removeHandler(lines)
