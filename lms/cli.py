@@ -132,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "router",
-        help="the federation router: serve, plan (lms router --help)",
+        help="the federation router: serve, plan, persisted-queries (lms router --help)",
         add_help=False,
     )
     return root

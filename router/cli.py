@@ -23,12 +23,13 @@ from router.config.schema import json_schema
 from router.config.server import split_listen
 from router.logs import log_json_to_stderr
 from router.planning import PlanningError, plan, print_plan
+from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
 from router.server.http_protocol import uvicorn_options
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 
-COMMANDS = ("serve", "plan", "config-schema")
+COMMANDS = ("serve", "plan", "config-schema", "persisted-queries")
 DEBUG_HELP = "on an error, show its traceback instead of one line"
 MAX_PORT = 65535
 
@@ -294,7 +295,36 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         metavar="LABEL",
         help="plan with this progressive @override label taken over; repeatable",
     )
+    _add_persisted_queries(commands)
     return parser
+
+
+def _add_persisted_queries(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    persisted = commands.add_parser(
+        "persisted-queries",
+        help="persisted query manifests (safelisting)",
+        description="Persisted query manifests, in Apollo's format, for persisted_queries: in "
+        "router.yaml.",
+    )
+    actions = persisted.add_subparsers(dest="action", required=True, metavar="ACTION")
+    manifest = actions.add_parser(
+        "manifest",
+        help="write the manifest of every operation in a folder's .graphql files",
+        description="Write the manifest of every operation in the .graphql files under DIR "
+        "(one entry per named operation, with the fragments it uses; id: the SHA-256 of its "
+        "body).",
+    )
+    manifest.add_argument("directory", type=Path, metavar="DIR", help="the folder of operations")
+    manifest.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="FILE", help="the manifest to write"
+    )
+
+
+def _persisted_queries(args: argparse.Namespace) -> int:
+    manifest = manifest_from_folder(args.directory)
+    args.output.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    print(f"{args.output}: {len(manifest['operations'])} operations", file=sys.stderr)
+    return 0
 
 
 def _pairs(items: list[str] | None) -> dict[str, str]:
@@ -438,10 +468,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 def main(argv: list[str], extension: CliExtension | None = None) -> int:
     args = _parser(extension).parse_args(argv)
-    commands = {
+    commands: dict[str, Callable[[], int]] = {
         "serve": lambda: _serve(args, extension),
         "plan": lambda: _plan(args),
         "config-schema": _config_schema,
+        "persisted-queries": lambda: _persisted_queries(args),
     }
     try:
         return commands[args.command]()

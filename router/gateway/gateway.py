@@ -16,6 +16,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_variable_values
 
 from router import jsonio
+from router.config.headers import HeadersSection
 from router.errors import error
 from router.execution import ExecutionState, execute_plan
 from router.execution.prepared import PreparedOperation
@@ -34,6 +35,7 @@ from router.policies.authorization import (
 )
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
+from router.transport.headers import ForwardedHeaders, HeaderRules
 
 MAX_QUERY_BYTES = 256 * 1024
 MAX_TOKENS = 15_000
@@ -46,8 +48,8 @@ _COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-compile
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
-FORWARDED_HEADERS = frozenset({"authorization", "x-forwarded-for"})
-DedupKey = tuple[str, str | None, bytes, str | None, frozenset[str]]
+# query, operation name, variables, the headers subgraphs would get, override labels
+DedupKey = tuple[str, str | None, bytes, frozenset[tuple[str, str, str]], frozenset[str]]
 PlanKey = tuple[str, str | None, frozenset[str]]  # query, operation name, override labels
 
 
@@ -56,9 +58,13 @@ class GraphQLRequest:
     query: str
     variables: Mapping[str, Any] | None = None
     operation_name: str | None = None
+    # the client's headers (lower-case names), with the router's x-forwarded-for and the
+    # verified authorization; `headers:` rules choose which of them subgraphs get
     headers: Mapping[str, str] | None = None
     method: str = "POST"
     uploads: bool = False  # a multipart request: variables may hold `UploadedFile`s
+    # a persisted query's id (`extensions.persistedQuery.sha256Hash`), until it is resolved
+    persisted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class Gateway:
         override_labels: frozenset[str] = frozenset(),
         rng: random.Random | None = None,
         demand: DemandPolicy | None = None,
+        header_rules: HeaderRules | None = None,
     ) -> None:
         self.supergraph = supergraph
         # progressive @override labels enabled by configuration; `percent(N)` ones are drawn
@@ -103,6 +110,7 @@ class Gateway:
         self.authorization = Authorization(supergraph.access, authorization)
         self.limits = limits or Limits()
         self.deduplicate = deduplicate
+        self.header_rules = header_rules or HeaderRules(HeadersSection())
         self._in_flight: dict[DedupKey, asyncio.Future[GraphQLResponse]] = {}
         self.transport = transport
         self.documents: LRU[str, DocumentNode | GraphQLResponse] = LRU(document_cache_size)
@@ -330,21 +338,18 @@ class Gateway:
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted
-        forwarded = {
-            name: value
-            for name, value in (request.headers or {}).items()
-            if name in FORWARDED_HEADERS
-        }
+        forwarded = ForwardedHeaders(request.headers or {})
         # Files are not JSON (no key to share them by); uploads are never deduplicated.
         if not self.deduplicate or kind != "query" or request.uploads:
             return await self._run(prepared, request, variables, forwarded)
-        # Identical queries in flight with the same credentials (and override labels) share
-        # one execution.
+        # Identical queries in flight whose subgraph requests would carry the same headers
+        # (credentials and whatever `headers:` rules forward), with the same override
+        # labels, share one execution.
         key: DedupKey = (
             request.query,
             request.operation_name,
             jsonio.dumps_sorted(request.variables or {}),
-            forwarded.get("authorization"),
+            self.header_rules.fingerprint(forwarded),
             prepared.labels,
         )
         shared = self._in_flight.get(key)
@@ -359,7 +364,7 @@ class Gateway:
         prepared: PreparedOperation,
         request: GraphQLRequest,
         variables: VariableValues,
-        forwarded: dict[str, str],
+        forwarded: Mapping[str, str],
     ) -> GraphQLResponse:
         state = ExecutionState(
             self.transport,

@@ -48,6 +48,7 @@ from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
+from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.rate_limits import refusal
 from router.server.runtime import ClientKind, Runtime, runtime
 from router.server.uploads import UploadLimits
@@ -56,6 +57,7 @@ from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.breakers import circuit_states
+from router.transport.headers import HeaderRules
 from router.transport.stack import policy_stack
 
 logger = logging.getLogger("router")
@@ -114,6 +116,7 @@ def _make_gateway(
     authorization: AuthorizationConfig | None,
     labels: frozenset[str],
     demand: DemandPolicy | None,
+    header_rules: HeaderRules,
     supergraph: Supergraph,
     transport: Transport,
 ) -> Gateway:
@@ -125,6 +128,7 @@ def _make_gateway(
         authorization=authorization,
         override_labels=labels,
         demand=demand,
+        header_rules=header_rules,
     )
 
 
@@ -160,6 +164,7 @@ class Wiring:
             built.authorization,
             self.labels,
             DemandPolicy.from_config(config.demand_control),
+            HeaderRules(config.headers),
         )
 
 
@@ -176,6 +181,7 @@ class RouterState:
     runtime: Runtime
     rate_limits: RouterLimits
     cors: CorsRules
+    persisted: PersistedQueries
 
 
 def router_state(
@@ -183,10 +189,12 @@ def router_state(
     live: LiveGateway,
     built: Runtime,
     credentials: Credentials | None,
+    persisted: PersistedQueries,
     previous: "RouterState | None" = None,
 ) -> RouterState:
     """The state for ``config``: each HTTP-level policy compiles its section here (the
-    previous state's rate limiter is kept when its sections did not change)."""
+    previous state's rate limiter is kept when its sections did not change); ``persisted``
+    is built beforehand, since reading its manifests can fail."""
     return RouterState(
         live,
         credentials,
@@ -196,6 +204,7 @@ def router_state(
         built,
         _rate_limits(config, previous),
         CorsRules.of(config.cors),
+        persisted,
     )
 
 
@@ -228,7 +237,13 @@ def _state(connection: HTTPConnection) -> RouterState:
 async def graphql_endpoint(request: Request) -> Response:
     state = _state(request)
     wants_html = "text/html" in request.headers.get("accept", "")
-    if request.method == "GET" and wants_html and "query" not in request.query_params:
+    params = request.query_params
+    if (
+        request.method == "GET"
+        and wants_html
+        and "query" not in params
+        and "extensions" not in params
+    ):
         return GRAPHIQL.page(request)
     try:
         graphql_request = await read_request(request, state.uploads)
@@ -243,6 +258,12 @@ async def graphql_endpoint(request: Request) -> Response:
     refused = await refusal(state.rate_limits, request, graphql_request, caller)
     if refused is not None:
         return refused
+    resolved = await state.persisted.resolve(graphql_request)
+    if isinstance(resolved, GraphQLResponse):
+        response = respond(request, resolved)
+        response.headers["cache-control"] = NO_CACHE
+        return response
+    graphql_request = resolved
     async with state.live.use() as gateway:
         try:
             result = await gateway.execute(graphql_request, caller)
@@ -327,6 +348,7 @@ async def reconfigure(app: Starlette, config: RouterConfig) -> None:
     wiring: Wiring = app.state.wiring
     old: RouterState = app.state.router
     built = wiring.runtime(config)
+    persisted = PersistedQueries(config, old.persisted)  # (a manifest may not be readable)
     credentials = _credentials(built, old)
     fresh = credentials if credentials is not old.credentials else None
     if fresh is not None:
@@ -338,14 +360,18 @@ async def reconfigure(app: Starlette, config: RouterConfig) -> None:
     except BaseException:
         if fresh is not None:
             await fresh.aclose()
+        if persisted.cache is not old.persisted.cache:
+            await persisted.aclose()
         raise
-    new = router_state(config, old.live, built, credentials, old)
+    new = router_state(config, old.live, built, credentials, persisted, old)
     app.state.router = new
     app.router.routes[:] = routes(config)
     if old.credentials is not None and old.credentials is not credentials:
         await old.credentials.aclose()
     if old.rate_limits is not new.rate_limits:
         await old.rate_limits.aclose()
+    if old.persisted.cache is not new.persisted.cache:
+        await old.persisted.aclose()
     before, after = _fixed_at_start(old.config), _fixed_at_start(config)
     for key in (k for k in after if before[k] != after[k]):
         logger.warning("%s changed: it takes effect when the router restarts", key)
@@ -405,6 +431,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app.state.router
         await state.live.aclose()
         await state.rate_limits.aclose()
+        await state.persisted.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
 
@@ -502,6 +529,8 @@ def create_app(
     )
     app.state.wiring = wiring
     app.state.watching = Watching(watch, watch_config, watch_interval)
-    app.state.router = router_state(config, live, built, _credentials(built, None))
+    app.state.router = router_state(
+        config, live, built, _credentials(built, None), PersistedQueries(config)
+    )
     app.state.live = live
     return app

@@ -16,6 +16,7 @@ from router.server.uploads import MULTIPART, UploadLimits, read_multipart
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 MAX_BODY_BYTES = 1024 * 1024
+MAX_PERSISTED_ID_CHARS = 256
 
 
 _UPLOAD_LIMITS = UploadLimits()
@@ -69,11 +70,57 @@ def _decode_json_param(raw: str | None, name: str) -> Any:
         raise BadRequest(f"the {name} parameter is not valid JSON: {error}") from error
 
 
+def _persisted_id(extensions: Any) -> str | None:
+    """`extensions.persistedQuery.sha256Hash` (Apollo's automatic persisted queries, and the
+    id of an operation in a persisted query manifest), checked for shape and version 1."""
+    if extensions is None:
+        return None
+    if not isinstance(extensions, dict):
+        raise BadRequest("extensions must be a JSON object")
+    persisted = extensions.get("persistedQuery")
+    if persisted is None:
+        return None
+    if not isinstance(persisted, dict):
+        raise BadRequest("extensions.persistedQuery must be a JSON object")
+    version = persisted.get("version")
+    if version != 1 or isinstance(version, bool):
+        raise BadRequest(
+            f"unsupported persisted query version {jsonio.dumps(version).decode()[:20]} "
+            "(version 1 is supported)"
+        )
+    identifier = persisted.get("sha256Hash")
+    if not isinstance(identifier, str) or not 0 < len(identifier) <= MAX_PERSISTED_ID_CHARS:
+        raise BadRequest(
+            f"extensions.persistedQuery.sha256Hash must be a string of 1 to "
+            f"{MAX_PERSISTED_ID_CHARS} characters"
+        )
+    return identifier
+
+
+def _client_headers(request: Request) -> dict[str, str]:
+    """The request's headers by lower-case name, repeated ones joined with commas, and
+    x-forwarded-for with the client's address appended (subgraphs see who is calling)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in request.headers.raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    if request.client is not None:
+        chain = headers.get("x-forwarded-for")
+        peer = request.client.host
+        headers["x-forwarded-for"] = f"{chain}, {peer}" if chain else peer
+    else:
+        headers.pop("x-forwarded-for", None)
+    return headers
+
+
 def _build(payload: Any, request: Request, method: str, *, uploads: bool = False) -> GraphQLRequest:
     if not isinstance(payload, dict):
         raise BadRequest("the request body must be a JSON object")
+    persisted = _persisted_id(payload.get("extensions"))
     query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
+    if persisted is not None and query is None:
+        query = ""  # the persisted query's id stands for it until it is resolved
+    elif not isinstance(query, str) or not query.strip():
         raise BadRequest("the request has no query string")
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
@@ -84,16 +131,15 @@ def _build(payload: Any, request: Request, method: str, *, uploads: bool = False
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise BadRequest("operationName must be a string")
-    headers = (
-        {"authorization": request.headers["authorization"]}
-        if ("authorization" in request.headers)
-        else {}
+    return GraphQLRequest(
+        query,
+        variables,
+        operation_name or None,
+        _client_headers(request),
+        method,
+        uploads,
+        persisted,
     )
-    if request.client is not None:  # subgraphs see who is calling (rate limits, audit)
-        chain = request.headers.get("x-forwarded-for")
-        peer = request.client.host
-        headers["x-forwarded-for"] = f"{chain}, {peer}" if chain else peer
-    return GraphQLRequest(query, variables, operation_name or None, headers, method, uploads)
 
 
 async def read_request(request: Request, uploads: UploadLimits = _UPLOAD_LIMITS) -> GraphQLRequest:
@@ -110,6 +156,7 @@ async def _read_request(request: Request, uploads: UploadLimits) -> GraphQLReque
             "query": params.get("query"),
             "variables": _decode_json_param(params.get("variables"), "variables"),
             "operationName": params.get("operationName"),
+            "extensions": _decode_json_param(params.get("extensions"), "extensions"),
         }
         return _build(payload, request, "GET")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

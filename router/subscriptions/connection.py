@@ -34,6 +34,7 @@ from router.subscriptions.credentials import connection_headers
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
+from router.transport.headers import ForwardedHeaders, as_headers
 from router.transport.websocket import SubgraphSockets, SubgraphStreamError
 
 logger = logging.getLogger("router")
@@ -64,7 +65,7 @@ class ClientConnection:
         self.limits = limits
         self.rate_limits = rate_limits
         self.caller: Caller | None = None
-        self.forwarded: dict[str, str] = {}
+        self.forwarded: Mapping[str, str] = {}
         self.initialised = False  # connection_init received
         self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
@@ -285,8 +286,13 @@ class ClientConnection:
             if self.caller.expires_at is not None:
                 self._later(max(0.0, self.caller.expires_at - time.time()), self._expire)
             self._unwatch = self.credentials.authenticator.on_revoked(self.caller, self._revoked)
+        # the connection's headers as the subgraphs may get them (`headers:` rules): the
+        # upgrade request's and those connection_init carries, with the verified token
+        headers.pop("x-forwarded-for", None)  # (the router's chain is built for HTTP only)
+        headers.pop("authorization", None)
         if authorization:
-            self.forwarded = {"authorization": authorization}
+            headers["authorization"] = authorization
+        self.forwarded = ForwardedHeaders(as_headers(headers))
         self.acknowledged = True
         self.send({"type": "connection_ack"})
         self._keepalive()
@@ -391,7 +397,7 @@ class ClientConnection:
                 else:
                     if self._sockets is None:
                         self._sockets = SubgraphSockets(
-                            serving.urls, self.forwarded, self._init_payload()
+                            serving.urls, self.forwarded, gateway.header_rules
                         )
                     results = subscription_results(
                         gateway,
@@ -432,9 +438,6 @@ class ClientConnection:
                 }
             )
         self.send({"id": operation_id, "type": "complete"})
-
-    def _init_payload(self) -> Mapping[str, Any]:
-        return {"Authorization": self.forwarded["authorization"]} if self.forwarded else {}
 
 
 async def serve_websocket(

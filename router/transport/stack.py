@@ -19,6 +19,7 @@ from router.transport.breakers import CircuitBreakers
 from router.transport.bulkheads import Bulkheads
 from router.transport.call_recorder import CallRecorder
 from router.transport.dedup import Deduplication
+from router.transport.headers import header_propagation
 from router.transport.rate_limit import RateLimitedTransport
 from router.transport.retries import Retries
 
@@ -45,4 +46,4 @@ def policy_stack(base: Transport, config: RouterConfig) -> Transport:
     if config.telemetry.exporters.logging.access_log.enabled:
         transport = CallRecorder(transport)  # the access record: subgraph calls
     # header rules: headers.all / headers.subgraphs.<name>
-    return transport
+    return header_propagation(transport, config)

@@ -20,6 +20,7 @@ from websockets.typing import Subprotocol
 
 from router import jsonio
 from router.errors import error
+from router.transport.headers import HeaderRules
 
 logger = logging.getLogger("router")
 
@@ -243,21 +244,22 @@ class SubgraphSockets:
     """The sockets of one client connection, one per subgraph, opened when first needed."""
 
     def __init__(
-        self,
-        urls: Mapping[str, str],
-        headers: Mapping[str, str],
-        init_payload: Mapping[str, Any],
+        self, urls: Mapping[str, str], headers: Mapping[str, str], rules: HeaderRules
     ) -> None:
         self.urls = urls
-        self.headers = headers
-        self.init_payload = init_payload
+        self.headers = headers  # the client connection's (a `ForwardedHeaders`)
+        self.rules = rules  # `headers:`, applied to each subgraph's upgrade request
         self._sockets: dict[str, SubgraphSocket] = {}
 
     def subscribe(self, service: str, payload: Mapping[str, Any]) -> AsyncGenerator[dict[str, Any]]:
         socket = self._sockets.get(service)
         if socket is None:
+            headers = self.rules.for_subgraph(service, self.headers)
+            # the credentials go in connection_init too, where subgraphs read them
+            token = headers.get("authorization")
+            init_payload = {"Authorization": token} if token else {}
             socket = self._sockets[service] = SubgraphSocket(
-                service, self.urls[service], self.headers, self.init_payload
+                service, self.urls[service], headers, init_payload
             )
         return socket.subscribe(payload)
 
