@@ -1,8 +1,10 @@
 """`deduplicate_query` (on by default, as in Hive Gateway and Grafbase): identical queries in
-flight to one subgraph — the same body (query and variables) and the same forwarded headers —
-share one request. Never a mutation nor an upload. Each caller gets its own copy of the
-answer (the executor changes what it is given), and one caller giving up (cancelled) does not
-cancel the request for the others; it is cancelled only when every caller has given up."""
+flight to one subgraph — the same body (query and variables) and the same forwarded headers,
+but for the client's address and trace context, which differ per request — share one
+request (carrying the first one's address and trace context). Never a mutation nor an
+upload. Each caller gets its own copy of the answer (the executor changes what it is given),
+and one caller giving up (cancelled) does not cancel the request for the others; it is
+cancelled only when every caller has given up."""
 
 import asyncio
 from collections.abc import Mapping
@@ -15,6 +17,7 @@ from router import jsonio
 from router.config.traffic import SubgraphShaping, TrafficShapingSection
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
+from router.transport.headers import PER_REQUEST
 from router.transport.layer import PolicyLayer
 
 SHARED = Counter(
@@ -51,7 +54,8 @@ class Deduplication(PolicyLayer[bool]):
     ) -> dict[str, Any]:
         if not idempotent or self.policy(service) is None:
             return await self.inner.send(service, payload, headers, idempotent=idempotent)
-        key: Key = (service, jsonio.dumps(payload), tuple(sorted(headers.items())))
+        kept = sorted(item for item in headers.items() if item[0] not in PER_REQUEST)
+        key: Key = (service, jsonio.dumps(payload), tuple(kept))
         shared = self._in_flight.get(key)
         if shared is None:
             shared = self._in_flight[key] = _InFlight(

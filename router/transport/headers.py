@@ -20,6 +20,9 @@ from router.transport.base import Transport
 
 IMPLICIT = ("authorization", "x-forwarded-for")
 TRACE_CONTEXT = ("traceparent", "tracestate")
+# Headers that differ from one request to the next while asking for the same thing: requests
+# differing only in these may share one execution (the shared one carries the first's).
+PER_REQUEST = frozenset({"x-forwarded-for", *TRACE_CONTEXT})
 # RFC 9110 §7.6.1 hop-by-hop headers, and those describing the client's own request body or
 # connection: the router writes its own.
 NEVER = frozenset(
@@ -190,13 +193,12 @@ class HeaderRules:
         trace context (which differ per request): requests that share it send the same
         headers, so they can share one execution."""
         client = client_headers(headers)
-        varying = {"x-forwarded-for", *TRACE_CONTEXT}
         sets = [("", self._all), *self._subgraphs.items()]
         return frozenset(
             (service, name, value)
             for service, steps in sets
             for name, value in _apply(steps, client).items()
-            if name not in varying
+            if name not in PER_REQUEST
         )
 
 

@@ -85,6 +85,29 @@ async def test_queries_with_other_authorization_are_not_shared() -> None:
         )
 
 
+async def test_queries_from_other_clients_and_traces_are_shared() -> None:
+    """The client's address and trace context differ per request: they do not keep
+    otherwise identical fetches apart."""
+    async with resilience_world({}) as world:
+        products = world.proxies["products"]
+        products.hold = asyncio.Event()
+        clients = [
+            {"x-forwarded-for": f"203.0.113.{n}", "traceparent": f"00-{n:032x}-{n:016x}-01"}
+            for n in range(1, 4)
+        ]
+        before = await _shared(world)
+        answers = [asyncio.create_task(world.query(QUERY, **headers)) for headers in clients]
+        await eventually(lambda: products.held == 1)
+
+        async def all_joined() -> bool:
+            return await _shared(world) == before + 2
+
+        await eventually(all_joined)
+        products.hold.set()
+        assert await asyncio.gather(*answers) == [CHAIR] * 3
+        assert products.requests == 1
+
+
 async def test_mutations_are_never_shared() -> None:
     async with resilience_world({}) as world:
         mutation = 'mutation { createProduct(name: "Stool") { name } }'
