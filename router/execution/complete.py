@@ -34,6 +34,9 @@ class Completer:
         # its fetch did not deliver; an error inside an object explains the fields missing
         # from it (the subgraph nulled the entity those fields came with).
         self.fetch_explained = frozenset(self.explained)
+        # An error above an object explains it too (a failed fetch's error at the point in
+        # the response where its many entities sit).
+        self.failed_above = frozenset(paths)
         self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
     def _error(
@@ -81,9 +84,7 @@ class Completer:
             if value is _MISSING:
                 value = None
                 if object_explained is None:
-                    object_explained = (
-                        self.failed_fetch or tuple(_path(link)) in self.fetch_explained
-                    )
+                    object_explained = self._explained_object(link)
                 explained = object_explained or refused is not None
             value = self.complete_value(
                 value, shape_field.type, shape_field, (link, key), explained=explained
@@ -93,10 +94,19 @@ class Completer:
             result[key] = value
         return result
 
+    def _explained_object(self, link: PathLink) -> bool:
+        """Whether fields missing from the object at `link` are explained by an error."""
+        if self.failed_fetch:
+            return True
+        path = tuple(_path(link))
+        return path in self.fetch_explained or any(
+            path[:end] in self.failed_above for end in range(len(path))
+        )
+
     def _untyped(self, abstract: str, link: PathLink) -> Any:
         """An object whose concrete type no fetch delivered (the fetch that had to learn it
         failed) cannot answer `__typename`: it is null, never typed as the abstract type."""
-        if not (self.failed_fetch or tuple(_path(link)) in self.fetch_explained):
+        if not self._explained_object(link):
             self._error(f"no subgraph gave the concrete type of this {abstract} object.", link)
         return _BUBBLE
 
