@@ -84,6 +84,15 @@ def test_fields_missing_from_an_entity_a_subgraph_nulled_get_no_errors_of_their_
     assert errors == [forbidden]
 
 
+def test_an_error_above_objects_explains_the_fields_missing_from_them() -> None:
+    # a failed fetch past its bound of paths: one error where its entities sit
+    failed = {"message": "down", "path": ["users"], "extensions": {"code": "SUBREQUEST_HTTP_ERROR"}}
+    data = {"users": [{"id": "1", "friends": [{"id": "2"}, {"id": "3"}]}]}
+    result, errors = complete("{ users { id friends { id name } } }", data, errors=[failed])
+    assert result == {"users": [{"id": "1", "friends": None}]}
+    assert errors == [failed]
+
+
 def test_a_missing_field_of_an_object_without_errors_is_reported_with_a_code() -> None:
     elsewhere = {"message": "x", "path": ["node"], "extensions": {"code": "E"}}
     result, errors = complete("{ node { id } me { id } }", {"me": {}}, errors=[elsewhere])
