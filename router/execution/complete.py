@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from router.execution.failures import settle
 from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
@@ -56,7 +57,9 @@ class Completer:
 
     def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
         result = self.complete_object(data, selection, selection.type_name, None)
-        return None if result is _BUBBLE else result
+        result = None if result is _BUBBLE else result
+        settle(result, self.errors)
+        return result
 
     def complete_object(
         self, obj: Mapping[str, Any], selection: Selection, runtime: str, link: PathLink

@@ -96,8 +96,22 @@ def _merge_point(paths: list[Path]) -> Path:
     return common
 
 
+class FetchFailure(dict[str, Any]):
+    """An error of a failed fetch (`fetch`: the same object for all of one fetch's errors);
+    its path is settled against the completed response (`settle`)."""
+
+    def __init__(self, error: dict[str, Any], fetch: object) -> None:
+        super().__init__(error)
+        self.fetch = fetch
+
+
 def failed_fetch_errors(
-    message: str, code: str, service: str, paths: Iterable[Path], owners: list[Path]
+    failure: object,
+    message: str,
+    code: str,
+    service: str,
+    paths: Iterable[Path],
+    owners: list[Path],
 ) -> list[dict[str, Any]]:
     """One error per distinct path (the response names the client asked), at most
     MAX_PATHS_PER_FETCH, then one at the merge point of `owners` (the objects the fetch
@@ -105,9 +119,53 @@ def failed_fetch_errors(
     raw = {"message": message, "extensions": {"code": code}}
     errors: dict[tuple[str | int, ...], dict[str, Any]] = {}
     for path in paths:
-        error = subgraph_error(raw, service, path)
+        error = FetchFailure(subgraph_error(raw, service, path), failure)
         errors.setdefault(tuple(error["path"]), error)
         if len(errors) > MAX_PATHS_PER_FETCH:
             kept = list(errors.values())[:MAX_PATHS_PER_FETCH]
-            return [*kept, subgraph_error(raw, service, _merge_point(owners) or None)]
+            merge_point = subgraph_error(raw, service, _merge_point(owners) or None)
+            return [*kept, FetchFailure(merge_point, failure)]
     return list(errors.values())
+
+
+def _held(data: Any, path: Path) -> Path:
+    """The longest start of `path` the response holds (all of it, below a null)."""
+    value = data
+    for end, part in enumerate(path):
+        if value is None:
+            return path
+        if isinstance(part, int):
+            held = isinstance(value, list) and 0 <= part < len(value)
+        else:
+            held = isinstance(value, dict) and part in value
+        if not held:
+            return path[:end]
+        value = value[part]
+    return path
+
+
+def settle(data: Any, errors: list[dict[str, Any]]) -> None:
+    """A failed fetch's error on a field the response does not hold (skipped by @skip or
+    @include, or fetched only as another fetch's input) moves up to the nearest one it
+    holds, and goes when another error of that fetch is already there or below."""
+    failures = [e for e in errors if isinstance(e, FetchFailure) and "path" in e]
+    settled = {id(e): _held(data, e["path"]) for e in failures}
+    gone: set[int] = set()
+    for error in failures:
+        at = settled[id(error)]
+        if at == error["path"]:
+            continue
+        if any(
+            other is not error
+            and other.fetch is error.fetch
+            and id(other) not in gone
+            and settled[id(other)][: len(at)] == at
+            for other in failures
+        ):
+            gone.add(id(error))
+        elif at:
+            error["path"] = at
+        else:
+            del error["path"]
+    if gone:
+        errors[:] = [e for e in errors if id(e) not in gone]

@@ -120,3 +120,16 @@ async def test_a_mutation_whose_entity_fetch_fails_names_that_field(
     assert body["data"] is None  # the write happened; its reviews ([Review!]!) could not come
     assert _failures(body, "reviews") == [["createProduct", "reviews"]]
     assert len(subgraphs["products"].requests) == 1
+
+
+async def test_a_failed_fetch_names_no_field_the_client_skipped(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph]
+) -> None:
+    subgraphs["users"].down = True
+    query = """query($more: Boolean!) {
+      product(id: "p2") { reviews { author { email name @include(if: $more) } } }
+    }"""
+    response = await router.post("/graphql", json={"query": query, "variables": {"more": False}})
+    body = response.json()
+    assert body["data"] == {"product": {"reviews": [{"author": {"email": None}}]}}
+    assert _failures(body, "users") == [["product", "reviews", 0, "author", "email"]]
