@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from router.execution.failures import settle
+from router.execution.failures import FetchFailure, settle
 from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
@@ -35,9 +35,13 @@ class Completer:
         # its fetch did not deliver; an error inside an object explains the fields missing
         # from it (the subgraph nulled the entity those fields came with).
         self.fetch_explained = frozenset(self.explained)
-        # An error above an object explains it too (a failed fetch's error at the point in
-        # the response where its many entities sit).
-        self.failed_above = frozenset(paths)
+        # A failed fetch's error above an object explains it too (the one error at the point
+        # in the response where a failed fetch's many entities sit).
+        self.failed_above = frozenset(
+            tuple(e["path"])
+            for e in errors
+            if isinstance(e, FetchFailure) and isinstance(e.get("path"), list)
+        )
         self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
     def _error(

@@ -68,7 +68,7 @@ async def _send(
     except SubgraphRequestError as failure:
         paths, owners = affected()
         state.errors.extend(
-            failed_fetch_errors(failure, failure.message, failure.code, node.service, paths, owners)
+            failed_fetch_errors(failure.message, failure.code, node.service, paths, owners)
         )
         return None
     if node.is_entity_fetch and node.has_aliases and isinstance(response.get("data"), dict):

@@ -26,7 +26,8 @@ def _field_names(
     for selection in selections.selections:
         if isinstance(selection, FieldNode):
             name = (selection.alias or selection.name).value
-            internal = name == "__typename" or name.endswith(ALIAS_SUFFIX)  # no client's
+            # a context value the router selects for another fetch: no client field
+            internal = name == "__typename" or name.endswith(ALIAS_SUFFIX)
             if not internal and name not in into.setdefault(on, []):
                 into[on].append(name)
         elif isinstance(selection, InlineFragmentNode):
@@ -106,7 +107,6 @@ class FetchFailure(dict[str, Any]):
 
 
 def failed_fetch_errors(
-    failure: object,
     message: str,
     code: str,
     service: str,
@@ -117,6 +117,7 @@ def failed_fetch_errors(
     MAX_PATHS_PER_FETCH, then one at the merge point of `owners` (the objects the fetch
     would have extended; none for a root fetch)."""
     raw = {"message": message, "extensions": {"code": code}}
+    failure = object()  # this fetch's, shared by its errors
     errors: dict[tuple[str | int, ...], dict[str, Any]] = {}
     for path in paths:
         error = FetchFailure(subgraph_error(raw, service, path), failure)

@@ -6,6 +6,7 @@ from graphql import OperationDefinitionNode, build_schema, parse
 from graphql.execution.values import get_variable_values
 
 from router.execution.complete import Completer
+from router.execution.failures import FetchFailure
 from router.execution.shape import ShapeCompiler
 
 SCHEMA = build_schema(
@@ -86,7 +87,10 @@ def test_fields_missing_from_an_entity_a_subgraph_nulled_get_no_errors_of_their_
 
 def test_an_error_above_objects_explains_the_fields_missing_from_them() -> None:
     # a failed fetch past its bound of paths: one error where its entities sit
-    failed = {"message": "down", "path": ["users"], "extensions": {"code": "SUBREQUEST_HTTP_ERROR"}}
+    failed = FetchFailure(
+        {"message": "down", "path": ["users"], "extensions": {"code": "SUBREQUEST_HTTP_ERROR"}},
+        object(),
+    )
     data = {"users": [{"id": "1", "friends": [{"id": "2"}, {"id": "3"}]}]}
     result, errors = complete("{ users { id friends { id name } } }", data, errors=[failed])
     assert result == {"users": [{"id": "1", "friends": None}]}
