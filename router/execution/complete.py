@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from router.execution.failures import FetchFailure, settle
 from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
@@ -34,6 +35,13 @@ class Completer:
         # its fetch did not deliver; an error inside an object explains the fields missing
         # from it (the subgraph nulled the entity those fields came with).
         self.fetch_explained = frozenset(self.explained)
+        # A failed fetch's error above an object explains it too (the one error at the point
+        # in the response where a failed fetch's many entities sit).
+        self.failed_above = frozenset(
+            tuple(e["path"])
+            for e in errors
+            if isinstance(e, FetchFailure) and isinstance(e.get("path"), list)
+        )
         self.failed_fetch = any(not isinstance(e.get("path"), list) for e in errors)
 
     def _error(
@@ -53,7 +61,9 @@ class Completer:
 
     def complete_root(self, data: Mapping[str, Any], selection: Selection) -> Any:
         result = self.complete_object(data, selection, selection.type_name, None)
-        return None if result is _BUBBLE else result
+        result = None if result is _BUBBLE else result
+        settle(result, self.errors)
+        return result
 
     def complete_object(
         self, obj: Mapping[str, Any], selection: Selection, runtime: str, link: PathLink
@@ -81,9 +91,7 @@ class Completer:
             if value is _MISSING:
                 value = None
                 if object_explained is None:
-                    object_explained = (
-                        self.failed_fetch or tuple(_path(link)) in self.fetch_explained
-                    )
+                    object_explained = self._explained_object(link)
                 explained = object_explained or refused is not None
             value = self.complete_value(
                 value, shape_field.type, shape_field, (link, key), explained=explained
@@ -93,10 +101,19 @@ class Completer:
             result[key] = value
         return result
 
+    def _explained_object(self, link: PathLink) -> bool:
+        """Whether fields missing from the object at `link` are explained by an error."""
+        if self.failed_fetch:
+            return True
+        path = tuple(_path(link))
+        return path in self.fetch_explained or any(
+            path[:end] in self.failed_above for end in range(len(path))
+        )
+
     def _untyped(self, abstract: str, link: PathLink) -> Any:
         """An object whose concrete type no fetch delivered (the fetch that had to learn it
         failed) cannot answer `__typename`: it is null, never typed as the abstract type."""
-        if not (self.failed_fetch or tuple(_path(link)) in self.fetch_explained):
+        if not self._explained_object(link):
             self._error(f"no subgraph gave the concrete type of this {abstract} object.", link)
         return _BUBBLE
 

@@ -1,7 +1,7 @@
 """Running a query plan: fetches in order, results merged into one tree."""
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +9,7 @@ from router import jsonio
 from router.errors import error
 from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
 from router.execution.errors import subgraph_error
+from router.execution.failures import entity_paths, failed_fetch_errors, root_paths
 from router.execution.merge import Path, deep_merge, objects_at, rescoped, sees_error, unalias
 from router.execution.representations import representation
 from router.planning.nodes import (
@@ -45,8 +46,14 @@ def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
 
 
 async def _send(
-    node: FetchNode, state: ExecutionState, variables: dict[str, Any], operation: str | None = None
+    node: FetchNode,
+    state: ExecutionState,
+    variables: dict[str, Any],
+    affected: Callable[[], tuple[Iterable[Path], list[Path]]],
+    operation: str | None = None,
 ) -> dict[str, Any] | None:
+    """The subgraph's response, or None when the fetch failed: then an error on each path
+    `affected` gives (with the objects the fetch would have extended)."""
     payload: dict[str, Any] = {"query": operation or node.operation}
     if variables:
         payload["variables"] = variables
@@ -59,7 +66,10 @@ async def _send(
                 node.service, payload, state.headers, idempotent=idempotent
             )
     except SubgraphRequestError as failure:
-        state.errors.append(error(failure.message, failure.code, serviceName=node.service))
+        paths, owners = affected()
+        state.errors.extend(
+            failed_fetch_errors(failure.message, failure.code, node.service, paths, owners)
+        )
         return None
     if node.is_entity_fetch and node.has_aliases and isinstance(response.get("data"), dict):
         response["data"] = unalias(response["data"], ALIAS_MARKER, state.abstract_types)
@@ -67,7 +77,7 @@ async def _send(
 
 
 async def _fetch_root(node: FetchNode, state: ExecutionState) -> None:
-    response = await _send(node, state, _variables(node, state))
+    response = await _send(node, state, _variables(node, state), lambda: (root_paths(node), []))
     if response is not None:
         merge_root_response(node, response, state)
 
@@ -164,7 +174,16 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         batches = contextual_request(fetch, representations, context_sets, variables)
     else:
         variables["representations"] = representations
-    response = await _send(fetch, state, variables, batches.operation)
+
+    def affected() -> tuple[Iterable[Path], list[Path]]:
+        paths = (
+            path
+            for rep, objects, at in zip(representations, targets, owners, strict=True)
+            for path in entity_paths(fetch, rep["__typename"], zip(objects, at, strict=True))
+        )
+        return paths, [owner for at in owners for owner in at]
+
+    response = await _send(fetch, state, variables, affected, batches.operation)
     if response is None:
         return
     response = unbatch(response, batches, len(representations))

@@ -158,6 +158,34 @@ def _shareable_root_elsewhere(ours: Answer, theirs: Answer, query: str, w: World
     return bool(differing) and differing <= shared
 
 
+def _failed_fetch_without_path(ours: Answer, theirs: Answer, query: str, w: World) -> bool:
+    """With a subgraph down, Apollo reports each failed fetch in one error without a path;
+    the router reports it on each path the fetch would have filled (and only there)."""
+    if not any(name == w.name for name, _ in DOWN):
+        return False
+    a, b = normalise(ours), normalise(theirs)
+    if a.status != b.status or a.data != b.data or "<no path>" in a.error_paths:
+        return False
+    failed = {
+        ".".join(map(str, e["path"]))
+        for e in _errors(ours)
+        if (e.get("extensions") or {}).get("code") == "SUBREQUEST_HTTP_ERROR"
+    }
+    theirs_at = set(b.error_paths) - {"<no path>"}
+    return bool(failed) and set(a.error_paths) - failed <= theirs_at <= set(a.error_paths)
+
+
+def _failed_items_vendor_fetch(answer: Answer) -> bool:
+    errors = _errors(answer)
+    return bool(errors) and all(
+        e["extensions"] == {"code": "SUBREQUEST_HTTP_ERROR", "serviceName": "vendors"}
+        and e["path"][0] == "items"
+        and e["path"][2:] == ["vendor", "country"]
+        and _data(answer)["items"][e["path"][1]]["vendor"]["country"] is None
+        for e in errors
+    )
+
+
 def _under_null(data: Any, path: list[Any]) -> bool:
     for segment in path[:-1]:
         if data is None:
@@ -436,6 +464,20 @@ APOLLO_WRONG += (
         router_right=lambda a: (
             _data(a) == {"invoices": [{"account": {"tier": t}} for t in (24, 24, 91)]}
         ),
+    ),
+)
+
+APOLLO_WRONG += (
+    Known(
+        "a failed fetch's error without a path",
+        "With a subgraph down, Apollo Gateway reports each failed fetch in one error without a "
+        "path, although the spec asks for the path of the field an error concerns; the router "
+        "puts it on each field the fetch would have filled, here each item's vendor country.",
+        _failed_fetch_without_path,
+        "chain",
+        "{ items { vendor { country } } }",
+        router_right=_failed_items_vendor_fetch,
+        down="vendors",
     ),
 )
 

@@ -130,17 +130,19 @@ def assert_loses_only(
     complete: dict[str, Any], degraded: dict[str, Any], down: str, fields: list[tuple[str, ...]]
 ) -> None:
     """The degraded answer is the complete one with `down`'s fields null; every error names
-    `down` with a transport code, and any path it carries leads to (or into) one of those
-    fields, never to one the other subgraphs answered."""
+    `down` with a transport code and a path at (or inside) one of those fields, never one the
+    other subgraphs answered, and each of those fields has its error."""
     lost = concrete_paths(complete, fields)
     assert degraded["data"] == nulled(complete, lost)
     assert degraded.get("errors"), degraded
+    paths = []
     for error in degraded["errors"]:
         assert error["extensions"]["serviceName"] == down, error
         assert error["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR", error
-        path = error.get("path")
-        if path is not None:
-            assert any(field[: len(path)] == path for field in lost), error
+        path = error["path"]
+        assert any(path[: len(field)] == field for field in lost), error
+        paths.append(path)
+    assert all(any(path[: len(field)] == field for path in paths) for field in lost), paths
 
 
 Answers = tuple[dict[str, Any], dict[str, Any]]

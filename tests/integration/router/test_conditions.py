@@ -47,9 +47,12 @@ async def test_an_excluded_field_of_a_subgraph_that_is_down_gives_no_error(
     assert (await _post(router, WITH_REVIEWS, withReviews=False)).json() == NAMES_ONLY
     included = (await _post(router, WITH_REVIEWS, withReviews=True)).json()
     # reviews is [Review!]!: with its subgraph down each product is nulled, and products
-    # ([Product!]!) with them; one coded error says why
+    # ([Product!]!) with them; a coded error on each product's reviews says why
     assert included["data"] is None
-    assert [e["extensions"]["code"] for e in included["errors"]] == ["SUBREQUEST_HTTP_ERROR"]
+    assert [(e["path"], e["extensions"]["code"]) for e in included["errors"]] == [
+        (["products", 0, "reviews"], "SUBREQUEST_HTTP_ERROR"),
+        (["products", 1, "reviews"], "SUBREQUEST_HTTP_ERROR"),
+    ]
 
 
 async def test_skip_fragments_and_defaults_decide_per_request(

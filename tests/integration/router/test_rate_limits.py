@@ -231,8 +231,13 @@ async def test_a_subgraph_over_its_limit_fails_its_fetches_and_the_rest_comes_ba
         response = await router.post(query)
         assert response.status_code == 200
         body = response.json()
-        assert error_codes(body) == ["SUBGRAPH_RATE_LIMITED"]
-        assert body["errors"][0]["extensions"]["serviceName"] == "users"
+        assert error_codes(body) == 3 * ["SUBGRAPH_RATE_LIMITED"]
+        assert all(e["extensions"]["serviceName"] == "users" for e in body["errors"])
+        assert [e["path"] for e in body["errors"]] == [
+            ["products", 0, "reviews", 0, "author", "email"],
+            ["products", 1, "reviews", 0, "author", "email"],
+            ["products", 0, "reviews", 1, "author", "email"],
+        ]
         products = body["data"]["products"]
         assert [p["name"] for p in products] == ["Chair", "Table"]
         assert [r["body"] for r in products[0]["reviews"]] == ["Comfy", "Wobbly"]

@@ -221,11 +221,20 @@ async def test_subgraph_limits_are_shared_and_closed_fails_only_that_fetch(
     query = "{ products { name reviews { author { email } } } }"
     async with running_router(config) as router, running_router(config) as other:
         assert "errors" not in (await router.post(query)).json()
+        emails = [
+            ["products", 0, "reviews", 0, "author", "email"],
+            ["products", 1, "reviews", 0, "author", "email"],
+            ["products", 0, "reviews", 1, "author", "email"],
+        ]
         body = (await other.post(query)).json()
-        assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBGRAPH_RATE_LIMITED"]
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+            (path, "SUBGRAPH_RATE_LIMITED") for path in emails
+        ]
         await asyncio.to_thread(own_redis.stop)
         body = (await other.post(query)).json()
-        assert [e["extensions"]["code"] for e in body["errors"]] == ["RATE_LIMIT_UNAVAILABLE"]
+        assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+            (path, "RATE_LIMIT_UNAVAILABLE") for path in emails
+        ]
         assert [p["name"] for p in body["data"]["products"]] == ["Chair", "Table"]
 
 

@@ -99,8 +99,10 @@ async def test_a_key_only_field_survives_the_prerequisite_subgraph_being_down(
             {"id": "p2", "name": "Table", "shippingCost": None},
         ]
     }
+    # the failed fetch only had `weight` (shippingCost's input, not asked) to add to each
     assert [(e.get("path"), e["extensions"]["code"]) for e in body["errors"]] == [
-        (None, "SUBREQUEST_HTTP_ERROR")
+        (["products", 0], "SUBREQUEST_HTTP_ERROR"),
+        (["products", 1], "SUBREQUEST_HTTP_ERROR"),
     ]
     assert all("shippingCost" not in r["query"] for r in subgraphs["shipping"].requests)
 

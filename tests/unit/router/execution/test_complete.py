@@ -6,6 +6,7 @@ from graphql import OperationDefinitionNode, build_schema, parse
 from graphql.execution.values import get_variable_values
 
 from router.execution.complete import Completer
+from router.execution.failures import FetchFailure
 from router.execution.shape import ShapeCompiler
 
 SCHEMA = build_schema(
@@ -82,6 +83,18 @@ def test_fields_missing_from_an_entity_a_subgraph_nulled_get_no_errors_of_their_
     result, errors = complete("{ me { id name } }", {"me": {}}, errors=[forbidden])
     assert result == {"me": None}
     assert errors == [forbidden]
+
+
+def test_an_error_above_objects_explains_the_fields_missing_from_them() -> None:
+    # a failed fetch past its bound of paths: one error where its entities sit
+    failed = FetchFailure(
+        {"message": "down", "path": ["users"], "extensions": {"code": "SUBREQUEST_HTTP_ERROR"}},
+        object(),
+    )
+    data = {"users": [{"id": "1", "friends": [{"id": "2"}, {"id": "3"}]}]}
+    result, errors = complete("{ users { id friends { id name } } }", data, errors=[failed])
+    assert result == {"users": [{"id": "1", "friends": None}]}
+    assert errors == [failed]
 
 
 def test_a_missing_field_of_an_object_without_errors_is_reported_with_a_code() -> None:
