@@ -48,8 +48,13 @@ export RESULTS="$SCRATCH/results.tsv"
 cleanup() { [[ -n "${REDIS_PID:-}" ]] && kill "$REDIS_PID" 2>/dev/null; rm -rf "$SCRATCH"; }
 trap cleanup EXIT
 
-# router-policies keeps its rate limits and APQ cache in a Redis of its own (local binary).
-if [[ " $GATEWAYS " == *" router-policies "* ]]; then
+# The policies' rate limits and APQ cache live in a Redis of this run's own (local binary).
+needs_redis=""
+for gateway in $GATEWAYS; do
+  config="$ROOT/bench/configs/${gateway#router-}.yaml"
+  [[ "$gateway" == router-* && -f "$config" ]] && grep -q BENCH_REDIS_URL "$config" && needs_redis=1
+done
+if [[ -n "$needs_redis" ]]; then
   command -v redis-server >/dev/null || { echo "install redis-server (bash scripts/setup.sh)" >&2; exit 1; }
   redis_port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \

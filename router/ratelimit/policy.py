@@ -4,6 +4,8 @@ the calls to each subgraph."""
 
 import hashlib
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,9 +93,16 @@ class RouterLimits:
 
 class SubgraphLimits:
     """`traffic_shaping.subgraphs.<name>.global_rate_limit`, else `traffic_shaping.all`'s:
-    the calls to one subgraph from every client together."""
+    the calls to one subgraph from every client together.
 
-    def __init__(self, config: RouterConfig) -> None:
+    A router takes a subgraph's permits from the shared count in leases of a hundredth of
+    its capacity (at most 100; one permit under a capacity of 200), and spends a lease
+    without asking again while it lasts (as long as the permits it holds take to earn at
+    the full rate): a subgraph call costs a Redis round trip only once per lease. The shared
+    count is exact to within one lease per router; when a lease is refused, single permits
+    are still asked for, so none is refused while the limit has room."""
+
+    def __init__(self, config: RouterConfig, clock: Callable[[], float] = time.monotonic) -> None:
         shaping = config.traffic_shaping
         self._default = _rate(shaping.all.global_rate_limit)
         self._rates = {
@@ -103,6 +112,8 @@ class SubgraphLimits:
         }
         section = config.rate_limit
         self._limiter = Limiter(section.redis, section.when_redis_down)
+        self._clock = clock
+        self._leases: dict[str, _Lease] = {}
 
     @classmethod
     def of(cls, config: RouterConfig) -> "SubgraphLimits | None":
@@ -117,8 +128,34 @@ class SubgraphLimits:
         rate = self._rates.get(service, self._default)
         if rate is None:
             return Decision.allow()
+        lease = self._leases.get(service)
+        now = self._clock()
+        if lease is not None and lease.left > 0 and now < lease.until:
+            lease.left -= 1
+            return Decision.allow()
         key = f"{self._limiter.namespace}:subgraph:{_digest(service)}"
+        size = lease_size(rate)
+        if size > 1:
+            leased = Rate(rate.capacity // size, rate.interval)  # `size` permits at once
+            decision = await self._limiter.check([Limit("subgraph", key, leased)])
+            if decision.allowed:
+                self._leases[service] = _Lease(size - 1, now + rate.emission * size)
+                return decision
         return await self._limiter.check([Limit("subgraph", key, rate)])
 
     async def aclose(self) -> None:
         await self._limiter.aclose()
+
+
+LEASE_SHARE = 100  # a lease is this share of the capacity
+LEASE_MAX = 100
+
+
+def lease_size(rate: Rate) -> int:
+    return max(1, min(LEASE_MAX, rate.capacity // LEASE_SHARE))
+
+
+@dataclass(slots=True)
+class _Lease:
+    left: int
+    until: float  # monotonic seconds

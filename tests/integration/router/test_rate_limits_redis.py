@@ -23,7 +23,10 @@ from redis.asyncio import Redis
 
 from common.infra.ports import free_port
 from common.infra.redis import RedisServer
+from router.config import RouterConfig
 from router.metrics import REGISTRY
+from router.ratelimit.gcra import Rate
+from router.ratelimit.policy import SubgraphLimits, lease_size
 from router.ratelimit.redis_store import GCRA_SHA
 from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.integration.router.subgraphs import subgraphs_app
@@ -255,3 +258,43 @@ async def test_a_redis_that_forgot_the_script_is_sent_it_again(redis_server: Red
             assert await redis.script_exists(GCRA_SHA) == [True]
     finally:
         await redis.aclose()
+
+
+async def _evalsha_calls(redis: Redis) -> int:
+    stats = await redis.info("commandstats")
+    calls: int = stats.get("cmdstat_evalsha", {}).get("calls", 0)
+    return calls
+
+
+async def test_a_subgraphs_permits_are_leased_and_the_shared_count_holds(
+    own_redis: RedisServer,
+) -> None:
+    """Capacity 1,000: leases of 10, so 25 calls cost 3 round trips; two routers spending
+    leases and then single permits never let more than the capacity through, nor refuse
+    while more than their unspent leases are left."""
+    config = RouterConfig.model_validate(
+        {
+            "rate_limit": {"redis": {"url": own_redis.url, "namespace": _namespace()}},
+            "traffic_shaping": {"all": {"global_rate_limit": {"capacity": 1000, **HOUR}}},
+        }
+    )
+    first, second = SubgraphLimits(config), SubgraphLimits(config)
+    redis = Redis.from_url(own_redis.url)
+    try:
+        before = await _evalsha_calls(redis)
+        for _ in range(25):
+            assert (await first.check("products")).allowed
+        assert await _evalsha_calls(redis) - before == 3
+        allowed = 25
+        for _ in range(1000):
+            decisions = [await limits.check("products") for limits in (first, second)]
+            allowed += sum(decision.allowed for decision in decisions)
+            if not all(decision.allowed for decision in decisions):
+                break
+        assert 1000 - 2 * lease_size(Rate(1000, 3600)) <= allowed <= 1000
+        refused = await first.check("products")
+        assert (refused.allowed, refused.scope) == (False, "subgraph")
+    finally:
+        await redis.aclose()
+        await first.aclose()
+        await second.aclose()
