@@ -231,4 +231,9 @@ class HeaderPropagation:
 
 
 def header_propagation(inner: Transport, config: RouterConfig) -> Transport:
-    return HeaderPropagation(inner, HeaderRules(config.headers))
+    """The layer, when rules are configured: without any, the headers the gateway hands
+    down are already the default set (`ForwardedHeaders`), so no layer is needed."""
+    section = config.headers
+    if not section.all.request and not any(rules.request for rules in section.subgraphs.values()):
+        return inner
+    return HeaderPropagation(inner, HeaderRules(section))
