@@ -97,9 +97,9 @@ class SubgraphLimits:
 
     A router takes a subgraph's permits from the shared count in leases of a hundredth of
     its capacity (at most 100; one permit under a capacity of 200), and spends a lease
-    without asking again while it lasts (as long as the permits it holds take to earn at
-    the full rate): a subgraph call costs a Redis round trip only once per lease. The shared
-    count is exact to within one lease per router; when a lease is refused, single permits
+    without asking again while it lasts (one interval of the limit): a subgraph call costs a
+    Redis round trip only once per lease. The shared count is exact to within one lease per
+    router; when a lease is refused, single permits
     are still asked for, so none is refused while the limit has room."""
 
     def __init__(self, config: RouterConfig, clock: Callable[[], float] = time.monotonic) -> None:
@@ -139,7 +139,7 @@ class SubgraphLimits:
             leased = Rate(rate.capacity // size, rate.interval)  # `size` permits at once
             decision = await self._limiter.check([Limit("subgraph", key, leased)])
             if decision.allowed:
-                self._leases[service] = _Lease(size - 1, now + rate.emission * size)
+                self._leases[service] = _Lease(size - 1, now + rate.interval)
                 return decision
         return await self._limiter.check([Limit("subgraph", key, rate)])
 
