@@ -2,6 +2,7 @@
 against (the whole router's, its client's, its client's for its operation) and those of
 the calls to each subgraph."""
 
+import asyncio
 import hashlib
 import math
 import time
@@ -114,6 +115,7 @@ class SubgraphLimits:
         self._limiter = Limiter(section.redis, section.when_redis_down)
         self._clock = clock
         self._leases: dict[str, _Lease] = {}
+        self._asking: dict[str, asyncio.Future[None]] = {}
 
     @classmethod
     def of(cls, config: RouterConfig) -> "SubgraphLimits | None":
@@ -128,18 +130,28 @@ class SubgraphLimits:
         rate = self._rates.get(service, self._default)
         if rate is None:
             return Decision.allow()
-        lease = self._leases.get(service)
-        now = self._clock()
-        if lease is not None and lease.left > 0 and now < lease.until:
-            lease.left -= 1
-            return Decision.allow()
         key = f"{self._limiter.namespace}:subgraph:{_digest(service)}"
         size = lease_size(rate)
+        while size > 1:
+            lease = self._leases.get(service)
+            now = self._clock()
+            if lease is not None and lease.left > 0 and now < lease.until:
+                lease.left -= 1
+                return Decision.allow()
+            asking = self._asking.get(service)
+            if asking is None:
+                break
+            await asyncio.shield(asking)  # one lease asked for at a time: then spend it
         if size > 1:
-            leased = Rate(rate.capacity // size, rate.interval)  # `size` permits at once
-            decision = await self._limiter.check([Limit("subgraph", key, leased)])
+            asking = self._asking[service] = asyncio.get_running_loop().create_future()
+            try:
+                leased = Rate(rate.capacity // size, rate.interval)  # `size` permits at once
+                decision = await self._limiter.check([Limit("subgraph", key, leased)])
+            finally:
+                del self._asking[service]
+                asking.set_result(None)
             if decision.allowed:
-                self._leases[service] = _Lease(size - 1, now + rate.interval)
+                self._leases[service] = _Lease(size - 1, self._clock() + rate.interval)
                 return decision
         return await self._limiter.check([Limit("subgraph", key, rate)])
 
