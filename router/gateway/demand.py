@@ -4,6 +4,7 @@ estimated cost (`demand_estimate`) checked before it is planned, refused over
 estimate in the error's extensions), only measured in `measure` mode; its actual cost
 (`demand_actual`) measured on the response. Both go to the metrics by operation name."""
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,7 @@ class OperationNames:
 
 
 _NAMES = OperationNames()  # one per process, as the metrics are
+_SAMPLER = random.Random()  # noqa: S311 (which responses are measured: not a secret)
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,19 @@ class DemandPolicy:
     enforce: bool
     list_size: int
     max: float
+    sample_rate: float = 1.0  # of responses whose actual cost is measured
 
     @staticmethod
     def from_config(section: DemandControlSection) -> "DemandPolicy | None":
         if not section.enabled:
             return None
         estimated = section.strategy.static_estimated
-        return DemandPolicy(section.mode == "enforce", estimated.list_size, float(estimated.max))
+        return DemandPolicy(
+            section.mode == "enforce",
+            estimated.list_size,
+            float(estimated.max),
+            section.actual_cost_sample_rate,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,9 @@ class DemandControl:
     def measure(self, measured: Measured, data: object) -> None:
         """Records the actual cost of the response `data` (and how far the estimate was)."""
         if not isinstance(data, dict):
+            return
+        rate = self.policy.sample_rate
+        if rate < 1 and _SAMPLER.random() >= rate:
             return
         actual = measured.actual.measure(data, measured.variables)
         ACTUAL.labels(measured.label).observe(actual)

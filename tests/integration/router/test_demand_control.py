@@ -53,13 +53,15 @@ def _page(first: int | None = None, last: int | None = None) -> list[dict[str, A
     return _products(first) if last is None else CATALOGUE[-last:]
 
 
-Router = Callable[[str], AbstractAsyncContextManager[tuple[httpx.AsyncClient, Subgraph]]]
+Router = Callable[..., AbstractAsyncContextManager[tuple[httpx.AsyncClient, Subgraph]]]
 
 
 @pytest.fixture
 def router() -> Router:
     @asynccontextmanager
-    async def running(mode: str) -> AsyncIterator[tuple[httpx.AsyncClient, Subgraph]]:
+    async def running(
+        mode: str, sample_rate: float = 1.0
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, Subgraph]]:
         root = {"products": _products, "report": "all good", "page": _page}
         catalogue = Subgraph(PLAIN, root=root)
         async with serve(subgraphs_app({"catalogue": catalogue}), free_port()) as subgraphs:
@@ -73,6 +75,7 @@ def router() -> Router:
                         "enabled": True,
                         "mode": mode,
                         "strategy": {"static_estimated": {"list_size": 10, "max": MAX}},
+                        "actual_cost_sample_rate": sample_rate,
                     }
                 }
             )
@@ -177,6 +180,23 @@ async def test_measure_serves_and_records_estimated_and_actual(router: Router) -
     # estimated - actual = 290 (a histogram with negative buckets keeps no sum)
     assert delta("router_operation_cost_delta_bucket", le="100.0") == 0
     assert delta("router_operation_cost_delta_bucket", le="1000.0") == 1
+
+
+async def test_actual_costs_are_measured_on_the_configured_share_of_responses(
+    router: Router,
+) -> None:
+    """`actual_cost_sample_rate: 0`: every operation is still estimated, no response walked."""
+    async with router("measure", sample_rate=0.0) as (client, _):
+        before = (await client.get("/metrics")).text
+        for _ in range(3):
+            assert (await _post(client, EXPENSIVE)).status_code == 200
+        after = (await client.get("/metrics")).text
+    labels = {"operation": "Expensive"}
+    name = "router_operation_cost_actual_count"
+    assert _sample(after, name, labels) - _sample(before, name, labels) == 0
+    estimated = {**labels, "result": "COST_ESTIMATED_TOO_EXPENSIVE"}
+    name = "router_operation_cost_estimated_count"
+    assert _sample(after, name, estimated) - _sample(before, name, estimated) == 3
 
 
 @pytest.mark.parametrize("query", ["{ page { id } }", "{ page(first: 1, last: 1) { id } }"])
