@@ -139,14 +139,18 @@ def chromium_path() -> str:
 async def _devtools_url(profile: Path, process: asyncio.subprocess.Process) -> str:
     """The browser's DevTools WebSocket, from the file Chromium writes once it listens."""
     port_file = profile / "DevToolsActivePort"
-    deadline = asyncio.get_running_loop().time() + WAIT
-    while asyncio.get_running_loop().time() < deadline and process.returncode is None:
+
+    def listening() -> str | bool:
+        if process.returncode is not None:
+            raise RuntimeError(f"chromium did not start (exit status {process.returncode})")
         with contextlib.suppress(FileNotFoundError):
             lines = port_file.read_text().split("\n")
             if len(lines) >= 2 and lines[1]:
                 return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"chromium did not start (exit status {process.returncode})")
+        return False
+
+    url: str = await eventually(listening, within=WAIT)
+    return url
 
 
 @contextlib.asynccontextmanager
