@@ -17,6 +17,7 @@ from typing import Any
 from router.config import RouterConfig
 from router.config.headers import HeadersSection, InsertRule, PropagateRule, Rule
 from router.transport.base import Transport
+from router.transport.layer import Layer
 
 IMPLICIT = ("authorization", "x-forwarded-for")
 TRACE_CONTEXT = ("traceparent", "tracestate")
@@ -202,11 +203,11 @@ class HeaderRules:
         )
 
 
-class HeaderPropagation:
+class HeaderPropagation(Layer):
     """The policy layer that gives each subgraph request the headers its rules select."""
 
     def __init__(self, inner: Transport, rules: HeaderRules) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.rules = rules
 
     async def send(
@@ -225,9 +226,6 @@ class HeaderPropagation:
     ) -> dict[str, Any]:
         selected = self.rules.for_subgraph(service, headers)
         return await self.inner.send_multipart(service, payload, selected)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 def header_propagation(inner: Transport, config: RouterConfig) -> Transport:

@@ -11,27 +11,14 @@ from router.transport.base import Transport
 Policy = TypeVar("Policy")
 
 
-class PolicyLayer(Generic[Policy]):
-    def __init__(
-        self,
-        inner: Transport,
-        section: TrafficShapingSection,
-        make: Callable[[str, SubgraphShaping], Policy | None],
-    ) -> None:
-        self.inner = inner
-        self._section = section
-        self._make = make
-        self._policies: dict[str, Policy | None] = {}
+Call = Callable[[], Awaitable[dict[str, Any]]]
 
-    def policy(self, service: str) -> Policy | None:
-        """The subgraph's policy, or None where it is off."""
-        try:
-            return self._policies[service]
-        except KeyError:
-            made = self._policies[service] = self._make(
-                service, subgraph_shaping(self._section, service)
-            )
-            return made
+
+class Layer:
+    """A wrapper that forwards what it does not change to the transport beneath it."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
 
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
@@ -42,12 +29,9 @@ class PolicyLayer(Generic[Policy]):
         await self.inner.aclose()
 
 
-Call = Callable[[], Awaitable[dict[str, Any]]]
-
-
-class GuardLayer(PolicyLayer[Policy]):
-    """A policy that treats every request alike (JSON or multipart, query or mutation): it
-    decides around the call to the transport beneath."""
+class AroundLayer(Layer):
+    """A layer that treats every request alike (JSON or multipart, query or mutation): it
+    acts around the call to the transport beneath."""
 
     async def send(
         self,
@@ -70,3 +54,30 @@ class GuardLayer(PolicyLayer[Policy]):
 
     async def around(self, service: str, call: Call) -> dict[str, Any]:
         raise NotImplementedError
+
+
+class PolicyLayer(Layer, Generic[Policy]):
+    def __init__(
+        self,
+        inner: Transport,
+        section: TrafficShapingSection,
+        make: Callable[[str, SubgraphShaping], Policy | None],
+    ) -> None:
+        super().__init__(inner)
+        self._section = section
+        self._make = make
+        self._policies: dict[str, Policy | None] = {}
+
+    def policy(self, service: str) -> Policy | None:
+        """The subgraph's policy, or None where it is off."""
+        try:
+            return self._policies[service]
+        except KeyError:
+            made = self._policies[service] = self._make(
+                service, subgraph_shaping(self._section, service)
+            )
+            return made
+
+
+class GuardLayer(AroundLayer, PolicyLayer[Policy]):
+    """A per-subgraph policy that decides around every call (breakers, bulkheads)."""

@@ -2,19 +2,19 @@
 call over its subgraph's limit is not sent, and fails as that fetch's error
 (`SUBGRAPH_RATE_LIMITED`; the rest of the answer is kept)."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from router.ratelimit import RateLimitUnavailable, SubgraphLimits
 from router.transport.base import SubgraphRequestError, Transport
+from router.transport.layer import AroundLayer, Call
 
 
-class RateLimitedTransport:
+class RateLimitedTransport(AroundLayer):
     def __init__(self, inner: Transport, limits: SubgraphLimits) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self._limits = limits
 
-    async def _admit(self, service: str) -> None:
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
         try:
             decision = await self._limits.check(service)
         except RateLimitUnavailable:
@@ -23,23 +23,7 @@ class RateLimitedTransport:
         if not decision.allowed:
             message = f"subgraph {service!r} is over its rate limit"
             raise SubgraphRequestError(service, message, "SUBGRAPH_RATE_LIMITED")
-
-    async def send(
-        self,
-        service: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        idempotent: bool = False,
-    ) -> dict[str, Any]:
-        await self._admit(service)
-        return await self.inner.send(service, payload, headers, idempotent=idempotent)
-
-    async def send_multipart(
-        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        await self._admit(service)
-        return await self.inner.send_multipart(service, payload, headers)
+        return await call()
 
     async def aclose(self) -> None:
         try:
