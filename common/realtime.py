@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from opentelemetry.trace import SpanKind
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
@@ -24,9 +25,12 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from common.telemetry import tracing
+
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE: Final = 100
+TRACE_KEY: Final = "trace"  # the publisher's trace context, in a message
 # How long the hub waits for a message before it looks for channels to (un)subscribe: the
 # delay before a new listener's channel is live.
 POLL_SECONDS: Final = 0.05
@@ -201,16 +205,24 @@ async def publish(redis: Redis, channel: str, payload: dict[str, Any]) -> None:
 
 
 async def publish_all(redis: Redis, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
-    """Publish many (channel, payload) messages in one round trip, in order."""
+    """Publish many (channel, payload) messages in one round trip, in order; tracing on,
+    each carries the trace context under `trace` (a listener's span continues it)."""
     pipeline = redis.pipeline(transaction=False)
     channels = []
+    context = tracing.carrier() if tracing.active() else {}
     for channel, payload in messages:
-        pipeline.publish(channel, json.dumps(payload, default=str))
+        message = {**payload, TRACE_KEY: context} if context else payload
+        pipeline.publish(channel, json.dumps(message, default=str))
         channels.append(channel)
     if not channels:
         return
     try:
-        await pipeline.execute()
+        with tracing.span(
+            "redis publish",
+            {"db.system.name": "redis", "messaging.batch.message_count": len(channels)},
+            kind=SpanKind.PRODUCER,
+        ):
+            await pipeline.execute()
     except (RedisConnectionError, RedisTimeoutError, OSError) as error:
         log.warning(
             "realtime publish failed",

@@ -22,6 +22,7 @@ DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
 ENVIRONMENTS: Final = ("dev", "test", "production")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRACING_EXPORTERS: Final = ("none", "zipkin", "otlp")
 BOOLEANS: Final = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 MAX_PORT: Final = 65535
 MASK: Final = "****"
@@ -69,6 +70,17 @@ def _choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = 
     value = _env(name, default).upper() if upper else _env(name, default)
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _ratio(name: str, default: str) -> float:
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a number from 0 to 1, got {raw!r}")
     return value
 
 
@@ -161,6 +173,24 @@ class Settings:
         metadata=setting("LMS_STATE_DIR", "local servers' data, keys and logs (dev run)")
     )
     log_level: str = field(metadata=setting("LMS_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR"))
+    tracing_exporter: str = field(
+        metadata=setting("LMS_TRACING_EXPORTER", "where spans go: none, zipkin or otlp")
+    )
+    zipkin_endpoint: str = field(
+        metadata=setting("LMS_ZIPKIN_ENDPOINT", "Zipkin's span collector (JSON v2)")
+    )
+    otlp_endpoint: str = field(
+        metadata=setting("LMS_OTLP_ENDPOINT", "OTLP/HTTP traces endpoint of a collector")
+    )
+    trace_sample_ratio: float = field(
+        metadata=setting(
+            "LMS_TRACE_SAMPLE_RATIO",
+            "share of new traces recorded, 0 to 1 (a sampled or unsampled parent is followed)",
+        )
+    )
+    slow_resolver_ms: int = field(
+        metadata=setting("LMS_TRACE_SLOW_RESOLVER_MS", "resolvers slower than this get a span")
+    )
     pg_host: str = field(metadata=setting("LMS_PG_HOST", "PostgreSQL host"))
     pg_port: int = field(metadata=setting("LMS_PG_PORT", "PostgreSQL port"))
     pg_database: str = field(metadata=setting("LMS_PG_DATABASE", "the one database"))
@@ -351,6 +381,11 @@ class Settings:
             host=host,
             state_dir=state_dir,
             log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+            tracing_exporter=_choice("LMS_TRACING_EXPORTER", "none", TRACING_EXPORTERS),
+            zipkin_endpoint=_env("LMS_ZIPKIN_ENDPOINT", "http://127.0.0.1:9411/api/v2/spans"),
+            otlp_endpoint=_env("LMS_OTLP_ENDPOINT", "http://127.0.0.1:4318/v1/traces"),
+            trace_sample_ratio=_ratio("LMS_TRACE_SAMPLE_RATIO", "1.0"),
+            slow_resolver_ms=_int("LMS_TRACE_SLOW_RESOLVER_MS", 10),
             pg_host=_env("LMS_PG_HOST", "127.0.0.1"),
             pg_port=_port("LMS_PG_PORT", 5433),
             pg_database=_env("LMS_PG_DATABASE", "lms"),

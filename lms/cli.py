@@ -13,6 +13,7 @@ from pathlib import Path
 from common.memory import freeze_startup_objects
 from common.settings import Settings, SettingsError, describe
 from common.telemetry.logging import configure_logging
+from common.telemetry.tracing import start_tracing
 from lms import services
 from lms.errors import CONFIGURATION, FAILURE, CommandError
 
@@ -45,6 +46,7 @@ def serve(settings: Settings, name: str) -> None:
     from router.server.http_protocol import ConnectionLimits, uvicorn_options
 
     configure_logging(name, settings.log_level)
+    start_tracing(settings, name)
     app = services.create_app(name, settings)
     freeze_startup_objects()
     limits = ConnectionLimits(settings.http_head_timeout, settings.http_body_timeout)
@@ -176,6 +178,7 @@ def run_worker_command(settings: Settings, name: str) -> int:
     from common.events.worker import run_worker
 
     configure_logging(f"{name}-worker", settings.log_level)
+    start_tracing(settings, f"{name}-worker")
 
     async def until_stopped() -> None:
         work = asyncio.ensure_future(run_worker(services.spec(name), settings))

@@ -45,6 +45,7 @@ from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
 from common.telemetry.metrics import MetricsMiddleware, count_statements, metrics_endpoint
+from common.telemetry.tracing import TracingMiddleware, trace_statements
 from graphiql_assets import GRAPHIQL
 
 ServiceT = TypeVar("ServiceT")
@@ -213,6 +214,7 @@ async def service_runtime(
     verifies no tokens, so it need not follow the revocation list)."""
     engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
     count_statements(engine, role or spec.name)
+    trace_statements(engine, spec.name)
     # A restarted Redis leaves dead pooled connections: retry them instead of failing the
     # request that finds one.
     redis = Redis.from_url(
@@ -275,6 +277,7 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(TracingMiddleware, service=spec.name),
             Middleware(MetricsMiddleware, service=spec.name),
             Middleware(
                 BodySizeLimit,

@@ -1,6 +1,7 @@
 """The request pipeline: parse → validate → plan → execute → shape, with caches."""
 
 import asyncio
+import contextvars
 import random
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_variable_values
 
-from router import jsonio
+from router import jsonio, telemetry
 from router.config.headers import HeadersSection
 from router.errors import error
 from router.execution import ExecutionState, execute_plan
@@ -161,7 +162,13 @@ class Gateway:
             return self.prepare(query, operation_name, labels)
         document = self.documents.get(query)
         compiled = await asyncio.get_running_loop().run_in_executor(
-            _COMPILER, self._compile_all, query, operation_name, labels, document
+            _COMPILER,
+            contextvars.copy_context().run,  # its spans are the request's
+            self._compile_all,
+            query,
+            operation_name,
+            labels,
+            document,
         )
         document, prepared = compiled
         self.documents.put(query, document)  # the caches are only touched on the loop
@@ -185,6 +192,13 @@ class Gateway:
         return document, self._compile(document, operation_name, labels)
 
     def _compile_document(self, query: str) -> DocumentNode | GraphQLResponse:
+        with telemetry.span("parse_validate") as span:
+            document = self._parse_and_validate(query)
+            if span is not None and isinstance(document, GraphQLResponse):
+                telemetry.failed(span, "the document was refused")
+            return document
+
+    def _parse_and_validate(self, query: str) -> DocumentNode | GraphQLResponse:
         if len(query.encode()) > MAX_QUERY_BYTES:
             return _failure(413, "the query is too large", "QUERY_TOO_LARGE")
         try:
@@ -197,6 +211,12 @@ class Gateway:
         return _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
 
     def _compile(
+        self, document: DocumentNode, operation_name: str | None, labels: frozenset[str]
+    ) -> PreparedOperation | GraphQLResponse:
+        with telemetry.span("query_planning"):
+            return self._plan(document, operation_name, labels)
+
+    def _plan(
         self, document: DocumentNode, operation_name: str | None, labels: frozenset[str]
     ) -> PreparedOperation | GraphQLResponse:
         try:
@@ -374,7 +394,8 @@ class Gateway:
             uploads=request.uploads,
             conditions=variables.coerced,
         )
-        await execute_plan(prepared.plan, state)
+        with telemetry.span("execution", {"graphql.operation.type": prepared.plan.operation_kind}):
+            await execute_plan(prepared.plan, state)
         body = prepared.respond(
             self.supergraph.api_schema,
             state.data,

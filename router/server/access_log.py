@@ -2,7 +2,8 @@
 stderr, `router.logs`), when `telemetry.exporters.logging.access_log.enabled` (its switch,
 whatever the log level).
 
-A line says: the request id (the client's `X-Request-Id` when it is a sane one, else a new
+A line says: the trace id (of the request's server span; tracing off, of the client's
+`traceparent` if it sent one), the request id (the client's `X-Request-Id` when it is a sane
 one; echoed in the answer), method, path (never the query string: a GET carries the query and
 its variables there), status, duration_ms, the operation's name and kind (from the parsed
 document), the client (the token's subject; `api-key:<id>` for a token an API key was traded
@@ -25,6 +26,7 @@ from router.planning import PlanningError
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
 from router.ratelimit.identity import client_address
+from router.telemetry import trace_id_of
 
 logger = logging.getLogger("router.access")
 logger.setLevel(logging.INFO)  # on or off by configuration, not by the log level
@@ -114,6 +116,8 @@ def _log(
         path,
         status,
         extra={
+            "event": "access",
+            "trace_id": trace_id_of(headers),
             "request_id": request_id,
             "method": method,
             "path": path,

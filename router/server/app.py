@@ -51,6 +51,7 @@ from router.server.http import read_request, respond
 from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.rate_limits import refusal
 from router.server.runtime import ClientKind, Runtime, runtime
+from router.server.tracing import TracingMiddleware
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
@@ -339,6 +340,7 @@ def _fixed_at_start(config: RouterConfig) -> dict[str, object]:
         "limits.request_head_timeout": config.limits.request_head_timeout,
         "limits.request_body_timeout": config.limits.request_body_timeout,
         "telemetry.exporters.logging.level": config.telemetry.exporters.logging.level,
+        "telemetry.exporters.tracing": config.telemetry.exporters.tracing,
     }
 
 
@@ -522,6 +524,7 @@ def create_app(
         lifespan=lifespan,
         # outermost first; each reads its policy from `app.state.router` per request
         middleware=[
+            Middleware(TracingMiddleware),  # outermost: the access line carries its trace id
             Middleware(AccessLogMiddleware),
             Middleware(CorsMiddleware),
             Middleware(CompressionMiddleware),

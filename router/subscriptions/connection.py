@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from router import jsonio
+from router import jsonio, telemetry
 from router.errors import error
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.gateway.reload import LiveGateway
@@ -407,11 +407,17 @@ class ClientConnection:
                         self.forwarded,
                         self._sockets,
                     )
+                    name = {"graphql.operation.name": request.operation_name or ""}
                     try:
-                        async for event in results:
-                            self.send(
-                                {"id": operation_id, "type": self.protocol.next, "payload": event}
-                            )
+                        with telemetry.span("subscribe", name):
+                            async for event in results:
+                                self.send(
+                                    {
+                                        "id": operation_id,
+                                        "type": self.protocol.next,
+                                        "payload": event,
+                                    }
+                                )
                     except SubgraphStreamError as failure:
                         self.send(
                             {
