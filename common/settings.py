@@ -73,6 +73,13 @@ def _choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = 
     return value
 
 
+def _http_url(name: str, default: str) -> str:
+    value = _env(name, default)
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
 def _ratio(name: str, default: str) -> float:
     raw = _env(name, default)
     try:
@@ -382,8 +389,8 @@ class Settings:
             state_dir=state_dir,
             log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
             tracing_exporter=_choice("LMS_TRACING_EXPORTER", "none", TRACING_EXPORTERS),
-            zipkin_endpoint=_env("LMS_ZIPKIN_ENDPOINT", "http://127.0.0.1:9411/api/v2/spans"),
-            otlp_endpoint=_env("LMS_OTLP_ENDPOINT", "http://127.0.0.1:4318/v1/traces"),
+            zipkin_endpoint=_http_url("LMS_ZIPKIN_ENDPOINT", "http://127.0.0.1:9411/api/v2/spans"),
+            otlp_endpoint=_http_url("LMS_OTLP_ENDPOINT", "http://127.0.0.1:4318/v1/traces"),
             trace_sample_ratio=_ratio("LMS_TRACE_SAMPLE_RATIO", "1.0"),
             slow_resolver_ms=_int("LMS_TRACE_SLOW_RESOLVER_MS", 10),
             pg_host=_env("LMS_PG_HOST", "127.0.0.1"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -95,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
         "dev",
         "start PostgreSQL, Redis and RabbitMQ, migrate, seed, run every service and the router "
         "until Ctrl-C; stops everything when one fails",
+    ).add_argument(
+        "--zipkin-url",
+        metavar="URL",
+        help="export every process's spans to this Zipkin collector (…/api/v2/spans); the "
+        "same as LMS_TRACING_EXPORTER=zipkin with LMS_ZIPKIN_ENDPOINT=URL",
     )
     for name, text in (
         ("migrate", "create the database, roles and schemas if missing; run the migrations"),
@@ -223,6 +229,9 @@ def explain(error: Exception) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    zipkin = getattr(args, "zipkin_url", None)
+    if zipkin:  # the processes `lms dev` starts read it from the environment
+        os.environ.update({"LMS_TRACING_EXPORTER": "zipkin", "LMS_ZIPKIN_ENDPOINT": zipkin})
     settings = Settings.from_env()
     names = [services.require_service(n) for n in getattr(args, "services", [])] or (
         services.available_services()

@@ -231,6 +231,12 @@ def router_environment(settings: Settings, names: Sequence[str]) -> dict[str, st
         "LMS_CLOCK_SKEW": str(settings.clock_skew),
         "LMS_API_KEY_URL": f"{users}/auth/api-key-token",
         "LMS_REDIS_URL": settings.redis_url,
+        # telemetry.exporters.tracing: the exporter the services use, the router too
+        "LMS_ZIPKIN_ENABLED": str(settings.tracing_exporter == "zipkin").lower(),
+        "LMS_ZIPKIN_ENDPOINT": settings.zipkin_endpoint,
+        "LMS_OTLP_ENABLED": str(settings.tracing_exporter == "otlp").lower(),
+        "LMS_OTLP_ENDPOINT": settings.otlp_endpoint,
+        "LMS_TRACE_SAMPLE_RATIO": str(settings.trace_sample_ratio),
     }
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import event
@@ -89,6 +90,22 @@ def span(
     return TRACER.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
 
 
+def continued(callback: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """``callback``, to run later (after a commit) under the span current now."""
+    if not _Switch.on:
+        return callback
+    now = otel_context.get_current()
+
+    async def run() -> None:
+        token = otel_context.attach(now)
+        try:
+            await callback()
+        finally:
+            otel_context.detach(token)
+
+    return run
+
+
 def failed(span: Span | None, message: str) -> None:
     """Mark ``span`` as failed without an exception (an error answered as data)."""
     if span is not None:
@@ -133,12 +150,14 @@ class TracingMiddleware:
 
 
 def trace_statements(engine: AsyncEngine, service: str) -> None:
-    """A client span per SQL statement the engine sends (tracing on): its text, never its
-    parameters."""
+    """A client span per SQL statement the engine sends within a trace (tracing on): its
+    text, never its parameters."""
     if not _Switch.on:
         return
 
     def before(_: Any, __: Any, statement: str, ___: Any, context: Any, ____: bool) -> None:
+        if not trace.get_current_span().get_span_context().is_valid:
+            return  # outside any trace (the relay's polling, a consumer's inbox): no root spans
         verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
         context.__dict__[_SPAN_KEY] = TRACER.start_span(
             f"{verb} {service}",

@@ -34,6 +34,7 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
+from common.telemetry import tracing
 from subgraphs.assessments import analytics
 from subgraphs.assessments.bank import can_manage, require_manager
 from subgraphs.assessments.models import (
@@ -760,6 +761,15 @@ class AssessmentsService:
         assessment = await session.get(AssessmentRow, attempt.assessment_id)
         assert assessment is not None
         value = percent(attempt) or 0.0
+        with tracing.span(
+            "submission graded",
+            {"lms.attempt.id": str(attempt.id), "lms.passed": value >= assessment.passing_score},
+        ):
+            await self._emit_graded(session, attempt, assessment, value)
+
+    async def _emit_graded(
+        self, session: AsyncSession, attempt: AttemptRow, assessment: AssessmentRow, value: float
+    ) -> None:
         await emit(
             session,
             EVENTS.outbox,

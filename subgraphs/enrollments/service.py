@@ -26,6 +26,7 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
+from common.telemetry import tracing
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.models import (
     EVENTS,
@@ -295,6 +296,17 @@ class EnrollmentsService:
             return None
         enrollment.status = EnrollmentStatus.COMPLETED.value
         enrollment.completed_at = clock.now()
+        with tracing.span("certificate issued", {"lms.course.id": str(course.id)}):
+            return await self._issue(session, enrollment, course, learner_name)
+
+    async def _issue(
+        self,
+        session: AsyncSession,
+        enrollment: EnrollmentRow,
+        course: CourseFacts,
+        learner_name: str | None,
+    ) -> CertificateRow:
+        """The completed enrollment's certificate, and its events in the outbox."""
         certificate = self._certificate(enrollment, course, learner_name)
         session.add(certificate)
         ids = {
