@@ -8,15 +8,21 @@ spans for parsing and validation, planning, execution and each subgraph fetch; t
 span's context is what the subgraph request carries as `traceparent`/`tracestate`."""
 
 import contextlib
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from router.config.telemetry import TracingExporters
+
+if TYPE_CHECKING:
+    from opentelemetry.exporter.zipkin.node_endpoint import NodeEndpoint
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from opentelemetry.trace import Span as ApiSpan
 
 TRACER = trace.get_tracer("router")
 logger = logging.getLogger("router.telemetry")
@@ -44,7 +50,7 @@ def start_tracing(config: TracingExporters) -> bool:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 
-    ratio = config.common.ratio
+    ratio = config.common.sampler
     sampler: Sampler = TraceIdRatioBased(ratio)
     if config.common.parent_based_sampler:
         sampler = ParentBased(sampler)
@@ -52,10 +58,8 @@ def start_tracing(config: TracingExporters) -> bool:
         resource=Resource.create({"service.name": config.common.service_name}), sampler=sampler
     )
     if config.zipkin.enabled:
-        from opentelemetry.exporter.zipkin.json import ZipkinExporter
-
         provider.add_span_processor(
-            BatchSpanProcessor(ZipkinExporter(endpoint=str(config.zipkin.endpoint)))
+            BatchSpanProcessor(zipkin_exporter(str(config.zipkin.endpoint)))
         )
     if config.otlp.enabled:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -67,6 +71,26 @@ def start_tracing(config: TracingExporters) -> bool:
     _Switch.on = True
     logger.info("tracing on", extra={"event": "tracing.start", "sample_ratio": ratio})
     return True
+
+
+def zipkin_exporter(endpoint: str) -> "SpanExporter":
+    """Zipkin's exporter, writing JSON v2 as Zipkin's API defines it: the exporter writes
+    `"kind": null` for a local span, where the API has a string or no `kind` at all.
+    (The services' copy is common/telemetry/tracing.py: the router imports nothing of them.)"""
+    from opentelemetry.exporter.zipkin.json import ZipkinExporter
+    from opentelemetry.exporter.zipkin.json.v2 import JsonV2Encoder
+
+    class Encoder(JsonV2Encoder):
+        def serialize(self, spans: "Sequence[ApiSpan]", local_endpoint: "NodeEndpoint") -> str:
+            encoded = json.loads(super().serialize(spans, local_endpoint))
+            for each in encoded:
+                if each.get("kind") is None:
+                    each.pop("kind", None)
+            return json.dumps(encoded)
+
+    exporter = ZipkinExporter(endpoint=endpoint)
+    exporter.encoder = Encoder()  # type: ignore[assignment]  # (typed from its V1 branch)
+    return exporter
 
 
 def span(

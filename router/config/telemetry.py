@@ -1,11 +1,11 @@
 """`telemetry:`, in Apollo Router's shape (the part this router serves: Prometheus metrics,
 traces exported to Zipkin or OTLP, the access log)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BeforeValidator, Field
+from pydantic import AnyHttpUrl, BeforeValidator, Field, WithJsonSchema
 
-from router.config.base import Ratio, Section
+from router.config.base import Section
 from router.config.server import UrlPath
 
 LogLevel = Annotated[
@@ -39,11 +39,32 @@ class Logging(Section):
     access_log: AccessLog = AccessLog()
 
 
+def _sampler(value: Any) -> Any:
+    return (
+        {"always_on": 1.0, "always_off": 0.0}.get(value, value) if isinstance(value, str) else value
+    )
+
+
+Sampler = Annotated[
+    float,
+    BeforeValidator(_sampler),
+    Field(ge=0, le=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1},
+                {"enum": ["always_on", "always_off"]},
+            ]
+        }
+    ),
+]
+
+
 class TracingCommon(Section):
     service_name: str = Field(
         default="router", min_length=1, description="the service name the spans carry"
     )
-    sampler: Ratio | Literal["always_on", "always_off"] = Field(
+    sampler: Sampler = Field(
         default=1.0,
         description="the share of new traces recorded: a ratio from 0 to 1, always_on (1) "
         "or always_off (0)",
@@ -53,14 +74,6 @@ class TracingCommon(Section):
         description="a request carrying a `traceparent` follows its sampled flag instead of "
         "the ratio",
     )
-
-    @property
-    def ratio(self) -> float:
-        if self.sampler == "always_on":
-            return 1.0
-        if self.sampler == "always_off":
-            return 0.0
-        return float(self.sampler)
 
 
 class Zipkin(Section):
