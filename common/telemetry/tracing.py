@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 TRACER = trace.get_tracer("lms")
 _OFF: AbstractContextManager[None] = contextlib.nullcontext()
+PROBES = frozenset({"/health", "/ready", "/metrics"})  # polled, never traced
 _SPAN_KEY = "lms.span"  # where a statement's span waits for the statement to end
 
 
@@ -152,7 +153,7 @@ class TracingMiddleware:
         self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not _Switch.on:
+        if not _Switch.on or scope["type"] not in ("http", "websocket") or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"

@@ -1,6 +1,7 @@
-"""The server span of each HTTP request and WebSocket connection, when tracing is on: its
-parent the client's `traceparent` (the sampler decides whether to follow it), ended when
-the answer is sent (a WebSocket's when the connection closes)."""
+"""The server span of each HTTP request and WebSocket connection (but the health check's and
+the metrics'), when tracing is on: its parent the client's `traceparent` (the sampler
+decides whether to follow it), ended when the answer is sent (a WebSocket's when the
+connection closes)."""
 
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
@@ -15,7 +16,7 @@ class TracingMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or not telemetry.active():
+        if not telemetry.active() or scope["type"] not in ("http", "websocket") or _probe(scope):
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"
@@ -36,3 +37,10 @@ class TracingMiddleware:
                 await send(message)
 
             await self.app(scope, receive, send_noting_status)
+
+
+def _probe(scope: Scope) -> bool:
+    """The health check and the metrics, which are polled: never traced."""
+    config = scope["app"].state.router.config
+    paths = (config.health_check.path, config.telemetry.exporters.metrics.prometheus.path)
+    return scope["path"] in paths

@@ -43,10 +43,12 @@ def dev_environment(state_dir: Path, **values: str) -> dict[str, str]:
         **{f"LMS_{name.upper()}_PORT": free_port() for name in SERVICES},
     }
     return environment(
-        LMS_STATE_DIR=str(state_dir),
-        LMS_LOG_LEVEL="WARNING",
-        **{variable: str(port) for variable, port in ports.items()},
-        **values,
+        **{
+            "LMS_STATE_DIR": str(state_dir),
+            "LMS_LOG_LEVEL": "WARNING",
+            **{variable: str(port) for variable, port in ports.items()},
+            **values,
+        }
     )
 
 
@@ -108,9 +110,9 @@ def test_without_the_local_extra_dev_names_it() -> None:
 class DevRun:
     """`lms dev` in its own process group, its output read line by line as it comes."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *arguments: str) -> None:
         self.process = subprocess.Popen(
-            command("dev"),
+            command("dev", *arguments),
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
