@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.client import PubSub
+from redis.asyncio.client import Pipeline, PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -207,22 +207,21 @@ async def publish(redis: Redis, channel: str, payload: dict[str, Any]) -> None:
 async def publish_all(redis: Redis, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
     """Publish many (channel, payload) messages in one round trip, in order; tracing on,
     each carries the trace context under `trace` (a listener's span continues it)."""
-    pipeline = redis.pipeline(transaction=False)
-    channels = []
-    context = tracing.carrier() if tracing.active() else {}
-    for channel, payload in messages:
-        message = {**payload, TRACE_KEY: context} if context else payload
-        pipeline.publish(channel, json.dumps(message, default=str))
-        channels.append(channel)
-    if not channels:
-        return
+    with tracing.span("redis publish", {"db.system.name": "redis"}, kind=SpanKind.PRODUCER):
+        pipeline = redis.pipeline(transaction=False)
+        channels = []
+        context = tracing.carrier() if tracing.active() else {}
+        for channel, payload in messages:
+            message = {**payload, TRACE_KEY: context} if context else payload
+            pipeline.publish(channel, json.dumps(message, default=str))
+            channels.append(channel)
+        if channels:
+            await _execute(pipeline, channels)
+
+
+async def _execute(pipeline: Pipeline, channels: list[str]) -> None:
     try:
-        with tracing.span(
-            "redis publish",
-            {"db.system.name": "redis", "messaging.batch.message_count": len(channels)},
-            kind=SpanKind.PRODUCER,
-        ):
-            await pipeline.execute()
+        await pipeline.execute()
     except (RedisConnectionError, RedisTimeoutError, OSError) as error:
         log.warning(
             "realtime publish failed",
