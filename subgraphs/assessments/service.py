@@ -621,7 +621,8 @@ class AssessmentsService:
                 )
             }
             responses = {qid: dict(row.response) for qid, row in answers.items()}
-        grades = await self._grade_all(attempt.question_ids, questions, responses)
+        with tracing.span("grading", {"lms.questions": len(attempt.question_ids)}):
+            grades = await self._grade_all(attempt.question_ids, questions, responses)
         now = clock.now()
         async with self.sessions.begin() as session:
             attempt = await session.get(AttemptRow, attempt_id, with_for_update=True)
