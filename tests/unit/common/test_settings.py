@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from common.settings import Settings, SettingsError
@@ -44,3 +46,24 @@ def test_per_service_password_overrides_the_shared_one(monkeypatch: pytest.Monke
 def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LMS_LOG_LEVEL", "warning")
     assert Settings.from_env().log_level == "WARNING"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "LMS_TRACING_EXPORTER",
+            "jaeger",
+            "LMS_TRACING_EXPORTER must be one of none, zipkin, otlp",
+        ),
+        ("LMS_TRACE_SAMPLE_RATIO", "1.5", "LMS_TRACE_SAMPLE_RATIO must be a number from 0 to 1"),
+        ("LMS_TRACE_SAMPLE_RATIO", "half", "LMS_TRACE_SAMPLE_RATIO must be a number from 0 to 1"),
+        ("LMS_ZIPKIN_ENDPOINT", "zipkin:9411", "LMS_ZIPKIN_ENDPOINT must be an http(s) URL"),
+    ],
+)
+def test_bad_tracing_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env()
