@@ -36,6 +36,7 @@ from redis.asyncio import Redis
 
 from common.errors import BadUserInput, Unauthenticated, Unavailable
 from common.settings import SignInProvider
+from common.validation import url
 from subgraphs.users.passwords import digest
 
 with warnings.catch_warnings():
@@ -111,6 +112,8 @@ class ExternalSignIn:
 
     async def start(self, provider_name: str, redirect_uri: str) -> SignInStart:
         provider = self._provider(provider_name)
+        # checked as every URL is (http only to loopback), then matched exactly as written
+        url(redirect_uri, field="redirectUri", loopback_http=True)
         if redirect_uri not in self._redirect_uris:
             raise BadUserInput(
                 "redirectUri is not one of the pages this platform may send people back to "
