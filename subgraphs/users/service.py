@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.auth import Principal, Role, TokenIssuer
-from common.auth.revocations import TokenRevoker
+from common.auth.revocations import Revocation
 from common.auth.throttle import Throttle
 from common.db.batches import rows_by_id
 from common.db.pagination import Page, fetch_ordered_page, fetch_page
@@ -47,6 +47,7 @@ from subgraphs.users.models import (
     roles_of,
 )
 from subgraphs.users.passwords import digest, hash_password, verify_password
+from subgraphs.users.revocations import DurableRevocations
 
 INVALID_CREDENTIALS = "Invalid email or password."
 REUSED_REFRESH = "This refresh token was already used; every session it started is revoked."
@@ -93,10 +94,11 @@ class UsersService:
         password_throttle: Throttle,
         factors: Factors,
         external: ExternalSignIn,
-        tokens: TokenRevoker,
+        tokens: DurableRevocations,
     ) -> None:
         self.sessions = sessions
         self._tokens = tokens
+        self.revocations = tokens
         self.external = external
         self._issuer = issuer
         self.api_keys = ApiKeysService(sessions, issuer)
@@ -362,11 +364,12 @@ class UsersService:
                     address=address,
                     revoked_sessions=revoked,
                 )
-                reused_by = row.user_id
+                # the access tokens of the copy too
+                ended: Revocation | None = await self._tokens.record(session, row.user_id)
             else:
-                reused_by = None
-        if reused_by is not None:  # the copy's access tokens too
-            await self._tokens.revoke(reused_by)
+                ended = None
+        if ended is not None:
+            await self._tokens.announce(ended)
         raise Unauthenticated(REUSED_REFRESH)
 
     async def logout(
@@ -389,7 +392,8 @@ class UsersService:
                 address=address,
                 revoked_sessions=revoked,
             )
-        await self._tokens.revoke(row.user_id)
+            ended = await self._tokens.record(session, row.user_id)
+        await self._tokens.announce(ended)
         return revoked
 
     async def _start_session(
@@ -495,7 +499,9 @@ class UsersService:
                     address=address,
                     revoked_sessions=revoked,
                 )
+                ended: Revocation | None = await self._tokens.record(session, user.id)
             else:
+                ended = None
                 audit.record(
                     session,
                     Kind.PASSWORD_CHANGE_FAILED,
@@ -506,7 +512,8 @@ class UsersService:
                 )
         wrong = BadUserInput("currentPassword is not your password.", field="currentPassword")
         await self._password_throttle.settle(account, address, right, wrong)
-        await self._tokens.revoke(principal.user_id)
+        if ended is not None:
+            await self._tokens.announce(ended)
 
     async def set_roles(
         self,
@@ -536,7 +543,9 @@ class UsersService:
                 old_roles=old_roles,
                 new_roles=user.roles,
             )
-        await self._tokens.revoke(user_id)  # tokens carry roles: the old ones must not count
+            # tokens carry roles: the old ones must not count
+            ended = await self._tokens.record(session, user_id)
+        await self._tokens.announce(ended)
         return user
 
     async def delete(
@@ -561,7 +570,8 @@ class UsersService:
             await emit(
                 session, EVENTS.outbox, Event("user.deleted", {"user_id": str(user_id)}, "users")
             )
-        await self._tokens.revoke(user_id)
+            ended = await self._tokens.record(session, user_id)
+        await self._tokens.announce(ended)
         return user_id
 
     # The security audit log
