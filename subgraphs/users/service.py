@@ -33,8 +33,8 @@ from subgraphs.users.accounts import open_account
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as Kind
-from subgraphs.users.external_accounts import account_for, identities_of, unlink
-from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn
+from subgraphs.users.external_accounts import account_for, identities_of, link, unlink
+from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn, SignInStart
 from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
 from subgraphs.users.models import (
     EVENTS,
@@ -205,7 +205,13 @@ class UsersService:
         for attempt in range(2):  # two first sign-ins of one identity race: the loser retries
             try:
                 async with self.sessions.begin() as session:
-                    user = await account_for(session, identity, address)
+                    user = await account_for(
+                        session,
+                        identity,
+                        address,
+                        link_by_email=self.external.links_by_email(identity.provider),
+                        factors=self._factors,
+                    )
                     outcome = await self._first_factor_passed(
                         session, user, address, method=f"oidc:{identity.provider}"
                     )
@@ -214,6 +220,25 @@ class UsersService:
                 if attempt:
                     raise Conflict("This sign-in raced another one; sign in again.") from None
         raise AssertionError("unreachable")
+
+    async def start_external_link(
+        self, principal: Principal, provider: str, redirect_uri: str
+    ) -> SignInStart:
+        """A sign-in with the provider that only this user, signed in, can finish: to link."""
+        return await self.external.start(provider, redirect_uri, link_to=principal.user_id)
+
+    async def link_external_identity(
+        self, principal: Principal, state: str, code: str, address: str | None = None
+    ) -> UserRow:
+        """Link the identity the provider vouches for to the signed-in user, who started it."""
+        identity = await self.external.finish(state, code, link_to=principal.user_id)
+        try:
+            async with self.sessions.begin() as session:
+                user = await self._locked(session, principal.user_id)
+                await link(session, user, identity, address, confirmed=True)
+                return user
+        except IntegrityError:  # the same identity linked at the same moment elsewhere
+            raise Conflict(f"This {identity.provider} account is already linked.") from None
 
     async def unlink_external_identity(
         self, principal: Principal, provider: str, address: str | None = None

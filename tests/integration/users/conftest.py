@@ -39,6 +39,16 @@ async def identity_provider(provider_ports: ProviderPorts) -> AsyncIterator[Open
 
 
 @pytest.fixture(scope="session")
+async def trusting_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
+    """trusting-idp: well-behaved, and trusted to link first sign-ins by verified email."""
+    provider = OpenIDProvider(
+        f"http://127.0.0.1:{provider_ports.trusting}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI]
+    )
+    async with serve(provider.app, provider_ports.trusting):
+        yield provider
+
+
+@pytest.fixture(scope="session")
 async def lying_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
     """liar-idp: its discovery document names another issuer than the configured one."""
     provider = OpenIDProvider(
