@@ -28,6 +28,7 @@ from subgraphs.users.external_sign_in_schema import (
     StartExternalSignInInput,
     UnlinkExternalIdentityInput,
     linked_identity_of,
+    sign_in_start_of,
 )
 from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.mfa import NO_MFA, MfaRequired
@@ -479,11 +480,7 @@ class Mutation(ApiKeyMutations):
         self, info: UsersInfo, input: StartExternalSignInInput
     ) -> ExternalSignInStart:
         start = await info.context.service.users.external.start(input.provider, input.redirect_uri)
-        return ExternalSignInStart(
-            authorization_url=start.authorization_url,
-            state=start.state,
-            expires_in=start.expires_in,
-        )
+        return sign_in_start_of(start)
 
     @strawberry.mutation(
         description="Finish signing in with an external provider: the state and code it "
@@ -525,11 +522,7 @@ class Mutation(ApiKeyMutations):
         start = await context.service.users.start_external_link(
             context.require_principal(), input.provider, input.redirect_uri
         )
-        return ExternalSignInStart(
-            authorization_url=start.authorization_url,
-            state=start.state,
-            expires_in=start.expires_in,
-        )
+        return sign_in_start_of(start)
 
     @strawberry.mutation(
         extensions=[signed_in()],
