@@ -453,6 +453,8 @@ async def test_wrong_types_and_missing_fields_are_bad_input(users: GraphQLClient
         ("nobody-idp", REDIRECT_URI, "BAD_USER_INPUT"),
         ("test-idp", "https://evil.example/steal", "BAD_USER_INPUT"),
         ("test-idp", REDIRECT_URI + "/../../evil", "BAD_USER_INPUT"),
+        ("test-idp", REDIRECT_URI + '"><script>alert(1)</script>', "BAD_USER_INPUT"),
+        ("test-idp", "http://user:pw@127.0.0.1:5173/auth/callback", "BAD_USER_INPUT"),
         ("offline-idp", REDIRECT_URI, "SERVICE_UNAVAILABLE"),
     ],
 )
@@ -462,6 +464,9 @@ async def test_unknown_providers_foreign_redirects_and_unreachable_providers(
     body = await start(users, provider_name, redirect_uri)
     assert error_codes(body) == [expected]
     assert body["data"] is None
+    if expected == "BAD_USER_INPUT":
+        field = "provider" if provider_name == "nobody-idp" else "redirectUri"
+        assert body["errors"][0]["extensions"]["field"] == field
 
 
 async def test_a_provider_whose_discovery_names_another_issuer_is_refused(
