@@ -69,22 +69,17 @@ class TokenRevoker:
 
     async def publish(
         self, revocations: Sequence[Revocation], *, new_generation: bool = False
-    ) -> bool:
+    ) -> None:
         """Write and announce these revocations (and, with `new_generation`, tell every
-        verifier to load the whole list again); False, logged, when Redis failed."""
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for revocation in revocations:
-                    keep = max(math.ceil(revocation.keep_seconds), 1)
-                    pipe.set(f"{KEY_PREFIX}{revocation.user_id}", revocation.moment, ex=keep)
-                    pipe.publish(CHANNEL, f"{revocation.user_id} {revocation.moment}")
-                if new_generation:
-                    pipe.set(GENERATION_KEY, uuid.uuid4().hex)
-                await pipe.execute()
-        except (RedisError, OSError) as error:
-            log.error("token revocations not written to Redis", extra={"error": str(error)})
-            return False
-        return True
+        verifier to load the whole list again); raises RedisError or OSError."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for revocation in revocations:
+                keep = max(math.ceil(revocation.keep_seconds), 1)
+                pipe.set(f"{KEY_PREFIX}{revocation.user_id}", revocation.moment, ex=keep)
+                pipe.publish(CHANNEL, f"{revocation.user_id} {revocation.moment}")
+            if new_generation:
+                pipe.set(GENERATION_KEY, uuid.uuid4().hex)
+            await pipe.execute()
 
     async def has_generation(self) -> bool:
         """Whether Redis still holds a list written whole (raises when it cannot answer)."""

@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 class DurableRevocations:
     """What the users service calls when a user's sessions end."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], redis: TokenRevoker) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], publisher: TokenRevoker) -> None:
         self._sessions = sessions
-        self._redis = redis
+        self._publisher = publisher
         self._stale = True  # Redis is brought up to date first thing
         self._refreshed = 0.0
 
@@ -46,7 +46,8 @@ class DurableRevocations:
         """End, in the caller's transaction, every access token of the user issued before
         now (announce it with `announce` once the transaction committed)."""
         moment = round(time.time(), 3)
-        until = datetime.fromtimestamp(moment, UTC) + timedelta(seconds=self._redis.keep_seconds)
+        keep = timedelta(seconds=self._publisher.keep_seconds)
+        until = datetime.fromtimestamp(moment, UTC) + keep
         statement = insert(TokenRevocationRow).values(
             user_id=user_id, not_before=moment, expires_at=until
         )
@@ -63,25 +64,42 @@ class DurableRevocations:
                 },
             )
         )
-        return Revocation(user_id, moment, self._redis.keep_seconds)
+        return Revocation(user_id, moment, self._publisher.keep_seconds)
 
     async def announce(self, revocation: Revocation) -> None:
         """Tell every verifier now; if Redis cannot take it, `follow` will later."""
-        if not await self._redis.publish([revocation]):
+        try:
+            await self._publisher.publish([revocation])
+        except (RedisError, OSError) as error:
             self._stale = True
+            log.warning(
+                "token revocation recorded, not yet in Redis",
+                extra={"user": str(revocation.user_id), "error": str(error)},
+            )
 
     async def follow(self) -> None:
-        """Keep Redis holding the list, for the life of the service."""
+        """Keep Redis holding the list, for the life of the service (a failure is logged
+        when it starts, and when it ends)."""
+        failing = False
         while True:
             try:
-                due = time.monotonic() - self._refreshed >= REFRESH_SECONDS
-                if self._stale or due or not await self._redis.has_generation():
-                    self._stale = False  # a failure from here on marks it again
-                    await self._republish()
+                await self._bring_redis_up_to_date()
             except (RedisError, OSError, SQLAlchemyError) as error:
                 self._stale = True
-                log.warning("revocations not written to Redis yet", extra={"error": str(error)})
+                if not failing:
+                    log.warning("revocations not written to Redis", extra={"error": str(error)})
+                failing = True
+            else:
+                if failing:
+                    log.info("revocations written to Redis again")
+                failing = False
             await asyncio.sleep(CHECK_SECONDS)
+
+    async def _bring_redis_up_to_date(self) -> None:
+        due = time.monotonic() - self._refreshed >= REFRESH_SECONDS
+        if self._stale or due or not await self._publisher.has_generation():
+            self._stale = False  # an announcement failing from here on marks it again
+            await self._republish()
 
     async def _republish(self) -> None:
         async with self._sessions.begin() as session:
@@ -94,6 +112,5 @@ class DurableRevocations:
             Revocation(row.user_id, row.not_before, (row.expires_at - now).total_seconds())
             for row in rows
         ]
-        if not await self._redis.publish(live, new_generation=True):
-            self._stale = True
+        await self._publisher.publish(live, new_generation=True)
         self._refreshed = time.monotonic()
