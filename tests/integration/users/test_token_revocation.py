@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from redis.asyncio import Redis
 
 from common.auth.revocations import CHANNEL
+from common.db.engine import dsn, role_name
 from common.infra.ports import free_port
 from common.infra.redis import RedisServer
 from common.settings import Settings
@@ -227,3 +229,31 @@ async def test_signing_out_everywhere_while_redis_is_down_holds_once_it_is_back(
         await eventually(refused_by_subgraph)
         again = (await login(users, account.email))["data"]["login"]
         assert (await works_at_router(users, again["accessToken"]))["id"] == account.id
+
+
+@contextlib.asynccontextmanager
+async def revocations_unwritable(settings: Settings) -> AsyncIterator[None]:
+    """PostgreSQL refuses the users subgraph's writes to its revocation table meanwhile."""
+    url = dsn(settings, settings.pg_admin_user, settings.pg_admin_password, driver="postgresql")
+    table, role = "users.token_revocations", role_name("users")
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"REVOKE INSERT, UPDATE ON {table} FROM {role}")
+        yield
+    finally:
+        await admin.execute(f"GRANT INSERT, UPDATE ON {table} TO {role}")
+        await admin.close()
+
+
+async def test_a_sign_out_that_cannot_be_recorded_is_an_error_and_ends_nothing(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    async with revocations_unwritable(migrated):
+        body = await users.execute(LOGOUT_ALL, {"t": learner.refresh_token})
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert body["data"] is None
+    assert "token_revocations" not in str(body)  # no SQL told to the client
+    # nothing half done: the sessions stand, and signing out again works
+    await works_at_router(users, learner.access_token)
+    await users.data(LOGOUT_ALL, {"t": learner.refresh_token})
+    await refused_at_router(users, learner.access_token)
