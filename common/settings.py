@@ -131,6 +131,7 @@ def _sign_in_provider(name: str) -> SignInProvider:
         issuer=issuer,
         client_id=client_id,
         client_secret=client_secret,
+        link_by_email=_bool(prefix + "LINK_BY_EMAIL", "false"),
     )
 
 
@@ -148,6 +149,9 @@ class SignInProvider:
     issuer: str
     client_id: str
     client_secret: str
+    # A first sign-in may link to the account with the provider's verified email (never
+    # to one with a role beyond STUDENT or a second factor: those confirm the link signed in)
+    link_by_email: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -237,7 +241,8 @@ class Settings:
         metadata=setting(
             "LMS_OIDC_PROVIDERS",
             "external OpenID providers by name (a-z, 0-9, -), each configured by "
-            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME",
+            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME, "
+            "_LINK_BY_EMAIL (true: link a first sign-in to a student account by verified email)",
         )
     )
     sign_in_redirect_uris: tuple[str, ...] = field(
