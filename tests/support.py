@@ -62,16 +62,21 @@ async def eventually(
         await asyncio.sleep(every)
 
 
-async def metric(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> float:
-    """The sum of the samples named ``name`` with these labels (others free) in the
-    Prometheus text ``url`` serves (0 when there are none)."""
+async def samples(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> list[float]:
+    """The values of the samples named ``name`` with these labels (others free) in the
+    Prometheus text ``url`` serves."""
     text = (await http.get(url)).text
-    return sum(
+    return [
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
         if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )
+    ]
+
+
+async def metric(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> float:
+    """The sum of `samples` (0 when there are none)."""
+    return sum(await samples(http, url, name, **labels))
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:
