@@ -150,6 +150,7 @@ def _sign_in_provider(name: str) -> SignInProvider:
         issuer=issuer,
         client_id=client_id,
         client_secret=client_secret,
+        link_by_email=_bool(prefix + "LINK_BY_EMAIL", "false"),
     )
 
 
@@ -167,6 +168,9 @@ class SignInProvider:
     issuer: str
     client_id: str
     client_secret: str
+    # A first sign-in may link to the account with the provider's verified email (never
+    # to one with a role beyond STUDENT or a second factor: those confirm the link signed in)
+    link_by_email: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -274,7 +278,8 @@ class Settings:
         metadata=setting(
             "LMS_OIDC_PROVIDERS",
             "external OpenID providers by name (a-z, 0-9, -), each configured by "
-            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME",
+            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME, "
+            "_LINK_BY_EMAIL (true: link a first sign-in to a student account by verified email)",
         )
     )
     sign_in_redirect_uris: tuple[str, ...] = field(
@@ -355,6 +360,18 @@ class Settings:
     webhook_secret: str = field(
         metadata=setting(
             "LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)", secret=True
+        )
+    )
+    worker_metrics_port: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_PORT",
+            "port a worker (`lms worker NAME`) serves /metrics on, on LMS_HOST; 0: none",
+        )
+    )
+    worker_metrics_interval_ms: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_INTERVAL_MS",
+            "how often a worker measures its outbox and queues for /metrics, ms",
         )
     )
 
@@ -447,6 +464,8 @@ class Settings:
             delivery_retry_base_ms=_positive("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
+            worker_metrics_port=_int("LMS_WORKER_METRICS_PORT", 0, maximum=MAX_PORT),
+            worker_metrics_interval_ms=_int("LMS_WORKER_METRICS_INTERVAL_MS", 5000, minimum=100),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

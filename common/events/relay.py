@@ -27,6 +27,7 @@ from common import clock
 from common.events import broker
 from common.events.outbox import NOTIFY_CHANNEL
 from common.telemetry import tracing
+from common.telemetry.metrics import RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class OutboxRelay:
                 .values(published_at=clock.now())
             )
         self.published += len(rows)
+        RELAY_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
     async def _publish(self, exchange: AbstractExchange, event_type: str, envelope: Any) -> None:

@@ -42,12 +42,13 @@ class Limiter:
 
     async def check(self, limits: Sequence[Limit]) -> Decision:
         """Allowed, or refused with the time to wait; raises `RateLimitUnavailable`."""
-        decision = await self._decide(limits)
+        decision = await self.decide(limits)
         if not decision.allowed:
             RATE_LIMITED.labels(decision.scope).inc()
         return decision
 
-    async def _decide(self, limits: Sequence[Limit]) -> Decision:
+    async def decide(self, limits: Sequence[Limit]) -> Decision:
+        """As `check`, but a refusal is not counted as a request refused (a lease was)."""
         if not limits:
             return Decision.allow()
         if self._store is None:

@@ -2,7 +2,6 @@
 against (the whole router's, its client's, its client's for its operation) and those of
 the calls to each subgraph."""
 
-import asyncio
 import hashlib
 import math
 import time
@@ -14,6 +13,7 @@ from router.config import RouterConfig
 from router.config.traffic import GlobalRateLimit
 from router.errors import error
 from router.ratelimit.gcra import Decision, Limit, Rate
+from router.ratelimit.leases import LeasingLimiter
 from router.ratelimit.limiter import Limiter, RateLimitUnavailable
 
 ANONYMOUS_OPERATION = ""
@@ -39,7 +39,8 @@ class Refusal:
 
 
 class RouterLimits:
-    """The limits checked at the router's endpoint, before a request is planned."""
+    """The limits checked at the router's endpoint, before a request is planned: spent from
+    leases (`leases`), so that most requests cost no Redis round trip."""
 
     def __init__(self, config: RouterConfig) -> None:
         section = config.rate_limit
@@ -49,7 +50,8 @@ class RouterLimits:
         self._client = _rate(section.per_client) if section.enabled else None
         self._operation = _rate(section.per_operation) if section.enabled else None
         active = any((self._router, self._client, self._operation))
-        self._limiter = Limiter(section.redis, section.when_redis_down) if active else None
+        limiter = Limiter(section.redis, section.when_redis_down)
+        self._limiter = LeasingLimiter(limiter) if active else None
 
     @property
     def counts_clients(self) -> bool:
@@ -94,14 +96,8 @@ class RouterLimits:
 
 class SubgraphLimits:
     """`traffic_shaping.subgraphs.<name>.global_rate_limit`, else `traffic_shaping.all`'s:
-    the calls to one subgraph from every client together.
-
-    A router takes a subgraph's permits from the shared count in leases of a hundredth of
-    its capacity (at most 100; one permit under a capacity of 200), and spends a lease
-    without asking again while it lasts (one interval of the limit): a subgraph call costs a
-    Redis round trip only once per lease. The shared count is exact to within one lease per
-    router; when a lease is refused, single permits
-    are still asked for, so none is refused while the limit has room."""
+    the calls to one subgraph from every client together, taken in leases (`leases`), so
+    that a subgraph call costs a Redis round trip only once per lease."""
 
     def __init__(self, config: RouterConfig, clock: Callable[[], float] = time.monotonic) -> None:
         shaping = config.traffic_shaping
@@ -112,10 +108,8 @@ class SubgraphLimits:
             if subgraph.global_rate_limit is not None
         }
         section = config.rate_limit
-        self._limiter = Limiter(section.redis, section.when_redis_down)
-        self._clock = clock
-        self._leases: dict[str, _Lease] = {}
-        self._asking: dict[str, asyncio.Future[None]] = {}
+        self._limiter = LeasingLimiter(Limiter(section.redis, section.when_redis_down), clock)
+        self._limits: dict[str, list[Limit]] = {}  # per subgraph: none, or its one limit
 
     @classmethod
     def of(cls, config: RouterConfig) -> "SubgraphLimits | None":
@@ -125,49 +119,22 @@ class SubgraphLimits:
             return None
         return cls(config)
 
+    def spend_leased(self, service: str) -> bool:
+        """Whether a call to the subgraph was let through at once: no limit, or a permit of
+        this router's lease (else `check` decides)."""
+        return self._limiter.spend_leased(self._limits_of(service))
+
     async def check(self, service: str) -> Decision:
         """Raises `RateLimitUnavailable` (Redis down, `when_redis_down: closed`)."""
-        rate = self._rates.get(service, self._default)
-        if rate is None:
-            return Decision.allow()
-        key = f"{self._limiter.namespace}:subgraph:{_digest(service)}"
-        size = lease_size(rate)
-        while size > 1:
-            lease = self._leases.get(service)
-            now = self._clock()
-            if lease is not None and lease.left > 0 and now < lease.until:
-                lease.left -= 1
-                return Decision.allow()
-            asking = self._asking.get(service)
-            if asking is None:
-                break
-            await asyncio.shield(asking)  # one lease asked for at a time: then spend it
-        if size > 1:
-            asking = self._asking[service] = asyncio.get_running_loop().create_future()
-            try:
-                leased = Rate(rate.capacity // size, rate.interval)  # `size` permits at once
-                decision = await self._limiter.check([Limit("subgraph", key, leased)])
-            finally:
-                del self._asking[service]
-                asking.set_result(None)
-            if decision.allowed:
-                self._leases[service] = _Lease(size - 1, self._clock() + rate.interval)
-                return decision
-        return await self._limiter.check([Limit("subgraph", key, rate)])
+        return await self._limiter.check(self._limits_of(service))
+
+    def _limits_of(self, service: str) -> list[Limit]:
+        limits = self._limits.get(service)
+        if limits is None:
+            rate = self._rates.get(service, self._default)
+            key = f"{self._limiter.namespace}:subgraph:{_digest(service)}"
+            limits = self._limits[service] = [] if rate is None else [Limit("subgraph", key, rate)]
+        return limits
 
     async def aclose(self) -> None:
         await self._limiter.aclose()
-
-
-LEASE_SHARE = 100  # a lease is this share of the capacity
-LEASE_MAX = 100
-
-
-def lease_size(rate: Rate) -> int:
-    return max(1, min(LEASE_MAX, rate.capacity // LEASE_SHARE))
-
-
-@dataclass(slots=True)
-class _Lease:
-    left: int
-    until: float  # monotonic seconds

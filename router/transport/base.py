@@ -1,6 +1,6 @@
 """The boundary between the executor and the wire: one call per subgraph request."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 from router import jsonio
@@ -51,14 +51,17 @@ def decode_answer(service: str, status: int, content: bytes) -> dict[str, Any]:
 
 
 class Transport(Protocol):
-    async def send(
+    """A wrapper may answer `send` and `send_multipart` with the awaitable of the transport
+    it wraps (no coroutine of its own where it has nothing to do after the call)."""
+
+    def send(
         self,
         service: str,
         payload: Mapping[str, Any],
         headers: Mapping[str, str],
         *,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """POST `payload` to the subgraph named `service`; return its decoded JSON body.
 
         Once any byte of a request is written it is never sent again, unless `idempotent`
@@ -66,9 +69,9 @@ class Transport(Protocol):
         answering."""
         ...
 
-    async def send_multipart(
+    def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """As `send`, for a payload whose variables hold `UploadedFile`s: a GraphQL multipart
         request (https://github.com/jaydenseric/graphql-multipart-request-spec). Never
         idempotent."""

@@ -4,6 +4,7 @@ waiting (each at most `max_wait`); a request beyond fails at once with
 of the router."""
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -42,37 +43,48 @@ def bulkhead_full(service: str, why: str) -> SubgraphRequestError:
 
 
 class Compartment:
+    """One subgraph's slots: a count of those in use, and the requests waiting for one in
+    arrival order (each a future the leaving request hands its slot to)."""
+
     def __init__(self, service: str, settings: Bulkhead) -> None:
         self.service = service
         self.settings = settings
-        self.slots = asyncio.Semaphore(settings.max_concurrent)
-        self.waiting = 0
+        self.in_use = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        # read when scraped, not counted on every request
+        IN_USE.labels(service).set_function(lambda: self.in_use)
+        WAITING.labels(service).set_function(lambda: len(self._waiting))
 
     async def enter(self) -> None:
-        if self.slots.locked():
-            if self.waiting >= self.settings.max_waiting:
-                REJECTED.labels(self.service, "queue_full").inc()
-                raise bulkhead_full(self.service, "its waiting queue is full")
-            self.waiting += 1
-            WAITING.labels(self.service).inc()
-            try:
-                async with asyncio.timeout(self.settings.max_wait):
-                    await self.slots.acquire()
-            except TimeoutError:
+        if self.in_use < self.settings.max_concurrent and not self._waiting:
+            self.in_use += 1
+            return
+        if len(self._waiting) >= self.settings.max_waiting:
+            REJECTED.labels(self.service, "queue_full").inc()
+            raise bulkhead_full(self.service, "its waiting queue is full")
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            async with asyncio.timeout(self.settings.max_wait):
+                await turn  # the slot is ours once it is set (`leave` hands it over)
+        except BaseException as failure:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+            elif turn.done() and not turn.cancelled():
+                self.leave()  # handed a slot as we gave up: it goes on to the next
+            if isinstance(failure, TimeoutError):
                 REJECTED.labels(self.service, "wait_timeout").inc()
-                raise bulkhead_full(
-                    self.service, f"no slot freed within {self.settings.max_wait}s"
-                ) from None
-            finally:
-                self.waiting -= 1
-                WAITING.labels(self.service).dec()
-        else:
-            await self.slots.acquire()
-        IN_USE.labels(self.service).inc()
+                why = f"no slot freed within {self.settings.max_wait}s"
+                raise bulkhead_full(self.service, why) from None
+            raise
 
     def leave(self) -> None:
-        IN_USE.labels(self.service).dec()
-        self.slots.release()
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the slot goes on to the next in line
+                return
+        self.in_use -= 1
 
 
 class Bulkheads(GuardLayer[Compartment]):

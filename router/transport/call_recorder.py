@@ -1,6 +1,7 @@
 """A `Transport` layer that notes each subgraph call in the access record of the request
 making it (`router.access_record`), then makes it."""
 
+from collections.abc import Awaitable
 from typing import Any
 
 from router.access_record import current_record
@@ -8,8 +9,8 @@ from router.transport.layer import AroundLayer, Call
 
 
 class CallRecorder(AroundLayer):
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
+    def around(self, service: str, call: Call) -> Awaitable[dict[str, Any]]:
         record = current_record()
         if record is not None:
             record.subgraph_calls[service] += 1
-        return await call()
+        return call()

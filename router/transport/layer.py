@@ -20,10 +20,10 @@ class Layer:
     def __init__(self, inner: Transport) -> None:
         self.inner = inner
 
-    async def send_multipart(
+    def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        return await self.inner.send_multipart(service, payload, headers)
+    ) -> Awaitable[dict[str, Any]]:
+        return self.inner.send_multipart(service, payload, headers)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -31,28 +31,28 @@ class Layer:
 
 class AroundLayer(Layer):
     """A layer that treats every request alike (JSON or multipart, query or mutation): it
-    acts around the call to the transport beneath."""
+    acts around the call to the transport beneath. Its `around` answers an awaitable: a
+    coroutine of its own when it acts after the call, else the call's (one frame less on
+    every subgraph request)."""
 
-    async def send(
+    def send(
         self,
         service: str,
         payload: Mapping[str, Any],
         headers: Mapping[str, str],
         *,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        return await self.around(
+    ) -> Awaitable[dict[str, Any]]:
+        return self.around(
             service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
         )
 
-    async def send_multipart(
+    def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
-    ) -> dict[str, Any]:
-        return await self.around(
-            service, lambda: self.inner.send_multipart(service, payload, headers)
-        )
+    ) -> Awaitable[dict[str, Any]]:
+        return self.around(service, lambda: self.inner.send_multipart(service, payload, headers))
 
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
+    def around(self, service: str, call: Call) -> Awaitable[dict[str, Any]]:
         raise NotImplementedError
 
 

@@ -2,6 +2,7 @@
 call over its subgraph's limit is not sent, and fails as that fetch's error
 (`SUBGRAPH_RATE_LIMITED`; the rest of the answer is kept)."""
 
+from collections.abc import Awaitable
 from typing import Any
 
 from router.ratelimit import RateLimitUnavailable, SubgraphLimits
@@ -14,7 +15,12 @@ class RateLimitedTransport(AroundLayer):
         super().__init__(inner)
         self._limits = limits
 
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
+    def around(self, service: str, call: Call) -> Awaitable[dict[str, Any]]:
+        if self._limits.spend_leased(service):
+            return call()  # a permit from this router's lease: nothing to wait for
+        return self._checked(service, call)
+
+    async def _checked(self, service: str, call: Call) -> dict[str, Any]:
         try:
             decision = await self._limits.check(service)
         except RateLimitUnavailable:

@@ -26,7 +26,8 @@ from common.infra.redis import RedisServer
 from router.config import RouterConfig
 from router.metrics import REGISTRY
 from router.ratelimit.gcra import Rate
-from router.ratelimit.policy import SubgraphLimits, lease_size
+from router.ratelimit.leases import lease_size
+from router.ratelimit.policy import RouterLimits, SubgraphLimits
 from router.ratelimit.redis_store import GCRA_SHA
 from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.integration.router.subgraphs import subgraphs_app
@@ -294,6 +295,48 @@ async def test_a_subgraphs_permits_are_leased_and_the_shared_count_holds(
         assert 1000 - 2 * lease_size(Rate(1000, 3600)) <= allowed <= 1000
         refused = await first.check("products")
         assert (refused.allowed, refused.scope) == (False, "subgraph")
+    finally:
+        await redis.aclose()
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_clients_permits_are_leased_and_two_routers_never_let_more_through(
+    own_redis: RedisServer,
+) -> None:
+    """The router-wide, per-client and per-operation limits (capacity 1,000 an hour: leases
+    of 10) are asked for together: 25 requests of one client cost 3 round trips. Two routers
+    sharing the count let at most the client's capacity through, and refuse it only once
+    fewer permits are left than their unspent leases; another client is not held back."""
+    config = RouterConfig.model_validate(
+        {
+            "rate_limit": {
+                "redis": {"url": own_redis.url, "namespace": _namespace()},
+                "per_client": {"capacity": 1000, **HOUR},
+                "per_operation": {"capacity": 100_000, **HOUR},
+            },
+            "traffic_shaping": {"router": {"global_rate_limit": {"capacity": 100_000, **HOUR}}},
+        }
+    )
+    first, second = RouterLimits(config), RouterLimits(config)
+    redis = Redis.from_url(own_redis.url)
+    try:
+        before = await _evalsha_calls(redis)
+        for _ in range(25):
+            assert (await first.check("203.0.113.7", "Courses")).allowed
+        assert await _evalsha_calls(redis) - before == 3
+        allowed = 25
+        for _ in range(1000):
+            decisions = [await r.check("203.0.113.7", "Courses") for r in (first, second)]
+            allowed += sum(decision.allowed for decision in decisions)
+            if not all(decision.allowed for decision in decisions):
+                break
+        assert 1000 - 2 * lease_size(Rate(1000, 3600)) <= allowed <= 1000
+        refused = await first.refusal("203.0.113.7", "Courses")
+        assert refused is not None
+        assert refused.status == 429
+        assert "client rate limit" in refused.error["message"]
+        assert await first.refusal("198.51.100.2", "Courses") is None
     finally:
         await redis.aclose()
         await first.aclose()

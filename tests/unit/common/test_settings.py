@@ -67,3 +67,16 @@ def test_bad_tracing_settings_name_the_variable(
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=re.escape(message)):
         Settings.from_env()
+
+
+def test_linking_by_email_is_each_providers_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_OIDC_PROVIDERS", "school,partner")
+    for name in ("SCHOOL", "PARTNER"):
+        monkeypatch.setenv(f"LMS_OIDC_{name}_ISSUER", "https://sso.example.org")
+        monkeypatch.setenv(f"LMS_OIDC_{name}_CLIENT_ID", "lms")
+    monkeypatch.setenv("LMS_OIDC_PARTNER_LINK_BY_EMAIL", "true")
+    providers = Settings.from_env().sign_in_providers
+    assert [(p.name, p.link_by_email) for p in providers] == [("school", False), ("partner", True)]
+    monkeypatch.setenv("LMS_OIDC_PARTNER_LINK_BY_EMAIL", "sometimes")
+    with pytest.raises(SettingsError, match="LMS_OIDC_PARTNER_LINK_BY_EMAIL must be true or false"):
+        Settings.from_env()
