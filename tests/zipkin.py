@@ -74,6 +74,14 @@ class ZipkinCollector:
     def trace(self, trace_id: str) -> list[dict[str, Any]]:
         return [span for span in self.received() if span["traceId"] == trace_id]
 
+    def complete(
+        self, trace_id: str, expected: set[tuple[str, str]]
+    ) -> list[dict[str, Any]] | None:
+        """The trace's spans once every (service, span name) expected has arrived, else None:
+        each process exports its own batches, on its own schedule."""
+        spans = self.trace(trace_id)
+        return spans if expected <= {(service(s), s["name"]) for s in spans} else None
+
     def __enter__(self) -> ZipkinCollector:
         self._thread.start()
         return self

@@ -99,12 +99,9 @@ async def test_a_query_over_two_subgraphs_is_one_trace_down_to_their_sql(
         ("users", "SELECT users"),
     }
 
-    def complete() -> list[dict[str, Any]] | None:
-        # each process exports its own batch: wait until every one has arrived
-        spans = zipkin.trace(trace_id)
-        return spans if expected <= {(service(s), s["name"]) for s in spans} else None
-
-    spans: list[dict[str, Any]] = await eventually(complete, EXPORTED_WITHIN)
+    spans: list[dict[str, Any]] = await eventually(
+        lambda: zipkin.complete(trace_id, expected), EXPORTED_WITHIN
+    )
     assert zipkin.invalid == []
     root = named(spans, "POST /graphql", "router")
     for subgraph in ("courses", "users"):
@@ -178,12 +175,9 @@ async def test_a_mutation_is_one_trace_to_the_subscriber_its_event_reaches(
         ("notifications-worker", "INSERT notifications"),
     }
 
-    def complete() -> list[dict[str, Any]] | None:
-        # each process exports its own batch: wait until every one has arrived
-        spans = zipkin.trace(trace_id)
-        return spans if expected <= {(service(s), s["name"]) for s in spans} else None
-
-    spans: list[dict[str, Any]] = await eventually(complete, EXPORTED_WITHIN)
+    spans: list[dict[str, Any]] = await eventually(
+        lambda: zipkin.complete(trace_id, expected), EXPORTED_WITHIN
+    )
     assert zipkin.invalid == []
     delivery = named(spans, "subscription event notifications", "router")
     path = [(service(s), s["name"]) for s in ancestry(spans, delivery)]
