@@ -323,6 +323,18 @@ class Settings:
             "LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)", secret=True
         )
     )
+    worker_metrics_port: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_PORT",
+            "port a worker (`lms worker NAME`) serves /metrics on, on LMS_HOST; 0: none",
+        )
+    )
+    worker_metrics_interval_ms: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_INTERVAL_MS",
+            "how often a worker measures its outbox and queues for /metrics, ms",
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -409,6 +421,8 @@ class Settings:
             delivery_retry_base_ms=_positive("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
+            worker_metrics_port=_int("LMS_WORKER_METRICS_PORT", 0, maximum=MAX_PORT),
+            worker_metrics_interval_ms=_int("LMS_WORKER_METRICS_INTERVAL_MS", 5000, minimum=100),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.events import broker
 from common.events.envelope import Event, InvalidEvent
+from common.telemetry.metrics import CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,7 @@ class ConsumerRunner:
             channel, message, broker.retry_queue(self.service, delay), attempt + 1, reason
         )
         self.stats.retried += 1
+        CONSUMER_RETRIES.labels(self.service, broker.events_queue(self.service)).inc()
         await message.ack()
 
     async def _dead_letter(

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import clock
 from common.events import broker
 from common.events.outbox import NOTIFY_CHANNEL
+from common.telemetry.metrics import RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class OutboxRelay:
                 .values(published_at=clock.now())
             )
         self.published += len(rows)
+        RELAY_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
     async def _publish(self, exchange: AbstractExchange, event_type: str, envelope: Any) -> None:

@@ -44,7 +44,13 @@ from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
-from common.telemetry.metrics import MetricsMiddleware, count_statements, metrics_endpoint
+from common.telemetry.metrics import (
+    MetricsMiddleware,
+    count_statements,
+    forget_pool,
+    metrics_endpoint,
+    watch_pool,
+)
 from graphiql_assets import GRAPHIQL
 
 ServiceT = TypeVar("ServiceT")
@@ -213,6 +219,7 @@ async def service_runtime(
     verifies no tokens, so it need not follow the revocation list)."""
     engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
     count_statements(engine, role or spec.name)
+    watch_pool(engine, role or spec.name)
     # A restarted Redis leaves dead pooled connections: retry them instead of failing the
     # request that finds one.
     redis = Redis.from_url(
@@ -239,6 +246,7 @@ async def service_runtime(
                 redis=redis,
             )
     finally:
+        forget_pool(role or spec.name)
         await revocations.aclose()
         await redis.aclose()
         await engine.dispose()
@@ -271,7 +279,7 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
         GRAPHIQL.route,
         *spec.routes,
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[
@@ -285,3 +293,5 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
             Middleware(PlainErrorsAsGraphQL),
         ],
     )
+    app.state.service_name = spec.name  # the `service` label of its GraphQL metrics
+    return app

@@ -14,6 +14,7 @@ from graphql import (
     parse,
 )
 from graphql.execution.values import VariableValues, get_variable_values
+from prometheus_client import Counter
 
 from router import jsonio
 from router.config.headers import HeadersSection
@@ -24,6 +25,7 @@ from router.gateway.demand import DemandControl, DemandPolicy, Measured
 from router.gateway.limits import Limits, check_limits
 from router.gateway.validation import validate_operation
 from router.lru import LRU
+from router.metrics import REGISTRY
 from router.planning import PlanningError, plan
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
@@ -45,6 +47,15 @@ MAX_TOKENS = 15_000
 OFF_LOOP_QUERY_CHARS = 2048
 # One thread: costly documents queue behind each other, not in front of everything else.
 _COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-compile")
+
+PLAN_CACHE = Counter(
+    "router_query_plan_cache_total",
+    "Look-ups of an operation's plan in the plan cache, by result (hit or miss)",
+    ["result"],
+    registry=REGISTRY,
+)
+PLAN_CACHE_HIT = PLAN_CACHE.labels("hit")
+PLAN_CACHE_MISS = PLAN_CACHE.labels("miss")
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
@@ -72,6 +83,7 @@ class GraphQLResponse:
     status: int
     body: dict[str, Any]
     allow: str | None = None
+    headers: Mapping[str, str] | None = None  # more for the HTTP answer (a challenge, Retry-After)
 
 
 def _failure(status: int, message: str, code: str) -> GraphQLResponse:
@@ -156,7 +168,9 @@ class Gateway:
         key = (query, operation_name, labels)
         cached = self.prepared.get(key)
         if cached is not None:
+            PLAN_CACHE_HIT.inc()
             return cached
+        PLAN_CACHE_MISS.inc()
         if len(query) < OFF_LOOP_QUERY_CHARS:
             return self.prepare(query, operation_name, labels)
         document = self.documents.get(query)
@@ -262,7 +276,12 @@ class Gateway:
         prepared = await self.ready(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
-        prepared = self.authorize(prepared, request.operation_name, caller)
+        return self._admit(prepared, request, caller)
+
+    def _admit(
+        self, planned: PreparedOperation, request: GraphQLRequest, caller: Caller | None
+    ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
+        prepared = self.authorize(planned, request.operation_name, caller)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         variables = self._coerce_variables(prepared.operation, request.variables)
@@ -334,7 +353,7 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = await self.admit(request, caller, labels)
+        admitted = self._admit(prepared, request, caller)
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted

@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 
-from graphql import DocumentNode
+from graphql import DocumentNode, OperationDefinitionNode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,9 +35,20 @@ _MAX_USER_AGENT = 256
 _MAX_CLIENT = 128
 
 
-def note_operation(gateway: Gateway, request: GraphQLRequest, caller: Caller | None) -> None:
-    """Note who ran which operation in the request's access record (the document is parsed
-    already: the gateway's cache has it)."""
+def selected_operation(gateway: Gateway, request: GraphQLRequest) -> OperationDefinitionNode | None:
+    """The operation the request ran, from its document as the gateway's cache has it (None
+    when it did not parse, or names no operation it holds: the answer says so)."""
+    document = gateway.documents.get(request.query)
+    if not isinstance(document, DocumentNode):
+        return None
+    try:
+        return select_operation(document, request.operation_name)
+    except PlanningError:
+        return None
+
+
+def note_operation(operation: OperationDefinitionNode | None, caller: Caller | None) -> None:
+    """Note who ran which operation in the request's access record."""
     record = current_record()
     if record is None:
         return
@@ -45,12 +56,7 @@ def note_operation(gateway: Gateway, request: GraphQLRequest, caller: Caller | N
         key = caller.claims.get("api_key")
         client = f"api-key:{key}" if isinstance(key, str | int) else caller.subject
         record.client = client[:_MAX_CLIENT]
-    document = gateway.documents.get(request.query)
-    if isinstance(document, DocumentNode):
-        try:
-            operation = select_operation(document, request.operation_name)
-        except PlanningError:  # no such operation: the answer says so
-            return
+    if operation is not None:
         record.operation_kind = operation.operation.value
         record.operation_name = operation.name.value if operation.name else None
 

@@ -1,11 +1,12 @@
-"""The Starlette application: `/graphql`, GraphiQL and `/health`, module-level endpoints
-sharing a `RouterState` on `app.state.router`."""
+"""The Starlette application: `/graphql`, GraphiQL, `/health`, `/ready` and `/metrics`,
+module-level endpoints sharing a `RouterState` on `app.state.router`."""
 
 import asyncio
 import contextlib
 import dataclasses
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
 from router.config import ConfigError, ConfigSource, RouterConfig
+from router.config.server import ReadinessSection
 from router.errors import error
 from router.gateway.demand import DemandPolicy
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
@@ -31,7 +33,7 @@ from router.gateway.reload import (
     watch_file,
     watch_supergraph,
 )
-from router.metrics import exposition
+from router.metrics import OperationNames, exposition
 from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
 from router.policies.authentication import (
     AuthenticationFailed,
@@ -43,13 +45,15 @@ from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.policies.revocations import Revocations
 from router.ratelimit import RouterLimits
-from router.server.access_log import AccessLogMiddleware, note_operation
+from router.server.access_log import AccessLogMiddleware, note_operation, selected_operation
 from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.rate_limits import refusal
+from router.server.readiness import Readiness, watch_readiness
+from router.server.request_metrics import observe_request
 from router.server.runtime import ClientKind, Runtime, runtime
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
@@ -65,7 +69,7 @@ logger = logging.getLogger("router")
 
 async def _identify(
     credentials: Credentials | None, request: Request, graphql_request: GraphQLRequest
-) -> tuple[GraphQLRequest, Caller | None] | Response:
+) -> tuple[GraphQLRequest, Caller | None] | GraphQLResponse:
     """The request as the subgraphs get it (with the verified token, an API key's too) and
     its caller, or the answer refusing it (401 with the RFC 6750 challenge, or 503)."""
     if credentials is None:
@@ -74,14 +78,15 @@ async def _identify(
     try:
         caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
     except AuthenticationFailed as failure:
-        refused = GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
-        response = respond(request, refused)
-        response.headers["www-authenticate"] = bearer_challenge(failure)
-        return response
+        return GraphQLResponse(
+            401,
+            {"errors": [error(failure.message, "UNAUTHENTICATED")]},
+            headers={"www-authenticate": bearer_challenge(failure)},
+        )
     except ApiKeysUnavailable as failure:
         logger.warning("API keys cannot be checked: %s", failure)
         message = "API keys cannot be checked right now."
-        return respond(request, GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]}))
+        return GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]})
     if caller is not None and headers.get("authorization") != caller.authorization:
         forwarded = {**headers, "authorization": caller.authorization}
         graphql_request = dataclasses.replace(graphql_request, headers=forwarded)
@@ -235,6 +240,25 @@ def _state(connection: HTTPConnection) -> RouterState:
 
 
 async def graphql_endpoint(request: Request) -> Response:
+    started = time.perf_counter()
+    response, result, operation_name = await _answer(request)
+    if result is not None:  # (not GraphiQL's page)
+        seconds = time.perf_counter() - started
+        names = request.app.state.operation_names
+        observe_request(names, operation_name, response.status_code, result.body, seconds)
+    return response
+
+
+Answer = tuple[Response, GraphQLResponse | None, str | None]  # and the operation's name
+
+
+def _answered(request: Request, result: GraphQLResponse, operation_name: str | None) -> Answer:
+    return respond(request, result), result, operation_name
+
+
+async def _answer(request: Request) -> Answer:
+    """The response, the GraphQL response it carries (None for GraphiQL's page) and the name
+    of the operation it answers."""
     state = _state(request)
     wants_html = "text/html" in request.headers.get("accept", "")
     params = request.query_params
@@ -244,25 +268,25 @@ async def graphql_endpoint(request: Request) -> Response:
         and "query" not in params
         and "extensions" not in params
     ):
-        return GRAPHIQL.page(request)
+        return GRAPHIQL.page(request), None, None
     try:
         graphql_request = await read_request(request, state.uploads)
     except BadRequest as bad:
-        return respond(
-            request, GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]})
+        return _answered(
+            request, GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}), None
         )
+    name = graphql_request.operation_name
     identified = await _identify(state.credentials, request, graphql_request)
-    if isinstance(identified, Response):
-        return identified
+    if isinstance(identified, GraphQLResponse):
+        return _answered(request, identified, name)
     graphql_request, caller = identified
     refused = await refusal(state.rate_limits, request, graphql_request, caller)
     if refused is not None:
-        return refused
+        return _answered(request, refused, name)
     resolved = await state.persisted.resolve(graphql_request)
     if isinstance(resolved, GraphQLResponse):
-        response = respond(request, resolved)
-        response.headers["cache-control"] = NO_CACHE
-        return response
+        uncached = dataclasses.replace(resolved, headers={"cache-control": NO_CACHE})
+        return _answered(request, uncached, name)
     graphql_request = resolved
     async with state.live.use() as gateway:
         try:
@@ -272,11 +296,14 @@ async def graphql_endpoint(request: Request) -> Response:
             result = GraphQLResponse(
                 500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
             )
-        note_operation(gateway, graphql_request, caller)
+        operation = selected_operation(gateway, graphql_request)
+        note_operation(operation, caller)
+    if operation is not None and operation.name is not None:
+        name = operation.name.value
     response = respond(request, result)
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
-    return response
+    return response, result, name
 
 
 def _asks_to_sign_in(result: GraphQLResponse) -> bool:
@@ -316,6 +343,27 @@ async def health(request: Request) -> Response:
     )
 
 
+async def ready(request: Request) -> Response:
+    """200 while the supergraph is loaded and (with `readiness.subgraphs`) every subgraph's
+    last health check passed; else 503 naming what is not ready."""
+    state = _state(request)
+    readiness: Readiness = request.app.state.readiness
+    section = state.config.health_check.readiness
+    problems = readiness.problems(state.live.urls, section)
+    body: dict[str, Any] = {
+        "status": "unavailable" if problems else "ready",
+        "supergraph": state.live.digest[:12],
+    }
+    if section.subgraphs:
+        body["subgraphs"] = {name: problems.get(name, "up") for name in state.live.urls}
+    return JSONResponse(body, status_code=503 if problems else 200)
+
+
+def _readiness_settings(app: Starlette) -> tuple[Mapping[str, str], ReadinessSection]:
+    state: RouterState = app.state.router
+    return state.live.urls, state.config.health_check.readiness
+
+
 def routes(config: RouterConfig) -> list[BaseRoute]:
     """The endpoints at the paths ``config`` gives them."""
     graphql = config.supergraph.path
@@ -324,6 +372,7 @@ def routes(config: RouterConfig) -> list[BaseRoute]:
         found.append(WebSocketRoute(graphql, websocket_endpoint))
     if config.health_check.enabled:
         found.append(Route(config.health_check.path, health, methods=["GET"]))
+        found.append(Route(config.health_check.readiness.path, ready, methods=["GET"]))
     prometheus = config.telemetry.exporters.metrics.prometheus
     if prometheus.enabled:
         found.append(Route(prometheus.path, metrics, methods=["GET"]))
@@ -421,6 +470,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         )
     if watching.config is not None and watching.config.path is not None:
         watchers.append(loop.create_task(_watch_config(app, watching.config, watching.interval)))
+    settings = functools.partial(_readiness_settings, app)
+    watchers.append(loop.create_task(watch_readiness(app.state.readiness, settings)))
     try:
         yield
     finally:
@@ -533,4 +584,6 @@ def create_app(
         config, live, built, _credentials(built, None), PersistedQueries(config)
     )
     app.state.live = live
+    app.state.readiness = Readiness()
+    app.state.operation_names = OperationNames()  # the labels of this router's requests
     return app

@@ -34,6 +34,7 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
+from common.telemetry.metrics import business_event
 from subgraphs.assessments import analytics
 from subgraphs.assessments.bank import can_manage, require_manager
 from subgraphs.assessments.models import (
@@ -779,6 +780,7 @@ class AssessmentsService:
                 "assessments",
             ),
         )
+        business_event(session, "assessments", "submission_graded")
 
     def _manual_points(
         self, question: QuestionRow, grade: ManualGrade
