@@ -85,9 +85,9 @@ def run_dev(settings: Settings, with_monitoring: bool = False) -> int:
             for line in seed(settings, names):
                 print(line)
             make_dev_signing_key(settings)
-            start_services(settings, names, children)
+            worker_ports = start_services(settings, names, children)
             if with_monitoring:
-                server = monitoring.enter_context(prometheus(settings, names, {}))
+                server = monitoring.enter_context(prometheus(settings, names, worker_ports))
                 print(f"Prometheus     {server.url} (pid {server.pid}), alerts: {RULES}")
                 servers = [*servers, server]
             failure = first_exit(children, servers)

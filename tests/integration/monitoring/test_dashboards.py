@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import yaml
 
+from common.events.envelope import Event
 from common.infra.prometheus import PrometheusServer
+from common.settings import Settings
 from lms.monitoring import DASHBOARDS, RULES
 from tests.accounts import login, register
+from tests.integration.events.test_reliability import publish
 from tests.integration.notifications.test_notifications import inbox
 from tests.support import GraphQLClient, error_codes, eventually
 
@@ -95,9 +99,10 @@ def substituted(expr: str, values: dict[str, str]) -> str:
     return expr
 
 
-async def drive_traffic(graph: GraphQLClient) -> None:
+async def drive_traffic(graph: GraphQLClient, settings: Settings) -> None:
     """A registration (its event goes through the users and notifications workers), queries
-    across subgraphs, a failing sign-in and a document the router refuses."""
+    across subgraphs, a failing sign-in, a document the router refuses, and an event whose
+    handler fails every time (no such course): retried, then dead-lettered."""
     account = await register(graph, name="Monica Metrics")
 
     async def welcomed() -> bool:
@@ -110,12 +115,17 @@ async def drive_traffic(graph: GraphQLClient) -> None:
     assert error_codes(failed)
     refused = await graph.execute("query { noSuchField }")
     assert error_codes(refused) == ["GRAPHQL_VALIDATION_FAILED"]
+    ghost = Event("course.published", {"course_id": str(uuid.uuid4()), "title": "Ghost"}, "courses")
+    await publish(settings, "course.published", ghost.to_json())
 
 
 async def test_every_dashboard_panel_returns_series_from_prometheus(
-    prometheus: PrometheusServer, graph: GraphQLClient, http: httpx.AsyncClient
+    prometheus: PrometheusServer,
+    graph: GraphQLClient,
+    http: httpx.AsyncClient,
+    migrated: Settings,
 ) -> None:
-    await drive_traffic(graph)
+    await drive_traffic(graph, migrated)
     boards = dashboards()
     assert set(boards) == {"overview.json", "router.json", "services.json", "events.json"}
     without_data: list[str] = []
