@@ -58,35 +58,30 @@ def ports_of(env: dict[str, str]) -> list[int]:
     return [int(value) for key, value in env.items() if key.endswith("_PORT")]
 
 
-def test_a_busy_port_stops_the_run_before_anything_starts(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "owner", "options"),
+    [
+        ("LMS_ROUTER_PORT", "the router", ()),
+        ("LMS_PROMETHEUS_PORT", "Prometheus", ("--with-monitoring",)),
+    ],
+)
+def test_a_busy_port_stops_the_run_before_anything_starts(
+    tmp_path: Path, variable: str, owner: str, options: tuple[str, ...]
+) -> None:
     env = dev_environment(tmp_path / "state")
-    router_port = int(env["LMS_ROUTER_PORT"])
+    port = int(env[variable])
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", router_port))
+        taken.bind(("127.0.0.1", port))
         taken.listen()
-        done = run_lms("dev", env=env)
+        done = run_lms("dev", *options, env=env)
     assert done.returncode == 2
     assert one_error_line(done) == (
-        f"error: port {router_port} (the router) is already in use: stop what listens "
-        "there, or set LMS_ROUTER_PORT to another port"
+        f"error: port {port} ({owner}) is already in use: stop what listens "
+        f"there, or set {variable} to another port"
     )
     assert "GraphiQL" not in done.stdout
     assert not (tmp_path / "state" / "postgres").exists()  # no server was started
     assert all(is_port_free(port) for port in ports_of(env))
-
-
-def test_a_busy_prometheus_port_is_named_with_its_setting(tmp_path: Path) -> None:
-    env = dev_environment(tmp_path / "state")
-    port = int(env["LMS_PROMETHEUS_PORT"])
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", port))
-        taken.listen()
-        done = run_lms("dev", "--with-monitoring", env=env)
-    assert done.returncode == 2
-    assert one_error_line(done) == (
-        f"error: port {port} (Prometheus) is already in use: stop what listens "
-        "there, or set LMS_PROMETHEUS_PORT to another port"
-    )
 
 
 def test_two_settings_on_one_port_are_refused(tmp_path: Path) -> None:

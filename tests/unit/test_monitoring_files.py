@@ -25,8 +25,7 @@ from lms.monitoring import (
     compose_config,
 )
 from lms.services import available_services
-
-K8S = ROOT / "k8s" / "base"
+from tests.unit.test_deploy_files import k8s_documents
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -111,14 +110,6 @@ def test_compose_services_send_their_traces_to_zipkin() -> None:
         environment = services[name]["environment"]
         assert environment["LMS_TRACING_EXPORTER"] == "zipkin", name
         assert environment["LMS_ZIPKIN_ENDPOINT"] == "http://zipkin:9411/api/v2/spans", name
-
-
-def k8s_documents() -> list[dict[str, Any]]:
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    documents = []
-    for resource in kustomization["resources"]:
-        documents += [d for d in yaml.safe_load_all((K8S / resource).read_text()) if d]
-    return documents
 
 
 def config_map(name: str) -> dict[str, str]:
