@@ -246,7 +246,7 @@ async def service_runtime(
                 redis=redis,
             )
     finally:
-        forget_pool(role or spec.name)
+        forget_pool(engine)
         await revocations.aclose()
         await redis.aclose()
         await engine.dispose()

@@ -187,11 +187,11 @@ class OperationNames:
 
 
 class _PoolCollector(Collector):
-    """`lms_db_pool_in_use` and `lms_db_pool_waiting` of every engine watched, read when
-    scraped."""
+    """`lms_db_pool_in_use` and `lms_db_pool_waiting` of the engines watched, read when
+    scraped (summed per service: several engines of one service may share a process)."""
 
     def __init__(self) -> None:
-        self.engines: dict[str, AsyncEngine] = {}
+        self.engines: dict[AsyncEngine, str] = {}
 
     def collect(self) -> Iterator[Metric]:
         in_use = GaugeMetricFamily(
@@ -202,11 +202,18 @@ class _PoolCollector(Collector):
             "Callers waiting for a database connection (pool exhausted)",
             labels=["service"],
         )
-        for service, engine in list(self.engines.items()):
+        totals: dict[str, tuple[int, int]] = {}
+        for engine, service in list(self.engines.items()):
             pool = engine.sync_engine.pool
             checked_out = getattr(pool, "checkedout", None)
-            in_use.add_metric([service], float(checked_out() if checked_out else 0))
-            waiting.add_metric([service], float(_waiters(pool)))
+            used, waiters = totals.get(service, (0, 0))
+            totals[service] = (
+                used + (checked_out() if checked_out else 0),
+                waiters + _waiters(pool),
+            )
+        for service, (used, waiters) in totals.items():
+            in_use.add_metric([service], float(used))
+            waiting.add_metric([service], float(waiters))
         yield in_use
         yield waiting
 
@@ -226,8 +233,8 @@ REGISTRY.register(_POOLS)
 
 def watch_pool(engine: AsyncEngine, service: str) -> None:
     """Report this engine's pool as `service`'s (until `forget_pool`)."""
-    _POOLS.engines[service] = engine
+    _POOLS.engines[engine] = service
 
 
-def forget_pool(service: str) -> None:
-    _POOLS.engines.pop(service, None)
+def forget_pool(engine: AsyncEngine) -> None:
+    _POOLS.engines.pop(engine, None)
