@@ -231,10 +231,13 @@ def start_services(
         for name in names
     ]
     children += workers
+    metrics = {name: f"http://{settings.host}:{ports[name]}/metrics" for name in names}
+    for name, child in zip(names, workers, strict=True):
+        wait_healthy(child, metrics[name])
     pids = ", ".join(str(child.process.pid) for child in workers)
     print(f"workers        outbox relays and event consumers of each subgraph (pids {pids})")
     for name in names:
-        print(f"{name + ' worker':14} metrics at http://{settings.host}:{ports[name]}/metrics")
+        print(f"{name + ' worker':14} metrics at {metrics[name]}")
     graphiql = settings.service_url("users")
     if SUPERGRAPH.exists():
         router_url = f"http://{settings.host}:{settings.router_port}"

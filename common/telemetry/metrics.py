@@ -123,8 +123,8 @@ NOTIFICATION_DELIVERIES = Counter(
 
 
 def notification_delivery(service: str, channel: str, state: str, count: int = 1) -> None:
-    """Count deliveries of notifications over ``channel`` that reached ``state`` (sent,
-    failed, skipped, retrying)."""
+    """Count deliveries of notifications over ``channel`` that reached ``state`` (a delivery
+    status: SENT, FAILED, SKIPPED; or RETRYING)."""
     NOTIFICATION_DELIVERIES.labels(service, channel, state).inc(count)
 
 

@@ -49,7 +49,7 @@ from subgraphs.notifications.templates import TemplateProblem, render
 log = logging.getLogger(__name__)
 
 SERVICE = "notifications"  # the label of its delivery metrics
-RETRYING = "retrying"  # a delivery's state in the metrics while it waits for another try
+RETRYING = "RETRYING"  # a delivery's state in the metrics while it waits for another try
 CLAIM = 50
 LEASE = timedelta(minutes=2)
 
