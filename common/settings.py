@@ -246,6 +246,9 @@ class Settings:
         )
     )
     router_port: int = field(metadata=setting("LMS_ROUTER_PORT", "port of the router"))
+    prometheus_port: int = field(
+        metadata=setting("LMS_PROMETHEUS_PORT", "port of Prometheus (`lms dev --with-monitoring`)")
+    )
     sign_in_failures_per_account: int = field(
         metadata=setting("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", "failed sign-ins before a lockout")
     )
@@ -438,6 +441,7 @@ class Settings:
                 for name, port in ports.items()
             },
             router_port=_port("LMS_ROUTER_PORT", 4000),
+            prometheus_port=_port("LMS_PROMETHEUS_PORT", 9090),
             sign_in_failures_per_account=_positive("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),

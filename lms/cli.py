@@ -92,15 +92,22 @@ def parser() -> argparse.ArgumentParser:
     def command(name: str, text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=text, description=text, parents=[debug])
 
-    command(
+    dev = command(
         "dev",
         "start PostgreSQL, Redis and RabbitMQ, migrate, seed, run every service and the router "
         "until Ctrl-C; stops everything when one fails",
-    ).add_argument(
+    )
+    dev.add_argument(
         "--zipkin-url",
         metavar="URL",
         help="export every process's spans to this Zipkin collector (…/api/v2/spans); the "
         "same as LMS_TRACING_EXPORTER=zipkin with LMS_ZIPKIN_ENDPOINT=URL",
+    )
+    dev.add_argument(
+        "--with-monitoring",
+        action="store_true",
+        help="also run Prometheus (LMS_PROMETHEUS_PORT) scraping the router, every subgraph "
+        "and every worker, with the alert rules of monitoring/prometheus/alerts.yml",
     )
     for name, text in (
         ("migrate", "create the database, roles and schemas if missing; run the migrations"),
@@ -166,7 +173,7 @@ def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def run_dev_command(settings: Settings) -> int:
+def run_dev_command(settings: Settings, with_monitoring: bool) -> int:
     try:
         from lms.dev import run_dev
     except ModuleNotFoundError as missing:
@@ -177,7 +184,7 @@ def run_dev_command(settings: Settings) -> int:
             f"lms dev needs the 'local' extra ({package} is missing): "
             "pip install -c constraints.txt -e '.[local]'"
         ) from missing
-    return run_dev(settings)
+    return run_dev(settings, with_monitoring)
 
 
 def run_worker_command(settings: Settings, name: str) -> int:
@@ -237,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
         services.available_services()
     )
     if args.command == "dev":
-        return run_dev_command(settings)
+        return run_dev_command(settings, args.with_monitoring)
     if args.command == "migrate":
         migrate(settings, names)
     elif args.command == "seed":

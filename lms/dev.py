@@ -4,6 +4,7 @@ Nothing starts unless every port the run listens on is free. Every process must 
 and answer its health check where it has one, before the URLs are printed. A process that
 exits later stops the run: it is named with its exit code, everything else is stopped, and
 ``lms dev`` exits with status 1 (no restarts: a crash is a bug to read about, not to hide).
+With ``--with-monitoring``, Prometheus scrapes every process of the run, the alert rules loaded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,14 @@ from common.infra.mail import MailCatcher
 from common.infra.ports import LOOPBACK, free_port, is_port_free
 from common.infra.postgres import PostgresServer
 from common.infra.process import end_process, wait_until
+from common.infra.prometheus import PrometheusServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
 from common.settings import DEV_ENVIRONMENTS, Settings
 from lms import services
 from lms.cli import migrate, seed
 from lms.errors import FAILURE, CommandError
+from lms.monitoring import RULES, platform_targets, scrape_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPERGRAPH = ROOT / "schema" / "supergraph.graphql"
@@ -67,21 +70,26 @@ class Child:
         )
 
 
-def run_dev(settings: Settings) -> int:
+def run_dev(settings: Settings, with_monitoring: bool = False) -> int:
     names = services.available_services()
-    check_ports(listeners(settings, names))
+    check_ports(listeners(settings, names, with_monitoring))
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as Ctrl-C does
     try:
         with (
             infrastructure(settings) as servers,
             mail_catcher(settings),
             supervised() as children,
+            contextlib.ExitStack() as monitoring,
         ):
             migrate(settings, names)
             for line in seed(settings, names):
                 print(line)
             make_dev_signing_key(settings)
-            start_services(settings, names, children)
+            worker_ports = start_services(settings, names, children)
+            if with_monitoring:
+                server = monitoring.enter_context(prometheus(settings, names, worker_ports))
+                print(f"Prometheus     {server.url} (pid {server.pid}), alerts: {RULES}")
+                servers = [*servers, server]
             failure = first_exit(children, servers)
             if failure is None:
                 print("\nCtrl-C stops everything.", flush=True)
@@ -95,7 +103,9 @@ def run_dev(settings: Settings) -> int:
     raise CommandError(f"{failure}; stopped everything else", FAILURE)
 
 
-def listeners(settings: Settings, names: Sequence[str]) -> list[Listener]:
+def listeners(
+    settings: Settings, names: Sequence[str], with_monitoring: bool = False
+) -> list[Listener]:
     """Every port this run will listen on."""
     ports = [
         Listener(settings.pg_port, LOOPBACK, "PostgreSQL", "LMS_PG_PORT"),
@@ -110,6 +120,10 @@ def listeners(settings: Settings, names: Sequence[str]) -> list[Listener]:
     ]
     if SUPERGRAPH.exists():
         ports.append(Listener(settings.router_port, settings.host, "the router", "LMS_ROUTER_PORT"))
+    if with_monitoring:
+        ports.append(
+            Listener(settings.prometheus_port, LOOPBACK, "Prometheus", "LMS_PROMETHEUS_PORT")
+        )
     return ports
 
 
@@ -146,6 +160,21 @@ def infrastructure(settings: Settings) -> Iterator[list[Server]]:
     finally:
         for server in reversed(servers):
             server.stop()
+
+
+def prometheus(
+    settings: Settings, names: Sequence[str], worker_ports: Mapping[str, int]
+) -> PrometheusServer:
+    """Prometheus scraping the router, every subgraph and every worker (on the metrics port
+    this run gave it) every 15 s, the alert rules loaded, its data in the state folder."""
+    host = settings.host
+    targets = platform_targets(
+        f"{host}:{settings.router_port}" if SUPERGRAPH.exists() else None,
+        {name: f"{host}:{settings.service_port(name)}" for name in names},
+        {name: f"{host}:{port}" for name, port in worker_ports.items()},
+    )
+    config = scrape_config(targets, [str(RULES)])
+    return PrometheusServer(settings.state_dir / "prometheus", settings.prometheus_port, config)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,8 @@
 #     (graphiql_assets) and the differential tests' oracle (Apollo Gateway,
 #     tests/differential/oracle), each npm ci'd only when its lock file changed.
 #  4. Chromium (apt-get when absent), which the browser tests drive headless (tests/browser).
+#  5. Prometheus with promtool (apt-get when absent), which `lms dev --with-monitoring` and the
+#     monitoring tests run (its own system service stopped and disabled like the others).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,13 +50,14 @@ missing_packages() {
     command -v node >/dev/null || echo nodejs
     command -v npm >/dev/null || echo npm
     command -v chromium >/dev/null || echo chromium
+    command -v promtool >/dev/null || echo prometheus
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their
 # own, so stop and disable them. Only called right after this script installed packages.
 quiet_services() {
     local service
-    for service in redis-server rabbitmq-server postgresql; do
+    for service in redis-server rabbitmq-server postgresql prometheus; do
         if [[ -d /run/systemd/system ]]; then
             $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
         else
@@ -101,7 +104,7 @@ if ((${#packages[@]})); then
     else
         say "missing system packages: ${packages[*]}"
         say "install them with your package manager (as root), e.g. on macOS:"
-        say "  brew install postgresql@15 redis rabbitmq python@3.12 node chromium"
+        say "  brew install postgresql@15 redis rabbitmq python@3.12 node chromium prometheus"
         say "the servers are found on PATH or in /usr/lib/postgresql/*/bin, /usr/lib/rabbitmq/bin"
         exit 1
     fi

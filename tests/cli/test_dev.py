@@ -30,9 +30,11 @@ from tests.cli.lms_process import (
     run_lms,
     run_python,
 )
+from tests.support import eventually
 
 STARTUP_DEADLINE = 300.0  # seconds for infra, migrations, demo data and every service
 STOP_DEADLINE = 120.0
+SCRAPE_DEADLINE = 60.0  # seconds for Prometheus to have scraped every process (every 15 s)
 
 
 def dev_environment(state_dir: Path, **values: str) -> dict[str, str]:
@@ -43,6 +45,7 @@ def dev_environment(state_dir: Path, **values: str) -> dict[str, str]:
         "LMS_AMQP_PORT": free_port(),
         "LMS_SMTP_PORT": free_port(),
         "LMS_ROUTER_PORT": free_port(),
+        "LMS_PROMETHEUS_PORT": free_port(),
         **{f"LMS_{name.upper()}_PORT": free_port() for name in SERVICES},
     }
     return environment(
@@ -59,17 +62,26 @@ def ports_of(env: dict[str, str]) -> list[int]:
     return [int(value) for key, value in env.items() if key.endswith("_PORT")]
 
 
-def test_a_busy_port_stops_the_run_before_anything_starts(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "owner", "options"),
+    [
+        ("LMS_ROUTER_PORT", "the router", ()),
+        ("LMS_PROMETHEUS_PORT", "Prometheus", ("--with-monitoring",)),
+    ],
+)
+def test_a_busy_port_stops_the_run_before_anything_starts(
+    tmp_path: Path, variable: str, owner: str, options: tuple[str, ...]
+) -> None:
     env = dev_environment(tmp_path / "state")
-    router_port = int(env["LMS_ROUTER_PORT"])
+    port = int(env[variable])
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", router_port))
+        taken.bind(("127.0.0.1", port))
         taken.listen()
-        done = run_lms("dev", env=env)
+        done = run_lms("dev", *options, env=env)
     assert done.returncode == 2
     assert one_error_line(done) == (
-        f"error: port {router_port} (the router) is already in use: stop what listens "
-        "there, or set LMS_ROUTER_PORT to another port"
+        f"error: port {port} ({owner}) is already in use: stop what listens "
+        f"there, or set {variable} to another port"
     )
     assert "GraphiQL" not in done.stdout
     assert not (tmp_path / "state" / "postgres").exists()  # no server was started
@@ -265,5 +277,40 @@ def test_ctrl_c_stops_everything(dev_run: tuple[DevRun, dict[str, str]]) -> None
     assert run.wait_exit(STOP_DEADLINE) == 0
     assert not [line for line in run.stderr if line.startswith("error:")]
     assert run.seen[-1] == "stopped\n"
+    assert processes_of(env) == []
+    assert [port for port in ports_of(env) if not is_port_free(port)] == []
+
+
+@pytest.fixture
+def monitored_dev_run(tmp_path: Path) -> Iterator[tuple[DevRun, dict[str, str]]]:
+    env = dev_environment(tmp_path / "state")
+    run = DevRun(env, "--with-monitoring")
+    try:
+        yield run, env
+    finally:
+        run.end()
+
+
+async def test_with_monitoring_prometheus_scrapes_every_process_of_the_run(
+    monitored_dev_run: tuple[DevRun, dict[str, str]], http: httpx.AsyncClient
+) -> None:
+    run, env = monitored_dev_run
+    run.wait_for_line("Ctrl-C stops everything.", time.monotonic() + STARTUP_DEADLINE)
+    url = f"http://127.0.0.1:{env['LMS_PROMETHEUS_PORT']}"
+    assert any(line.startswith(f"Prometheus     {url} (pid ") for line in run.seen)
+
+    async def scraped() -> set[str] | None:
+        answer = await http.get(f"{url}/api/v1/targets")
+        targets = answer.json()["data"]["activeTargets"]
+        healthy = all(target["health"] == "up" for target in targets)
+        return {target["labels"]["process"] for target in targets} if healthy else None
+
+    processes = await eventually(scraped, within=SCRAPE_DEADLINE, every=0.5)
+    workers = {f"{name}-worker" for name in SERVICES}
+    assert processes == {"router", *SERVICES, *workers}
+    groups = (await http.get(f"{url}/api/v1/rules")).json()["data"]["groups"]
+    assert "TargetDown" in {rule["name"] for group in groups for rule in group["rules"]}
+    os.kill(run.process.pid, signal.SIGINT)
+    assert run.wait_exit(STOP_DEADLINE) == 0
     assert processes_of(env) == []
     assert [port for port in ports_of(env) if not is_port_free(port)] == []

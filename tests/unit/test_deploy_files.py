@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s" / "base"
 
 
-def _k8s_documents() -> list[dict[str, Any]]:
+def k8s_documents() -> list[dict[str, Any]]:
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     documents = []
     for resource in kustomization["resources"]:
@@ -34,7 +34,7 @@ def _commands() -> list[list[str]]:
         for service in compose["services"].values()
         if isinstance(service.get("command"), list) and service["command"][0] == "lms"
     ]
-    for document in _k8s_documents():
+    for document in k8s_documents():
         spec = document.get("spec", {}).get("template", {}).get("spec", {})
         commands += [c["command"] for c in spec.get("containers", []) if "command" in c]
     return commands
@@ -55,7 +55,7 @@ def test_every_deployed_command_parses(command: list[str]) -> None:
 
 
 def test_every_service_is_deployed() -> None:
-    deployed = {d["metadata"]["name"] for d in _k8s_documents() if d["kind"] == "Deployment"}
+    deployed = {d["metadata"]["name"] for d in k8s_documents() if d["kind"] == "Deployment"}
     workers = {f"{name}-worker" for name in available_services()}
     assert deployed == {*available_services(), *workers, "router"}
 
@@ -64,7 +64,7 @@ def _router_environments() -> dict[str, dict[str, str]]:
     """The variables router.yaml is expanded with: none (`lms dev`'s defaults), compose's, the
     Deployment's."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    documents = _k8s_documents()
+    documents = k8s_documents()
     [shared] = [d["data"] for d in documents if d["metadata"]["name"] == "lms-config"]
     [router] = [d for d in documents if d["metadata"]["name"] == "router"][:1]
     [container] = router["spec"]["template"]["spec"]["containers"]
@@ -80,7 +80,7 @@ def test_router_yaml_is_valid_where_it_is_deployed(where: str) -> None:
 
 
 def test_the_k8s_config_map_holds_the_checked_in_router_yaml() -> None:
-    [config_map] = [d for d in _k8s_documents() if d["metadata"]["name"] == "router-config"]
+    [config_map] = [d for d in k8s_documents() if d["metadata"]["name"] == "router-config"]
     assert config_map["data"]["router.yaml"] == (ROOT / "router.yaml").read_text(), (
         "copy router.yaml into k8s/base/router-config.yaml (indented under `router.yaml: |`)"
     )
