@@ -17,6 +17,8 @@ from typing import Final
 
 from authlib.common.security import is_secure_transport
 
+from common.addresses import Network, networks
+
 SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
@@ -109,6 +111,15 @@ def _checked_key_32(name: str, raw: str) -> str:
 def _names(name: str, default: str) -> tuple[str, ...]:
     """A comma-separated list, blanks dropped."""
     return tuple(item.strip() for item in _env(name, default).split(",") if item.strip())
+
+
+def _networks(name: str, default: str) -> tuple[Network, ...]:
+    try:
+        return networks(_names(name, default))
+    except ValueError as error:
+        raise SettingsError(
+            f"{name} must be IP addresses or networks, got {error.args[0]!r}"
+        ) from None
 
 
 def _sign_in_provider(name: str) -> SignInProvider:
@@ -246,9 +257,10 @@ class Settings:
             "the frontend pages a provider may send people back to (exact match)",
         )
     )
-    trusted_proxies: tuple[str, ...] = field(
+    trusted_proxies: tuple[Network, ...] = field(
         metadata=setting(
-            "LMS_TRUSTED_PROXIES", "addresses whose X-Forwarded-For is believed (the router)"
+            "LMS_TRUSTED_PROXIES",
+            "addresses or networks whose X-Forwarded-For is believed (the router), nothing else",
         )
     )
     http_head_timeout: int = field(
@@ -409,7 +421,7 @@ class Settings:
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),
             sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
-            trusted_proxies=_names("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
+            trusted_proxies=_networks("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
             http_head_timeout=_positive("LMS_HTTP_HEAD_TIMEOUT", 10),
             http_body_timeout=_positive("LMS_HTTP_BODY_TIMEOUT", 60),
         )

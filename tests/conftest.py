@@ -28,6 +28,7 @@ from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
+from router.config import RouterConfig
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.subscriptions.limits import SubscriptionLimits
@@ -204,8 +205,11 @@ async def serve_router(
     subgraph_urls: dict[str, str],
     settings: Settings,
     subscriptions: SubscriptionLimits | None = None,
+    trusted_proxies: int = 1,
 ) -> AsyncIterator[str]:
-    """A router on the checked-in supergraph and these subgraphs, verifying tokens."""
+    """A router on the checked-in supergraph and these subgraphs, verifying tokens. By
+    default it trusts one proxy in front of it: the tests play that ingress, naming the
+    client address they act as in X-Forwarded-For."""
     from router.server import create_app
 
     app = create_app(
@@ -215,6 +219,7 @@ async def serve_router(
         # a revoked key lingers a second at most in the tests (60 by default)
         api_keys=ApiKeyConfig(f"{subgraph_urls['users']}/auth/api-key-token", cache_seconds=1),
         subscriptions=subscriptions,
+        config=RouterConfig.model_validate({"rate_limit": {"trusted_proxies": trusted_proxies}}),
     )
     async with serve(app, free_port()) as url:
         yield url
