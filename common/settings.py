@@ -217,7 +217,18 @@ class Settings:
     )
     router_port: int = field(metadata=setting("LMS_ROUTER_PORT", "port of the router"))
     sign_in_failures_per_account: int = field(
-        metadata=setting("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", "failed sign-ins before a lockout")
+        metadata=setting(
+            "LMS_SIGN_IN_FAILURES_PER_ACCOUNT",
+            "failed sign-ins to one account from one client address (and wrong codes or "
+            "current passwords for one user) before a lockout",
+        )
+    )
+    sign_in_guesses_per_account_hour: int = field(
+        metadata=setting(
+            "LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR",
+            "wrong passwords an account takes an hour from addresses it has not signed in "
+            "from; growing delays past half, never a lockout",
+        )
     )
     sign_in_failures_per_address: int = field(
         metadata=setting(
@@ -393,6 +404,7 @@ class Settings:
             router_port=_port("LMS_ROUTER_PORT", 4000),
             sign_in_failures_per_account=_positive("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
+            sign_in_guesses_per_account_hour=_positive("LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR", 100),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(

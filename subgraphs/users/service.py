@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.auth import Principal, Role, TokenIssuer
+from common.auth.account_guesses import AccountGuesses
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Throttle
 from common.db.batches import rows_by_id
@@ -89,6 +90,7 @@ class UsersService:
         *,
         refresh_ttl_seconds: int,
         throttle: Throttle,
+        guesses: AccountGuesses,
         mfa_throttle: Throttle,
         password_throttle: Throttle,
         factors: Factors,
@@ -101,7 +103,8 @@ class UsersService:
         self._issuer = issuer
         self.api_keys = ApiKeysService(sessions, issuer)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
-        self._throttle = throttle
+        self._throttle = throttle  # by (account, client address), and by address
+        self._guesses = guesses  # by account, from addresses it has not signed in from
         self._mfa_throttle = mfa_throttle
         self._password_throttle = password_throttle
         self._factors = factors
@@ -132,8 +135,11 @@ class UsersService:
 
     async def login(self, email: str, password: str, address: str | None = None) -> AuthResult:
         """Tokens for the right password, or MfaRequired when the account has MFA on."""
+        client = f"{email}\n{address or ''}"  # the account at this client address
         try:
-            await self._throttle.check(email, address)
+            await self._throttle.check(client, address)
+            known = await self._guesses.known(email, address)
+            booking = None if known else await self._guesses.book(email)
         except RateLimited:
             await self._failed_sign_in(email, address, "rate_limited")
             raise
@@ -143,12 +149,13 @@ class UsersService:
             )
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid:
-            await self._throttle.failed(email, address)
+            await self._throttle.failed(client, address)
             await self._failed_sign_in(
                 email, address, "unknown_account" if user is None else "wrong_password"
             )
             raise Unauthenticated(INVALID_CREDENTIALS)
-        await self._throttle.succeeded(email)
+        await self._throttle.succeeded(client)
+        await self._guesses.signed_in(email, address, booking)
         async with self.sessions.begin() as session:
             outcome = await self._first_factor_passed(session, user, address, method="password")
         return _tokens_or_challenge(outcome)  # a challenge is told once it is committed
