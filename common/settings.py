@@ -235,6 +235,12 @@ class Settings:
             "LMS_SIGN_IN_FAILURES_PER_ADDRESS", "failed sign-ins from one client address"
         )
     )
+    api_key_failures_per_address: int = field(
+        metadata=setting(
+            "LMS_API_KEY_FAILURES_PER_ADDRESS",
+            "refused API keys from one client address (15 minutes) before a lockout",
+        )
+    )
     sign_in_lockout: int = field(
         metadata=setting(
             "LMS_SIGN_IN_LOCKOUT", "first lockout, seconds; doubles with each further failure"
@@ -405,6 +411,7 @@ class Settings:
             sign_in_failures_per_account=_positive("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_guesses_per_account_hour=_positive("LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR", 100),
+            api_key_failures_per_address=_positive("LMS_API_KEY_FAILURES_PER_ADDRESS", 20),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(

@@ -32,7 +32,7 @@ from router.gateway.reload import (
     watch_supergraph,
 )
 from router.metrics import exposition
-from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
+from router.policies.api_keys import ApiKeyConfig, ApiKeysRateLimited, ApiKeysUnavailable
 from router.policies.authentication import (
     AuthenticationFailed,
     Caller,
@@ -73,6 +73,12 @@ async def _identify(
     headers = graphql_request.headers or {}
     try:
         caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
+    except ApiKeysRateLimited as limited:
+        wait = limited.retry_after
+        body = {"errors": [error(limited.message, "RATE_LIMITED", retryAfter=wait)]}
+        response = respond(request, GraphQLResponse(429, body))
+        response.headers["retry-after"] = str(wait)
+        return response
     except AuthenticationFailed as failure:
         refused = GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
         response = respond(request, refused)

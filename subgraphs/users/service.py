@@ -93,6 +93,7 @@ class UsersService:
         guesses: AccountGuesses,
         mfa_throttle: Throttle,
         password_throttle: Throttle,
+        api_key_throttle: Throttle,
         factors: Factors,
         external: ExternalSignIn,
         tokens: TokenRevoker,
@@ -101,7 +102,7 @@ class UsersService:
         self._tokens = tokens
         self.external = external
         self._issuer = issuer
-        self.api_keys = ApiKeysService(sessions, issuer)
+        self.api_keys = ApiKeysService(sessions, issuer, api_key_throttle)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self._throttle = throttle  # by (account, client address), and by address
         self._guesses = guesses  # by account, from addresses it has not signed in from
@@ -234,6 +235,11 @@ class UsersService:
             subject = await session.scalar(
                 select(UserRow.id).where(UserRow.email == email.strip().lower())
             )
+            if reason == "rate_limited":  # repeatable at will: counted, not one row each
+                await audit.record_repeated(
+                    session, Kind.SIGN_IN_FAILED, subject=subject, address=address, reason=reason
+                )
+                return
             audit.record(
                 session,
                 Kind.SIGN_IN_FAILED,
@@ -271,10 +277,9 @@ class UsersService:
             await self._mfa_throttle.check(account, address)
         except RateLimited:
             async with self.sessions.begin() as session:
-                audit.record(
+                await audit.record_repeated(
                     session,
                     Kind.MFA_CHALLENGE_FAILED,
-                    actor=None,
                     subject=user_id,
                     address=address,
                     operation="sign_in",

@@ -65,6 +65,15 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 attempts="current-password checks",
                 clock=clock,
             ),
+            # refused API keys, per client address only (a key names no account)
+            api_key_throttle=Throttle(
+                runtime.redis,
+                per_account,
+                Rule("address", settings.api_key_failures_per_address, settings.sign_in_lockout),
+                name="api-key",
+                attempts="API keys",
+                clock=clock,
+            ),
             factors=Factors(SecretBox.of(settings), clock),
             external=ExternalSignIn(
                 settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
