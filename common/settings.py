@@ -241,6 +241,17 @@ class Settings:
             "refused API keys from one client address (15 minutes) before a lockout",
         )
     )
+    registrations_per_address_hour: int = field(
+        metadata=setting(
+            "LMS_REGISTRATIONS_PER_ADDRESS_HOUR", "accounts registered from one client address"
+        )
+    )
+    welcomes_per_email_day: int = field(
+        metadata=setting(
+            "LMS_WELCOMES_PER_EMAIL_DAY",
+            "welcome e-mails to one e-mail address a day (accounts opened past it get none)",
+        )
+    )
     sign_in_lockout: int = field(
         metadata=setting(
             "LMS_SIGN_IN_LOCKOUT", "first lockout, seconds; doubles with each further failure"
@@ -412,6 +423,8 @@ class Settings:
             sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
             sign_in_guesses_per_account_hour=_positive("LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR", 100),
             api_key_failures_per_address=_positive("LMS_API_KEY_FAILURES_PER_ADDRESS", 20),
+            registrations_per_address_hour=_positive("LMS_REGISTRATIONS_PER_ADDRESS_HOUR", 10),
+            welcomes_per_email_day=_positive("LMS_WELCOMES_PER_EMAIL_DAY", 1),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import clock
 from common.auth import Principal, Role, TokenIssuer
 from common.auth.account_guesses import AccountGuesses
+from common.auth.quota import Quota
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Throttle
 from common.db.batches import rows_by_id
@@ -94,6 +95,8 @@ class UsersService:
         mfa_throttle: Throttle,
         password_throttle: Throttle,
         api_key_throttle: Throttle,
+        registrations: Quota,
+        welcomes: Quota,
         factors: Factors,
         external: ExternalSignIn,
         tokens: TokenRevoker,
@@ -106,6 +109,8 @@ class UsersService:
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self._throttle = throttle  # by (account, client address), and by address
         self._guesses = guesses  # by account, from addresses it has not signed in from
+        self._registrations = registrations  # by client address
+        self._welcomes = welcomes  # welcome e-mails, by the address they go to
         self._mfa_throttle = mfa_throttle
         self._password_throttle = password_throttle
         self._factors = factors
@@ -119,7 +124,11 @@ class UsersService:
         email_address = validation.email(email)
         validation.password(password, email_address=email_address)
         display_name = validation.name(name)
+        await self._registrations.take(
+            address or "unknown", "Too many accounts registered from your network address"
+        )
         password_hash = await hash_password(password)
+        welcome = await self._welcomes.allows(email_address)
         try:
             async with self.sessions.begin() as session:
                 user = await open_account(
@@ -129,6 +138,7 @@ class UsersService:
                     password_hash=password_hash,
                     address=address,
                     method="password",
+                    welcome=welcome,
                 )
                 return await self._start_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from common.auth import TokenIssuer
 from common.auth.account_guesses import AccountGuesses
 from common.auth.keys import platform_signing_key
+from common.auth.quota import Quota
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.clock import Clock
@@ -16,6 +17,8 @@ from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
 from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
+
+HOUR, DAY = 3600, 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,10 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 attempts="API keys",
                 clock=clock,
             ),
+            registrations=Quota(
+                runtime.redis, "registrations", settings.registrations_per_address_hour, HOUR
+            ),
+            welcomes=Quota(runtime.redis, "welcomes", settings.welcomes_per_email_day, DAY),
             factors=Factors(SecretBox.of(settings), clock),
             external=ExternalSignIn(
                 settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis

@@ -14,13 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from common.infra.ports import free_port
 from common.settings import Settings
-from subgraphs.users import app as users_app
 from tests.accounts import LOGIN, PASSWORD, register
-from tests.clock import USERS_CLOCK
-from tests.conftest import serve_router
-from tests.support import GraphQLClient, error_codes, serve
+from tests.integration.users.own_users import users_behind_router
+from tests.support import GraphQLClient, error_codes
 
 
 def own_loopback_address() -> str:
@@ -29,17 +26,12 @@ def own_loopback_address() -> str:
 
 
 @pytest.fixture
-async def chain(
-    subgraph_urls: dict[str, str], migrated: Settings, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[str]:
+async def chain(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
     """A router with no trusted proxy, in front of a users subgraph trusting the router's
-    network only."""
-    monkeypatch.setenv("LMS_TRUSTED_PROXIES", "127.0.0.1/32")
-    users = users_app.create_app(Settings.from_env(), clock=USERS_CLOCK)
-    async with serve(users, free_port()) as users_url:
-        urls = {**subgraph_urls, "users": users_url}
-        async with serve_router(urls, migrated, trusted_proxies=0) as router_url:
-            yield f"{router_url}/graphql"
+    address only."""
+    trusted = {"LMS_TRUSTED_PROXIES": "127.0.0.1/32"}
+    async with users_behind_router(subgraph_urls, migrated, 0, **trusted) as url:
+        yield url
 
 
 async def sign_in(
