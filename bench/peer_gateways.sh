@@ -11,6 +11,8 @@
 # inbound deduplication plugin). The main comparison is without it, as the benchmark runs.
 # "router-httpx", "router-aiohttp": our router with that library as its subgraph client
 # (--client; aiohttp needs the `bench` extra) instead of the hand-written one.
+# "router-tracing-off" / "-1" / "-100": our router with tracing off / sampling 1% / 100%,
+# exporting to a Zipkin sink this script starts (bench/zipkin_sink.py: counts, discards).
 # "router-bare" / "router-policies": our router with every traffic policy off
 # (bench/configs/bare.yaml) / on (bench/configs/policies.yaml: CORS, rate limits and APQ in
 # a Redis this script starts, demand control, breakers, retries, bulkheads, subgraph
@@ -45,7 +47,11 @@ if [[ ! -d "$RIG/node_modules" ]]; then
 fi
 SCRATCH="$(mktemp -d)"
 export RESULTS="$SCRATCH/results.tsv"
-cleanup() { [[ -n "${REDIS_PID:-}" ]] && kill "$REDIS_PID" 2>/dev/null; rm -rf "$SCRATCH"; }
+cleanup() {
+  [[ -n "${REDIS_PID:-}" ]] && kill "$REDIS_PID" 2>/dev/null
+  [[ -n "${ZIPKIN_PID:-}" ]] && kill "$ZIPKIN_PID" 2>/dev/null && wait "$ZIPKIN_PID"
+  rm -rf "$SCRATCH"
+}
 trap cleanup EXIT
 
 # The policies' rate limits and APQ cache live in a Redis of this run's own (local binary).
@@ -61,6 +67,13 @@ if [[ -n "$needs_redis" ]]; then
     --dir "$SCRATCH" --logfile "$SCRATCH/redis.log" &
   REDIS_PID=$!
   export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+fi
+# The tracing configs export to a Zipkin sink of this run's own, which counts and discards.
+if grep -qs BENCH_ZIPKIN_URL $(for g in $GATEWAYS; do echo "$ROOT/bench/configs/${g#router-}.yaml"; done); then
+  zipkin_port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$PYTHON" "$ROOT/bench/zipkin_sink.py" "$zipkin_port" &
+  ZIPKIN_PID=$!
+  export BENCH_ZIPKIN_URL="http://127.0.0.1:$zipkin_port/api/v2/spans"
 fi
 # grafbase: the CLI's binary from npm, once (the package the rig's README names).
 if [[ " $GATEWAYS " == *" grafbase "* && ! -x "$RIG/bin/grafbase" ]]; then

@@ -17,16 +17,20 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from opentelemetry.trace import SpanKind
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.client import PubSub
+from redis.asyncio.client import Pipeline, PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from common.telemetry import tracing
+
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE: Final = 100
+TRACE_KEY: Final = "trace"  # the publisher's trace context, in a message
 # How long the hub waits for a message before it looks for channels to (un)subscribe: the
 # delay before a new listener's channel is live.
 POLL_SECONDS: Final = 0.05
@@ -201,14 +205,21 @@ async def publish(redis: Redis, channel: str, payload: dict[str, Any]) -> None:
 
 
 async def publish_all(redis: Redis, messages: Iterable[tuple[str, dict[str, Any]]]) -> None:
-    """Publish many (channel, payload) messages in one round trip, in order."""
-    pipeline = redis.pipeline(transaction=False)
-    channels = []
-    for channel, payload in messages:
-        pipeline.publish(channel, json.dumps(payload, default=str))
-        channels.append(channel)
-    if not channels:
-        return
+    """Publish many (channel, payload) messages in one round trip, in order; tracing on,
+    each carries the trace context under `trace` (a listener's span continues it)."""
+    with tracing.span("redis publish", {"db.system.name": "redis"}, kind=SpanKind.PRODUCER):
+        pipeline = redis.pipeline(transaction=False)
+        channels = []
+        context = tracing.carrier() if tracing.active() else {}
+        for channel, payload in messages:
+            message = {**payload, TRACE_KEY: context} if context else payload
+            pipeline.publish(channel, json.dumps(message, default=str))
+            channels.append(channel)
+        if channels:
+            await _execute(pipeline, channels)
+
+
+async def _execute(pipeline: Pipeline, channels: list[str]) -> None:
     try:
         await pipeline.execute()
     except (RedisConnectionError, RedisTimeoutError, OSError) as error:

@@ -24,6 +24,7 @@ DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
 ENVIRONMENTS: Final = ("dev", "test", "production")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRACING_EXPORTERS: Final = ("none", "zipkin", "otlp")
 BOOLEANS: Final = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 MAX_PORT: Final = 65535
 MASK: Final = "****"
@@ -71,6 +72,24 @@ def _choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = 
     value = _env(name, default).upper() if upper else _env(name, default)
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _http_url(name: str, default: str) -> str:
+    value = _env(name, default)
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _ratio(name: str, default: str) -> float:
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be a number from 0 to 1, got {raw!r}")
     return value
 
 
@@ -142,6 +161,7 @@ def _sign_in_provider(name: str) -> SignInProvider:
         issuer=issuer,
         client_id=client_id,
         client_secret=client_secret,
+        link_by_email=_bool(prefix + "LINK_BY_EMAIL", "false"),
     )
 
 
@@ -159,6 +179,9 @@ class SignInProvider:
     issuer: str
     client_id: str
     client_secret: str
+    # A first sign-in may link to the account with the provider's verified email (never
+    # to one with a role beyond STUDENT or a second factor: those confirm the link signed in)
+    link_by_email: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -172,6 +195,24 @@ class Settings:
         metadata=setting("LMS_STATE_DIR", "local servers' data, keys and logs (dev run)")
     )
     log_level: str = field(metadata=setting("LMS_LOG_LEVEL", "DEBUG, INFO, WARNING, ERROR"))
+    tracing_exporter: str = field(
+        metadata=setting("LMS_TRACING_EXPORTER", "where spans go: none, zipkin or otlp")
+    )
+    zipkin_endpoint: str = field(
+        metadata=setting("LMS_ZIPKIN_ENDPOINT", "Zipkin's span collector (JSON v2)")
+    )
+    otlp_endpoint: str = field(
+        metadata=setting("LMS_OTLP_ENDPOINT", "OTLP/HTTP traces endpoint of a collector")
+    )
+    trace_sample_ratio: float = field(
+        metadata=setting(
+            "LMS_TRACE_SAMPLE_RATIO",
+            "share of new traces recorded, 0 to 1 (a sampled or unsampled parent is followed)",
+        )
+    )
+    slow_resolver_ms: int = field(
+        metadata=setting("LMS_TRACE_SLOW_RESOLVER_MS", "resolvers slower than this get a span")
+    )
     pg_host: str = field(metadata=setting("LMS_PG_HOST", "PostgreSQL host"))
     pg_port: int = field(metadata=setting("LMS_PG_PORT", "PostgreSQL port"))
     pg_database: str = field(metadata=setting("LMS_PG_DATABASE", "the one database"))
@@ -276,7 +317,8 @@ class Settings:
         metadata=setting(
             "LMS_OIDC_PROVIDERS",
             "external OpenID providers by name (a-z, 0-9, -), each configured by "
-            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME",
+            "LMS_OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET (secret), _DISPLAY_NAME, "
+            "_LINK_BY_EMAIL (true: link a first sign-in to a student account by verified email)",
         )
     )
     sign_in_redirect_uris: tuple[str, ...] = field(
@@ -360,6 +402,18 @@ class Settings:
             "LMS_WEBHOOK_SECRET", "HMAC key signing SMS/push webhooks (secret)", secret=True
         )
     )
+    worker_metrics_port: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_PORT",
+            "port a worker (`lms worker NAME`) serves /metrics on, on LMS_HOST; 0: none",
+        )
+    )
+    worker_metrics_interval_ms: int = field(
+        metadata=setting(
+            "LMS_WORKER_METRICS_INTERVAL_MS",
+            "how often a worker measures its outbox and queues for /metrics, ms",
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -391,6 +445,11 @@ class Settings:
             host=host,
             state_dir=state_dir,
             log_level=_choice("LMS_LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+            tracing_exporter=_choice("LMS_TRACING_EXPORTER", "none", TRACING_EXPORTERS),
+            zipkin_endpoint=_http_url("LMS_ZIPKIN_ENDPOINT", "http://127.0.0.1:9411/api/v2/spans"),
+            otlp_endpoint=_http_url("LMS_OTLP_ENDPOINT", "http://127.0.0.1:4318/v1/traces"),
+            trace_sample_ratio=_ratio("LMS_TRACE_SAMPLE_RATIO", "1.0"),
+            slow_resolver_ms=_int("LMS_TRACE_SLOW_RESOLVER_MS", 10),
             pg_host=_env("LMS_PG_HOST", "127.0.0.1"),
             pg_port=_port("LMS_PG_PORT", 5433),
             pg_database=_env("LMS_PG_DATABASE", "lms"),
@@ -449,6 +508,8 @@ class Settings:
             delivery_retry_base_ms=_positive("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
             webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
+            worker_metrics_port=_int("LMS_WORKER_METRICS_PORT", 0, maximum=MAX_PORT),
+            worker_metrics_interval_ms=_int("LMS_WORKER_METRICS_INTERVAL_MS", 5000, minimum=100),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from common.memory import freeze_startup_objects
 from common.settings import Settings, SettingsError, describe
 from common.telemetry.logging import configure_logging
+from common.telemetry.tracing import start_tracing
 from lms import services
 from lms.errors import CONFIGURATION, FAILURE, CommandError
 
@@ -45,6 +47,7 @@ def serve(settings: Settings, name: str) -> None:
     from router.server.http_protocol import ConnectionLimits, uvicorn_options
 
     configure_logging(name, settings.log_level)
+    start_tracing(settings, name)
     app = services.create_app(name, settings)
     freeze_startup_objects()
     limits = ConnectionLimits(settings.http_head_timeout, settings.http_body_timeout)
@@ -93,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
         "dev",
         "start PostgreSQL, Redis and RabbitMQ, migrate, seed, run every service and the router "
         "until Ctrl-C; stops everything when one fails",
+    ).add_argument(
+        "--zipkin-url",
+        metavar="URL",
+        help="export every process's spans to this Zipkin collector (…/api/v2/spans); the "
+        "same as LMS_TRACING_EXPORTER=zipkin with LMS_ZIPKIN_ENDPOINT=URL",
     )
     for name, text in (
         ("migrate", "create the database, roles and schemas if missing; run the migrations"),
@@ -176,6 +184,7 @@ def run_worker_command(settings: Settings, name: str) -> int:
     from common.events.worker import run_worker
 
     configure_logging(f"{name}-worker", settings.log_level)
+    start_tracing(settings, f"{name}-worker")
 
     async def until_stopped() -> None:
         work = asyncio.ensure_future(run_worker(services.spec(name), settings))
@@ -220,6 +229,9 @@ def explain(error: Exception) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    zipkin = getattr(args, "zipkin_url", None)
+    if zipkin:  # the processes `lms dev` starts read it from the environment
+        os.environ.update({"LMS_TRACING_EXPORTER": "zipkin", "LMS_ZIPKIN_ENDPOINT": zipkin})
     settings = Settings.from_env()
     names = [services.require_service(n) for n in getattr(args, "services", [])] or (
         services.available_services()

@@ -23,7 +23,7 @@ import httpx
 from common.auth.keys import load_signing_key
 from common.infra import Server, ServerStartError, start_all
 from common.infra.mail import MailCatcher
-from common.infra.ports import LOOPBACK, is_port_free
+from common.infra.ports import LOOPBACK, free_port, is_port_free
 from common.infra.postgres import PostgresServer
 from common.infra.process import end_process, wait_until
 from common.infra.rabbitmq import RabbitMQServer
@@ -182,17 +182,33 @@ def make_dev_signing_key(settings: Settings) -> None:
         load_signing_key(path, create=True)
 
 
-def start_services(settings: Settings, names: Sequence[str], children: list[Child]) -> None:
-    """Every subgraph, its worker and the router, each healthy before its URL is printed."""
+def start_services(
+    settings: Settings, names: Sequence[str], children: list[Child]
+) -> dict[str, int]:
+    """Every subgraph, its worker and the router, each healthy before its URL is printed;
+    the port each worker serves its /metrics on."""
     subgraphs = [spawn(name, ["lms", "serve", name]) for name in names]
     children += subgraphs
     for name, child in zip(names, subgraphs, strict=True):
         wait_healthy(child, f"http://{settings.host}:{settings.service_port(name)}/health")
         print(f"{name:14} {settings.service_url(name)} (pid {child.process.pid})")
-    workers = [spawn(f"{name} worker", ["lms", "worker", name]) for name in names]
+    ports = {name: free_port() for name in names}  # each worker's /metrics
+    workers = [
+        spawn(
+            f"{name} worker",
+            ["lms", "worker", name],
+            {"LMS_WORKER_METRICS_PORT": str(ports[name])},
+        )
+        for name in names
+    ]
     children += workers
+    metrics = {name: f"http://{settings.host}:{ports[name]}/metrics" for name in names}
+    for name, child in zip(names, workers, strict=True):
+        wait_healthy(child, metrics[name])
     pids = ", ".join(str(child.process.pid) for child in workers)
     print(f"workers        outbox relays and event consumers of each subgraph (pids {pids})")
+    for name in names:
+        print(f"{name + ' worker':14} metrics at {metrics[name]}")
     graphiql = settings.service_url("users")
     if SUPERGRAPH.exists():
         router_url = f"http://{settings.host}:{settings.router_port}"
@@ -202,6 +218,7 @@ def start_services(settings: Settings, names: Sequence[str], children: list[Chil
         graphiql = f"{router_url}/graphql"
         print(f"router         {graphiql} (pid {router.process.pid})")
     print(f"\nGraphiQL: {graphiql}")
+    return ports
 
 
 def router_command(settings: Settings) -> list[str]:
@@ -231,6 +248,12 @@ def router_environment(settings: Settings, names: Sequence[str]) -> dict[str, st
         "LMS_CLOCK_SKEW": str(settings.clock_skew),
         "LMS_API_KEY_URL": f"{users}/auth/api-key-token",
         "LMS_REDIS_URL": settings.redis_url,
+        # telemetry.exporters.tracing: the exporter the services use, the router too
+        "LMS_ZIPKIN_ENABLED": str(settings.tracing_exporter == "zipkin").lower(),
+        "LMS_ZIPKIN_ENDPOINT": settings.zipkin_endpoint,
+        "LMS_OTLP_ENABLED": str(settings.tracing_exporter == "otlp").lower(),
+        "LMS_OTLP_ENDPOINT": settings.otlp_endpoint,
+        "LMS_TRACE_SAMPLE_RATIO": str(settings.trace_sample_ratio),
     }
 
 

@@ -28,6 +28,7 @@ from router.policies.revocations import Revocations
 from router.server.http_protocol import uvicorn_options
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
+from router.telemetry import start_tracing
 
 COMMANDS = ("serve", "plan", "config-schema", "persisted-queries")
 DEBUG_HELP = "on an error, show its traceback instead of one line"
@@ -423,6 +424,7 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     host, port = split_listen(config.supergraph.listen)
     _require_free_port(host, port)
     log_json_to_stderr(config.telemetry.exporters.logging.level)
+    start_tracing(config.telemetry.exporters.tracing)
     app = create_app(
         args.supergraph.read_text(),
         config=config,

@@ -1,4 +1,6 @@
-"""The router's logs: JSON on stderr, one object per line, with the ``extra`` fields given.
+"""The router's logs: JSON on stderr, one object per line, with the ``extra`` fields given,
+an `event` name (the ``event`` extra, else the message before formatting) and the
+`trace_id` and `span_id` of the current span when there is one.
 
 Fields named like credentials are written as ``[redacted]``, whoever logs them.
 """
@@ -9,6 +11,8 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 _SKIPPED = _RECORD_FIELDS | {"message", "asctime", "taskName", "color_message"}
@@ -24,7 +28,12 @@ class RouterLogFormat(logging.Formatter):
             "service": "router",
             "logger": record.name,
             "message": record.getMessage(),
+            "event": record.msg if isinstance(record.msg, str) else record.name,
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            line["trace_id"] = format(span.trace_id, "032x")
+            line["span_id"] = format(span.span_id, "016x")
         extra = {k: v for k, v in vars(record).items() if k not in _SKIPPED and k[:1] != "_"}
         line.update(
             {k: "[redacted]" if k.lower() in _SECRET_FIELDS else v for k, v in extra.items()}

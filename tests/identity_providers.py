@@ -1,9 +1,10 @@
 """The external OpenID providers of a test session, and a browser's part in signing in.
 
-Three providers are configured in the session's settings (tests/conftest.py):
+Four providers are configured in the session's settings (tests/conftest.py):
 ``test-idp``, a well-behaved provider (tests/oidc_provider.py, built from Authlib's server
-components); ``liar-idp``, one whose discovery document names another issuer; and
-``offline-idp``, an issuer on a port where nothing listens.
+components); ``trusting-idp``, another, trusted to link first sign-ins by verified email
+(``LMS_OIDC_TRUSTING_IDP_LINK_BY_EMAIL``); ``liar-idp``, one whose discovery document names
+another issuer; and ``offline-idp``, an issuer on a port where nothing listens.
 """
 
 from __future__ import annotations
@@ -23,21 +24,29 @@ REDIRECT_URI = "http://127.0.0.1:5173/auth/callback"  # the frontend page, never
 @dataclass(frozen=True, slots=True)
 class ProviderPorts:
     test: int
+    trusting: int
     liar: int
     offline: int
 
     @classmethod
     def pick(cls) -> ProviderPorts:
-        return cls(free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port())
 
     def environment(self) -> dict[str, str]:
-        """The LMS_OIDC_* variables naming the three providers."""
+        """The LMS_OIDC_* variables naming the four providers."""
         variables = {
-            "LMS_OIDC_PROVIDERS": "test-idp,liar-idp,offline-idp",
+            "LMS_OIDC_PROVIDERS": "test-idp,trusting-idp,liar-idp,offline-idp",
             "LMS_OIDC_REDIRECT_URIS": f"{REDIRECT_URI},http://127.0.0.1:5173/other",
             "LMS_OIDC_TEST_IDP_DISPLAY_NAME": "Test IdP",
+            "LMS_OIDC_TRUSTING_IDP_LINK_BY_EMAIL": "true",
         }
-        for name, port in (("TEST", self.test), ("LIAR", self.liar), ("OFFLINE", self.offline)):
+        ports = (
+            ("TEST", self.test),
+            ("TRUSTING", self.trusting),
+            ("LIAR", self.liar),
+            ("OFFLINE", self.offline),
+        )
+        for name, port in ports:
             variables[f"LMS_OIDC_{name}_IDP_ISSUER"] = f"http://127.0.0.1:{port}"
             variables[f"LMS_OIDC_{name}_IDP_CLIENT_ID"] = CLIENT_ID
             variables[f"LMS_OIDC_{name}_IDP_CLIENT_SECRET"] = CLIENT_SECRET

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp
 
 from router.server.http_protocol import ConnectionLimits, uvicorn_options
@@ -59,6 +60,23 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"the condition did not hold within {within} s")
         await asyncio.sleep(every)
+
+
+async def samples(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> list[float]:
+    """The values of the samples named ``name`` with these labels (others free) in the
+    Prometheus text ``url`` serves."""
+    text = (await http.get(url)).text
+    return [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    ]
+
+
+async def metric(http: httpx.AsyncClient, url: str, name: str, **labels: str) -> float:
+    """The sum of `samples` (0 when there are none)."""
+    return sum(await samples(http, url, name, **labels))
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

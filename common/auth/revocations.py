@@ -3,12 +3,19 @@
 An access token is trusted on its signature alone for its 15 minutes, so ending a user's
 sessions (signing out everywhere, a password or role change, a reused refresh token, the
 account deleted) would leave their access tokens working until they expire. Instead the
-users subgraph records the moment in Redis, under ``lms:auth:revoked:<user id>`` for as long
-as a token can live, and announces it on the channel ``lms:auth:revocations``. Every
-verifier (the router, each subgraph) holds the list in memory, loaded at start and after
-any reconnection, and kept current from the channel, so checking a token is a dict lookup,
-not a round trip. A token of that user issued before that moment is refused (tokens carry
-``iat`` to the millisecond), so a sign-in right after signing out everywhere works.
+users subgraph records the moment in PostgreSQL, its source of truth
+(subgraphs/users/revocations.py), and writes it to Redis, under ``lms:auth:revoked:<user
+id>`` for as long as a token can live, announcing it on the channel
+``lms:auth:revocations``. Every verifier (the router, each subgraph) holds the list in
+memory, loaded at start and after any reconnection, and kept current from the channel, so
+checking a token is a dict lookup, not a round trip. A token of that user issued before that
+moment is refused (tokens carry ``iat`` to the millisecond), so a sign-in right after
+signing out everywhere works.
+
+Redis may lose what it was told (down when a session ended, restarted empty): the users
+subgraph then writes PostgreSQL's whole list to it again and sets a new value under
+``lms:auth:revocations:generation``; a verifier that sees the generation change (it looks
+every `CHECK_SECONDS`) loads the list again.
 
 `RevocationList` is what the router's `Revocations` interface asks for
 (router/policies/revocations.py); `lms router serve --revocations-redis` plugs it in.
@@ -23,7 +30,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -32,6 +39,8 @@ from redis.exceptions import RedisError
 
 CHANNEL: Final = "lms:auth:revocations"
 KEY_PREFIX: Final = "lms:auth:revoked:"
+GENERATION_KEY: Final = "lms:auth:revocations:generation"
+CHECK_SECONDS: Final = 1.0  # how often a verifier looks whether the list was written again
 RETRY_SECONDS: Final = 1.0
 READY_SECONDS: Final = 5.0
 MAX_REMEMBERED: Final = 10_000  # beyond this, entries older than a day are dropped
@@ -43,26 +52,38 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Revocation:
+    """The user's access tokens issued before `moment` are refused for `keep_seconds`."""
+
+    user_id: uuid.UUID
+    moment: float
+    keep_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class TokenRevoker:
-    """What the users subgraph calls when a user's sessions end."""
+    """How the users subgraph writes revocations to Redis and announces them."""
 
     redis: Redis
     keep_seconds: int  # as long as an access token can live, clock skew included
 
-    async def revoke(self, user_id: uuid.UUID) -> None:
-        """End every access token of the user issued before now (best effort: on a Redis
-        failure the tokens still expire on their own, and the failure is logged)."""
-        moment = round(time.time(), 3)
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(f"{KEY_PREFIX}{user_id}", moment, ex=max(self.keep_seconds, 1))
-                pipe.publish(CHANNEL, f"{user_id} {moment}")
-                await pipe.execute()
-        except RedisError as error:
-            log.error(
-                "token revocation not recorded",
-                extra={"user": str(user_id), "error": str(error)},
-            )
+    async def publish(
+        self, revocations: Sequence[Revocation], *, new_generation: bool = False
+    ) -> None:
+        """Write and announce these revocations (and, with `new_generation`, tell every
+        verifier to load the whole list again); raises RedisError or OSError."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for revocation in revocations:
+                keep = max(math.ceil(revocation.keep_seconds), 1)
+                pipe.set(f"{KEY_PREFIX}{revocation.user_id}", revocation.moment, ex=keep)
+                pipe.publish(CHANNEL, f"{revocation.user_id} {revocation.moment}")
+            if new_generation:
+                pipe.set(GENERATION_KEY, uuid.uuid4().hex)
+            await pipe.execute()
+
+    async def has_generation(self) -> bool:
+        """Whether Redis still holds a list written whole (raises when it cannot answer)."""
+        return bool(await self.redis.exists(GENERATION_KEY))
 
 
 class RevocationList:
@@ -134,18 +155,27 @@ class RevocationList:
     async def _follow(self) -> None:
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
             await pubsub.subscribe(CHANNEL)  # before loading: nothing falls in between
-            await self._load()
+            generation = await self._load()
             self._loaded.set()
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
+            checked = time.monotonic()
+            while True:
+                message = await pubsub.get_message(timeout=CHECK_SECONDS)
+                if message is not None and message.get("type") == "message":
                     self._remember(message.get("data"))
+                if time.monotonic() - checked >= CHECK_SECONDS:
+                    checked = time.monotonic()
+                    if await self._redis.get(GENERATION_KEY) != generation:
+                        generation = await self._load()
 
-    async def _load(self) -> None:
+    async def _load(self) -> object:
+        """Load every revocation Redis holds; answers the generation loaded."""
+        generation = await self._redis.get(GENERATION_KEY)  # before: a newer one reloads
         async for key in self._redis.scan_iter(match=f"{KEY_PREFIX}*", count=500):
             value = await self._redis.get(key)
             if value is not None:
                 self._remember(f"{_text(key).removeprefix(KEY_PREFIX)} {_text(value)}")
         self._forget_old()
+        return generation
 
     def _remember(self, data: object) -> None:
         subject, _, moment = _text(data).partition(" ")

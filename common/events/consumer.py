@@ -16,6 +16,7 @@ parse, or has no handler, goes straight to the dead-letter queue: retrying canno
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -25,12 +26,14 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.events import broker
 from common.events.envelope import Event, InvalidEvent
+from common.telemetry.metrics import CONSUMER_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,9 @@ class ConsumerRunner:
         if handler is None:
             await self._dead_letter(channel, message, f"no handler for {event.type}")
             return None
+        published = _trace_context(message)
+        if published:  # the relay's publish span: the handler's span is its child
+            event = dataclasses.replace(event, trace=published)
         return event, handler
 
     async def _batches(
@@ -198,7 +204,12 @@ class ConsumerRunner:
                     with TRACER.start_as_current_span(
                         f"handle {event.type}",
                         context=propagate.extract(event.trace),
-                        attributes={"messaging.message.id": str(event.id)},
+                        kind=SpanKind.CONSUMER,
+                        attributes={
+                            "messaging.system": "rabbitmq",
+                            "messaging.message.id": str(event.id),
+                            "messaging.consumer.group.name": self.service,
+                        },
                     ):
                         await handler(session, event)
         for callback in committed:
@@ -240,6 +251,7 @@ class ConsumerRunner:
             channel, message, broker.retry_queue(self.service, delay), attempt + 1, reason
         )
         self.stats.retried += 1
+        CONSUMER_RETRIES.labels(self.service, broker.events_queue(self.service)).inc()
         await message.ack()
 
     async def _dead_letter(
@@ -283,3 +295,13 @@ class ConsumerRunner:
             ),
             routing_key=queue,
         )
+
+
+def _trace_context(message: AbstractIncomingMessage) -> dict[str, str]:
+    """The W3C trace context in the message's headers (the relay's publish span), if any."""
+    headers = message.headers or {}
+    return {
+        name: value
+        for name in ("traceparent", "tracestate")
+        if isinstance(value := headers.get(name), str)
+    }

@@ -19,12 +19,15 @@ from typing import Any
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.events import broker
 from common.events.outbox import NOTIFY_CHANNEL
+from common.telemetry import tracing
+from common.telemetry.metrics import RELAY_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +105,31 @@ class OutboxRelay:
                 .values(published_at=clock.now())
             )
         self.published += len(rows)
+        RELAY_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 
     async def _publish(self, exchange: AbstractExchange, event_type: str, envelope: Any) -> None:
-        message = aio_pika.Message(
-            json.dumps(envelope, separators=(",", ":")).encode(),
-            content_type="application/json",
-            message_id=str(envelope["id"]),
-            type=event_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers={"producer": self.service},
-        )
-        await exchange.publish(message, routing_key=event_type, mandatory=False)
+        """One event; tracing on, in a span continuing the trace the envelope carries, whose
+        context the message's headers carry to the consumer."""
+        with tracing.span(
+            f"publish {event_type}",
+            {
+                "messaging.system": "rabbitmq",
+                "messaging.destination.name": event_type,
+                "messaging.message.id": str(envelope["id"]),
+            },
+            kind=SpanKind.PRODUCER,
+            parent=envelope.get("trace"),
+        ):
+            message = aio_pika.Message(
+                json.dumps(envelope, separators=(",", ":")).encode(),
+                content_type="application/json",
+                message_id=str(envelope["id"]),
+                type=event_type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                headers={"producer": self.service, **tracing.carrier()},
+            )
+            await exchange.publish(message, routing_key=event_type, mandatory=False)
 
     async def _listen(self) -> None:
         """Wake the relay on each NOTIFY; reconnect when the database goes away."""

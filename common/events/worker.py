@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+from prometheus_client import start_http_server
 
 from common.db.engine import dsn, role_name
 from common.events.consumer import ConsumerRunner
+from common.events.gauges import refresh_event_gauges
 from common.events.relay import OutboxRelay
 from common.graphql.app import ServiceRuntime, ServiceSpec, service_runtime
 from common.settings import Settings
@@ -65,19 +70,59 @@ async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:
 CLOSE_GRACE_SECONDS = 0.1
 
 
+def measured(
+    spec: ServiceSpec[Any, Any], runtime: ServiceRuntime, consumes: bool
+) -> Callable[[], Awaitable[None]] | None:
+    """The loop measuring the service's outbox and queues for the worker's /metrics (none
+    without events, or without a metrics port)."""
+    settings = runtime.settings
+    if spec.events is None or not settings.worker_metrics_port:
+        return None
+    return functools.partial(
+        refresh_event_gauges,
+        spec.name,
+        runtime.sessions,
+        spec.events.outbox,
+        settings.amqp_url if consumes else None,
+        settings.worker_metrics_interval_ms / 1000,
+    )
+
+
+@contextlib.asynccontextmanager
+async def metrics_served(settings: Settings) -> AsyncIterator[None]:
+    """/metrics of this process on `LMS_WORKER_METRICS_PORT` (none when 0), served by
+    prometheus_client on a thread of its own."""
+    if not settings.worker_metrics_port:
+        yield
+        return
+    server, thread = start_http_server(settings.worker_metrics_port, settings.host)
+    log.info("worker metrics served", extra={"port": settings.worker_metrics_port})
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        thread.join()
+
+
 async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
-    """Relay and consume until cancelled."""
+    """Relay and consume until cancelled (and serve /metrics, with a metrics port)."""
     async with service_runtime(
         spec, settings, role=f"{spec.name}-worker", follow_revocations=False
     ) as runtime:
         relay, consumer = build_worker(spec, runtime)
-        loops = [
-            asyncio.create_task(supervised(f"{spec.name}:{type(part).__name__}", part.run))
+        parts: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+            (f"{spec.name}:{type(part).__name__}", part.run)
             for part in (relay, consumer)
             if part is not None
         ]
+        gauges = measured(spec, runtime, consumes=consumer is not None)
+        if gauges is not None:
+            parts.append((f"{spec.name}:gauges", gauges))
+        loops = [asyncio.create_task(supervised(name, loop)) for name, loop in parts]
         try:
-            await asyncio.gather(*loops)
+            async with metrics_served(settings):
+                await asyncio.gather(*loops)
         finally:  # stopping: let each loop close its connections before the pools go
             for loop in loops:
                 loop.cancel()

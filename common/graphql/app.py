@@ -44,7 +44,14 @@ from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
 from common.settings import Settings
-from common.telemetry.metrics import MetricsMiddleware, count_statements, metrics_endpoint
+from common.telemetry.metrics import (
+    MetricsMiddleware,
+    count_statements,
+    forget_pool,
+    metrics_endpoint,
+    watch_pool,
+)
+from common.telemetry.tracing import TracingMiddleware, trace_statements
 from graphiql_assets import GRAPHIQL
 
 ServiceT = TypeVar("ServiceT")
@@ -213,6 +220,8 @@ async def service_runtime(
     verifies no tokens, so it need not follow the revocation list)."""
     engine = create_engine(service_dsn(settings, spec.name), pool_size=settings.pg_pool_size)
     count_statements(engine, role or spec.name)
+    trace_statements(engine, spec.name)
+    watch_pool(engine, role or spec.name)
     # A restarted Redis leaves dead pooled connections: retry them instead of failing the
     # request that finds one.
     redis = Redis.from_url(
@@ -239,6 +248,7 @@ async def service_runtime(
                 redis=redis,
             )
     finally:
+        forget_pool(engine)
         await revocations.aclose()
         await redis.aclose()
         await engine.dispose()
@@ -271,10 +281,11 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
         GRAPHIQL.route,
         *spec.routes,
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(TracingMiddleware, service=spec.name),
             Middleware(MetricsMiddleware, service=spec.name),
             Middleware(
                 BodySizeLimit,
@@ -285,3 +296,5 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
             Middleware(PlainErrorsAsGraphQL),
         ],
     )
+    app.state.service_name = spec.name  # the `service` label of its GraphQL metrics
+    return app

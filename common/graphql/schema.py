@@ -19,6 +19,8 @@ from strawberry.types import ExecutionContext
 from common.graphql.errors import ClientErrors, client_error
 from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
+from common.graphql.operation_metrics import OperationMetrics
+from common.graphql.tracing import graphql_spans
 
 MAX_DEPTH = 16  # levels of fields, the root fields being the first
 MAX_TOKENS = 5000
@@ -51,11 +53,13 @@ class ServiceSchema(strawberry.federation.Schema):
         kwargs["extensions"] = [
             *kwargs.get("extensions", ()),
             ClientErrors,
+            OperationMetrics,
             LimitedValidation,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
             RefuseMalformedInput,  # after ValidationCache: it adds to the validation errors
+            graphql_spans,
         ]
         super().__init__(**kwargs)
 

@@ -1,4 +1,6 @@
-"""JSON logs on stderr: one object per line, with whatever ``extra`` fields the caller passed."""
+"""JSON logs on stderr: one object per line, with whatever ``extra`` fields the caller passed,
+an `event` name (the ``event`` extra, else the message before formatting) and the
+`trace_id` and `span_id` of the current span when there is one."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -30,7 +34,12 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
             "message": record.getMessage(),
+            "event": record.msg if isinstance(record.msg, str) else record.name,
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = format(span.trace_id, "032x")
+            entry["span_id"] = format(span.span_id, "016x")
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = "[redacted]" if key.lower() in REDACTED_KEYS else value

@@ -52,9 +52,43 @@ class SupergraphSection(Section):
         return value
 
 
+class ReadinessInterval(Section):
+    sampling: Duration = Field(
+        default=5.0, gt=0, description="how often the subgraphs' health checks are made"
+    )
+
+
+class ReadinessSection(Section):
+    """When the router is ready for traffic (`/ready` answers 200): its supergraph is loaded
+    and, with `subgraphs`, every subgraph's health check passed at the last sampling."""
+
+    path: UrlPath = Field(
+        default="/ready", description="this router's own: where readiness answers (GET)"
+    )
+    subgraphs: bool = Field(
+        default=True,
+        description="this router's own: ready only while every subgraph's health check passes",
+    )
+    subgraph_path: str = Field(
+        default="health",
+        pattern=r"^[A-Za-z0-9._~/-]+$",
+        description="this router's own: each subgraph's health check, a URL relative to its "
+        "GraphQL URL (`health`: http://host:4001/graphql is checked at http://host:4001/health; "
+        "`ready` asks the platform's subgraphs about their database and Redis too); it passes "
+        "on a 2xx answer",
+    )
+    timeout: Duration = Field(
+        default=2.0, gt=0, description="this router's own: longest wait for one health check"
+    )
+    interval: ReadinessInterval = ReadinessInterval()
+
+
 class HealthCheckSection(Section):
-    enabled: bool = Field(default=True, description="false: no health endpoint")
-    path: UrlPath = Field(default="/health", description="where the health check answers (GET)")
+    enabled: bool = Field(default=True, description="false: no health nor readiness endpoint")
+    path: UrlPath = Field(
+        default="/health", description="where liveness answers (GET): up while the process is"
+    )
+    readiness: ReadinessSection = ReadinessSection()
 
 
 class LimitsSection(Section):

@@ -5,7 +5,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from router import jsonio
+from opentelemetry.trace import SpanKind
+
+from router import jsonio, telemetry
 from router.errors import error
 from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
 from router.execution.errors import subgraph_error
@@ -23,6 +25,7 @@ from router.planning.nodes import (
 )
 from router.planning.selection import ALIAS_MARKER
 from router.transport.base import SubgraphRequestError, Transport
+from router.transport.headers import with_trace_context
 from router.transport.multipart import contains_uploads
 
 
@@ -45,6 +48,44 @@ def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
     return {name: state.variables[name] for name in node.variable_usages if name in state.variables}
 
 
+async def _call(
+    node: FetchNode,
+    state: ExecutionState,
+    payload: dict[str, Any],
+    variables: dict[str, Any],
+    headers: Mapping[str, str],
+) -> dict[str, Any]:
+    if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
+        return await state.transport.send_multipart(node.service, payload, headers)
+    idempotent = node.operation_kind == "query"  # a mutation is never sent twice
+    return await state.transport.send(node.service, payload, headers, idempotent=idempotent)
+
+
+async def _traced_call(
+    node: FetchNode, state: ExecutionState, payload: dict[str, Any], variables: dict[str, Any]
+) -> dict[str, Any]:
+    """`_call` in a client span of its own, whose context the subgraph request carries."""
+    entities = variables.get("representations")
+    with telemetry.TRACER.start_as_current_span(
+        f"fetch {node.service}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "graphql.subgraph": node.service,
+            "graphql.operation.type": node.operation_kind,
+            "graphql.entities": len(entities) if isinstance(entities, list) else 0,
+        },
+    ) as span:
+        headers = with_trace_context(state.headers, telemetry.trace_context())
+        try:
+            response = await _call(node, state, payload, variables, headers)
+        except SubgraphRequestError as failure:
+            telemetry.failed(span, failure.code)
+            raise
+        if response.get("errors"):
+            telemetry.failed(span, "the subgraph answered errors")
+        return response
+
+
 async def _send(
     node: FetchNode,
     state: ExecutionState,
@@ -58,13 +99,10 @@ async def _send(
     if variables:
         payload["variables"] = variables
     try:
-        if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
-            response = await state.transport.send_multipart(node.service, payload, state.headers)
+        if telemetry.active():
+            response = await _traced_call(node, state, payload, variables)
         else:
-            idempotent = node.operation_kind == "query"  # a mutation is never sent twice
-            response = await state.transport.send(
-                node.service, payload, state.headers, idempotent=idempotent
-            )
+            response = await _call(node, state, payload, variables, state.headers)
     except SubgraphRequestError as failure:
         paths, owners = affected()
         state.errors.extend(

@@ -16,7 +16,7 @@ from router.config.demand_control import DemandControlSection
 from router.gateway.demand_actual import ActualCost
 from router.gateway.demand_estimate import CostError, OperationCost, compile_cost
 from router.lru import LRU
-from router.metrics import REGISTRY
+from router.metrics import REGISTRY, OperationNames
 from router.supergraph.costs import CostDirectives
 
 TOO_EXPENSIVE = "COST_ESTIMATED_TOO_EXPENSIVE"
@@ -44,31 +44,6 @@ DELTA = Histogram(
     buckets=(-1_000, -100, -10, 0, 10, 100, 1_000, 10_000, 100_000, float("inf")),
     registry=REGISTRY,
 )
-
-ANONYMOUS = "(anonymous)"
-OTHER = "(other)"  # once MAX_OPERATION_NAMES names have their own label, or a long name
-MAX_OPERATION_NAMES = 200
-MAX_NAME_LENGTH = 64
-
-
-class OperationNames:
-    """Operation names as metric labels: the first `cap` names seen, then one label for the
-    rest, so that clients cannot grow the metrics without bound."""
-
-    def __init__(self, cap: int = MAX_OPERATION_NAMES) -> None:
-        self.cap = cap
-        self._seen: set[str] = set()
-
-    def label(self, name: str | None) -> str:
-        if not name:
-            return ANONYMOUS
-        if name in self._seen:
-            return name
-        if len(self._seen) >= self.cap or len(name) > MAX_NAME_LENGTH:
-            return OTHER
-        self._seen.add(name)
-        return name
-
 
 _NAMES = OperationNames()  # one per process, as the metrics are
 _SAMPLER = random.Random()  # noqa: S311 (which responses are measured: not a secret)

@@ -1,6 +1,7 @@
 """The request pipeline: parse → validate → plan → execute → shape, with caches."""
 
 import asyncio
+import contextvars
 import random
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -14,8 +15,9 @@ from graphql import (
     parse,
 )
 from graphql.execution.values import VariableValues, get_variable_values
+from prometheus_client import Counter
 
-from router import jsonio
+from router import jsonio, telemetry
 from router.config.headers import HeadersSection
 from router.errors import error
 from router.execution import ExecutionState, execute_plan
@@ -24,6 +26,7 @@ from router.gateway.demand import DemandControl, DemandPolicy, Measured
 from router.gateway.limits import Limits, check_limits
 from router.gateway.validation import validate_operation
 from router.lru import LRU
+from router.metrics import REGISTRY
 from router.planning import PlanningError, plan
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
@@ -45,6 +48,15 @@ MAX_TOKENS = 15_000
 OFF_LOOP_QUERY_CHARS = 2048
 # One thread: costly documents queue behind each other, not in front of everything else.
 _COMPILER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-compile")
+
+PLAN_CACHE = Counter(
+    "router_query_plan_cache_total",
+    "Look-ups of an operation's plan in the plan cache, by result (hit or miss)",
+    ["result"],
+    registry=REGISTRY,
+)
+PLAN_CACHE_HIT = PLAN_CACHE.labels("hit")
+PLAN_CACHE_MISS = PLAN_CACHE.labels("miss")
 
 
 _NO_VARIABLES = VariableValues(sources={}, coerced={})
@@ -72,6 +84,7 @@ class GraphQLResponse:
     status: int
     body: dict[str, Any]
     allow: str | None = None
+    headers: Mapping[str, str] | None = None  # more for the HTTP answer (a challenge, Retry-After)
 
 
 def _failure(status: int, message: str, code: str) -> GraphQLResponse:
@@ -156,12 +169,20 @@ class Gateway:
         key = (query, operation_name, labels)
         cached = self.prepared.get(key)
         if cached is not None:
+            PLAN_CACHE_HIT.inc()
             return cached
+        PLAN_CACHE_MISS.inc()
         if len(query) < OFF_LOOP_QUERY_CHARS:
             return self.prepare(query, operation_name, labels)
         document = self.documents.get(query)
         compiled = await asyncio.get_running_loop().run_in_executor(
-            _COMPILER, self._compile_all, query, operation_name, labels, document
+            _COMPILER,
+            contextvars.copy_context().run,  # its spans are the request's
+            self._compile_all,
+            query,
+            operation_name,
+            labels,
+            document,
         )
         document, prepared = compiled
         self.documents.put(query, document)  # the caches are only touched on the loop
@@ -185,6 +206,13 @@ class Gateway:
         return document, self._compile(document, operation_name, labels)
 
     def _compile_document(self, query: str) -> DocumentNode | GraphQLResponse:
+        with telemetry.span("parse_validate") as span:
+            document = self._parse_and_validate(query)
+            if span is not None and isinstance(document, GraphQLResponse):
+                telemetry.failed(span, "the document was refused")
+            return document
+
+    def _parse_and_validate(self, query: str) -> DocumentNode | GraphQLResponse:
         if len(query.encode()) > MAX_QUERY_BYTES:
             return _failure(413, "the query is too large", "QUERY_TOO_LARGE")
         try:
@@ -197,6 +225,12 @@ class Gateway:
         return _errors(problems, "GRAPHQL_VALIDATION_FAILED") if problems else document
 
     def _compile(
+        self, document: DocumentNode, operation_name: str | None, labels: frozenset[str]
+    ) -> PreparedOperation | GraphQLResponse:
+        with telemetry.span("query_planning"):
+            return self._plan(document, operation_name, labels)
+
+    def _plan(
         self, document: DocumentNode, operation_name: str | None, labels: frozenset[str]
     ) -> PreparedOperation | GraphQLResponse:
         try:
@@ -262,7 +296,12 @@ class Gateway:
         prepared = await self.ready(request.query, request.operation_name, labels)
         if isinstance(prepared, GraphQLResponse):
             return prepared
-        prepared = self.authorize(prepared, request.operation_name, caller)
+        return self._admit(prepared, request, caller)
+
+    def _admit(
+        self, planned: PreparedOperation, request: GraphQLRequest, caller: Caller | None
+    ) -> tuple[PreparedOperation, VariableValues] | GraphQLResponse:
+        prepared = self.authorize(planned, request.operation_name, caller)
         if isinstance(prepared, GraphQLResponse):
             return prepared
         variables = self._coerce_variables(prepared.operation, request.variables)
@@ -334,7 +373,7 @@ class Gateway:
         if request.method == "GET" and kind != "query":
             response = _failure(405, f"{kind}s are not allowed over GET", "METHOD_NOT_ALLOWED")
             return GraphQLResponse(405, response.body, allow="POST")
-        admitted = await self.admit(request, caller, labels)
+        admitted = self._admit(prepared, request, caller)
         if isinstance(admitted, GraphQLResponse):
             return admitted
         prepared, variables = admitted
@@ -374,7 +413,8 @@ class Gateway:
             uploads=request.uploads,
             conditions=variables.coerced,
         )
-        await execute_plan(prepared.plan, state)
+        with telemetry.span("execution", {"graphql.operation.type": prepared.plan.operation_kind}):
+            await execute_plan(prepared.plan, state)
         body = prepared.respond(
             self.supergraph.api_schema,
             state.data,

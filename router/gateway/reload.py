@@ -69,6 +69,11 @@ class LiveGateway:
     def digest(self) -> str:
         return self._current.digest
 
+    @property
+    def urls(self) -> Mapping[str, str]:
+        """The current supergraph's subgraph URLs (overrides applied)."""
+        return self._current.urls
+
     def _generation(self, sdl: str, digest: str, *, reuse_transport: bool = True) -> Generation:
         supergraph = load_supergraph(sdl)  # raises SupergraphError (or GraphQLError) if bad
         urls = {name: sub.url for name, sub in supergraph.subgraphs.items()}

@@ -2,7 +2,8 @@
 stderr, `router.logs`), when `telemetry.exporters.logging.access_log.enabled` (its switch,
 whatever the log level).
 
-A line says: the request id (the client's `X-Request-Id` when it is a sane one, else a new
+A line says: the trace id (of the request's server span; tracing off, of the client's
+`traceparent` if it sent one), the request id (the client's `X-Request-Id` when it is a sane
 one; echoed in the answer), method, path (never the query string: a GET carries the query and
 its variables there), status, duration_ms, the operation's name and kind (from the parsed
 document), the client (the token's subject; `api-key:<id>` for a token an API key was traded
@@ -15,7 +16,7 @@ import re
 import time
 import uuid
 
-from graphql import DocumentNode
+from graphql import DocumentNode, OperationDefinitionNode
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +26,7 @@ from router.planning import PlanningError
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
 from router.ratelimit.identity import client_address
+from router.telemetry import trace_id_of
 
 logger = logging.getLogger("router.access")
 logger.setLevel(logging.INFO)  # on or off by configuration, not by the log level
@@ -35,9 +37,20 @@ _MAX_USER_AGENT = 256
 _MAX_CLIENT = 128
 
 
-def note_operation(gateway: Gateway, request: GraphQLRequest, caller: Caller | None) -> None:
-    """Note who ran which operation in the request's access record (the document is parsed
-    already: the gateway's cache has it)."""
+def selected_operation(gateway: Gateway, request: GraphQLRequest) -> OperationDefinitionNode | None:
+    """The operation the request ran, from its document as the gateway's cache has it (None
+    when it did not parse, or names no operation it holds: the answer says so)."""
+    document = gateway.documents.get(request.query)
+    if not isinstance(document, DocumentNode):
+        return None
+    try:
+        return select_operation(document, request.operation_name)
+    except PlanningError:
+        return None
+
+
+def note_operation(operation: OperationDefinitionNode | None, caller: Caller | None) -> None:
+    """Note who ran which operation in the request's access record."""
     record = current_record()
     if record is None:
         return
@@ -45,12 +58,7 @@ def note_operation(gateway: Gateway, request: GraphQLRequest, caller: Caller | N
         key = caller.claims.get("api_key")
         client = f"api-key:{key}" if isinstance(key, str | int) else caller.subject
         record.client = client[:_MAX_CLIENT]
-    document = gateway.documents.get(request.query)
-    if isinstance(document, DocumentNode):
-        try:
-            operation = select_operation(document, request.operation_name)
-        except PlanningError:  # no such operation: the answer says so
-            return
+    if operation is not None:
         record.operation_kind = operation.operation.value
         record.operation_name = operation.name.value if operation.name else None
 
@@ -114,6 +122,8 @@ def _log(
         path,
         status,
         extra={
+            "event": "access",
+            "trace_id": trace_id_of(headers),
             "request_id": request_id,
             "method": method,
             "path": path,

@@ -1,11 +1,12 @@
-"""The Starlette application: `/graphql`, GraphiQL and `/health`, module-level endpoints
-sharing a `RouterState` on `app.state.router`."""
+"""The Starlette application: `/graphql`, GraphiQL, `/health`, `/ready` and `/metrics`,
+module-level endpoints sharing a `RouterState` on `app.state.router`."""
 
 import asyncio
 import contextlib
 import dataclasses
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
 from router.config import ConfigError, ConfigSource, RouterConfig
+from router.config.server import ReadinessSection
 from router.errors import error
 from router.gateway.demand import DemandPolicy
 from router.gateway.gateway import Gateway, GraphQLRequest, GraphQLResponse
@@ -31,7 +33,7 @@ from router.gateway.reload import (
     watch_file,
     watch_supergraph,
 )
-from router.metrics import exposition
+from router.metrics import OperationNames, exposition
 from router.policies.api_keys import ApiKeyConfig, ApiKeysRateLimited, ApiKeysUnavailable
 from router.policies.authentication import (
     AuthenticationFailed,
@@ -43,14 +45,17 @@ from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.policies.revocations import Revocations
 from router.ratelimit import RouterLimits
-from router.server.access_log import AccessLogMiddleware, note_operation
+from router.server.access_log import AccessLogMiddleware, note_operation, selected_operation
 from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
 from router.server.http import read_request, respond
 from router.server.persisted import NO_CACHE, PersistedQueries
 from router.server.rate_limits import refusal
+from router.server.readiness import Readiness, watch_readiness
+from router.server.request_metrics import observe_request
 from router.server.runtime import ClientKind, Runtime, runtime
+from router.server.tracing import TracingMiddleware
 from router.server.uploads import UploadLimits
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
@@ -65,9 +70,10 @@ logger = logging.getLogger("router")
 
 async def _identify(
     credentials: Credentials | None, request: Request, graphql_request: GraphQLRequest
-) -> tuple[GraphQLRequest, Caller | None] | Response:
+) -> tuple[GraphQLRequest, Caller | None] | GraphQLResponse:
     """The request as the subgraphs get it (with the verified token, an API key's too) and
-    its caller, or the answer refusing it (401 with the RFC 6750 challenge, or 503)."""
+    its caller, or the answer refusing it (401 with the RFC 6750 challenge, 429 while the
+    client address may not try API keys, or 503)."""
     if credentials is None:
         return graphql_request, None
     headers = graphql_request.headers or {}
@@ -75,19 +81,21 @@ async def _identify(
         caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
     except ApiKeysRateLimited as limited:
         wait = limited.retry_after
-        body = {"errors": [error(limited.message, "RATE_LIMITED", retryAfter=wait)]}
-        response = respond(request, GraphQLResponse(429, body))
-        response.headers["retry-after"] = str(wait)
-        return response
+        return GraphQLResponse(
+            429,
+            {"errors": [error(limited.message, "RATE_LIMITED", retryAfter=wait)]},
+            headers={"retry-after": str(wait)},
+        )
     except AuthenticationFailed as failure:
-        refused = GraphQLResponse(401, {"errors": [error(failure.message, "UNAUTHENTICATED")]})
-        response = respond(request, refused)
-        response.headers["www-authenticate"] = bearer_challenge(failure)
-        return response
+        return GraphQLResponse(
+            401,
+            {"errors": [error(failure.message, "UNAUTHENTICATED")]},
+            headers={"www-authenticate": bearer_challenge(failure)},
+        )
     except ApiKeysUnavailable as failure:
         logger.warning("API keys cannot be checked: %s", failure)
         message = "API keys cannot be checked right now."
-        return respond(request, GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]}))
+        return GraphQLResponse(503, {"errors": [error(message, "UNAVAILABLE")]})
     if caller is not None and headers.get("authorization") != caller.authorization:
         forwarded = {**headers, "authorization": caller.authorization}
         graphql_request = dataclasses.replace(graphql_request, headers=forwarded)
@@ -241,6 +249,25 @@ def _state(connection: HTTPConnection) -> RouterState:
 
 
 async def graphql_endpoint(request: Request) -> Response:
+    started = time.perf_counter()
+    response, result, operation_name = await _answer(request)
+    if result is not None:  # (not GraphiQL's page)
+        seconds = time.perf_counter() - started
+        names = request.app.state.operation_names
+        observe_request(names, operation_name, response.status_code, result.body, seconds)
+    return response
+
+
+Answer = tuple[Response, GraphQLResponse | None, str | None]  # and the operation's name
+
+
+def _answered(request: Request, result: GraphQLResponse, operation_name: str | None) -> Answer:
+    return respond(request, result), result, operation_name
+
+
+async def _answer(request: Request) -> Answer:
+    """The response, the GraphQL response it carries (None for GraphiQL's page) and the name
+    of the operation it answers."""
     state = _state(request)
     wants_html = "text/html" in request.headers.get("accept", "")
     params = request.query_params
@@ -250,25 +277,25 @@ async def graphql_endpoint(request: Request) -> Response:
         and "query" not in params
         and "extensions" not in params
     ):
-        return GRAPHIQL.page(request)
+        return GRAPHIQL.page(request), None, None
     try:
         graphql_request = await read_request(request, state.uploads)
     except BadRequest as bad:
-        return respond(
-            request, GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]})
+        return _answered(
+            request, GraphQLResponse(bad.status, {"errors": [error(bad.message, bad.code)]}), None
         )
+    name = graphql_request.operation_name
     identified = await _identify(state.credentials, request, graphql_request)
-    if isinstance(identified, Response):
-        return identified
+    if isinstance(identified, GraphQLResponse):
+        return _answered(request, identified, name)
     graphql_request, caller = identified
     refused = await refusal(state.rate_limits, request, graphql_request, caller)
     if refused is not None:
-        return refused
+        return _answered(request, refused, name)
     resolved = await state.persisted.resolve(graphql_request)
     if isinstance(resolved, GraphQLResponse):
-        response = respond(request, resolved)
-        response.headers["cache-control"] = NO_CACHE
-        return response
+        uncached = dataclasses.replace(resolved, headers={"cache-control": NO_CACHE})
+        return _answered(request, uncached, name)
     graphql_request = resolved
     async with state.live.use() as gateway:
         try:
@@ -278,11 +305,14 @@ async def graphql_endpoint(request: Request) -> Response:
             result = GraphQLResponse(
                 500, {"errors": [error("internal server error", "INTERNAL_SERVER_ERROR")]}
             )
-        note_operation(gateway, graphql_request, caller)
+        operation = selected_operation(gateway, graphql_request)
+        note_operation(operation, caller)
+    if operation is not None and operation.name is not None:
+        name = operation.name.value
     response = respond(request, result)
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
-    return response
+    return response, result, name
 
 
 def _asks_to_sign_in(result: GraphQLResponse) -> bool:
@@ -322,6 +352,27 @@ async def health(request: Request) -> Response:
     )
 
 
+async def ready(request: Request) -> Response:
+    """200 while the supergraph is loaded and (with `readiness.subgraphs`) every subgraph's
+    last health check passed; else 503 naming what is not ready."""
+    state = _state(request)
+    readiness: Readiness = request.app.state.readiness
+    section = state.config.health_check.readiness
+    problems = readiness.problems(state.live.urls, section)
+    body: dict[str, Any] = {
+        "status": "unavailable" if problems else "ready",
+        "supergraph": state.live.digest[:12],
+    }
+    if section.subgraphs:
+        body["subgraphs"] = {name: problems.get(name, "up") for name in state.live.urls}
+    return JSONResponse(body, status_code=503 if problems else 200)
+
+
+def _readiness_settings(app: Starlette) -> tuple[Mapping[str, str], ReadinessSection]:
+    state: RouterState = app.state.router
+    return state.live.urls, state.config.health_check.readiness
+
+
 def routes(config: RouterConfig) -> list[BaseRoute]:
     """The endpoints at the paths ``config`` gives them."""
     graphql = config.supergraph.path
@@ -330,6 +381,7 @@ def routes(config: RouterConfig) -> list[BaseRoute]:
         found.append(WebSocketRoute(graphql, websocket_endpoint))
     if config.health_check.enabled:
         found.append(Route(config.health_check.path, health, methods=["GET"]))
+        found.append(Route(config.health_check.readiness.path, ready, methods=["GET"]))
     prometheus = config.telemetry.exporters.metrics.prometheus
     if prometheus.enabled:
         found.append(Route(prometheus.path, metrics, methods=["GET"]))
@@ -345,6 +397,7 @@ def _fixed_at_start(config: RouterConfig) -> dict[str, object]:
         "limits.request_head_timeout": config.limits.request_head_timeout,
         "limits.request_body_timeout": config.limits.request_body_timeout,
         "telemetry.exporters.logging.level": config.telemetry.exporters.logging.level,
+        "telemetry.exporters.tracing": config.telemetry.exporters.tracing,
     }
 
 
@@ -427,6 +480,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         )
     if watching.config is not None and watching.config.path is not None:
         watchers.append(loop.create_task(_watch_config(app, watching.config, watching.interval)))
+    settings = functools.partial(_readiness_settings, app)
+    watchers.append(loop.create_task(watch_readiness(app.state.readiness, settings)))
     try:
         yield
     finally:
@@ -528,6 +583,7 @@ def create_app(
         lifespan=lifespan,
         # outermost first; each reads its policy from `app.state.router` per request
         middleware=[
+            Middleware(TracingMiddleware),  # outermost: the access line carries its trace id
             Middleware(AccessLogMiddleware),
             Middleware(CorsMiddleware),
             Middleware(CompressionMiddleware),
@@ -539,4 +595,6 @@ def create_app(
         config, live, built, _credentials(built, None), PersistedQueries(config)
     )
     app.state.live = live
+    app.state.readiness = Readiness()
+    app.state.operation_names = OperationNames()  # the labels of this router's requests
     return app

@@ -188,6 +188,8 @@ def respond(request: Request, result: GraphQLResponse) -> Response:
     record = current_record()
     if record is not None:
         record.note_errors(result.body)
-    headers = {"allow": result.allow} if result.allow else None
+    headers = dict(result.headers) if result.headers else None
+    if result.allow:
+        headers = {**(headers or {}), "allow": result.allow}
     body = jsonio.dumps(result.body)
     return Response(body, result.status, headers=headers, media_type=media_type(request))

@@ -1,20 +1,18 @@
 """The rate limits at the endpoint, once the caller is known and before anything is planned:
-a request over a limit is answered 429 with `Retry-After` (whole seconds) and
+a request over a limit is refused 429 with `Retry-After` (whole seconds) and
 `RATE_LIMITED`; with Redis down and `when_redis_down: closed`, 503 `RATE_LIMIT_UNAVAILABLE`."""
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.policies.api_keys import api_key_from
 from router.policies.authentication import Caller
 from router.ratelimit import RouterLimits, connection_identity
-from router.server.http import respond
 
 
 async def refusal(
     limits: RouterLimits, request: Request, graphql_request: GraphQLRequest, caller: Caller | None
-) -> Response | None:
+) -> GraphQLResponse | None:
     """The answer refusing the request, or None when every limit lets it through."""
     client = ""
     if limits.counts_clients:
@@ -24,6 +22,8 @@ async def refusal(
     refused = await limits.refusal(client, graphql_request.operation_name)
     if refused is None:
         return None
-    response = respond(request, GraphQLResponse(refused.status, {"errors": [refused.error]}))
-    response.headers["retry-after"] = str(refused.retry_after)
-    return response
+    return GraphQLResponse(
+        refused.status,
+        {"errors": [refused.error]},
+        headers={"retry-after": str(refused.retry_after)},
+    )

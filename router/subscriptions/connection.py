@@ -17,13 +17,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import Gauge
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from router import jsonio
+from router import jsonio, telemetry
 from router.errors import error
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.gateway.reload import LiveGateway
 from router.gateway.variables import variables_problem
+from router.metrics import REGISTRY
 from router.planning import PlanningError
 from router.policies.api_keys import ApiKeysUnavailable
 from router.policies.authentication import AuthenticationFailed, Caller
@@ -40,6 +42,13 @@ from router.transport.websocket import SubgraphSockets, SubgraphStreamError
 logger = logging.getLogger("router")
 
 CLOSE_TIMEOUT = 10.0  # seconds a close frame may wait for a client to make room for it
+
+WEBSOCKETS = Gauge(
+    "router_websocket_connections", "Client WebSocket connections open", registry=REGISTRY
+)
+SUBSCRIPTIONS = Gauge(
+    "router_active_subscriptions", "Subscriptions streaming events to clients", registry=REGISTRY
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +94,10 @@ class ClientConnection:
 
     async def run(self) -> None:
         await self.websocket.accept(subprotocol=self.protocol.name)
+        with WEBSOCKETS.track_inprogress():
+            await self._serve()
+
+    async def _serve(self) -> None:
         self._writer = asyncio.create_task(self._write(), name="ws-writer")
         reader = asyncio.create_task(self._read(), name="ws-reader")
         self._later(self.limits.init_timeout, self._init_deadline)
@@ -407,11 +420,17 @@ class ClientConnection:
                         self.forwarded,
                         self._sockets,
                     )
+                    name = {"graphql.operation.name": request.operation_name or ""}
                     try:
-                        async for event in results:
-                            self.send(
-                                {"id": operation_id, "type": self.protocol.next, "payload": event}
-                            )
+                        with telemetry.span("subscribe", name), SUBSCRIPTIONS.track_inprogress():
+                            async for event in results:
+                                self.send(
+                                    {
+                                        "id": operation_id,
+                                        "type": self.protocol.next,
+                                        "payload": event,
+                                    }
+                                )
                     except SubgraphStreamError as failure:
                         self.send(
                             {

@@ -7,6 +7,7 @@ from typing import Any
 
 from graphql.execution.values import VariableValues
 
+from router import telemetry
 from router.execution import ExecutionState
 from router.execution.executor import merge_root_response, run_node
 from router.execution.prepared import PreparedOperation
@@ -45,23 +46,32 @@ async def subscription_results(
     events = sockets.subscribe(primary.service, payload)
     try:
         async for event in events:
-            state = ExecutionState(
-                gateway.transport,
-                raw_variables,
-                headers,
-                gateway.abstract_types,
-                conditions=variables.coerced,
-            )
-            merge_root_response(primary, event, state)
-            if rest is not None and state.data:
-                await run_node(rest, state)
-            yield prepared.respond(
-                gateway.supergraph.api_schema,
-                state.data,
-                state.errors,
-                variables,
-                raw_variables,
-                gateway.abstract_types,
-            )
+            with telemetry.event_span(f"subscription event {primary.service}", _carried(event)):
+                state = ExecutionState(
+                    gateway.transport,
+                    raw_variables,
+                    headers,
+                    gateway.abstract_types,
+                    conditions=variables.coerced,
+                )
+                merge_root_response(primary, event, state)
+                if rest is not None and state.data:
+                    await run_node(rest, state)
+                yield prepared.respond(
+                    gateway.supergraph.api_schema,
+                    state.data,
+                    state.errors,
+                    variables,
+                    raw_variables,
+                    gateway.abstract_types,
+                )
     finally:
         await events.aclose()
+
+
+def _carried(event: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The trace context the subgraph sent with the event (never passed to the client: only
+    `data` and `errors` of a subgraph's event are)."""
+    extensions = event.get("extensions")
+    carried = extensions.get("trace") if isinstance(extensions, dict) else None
+    return carried if isinstance(carried, dict) else None

@@ -7,7 +7,7 @@ implicit, and a `remove` rule can take them away. The
 rules then run in order, `headers.all` first, then `headers.subgraphs.<name>`, as Apollo
 Router runs them. Whatever the rules say, hop-by-hop and body headers (`host`,
 `content-length`, `connection`, …) are never forwarded, and the client's `traceparent` and
-`tracestate` always are."""
+`tracestate` always are (tracing on, the router's own span's instead)."""
 
 import re
 from collections.abc import Iterator, Mapping
@@ -72,6 +72,13 @@ class ForwardedHeaders(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._default)
+
+
+def with_trace_context(headers: Mapping[str, str], context: Mapping[str, str]) -> ForwardedHeaders:
+    """`headers` with the router's own span as the trace context (tracing on): whatever the
+    rules say, it replaces the client's `traceparent` and `tracestate`."""
+    client = {k: v for k, v in client_headers(headers).items() if k not in TRACE_CONTEXT}
+    return ForwardedHeaders({**client, **context})
 
 
 def client_headers(headers: Mapping[str, str]) -> Mapping[str, str]:

@@ -34,6 +34,8 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
+from common.telemetry import tracing
+from common.telemetry.metrics import business_event
 from subgraphs.assessments import analytics
 from subgraphs.assessments.bank import can_manage, require_manager
 from subgraphs.assessments.models import (
@@ -620,7 +622,8 @@ class AssessmentsService:
                 )
             }
             responses = {qid: dict(row.response) for qid, row in answers.items()}
-        grades = await self._grade_all(attempt.question_ids, questions, responses)
+        with tracing.span("grading", {"lms.questions": len(attempt.question_ids)}):
+            grades = await self._grade_all(attempt.question_ids, questions, responses)
         now = clock.now()
         async with self.sessions.begin() as session:
             attempt = await session.get(AttemptRow, attempt_id, with_for_update=True)
@@ -760,6 +763,15 @@ class AssessmentsService:
         assessment = await session.get(AssessmentRow, attempt.assessment_id)
         assert assessment is not None
         value = percent(attempt) or 0.0
+        with tracing.span(
+            "submission graded",
+            {"lms.attempt.id": str(attempt.id), "lms.passed": value >= assessment.passing_score},
+        ):
+            await self._emit_graded(session, attempt, assessment, value)
+
+    async def _emit_graded(
+        self, session: AsyncSession, attempt: AttemptRow, assessment: AssessmentRow, value: float
+    ) -> None:
         await emit(
             session,
             EVENTS.outbox,
@@ -779,6 +791,7 @@ class AssessmentsService:
                 "assessments",
             ),
         )
+        business_event(session, "assessments", "submission_graded")
 
     def _manual_points(
         self, question: QuestionRow, grade: ManualGrade

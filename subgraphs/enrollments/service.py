@@ -26,6 +26,8 @@ from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
+from common.telemetry import tracing
+from common.telemetry.metrics import business_event
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.models import (
     EVENTS,
@@ -125,11 +127,13 @@ class EnrollmentsService:
                 existing.dropped_at = None
                 existing.last_activity_at = clock.now()
                 await emit(session, EVENTS.outbox, _created_event(existing, course))
+                business_event(session, "enrollments", "enrollment")
                 return existing
             enrollment = self._new(principal.user_id, course.id, principal.user_id)
             session.add(enrollment)
             await session.flush()
             await emit(session, EVENTS.outbox, _created_event(enrollment, course))
+            business_event(session, "enrollments", "enrollment")
             return enrollment
 
     async def _check_prerequisites(
@@ -186,6 +190,7 @@ class EnrollmentsService:
                 await session.scalars(select(EnrollmentRow).where(EnrollmentRow.id.in_(inserted)))
             )
             await emit(session, EVENTS.outbox, *(_created_event(row, course) for row in enrolled))
+            business_event(session, "enrollments", "enrollment", len(enrolled))
         new_users = {row.user_id for row in enrolled}
         return BulkResult(enrolled, [user for user in unique if user not in new_users])
 
@@ -295,6 +300,17 @@ class EnrollmentsService:
             return None
         enrollment.status = EnrollmentStatus.COMPLETED.value
         enrollment.completed_at = clock.now()
+        with tracing.span("certificate issued", {"lms.course.id": str(course.id)}):
+            return await self._issue(session, enrollment, course, learner_name)
+
+    async def _issue(
+        self,
+        session: AsyncSession,
+        enrollment: EnrollmentRow,
+        course: CourseFacts,
+        learner_name: str | None,
+    ) -> CertificateRow:
+        """The completed enrollment's certificate, and its events in the outbox."""
         certificate = self._certificate(enrollment, course, learner_name)
         session.add(certificate)
         ids = {
@@ -318,6 +334,7 @@ class EnrollmentsService:
                 "enrollments",
             ),
         )
+        business_event(session, "enrollments", "certificate_issued")
         return certificate
 
     def _certificate(

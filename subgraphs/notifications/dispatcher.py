@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common import clock
+from common.telemetry.metrics import notification_delivery
 from subgraphs.notifications.categories import (
     DIGEST_PERIOD_HOURS,
     DIGEST_TEMPLATE,
@@ -47,6 +48,8 @@ from subgraphs.notifications.templates import TemplateProblem, render
 
 log = logging.getLogger(__name__)
 
+SERVICE = "notifications"  # the label of its delivery metrics
+RETRYING = "RETRYING"  # a delivery's state in the metrics while it waits for another try
 CLAIM = 50
 LEASE = timedelta(minutes=2)
 
@@ -130,6 +133,7 @@ class Dispatcher:
                 if Channel(delivery.channel) not in self.senders:
                     delivery.status = DeliveryStatus.SKIPPED.value
                     delivery.last_error = f"No {Channel(delivery.channel)} provider is set up."
+                    notification_delivery(SERVICE, delivery.channel, DeliveryStatus.SKIPPED.value)
             deliveries = [d for d in deliveries if d.status == DeliveryStatus.PENDING.value]
             if not deliveries:
                 return claimed
@@ -261,6 +265,7 @@ class Dispatcher:
                     sent_at=clock.now() if status is DeliveryStatus.SENT else None,
                 )
             )
+        notification_delivery(SERVICE, job.channel.value, status.value)
 
     async def _retry_later(self, job: _Job, reason: str, attempt: int) -> None:
         delay = timedelta(seconds=self.retry.delay(attempt))
@@ -270,6 +275,7 @@ class Dispatcher:
                 .where(DeliveryRow.id == job.delivery_id)
                 .values(attempts=attempt, last_error=reason, next_attempt_at=clock.now() + delay)
             )
+        notification_delivery(SERVICE, job.channel.value, RETRYING)
         log.info(
             "delivery will be retried",
             extra={"notification_id": str(job.notification.id), "attempt": attempt},
@@ -359,6 +365,7 @@ class Dispatcher:
                         sent += 1
                     except DeliveryFailed as failure:
                         status, reason = DeliveryStatus.FAILED, failure.reason
+                notification_delivery(SERVICE, channel.value, status.value, len(deliveries))
                 for delivery in deliveries:
                     delivery.status = status.value
                     delivery.last_error = reason

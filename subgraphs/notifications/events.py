@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events.consumer import Handler
 from common.events.envelope import Event
+from common.telemetry import tracing
 from subgraphs.notifications.categories import Category
 from subgraphs.notifications.erasure import erase_user
 from subgraphs.notifications.services import NotificationsServices
@@ -29,14 +30,19 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
         data: dict[str, object],
         course_id: str | None = None,
     ) -> None:
-        await notifications.notify(
-            users,
-            category,
-            dict(data),
-            course_id=None if course_id is None else uuid.UUID(course_id),
-            session=session,
-            skip_missing=True,
-        )
+        with tracing.span(
+            "notification created", {"lms.notification.category": category.value}
+        ) as span:
+            sent = await notifications.notify(
+                users,
+                category,
+                dict(data),
+                course_id=None if course_id is None else uuid.UUID(course_id),
+                session=session,
+                skip_missing=True,
+            )
+            if span is not None:
+                span.set_attribute("lms.notification.recipients", sent.recipients)
 
     async def user_registered(session: AsyncSession, event: Event) -> None:
         if event.data.get("welcome", True):  # false: that e-mail address had its welcomes

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
+from opentelemetry.trace import SpanKind
 from strawberry.scalars import JSON
 
 from common.errors import BadUserInput, DomainError, EventsMissed, NotFound
@@ -20,6 +21,8 @@ from common.graphql.catalog import visible_course
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
+from common.realtime import TRACE_KEY
+from common.telemetry import tracing
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
 from subgraphs.notifications.guards import own_notification, require_admin, require_self
@@ -495,7 +498,14 @@ class Subscription:
             if isinstance(event, DomainError):
                 yield event  # type: ignore[misc]
             elif event.get("kind") == ADDED and wanted in (None, event["category"]):
-                yield notification_of(row_of(event))
+                # The span is current while the event is delivered: its context goes to the
+                # router with it (common/graphql/tracing.py).
+                with tracing.span(
+                    "subscription event notificationAdded",
+                    kind=SpanKind.PRODUCER,
+                    parent=event.get(TRACE_KEY),
+                ):
+                    yield notification_of(row_of(event))
 
     @strawberry.subscription(
         description=(

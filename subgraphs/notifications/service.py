@@ -34,6 +34,7 @@ from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.events.consumer import AFTER_COMMIT
 from common.graphql.catalog import CourseFacts
+from common.telemetry import tracing
 from subgraphs.notifications.categories import (
     DIGESTS,
     Category,
@@ -314,7 +315,7 @@ class NotificationsService:
         if session is None:
             await push()  # committed above
         else:  # an event handler's transaction: push once the consumer commits it
-            session.info.setdefault(AFTER_COMMIT, []).append(push)
+            session.info.setdefault(AFTER_COMMIT, []).append(tracing.continued(push))
         return fresh
 
     def _variables(self, person: Person, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from common import clock
 from common.auth import Role
 from common.events.envelope import Event
 from common.events.outbox import emit
+from common.telemetry.metrics import business_event
 from subgraphs.users import audit
 from subgraphs.users.audit import SecurityEventKind as Kind
 from subgraphs.users.models import EVENTS, UserRow
@@ -58,6 +59,7 @@ async def open_account(
             "users",
         ),
     )
+    business_event(session, "users", "registration")
     audit.record(
         session,
         Kind.USER_REGISTERED,

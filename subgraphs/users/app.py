@@ -83,6 +83,8 @@ SPEC = ServiceSpec(
         Route("/auth/api-key-token", api_key_token, methods=["POST"]),
     ],
     key_source=own_keys,
+    # Redis kept holding PostgreSQL's revocations (subgraphs/users/revocations.py)
+    background=lambda services: [services.users.revocations.follow],
     events=EVENTS,  # it emits user.registered and user.deleted, and consumes nothing
 )
 

@@ -2,9 +2,14 @@
 
 The link is the provider's (issuer, subject) pair, never the email: an email address can
 change hands at a provider, a subject cannot. A first sign-in links to the account with the
-same email only when the provider says it verified that email; otherwise someone could
-register an unverified address at a lax provider and walk into its owner's account here.
-With no such account, a verified email opens a new student account without a password.
+same email only when the provider says it verified that email (otherwise someone could
+register an unverified address at a lax provider and walk into its owner's account here),
+only when the provider is trusted to (``LMS_OIDC_<NAME>_LINK_BY_EMAIL``, off by default), and
+never for an account with a role beyond STUDENT or a second factor, whatever the provider:
+one provider's word must not be worth an administrator's session. Those sign-ins fail with
+ACCOUNT_LINK_REQUIRED; the owner links the provider from their account, signed in
+(`link`, reached by ``startExternalIdentityLink`` and ``linkExternalIdentity``). With no
+account of that email, a verified email opens a new student account without a password.
 """
 
 from __future__ import annotations
@@ -15,31 +20,45 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import clock
-from common.errors import BadUserInput, Unauthenticated
+from common.auth import Role
+from common.errors import BadUserInput, Conflict, Unauthenticated
 from subgraphs.users import audit, validation
 from subgraphs.users.accounts import open_account
 from subgraphs.users.audit import SecurityEventKind as Kind
 from subgraphs.users.external_sign_in import ExternalIdentity
+from subgraphs.users.mfa import Factors
 from subgraphs.users.models import ExternalIdentityRow, UserRow
+
+LINK_REQUIRED_MESSAGE = (
+    "An account with this email already exists, and it is not linked to {provider}: sign in "
+    "to it as usual, then link {provider} from the account (startExternalIdentityLink)."
+)
+
+
+class LinkRequired(Unauthenticated):
+    """The email is an existing account's that only its owner, signed in, may link
+    (ACCOUNT_LINK_REQUIRED at the GraphQL edge)."""
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(LINK_REQUIRED_MESSAGE.format(provider=provider))
+        self.provider = provider
 
 
 async def account_for(
-    session: AsyncSession, identity: ExternalIdentity, address: str | None
+    session: AsyncSession,
+    identity: ExternalIdentity,
+    address: str | None,
+    *,
+    link_by_email: bool,
+    factors: Factors,
 ) -> UserRow:
     """The user the identity signs in as, locked for the rest of the transaction."""
     now = clock.now()
-    link = await session.scalar(
-        select(ExternalIdentityRow)
-        .where(
-            ExternalIdentityRow.issuer == identity.issuer,
-            ExternalIdentityRow.subject == identity.subject,
-        )
-        .with_for_update()
-    )
-    if link is not None:
-        link.last_sign_in_at = now
-        link.email = identity.email
-        return await session.get_one(UserRow, link.user_id, with_for_update=True)
+    known = await _link_of(session, identity)
+    if known is not None:
+        known.last_sign_in_at = now
+        known.email = identity.email
+        return await session.get_one(UserRow, known.user_id, with_for_update=True)
     if identity.email is None or not identity.email_verified:
         raise Unauthenticated(
             f"{identity.provider} has not verified an email address for this account, so it "
@@ -56,6 +75,31 @@ async def account_for(
             address=address,
             method=f"oidc:{identity.provider}",
         )
+    elif (
+        not link_by_email
+        or set(user.roles) - {Role.STUDENT.value}
+        or await factors.enabled(session, user.id, lock=False) is not None
+    ):
+        raise LinkRequired(identity.provider)
+    await link(session, user, identity, address, confirmed=False)
+    return user
+
+
+async def link(
+    session: AsyncSession,
+    user: UserRow,
+    identity: ExternalIdentity,
+    address: str | None,
+    *,
+    confirmed: bool,
+) -> None:
+    """Let the identity sign in as the user from now on (`confirmed`: by the user, signed
+    in, rather than by its email)."""
+    existing = await _link_of(session, identity)
+    if existing is not None:
+        whose = "your" if existing.user_id == user.id else "another"
+        raise Conflict(f"This {identity.provider} account is already linked to {whose} account.")
+    now = clock.now()
     session.add(
         ExternalIdentityRow(
             id=uuid.uuid4(),
@@ -76,8 +120,19 @@ async def account_for(
         subject=user.id,
         address=address,
         provider=identity.provider,
+        confirmed_by_user=confirmed,
     )
-    return user
+
+
+async def _link_of(session: AsyncSession, identity: ExternalIdentity) -> ExternalIdentityRow | None:
+    return await session.scalar(
+        select(ExternalIdentityRow)
+        .where(
+            ExternalIdentityRow.issuer == identity.issuer,
+            ExternalIdentityRow.subject == identity.subject,
+        )
+        .with_for_update()
+    )
 
 
 async def unlink(session: AsyncSession, user: UserRow, provider: str, address: str | None) -> None:

@@ -10,8 +10,13 @@ For a frontend it is three steps:
 3. ``completeExternalSignIn(state, code)`` for tokens, as ``login`` answers them (or
    ``MFA_REQUIRED`` when the account has a second factor).
 
+Linking a provider to an account someone is signed in to is the same three steps with
+``startExternalIdentityLink`` and ``linkExternalIdentity``: the sign-in under way then
+belongs to that account, and only that account, signed in, can finish it.
+
 Between steps 1 and 3 the server keeps, in Redis for ten minutes and for one use, the
-provider, the redirect URI, the PKCE code verifier and the nonce. The verifier never leaves
+provider, the redirect URI, the PKCE code verifier, the nonce, and the account a link is
+for. The verifier never leaves
 the server, so a code intercepted on its way back is worth nothing to whoever took it.
 
 Providers are found by discovery from their issuer (``/.well-known/openid-configuration``),
@@ -24,6 +29,7 @@ algorithm, from that issuer, for our client id, unexpired, carrying our nonce.
 from __future__ import annotations
 
 import json
+import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +40,9 @@ from authlib.integrations.base_client import OAuthError
 from joserfc.errors import JoseError
 from redis.asyncio import Redis
 
-from common.errors import BadUserInput, Unauthenticated, Unavailable
+from common.errors import BadUserInput, Forbidden, Unauthenticated, Unavailable
 from common.settings import SignInProvider
+from common.validation import url
 from subgraphs.users.passwords import digest
 
 with warnings.catch_warnings():
@@ -56,6 +63,13 @@ MAX_STATE: Final = 256
 SIGN_IN_UNKNOWN: Final = (
     "This sign-in is unknown, expired (10 minutes) or already completed; start it again."
 )
+STARTED_TO_LINK: Final = (
+    "This sign-in was started to link a provider to an account; it is spent: start again."
+)
+NOT_STARTED_TO_LINK: Final = (
+    "This sign-in was not started with startExternalIdentityLink; it is spent: start again."
+)
+ANOTHER_ACCOUNTS_LINK: Final = "This link was started from another account; it is spent."
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +123,18 @@ class ExternalSignIn:
     def providers(self) -> list[SignInProvider]:
         return list(self._providers.values())
 
-    async def start(self, provider_name: str, redirect_uri: str) -> SignInStart:
+    def links_by_email(self, provider_name: str) -> bool:
+        """Whether the provider's verified email may link a first sign-in to an account."""
+        provider = self._providers.get(provider_name)
+        return provider is not None and provider.link_by_email
+
+    async def start(
+        self, provider_name: str, redirect_uri: str, *, link_to: uuid.UUID | None = None
+    ) -> SignInStart:
+        """A sign-in under way; with `link_to`, one only that user can finish, to link."""
         provider = self._provider(provider_name)
+        # checked as every URL is (http only to loopback), then matched exactly as written
+        url(redirect_uri, field="redirectUri", loopback_http=True)
         if redirect_uri not in self._redirect_uris:
             raise BadUserInput(
                 "redirectUri is not one of the pages this platform may send people back to "
@@ -127,13 +151,17 @@ class ExternalSignIn:
             "redirect_uri": redirect_uri,
             "code_verifier": authorization["code_verifier"],
             "nonce": authorization["nonce"],
+            "link_to": None if link_to is None else str(link_to),
         }
         state: str = authorization["state"]
         await self._redis.set(_pending_key(state), json.dumps(pending), ex=PENDING_SECONDS)
         return SignInStart(authorization["url"], state, PENDING_SECONDS)
 
-    async def finish(self, state: str, code: str) -> ExternalIdentity:
-        """The identity the provider vouches for, once: the sign-in is spent either way."""
+    async def finish(
+        self, state: str, code: str, *, link_to: uuid.UUID | None = None
+    ) -> ExternalIdentity:
+        """The identity the provider vouches for, once: the sign-in is spent either way.
+        `link_to` must be the user a link was started for (None: a sign-in)."""
         if not state or len(state) > MAX_STATE:
             raise Unauthenticated(SIGN_IN_UNKNOWN)
         if not code or len(code) > MAX_CODE:
@@ -142,6 +170,7 @@ class ExternalSignIn:
         if raw is None:
             raise Unauthenticated(SIGN_IN_UNKNOWN)
         pending = json.loads(raw)
+        _check_purpose(pending.get("link_to"), link_to)
         provider = self._providers.get(pending["provider"])
         if provider is None:  # configuration changed under a sign-in
             raise Unauthenticated(SIGN_IN_UNKNOWN)
@@ -218,6 +247,16 @@ class ExternalSignIn:
         ] or ["RS256"]
         self._checked.add(provider.name)
         return client
+
+
+def _check_purpose(started_for: object, link_to: uuid.UUID | None) -> None:
+    if link_to is None:
+        if started_for is not None:
+            raise Unauthenticated(STARTED_TO_LINK)
+    elif started_for is None:
+        raise Unauthenticated(NOT_STARTED_TO_LINK)
+    elif started_for != str(link_to):
+        raise Forbidden(ANOTHER_ACCOUNTS_LINK)
 
 
 def _pending_key(state: str) -> str:

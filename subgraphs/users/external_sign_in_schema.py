@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from subgraphs.users.external_sign_in import SignInStart
 from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.models import ExternalIdentityRow
 
@@ -27,6 +28,12 @@ class ExternalSignInStart:
         "before completeExternalSignIn is called."
     )
     expires_in: int = strawberry.field(description="Seconds left to complete the sign-in.")
+
+
+def sign_in_start_of(start: SignInStart) -> ExternalSignInStart:
+    return ExternalSignInStart(
+        authorization_url=start.authorization_url, state=start.state, expires_in=start.expires_in
+    )
 
 
 @strawberry.type(description="An account at an external provider that signs in as this user.")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     LargeBinary,
@@ -73,6 +74,19 @@ class RefreshTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TokenRevocationRow(Base):
+    """The last moment a user's sessions were ended: their access tokens issued before it
+    are refused until `expires_at`, when every one of them has expired anyway (no foreign
+    key: it outlives a deleted account). Redis carries it to the verifiers
+    (subgraphs/users/revocations.py)."""
+
+    __tablename__ = "token_revocations"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    not_before: Mapped[float] = mapped_column(Double)  # seconds since the epoch, as `iat`
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class TotpFactorRow(Base):

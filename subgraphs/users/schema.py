@@ -19,6 +19,7 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as SecurityEventKindValue
+from subgraphs.users.external_accounts import LinkRequired
 from subgraphs.users.external_sign_in_schema import (
     CompleteExternalSignInInput,
     ExternalSignInQueries,
@@ -27,6 +28,7 @@ from subgraphs.users.external_sign_in_schema import (
     StartExternalSignInInput,
     UnlinkExternalIdentityInput,
     linked_identity_of,
+    sign_in_start_of,
 )
 from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.mfa import NO_MFA, MfaRequired
@@ -40,6 +42,7 @@ SecurityEventKind = strawberry.enum(
     description="What a security audit log entry records.",
 )
 MFA_REQUIRED = "MFA_REQUIRED"
+ACCOUNT_LINK_REQUIRED = "ACCOUNT_LINK_REQUIRED"
 
 
 @strawberry.enum(description="Colour scheme of the user interface.")
@@ -477,17 +480,17 @@ class Mutation(ApiKeyMutations):
         self, info: UsersInfo, input: StartExternalSignInInput
     ) -> ExternalSignInStart:
         start = await info.context.service.users.external.start(input.provider, input.redirect_uri)
-        return ExternalSignInStart(
-            authorization_url=start.authorization_url,
-            state=start.state,
-            expires_in=start.expires_in,
-        )
+        return sign_in_start_of(start)
 
     @strawberry.mutation(
         description="Finish signing in with an external provider: the state and code it "
         "sent back, for tokens. The provider's account signs in to the account it is "
-        "linked to, else to the account with its verified email (and is linked), else to a "
-        "new student account. MFA_REQUIRED as for login when the account has a second factor."
+        "linked to, else to a new student account when no account has its verified email. "
+        "An existing account of that email is linked only when the provider is trusted to "
+        "(LMS_OIDC_<NAME>_LINK_BY_EMAIL) and the account is a student's without a second "
+        "factor; otherwise fails with extensions.code ACCOUNT_LINK_REQUIRED: its owner signs "
+        "in and links the provider (startExternalIdentityLink, linkExternalIdentity). "
+        "MFA_REQUIRED as for login when the account has a second factor."
     )
     async def complete_external_sign_in(
         self, info: UsersInfo, input: CompleteExternalSignInInput
@@ -499,7 +502,42 @@ class Mutation(ApiKeyMutations):
             )
         except MfaRequired as required:
             raise mfa_required_error(required) from None
+        except LinkRequired as required:
+            raise GraphQLError(
+                required.message,
+                extensions={"code": ACCOUNT_LINK_REQUIRED, "provider": required.provider},
+            ) from None
         return auth_payload(result)
+
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Start linking an external provider to your account: as "
+        "startExternalSignIn, but only you, signed in, can finish it, with "
+        "linkExternalIdentity.",
+    )
+    async def start_external_identity_link(
+        self, info: UsersInfo, input: StartExternalSignInInput
+    ) -> ExternalSignInStart:
+        context = info.context
+        start = await context.service.users.start_external_link(
+            context.require_principal(), input.provider, input.redirect_uri
+        )
+        return sign_in_start_of(start)
+
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Finish linking an external provider to your account: the state and "
+        "code it sent back to the link you started (FORBIDDEN for another account's). The "
+        "provider's account signs in to yours from then on.",
+    )
+    async def link_external_identity(
+        self, info: UsersInfo, input: CompleteExternalSignInInput
+    ) -> UserPayload:
+        context = info.context
+        row = await context.service.users.link_external_identity(
+            context.require_principal(), input.state, input.code, context.client_address
+        )
+        return UserPayload(user=user_of(row))
 
     @strawberry.mutation(
         extensions=[signed_in()],

@@ -16,7 +16,7 @@ from common import clock
 from common.auth import Principal, Role, TokenIssuer
 from common.auth.account_guesses import AccountGuesses
 from common.auth.quota import Quota
-from common.auth.revocations import TokenRevoker
+from common.auth.revocations import Revocation
 from common.auth.throttle import Throttle
 from common.db.batches import rows_by_id
 from common.db.pagination import Page, fetch_ordered_page, fetch_page
@@ -35,8 +35,8 @@ from subgraphs.users.accounts import open_account
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as Kind
-from subgraphs.users.external_accounts import account_for, identities_of, unlink
-from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn
+from subgraphs.users.external_accounts import account_for, identities_of, link, unlink
+from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn, SignInStart
 from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
 from subgraphs.users.models import (
     EVENTS,
@@ -49,6 +49,7 @@ from subgraphs.users.models import (
     roles_of,
 )
 from subgraphs.users.passwords import digest, hash_password, verify_password
+from subgraphs.users.revocations import DurableRevocations
 
 INVALID_CREDENTIALS = "Invalid email or password."
 REUSED_REFRESH = "This refresh token was already used; every session it started is revoked."
@@ -99,10 +100,11 @@ class UsersService:
         welcomes: Quota,
         factors: Factors,
         external: ExternalSignIn,
-        tokens: TokenRevoker,
+        tokens: DurableRevocations,
     ) -> None:
         self.sessions = sessions
         self._tokens = tokens
+        self.revocations = tokens
         self.external = external
         self._issuer = issuer
         self.api_keys = ApiKeysService(sessions, issuer, api_key_throttle)
@@ -221,7 +223,13 @@ class UsersService:
         for attempt in range(2):  # two first sign-ins of one identity race: the loser retries
             try:
                 async with self.sessions.begin() as session:
-                    user = await account_for(session, identity, address)
+                    user = await account_for(
+                        session,
+                        identity,
+                        address,
+                        link_by_email=self.external.links_by_email(identity.provider),
+                        factors=self._factors,
+                    )
                     outcome = await self._first_factor_passed(
                         session, user, address, method=f"oidc:{identity.provider}"
                     )
@@ -230,6 +238,25 @@ class UsersService:
                 if attempt:
                     raise Conflict("This sign-in raced another one; sign in again.") from None
         raise AssertionError("unreachable")
+
+    async def start_external_link(
+        self, principal: Principal, provider: str, redirect_uri: str
+    ) -> SignInStart:
+        """A sign-in with the provider that only this user, signed in, can finish: to link."""
+        return await self.external.start(provider, redirect_uri, link_to=principal.user_id)
+
+    async def link_external_identity(
+        self, principal: Principal, state: str, code: str, address: str | None = None
+    ) -> UserRow:
+        """Link the identity the provider vouches for to the signed-in user, who started it."""
+        identity = await self.external.finish(state, code, link_to=principal.user_id)
+        try:
+            async with self.sessions.begin() as session:
+                user = await self._locked(session, principal.user_id)
+                await link(session, user, identity, address, confirmed=True)
+                return user
+        except IntegrityError:  # the same identity linked at the same moment elsewhere
+            raise Conflict(f"This {identity.provider} account is already linked.") from None
 
     async def unlink_external_identity(
         self, principal: Principal, provider: str, address: str | None = None
@@ -384,11 +411,12 @@ class UsersService:
                     address=address,
                     revoked_sessions=revoked,
                 )
-                reused_by = row.user_id
+                # the access tokens of the copy too
+                ended: Revocation | None = await self._tokens.record(session, row.user_id)
             else:
-                reused_by = None
-        if reused_by is not None:  # the copy's access tokens too
-            await self._tokens.revoke(reused_by)
+                ended = None
+        if ended is not None:
+            await self._tokens.announce(ended)
         raise Unauthenticated(REUSED_REFRESH)
 
     async def logout(
@@ -411,7 +439,8 @@ class UsersService:
                 address=address,
                 revoked_sessions=revoked,
             )
-        await self._tokens.revoke(row.user_id)
+            ended = await self._tokens.record(session, row.user_id)
+        await self._tokens.announce(ended)
         return revoked
 
     async def _start_session(
@@ -517,7 +546,9 @@ class UsersService:
                     address=address,
                     revoked_sessions=revoked,
                 )
+                ended: Revocation | None = await self._tokens.record(session, user.id)
             else:
+                ended = None
                 audit.record(
                     session,
                     Kind.PASSWORD_CHANGE_FAILED,
@@ -528,7 +559,8 @@ class UsersService:
                 )
         wrong = BadUserInput("currentPassword is not your password.", field="currentPassword")
         await self._password_throttle.settle(account, address, right, wrong)
-        await self._tokens.revoke(principal.user_id)
+        if ended is not None:
+            await self._tokens.announce(ended)
 
     async def set_roles(
         self,
@@ -558,7 +590,9 @@ class UsersService:
                 old_roles=old_roles,
                 new_roles=user.roles,
             )
-        await self._tokens.revoke(user_id)  # tokens carry roles: the old ones must not count
+            # tokens carry roles: the old ones must not count
+            ended = await self._tokens.record(session, user_id)
+        await self._tokens.announce(ended)
         return user
 
     async def delete(
@@ -583,7 +617,8 @@ class UsersService:
             await emit(
                 session, EVENTS.outbox, Event("user.deleted", {"user_id": str(user_id)}, "users")
             )
-        await self._tokens.revoke(user_id)
+            ended = await self._tokens.record(session, user_id)
+        await self._tokens.announce(ended)
         return user_id
 
     # The security audit log

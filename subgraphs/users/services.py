@@ -15,6 +15,7 @@ from common.clock import Clock
 from common.graphql.app import ServiceRuntime
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
+from subgraphs.users.revocations import DurableRevocations
 from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
 
@@ -85,6 +86,9 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
             external=ExternalSignIn(
                 settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
             ),
-            tokens=TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
+            tokens=DurableRevocations(
+                runtime.sessions,
+                TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
+            ),
         )
     )

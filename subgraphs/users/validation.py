@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from urllib.parse import urlparse
 
+from common import validation
 from common.errors import BadUserInput
 
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -14,7 +14,6 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 MAX_NAME = 100
 MAX_BIO = 2000
-MAX_URL = 2048
 COMMON_PASSWORDS = frozenset(
     {"password123", "1234567890", "qwertyuiop", "password1234", "iloveyou12", "letmein123"}
 )
@@ -56,10 +55,7 @@ def name(value: str) -> str:
 
 
 def avatar_url(value: str) -> str:
-    parsed = urlparse(value.strip())
-    if len(value) > MAX_URL or parsed.scheme != "https" or not parsed.netloc:
-        raise BadUserInput("avatarUrl must be an https URL.", field="avatarUrl")
-    return value.strip()
+    return validation.url(value, field="avatarUrl")
 
 
 def locale(value: str) -> str:

@@ -3,6 +3,7 @@ stops the run with one line naming it, and nothing it started is left running.""
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import re
@@ -15,9 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+import httpx
 import pytest
 
 from common.infra.ports import free_port, is_port_free
+from common.infra.process import wait_until
 from common.settings import SERVICES
 from tests.cli.lms_process import (
     ROOT,
@@ -43,10 +46,12 @@ def dev_environment(state_dir: Path, **values: str) -> dict[str, str]:
         **{f"LMS_{name.upper()}_PORT": free_port() for name in SERVICES},
     }
     return environment(
-        LMS_STATE_DIR=str(state_dir),
-        LMS_LOG_LEVEL="WARNING",
-        **{variable: str(port) for variable, port in ports.items()},
-        **values,
+        **{
+            "LMS_STATE_DIR": str(state_dir),
+            "LMS_LOG_LEVEL": "WARNING",
+            **{variable: str(port) for variable, port in ports.items()},
+            **values,
+        }
     )
 
 
@@ -108,9 +113,9 @@ def test_without_the_local_extra_dev_names_it() -> None:
 class DevRun:
     """`lms dev` in its own process group, its output read line by line as it comes."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *arguments: str) -> None:
         self.process = subprocess.Popen(
-            command("dev"),
+            command("dev", *arguments),
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -195,6 +200,13 @@ def dev_run_without_signing_key(tmp_path: Path) -> Iterator[tuple[DevRun, dict[s
         run.end()
 
 
+def measured(run: DevRun, name: str) -> bool:
+    """Whether the worker's /metrics, at the URL `lms dev` printed, has its outbox measured."""
+    prefix = f"{name + ' worker':14} metrics at "
+    [url] = [line.removeprefix(prefix).strip() for line in run.seen if line.startswith(prefix)]
+    return f'lms_outbox_backlog{{service="{name}"}}' in httpx.get(url, timeout=5).text
+
+
 def processes_of(env: dict[str, str]) -> list[int]:
     """Live processes (not zombies) started by this run: they all inherit its state folder."""
     mark = f"LMS_STATE_DIR={env['LMS_STATE_DIR']}".encode()
@@ -216,6 +228,8 @@ def test_a_service_that_dies_stops_the_run(dev_run: tuple[DevRun, dict[str, str]
     run, env = dev_run
     run.wait_for_line("Ctrl-C stops everything.", time.monotonic() + STARTUP_DEADLINE)
     assert any(line.startswith("GraphiQL: http://127.0.0.1:") for line in run.seen)
+    for name in SERVICES:  # each worker serves /metrics on the port it was given
+        wait_until(functools.partial(measured, run, name), 30, f"{name} worker metrics")
     victim = run.pid_of("courses")
     assert victim in processes_of(env)
     os.kill(victim, signal.SIGKILL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.cli.lms_process import run_python
 
-DEV_ONLY = ("aiosmtpd", "opentelemetry.sdk", "common.infra")
+DEV_ONLY = ("aiosmtpd", "jsonschema", "common.infra")
 ENTRY_POINTS = """
 import importlib, sys
 for blocked in {blocked!r}:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 
 from common.db import create_engine, service_dsn
@@ -21,7 +22,7 @@ from tests.integration.assessments.conftest import (
 from tests.integration.courses.conftest import APPROVE, published_course
 from tests.integration.courses.conftest import SUBMIT as SUBMIT_COURSE
 from tests.integration.notifications.test_notifications import inbox
-from tests.support import GraphQLClient, eventually
+from tests.support import GraphQLClient, eventually, metric
 
 COMPLETE = """
 mutation($c: ID!, $l: ID!) {
@@ -55,9 +56,37 @@ async def test_registration_sends_a_welcome_notification(graph: GraphQLClient) -
     assert welcome == ["Welcome to LMS Platform"]
 
 
+BUSINESS = {
+    "registration": "users",
+    "enrollment": "enrollments",
+    "submission_graded": "assessments",
+    "certificate_issued": "enrollments",
+}
+
+
+async def business_events(http: httpx.AsyncClient, urls: dict[str, str]) -> dict[str, float]:
+    """Each business counter, read at the /metrics of the subgraph that counts it."""
+    return {
+        event: await metric(
+            http,
+            f"{urls[service]}/metrics",
+            "lms_business_events_total",
+            service=service,
+            event=event,
+        )
+        for event, service in BUSINESS.items()
+    }
+
+
 async def test_learning_flows_progress_certificate_and_notifications(
-    graph: GraphQLClient, instructor: Account, admin: Account, migrated: Settings
+    graph: GraphQLClient,
+    instructor: Account,
+    admin: Account,
+    migrated: Settings,
+    http: httpx.AsyncClient,
+    subgraph_urls: dict[str, str],
 ) -> None:
+    counted = await business_events(http, subgraph_urls)
     learner = await register(graph, name="Flo Flow")
     course = await course_with_learner(graph, instructor, admin, learner, "Flowing Course")
     # enrollment.created -> confirmation
@@ -111,6 +140,14 @@ async def test_learning_flows_progress_certificate_and_notifications(
     assert done == {"status": "COMPLETED", "progress": 100.0, "course": {"id": course["id"]}}
     box = await inbox(graph, learner, category="CERTIFICATE")
     assert "certificate code is LMS-" in box["notifications"]["edges"][0]["node"]["body"]
+    # The business counters moved where each thing happened (counted once committed).
+    expected = {"registration": 1, "enrollment": 1, "submission_graded": 2, "certificate_issued": 1}
+
+    async def moved() -> bool:
+        now = await business_events(http, subgraph_urls)
+        return all(now[event] >= counted[event] + n for event, n in expected.items())
+
+    await eventually(moved)
 
 
 async def test_republished_course_notifies_its_learners(

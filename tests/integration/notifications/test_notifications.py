@@ -8,11 +8,13 @@ import json
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
+
 from common.settings import Settings
 from tests.accounts import Account, register
 from tests.integration.courses.conftest import published_course
 from tests.sinks import SmtpSink, WebhookSink
-from tests.support import GraphQLClient, error_codes, eventually
+from tests.support import GraphQLClient, error_codes, eventually, metric
 
 ENROLL = "mutation($c: ID!) { enroll(input: {courseId: $c}) { enrollment { id } } }"
 SEND = """
@@ -64,7 +66,12 @@ async def test_instructor_announces_to_course_learners_by_app_and_email(
     admin: Account,
     student: Account,
     smtp_sink: SmtpSink,
+    http: httpx.AsyncClient,
+    subgraph_urls: dict[str, str],
 ) -> None:
+    metrics = f"{subgraph_urls['notifications']}/metrics"
+    email = {"service": "notifications", "channel": "EMAIL", "state": "SENT"}
+    emailed = await metric(http, metrics, "lms_notification_deliveries_total", **email)
     course = await published_course(graph, instructor, admin, "Announced Course", lessons=1)
     await graph.data(ENROLL, {"c": course["id"]}, token=student.access_token)
     outsider = await register(graph, name="Outside Olga")
@@ -91,6 +98,11 @@ async def test_instructor_announces_to_course_learners_by_app_and_email(
         lambda: _delivery(graph, student, "EMAIL", "SENT"),
     )
     assert delivered["attempts"] == 1
+
+    async def counted() -> bool:  # once the delivery's state is committed
+        return await metric(http, metrics, "lms_notification_deliveries_total", **email) > emailed
+
+    await eventually(counted)
     # SMS and push are off by default.
     channels = {
         d["channel"]: d

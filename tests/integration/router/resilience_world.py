@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from common.infra.ports import free_port
 from router.config import RouterConfig
 from router.server import create_app
 from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.integration.router.subgraphs import Subgraph, subgraph_app
-from tests.support import serve
+from tests.support import metric, serve
 from tests.tcp_proxy import TcpProxy, tcp_proxy
 
 
@@ -50,20 +49,22 @@ class World:
         return body
 
     async def metric(self, name: str, **labels: str) -> float:
-        """A sample of the router's /metrics (0 when absent)."""
-        text = (await self.router.get("/metrics")).text
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and all(
-                    sample.labels.get(k) == v for k, v in labels.items()
-                ):
-                    return float(sample.value)
-        return 0.0
+        """A sample of the router's /metrics (0 when absent; summed over other labels)."""
+        return await metric(self.router, "/metrics", name, **labels)
 
 
 @contextlib.asynccontextmanager
-async def resilience_world(traffic_shaping: dict[str, Any]) -> AsyncIterator[World]:
-    config = RouterConfig.model_validate({"traffic_shaping": traffic_shaping})
+async def resilience_world(
+    traffic_shaping: dict[str, Any], *, readiness: bool = False
+) -> AsyncIterator[World]:
+    """``readiness``: the router checks the subgraphs' health (through the proxies, which
+    count those requests too)."""
+    config = RouterConfig.model_validate(
+        {
+            "traffic_shaping": traffic_shaping,
+            "health_check": {"readiness": {"subgraphs": readiness, "interval": {"sampling": 0.1}}},
+        }
+    )
     subgraphs = make_subgraphs()
     async with contextlib.AsyncExitStack() as stack:
         ports = {name: free_port() for name in subgraphs}

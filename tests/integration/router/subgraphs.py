@@ -96,7 +96,12 @@ def subgraph_app(subgraph: Subgraph) -> Starlette:
             body["errors"] = [e.formatted for e in result.errors]
         return JSONResponse(body)
 
-    return Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[Route("/graphql", endpoint, methods=["POST"]), Route("/health", health)]
+    )
 
 
 def mounted(apps: Mapping[str, ASGIApp]) -> Starlette:

@@ -116,6 +116,8 @@ async def test_a_request_with_a_token_is_logged_by_subject_without_secrets(
         "service": "router",
         "logger": "router.access",
         "message": "POST /graphql 200",
+        "event": "access",
+        "trace_id": None,
         "request_id": "req-0001",
         "method": "POST",
         "path": "/graphql",

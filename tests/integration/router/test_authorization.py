@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from common.auth.keys import KEY_PARAMETERS
-from common.auth.revocations import RevocationList, TokenRevoker
+from common.auth.revocations import Revocation, RevocationList, TokenRevoker
 from common.infra.ports import free_port
 from common.infra.redis import RedisServer
 from router.composition.api import compose
@@ -560,7 +560,8 @@ async def test_a_revocation_list_plugged_in_refuses_the_revoked_subjects_tokens(
         assert "errors" not in await _post(router, "{ me { name } }", before)
         redis = Redis.from_url(redis_server.url)
         try:
-            await TokenRevoker(redis, keep_seconds=60).revoke(subject)
+            ended = Revocation(subject, round(time.time(), 3), 60)
+            await TokenRevoker(redis, keep_seconds=60).publish([ended])
         finally:
             await redis.aclose()
 

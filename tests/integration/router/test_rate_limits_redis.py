@@ -333,7 +333,8 @@ async def test_a_clients_permits_are_leased_and_two_routers_never_let_more_throu
                 break
         assert 1000 - 2 * lease_size(Rate(1000, 3600)) <= allowed <= 1000
         refused = await first.refusal("203.0.113.7", "Courses")
-        assert refused is not None and refused.status == 429
+        assert refused is not None
+        assert refused.status == 429
         assert "client rate limit" in refused.error["message"]
         assert await first.refusal("198.51.100.2", "Courses") is None
     finally:

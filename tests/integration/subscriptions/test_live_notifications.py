@@ -24,7 +24,7 @@ from subgraphs.notifications.live import user_channel
 from tests.accounts import Account, register
 from tests.integration.courses.conftest import published_course
 from tests.integration.notifications.test_notifications import SEND
-from tests.support import GraphQLClient, serve
+from tests.support import GraphQLClient, eventually, metric, serve
 from tests.ws import LEGACY_WS, TRANSPORT_WS, GraphQLSocket, graphql_socket
 
 ADDED = """
@@ -184,3 +184,22 @@ async def test_a_notification_reaches_subscribers_on_every_router_and_subgraph_r
                 for socket, operation in ((far, far_op), (near, near_op)):
                     added = await next_of_category(socket, operation, "REMINDER")
                     assert (added["title"], added["user"]["name"]) == ("everywhere", "Rhea Replica")
+
+
+async def test_the_router_counts_active_subscriptions_while_they_stream(
+    graph: GraphQLClient, router_url: str, http: httpx.AsyncClient, migrated: Settings
+) -> None:
+    learner = await register(graph, name="Gauge Watcher")
+    metrics = f"{router_url}/metrics"
+    before = await metric(http, metrics, "router_active_subscriptions")
+    async with graphql_socket(router_url) as socket:
+        assert (await socket.init(learner.access_token))["type"] == "connection_ack"
+        operation = await socket.subscribe(UNREAD)
+        await live(migrated, learner)
+        assert await metric(http, metrics, "router_active_subscriptions") == before + 1
+        await socket.stop(operation)
+
+        async def ended() -> bool:
+            return await metric(http, metrics, "router_active_subscriptions") == before
+
+        await eventually(ended)

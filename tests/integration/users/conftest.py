@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -28,24 +29,33 @@ async def admin(users: GraphQLClient, migrated: Settings) -> Account:
     return await account_with_roles(users, migrated, ["ADMIN", "STUDENT"], "Test Admin")
 
 
+@contextlib.asynccontextmanager
+async def provider_on(port: int) -> AsyncIterator[OpenIDProvider]:
+    """A provider on loopback at `port`, with the session's client registered."""
+    provider = OpenIDProvider(f"http://127.0.0.1:{port}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI])
+    async with serve(provider.app, port):
+        yield provider
+
+
 @pytest.fixture(scope="session")
 async def identity_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
     """test-idp: a provider that keeps to the protocol (until a test says otherwise)."""
-    provider = OpenIDProvider(
-        f"http://127.0.0.1:{provider_ports.test}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI]
-    )
-    async with serve(provider.app, provider_ports.test):
+    async with provider_on(provider_ports.test) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+async def trusting_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
+    """trusting-idp: well-behaved, and trusted to link first sign-ins by verified email."""
+    async with provider_on(provider_ports.trusting) as provider:
         yield provider
 
 
 @pytest.fixture(scope="session")
 async def lying_provider(provider_ports: ProviderPorts) -> AsyncIterator[OpenIDProvider]:
     """liar-idp: its discovery document names another issuer than the configured one."""
-    provider = OpenIDProvider(
-        f"http://127.0.0.1:{provider_ports.liar}", CLIENT_ID, CLIENT_SECRET, [REDIRECT_URI]
-    )
-    provider.misbehaviour = Misbehaviour(discovery_issuer="https://impostor.example")
-    async with serve(provider.app, provider_ports.liar):
+    async with provider_on(provider_ports.liar) as provider:
+        provider.misbehaviour = Misbehaviour(discovery_issuer="https://impostor.example")
         yield provider
 
 

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.accounts import AUTH_FIELDS, PASSWORD, Account, login
+from common.settings import Settings
+from tests.accounts import AUTH_FIELDS, PASSWORD, Account, account_with_roles, login
 from tests.identity_providers import CLIENT_ID, REDIRECT_URI, browse
 from tests.integration.users.second_factor import enable_mfa, verify
 from tests.oidc_provider import Misbehaviour, OpenIDProvider, ProviderUser
@@ -31,6 +32,16 @@ COMPLETE = f"""
 mutation($input: CompleteExternalSignInInput!) {{
   completeExternalSignIn(input: $input) {{ {AUTH_FIELDS} }}
 }}
+"""
+START_LINK = """
+mutation($input: StartExternalSignInInput!) {
+  startExternalIdentityLink(input: $input) { authorizationUrl state expiresIn }
+}
+"""
+LINK = """
+mutation($input: CompleteExternalSignInInput!) {
+  linkExternalIdentity(input: $input) { user { id linkedIdentities { provider email } } }
+}
 """
 UNLINK = """
 mutation($provider: String!) {
@@ -70,12 +81,24 @@ async def complete(users: GraphQLClient, state: str, code: str) -> dict[str, Any
 
 
 async def back_from_provider(
-    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, who: ProviderUser
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    provider: OpenIDProvider,
+    who: ProviderUser,
+    *,
+    name: str = "test-idp",
+    linking: Account | None = None,
 ) -> tuple[str, str]:
-    """Start a sign-in and take the browser through the provider: the state and code the
-    frontend gets back."""
+    """Start a sign-in (with `linking`: a link to that account, started signed in to it)
+    and take the browser through the provider: the state and code the frontend gets back."""
     provider.add_user(who)
-    started = (await start(users))["data"]["startExternalSignIn"]
+    body = await users.execute(
+        START if linking is None else START_LINK,
+        {"input": {"provider": name, "redirectUri": REDIRECT_URI}},
+        token=None if linking is None else linking.access_token,
+    )
+    assert "errors" not in body, body
+    [started] = body["data"].values()
     answer = await browse(http, started["authorizationUrl"], who.email or who.subject)
     assert (answer.redirect_uri, answer.error) == (REDIRECT_URI, None)
     assert answer.state == started["state"]  # the frontend's check
@@ -85,11 +108,26 @@ async def back_from_provider(
 
 
 async def sign_in(
-    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, who: ProviderUser
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    provider: OpenIDProvider,
+    who: ProviderUser,
+    name: str = "test-idp",
 ) -> dict[str, Any]:
     """The whole flow: start, the browser at the provider, back, complete."""
-    state, code = await back_from_provider(users, http, provider, who)
+    state, code = await back_from_provider(users, http, provider, who, name=name)
     return await complete(users, state, code)
+
+
+async def link(users: GraphQLClient, state: str, code: str, account: Account) -> dict[str, Any]:
+    return await users.execute(
+        LINK, {"input": {"state": state, "code": code}}, token=account.access_token
+    )
+
+
+async def linked_providers(users: GraphQLClient, account: Account) -> list[str]:
+    me = (await users.data(ME, token=account.access_token))["me"]
+    return [identity["provider"] for identity in me["linkedIdentities"]]
 
 
 def signed_in(body: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +151,7 @@ async def test_the_configured_providers_are_listed_for_anyone(users: GraphQLClie
     data = await users.data(PROVIDERS)
     assert data["signInProviders"] == [
         {"name": "test-idp", "displayName": "Test IdP"},
+        {"name": "trusting-idp", "displayName": "trusting-idp"},
         {"name": "liar-idp", "displayName": "liar-idp"},
         {"name": "offline-idp", "displayName": "offline-idp"},
     ]
@@ -175,12 +214,124 @@ async def test_a_new_person_gets_a_student_account_and_comes_back_to_it(
     assert refreshed["refreshToken"]["user"]["id"] == first["user"]["id"]
 
 
-async def test_a_verified_email_links_to_the_existing_account(
-    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, learner: Account
+async def test_a_trusted_providers_verified_email_links_to_a_students_account(
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    trusting_provider: OpenIDProvider,
+    learner: Account,
 ) -> None:
-    payload = signed_in(await sign_in(users, http, provider, person(email=learner.email)))
+    who = person(email=learner.email)
+    payload = signed_in(await sign_in(users, http, trusting_provider, who, "trusting-idp"))
     assert payload["user"]["id"] == learner.id
     assert "errors" not in await login(users, learner.email)  # the password still works
+
+
+async def test_by_default_a_verified_email_does_not_link_an_existing_account(
+    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, learner: Account
+) -> None:
+    body = await sign_in(users, http, provider, person(email=learner.email))
+    assert error_codes(body) == ["ACCOUNT_LINK_REQUIRED"]
+    assert body["errors"][0]["extensions"]["provider"] == "test-idp"
+    assert body["data"] is None
+    assert await linked_providers(users, learner) == []
+
+
+@pytest.mark.parametrize("roles", [["ADMIN", "STUDENT"], ["INSTRUCTOR", "STUDENT"]])
+async def test_a_provider_claiming_a_privileged_accounts_email_gets_no_session(
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    trusting_provider: OpenIDProvider,
+    migrated: Settings,
+    admin: Account,
+    roles: list[str],
+) -> None:
+    """Even from a provider trusted to link by email, with email_verified: true."""
+    boss = await account_with_roles(users, migrated, roles, "Privileged")
+    who = person(email=boss.email)
+    body = await sign_in(users, http, trusting_provider, who, "trusting-idp")
+    assert error_codes(body) == ["ACCOUNT_LINK_REQUIRED"]
+    assert body["data"] is None
+    assert await linked_providers(users, boss) == []
+    assert await accounts_named(users, admin, boss.email) == 1
+    again = await sign_in(users, http, trusting_provider, who, "trusting-idp")  # still nothing
+    assert error_codes(again) == ["ACCOUNT_LINK_REQUIRED"]
+
+
+async def test_the_owner_links_a_provider_signed_in_and_then_signs_in_with_it(
+    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, admin: Account
+) -> None:
+    who = person(email=admin.email)
+    state, code = await back_from_provider(users, http, provider, who, linking=admin)
+    linked = (await link(users, state, code, admin))["data"]["linkExternalIdentity"]["user"]
+    assert linked["id"] == admin.id
+    assert linked["linkedIdentities"] == [{"provider": "test-idp", "email": admin.email}]
+    payload = signed_in(await sign_in(users, http, provider, who))
+    assert payload["user"]["id"] == admin.id
+    assert "ADMIN" in payload["user"]["roles"]
+    assert "EXTERNAL_IDENTITY_LINKED" in await audit_kinds(users, admin, admin.id)
+
+
+async def test_another_accounts_link_cannot_be_finished(
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    provider: OpenIDProvider,
+    admin: Account,
+    learner: Account,
+) -> None:
+    state, code = await back_from_provider(users, http, provider, person(), linking=admin)
+    stolen = await link(users, state, code, learner)
+    assert error_codes(stolen) == ["FORBIDDEN"]
+    assert error_codes(await link(users, state, code, admin)) == ["UNAUTHENTICATED"]  # spent
+    assert await linked_providers(users, admin) == []
+    assert await linked_providers(users, learner) == []
+
+
+async def test_a_link_completes_once_and_never_as_a_sign_in(
+    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, learner: Account
+) -> None:
+    who = person()
+    state, code = await back_from_provider(users, http, provider, who, linking=learner)
+    as_sign_in = await complete(users, state, code)
+    assert error_codes(as_sign_in) == ["UNAUTHENTICATED"]
+    assert as_sign_in["data"] is None
+    assert error_codes(await link(users, state, code, learner)) == ["UNAUTHENTICATED"]
+
+    state, code = await back_from_provider(users, http, provider, who, linking=learner)
+    assert "errors" not in await link(users, state, code, learner)
+    assert error_codes(await link(users, state, code, learner)) == ["UNAUTHENTICATED"]
+
+    state, code = await back_from_provider(users, http, provider, person())
+    assert error_codes(await link(users, state, code, learner)) == ["UNAUTHENTICATED"]
+    assert await linked_providers(users, learner) == ["test-idp"]
+
+
+async def test_a_link_with_a_replayed_nonce_or_an_identity_linked_elsewhere_is_refused(
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    provider: OpenIDProvider,
+    learner: Account,
+    other_learner: Account,
+) -> None:
+    provider.misbehaviour = Misbehaviour(id_token_nonce="replayed-nonce")
+    state, code = await back_from_provider(users, http, provider, person(), linking=learner)
+    replayed = await link(users, state, code, learner)
+    assert error_codes(replayed) == ["UNAUTHENTICATED"]
+    assert "did not verify" in replayed["errors"][0]["message"]
+    provider.misbehaviour = Misbehaviour()
+
+    who = person()
+    state, code = await back_from_provider(users, http, provider, who, linking=learner)
+    assert "errors" not in await link(users, state, code, learner)
+    state, code = await back_from_provider(users, http, provider, who, linking=other_learner)
+    assert error_codes(await link(users, state, code, other_learner)) == ["CONFLICT"]
+    assert await linked_providers(users, other_learner) == []
+
+
+async def test_starting_a_link_needs_a_session(users: GraphQLClient) -> None:
+    body = await users.execute(
+        START_LINK, {"input": {"provider": "test-idp", "redirectUri": REDIRECT_URI}}
+    )
+    assert error_codes(body) == ["UNAUTHENTICATED"]
 
 
 async def test_an_unverified_email_never_reaches_an_existing_account(
@@ -210,11 +361,21 @@ async def test_no_account_is_opened_without_a_verified_usable_email(
     assert error_codes(odd) == ["UNAUTHENTICATED"]
 
 
-async def test_an_account_with_a_second_factor_asks_for_it(
-    users: GraphQLClient, http: httpx.AsyncClient, provider: OpenIDProvider, learner: Account
+async def test_an_account_with_a_second_factor_is_linked_signed_in_and_asks_for_it(
+    users: GraphQLClient,
+    http: httpx.AsyncClient,
+    trusting_provider: OpenIDProvider,
+    learner: Account,
 ) -> None:
     secured = await enable_mfa(users, learner)
-    body = await sign_in(users, http, provider, person(email=learner.email))
+    who = person(email=learner.email)
+    refused = await sign_in(users, http, trusting_provider, who, "trusting-idp")
+    assert error_codes(refused) == ["ACCOUNT_LINK_REQUIRED"]
+    state, code = await back_from_provider(
+        users, http, trusting_provider, who, name="trusting-idp", linking=learner
+    )
+    assert "errors" not in await link(users, state, code, learner)
+    body = await sign_in(users, http, trusting_provider, who, "trusting-idp")
     assert error_codes(body) == ["MFA_REQUIRED"]
     assert body["data"] is None
     mfa_token = body["errors"][0]["extensions"]["mfaToken"]
@@ -292,6 +453,8 @@ async def test_wrong_types_and_missing_fields_are_bad_input(users: GraphQLClient
         ("nobody-idp", REDIRECT_URI, "BAD_USER_INPUT"),
         ("test-idp", "https://evil.example/steal", "BAD_USER_INPUT"),
         ("test-idp", REDIRECT_URI + "/../../evil", "BAD_USER_INPUT"),
+        ("test-idp", REDIRECT_URI + '"><script>alert(1)</script>', "BAD_USER_INPUT"),
+        ("test-idp", "http://user:pw@127.0.0.1:5173/auth/callback", "BAD_USER_INPUT"),
         ("offline-idp", REDIRECT_URI, "SERVICE_UNAVAILABLE"),
     ],
 )
@@ -301,6 +464,9 @@ async def test_unknown_providers_foreign_redirects_and_unreachable_providers(
     body = await start(users, provider_name, redirect_uri)
     assert error_codes(body) == [expected]
     assert body["data"] is None
+    if expected == "BAD_USER_INPUT":
+        field = "provider" if provider_name == "nobody-idp" else "redirectUri"
+        assert body["errors"][0]["extensions"]["field"] == field
 
 
 async def test_a_provider_whose_discovery_names_another_issuer_is_refused(
@@ -344,7 +510,8 @@ async def test_only_a_linked_account_with_another_way_in_can_unlink(
     only_way = await users.execute(UNLINK, {"provider": "test-idp"}, token=newcomer["accessToken"])
     assert error_codes(only_way) == ["BAD_USER_INPUT"]
 
-    signed_in(await sign_in(users, http, provider, person(email=learner.email)))
+    state, code = await back_from_provider(users, http, provider, person(), linking=learner)
+    assert "errors" not in await link(users, state, code, learner)
     unlinked = await users.data(UNLINK, {"provider": "test-idp"}, token=learner.access_token)
     assert unlinked["unlinkExternalIdentity"]["user"]["linkedIdentities"] == []
     not_linked = await users.execute(UNLINK, {"provider": "test-idp"}, token=learner.access_token)

@@ -57,6 +57,15 @@ async def test_update_own_profile_and_read_it_back(users: GraphQLClient, learner
     [
         ({"avatarUrl": "javascript:alert(1)"}, "avatarUrl"),
         ({"avatarUrl": "http://plain.example.org/a.png"}, "avatarUrl"),
+        ({"avatarUrl": 'https://x/"><script>alert(1)</script>'}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn.example.org/a.png' onerror='alert(1)"}, "avatarUrl"),
+        ({"avatarUrl": "https://ada:secret@cdn.example.org/a.png"}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn.example.org/a\x07.png"}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn.example.org/a\nb.png"}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn.example.org/" + "a" * 2048}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn.example.org:99999/a.png"}, "avatarUrl"),
+        ({"avatarUrl": "https:///a.png"}, "avatarUrl"),
+        ({"avatarUrl": "https://cdn_example<org/a.png"}, "avatarUrl"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"timezone": "../../etc/passwd"}, "timezone"),
         ({"locale": "english please"}, "locale"),
@@ -73,6 +82,15 @@ async def test_bad_profile_values_are_refused_and_nothing_changes(
     assert body["errors"][0]["extensions"]["field"] == field
     me = await users.data("{ me { name timezone avatarUrl } }", token=learner.access_token)
     assert me["me"] == {"name": "Test Learner", "timezone": "UTC", "avatarUrl": None}
+
+
+async def test_an_avatar_url_is_stored_as_parsed_and_written_again(
+    users: GraphQLClient, other_learner: Account
+) -> None:
+    body = await _update(users, other_learner, {"avatarUrl": " HTTPS://CDN.Example.org/ä.png?s=ü "})
+    assert "errors" not in body, body
+    avatar = body["data"]["updateProfile"]["user"]["avatarUrl"]
+    assert avatar == "https://cdn.example.org/%C3%A4.png?s=%C3%BC"
 
 
 async def test_changing_someone_elses_profile_is_forbidden(

@@ -14,7 +14,7 @@ import pytest
 from common.infra.ports import free_port
 from common.settings import Settings
 from tests.accounts import Account
-from tests.support import GraphQLClient, error_codes, serve
+from tests.support import GraphQLClient, error_codes, metric, samples, serve
 
 
 async def test_federation_sdl_declares_the_user_entity(users_subgraph: GraphQLClient) -> None:
@@ -44,6 +44,34 @@ async def test_health_ready_and_metrics(users_url: str, http: httpx.AsyncClient)
     assert ready.json() == {"status": "ready", "database": "up", "redis": "up"}
     metrics = await http.get(f"{users_url}/metrics")
     assert 'lms_http_requests_total{method="GET",path="/health"' in metrics.text
+
+
+async def test_graphql_operations_are_counted_by_name_and_outcome(
+    users_url: str, http: httpx.AsyncClient, users_subgraph: GraphQLClient
+) -> None:
+    url = f"{users_url}/metrics"
+    ok = {"service": "users", "operation": "SurfaceProbe", "outcome": "ok"}
+    failed = {"service": "users", "operation": "SurfaceProbe", "outcome": "error"}
+    timed = {"service": "users", "operation": "SurfaceProbe"}
+    before = [
+        await metric(http, url, "lms_graphql_requests_total", **ok),
+        await metric(http, url, "lms_graphql_requests_total", **failed),
+        await metric(http, url, "lms_graphql_request_duration_seconds_count", **timed),
+    ]
+    await users_subgraph.data("query SurfaceProbe { _service { sdl } }")
+    refused = await users_subgraph.execute("query SurfaceProbe { nope }")
+    assert refused["errors"]
+    assert [
+        await metric(http, url, "lms_graphql_requests_total", **ok),
+        await metric(http, url, "lms_graphql_requests_total", **failed),
+        await metric(http, url, "lms_graphql_request_duration_seconds_count", **timed),
+    ] == [before[0] + 1, before[1] + 1, before[2] + 2]
+
+
+async def test_the_database_pool_is_reported(users_url: str, http: httpx.AsyncClient) -> None:
+    url = f"{users_url}/metrics"
+    assert await samples(http, url, "lms_db_pool_in_use", service="users") != []
+    assert await samples(http, url, "lms_db_pool_waiting", service="users") == [0.0]
 
 
 @pytest.fixture(params=["router", "subgraph"])

@@ -7,16 +7,25 @@ to 15 minutes (common/auth/revocations.py says how the list reaches every verifi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from common.auth.revocations import CHANNEL
+from common.db.engine import dsn, role_name
+from common.infra.ports import free_port
+from common.infra.redis import RedisServer
 from common.settings import Settings
-from tests.accounts import AUTH_FIELDS, PASSWORD, Account, account_with_roles, login
-from tests.conftest import serve_router
-from tests.support import GraphQLClient, error_codes
+from tests.accounts import AUTH_FIELDS, PASSWORD, Account, account_with_roles, login, register
+from tests.conftest import serve_router, subgraph_app
+from tests.support import GraphQLClient, error_codes, eventually, serve
 from tests.ws import TRANSPORT_WS, graphql_socket
 
 ME = "{ me { id roles } }"
@@ -169,3 +178,82 @@ async def test_a_subscription_at_the_subgraph_itself_ends_too(
         assert error_codes(message) == ["UNAUTHENTICATED"]
         assert ENDED in message["errors"][0]["message"]
         assert await socket.receive() == {"id": operation, "type": "complete"}
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, to stop (it keeps nothing on disk: it comes back empty)."""
+    with RedisServer(tmp_path / "redis", free_port(), fast=True) as server:
+        yield server
+
+
+async def test_signing_out_everywhere_while_redis_is_down_holds_once_it_is_back(
+    own_redis: RedisServer,
+    migrated: Settings,
+    subgraph_urls: dict[str, str],
+    http: httpx.AsyncClient,
+) -> None:
+    """The sign-out is recorded in PostgreSQL; once Redis is back, the router and a subgraph
+    reached directly refuse the old access token."""
+    settings = replace(migrated, redis_url=own_redis.url)
+    async with contextlib.AsyncExitStack() as stack:
+        own = {
+            name: await stack.enter_async_context(serve(subgraph_app(name, settings), free_port()))
+            for name in ("users", "notifications")
+        }
+        router = await stack.enter_async_context(serve_router({**subgraph_urls, **own}, settings))
+        users = GraphQLClient(http, f"{router}/graphql")
+        direct = GraphQLClient(http, f"{own['notifications']}/graphql")
+        account = await register(users)
+        assert (await works_at_router(users, account.access_token))["id"] == account.id
+        assert "errors" not in await direct.execute(NOTIFICATIONS, token=account.access_token)
+
+        await asyncio.to_thread(own_redis.stop)
+        signed_out = await users.data(LOGOUT_ALL, {"t": account.refresh_token})
+        assert signed_out["logout"]["revokedSessions"] == 1
+        await asyncio.to_thread(own_redis.start)
+
+        async def refused_by_router() -> bool:
+            response = await users.http.post(
+                users.url,
+                json={"query": ME},
+                headers={"authorization": f"Bearer {account.access_token}"},
+            )
+            return response.status_code == 401 and ENDED in response.text
+
+        async def refused_by_subgraph() -> bool:
+            body = await direct.execute(NOTIFICATIONS, token=account.access_token)
+            return error_codes(body) == ["UNAUTHENTICATED"] and ENDED in str(body)
+
+        await eventually(refused_by_router)
+        await eventually(refused_by_subgraph)
+        again = (await login(users, account.email))["data"]["login"]
+        assert (await works_at_router(users, again["accessToken"]))["id"] == account.id
+
+
+@contextlib.asynccontextmanager
+async def revocations_unwritable(settings: Settings) -> AsyncIterator[None]:
+    """PostgreSQL refuses the users subgraph's writes to its revocation table meanwhile."""
+    url = dsn(settings, settings.pg_admin_user, settings.pg_admin_password, driver="postgresql")
+    table, role = "users.token_revocations", role_name("users")
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"REVOKE INSERT, UPDATE ON {table} FROM {role}")
+        yield
+    finally:
+        await admin.execute(f"GRANT INSERT, UPDATE ON {table} TO {role}")
+        await admin.close()
+
+
+async def test_a_sign_out_that_cannot_be_recorded_is_an_error_and_ends_nothing(
+    users: GraphQLClient, learner: Account, migrated: Settings
+) -> None:
+    async with revocations_unwritable(migrated):
+        body = await users.execute(LOGOUT_ALL, {"t": learner.refresh_token})
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert body["data"] is None
+    assert "token_revocations" not in str(body)  # no SQL told to the client
+    # nothing half done: the sessions stand, and signing out again works
+    await works_at_router(users, learner.access_token)
+    await users.data(LOGOUT_ALL, {"t": learner.refresh_token})
+    await refused_at_router(users, learner.access_token)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from common.settings import Settings, SettingsError
@@ -50,3 +52,37 @@ def test_trusted_proxies_are_addresses_and_networks(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LMS_TRUSTED_PROXIES", "10.0.0.0/8, ::1")
     trusted = Settings.from_env().trusted_proxies
     assert [str(each) for each in trusted] == ["10.0.0.0/8", "::1/128"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "LMS_TRACING_EXPORTER",
+            "jaeger",
+            "LMS_TRACING_EXPORTER must be one of none, zipkin, otlp",
+        ),
+        ("LMS_TRACE_SAMPLE_RATIO", "1.5", "LMS_TRACE_SAMPLE_RATIO must be a number from 0 to 1"),
+        ("LMS_TRACE_SAMPLE_RATIO", "half", "LMS_TRACE_SAMPLE_RATIO must be a number from 0 to 1"),
+        ("LMS_ZIPKIN_ENDPOINT", "zipkin:9411", "LMS_ZIPKIN_ENDPOINT must be an http(s) URL"),
+    ],
+)
+def test_bad_tracing_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env()
+
+
+def test_linking_by_email_is_each_providers_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_OIDC_PROVIDERS", "school,partner")
+    for name in ("SCHOOL", "PARTNER"):
+        monkeypatch.setenv(f"LMS_OIDC_{name}_ISSUER", "https://sso.example.org")
+        monkeypatch.setenv(f"LMS_OIDC_{name}_CLIENT_ID", "lms")
+    monkeypatch.setenv("LMS_OIDC_PARTNER_LINK_BY_EMAIL", "true")
+    providers = Settings.from_env().sign_in_providers
+    assert [(p.name, p.link_by_email) for p in providers] == [("school", False), ("partner", True)]
+    monkeypatch.setenv("LMS_OIDC_PARTNER_LINK_BY_EMAIL", "sometimes")
+    with pytest.raises(SettingsError, match="LMS_OIDC_PARTNER_LINK_BY_EMAIL must be true or false"):
+        Settings.from_env()

@@ -1,6 +1,6 @@
 """Operation names as metric labels stay bounded whatever clients send."""
 
-from router.gateway.demand import ANONYMOUS, MAX_NAME_LENGTH, OTHER, OperationNames
+from router.metrics import ANONYMOUS, MAX_NAME_LENGTH, OTHER, OperationNames
 
 
 def test_the_first_names_keep_their_label_the_rest_share_one() -> None:

@@ -1,0 +1,65 @@
+"""A `Transport` layer measuring every subgraph fetch: its duration
+(`router_subgraph_fetch_duration_seconds{subgraph}`) and, when it fails, why
+(`router_subgraph_fetch_errors_total{subgraph, reason}`): the policies beneath it (rate
+limits, bulkheads, breakers, retries) and the HTTP client name the reason by their error's
+code; an answer holding GraphQL errors counts as `graphql_error`."""
+
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+
+from router.metrics import REGISTRY
+from router.transport.base import SubgraphRequestError, Transport
+from router.transport.layer import AroundLayer, Call
+
+FETCH_DURATION = Histogram(
+    "router_subgraph_fetch_duration_seconds",
+    "Time a subgraph fetch took, its policies included",
+    ["subgraph"],
+    registry=REGISTRY,
+)
+FETCH_ERRORS = Counter(
+    "router_subgraph_fetch_errors_total",
+    "Subgraph fetches that failed, or answered GraphQL errors, by reason",
+    ["subgraph", "reason"],
+    registry=REGISTRY,
+)
+
+_REASONS = {
+    "SUBGRAPH_TIMEOUT": "timeout",
+    "SUBGRAPH_CIRCUIT_OPEN": "circuit_open",
+    "SUBGRAPH_RATE_LIMITED": "rate_limited",
+    "RATE_LIMIT_UNAVAILABLE": "rate_limited",
+    "SUBGRAPH_BULKHEAD_FULL": "bulkhead_full",
+    "SUBGRAPH_RESPONSE_TOO_LARGE": "too_large",
+}
+
+
+def reason(failure: SubgraphRequestError) -> str:
+    """The `reason` label of a failed fetch."""
+    if failure.code == "SUBREQUEST_HTTP_ERROR":
+        return "connect" if failure.status is None else "http_status"
+    return _REASONS.get(failure.code, "other")
+
+
+class FetchMetrics(AroundLayer):
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self._durations: dict[str, Histogram] = {}  # per subgraph: no label lookup per fetch
+
+    async def around(self, service: str, call: Call) -> dict[str, Any]:
+        durations = self._durations.get(service)
+        if durations is None:
+            durations = self._durations[service] = FETCH_DURATION.labels(service)
+        started = time.perf_counter()
+        try:
+            answer = await call()
+        except SubgraphRequestError as failure:
+            FETCH_ERRORS.labels(service, reason(failure)).inc()
+            raise
+        finally:
+            durations.observe(time.perf_counter() - started)
+        if answer.get("errors"):
+            FETCH_ERRORS.labels(service, "graphql_error").inc()
+        return answer
