@@ -52,7 +52,14 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
+    """Refused for now; ``retry_after``: whole seconds until trying again can succeed
+    (``extensions.retryAfter``), when known."""
+
     code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unavailable(DomainError):

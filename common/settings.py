@@ -17,6 +17,8 @@ from typing import Final
 
 from authlib.common.security import is_secure_transport
 
+from common.addresses import Network, networks
+
 SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
@@ -128,6 +130,15 @@ def _checked_key_32(name: str, raw: str) -> str:
 def _names(name: str, default: str) -> tuple[str, ...]:
     """A comma-separated list, blanks dropped."""
     return tuple(item.strip() for item in _env(name, default).split(",") if item.strip())
+
+
+def _networks(name: str, default: str) -> tuple[Network, ...]:
+    try:
+        return networks(_names(name, default))
+    except ValueError as error:
+        raise SettingsError(
+            f"{name} must be IP addresses or networks, got {error.args[0]!r}"
+        ) from None
 
 
 def _sign_in_provider(name: str) -> SignInProvider:
@@ -250,11 +261,39 @@ class Settings:
         metadata=setting("LMS_PROMETHEUS_PORT", "port of Prometheus (`lms dev --with-monitoring`)")
     )
     sign_in_failures_per_account: int = field(
-        metadata=setting("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", "failed sign-ins before a lockout")
+        metadata=setting(
+            "LMS_SIGN_IN_FAILURES_PER_ACCOUNT",
+            "failed sign-ins to one account from one client address (and wrong codes or "
+            "current passwords for one user) before a lockout",
+        )
+    )
+    sign_in_guesses_per_account_hour: int = field(
+        metadata=setting(
+            "LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR",
+            "wrong passwords an account takes an hour from addresses it has not signed in "
+            "from; growing delays past half, never a lockout",
+        )
     )
     sign_in_failures_per_address: int = field(
         metadata=setting(
             "LMS_SIGN_IN_FAILURES_PER_ADDRESS", "failed sign-ins from one client address"
+        )
+    )
+    api_key_failures_per_address: int = field(
+        metadata=setting(
+            "LMS_API_KEY_FAILURES_PER_ADDRESS",
+            "refused API keys from one client address (15 minutes) before a lockout",
+        )
+    )
+    registrations_per_address_hour: int = field(
+        metadata=setting(
+            "LMS_REGISTRATIONS_PER_ADDRESS_HOUR", "accounts registered from one client address"
+        )
+    )
+    welcomes_per_email_day: int = field(
+        metadata=setting(
+            "LMS_WELCOMES_PER_EMAIL_DAY",
+            "welcome e-mails to one e-mail address a day (accounts opened past it get none)",
         )
     )
     sign_in_lockout: int = field(
@@ -291,9 +330,10 @@ class Settings:
             "the frontend pages a provider may send people back to (exact match)",
         )
     )
-    trusted_proxies: tuple[str, ...] = field(
+    trusted_proxies: tuple[Network, ...] = field(
         metadata=setting(
-            "LMS_TRUSTED_PROXIES", "addresses whose X-Forwarded-For is believed (the router)"
+            "LMS_TRUSTED_PROXIES",
+            "addresses or networks whose X-Forwarded-For is believed (the router), nothing else",
         )
     )
     http_head_timeout: int = field(
@@ -444,6 +484,10 @@ class Settings:
             prometheus_port=_port("LMS_PROMETHEUS_PORT", 9090),
             sign_in_failures_per_account=_positive("LMS_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_positive("LMS_SIGN_IN_FAILURES_PER_ADDRESS", 50),
+            sign_in_guesses_per_account_hour=_positive("LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR", 100),
+            api_key_failures_per_address=_positive("LMS_API_KEY_FAILURES_PER_ADDRESS", 20),
+            registrations_per_address_hour=_positive("LMS_REGISTRATIONS_PER_ADDRESS_HOUR", 10),
+            welcomes_per_email_day=_positive("LMS_WELCOMES_PER_EMAIL_DAY", 1),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(
@@ -474,7 +518,7 @@ class Settings:
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),
             sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
-            trusted_proxies=_names("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
+            trusted_proxies=_networks("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
             http_head_timeout=_positive("LMS_HTTP_HEAD_TIMEOUT", 10),
             http_body_timeout=_positive("LMS_HTTP_BODY_TIMEOUT", 60),
         )

@@ -28,6 +28,7 @@ from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.services import available_services
+from router.config import RouterConfig
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
 from router.subscriptions.limits import SubscriptionLimits
@@ -113,6 +114,10 @@ def settings(
         "LMS_LOG_LEVEL": "WARNING",
         "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
         "LMS_SIGN_IN_LOCKOUT": "1",  # seconds: short, and tests move the clock past them
+        "LMS_SIGN_IN_GUESSES_PER_ACCOUNT_HOUR": "20",  # a bar the benchmark test reaches fast
+        # most tests register from 127.0.0.1; the throttle's own test runs a users subgraph
+        # with a low limit (tests/integration/users/test_registration_throttle.py)
+        "LMS_REGISTRATIONS_PER_ADDRESS_HOUR": "100000",
         "LMS_SUBMISSION_GRACE_SECONDS": "0",
         "LMS_SMTP_HOST": "127.0.0.1",
         "LMS_SMTP_PORT": str(smtp_sink.port),
@@ -204,8 +209,11 @@ async def serve_router(
     subgraph_urls: dict[str, str],
     settings: Settings,
     subscriptions: SubscriptionLimits | None = None,
+    trusted_proxies: int = 1,
 ) -> AsyncIterator[str]:
-    """A router on the checked-in supergraph and these subgraphs, verifying tokens."""
+    """A router on the checked-in supergraph and these subgraphs, verifying tokens. By
+    default it trusts one proxy in front of it: the tests play that ingress, naming the
+    client address they act as in X-Forwarded-For."""
     from router.server import create_app
 
     app = create_app(
@@ -215,6 +223,7 @@ async def serve_router(
         # a revoked key lingers a second at most in the tests (60 by default)
         api_keys=ApiKeyConfig(f"{subgraph_urls['users']}/auth/api-key-token", cache_seconds=1),
         subscriptions=subscriptions,
+        config=RouterConfig.model_validate({"rate_limit": {"trusted_proxies": trusted_proxies}}),
     )
     async with serve(app, free_port()) as url:
         yield url

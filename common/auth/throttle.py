@@ -8,7 +8,9 @@ hashed: no e-mail address is stored in Redis. A lock holds the moment it ends, r
 throttle's clock (the wall clock; tests pass one they can move), and expires from Redis then.
 
 One :class:`Throttle` per thing guessed, each with its own keys: ``sign-in`` counts wrong
-passwords by e-mail address, ``mfa`` counts wrong one-time codes by user id.
+passwords by (e-mail address, client address), so guessing from one place never locks the
+account anywhere else (the account as a whole has a higher bar, with delays rather than a
+lockout: :mod:`common.auth.account_guesses`); ``mfa`` counts wrong one-time codes by user id.
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ from common.errors import RateLimited
 MAX_LOCKOUT = 24 * 3600
 
 
+WHOM = {
+    "account": "this account",
+    "client": "this account from your network address",
+    "address": "your network address",
+}
+
+
 @dataclass(frozen=True)
 class Rule:
-    kind: str  # "account" or "address"
+    kind: str  # what the first value counts: "account", or "client" (an account at an address)
     limit: int
     lockout: int  # seconds, first lockout
     window: int = 15 * 60
@@ -72,9 +81,10 @@ class Throttle:
                 continue
             wait = math.ceil(float(until) - self._clock())
             if wait > 0:
-                whom = "this account" if rule.kind == "account" else "your network address"
                 raise RateLimited(
-                    f"Too many failed {self._attempts} for {whom}; try again in {wait} seconds."
+                    f"Too many failed {self._attempts} for {WHOM[rule.kind]}; "
+                    f"try again in {wait} seconds.",
+                    retry_after=wait,
                 )
 
     async def failed(self, account: str | None, address: str | None) -> None:

@@ -30,8 +30,9 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         1,
         "users",
         ("notifications",),
-        {"user_id": "uuid", "name": "str", "locale": "str"},
-        "A person created an account. Notifications sends the welcome.",
+        {"user_id": "uuid", "name": "str", "locale": "str", "welcome": "bool?"},
+        "A person created an account. Notifications sends the welcome, unless `welcome` is "
+        "false (that e-mail address had its welcomes for the day).",
     ),
     EventSpec(
         "user.deleted",

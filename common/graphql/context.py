@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from common.addresses import Network, ip_address, within
 from common.auth import Principal, TokenVerifier
 from common.auth.tokens import InvalidToken
 from common.errors import Unauthenticated
@@ -66,18 +67,24 @@ def bearer_challenge(refusal: Unauthenticated | None) -> str:
     return f'{plain}, error="invalid_token", error_description="{described}"'
 
 
-def client_address(request: Request | WebSocket, trusted: Sequence[str]) -> str | None:
-    """The caller's address: the peer, or, behind trusted proxies (the router), the
-    right-most address in X-Forwarded-For that is not one of them."""
-    peer = request.client.host if request.client else None
-    if peer is None or peer not in trusted:
+def client_address(request: Request | WebSocket, trusted: Sequence[Network]) -> str | None:
+    """The caller's IP address: the peer, or, when the peer is a trusted proxy (the router),
+    the right-most X-Forwarded-For entry that is not one. Reading stops at an entry that is
+    not an IP address: it and everything left of it were written by someone untrusted, so
+    the last trusted hop read is the answer."""
+    peer = ip_address(request.client.host) if request.client else None
+    if peer is None or not within(peer, trusted):
         return peer
     header = request.headers.get("x-forwarded-for", "")
-    forwarded = [item.strip() for item in header.split(",") if item.strip()]
-    for address in reversed(forwarded):
-        if address not in trusted:
-            return address
-    return forwarded[0] if forwarded else peer
+    client = peer
+    for entry in reversed([item for item in header.split(",") if item.strip()]):
+        address = ip_address(entry)
+        if address is None:
+            break
+        client = address
+        if not within(address, trusted):
+            break
+    return client
 
 
 async def authenticate(

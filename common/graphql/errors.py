@@ -13,7 +13,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from common.errors import DomainError, ErrorCode
+from common.errors import DomainError, ErrorCode, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ def client_error(error: GraphQLError) -> GraphQLError:
         extensions = {"code": original.code.value}
         if original.field is not None:
             extensions["field"] = original.field
+        if isinstance(original, RateLimited) and original.retry_after is not None:
+            extensions["retryAfter"] = original.retry_after
     elif original is None or isinstance(original, GraphQLError):
         message = error.message
         extensions = dict(error.extensions or {})

@@ -29,6 +29,15 @@ class ApiKeysUnavailable(Exception):
     """The exchange endpoint could not be reached: the key is neither good nor bad yet."""
 
 
+class ApiKeysRateLimited(AuthenticationFailed):
+    """The exchange endpoint refuses keys from this client address for now (too many
+    refused); ``retry_after``: whole seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeyConfig:
     exchange_url: str
@@ -68,6 +77,14 @@ class ApiKeys:
             raise ApiKeysUnavailable(type(failure).__name__) from None
         if response.status_code >= 500:
             raise ApiKeysUnavailable(f"HTTP {response.status_code}")
+        if response.status_code == 429:
+            wait = response.headers.get("retry-after", "")
+            seconds = int(wait) if wait.isdigit() else 1
+            raise ApiKeysRateLimited(
+                f"Too many refused API keys from your network address; "
+                f"try again in {seconds} seconds.",
+                seconds,
+            )
         try:
             body = response.json()
         except ValueError:

@@ -5,10 +5,13 @@ The address is the X-Forwarded-For entry ``trusted_proxies`` hops from the right
 chain (every X-Forwarded-For header in order, then the socket's peer): each trusted proxy
 appended the address it saw, so what the client wrote itself sits to the left and is never
 read. With fewer entries than hops the request did not come through the proxies, and the
-peer is the client. The router must be reachable only through those proxies: a client that
-reaches it directly can write the entry that would be read."""
+peer is the client; an entry that is not an IP address is never taken for a client either
+(the peer is). The router must be reachable only through those proxies: a client that
+reaches it directly can write the entry that would be read. The subgraphs get this address
+alone as their X-Forwarded-For (router/server/http.py), never the chain the client sent."""
 
 import hashlib
+import ipaddress
 from collections.abc import Sequence
 
 from starlette.requests import HTTPConnection
@@ -45,4 +48,8 @@ def client_address(forwarded_for: Sequence[str], peer: str | None, trusted_proxi
     chain.append(peer or "unknown")
     if trusted_proxies >= len(chain):
         return chain[-1]
-    return chain[-1 - trusted_proxies]
+    entry = chain[-1 - trusted_proxies]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:  # not an address: whoever wrote it is not believed
+        return chain[-1]

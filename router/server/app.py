@@ -34,7 +34,7 @@ from router.gateway.reload import (
     watch_supergraph,
 )
 from router.metrics import OperationNames, exposition
-from router.policies.api_keys import ApiKeyConfig, ApiKeysUnavailable
+from router.policies.api_keys import ApiKeyConfig, ApiKeysRateLimited, ApiKeysUnavailable
 from router.policies.authentication import (
     AuthenticationFailed,
     Caller,
@@ -72,12 +72,20 @@ async def _identify(
     credentials: Credentials | None, request: Request, graphql_request: GraphQLRequest
 ) -> tuple[GraphQLRequest, Caller | None] | GraphQLResponse:
     """The request as the subgraphs get it (with the verified token, an API key's too) and
-    its caller, or the answer refusing it (401 with the RFC 6750 challenge, or 503)."""
+    its caller, or the answer refusing it (401 with the RFC 6750 challenge, 429 while the
+    client address may not try API keys, or 503)."""
     if credentials is None:
         return graphql_request, None
     headers = graphql_request.headers or {}
     try:
         caller = await credentials.caller(request.headers, headers.get("x-forwarded-for"))
+    except ApiKeysRateLimited as limited:
+        wait = limited.retry_after
+        return GraphQLResponse(
+            429,
+            {"errors": [error(limited.message, "RATE_LIMITED", retryAfter=wait)]},
+            headers={"retry-after": str(wait)},
+        )
     except AuthenticationFailed as failure:
         return GraphQLResponse(
             401,

@@ -10,6 +10,7 @@ from router import jsonio
 from router.access_record import current_record
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.gateway.variables import variables_problem
+from router.ratelimit.identity import client_address
 from router.server.errors import BadRequest
 from router.server.uploads import MULTIPART, UploadLimits, read_multipart
 
@@ -99,17 +100,18 @@ def _persisted_id(extensions: Any) -> str | None:
 
 def _client_headers(request: Request) -> dict[str, str]:
     """The request's headers by lower-case name, repeated ones joined with commas, and
-    x-forwarded-for with the client's address appended (subgraphs see who is calling)."""
+    x-forwarded-for replaced by the one client address the router believes (its
+    `rate_limit.trusted_proxies`): subgraphs trusting the router see who is calling, and
+    nothing the client wrote itself."""
     headers: dict[str, str] = {}
     for raw_name, raw_value in request.headers.raw:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    headers.pop("x-forwarded-for", None)
     if request.client is not None:
-        chain = headers.get("x-forwarded-for")
-        peer = request.client.host
-        headers["x-forwarded-for"] = f"{chain}, {peer}" if chain else peer
-    else:
-        headers.pop("x-forwarded-for", None)
+        trusted = request.app.state.router.config.rate_limit.trusted_proxies
+        forwarded = request.headers.getlist("x-forwarded-for")
+        headers["x-forwarded-for"] = client_address(forwarded, request.client.host, trusted)
     return headers
 
 

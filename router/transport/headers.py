@@ -2,8 +2,8 @@
 applied per subgraph by `HeaderPropagation`, the outermost layer of the policy stack.
 
 Every subgraph request starts with `authorization` (the verified token, an API key's traded
-one too) and `x-forwarded-for` (the client chain with its peer appended), as the router has
-always forwarded them: those are implicit, and a `remove` rule can take them away. The
+one too) and `x-forwarded-for` (the one client address the router believes): those are
+implicit, and a `remove` rule can take them away. The
 rules then run in order, `headers.all` first, then `headers.subgraphs.<name>`, as Apollo
 Router runs them. Whatever the rules say, hop-by-hop and body headers (`host`,
 `content-length`, `connection`, …) are never forwarded, and the client's `traceparent` and

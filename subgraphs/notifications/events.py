@@ -45,7 +45,8 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
                 span.set_attribute("lms.notification.recipients", sent.recipients)
 
     async def user_registered(session: AsyncSession, event: Event) -> None:
-        await notify(session, [uuid.UUID(event.data["user_id"])], Category.ACCOUNT, {})
+        if event.data.get("welcome", True):  # false: that e-mail address had its welcomes
+            await notify(session, [uuid.UUID(event.data["user_id"])], Category.ACCOUNT, {})
 
     async def enrollment_created(session: AsyncSession, event: Event) -> None:
         await notify(

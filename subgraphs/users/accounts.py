@@ -24,8 +24,10 @@ async def open_account(
     password_hash: str | None,
     address: str | None,
     method: str,
+    welcome: bool = True,
 ) -> UserRow:
-    """A new student account in the session's transaction, announced as user.registered.
+    """A new student account in the session's transaction, announced as user.registered
+    (with ``welcome``: whether notifications may send the welcome e-mail).
 
     Flushed, so a taken email raises IntegrityError here, in the caller's hands.
     """
@@ -48,7 +50,12 @@ async def open_account(
         EVENTS.outbox,
         Event(
             "user.registered",
-            {"user_id": str(user.id), "name": user.name, "locale": user.locale},
+            {
+                "user_id": str(user.id),
+                "name": user.name,
+                "locale": user.locale,
+                "welcome": welcome,
+            },
             "users",
         ),
     )

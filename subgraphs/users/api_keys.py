@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import clock
 from common.auth import Principal, TokenIssuer
 from common.auth.principal import ROLE_SCOPES
+from common.auth.throttle import Throttle
 from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from subgraphs.users.audit import SecurityEventKind, record
+from subgraphs.users.audit import SecurityEventKind, record, record_repeated
 from subgraphs.users.models import ApiKeyRow, UserRow, roles_of
 from subgraphs.users.passwords import digest
 
@@ -75,9 +76,12 @@ def _scopes(requested: list[str], principal: Principal) -> list[str]:
 
 
 class ApiKeysService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], issuer: TokenIssuer) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], issuer: TokenIssuer, throttle: Throttle
+    ) -> None:
         self.sessions = sessions
         self._issuer = issuer
+        self._throttle = throttle  # refused keys, per client address
 
     async def create(
         self,
@@ -153,18 +157,22 @@ class ApiKeysService:
             )
 
     async def exchange(self, key: str, address: str | None) -> ExchangedToken:
-        """An access token for a valid key; a refusal never says which check failed."""
+        """An access token for a valid key; a refusal never says which check failed. Refused
+        keys count per client address towards a lockout (RATE_LIMITED, keys not even
+        checked), and in the audit log as one API_KEY_REFUSED row per address and key owner
+        with a count."""
+        await self._throttle.check(None, address)
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
+            await self._throttle.failed(None, address)
             raise Unauthenticated(INVALID_KEY)
         token = None
         async with self.sessions.begin() as session:
             row = await session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest(key)))
             owner = await _owner_if_usable(session, row)
             if row is None or owner is None:
-                record(
+                await record_repeated(
                     session,
                     SecurityEventKind.API_KEY_REFUSED,
-                    actor=None,
                     subject=row.owner_id if row is not None else None,
                     address=address,
                     api_key_id=str(row.id) if row is not None else None,
@@ -189,6 +197,7 @@ class ApiKeysService:
                     api_key=row.id,
                 )
         if token is None:  # the refusal is recorded (committed) first
+            await self._throttle.failed(None, address)
             raise Unauthenticated(INVALID_KEY)
         return ExchangedToken(token, TOKEN_TTL_SECONDS)
 

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from common.auth.keys import platform_signing_key, public_jwks
 from common.auth.tokens import KeySource, StaticKeys
 from common.clock import Clock
-from common.errors import Unauthenticated
+from common.errors import RateLimited, Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
 from common.graphql.context import client_address
 from common.settings import Settings
@@ -48,6 +48,13 @@ async def api_key_token(request: Request) -> Response:
         if scheme.lower() != "apikey" or not key.strip():
             raise Unauthenticated("Send the key as 'Authorization: ApiKey <key>'.")
         token = await services.users.api_keys.exchange(key.strip(), address)
+    except RateLimited as limited:  # too many refused keys from this address
+        wait = str(limited.retry_after or 1)
+        return JSONResponse(
+            {"error": "slow_down", "error_description": limited.message},
+            status_code=429,
+            headers={"Cache-Control": "no-store", "Retry-After": wait},
+        )
     except Unauthenticated as refused:
         # RFC 6749 section 5.2: the challenge names the scheme the client authenticated with
         challenge = 'ApiKey realm="lms", error="invalid_client"'

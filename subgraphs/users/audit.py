@@ -14,13 +14,14 @@ compose`` to regenerate the checked-in schema, and a ``record(...)`` call where 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import clock
@@ -28,13 +29,14 @@ from common.errors import BadUserInput
 from subgraphs.users.models import SecurityEventRow
 
 MAX_ADDRESS = 100
+REPEATS_WINDOW = timedelta(minutes=15)  # one row per repeated anonymous refusal this long
 SECRET_WORDS = ("password", "secret", "token", "code")
 
 
 class SecurityEventKind(StrEnum):
     USER_REGISTERED = "USER_REGISTERED"
     SIGN_IN_SUCCEEDED = "SIGN_IN_SUCCEEDED"
-    SIGN_IN_FAILED = "SIGN_IN_FAILED"  # wrong password, unknown account or rate limited
+    SIGN_IN_FAILED = "SIGN_IN_FAILED"  # wrong password, unknown account or rate limited (counted)
     MFA_CHALLENGE_ISSUED = "MFA_CHALLENGE_ISSUED"  # the password was right; a code is due
     MFA_CHALLENGE_FAILED = "MFA_CHALLENGE_FAILED"  # a wrong code, recovery code or password
     MFA_ENROLLMENT_STARTED = "MFA_ENROLLMENT_STARTED"
@@ -53,7 +55,7 @@ class SecurityEventKind(StrEnum):
     API_KEY_USED = (
         "API_KEY_USED"  # traded for an access token (by the router, at most once a minute per key)
     )
-    API_KEY_REFUSED = "API_KEY_REFUSED"  # unknown, revoked or expired
+    API_KEY_REFUSED = "API_KEY_REFUSED"  # unknown, revoked or expired: counted per address
     EXTERNAL_IDENTITY_LINKED = "EXTERNAL_IDENTITY_LINKED"  # first sign-in with a provider
     EXTERNAL_IDENTITY_UNLINKED = "EXTERNAL_IDENTITY_UNLINKED"
 
@@ -82,6 +84,46 @@ def record(
     )
     session.add(row)
     return row
+
+
+async def record_repeated(
+    session: AsyncSession,
+    kind: SecurityEventKind,
+    *,
+    subject: uuid.UUID | None,
+    address: str | None,
+    **details: Any,
+) -> None:
+    """An anonymous refusal that anyone can repeat at will (a guessed API key, a sign-in
+    while locked out), as one row per (kind, address, subject, details) per
+    :data:`REPEATS_WINDOW`: the first adds it with ``count`` 1, the later ones count in it
+    (and ``last_at``), so no flood of requests floods the log. Concurrent refusals wait on a
+    transaction lock of their own row, never add a second one."""
+    address = address[:MAX_ADDRESS] if address else None
+    identity = json.dumps([kind.value, address, str(subject), details], sort_keys=True)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:identity, 0))"),
+        {"identity": identity},
+    )
+    now = clock.now()
+    same = select(SecurityEventRow).where(
+        SecurityEventRow.kind == kind.value,
+        SecurityEventRow.actor_id.is_(None),
+        SecurityEventRow.occurred_at >= now - REPEATS_WINDOW,
+        SecurityEventRow.details.contains(details),
+        SecurityEventRow.client_address.is_(None)
+        if address is None
+        else SecurityEventRow.client_address == address,
+        SecurityEventRow.subject_id.is_(None)
+        if subject is None
+        else SecurityEventRow.subject_id == subject,
+    )
+    row = await session.scalar(same.order_by(SecurityEventRow.occurred_at.desc()).limit(1))
+    if row is None:
+        record(session, kind, actor=None, subject=subject, address=address, count=1, **details)
+        return
+    count = int(row.details.get("count", 1)) + 1
+    row.details = {**row.details, "count": count, "last_at": now.isoformat()}
 
 
 async def forget_addresses(session: AsyncSession, user_id: uuid.UUID) -> None:

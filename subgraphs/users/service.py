@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.auth import Principal, Role, TokenIssuer
+from common.auth.account_guesses import AccountGuesses
+from common.auth.quota import Quota
 from common.auth.revocations import Revocation
 from common.auth.throttle import Throttle
 from common.db.batches import rows_by_id
@@ -90,8 +92,12 @@ class UsersService:
         *,
         refresh_ttl_seconds: int,
         throttle: Throttle,
+        guesses: AccountGuesses,
         mfa_throttle: Throttle,
         password_throttle: Throttle,
+        api_key_throttle: Throttle,
+        registrations: Quota,
+        welcomes: Quota,
         factors: Factors,
         external: ExternalSignIn,
         tokens: DurableRevocations,
@@ -101,9 +107,12 @@ class UsersService:
         self.revocations = tokens
         self.external = external
         self._issuer = issuer
-        self.api_keys = ApiKeysService(sessions, issuer)
+        self.api_keys = ApiKeysService(sessions, issuer, api_key_throttle)
         self._refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
-        self._throttle = throttle
+        self._throttle = throttle  # by (account, client address), and by address
+        self._guesses = guesses  # by account, from addresses it has not signed in from
+        self._registrations = registrations  # by client address
+        self._welcomes = welcomes  # welcome e-mails, by the address they go to
         self._mfa_throttle = mfa_throttle
         self._password_throttle = password_throttle
         self._factors = factors
@@ -117,7 +126,11 @@ class UsersService:
         email_address = validation.email(email)
         validation.password(password, email_address=email_address)
         display_name = validation.name(name)
+        await self._registrations.take(
+            address or "unknown", "Too many accounts registered from your network address"
+        )
         password_hash = await hash_password(password)
+        welcome = await self._welcomes.allows(email_address)
         try:
             async with self.sessions.begin() as session:
                 user = await open_account(
@@ -127,6 +140,7 @@ class UsersService:
                     password_hash=password_hash,
                     address=address,
                     method="password",
+                    welcome=welcome,
                 )
                 return await self._start_session(session, user, family_id=uuid.uuid4())
         except IntegrityError:
@@ -134,8 +148,11 @@ class UsersService:
 
     async def login(self, email: str, password: str, address: str | None = None) -> AuthResult:
         """Tokens for the right password, or MfaRequired when the account has MFA on."""
+        client = f"{email}\n{address or ''}"  # the account at this client address
         try:
-            await self._throttle.check(email, address)
+            await self._throttle.check(client, address)
+            known = await self._guesses.known(email, address)
+            booking = None if known else await self._guesses.book(email)
         except RateLimited:
             await self._failed_sign_in(email, address, "rate_limited")
             raise
@@ -145,12 +162,13 @@ class UsersService:
             )
         valid = await verify_password(user.password_hash if user else None, password)
         if user is None or not valid:
-            await self._throttle.failed(email, address)
+            await self._throttle.failed(client, address)
             await self._failed_sign_in(
                 email, address, "unknown_account" if user is None else "wrong_password"
             )
             raise Unauthenticated(INVALID_CREDENTIALS)
-        await self._throttle.succeeded(email)
+        await self._throttle.succeeded(client)
+        await self._guesses.signed_in(email, address, booking)
         async with self.sessions.begin() as session:
             outcome = await self._first_factor_passed(session, user, address, method="password")
         return _tokens_or_challenge(outcome)  # a challenge is told once it is committed
@@ -254,6 +272,11 @@ class UsersService:
             subject = await session.scalar(
                 select(UserRow.id).where(UserRow.email == email.strip().lower())
             )
+            if reason == "rate_limited":  # repeatable at will: counted, not one row each
+                await audit.record_repeated(
+                    session, Kind.SIGN_IN_FAILED, subject=subject, address=address, reason=reason
+                )
+                return
             audit.record(
                 session,
                 Kind.SIGN_IN_FAILED,
@@ -291,10 +314,9 @@ class UsersService:
             await self._mfa_throttle.check(account, address)
         except RateLimited:
             async with self.sessions.begin() as session:
-                audit.record(
+                await audit.record_repeated(
                     session,
                     Kind.MFA_CHALLENGE_FAILED,
-                    actor=None,
                     subject=user_id,
                     address=address,
                     operation="sign_in",

@@ -6,7 +6,9 @@ import time
 from dataclasses import dataclass
 
 from common.auth import TokenIssuer
+from common.auth.account_guesses import AccountGuesses
 from common.auth.keys import platform_signing_key
+from common.auth.quota import Quota
 from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.clock import Clock
@@ -16,6 +18,8 @@ from subgraphs.users.mfa import Factors
 from subgraphs.users.revocations import DurableRevocations
 from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
+
+HOUR, DAY = 3600, 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +37,19 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
         ttl_seconds=settings.access_token_ttl,
     )
     per_account = Rule("account", settings.sign_in_failures_per_account, settings.sign_in_lockout)
+    per_client = Rule("client", settings.sign_in_failures_per_account, settings.sign_in_lockout)
     per_address = Rule("address", settings.sign_in_failures_per_address, settings.sign_in_lockout)
     return UsersServices(
         users=UsersService(
             runtime.sessions,
             issuer,
             refresh_ttl_seconds=settings.refresh_token_ttl,
-            throttle=Throttle(runtime.redis, per_account, per_address, clock=clock),
+            # wrong passwords: locked out per (account, client address) and per address; the
+            # account as a whole only slowed down, and never for the devices it signed in from
+            throttle=Throttle(runtime.redis, per_client, per_address, clock=clock),
+            guesses=AccountGuesses(
+                runtime.redis, settings.sign_in_guesses_per_account_hour, clock=clock
+            ),
             # wrong one-time codes: the same limits as passwords, counted apart, by user id
             mfa_throttle=Throttle(
                 runtime.redis,
@@ -59,6 +69,19 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 attempts="current-password checks",
                 clock=clock,
             ),
+            # refused API keys, per client address only (a key names no account)
+            api_key_throttle=Throttle(
+                runtime.redis,
+                per_account,
+                Rule("address", settings.api_key_failures_per_address, settings.sign_in_lockout),
+                name="api-key",
+                attempts="API keys",
+                clock=clock,
+            ),
+            registrations=Quota(
+                runtime.redis, "registrations", settings.registrations_per_address_hour, HOUR
+            ),
+            welcomes=Quota(runtime.redis, "welcomes", settings.welcomes_per_email_day, DAY),
             factors=Factors(SecretBox.of(settings), clock),
             external=ExternalSignIn(
                 settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis

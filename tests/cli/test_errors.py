@@ -23,6 +23,11 @@ SUPERGRAPH = str(ROOT / "schema" / "supergraph.graphql")
         ("LMS_ENV", "prod", "LMS_ENV must be one of dev, test, production, got 'prod'"),
         ("LMS_LOG_LEVEL", "loud", "LMS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"),
         ("LMS_SMTP_STARTTLS", "maybe", "LMS_SMTP_STARTTLS must be true or false, got 'maybe'"),
+        (
+            "LMS_TRUSTED_PROXIES",
+            "10.0.0.0/8,router",
+            "LMS_TRUSTED_PROXIES must be IP addresses or networks, got 'router'",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(variable: str, value: str, message: str) -> None:

@@ -6,9 +6,13 @@ is seen after a short wait.
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
 from typing import Any
 
+from common.settings import Settings
 from tests.accounts import Account
+from tests.integration.users.second_factor import fresh_address
 from tests.support import GraphQLClient, error_codes, eventually
 
 CREATE = """
@@ -21,8 +25,13 @@ LIST = "{ apiKeys(first: 50) { edges { node { id prefix scopes lastUsedAt } } } 
 ME = "{ me { id roles } }"
 
 
-async def _with_key(users: GraphQLClient, key: str, query: str) -> tuple[int, dict[str, Any]]:
-    response = await users.http.post(users.url, json={"query": query}, headers={"x-api-key": key})
+async def _with_key(
+    users: GraphQLClient, key: str, query: str, address: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """The answer to ``query`` sent with ``key``, as a client at ``address`` (X-Forwarded-For,
+    the session's router trusting one proxy) when given."""
+    headers = {"x-api-key": key, **({"x-forwarded-for": address} if address else {})}
+    response = await users.http.post(users.url, json={"query": query}, headers=headers)
     body: dict[str, Any] = response.json()
     return response.status_code, body
 
@@ -158,3 +167,35 @@ async def test_key_events_reach_the_audit_log(users: GraphQLClient, admin: Accou
     for kind in ("API_KEY_CREATED", "API_KEY_USED", "API_KEY_REVOKED"):
         assert kind in kinds
     assert created["key"] not in str(events)
+
+
+async def test_guessing_keys_is_throttled_per_address_and_audited_as_one_counted_row(
+    users: GraphQLClient, admin: Account, migrated: Settings
+) -> None:
+    limit = migrated.api_key_failures_per_address
+    created = await _create(users, admin, ["profile:read"])
+    guesser, since = fresh_address(), datetime.now(UTC).isoformat()
+    for _ in range(limit):
+        status, body = await _with_key(users, f"lms_{secrets.token_urlsafe(32)}", ME, guesser)
+        assert (status, error_codes(body)) == (401, ["UNAUTHENTICATED"])
+    status, body = await _with_key(users, f"lms_{secrets.token_urlsafe(32)}", ME, guesser)
+    assert (status, error_codes(body)) == (429, ["RATE_LIMITED"])
+    assert body["errors"][0]["extensions"]["retryAfter"] > 0
+    # guessing gains nothing now, not even with a right key; elsewhere the key works
+    assert (await _with_key(users, created["key"], ME, guesser))[0] == 429
+    assert (await _with_key(users, created["key"], ME, fresh_address()))[0] == 200
+    events = await users.data(
+        """query($since: DateTime!) { securityEvents(first: 100,
+             filter: {kinds: [API_KEY_REFUSED], since: $since}) {
+             edges { node { clientAddress subjectId details } } } }""",
+        {"since": since},
+        token=admin.access_token,
+    )
+    rows = [
+        edge["node"]
+        for edge in events["securityEvents"]["edges"]
+        if edge["node"]["clientAddress"] == guesser
+    ]
+    assert len(rows) == 1
+    assert rows[0]["subjectId"] is None
+    assert rows[0]["details"]["count"] == limit

@@ -1,4 +1,5 @@
-"""Brute force: failed sign-ins lock the account, then the client address, with growing waits.
+"""Brute force: failed sign-ins lock the account at one client address, then the address, with
+growing waits; the account as a whole is only slowed down, never for a device it knows.
 
 Through the router, which tells the subgraph who is calling (X-Forwarded-For); the tests
 play several client addresses by sending that header to the router. LMS_SIGN_IN_LOCKOUT is
@@ -8,9 +9,11 @@ play several client addresses by sending that header to the router. LMS_SIGN_IN_
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from typing import Any
 
+from common.settings import Settings
 from tests.accounts import LOGIN, PASSWORD, Account, register
 from tests.clock import MovableClock, seconds_to_wait
 from tests.support import GraphQLClient, error_codes
@@ -30,17 +33,17 @@ async def _login(
     return body
 
 
-async def test_five_failures_lock_the_account_even_for_the_right_password(
-    users: GraphQLClient,
-) -> None:
+async def test_five_failures_lock_the_account_at_that_address_only(users: GraphQLClient) -> None:
     account: Account = await register(users)
     for _ in range(5):
         assert error_codes(await _login(users, account.email, WRONG)) == ["UNAUTHENTICATED"]
     locked = await _login(users, account.email, PASSWORD)
     assert error_codes(locked) == ["RATE_LIMITED"]
-    assert "this account" in locked["errors"][0]["message"]
+    assert "this account from your network address" in locked["errors"][0]["message"]
+    assert locked["errors"][0]["extensions"]["retryAfter"] == seconds_to_wait(locked)
     assert locked["data"] is None
-    # someone else, from the same address, is not affected
+    # the owner, elsewhere, signs in; someone else, from the same address, too
+    assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.11")
     other = await register(users)
     assert "errors" not in await _login(users, other.email, PASSWORD)
 
@@ -116,3 +119,31 @@ async def test_guessing_the_current_password_with_a_stolen_session_is_locked_out
     assert "errors" not in await _login(users, account.email, PASSWORD, "192.0.2.77")
     clock.advance(seconds_to_wait(locked))
     assert "errors" not in await change(PASSWORD)
+
+
+async def test_an_attacker_spraying_from_a_hundred_addresses_gets_the_hourly_guesses_only(
+    users: GraphQLClient, clock: MovableClock, migrated: Settings
+) -> None:
+    """A benchmark of the brute-force protection, counted, not timed: for an hour (on the
+    clock the tests move, waiting each time as long as told), an attacker tries passwords
+    for one account from 100 addresses in turn; the owner signs in from home throughout."""
+    per_hour = migrated.sign_in_guesses_per_account_hour
+    victim = await register(users)
+    home = "192.0.2.200"
+    assert "errors" not in await _login(users, victim.email, PASSWORD, home)
+    subnet = random.randint(0, 255)
+    attackers = [f"198.18.{subnet}.{host}" for host in range(1, 101)]
+    start, guesses, refusals = clock(), 0, 0
+    while clock() < start + 3600:
+        body = await _login(users, victim.email, WRONG, attackers[(guesses + refusals) % 100])
+        if error_codes(body) == ["UNAUTHENTICATED"]:
+            guesses += 1
+            continue
+        assert error_codes(body) == ["RATE_LIMITED"]
+        refusals += 1
+        wait = body["errors"][0]["extensions"]["retryAfter"]
+        assert 0 < wait <= 3600  # a delay, never a lockout
+        assert "errors" not in await _login(users, victim.email, PASSWORD, home)
+        clock.advance(wait)
+    assert per_hour // 2 <= guesses <= per_hour
+    assert "errors" not in await _login(users, victim.email, PASSWORD, home)

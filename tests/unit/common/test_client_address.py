@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
+from common.addresses import networks
 from common.graphql.context import client_address
 
-TRUSTED = ("127.0.0.1", "::1")
+TRUSTED = networks(("127.0.0.1", "::1", "10.0.0.0/8"))
 
 
 def _request(peer: str, forwarded: str | None = None) -> Request:
@@ -26,7 +27,18 @@ def _request(peer: str, forwarded: str | None = None) -> Request:
         ("127.0.0.1", "127.0.0.1", "127.0.0.1"),  # all local: the dev run
         ("127.0.0.1", None, "127.0.0.1"),
         ("127.0.0.1", " , ", "127.0.0.1"),
+        ("10.1.2.3", "198.51.100.4", "198.51.100.4"),  # a proxy in a trusted network
+        ("127.0.0.1", "198.51.100.4, 10.9.9.9", "198.51.100.4"),  # through two of them
+        # what is not an address is never a client, and nothing left of it is believed
+        ("127.0.0.1", "unknown", "127.0.0.1"),
+        ("127.0.0.1", "198.51.100.4, evil, 10.9.9.9", "10.9.9.9"),
+        ("127.0.0.1", "198.51.100.4:5000", "127.0.0.1"),
+        ("127.0.0.1", "2001:DB8::1", "2001:db8::1"),  # written canonically
     ],
 )
 def test_client_address(peer: str, forwarded: str | None, expected: str) -> None:
     assert client_address(_request(peer, forwarded), TRUSTED) == expected
+
+
+def test_a_peer_that_is_not_an_address_is_no_client() -> None:
+    assert client_address(_request("testclient", "198.51.100.4"), TRUSTED) is None

@@ -48,6 +48,12 @@ def test_log_level_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings.from_env().log_level == "WARNING"
 
 
+def test_trusted_proxies_are_addresses_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMS_TRUSTED_PROXIES", "10.0.0.0/8, ::1")
+    trusted = Settings.from_env().trusted_proxies
+    assert [str(each) for each in trusted] == ["10.0.0.0/8", "::1/128"]
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [

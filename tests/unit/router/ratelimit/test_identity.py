@@ -38,3 +38,10 @@ def test_no_peer_is_one_unknown_client() -> None:
 
 def test_empty_entries_are_not_hops() -> None:
     assert client_address(["198.51.100.7,, ", " ,203.0.113.9,"], "10.0.0.1", 1) == "203.0.113.9"
+
+
+def test_an_entry_that_is_not_an_address_is_never_the_client() -> None:
+    # a proxy trusted for one hop passed on what the client wrote: the peer is counted
+    assert client_address(["unknown"], "10.0.0.3", 1) == "10.0.0.3"
+    assert client_address(["198.51.100.7, <script>"], "10.0.0.3", 1) == "10.0.0.3"
+    assert client_address(["2001:DB8::7"], "10.0.0.3", 1) == "2001:db8::7"
