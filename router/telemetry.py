@@ -2,7 +2,10 @@
 `telemetry.exporters.tracing`.
 
 Off (no exporter enabled), nothing is set up: the spans below are the API's no-op ones and
-`active()` is false, so the hot path builds none. On, each client request is a server span
+`active()` is false, so the hot path builds none. On, a request the sampler drops costs its
+server span's decision and no more: `recording()` is false for it, its subgraph requests
+carry that span's context (not sampled, so the subgraphs drop it too) and no other span is
+made. On, each client request is a server span
 (its parent the client's `traceparent`, when the parent-based sampler follows it), with
 spans for parsing and validation, planning, execution and each subgraph fetch; the fetch
 span's context is what the subgraph request carries as `traceparent`/`tracestate`."""
@@ -37,6 +40,12 @@ class _Switch:
 def active() -> bool:
     """Whether spans are recorded in this process (an exporter is set up)."""
     return _Switch.on
+
+
+def recording() -> bool:
+    """Whether the current trace is recorded: tracing on, and the sampler kept this request.
+    A request the sampler dropped makes no span beyond its server span (none is kept)."""
+    return _Switch.on and trace.get_current_span().is_recording()
 
 
 def start_tracing(config: TracingExporters) -> bool:
@@ -96,8 +105,9 @@ def zipkin_exporter(endpoint: str) -> "SpanExporter":
 def span(
     name: str, attributes: Mapping[str, Any] | None = None, kind: SpanKind = SpanKind.INTERNAL
 ) -> AbstractContextManager[Span | None]:
-    """A span of the current one, made current; tracing off, nothing (None)."""
-    if not _Switch.on:
+    """A span of the current one, made current; tracing off or this trace not recorded,
+    nothing (None)."""
+    if not recording():
         return _OFF
     return TRACER.start_as_current_span(name, kind=kind, attributes=attributes)
 

@@ -14,7 +14,7 @@ import httpx
 
 from common.infra.ports import free_port
 from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
-from tests.integration.router.subgraphs import subgraphs_app
+from tests.integration.router.subgraphs import Subgraph, subgraphs_app
 from tests.support import serve
 
 
@@ -35,11 +35,12 @@ async def router_process(
     arguments: Sequence[str] = (),
     stderr: IO[bytes] | None = None,
     watch: bool = False,
+    graphs: dict[str, Subgraph] | None = None,
 ) -> AsyncIterator[str]:
     """The router's URL; `tree` runs another checkout's router (for before/after figures),
     with more `arguments` for `router serve`, its logs written to `stderr`, its files
-    watched with `watch`."""
-    graphs = make_subgraphs()
+    watched with `watch`; its subgraphs are `graphs` when given (to read what they were sent)."""
+    graphs = make_subgraphs() if graphs is None else graphs
     async with serve(subgraphs_app(graphs), free_port()) as subgraphs_url:
         with tempfile.TemporaryDirectory() as scratch:
             supergraph = Path(scratch) / "supergraph.graphql"

@@ -99,7 +99,7 @@ async def _send(
     if variables:
         payload["variables"] = variables
     try:
-        if telemetry.active():
+        if telemetry.recording():
             response = await _traced_call(node, state, payload, variables)
         else:
             response = await _call(node, state, payload, variables, state.headers)

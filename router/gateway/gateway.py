@@ -38,7 +38,7 @@ from router.policies.authorization import (
 )
 from router.supergraph.model import Supergraph
 from router.transport.base import Transport
-from router.transport.headers import ForwardedHeaders, HeaderRules
+from router.transport.headers import ForwardedHeaders, HeaderRules, with_trace_context
 
 MAX_QUERY_BYTES = 256 * 1024
 MAX_TOKENS = 15_000
@@ -405,6 +405,9 @@ class Gateway:
         variables: VariableValues,
         forwarded: Mapping[str, str],
     ) -> GraphQLResponse:
+        if telemetry.active() and not telemetry.recording():
+            # a trace the sampler dropped: the subgraphs are told so, once for every fetch
+            forwarded = with_trace_context(forwarded, telemetry.trace_context())
         state = ExecutionState(
             self.transport,
             request.variables or {},

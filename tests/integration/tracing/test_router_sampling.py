@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.router.conftest import SUPERGRAPH
+from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.router_process import router_process
 from tests.zipkin import ZipkinCollector, ancestry, collector, service
 
@@ -58,6 +58,26 @@ async def test_sampling_at_zero_exports_nothing_but_a_sampled_parent_is_followed
     # the router has stopped: whatever it recorded was exported on the way out
     assert zipkin.invalid == []
     assert {span["traceId"] for span in zipkin.received()} == {TRACE_ID}
+
+
+async def test_a_dropped_trace_makes_no_span_and_the_subgraphs_are_told_it_is_dropped(
+    tmp_path: Path, zipkin: ZipkinCollector
+) -> None:
+    """Sampling at 0: the subgraph requests carry the router's (unsampled) span, so that the
+    subgraphs' parent-based samplers drop the trace too instead of starting traces of their
+    own; one context for the whole request, not one per fetch."""
+    graphs = make_subgraphs()
+    config = _config(tmp_path, zipkin, "0")
+    async with router_process(arguments=["--config", str(config)], graphs=graphs) as url:
+        await _query(url)
+    assert zipkin.received() == []
+    sent = [h["traceparent"] for g in ("products", "reviews") for h in graphs[g].headers]
+    assert len(sent) == 2
+    assert len(set(sent)) == 1  # the request's server span
+    version, trace_id, _, flags = sent[0].split("-")
+    assert version == "00"
+    assert int(flags, 16) & 1 == 0  # not sampled (the SDK may set the random-id flag, 02)
+    assert trace_id != "0" * 32
 
 
 async def test_one_trace_from_the_request_to_each_subgraph_fetch(
