@@ -77,6 +77,8 @@ def start_tracing(config: TracingExporters) -> bool:
             BatchSpanProcessor(OTLPSpanExporter(endpoint=str(config.otlp.endpoint)))
         )
     trace.set_tracer_provider(provider)
+    global TRACER  # the provider's own tracer: no proxy to go through on every span
+    TRACER = provider.get_tracer("router")
     _Switch.on = True
     logger.info("tracing on", extra={"event": "tracing.start", "sample_ratio": ratio})
     return True

@@ -42,6 +42,8 @@ class ExecutionState:
     uploads: bool = False
     # The coerced values (defaults applied) the plan's @skip/@include conditions read.
     conditions: Mapping[str, Any] = field(default_factory=dict)
+    # The request's trace is recorded: each fetch gets a span of its own (decided once).
+    traced: bool = False
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -99,7 +101,7 @@ async def _send(
     if variables:
         payload["variables"] = variables
     try:
-        if telemetry.recording():
+        if state.traced:
             response = await _traced_call(node, state, payload, variables)
         else:
             response = await _call(node, state, payload, variables, state.headers)

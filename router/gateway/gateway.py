@@ -405,7 +405,8 @@ class Gateway:
         variables: VariableValues,
         forwarded: Mapping[str, str],
     ) -> GraphQLResponse:
-        if telemetry.active() and not telemetry.recording():
+        traced = telemetry.recording()
+        if not traced and telemetry.active():
             # a trace the sampler dropped: the subgraphs are told so, once for every fetch
             forwarded = with_trace_context(forwarded, telemetry.trace_context())
         state = ExecutionState(
@@ -415,6 +416,7 @@ class Gateway:
             self.abstract_types,
             uploads=request.uploads,
             conditions=variables.coerced,
+            traced=traced,
         )
         with telemetry.span("execution", {"graphql.operation.type": prepared.plan.operation_kind}):
             await execute_plan(prepared.plan, state)

@@ -119,6 +119,10 @@ class SubgraphLimits:
             return None
         return cls(config)
 
+    def applies(self, service: str) -> bool:
+        """Whether a limit counts the calls to the subgraph."""
+        return bool(self._limits_of(service))
+
     def spend_leased(self, service: str) -> bool:
         """Whether a call to the subgraph was let through at once: no limit, or a permit of
         this router's lease (else `check` decides)."""

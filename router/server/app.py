@@ -61,7 +61,7 @@ from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
-from router.transport.breakers import circuit_states
+from router.transport.guards import circuit_states
 from router.transport.headers import HeaderRules
 from router.transport.stack import policy_stack
 

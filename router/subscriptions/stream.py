@@ -53,6 +53,7 @@ async def subscription_results(
                     headers,
                     gateway.abstract_types,
                     conditions=variables.coerced,
+                    traced=telemetry.recording(),
                 )
                 merge_root_response(primary, event, state)
                 if rest is not None and state.data:

@@ -3,20 +3,17 @@
 open (`SUBGRAPH_CIRCUIT_OPEN`, an error on that fetch's paths), lets a few probes through
 after `open_for` (half-open) and closes on a probe's success.
 
-Its states are read by `/health` through `circuit_states`, from the transport the current
-gateway uses."""
+A circuit is one of the guards `guards.Guards` runs around each call; `/health` reads the
+states through `guards.circuit_states`."""
 
 import enum
-import time
-from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from prometheus_client import Counter, Gauge
 
-from router.config.traffic import CircuitBreaker, SubgraphShaping, TrafficShapingSection
+from router.config.traffic import CircuitBreaker
 from router.metrics import REGISTRY
-from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import Call, GuardLayer
+from router.transport.base import SubgraphRequestError
 from router.transport.window import Clock, SlidingCounts
 
 State = Literal["closed", "open", "half_open"]
@@ -42,7 +39,7 @@ REFUSED = Counter(
 )
 
 # An answer too large to take still came from a working subgraph.
-_NOT_FAILURES = frozenset({"SUBGRAPH_RESPONSE_TOO_LARGE"})
+NOT_FAILURES = frozenset({"SUBGRAPH_RESPONSE_TOO_LARGE"})
 
 
 class Admission(enum.Enum):
@@ -122,58 +119,3 @@ def circuit_open(service: str) -> SubgraphRequestError:
         f"subgraph {service!r} is not called for now: it failed repeatedly (circuit open)",
         "SUBGRAPH_CIRCUIT_OPEN",
     )
-
-
-class CircuitBreakers(GuardLayer[Circuit]):
-    def __init__(
-        self, inner: Transport, section: TrafficShapingSection, clock: Clock = time.monotonic
-    ) -> None:
-        def make(service: str, shaping: SubgraphShaping) -> Circuit | None:
-            settings = shaping.circuit_breaker
-            if settings is None or not settings.enabled:
-                return None
-            return Circuit(service, settings, clock)
-
-        super().__init__(inner, section, make)
-
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
-        circuit = self.policy(service)
-        if circuit is None:
-            return await call()
-        admission = circuit.admit()
-        if admission is Admission.REFUSED:
-            REFUSED.labels(service).inc()
-            raise circuit_open(service)
-        try:
-            response = await call()
-        except SubgraphRequestError as failure:
-            if failure.code in _NOT_FAILURES:
-                circuit.succeeded(admission)
-            else:
-                circuit.failed(admission, timeout=failure.code == "SUBGRAPH_TIMEOUT")
-            raise
-        except BaseException:
-            circuit.abandoned(admission)
-            raise
-        circuit.succeeded(admission)
-        return response
-
-    def states(self, services: Iterable[str]) -> dict[str, State | Literal["disabled"]]:
-        states: dict[str, State | Literal["disabled"]] = {}
-        for service in services:
-            circuit = self.policy(service)
-            states[service] = "disabled" if circuit is None else circuit.state
-        return states
-
-
-def circuit_states(
-    transport: Transport, services: Iterable[str]
-) -> dict[str, State | Literal["disabled"]]:
-    """Each subgraph's circuit, found down the policy stack (each layer keeps the transport it
-    wraps as `inner`); "disabled" where no breaker watches it."""
-    layer: object = transport
-    while layer is not None:
-        if isinstance(layer, CircuitBreakers):
-            return layer.states(services)
-        layer = getattr(layer, "inner", None)
-    return dict.fromkeys(services, "disabled")

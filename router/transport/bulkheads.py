@@ -5,14 +5,12 @@ of the router."""
 
 import asyncio
 from collections import deque
-from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from router.config.traffic import Bulkhead, SubgraphShaping, TrafficShapingSection
+from router.config.traffic import Bulkhead
 from router.metrics import REGISTRY
-from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import Call, GuardLayer
+from router.transport.base import SubgraphRequestError
 
 IN_USE = Gauge(
     "router_bulkhead_in_use",
@@ -85,22 +83,3 @@ class Compartment:
                 turn.set_result(None)  # the slot goes on to the next in line
                 return
         self.in_use -= 1
-
-
-class Bulkheads(GuardLayer[Compartment]):
-    def __init__(self, inner: Transport, section: TrafficShapingSection) -> None:
-        def make(service: str, shaping: SubgraphShaping) -> Compartment | None:
-            settings = shaping.bulkhead
-            return None if settings is None else Compartment(service, settings)
-
-        super().__init__(inner, section, make)
-
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
-        compartment = self.policy(service)
-        if compartment is None:
-            return await call()
-        await compartment.enter()
-        try:
-            return await call()
-        finally:
-            compartment.leave()

@@ -77,7 +77,3 @@ class PolicyLayer(Layer, Generic[Policy]):
                 service, subgraph_shaping(self._section, service)
             )
             return made
-
-
-class GuardLayer(AroundLayer, PolicyLayer[Policy]):
-    """A per-subgraph policy that decides around every call (breakers, bulkheads)."""

@@ -3,18 +3,15 @@ again after an exponential backoff with full jitter, within a retry budget per s
 Finagle's and Tower's: a share of the recent requests plus a small reserve), so that retries
 cannot multiply an outage. Mutations and uploads are never retried."""
 
-import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from prometheus_client import Counter
 
-from router.config.traffic import Retry, SubgraphShaping, TrafficShapingSection
+from router.config.traffic import Retry
 from router.metrics import REGISTRY
-from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import PolicyLayer
+from router.transport.base import SubgraphRequestError
 from router.transport.window import Clock, SlidingCounts
 
 RETRIES = Counter(
@@ -78,44 +75,3 @@ class RetryPolicy:
         the exponential bound."""
         bound = min(self._max_backoff, self._backoff * 2.0 ** (retry - 1))
         return self._rng() * bound
-
-
-class Retries(PolicyLayer[RetryPolicy]):
-    def __init__(
-        self,
-        inner: Transport,
-        section: TrafficShapingSection,
-        clock: Clock = time.monotonic,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        def make(service: str, shaping: SubgraphShaping) -> RetryPolicy | None:
-            retry = shaping.experimental_retry
-            return None if retry is None else RetryPolicy(retry, clock, rng)
-
-        super().__init__(inner, section, make)
-
-    async def send(
-        self,
-        service: str,
-        payload: Mapping[str, Any],
-        headers: Mapping[str, str],
-        *,
-        idempotent: bool = False,
-    ) -> dict[str, Any]:
-        policy = self.policy(service)
-        if policy is None:
-            return await self.inner.send(service, payload, headers, idempotent=idempotent)
-        policy.budget.deposit()
-        retry = 0
-        while True:
-            try:
-                return await self.inner.send(service, payload, headers, idempotent=idempotent)
-            except SubgraphRequestError as failure:
-                retry += 1
-                if not idempotent or retry >= policy.attempts or not retryable(failure):
-                    raise
-                if not policy.budget.withdraw():
-                    BUDGET_EXHAUSTED.labels(service).inc()
-                    raise
-            RETRIES.labels(service).inc()
-            await asyncio.sleep(policy.backoff(retry))
