@@ -16,6 +16,9 @@ from router.lru import LRU
 
 # keys an in-process limiter remembers (the least recently used are forgotten first)
 REMEMBERED_KEYS = 100_000
+# Float seconds: `now + interval - interval` may come out a hair past `now`, which would
+# refuse a limit's last permit; Redis counts whole microseconds, so this is its resolution.
+_ROUNDING = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ class LocalLimiter:
         for limit in limits:
             arrival = max(self._arrivals.get(limit.key) or now, now) + limit.rate.emission
             allowed_at = arrival - limit.rate.interval
-            if now < allowed_at:
+            if allowed_at - now > _ROUNDING:
                 refused = refused or limit
                 wait = max(wait, allowed_at - now)
             arrivals.append(arrival)

@@ -13,6 +13,7 @@ once, on a fresh connection. A mutation or an upload that was written is never r
 import asyncio
 import select
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,11 @@ _READ_SIZE = 64 * 1024
 _JSON = b"content-type: application/json\r\n"
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+# An idle connection is not reused after this long: servers close theirs after a keep-alive
+# timeout (uvicorn's default is 5 s), and a request written just as the server closes the
+# connection is lost; a mutation is then never resent.
+MAX_IDLE_SECONDS = 4.0
 
 
 class _Unanswered(Exception):
@@ -62,7 +68,7 @@ class _Origin:
     path: bytes
     host_header: bytes
     limit: asyncio.Semaphore
-    idle: list[Connection] = field(default_factory=list)
+    idle: list[tuple[Connection, float]] = field(default_factory=list)  # and since when
 
     async def connect(self) -> Connection:
         return await asyncio.open_connection(self.host, self.port, ssl=self.tls, limit=_MAX_HEAD)
@@ -70,9 +76,15 @@ class _Origin:
     def take_idle(self) -> Connection | None:
         """An idle connection the subgraph has not closed (as far as we can tell without
         writing to it)."""
+        fresh_since = time.monotonic() - MAX_IDLE_SECONDS
         while self.idle:
-            reader, writer = self.idle.pop()
-            if not reader.at_eof() and not writer.is_closing() and _peer_is_silent(writer):
+            (reader, writer), since = self.idle.pop()
+            if (
+                since > fresh_since
+                and not reader.at_eof()
+                and not writer.is_closing()
+                and _peer_is_silent(writer)
+            ):
                 return reader, writer
             writer.close()
         return None
@@ -252,7 +264,7 @@ class StreamTransport:
             writer.close()
             raise
         if keep_alive:
-            origin.idle.append(connection)
+            origin.idle.append((connection, time.monotonic()))
         else:
             writer.close()
         return status, content
@@ -260,7 +272,7 @@ class StreamTransport:
     async def aclose(self) -> None:
         for origin in self.origins.values():
             while origin.idle:
-                _, writer = origin.idle.pop()
+                (_, writer), _ = origin.idle.pop()
                 writer.close()
 
 

@@ -1,6 +1,8 @@
 """The monitored platform: the router as `lms dev` runs it (the checked-in router.yaml) over
 this session's subgraphs, and a real Prometheus scraping it, every subgraph and every worker
-with the platform's alert rules loaded (as `lms dev --with-monitoring` runs it)."""
+with the platform's alert rules loaded (as `lms dev --with-monitoring` runs it). All of it
+lives as long as this package's tests: a scraper left running would put its requests in
+the access logs other tests read."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from router.server import create_app
 from tests.support import GraphQLClient, serve
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def monitored_router(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
     environment = router_environment(migrated, available_services())
     app = create_app(
@@ -39,7 +41,7 @@ async def monitored_router(subgraph_urls: dict[str, str], migrated: Settings) ->
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def monitored_workers(migrated: Settings) -> AsyncIterator[dict[str, str]]:
     """A worker per service, each serving /metrics on a port of its own (as `lms dev` gives
     them), beside the session's workers: they share the outboxes and queues, as replicas do."""
@@ -64,12 +66,12 @@ async def monitored_workers(migrated: Settings) -> AsyncIterator[dict[str, str]]
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def graph(monitored_router: str, http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http, f"{monitored_router}/graphql")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prometheus(
     state_dir: Path,
     monitored_router: str,

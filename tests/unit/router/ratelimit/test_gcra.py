@@ -67,3 +67,14 @@ def test_forgotten_keys_start_full_and_memory_stays_bounded() -> None:
         assert limiter.check([Limit("client", key, rate)]).allowed
     assert limiter.check([Limit("client", "a", rate)]).allowed  # the least recent, forgotten
     assert not limiter.check([Limit("client", "c", rate)]).allowed
+
+
+def test_a_limits_last_permit_is_not_lost_to_float_rounding() -> None:
+    """At this clock reading `now + 3600 - 3600` comes out a hair past `now`: a limit of one
+    request an hour still lets its one request through (the router's flaky refusal)."""
+    now = 4190908.4605532414
+    assert (now + 3600.0) - 3600.0 > now
+    limiter = LocalLimiter(lambda: now)
+    hourly = Limit("operation", "k", Rate(1, 3600.0))
+    assert limiter.check([hourly]).allowed
+    assert not limiter.check([hourly]).allowed
