@@ -13,6 +13,9 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+# How long a refused connection's late bytes are read and dropped before it is closed.
+LINGER_SECONDS = 2.0
+
 
 @dataclass(frozen=True)
 class ConnectionLimits:
@@ -39,6 +42,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._in_head = True  # until a head is complete; again from a later request's first byte
         self._head_bytes = 0
+        self._lingering = False  # refused: what still arrives is dropped until we close
 
     def _arm(self, seconds: float, part: str) -> None:
         self._disarm()
@@ -57,11 +61,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the application's reads end, its writes are dropped
             cycle.message_event.set()
-        self.transport.close()
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close after the answer, but first read and drop what the client is still sending,
+        for a moment (a lingering close, as nginx's): closing with unread bytes would reset
+        the connection, and the client could lose the answer before reading it."""
+        self._disarm()
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # the answer, then our end of the stream
+        self._deadline = self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _too_slow(self, part: str) -> None:
         self._deadline = None
-        if self.transport.is_closing():
+        if self.transport.is_closing() or self._lingering:
             return
         if part == "head" and self._head_bytes == 0:
             self.transport.close()  # an idle connection that never asked anything
@@ -78,8 +92,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
         super().data_received(data)
-        if self._in_head and not self.transport.is_closing():
+        if self._in_head and not self.transport.is_closing() and not self._lingering:
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
                 message = f"The request head is larger than {self.limits.max_head_bytes} bytes."
