@@ -17,8 +17,10 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-# DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only).
-RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-dejavu-core \
+# DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only);
+# pg_dump and pg_restore (as new as the server or newer) serve `lms backup` and `lms restore`.
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml constraints.txt README.md ./
 COPY common common

@@ -14,9 +14,14 @@ from common.db.engine import admin_dsn, role_name
 from common.settings import Settings
 
 
-async def _run_formatted(conn: asyncpg.Connection, template: str, *values: str) -> None:
+async def formatted(conn: asyncpg.Connection, template: str, *values: str) -> str:
+    """``template`` with ``values`` put in by the server's ``format()`` (%I, %L)."""
     statement: str = await conn.fetchval(f"SELECT format('{template}', {_params(values)})", *values)
-    await conn.execute(statement)
+    return statement
+
+
+async def _run_formatted(conn: asyncpg.Connection, template: str, *values: str) -> None:
+    await conn.execute(await formatted(conn, template, *values))
 
 
 def _params(values: tuple[str, ...]) -> str:

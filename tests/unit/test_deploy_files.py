@@ -35,7 +35,10 @@ def _commands() -> list[list[str]]:
         if isinstance(service.get("command"), list) and service["command"][0] == "lms"
     ]
     for document in k8s_documents():
-        spec = document.get("spec", {}).get("template", {}).get("spec", {})
+        spec = document.get("spec", {})
+        if document["kind"] == "CronJob":
+            spec = spec["jobTemplate"]["spec"]
+        spec = spec.get("template", {}).get("spec", {})
         commands += [c["command"] for c in spec.get("containers", []) if "command" in c]
     return commands
 
