@@ -1,4 +1,6 @@
 # One image for every service; the command picks which (lms serve <service>, lms router ...).
+# Three stages: GraphiQL's bundles (npm), the virtualenv (pip), and the final image, which
+# holds the virtualenv, the supergraph and router.yaml only: no npm, pip or compiler.
 
 # GraphiQL's browser bundles, pinned by graphiql_assets/package-lock.json; only the files the
 # page loads (graphiql_assets/files.py) and the packages' manifests and licences go on.
@@ -14,26 +16,44 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
         node_modules/react-dom/package.json node_modules/react-dom/LICENSE \
         node_modules/graphiql/package.json node_modules/graphiql/LICENSE /out/
 
-FROM python:3.11-slim
-WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-# DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only);
-# pg_dump and pg_restore (as new as the server or newer) serve `lms backup` and `lms restore`.
-RUN apt-get update -qq \
-    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core postgresql-client \
-    && rm -rf /var/lib/apt/lists/*
+# The runtime dependencies only (no extra: local, dev and bench are not needed to serve),
+# installed from wheels into /opt/venv; pip and setuptools are removed from it afterwards.
+FROM python:3.11-slim AS venv
+WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY common common
 COPY router router
 COPY subgraphs subgraphs
 COPY lms lms
-COPY schema schema
-COPY router.yaml router.yaml
 COPY graphiql_assets graphiql_assets
 COPY --from=graphiql /out/node_modules graphiql_assets/node_modules
-# The runtime dependencies only: no extra (local, dev, bench) is needed to serve.
-RUN pip install --no-cache-dir -c constraints.txt . && useradd --system lms
-USER lms
-ENV LMS_HOST=0.0.0.0
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --no-compile -c constraints.txt . \
+    && /opt/venv/bin/pip uninstall -y -q pip setuptools
+
+FROM python:3.11-slim
+# DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only);
+# pg_dump and pg_restore (as new as the server or newer) serve `lms backup` and `lms restore`.
+# The image's own pip and setuptools go too: nothing is installed at run time.
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m pip uninstall -y -q pip setuptools wheel \
+    && groupadd --system --gid 10001 lms \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent lms \
+    && mkdir -p /keys /data/uploads /backups \
+    && chown 10001:10001 /keys /data/uploads /backups
+COPY --from=venv /opt/venv /opt/venv
+WORKDIR /app
+COPY schema/supergraph.graphql schema/supergraph.graphql
+COPY router.yaml router.yaml
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LMS_HOST=0.0.0.0
+# Numeric, so that Kubernetes can check runAsNonRoot; named volumes mounted on /keys and
+# /data/uploads start owned by it (docker-compose.yml).
+USER 10001:10001
 EXPOSE 4000 8081 8082 8083 8084 8085
+# The router's /health unless LMS_HEALTH_URL names the service's (docker-compose.yml sets it
+# for each; a worker's is its metrics port). Kubernetes uses the pods' probes instead.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ.get('LMS_HEALTH_URL', 'http://127.0.0.1:4000/health'), timeout=2)"]
 CMD ["lms", "serve", "users"]
