@@ -3,6 +3,9 @@ router's configuration is the checked-in router.yaml and is valid where it is de
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,16 @@ def k8s_documents() -> list[dict[str, Any]]:
     for resource in kustomization["resources"]:
         documents += [d for d in yaml.safe_load_all((K8S / resource).read_text()) if d]
     return documents
+
+
+def mounts(service: dict[str, Any]) -> dict[str, Path]:
+    """A compose service's bind mounts: the path inside the container -> the file here."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            found[target] = ROOT / source
+    return found
 
 
 def _commands() -> list[list[str]]:
@@ -87,3 +100,91 @@ def test_the_k8s_config_map_holds_the_checked_in_router_yaml() -> None:
     assert config_map["data"]["router.yaml"] == (ROOT / "router.yaml").read_text(), (
         "copy router.yaml into k8s/base/router-config.yaml (indented under `router.yaml: |`)"
     )
+
+
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with a schema shipped inside the package (no network)."""
+    command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_compose_file_passes_the_compose_spec(tmp_path: Path) -> None:
+    checked = _check_jsonschema("vendor.compose-spec", ROOT / "docker-compose.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    broken = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    broken["services"]["router"]["healthcheck"]["interval"] = ["5s"]
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken))
+    assert _check_jsonschema("vendor.compose-spec", tmp_path / "docker-compose.yml").returncode == 1
+
+
+def test_the_ci_workflow_passes_githubs_schema_and_runs_every_check() -> None:
+    path = ROOT / ".github" / "workflows" / "ci.yml"
+    checked = _check_jsonschema("vendor.github-workflows", path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    workflow = yaml.safe_load(path.read_text())
+    assert set(workflow[True]) == {"push", "pull_request"}  # YAML 1.1 reads `on` as true
+    runs = [step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    for command in (
+        "ruff check .",
+        "ruff format --check .",
+        "mypy",
+        "bash .ci/run",
+        "docker build",
+        "kubectl kustomize",
+        "kubernetes-validate --strict",
+        "check-jsonschema --builtin-schema vendor.compose-spec",
+        "check-jsonschema --builtin-schema vendor.github-workflows",
+    ):
+        assert any(command in run for run in runs), command
+
+
+def _final_stage() -> str:
+    return (ROOT / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+
+
+def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.count("\nFROM ") >= 2
+    final = _final_stage()
+    [user] = re.findall(r"^USER (\d+):(\d+)$", final, re.MULTILINE)
+    assert user != ("0", "0")
+    assert re.search(r"^HEALTHCHECK .*\n.*CMD ", final, re.MULTILINE)
+    for tool in ("pip install", "npm", "gcc", "build-essential", "-dev "):
+        assert tool not in final, tool
+    assert "pip uninstall -y -q pip setuptools wheel" in final
+
+
+def test_compose_volumes_are_owned_by_the_images_user() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    named = set(compose["volumes"])
+    uid, gid = re.findall(r"^USER (\d+):(\d+)$", _final_stage(), re.MULTILINE)[0]
+    [owned] = re.findall(rf"chown {uid}:{gid} ((?:/\S+ ?)+)", _final_stage())
+    image_owned = set(owned.split())
+    for name, service in compose["services"].items():
+        if service.get("build") != "." or name == "volumes-owner":
+            continue
+        targets = [v.split(":")[1] for v in service.get("volumes", []) if v.split(":")[0] in named]
+        assert set(targets) <= image_owned, name
+    hand_over = compose["services"]["volumes-owner"]
+    assert hand_over["command"][:2] == ["chown", f"{uid}:{gid}"]
+    assert set(hand_over["command"][2:]) == {v.split(":")[1] for v in hand_over["volumes"]}
+
+
+def test_compose_router_serves_the_checked_in_router_yaml() -> None:
+    router = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["router"]
+    [config] = [a.removeprefix("--config=") for a in router["command"] if a.startswith("--config=")]
+    assert mounts(router) == {config: ROOT / "router.yaml"}
+
+
+def test_every_long_running_compose_service_has_a_health_check() -> None:
+    """An explicit healthcheck, or the image's one (LMS_HEALTH_URL) at a port it serves."""
+    for name, service in yaml.safe_load((ROOT / "docker-compose.yml").read_text())[
+        "services"
+    ].items():
+        if service.get("build") != "." or service.get("restart") == "no":
+            continue
+        if "healthcheck" in service:
+            continue
+        environment = service["environment"]
+        port = environment["LMS_WORKER_METRICS_PORT"]
+        assert environment["LMS_HEALTH_URL"] == f"http://127.0.0.1:{port}/metrics", name

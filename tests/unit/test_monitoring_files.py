@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -25,7 +24,7 @@ from lms.monitoring import (
     compose_config,
 )
 from lms.services import available_services
-from tests.unit.test_deploy_files import k8s_documents
+from tests.unit.test_deploy_files import k8s_documents, mounts
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
@@ -67,16 +66,6 @@ def test_compose_prometheus_config_is_the_generated_one() -> None:
 def compose_services() -> dict[str, Any]:
     services: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     return services
-
-
-def mounts(service: dict[str, Any]) -> dict[str, Path]:
-    """A compose service's bind mounts: the path inside the container -> the file here."""
-    found = {}
-    for volume in service.get("volumes", []):
-        source, target, *_ = volume.split(":")
-        if source.startswith("./"):
-            found[target] = ROOT / source
-    return found
 
 
 def test_compose_prometheus_mounts_its_config_and_the_rules() -> None:
