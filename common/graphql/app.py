@@ -43,7 +43,7 @@ from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
 from common.graphql.schema import ServiceSchema
-from common.settings import Settings
+from common.settings import DEV_ENVIRONMENTS, Settings
 from common.telemetry.metrics import (
     MetricsMiddleware,
     count_statements,
@@ -109,10 +109,10 @@ def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
 
 
 class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
-    def __init__(self, spec: ServiceSpec[Any, Any]) -> None:
+    def __init__(self, spec: ServiceSpec[Any, Any], *, graphiql: bool) -> None:
         super().__init__(
             spec.schema,
-            graphql_ide="graphiql",
+            graphql_ide="graphiql" if graphiql else None,
             multipart_uploads_enabled=spec.max_upload_bytes is not None,
         )
         self._spec = spec
@@ -271,7 +271,9 @@ def create_service_app(spec: ServiceSpec[Any, Any], settings: Settings) -> Starl
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    graphql = ServiceGraphQL(spec)
+    # GraphiQL in development only: in production a subgraph answers the router, its worker
+    # and its peers (k8s NetworkPolicies), and people use the router's.
+    graphql = ServiceGraphQL(spec, graphiql=settings.env in DEV_ENVIRONMENTS)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)

@@ -5,6 +5,7 @@ files were never installed."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from common.infra.ports import free_port
+from common.settings import Settings
 from graphiql_assets import GraphiQL
+from tests.conftest import subgraph_app
 from tests.support import serve
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
@@ -119,3 +122,16 @@ async def test_without_its_files_the_page_says_what_to_run(tmp_path: Path) -> No
         assert "<script" not in page.text
         assert page.headers["x-frame-options"] == "DENY"
         assert (await http.get(f"{url}/graphiql/graphiql-3.9.0-graphiql.min.js")).status_code == 404
+
+
+async def test_a_production_subgraph_serves_no_graphiql(
+    migrated: Settings, http: httpx.AsyncClient
+) -> None:
+    """In production people use the router's GraphiQL; a subgraph answers GraphQL only."""
+    production = dataclasses.replace(migrated, env="production")
+    async with serve(subgraph_app("courses", production), free_port()) as url:
+        page = await http.get(f"{url}/graphql", headers=BROWSER)
+        assert page.status_code == 404
+        assert "graphiql" not in page.text.lower()
+        answer = await http.post(f"{url}/graphql", json={"query": "{ __typename }"})
+        assert answer.json() == {"data": {"__typename": "Query"}}
