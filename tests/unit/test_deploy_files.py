@@ -154,6 +154,14 @@ def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
     assert "pip uninstall -y -q pip setuptools wheel" in final
 
 
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    hadolint = Path(sys.executable).with_name("hadolint")
+    linted = subprocess.run(
+        [hadolint, "--no-color", ROOT / "Dockerfile"], capture_output=True, text=True, check=False
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
 def test_compose_volumes_are_owned_by_the_images_user() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     named = set(compose["volumes"])
