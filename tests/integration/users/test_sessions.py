@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.accounts import LOGIN, PASSWORD, Account, account_of
+from common.infra.redis import RedisServer
+from common.settings import Settings
+from tests.accounts import LOGIN, PASSWORD, Account, account_of, register
 from tests.integration.users.test_token_revocation import (
     ENDED,
     NOTIFICATIONS,
     REFRESH,
+    own_platform,
     refused_at_router,
     works_at_router,
 )
@@ -264,3 +268,22 @@ async def test_the_revocation_is_in_the_audit_log(
     (event,) = [edge["node"] for edge in events["securityEvents"]["edges"]]
     assert (event["actorId"], event["subjectId"]) == (learner.id, learner.id)
     assert event["details"] == {"session_id": mine}
+
+
+async def test_a_session_revoked_while_redis_is_down_ends_once_it_is_back(
+    own_redis: RedisServer,
+    migrated: Settings,
+    subgraph_urls: dict[str, str],
+    http: httpx.AsyncClient,
+) -> None:
+    """The end is recorded in PostgreSQL; Redis, back empty, is written it again."""
+    async with own_platform(own_redis, migrated, subgraph_urls, http) as platform:
+        users = platform.users
+        account = await register(users)
+        other = await sign_in(users, account.email, FIREFOX, "203.0.113.7")
+        target = await session_id(users, other)
+        await asyncio.to_thread(own_redis.stop)
+        revoked = await users.data(REVOKE, {"id": target}, token=account.access_token)
+        assert revoked["revokeSession"]["revokedSessionId"] == target
+        await platform.refused_once_redis_is_back(other.access_token)
+        await works_at_router(users, account.access_token)
