@@ -22,6 +22,7 @@ from tests.integration.users.test_token_revocation import (
     works_at_router,
 )
 from tests.support import GraphQLClient, error_codes
+from tests.ws import TRANSPORT_WS, graphql_socket
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 SAFARI_IPHONE = (
@@ -287,3 +288,30 @@ async def test_a_session_revoked_while_redis_is_down_ends_once_it_is_back(
         assert revoked["revokeSession"]["revokedSessionId"] == target
         await platform.refused_once_redis_is_back(other.access_token)
         await works_at_router(users, account.access_token)
+
+
+async def test_a_subscription_of_a_revoked_session_ends_at_the_router_and_the_subgraph(
+    users: GraphQLClient, learner: Account, router_url: str, subgraph_urls: dict[str, str]
+) -> None:
+    """Live streams authenticated by the session's access token end with it."""
+    other = await sign_in(users, learner.email, FIREFOX, "203.0.113.7")
+    async with (
+        graphql_socket(router_url, TRANSPORT_WS) as routed,
+        graphql_socket(subgraph_urls["notifications"], TRANSPORT_WS) as direct,
+    ):
+        operations = []
+        for socket in (routed, direct):
+            assert (await socket.init(other.access_token))["type"] == "connection_ack"
+            operation = await socket.subscribe("subscription { unreadCountChanged }")
+            assert "unreadCountChanged" in (await socket.next_payload(operation))["data"]
+            operations.append(operation)
+        target = await session_id(users, other)
+        await users.data(REVOKE, {"id": target}, token=learner.access_token)
+        for socket, operation in zip((routed, direct), operations, strict=True):
+            for _ in range(10):  # count updates (the welcome notification) may come first
+                message = await socket.next_payload(operation)
+                if "errors" in message:
+                    break
+            assert error_codes(message) == ["UNAUTHENTICATED"]
+            assert ENDED in message["errors"][0]["message"]
+    await works_at_router(users, learner.access_token)
