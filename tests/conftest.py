@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from starlette.applications import Starlette
 
 from common.auth.revocations import RevocationList
@@ -27,6 +28,7 @@ from common.infra.redis import RedisServer
 from common.settings import Settings
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
+from lms.dev import ROUTER_CONFIG
 from lms.services import available_services
 from router.config import RouterConfig
 from router.policies.api_keys import ApiKeyConfig
@@ -223,10 +225,16 @@ async def serve_router(
         # a revoked key lingers a second at most in the tests (60 by default)
         api_keys=ApiKeyConfig(f"{subgraph_urls['users']}/auth/api-key-token", cache_seconds=1),
         subscriptions=subscriptions,
-        config=RouterConfig.model_validate({"rate_limit": {"trusted_proxies": trusted_proxies}}),
+        config=RouterConfig.model_validate(
+            {"rate_limit": {"trusted_proxies": trusted_proxies}, "headers": SHIPPED_HEADER_RULES}
+        ),
     )
     async with serve(app, free_port()) as url:
         yield url
+
+
+# the shipped router.yaml's header rules (the User-Agent passed on to the users subgraph)
+SHIPPED_HEADER_RULES = yaml.safe_load(ROUTER_CONFIG.read_text())["headers"]
 
 
 def router_authentication(settings: Settings) -> JwtConfig:

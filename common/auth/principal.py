@@ -37,11 +37,15 @@ class Principal:
     token_id: str
     expires_at: float | None = None  # the token's `exp` (Unix time): live streams end there
     issued_at: float | None = None  # its `iat`: a revocation ends tokens issued before it
+    session_id: uuid.UUID | None = None  # its `sid`: the sign-in session it belongs to
 
     @property
     def token_claims(self) -> dict[str, object]:
         """What a revocation list needs to know the token by (common/auth/revocations.py)."""
-        return {"sub": str(self.user_id), "iat": self.issued_at}
+        claims: dict[str, object] = {"sub": str(self.user_id), "iat": self.issued_at}
+        if self.session_id is not None:
+            claims["sid"] = str(self.session_id)
+        return claims
 
     @property
     def is_admin(self) -> bool:

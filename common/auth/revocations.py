@@ -10,7 +10,8 @@ id>`` for as long as a token can live, announcing it on the channel
 memory, loaded at start and after any reconnection, and kept current from the channel, so
 checking a token is a dict lookup, not a round trip. A token of that user issued before that
 moment is refused (tokens carry ``iat`` to the millisecond), so a sign-in right after
-signing out everywhere works.
+signing out everywhere works. One session ended alone (`revokeSession`, `logout`) is listed
+the same way under ``sid:<session id>``: every token carrying that ``sid`` claim is refused.
 
 Redis may lose what it was told (down when a session ended, restarted empty): the users
 subgraph then writes PostgreSQL's whole list to it again and sets a new value under
@@ -43,6 +44,7 @@ GENERATION_KEY: Final = "lms:auth:revocations:generation"
 CHECK_SECONDS: Final = 1.0  # how often a verifier looks whether the list was written again
 RETRY_SECONDS: Final = 1.0
 READY_SECONDS: Final = 5.0
+SESSION_PREFIX: Final = "sid:"  # a session's entry, beside its user's (never a user id)
 MAX_REMEMBERED: Final = 10_000  # beyond this, entries older than a day are dropped
 ENDED: Final = (
     "This session has ended (signed out everywhere, password or roles changed, or account "
@@ -53,11 +55,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Revocation:
-    """The user's access tokens issued before `moment` are refused for `keep_seconds`."""
+    """The user's access tokens issued before `moment` are refused for `keep_seconds`;
+    with `session_id`, only those of that session."""
 
     user_id: uuid.UUID
     moment: float
     keep_seconds: float
+    session_id: uuid.UUID | None = None
+
+    @property
+    def subject(self) -> str:
+        """What the list knows it by: the user, or the session."""
+        if self.session_id is None:
+            return str(self.user_id)
+        return f"{SESSION_PREFIX}{self.session_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +86,8 @@ class TokenRevoker:
         async with self.redis.pipeline(transaction=True) as pipe:
             for revocation in revocations:
                 keep = max(math.ceil(revocation.keep_seconds), 1)
-                pipe.set(f"{KEY_PREFIX}{revocation.user_id}", revocation.moment, ex=keep)
-                pipe.publish(CHANNEL, f"{revocation.user_id} {revocation.moment}")
+                pipe.set(f"{KEY_PREFIX}{revocation.subject}", revocation.moment, ex=keep)
+                pipe.publish(CHANNEL, f"{revocation.subject} {revocation.moment}")
             if new_generation:
                 pipe.set(GENERATION_KEY, uuid.uuid4().hex)
             await pipe.execute()
@@ -121,7 +132,10 @@ class RevocationList:
             await self._redis.aclose()
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
-        moment = self._not_before.get(str(claims.get("sub", "")))
+        user, *session = _subjects(claims)
+        if session and session[0] in self._not_before:
+            return True  # an ended session makes no tokens after its end: none counts
+        moment = self._not_before.get(user)
         if moment is None:
             return False
         issued = claims.get("iat")
@@ -130,16 +144,17 @@ class RevocationList:
     def watch(self, claims: Mapping[str, Any], ended: Callable[[], None]) -> Callable[[], None]:
         """Call ``ended`` once, when the token of these claims is revoked (a long-lived
         connection authenticated by it must end then); returns what stops watching."""
-        subject = str(claims.get("sub", ""))
-        watchers = self._watchers.setdefault(subject, {})
+        subjects = _subjects(claims)
         handle = next(self._handles)
-        watchers[handle] = (claims, ended)
+        for subject in subjects:
+            self._watchers.setdefault(subject, {})[handle] = (claims, ended)
 
         def unwatch() -> None:
-            remaining = self._watchers.get(subject, {})
-            remaining.pop(handle, None)
-            if not remaining:
-                self._watchers.pop(subject, None)
+            for subject in subjects:
+                remaining = self._watchers.get(subject, {})
+                remaining.pop(handle, None)
+                if not remaining:
+                    self._watchers.pop(subject, None)
 
         return unwatch
 
@@ -190,7 +205,8 @@ class RevocationList:
             self._forget_old()
         for handle, (claims, ended) in list(self._watchers.get(subject, {}).items()):
             if self.is_revoked(claims):
-                self._watchers[subject].pop(handle, None)
+                for watched in _subjects(claims):
+                    self._watchers.get(watched, {}).pop(handle, None)
                 ended()
 
     def _forget_old(self, horizon_seconds: int = 24 * 3600) -> None:
@@ -199,6 +215,15 @@ class RevocationList:
         for subject, moment in list(self._not_before.items()):
             if moment < cutoff:
                 del self._not_before[subject]
+
+
+def _subjects(claims: Mapping[str, Any]) -> list[str]:
+    """The entries a token's claims are refused by: its user's, and its session's if any."""
+    subjects = [str(claims.get("sub", ""))]
+    session = claims.get("sid")
+    if isinstance(session, str) and session:
+        subjects.append(f"{SESSION_PREFIX}{session}")
+    return subjects
 
 
 def _text(value: object) -> str:

@@ -59,8 +59,11 @@ class TokenIssuer:
         scopes: frozenset[str] | None = None,
         ttl_seconds: int | None = None,
         api_key: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
     ) -> str:
-        """A token for a user; ``scopes`` narrows what their roles grant (an API key's)."""
+        """A token for a user; ``scopes`` narrows what their roles grant (an API key's);
+        ``session_id`` (claim ``sid``) names the sign-in session it belongs to, which can be
+        ended alone (common/auth/revocations.py)."""
         issued = time.time()
         now = int(issued)
         granted = scopes_for(roles) if scopes is None else scopes & scopes_for(roles)
@@ -79,6 +82,8 @@ class TokenIssuer:
         }
         if api_key is not None:
             claims["api_key"] = str(api_key)
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         header = {"alg": SIGNING_ALGORITHM, "kid": self._key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, self._key, algorithms=[SIGNING_ALGORITHM])
 
@@ -167,4 +172,12 @@ def _principal(claims: dict[str, Any]) -> Principal:
         token_id=str(claims.get("jti", "")),
         expires_at=float(claims["exp"]),
         issued_at=float(issued) if isinstance(issued := claims.get("iat"), int | float) else None,
+        session_id=_session_id(claims.get("sid")),
     )
+
+
+def _session_id(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        raise InvalidToken("The access token names an invalid session.") from None

@@ -48,6 +48,7 @@ class SecurityEventKind(StrEnum):
     PASSWORD_CHANGE_FAILED = "PASSWORD_CHANGE_FAILED"  # a wrong current password
     ROLES_CHANGED = "ROLES_CHANGED"
     LOGOUT_ALL = "LOGOUT_ALL"
+    SESSION_REVOKED = "SESSION_REVOKED"  # revokeSession: one session ended, by its user or an admin
     REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"  # a stolen token, probably: family revoked
     USER_DELETED = "USER_DELETED"
     API_KEY_CREATED = "API_KEY_CREATED"

@@ -76,6 +76,28 @@ class RefreshTokenRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class SessionRow(Base):
+    """A sign-in session: one refresh-token family (its id is the family's, and the ``sid``
+    of its access tokens), with the device it was last used from. Ended by signing out or
+    `revokeSession`; its end, for as long as its access tokens live, is a revocation
+    (subgraphs/users/revocations.py)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.users.id", ondelete="CASCADE")
+    )
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    client_address: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    __table_args__ = (Index("ix_sessions_user_id_created_at_id", "user_id", "created_at", "id"),)
+
+
 class TokenRevocationRow(Base):
     """The last moment a user's sessions were ended: their access tokens issued before it
     are refused until `expires_at`, when every one of them has expired anyway (no foreign

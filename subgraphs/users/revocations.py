@@ -7,7 +7,9 @@ recorded fails the mutation. Only after the commit is it announced through Redis
 `DurableRevocations.follow` keeps Redis holding PostgreSQL's list: it writes the whole list
 again at start, when Redis has lost it (restarted empty or flushed: its generation key is
 gone), after an announcement failed, and every `REFRESH_SECONDS` in any case; each time it
-sets a new generation, at which every verifier loads the list again.
+sets a new generation, at which every verifier loads the list again. One session ended alone
+is recorded as its ``sessions.ended_at`` (subgraphs/users/sessions.py), in the transaction
+that ends its refresh tokens, and carried the same way while its access tokens can live.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth.revocations import Revocation, TokenRevoker
-from subgraphs.users.models import TokenRevocationRow
+from subgraphs.users.models import SessionRow, TokenRevocationRow
 
 CHECK_SECONDS: Final = 1.0
 REFRESH_SECONDS: Final = 60.0
@@ -65,6 +67,14 @@ class DurableRevocations:
             )
         )
         return Revocation(user_id, moment, self._publisher.keep_seconds)
+
+    def session_ended(self, row: SessionRow) -> Revocation:
+        """The revocation of an ended session's access tokens (`row.ended_at` is set in the
+        caller's transaction: announce it once that committed)."""
+        assert row.ended_at is not None
+        return Revocation(
+            row.user_id, row.ended_at.timestamp(), self._publisher.keep_seconds, row.id
+        )
 
     async def announce(self, revocation: Revocation) -> None:
         """Tell every verifier now; if Redis cannot take it, `follow` will later."""
@@ -107,10 +117,20 @@ class DurableRevocations:
                 delete(TokenRevocationRow).where(TokenRevocationRow.expires_at <= func.now())
             )
             rows = (await session.scalars(select(TokenRevocationRow))).all()
+            keep = timedelta(seconds=self._publisher.keep_seconds)
+            ended = (
+                await session.scalars(
+                    select(SessionRow).where(SessionRow.ended_at > func.now() - keep)
+                )
+            ).all()
         now = datetime.now(UTC)
         live = [
             Revocation(row.user_id, row.not_before, (row.expires_at - now).total_seconds())
             for row in rows
         ]
+        for row in ended:
+            assert row.ended_at is not None
+            left = (row.ended_at + keep - now).total_seconds()
+            live.append(Revocation(row.user_id, row.ended_at.timestamp(), left, row.id))
         await self._publisher.publish(live, new_generation=True)
         self._refreshed = time.monotonic()

@@ -34,6 +34,12 @@ from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.mfa import NO_MFA, MfaRequired
 from subgraphs.users.models import SecurityEventRow, UserRow
 from subgraphs.users.service import AuthResult, ProfileChanges, UserFilter
+from subgraphs.users.session_schema import (
+    Session,
+    SessionMutations,
+    sessions_page,
+    user_agent,
+)
 
 Role = strawberry.enum(RoleValue, name="Role", description="What a user may do on the platform.")
 SecurityEventKind = strawberry.enum(
@@ -118,6 +124,17 @@ class User:
         self._check_private(info)
         rows = await info.context.loaders.identities.load(self.row.id)
         return [linked_identity_of(row) for row in rows]
+
+    @strawberry.field(
+        description="Where this user is signed in, newest first. Visible to the user "
+        "themself and to administrators.",
+        directives=[PAGED],
+    )
+    async def sessions(
+        self, info: UsersInfo, first: int | None = None, after: str | None = None
+    ) -> Connection[Session]:
+        self._check_private(info)
+        return await sessions_page(info, self.row.id, first, after)
 
     def _check_private(self, info: UsersInfo) -> None:
         if self.signing_in:
@@ -448,12 +465,16 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
 
 
 @strawberry.type
-class Mutation(ApiKeyMutations):
+class Mutation(ApiKeyMutations, SessionMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
         context = info.context
         result = await context.service.users.register(
-            input.email, input.password, input.name, context.client_address
+            input.email,
+            input.password,
+            input.name,
+            context.client_address,
+            user_agent=user_agent(info),
         )
         return auth_payload(result)
 
@@ -466,7 +487,7 @@ class Mutation(ApiKeyMutations):
         context = info.context
         try:
             result = await context.service.users.login(
-                input.email, input.password, context.client_address
+                input.email, input.password, context.client_address, user_agent=user_agent(info)
             )
         except MfaRequired as required:
             raise mfa_required_error(required) from None
@@ -498,7 +519,7 @@ class Mutation(ApiKeyMutations):
         context = info.context
         try:
             result = await context.service.users.complete_external_sign_in(
-                input.state, input.code, context.client_address
+                input.state, input.code, context.client_address, user_agent=user_agent(info)
             )
         except MfaRequired as required:
             raise mfa_required_error(required) from None
@@ -564,6 +585,7 @@ class Mutation(ApiKeyMutations):
             code=input.code,
             recovery_code=input.recovery_code,
             address=context.client_address,
+            user_agent=user_agent(info),
         )
         return auth_payload(result)
 
@@ -571,10 +593,15 @@ class Mutation(ApiKeyMutations):
     async def refresh_token(self, info: UsersInfo, input: RefreshTokenInput) -> AuthPayload:
         context = info.context
         return auth_payload(
-            await context.service.users.refresh(input.refresh_token, context.client_address)
+            await context.service.users.refresh(
+                input.refresh_token, context.client_address, user_agent=user_agent(info)
+            )
         )
 
-    @strawberry.mutation(description="Revoke this session, or every session of the user.")
+    @strawberry.mutation(
+        description="Revoke this session (its refresh and access tokens), or every session "
+        "of the user."
+    )
     async def logout(self, info: UsersInfo, input: LogoutInput) -> LogoutPayload:
         context = info.context
         revoked = await context.service.users.logout(

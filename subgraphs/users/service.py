@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +50,7 @@ from subgraphs.users.models import (
 )
 from subgraphs.users.passwords import digest, hash_password, verify_password
 from subgraphs.users.revocations import DurableRevocations
+from subgraphs.users.sessions import Device, SessionsService, end_refresh_tokens, record_use
 
 INVALID_CREDENTIALS = "Invalid email or password."
 REUSED_REFRESH = "This refresh token was already used; every session it started is revoked."
@@ -117,11 +118,18 @@ class UsersService:
         self._password_throttle = password_throttle
         self._factors = factors
         self.mfa = MfaService(sessions, factors, mfa_throttle)
+        self.signed_in = SessionsService(sessions, tokens)  # me.sessions, revokeSession
 
     # Sign-up, sign-in and sessions
 
     async def register(
-        self, email: str, password: str, name: str, address: str | None = None
+        self,
+        email: str,
+        password: str,
+        name: str,
+        address: str | None = None,
+        *,
+        user_agent: str | None = None,
     ) -> AuthResult:
         email_address = validation.email(email)
         validation.password(password, email_address=email_address)
@@ -142,11 +150,20 @@ class UsersService:
                     method="password",
                     welcome=welcome,
                 )
-                return await self._start_session(session, user, family_id=uuid.uuid4())
+                return await self._start_session(
+                    session, user, family_id=uuid.uuid4(), device=Device(address, user_agent)
+                )
         except IntegrityError:
             raise Conflict("An account with this email already exists.", field="email") from None
 
-    async def login(self, email: str, password: str, address: str | None = None) -> AuthResult:
+    async def login(
+        self,
+        email: str,
+        password: str,
+        address: str | None = None,
+        *,
+        user_agent: str | None = None,
+    ) -> AuthResult:
         """Tokens for the right password, or MfaRequired when the account has MFA on."""
         client = f"{email}\n{address or ''}"  # the account at this client address
         try:
@@ -170,13 +187,16 @@ class UsersService:
         await self._throttle.succeeded(client)
         await self._guesses.signed_in(email, address, booking)
         async with self.sessions.begin() as session:
-            outcome = await self._first_factor_passed(session, user, address, method="password")
+            outcome = await self._first_factor_passed(
+                session, user, Device(address, user_agent), method="password"
+            )
         return _tokens_or_challenge(outcome)  # a challenge is told once it is committed
 
     async def _first_factor_passed(
-        self, session: AsyncSession, user: UserRow, address: str | None, *, method: str
+        self, session: AsyncSession, user: UserRow, device: Device, *, method: str
     ) -> AuthResult | SecondFactorDue:
         """Tokens, or a challenge when the account has a second factor."""
+        address = device.address
         if await self._factors.enabled(session, user.id, lock=False) is None:
             audit.record(
                 session,
@@ -186,7 +206,7 @@ class UsersService:
                 address=address,
                 method=method,
             )
-            return await self._start_session(session, user, family_id=uuid.uuid4())
+            return await self._start_session(session, user, family_id=uuid.uuid4(), device=device)
         mfa_token = await self._factors.open_challenge(session, user.id)
         audit.record(
             session,
@@ -199,7 +219,12 @@ class UsersService:
         return SecondFactorDue(mfa_token)
 
     async def complete_external_sign_in(
-        self, state: str, code: str, address: str | None = None
+        self,
+        state: str,
+        code: str,
+        address: str | None = None,
+        *,
+        user_agent: str | None = None,
     ) -> AuthResult:
         """Tokens for the person an external provider vouches for (external_accounts.py
         says which account that is), or MfaRequired as for a password."""
@@ -217,9 +242,10 @@ class UsersService:
                     reason=refused.message[:200],
                 )
             raise
-        return await self._sign_in_as(identity, address)
+        return await self._sign_in_as(identity, Device(address, user_agent))
 
-    async def _sign_in_as(self, identity: ExternalIdentity, address: str | None) -> AuthResult:
+    async def _sign_in_as(self, identity: ExternalIdentity, device: Device) -> AuthResult:
+        address = device.address
         for attempt in range(2):  # two first sign-ins of one identity race: the loser retries
             try:
                 async with self.sessions.begin() as session:
@@ -231,7 +257,7 @@ class UsersService:
                         factors=self._factors,
                     )
                     outcome = await self._first_factor_passed(
-                        session, user, address, method=f"oidc:{identity.provider}"
+                        session, user, device, method=f"oidc:{identity.provider}"
                     )
                 return _tokens_or_challenge(outcome)
             except IntegrityError:
@@ -293,6 +319,7 @@ class UsersService:
         code: str | None,
         recovery_code: str | None,
         address: str | None = None,
+        user_agent: str | None = None,
     ) -> AuthResult:
         """The second step of a sign-in: a challenge from login and a code, for tokens."""
         mfa_token = validation.mfa_token(mfa_token)
@@ -344,7 +371,9 @@ class UsersService:
                     address=address,
                     method=f"password+{method}",
                 )
-                result = await self._start_session(session, user, family_id=uuid.uuid4())
+                result = await self._start_session(
+                    session, user, family_id=uuid.uuid4(), device=Device(address, user_agent)
+                )
             else:
                 audit.record(
                     session,
@@ -386,7 +415,9 @@ class UsersService:
         )
         return True
 
-    async def refresh(self, refresh_token: str, address: str | None = None) -> AuthResult:
+    async def refresh(
+        self, refresh_token: str, address: str | None = None, *, user_agent: str | None = None
+    ) -> AuthResult:
         async with self.sessions.begin() as session:
             row = await session.scalar(
                 select(RefreshTokenRow)
@@ -400,7 +431,9 @@ class UsersService:
                     raise Unauthenticated("The refresh token has expired; sign in again.")
                 row.used_at = clock.now()
                 user = await session.get_one(UserRow, row.user_id)
-                return await self._start_session(session, user, family_id=row.family_id)
+                return await self._start_session(
+                    session, user, family_id=row.family_id, device=Device(address, user_agent)
+                )
             revoked = await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
             if row.used_at is not None:  # a token presented twice: someone else has a copy
                 audit.record(
@@ -428,48 +461,52 @@ class UsersService:
             )
             if row is None:
                 raise Unauthenticated("The refresh token is not valid.")
-            if not all_sessions:
-                return await self._revoke(session, RefreshTokenRow.family_id == row.family_id)
-            revoked = await self._revoke(session, RefreshTokenRow.user_id == row.user_id)
-            audit.record(
-                session,
-                Kind.LOGOUT_ALL,
-                actor=row.user_id,
-                subject=row.user_id,
-                address=address,
-                revoked_sessions=revoked,
-            )
-            ended = await self._tokens.record(session, row.user_id)
-        await self._tokens.announce(ended)
+            if all_sessions:
+                revoked = await self._revoke(session, RefreshTokenRow.user_id == row.user_id)
+                audit.record(
+                    session,
+                    Kind.LOGOUT_ALL,
+                    actor=row.user_id,
+                    subject=row.user_id,
+                    address=address,
+                    revoked_sessions=revoked,
+                )
+                revocations = [await self._tokens.record(session, row.user_id)]
+            else:  # this session: its refresh tokens, and its access tokens
+                ended = await end_refresh_tokens(
+                    session, RefreshTokenRow.family_id == row.family_id
+                )
+                revoked = ended.refresh_tokens
+                revocations = [self._tokens.session_ended(one) for one in ended.sessions]
+        for revocation in revocations:
+            await self._tokens.announce(revocation)
         return revoked
 
     async def _start_session(
-        self, session: AsyncSession, user: UserRow, *, family_id: uuid.UUID
+        self, session: AsyncSession, user: UserRow, *, family_id: uuid.UUID, device: Device
     ) -> AuthResult:
+        """A new refresh token of the family, and the session's use recorded."""
         refresh_token = secrets.token_urlsafe(32)
+        expires_at = clock.now() + self._refresh_ttl
+        await record_use(session, user.id, family_id, device, expires_at)
         session.add(
             RefreshTokenRow(
                 id=uuid.uuid4(),
                 user_id=user.id,
                 family_id=family_id,
                 token_hash=digest(refresh_token),
-                expires_at=clock.now() + self._refresh_ttl,
+                expires_at=expires_at,
             )
         )
         return AuthResult(
             user=user,
-            access_token=self._issuer.issue(user.id, roles_of(user)),
+            access_token=self._issuer.issue(user.id, roles_of(user), session_id=family_id),
             refresh_token=refresh_token,
             expires_in=self._issuer.ttl_seconds,
         )
 
     async def _revoke(self, session: AsyncSession, scope: Any) -> int:
-        result = await session.execute(
-            update(RefreshTokenRow)
-            .where(scope, RefreshTokenRow.revoked_at.is_(None))
-            .values(revoked_at=clock.now())
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return (await end_refresh_tokens(session, scope)).refresh_tokens
 
     # Reading
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from common.infra.ports import free_port
+from common.infra.redis import RedisServer
 from common.settings import Settings
 from tests.accounts import Account, account_with_roles, register
 from tests.identity_providers import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, ProviderPorts
 from tests.oidc_provider import Misbehaviour, OpenIDProvider
 from tests.support import GraphQLClient, serve
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, to stop (it keeps nothing on disk: it comes back empty)."""
+    with RedisServer(tmp_path / "redis", free_port(), fast=True) as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 from redis.asyncio import Redis
 
 from common.auth.revocations import CHANNEL
@@ -180,11 +178,49 @@ async def test_a_subscription_at_the_subgraph_itself_ends_too(
         assert await socket.receive() == {"id": operation, "type": "complete"}
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A Redis of this test's own, to stop (it keeps nothing on disk: it comes back empty)."""
-    with RedisServer(tmp_path / "redis", free_port(), fast=True) as server:
-        yield server
+@dataclass
+class OwnPlatform:
+    """The users and notifications subgraphs and a router on a Redis of the test's own."""
+
+    redis: RedisServer
+    users: GraphQLClient  # through the router
+    direct: GraphQLClient  # the notifications subgraph, behind the router's back
+
+    async def refused_once_redis_is_back(self, token: str) -> None:
+        """The token works until Redis stops; once it is back, the router and a subgraph
+        reached directly refuse it."""
+
+        async def refused_by_router() -> bool:
+            response = await self.users.http.post(
+                self.users.url, json={"query": ME}, headers={"authorization": f"Bearer {token}"}
+            )
+            return response.status_code == 401 and ENDED in response.text
+
+        async def refused_by_subgraph() -> bool:
+            body = await self.direct.execute(NOTIFICATIONS, token=token)
+            return error_codes(body) == ["UNAUTHENTICATED"] and ENDED in str(body)
+
+        await asyncio.to_thread(self.redis.start)
+        await eventually(refused_by_router)
+        await eventually(refused_by_subgraph)
+
+
+@contextlib.asynccontextmanager
+async def own_platform(
+    redis: RedisServer, settings: Settings, subgraph_urls: dict[str, str], http: httpx.AsyncClient
+) -> AsyncIterator[OwnPlatform]:
+    settings = replace(settings, redis_url=redis.url)
+    async with contextlib.AsyncExitStack() as stack:
+        own = {
+            name: await stack.enter_async_context(serve(subgraph_app(name, settings), free_port()))
+            for name in ("users", "notifications")
+        }
+        router = await stack.enter_async_context(serve_router({**subgraph_urls, **own}, settings))
+        yield OwnPlatform(
+            redis,
+            GraphQLClient(http, f"{router}/graphql"),
+            GraphQLClient(http, f"{own['notifications']}/graphql"),
+        )
 
 
 async def test_signing_out_everywhere_while_redis_is_down_holds_once_it_is_back(
@@ -195,38 +231,18 @@ async def test_signing_out_everywhere_while_redis_is_down_holds_once_it_is_back(
 ) -> None:
     """The sign-out is recorded in PostgreSQL; once Redis is back, the router and a subgraph
     reached directly refuse the old access token."""
-    settings = replace(migrated, redis_url=own_redis.url)
-    async with contextlib.AsyncExitStack() as stack:
-        own = {
-            name: await stack.enter_async_context(serve(subgraph_app(name, settings), free_port()))
-            for name in ("users", "notifications")
-        }
-        router = await stack.enter_async_context(serve_router({**subgraph_urls, **own}, settings))
-        users = GraphQLClient(http, f"{router}/graphql")
-        direct = GraphQLClient(http, f"{own['notifications']}/graphql")
+    async with own_platform(own_redis, migrated, subgraph_urls, http) as platform:
+        users = platform.users
         account = await register(users)
         assert (await works_at_router(users, account.access_token))["id"] == account.id
-        assert "errors" not in await direct.execute(NOTIFICATIONS, token=account.access_token)
+        assert "errors" not in await platform.direct.execute(
+            NOTIFICATIONS, token=account.access_token
+        )
 
         await asyncio.to_thread(own_redis.stop)
         signed_out = await users.data(LOGOUT_ALL, {"t": account.refresh_token})
         assert signed_out["logout"]["revokedSessions"] == 1
-        await asyncio.to_thread(own_redis.start)
-
-        async def refused_by_router() -> bool:
-            response = await users.http.post(
-                users.url,
-                json={"query": ME},
-                headers={"authorization": f"Bearer {account.access_token}"},
-            )
-            return response.status_code == 401 and ENDED in response.text
-
-        async def refused_by_subgraph() -> bool:
-            body = await direct.execute(NOTIFICATIONS, token=account.access_token)
-            return error_codes(body) == ["UNAUTHENTICATED"] and ENDED in str(body)
-
-        await eventually(refused_by_router)
-        await eventually(refused_by_subgraph)
+        await platform.refused_once_redis_is_back(account.access_token)
         again = (await login(users, account.email))["data"]["login"]
         assert (await works_at_router(users, again["accessToken"]))["id"] == account.id
 
