@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -240,6 +241,20 @@ class Settings:
             "PEM signing key of the users subgraph; generated in dev when absent (secret)",
         )
     )
+    certificate_key_file: Path = field(
+        metadata=setting(
+            "LMS_CERTIFICATE_KEY_FILE",
+            "PEM key the enrollments subgraph signs certificates with; generated in dev (secret)",
+        )
+    )
+    token_url: str = field(
+        metadata=setting(
+            "LMS_TOKEN_URL",
+            "where a service trades its client credentials for an access token; the secret of "
+            "each is LMS_CLIENT_SECRET_<SERVICE> (secret), which the users subgraph checks "
+            "against LMS_CLIENT_SECRET_SHA256_<SERVICE> (hex)",
+        )
+    )
     jwks_url: str = field(metadata=setting("LMS_JWKS_URL", "where services fetch public keys"))
     access_token_ttl: int = field(
         metadata=setting("LMS_ACCESS_TOKEN_TTL", "access token lifetime, seconds")
@@ -433,6 +448,26 @@ class Settings:
     def pg_password(self, service: str) -> str:
         return _env(f"LMS_PG_PASSWORD_{service.upper()}", self.pg_service_password)
 
+    def client_secret(self, service: str) -> str:
+        """The service's own OAuth 2 client secret (only that service is given it)."""
+        variable = f"LMS_CLIENT_SECRET_{service.upper()}"
+        return _env(variable, f"dev-client-secret-{service}", secret=True)
+
+    def client_secret_sha256(self, service: str) -> bytes:
+        """What the users subgraph checks a service's secret against: the SHA-256 in
+        LMS_CLIENT_SECRET_SHA256_<SERVICE>, else that of the secret itself (dev and tests)."""
+        variable = f"LMS_CLIENT_SECRET_SHA256_{service.upper()}"
+        given = _env(variable, "")
+        if not given:
+            return hashlib.sha256(self.client_secret(service).encode()).digest()
+        try:
+            digest = bytes.fromhex(given)
+        except ValueError:
+            digest = b""
+        if len(digest) != hashlib.sha256().digest_size:
+            raise SettingsError(f"{variable} must be a SHA-256 digest in hex (64 characters)")
+        return digest
+
     @classmethod
     def from_env(cls) -> Settings:
         env = _choice("LMS_ENV", "dev", ENVIRONMENTS)
@@ -471,6 +506,13 @@ class Settings:
             jwt_private_key_file=Path(
                 _env("LMS_JWT_PRIVATE_KEY_FILE", str(state_dir / "keys" / "jwt-signing.pem"))
             ),
+            certificate_key_file=Path(
+                _env(
+                    "LMS_CERTIFICATE_KEY_FILE",
+                    str(state_dir / "keys" / "certificate-signing.pem"),
+                )
+            ),
+            token_url=_env("LMS_TOKEN_URL", f"http://{host}:{ports['users']}/oauth/token"),
             jwks_url=_env("LMS_JWKS_URL", f"http://{host}:{ports['users']}/.well-known/jwks.json"),
             access_token_ttl=_positive("LMS_ACCESS_TOKEN_TTL", 900),
             refresh_token_ttl=_positive("LMS_REFRESH_TOKEN_TTL", 30 * 24 * 3600),

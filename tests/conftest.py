@@ -11,12 +11,14 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from secrets import token_urlsafe
 
 import httpx
 import pytest
 import yaml
 from starlette.applications import Starlette
 
+from common.auth.principal import SERVICE_CLIENT_SCOPES
 from common.auth.revocations import RevocationList
 from common.db import migrations
 from common.db.provisioning import provision
@@ -130,6 +132,10 @@ def settings(
         "LMS_DELIVERY_RETRY_BASE_MS": "50",
         "LMS_AMQP_URL": rabbitmq.url,
         "LMS_EVENT_RETRY_DELAYS_MS": "100,200,400",
+        # each service's own client secret (the users subgraph hashes them in this process)
+        **{
+            f"LMS_CLIENT_SECRET_{name.upper()}": token_urlsafe(32) for name in SERVICE_CLIENT_SCOPES
+        },
         **provider_ports.environment(),
     }
     with pytest.MonkeyPatch.context() as patch:

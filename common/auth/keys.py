@@ -1,4 +1,5 @@
-"""Signing keys: the users subgraph signs with an RSA key; everyone verifies with its JWKS."""
+"""Signing keys: the users subgraph signs access tokens with an RSA key, everyone verifies
+them with its JWKS; the enrollments subgraph signs certificates with a key of its own."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ SIGNING_ALGORITHM = "RS256"
 KEY_PARAMETERS: KeyParameters = {"use": "sig", "alg": SIGNING_ALGORITHM}
 
 
-def load_signing_key(path: Path, *, create: bool) -> RSAKey:
+def load_signing_key(
+    path: Path, *, create: bool, variable: str = "LMS_JWT_PRIVATE_KEY_FILE"
+) -> RSAKey:
     """Read a PEM private key; in development, generate it (mode 0600) when absent."""
     if not path.exists():
         if not create:
-            raise FileNotFoundError(
-                f"JWT signing key not found at {path} (LMS_JWT_PRIVATE_KEY_FILE)"
-            )
+            raise FileNotFoundError(f"signing key not found at {path} ({variable})")
         generated = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS, private=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -37,10 +38,21 @@ def public_jwks(keys: list[RSAKey]) -> dict[str, Any]:
 
 
 @functools.cache
-def _cached_key(path: Path, create: bool) -> RSAKey:
-    return load_signing_key(path, create=create)
+def _cached_key(path: Path, create: bool, variable: str) -> RSAKey:
+    return load_signing_key(path, create=create, variable=variable)
 
 
 def platform_signing_key(settings: Settings) -> RSAKey:
-    """The platform's key: signs access tokens and certificates; generated in development."""
-    return _cached_key(settings.jwt_private_key_file, settings.env in DEV_ENVIRONMENTS)
+    """The platform's key: signs access tokens; only the users subgraph loads it (generated
+    in development)."""
+    return _cached_key(
+        settings.jwt_private_key_file, settings.env in DEV_ENVIRONMENTS, "LMS_JWT_PRIVATE_KEY_FILE"
+    )
+
+
+def certificate_signing_key(settings: Settings) -> RSAKey:
+    """The enrollments subgraph's own key: signs certificates, and nothing else (generated in
+    development); its public half is the enrollments subgraph's JWKS."""
+    return _cached_key(
+        settings.certificate_key_file, settings.env in DEV_ENVIRONMENTS, "LMS_CERTIFICATE_KEY_FILE"
+    )

@@ -21,6 +21,27 @@ ROLE_SCOPES: Final[dict[Role, frozenset[str]]] = {
 }
 
 
+# What each service may do in another's domain, asked with its own client credentials
+# (OAuth 2 client-credentials grant at the users subgraph, subgraphs/users/service_clients.py).
+# A scope names the subgraph that honours it; none of them is a user's scope, so a user's
+# token never carries one, and a service token never carries a user's.
+SERVICE_SCOPES: Final[dict[str, str]] = {
+    "users:contacts": "read any user's name, e-mail address and locale (to write to them)",
+    "courses:unpublished": "read any course, drafts included (progress after a grade)",
+    "enrollments:rosters": "read any course's learners (to tell them it is published)",
+}
+SERVICE_CLIENT_SCOPES: Final[dict[str, frozenset[str]]] = {
+    "enrollments": frozenset({"courses:unpublished"}),
+    "notifications": frozenset({"users:contacts", "enrollments:rosters"}),
+}
+SERVICE_NAMESPACE: Final = uuid.UUID("5e6d1c3a-2b7f-4a8e-9c01-7f3e2d4b5a60")
+
+
+def service_subject(client_id: str) -> uuid.UUID:
+    """A service's fixed subject: never a user's id (those are random, version 4)."""
+    return uuid.uuid5(SERVICE_NAMESPACE, client_id)
+
+
 def scopes_for(roles: frozenset[Role]) -> frozenset[str]:
     """Scopes granted by a set of roles; every signed-in user has the student scopes."""
     granted = set(ROLE_SCOPES[Role.STUDENT])
@@ -38,6 +59,7 @@ class Principal:
     expires_at: float | None = None  # the token's `exp` (Unix time): live streams end there
     issued_at: float | None = None  # its `iat`: a revocation ends tokens issued before it
     session_id: uuid.UUID | None = None  # its `sid`: the sign-in session it belongs to
+    client_id: str | None = None  # a service acting for itself: no roles, service scopes only
 
     @property
     def token_claims(self) -> dict[str, object]:
@@ -46,6 +68,14 @@ class Principal:
         if self.session_id is not None:
             claims["sid"] = str(self.session_id)
         return claims
+
+    @property
+    def is_service(self) -> bool:
+        return self.client_id is not None
+
+    def service_may(self, scope: str) -> bool:
+        """A service token granted `scope` (one of SERVICE_SCOPES)."""
+        return self.client_id is not None and scope in self.scopes
 
     @property
     def is_admin(self) -> bool:

@@ -19,7 +19,14 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from common.auth.keys import SIGNING_ALGORITHM
-from common.auth.principal import ROLE_SCOPES, Principal, Role, scopes_for
+from common.auth.principal import (
+    ROLE_SCOPES,
+    SERVICE_SCOPES,
+    Principal,
+    Role,
+    scopes_for,
+    service_subject,
+)
 from common.auth.revocations import ENDED, RevocationList
 from common.errors import Unauthenticated
 
@@ -64,26 +71,43 @@ class TokenIssuer:
         """A token for a user; ``scopes`` narrows what their roles grant (an API key's);
         ``session_id`` (claim ``sid``) names the sign-in session it belongs to, which can be
         ended alone (common/auth/revocations.py)."""
+        granted = scopes_for(roles) if scopes is None else scopes & scopes_for(roles)
+        claims = self._claims(user_id, granted, ttl_seconds)
+        claims["roles"] = sorted(role.value for role in roles)
+        if api_key is not None:
+            claims["api_key"] = str(api_key)
+        if session_id is not None:
+            claims["sid"] = str(session_id)
+        return self._sign(claims)
+
+    def issue_service(self, client_id: str, scopes: frozenset[str], ttl_seconds: int) -> str:
+        """A token for a service acting for itself (RFC 6749 4.4): its ``client_id``, no
+        roles, and only service scopes."""
+        claims = self._claims(
+            service_subject(client_id), scopes & SERVICE_SCOPES.keys(), ttl_seconds
+        )
+        claims["client_id"] = client_id
+        return self._sign(claims)
+
+    def _claims(
+        self, subject: uuid.UUID, scopes: frozenset[str], ttl_seconds: int | None
+    ) -> dict[str, Any]:
         issued = time.time()
         now = int(issued)
-        granted = scopes_for(roles) if scopes is None else scopes & scopes_for(roles)
-        claims: dict[str, Any] = {
+        return {
             "iss": self._issuer,
             "aud": self._audience,
-            "sub": str(user_id),
+            "sub": str(subject),
             # to the millisecond: a revocation (common/auth/revocations.py) must tell a token
             # made just before it from a sign-in just after it
             "iat": round(issued, 3),
             "nbf": now,
             "exp": now + (self.ttl_seconds if ttl_seconds is None else ttl_seconds),
             "jti": uuid.uuid4().hex,
-            "roles": sorted(role.value for role in roles),
-            "scope": " ".join(sorted(granted)),
+            "scope": " ".join(sorted(scopes)),
         }
-        if api_key is not None:
-            claims["api_key"] = str(api_key)
-        if session_id is not None:
-            claims["sid"] = str(session_id)
+
+    def _sign(self, claims: dict[str, Any]) -> str:
         header = {"alg": SIGNING_ALGORITHM, "kid": self._key.kid, "typ": "JWT"}
         return jwt.encode(header, claims, self._key, algorithms=[SIGNING_ALGORITHM])
 
@@ -156,6 +180,8 @@ def _reason(error: JoseError) -> str:
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
+    if "client_id" in claims:
+        return _service_principal(claims)
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         roles = frozenset(Role(role) for role in claims.get("roles", []))
@@ -181,3 +207,21 @@ def _session_id(value: object) -> uuid.UUID | None:
         return uuid.UUID(value) if isinstance(value, str) else None
     except ValueError:
         raise InvalidToken("The access token names an invalid session.") from None
+
+
+def _service_principal(claims: dict[str, Any]) -> Principal:
+    """A service's token: its subject is the client's, it has no roles, and only service
+    scopes count (a user's scope in it would be ignored)."""
+    client_id = claims["client_id"]
+    if not isinstance(client_id, str) or str(claims["sub"]) != str(service_subject(client_id)):
+        raise InvalidToken("The access token names an invalid client.")
+    if claims.get("roles"):
+        raise InvalidToken("A service's access token cannot carry roles.")
+    return Principal(
+        user_id=service_subject(client_id),
+        roles=frozenset(),
+        scopes=frozenset(str(claims.get("scope", "")).split()) & SERVICE_SCOPES.keys(),
+        token_id=str(claims.get("jti", "")),
+        expires_at=float(claims["exp"]),
+        client_id=client_id,
+    )

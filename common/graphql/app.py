@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import orjson
+from joserfc.jwk import RSAKey
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -33,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from common.auth import TokenVerifier
 from common.auth.jwks import JwksCache
+from common.auth.keys import public_jwks
 from common.auth.revocations import RevocationList
 from common.auth.tokens import KeySource
 from common.auth.websocket import authorization_from
@@ -172,6 +174,19 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
         context.principal, context.auth_error = principal, None
         context.loaders = self._spec.loaders(context.service, LoaderScope(authorization, runtime))
         return NO_ACK_PAYLOAD
+
+
+def jwks_route(signing_key: Callable[[Settings], RSAKey]) -> Route:
+    """``GET /.well-known/jwks.json``: the public half of the service's signing key."""
+
+    async def jwks(request: Request) -> Response:
+        settings: Settings = request.app.state.runtime.settings
+        return JSONResponse(
+            public_jwks([signing_key(settings)]),
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    return Route("/.well-known/jwks.json", jwks)
 
 
 async def health(_: Request) -> Response:

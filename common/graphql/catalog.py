@@ -125,8 +125,9 @@ def enrolled_loader(peer: PeerClient, authorization: str | None) -> DataLoader[u
 
 
 class ServiceDirectory:
-    """Courses and users as the service itself sees them (its own short-lived token), for
-    work no caller asked for: event handlers and background jobs."""
+    """Courses and users as the service itself sees them (its own client-credentials token,
+    with the scopes it was granted), for work no caller asked for: event handlers and
+    background jobs."""
 
     def __init__(self, courses: PeerClient, users: PeerClient, identity: ServiceIdentity) -> None:
         self.courses = courses
@@ -138,12 +139,12 @@ class ServiceDirectory:
             "Course",
             [str(course_id)],
             COURSE_SELECTION,
-            authorization=self.identity.authorization(),
+            authorization=await self.identity.authorization(),
         )
         return None if entity is None else _facts(entity)
 
     async def user_name(self, user_id: uuid.UUID) -> str | None:
         [entity] = await self.users.entities(
-            "User", [str(user_id)], "id name", authorization=self.identity.authorization()
+            "User", [str(user_id)], "id name", authorization=await self.identity.authorization()
         )
         return None if entity is None else str(entity.get("name"))

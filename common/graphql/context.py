@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket
 from common.addresses import Network, ip_address, within
 from common.auth import Principal, TokenVerifier
 from common.auth.tokens import InvalidToken
-from common.errors import Unauthenticated
+from common.errors import Forbidden, Unauthenticated
 
 REALM = "lms"
 
@@ -32,15 +32,21 @@ class RequestContext(Generic[ServiceT, LoadersT]):
     client_address: str | None = None
     connection_params: dict[str, object] | None = None  # a WebSocket's connection_init payload
 
-    def require_principal(self) -> Principal:
+    def require_principal(self, *, service_scope: str | None = None) -> Principal:
         """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…), with the
-        RFC 6750 challenge on the HTTP response."""
+        RFC 6750 challenge on the HTTP response. A service acting for itself is no signed-in
+        user: FORBIDDEN, unless ``service_scope`` names a scope its token was granted."""
         if self.auth_error is not None:
             self._challenge(self.auth_error)
             raise self.auth_error
         if self.principal is None:
             self._challenge(None)
             raise Unauthenticated("Sign in first: this needs an access token.")
+        if self.principal.is_service and not (
+            service_scope is not None and self.principal.service_may(service_scope)
+        ):
+            needed = "" if service_scope is None else f" without the scope {service_scope}"
+            raise Forbidden(f"A service's token is not accepted here{needed}.")
         return self.principal
 
     def caller(self) -> Principal | None:

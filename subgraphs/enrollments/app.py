@@ -1,4 +1,5 @@
-"""The enrollments subgraph as an ASGI app: GraphQL plus certificate pages and PDFs."""
+"""The enrollments subgraph as an ASGI app: GraphQL plus certificate pages and PDFs, and the
+JWKS that certificates verify with."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from common.auth.keys import certificate_signing_key
 from common.errors import DomainError
-from common.graphql.app import ServiceSpec, create_service_app
+from common.graphql.app import ServiceSpec, create_service_app, jwks_route
 from common.settings import Settings
 from subgraphs.enrollments import certificates
 from subgraphs.enrollments.events import handlers
@@ -46,7 +48,10 @@ SPEC = ServiceSpec(
     schema=schema,
     service=build_services,
     loaders=build_loaders,
-    routes=[Route("/certificates/{name}", certificate_document)],
+    routes=[
+        Route("/certificates/{name}", certificate_document),
+        jwks_route(certificate_signing_key),
+    ],
     events=EVENTS,
     handlers=handlers,
 )

@@ -1,7 +1,8 @@
 """Course certificates: a code, an Open Badges 3.0 credential signed as a JWT, and a PDF.
 
 The credential is an OpenBadgeCredential (a W3C Verifiable Credential 2.0) secured as a
-VC-JWT (``typ: vc+jwt``) with the platform's RS256 key, whose public half is in the JWKS;
+VC-JWT (``typ: vc+jwt``) with the enrollments subgraph's own RS256 key (not the key of
+access tokens), whose public half is its JWKS (``/.well-known/jwks.json`` of enrollments);
 anyone can check it without asking us. The code is what a person types to verify a
 certificate on our site. Nothing here does I/O but reading a system font for the PDF.
 """

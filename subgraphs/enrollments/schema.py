@@ -19,8 +19,8 @@ from subgraphs.enrollments import certificates
 from subgraphs.enrollments.loaders import EnrollmentsInfo
 from subgraphs.enrollments.models import CertificateRow, CohortRow, EnrollmentRow, LearningPathRow
 from subgraphs.enrollments.programs import PathStep
+from subgraphs.enrollments.service import ROSTERS_SCOPE, can_see
 from subgraphs.enrollments.service import EnrollmentStatus as EnrollmentStatusValue
-from subgraphs.enrollments.service import can_see
 
 EnrollmentStatus = strawberry.enum(EnrollmentStatusValue, name="EnrollmentStatus")
 
@@ -106,7 +106,7 @@ class Course:
     ) -> Connection[Enrollment] | None:  # a refusal nulls this field, not the course
         facts = await visible_course(info.context.loaders.course, parse_id(self.id), "id")
         page = await info.context.service.enrollments.of_course(
-            info.context.require_principal(),
+            info.context.require_principal(service_scope=ROSTERS_SCOPE),
             facts,
             status,
             None if cohort_id is None else parse_id(cohort_id, field="cohortId"),
@@ -134,7 +134,8 @@ class Certificate:
     learner_name: str | None
     issued_at: datetime
     credential_jwt: str = strawberry.field(
-        description="The Open Badges 3.0 credential as a VC-JWT signed with the platform's key."
+        description="The Open Badges 3.0 credential as a VC-JWT signed with the certificate "
+        "key (its public half: /.well-known/jwks.json of the enrollments service)."
     )
     row: strawberry.Private[CertificateRow]
 

@@ -82,6 +82,9 @@ def _created_event(enrollment: EnrollmentRow, course: CourseFacts) -> Event:
     )
 
 
+ROSTERS_SCOPE = "enrollments:rosters"  # a service's, to read any course's learners
+
+
 def can_manage(principal: Principal, course: CourseFacts) -> bool:
     """The course's instructors and administrators manage its enrollments."""
     return principal.is_admin or course.taught_by(principal.user_id)
@@ -369,7 +372,7 @@ class EnrollmentsService:
         )
 
     def verify(self, row: CertificateRow) -> dict[str, Any]:
-        """The certificate's credential claims, checked against the platform's key."""
+        """The certificate's credential claims, checked against the certificate key."""
         claims = certificates.verify_credential(
             row.credential_jwt, [self.issuer.key], issuer=self.issuer.url
         )
@@ -432,7 +435,7 @@ class EnrollmentsService:
         first: int | None,
         after: str | None,
     ) -> Page[EnrollmentRow]:
-        if not can_manage(principal, course):
+        if not (can_manage(principal, course) or principal.service_may(ROSTERS_SCOPE)):
             raise Forbidden("Only the course's instructors and administrators see its learners.")
         query = select(EnrollmentRow).where(EnrollmentRow.course_id == course.id)
         if status is not None:

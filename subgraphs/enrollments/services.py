@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common.auth.keys import platform_signing_key
+from common.auth.keys import certificate_signing_key
 from common.auth.service_identity import ServiceIdentity
 from common.graphql.app import ServiceRuntime
 from common.graphql.catalog import ServiceDirectory
@@ -29,7 +29,7 @@ def build_services(runtime: ServiceRuntime) -> EnrollmentsServices:
     settings = runtime.settings
     base = settings.public_service_url("enrollments")
     issuer = Issuer(
-        key=platform_signing_key(settings),
+        key=certificate_signing_key(settings),
         name=settings.platform_name,
         url=platform_url(settings),
         verify_url=lambda code: f"{base}/certificates/{code}",
@@ -41,6 +41,6 @@ def build_services(runtime: ServiceRuntime) -> EnrollmentsServices:
         directory=ServiceDirectory(
             courses=PeerClient(runtime.http, "courses", settings.service_url("courses")),
             users=PeerClient(runtime.http, "users", settings.service_url("users")),
-            identity=ServiceIdentity(settings, "enrollments"),
+            identity=ServiceIdentity(settings, "enrollments", runtime.http),
         ),
     )

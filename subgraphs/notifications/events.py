@@ -68,7 +68,7 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
 
     async def course_published(session: AsyncSession, event: Event) -> None:
         course_id = uuid.UUID(event.data["course_id"])
-        learners = await directory.learners(course_id, directory.identity.authorization())
+        learners = await directory.learners(course_id, await directory.identity.authorization())
         await notify(
             session,
             learners,

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 
 from common.auth import Principal
 from common.auth.revocations import ENDED, RevocationList
-from common.errors import DomainError, EventsMissed, Unauthenticated
+from common.errors import DomainError, EventsMissed, Forbidden, Unauthenticated
 from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish_all
 from subgraphs.notifications.models import NotificationRow
 
@@ -175,4 +175,6 @@ def subscriber(
         return error
     if principal is None:
         return Unauthenticated("Sign in first: subscriptions need an access token.")
+    if principal.is_service:
+        return Forbidden("A service's token is not accepted here.")
     return principal

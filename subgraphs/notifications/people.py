@@ -1,8 +1,8 @@
 """Who the notifications domain talks to, asked of the domains that know.
 
-- Recipients (name, email, locale) come from the users subgraph as this service itself
-  (see common/auth/service_identity.py): a sender may not read learners' addresses, but
-  the mail must still go out.
+- Recipients (name, email, locale) come from the users subgraph as this service itself,
+  with the scope users:contacts (see common/auth/service_identity.py): a sender may not
+  read learners' addresses, but the mail must still go out.
 - A course's learners and instructors come from the enrollments and courses subgraphs as
   the caller: only someone allowed to see a course's roster can address it.
 """
@@ -56,7 +56,7 @@ class Directory:
                 "User",
                 [str(item) for item in chunk],
                 "id name email locale",
-                authorization=self.identity.authorization(),
+                authorization=await self.identity.authorization(),
             )
             for entity in entities:
                 if entity is not None:

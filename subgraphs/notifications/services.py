@@ -53,7 +53,7 @@ def build_services(runtime: ServiceRuntime) -> NotificationsServices:
     directory = Directory(
         users=PeerClient(runtime.http, "users", settings.service_url("users")),
         enrollments=PeerClient(runtime.http, "enrollments", settings.service_url("enrollments")),
-        identity=ServiceIdentity(settings, "notifications"),
+        identity=ServiceIdentity(settings, "notifications", runtime.http),
     )
     # Background delivery has its own small pool, and its own statement count, so that it
     # neither starves requests nor blurs their SQL statement metric.

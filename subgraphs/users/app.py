@@ -12,29 +12,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from common.auth.keys import platform_signing_key, public_jwks
+from common.auth.keys import platform_signing_key
 from common.auth.tokens import KeySource, StaticKeys
 from common.clock import Clock
 from common.errors import RateLimited, Unauthenticated
-from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app
+from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app, jwks_route
 from common.graphql.context import client_address
 from common.settings import Settings
 from subgraphs.users.loaders import build_loaders
 from subgraphs.users.models import EVENTS
 from subgraphs.users.schema import schema
+from subgraphs.users.service_clients import OAuthError, token_request
 from subgraphs.users.services import UsersServices, build_services
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def own_keys(settings: Settings, _: httpx.AsyncClient) -> KeySource:
     return StaticKeys([platform_signing_key(settings)])
-
-
-async def jwks(request: Request) -> Response:
-    settings: Settings = request.app.state.runtime.settings
-    return JSONResponse(
-        public_jwks([platform_signing_key(settings)]),
-        headers={"Cache-Control": "public, max-age=300"},
-    )
 
 
 async def api_key_token(request: Request) -> Response:
@@ -73,14 +68,45 @@ async def api_key_token(request: Request) -> Response:
     )
 
 
+async def oauth_token(request: Request) -> Response:
+    """The OAuth 2 token endpoint of the client-credentials grant (RFC 6749 sections 4.4
+    and 5): a service's credentials for a short-lived token with its scopes."""
+    services: UsersServices = request.app.state.service
+    no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    try:
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+            raise OAuthError("invalid_request", f"Send the parameters as {FORM}.")
+        body = await request.body()
+        granted = services.clients.grant(token_request(request.headers.get("authorization"), body))
+    except OAuthError as refused:
+        headers = dict(no_store)
+        if refused.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="lms"'
+        return JSONResponse(
+            {"error": refused.error, "error_description": refused.description},
+            status_code=refused.status,
+            headers=headers,
+        )
+    return JSONResponse(
+        {
+            "access_token": granted.access_token,
+            "token_type": "Bearer",
+            "expires_in": granted.expires_in,
+            "scope": granted.scope,
+        },
+        headers=no_store,
+    )
+
+
 SPEC = ServiceSpec(
     name="users",
     schema=schema,
     service=build_services,
     loaders=build_loaders,
     routes=[
-        Route("/.well-known/jwks.json", jwks),
+        jwks_route(platform_signing_key),
         Route("/auth/api-key-token", api_key_token, methods=["POST"]),
+        Route("/oauth/token", oauth_token, methods=["POST"]),
     ],
     key_source=own_keys,
     # Redis kept holding PostgreSQL's revocations (subgraphs/users/revocations.py)

@@ -49,6 +49,7 @@ SecurityEventKind = strawberry.enum(
 )
 MFA_REQUIRED = "MFA_REQUIRED"
 ACCOUNT_LINK_REQUIRED = "ACCOUNT_LINK_REQUIRED"
+CONTACTS_SCOPE = "users:contacts"  # a service's, to read whom to write to and how
 
 
 @strawberry.enum(description="Colour scheme of the user interface.")
@@ -90,9 +91,12 @@ class User:
     # True when this object answers the user's own sign-in, before any token is sent.
     signing_in: strawberry.Private[bool] = False
 
-    @strawberry.field(description="Visible to the user themself and to administrators.")
+    @strawberry.field(
+        description="Visible to the user themself, to administrators, and to a service "
+        "granted users:contacts (to write to them)."
+    )
     def email(self, info: UsersInfo) -> str:
-        self._check_private(info)
+        self._check_private(info, service_scope=CONTACTS_SCOPE)
         return self.row.email
 
     @strawberry.field(description="Visible to the user themself and to administrators.")
@@ -136,10 +140,12 @@ class User:
         self._check_private(info)
         return await sessions_page(info, self.row.id, first, after)
 
-    def _check_private(self, info: UsersInfo) -> None:
+    def _check_private(self, info: UsersInfo, service_scope: str | None = None) -> None:
+        """The user themself or an administrator; also a service granted ``service_scope``."""
         if self.signing_in:
             return
-        if not info.context.require_principal().is_self_or_admin(self.row.id):
+        caller = info.context.require_principal(service_scope=service_scope)
+        if not (caller.is_service or caller.is_self_or_admin(self.row.id)):
             raise Forbidden("Only this user and administrators can see this field.")
 
     @classmethod

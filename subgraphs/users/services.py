@@ -18,6 +18,7 @@ from subgraphs.users.mfa import Factors
 from subgraphs.users.revocations import DurableRevocations
 from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
+from subgraphs.users.service_clients import ServiceClients
 
 HOUR, DAY = 3600, 24 * 3600
 
@@ -25,6 +26,7 @@ HOUR, DAY = 3600, 24 * 3600
 @dataclass(frozen=True, slots=True)
 class UsersServices:
     users: UsersService  # accounts and sign-in, with its MFA, API keys and external sign-in
+    clients: ServiceClients  # the other services, trading their credentials for tokens
 
 
 def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersServices:
@@ -40,6 +42,7 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
     per_client = Rule("client", settings.sign_in_failures_per_account, settings.sign_in_lockout)
     per_address = Rule("address", settings.sign_in_failures_per_address, settings.sign_in_lockout)
     return UsersServices(
+        clients=ServiceClients(settings, issuer),
         users=UsersService(
             runtime.sessions,
             issuer,
@@ -90,5 +93,5 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 runtime.sessions,
                 TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
             ),
-        )
+        ),
     )

@@ -62,7 +62,12 @@ async def test_enroll_only_in_published_courses_and_once(
 
 
 async def test_progress_completion_and_a_verifiable_certificate(
-    graph: GraphQLClient, instructor: Account, admin: Account, student: Account, http: Any
+    graph: GraphQLClient,
+    instructor: Account,
+    admin: Account,
+    student: Account,
+    http: Any,
+    users_url: str,
 ) -> None:
     course = await published_course(graph, instructor, admin, "Certified Course", lessons=2)
     lessons = [lesson["id"] for lesson in course["lessons"]]
@@ -103,12 +108,17 @@ async def test_progress_completion_and_a_verifiable_certificate(
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
-    # The JWT verifies with the platform key that the users subgraph publishes as JWKS.
+    # The JWT verifies with the certificate key the enrollments service publishes as JWKS,
+    # a key of its own: not one the users subgraph signs access tokens with.
     from joserfc import jwt
     from joserfc.jwk import KeySet
 
-    header = jwt.decode(certificate["credentialJwt"], _platform_keys(KeySet)).header
+    service = certificate["verifyUrl"].split("/certificates/")[0]
+    published = (await http.get(f"{service}/.well-known/jwks.json")).json()
+    header = jwt.decode(certificate["credentialJwt"], KeySet.import_key_set(published)).header
     assert header["typ"] == "vc+jwt"
+    platform = (await http.get(f"{users_url}/.well-known/jwks.json")).json()
+    assert header["kid"] not in {key["kid"] for key in platform["keys"]}
     not_enrolled = await graph.execute(
         COMPLETE, {"c": course["id"], "l": lessons[0]}, token=instructor.access_token
     )
@@ -117,13 +127,6 @@ async def test_progress_completion_and_a_verifiable_certificate(
         COMPLETE, {"c": course["id"], "l": course["id"]}, token=student.access_token
     )
     assert error_codes(wrong_lesson) == ["BAD_USER_INPUT"]
-
-
-def _platform_keys(key_set: Any) -> Any:
-    from common.auth.keys import platform_signing_key
-    from common.settings import Settings
-
-    return key_set([platform_signing_key(Settings.from_env())])
 
 
 async def test_lesson_content_is_for_enrolled_learners_and_instructors(
