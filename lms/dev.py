@@ -31,7 +31,7 @@ from common.infra.prometheus import PrometheusServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
 from common.settings import DEV_ENVIRONMENTS, Settings
-from lms import services
+from lms import dev_secrets, services
 from lms.cli import migrate, seed
 from lms.errors import FAILURE, CommandError
 from lms.monitoring import RULES, platform_targets, scrape_config
@@ -81,11 +81,13 @@ def run_dev(settings: Settings, with_monitoring: bool = False) -> int:
             supervised() as children,
             contextlib.ExitStack() as monitoring,
         ):
-            migrate(settings, names)
-            for line in seed(settings, names):
-                print(line)
-            make_dev_signing_key(settings)
-            worker_ports = start_services(settings, names, children)
+            own = dev_secrets.generate(names)
+            with dev_secrets.exported(own):
+                migrate(settings, names)
+                for line in seed(settings, names):
+                    print(line)
+            make_dev_signing_keys(settings)
+            worker_ports = start_services(settings, names, children, own)
             if with_monitoring:
                 server = monitoring.enter_context(prometheus(settings, names, worker_ports))
                 print(f"Prometheus     {server.url} (pid {server.pid}), alerts: {RULES}")
@@ -203,20 +205,25 @@ def supervised() -> Iterator[list[Child]]:
             end_process(child.process, STOP_TIMEOUT)
 
 
-def make_dev_signing_key(settings: Settings) -> None:
-    """Generate the development signing key here, once: the subgraphs that read it (users,
-    enrollments) start together and would race to create it."""
-    path = settings.jwt_private_key_file
-    if settings.env in DEV_ENVIRONMENTS and not path.exists():
-        load_signing_key(path, create=True)
+def make_dev_signing_keys(settings: Settings) -> None:
+    """Generate the development signing keys here, once: a subgraph and its worker start
+    together and would race to create one (users: access tokens, enrollments:
+    certificates)."""
+    for path in (settings.jwt_private_key_file, settings.certificate_key_file):
+        if settings.env in DEV_ENVIRONMENTS and not path.exists():
+            load_signing_key(path, create=True)
 
 
 def start_services(
-    settings: Settings, names: Sequence[str], children: list[Child]
+    settings: Settings,
+    names: Sequence[str],
+    children: list[Child],
+    own: Mapping[str, Mapping[str, str]],
 ) -> dict[str, int]:
     """Every subgraph, its worker and the router, each healthy before its URL is printed;
-    the port each worker serves its /metrics on."""
-    subgraphs = [spawn(name, ["lms", "serve", name]) for name in names]
+    the port each worker serves its /metrics on. Each subgraph and its worker get their
+    own secrets (`own`, lms/dev_secrets.py)."""
+    subgraphs = [spawn(name, ["lms", "serve", name], dict(own[name])) for name in names]
     children += subgraphs
     for name, child in zip(names, subgraphs, strict=True):
         wait_healthy(child, f"http://{settings.host}:{settings.service_port(name)}/health")
@@ -226,7 +233,7 @@ def start_services(
         spawn(
             f"{name} worker",
             ["lms", "worker", name],
-            {"LMS_WORKER_METRICS_PORT": str(ports[name])},
+            {**own[name], "LMS_WORKER_METRICS_PORT": str(ports[name])},
         )
         for name in names
     ]

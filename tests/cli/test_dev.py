@@ -270,9 +270,30 @@ def test_a_service_that_does_not_start_stops_the_run(
     assert [port for port in ports_of(env) if not is_port_free(port)] == []
 
 
+def secrets_of(pid: int) -> set[str]:
+    """The names of the per-service secrets in a process's environment."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    return {
+        entry.partition("=")[0]
+        for entry in environ
+        if entry.startswith(("LMS_PG_PASSWORD_", "LMS_CLIENT_SECRET_"))
+    }
+
+
 def test_ctrl_c_stops_everything(dev_run: tuple[DevRun, dict[str, str]]) -> None:
     run, env = dev_run
     run.wait_for_line("Ctrl-C stops everything.", time.monotonic() + STARTUP_DEADLINE)
+    # each subgraph was given its own secrets only; users the digests of the client secrets
+    assert secrets_of(run.pid_of("users")) == {
+        "LMS_PG_PASSWORD_USERS",
+        "LMS_CLIENT_SECRET_SHA256_ENROLLMENTS",
+        "LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS",
+    }
+    assert secrets_of(run.pid_of("notifications")) == {
+        "LMS_PG_PASSWORD_NOTIFICATIONS",
+        "LMS_CLIENT_SECRET_NOTIFICATIONS",
+    }
+    assert secrets_of(run.pid_of("courses")) == {"LMS_PG_PASSWORD_COURSES"}
     os.kill(run.process.pid, signal.SIGINT)
     assert run.wait_exit(STOP_DEADLINE) == 0
     assert not [line for line in run.stderr if line.startswith("error:")]
