@@ -113,9 +113,20 @@ def _int_list(name: str, default: str) -> tuple[int, ...]:
     return values
 
 
+def _secret(name: str, dev_default: str) -> str:
+    """A secret only some services are given: outside development an unset one is empty,
+    and refused where it is used (Settings.secret), so that each service is given only its
+    own secrets."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    return dev_default if os.environ.get("LMS_ENV", "dev") in DEV_ENVIRONMENTS else ""
+
+
 def _key_32(name: str, default: str) -> str:
     """A secret 256-bit key, given as 32 bytes in base64 (``openssl rand -base64 32``)."""
-    return _checked_key_32(name, _env(name, default, secret=True))
+    raw = _secret(name, default)
+    return _checked_key_32(name, raw) if raw else raw
 
 
 def _checked_key_32(name: str, raw: str) -> str:
@@ -445,8 +456,27 @@ class Settings:
             return f"{self.public_url.rstrip('/')}/{service}"
         return f"http://{self.host}:{self.ports[service]}"
 
+    def secret(self, attribute: str) -> str:
+        """A secret setting; SettingsError naming its variable where this process was not
+        given it (outside development)."""
+        value = getattr(self, attribute)
+        if not isinstance(value, str) or not value:
+            variable = next(
+                item.metadata["variable"] for item in fields(self) if item.name == attribute
+            )
+            raise SettingsError(
+                f"{variable} must be set outside development (LMS_ENV is not dev/test)"
+            )
+        return value
+
     def pg_password(self, service: str) -> str:
-        return _env(f"LMS_PG_PASSWORD_{service.upper()}", self.pg_service_password)
+        variable = f"LMS_PG_PASSWORD_{service.upper()}"
+        password = _env(variable, self.pg_service_password)
+        if not password:
+            raise SettingsError(
+                f"{variable} (or LMS_PG_SERVICE_PASSWORD) must be set outside development"
+            )
+        return password
 
     def client_secret(self, service: str) -> str:
         """The service's own OAuth 2 client secret (only that service is given it)."""
@@ -458,6 +488,8 @@ class Settings:
         LMS_CLIENT_SECRET_SHA256_<SERVICE>, else that of the secret itself (dev and tests)."""
         variable = f"LMS_CLIENT_SECRET_SHA256_{service.upper()}"
         given = _env(variable, "")
+        if not given and self.env not in DEV_ENVIRONMENTS:
+            raise SettingsError(f"{variable} must be set outside development")
         if not given:
             return hashlib.sha256(self.client_secret(service).encode()).digest()
         try:
@@ -492,10 +524,8 @@ class Settings:
             pg_port=_port("LMS_PG_PORT", 5433),
             pg_database=_env("LMS_PG_DATABASE", "lms"),
             pg_admin_user=_env("LMS_PG_ADMIN_USER", "postgres"),
-            pg_admin_password=_env("LMS_PG_ADMIN_PASSWORD", "dev-admin-password", secret=True),
-            pg_service_password=_env(
-                "LMS_PG_SERVICE_PASSWORD", "dev-service-password", secret=True
-            ),
+            pg_admin_password=_secret("LMS_PG_ADMIN_PASSWORD", "dev-admin-password"),
+            pg_service_password=_secret("LMS_PG_SERVICE_PASSWORD", "dev-service-password"),
             pg_pool_size=_positive("LMS_PG_POOL_SIZE", 10),
             redis_port=redis_port,
             redis_url=_env("LMS_REDIS_URL", f"redis://127.0.0.1:{redis_port}/0"),
@@ -540,7 +570,7 @@ class Settings:
             max_attachment_bytes=_positive("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
             public_url=_env("LMS_PUBLIC_URL", ""),
-            download_secret=_env("LMS_DOWNLOAD_SECRET", "dev-download-secret", secret=True),
+            download_secret=_secret("LMS_DOWNLOAD_SECRET", "dev-download-secret"),
             platform_name=_env("LMS_PLATFORM_NAME", "LMS Platform"),
             smtp_host=_env("LMS_SMTP_HOST", ""),
             smtp_port=_port("LMS_SMTP_PORT", 1025),
@@ -553,7 +583,7 @@ class Settings:
             delivery_max_attempts=_positive("LMS_DELIVERY_MAX_ATTEMPTS", 5),
             delivery_retry_base_ms=_positive("LMS_DELIVERY_RETRY_BASE_MS", 1000),
             event_retry_delays_ms=_int_list("LMS_EVENT_RETRY_DELAYS_MS", "1000,5000,30000,120000"),
-            webhook_secret=_env("LMS_WEBHOOK_SECRET", "dev-webhook-secret", secret=True),
+            webhook_secret=_secret("LMS_WEBHOOK_SECRET", "dev-webhook-secret"),
             worker_metrics_port=_int("LMS_WORKER_METRICS_PORT", 0, maximum=MAX_PORT),
             worker_metrics_interval_ms=_int("LMS_WORKER_METRICS_INTERVAL_MS", 5000, minimum=100),
             sign_in_providers=tuple(

@@ -150,7 +150,9 @@ def check_ports(ports: Sequence[Listener]) -> None:
 def infrastructure(settings: Settings) -> Iterator[list[Server]]:
     state = settings.state_dir
     servers: list[Server] = [
-        PostgresServer(state / "postgres", settings.pg_port, password=settings.pg_admin_password),
+        PostgresServer(
+            state / "postgres", settings.pg_port, password=settings.secret("pg_admin_password")
+        ),
         RedisServer(state / "redis", settings.redis_port),
         RabbitMQServer(state / "rabbitmq", settings.amqp_port),
     ]

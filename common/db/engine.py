@@ -25,7 +25,9 @@ def service_dsn(settings: Settings, service: str) -> str:
 
 
 def admin_dsn(settings: Settings, *, database: str | None = None) -> str:
-    url = dsn(settings, settings.pg_admin_user, settings.pg_admin_password, driver="postgresql")
+    url = dsn(
+        settings, settings.pg_admin_user, settings.secret("pg_admin_password"), driver="postgresql"
+    )
     return url if database is None else url.rsplit("/", 1)[0] + f"/{database}"
 
 

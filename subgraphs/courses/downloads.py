@@ -31,7 +31,7 @@ def download_url(settings: Settings, attachment_id: uuid.UUID, filename: str) ->
     query = urlencode(
         {
             "expires": expires,
-            "signature": _signature(settings.download_secret, attachment_id, expires),
+            "signature": _signature(settings.secret("download_secret"), attachment_id, expires),
         }
     )
     base = settings.public_service_url("courses")
@@ -50,7 +50,7 @@ async def serve_attachment(request: Request) -> Response:
         expires = int(request.query_params.get("expires", ""))
     except ValueError:
         return _refuse(404, "No such file.", "NOT_FOUND")
-    expected = _signature(settings.download_secret, attachment_id, expires)
+    expected = _signature(settings.secret("download_secret"), attachment_id, expires)
     if not hmac.compare_digest(expected, request.query_params.get("signature", "")):
         return _refuse(403, "The download link is not valid.", "FORBIDDEN")
     if expires < time.time():

@@ -18,6 +18,7 @@ class CoursesServices:
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
     settings = runtime.settings
+    settings.secret("download_secret")  # signs attachment links: missing, refused at startup
     return CoursesServices(
         courses=CoursesService(runtime.sessions),
         lessons=LessonsService(

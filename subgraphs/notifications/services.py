@@ -44,7 +44,9 @@ def senders(runtime: ServiceRuntime) -> dict[Channel, Sender]:
         (Channel.PUSH, settings.push_webhook_url),
     ):
         if url:
-            configured[channel] = WebhookSender(channel, url, settings.webhook_secret, runtime.http)
+            configured[channel] = WebhookSender(
+                channel, url, settings.secret("webhook_secret"), runtime.http
+            )
     return configured
 
 

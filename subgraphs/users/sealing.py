@@ -55,7 +55,7 @@ class SecretBox:
     @classmethod
     def of(cls, settings: Settings) -> SecretBox:
         """The platform's: LMS_MFA_ENCRYPTION_KEY, then LMS_MFA_PREVIOUS_ENCRYPTION_KEYS."""
-        return cls.from_base64(settings.mfa_encryption_key, *settings.mfa_previous_keys)
+        return cls.from_base64(settings.secret("mfa_encryption_key"), *settings.mfa_previous_keys)
 
     def seal(self, plaintext: str, owner: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

@@ -22,11 +22,36 @@ def test_defaults_describe_a_local_dev_platform(monkeypatch: pytest.MonkeyPatch)
     assert settings.ports["notifications"] == 8085
 
 
-def test_secrets_are_required_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_are_required_outside_development_where_they_are_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service is given only its own secrets: the others' are not asked of it."""
     monkeypatch.setenv("LMS_ENV", "production")
-    monkeypatch.delenv("LMS_PG_ADMIN_PASSWORD", raising=False)
-    with pytest.raises(SettingsError, match="LMS_PG_ADMIN_PASSWORD"):
-        Settings.from_env()
+    for variable in (
+        "LMS_PG_ADMIN_PASSWORD",
+        "LMS_PG_SERVICE_PASSWORD",
+        "LMS_PG_PASSWORD_COURSES",
+        "LMS_DOWNLOAD_SECRET",
+        "LMS_CLIENT_SECRET_NOTIFICATIONS",
+        "LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LMS_PG_PASSWORD_USERS", "users-own")
+    settings = Settings.from_env()
+    assert settings.pg_password("users") == "users-own"
+    with pytest.raises(SettingsError, match="LMS_PG_ADMIN_PASSWORD must be set"):
+        settings.secret("pg_admin_password")
+    with pytest.raises(SettingsError, match="LMS_DOWNLOAD_SECRET must be set"):
+        settings.secret("download_secret")
+    with pytest.raises(SettingsError, match=r"LMS_PG_PASSWORD_COURSES \(or LMS_PG_SERVICE"):
+        settings.pg_password("courses")
+    with pytest.raises(SettingsError, match="LMS_CLIENT_SECRET_NOTIFICATIONS must be set"):
+        settings.client_secret("notifications")
+    with pytest.raises(SettingsError, match="LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS must be"):
+        settings.client_secret_sha256("notifications")
+    monkeypatch.setenv("LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS", "ab" * 31)
+    with pytest.raises(SettingsError, match="SHA-256 digest in hex"):
+        settings.client_secret_sha256("notifications")
 
 
 def test_malformed_numbers_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
