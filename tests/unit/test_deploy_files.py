@@ -196,3 +196,50 @@ def test_every_long_running_compose_service_has_a_health_check() -> None:
         environment = service["environment"]
         port = environment["LMS_WORKER_METRICS_PORT"]
         assert environment["LMS_HEALTH_URL"] == f"http://127.0.0.1:{port}/metrics", name
+
+
+SECRET = re.compile(r"PASSWORD|SECRET|ENCRYPTION_KEY|KEY_FILE")
+OWN_KEYS = {"users": "LMS_JWT_PRIVATE_KEY_FILE", "enrollments": "LMS_CERTIFICATE_KEY_FILE"}
+K8S_KEYS = {"users": "lms-jwt-key", "enrollments": "lms-certificate-key"}
+COMPOSE_KEYS = {"users": "platform-key", "enrollments": "certificate-key"}
+
+
+def _foreign(service: str, variable: str) -> bool:
+    """A secret variable that is not `service`'s own: another's password, client secret or
+    key, or the administrator's."""
+    others = [name.upper() for name in available_services() if name != service]
+    if variable in ("LMS_PG_ADMIN_PASSWORD", "LMS_PG_SERVICE_PASSWORD"):
+        return True
+    if variable in OWN_KEYS.values():
+        return OWN_KEYS.get(service) != variable
+    if service == "users" and variable.startswith("LMS_CLIENT_SECRET_SHA256_"):
+        return False  # what it checks the clients' secrets against
+    return any(variable.endswith(f"_{other}") for other in others)
+
+
+def test_compose_gives_each_service_only_its_own_secrets() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for container in compose["services"].values():
+        command = container.get("command")
+        if not (isinstance(command, list) and command[:2] in (["lms", "serve"], ["lms", "worker"])):
+            continue
+        service = command[2]
+        secrets = {name for name in container["environment"] if SECRET.search(name)}
+        assert [name for name in secrets if _foreign(service, name)] == [], service
+        assert f"LMS_PG_PASSWORD_{service.upper()}" in secrets
+        keys = {volume.partition(":")[0] for volume in container.get("volumes", [])} - {"uploads"}
+        assert keys == ({COMPOSE_KEYS[service]} if service in COMPOSE_KEYS else set()), service
+
+
+def test_k8s_gives_each_service_only_its_own_secrets() -> None:
+    for document in k8s_documents():
+        if document["kind"] != "Deployment" or document["metadata"]["name"] == "router":
+            continue
+        spec = document["spec"]["template"]["spec"]
+        [container] = [c for c in spec["containers"] if c.get("command", [""])[0] == "lms"]
+        service = container["command"][2]
+        refs = {each["secretRef"]["name"] for each in container["envFrom"] if "secretRef" in each}
+        assert refs == {f"lms-{service}-secrets"}
+        volumes = spec.get("volumes", [])
+        mounted = {each["secret"]["secretName"] for each in volumes if "secret" in each}
+        assert mounted == ({K8S_KEYS[service]} if service in K8S_KEYS else set()), service
