@@ -91,7 +91,7 @@ async def load(settings: Settings, users: int, activity: int) -> tuple[int, int]
 def plain(settings: Settings, target: Settings, folder: Path) -> tuple[float, float, int]:
     """pg_dump -Fc of the same schemas, then pg_restore into ``target``: seconds, seconds,
     bytes."""
-    environment = {**os.environ, "PGPASSWORD": settings.pg_admin_password}
+    environment = {**os.environ, "PGPASSWORD": settings.secret("pg_admin_password")}
     where = ["-h", settings.pg_host, "-p", str(settings.pg_port), "-U", settings.pg_admin_user]
     file = folder / "plain.dump"
     started = time.perf_counter()

@@ -281,7 +281,7 @@ async def _run(program: str, *arguments: str, settings: Settings) -> None:
         binary = find_binary(program, *BIN_DIRS)
     except FileNotFoundError as missing:
         raise CommandError(str(missing)) from missing
-    environment = {**os.environ, "PGPASSWORD": settings.pg_admin_password}
+    environment = {**os.environ, "PGPASSWORD": settings.secret("pg_admin_password")}
     process = await asyncio.create_subprocess_exec(
         binary,
         *arguments,
