@@ -1,7 +1,8 @@
-"""Plagiarism detection measured on the labelled corpus (bench/plagiarism_corpus.py):
-precision, recall and F1 per obfuscation level at the default thresholds.
+"""Plagiarism detection measured: precision, recall and F1 per obfuscation level at the
+default thresholds on the labelled corpus (bench/plagiarism_corpus.py), then the time to
+check one submission with 1,000 and 10,000 stored (bench/plagiarism_timing.py).
 
-    PYTHONPATH=$PWD .venv/bin/python bench/plagiarism.py
+    PYTHONPATH=$PWD .venv/bin/python bench/plagiarism.py [--sizes 1000 10000] [--probes 30]
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from plagiarism_corpus import CODE_LEVELS, TEXT_LEVELS, Pair, code_pairs, text_pairs
+from plagiarism_timing import timings
 
 from subgraphs.assessments.plagiarism.analysis import analyse_code, analyse_text
 from subgraphs.assessments.plagiarism.compare import containment
@@ -61,9 +63,13 @@ def quality(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args()
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--probes", type=int, default=30, help="new submissions timed per size")
+    args = parser.parse_args()
     quality("Code", code_pairs(), CODE_LEVELS, code_score, CODE_THRESHOLD)
     quality("Text (shingles and LSH)", text_pairs(), TEXT_LEVELS, text_score, TEXT_THRESHOLD)
+    if args.sizes:
+        timings(args.sizes, args.probes)
 
 
 if __name__ == "__main__":
