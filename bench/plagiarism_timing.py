@@ -1,9 +1,11 @@
 """Time per checked submission with 1,000 and 10,000 submissions already stored for the
 question, on a real PostgreSQL (started from the local binaries in a temporary directory).
 
-The stored submissions are synthetic: code answers are three functions drawn at random from
-the corpus' solutions (so many share whole functions: a pessimistic number of candidates),
-essays five sentences drawn from the corpus' essays. They are loaded with their fingerprints
+The stored submissions are synthetic. Code answers are either random programs (three
+functions of random statements: they share common idioms, as independent solutions do) or,
+the worst case, three functions drawn from the corpus' 60 (so most answers share a whole
+function with the new one: nearly all are candidates). Essays are five sentences drawn from
+the corpus' essays. They are loaded with their fingerprints
 and band keys in bulk; then new submissions are checked one by one, each in its own
 transaction, as the worker does.
 """
@@ -41,6 +43,7 @@ from subgraphs.assessments.plagiarism.tables import BandRow, CheckedAnswerRow, F
 
 DATA = Path(__file__).parent / "data" / "plagiarism"
 CHUNK = 2000
+POPULATIONS = ("random", "shared", "essay")
 
 
 def _functions() -> list[str]:
@@ -58,8 +61,48 @@ def _sentences() -> list[str]:
     return found
 
 
-def synthetic(kind: AnswerKind, rng: random.Random, pool: list[str]) -> dict[str, str]:
-    if kind is AnswerKind.CODE:
+_NAMES = ("total", "items", "count", "value", "result", "index", "data", "row", "key", "best")
+
+
+def _statement(rng: random.Random, indent: str, depth: int = 0) -> list[str]:
+    a, b, c = rng.sample(_NAMES, 3)
+    choice = rng.randrange(6 if depth < 2 else 3)
+    if choice == 0:
+        return [f"{indent}{a} = {b} {rng.choice('+-*%')} {rng.choice([c, str(rng.randrange(9))])}"]
+    if choice == 1:
+        return [f"{indent}{a} {rng.choice(['+=', '-=', '*='])} {rng.randrange(1, 9)}"]
+    if choice == 2:
+        return [f"{indent}{a}.{rng.choice(['append', 'add', 'update'])}({b})"]
+    if choice == 3:
+        head = f"{indent}if {a} {rng.choice(['<', '>', '==', '!='])} {b}:"
+    elif choice == 4:
+        head = f"{indent}for {a} in {rng.choice([b, f'range({c})'])}:"
+    else:
+        head = f"{indent}while {a} {rng.choice(['<', '>'])} {rng.randrange(50)}:"
+    body = [
+        line
+        for _ in range(rng.randint(1, 3))
+        for line in _statement(rng, indent + "    ", depth + 1)
+    ]
+    return [head, *body]
+
+
+def random_program(rng: random.Random) -> str:
+    functions = []
+    for _ in range(3):
+        lines = [
+            f"def {rng.choice(_NAMES)}_{rng.randrange(99)}({', '.join(rng.sample(_NAMES, 2))}):"
+        ]
+        lines += [line for _ in range(rng.randint(3, 6)) for line in _statement(rng, "    ")]
+        lines.append(f"    return {rng.choice(_NAMES)}")
+        functions.append("\n".join(lines))
+    return "\n\n\n".join(functions) + "\n"
+
+
+def synthetic(kind: str, rng: random.Random, pool: list[str]) -> dict[str, str]:
+    if kind == "random":
+        return {"code": random_program(rng)}
+    if kind == "shared":
         return {"code": "\n\n".join(rng.sample(pool, 3)) + "\n"}
     return {"text": " ".join(rng.sample(pool, 5))}
 
@@ -176,15 +219,17 @@ async def _load(
     return ids
 
 
-async def measure(settings: Settings, kind: AnswerKind, size: int, probes: int) -> float:
-    """Median milliseconds to check one new submission with `size` stored."""
+async def measure(settings: Settings, population: str, size: int, probes: int) -> float:
+    """Median milliseconds to check one new submission with `size` stored: population is
+    "random" or "shared" (code) or "essay"."""
+    kind = AnswerKind.TEXT if population == "essay" else AnswerKind.CODE
     engine = create_engine(service_dsn(settings, "assessments"))
     sessions = session_factory(engine)
     try:
         rng = random.Random(size)
-        pool = _functions() if kind is AnswerKind.CODE else _sentences()
+        pool = _sentences() if kind is AnswerKind.TEXT else _functions()
         question, assessment_id = await _question(sessions, kind)
-        stored = [synthetic(kind, rng, pool) for _ in range(size)]
+        stored = [synthetic(population, rng, pool) for _ in range(size)]
         await _load(sessions, question, assessment_id, kind, stored, checked=True)
         async with sessions() as session:
             await session.execute(text("ANALYZE"))
@@ -193,7 +238,7 @@ async def measure(settings: Settings, kind: AnswerKind, size: int, probes: int) 
             question,
             assessment_id,
             kind,
-            [synthetic(kind, rng, pool) for _ in range(probes)],
+            [synthetic(population, rng, pool) for _ in range(probes)],
             checked=False,
         )
         times = []
@@ -209,10 +254,9 @@ async def measure(settings: Settings, kind: AnswerKind, size: int, probes: int) 
 
 def timings(sizes: list[int], probes: int) -> None:
     print("\nTime to check one new submission (median of", probes, "), ms\n")
-    print("| stored submissions | code | essay |")
-    print("| --- | --- | --- |")
+    print("| stored submissions | code | code, worst case | essay |")
+    print("| --- | --- | --- | --- |")
     with database() as settings:
         for size in sizes:
-            code = asyncio.run(measure(settings, AnswerKind.CODE, size, probes))
-            essay = asyncio.run(measure(settings, AnswerKind.TEXT, size, probes))
-            print(f"| {size:,} | {code:.1f} | {essay:.1f} |", flush=True)
+            row = [asyncio.run(measure(settings, p, size, probes)) for p in POPULATIONS]
+            print(f"| {size:,} | " + " | ".join(f"{ms:.1f}" for ms in row) + " |", flush=True)

@@ -195,24 +195,11 @@ async def _candidates(
     """Other learners' answers sharing fingerprints (for text: among those sharing a band),
     scored by the share of the smaller one's fingerprints they have in common."""
     hashes = sorted({fp.hash for fp in analysis.fingerprints[:MAX_FINGERPRINTS]})
-    query = (
-        select(
-            FingerprintRow.attempt_id,
-            func.count(distinct(FingerprintRow.hash)),
-            CheckedAnswerRow.fingerprint_count,
-        )
-        .join(
-            CheckedAnswerRow,
-            (CheckedAnswerRow.attempt_id == FingerprintRow.attempt_id)
-            & (CheckedAnswerRow.question_id == FingerprintRow.question_id),
-        )
-        .where(
-            FingerprintRow.question_id == question_id,
-            FingerprintRow.hash.in_(hashes),
-            CheckedAnswerRow.user_id != attempt.user_id,
-        )
-        .group_by(FingerprintRow.attempt_id, CheckedAnswerRow.fingerprint_count)
-    )
+    # Shared fingerprints counted from the (question, hash) index first, then joined to
+    # their answers (for the owner and size): never a scan of the question's answers.
+    shared = select(
+        FingerprintRow.attempt_id, func.count(distinct(FingerprintRow.hash)).label("shared")
+    ).where(FingerprintRow.question_id == question_id, FingerprintRow.hash.in_(hashes))
     if analysis.kind is AnswerKind.TEXT:
         banded = (
             select(BandRow.attempt_id)
@@ -220,7 +207,17 @@ async def _candidates(
             .where(BandRow.question_id == question_id, BandRow.key.in_(set(analysis.band_keys)))
             .where(BandRow.attempt_id != attempt.id)
         )
-        query = query.where(FingerprintRow.attempt_id.in_(banded))
+        shared = shared.where(FingerprintRow.attempt_id.in_(banded))
+    counted = shared.group_by(FingerprintRow.attempt_id).subquery()
+    query = (
+        select(counted.c.attempt_id, counted.c.shared, CheckedAnswerRow.fingerprint_count)
+        .join(
+            CheckedAnswerRow,
+            (CheckedAnswerRow.attempt_id == counted.c.attempt_id)
+            & (CheckedAnswerRow.question_id == question_id),
+        )
+        .where(CheckedAnswerRow.user_id != attempt.user_id)
+    )
     found = [
         _Candidate(other, shared / max(1, min(len(hashes), count)))
         for other, shared, count in await session.execute(query)

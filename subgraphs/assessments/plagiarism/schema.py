@@ -16,6 +16,7 @@ from subgraphs.assessments.attempt_schema import User
 from subgraphs.assessments.bank import require_manager
 from subgraphs.assessments.guards import visible_assessment, visible_attempt
 from subgraphs.assessments.loaders import AssessmentsInfo
+from subgraphs.assessments.models import AssessmentRow
 from subgraphs.assessments.plagiarism.service import (
     AnswerReport,
     DetectionSettings,
@@ -151,6 +152,16 @@ def _answer_of(report: AnswerReport) -> AnswerSimilarity:
     )
 
 
+async def _managed_assessment(
+    info: AssessmentsInfo, assessment_id: strawberry.ID, action: str
+) -> AssessmentRow:
+    assessment, course = await visible_assessment(
+        info, parse_id(assessment_id, field="assessmentId")
+    )
+    require_manager(info.context.require_principal(), course, action)
+    return assessment
+
+
 @strawberry.type
 class PlagiarismQueries:
     @strawberry.field(
@@ -180,10 +191,7 @@ class PlagiarismQueries:
     async def plagiarism_report(
         self, info: AssessmentsInfo, assessment_id: strawberry.ID
     ) -> PlagiarismReport:
-        assessment, course = await visible_assessment(
-            info, parse_id(assessment_id, field="assessmentId")
-        )
-        require_manager(info.context.require_principal(), course, "see plagiarism reports")
+        assessment = await _managed_assessment(info, assessment_id, "see plagiarism reports")
         service = info.context.service.plagiarism
         settings = await service.settings(assessment.id)
         pairs = await service.suspicious_pairs(assessment.id, settings)
@@ -249,10 +257,9 @@ class PlagiarismMutations:
     async def set_plagiarism_settings(
         self, info: AssessmentsInfo, input: PlagiarismSettingsInput
     ) -> PlagiarismSettingsPayload:
-        assessment, course = await visible_assessment(
-            info, parse_id(input.assessment_id, field="assessmentId")
+        assessment = await _managed_assessment(
+            info, input.assessment_id, "change plagiarism detection"
         )
-        require_manager(info.context.require_principal(), course, "change plagiarism detection")
         settings = await info.context.service.plagiarism.configure(
             assessment,
             DetectionSettings(
@@ -273,10 +280,9 @@ class PlagiarismMutations:
     async def recheck_plagiarism(
         self, info: AssessmentsInfo, input: RecheckPlagiarismInput
     ) -> RecheckPlagiarismPayload:
-        assessment, course = await visible_assessment(
-            info, parse_id(input.assessment_id, field="assessmentId")
+        assessment = await _managed_assessment(
+            info, input.assessment_id, "re-check its submissions"
         )
-        require_manager(info.context.require_principal(), course, "re-check its submissions")
         service = info.context.service.plagiarism
         if not (await service.settings(assessment.id)).enabled:
             raise Conflict("Plagiarism detection is off for this assessment.", field="assessmentId")
