@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +23,7 @@ from subgraphs.assessments.plagiarism.analysis import (
     analyse_code,
     analyse_text,
 )
-from subgraphs.assessments.plagiarism.compare import matched_spans
+from subgraphs.assessments.plagiarism.compare import containment, matched_spans
 from subgraphs.assessments.plagiarism.fingerprints import Fingerprint
 from subgraphs.assessments.plagiarism.tables import (
     BandRow,
@@ -38,16 +37,13 @@ from subgraphs.assessments.questions import QuestionKind
 KEPT_MATCHES = 10  # the most similar answers kept per answer
 FLOOR = 0.1  # below this a resemblance is not kept at all
 MAX_FINGERPRINTS = 5000
+CANDIDATES = 50  # scored exactly: those sharing the most uncommon fingerprints
+COMMON_SHARE = 0.05
+COMMON_AT_LEAST = 50
 CHECKED_KINDS = {
     QuestionKind.CODE.value: AnswerKind.CODE,
     QuestionKind.ESSAY.value: AnswerKind.TEXT,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    attempt_id: uuid.UUID
-    score: float
 
 
 def analyse(
@@ -189,17 +185,37 @@ async def _store(
         )
 
 
+async def _common_hashes(
+    session: AsyncSession, question_id: uuid.UUID, hashes: list[int]
+) -> set[int]:
+    """Fingerprints in more than COMMON_SHARE of the question's answers (and more than
+    COMMON_AT_LEAST): idioms everyone writes, which find no one in particular (MOSS ignores
+    them too). A ring of copies stays below the bar unless it is that large a share."""
+    answers = await session.scalar(
+        select(func.count()).where(CheckedAnswerRow.question_id == question_id)
+    )
+    bar = max(COMMON_AT_LEAST, COMMON_SHARE * (answers or 0))
+    counted = await session.execute(
+        select(FingerprintRow.hash)
+        .where(FingerprintRow.question_id == question_id, FingerprintRow.hash.in_(hashes))
+        .group_by(FingerprintRow.hash)
+        .having(func.count() > bar)
+    )
+    return {row.hash for row in counted}
+
+
 async def _candidates(
     session: AsyncSession, attempt: AttemptRow, question_id: uuid.UUID, analysis: Analysis
-) -> list[_Candidate]:
-    """Other learners' answers sharing fingerprints (for text: among those sharing a band),
-    scored by the share of the smaller one's fingerprints they have in common."""
+) -> list[uuid.UUID]:
+    """Other learners' answers sharing the most of this one's uncommon fingerprints (for
+    text: among those sharing an LSH band), from the (question, hash) index."""
     hashes = sorted({fp.hash for fp in analysis.fingerprints[:MAX_FINGERPRINTS]})
-    # Shared fingerprints counted from the (question, hash) index first, then joined to
-    # their answers (for the owner and size): never a scan of the question's answers.
+    rare = sorted(set(hashes) - await _common_hashes(session, question_id, hashes))
+    if not rare:
+        return []
     shared = select(
         FingerprintRow.attempt_id, func.count(distinct(FingerprintRow.hash)).label("shared")
-    ).where(FingerprintRow.question_id == question_id, FingerprintRow.hash.in_(hashes))
+    ).where(FingerprintRow.question_id == question_id, FingerprintRow.hash.in_(rare))
     if analysis.kind is AnswerKind.TEXT:
         banded = (
             select(BandRow.attempt_id)
@@ -210,57 +226,65 @@ async def _candidates(
         shared = shared.where(FingerprintRow.attempt_id.in_(banded))
     counted = shared.group_by(FingerprintRow.attempt_id).subquery()
     query = (
-        select(counted.c.attempt_id, counted.c.shared, CheckedAnswerRow.fingerprint_count)
+        select(counted.c.attempt_id)
         .join(
             CheckedAnswerRow,
             (CheckedAnswerRow.attempt_id == counted.c.attempt_id)
             & (CheckedAnswerRow.question_id == question_id),
         )
         .where(CheckedAnswerRow.user_id != attempt.user_id)
+        .order_by(counted.c.shared.desc())
+        .limit(CANDIDATES)
     )
-    found = [
-        _Candidate(other, shared / max(1, min(len(hashes), count)))
-        for other, shared, count in await session.execute(query)
-    ]
-    found = [c for c in found if c.score >= FLOOR]
-    found.sort(key=lambda c: c.score, reverse=True)
-    return found[:KEPT_MATCHES]
+    return list(await session.scalars(query))
 
 
 async def _match(
     session: AsyncSession, attempt: AttemptRow, question_id: uuid.UUID, analysis: Analysis
 ) -> None:
+    """Score the candidates on all their fingerprints; keep the best with their spans."""
     candidates = await _candidates(session, attempt, question_id, analysis)
     if not candidates:
         return
-    theirs: dict[uuid.UUID, list[Fingerprint]] = {c.attempt_id: [] for c in candidates}
+    theirs: dict[uuid.UUID, list[Fingerprint]] = {c: [] for c in candidates}
     for row in await session.scalars(
         select(FingerprintRow)
         .where(
             FingerprintRow.question_id == question_id,
-            FingerprintRow.attempt_id.in_(list(theirs)),
+            FingerprintRow.attempt_id.in_(candidates),
         )
         .order_by(FingerprintRow.attempt_id, FingerprintRow.position)
     ):
         theirs[row.attempt_id].append(Fingerprint(row.hash, row.start, row.end))
+    mine = analysis.hashes
+    scored = sorted(
+        (
+            (containment(mine, {fp.hash for fp in prints}), other)
+            for other, prints in theirs.items()
+        ),
+        key=lambda item: (-item[0], str(item[1])),
+    )
+    kept = [(score, other) for score, other in scored[:KEPT_MATCHES] if score >= FLOOR]
+    if not kept:
+        return
     rows = []
-    for candidate in candidates:
-        spans = matched_spans(analysis.fingerprints, theirs[candidate.attempt_id])
+    for exact, other in kept:
+        spans = matched_spans(analysis.fingerprints, theirs[other])
         forward = [[s.left.start, s.left.end, s.right.start, s.right.end] for s in spans]
         backward = sorted([[c, d, a, b] for a, b, c, d in forward])
-        score = round(candidate.score, 4)
+        score = round(exact, 4)
         rows.append(
             {
                 "attempt_id": attempt.id,
                 "question_id": question_id,
-                "other_attempt_id": candidate.attempt_id,
+                "other_attempt_id": other,
                 "score": score,
                 "spans": forward,
             }
         )
         rows.append(
             {
-                "attempt_id": candidate.attempt_id,
+                "attempt_id": other,
                 "question_id": question_id,
                 "other_attempt_id": attempt.id,
                 "score": score,
@@ -275,4 +299,4 @@ async def _match(
         ),
         rows,
     )
-    await _rescore(session, [attempt.id, *theirs], question_id)
+    await _rescore(session, [attempt.id, *(other for _, other in kept)], question_id)

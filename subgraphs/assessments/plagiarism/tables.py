@@ -55,6 +55,8 @@ class CheckedAnswerRow(Base):
     score: Mapped[float] = mapped_column(Float, server_default="0")
     checked_at: Mapped[datetime] = created_timestamp()
 
+    __table_args__ = (Index("ix_plagiarism_answers_question", "question_id"),)
+
 
 class FingerprintRow(Base):
     __tablename__ = "plagiarism_fingerprints"

@@ -77,6 +77,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("attempt_id", "question_id", name=op.f("pk_plagiarism_answers")),
         schema=SCHEMA,
     )
+    op.create_index(
+        "ix_plagiarism_answers_question", "plagiarism_answers", ["question_id"], schema=SCHEMA
+    )
     op.create_table(
         "plagiarism_fingerprints",
         _attempt("plagiarism_fingerprints", "attempt_id"),
