@@ -231,7 +231,7 @@ async def measure(settings: Settings, population: str, size: int, probes: int) -
         question, assessment_id = await _question(sessions, kind)
         stored = [synthetic(population, rng, pool) for _ in range(size)]
         await _load(sessions, question, assessment_id, kind, stored, checked=True)
-        async with sessions() as session:
+        async with sessions.begin() as session:  # as autovacuum would have by then
             await session.execute(text("ANALYZE"))
         new = await _load(
             sessions,

@@ -37,7 +37,7 @@ from subgraphs.assessments.questions import QuestionKind
 KEPT_MATCHES = 10  # the most similar answers kept per answer
 FLOOR = 0.1  # below this a resemblance is not kept at all
 MAX_FINGERPRINTS = 5000
-CANDIDATES = 50  # scored exactly: those sharing the most uncommon fingerprints
+CANDIDATES = 20  # scored exactly: those sharing the most uncommon fingerprints
 COMMON_SHARE = 0.05
 COMMON_AT_LEAST = 50
 CHECKED_KINDS = {
@@ -247,8 +247,10 @@ async def _match(
     if not candidates:
         return
     theirs: dict[uuid.UUID, list[Fingerprint]] = {c: [] for c in candidates}
-    for row in await session.scalars(
-        select(FingerprintRow)
+    for row in await session.execute(
+        select(
+            FingerprintRow.attempt_id, FingerprintRow.hash, FingerprintRow.start, FingerprintRow.end
+        )
         .where(
             FingerprintRow.question_id == question_id,
             FingerprintRow.attempt_id.in_(candidates),
