@@ -121,6 +121,29 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         },
         "An attempt is fully graded. Enrollments updates progress; the learner is notified.",
     ),
+    EventSpec(
+        "submission.submitted",
+        1,
+        "assessments",
+        ("assessments",),
+        {
+            "attempt_id": "uuid",
+            "assessment_id": "uuid",
+            "course_id": "uuid",
+            "user_id": "uuid",
+        },
+        "A learner's attempt was submitted (by them, or when its time ran out). The "
+        "assessments worker checks its code and essay answers for plagiarism.",
+    ),
+    EventSpec(
+        "plagiarism.recheck_requested",
+        1,
+        "assessments",
+        ("assessments",),
+        {"assessment_id": "uuid"},
+        "An instructor asked for an assessment's submissions to be checked for plagiarism "
+        "again (after changing its settings, say). The assessments worker does it.",
+    ),
 )
 
 SPECS: Final = {(spec.type, spec.version): spec for spec in CATALOG}

@@ -1,4 +1,5 @@
-"""Events the assessments domain consumes: user.deleted (see erasure.py)."""
+"""Events the assessments domain consumes: user.deleted (see erasure.py); its own
+submission.submitted and plagiarism.recheck_requested (see plagiarism/checker.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.assessments.erasure import erase_user
+from subgraphs.assessments.plagiarism.checker import check_assessment, check_attempt
 from subgraphs.assessments.services import AssessmentsServices
 
 
@@ -17,4 +19,14 @@ def handlers(_: AssessmentsServices) -> Mapping[str, Handler]:
     async def user_deleted(session: AsyncSession, event: Event) -> None:
         await erase_user(session, uuid.UUID(event.data["user_id"]))
 
-    return {"user.deleted": user_deleted}
+    async def submission_submitted(session: AsyncSession, event: Event) -> None:
+        await check_attempt(session, uuid.UUID(event.data["attempt_id"]))
+
+    async def recheck_requested(session: AsyncSession, event: Event) -> None:
+        await check_assessment(session, uuid.UUID(event.data["assessment_id"]))
+
+    return {
+        "user.deleted": user_deleted,
+        "submission.submitted": submission_submitted,
+        "plagiarism.recheck_requested": recheck_requested,
+    }

@@ -19,16 +19,17 @@ from subgraphs.assessments.assessment_schema import (
     Course,
 )
 from subgraphs.assessments.attempt_schema import Attempt, AttemptMutations, AttemptQueries, User
+from subgraphs.assessments.plagiarism.schema import PlagiarismMutations, PlagiarismQueries
 from subgraphs.assessments.question_schema import QuestionMutations, QuestionQueries
 
 
 @strawberry.type
-class Query(AssessmentQueries, AttemptQueries, QuestionQueries):
+class Query(AssessmentQueries, AttemptQueries, QuestionQueries, PlagiarismQueries):
     pass
 
 
 @strawberry.type
-class Mutation(QuestionMutations, AssessmentMutations, AttemptMutations):
+class Mutation(QuestionMutations, AssessmentMutations, AttemptMutations, PlagiarismMutations):
     pass
 
 

@@ -641,8 +641,28 @@ class AssessmentsService:
             attempt.submitted_at = min(now, attempt.deadline) if auto and attempt.deadline else now
             attempt.auto_submitted = auto
             self._settle(attempt, [g.points for g in grades.values()], now)
+            await self._announce_submission(session, attempt)
             await self._announce_grade(session, attempt)
             return attempt
+
+    async def _announce_submission(self, session: AsyncSession, attempt: AttemptRow) -> None:
+        """submission.submitted, in the submitting transaction (plagiarism checks follow it)."""
+        assessment = await session.get(AssessmentRow, attempt.assessment_id)
+        assert assessment is not None
+        await emit(
+            session,
+            EVENTS.outbox,
+            Event(
+                "submission.submitted",
+                {
+                    "attempt_id": str(attempt.id),
+                    "assessment_id": str(assessment.id),
+                    "course_id": str(assessment.course_id),
+                    "user_id": str(attempt.user_id),
+                },
+                "assessments",
+            ),
+        )
 
     def _settle(self, attempt: AttemptRow, points: Sequence[float | None], now: datetime) -> None:
         if any(value is None for value in points):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from common.graphql.app import ServiceRuntime
 from subgraphs.assessments.bank import QuestionBank
+from subgraphs.assessments.plagiarism.service import PlagiarismService
 from subgraphs.assessments.service import AssessmentsService
 
 
@@ -14,6 +15,7 @@ from subgraphs.assessments.service import AssessmentsService
 class AssessmentsServices:
     assessments: AssessmentsService
     bank: QuestionBank
+    plagiarism: PlagiarismService
 
 
 def build_services(runtime: ServiceRuntime) -> AssessmentsServices:
@@ -21,4 +23,5 @@ def build_services(runtime: ServiceRuntime) -> AssessmentsServices:
     return AssessmentsServices(
         assessments=AssessmentsService(runtime.sessions, grace=grace),
         bank=QuestionBank(runtime.sessions),
+        plagiarism=PlagiarismService(runtime.sessions),
     )

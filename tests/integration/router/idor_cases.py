@@ -99,6 +99,12 @@ SUBMITTED_ATTEMPT = Reread(
     lambda w: {"id": w.submitted_attempt},
     "instructor",
 )
+PLAGIARISM_SETTINGS = Reread(
+    "query($id: ID!) { plagiarismReport(assessmentId: $id) { settings { enabled "
+    "codeThreshold textThreshold excludedQuestionIds } } }",
+    lambda w: {"id": w.quiz},
+    "instructor",
+)
 OPEN_ATTEMPT = Reread(
     "query($id: ID!) { attempt(id: $id) { status submittedAt "
     "answers { savedAt response { choiceIds } } } }",
@@ -439,6 +445,77 @@ CASES: dict[str, tuple[Case, ...]] = {
             lambda w: {"id": w.submitted_attempt, "q": w.essay},
             FORBIDDEN,
             SUBMITTED_ATTEMPT,
+        ),
+    ),
+    # Plagiarism detection: the course's instructors and administrators only
+    "Query.similarityReport": (
+        Case(
+            "classmate reads a student's similarity report",
+            "intruder",
+            "query($id: ID!) { similarityReport(attemptId: $id) { score answers { text } } }",
+            lambda w: {"id": w.submitted_attempt},
+            NOT_FOUND,
+        ),
+        Case(
+            "other instructor reads a student's similarity report",
+            "other_instructor",
+            "query($id: ID!) { similarityReport(attemptId: $id) { score answers { text } } }",
+            lambda w: {"id": w.submitted_attempt},
+            NOT_FOUND,
+        ),
+    ),
+    "Query.plagiarismReport": (
+        Case(
+            "classmate reads an assessment's suspicious pairs",
+            "intruder",
+            "query($id: ID!) { plagiarismReport(assessmentId: $id) { pairs { score } } }",
+            lambda w: {"id": w.quiz},
+            FORBIDDEN,
+        ),
+        Case(
+            "other instructor reads an assessment's suspicious pairs",
+            "other_instructor",
+            "query($id: ID!) { plagiarismReport(assessmentId: $id) { pairs { score } } }",
+            lambda w: {"id": w.quiz},
+            NOT_FOUND,
+        ),
+    ),
+    "Mutation.setPlagiarismSettings": (
+        Case(
+            "other instructor turns plagiarism detection off",
+            "other_instructor",
+            "mutation($id: ID!) { setPlagiarismSettings(input: {assessmentId: $id, "
+            "enabled: false}) { settings { enabled } } }",
+            lambda w: {"id": w.quiz},
+            NOT_FOUND,
+            PLAGIARISM_SETTINGS,
+        ),
+        Case(
+            "classmate turns plagiarism detection off",
+            "intruder",
+            "mutation($id: ID!) { setPlagiarismSettings(input: {assessmentId: $id, "
+            "enabled: false}) { settings { enabled } } }",
+            lambda w: {"id": w.quiz},
+            FORBIDDEN,
+            PLAGIARISM_SETTINGS,
+        ),
+    ),
+    "Mutation.recheckPlagiarism": (
+        Case(
+            "classmate asks for a plagiarism re-check",
+            "intruder",
+            "mutation($id: ID!) { recheckPlagiarism(input: {assessmentId: $id}) { queued } }",
+            lambda w: {"id": w.quiz},
+            FORBIDDEN,
+            PLAGIARISM_SETTINGS,
+        ),
+        Case(
+            "other instructor asks for a plagiarism re-check",
+            "other_instructor",
+            "mutation($id: ID!) { recheckPlagiarism(input: {assessmentId: $id}) { queued } }",
+            lambda w: {"id": w.quiz},
+            NOT_FOUND,
+            PLAGIARISM_SETTINGS,
         ),
     ),
     # Courses
