@@ -46,9 +46,11 @@ async def nth_token(sink: SmtpSink, to: str, page: str, n: int = 1) -> str:
     return sent[n - 1]
 
 
-async def verify_address(users: GraphQLClient, sink: SmtpSink, account: Account) -> None:
-    """Open the verification link a new account was sent."""
-    token = await nth_token(sink, account.email, VERIFY)
+async def verify_address(
+    users: GraphQLClient, sink: SmtpSink, account: Account, nth: int = 1
+) -> None:
+    """Open the verification link a new account was sent (the ``nth`` to its address)."""
+    token = await nth_token(sink, account.email, VERIFY, nth)
     data = await users.data(VERIFY_EMAIL, {"token": token})
     assert data["verifyEmail"] == {"verifiedEmail": account.email, "user": {"id": account.id}}
 

@@ -62,7 +62,6 @@ class SecurityEventKind(StrEnum):
     EMAIL_VERIFIED = "EMAIL_VERIFIED"  # a verification link opened (details: changed)
     PASSWORD_RESET_REQUESTED = "PASSWORD_RESET_REQUESTED"  # a reset link went out
     PASSWORD_RESET = "PASSWORD_RESET"  # a reset link set a new password; sessions ended
-    EMAIL_LINK_REFUSED = "EMAIL_LINK_REFUSED"  # an expired, used or foreign link (counted)
 
 
 def record(

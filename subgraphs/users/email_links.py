@@ -32,11 +32,13 @@ from common.auth import Principal
 from common.auth.quota import Quota
 from common.auth.throttle import Throttle
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.events.envelope import Event
+from common.events.outbox import emit
 from common.settings import Settings
 from subgraphs.users import audit, validation
 from subgraphs.users.account_mail import AccountMail, Postman, reset_mail, verification_mail
 from subgraphs.users.audit import SecurityEventKind as Kind
-from subgraphs.users.models import EmailTokenRow, UserRow
+from subgraphs.users.models import EVENTS, EmailTokenRow, UserRow
 from subgraphs.users.passwords import digest, verify_password
 
 LINK_UNKNOWN = "This link is not valid; ask for a new one."
@@ -263,9 +265,7 @@ class EmailLinks:
                 user.pending_email = None
                 # a reset link to the old address proves nothing any more
                 await session.execute(delete(EmailTokenRow).where(EmailTokenRow.user_id == user.id))
-            now = clock.now()
-            user.email_verified_at = now
-            user.updated_at = now
+            await mark_verified(session, user)
             audit.record(
                 session,
                 Kind.EMAIL_VERIFIED,
@@ -275,6 +275,20 @@ class EmailLinks:
                 changed=changed,
             )
         return user
+
+
+async def mark_verified(session: AsyncSession, user: UserRow) -> None:
+    """The user proved they read mail at their address: announced the first time, so that
+    what waited for it (the welcome e-mail) goes out."""
+    now = clock.now()
+    if user.email_verified_at is None:
+        await emit(
+            session,
+            EVENTS.outbox,
+            Event("user.email_verified", {"user_id": str(user.id)}, "users"),
+        )
+    user.email_verified_at = now
+    user.updated_at = now
 
 
 def _problem(row: EmailTokenRow | None) -> str | None:

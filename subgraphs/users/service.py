@@ -35,7 +35,7 @@ from subgraphs.users.accounts import open_account
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as Kind
-from subgraphs.users.email_links import EmailLinks, Purpose
+from subgraphs.users.email_links import EmailLinks, Purpose, mark_verified
 from subgraphs.users.external_accounts import account_for, identities_of, link, unlink
 from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn, SignInStart
 from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
@@ -580,9 +580,7 @@ class UsersService:
             validation.password(new, field="newPassword", email_address=user.email)
             had_password = user.password_hash is not None
             user.password_hash = await hash_password(new)
-            now = clock.now()
-            user.email_verified_at = user.email_verified_at or now
-            user.updated_at = now
+            await mark_verified(session, user)  # the link proved the address
             revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
             audit.record(
                 session,
