@@ -6,11 +6,8 @@ import re
 import uuid
 from email.message import EmailMessage
 
-import asyncpg
-
-from common.db.engine import dsn, role_name
 from common.settings import Settings
-from tests.accounts import Account
+from tests.accounts import Account, as_users_service
 from tests.sinks import SmtpSink
 from tests.support import GraphQLClient, eventually
 
@@ -57,13 +54,8 @@ async def verify_address(
 
 async def expire_links(settings: Settings, user_id: str) -> None:
     """Move the expiry of the user's e-mailed links into the past, as time would."""
-    url = dsn(settings, role_name("users"), settings.pg_password("users"), driver="postgresql")
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(
-            "UPDATE users.email_tokens SET expires_at = now() - interval '1 second' "
-            "WHERE user_id = $1",
-            uuid.UUID(user_id),
-        )
-    finally:
-        await conn.close()
+    await as_users_service(
+        settings,
+        "UPDATE users.email_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1",
+        uuid.UUID(user_id),
+    )

@@ -45,7 +45,9 @@ class Postman:
             try:
                 await work()
             except Exception as error:  # logged, never raised: no one waits for it
-                log.warning("account mail failed", extra={"mail": what, "error": type(error)})
+                log.warning(
+                    "account mail failed", extra={"mail": what, "error": type(error).__name__}
+                )
 
         task = asyncio.create_task(run(), name=f"account-mail:{what}")
         self._running.add(task)

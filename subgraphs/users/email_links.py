@@ -25,6 +25,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
@@ -251,6 +252,14 @@ class EmailLinks:
     ) -> UserRow:
         """The address the link was sent to is verified: the account's, or the one it asked
         to change to, which becomes its address."""
+        try:
+            return await self._verify_email(token, address, principal)
+        except IntegrityError:  # the new address registered at this very moment
+            raise Conflict("An account with this email already exists.", field="token") from None
+
+    async def _verify_email(
+        self, token: str, address: str | None, principal: Principal | None
+    ) -> UserRow:
         async with self._sessions.begin() as session:
             redeemed = await self.redeem(session, token, Purpose.VERIFY_EMAIL, address, principal)
             user = redeemed.user
