@@ -46,7 +46,7 @@ LINK_UNKNOWN = "This link is not valid; ask for a new one."
 LINK_USED = "This link was already used; ask for a new one."
 LINK_EXPIRED = "This link has expired; ask for a new one."
 LINK_STALE = "This link was sent to an address the account no longer has; ask for a new one."
-LINK_FOREIGN = "This link is another account's; sign out to open it."
+LINK_FOREIGN = "This link is another account's; sign out to open it."  # not spent
 
 
 class Purpose(StrEnum):

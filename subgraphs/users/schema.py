@@ -571,14 +571,15 @@ class EmailLinkMutations:
 
     @strawberry.mutation(
         description="Open a password reset link: the new password is set and every session "
-        "of the account is signed out."
+        "of the account is signed out. Works signed out; signed in, only for your own "
+        "account's links (FORBIDDEN otherwise)."
     )
     async def reset_password(
         self, info: UsersInfo, input: ResetPasswordInput
     ) -> ResetPasswordPayload:
         context = info.context
         await context.service.users.reset_password(
-            input.token, input.new_password, context.client_address
+            input.token, input.new_password, context.client_address, context.principal
         )
         return ResetPasswordPayload(success=True)
 

@@ -571,11 +571,19 @@ class UsersService:
         if ended is not None:
             await self._tokens.announce(ended)
 
-    async def reset_password(self, token: str, new: str, address: str | None = None) -> None:
+    async def reset_password(
+        self,
+        token: str,
+        new: str,
+        address: str | None = None,
+        principal: Principal | None = None,
+    ) -> None:
         """Set the password a reset link allows (on a passwordless account too), proving
-        the address, and end every session of the account."""
+        the address, and end every session of the account. Signed in, only your own."""
         async with self.sessions.begin() as session:
-            redeemed = await self.emails.redeem(session, token, Purpose.RESET_PASSWORD, address)
+            redeemed = await self.emails.redeem(
+                session, token, Purpose.RESET_PASSWORD, address, principal
+            )
             user = redeemed.user
             validation.password(new, field="newPassword", email_address=user.email)
             had_password = user.password_hash is not None

@@ -179,3 +179,19 @@ async def test_a_reset_leaves_the_second_factor_in_place(
     assert "errors" not in await reset(users, await nth_token(smtp_sink, learner.email, RESET))
     assert error_codes(await login(users, learner.email, NEW_PASSWORD)) == ["MFA_REQUIRED"]
     assert len(tokens_in(smtp_sink, learner.email, RESET)) == 1
+
+
+async def test_another_accounts_reset_link_is_refused_while_signed_in(
+    users: GraphQLClient, smtp_sink: SmtpSink, learner: Account, other_learner: Account
+) -> None:
+    await ask(users, learner.email)
+    token = await nth_token(smtp_sink, learner.email, RESET)
+    foreign = await users.execute(
+        RESET_PASSWORD,
+        {"token": token, "password": NEW_PASSWORD},
+        token=other_learner.access_token,
+    )
+    assert error_codes(foreign) == ["FORBIDDEN"]
+    assert "errors" not in await login(users, learner.email)  # unchanged
+    assert "errors" not in await login(users, other_learner.email)
+    assert "errors" not in await reset(users, token)  # its owner still can
