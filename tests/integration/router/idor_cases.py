@@ -162,6 +162,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "unreadNotificationCount": "unreadNotificationCount",
     "notificationPreferences": "notificationPreferences { category frequency }",
     "linkedIdentities": "linkedIdentities { provider email }",
+    "emailVerified": "emailVerified",
+    "pendingEmail": "pendingEmail",
 }
 
 
