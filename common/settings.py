@@ -322,6 +322,36 @@ class Settings:
             "welcome e-mails to one e-mail address a day (accounts opened past it get none)",
         )
     )
+    # --- e-mail verification and password reset (subgraphs/users/email_links.py) ---
+    account_link_url: str = field(
+        metadata=setting(
+            "LMS_ACCOUNT_LINK_URL",
+            "public base URL of the pages e-mailed links open: <it>/verify-email?token=... "
+            "and <it>/reset-password?token=...",
+        )
+    )
+    email_verification_ttl: int = field(
+        metadata=setting("LMS_EMAIL_VERIFICATION_TTL", "seconds an e-mail verification link works")
+    )
+    password_reset_ttl: int = field(
+        metadata=setting("LMS_PASSWORD_RESET_TTL", "seconds a password reset link works")
+    )
+    verification_emails_per_account_hour: int = field(
+        metadata=setting(
+            "LMS_VERIFICATION_EMAILS_PER_ACCOUNT_HOUR",
+            "verification e-mails an account may ask for (re-sends, e-mail changes)",
+        )
+    )
+    password_resets_per_email_hour: int = field(
+        metadata=setting(
+            "LMS_PASSWORD_RESETS_PER_EMAIL_HOUR", "password resets asked for one e-mail address"
+        )
+    )
+    password_resets_per_address_hour: int = field(
+        metadata=setting(
+            "LMS_PASSWORD_RESETS_PER_ADDRESS_HOUR", "password resets asked from one client address"
+        )
+    )
     sign_in_lockout: int = field(
         metadata=setting(
             "LMS_SIGN_IN_LOCKOUT", "first lockout, seconds; doubles with each further failure"
@@ -560,6 +590,17 @@ class Settings:
             api_key_failures_per_address=_positive("LMS_API_KEY_FAILURES_PER_ADDRESS", 20),
             registrations_per_address_hour=_positive("LMS_REGISTRATIONS_PER_ADDRESS_HOUR", 10),
             welcomes_per_email_day=_positive("LMS_WELCOMES_PER_EMAIL_DAY", 1),
+            account_link_url=_http_url(
+                "LMS_ACCOUNT_LINK_URL",
+                f"http://{host}:{_port('LMS_ROUTER_PORT', 4000)}/account",
+            ),
+            email_verification_ttl=_positive("LMS_EMAIL_VERIFICATION_TTL", 24 * 3600),
+            password_reset_ttl=_positive("LMS_PASSWORD_RESET_TTL", 30 * 60),
+            verification_emails_per_account_hour=_positive(
+                "LMS_VERIFICATION_EMAILS_PER_ACCOUNT_HOUR", 3
+            ),
+            password_resets_per_email_hour=_positive("LMS_PASSWORD_RESETS_PER_EMAIL_HOUR", 3),
+            password_resets_per_address_hour=_positive("LMS_PASSWORD_RESETS_PER_ADDRESS_HOUR", 20),
             sign_in_lockout=_positive("LMS_SIGN_IN_LOCKOUT", 30),
             mfa_encryption_key=_key_32("LMS_MFA_ENCRYPTION_KEY", DEV_MFA_ENCRYPTION_KEY),
             mfa_previous_keys=tuple(

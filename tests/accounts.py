@@ -49,15 +49,21 @@ async def login(users: GraphQLClient, email: str, password: str = PASSWORD) -> d
     return await users.execute(LOGIN, {"input": {"email": email, "password": password}})
 
 
-async def grant_roles(settings: Settings, user_id: str, roles: list[str]) -> None:
+async def as_users_service(settings: Settings, statement: str, *arguments: object) -> None:
+    """Run one SQL statement as the users subgraph's database role (to set up what no API
+    does: roles granted, time passed)."""
     url = dsn(settings, role_name("users"), settings.pg_password("users"), driver="postgresql")
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(
-            "UPDATE users.users SET roles = $1 WHERE id = $2", roles, uuid.UUID(user_id)
-        )
+        await conn.execute(statement, *arguments)
     finally:
         await conn.close()
+
+
+async def grant_roles(settings: Settings, user_id: str, roles: list[str]) -> None:
+    await as_users_service(
+        settings, "UPDATE users.users SET roles = $1 WHERE id = $2", roles, uuid.UUID(user_id)
+    )
 
 
 async def account_with_roles(

@@ -35,6 +35,15 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "false (that e-mail address had its welcomes for the day).",
     ),
     EventSpec(
+        "user.email_verified",
+        1,
+        "users",
+        ("notifications",),
+        {"user_id": "uuid"},
+        "A user opened a verification (or password reset) link: their e-mail address is "
+        "verified. Notifications sends the e-mails it held for it (the welcome among them).",
+    ),
+    EventSpec(
         "user.deleted",
         1,
         "users",

@@ -4,7 +4,9 @@ The dispatcher claims due deliveries with FOR UPDATE SKIP LOCKED (so several pro
 share the work without sending anything twice), leases them for a while, sends each through
 its channel's sender, and records the outcome: SENT; SKIPPED when the user has no address
 for the channel or no provider is configured; FAILED when the provider refuses for good or
-the retries run out; otherwise PENDING again after a backoff delay.
+the retries run out; otherwise PENDING again after a backoff delay. An e-mail to an address
+its owner has not verified waits, PENDING, until they do (user.email_verified releases it,
+subgraphs/notifications/events.py), and is SKIPPED if they never do within UNVERIFIED_WAIT.
 
 The digest job, once a day or week, gathers each user's deliveries waiting for that digest
 into one message per channel.
@@ -52,6 +54,8 @@ SERVICE = "notifications"  # the label of its delivery metrics
 RETRYING = "RETRYING"  # a delivery's state in the metrics while it waits for another try
 CLAIM = 50
 LEASE = timedelta(minutes=2)
+UNVERIFIED_RECHECK = timedelta(hours=1)  # an e-mail to an unverified address looks again
+UNVERIFIED_WAIT = timedelta(days=7)  # then gives up
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +171,7 @@ class Dispatcher:
         if person is None:
             return None
         if channel is Channel.EMAIL:
-            return person.email
+            return person.email if person.email_verified else None
         if channel is Channel.SMS:
             return None if contact is None else contact.phone
         return None if contact is None else contact.push_token
@@ -184,6 +188,9 @@ class Dispatcher:
         address = self._address(job.channel, person, contacts.get(notification.user_id))
         if sender is None:
             await self._finish(job, DeliveryStatus.SKIPPED, f"No {job.channel} provider is set up.")
+            return
+        if person is not None and job.channel is Channel.EMAIL and not person.email_verified:
+            await self._wait_for_verification(job)
             return
         if person is None or not address:
             await self._finish(job, DeliveryStatus.SKIPPED, f"No {job.channel} address on file.")
@@ -266,6 +273,23 @@ class Dispatcher:
                 )
             )
         notification_delivery(SERVICE, job.channel.value, status.value)
+
+    async def _wait_for_verification(self, job: _Job) -> None:
+        """Hold an e-mail to an unverified address (no attempt counted), or give it up."""
+        if clock.now() - job.notification.created_at > UNVERIFIED_WAIT:
+            await self._finish(
+                job, DeliveryStatus.SKIPPED, "The e-mail address was never verified."
+            )
+            return
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == job.delivery_id)
+                .values(
+                    last_error="Waiting for the e-mail address to be verified.",
+                    next_attempt_at=clock.now() + UNVERIFIED_RECHECK,
+                )
+            )
 
     async def _retry_later(self, job: _Job, reason: str, attempt: int) -> None:
         delay = timedelta(seconds=self.retry.delay(attempt))
@@ -373,3 +397,17 @@ class Dispatcher:
                     delivery.provider_id = provider_id
                     delivery.sent_at = clock.now() if status is DeliveryStatus.SENT else None
             return sent
+
+
+async def release_held_emails(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The user's address is verified: the e-mails held for it are due now."""
+    await session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.user_id == user_id,
+            DeliveryRow.channel == Channel.EMAIL.value,
+            DeliveryRow.status == DeliveryStatus.PENDING.value,
+            DeliveryRow.digest.is_(None),
+        )
+        .values(next_attempt_at=clock.now())
+    )

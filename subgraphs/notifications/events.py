@@ -15,6 +15,7 @@ from common.events.consumer import Handler
 from common.events.envelope import Event
 from common.telemetry import tracing
 from subgraphs.notifications.categories import Category
+from subgraphs.notifications.dispatcher import release_held_emails
 from subgraphs.notifications.erasure import erase_user
 from subgraphs.notifications.services import NotificationsServices
 
@@ -87,6 +88,9 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
             event.data["course_id"],
         )
 
+    async def user_email_verified(session: AsyncSession, event: Event) -> None:
+        await release_held_emails(session, uuid.UUID(event.data["user_id"]))
+
     async def user_deleted(session: AsyncSession, event: Event) -> None:
         await erase_user(session, uuid.UUID(event.data["user_id"]))
 
@@ -96,5 +100,6 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
         "certificate.issued": certificate_issued,
         "course.published": course_published,
         "submission.graded": submission_graded,
+        "user.email_verified": user_email_verified,
         "user.deleted": user_deleted,
     }

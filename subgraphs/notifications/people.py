@@ -1,8 +1,8 @@
 """Who the notifications domain talks to, asked of the domains that know.
 
-- Recipients (name, email, locale) come from the users subgraph as this service itself,
-  with the scope users:contacts (see common/auth/service_identity.py): a sender may not
-  read learners' addresses, but the mail must still go out.
+- Recipients (name, email and whether it is verified, locale) come from the users subgraph
+  as this service itself, with the scope users:contacts (see common/auth/service_identity.py):
+  a sender may not read learners' addresses, but the mail must still go out.
 - A course's learners and instructors come from the enrollments and courses subgraphs as
   the caller: only someone allowed to see a course's roster can address it.
 """
@@ -35,6 +35,7 @@ class Person:
     id: uuid.UUID
     name: str
     email: str
+    email_verified: bool  # until it is, only the users subgraph's verification mail goes there
     locale: str
 
 
@@ -55,7 +56,7 @@ class Directory:
             entities = await self.users.entities(
                 "User",
                 [str(item) for item in chunk],
-                "id name email locale",
+                "id name email emailVerified locale",
                 authorization=await self.identity.authorization(),
             )
             for entity in entities:
@@ -64,6 +65,7 @@ class Directory:
                         id=uuid.UUID(str(entity["id"])),
                         name=str(entity["name"]),
                         email=str(entity["email"]),
+                        email_verified=entity.get("emailVerified") is True,
                         locale=str(entity.get("locale") or "en"),
                     )
                     found[person.id] = person

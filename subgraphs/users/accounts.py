@@ -25,9 +25,11 @@ async def open_account(
     address: str | None,
     method: str,
     welcome: bool = True,
+    verified: bool = False,
 ) -> UserRow:
     """A new student account in the session's transaction, announced as user.registered
-    (with ``welcome``: whether notifications may send the welcome e-mail).
+    (with ``welcome``: whether notifications may send the welcome e-mail). ``verified``:
+    the address is known to be the person's (an external provider verified it).
 
     Flushed, so a taken email raises IntegrityError here, in the caller's hands.
     """
@@ -42,6 +44,7 @@ async def open_account(
         locale="en",
         created_at=now,
         updated_at=now,
+        email_verified_at=now if verified else None,
     )
     session.add(user)
     await session.flush()

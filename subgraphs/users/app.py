@@ -111,7 +111,8 @@ SPEC = ServiceSpec(
     key_source=own_keys,
     # Redis kept holding PostgreSQL's revocations (subgraphs/users/revocations.py)
     background=lambda services: [services.users.revocations.follow],
-    events=EVENTS,  # it emits user.registered and user.deleted, and consumes nothing
+    # it emits user.registered, user.email_verified and user.deleted, and consumes nothing
+    events=EVENTS,
 )
 
 

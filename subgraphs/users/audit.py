@@ -59,6 +59,10 @@ class SecurityEventKind(StrEnum):
     API_KEY_REFUSED = "API_KEY_REFUSED"  # unknown, revoked or expired: counted per address
     EXTERNAL_IDENTITY_LINKED = "EXTERNAL_IDENTITY_LINKED"  # first sign-in with a provider
     EXTERNAL_IDENTITY_UNLINKED = "EXTERNAL_IDENTITY_UNLINKED"
+    EMAIL_CHANGE_REQUESTED = "EMAIL_CHANGE_REQUESTED"  # a link went to the new address
+    EMAIL_VERIFIED = "EMAIL_VERIFIED"  # a verification link opened (details: changed)
+    PASSWORD_RESET_REQUESTED = "PASSWORD_RESET_REQUESTED"  # a reset link went out
+    PASSWORD_RESET = "PASSWORD_RESET"  # a reset link set a new password; sessions ended
 
 
 def record(

@@ -74,6 +74,7 @@ async def account_for(
             password_hash=None,
             address=address,
             method=f"oidc:{identity.provider}",
+            verified=True,  # the provider verified it (checked above)
         )
     elif (
         not link_by_email

@@ -51,6 +51,10 @@ class UserRow(Base):
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # when the owner proved they read mail at `email` (subgraphs/users/email_links.py)
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # an address the owner asked to change to: `email` until a link sent there is opened
+    pending_email: Mapped[str | None] = mapped_column(String(254))
 
     __table_args__ = (Index("ix_users_created_at_id", "created_at", "id"),)
 
@@ -218,3 +222,23 @@ class ExternalIdentityRow(Base):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+
+class EmailTokenRow(Base):
+    """A link e-mailed to prove control of an address: to verify it, or to reset the
+    password. The token is stored as its SHA-256, works once, until `expires_at`, and only
+    while it is the user's latest of its purpose and `email` is still the address it proves
+    (the account's, or for verification also the pending one)."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))  # "verify_email" or "reset_password"
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

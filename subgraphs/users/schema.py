@@ -99,6 +99,23 @@ class User:
         self._check_private(info, service_scope=CONTACTS_SCOPE)
         return self.row.email
 
+    @strawberry.field(
+        description="Whether the owner opened a link e-mailed to `email` (verification or "
+        "password reset). Visible to the user themself, to administrators, and to a service "
+        "granted users:contacts (mail to unverified addresses waits)."
+    )
+    def email_verified(self, info: UsersInfo) -> bool:
+        self._check_private(info, service_scope=CONTACTS_SCOPE)
+        return self.row.email_verified_at is not None
+
+    @strawberry.field(
+        description="The address the user asked to change to: `email` stays the address "
+        "until the link sent here is opened. Visible to the user themself and to administrators."
+    )
+    def pending_email(self, info: UsersInfo) -> str | None:
+        self._check_private(info)
+        return self.row.pending_email
+
     @strawberry.field(description="Visible to the user themself and to administrators.")
     def preferences(self, info: UsersInfo) -> Preferences:
         self._check_private(info)
@@ -470,8 +487,129 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
         return Connection.from_page(page, security_event_of)
 
 
+# --- E-mail verification, e-mail change and password reset (subgraphs/users/email_links.py) ---
+
+
+@strawberry.input
+class EmailTokenInput:
+    token: str = strawberry.field(description="The token of the link we e-mailed.")
+
+
+@strawberry.input
+class RequestEmailChangeInput:
+    new_email: str
+    current_password: str | None = strawberry.field(
+        default=None, description="Required when the account has a password."
+    )
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    email: str
+
+
+@strawberry.input
+class ResetPasswordInput:
+    token: str = strawberry.field(description="The token of the reset link we e-mailed.")
+    new_password: str
+
+
 @strawberry.type
-class Mutation(ApiKeyMutations, SessionMutations):
+class PasswordResetRequestedPayload:
+    accepted: bool = strawberry.field(
+        description="Always true for a well-formed address: whether an account has it is not told."
+    )
+
+
+@strawberry.type
+class ResetPasswordPayload:
+    success: bool
+
+
+@strawberry.type
+class VerifyEmailPayload:
+    verified_email: str = strawberry.field(
+        description="The address the link proved: now the account's, and verified."
+    )
+    user: User = strawberry.field(
+        description="The account (its private fields need its own session, as elsewhere)."
+    )
+
+
+@strawberry.type
+class EmailLinkMutations:
+    @strawberry.mutation(
+        description="Open an e-mail verification link: its address is verified (and becomes "
+        "the account's, after requestEmailChange). Works signed out; signed in, only for "
+        "your own account's links (FORBIDDEN otherwise)."
+    )
+    async def verify_email(self, info: UsersInfo, input: EmailTokenInput) -> VerifyEmailPayload:
+        context = info.context
+        row = await context.service.users.emails.verify_email(
+            input.token, context.client_address, context.principal
+        )
+        return VerifyEmailPayload(verified_email=row.email, user=user_of(row))
+
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Send a new verification link (the earlier ones stop working); a few "
+        "an hour (RATE_LIMITED past them).",
+    )
+    async def resend_verification_email(self, info: UsersInfo) -> UserPayload:
+        context = info.context
+        row = await context.service.users.emails.resend_verification(context.require_principal())
+        return UserPayload(user=user_of(row))
+
+    @strawberry.mutation(
+        extensions=[signed_in()],
+        description="Ask to change your e-mail address: a verification link goes to the new "
+        "one, which becomes your address when the link is opened (pendingEmail until then).",
+    )
+    async def request_email_change(
+        self, info: UsersInfo, input: RequestEmailChangeInput
+    ) -> UserPayload:
+        context = info.context
+        service = context.service.users
+        row = await service.emails.request_email_change(
+            context.require_principal(),
+            input.new_email,
+            input.current_password,
+            context.client_address,
+            service.password_checks,
+        )
+        return UserPayload(user=user_of(row))
+
+    @strawberry.mutation(
+        description="E-mail a password reset link to the account with this address, if any "
+        "(the answer is the same either way). Also sets a first password on an account that "
+        "signs in with an external provider only."
+    )
+    async def request_password_reset(
+        self, info: UsersInfo, input: RequestPasswordResetInput
+    ) -> PasswordResetRequestedPayload:
+        context = info.context
+        await context.service.users.emails.request_password_reset(
+            input.email, context.client_address
+        )
+        return PasswordResetRequestedPayload(accepted=True)
+
+    @strawberry.mutation(
+        description="Open a password reset link: the new password is set and every session "
+        "of the account is signed out. Works signed out; signed in, only for your own "
+        "account's links (FORBIDDEN otherwise)."
+    )
+    async def reset_password(
+        self, info: UsersInfo, input: ResetPasswordInput
+    ) -> ResetPasswordPayload:
+        context = info.context
+        await context.service.users.reset_password(
+            input.token, input.new_password, context.client_address, context.principal
+        )
+        return ResetPasswordPayload(success=True)
+
+
+@strawberry.type
+class Mutation(EmailLinkMutations, ApiKeyMutations, SessionMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
         context = info.context

@@ -32,6 +32,7 @@ async def seed(settings: Settings) -> list[str]:
                         preferences={},
                         created_at=now,
                         updated_at=now,
+                        email_verified_at=now,
                     )
                 )
     finally:

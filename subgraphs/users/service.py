@@ -35,6 +35,7 @@ from subgraphs.users.accounts import open_account
 from subgraphs.users.api_keys import ApiKeysService
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as Kind
+from subgraphs.users.email_links import EmailLinks, Purpose, mark_verified
 from subgraphs.users.external_accounts import account_for, identities_of, link, unlink
 from subgraphs.users.external_sign_in import ExternalIdentity, ExternalSignIn, SignInStart
 from subgraphs.users.mfa import CHALLENGE_TTL, Factors, MfaRequired, MfaService
@@ -102,8 +103,10 @@ class UsersService:
         factors: Factors,
         external: ExternalSignIn,
         tokens: DurableRevocations,
+        emails: EmailLinks,
     ) -> None:
         self.sessions = sessions
+        self.emails = emails  # verification and password reset links
         self._tokens = tokens
         self.revocations = tokens
         self.external = external
@@ -116,6 +119,7 @@ class UsersService:
         self._welcomes = welcomes  # welcome e-mails, by the address they go to
         self._mfa_throttle = mfa_throttle
         self._password_throttle = password_throttle
+        self.password_checks = password_throttle  # the current password, wherever it is asked
         self._factors = factors
         self.mfa = MfaService(sessions, factors, mfa_throttle)
         self.signed_in = SessionsService(sessions, tokens)  # me.sessions, revokeSession
@@ -150,11 +154,16 @@ class UsersService:
                     method="password",
                     welcome=welcome,
                 )
-                return await self._start_session(
+                mail = await self.emails.issue(
+                    session, user.id, Purpose.VERIFY_EMAIL, email_address
+                )
+                result = await self._start_session(
                     session, user, family_id=uuid.uuid4(), device=Device(address, user_agent)
                 )
         except IntegrityError:
             raise Conflict("An account with this email already exists.", field="email") from None
+        self.emails.send_later(mail, "verification")
+        return result
 
     async def login(
         self,
@@ -598,6 +607,39 @@ class UsersService:
         await self._password_throttle.settle(account, address, right, wrong)
         if ended is not None:
             await self._tokens.announce(ended)
+
+    async def reset_password(
+        self,
+        token: str,
+        new: str,
+        address: str | None = None,
+        principal: Principal | None = None,
+    ) -> None:
+        """Set the password a reset link allows (on a passwordless account too), proving
+        the address, and end every session of the account. Signed in, only your own."""
+        async with self.sessions.begin() as session:
+            redeemed = await self.emails.redeem(
+                session, token, Purpose.RESET_PASSWORD, address, principal
+            )
+            user = redeemed.user
+            validation.password(new, field="newPassword", email_address=user.email)
+            had_password = user.password_hash is not None
+            user.password_hash = await hash_password(new)
+            await mark_verified(session, user)  # the link proved the address
+            revoked = await self._revoke(session, RefreshTokenRow.user_id == user.id)
+            audit.record(
+                session,
+                Kind.PASSWORD_RESET,
+                actor=None,
+                subject=user.id,
+                address=address,
+                external_only_before=not had_password,
+                revoked_sessions=revoked,
+            )
+            ended = await self._tokens.record(session, user.id)
+        await self._tokens.announce(ended)
+        # the owner, locked out on this device by wrong guesses, may sign in with the new one
+        await self._throttle.succeeded(f"{user.email}\n{address or ''}")
 
     async def set_roles(
         self,

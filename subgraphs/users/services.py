@@ -13,6 +13,8 @@ from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.clock import Clock
 from common.graphql.app import ServiceRuntime
+from subgraphs.users.account_mail import Postman
+from subgraphs.users.email_links import EmailLinks
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
 from subgraphs.users.revocations import DurableRevocations
@@ -92,6 +94,35 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
             tokens=DurableRevocations(
                 runtime.sessions,
                 TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
+            ),
+            emails=EmailLinks(
+                runtime.sessions,
+                settings,
+                Postman(settings),
+                verification_mails=Quota(
+                    runtime.redis,
+                    "verification-mails",
+                    settings.verification_emails_per_account_hour,
+                    HOUR,
+                ),
+                resets_per_email=Quota(
+                    runtime.redis, "resets", settings.password_resets_per_email_hour, HOUR
+                ),
+                resets_per_address=Quota(
+                    runtime.redis,
+                    "reset-addresses",
+                    settings.password_resets_per_address_hour,
+                    HOUR,
+                ),
+                # unknown, spent, expired and stale links, per client address
+                refused=Throttle(
+                    runtime.redis,
+                    per_account,
+                    per_address,
+                    name="email-link",
+                    attempts="e-mail links",
+                    clock=clock,
+                ),
             ),
         ),
     )

@@ -19,11 +19,11 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
-def email(value: str) -> str:
+def email(value: str, *, field: str = "email") -> str:
     cleaned = value.strip()
     local, _, domain = cleaned.rpartition("@")
     if len(cleaned) > 254 or len(local) > 64 or not EMAIL_PATTERN.match(cleaned):
-        raise BadUserInput("email must be a valid address such as ada@example.org.", field="email")
+        raise BadUserInput(f"{field} must be a valid address such as ada@example.org.", field=field)
     return f"{local}@{domain.lower()}".lower()
 
 
@@ -168,3 +168,14 @@ def one_proof(*, password: str | None, code: str | None) -> None:
 def one_second_factor(*, code: str | None, recovery: str | None) -> None:
     if (code is None) == (recovery is None):
         raise BadUserInput("Send either code or recoveryCode (exactly one).", field="code")
+
+
+EMAIL_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+
+
+def email_token(value: str) -> str:
+    """The token of an e-mailed link (subgraphs/users/email_links.py), as the link carries it."""
+    cleaned = value.strip()
+    if not EMAIL_TOKEN.match(cleaned):
+        raise BadUserInput("token must be the token of the link we e-mailed you.", field="token")
+    return cleaned

@@ -19,8 +19,10 @@ from common.infra.prometheus import PrometheusServer
 from common.settings import Settings
 from lms.monitoring import DASHBOARDS, RULES
 from tests.accounts import login, register
+from tests.email_links import verify_address
 from tests.integration.events.test_reliability import publish
 from tests.integration.notifications.test_notifications import inbox
+from tests.sinks import SmtpSink
 from tests.support import GraphQLClient, error_codes, eventually
 
 # What Grafana puts for its built-in variables with a 1 s scrape interval (at least four
@@ -99,11 +101,13 @@ def substituted(expr: str, values: dict[str, str]) -> str:
     return expr
 
 
-async def drive_traffic(graph: GraphQLClient, settings: Settings) -> None:
-    """A registration (its event goes through the users and notifications workers), queries
-    across subgraphs, a failing sign-in, a document the router refuses, and an event whose
-    handler fails every time (no such course): retried, then dead-lettered."""
+async def drive_traffic(graph: GraphQLClient, settings: Settings, mail: SmtpSink) -> None:
+    """A registration and its address verified (the events go through the users and
+    notifications workers, the welcome e-mail out), queries across subgraphs, a failing
+    sign-in, a document the router refuses, and an event whose handler fails every time (no
+    such course): retried, then dead-lettered."""
     account = await register(graph, name="Monica Metrics")
+    await verify_address(graph, mail, account)
 
     async def welcomed() -> bool:
         box = await inbox(graph, account, category="ACCOUNT")
@@ -124,8 +128,9 @@ async def test_every_dashboard_panel_returns_series_from_prometheus(
     graph: GraphQLClient,
     http: httpx.AsyncClient,
     migrated: Settings,
+    smtp_sink: SmtpSink,
 ) -> None:
-    await drive_traffic(graph, migrated)
+    await drive_traffic(graph, migrated, smtp_sink)
     boards = dashboards()
     assert set(boards) == {"overview.json", "router.json", "services.json", "events.json"}
     without_data: list[str] = []

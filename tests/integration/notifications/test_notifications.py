@@ -12,6 +12,7 @@ import httpx
 
 from common.settings import Settings
 from tests.accounts import Account, register
+from tests.email_links import verify_address
 from tests.integration.courses.conftest import published_course
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, error_codes, eventually, metric
@@ -322,6 +323,7 @@ async def test_failed_deliveries_retry_then_fail_with_the_reason(
     graph: GraphQLClient, admin: Account, smtp_sink: SmtpSink, webhook_sink: WebhookSink
 ) -> None:
     learner = await register(graph, name="Retry Rita")
+    await verify_address(graph, smtp_sink, learner)
     await graph.data(
         'mutation { updateNotificationContact(input: {phone: "+15550100999"}) { phone } }',
         token=learner.access_token,
@@ -331,8 +333,10 @@ async def test_failed_deliveries_retry_then_fail_with_the_reason(
         {"p": [{"category": "GRADE", "channel": "SMS", "frequency": "IMMEDIATE"}]},
         token=learner.access_token,
     )
-    # Its welcome email goes first (user.registered, in the background).
-    await smtp_sink.wait_for(lambda m: learner.email in str(m["To"]))
+    # Its welcome email goes first (held until the address was verified, in the background).
+    await smtp_sink.wait_for(
+        lambda m: learner.email in str(m["To"]) and "Welcome" in str(m["Subject"])
+    )
     webhook_sink.respond_with(503, times=1, to=PHONE)  # one transient failure, then success
     smtp_sink.refuse_next(550, times=1, recipient=learner.email)  # permanent: no retry
     await graph.data(

@@ -168,6 +168,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "unreadNotificationCount": "unreadNotificationCount",
     "notificationPreferences": "notificationPreferences { category frequency }",
     "linkedIdentities": "linkedIdentities { provider email }",
+    "emailVerified": "emailVerified",
+    "pendingEmail": "pendingEmail",
 }
 
 

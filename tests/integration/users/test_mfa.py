@@ -12,12 +12,10 @@ import secrets
 import uuid
 from urllib.parse import parse_qs, unquote, urlparse
 
-import asyncpg
 import pytest
 
-from common.db.engine import dsn, role_name
 from common.settings import Settings
-from tests.accounts import PASSWORD, Account, login, register
+from tests.accounts import PASSWORD, Account, as_users_service, login, register
 from tests.clock import MovableClock, seconds_to_wait
 from tests.integration.users.second_factor import (
     CONFIRM,
@@ -464,13 +462,9 @@ async def test_a_new_account_has_no_mfa(users: GraphQLClient) -> None:
 
 async def _age_challenges(settings: Settings, user_id: str) -> None:
     """Move the user's sign-in challenges past their five minutes."""
-    url = dsn(settings, role_name("users"), settings.pg_password("users"), driver="postgresql")
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(
-            "UPDATE users.mfa_challenges SET expires_at = now() - interval '1 second'"
-            " WHERE user_id = $1",
-            uuid.UUID(user_id),
-        )
-    finally:
-        await conn.close()
+    await as_users_service(
+        settings,
+        "UPDATE users.mfa_challenges SET expires_at = now() - interval '1 second'"
+        " WHERE user_id = $1",
+        uuid.UUID(user_id),
+    )
