@@ -116,6 +116,9 @@ async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
             for part in (relay, consumer)
             if part is not None
         ]
+        if spec.worker_jobs is not None:
+            service = spec.service(runtime)
+            parts += [(f"{spec.name}:{job.__name__}", job) for job in spec.worker_jobs(service)]
         gauges = measured(spec, runtime, consumes=consumer is not None)
         if gauges is not None:
             parts.append((f"{spec.name}:gauges", gauges))

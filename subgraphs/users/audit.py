@@ -58,6 +58,7 @@ class SecurityEventKind(StrEnum):
     API_KEY_REFUSED = "API_KEY_REFUSED"  # unknown, revoked or expired: counted per address
     EXTERNAL_IDENTITY_LINKED = "EXTERNAL_IDENTITY_LINKED"  # first sign-in with a provider
     EXTERNAL_IDENTITY_UNLINKED = "EXTERNAL_IDENTITY_UNLINKED"
+    DATA_EXPORT_REQUESTED = "DATA_EXPORT_REQUESTED"  # by the user, or an admin for them
 
 
 def record(

@@ -19,6 +19,7 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as SecurityEventKindValue
+from subgraphs.users.data_export_schema import DataExport, DataExportMutations, data_exports_of
 from subgraphs.users.external_accounts import LinkRequired
 from subgraphs.users.external_sign_in_schema import (
     CompleteExternalSignInInput,
@@ -118,6 +119,14 @@ class User:
         self._check_private(info)
         rows = await info.context.loaders.identities.load(self.row.id)
         return [linked_identity_of(row) for row in rows]
+
+    @strawberry.field(
+        description="Exports of this user's data, newest first. Visible to the user themself "
+        "and to administrators."
+    )
+    async def data_exports(self, info: UsersInfo) -> list[DataExport]:
+        self._check_private(info)
+        return await data_exports_of(info, self.id)
 
     def _check_private(self, info: UsersInfo) -> None:
         if self.signing_in:
@@ -448,7 +457,7 @@ class Query(ApiKeyQueries, ExternalSignInQueries):
 
 
 @strawberry.type
-class Mutation(ApiKeyMutations):
+class Mutation(ApiKeyMutations, DataExportMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
         context = info.context

@@ -13,6 +13,7 @@ from common.auth.revocations import TokenRevoker
 from common.auth.throttle import Rule, Throttle
 from common.clock import Clock
 from common.graphql.app import ServiceRuntime
+from subgraphs.users.data_exports import DataExports
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
 from subgraphs.users.revocations import DurableRevocations
@@ -25,6 +26,7 @@ HOUR, DAY = 3600, 24 * 3600
 @dataclass(frozen=True, slots=True)
 class UsersServices:
     users: UsersService  # accounts and sign-in, with its MFA, API keys and external sign-in
+    exports: DataExports  # personal data exports (GDPR art. 15/20)
 
 
 def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersServices:
@@ -90,5 +92,6 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 runtime.sessions,
                 TokenRevoker(runtime.redis, settings.access_token_ttl + settings.clock_skew),
             ),
-        )
+        ),
+        exports=DataExports(runtime.sessions, settings),
     )
