@@ -253,7 +253,7 @@ async def test_links_refuse_tampering_other_exports_and_expiry(
     expired = with_query(
         url,
         expires=str(past),
-        signature=signature(migrated.download_secret, PURPOSE, mine["id"], past),
+        signature=signature(migrated.data_export_secret, PURPOSE, mine["id"], past),
     )
     await refused(expired, 403, "The download link has expired; ask for a new one.")
     # the real link still works, and only for its own export
