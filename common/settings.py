@@ -421,6 +421,13 @@ class Settings:
             "LMS_DOWNLOAD_SECRET", "HMAC key of signed download links (secret)", secret=True
         )
     )
+    data_export_secret: str = field(
+        metadata=setting(
+            "LMS_DATA_EXPORT_SECRET",
+            "HMAC key of data exports' download links (users only; secret)",
+            secret=True,
+        )
+    )
     platform_name: str = field(
         metadata=setting("LMS_PLATFORM_NAME", "name shown as issuer on certificates")
     )
@@ -471,6 +478,32 @@ class Settings:
         metadata=setting(
             "LMS_WORKER_METRICS_INTERVAL_MS",
             "how often a worker measures its outbox and queues for /metrics, ms",
+        )
+    )
+    # Personal data exports (GDPR art. 15/20; subgraphs/users/data_exports.py)
+    data_export_ttl: int = field(
+        metadata=setting("LMS_DATA_EXPORT_TTL", "seconds a ready data export is kept, then deleted")
+    )
+    data_export_timeout: int = field(
+        metadata=setting(
+            "LMS_DATA_EXPORT_TIMEOUT", "seconds an export may wait for every subgraph's part"
+        )
+    )
+    data_exports_per_day: int = field(
+        metadata=setting("LMS_DATA_EXPORTS_PER_DAY", "data exports a user may request per day")
+    )
+    data_export_max_part_bytes: int = field(
+        metadata=setting(
+            "LMS_DATA_EXPORT_MAX_PART_BYTES", "largest part of an export one subgraph sends, bytes"
+        )
+    )
+    data_export_link_seconds: int = field(
+        metadata=setting("LMS_DATA_EXPORT_LINK_SECONDS", "seconds a data export's link works")
+    )
+    data_export_sweep_seconds: int = field(
+        metadata=setting(
+            "LMS_DATA_EXPORT_SWEEP_SECONDS",
+            "how often the users worker fails late exports and deletes expired ones",
         )
     )
 
@@ -612,6 +645,7 @@ class Settings:
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_secret("LMS_DOWNLOAD_SECRET", "dev-download-secret"),
+            data_export_secret=_secret("LMS_DATA_EXPORT_SECRET", "dev-data-export-secret"),
             platform_name=_env("LMS_PLATFORM_NAME", "LMS Platform"),
             smtp_host=_env("LMS_SMTP_HOST", ""),
             smtp_port=_port("LMS_SMTP_PORT", 1025),
@@ -627,6 +661,14 @@ class Settings:
             webhook_secret=_secret("LMS_WEBHOOK_SECRET", "dev-webhook-secret"),
             worker_metrics_port=_int("LMS_WORKER_METRICS_PORT", 0, maximum=MAX_PORT),
             worker_metrics_interval_ms=_int("LMS_WORKER_METRICS_INTERVAL_MS", 5000, minimum=100),
+            data_export_ttl=_positive("LMS_DATA_EXPORT_TTL", 7 * 24 * 3600),
+            data_export_timeout=_positive("LMS_DATA_EXPORT_TIMEOUT", 900),
+            data_exports_per_day=_positive("LMS_DATA_EXPORTS_PER_DAY", 3),
+            data_export_max_part_bytes=_int(
+                "LMS_DATA_EXPORT_MAX_PART_BYTES", 192 * 1024, minimum=1024, maximum=192 * 1024
+            ),
+            data_export_link_seconds=_positive("LMS_DATA_EXPORT_LINK_SECONDS", 3600),
+            data_export_sweep_seconds=_positive("LMS_DATA_EXPORT_SWEEP_SECONDS", 60),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

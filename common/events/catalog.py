@@ -52,6 +52,38 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "An account was deleted (GDPR erasure). Every domain erases or anonymises the user's data.",
     ),
     EventSpec(
+        "user.export_requested",
+        1,
+        "users",
+        ("users", "courses", "enrollments", "assessments", "notifications"),
+        {"export_id": "uuid", "user_id": "uuid", "max_part_bytes": "int"},
+        "A data export (GDPR art. 15/20) was requested. Every domain gathers the user's data "
+        "and sends it back as `user.export_part`, at most `max_part_bytes` of JSON.",
+    ),
+    EventSpec(
+        "user.export_part",
+        1,
+        "each subgraph",
+        ("users",),
+        {
+            "export_id": "uuid",
+            "user_id": "uuid",
+            "part": "str",
+            "content": "str?",
+            "error": "str?",
+        },
+        "One domain's part of a data export: `content` (JSON text), or `error` (too large). "
+        "Users assembles the archive once every part is in.",
+    ),
+    EventSpec(
+        "user.export_ready",
+        1,
+        "users",
+        ("notifications",),
+        {"export_id": "uuid", "user_id": "uuid"},
+        "A data export is ready to download. Notifications tells the user.",
+    ),
+    EventSpec(
         "course.published",
         1,
         "courses",

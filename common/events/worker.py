@@ -26,9 +26,10 @@ def listen_dsn(settings: Settings, service: str) -> str:
 
 
 def build_worker(
-    spec: ServiceSpec[Any, Any], runtime: ServiceRuntime
+    spec: ServiceSpec[Any, Any], runtime: ServiceRuntime, service: Any
 ) -> tuple[OutboxRelay | None, ConsumerRunner | None]:
-    """The relay (if the service has an outbox) and the consumer (if it handles events)."""
+    """The relay (if the service has an outbox) and the consumer (if it handles events),
+    over the service layer `service` the spec built."""
     if spec.events is None:
         return None, None
     settings = runtime.settings
@@ -39,7 +40,7 @@ def build_worker(
         settings.amqp_url,
         listen_dsn(settings, spec.name),
     )
-    handlers = spec.handlers(spec.service(runtime)) if spec.handlers else {}
+    handlers = spec.handlers(service) if spec.handlers else {}
     consumer = (
         ConsumerRunner(
             spec.name,
@@ -110,12 +111,15 @@ async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
     async with service_runtime(
         spec, settings, role=f"{spec.name}-worker", follow_revocations=False
     ) as runtime:
-        relay, consumer = build_worker(spec, runtime)
+        service = spec.service(runtime)
+        relay, consumer = build_worker(spec, runtime, service)
         parts: list[tuple[str, Callable[[], Awaitable[None]]]] = [
             (f"{spec.name}:{type(part).__name__}", part.run)
             for part in (relay, consumer)
             if part is not None
         ]
+        if spec.worker_jobs is not None:
+            parts += [(f"{spec.name}:{job.__name__}", job) for job in spec.worker_jobs(service)]
         gauges = measured(spec, runtime, consumes=consumer is not None)
         if gauges is not None:
             parts.append((f"{spec.name}:gauges", gauges))

@@ -101,6 +101,10 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     # it consumes (run by `lms worker <service>` with its outbox relay).
     events: EventTables | None = None
     handlers: Callable[[ServiceT], Mapping[str, Handler]] | None = None
+    # Periodic jobs `lms worker <service>` runs beside its relay and consumers.
+    worker_jobs: Callable[[ServiceT], Sequence[Callable[[], Coroutine[Any, Any, None]]]] | None = (
+        None
+    )
 
 
 NO_ACK_PAYLOAD: UnsetType = UNSET  # connection_ack without a payload

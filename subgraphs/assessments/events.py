@@ -8,9 +8,12 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.assessments.erasure import erase_user
+from subgraphs.assessments.export import user_sections
+from subgraphs.assessments.models import EVENTS
 from subgraphs.assessments.plagiarism.checker import check_assessment, check_attempt
 from subgraphs.assessments.services import AssessmentsServices
 
@@ -29,4 +32,5 @@ def handlers(_: AssessmentsServices) -> Mapping[str, Handler]:
         "user.deleted": user_deleted,
         "submission.submitted": submission_submitted,
         "plagiarism.recheck_requested": recheck_requested,
+        "user.export_requested": export_handler("assessments", EVENTS.outbox, user_sections),
     }

@@ -15,10 +15,13 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from common.graphql.peers import PeerUnavailable
 from subgraphs.enrollments.erasure import erase_user
+from subgraphs.enrollments.export import user_sections
+from subgraphs.enrollments.models import EVENTS
 from subgraphs.enrollments.results import record_assessment, record_result
 from subgraphs.enrollments.services import EnrollmentsServices
 
@@ -58,4 +61,5 @@ def handlers(services: EnrollmentsServices) -> Mapping[str, Handler]:
         "assessment.published": assessment_published,
         "submission.graded": submission_graded,
         "user.deleted": user_deleted,
+        "user.export_requested": export_handler("enrollments", EVENTS.outbox, user_sections),
     }

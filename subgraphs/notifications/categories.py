@@ -72,8 +72,11 @@ class Template:
 
 DEFAULT_IN_APP: Final = Template("{{ title }}", "{{ message }}")
 DEFAULT_TEMPLATES: Final[dict[tuple[Category, str], Template]] = {
+    # the welcome, or a notice about the account that says what it is (`title`, `message`)
     (Category.ACCOUNT, "IN_APP"): Template(
-        "Welcome to {{ platform_name }}", "Hello {{ recipient_name }}, your account is ready."
+        "{% if message is defined %}{{ title }}{% else %}Welcome to {{ platform_name }}{% endif %}",
+        "{% if message is defined %}{{ message }}"
+        "{% else %}Hello {{ recipient_name }}, your account is ready.{% endif %}",
     ),
     (Category.ENROLLMENT, "IN_APP"): Template(
         "You are enrolled in {{ course_title }}", "Welcome to {{ course_title }}. Happy learning!"

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from common.telemetry import tracing
 from subgraphs.notifications.categories import Category
 from subgraphs.notifications.dispatcher import release_held_emails
 from subgraphs.notifications.erasure import erase_user
+from subgraphs.notifications.export import user_sections
+from subgraphs.notifications.models import EVENTS
 from subgraphs.notifications.services import NotificationsServices
+
+EXPORT_READY: Final[dict[str, object]] = {
+    "title": "Your data export is ready",
+    "message": "Download it from your account's data exports before the link expires.",
+}
 
 
 def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
@@ -94,6 +103,9 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
     async def user_deleted(session: AsyncSession, event: Event) -> None:
         await erase_user(session, uuid.UUID(event.data["user_id"]))
 
+    async def export_ready(session: AsyncSession, event: Event) -> None:
+        await notify(session, [uuid.UUID(event.data["user_id"])], Category.ACCOUNT, EXPORT_READY)
+
     return {
         "user.registered": user_registered,
         "enrollment.created": enrollment_created,
@@ -102,4 +114,6 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
         "submission.graded": submission_graded,
         "user.email_verified": user_email_verified,
         "user.deleted": user_deleted,
+        "user.export_requested": export_handler("notifications", EVENTS.outbox, user_sections),
+        "user.export_ready": export_ready,
     }

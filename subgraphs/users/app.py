@@ -19,6 +19,8 @@ from common.errors import RateLimited, Unauthenticated
 from common.graphql.app import ServiceRuntime, ServiceSpec, create_service_app, jwks_route
 from common.graphql.context import client_address
 from common.settings import Settings
+from subgraphs.users.data_export_route import download_export
+from subgraphs.users.events import handlers
 from subgraphs.users.loaders import build_loaders
 from subgraphs.users.models import EVENTS
 from subgraphs.users.schema import schema
@@ -107,12 +109,17 @@ SPEC = ServiceSpec(
         jwks_route(platform_signing_key),
         Route("/auth/api-key-token", api_key_token, methods=["POST"]),
         Route("/oauth/token", oauth_token, methods=["POST"]),
+        Route("/exports/{export_id}.zip", download_export),
     ],
     key_source=own_keys,
     # Redis kept holding PostgreSQL's revocations (subgraphs/users/revocations.py)
     background=lambda services: [services.users.revocations.follow],
-    # it emits user.registered, user.email_verified and user.deleted, and consumes nothing
+    # it emits user.registered, user.email_verified, user.deleted and the data exports'
+    # events; it consumes the data exports' requests and parts
     events=EVENTS,
+    # data exports: its own part, the other parts, and the sweep of late and expired ones
+    handlers=handlers,
+    worker_jobs=lambda services: [services.exports.run_sweeps],
 )
 
 

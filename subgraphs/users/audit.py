@@ -63,6 +63,7 @@ class SecurityEventKind(StrEnum):
     EMAIL_VERIFIED = "EMAIL_VERIFIED"  # a verification link opened (details: changed)
     PASSWORD_RESET_REQUESTED = "PASSWORD_RESET_REQUESTED"  # a reset link went out
     PASSWORD_RESET = "PASSWORD_RESET"  # a reset link set a new password; sessions ended
+    DATA_EXPORT_REQUESTED = "DATA_EXPORT_REQUESTED"  # by the user, or an admin for them
 
 
 def record(

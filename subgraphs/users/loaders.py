@@ -13,7 +13,7 @@ from common.graphql.app import LoaderScope
 from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from subgraphs.users.mfa import MfaStatus
-from subgraphs.users.models import ExternalIdentityRow, UserRow
+from subgraphs.users.models import DataExportRow, ExternalIdentityRow, UserRow
 from subgraphs.users.services import UsersServices
 
 
@@ -22,6 +22,7 @@ class UsersLoaders:
     user: DataLoader[uuid.UUID, UserRow | None]
     mfa: DataLoader[uuid.UUID, MfaStatus | None]  # None: never enrolled
     identities: DataLoader[uuid.UUID, list[ExternalIdentityRow]]
+    data_exports: DataLoader[uuid.UUID, list[DataExportRow]]
 
 
 def build_loaders(services: UsersServices, _: LoaderScope) -> UsersLoaders:
@@ -30,6 +31,7 @@ def build_loaders(services: UsersServices, _: LoaderScope) -> UsersLoaders:
         user=batch_loader(service.by_ids),
         mfa=batch_loader(service.mfa.statuses),
         identities=grouped_loader(service.external_identities),
+        data_exports=grouped_loader(services.exports.of_users),
     )
 
 

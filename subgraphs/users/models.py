@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -242,3 +243,48 @@ class EmailTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DataExportRow(Base):
+    """A personal data export (GDPR art. 15/20; subgraphs/users/data_exports.py): REQUESTED
+    until every subgraph's part is in, then READY with its zip archive until `expires_at`,
+    or FAILED. At most one REQUESTED per user."""
+
+    __tablename__ = "data_exports"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.users.id", ondelete="CASCADE"), index=True
+    )
+    requested_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    status: Mapped[str] = mapped_column(String(10))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    failure: Mapped[str | None] = mapped_column(Text)
+    archive: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index(
+            "uq_data_exports_requested",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status = 'REQUESTED'"),
+        ),
+    )
+
+
+class DataExportPartRow(Base):
+    """One subgraph's part of an export, kept until the archive is assembled."""
+
+    __tablename__ = "data_export_parts"
+
+    export_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("users.data_exports.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    part: Mapped[str] = mapped_column(String(20), primary_key=True)
+    content: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -19,6 +19,7 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.users.api_key_schema import ApiKeyMutations, ApiKeyQueries
 from subgraphs.users.audit import EventFilter
 from subgraphs.users.audit import SecurityEventKind as SecurityEventKindValue
+from subgraphs.users.data_export_schema import DataExport, DataExportMutations, data_exports_of
 from subgraphs.users.external_accounts import LinkRequired
 from subgraphs.users.external_sign_in_schema import (
     CompleteExternalSignInInput,
@@ -156,6 +157,14 @@ class User:
     ) -> Connection[Session]:
         self._check_private(info)
         return await sessions_page(info, self.row.id, first, after)
+
+    @strawberry.field(
+        description="Exports of this user's data, newest first. Visible to the user themself "
+        "and to administrators."
+    )
+    async def data_exports(self, info: UsersInfo) -> list[DataExport]:
+        self._check_private(info)
+        return await data_exports_of(info, self.id)
 
     def _check_private(self, info: UsersInfo, service_scope: str | None = None) -> None:
         """The user themself or an administrator; also a service granted ``service_scope``."""
@@ -609,7 +618,7 @@ class EmailLinkMutations:
 
 
 @strawberry.type
-class Mutation(EmailLinkMutations, ApiKeyMutations, SessionMutations):
+class Mutation(EmailLinkMutations, ApiKeyMutations, SessionMutations, DataExportMutations):
     @strawberry.mutation(description="Create a student account and sign in.")
     async def register(self, info: UsersInfo, input: RegisterInput) -> AuthPayload:
         context = info.context

@@ -14,6 +14,7 @@ from common.auth.throttle import Rule, Throttle
 from common.clock import Clock
 from common.graphql.app import ServiceRuntime
 from subgraphs.users.account_mail import Postman
+from subgraphs.users.data_exports import DataExports
 from subgraphs.users.email_links import EmailLinks
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
@@ -29,6 +30,7 @@ HOUR, DAY = 3600, 24 * 3600
 class UsersServices:
     users: UsersService  # accounts and sign-in, with its MFA, API keys and external sign-in
     clients: ServiceClients  # the other services, trading their credentials for tokens
+    exports: DataExports  # personal data exports (GDPR art. 15/20)
 
 
 def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersServices:
@@ -125,4 +127,5 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
                 ),
             ),
         ),
+        exports=DataExports(runtime.sessions, settings),
     )
