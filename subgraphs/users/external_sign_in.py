@@ -47,23 +47,10 @@ from subgraphs.users.passwords import digest
 
 with warnings.catch_warnings():
     # Authlib would rather run on the httpx2 fork and says so when it finds httpx, which is
-    # what this project uses everywhere (HTTP_ERRORS below holds both forks' errors).
+    # what this project uses everywhere (and what its exceptions below are).
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from authlib.integrations.starlette_client import OAuth
 
-
-def _http_errors() -> tuple[type[Exception], ...]:
-    """httpx's errors, and the httpx2 fork's: Authlib runs on httpx2 when it is installed
-    (the `ai` extra's Hugging Face hub brings it), and raises its errors then."""
-    try:
-        import httpx2  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return (httpx.HTTPError,)
-    return (httpx.HTTPError, httpx2.HTTPError)
-
-
-HTTP_ERRORS: Final[tuple[type[Exception], ...]] = _http_errors()
-HTTP_OR_VALUE_ERRORS: Final[tuple[type[Exception], ...]] = (*HTTP_ERRORS, ValueError)
 PENDING_SECONDS: Final = 600
 SCOPE: Final = "openid email profile"
 # What an ID token may be signed with: a public-key algorithm, so that a provider's
@@ -157,7 +144,7 @@ class ExternalSignIn:
         client = await self._client(provider)
         try:
             authorization = await client.create_authorization_url(redirect_uri)
-        except (*HTTP_OR_VALUE_ERRORS, OAuthError, RuntimeError) as error:
+        except (httpx.HTTPError, OAuthError, RuntimeError, ValueError) as error:
             raise _unavailable(provider) from error
         pending = {
             "provider": provider.name,
@@ -198,7 +185,7 @@ class ExternalSignIn:
             raise Unauthenticated(
                 f"{provider.display_name} refused the sign-in ({refused.error}); start again."
             ) from refused
-        except HTTP_OR_VALUE_ERRORS as error:
+        except (httpx.HTTPError, ValueError) as error:
             raise _unavailable(provider) from error
         return await self._identity(client, provider, token, pending["nonce"])
 
@@ -218,7 +205,7 @@ class ExternalSignIn:
             raise Unauthenticated(
                 f"The identity token from {provider.display_name} did not verify; start again."
             ) from error
-        except HTTP_ERRORS as error:
+        except httpx.HTTPError as error:
             raise _unavailable(provider) from error
         email = claims.get("email")
         name = claims.get("name")
@@ -246,7 +233,7 @@ class ExternalSignIn:
             return client
         try:
             metadata = await client.load_server_metadata()
-        except HTTP_OR_VALUE_ERRORS as error:
+        except (httpx.HTTPError, ValueError) as error:
             raise _unavailable(provider) from error
         if metadata.get("issuer") != provider.issuer:
             client.server_metadata.clear()  # not remembered: asked again next time
