@@ -139,6 +139,13 @@ GUARDED = Reread(
     "query($id: ID!) { user(id: $id) { mfa { enabled recoveryCodesRemaining } } }",
     lambda w: {"id": w.id_of("mfa_user")},
 )
+SESSIONS = Reread(
+    "{ me { sessions(first: 100) { edges { node { id current } } } } }", lambda w: {}, "student"
+)
+DATA_EXPORTS = Reread(
+    "query($id: ID!) { user(id: $id) { dataExports { id status } } }",
+    lambda w: {"id": w.id_of("student")},
+)
 API_KEYS = Reread("{ apiKeys(first: 100) { edges { node { id revokedAt } } } }", lambda w: {})
 CATEGORIES = Reread("{ categories { id children { id } } }", lambda w: {})
 
@@ -170,6 +177,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
+    "sessions": "sessions { edges { node { id clientAddress userAgent } } }",
+    "dataExports": "dataExports { id status }",
 }
 
 
@@ -1211,6 +1220,42 @@ CASES: dict[str, tuple[Case, ...]] = {
             "{ edges { node { id kind clientAddress } } } }",
             lambda w: {"id": w.id_of("student")},
             FORBIDDEN,
+        ),
+    ),
+    "Mutation.revokeSession": (
+        Case(
+            "student ends another's session",
+            "intruder",
+            "mutation($id: ID!) { revokeSession(input: {id: $id}) { revokedSessionId } }",
+            lambda w: {"id": w.session},
+            NOT_FOUND,
+            SESSIONS,
+        ),
+        Case(
+            "instructor ends a learner's session",
+            "instructor",
+            "mutation($id: ID!) { revokeSession(input: {id: $id}) { revokedSessionId } }",
+            lambda w: {"id": w.session},
+            NOT_FOUND,
+            SESSIONS,
+        ),
+    ),
+    "Mutation.requestDataExport": (
+        Case(
+            "student exports another's data",
+            "intruder",
+            "mutation($id: ID!) { requestDataExport(input: {userId: $id}) { dataExport { id } } }",
+            lambda w: {"id": w.id_of("student")},
+            FORBIDDEN,
+            DATA_EXPORTS,
+        ),
+        Case(
+            "the learner's instructor exports the learner's data",
+            "instructor",
+            "mutation($id: ID!) { requestDataExport(input: {userId: $id}) { dataExport { id } } }",
+            lambda w: {"id": w.id_of("student")},
+            FORBIDDEN,
+            DATA_EXPORTS,
         ),
     ),
     "Mutation.revokeApiKey": (

@@ -116,6 +116,7 @@ class World:
     open_attempt: str  # the student's, in progress, of a second quiz
     enrollment: str  # the student's, in the published course
     notification: str  # the student's
+    session: str  # the student's (its refresh-token family)
     api_key: str  # the administrator's
     narrow_key: str  # admin_key's key
 
@@ -251,6 +252,14 @@ async def build_world(graph: GraphQLClient, http: httpx.AsyncClient, settings: S
         token=admin.access_token,
     )
     version = await graph.data(COURSE_VERSION, {"id": course["id"]}, token=teacher.access_token)
+    sessions = await graph.data(
+        "{ me { sessions { edges { node { id current } } } } }", token=student.access_token
+    )
+    [session_id] = [
+        edge["node"]["id"]
+        for edge in sessions["me"]["sessions"]["edges"]
+        if edge["node"]["current"]
+    ]
 
     return World(
         accounts={
@@ -284,6 +293,7 @@ async def build_world(graph: GraphQLClient, http: httpx.AsyncClient, settings: S
         open_attempt=open_attempt["id"],
         enrollment=enrollment_id,
         notification=notification_id,
+        session=session_id,
         api_key=api_key["createApiKey"]["apiKey"]["id"],
         narrow_key=narrow_key["createApiKey"]["key"],
     )
