@@ -31,7 +31,8 @@ class EmbeddedEssay:
         """The sentences' mean direction (unit length): finds candidates, scores nothing."""
         mean = self.vectors.mean(axis=0)
         norm = float(np.linalg.norm(mean))
-        return (mean / norm if norm else mean).astype(np.float32)
+        unit: Vectors = (mean / norm if norm else mean).astype(np.float32)
+        return unit
 
 
 @dataclass(frozen=True, slots=True)
