@@ -71,8 +71,12 @@ def analyse(
     return analyse_text(text)
 
 
-async def check_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> int:
-    """Check a submitted attempt's code and essay answers; returns how many were checked."""
+async def check_attempt(
+    session: AsyncSession, attempt_id: uuid.UUID, *, paraphrase: bool = True
+) -> int:
+    """Check a submitted attempt's code and essay answers; returns how many were checked.
+    Essays go through the paraphrase stage too when the model is installed (and `paraphrase`:
+    the benchmark times them without)."""
     attempt = await session.get(AttemptRow, attempt_id)
     if attempt is None or attempt.submitted_at is None:
         return 0
@@ -105,7 +109,7 @@ async def check_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> int:
         if answer is None or analysis is None or not analysis.fingerprints:
             continue
         essay = None
-        if kind is AnswerKind.TEXT and embeddings.available():
+        if kind is AnswerKind.TEXT and paraphrase and embeddings.available():
             essay = await embed_essay(answer_text(kind, answer.response))
         await _store(session, attempt, question.id, analysis, essay)
         await _match(session, attempt, question.id, analysis, essay)
