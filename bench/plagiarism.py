@@ -17,9 +17,9 @@ from plagiarism_timing import timings
 
 from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import analyse_code, analyse_text
-from subgraphs.assessments.plagiarism.compare import Span, containment
+from subgraphs.assessments.plagiarism.compare import containment
 from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay, paraphrase_match
-from subgraphs.assessments.plagiarism.sentences import split_sentences
+from subgraphs.assessments.plagiarism.paraphrase_check import embedded
 from subgraphs.assessments.plagiarism.thresholds import CODE_THRESHOLD, TEXT_THRESHOLD
 
 
@@ -36,17 +36,15 @@ def text_score(pair: Pair) -> float:
 
 
 @cache
-def _embedded(text: str) -> EmbeddedEssay:
-    found = split_sentences(text)
-    return EmbeddedEssay(
-        [Span(s.start, s.end) for s in found], embeddings.encode([s.text for s in found])
-    )
+def _embedded(text: str) -> EmbeddedEssay | None:
+    return embedded(text)
 
 
 def text_with_embeddings_score(pair: Pair) -> float:
     """The higher of the fingerprint and paraphrase scores, as the checker keeps them (its
     candidates are the 20 closest answers: here the pair itself)."""
-    paraphrase = paraphrase_match(_embedded(pair.left), _embedded(pair.right)).score
+    left, right = _embedded(pair.left), _embedded(pair.right)
+    paraphrase = 0.0 if left is None or right is None else paraphrase_match(left, right).score
     return max(text_score(pair), paraphrase)
 
 

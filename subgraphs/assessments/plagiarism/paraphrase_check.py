@@ -29,13 +29,18 @@ from subgraphs.assessments.plagiarism.tables import CheckedAnswerRow, SentencesR
 CANDIDATES = 20
 
 
-async def embed_essay(text: str) -> EmbeddedEssay | None:
+def embedded(text: str) -> EmbeddedEssay | None:
     """The essay's sentences and their embeddings (None without a sentence to compare)."""
     sentences = split_sentences(text)
     if not sentences:
         return None
-    vectors = await asyncio.to_thread(embeddings.encode, [s.text for s in sentences])
+    vectors = embeddings.encode([s.text for s in sentences])
     return EmbeddedEssay([Span(s.start, s.end) for s in sentences], vectors)
+
+
+async def embed_essay(text: str) -> EmbeddedEssay | None:
+    """`embedded` in a thread: the event loop keeps serving while the model runs."""
+    return await asyncio.to_thread(embedded, text)
 
 
 def _essay_of(vectors: bytes, spans: list[int]) -> EmbeddedEssay:

@@ -3,9 +3,8 @@ per test session: the model is cached per process)."""
 
 from __future__ import annotations
 
-from subgraphs.assessments.plagiarism.compare import Span
-from subgraphs.assessments.plagiarism.embeddings import encode
 from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay, paraphrase_match
+from subgraphs.assessments.plagiarism.paraphrase_check import embedded
 from subgraphs.assessments.plagiarism.sentences import MAX_SENTENCES, split_sentences
 
 ORIGINAL = (
@@ -26,10 +25,9 @@ SAME_TOPIC = (
 
 
 def _essay(text: str) -> EmbeddedEssay:
-    sentences = split_sentences(text)
-    return EmbeddedEssay(
-        [Span(s.start, s.end) for s in sentences], encode([s.text for s in sentences])
-    )
+    essay = embedded(text)
+    assert essay is not None
+    return essay
 
 
 def test_a_reworded_essay_matches_sentence_by_sentence() -> None:
