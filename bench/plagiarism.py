@@ -1,6 +1,7 @@
 """Plagiarism detection measured: precision, recall and F1 per obfuscation level at the
-default thresholds on the labelled corpus (bench/plagiarism_corpus.py), then the time to
-check one submission with 1,000 and 10,000 stored (bench/plagiarism_timing.py).
+default thresholds on the labelled corpus (bench/plagiarism_corpus.py), text by fingerprints
+alone and (with the `ai` extra) with the paraphrase stage, then the time to check one
+submission with 1,000 and 10,000 stored (bench/plagiarism_timing.py).
 
     PYTHONPATH=$PWD .venv/bin/python bench/plagiarism.py [--sizes 1000 10000] [--probes 30]
 """
@@ -9,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from functools import cache
 
 from plagiarism_corpus import CODE_LEVELS, TEXT_LEVELS, Pair, code_pairs, text_pairs
 from plagiarism_timing import timings
 
+from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import analyse_code, analyse_text
 from subgraphs.assessments.plagiarism.compare import containment
+from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay, paraphrase_match
+from subgraphs.assessments.plagiarism.paraphrase_check import embedded
 from subgraphs.assessments.plagiarism.thresholds import CODE_THRESHOLD, TEXT_THRESHOLD
 
 
@@ -28,6 +33,19 @@ def text_score(pair: Pair) -> float:
     if not set(left.band_keys) & set(right.band_keys):
         return 0.0
     return containment(left.hashes, right.hashes)
+
+
+@cache
+def _embedded(text: str) -> EmbeddedEssay | None:
+    return embedded(text)
+
+
+def text_with_embeddings_score(pair: Pair) -> float:
+    """The higher of the fingerprint and paraphrase scores, as the checker keeps them (its
+    candidates are the 20 closest answers: here the pair itself)."""
+    left, right = _embedded(pair.left), _embedded(pair.right)
+    paraphrase = 0.0 if left is None or right is None else paraphrase_match(left, right).score
+    return max(text_score(pair), paraphrase)
 
 
 def _row(name: str, pairs: Sequence[Pair], scores: Sequence[float], threshold: float) -> str:
@@ -68,6 +86,16 @@ def main() -> None:
     args = parser.parse_args()
     quality("Code", code_pairs(), CODE_LEVELS, code_score, CODE_THRESHOLD)
     quality("Text (shingles and LSH)", text_pairs(), TEXT_LEVELS, text_score, TEXT_THRESHOLD)
+    if embeddings.available():
+        quality(
+            "Text (shingles and LSH, and sentence embeddings)",
+            text_pairs(),
+            TEXT_LEVELS,
+            text_with_embeddings_score,
+            TEXT_THRESHOLD,
+        )
+    else:
+        print("\nText with sentence embeddings: skipped, the `ai` extra is not installed")
     if args.sizes:
         timings(args.sizes, args.probes)
 

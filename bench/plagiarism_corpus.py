@@ -6,7 +6,8 @@ code: copy; comments and whitespace; renaming of every identifier; reordering of
 and classes; equivalent rewrites (augmented assignments spelled out, comparisons mirrored,
 if/else branches swapped under a negated test).
 text: copy; near copy (words swapped for synonyms, one sentence dropped, two swapped);
-paraphrase (hand-written, one per topic).
+paraphrase (hand-written, one per topic: 28 topics, 22 of them with one independent essay
+rather than two).
 
 Positives pair an original with its variant; negatives pair independent solutions (or
 essays) of the same task, and a variant of one with the other independent ones.
@@ -203,9 +204,12 @@ def text_pairs() -> list[Pair]:
             "near_copy": near_copy(originals["a"], len(topic)),
             "paraphrase": essays["paraphrase"],
         }
+        independent = sorted(name for name in originals if name != "a")
         for level, variant in variants.items():
             pairs.append(Pair(originals["a"], variant, True, level, topic))
-            for other in ("b", "c"):
+            for other in independent:
                 pairs.append(Pair(originals[other], variant, False, level, topic))
-        pairs.append(Pair(originals["b"], originals["c"], False, "independent", topic))
+        for i, first in enumerate(independent):
+            for second in ["a", *independent[i + 1 :]]:
+                pairs.append(Pair(originals[first], originals[second], False, "independent", topic))
     return pairs

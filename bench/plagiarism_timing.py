@@ -5,9 +5,10 @@ The stored submissions are synthetic. Code answers are either random programs (t
 functions of random statements: they share common idioms, as independent solutions do) or,
 the worst case, three functions drawn from the corpus' 60 (so most answers share a whole
 function with the new one: nearly all are candidates). Essays are five sentences drawn from
-the corpus' essays. They are loaded with their fingerprints
-and band keys in bulk; then new submissions are checked one by one, each in its own
-transaction, as the worker does.
+the corpus' essays. They are loaded with their fingerprints, band keys and (with the `ai`
+extra) sentence embeddings in bulk; then new submissions are checked one by one, each in its
+own transaction, as the worker does: essays with the paraphrase stage (the new essay encoded
+by the model, then compared) and without it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,13 +39,22 @@ from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
 from common.settings import Settings
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow
+from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import AnswerKind
 from subgraphs.assessments.plagiarism.checker import analyse, check_attempt
-from subgraphs.assessments.plagiarism.tables import BandRow, CheckedAnswerRow, FingerprintRow
+from subgraphs.assessments.plagiarism.compare import Span
+from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay
+from subgraphs.assessments.plagiarism.sentences import split_sentences
+from subgraphs.assessments.plagiarism.tables import (
+    BandRow,
+    CheckedAnswerRow,
+    FingerprintRow,
+    SentencesRow,
+)
 
 DATA = Path(__file__).parent / "data" / "plagiarism"
 CHUNK = 2000
-POPULATIONS = ("random", "shared", "essay")
+POPULATIONS = ("random", "shared", "essay", "essay_fingerprints")
 
 
 def _functions() -> list[str]:
@@ -165,6 +176,7 @@ async def _load(
         checked_rows: list[dict[str, Any]] = []
         prints: list[dict[str, Any]] = []
         bands: list[dict[str, Any]] = []
+        sentences: list[dict[str, Any]] = []
         for i in chunk:
             user = uuid.uuid4()
             attempts.append(
@@ -206,6 +218,17 @@ async def _load(
                 {"attempt_id": ids[i], "question_id": question.id, "key": key}
                 for key in set(analysis.band_keys)
             ]
+            if kind is AnswerKind.TEXT and embeddings.available():
+                essay = _embedded(answers[i]["text"])
+                sentences.append(
+                    {
+                        "attempt_id": ids[i],
+                        "question_id": question.id,
+                        "centroid": embeddings.to_bytes(essay.centroid),
+                        "vectors": embeddings.to_bytes(essay.vectors),
+                        "spans": [b for s in essay.spans for b in (s.start, s.end)],
+                    }
+                )
         async with sessions.begin() as session:
             await session.execute(insert(AttemptRow), attempts)
             await session.execute(insert(AnswerRow), rows)
@@ -213,22 +236,41 @@ async def _load(
                 (CheckedAnswerRow, checked_rows),
                 (FingerprintRow, prints),
                 (BandRow, bands),
+                (SentencesRow, sentences),
             ):
                 if values:
                     await session.execute(insert(table), values)
     return ids
 
 
+_ENCODED: dict[str, embeddings.Vectors] = {}
+
+
+def _embedded(text: str) -> EmbeddedEssay:
+    """As the checker embeds an essay; each distinct sentence of the pool encoded once."""
+    found = split_sentences(text)
+    missing = sorted({s.text for s in found} - set(_ENCODED))
+    if missing:
+        _ENCODED.update(zip(missing, embeddings.encode(missing), strict=True))
+    return EmbeddedEssay(
+        [Span(s.start, s.end) for s in found],
+        np.stack([_ENCODED[s.text] for s in found]),
+    )
+
+
 async def measure(settings: Settings, population: str, size: int, probes: int) -> float:
     """Median milliseconds to check one new submission with `size` stored: population is
-    "random" or "shared" (code) or "essay"."""
-    kind = AnswerKind.TEXT if population == "essay" else AnswerKind.CODE
+    "random" or "shared" (code) or "essay" (with the paraphrase stage when the `ai` extra is
+    installed) or "essay_fingerprints" (without it)."""
+    kind = AnswerKind.TEXT if population.startswith("essay") else AnswerKind.CODE
     engine = create_engine(service_dsn(settings, "assessments"))
     sessions = session_factory(engine)
     try:
         rng = random.Random(size)
         pool = _sentences() if kind is AnswerKind.TEXT else _functions()
         question, assessment_id = await _question(sessions, kind)
+        if kind is AnswerKind.TEXT and embeddings.available():
+            _embedded(" ".join(pool))  # the whole pool at once, not in the timed checks
         stored = [synthetic(population, rng, pool) for _ in range(size)]
         await _load(sessions, question, assessment_id, kind, stored, checked=True)
         async with sessions.begin() as session:  # as autovacuum would have by then
@@ -245,7 +287,9 @@ async def measure(settings: Settings, population: str, size: int, probes: int) -
         for attempt_id in new:
             began = time.perf_counter()
             async with sessions.begin() as session:
-                await check_attempt(session, attempt_id)
+                await check_attempt(
+                    session, attempt_id, paraphrase=population != "essay_fingerprints"
+                )
             times.append((time.perf_counter() - began) * 1000)
         return statistics.median(times)
     finally:
@@ -254,8 +298,12 @@ async def measure(settings: Settings, population: str, size: int, probes: int) -
 
 def timings(sizes: list[int], probes: int) -> None:
     print("\nTime to check one new submission (median of", probes, "), ms\n")
-    print("| stored submissions | code | code, worst case | essay |")
-    print("| --- | --- | --- | --- |")
+    paraphrase = "with paraphrase stage" if embeddings.available() else "no `ai` extra"
+    print(
+        f"| stored submissions | code | code, worst case | essay ({paraphrase}) "
+        "| essay, fingerprints only |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     with database() as settings:
         for size in sizes:
             row = [asyncio.run(measure(settings, p, size, probes)) for p in POPULATIONS]

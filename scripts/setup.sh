@@ -4,7 +4,8 @@
 #     servers from them, so the services the packages would start are stopped and disabled),
 #     and Python >= 3.11 with venv. Installed with apt-get on Debian/Ubuntu as root or with
 #     sudo; elsewhere this prints what to install.
-#  2. .venv with the project and its dev tools, reinstalled only when pyproject.toml or
+#  2. .venv with the project, its dev tools and the `ai` extra (paraphrase detection's model
+#     and PyTorch's CPU build, ~1.3 GB), reinstalled only when pyproject.toml or
 #     constraints.txt changed since the last install.
 #  3. Node.js and npm (apt-get when absent), the pinned GraphiQL bundles every service serves
 #     (graphiql_assets) and the differential tests' oracle (Apollo Gateway,
@@ -123,7 +124,7 @@ stamp=.venv/.setup-stamp
 wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     say "installing the project into .venv"
-    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench,ai]'
     echo "$wanted" >"$stamp"
 fi
 

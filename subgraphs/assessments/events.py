@@ -3,6 +3,7 @@ submission.submitted and plagiarism.recheck_requested (see plagiarism/checker.py
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 
@@ -14,11 +15,20 @@ from common.events.envelope import Event
 from subgraphs.assessments.erasure import erase_user
 from subgraphs.assessments.export import user_sections
 from subgraphs.assessments.models import EVENTS
+from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.checker import check_assessment, check_attempt
 from subgraphs.assessments.services import AssessmentsServices
 
+log = logging.getLogger(__name__)
+
 
 def handlers(_: AssessmentsServices) -> Mapping[str, Handler]:
+    if not embeddings.available():
+        log.warning(
+            "plagiarism: sentence-transformers or the all-MiniLM-L6-v2 package is not installed "
+            "(the `ai` extra): essays are checked by fingerprints only, no paraphrase detection"
+        )
+
     async def user_deleted(session: AsyncSession, event: Event) -> None:
         await erase_user(session, uuid.UUID(event.data["user_id"]))
 

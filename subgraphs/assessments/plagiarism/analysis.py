@@ -18,6 +18,13 @@ class AnswerKind(StrEnum):
     TEXT = "TEXT"
 
 
+class Method(StrEnum):
+    """What found a match: shared fingerprints, or sentence embeddings (paraphrase)."""
+
+    FINGERPRINT = "FINGERPRINT"
+    EMBEDDING = "EMBEDDING"
+
+
 @dataclass(frozen=True, slots=True)
 class Analysis:
     kind: AnswerKind
@@ -27,6 +34,12 @@ class Analysis:
     @property
     def hashes(self) -> set[int]:
         return {fp.hash for fp in self.fingerprints}
+
+
+def answer_text(kind: AnswerKind, response: dict[str, object]) -> str:
+    """The code or essay text of an answer's response ("" without one)."""
+    text = response.get("code" if kind is AnswerKind.CODE else "text")
+    return text if isinstance(text, str) else ""
 
 
 def analyse_code(source: str, starter: str = "") -> Analysis:

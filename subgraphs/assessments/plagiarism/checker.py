@@ -3,34 +3,47 @@ lookups, matches kept in both directions.
 
 An answer to a CODE question is compared with every other learner's answer to that question
 (in any assessment that uses it: earlier terms' too) sharing one of its fingerprints; an
-ESSAY answer only with the answers sharing one of its LSH band keys. The learner's own other
-attempts are never compared. A re-check replaces what an answer had.
+ESSAY answer only with the answers sharing one of its LSH band keys, and, when the `ai` extra
+is installed, with the answers whose sentences are closest to its own (paraphrase_check): a
+match's score is the higher of the two methods', and the method is kept with it. The learner's
+own other attempts are never compared. A re-check replaces what an answer had.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.assessments.models import AnswerRow, AttemptRow, QuestionRow
+from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import (
     Analysis,
     AnswerKind,
+    Method,
     analyse_code,
     analyse_text,
+    answer_text,
 )
-from subgraphs.assessments.plagiarism.compare import containment, matched_spans
+from subgraphs.assessments.plagiarism.compare import MatchedSpan, containment, matched_spans
 from subgraphs.assessments.plagiarism.fingerprints import Fingerprint
+from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay
+from subgraphs.assessments.plagiarism.paraphrase_check import (
+    embed_essay,
+    paraphrase_matches,
+    store_sentences,
+)
 from subgraphs.assessments.plagiarism.tables import (
     BandRow,
     CheckedAnswerRow,
     FingerprintRow,
     MatchRow,
     PlagiarismSettingsRow,
+    SentencesRow,
 )
 from subgraphs.assessments.questions import QuestionKind
 
@@ -50,16 +63,20 @@ def analyse(
     kind: AnswerKind, response: dict[str, object], question: QuestionRow
 ) -> Analysis | None:
     """The answer's analysis, or None when it has nothing to compare."""
-    text = response.get("code" if kind is AnswerKind.CODE else "text")
-    if not isinstance(text, str) or not text.strip():
+    text = answer_text(kind, response)
+    if not text.strip():
         return None
     if kind is AnswerKind.CODE:
         return analyse_code(text, str(question.spec.get("starter") or ""))
     return analyse_text(text)
 
 
-async def check_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> int:
-    """Check a submitted attempt's code and essay answers; returns how many were checked."""
+async def check_attempt(
+    session: AsyncSession, attempt_id: uuid.UUID, *, paraphrase: bool = True
+) -> int:
+    """Check a submitted attempt's code and essay answers; returns how many were checked.
+    Essays go through the paraphrase stage too when the model is installed (and `paraphrase`:
+    the benchmark times them without)."""
     attempt = await session.get(AttemptRow, attempt_id)
     if attempt is None or attempt.submitted_at is None:
         return 0
@@ -89,10 +106,13 @@ async def check_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> int:
         answer = answers.get(question.id)
         kind = CHECKED_KINDS[question.kind]
         analysis = None if answer is None else analyse(kind, answer.response, question)
-        if analysis is None or not analysis.fingerprints:
+        if answer is None or analysis is None or not analysis.fingerprints:
             continue
-        await _store(session, attempt, question.id, analysis)
-        await _match(session, attempt, question.id, analysis)
+        essay = None
+        if kind is AnswerKind.TEXT and paraphrase and embeddings.available():
+            essay = await embed_essay(answer_text(kind, answer.response))
+        await _store(session, attempt, question.id, analysis, essay)
+        await _match(session, attempt, question.id, analysis, essay)
         checked += 1
     return checked
 
@@ -115,7 +135,7 @@ async def _forget(session: AsyncSession, attempt_id: uuid.UUID, question_id: uui
             .returning(MatchRow.attempt_id)
         )
     )
-    for table in (MatchRow, FingerprintRow, BandRow, CheckedAnswerRow):
+    for table in (MatchRow, FingerprintRow, BandRow, SentencesRow, CheckedAnswerRow):
         await session.execute(
             delete(table).where(table.attempt_id == attempt_id, table.question_id == question_id)
         )
@@ -148,9 +168,14 @@ async def _rescore(
 
 
 async def _store(
-    session: AsyncSession, attempt: AttemptRow, question_id: uuid.UUID, analysis: Analysis
+    session: AsyncSession,
+    attempt: AttemptRow,
+    question_id: uuid.UUID,
+    analysis: Analysis,
+    essay: EmbeddedEssay | None,
 ) -> None:
     prints = analysis.fingerprints[:MAX_FINGERPRINTS]
+    stages = [Method.FINGERPRINT] if essay is None else [Method.FINGERPRINT, Method.EMBEDDING]
     session.add(
         CheckedAnswerRow(
             attempt_id=attempt.id,
@@ -158,9 +183,12 @@ async def _store(
             user_id=attempt.user_id,
             kind=analysis.kind.value,
             fingerprint_count=len({fp.hash for fp in prints}),
+            stages=[stage.value for stage in stages],
         )
     )
     await session.flush()
+    if essay is not None:
+        await store_sentences(session, attempt.id, question_id, essay)
     await session.execute(
         insert(FingerprintRow),
         [
@@ -239,13 +267,13 @@ async def _candidates(
     return list(await session.scalars(query))
 
 
-async def _match(
+async def _fingerprint_matches(
     session: AsyncSession, attempt: AttemptRow, question_id: uuid.UUID, analysis: Analysis
-) -> None:
-    """Score the candidates on all their fingerprints; keep the best with their spans."""
+) -> dict[uuid.UUID, _Found]:
+    """Candidates scored on all their fingerprints (spans computed for the kept ones only)."""
     candidates = await _candidates(session, attempt, question_id, analysis)
     if not candidates:
-        return
+        return {}
     theirs: dict[uuid.UUID, list[Fingerprint]] = {c: [] for c in candidates}
     for row in await session.execute(
         select(
@@ -259,46 +287,73 @@ async def _match(
     ):
         theirs[row.attempt_id].append(Fingerprint(row.hash, row.start, row.end))
     mine = analysis.hashes
-    scored = sorted(
-        (
-            (containment(mine, {fp.hash for fp in prints}), other)
-            for other, prints in theirs.items()
-        ),
-        key=lambda item: (-item[0], str(item[1])),
-    )
-    kept = [(score, other) for score, other in scored[:KEPT_MATCHES] if score >= FLOOR]
+
+    def spans_of(prints: list[Fingerprint]) -> Callable[[], list[MatchedSpan]]:
+        return lambda: matched_spans(analysis.fingerprints, prints)
+
+    return {
+        other: _Found(
+            containment(mine, {fp.hash for fp in prints}), Method.FINGERPRINT, spans_of(prints)
+        )
+        for other, prints in theirs.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    score: float
+    method: Method
+    spans: Callable[[], list[MatchedSpan]]  # computed for the kept matches only
+
+
+def _fixed(spans: list[MatchedSpan]) -> Callable[[], list[MatchedSpan]]:
+    return lambda: spans
+
+
+async def _match(
+    session: AsyncSession,
+    attempt: AttemptRow,
+    question_id: uuid.UUID,
+    analysis: Analysis,
+    essay: EmbeddedEssay | None,
+) -> None:
+    """Score the candidates of each stage; keep the best with their spans and method."""
+    found = await _fingerprint_matches(session, attempt, question_id, analysis)
+    if essay is not None:
+        paraphrased = await paraphrase_matches(session, attempt, question_id, essay)
+        for other, paraphrase in paraphrased.items():
+            if other not in found or paraphrase.score > found[other].score:
+                found[other] = _Found(paraphrase.score, Method.EMBEDDING, _fixed(paraphrase.spans))
+    scored = sorted(found.items(), key=lambda item: (-item[1].score, str(item[0])))
+    kept = [(other, match) for other, match in scored[:KEPT_MATCHES] if match.score >= FLOOR]
     if not kept:
         return
     rows = []
-    for exact, other in kept:
-        spans = matched_spans(analysis.fingerprints, theirs[other])
-        forward = [[s.left.start, s.left.end, s.right.start, s.right.end] for s in spans]
+    for other, match in kept:
+        forward = [[s.left.start, s.left.end, s.right.start, s.right.end] for s in match.spans()]
         backward = sorted([[c, d, a, b] for a, b, c, d in forward])
-        score = round(exact, 4)
-        rows.append(
-            {
-                "attempt_id": attempt.id,
-                "question_id": question_id,
-                "other_attempt_id": other,
-                "score": score,
-                "spans": forward,
-            }
-        )
-        rows.append(
-            {
-                "attempt_id": other,
-                "question_id": question_id,
-                "other_attempt_id": attempt.id,
-                "score": score,
-                "spans": backward,
-            }
-        )
+        score = round(match.score, 4)
+        for mine, theirs, spans in ((attempt.id, other, forward), (other, attempt.id, backward)):
+            rows.append(
+                {
+                    "attempt_id": mine,
+                    "question_id": question_id,
+                    "other_attempt_id": theirs,
+                    "score": score,
+                    "spans": spans,
+                    "method": match.method.value,
+                }
+            )
     statement = insert(MatchRow)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[MatchRow.attempt_id, MatchRow.question_id, MatchRow.other_attempt_id],
-            set_={"score": statement.excluded.score, "spans": statement.excluded.spans},
+            set_={
+                "score": statement.excluded.score,
+                "spans": statement.excluded.spans,
+                "method": statement.excluded.method,
+            },
         ),
         rows,
     )
-    await _rescore(session, [attempt.id, *(other for _, other in kept)], question_id)
+    await _rescore(session, [attempt.id, *(other for other, _ in kept)], question_id)

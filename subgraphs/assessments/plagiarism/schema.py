@@ -34,6 +34,19 @@ class SimilarityKindValue(StrEnum):
 SimilarityKind = strawberry.enum(SimilarityKindValue, name="SimilarityKind")
 
 
+class SimilarityMethodValue(StrEnum):
+    FINGERPRINT = "FINGERPRINT"
+    EMBEDDING = "EMBEDDING"
+
+
+SimilarityMethod = strawberry.enum(
+    SimilarityMethodValue,
+    name="SimilarityMethod",
+    description="FINGERPRINT: shared word or token sequences; EMBEDDING: sentences of the same "
+    "meaning in other words (paraphrase).",
+)
+
+
 @strawberry.type(
     description="Characters [start, end) of this answer matching [otherStart, otherEnd) of "
     "the other."
@@ -56,6 +69,9 @@ class SimilarSubmission:
     )
     text: str = strawberry.field(description="The other answer, for highlighting its spans.")
     spans: list[MatchedSpan]
+    method: SimilarityMethod = strawberry.field(  # type: ignore[valid-type]
+        description="The method that gave the score (the higher of the two for essays)."
+    )
 
 
 @strawberry.type(description="One checked code or essay answer of an attempt.")
@@ -67,6 +83,10 @@ class AnswerSimilarity:
     text: str
     matches: list[SimilarSubmission] = strawberry.field(
         description="Most similar first (up to 10)."
+    )
+    stages: list[SimilarityMethod] = strawberry.field(  # type: ignore[valid-type]
+        description="The methods the check ran: EMBEDDING for essays when the server has the "
+        "sentence-embedding model installed."
     )
 
 
@@ -103,6 +123,7 @@ class SuspiciousPair:
         description="Of this assessment, or of another one using the question (an earlier term)."
     )
     other_learner: User
+    method: SimilarityMethod  # type: ignore[valid-type]
 
 
 @strawberry.type(description="Attempts joined by suspicious pairs: a group sharing work.")
@@ -138,6 +159,7 @@ def _match_of(match: Match) -> SimilarSubmission:
         spans=[
             MatchedSpan(start=a, end=b, other_start=c, other_end=d) for a, b, c, d in match.spans
         ],
+        method=SimilarityMethodValue(match.method.value),
     )
 
 
@@ -149,6 +171,7 @@ def _answer_of(report: AnswerReport) -> AnswerSimilarity:
         checked_at=report.checked_at,
         text=report.text,
         matches=[_match_of(match) for match in report.matches],
+        stages=[SimilarityMethodValue(stage.value) for stage in report.stages],
     )
 
 
@@ -207,6 +230,7 @@ class PlagiarismQueries:
                     learner=User(id=graphql_id(p.user_id)),
                     other_attempt_id=graphql_id(p.other_attempt_id),
                     other_learner=User(id=graphql_id(p.other_user_id)),
+                    method=SimilarityMethodValue(p.method.value),
                 )
                 for p in pairs
             ],

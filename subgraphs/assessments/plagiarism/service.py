@@ -17,7 +17,7 @@ from common.errors import BadUserInput
 from common.events.envelope import Event
 from common.events.outbox import emit
 from subgraphs.assessments.models import EVENTS, AnswerRow, AssessmentRow, AttemptRow
-from subgraphs.assessments.plagiarism.analysis import AnswerKind
+from subgraphs.assessments.plagiarism.analysis import AnswerKind, Method, answer_text
 from subgraphs.assessments.plagiarism.clusters import clusters_of
 from subgraphs.assessments.plagiarism.tables import (
     CheckedAnswerRow,
@@ -47,6 +47,7 @@ class Match:
     score: float
     text: str
     spans: list[list[int]]
+    method: Method
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class AnswerReport:
     checked_at: datetime
     text: str
     matches: list[Match]
+    stages: list[Method]  # what the check ran: EMBEDDING only with the `ai` extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class Pair:
     user_id: uuid.UUID
     other_attempt_id: uuid.UUID
     other_user_id: uuid.UUID
+    method: Method
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,7 @@ class Cluster:
 
 
 def _answer_text(row: AnswerRow | None, kind: AnswerKind) -> str:
-    if row is None:
-        return ""
-    return str(row.response.get("code" if kind is AnswerKind.CODE else "text") or "")
+    return "" if row is None else answer_text(kind, row.response)
 
 
 class PlagiarismService:
@@ -177,10 +178,12 @@ class PlagiarismService:
                                 answers.get((match.other_attempt_id, row.question_id)), kind
                             ),
                             [list(span) for span in match.spans],
+                            Method(match.method),
                         )
                         for match, user_id in matches
                         if match.question_id == row.question_id
                     ],
+                    stages=[Method(stage) for stage in row.stages],
                 )
             )
         return reports
@@ -231,6 +234,7 @@ class PlagiarismService:
                     user_id,
                     match.other_attempt_id,
                     others[match.other_attempt_id],
+                    Method(match.method),
                 )
             )
         return pairs[:limit]

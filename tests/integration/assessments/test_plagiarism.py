@@ -349,3 +349,80 @@ async def test_a_disabled_assessment_is_not_checked_until_turned_on_and_rechecke
     found = await _checked(graph, instructor, second, 1)
     assert [m["attemptId"] for m in found["answers"][0]["matches"]] == [first]
     assert found["answers"][0]["matches"][0]["score"] == 1.0
+
+
+# The original reworded sentence by sentence: hardly a word sequence in common.
+ESSAY_PARAPHRASE = (
+    "When prices climb across the economy, each unit of currency purchases less; that is "
+    "inflation. To gauge it, statisticians follow over the years what an ordinary bundle of "
+    "goods and services costs. Keeping it close to a goal, commonly about two per cent, is the "
+    "job of central banks, which do so chiefly by moving interest rates up or down."
+)
+# Same topic, the student's own account.
+ESSAY_SAME_TOPIC = (
+    "Inflation hurts savers most, since the money they put aside loses value every year. "
+    "Workers whose wages do not keep up also become poorer in real terms. Some economists "
+    "think a little inflation is healthy because it encourages spending and investment."
+)
+PARAPHRASE_REPORT = """
+query($id: ID!) {
+  similarityReport(attemptId: $id) {
+    answers {
+      kind stages text
+      matches { attemptId score method text spans { start end otherStart otherEnd } }
+    }
+  }
+}
+"""
+PAIRS = """
+query($id: ID!) {
+  plagiarismReport(assessmentId: $id) { pairs { attemptId otherAttemptId score method } }
+}
+"""
+
+
+async def test_a_paraphrased_essay_is_reported_with_its_method(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    course = await course_with_learner(graph, instructor, admin, student, "Own Words")
+    essay = await question(graph, instructor, course["id"], ESSAY)
+    exam = await assessment(graph, instructor, course["id"], [{"questionId": essay["id"]}])
+    rewriter = await _learner(graph, course["id"], "Rita Rewriter")
+    thinker = await _learner(graph, course["id"], "Theo Thinker")
+
+    def answer(text: str) -> list[dict[str, Any]]:
+        return [{"questionId": essay["id"], "text": text}]
+
+    original = await _submit(graph, student, exam["id"], answer(ESSAY_ORIGINAL))
+    own = await _submit(graph, thinker, exam["id"], answer(ESSAY_SAME_TOPIC))
+    await _checked(graph, instructor, original, 1)
+    await _checked(graph, instructor, own, 1)
+    reworded = await _submit(graph, rewriter, exam["id"], answer(ESSAY_PARAPHRASE))
+    await _checked(graph, instructor, reworded, 1)
+
+    data = await graph.data(PARAPHRASE_REPORT, {"id": reworded}, token=instructor.access_token)
+    (checked,) = data["similarityReport"]["answers"]
+    assert checked["stages"] == ["FINGERPRINT", "EMBEDDING"]
+    top = checked["matches"][0]
+    assert (top["attemptId"], top["method"]) == (original, "EMBEDDING")
+    assert top["score"] >= 0.3  # the default text threshold
+    assert own not in {m["attemptId"] for m in checked["matches"] if m["score"] >= 0.3}
+    # Each highlighted sentence is paired with the original's sentence of the same meaning.
+    pairs = {
+        (
+            ESSAY_PARAPHRASE[s["start"] : s["end"]].split()[0],
+            ESSAY_ORIGINAL[s["otherStart"] : s["otherEnd"]].split()[0],
+        )
+        for s in top["spans"]
+    }
+    assert ("Keeping", "Central") in pairs, pairs
+    assert top["text"] == ESSAY_ORIGINAL
+
+    # The assessment's ranked pairs name the method too; the same-topic essay is in none.
+    ranked = await graph.data(PAIRS, {"id": exam["id"]}, token=instructor.access_token)
+    found = {
+        (frozenset((p["attemptId"], p["otherAttemptId"])), p["method"])
+        for p in ranked["plagiarismReport"]["pairs"]
+    }
+    assert (frozenset((original, reworded)), "EMBEDDING") in found
+    assert all(own not in attempts for attempts, _ in found)
