@@ -116,6 +116,9 @@ async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:
             for part in (relay, consumer)
             if part is not None
         ]
+        if spec.jobs is not None:
+            jobs = spec.jobs(spec.service(runtime), settings)
+            parts.extend((f"{spec.name}:{name}", job) for name, job in jobs.items())
         gauges = measured(spec, runtime, consumes=consumer is not None)
         if gauges is not None:
             parts.append((f"{spec.name}:gauges", gauges))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -99,6 +99,8 @@ class ServiceSpec(Generic[ServiceT, LoadersT]):
     # it consumes (run by `lms worker <service>` with its outbox relay).
     events: EventTables | None = None
     handlers: Callable[[ServiceT], Mapping[str, Handler]] | None = None
+    # Scheduled jobs `lms worker <service>` runs beside its relay and consumers, by name.
+    jobs: Callable[[ServiceT, Settings], Mapping[str, Callable[[], Awaitable[None]]]] | None = None
 
 
 NO_ACK_PAYLOAD: UnsetType = UNSET  # connection_ack without a payload

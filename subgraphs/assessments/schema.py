@@ -12,6 +12,7 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.schema import ServiceSchema
+from subgraphs.assessments.adaptive.schema import AdaptiveMutations, AdaptiveQueries
 from subgraphs.assessments.assessment_schema import (
     Assessment,
     AssessmentMutations,
@@ -23,12 +24,12 @@ from subgraphs.assessments.question_schema import QuestionMutations, QuestionQue
 
 
 @strawberry.type
-class Query(AssessmentQueries, AttemptQueries, QuestionQueries):
+class Query(AssessmentQueries, AttemptQueries, QuestionQueries, AdaptiveQueries):
     pass
 
 
 @strawberry.type
-class Mutation(QuestionMutations, AssessmentMutations, AttemptMutations):
+class Mutation(QuestionMutations, AssessmentMutations, AttemptMutations, AdaptiveMutations):
     pass
 
 
