@@ -69,7 +69,7 @@ class Calibrator:
                     AttemptRow.status == "GRADED",
                 )
             )
-            answers = rows.tuples().all()
+            answers = [(a, q, c) for a, q, c in rows]
         column = {question.id: index for index, question in enumerate(questions)}
         people = {attempt_id: i for i, attempt_id in enumerate({a for a, _, _ in answers})}
         matrix = np.full((len(people), len(questions)), np.nan)
@@ -133,23 +133,30 @@ class Calibrator:
                 )
                 .order_by(QuestionRow.created_at, QuestionRow.id)
             )
-            return list(rows.tuples())
+            return [(question, parameters) for question, parameters in rows]
 
     async def due_courses(self) -> list[uuid.UUID]:
-        """Courses with answers graded since their bank's last calibration."""
-        last = (
-            select(func.max(ItemParametersRow.calibrated_at))
-            .where(ItemParametersRow.course_id == QuestionRow.course_id)
-            .scalar_subquery()
-        )
+        """Courses whose graded objective answers differ in number from those their last
+        calibration counted (new attempts graded, or answers erased)."""
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(QuestionRow.course_id)
+            graded = await session.execute(
+                select(QuestionRow.course_id, func.count())
                 .join(AnswerRow, AnswerRow.question_id == QuestionRow.id)
-                .where(AnswerRow.graded_at > func.coalesce(last, text("'-infinity'")))
-                .distinct()
+                .join(AttemptRow, AttemptRow.id == AnswerRow.attempt_id)
+                .where(
+                    QuestionRow.kind.in_([kind.value for kind in OBJECTIVE_KINDS]),
+                    AnswerRow.correct.is_not(None),
+                    AttemptRow.status == "GRADED",
+                )
+                .group_by(QuestionRow.course_id)
             )
-            return list(rows)
+            counted = await session.execute(
+                select(ItemParametersRow.course_id, func.sum(ItemParametersRow.responses)).group_by(
+                    ItemParametersRow.course_id
+                )
+            )
+            last = {course: int(total or 0) for course, total in counted}
+            return [course for course, total in graded if last.get(course) != total]
 
     async def calibrate_due(self) -> list[CalibrationReport]:
         return [await self.calibrate_course(course) for course in await self.due_courses()]

@@ -171,7 +171,7 @@ class AdaptiveTesting:
         )
         pool = [
             PoolItem(question.id, item_of(question, parameters), frozenset(question.tags))
-            for question, parameters in rows.tuples()
+            for question, parameters in rows
         ]
         return pool, targets
 
