@@ -6,7 +6,6 @@ courses' instructors reading item parameters)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from tests.integration.assessments.conftest import (
     course_with_learner,
     question,
 )
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, error_codes, eventually
 
 CONFIGURE = """
 mutation($input: ConfigureAdaptiveInput!) {
@@ -270,14 +269,13 @@ async def test_calibration_for_instructors_only_on_demand_and_on_schedule(
             token=student.access_token,
         )
     # the worker's schedule (every second in the tests) calibrates the bank
-    deadline = time.monotonic() + 30
-    while True:
-        rows = (await graph.data(CALIBRATIONS, {"c": course["id"]}, token=instructor.access_token))[
-            "itemCalibrations"
-        ]
-        if all(row["responses"] == 4 for row in rows) or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+
+    async def calibrated() -> list[dict[str, Any]] | None:
+        data = await graph.data(CALIBRATIONS, {"c": course["id"]}, token=instructor.access_token)
+        found: list[dict[str, Any]] = data["itemCalibrations"]
+        return found if all(row["responses"] == 4 for row in found) else None
+
+    rows = await eventually(calibrated, within=30, every=0.2)
     assert [row["question"]["id"] for row in rows] == ids
     assert [row["model"] for row in rows] == ["2PL"] * 3  # 4 ≥ LMS_IRT_MIN_RESPONSES (3)
     assert all(row["responses"] == 4 and row["difficultyError"] > 0 for row in rows), rows
