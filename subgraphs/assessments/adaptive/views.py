@@ -45,8 +45,7 @@ class AbilityEstimate:
 async def adaptive_settings_of(
     info: AssessmentsInfo, assessment_id: uuid.UUID
 ) -> AdaptiveSettings | None:
-    rows = await info.context.service.assessments.adaptive.settings_of([assessment_id])
-    row = rows.get(assessment_id)
+    row = await info.context.loaders.adaptive_settings.load(assessment_id)
     if row is None:
         return None
     return AdaptiveSettings(
@@ -62,8 +61,7 @@ async def current_question_of(info: AssessmentsInfo, attempt: AttemptRow) -> Que
     """The question an adaptive attempt in progress waits for; None otherwise."""
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return None
-    adaptive = info.context.service.assessments.adaptive
-    if not await adaptive.settings_of([attempt.assessment_id]):
+    if await info.context.loaders.adaptive_settings.load(attempt.assessment_id) is None:
         return None
     current = attempt.question_ids[-1]
     answered = {row.question_id for row in await info.context.loaders.answers.load(attempt.id)}
@@ -74,9 +72,8 @@ async def current_question_of(info: AssessmentsInfo, attempt: AttemptRow) -> Que
 
 
 async def ability_of(info: AssessmentsInfo, attempt: AttemptRow) -> AbilityEstimate | None:
-    adaptive = info.context.service.assessments.adaptive
-    settings = (await adaptive.settings_of([attempt.assessment_id])).get(attempt.assessment_id)
-    state = (await adaptive.states_of([attempt.id])).get(attempt.id)
+    settings = await info.context.loaders.adaptive_settings.load(attempt.assessment_id)
+    state = await info.context.loaders.adaptive_state.load(attempt.id)
     if settings is None or state is None:
         return None
     scale = scale_of(settings)

@@ -120,7 +120,8 @@ def simulate(
 ) -> np.ndarray:
     theta = rng.normal(0.0, 1.0, people)
     p = c + (1 - c) / (1 + np.exp(-a * (theta[:, None] - b)))
-    return (rng.random((people, len(a))) < p).astype(np.float64)
+    answers: np.ndarray = (rng.random((people, len(a))) < p).astype(np.float64)
+    return answers
 
 
 def test_calibration_recovers_simulated_2pl_items_with_missing_answers() -> None:
