@@ -528,14 +528,14 @@ class AssessmentsService:
             if attempt.status != AttemptStatus.IN_PROGRESS:
                 raise Conflict("This attempt has been submitted; its answers cannot change.")
             overdue = self._overdue(attempt)
-            if not overdue and not await self._answer_adaptive(session, attempt, answers):
+            if not overdue and not await self._take_answers(session, attempt, answers):
                 return attempt
         if not overdue:  # the adaptive test ended with this answer
             return await self._finalise(attempt.id, auto=False)
         await self._finalise(attempt.id, auto=True)
         raise self._late(attempt)
 
-    async def _answer_adaptive(
+    async def _take_answers(
         self, session: AsyncSession, attempt: AttemptRow, answers: Sequence[AnswerDraft]
     ) -> bool:
         """Store the answers; for an adaptive test, grade the current question's and give
@@ -603,7 +603,7 @@ class AssessmentsService:
                 raise Conflict("This attempt has already been submitted.")
             overdue = self._overdue(attempt)
             if not overdue and answers:
-                await self._answer_adaptive(session, attempt, answers)
+                await self._take_answers(session, attempt, answers)
         finalised = await self._finalise(attempt_id, auto=overdue)
         if overdue:
             raise self._late(attempt)
