@@ -29,7 +29,7 @@ import numpy as np
 
 from subgraphs.assessments.adaptive.calibration import ItemSpec, calibrate
 from subgraphs.assessments.adaptive.irt import Item, estimate, information
-from subgraphs.assessments.adaptive.selection import PoolItem, next_item
+from subgraphs.assessments.adaptive.selection import Exposure, PoolItem, next_item
 
 TAGS = ["algebra", "geometry", "statistics", "logic", "numbers"]
 
@@ -61,7 +61,8 @@ def adaptive(
     targets = dict.fromkeys(TAGS, 1.0)
     lengths, estimates, errors = [], [], []
     exposure = np.zeros(len(pool))
-    for theta in thetas:
+    administrations: dict[int, int] = {}
+    for started, theta in enumerate(thetas, start=1):
         given: list[PoolItem[int]] = []
         right: list[bool] = []
         current = estimate([], [])
@@ -73,11 +74,13 @@ def adaptive(
                 targets=targets,
                 randomesque=args.randomesque,
                 rng=picker,
+                exposure=Exposure(administrations, started, args.max_exposure),
             )
             if chosen is None:
                 break
             given.append(chosen)
             exposure[chosen.key] += 1
+            administrations[chosen.key] = administrations.get(chosen.key, 0) + 1
             right.append(answer(rng, float(theta), chosen.item))
             current = estimate([g.item for g in given], right)
         lengths.append(len(given))
@@ -170,6 +173,7 @@ def main() -> None:
     parser.add_argument("--target-se", type=float, default=0.3)
     parser.add_argument("--max-items", type=int, default=60)
     parser.add_argument("--randomesque", type=int, default=5)
+    parser.add_argument("--max-exposure", type=float, default=0.25)
     parser.add_argument("--responders", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -1,6 +1,8 @@
 """Choosing an adaptive test's next item: content balancing over tags, then the most
-informative items at the current θ, one of the `randomesque` best drawn at random (exposure
-control: no item is everyone's first choice)."""
+informative items at the current θ, one of the `randomesque` best drawn at random, among the
+items not over-exposed (restricted maximum information: an item whose exposure rate, its
+administrations per test started, exceeds the assessment's maximum is left out while others
+remain)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,19 @@ class PoolItem(Generic[Key]):
     key: Key
     item: Item
     tags: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure(Generic[Key]):
+    """How often each item has been given (`administrations`) over `tests` started, and the
+    highest rate allowed."""
+
+    administrations: Mapping[Key, int]
+    tests: int
+    max_rate: float
+
+    def allows(self, key: Key) -> bool:
+        return self.administrations.get(key, 0) <= self.max_rate * self.tests
 
 
 def neediest_tag(
@@ -49,12 +64,16 @@ def next_item(
     targets: Mapping[str, float],
     randomesque: int,
     rng: random.Random,
+    exposure: Exposure[Key] | None = None,
 ) -> PoolItem[Key] | None:
     """The next item for a learner at θ, or None when the pool is spent."""
     used = {entry.key for entry in given}
     remaining = [entry for entry in pool if entry.key not in used]
     if not remaining:
         return None
+    if exposure is not None:
+        allowed = [entry for entry in remaining if exposure.allows(entry.key)]
+        remaining = allowed or remaining
     tag = neediest_tag(
         targets, [entry.tags for entry in given], {t for e in remaining for t in e.tags}
     )
