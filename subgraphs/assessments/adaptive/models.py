@@ -27,6 +27,7 @@ class AdaptiveSettingsRow(Base):
     target_se: Mapped[float] = mapped_column(Float)
     max_items: Mapped[int] = mapped_column(Integer)
     randomesque: Mapped[int] = mapped_column(Integer)
+    max_exposure: Mapped[float] = mapped_column(Float)
     scale_low: Mapped[float] = mapped_column(Float)
     scale_high: Mapped[float] = mapped_column(Float)
 

@@ -65,6 +65,11 @@ class ConfigureAdaptiveInput:
         default=None, description="Default: the assessment's question count."
     )
     randomesque: int = 5
+    max_exposure: float = strawberry.field(
+        default=0.25,
+        description="Exposure control: a question given in more than this share of the "
+        "assessment's attempts is not chosen while others can be.",
+    )
     scale_min: float = 0.0
     scale_max: float = 100.0
 
@@ -114,6 +119,7 @@ class AdaptiveMutations:
                 target_se=input.target_standard_error,
                 max_items=input.max_items,
                 randomesque=input.randomesque,
+                max_exposure=input.max_exposure,
                 scale_low=input.scale_min,
                 scale_high=input.scale_max,
             )

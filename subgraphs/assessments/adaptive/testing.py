@@ -31,7 +31,7 @@ from subgraphs.assessments.adaptive.models import (
     AdaptiveStateRow,
     ItemParametersRow,
 )
-from subgraphs.assessments.adaptive.selection import PoolItem, next_item
+from subgraphs.assessments.adaptive.selection import Exposure, PoolItem, next_item
 from subgraphs.assessments.bank import require_manager
 from subgraphs.assessments.models import (
     AnswerRow,
@@ -50,6 +50,7 @@ class AdaptiveDraft:
     target_se: float = 0.3
     max_items: int | None = None  # the slots' question count
     randomesque: int = 5
+    max_exposure: float = 0.25
     scale_low: float = 0.0
     scale_high: float = 100.0
 
@@ -65,6 +66,8 @@ def _check(draft: AdaptiveDraft) -> None:
         raise BadUserInput(f"maxItems must be 1 to {MAX_ADAPTIVE_ITEMS}.", field="maxItems")
     if not 1 <= draft.randomesque <= 20:
         raise BadUserInput("randomesque must be 1 to 20.", field="randomesque")
+    if not 0.01 <= draft.max_exposure <= 1.0:
+        raise BadUserInput("maxExposure must be 0.01 to 1.", field="maxExposure")
     if not abs(draft.scale_low) <= 1e6 >= abs(draft.scale_high) or not (
         draft.scale_low < draft.scale_high
     ):
@@ -117,6 +120,7 @@ class AdaptiveTesting:
                     target_se=draft.target_se,
                     max_items=draft.max_items or max(1, min(count, MAX_ADAPTIVE_ITEMS)),
                     randomesque=draft.randomesque,
+                    max_exposure=draft.max_exposure,
                     scale_low=draft.scale_low,
                     scale_high=draft.scale_high,
                 )
@@ -180,7 +184,13 @@ class AdaptiveTesting:
     ) -> uuid.UUID:
         pool, targets = await self._pool(session, assessment)
         chosen = next_item(
-            pool, [], 0.0, targets=targets, randomesque=settings.randomesque, rng=self.rng
+            pool,
+            [],
+            0.0,
+            targets=targets,
+            randomesque=settings.randomesque,
+            rng=self.rng,
+            exposure=await _exposure(session, assessment.id, settings, starting=True),
         )
         if chosen is None:
             raise Conflict("This adaptive assessment has no objective questions to give.")
@@ -253,6 +263,7 @@ class AdaptiveTesting:
                 targets=targets,
                 randomesque=settings.randomesque,
                 rng=self.rng,
+                exposure=await _exposure(session, assessment.id, settings),
             )
             if chosen is None:
                 reason = "POOL_SPENT"
@@ -307,6 +318,30 @@ class AdaptiveTesting:
         scale = scale_of(settings)
         attempt.score = round(scale.score(ability.theta) - scale.low, 4)
         attempt.max_score = scale.high - scale.low
+
+
+async def _exposure(
+    session: AsyncSession,
+    assessment_id: uuid.UUID,
+    settings: AdaptiveSettingsRow,
+    *,
+    starting: bool = False,
+) -> Exposure[uuid.UUID]:
+    """Each question's administrations over the assessment's attempts (`starting`: counting
+    the one being started), read from the attempts' question lists, which the transaction
+    that gives a question extends."""
+    given = func.unnest(AttemptRow.question_ids).label("question_id")
+    counts = await session.execute(
+        select(given, func.count()).where(AttemptRow.assessment_id == assessment_id).group_by(given)
+    )
+    tests = await session.scalar(
+        select(func.count()).where(AttemptRow.assessment_id == assessment_id)
+    )
+    return Exposure(
+        {row[0]: row[1] for row in counts},
+        (tests or 0) + starting,
+        settings.max_exposure,
+    )
 
 
 def _stop_reason(ability: Ability, given: int, settings: AdaptiveSettingsRow) -> str | None:

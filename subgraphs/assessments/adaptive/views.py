@@ -24,6 +24,10 @@ class AdaptiveSettings:
         description="Exposure control: the next question is drawn from this many most "
         "informative ones."
     )
+    max_exposure: float = strawberry.field(
+        description="Exposure control: no question is chosen while it has been given in more "
+        "than this share of the assessment's attempts (unless every other one has)."
+    )
     scale_min: float = strawberry.field(description="The reported score for θ ≤ -3.")
     scale_max: float = strawberry.field(description="The reported score for θ ≥ 3.")
 
@@ -52,6 +56,7 @@ async def adaptive_settings_of(
         target_standard_error=row.target_se,
         max_items=row.max_items,
         randomesque=row.randomesque,
+        max_exposure=row.max_exposure,
         scale_min=row.scale_low,
         scale_max=row.scale_high,
     )

@@ -12,7 +12,12 @@ import pytest
 from subgraphs.assessments.adaptive.calibration import ItemSpec, calibrate
 from subgraphs.assessments.adaptive.irt import Item, Scale, eap, estimate, information, mle
 from subgraphs.assessments.adaptive.irt import probability as p_right
-from subgraphs.assessments.adaptive.selection import PoolItem, neediest_tag, next_item
+from subgraphs.assessments.adaptive.selection import (
+    Exposure,
+    PoolItem,
+    neediest_tag,
+    next_item,
+)
 
 
 def columns(*items: Item) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,6 +118,49 @@ def test_randomesque_spreads_the_first_item_and_the_pool_runs_out() -> None:
         firsts.add(chosen.key)
     assert firsts == {"sharp-middle-algebra", "middle-geometry"}
     assert next_item(pool(), pool(), 0.0, targets={}, randomesque=5, rng=rng) is None
+
+
+def test_exposure_control_skips_items_given_in_more_than_the_maximum_share_of_tests() -> None:
+    """Four tests started: the best item at θ = 0 was given in 2 (0.5 > 0.25), the runner-up
+    in 1 (0.25, allowed); once every item is over-exposed the best is given anyway."""
+    rng = random.Random(1)
+    counts = {"sharp-middle-algebra": 2, "middle-geometry": 1}
+    chosen = next_item(
+        pool(), [], 0.0, targets={}, randomesque=1, rng=rng, exposure=Exposure(counts, 4, 0.25)
+    )
+    assert chosen is not None
+    assert chosen.key == "middle-geometry"
+    counts = dict.fromkeys((entry.key for entry in pool()), 2)
+    chosen = next_item(
+        pool(), [], 0.0, targets={}, randomesque=1, rng=rng, exposure=Exposure(counts, 4, 0.25)
+    )
+    assert chosen is not None
+    assert chosen.key == "sharp-middle-algebra"
+
+
+def test_exposure_control_holds_the_simulated_maximum_rate() -> None:
+    """200 simulees whose θ is 0 all want the same items: with a 0.3 maximum no item is
+    given in more than 30 % of the tests (plus the first test's own share)."""
+    rng = random.Random(5)
+    items = [PoolItem(i, Item(1.0 + i / 40, (i % 11 - 5) / 5)) for i in range(40)]
+    administrations: dict[int, int] = {}
+    for started in range(1, 201):
+        given: list[PoolItem[int]] = []
+        for _ in range(5):
+            chosen = next_item(
+                items,
+                given,
+                0.0,
+                targets={},
+                randomesque=1,
+                rng=rng,
+                exposure=Exposure(administrations, started, 0.3),
+            )
+            assert chosen is not None
+            given.append(chosen)
+            administrations[chosen.key] = administrations.get(chosen.key, 0) + 1
+    assert max(administrations.values()) / 200 <= 0.3 + 1 / 200
+    assert max(administrations.values()) / 200 >= 0.29
 
 
 def simulate(

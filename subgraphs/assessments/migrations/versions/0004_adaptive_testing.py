@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("target_se", sa.Float(), nullable=False),
         sa.Column("max_items", sa.Integer(), nullable=False),
         sa.Column("randomesque", sa.Integer(), nullable=False),
+        sa.Column("max_exposure", sa.Float(), nullable=False),
         sa.Column("scale_low", sa.Float(), nullable=False),
         sa.Column("scale_high", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
