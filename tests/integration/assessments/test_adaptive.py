@@ -9,9 +9,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.accounts import Account
+from tests.accounts import Account, register
 from tests.cli.lms_process import one_error_line, run_lms
 from tests.integration.assessments.conftest import (
+    ENROLL,
     SUBMIT,
     TRUE_FALSE,
     assessment,
@@ -205,6 +206,48 @@ async def test_answers_out_of_order_replayed_or_ahead_are_refused(
     assert done["attempt"]["ability"]["method"] == "MLE"  # one right, one wrong
     after = await save(answer(second))
     assert error_codes(after) == ["CONFLICT"]
+
+
+async def test_exposure_control_keeps_a_question_out_of_more_than_its_share_of_attempts(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    """Always the most informative question (randomesque 1): with maxExposure 0.4 the second
+    learner does not get the first learner's first question (1 of 2 attempts is over 0.4),
+    the third does (1 of 3 is not); with maxExposure 1 everyone gets the same one."""
+    course = await course_with_learner(graph, instructor, admin, student, "Adaptive Exposure")
+    await bank(graph, instructor, course["id"], ["delta"], 4)
+    others = [await register(graph, name=f"Learner {n}") for n in (2, 3)]
+    for learner in others:
+        await graph.data(ENROLL, {"c": course["id"]}, token=learner.access_token)
+
+    async def firsts(settings: dict[str, Any]) -> list[str]:
+        quiz = await adaptive_assessment(
+            graph, instructor, course["id"], [{"drawTag": "delta", "drawCount": 3}], settings
+        )
+        shown = await graph.data(
+            "query($id: ID!) { assessment(id: $id) { adaptive { maxExposure } } }",
+            {"id": quiz},
+            token=student.access_token,
+        )
+        assert shown["assessment"]["adaptive"] == {"maxExposure": settings["maxExposure"]}
+        got = []
+        for learner in [student, *others]:
+            data = await graph.data(START, {"a": quiz}, token=learner.access_token)
+            got.append(data["startAttempt"]["attempt"]["currentQuestion"]["id"])
+        return got
+
+    first, second, third = await firsts({"randomesque": 1, "maxExposure": 0.4})
+    assert second != first
+    assert third == first
+    assert len(set(await firsts({"randomesque": 1, "maxExposure": 1.0}))) == 1
+    quiz = await assessment(graph, instructor, course["id"], [{"drawTag": "delta", "drawCount": 2}])
+    refused = await graph.execute(
+        CONFIGURE,
+        {"input": {"assessmentId": quiz["id"], "maxExposure": 0}},
+        token=instructor.access_token,
+    )
+    assert error_codes(refused) == ["BAD_USER_INPUT"]
+    assert "maxExposure must be 0.01 to 1" in refused["errors"][0]["message"]
 
 
 async def test_an_adaptive_attempt_after_its_time(
