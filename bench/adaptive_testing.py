@@ -4,10 +4,12 @@ and the calibration's recovery of known item parameters.
 1. A bank of `--items` items (2PL, and 3PL for a fifth of them, like choice questions):
    a ~ lognormal(0.2, 0.25), b ~ N(0, 1), c = 0.2 on the 3PL items; five content tags.
 2. `--simulees` learners, θ ~ N(0, 1), each take the adaptive test (EAP/MLE, next item by
-   maximum information with randomesque exposure control and content balancing, stop at
-   SE ≤ `--target-se` or `--max-items`) as the assessments subgraph runs it
-   (subgraphs/assessments/adaptive: irt, selection). Reported: mean test length, bias and
-   RMSE of θ, the share reaching the target, the maximum exposure rate.
+   maximum information with content balancing, randomesque among the `--randomesque` best
+   and restricted maximum information: items given in more than `--max-exposure` of the
+   tests started so far are left out; stop at SE ≤ `--target-se` or `--max-items`) as the
+   assessments subgraph runs it (subgraphs/assessments/adaptive: irt, selection). Reported:
+   mean test length, bias and RMSE of θ, the share reaching the target, the maximum exposure
+   rate.
 3. The fixed form: the bank's items most informative at θ = 0 (the best single form for an
    N(0, 1) population), at the shortest length at which the same simulees' mean SE is no
    more than the adaptive test's (the main comparison), and at the shortest length at which
