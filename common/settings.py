@@ -411,6 +411,19 @@ class Settings:
             "seconds after an attempt's deadline that answers in flight still count",
         )
     )
+    # Adaptive testing (subgraphs/assessments/adaptive)
+    irt_min_responses: int = field(
+        metadata=setting(
+            "LMS_IRT_MIN_RESPONSES",
+            "responses an item needs before its calibrated parameters are used adaptively",
+        )
+    )
+    calibration_interval_seconds: int = field(
+        metadata=setting(
+            "LMS_CALIBRATION_INTERVAL_SECONDS",
+            "seconds between the assessments worker's item calibrations (0: never)",
+        )
+    )
     public_url: str = field(
         metadata=setting(
             "LMS_PUBLIC_URL", "base URL clients reach the services' file routes at (downloads)"
@@ -643,6 +656,8 @@ class Settings:
             upload_dir=Path(_env("LMS_UPLOAD_DIR", str(state_dir / "uploads"))).absolute(),
             max_attachment_bytes=_positive("LMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024),
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
+            irt_min_responses=_positive("LMS_IRT_MIN_RESPONSES", 100),
+            calibration_interval_seconds=_int("LMS_CALIBRATION_INTERVAL_SECONDS", 3600),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_secret("LMS_DOWNLOAD_SECRET", "dev-download-secret"),
             data_export_secret=_secret("LMS_DATA_EXPORT_SECRET", "dev-data-export-secret"),

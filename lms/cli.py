@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import sys
+import uuid
 from pathlib import Path
 
 from common.memory import freeze_startup_objects
@@ -165,12 +166,38 @@ def parser() -> argparse.ArgumentParser:
         "rotate-mfa-key",
         "seal every TOTP secret again with LMS_MFA_ENCRYPTION_KEY (after a key change)",
     )
+    calibrate = command(
+        "calibrate-items",
+        "estimate the IRT parameters of the assessments' question banks from graded attempts "
+        "(the assessments worker does it every LMS_CALIBRATION_INTERVAL_SECONDS)",
+    )
+    calibrate.add_argument(
+        "--course", metavar="ID", help="only this course's bank (default: every course due)"
+    )
+    calibrate.add_argument(
+        "--min-responses",
+        type=int,
+        metavar="N",
+        help="responses an item needs to be calibrated (default: LMS_IRT_MIN_RESPONSES)",
+    )
     commands.add_parser(
         "router",
         help="the federation router: serve, plan, persisted-queries (lms router --help)",
         add_help=False,
     )
     return root
+
+
+def calibration_arguments(args: argparse.Namespace) -> tuple[uuid.UUID | None, int | None]:
+    """`lms calibrate-items`' course and minimum, checked."""
+    if args.min_responses is not None and args.min_responses < 1:
+        raise CommandError("--min-responses must be at least 1", CONFIGURATION)
+    if args.course is None:
+        return None, args.min_responses
+    try:
+        return uuid.UUID(args.course), args.min_responses
+    except ValueError:
+        raise CommandError(f"--course: {args.course!r} is not a course id", CONFIGURATION) from None
 
 
 def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -311,6 +338,12 @@ def run(args: argparse.Namespace) -> int:
         return run_events_command(settings, args)
     elif args.command in ("backup", "restore"):
         return run_backup_command(settings, args, names if args.services else [])
+    elif args.command == "calibrate-items":
+        from subgraphs.assessments.adaptive.command import calibrate_items
+
+        course, least = calibration_arguments(args)
+        for line in asyncio.run(calibrate_items(settings, course, least)):
+            print(line)
     elif args.command == "rotate-mfa-key":
         from subgraphs.users.key_rotation import reseal_mfa_secrets
 

@@ -123,6 +123,9 @@ def settings(
         # with a low limit (tests/integration/users/test_registration_throttle.py)
         "LMS_REGISTRATIONS_PER_ADDRESS_HOUR": "100000",
         "LMS_SUBMISSION_GRACE_SECONDS": "0",
+        # the assessments worker calibrates every second; items count after 3 responses
+        "LMS_CALIBRATION_INTERVAL_SECONDS": "1",
+        "LMS_IRT_MIN_RESPONSES": "3",
         "LMS_SMTP_HOST": "127.0.0.1",
         "LMS_SMTP_PORT": str(smtp_sink.port),
         "LMS_SMS_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/sms",

@@ -10,7 +10,7 @@ from subgraphs.assessments.events import handlers
 from subgraphs.assessments.loaders import build_loaders
 from subgraphs.assessments.models import EVENTS
 from subgraphs.assessments.schema import schema
-from subgraphs.assessments.services import build_services
+from subgraphs.assessments.services import build_services, scheduled_jobs
 
 SPEC = ServiceSpec(
     name="assessments",
@@ -19,6 +19,7 @@ SPEC = ServiceSpec(
     loaders=build_loaders,
     events=EVENTS,
     handlers=handlers,
+    worker_jobs=scheduled_jobs,
 )
 
 

@@ -14,6 +14,7 @@ from common.graphql.catalog import visible_course
 from common.graphql.costs import ANALYTICS
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import PAGED, Connection
+from subgraphs.assessments.adaptive.views import AdaptiveSettings, adaptive_settings_of
 from subgraphs.assessments.analytics import BUCKETS, AssessmentStats, QuestionStats
 from subgraphs.assessments.bank import can_manage
 from subgraphs.assessments.guards import visible_assessment
@@ -151,6 +152,10 @@ class Assessment:
     @strawberry.field
     def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
+
+    @strawberry.field(description="Its adaptive settings when ADAPTIVE; null for a fixed test.")
+    async def adaptive(self, info: AssessmentsInfo) -> AdaptiveSettings | None:
+        return await adaptive_settings_of(info, self.row.id)
 
     @strawberry.field(description="How many questions an attempt has.")
     async def question_count(self, info: AssessmentsInfo) -> int:

@@ -12,6 +12,7 @@ from common.errors import NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import PAGED, Connection
+from subgraphs.assessments.adaptive.views import AbilityEstimate, ability_of, current_question_of
 from subgraphs.assessments.assessment_schema import Assessment, assessment_of
 from subgraphs.assessments.bank import can_manage
 from subgraphs.assessments.guards import visible_assessment, visible_attempt
@@ -180,6 +181,20 @@ class Attempt:
         assessment = await info.context.loaders.assessment.load(self.row.assessment_id)
         assert assessment is not None
         return value >= assessment.passing_score
+
+    @strawberry.field(
+        description="An adaptive attempt in progress: the one question to answer now (null "
+        "once the test has ended, and for fixed tests)."
+    )
+    async def current_question(self, info: AssessmentsInfo) -> Question | None:
+        return await current_question_of(info, self.row)
+
+    @strawberry.field(
+        description="An adaptive attempt's ability on the assessment's scale, with its error; "
+        "null for fixed tests and until released."
+    )
+    async def ability(self, info: AssessmentsInfo) -> AbilityEstimate | None:
+        return await ability_of(info, self.row) if await self._released(info) else None
 
     @strawberry.field(description="The attempt's questions in order, with answers and grades.")
     async def answers(self, info: AssessmentsInfo) -> list[AttemptAnswer]:

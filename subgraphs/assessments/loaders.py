@@ -14,6 +14,7 @@ from common.graphql.catalog import CourseFacts, course_facts_loader, enrolled_lo
 from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
+from subgraphs.assessments.adaptive.models import AdaptiveSettingsRow, AdaptiveStateRow
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow, SlotRow
 from subgraphs.assessments.services import AssessmentsServices
 
@@ -29,6 +30,8 @@ class AssessmentsLoaders:
     attempt_count: DataLoader[tuple[uuid.UUID, uuid.UUID], int | None]
     course: DataLoader[uuid.UUID, CourseFacts | None]
     enrolled: DataLoader[uuid.UUID, bool]
+    adaptive_settings: DataLoader[uuid.UUID, AdaptiveSettingsRow | None]  # by assessment
+    adaptive_state: DataLoader[uuid.UUID, AdaptiveStateRow | None]  # by attempt
 
 
 def build_loaders(services: AssessmentsServices, scope: LoaderScope) -> AssessmentsLoaders:
@@ -49,6 +52,8 @@ def build_loaders(services: AssessmentsServices, scope: LoaderScope) -> Assessme
             PeerClient(http, "enrollments", settings.service_url("enrollments")),
             scope.authorization,
         ),
+        adaptive_settings=batch_loader(assessments.adaptive.settings_of),
+        adaptive_state=batch_loader(assessments.adaptive.states_of),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.schema import ServiceSchema
+from subgraphs.assessments.adaptive.schema import AdaptiveMutations, AdaptiveQueries
 from subgraphs.assessments.assessment_schema import (
     Assessment,
     AssessmentMutations,
@@ -24,12 +25,18 @@ from subgraphs.assessments.question_schema import QuestionMutations, QuestionQue
 
 
 @strawberry.type
-class Query(AssessmentQueries, AttemptQueries, QuestionQueries, PlagiarismQueries):
+class Query(AssessmentQueries, AttemptQueries, QuestionQueries, PlagiarismQueries, AdaptiveQueries):
     pass
 
 
 @strawberry.type
-class Mutation(QuestionMutations, AssessmentMutations, AttemptMutations, PlagiarismMutations):
+class Mutation(
+    QuestionMutations,
+    AssessmentMutations,
+    AttemptMutations,
+    PlagiarismMutations,
+    AdaptiveMutations,
+):
     pass
 
 

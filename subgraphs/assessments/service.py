@@ -37,6 +37,7 @@ from common.graphql.catalog import CourseFacts
 from common.telemetry import tracing
 from common.telemetry.metrics import business_event
 from subgraphs.assessments import analytics
+from subgraphs.assessments.adaptive.testing import AdaptiveTesting
 from subgraphs.assessments.bank import can_manage, require_manager
 from subgraphs.assessments.models import (
     EVENTS,
@@ -163,6 +164,7 @@ class AssessmentsService:
         self.sessions = sessions
         self.grace = grace  # requests in flight when the clock runs out still count
         self.sandbox = sandbox or SandboxLimits()
+        self.adaptive = AdaptiveTesting(sessions)
 
     # Authoring
 
@@ -451,12 +453,17 @@ class AssessmentsService:
                     f"You have used all {allowed} attempt{'s' if allowed > 1 else ''} of this "
                     "assessment." + (" Your last attempt ran out of time." if expired else "")
                 )
-            question_ids = await self._draw(session, assessment)
-            points = await session.scalar(
-                select(func.coalesce(func.sum(QuestionRow.points), 0.0)).where(
-                    QuestionRow.id.in_(question_ids)
+            adaptive = await self.adaptive.settings_for(session, assessment.id)
+            if adaptive is None:
+                question_ids = await self._draw(session, assessment)
+                points = await session.scalar(
+                    select(func.coalesce(func.sum(QuestionRow.points), 0.0)).where(
+                        QuestionRow.id.in_(question_ids)
+                    )
                 )
-            )
+            else:  # one question at a time; scored on the instructor's scale
+                question_ids = [await self.adaptive.first_question(session, assessment, adaptive)]
+                points = adaptive.scale_high - adaptive.scale_low
             deadlines = []
             if assessment.time_limit_minutes is not None:
                 deadlines.append(now + timedelta(minutes=assessment.time_limit_minutes))
@@ -521,11 +528,26 @@ class AssessmentsService:
             if attempt.status != AttemptStatus.IN_PROGRESS:
                 raise Conflict("This attempt has been submitted; its answers cannot change.")
             overdue = self._overdue(attempt)
-            if not overdue:
-                await self._store_answers(session, attempt, answers)
+            if not overdue and not await self._take_answers(session, attempt, answers):
                 return attempt
+        if not overdue:  # the adaptive test ended with this answer
+            return await self._finalise(attempt.id, auto=False)
         await self._finalise(attempt.id, auto=True)
         raise self._late(attempt)
+
+    async def _take_answers(
+        self, session: AsyncSession, attempt: AttemptRow, answers: Sequence[AnswerDraft]
+    ) -> bool:
+        """Store the answers; for an adaptive test, grade the current question's and give
+        the next (subgraphs/assessments/adaptive/testing.py). True when the test ended."""
+        settings = await self.adaptive.settings_for(session, attempt.assessment_id)
+        if settings is None:
+            await self._store_answers(session, attempt, answers)
+            return False
+        assessment = await session.get(AssessmentRow, attempt.assessment_id)
+        assert assessment is not None
+        drafts = [(answer.question_id, answer.response) for answer in answers]
+        return await self.adaptive.answer(session, attempt, assessment, settings, drafts)
 
     async def _store_answers(
         self, session: AsyncSession, attempt: AttemptRow, answers: Sequence[AnswerDraft]
@@ -581,7 +603,7 @@ class AssessmentsService:
                 raise Conflict("This attempt has already been submitted.")
             overdue = self._overdue(attempt)
             if not overdue and answers:
-                await self._store_answers(session, attempt, answers)
+                await self._take_answers(session, attempt, answers)
         finalised = await self._finalise(attempt_id, auto=overdue)
         if overdue:
             raise self._late(attempt)
@@ -641,6 +663,10 @@ class AssessmentsService:
             attempt.submitted_at = min(now, attempt.deadline) if auto and attempt.deadline else now
             attempt.auto_submitted = auto
             self._settle(attempt, [g.points for g in grades.values()], now)
+            adaptive = await self.adaptive.settings_for(session, attempt.assessment_id)
+            if adaptive is not None:
+                correct = {qid: graded.correct for qid, graded in grades.items()}
+                await self.adaptive.settle(session, attempt, adaptive, correct)
             await self._announce_submission(session, attempt)
             await self._announce_grade(session, attempt)
             return attempt

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from common.graphql.app import ServiceRuntime
+from subgraphs.assessments.adaptive.calibrating import Calibrator
 from subgraphs.assessments.bank import QuestionBank
 from subgraphs.assessments.plagiarism.service import PlagiarismService
 from subgraphs.assessments.service import AssessmentsService
@@ -16,6 +19,7 @@ class AssessmentsServices:
     assessments: AssessmentsService
     bank: QuestionBank
     plagiarism: PlagiarismService
+    calibrator: Calibrator
 
 
 def build_services(runtime: ServiceRuntime) -> AssessmentsServices:
@@ -24,4 +28,16 @@ def build_services(runtime: ServiceRuntime) -> AssessmentsServices:
         assessments=AssessmentsService(runtime.sessions, grace=grace),
         bank=QuestionBank(runtime.sessions),
         plagiarism=PlagiarismService(runtime.sessions),
+        calibrator=Calibrator(
+            runtime.sessions,
+            runtime.settings.irt_min_responses,
+            runtime.settings.calibration_interval_seconds,
+        ),
     )
+
+
+def scheduled_jobs(
+    services: AssessmentsServices,
+) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
+    """The worker's item calibration, every LMS_CALIBRATION_INTERVAL_SECONDS (0: none)."""
+    return [services.calibrator.run_schedule] if services.calibrator.interval_seconds else []

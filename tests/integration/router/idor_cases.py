@@ -396,6 +396,43 @@ CASES: dict[str, tuple[Case, ...]] = {
             ASSESSMENT,
         ),
     ),
+    "Query.itemCalibrations": (
+        Case(
+            "other instructor reads a course's item parameters",
+            "other_instructor",
+            "query($id: ID!) { itemCalibrations(courseId: $id) { difficulty } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+        Case(
+            "student reads a course's item parameters",
+            "intruder",
+            "query($id: ID!) { itemCalibrations(courseId: $id) { difficulty } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+    ),
+    "Mutation.calibrateItems": (
+        Case(
+            "other instructor calibrates a course's bank",
+            "other_instructor",
+            "mutation($id: ID!) { calibrateItems(input: {courseId: $id}) { calibrated } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+            COURSE,
+        ),
+    ),
+    "Mutation.configureAdaptive": (
+        Case(
+            "other instructor makes an assessment adaptive",
+            "other_instructor",
+            "mutation($id: ID!) { configureAdaptive(input: {assessmentId: $id}) "
+            "{ assessment { id } } }",
+            lambda w: {"id": w.hidden_quiz},
+            NOT_FOUND,
+            HIDDEN_ASSESSMENT,
+        ),
+    ),
     "Mutation.startAttempt": (
         Case(
             "someone not enrolled starts an attempt",
