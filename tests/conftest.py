@@ -199,9 +199,9 @@ async def users_url(subgraph_urls: dict[str, str]) -> str:
 
 @pytest.fixture(scope="session")
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    # The servers close a connection idle for 5 s (uvicorn's keep-alive timeout); a client
-    # keeping idle connections as long (httpx's default) may reuse one just as the server
-    # closes it, and the request fails with ReadError. Ours drop them well before.
+    # A client must drop idle connections before the servers close them
+    # (router.server.http_protocol.KEEP_ALIVE_SECONDS), or it may reuse one just as the
+    # server closes it and the request fails with ReadError. Ours drop them well before.
     limits = httpx.Limits(keepalive_expiry=1.0)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
         yield client

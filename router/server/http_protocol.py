@@ -16,6 +16,12 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 # How long a refused connection's late bytes are read and dropped before it is closed.
 LINGER_SECONDS = 2.0
 
+# How long an idle kept-alive connection stays open. It must outlast the idle expiry of the
+# clients between our services (httpx keeps idle connections 5 s): with equal timers a
+# client may reuse a connection just as the server closes it, and the request fails with
+# "server disconnected" (uvicorn's default is those same 5 s).
+KEEP_ALIVE_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class ConnectionLimits:
@@ -137,4 +143,5 @@ def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
         "log_config": None,
         "access_log": False,
         "proxy_headers": False,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
     }

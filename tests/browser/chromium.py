@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -177,6 +178,7 @@ async def chromium() -> AsyncIterator[Browser]:
             *arguments,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,  # its helpers (renderer, crashpad) in one process group
         )
         try:
             url = await _devtools_url(profile, process)
@@ -190,6 +192,35 @@ async def chromium() -> AsyncIterator[Browser]:
                     with contextlib.suppress(asyncio.CancelledError):
                         await reader
         finally:
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
+            await _end(process)
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    """The browser and every helper it started, ended before its profile is removed (a
+    helper still writing into the profile makes the removal fail)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    await process.wait()
+
+    def group_gone() -> bool:
+        return not _living_members(process.pid)
+
+    try:
+        await eventually(group_gone, within=WAIT)
+    except AssertionError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await eventually(group_gone, within=WAIT)
+
+
+def _living_members(group: int) -> list[int]:
+    """The processes of a process group that still run (a zombie writes nothing, and where
+    PID 1 reaps nothing it would stay forever)."""
+    living = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")"
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                living.append(int(stat.parent.name))
+    return living

@@ -274,6 +274,24 @@ async def test_ordinary_requests_still_work_and_keep_alive(
             await asyncio.sleep(LIMITS.head_timeout + 0.5)  # the idle time under test
 
 
+async def test_a_kept_alive_connection_outlasts_a_clients_idle_expiry(
+    served_router: tuple[str, int],
+) -> None:
+    """The services call each other with httpx, which reuses a connection idle for up to
+    5 s: a server closing at the same moment fails the request that reuses it."""
+    request = b"GET /health HTTP/1.1\r\nHost: router\r\n\r\n"
+    idle = (httpx.Limits().keepalive_expiry or 0.0) + 0.5
+    async with _raw(served_router) as (reader, writer):
+        for pause in (idle, 0.0):  # the second request after the idle time under test
+            writer.write(request)
+            async with asyncio.timeout(BOUND):
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+            assert head.startswith(b"HTTP/1.1 200")
+            await asyncio.sleep(pause)
+
+
 # What a subgraph sends back is parsed as strictly
 
 
