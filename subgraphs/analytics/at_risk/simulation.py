@@ -14,6 +14,7 @@ goes the other way for reasons no data shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,6 +27,7 @@ from subgraphs.analytics.at_risk.inputs import (
     Enrollment,
     Milestone,
 )
+from subgraphs.analytics.at_risk.snapshots import Example, Outcome, end_of_week, examples, weekly
 
 FIRST_START = date(2026, 1, 5)  # a Monday
 PASS_GRADE = 0.5
@@ -76,10 +78,15 @@ def courses(rng: np.random.Generator, count: int) -> list[SimulatedCourse]:
     return made
 
 
-def institution(seed: int, learners: int, course_count: int = 4) -> list[SimulatedEnrollment]:
-    """`learners` enrollments spread over `course_count` courses, the same for the same seed."""
+def institution(
+    seed: int, learners: int, course_count: int = 4, course_seed: int | None = None
+) -> list[SimulatedEnrollment]:
+    """`learners` enrollments spread over `course_count` courses, the same for the same seeds:
+    the courses from `course_seed` (`seed` when not given), the learners from `seed`."""
     rng = np.random.default_rng(seed)
-    offered = courses(rng, course_count)
+    offered = courses(
+        np.random.default_rng(seed if course_seed is None else course_seed), course_count
+    )
     sizes = np.bincount(rng.integers(0, course_count, learners), minlength=course_count)
     made: list[SimulatedEnrollment] = []
     for course, size in zip(offered, sizes, strict=True):
@@ -190,3 +197,17 @@ def _cohort(
         )
         for i in range(n)
     ]
+
+
+def snapshots(simulated: Sequence[SimulatedEnrollment], week: int | None = None) -> list[Example]:
+    """Every enrollment, course by course, at the end of each week of its course from the
+    second (or at the given `week` only), labelled with its outcome."""
+    made: list[Example] = []
+    for course in sorted({s.course for s in simulated}, key=lambda c: c.course_id):
+        cohort = [
+            Outcome(s.learner_id, s.enrollment, s.at_risk) for s in simulated if s.course == course
+        ]
+        start, end = course.schedule.start, course.schedule.end
+        days = weekly(start, end) if week is None else [end_of_week(start, week)]
+        made.extend(examples(cohort, [d for d in days if d < end]))
+    return made

@@ -1,15 +1,14 @@
 """Training the at-risk model from completed enrollments (needs scikit-learn, the `analytics`
-extra): snapshots of each enrollment's features at weekly reference dates, labelled with how
-it ended, fit by a logistic regression over standardised features (scikit-learn's
-StandardScaler and LogisticRegression), measured by cross-validation grouped by enrollment
-(no enrollment's snapshots on both sides), and stored as coefficients (model.py).
+extra): their snapshots (snapshots.py), fit by a logistic regression over standardised
+features (scikit-learn's StandardScaler and LogisticRegression), measured by cross-validation
+grouped by enrollment (no enrollment's snapshots on both sides), stored as coefficients
+(model.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from subgraphs.analytics.at_risk.evaluation import auc, brier, calibration_error, calibration_table
-from subgraphs.analytics.at_risk.features import FEATURE_NAMES, Features, cohort_features
-from subgraphs.analytics.at_risk.inputs import Enrollment
+from subgraphs.analytics.at_risk.features import FEATURE_NAMES
 from subgraphs.analytics.at_risk.model import AtRiskModel
+from subgraphs.analytics.at_risk.snapshots import Example
 
 FOLDS = 5
 REGULARISATION = 1.0  # LogisticRegression's C
@@ -29,41 +28,6 @@ REGULARISATION = 1.0  # LogisticRegression's C
 
 class TrainingError(ValueError):
     """The completed enrollments cannot train a model, with why in one line."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A completed enrollment and how it ended."""
-
-    enrollment_id: str
-    enrollment: Enrollment
-    at_risk: bool  # did not complete, or failed
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    enrollment_id: str
-    features: Features
-    at_risk: bool
-
-
-def weekly(start: date, end: date, first_week: int = 2) -> Iterator[date]:
-    """Reference dates every week from `first_week` weeks after `start`, before `end`."""
-    day = start + timedelta(weeks=first_week)
-    while day < end:
-        yield day
-        day += timedelta(weeks=1)
-
-
-def examples(cohort: Sequence[Outcome], days: Iterable[date]) -> list[Example]:
-    """Every enrollment of one cohort at every one of `days`, its standing taken among them."""
-    made: list[Example] = []
-    for day in days:
-        snapshot = cohort_features([o.enrollment for o in cohort], day)
-        made.extend(
-            Example(o.enrollment_id, f, o.at_risk) for o, f in zip(cohort, snapshot, strict=True)
-        )
-    return made
 
 
 def _matrix(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
