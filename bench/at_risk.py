@@ -17,7 +17,7 @@ in the same run.
    same features (default settings, and its probabilities calibrated by
    CalibratedClassifierCV, isotonic, 5 folds).
 
-Usage: .venv/bin/python bench/at_risk.py [--learners 2000]   (about half a minute)
+Usage: .venv/bin/python bench/at_risk.py [--learners 2000]   (about 45 s of CPU)
 """
 
 from __future__ import annotations
