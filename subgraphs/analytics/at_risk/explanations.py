@@ -6,10 +6,12 @@ the risk, or whose value is no cause for concern, gives no reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from subgraphs.analytics.at_risk.features import Features
+from subgraphs.analytics.at_risk.features import Features, cohort_features
+from subgraphs.analytics.at_risk.inputs import Enrollment
 from subgraphs.analytics.at_risk.model import AtRiskModel
 
 TOP_REASONS = 3
@@ -92,3 +94,10 @@ def reasons(model: AtRiskModel, features: Features, top: int = TOP_REASONS) -> t
 
 def predict(model: AtRiskModel, features: Features) -> Prediction:
     return Prediction(model.probability(features), reasons(model, features))
+
+
+def predict_cohort(
+    model: AtRiskModel, enrollments: Sequence[Enrollment], day: date
+) -> list[Prediction]:
+    """A prediction for each active enrollment of one cohort at the end of `day`, in order."""
+    return [predict(model, f) for f in cohort_features(enrollments, day)]

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from subgraphs.analytics.at_risk.evaluation import auc, calibration_table
-from subgraphs.analytics.at_risk.explanations import predict, reasons
+from subgraphs.analytics.at_risk.explanations import predict, predict_cohort, reasons
 from subgraphs.analytics.at_risk.features import FEATURE_NAMES, Features
 from subgraphs.analytics.at_risk.model import AtRiskModel, ModelFileError
 from subgraphs.analytics.at_risk.simulation import institution, snapshots
+from subgraphs.analytics.at_risk.snapshots import end_of_week
 from subgraphs.analytics.at_risk.training import TrainingError, train
+from tests.cli.lms_process import run_python
 
 TRAINED_AT = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 LEARNER = Features(
@@ -187,7 +189,32 @@ def test_training_on_a_small_institution_predicts_held_out_learners() -> None:
     assert 0.7 <= model.metrics["cv_auc"] <= 1.0
     table = calibration_table(labels, predicted)
     assert table[0].observed < 0.25 < 0.6 < table[-1].observed  # risk rises across deciles
-    assert AtRiskModel.from_json(model.to_json()) == model
+    assert all(math.isfinite(v) for e in held_out for v in e.features.vector())
+
+    cohort = [s for s in institution(12, 200, 3, course_seed=3) if s.course.course_id == "course-0"]
+    day = end_of_week(cohort[0].course.schedule.start, 3)
+    loaded = AtRiskModel.from_json(model.to_json())
+    predictions = predict_cohort(loaded, [s.enrollment for s in cohort], day)
+    assert len(predictions) == len(cohort)
+    gone = [
+        p for s, p in zip(cohort, predictions, strict=True) if s.dropped_on and s.dropped_on < day
+    ]
+    assert gone, "the simulation has learners who dropped out by week 3"
+    assert min(p.probability for p in gone) > 0.5
+    assert all(p.reasons for p in gone)
+    assert any(r.text.startswith("not seen for") for p in gone for r in p.reasons)
+
+
+def test_scoring_a_stored_model_needs_no_scikit_learn() -> None:
+    """What the image runs (no extras) can load and score a model; only training needs it."""
+    done = run_python(
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # importing it now raises ModuleNotFoundError\n"
+        "from subgraphs.analytics.at_risk import explanations, model, simulation\n"
+        "print('scored')"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "scored"
 
 
 def test_training_needs_both_outcomes() -> None:
