@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from subgraphs.analytics.at_risk.evaluation import auc, calibration_table
-from subgraphs.analytics.at_risk.explanations import predict, predict_cohort, reasons
+from subgraphs.analytics.at_risk.explanations import WORDS, predict, predict_cohort, reasons
 from subgraphs.analytics.at_risk.features import FEATURE_NAMES, Features
 from subgraphs.analytics.at_risk.model import AtRiskModel, ModelFileError
 from subgraphs.analytics.at_risk.simulation import institution, snapshots
@@ -108,6 +108,7 @@ def test_no_reason_where_the_value_is_no_cause_for_concern() -> None:
 
 def test_each_feature_said_in_words() -> None:
     """Means of 10 and negative coefficients: every value below 10 pushes towards risk."""
+    assert list(WORDS) == list(FEATURE_NAMES)
     lower_is_worse = ("active_days_14", "active_days_28", "hours_on_task_28")
     model = replace(
         hand_model(
