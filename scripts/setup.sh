@@ -6,7 +6,8 @@
 #     sudo; elsewhere this prints what to install.
 #  2. .venv with the project, its dev tools and the `ai` extra (paraphrase detection's model
 #     and PyTorch's CPU build, ~1.3 GB), reinstalled only when pyproject.toml or
-#     constraints.txt changed since the last install.
+#     constraints.txt changed since the last install; and the `analytics` extra (scikit-learn,
+#     which trains the at-risk model).
 #  3. Node.js and npm (apt-get when absent), the pinned GraphiQL bundles every service serves
 #     (graphiql_assets) and the differential tests' oracle (Apollo Gateway,
 #     tests/differential/oracle), each npm ci'd only when its lock file changed.
@@ -124,7 +125,7 @@ stamp=.venv/.setup-stamp
 wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     say "installing the project into .venv"
-    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench,ai]'
+    .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench,ai,analytics]'
     echo "$wanted" >"$stamp"
 fi
 
