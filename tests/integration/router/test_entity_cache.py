@@ -1,0 +1,268 @@
+"""`preview_entity_cache` through the router over HTTP: the response's Cache-Control from the
+subgraphs' (POST and GET with an APQ hash), entities and root fields served from a real Redis
+and the local layer, partial entity hits, two users' private answers kept apart,
+invalidation messages at two routers, and Redis down."""
+
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as redis
+from joserfc.jwk import RSAKey
+
+from common.auth.keys import KEY_PARAMETERS
+from common.infra.ports import free_port
+from common.infra.redis import RedisServer
+from router.cache.invalidation import message
+from router.metrics import REGISTRY
+from tests.integration.router.entity_cache_world import (
+    PUBLIC,
+    Sign,
+    World,
+    cache_config,
+    cached_router,
+    signer,
+)
+from tests.integration.router.test_authorization import jwks_server
+from tests.support import eventually
+
+CATALOGUE = "query Catalogue { courses { id title } }"
+OUTLINE = "query Outline($id: ID!) { course(id: $id) { id title } }"
+PROGRESS = "query Progress { courses { id title myProgress } }"
+
+
+@pytest.fixture
+def world() -> World:
+    world = World()
+    world.build()
+    return world
+
+
+@pytest.fixture(scope="module")
+def key() -> RSAKey:
+    generated = RSAKey.generate_key(2048, parameters=KEY_PARAMETERS)
+    generated.ensure_kid()
+    return generated
+
+
+@pytest.fixture(scope="module")
+async def jwks_url(key: RSAKey) -> AsyncIterator[str]:
+    async with jwks_server([key]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def sign(key: RSAKey) -> Sign:
+    return signer(key)
+
+
+async def _post(
+    client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any
+) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    body: dict[str, Any] = {"query": query}
+    if variables:
+        body["variables"] = variables
+    return await client.post("/graphql", json=body, headers=headers)
+
+
+def _vary(response: httpx.Response) -> set[str]:
+    return {v.strip().lower() for v in response.headers.get("vary", "").split(",") if v.strip()}
+
+
+def _entity_requests(world: World, service: str) -> list[list[dict[str, Any]]]:
+    return [
+        r["variables"]["representations"]
+        for r in world.subgraphs[service].requests
+        if "representations" in (r.get("variables") or {})
+    ]
+
+
+async def test_without_the_cache_responses_carry_no_cache_control(world: World) -> None:
+    async with cached_router(world.subgraphs, None) as router:
+        answer = await _post(router, CATALOGUE)
+    assert answer.json()["data"]["courses"][0] == {"id": "c1", "title": "Course 1"}
+    assert "cache-control" not in answer.headers
+
+
+async def test_the_response_policy_is_the_subgraphs_shortest_and_private_if_any_part_is(
+    world: World, jwks_url: str, sign: Sign
+) -> None:
+    async with cached_router(world.subgraphs, cache_config(None), jwks_url) as router:
+        public = await _post(router, CATALOGUE)
+        assert public.headers["cache-control"] == "max-age=60, public"
+        assert "authorization" not in _vary(public)
+        mixed = await _post(router, PROGRESS, sign("ada"))
+        assert mixed.json()["data"]["courses"][0] == {
+            "id": "c1",
+            "title": "Course 1",
+            "myProgress": None,
+        }
+        assert mixed.headers["cache-control"] == "max-age=30, private"
+        assert "authorization" in _vary(mixed)
+        renamed = await router.post(
+            "/graphql", json={"query": 'mutation { rename(id: "c1", title: "X") { id } }'}
+        )
+        assert renamed.headers["cache-control"] == "no-store"
+        world.subgraphs["catalog"].cache_control = None  # a subgraph that says nothing
+        fresh = await _post(router, OUTLINE, id="c2")  # (not cached yet)
+        assert fresh.headers["cache-control"] == "no-store"
+        failed = await _post(router, "{ course(id: 1) { nope } }")
+        assert failed.headers["cache-control"] == "no-store"
+
+
+async def test_a_get_with_a_persisted_query_hash_is_cacheable_by_its_policy(
+    world: World,
+) -> None:
+    extensions = {
+        "persistedQuery": {
+            "version": 1,
+            "sha256Hash": hashlib.sha256(CATALOGUE.encode()).hexdigest(),
+        }
+    }
+    async with cached_router(world.subgraphs, cache_config(None)) as router:
+        await router.post("/graphql", json={"query": CATALOGUE, "extensions": extensions})
+        answer = await router.get(
+            "/graphql",
+            params={"extensions": json.dumps(extensions)},
+            headers={"origin": "https://app.test", "accept-encoding": "gzip"},
+        )
+    assert answer.json()["data"]["courses"][1]["title"] == "Course 2"
+    assert answer.headers["cache-control"] == PUBLIC
+    assert {"origin", "accept-encoding"} <= _vary(answer)
+
+
+async def test_root_fields_and_entities_are_served_from_redis_to_another_router(
+    world: World, redis_server: RedisServer
+) -> None:
+    world.subgraphs["progress"].cache_control = PUBLIC  # (anonymous callers here)
+    config = cache_config(redis_server.url)
+    async with cached_router(world.subgraphs, config) as first:
+        assert (await _post(first, PROGRESS)).status_code == 200
+    catalog = world.subgraphs["catalog"]
+    progress = world.subgraphs["progress"]
+    sent = (len(catalog.requests), len(progress.requests))
+    async with cached_router(world.subgraphs, config) as second:  # an empty local layer
+        answer = await _post(second, PROGRESS)
+        assert answer.json()["data"]["courses"][4] == {
+            "id": "c5",
+            "title": "Course 5",
+            "myProgress": None,
+        }
+        assert answer.headers["cache-control"].endswith(", public")
+        assert (len(catalog.requests), len(progress.requests)) == sent
+
+
+async def test_an_entity_fetch_asks_the_subgraph_only_for_the_entities_not_cached(
+    world: World, redis_server: RedisServer
+) -> None:
+    world.subgraphs["progress"].cache_control = PUBLIC  # (anonymous callers here)
+    async with cached_router(world.subgraphs, cache_config(redis_server.url)) as router:
+        outline = "query Outline($id: ID!) { course(id: $id) { id title myProgress } }"
+        await _post(router, outline, id="c2")
+        await _post(router, outline, id="c4")
+        answer = await _post(router, PROGRESS)
+    courses = answer.json()["data"]["courses"]
+    assert [c["id"] for c in courses] == ["c1", "c2", "c3", "c4", "c5"]
+    assert _entity_requests(world, "progress")[-1] == [
+        {"__typename": "Course", "id": c} for c in ("c1", "c3", "c5")
+    ]
+
+
+async def test_one_users_private_answers_are_never_served_to_another(
+    world: World, redis_server: RedisServer, jwks_url: str, sign: Sign
+) -> None:
+    world.progress = {"ada": {"c1": 90}, "alan": {"c1": 10}}
+    config = cache_config(redis_server.url)
+    async with cached_router(world.subgraphs, config, jwks_url) as router:
+        ada = await _post(router, PROGRESS, sign("ada"))
+        assert ada.json()["data"]["courses"][0]["myProgress"] == 90
+        alan = await _post(router, PROGRESS, sign("alan"))
+        assert alan.json()["data"]["courses"][0]["myProgress"] == 10
+        asked = len(world.subgraphs["progress"].requests)
+        again = await _post(router, PROGRESS, sign("ada"))  # from the cache, Ada's own
+        assert again.json()["data"]["courses"][0]["myProgress"] == 90
+        assert len(world.subgraphs["progress"].requests) == asked
+        anonymous = await _post(router, PROGRESS)
+        assert anonymous.json()["data"]["courses"][0]["myProgress"] is None
+        assert anonymous.headers["cache-control"] == "max-age=30, private"
+
+
+async def _published(url: str, channel: str, body: bytes) -> None:
+    async with redis.Redis.from_url(url) as client:
+        await client.publish(channel, body)
+
+
+async def _title(router: httpx.AsyncClient, course_id: str) -> str:
+    answer = await _post(router, OUTLINE, id=course_id)
+    return str(answer.json()["data"]["course"]["title"])
+
+
+async def _titles(router: httpx.AsyncClient) -> list[str]:
+    answer = await _post(router, CATALOGUE)
+    return [course["title"] for course in answer.json()["data"]["courses"]]
+
+
+async def test_an_invalidation_message_drops_the_entity_and_root_answers_at_two_routers(
+    world: World, redis_server: RedisServer
+) -> None:
+    config = cache_config(redis_server.url)
+    channel = config["invalidation"]["channel"]
+    async with (
+        cached_router(world.subgraphs, config) as first,
+        cached_router(world.subgraphs, config) as second,
+    ):
+        routers = (first, second)
+        for router in routers:  # each one's local layer holds them
+            await _titles(router)
+            await _title(router, "c3")
+            await _title(router, "c1")
+        world.titles.update(c1="New 1", c3="New 3")
+        assert await _title(second, "c3") == "Course 3"  # cached, as it should be
+        await _published(
+            redis_server.url, channel, message("Course", {"id": "c3"}, "course.updated")
+        )
+        for router in routers:
+            await eventually(functools.partial(_has_title, router, "c3", "New 3"))
+            # the catalogue held c3: dropped too (and fetched again, with c1's new title)
+            assert (await _titles(router))[:3] == ["New 1", "Course 2", "New 3"]
+            assert await _title(router, "c1") == "Course 1"  # not named: still cached
+        await _published(redis_server.url, channel, message(None, None, "purge"))
+        for router in routers:
+            await eventually(functools.partial(_has_title, router, "c1", "New 1"))
+
+
+async def _has_title(router: httpx.AsyncClient, course_id: str, title: str) -> bool:
+    return await _title(router, course_id) == title
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    with RedisServer(tmp_path / "redis", free_port(), fast=True) as server:
+        yield server
+
+
+def _redis_failures() -> float:
+    return REGISTRY.get_sample_value("router_entity_cache_redis_failures_total") or 0.0
+
+
+async def test_with_redis_down_the_router_serves_uncached_with_a_metric_and_a_log_line(
+    world: World, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _redis_failures()
+    async with cached_router(world.subgraphs, cache_config(own_redis.url)) as router:
+        own_redis.stop()
+        with caplog.at_level(logging.WARNING, logger="router"):
+            for course in ("c1", "c2"):
+                answer = await _post(router, OUTLINE, id=course)
+                assert answer.status_code == 200
+                assert answer.json() == {"data": {"course": world.course(course)}}
+            assert len(world.subgraphs["catalog"].requests) == 2
+    assert _redis_failures() > before
+    assert any("entity cache: Redis does not answer" in r.getMessage() for r in caplog.records)
