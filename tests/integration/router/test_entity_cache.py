@@ -3,10 +3,13 @@ subgraphs' (POST and GET with an APQ hash), entities and root fields served from
 and the local layer, partial entity hits, two users' private answers kept apart,
 invalidation messages at two routers, and Redis down."""
 
+import asyncio
 import functools
 import hashlib
 import json
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from common.infra.ports import free_port
 from common.infra.redis import RedisServer
 from router.cache.invalidation import message
 from router.metrics import REGISTRY
+from tests.configured_router import configured_router, subgraphs_served
 from tests.integration.router.entity_cache_world import (
     PUBLIC,
     Sign,
@@ -28,6 +32,7 @@ from tests.integration.router.entity_cache_world import (
     cache_config,
     cached_router,
     signer,
+    supergraph,
 )
 from tests.integration.router.test_authorization import jwks_server
 from tests.support import eventually
@@ -266,3 +271,68 @@ async def test_with_redis_down_the_router_serves_uncached_with_a_metric_and_a_lo
             assert len(world.subgraphs["catalog"].requests) == 2
     assert _redis_failures() > before
     assert any("entity cache: Redis does not answer" in r.getMessage() for r in caplog.records)
+
+
+async def _purge(config_file: Path, *arguments: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "router",
+        "cache",
+        "purge",
+        "--config",
+        str(config_file),
+        *arguments,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[3])},
+    )
+    _, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_router_cache_purge_drops_one_entity_or_everything_at_the_routers(
+    world: World, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    config = cache_config(redis_server.url)
+    config_file = tmp_path / "router.yaml"
+    config_file.write_text(json.dumps({"preview_entity_cache": config}))
+    async with cached_router(world.subgraphs, config) as router:
+        for course in ("c1", "c2"):
+            await _title(router, course)
+        world.titles.update(c1="New 1", c2="New 2")
+        status, said = await _purge(config_file, "--type", "Course", "--key", "id=c2")
+        assert (status, said.strip()) == (0, "1 entries deleted from Redis; 1 routers told")
+        await eventually(functools.partial(_has_title, router, "c2", "New 2"))
+        assert await _title(router, "c1") == "Course 1"
+        assert (await _purge(config_file, "--all"))[0] == 0
+        await eventually(functools.partial(_has_title, router, "c1", "New 1"))
+    status, said = await _purge(config_file, "--key", "id=c2")
+    assert (status, said.strip()) == (
+        2,
+        "error: say what to purge: --type TYPE [--key FIELD=VALUE], or --all",
+    )
+    config_file.write_text("{}")
+    status, said = await _purge(config_file, "--all")
+    assert status == 2
+    assert said.startswith("error: preview_entity_cache.subgraph.all.redis is not configured")
+
+
+@pytest.mark.parametrize("client", ["streams", "httpx", "aiohttp"])
+async def test_every_subgraph_client_passes_the_subgraphs_cache_control_on(
+    world: World, client: str
+) -> None:
+    world.subgraphs["catalog"].cache_control = "public, max-age=45"
+    async with (
+        subgraphs_served(world.subgraphs) as urls,
+        configured_router(
+            {"preview_entity_cache": cache_config(None), "client": {"kind": client}},
+            urls,
+            supergraph(),
+        ) as url,
+        httpx.AsyncClient(base_url=url) as router,
+    ):
+        answer = await _post(router, CATALOGUE)
+        assert answer.headers["cache-control"] == "max-age=45, public"
+        world.subgraphs["catalog"].cache_control = "max-age=45, no-store"
+        assert (await _post(router, OUTLINE, id="c1")).headers["cache-control"] == "no-store"
