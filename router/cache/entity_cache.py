@@ -15,14 +15,26 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
+
 from router import jsonio
 from router.cache.invalidation import Listener
 from router.cache.policy import CachePolicy, answer_policy
 from router.cache.store import EntityStore, Entry, SharedCache
 from router.cache.tags import AnswerTags
 from router.config.entity_cache import EntityCacheSection, SubgraphCache
+from router.metrics import REGISTRY
 
 PUBLIC = "public"
+
+LOOKUPS = Counter(
+    "router_entity_cache_lookups",
+    "Entity cache look-ups (an entity, or a root fetch's answer), by result",
+    ["result"],
+    registry=REGISTRY,
+)
+HIT = LOOKUPS.labels("hit")
+MISS = LOOKUPS.labels("miss")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -132,6 +144,9 @@ class RequestCache:
             if hit is not None:
                 self.policies.append(hit.policy)
             hits.append(hit)
+        found = sum(hit is not None for hit in hits)
+        HIT.inc(found)
+        MISS.inc(len(hits) - found)
         return hits
 
     async def keep(
