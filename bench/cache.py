@@ -37,7 +37,6 @@ import redis
 
 from common.infra.ports import free_port
 from common.infra.redis import RedisServer
-from router.cache.invalidation import message
 from router.composition.api import compose
 from router.composition.subgraph import SubgraphInput
 
@@ -220,6 +219,8 @@ def _compare(
 
 
 def _hit_ratio(on: str, client: redis.Redis, args: argparse.Namespace) -> None:
+    from router.cache.invalidation import message  # (bench/cache_off_cost.py runs older trees)
+
     client.publish(CHANNEL, message(None, None, "bench: cold cache"))
     time.sleep(0.5)  # (the purge is applied asynchronously; the ratio is read after it)
     hits, misses = (
@@ -237,6 +238,8 @@ def _hit_ratio(on: str, client: redis.Redis, args: argparse.Namespace) -> None:
 
 
 def _invalidation(routers: list[str], subgraphs: str, client: redis.Redis, times: int) -> None:
+    from router.cache.invalidation import message
+
     outside: list[float] = []
     delay = "router_entity_cache_invalidation_delay_seconds"
     before = [(_metric(r, f"{delay}_sum"), _metric(r, f"{delay}_count")) for r in routers]
