@@ -2,30 +2,22 @@
 
 Each entry carries tags (`tags.py`) naming the entities it holds; an invalidation drops the
 entries with a tag, in this process (`drop`) and in Redis, where a set per tag lists the keys
-that carry it. Redis is a cache here, never a dependency: when it fails or does not answer
-within its `timeout`, the store goes on with its local layer alone (a log line and
-`router_entity_cache_redis_failures_total`), leaves Redis alone for `RETRY_AFTER` seconds,
-then tries it again."""
+that carry it. Redis is a cache here, never a dependency (`SharedRedis`): when it fails or
+does not answer within its `timeout`, the store goes on with its local layer alone (a log
+line and `router_entity_cache_redis_failures_total`)."""
 
 import asyncio
-import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import redis.asyncio as redis
 from prometheus_client import Counter
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from router import jsonio
+from router.cache.shared_redis import FAILURES, SharedRedis
 from router.config.entity_cache import EntityCacheRedis
 from router.lru import LRU
 from router.metrics import REGISTRY
-
-logger = logging.getLogger("router")
-
-RETRY_AFTER = 5.0
 
 REDIS_FAILURES = Counter(
     "router_entity_cache_redis_failures",
@@ -65,52 +57,34 @@ def tag_key(prefix: str, tag: str) -> str:
     return f"{prefix}tag:{tag}"
 
 
-class SharedCache:
+class SharedCache(SharedRedis):
     """Redis, with its failures absorbed."""
 
+    name = "entity cache"
+    meanwhile = "serving from the subgraphs and this process's cache"
+
     def __init__(self, config: EntityCacheRedis) -> None:
-        self.timeout = config.timeout
+        super().__init__(config.urls[0], config.timeout)
         self.prefix = key_prefix(config.namespace)
-        self.client = redis.Redis.from_url(
-            config.urls[0],
-            socket_timeout=config.timeout,
-            socket_connect_timeout=config.timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self.down_since: float | None = None
 
-    def _usable(self) -> bool:
-        return self.down_since is None or time.monotonic() - self.down_since >= RETRY_AFTER
-
-    def _failed(self, error: Exception) -> None:
+    def failed(self, error: BaseException) -> None:
         REDIS_FAILURES.inc()
-        if self.down_since is None:
-            logger.warning(
-                "entity cache: Redis does not answer (%s); serving from the subgraphs and this "
-                "process's cache until it does",
-                type(error).__name__,
-            )
-        self.down_since = time.monotonic()
-
-    def _answered(self) -> None:
-        if self.down_since is not None:
-            logger.info("entity cache: Redis answers again")
-            self.down_since = None
+        super().failed(error)
 
     async def get_many(self, keys: Sequence[str]) -> list[Entry | None]:
-        if not self._usable():
+        if not self.usable():
             return [None] * len(keys)
         try:
             async with asyncio.timeout(self.timeout):
                 values = await self.client.mget([self.prefix + k for k in keys])
-        except (redis.RedisError, OSError, TimeoutError) as error:
-            self._failed(error)
+        except FAILURES as error:
+            self.failed(error)
             return [None] * len(keys)
-        self._answered()
+        self.answered()
         return [Entry.decoded(v) if isinstance(v, bytes) else None for v in values]
 
     async def put_many(self, entries: Iterable[tuple[str, Entry]]) -> None:
-        if not self._usable():
+        if not self.usable():
             return
         pipe = self.client.pipeline(transaction=False)
         now = time.time()
@@ -126,13 +100,10 @@ class SharedCache:
         try:
             async with asyncio.timeout(self.timeout):
                 await pipe.execute()
-        except (redis.RedisError, OSError, TimeoutError) as error:
-            self._failed(error)
+        except FAILURES as error:
+            self.failed(error)
             return
-        self._answered()
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
+        self.answered()
 
 
 class EntityStore:
