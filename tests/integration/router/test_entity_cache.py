@@ -253,6 +253,11 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
 
 
+def _lookups(result: str) -> float:
+    sample = REGISTRY.get_sample_value("router_entity_cache_lookups_total", {"result": result})
+    return sample or 0.0
+
+
 def _redis_failures() -> float:
     return REGISTRY.get_sample_value("router_entity_cache_redis_failures_total") or 0.0
 
@@ -336,3 +341,45 @@ async def test_every_subgraph_client_passes_the_subgraphs_cache_control_on(
         assert answer.headers["cache-control"] == "max-age=45, public"
         world.subgraphs["catalog"].cache_control = "max-age=45, no-store"
         assert (await _post(router, OUTLINE, id="c1")).headers["cache-control"] == "no-store"
+
+
+async def test_concurrent_misses_of_one_entry_send_one_subgraph_request(world: World) -> None:
+    catalog = world.subgraphs["catalog"]
+    catalog.gate = asyncio.Event()
+    misses = _lookups("miss")
+    async with cached_router(world.subgraphs, cache_config(None)) as router:
+        asking = [asyncio.create_task(_post(router, OUTLINE, id="c2")) for _ in range(5)]
+        # each missed, then waits on the one request (nothing is awaited between the two)
+        await eventually(lambda: _lookups("miss") == misses + 5 and catalog.arrived >= 1)
+        catalog.gate.set()
+        answers = await asyncio.gather(*asking)
+    assert {a.json()["data"]["course"]["title"] for a in answers} == {"Course 2"}
+    assert catalog.arrived == 1
+
+
+async def test_a_subgraph_or_a_type_turned_off_is_not_cached(world: World) -> None:
+    world.subgraphs["progress"].cache_control = PUBLIC
+    off = cache_config(None, subgraph={"all": {}, "subgraphs": {"catalog": {"enabled": False}}})
+    async with cached_router(world.subgraphs, off) as router:
+        for _ in range(2):
+            answer = await _post(router, PROGRESS)
+        assert answer.headers["cache-control"] == PUBLIC  # (its policy still counts)
+    assert (
+        len(world.subgraphs["catalog"].requests),
+        len(world.subgraphs["progress"].requests),
+    ) == (
+        2,
+        1,
+    )
+    async with cached_router(
+        world.subgraphs, cache_config(None, types={"Course": False})
+    ) as router:
+        for _ in range(2):
+            await _post(router, PROGRESS)
+    assert (
+        len(world.subgraphs["catalog"].requests),
+        len(world.subgraphs["progress"].requests),
+    ) == (
+        3,
+        3,
+    )
