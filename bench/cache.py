@@ -11,6 +11,7 @@
    from the message's `at`) and the outside one (until both answer the new value).
 
 Usage: .venv/bin/python bench/cache.py [--seconds 5] [--rounds 3] [--concurrency 20]
+(aiohttp, the `bench` extra, drives the load)
 
 The subgraphs (graphql-core, one process; each request waits `--subgraph-ms`, 2 ms by
 default, standing for its database) answer `Cache-Control: max-age=60, public`. Redis,
@@ -161,18 +162,22 @@ def _zipf(n: int, s: float, rng: random.Random) -> list[int]:
 async def _load(
     url: str, bodies: Iterator[dict[str, Any]], seconds: float, concurrency: int
 ) -> tuple[float, list[float]]:
+    """A closed loop of `concurrency` clients (aiohttp: httpx's pool costs more CPU than the
+    router under this load, bench/README.md)."""
+    import aiohttp
+
     latencies: list[float] = []
-    async with httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=concurrency), timeout=30
-    ) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
-                answer = await client.post(f"{url}/graphql", json=next(bodies))
-                if answer.status_code != 200 or "errors" in answer.json():
-                    raise SystemExit(f"bad answer: {answer.text[:300]}")
+                async with session.post(f"{url}/graphql", json=next(bodies)) as answer:
+                    text = await answer.text()
+                if answer.status != 200 or '"errors"' in text:
+                    raise SystemExit(f"bad answer: {text[:300]}")
                 latencies.append(time.perf_counter() - began)
 
         began = time.perf_counter()
