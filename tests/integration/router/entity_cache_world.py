@@ -26,14 +26,23 @@ from tests.integration.router.subgraphs import Subgraph, subgraphs_client
 ISSUER = "https://issuer.test"
 AUDIENCE = "lms-test"
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])'
-CATALOG_SDL = f"""{LINK}
-type Query {{ courses: [Course!]! course(id: ID!): Course }}
-type Mutation {{ rename(id: ID!, title: String!): Course }}
-type Course @key(fields: "id") {{ id: ID! title: String! }}
+# Apollo's directive, declared and used as the contract has the subgraphs do (composition
+# accepts it; the router reads the policies from the answers' headers, never from here)
+CACHE_CONTROL = """
+enum CacheControlScope { PUBLIC PRIVATE }
+directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean)
+  on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
 """
-PROGRESS_SDL = f"""{LINK}
+CATALOG_SDL = f"""{LINK}{CACHE_CONTROL}
+type Query {{ courses: [Course!]! @cacheControl(maxAge: 60) course(id: ID!): Course }}
+type Mutation {{ rename(id: ID!, title: String!): Course }}
+type Course @key(fields: "id") @cacheControl(maxAge: 60) {{ id: ID! title: String! }}
+"""
+PROGRESS_SDL = f"""{LINK}{CACHE_CONTROL}
 type Query {{ myCourseCount: Int }}
-type Course @key(fields: "id") {{ id: ID! myProgress: Int }}
+type Course @key(fields: "id") {{
+  id: ID! myProgress: Int @cacheControl(maxAge: 30, scope: PRIVATE)
+}}
 """
 PUBLIC = "max-age=60, public"
 PRIVATE = "max-age=30, private"
