@@ -64,14 +64,16 @@ def combined(policies: Iterable[CachePolicy | None]) -> CachePolicy | None:
 
 
 def response_headers(
-    kind: str, body: dict[str, Any], policies: list[CachePolicy | None]
+    kind: str, body: dict[str, Any], policies: list[CachePolicy | None], personal: bool = False
 ) -> dict[str, str]:
     """The client response's `Cache-Control` (and `Vary`) from the policies of the answers it
     was made of: `no-store` for anything but a query answered without errors, all of whose
-    parts were cacheable."""
+    parts were cacheable; private when `personal` (an authenticated caller was let through
+    `@authenticated`, `@requiresScopes` or `@policy`: another caller may not see the same)."""
     policy = None if kind != "query" or body.get("errors") else combined(policies)
     if policy is None:
         return {"cache-control": NO_STORE}
-    if policy.private:
+    if policy.private or personal:
+        policy = CachePolicy(policy.max_age, private=True)
         return {"cache-control": policy.header(), "vary": "Authorization"}
     return {"cache-control": policy.header()}

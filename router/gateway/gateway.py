@@ -450,9 +450,9 @@ class Gateway:
         if state.cache is None:
             return GraphQLResponse(200, body)
         kind = prepared.plan.operation_kind
-        return GraphQLResponse(
-            200, body, headers=response_headers(kind, body, state.cache.policies)
-        )
+        personal = bool(prepared.guards) and caller is not None
+        headers = response_headers(kind, body, state.cache.policies, personal)
+        return GraphQLResponse(200, body, headers=headers)
 
     def _coerce_variables(
         self, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None

@@ -25,7 +25,10 @@ from tests.integration.router.subgraphs import Subgraph, subgraphs_client
 
 ISSUER = "https://issuer.test"
 AUDIENCE = "lms-test"
-LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])'
+LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", '
+    'import: ["@key", "@authenticated"])'
+)
 # Apollo's directive, declared and used as the contract has the subgraphs do (composition
 # accepts it; the router reads the policies from the answers' headers, never from here)
 CACHE_CONTROL = """
@@ -39,7 +42,7 @@ type Mutation {{ rename(id: ID!, title: String!): Course }}
 type Course @key(fields: "id") @cacheControl(maxAge: 60) {{ id: ID! title: String! }}
 """
 PROGRESS_SDL = f"""{LINK}{CACHE_CONTROL}
-type Query {{ myCourseCount: Int }}
+type Query {{ myCourseCount: Int @authenticated }}
 type Course @key(fields: "id") {{
   id: ID! myProgress: Int @cacheControl(maxAge: 30, scope: PRIVATE)
 }}
@@ -98,7 +101,7 @@ class World:
         )
         progress = Subgraph(
             "type Query { myCourseCount: Int }\ntype Course { id: ID! myProgress: Int }",
-            root={"myCourseCount": 0},
+            root={"myCourseCount": 3},
             references={"Course": self.my_progress},
             cache_control=PRIVATE,
         )

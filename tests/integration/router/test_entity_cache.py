@@ -199,6 +199,20 @@ async def test_one_users_private_answers_are_never_served_to_another(
         assert anonymous.headers["cache-control"] == "max-age=30, private"
 
 
+async def test_an_answer_that_passed_authorization_is_private_whatever_the_subgraph_says(
+    world: World, jwks_url: str, sign: Sign
+) -> None:
+    world.subgraphs["progress"].cache_control = PUBLIC
+    async with cached_router(world.subgraphs, cache_config(None), jwks_url) as router:
+        ada = await _post(router, "{ myCourseCount }", sign("ada"))
+        assert ada.json() == {"data": {"myCourseCount": 3}}
+        assert ada.headers["cache-control"] == "max-age=60, private"
+        assert "authorization" in _vary(ada)
+        anonymous = await _post(router, "{ myCourseCount }")
+        assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert anonymous.headers["cache-control"] == "no-store"
+
+
 async def _published(url: str, channel: str, body: bytes) -> None:
     async with redis.Redis.from_url(url) as client:
         await client.publish(channel, body)
