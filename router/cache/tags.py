@@ -6,9 +6,19 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    parse,
+)
 
 from router import jsonio
+from router.lru import LRU
 from router.supergraph.model import Supergraph
 
 _KEY_FIELD = re.compile(r"\b(\w+)\b")
@@ -40,9 +50,28 @@ def representation_tags(representation: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(tags)
 
 
+# A fetch's selection by response key: the field's name and what is selected under it.
+Selection = dict[str, tuple[str, "Selection"]]
+
+
+def _selection(node: SelectionSetNode | None) -> Selection:
+    found: Selection = {}
+    for selection in node.selections if node is not None else ():
+        if isinstance(selection, FieldNode):
+            key = selection.alias.value if selection.alias else selection.name.value
+            inner = _selection(selection.selection_set)
+            if key in found:
+                inner = {**found[key][1], **inner}
+            found[key] = (selection.name.value, inner)
+        elif isinstance(selection, InlineFragmentNode):
+            for key, (name, inner) in _selection(selection.selection_set).items():
+                found[key] = (name, {**found[key][1], **inner} if key in found else inner)
+    return found
+
+
 class AnswerTags:
     """The tags of a root field's answer: the entities in it, found by walking it along the
-    schema (or by `__typename` where the schema cannot tell)."""
+    fetch's operation (aliases included) and the schema (or by `__typename`)."""
 
     def __init__(self, supergraph: Supergraph) -> None:
         self.schema: GraphQLSchema = supergraph.api_schema
@@ -56,23 +85,34 @@ class AnswerTags:
             for name, info in supergraph.types.items()
             if info.is_entity()
         }
+        self._selections: LRU[str, Selection] = LRU(1024)
 
-    def of(self, data: Any, root: str) -> frozenset[str]:
+    def of(self, data: Any, operation: str) -> frozenset[str]:
+        """The tags of `data`, a query's root fetch `operation`'s answer."""
+        selection = self._selections.get(operation)
+        if selection is None:
+            [definition] = parse(operation).definitions
+            assert isinstance(definition, OperationDefinitionNode)
+            selection = _selection(definition.selection_set)
+            self._selections.put(operation, selection)
         tags: set[str] = set()
-        for typename, obj in self._objects(data, self.schema.get_type(root)):
-            if typename not in self.key_fields:
+        for typename, obj, selected in self._objects(data, self.schema.query_type, selection):
+            key_fields = self.key_fields.get(typename)
+            if key_fields is None:
                 continue
             tags.add(type_tag(typename))
-            for field in self.key_fields[typename]:
-                value = obj.get(field)
-                if value is not None and not isinstance(value, dict | list):
+            for key, value in obj.items():
+                field = selected[key][0] if key in selected else key
+                if field in key_fields and value is not None and not isinstance(value, dict | list):
                     tags.add(key_tag(typename, field, value))
         return frozenset(tags)
 
-    def _objects(self, value: Any, parent: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _objects(
+        self, value: Any, parent: Any, selection: Selection
+    ) -> Iterator[tuple[str, dict[str, Any], Selection]]:
         if isinstance(value, list):
             for item in value:
-                yield from self._objects(item, parent)
+                yield from self._objects(item, parent, selection)
             return
         if not isinstance(value, dict):
             return
@@ -80,9 +120,11 @@ class AnswerTags:
         if isinstance(typename, str):
             parent = self.schema.get_type(typename) or parent
         if isinstance(parent, GraphQLObjectType):
-            yield parent.name, value
+            yield parent.name, value, selection
         fields = getattr(parent, "fields", None) or {}
-        for name, child in value.items():
+        for key, child in value.items():
             if isinstance(child, dict | list):
+                name, inner = selection.get(key, (key, {}))
                 field = fields.get(name)
-                yield from self._objects(child, get_named_type(field.type) if field else None)
+                child_type = get_named_type(field.type) if field else None
+                yield from self._objects(child, child_type, inner)

@@ -165,7 +165,7 @@ async def _cached_root(
     )
     data = None if response is None else response.get("data")
     if response is not None and isinstance(data, dict):
-        tags = cache.answer_tags.of(data, "Query")
+        tags = cache.answer_tags.of(data, node.operation)
         await cache.keep([(key, data, tags)], answer_policy(response), settings)
     return response
 

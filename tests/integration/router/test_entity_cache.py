@@ -261,6 +261,31 @@ async def _has_title(router: httpx.AsyncClient, course_id: str, title: str) -> b
     return await _title(router, course_id) == title
 
 
+async def test_an_aliased_root_answer_holding_an_invalidated_entity_is_dropped(
+    world: World, redis_server: RedisServer
+) -> None:
+    config = cache_config(redis_server.url)
+    aliased = "{ featured: courses { key: id name: title } }"
+
+    async def second_name(router: httpx.AsyncClient) -> str:
+        answer = (await _post(router, aliased)).json()
+        return str(answer["data"]["featured"][1]["name"])
+
+    async def renamed(router: httpx.AsyncClient) -> bool:
+        return await second_name(router) == "New 2"
+
+    async with cached_router(world.subgraphs, config) as router:
+        assert await second_name(router) == "Course 2"
+        world.titles["c2"] = "New 2"
+        assert await second_name(router) == "Course 2"  # cached
+        await _published(
+            redis_server.url,
+            config["invalidation"]["channel"],
+            message("Course", {"id": "c2"}, "course.updated"),
+        )
+        await eventually(functools.partial(renamed, router))
+
+
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     with RedisServer(tmp_path / "redis", free_port(), fast=True) as server:
