@@ -30,7 +30,7 @@ from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 from router.telemetry import start_tracing
 
-COMMANDS = ("serve", "plan", "config-schema", "persisted-queries")
+COMMANDS = ("serve", "plan", "config-schema", "persisted-queries", "cache")
 DEBUG_HELP = "on an error, show its traceback instead of one line"
 MAX_PORT = 65535
 
@@ -297,7 +297,49 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         help="plan with this progressive @override label taken over; repeatable",
     )
     _add_persisted_queries(commands)
+    _add_cache(commands)
     return parser
+
+
+def _add_cache(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    cache = commands.add_parser(
+        "cache",
+        help="the entity cache (preview_entity_cache)",
+        description="The entity cache shared by the routers (preview_entity_cache).",
+    )
+    actions = cache.add_subparsers(dest="action", required=True, metavar="ACTION")
+    purge = actions.add_parser(
+        "purge",
+        help="drop cached entities (and the root-field answers that held them) everywhere",
+        description="Drop entries from router.yaml's Redis and tell every router replica to "
+        "drop them from its own memory: one type's entities (--type), one entity (--type "
+        "and --key), or everything (--all).",
+    )
+    purge.add_argument("--config", required=True, type=Path, help="router.yaml")
+    purge.add_argument("--type", dest="typename", metavar="TYPE", help="an entity type")
+    purge.add_argument(
+        "--key",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="a key field of the entity (with --type), as its representation has it; repeatable",
+    )
+    purge.add_argument("--all", action="store_true", help="every entry")
+
+
+def _cache(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from router.cache.purge import purge
+
+    if args.all == bool(args.typename):
+        raise ValueError("say what to purge: --type TYPE [--key FIELD=VALUE], or --all")
+    if args.key and not args.typename:
+        raise ValueError("--key needs --type")
+    key = _pairs(args.key) or None
+    section = ConfigSource(args.config, {}).load().preview_entity_cache
+    dropped, told = asyncio.run(purge(section, args.typename, key))
+    print(f"{dropped} entries deleted from Redis; {told} routers told", file=sys.stderr)
+    return 0
 
 
 def _add_persisted_queries(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -475,6 +517,7 @@ def main(argv: list[str], extension: CliExtension | None = None) -> int:
         "plan": lambda: _plan(args),
         "config-schema": _config_schema,
         "persisted-queries": lambda: _persisted_queries(args),
+        "cache": lambda: _cache(args),
     }
     try:
         return commands[args.command]()

@@ -24,5 +24,15 @@ class LRU(Generic[K, V]):
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def items(self) -> list[tuple[K, V]]:
+        """A copy: the cache may change while it is read."""
+        return list(self._items.items())
+
+    def clear(self) -> None:
+        self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)

@@ -18,7 +18,6 @@ UNSUPPORTED: dict[str, str] = {
     "include_subgraph_errors": "subgraph errors are always included, with their paths rewritten",
     "license_enforcement": "",
     "plugins": "",
-    "preview_entity_cache": "",
     "preview_file_uploads": "multipart uploads are always accepted; bound them with "
     "`limits.http_max_request_bytes` and `limits.max_upload_files`",
     "preview_response_cache": "",
@@ -38,6 +37,16 @@ UNSUPPORTED: dict[str, str] = {
     "apq.router.cache.redis.reset_ttl": "",
     "apq.router.cache.redis.tls": "use a `rediss://` URL",
     "authentication.connector": "",
+    "preview_entity_cache.invalidation.listen": "invalidation messages come over Redis pub/sub "
+    "(`preview_entity_cache.invalidation.channel`); purge with `router cache purge`",
+    "preview_entity_cache.invalidation.path": "invalidation messages come over Redis pub/sub "
+    "(`preview_entity_cache.invalidation.channel`); purge with `router cache purge`",
+    "preview_entity_cache.subgraph.all.invalidation": "see `preview_entity_cache.invalidation`",
+    "preview_entity_cache.subgraph.subgraphs.*.invalidation": "see "
+    "`preview_entity_cache.invalidation`",
+    "preview_entity_cache.subgraph.all.redis.ttl": "the TTL is the answer's max-age, at most "
+    "`preview_entity_cache.subgraph.all.ttl`",
+    "preview_entity_cache.metrics": "",
     "authentication.subgraph": "",
     "authentication.router.jwt.on_error": "",
     "authentication.router.jwt.ignore_other_prefixes": "",

@@ -6,6 +6,7 @@ from router.config.apq import ApqSection, PersistedQueriesSection
 from router.config.base import Section
 from router.config.cors import CorsSection
 from router.config.demand_control import DemandControlSection
+from router.config.entity_cache import EntityCacheSection
 from router.config.headers import HeadersSection
 from router.config.rate_limit import RateLimitSection
 from router.config.security import AuthenticationSection, AuthorizationSection
@@ -62,6 +63,13 @@ class RouterConfig(Section):
         description=(
             "operations from persisted query manifests, and safelisting (refusing every other"
             " operation)"
+        ),
+    )
+    preview_entity_cache: EntityCacheSection = Field(
+        default=EntityCacheSection(),
+        description=(
+            "subgraph answers cached per entity and root field (Redis shared by replicas, an "
+            "in-process layer in front), invalidated by messages; the response's Cache-Control"
         ),
     )
     headers: HeadersSection = Field(

@@ -1,13 +1,17 @@
 """Running a query plan: fetches in order, results merged into one tree."""
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.trace import SpanKind
 
 from router import jsonio, telemetry
+from router.cache.entity_cache import RequestCache, digest
+from router.cache.policy import answer_policy
+from router.cache.tags import representation_tags
+from router.config.entity_cache import SubgraphCache
 from router.errors import error
 from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
 from router.execution.errors import subgraph_error
@@ -44,6 +48,9 @@ class ExecutionState:
     conditions: Mapping[str, Any] = field(default_factory=dict)
     # The request's trace is recorded: each fetch gets a span of its own (decided once).
     traced: bool = False
+    # The entity cache (`preview_entity_cache`), None when it is off: then nothing of it is
+    # looked at on a fetch.
+    cache: RequestCache | None = None
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -94,18 +101,29 @@ async def _send(
     variables: dict[str, Any],
     affected: Callable[[], tuple[Iterable[Path], list[Path]]],
     operation: str | None = None,
+    flight: str | None = None,
 ) -> dict[str, Any] | None:
     """The subgraph's response, or None when the fetch failed: then an error on each path
-    `affected` gives (with the objects the fetch would have extended)."""
+    `affected` gives (with the objects the fetch would have extended). With the cache on,
+    concurrent fetches of one `flight` share one request."""
     payload: dict[str, Any] = {"query": operation or node.operation}
     if variables:
         payload["variables"] = variables
-    try:
+
+    def call() -> Awaitable[dict[str, Any]]:
         if state.traced:
-            response = await _traced_call(node, state, payload, variables)
+            return _traced_call(node, state, payload, variables)
+        return _call(node, state, payload, variables, state.headers)
+
+    try:
+        if state.cache is None:
+            response = await call()
         else:
-            response = await _call(node, state, payload, variables, state.headers)
+            response = await (call() if flight is None else state.cache.cache.once(flight, call))
+            state.cache.note(response)
     except SubgraphRequestError as failure:
+        if state.cache is not None:
+            state.cache.policies.append(None)
         paths, owners = affected()
         state.errors.extend(
             failed_fetch_errors(failure.message, failure.code, node.service, paths, owners)
@@ -117,9 +135,39 @@ async def _send(
 
 
 async def _fetch_root(node: FetchNode, state: ExecutionState) -> None:
-    response = await _send(node, state, _variables(node, state), lambda: (root_paths(node), []))
+    variables = _variables(node, state)
+    cache = state.cache
+    settings = None
+    if cache is not None and node.operation_kind == "query":
+        settings = cache.cache.subgraph(node.service)
+    if cache is None or settings is None:
+        response = await _send(node, state, variables, lambda: (root_paths(node), []))
+    else:
+        response = await _cached_root(node, state, variables, cache, settings)
     if response is not None:
         merge_root_response(node, response, state)
+
+
+async def _cached_root(
+    node: FetchNode,
+    state: ExecutionState,
+    variables: dict[str, Any],
+    cache: RequestCache,
+    settings: SubgraphCache,
+) -> dict[str, Any] | None:
+    """A root fetch's answer from the cache, or from the subgraph (then kept)."""
+    key = "r:" + digest(node.service, node.operation, jsonio.dumps_sorted(variables))
+    [hit] = await cache.lookup([key])
+    if hit is not None:
+        return {"data": hit.value}
+    response = await _send(
+        node, state, variables, lambda: (root_paths(node), []), flight=cache.flight(key)
+    )
+    data = None if response is None else response.get("data")
+    if response is not None and isinstance(data, dict):
+        tags = cache.answer_tags.of(data, node.operation)
+        await cache.keep([(key, data, tags)], answer_policy(response), settings)
+    return response
 
 
 def merge_root_response(node: FetchNode, response: dict[str, Any], state: ExecutionState) -> None:
@@ -209,6 +257,20 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     if not representations:
         return
     variables = _variables(fetch, state)
+    cache = state.cache
+    settings = None if cache is None or fetch.contexts else cache.cache.subgraph(fetch.service)
+    kept: list[str | None] = []
+    if cache is not None and settings is not None:
+        selection = digest(fetch.operation, jsonio.dumps_sorted(variables))
+        kept = await _entities_from_cache(fetch, state, cache, selection, representations, targets)
+        missed = [i for i, key in enumerate(kept) if key != ""]
+        if not missed:
+            return
+        if len(missed) < len(representations):
+            representations = [representations[i] for i in missed]
+            targets = [targets[i] for i in missed]
+            owners = [owners[i] for i in missed]
+            kept = [kept[i] for i in missed]
     batches = ContextBatches(None, [])
     if fetch.contexts:
         batches = contextual_request(fetch, representations, context_sets, variables)
@@ -223,20 +285,26 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         )
         return paths, [owner for at in owners for owner in at]
 
-    response = await _send(fetch, state, variables, affected, batches.operation)
+    flight = None
+    if cache is not None and settings is not None:
+        flight = cache.flight("e:" + digest(fetch.operation, jsonio.dumps_sorted(variables)))
+    response = await _send(fetch, state, variables, affected, batches.operation, flight)
     if response is None:
         return
     response = unbatch(response, batches, len(representations))
     data = response.get("data")
     entities = data.get("_entities") if isinstance(data, dict) else None
     if isinstance(entities, list) and len(entities) == len(representations):
+        if cache is not None and settings is not None and not response.get("errors"):
+            fresh = [
+                (key, entity, representation_tags(rep))
+                for key, entity, rep in zip(kept, entities, representations, strict=True)
+                if key and isinstance(entity, dict)
+            ]
+            await cache.keep(fresh, answer_policy(response), settings)
         for index, entity in enumerate(entities):
             if isinstance(entity, dict):
-                for obj in targets[index]:
-                    seen_as = entity
-                    if fetch.scoped:
-                        seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
-                    deep_merge(obj, seen_as, state.abstract_types)
+                _merge_entity(fetch, entity, targets[index], state)
     elif entities is not None:
         count = len(entities) if isinstance(entities, list) else "no"
         state.errors.append(
@@ -253,6 +321,47 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             state.errors.append(subgraph_error(raw, fetch.service, None))
         else:
             state.errors.extend(subgraph_error(raw, fetch.service, p) for p in paths)
+
+
+def _merge_entity(
+    fetch: FetchNode, entity: dict[str, Any], objects: list[dict[str, Any]], state: ExecutionState
+) -> None:
+    for obj in objects:
+        seen_as = entity
+        if fetch.scoped:
+            seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
+        deep_merge(obj, seen_as, state.abstract_types)
+
+
+async def _entities_from_cache(
+    fetch: FetchNode,
+    state: ExecutionState,
+    cache: RequestCache,
+    selection: str,
+    representations: list[dict[str, Any]],
+    targets: list[list[dict[str, Any]]],
+) -> list[str | None]:
+    """Merges the entities the cache holds; per representation, "" where it did, else the
+    key to keep the subgraph's answer under (None for a type not cached)."""
+    keys: list[str | None] = []
+    for rep in representations:
+        typename = str(rep["__typename"])
+        cached = cache.cache.caches_type(typename)
+        keys.append(
+            f"e:{typename}:{digest(jsonio.dumps_sorted(rep))}:{selection}" if cached else None
+        )
+    asked = [key for key in keys if key is not None]
+    if not asked:
+        return keys
+    hits = iter(await cache.lookup(asked))
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        hit = next(hits)
+        if hit is not None and isinstance(hit.value, dict):
+            _merge_entity(fetch, hit.value, targets[index], state)
+            keys[index] = ""
+    return keys
 
 
 async def run_node(node: PlanNode, state: ExecutionState) -> None:

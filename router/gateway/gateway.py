@@ -2,6 +2,7 @@
 
 import asyncio
 import contextvars
+import dataclasses
 import random
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,9 @@ from graphql.execution.values import VariableValues, get_variable_values
 from prometheus_client import Counter
 
 from router import jsonio, telemetry
+from router.cache.entity_cache import EntityCache, RequestCache
+from router.cache.policy import NO_STORE, response_headers
+from router.cache.tags import AnswerTags
 from router.config.headers import HeadersSection
 from router.errors import error
 from router.execution import ExecutionState, execute_plan
@@ -115,8 +119,11 @@ class Gateway:
         rng: random.Random | None = None,
         demand: DemandPolicy | None = None,
         header_rules: HeaderRules | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.entity_cache = entity_cache
+        self.answer_tags = AnswerTags(supergraph) if entity_cache is not None else None
         # progressive @override labels enabled by configuration; `percent(N)` ones are drawn
         self.override_labels = override_labels
         self._rng = rng or random.Random()  # noqa: S311 (a traffic split, not a secret)
@@ -349,13 +356,19 @@ class Gateway:
         """A query or mutation (a subscription is refused: they are served over WebSocket)."""
         demand = self.demand
         if demand is None:
-            return await self._execute(request, caller)
-        measured = await self.estimate(demand, request)
-        if isinstance(measured, GraphQLResponse):
-            return measured
-        response = await self._execute(request, caller)
-        if measured is not None:
-            demand.measure(measured, response.body.get("data"))
+            response = await self._execute(request, caller)
+        else:
+            measured = await self.estimate(demand, request)
+            if isinstance(measured, GraphQLResponse):
+                response = measured
+            else:
+                response = await self._execute(request, caller)
+                if measured is not None:
+                    demand.measure(measured, response.body.get("data"))
+        if self.entity_cache is not None and "cache-control" not in (response.headers or {}):
+            # refused before it ran (invalid, unauthorized, too costly...)
+            headers = {**(response.headers or {}), "cache-control": NO_STORE}
+            response = dataclasses.replace(response, headers=headers)
         return response
 
     async def _execute(self, request: GraphQLRequest, caller: Caller | None) -> GraphQLResponse:
@@ -380,7 +393,7 @@ class Gateway:
         forwarded = ForwardedHeaders(request.headers or {})
         # Files are not JSON (no key to share them by); uploads are never deduplicated.
         if not self.deduplicate or kind != "query" or request.uploads:
-            return await self._run(prepared, request, variables, forwarded)
+            return await self._run(prepared, request, variables, forwarded, caller)
         # Identical queries in flight whose subgraph requests would carry the same headers
         # (credentials and whatever `headers:` rules forward), with the same override
         # labels, share one execution.
@@ -393,7 +406,9 @@ class Gateway:
         )
         shared = self._in_flight.get(key)
         if shared is None:
-            shared = asyncio.ensure_future(self._run(prepared, request, variables, forwarded))
+            shared = asyncio.ensure_future(
+                self._run(prepared, request, variables, forwarded, caller)
+            )
             self._in_flight[key] = shared
             shared.add_done_callback(lambda _: self._in_flight.pop(key, None))
         return await asyncio.shield(shared)
@@ -404,6 +419,7 @@ class Gateway:
         request: GraphQLRequest,
         variables: VariableValues,
         forwarded: Mapping[str, str],
+        caller: Caller | None = None,
     ) -> GraphQLResponse:
         traced = telemetry.recording()
         if not traced and telemetry.active():
@@ -418,6 +434,9 @@ class Gateway:
             conditions=variables.coerced,
             traced=traced,
         )
+        if self.entity_cache is not None and self.answer_tags is not None:
+            subject = caller.subject if caller is not None else None
+            state.cache = RequestCache(self.entity_cache, subject, self.answer_tags)
         with telemetry.span("execution", {"graphql.operation.type": prepared.plan.operation_kind}):
             await execute_plan(prepared.plan, state)
         body = prepared.respond(
@@ -428,7 +447,12 @@ class Gateway:
             request.variables or {},
             self.abstract_types,
         )
-        return GraphQLResponse(200, body)
+        if state.cache is None:
+            return GraphQLResponse(200, body)
+        kind = prepared.plan.operation_kind
+        personal = bool(prepared.guards) and caller is not None
+        headers = response_headers(kind, body, state.cache.policies, personal)
+        return GraphQLResponse(200, body, headers=headers)
 
     def _coerce_variables(
         self, operation: OperationDefinitionNode, variables: Mapping[str, Any] | None

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
+from router.cache.entity_cache import EntityCache
 from router.config import ConfigError, ConfigSource, RouterConfig
 from router.config.server import ReadinessSection
 from router.errors import error
@@ -131,6 +132,7 @@ def _make_gateway(
     labels: frozenset[str],
     demand: DemandPolicy | None,
     header_rules: HeaderRules,
+    entity_cache: EntityCache | None,
     supergraph: Supergraph,
     transport: Transport,
 ) -> Gateway:
@@ -143,6 +145,7 @@ def _make_gateway(
         override_labels=labels,
         demand=demand,
         header_rules=header_rules,
+        entity_cache=entity_cache,
     )
 
 
@@ -170,7 +173,9 @@ class Wiring:
             config,
         )
 
-    def gateways(self, config: RouterConfig, built: Runtime) -> GatewayFactory:
+    def gateways(
+        self, config: RouterConfig, built: Runtime, entity_cache: EntityCache | None
+    ) -> GatewayFactory:
         return functools.partial(
             _make_gateway,
             built.limits,
@@ -179,6 +184,7 @@ class Wiring:
             self.labels,
             DemandPolicy.from_config(config.demand_control),
             HeaderRules(config.headers),
+            entity_cache,
         )
 
 
@@ -196,6 +202,7 @@ class RouterState:
     rate_limits: RouterLimits
     cors: CorsRules
     persisted: PersistedQueries
+    entity_cache: EntityCache | None
 
 
 def router_state(
@@ -204,6 +211,7 @@ def router_state(
     built: Runtime,
     credentials: Credentials | None,
     persisted: PersistedQueries,
+    entity_cache: EntityCache | None,
     previous: "RouterState | None" = None,
 ) -> RouterState:
     """The state for ``config``: each HTTP-level policy compiles its section here (the
@@ -219,7 +227,18 @@ def router_state(
         _rate_limits(config, previous),
         CorsRules.of(config.cors),
         persisted,
+        entity_cache,
     )
+
+
+def _entity_cache(config: RouterConfig, previous: RouterState | None) -> EntityCache | None:
+    """The entity cache `preview_entity_cache` asks for: the previous one when it did not
+    change."""
+    if not config.preview_entity_cache.enabled:
+        return None
+    if previous is not None and previous.config.preview_entity_cache == config.preview_entity_cache:
+        return previous.entity_cache
+    return EntityCache(config.preview_entity_cache)
 
 
 def _rate_limits(config: RouterConfig, previous: RouterState | None) -> RouterLimits:
@@ -412,17 +431,22 @@ async def reconfigure(app: Starlette, config: RouterConfig) -> None:
     fresh = credentials if credentials is not old.credentials else None
     if fresh is not None:
         await fresh.start()
+    entity_cache = _entity_cache(config, old)
     try:
         old.live.reconfigure(
-            built.url_overrides, wiring.transports(config, built), wiring.gateways(config, built)
+            built.url_overrides,
+            wiring.transports(config, built),
+            wiring.gateways(config, built, entity_cache),
         )
     except BaseException:
         if fresh is not None:
             await fresh.aclose()
         if persisted.cache is not old.persisted.cache:
             await persisted.aclose()
+        if entity_cache is not None and entity_cache is not old.entity_cache:
+            await entity_cache.aclose()
         raise
-    new = router_state(config, old.live, built, credentials, persisted, old)
+    new = router_state(config, old.live, built, credentials, persisted, entity_cache, old)
     app.state.router = new
     app.router.routes[:] = routes(config)
     if old.credentials is not None and old.credentials is not credentials:
@@ -431,6 +455,11 @@ async def reconfigure(app: Starlette, config: RouterConfig) -> None:
         await old.rate_limits.aclose()
     if old.persisted.cache is not new.persisted.cache:
         await old.persisted.aclose()
+    if new.entity_cache is not old.entity_cache:
+        if new.entity_cache is not None:
+            new.entity_cache.start()
+        if old.entity_cache is not None:
+            await old.entity_cache.aclose()
     before, after = _fixed_at_start(old.config), _fixed_at_start(config)
     for key in (k for k in after if before[k] != after[k]):
         logger.warning("%s changed: it takes effect when the router restarts", key)
@@ -472,6 +501,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     watching: Watching = app.state.watching
     if state.credentials is not None:
         await state.credentials.start()
+    if state.entity_cache is not None:
+        state.entity_cache.start()
     loop = asyncio.get_running_loop()
     watchers = []
     if watching.supergraph is not None:
@@ -493,6 +524,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.live.aclose()
         await state.rate_limits.aclose()
         await state.persisted.aclose()
+        if state.entity_cache is not None:
+            await state.entity_cache.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
 
@@ -571,12 +604,13 @@ def create_app(
         transport,
     )
     built = wiring.runtime(config)
+    entity_cache = _entity_cache(config, None)
     live = LiveGateway(
         supergraph_sdl,
         built.url_overrides,
         wiring.transports(config, built),
         transport=transport,
-        make_gateway=wiring.gateways(config, built),
+        make_gateway=wiring.gateways(config, built, entity_cache),
     )
     app = Starlette(
         routes=routes(config),
@@ -592,7 +626,7 @@ def create_app(
     app.state.wiring = wiring
     app.state.watching = Watching(watch, watch_config, watch_interval)
     app.state.router = router_state(
-        config, live, built, _credentials(built, None), PersistedQueries(config)
+        config, live, built, _credentials(built, None), PersistedQueries(config), entity_cache
     )
     app.state.live = live
     app.state.readiness = Readiness()

@@ -1,79 +1,48 @@
 """The automatic persisted queries' store: queries by SHA-256, in an in-process LRU in front
 of Redis (`apq.router.cache.redis`), which every router replica shares.
 
-Redis is a cache here, never a dependency: when it does not answer within its `timeout` the
-store goes on in memory alone (logged once, when it happens), leaves Redis alone for
-`RETRY_AFTER` seconds, then tries it again (logged once more when it answers)."""
+Redis is a cache here, never a dependency (`SharedRedis`): when it does not answer within its
+`timeout` the store goes on in memory alone."""
 
 import asyncio
-import logging
-import time
 
-import redis.asyncio as redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
+from router.cache.shared_redis import FAILURES, SharedRedis
 from router.config.apq import Cache, RedisCache
 from router.lru import LRU
 
-logger = logging.getLogger("router")
 
-RETRY_AFTER = 5.0
+class _Shared(SharedRedis):
+    name = "APQ cache"
+    meanwhile = "persisted queries are kept in this process only"
 
-
-class _Shared:
     def __init__(self, config: RedisCache) -> None:
-        self.timeout = config.timeout
+        super().__init__(config.urls[0], config.timeout)
         self.ttl = config.ttl
         self.prefix = f"{config.namespace}:apq:"
-        self.client = redis.Redis.from_url(
-            config.urls[0],
-            socket_timeout=config.timeout,
-            socket_connect_timeout=config.timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self.down_since: float | None = None
-
-    def _usable(self) -> bool:
-        return self.down_since is None or time.monotonic() - self.down_since >= RETRY_AFTER
-
-    def _failed(self, error: Exception) -> None:
-        if self.down_since is None:
-            logger.warning(
-                "APQ cache: Redis does not answer (%s); persisted queries are kept in this "
-                "process only until it does",
-                type(error).__name__,
-            )
-        self.down_since = time.monotonic()
-
-    def _answered(self) -> None:
-        if self.down_since is not None:
-            logger.info("APQ cache: Redis answers again")
-            self.down_since = None
 
     async def get(self, sha256: str) -> str | None:
-        if not self._usable():
+        if not self.usable():
             return None
         try:
             async with asyncio.timeout(self.timeout):
                 value = await self.client.get(self.prefix + sha256)
-        except (redis.RedisError, OSError, TimeoutError) as error:
-            self._failed(error)
+        except FAILURES as error:
+            self.failed(error)
             return None
-        self._answered()
+        self.answered()
         return value.decode() if isinstance(value, bytes) else None
 
     async def put(self, sha256: str, query: str) -> None:
-        if not self._usable():
+        if not self.usable():
             return
         ttl = max(1, round(self.ttl)) if self.ttl else None
         try:
             async with asyncio.timeout(self.timeout):
                 await self.client.set(self.prefix + sha256, query.encode(), ex=ttl)
-        except (redis.RedisError, OSError, TimeoutError) as error:
-            self._failed(error)
+        except FAILURES as error:
+            self.failed(error)
             return
-        self._answered()
+        self.answered()
 
 
 class ApqCache:
@@ -98,4 +67,4 @@ class ApqCache:
 
     async def aclose(self) -> None:
         if self.shared is not None:
-            await self.shared.client.aclose()
+            await self.shared.aclose()

@@ -35,7 +35,7 @@ class AiohttpTransport(LibraryTransport):
 
     async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str | None]:
         async with self._client().post(url, data=body, headers=headers) as response:
             try:
                 content = await read_bounded(
@@ -46,7 +46,7 @@ class AiohttpTransport(LibraryTransport):
             except AnswerTooLarge:
                 response.close()  # drops the connection instead of reading the rest
                 raise
-            return response.status, content
+            return response.status, content, response.headers.get("cache-control")
 
     async def aclose(self) -> None:
         if self._session is not None:

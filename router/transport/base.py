@@ -35,8 +35,17 @@ def response_too_large(service: str, limit: int) -> SubgraphRequestError:
     )
 
 
-def decode_answer(service: str, status: int, content: bytes) -> dict[str, Any]:
-    """A subgraph's GraphQL response from its HTTP body."""
+# The subgraph's `Cache-Control` header rides in its decoded answer under this key (no
+# GraphQL response has it: one a subgraph sends in its body is dropped), so that every layer
+# between the wire and the executor passes it on as it is (deduplication's copies too).
+# Absent: the subgraph sent none, and its answer is not cacheable.
+CACHE_CONTROL = "cache-control"
+
+
+def decode_answer(
+    service: str, status: int, content: bytes, cache_control: str | None = None
+) -> dict[str, Any]:
+    """A subgraph's GraphQL response from its HTTP body (with its `Cache-Control`)."""
     try:
         decoded = jsonio.loads(content)
     except ValueError as error:
@@ -47,6 +56,10 @@ def decode_answer(service: str, status: int, content: bytes) -> dict[str, Any]:
         raise SubgraphRequestError(
             service, f"subgraph {service!r} answered HTTP {status} without data", status=status
         )
+    if cache_control is not None:
+        decoded[CACHE_CONTROL] = cache_control
+    elif CACHE_CONTROL in decoded:
+        del decoded[CACHE_CONTROL]
     return decoded
 
 

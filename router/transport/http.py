@@ -39,7 +39,7 @@ class HttpTransport(LibraryTransport):
 
     async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str | None]:
         request = self.client.build_request(
             "POST", url, content=body, headers=headers, timeout=seconds
         )
@@ -54,7 +54,7 @@ class HttpTransport(LibraryTransport):
                 await response.aclose()
         except httpx.TimeoutException as error:
             raise TimeoutError from error
-        return response.status_code, content
+        return response.status_code, content, response.headers.get("cache-control")
 
     async def aclose(self) -> None:
         await self.client.aclose()

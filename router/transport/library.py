@@ -75,7 +75,9 @@ class LibraryTransport:
         seconds = self.timeouts.get(service, self.default_timeout)
         try:
             async with asyncio.timeout(seconds):
-                status, content = await self.exchange(self.urls[service], body, headers, seconds)
+                status, content, policy = await self.exchange(
+                    self.urls[service], body, headers, seconds
+                )
         except AnswerTooLarge as error:
             raise response_too_large(service, self.max_response_bytes) from error
         except TimeoutError as error:
@@ -86,11 +88,11 @@ class LibraryTransport:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} could not be reached: {type(error).__name__}"
             ) from error
-        return decode_answer(service, status, content)
+        return decode_answer(service, status, content, policy)
 
     async def exchange(
         self, url: str, body: bytes, headers: Mapping[str, str], seconds: float
-    ) -> tuple[int, bytes]:
-        """The answer's status and body, within `seconds` (TimeoutError past them), read no
-        further than `max_response_bytes` (AnswerTooLarge)."""
+    ) -> tuple[int, bytes, str | None]:
+        """The answer's status, body and `Cache-Control` header, within `seconds`
+        (TimeoutError past them), read no further than `max_response_bytes` (AnswerTooLarge)."""
         raise NotImplementedError

@@ -139,7 +139,7 @@ async def _read_until_close(reader: asyncio.StreamReader, limit: int) -> bytes:
 
 async def _read_response(
     reader: asyncio.StreamReader, head: bytes, limit: int
-) -> tuple[int, bytes, bool]:
+) -> tuple[int, bytes, bool, str | None]:
     lines = head.decode("latin-1").split("\r\n")
     status_line = lines[0].split(" ", 2)
     status = int(status_line[1])
@@ -149,14 +149,15 @@ async def _read_response(
         if name:
             headers[name.strip().lower()] = value.strip()
     keep_alive = headers.get("connection", "").lower() != "close" and status_line[0] != "HTTP/1.0"
+    policy = headers.get("cache-control")
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        return status, await _read_chunked(reader, limit), keep_alive
+        return status, await _read_chunked(reader, limit), keep_alive, policy
     length = headers.get("content-length")
     if length is not None:
         if int(length) > limit:
             raise _TooLarge
-        return status, await reader.readexactly(int(length)), keep_alive
-    return status, await _read_until_close(reader, limit), False
+        return status, await reader.readexactly(int(length)), keep_alive, policy
+    return status, await _read_until_close(reader, limit), False, policy
 
 
 class StreamTransport:
@@ -214,7 +215,7 @@ class StreamTransport:
         )
         try:
             async with asyncio.timeout(timeout):
-                status, content = await self._exchange(origin, head + body, idempotent)
+                status, content, policy = await self._exchange(origin, head + body, idempotent)
         except TimeoutError as error:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} timed out after {timeout}s", "SUBGRAPH_TIMEOUT"
@@ -230,11 +231,11 @@ class StreamTransport:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} could not be reached: {type(e).__name__}"
             ) from e
-        return decode_answer(service, status, content)
+        return decode_answer(service, status, content, policy)
 
     async def _exchange(
         self, origin: _Origin, request: bytes, idempotent: bool
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str | None]:
         async with origin.limit:
             reused = origin.take_idle()
             if reused is not None:
@@ -249,7 +250,7 @@ class StreamTransport:
 
     async def _round_trip(
         self, origin: _Origin, connection: Connection, request: bytes
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, str | None]:
         reader, writer = connection
         try:
             writer.write(request)
@@ -257,7 +258,7 @@ class StreamTransport:
                 head = await reader.readuntil(b"\r\n\r\n")
             except (OSError, asyncio.IncompleteReadError) as error:
                 raise _Unanswered from error
-            status, content, keep_alive = await _read_response(
+            status, content, keep_alive, policy = await _read_response(
                 reader, head, self.max_response_bytes
             )
         except BaseException:
@@ -267,7 +268,7 @@ class StreamTransport:
             origin.idle.append((connection, time.monotonic()))
         else:
             writer.close()
-        return status, content
+        return status, content, policy
 
     async def aclose(self) -> None:
         for origin in self.origins.values():

@@ -38,6 +38,8 @@ class Subgraph:
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[Mapping[str, str]] = field(default_factory=list)
     schema: GraphQLSchema | None = None
+    # the `Cache-Control` header of its answers: a value, or one per request body
+    cache_control: str | Callable[[dict[str, Any]], str | None] | None = None
 
     def build(self) -> GraphQLSchema:
         sdl = self.sdl
@@ -94,7 +96,10 @@ def subgraph_app(subgraph: Subgraph) -> Starlette:
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
-        return JSONResponse(body)
+        policy = subgraph.cache_control
+        if callable(policy):
+            policy = policy(payload)
+        return JSONResponse(body, headers={"cache-control": policy} if policy else None)
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

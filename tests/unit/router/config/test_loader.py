@@ -206,3 +206,20 @@ def test_no_key_called_unsupported_is_one_the_model_has() -> None:
         for placeholder in (0, "name"):  # `*`: a list item or a map's name
             path = tuple(placeholder if p == "*" else p for p in parents)
             assert key not in keys_at(RouterConfig, path), pattern
+
+
+def test_apollo_routers_entity_cache_keys_load_and_its_invalidation_endpoint_says_instead() -> None:
+    text = (
+        "preview_entity_cache:\n  enabled: true\n  subgraph:\n    all:\n"
+        "      redis: {urls: ['redis://localhost:6379'], timeout: 5ms}\n      ttl: 60s\n"
+        "    subgraphs:\n      accounts: {enabled: false}\n      products: {ttl: 120s}\n"
+    )
+    cache = parse_config(text, environ={}).preview_entity_cache
+    assert cache.subgraph_cache("accounts").enabled is False
+    assert (cache.subgraph_cache("products").ttl, cache.subgraph_cache("reviews").ttl) == (
+        120.0,
+        60.0,
+    )
+    [line] = _problems("preview_entity_cache:\n  invalidation: {listen: '127.0.0.1:4000'}\n")
+    assert line.startswith("r.yaml: preview_entity_cache.invalidation.listen: `listen` is")
+    assert "Redis pub/sub" in line
