@@ -32,6 +32,7 @@ import numpy as np
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.ai import embeddings
 from common.db import migrations
 from common.db.engine import create_engine, service_dsn, session_factory
 from common.db.provisioning import provision
@@ -39,7 +40,6 @@ from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
 from common.settings import Settings
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow
-from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import AnswerKind
 from subgraphs.assessments.plagiarism.checker import analyse, check_attempt
 from subgraphs.assessments.plagiarism.compare import Span
