@@ -119,7 +119,8 @@ def synthetic(kind: str, rng: random.Random, pool: list[str]) -> dict[str, str]:
 
 
 @contextmanager
-def database() -> Iterator[Settings]:
+def database(service: str = "assessments") -> Iterator[Settings]:
+    """A migrated schema of `service` on a PostgreSQL started for the benchmark."""
     with tempfile.TemporaryDirectory() as state:
         port = free_port()
         with PostgresServer(Path(state) / "postgres", port, password="bench", fast=True):
@@ -134,8 +135,8 @@ def database() -> Iterator[Settings]:
                 }
             )
             settings = Settings.from_env()
-            asyncio.run(provision(settings, ["assessments"]))
-            migrations.upgrade(settings, "assessments")
+            asyncio.run(provision(settings, [service]))
+            migrations.upgrade(settings, service)
             yield settings
 
 
