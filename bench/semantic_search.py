@@ -59,10 +59,10 @@ def ndcg(ranked: Sequence[str], relevant: Mapping[str, int], cutoff: int = CUTOF
     """Normalised discounted cumulative gain, gain 2^grade - 1, log2 discount."""
 
     def dcg(grades: Sequence[int]) -> float:
-        return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:cutoff]))
+        return sum((2.0**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:cutoff]))
 
     ideal = dcg(sorted(relevant.values(), reverse=True))
-    return float(dcg([relevant.get(slug, 0) for slug in ranked]) / ideal) if ideal else 0.0
+    return dcg([relevant.get(slug, 0) for slug in ranked]) / ideal if ideal else 0.0
 
 
 def recall(ranked: Sequence[str], relevant: Mapping[str, int], cutoff: int = CUTOFF) -> float:

@@ -4,12 +4,15 @@ those who cannot see them in every mode, and full-text ranking without the model
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import pytest
 
 from common.ai import embeddings
 from tests.accounts import Account
+from tests.cli.lms_process import lms_environment, run_lms
 from tests.integration.courses.conftest import add_lesson, add_module, create_course
 from tests.integration.courses.conftest import published_course as publish
 from tests.support import GraphQLClient, error_codes, eventually
@@ -165,3 +168,17 @@ async def test_bad_modes_and_queries_are_refused(graph: GraphQLClient, student: 
         SEARCH, {"q": "excel", "mode": "FUZZY"}, token=student.access_token
     )
     assert error_codes(unknown) == ["BAD_USER_INPUT"]
+
+
+async def test_embed_courses_command_leaves_no_course_due(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    await published_course(graph, instructor, admin, "Baking at Home", BREAD)
+    done = await asyncio.to_thread(run_lms, "embed-courses", "--all", env=lms_environment())
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"embedded \d+ courses\n", done.stdout), done.stdout
+    assert done.stderr == ""
+    # every course is embedded when it returns: found at once, without waiting for the worker
+    assert await titles(graph, student, "make sourdough", "SEMANTIC", instructor) == [
+        "Baking at Home"
+    ]
