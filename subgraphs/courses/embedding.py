@@ -4,8 +4,8 @@ worker's job that embeds the courses whose text changed (`lms embed-courses` run
 A course is one unit vector: the sum of its summary's (title, tags, description) and the
 mean of its lessons' (title and text), so a course with a thin description is still found by
 what its lessons teach (weighing the summary twice measured the same on bench/data/search,
-whose lessons are short). The model
-reads at most 256 word pieces of each, so a long lesson is embedded from its beginning.
+whose lessons are short). The model reads at most 256 word pieces of each text, so a long
+lesson is embedded from its beginning.
 """
 
 from __future__ import annotations
