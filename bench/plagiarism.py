@@ -15,7 +15,7 @@ from functools import cache
 from plagiarism_corpus import CODE_LEVELS, TEXT_LEVELS, Pair, code_pairs, text_pairs
 from plagiarism_timing import timings
 
-from subgraphs.assessments.plagiarism import embeddings
+from common.ai import embeddings
 from subgraphs.assessments.plagiarism.analysis import analyse_code, analyse_text
 from subgraphs.assessments.plagiarism.compare import containment
 from subgraphs.assessments.plagiarism.paraphrase import EmbeddedEssay, paraphrase_match

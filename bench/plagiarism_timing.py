@@ -32,6 +32,7 @@ import numpy as np
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.ai import embeddings
 from common.db import migrations
 from common.db.engine import create_engine, service_dsn, session_factory
 from common.db.provisioning import provision
@@ -39,7 +40,6 @@ from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
 from common.settings import Settings
 from subgraphs.assessments.models import AnswerRow, AssessmentRow, AttemptRow, QuestionRow
-from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import AnswerKind
 from subgraphs.assessments.plagiarism.checker import analyse, check_attempt
 from subgraphs.assessments.plagiarism.compare import Span
@@ -119,7 +119,8 @@ def synthetic(kind: str, rng: random.Random, pool: list[str]) -> dict[str, str]:
 
 
 @contextmanager
-def database() -> Iterator[Settings]:
+def database(service: str = "assessments") -> Iterator[Settings]:
+    """A migrated schema of `service` on a PostgreSQL started for the benchmark."""
     with tempfile.TemporaryDirectory() as state:
         port = free_port()
         with PostgresServer(Path(state) / "postgres", port, password="bench", fast=True):
@@ -134,8 +135,8 @@ def database() -> Iterator[Settings]:
                 }
             )
             settings = Settings.from_env()
-            asyncio.run(provision(settings, ["assessments"]))
-            migrations.upgrade(settings, "assessments")
+            asyncio.run(provision(settings, [service]))
+            migrations.upgrade(settings, service)
             yield settings
 
 

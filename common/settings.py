@@ -424,6 +424,13 @@ class Settings:
             "seconds between the assessments worker's item calibrations (0: never)",
         )
     )
+    # Semantic search (subgraphs/courses/embedding.py)
+    course_embedding_interval_seconds: int = field(
+        metadata=setting(
+            "LMS_COURSE_EMBEDDING_INTERVAL_SECONDS",
+            "seconds between the courses worker's rounds embedding changed courses (0: never)",
+        )
+    )
     public_url: str = field(
         metadata=setting(
             "LMS_PUBLIC_URL", "base URL clients reach the services' file routes at (downloads)"
@@ -658,6 +665,7 @@ class Settings:
             submission_grace_seconds=_int("LMS_SUBMISSION_GRACE_SECONDS", 5),
             irt_min_responses=_positive("LMS_IRT_MIN_RESPONSES", 100),
             calibration_interval_seconds=_int("LMS_CALIBRATION_INTERVAL_SECONDS", 3600),
+            course_embedding_interval_seconds=_int("LMS_COURSE_EMBEDDING_INTERVAL_SECONDS", 5),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_secret("LMS_DOWNLOAD_SECRET", "dev-download-secret"),
             data_export_secret=_secret("LMS_DATA_EXPORT_SECRET", "dev-data-export-secret"),

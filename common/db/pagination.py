@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -92,3 +92,24 @@ async def fetch_ranked_page(
     rows = rows[:size]
     cursors = [OffsetCursor(offset + index + 1) for index in range(len(rows))]
     return Page(rows, cursors, has_next, offset > 0, total or 0)
+
+
+async def fetch_listed_page(
+    session: AsyncSession,
+    model: type[RowT],
+    ranked_ids: list[Any],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Page[RowT]:
+    """Offset pagination over ids ranked outside SQL (semantic search): one page's rows,
+    loaded by primary key in the ranking's order."""
+    size = page_size(first)
+    offset = OffsetCursor.decode(after).offset if after is not None else 0
+    window = ranked_ids[offset : offset + size + 1]
+    [key] = inspect(model).primary_key
+    loaded = await session.scalars(select(model).where(key.in_(window)))
+    by_id = {getattr(row, key.key): row for row in loaded}
+    rows = [by_id[item] for item in window[:size] if item in by_id]
+    cursors = [OffsetCursor(offset + index + 1) for index in range(len(rows))]
+    return Page(rows, cursors, len(window) > size, offset > 0, len(ranked_ids))

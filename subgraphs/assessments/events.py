@@ -9,13 +9,13 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.ai import embeddings
 from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.assessments.erasure import erase_user
 from subgraphs.assessments.export import user_sections
 from subgraphs.assessments.models import EVENTS
-from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.checker import check_assessment, check_attempt
 from subgraphs.assessments.services import AssessmentsServices
 

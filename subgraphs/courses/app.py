@@ -12,7 +12,7 @@ from subgraphs.courses.events import handlers
 from subgraphs.courses.loaders import build_loaders
 from subgraphs.courses.models import EVENTS
 from subgraphs.courses.schema import schema
-from subgraphs.courses.services import build_services
+from subgraphs.courses.services import build_services, scheduled_jobs
 
 SPEC = ServiceSpec(
     name="courses",
@@ -23,6 +23,7 @@ SPEC = ServiceSpec(
     max_upload_bytes=lambda settings: settings.max_attachment_bytes,
     events=EVENTS,
     handlers=handlers,
+    worker_jobs=scheduled_jobs,
 )
 
 

@@ -28,6 +28,7 @@ from subgraphs.courses.service import (
     CourseOrderField,
 )
 from subgraphs.courses.service import Level as LevelValue
+from subgraphs.courses.service import SearchMode as SearchModeValue
 
 if TYPE_CHECKING:
     from subgraphs.courses.content_schema import Module
@@ -42,6 +43,14 @@ CourseStatus = strawberry.enum(
 
 
 CourseLevel = strawberry.enum(LevelValue, name="CourseLevel")
+SearchMode = strawberry.enum(
+    SearchModeValue,
+    name="SearchMode",
+    description="How searchCourses ranks: FULL_TEXT by words (prefixes, title typos), "
+    "SEMANTIC by meaning (sentence embeddings of title, description and lessons), HYBRID both "
+    "fused by reciprocal rank. Where the embedding model is not installed, every mode ranks by "
+    "full text.",
+)
 
 
 @strawberry.enum
@@ -306,8 +315,9 @@ class CourseQueries:
         return Connection.from_page(page, course_of)
 
     @strawberry.field(
-        description="Full-text search: title weighs most, then description, then lessons; "
-        "prefixes match, and small typos in titles are forgiven.",
+        description="Search: by words (title weighs most, then description, then lessons; "
+        "prefixes match, and small typos in titles are forgiven), by meaning, or both "
+        "(the default): see SearchMode.",
         directives=[PAGED, SEARCH],
     )
     async def search_courses(
@@ -317,9 +327,15 @@ class CourseQueries:
         first: int | None = None,
         after: str | None = None,
         filter: CourseFilterInput | None = None,
+        mode: SearchMode = SearchModeValue.HYBRID,  # type: ignore[valid-type]
     ) -> Connection[Course]:
         page = await info.context.service.courses.search(
-            info.context.caller(), query, _filter(filter), first=first, after=after
+            info.context.caller(),
+            query,
+            _filter(filter),
+            mode=SearchModeValue(mode),
+            first=first,
+            after=after,
         )
         return Connection.from_page(page, course_of)
 

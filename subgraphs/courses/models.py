@@ -12,9 +12,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -172,3 +174,27 @@ class AttachmentRow(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     uploaded_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_timestamp()
+
+
+class CourseEmbeddingRow(Base):
+    """A course's sentence embedding for semantic search (see embedding.py). `revision` counts
+    the changes of its text (bumped with the search index); the worker embeds the rows whose
+    `embedded_revision` is behind, so a change made while it encoded is embedded next round."""
+
+    __tablename__ = "course_embeddings"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
+    embedded_revision: Mapped[int] = mapped_column(Integer, server_default="0")
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embedded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "ix_course_embeddings_stale",
+            "course_id",
+            postgresql_where=text("embedded_revision < revision"),
+        ),
+    )

@@ -22,6 +22,13 @@ _REFRESH_SEARCH = text(
     WHERE id = :course_id
     """  # noqa: E501
 )
+# The course's text changed: its embedding is due again (embedding.py).
+_EMBEDDING_DUE = text(
+    """
+    INSERT INTO course_embeddings (course_id) VALUES (:course_id)
+    ON CONFLICT (course_id) DO UPDATE SET revision = course_embeddings.revision + 1
+    """
+)
 CATEGORY_SUBTREE = text(
     """
     WITH RECURSIVE tree(id) AS (
@@ -33,7 +40,9 @@ CATEGORY_SUBTREE = text(
 
 
 async def refresh_search(session: AsyncSession, course_id: uuid.UUID) -> None:
+    """Index the course's text again, for full-text and (by the worker) semantic search."""
     await session.execute(_REFRESH_SEARCH, {"course_id": course_id})
+    await session.execute(_EMBEDDING_DUE, {"course_id": course_id})
 
 
 def search_terms(query: str) -> str:

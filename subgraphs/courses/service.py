@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,9 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
+from common.ai import embeddings
+from common.ai.embeddings import Vectors
 from common.auth import Principal
 from common.db.batches import rows_by_id, rows_grouped
-from common.db.pagination import Page, fetch_ordered_page, fetch_ranked_page
+from common.db.pagination import (
+    Page,
+    fetch_listed_page,
+    fetch_ordered_page,
+    fetch_ranked_page,
+)
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
@@ -29,14 +37,26 @@ from subgraphs.courses.models import (
     EVENTS,
     AttachmentRow,
     CategoryRow,
+    CourseEmbeddingRow,
     CourseRow,
     LessonRow,
     ModuleRow,
     ReviewRow,
 )
+from subgraphs.courses.ranking import by_similarity, fused
 from subgraphs.courses.search import CATEGORY_SUBTREE, refresh_search, search_terms
 
 SEARCH_SIMILARITY = 0.4
+# Semantic search scores at most this many visible courses (the most recently embedded):
+# one (n x 384) float32 product per query, 7.5 MB read for 5000.
+SEMANTIC_CANDIDATES = 5000
+FUSION_DEPTH = 200  # of each ranking fused by HYBRID
+
+
+class SearchMode(StrEnum):
+    FULL_TEXT = "FULL_TEXT"
+    SEMANTIC = "SEMANTIC"
+    HYBRID = "HYBRID"
 
 
 class Level(StrEnum):
@@ -86,6 +106,33 @@ class CourseChanges:
 
     version: int
     values: dict[str, Any] = field(default_factory=dict)
+
+
+def _full_text_ranked(visible: Select[CourseRow], phrase: str, terms: str) -> Select[CourseRow]:
+    tsquery = func.to_tsquery(literal_column("'english'"), terms)
+    similarity = func.word_similarity(phrase, CourseRow.title)
+    rank = func.ts_rank(CourseRow.search, tsquery) + 0.5 * similarity
+    return visible.where(
+        or_(CourseRow.search.op("@@")(tsquery), similarity >= SEARCH_SIMILARITY)
+    ).order_by(rank.desc(), CourseRow.id)
+
+
+async def _semantic_ranked(
+    session: AsyncSession, visible: Select[CourseRow], query_vector: Vectors
+) -> list[uuid.UUID]:
+    rows = (
+        await session.execute(
+            select(CourseEmbeddingRow.course_id, CourseEmbeddingRow.vector)
+            .where(
+                CourseEmbeddingRow.course_id.in_(visible.with_only_columns(CourseRow.id)),
+                CourseEmbeddingRow.vector.is_not(None),
+            )
+            .order_by(CourseEmbeddingRow.embedded_at.desc())
+            .limit(SEMANTIC_CANDIDATES)
+        )
+    ).all()
+    vectors = embeddings.from_bytes(b"".join(vector or b"" for _, vector in rows))
+    return by_similarity(query_vector, [course_id for course_id, _ in rows], vectors)
 
 
 class CoursesService:
@@ -160,22 +207,32 @@ class CoursesService:
         phrase: str,
         criteria: CourseFilter,
         *,
+        mode: SearchMode = SearchMode.HYBRID,
         first: int | None,
         after: str | None,
     ) -> Page[CourseRow]:
-        """Ranked full-text search with prefix matching; near-misses of titles match too."""
+        """Ranked search of the courses the principal may see. FULL_TEXT: prefix matching,
+        near-misses of titles match too; SEMANTIC: embedding similarity; HYBRID: both fused.
+        Without the model (no `ai` extra) every mode ranks by full text."""
         if len(phrase) > 200:
             raise BadUserInput("query must be at most 200 characters.", field="query")
         terms = search_terms(phrase)
-        tsquery = func.to_tsquery(literal_column("'english'"), terms)
-        similarity = func.word_similarity(phrase, CourseRow.title)
-        rank = func.ts_rank(CourseRow.search, tsquery) + 0.5 * similarity
+        semantic = mode is not SearchMode.FULL_TEXT and embeddings.available()
+        query_vector = await asyncio.to_thread(embeddings.encode, [phrase]) if semantic else None
         async with self.sessions() as session:
-            query = await self._filtered(session, principal, criteria)
-            query = query.where(
-                or_(CourseRow.search.op("@@")(tsquery), similarity >= SEARCH_SIMILARITY)
-            ).order_by(rank.desc(), CourseRow.id)
-            return await fetch_ranked_page(session, query, first=first, after=after)
+            visible = await self._filtered(session, principal, criteria)
+            full_text = _full_text_ranked(visible, phrase, terms)
+            if query_vector is None:
+                return await fetch_ranked_page(session, full_text, first=first, after=after)
+            similar = await _semantic_ranked(session, visible, query_vector)
+            if mode is SearchMode.SEMANTIC:
+                ranked = similar
+            else:
+                lexical = await session.scalars(
+                    full_text.with_only_columns(CourseRow.id).limit(FUSION_DEPTH)
+                )
+                ranked = fused([list(lexical), similar[:FUSION_DEPTH]])
+            return await fetch_listed_page(session, CourseRow, ranked, first=first, after=after)
 
     async def reviews(self, principal: Principal, course_id: uuid.UUID) -> list[ReviewRow]:
         async with self.sessions() as session:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from common.ai import embeddings
 from common.graphql.app import ServiceRuntime
+from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
 from subgraphs.courses.service import CoursesService
 from subgraphs.courses.storage import LocalDiskStorage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class CoursesServices:
     courses: CoursesService
     lessons: LessonsService
+    embedder: CourseEmbedder
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
@@ -26,4 +34,19 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
             LocalDiskStorage(settings.upload_dir),
             max_attachment_bytes=settings.max_attachment_bytes,
         ),
+        embedder=CourseEmbedder(runtime.sessions, settings.course_embedding_interval_seconds),
     )
+
+
+def scheduled_jobs(
+    services: CoursesServices,
+) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
+    """The worker's embedding of changed courses, every LMS_COURSE_EMBEDDING_INTERVAL_SECONDS
+    (0: none), when the `ai` extra is installed."""
+    if not embeddings.available():
+        log.warning(
+            "courses: sentence-transformers or the all-MiniLM-L6-v2 package is not installed "
+            "(the `ai` extra): courses are not embedded, and search ranks by full text only"
+        )
+        return []
+    return [services.embedder.run_schedule] if services.embedder.interval_seconds else []

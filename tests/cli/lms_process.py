@@ -20,6 +20,12 @@ def environment(**values: str) -> dict[str, str]:
     return kept | {"PYTHONPATH": path} | values
 
 
+def lms_environment(**values: str) -> dict[str, str]:
+    """The session's LMS_ settings (its servers, keys and ports) for an `lms` child."""
+    session = {key: value for key, value in os.environ.items() if key.startswith("LMS_")}
+    return environment(**session, **values)
+
+
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "lms", *args]
 

@@ -24,6 +24,7 @@ COMMANDS = [
     ("events", "catalog"),
     ("events", "dlq"),
     ("rotate-mfa-key",),
+    ("embed-courses",),
     ("router",),
     ("router", "serve"),
     ("router", "plan"),

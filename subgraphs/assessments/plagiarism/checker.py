@@ -19,8 +19,8 @@ from sqlalchemy import delete, distinct, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.ai import embeddings
 from subgraphs.assessments.models import AnswerRow, AttemptRow, QuestionRow
-from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.analysis import (
     Analysis,
     AnswerKind,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.ai.embeddings import Vectors
 from subgraphs.assessments.plagiarism.compare import MatchedSpan, Span
-from subgraphs.assessments.plagiarism.embeddings import Vectors
 
 SENTENCE_BAR = 0.7
 

@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.ai import embeddings
 from subgraphs.assessments.models import AttemptRow
-from subgraphs.assessments.plagiarism import embeddings
 from subgraphs.assessments.plagiarism.compare import Span
 from subgraphs.assessments.plagiarism.paraphrase import (
     EmbeddedEssay,

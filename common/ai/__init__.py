@@ -1,0 +1,1 @@
+"""Machine-learning helpers shared by the subgraphs (the optional `ai` extra)."""
