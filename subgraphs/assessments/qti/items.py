@@ -273,8 +273,9 @@ def _prompt(body: ET.Element) -> str:
         if block.tag in ("rubricBlock", "extendedTextInteraction", "textEntryInteraction"):
             continue
         if block.tag == "choiceInteraction":
-            block = block.find("prompt") if block.find("prompt") is not None else ET.Element("p")
-        text = " ".join(_text(block).split())
+            text = " ".join(_text(block.find("prompt")).split())
+        else:
+            text = " ".join(_text(block).split())
         if text:
             parts.append(text)
     return "\n\n".join(parts)
@@ -431,9 +432,7 @@ def _map_item(item: ET.Element, result: ImportedItem) -> None:
                 ),
             )
         else:
-            result.draft = QuestionDraft(
-                QuestionKind.ESSAY, prompt, points, rubric=_rubric(body)
-            )
+            result.draft = QuestionDraft(QuestionKind.ESSAY, prompt, points, rubric=_rubric(body))
             if body.find("rubricBlock") is not None and not result.draft.rubric:
                 result.warnings.append("The rubricBlock is not in our table form; not imported.")
     if rule not in (None, "match_correct", "map_response"):
@@ -489,4 +488,3 @@ def _accepted(declaration: ET.Element, extension: dict[str, Any]) -> tuple[Accep
             for a in extension["accepted"]
         )
     return tuple(entries)
-

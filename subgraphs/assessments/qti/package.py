@@ -202,4 +202,3 @@ def read_package(data: bytes) -> list[ImportedItem]:
             raise _refuse(f"The manifest names an unsafe path: {href!r}.")
         items.append(read_item(_read_entry(archive, name), name))
     return items
-

@@ -4,12 +4,12 @@ written by other implementations (qti-package-maker's Blackboard QTI 2.1 writer,
 
 from __future__ import annotations
 
-import io
 import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import lxml.etree
 import pytest
 from qti_convert import downgrade_package, upgrade_package
 from qti_package_maker.assessment_items import item_types  # type: ignore[import-untyped]
@@ -20,7 +20,6 @@ from qti_package_maker.engines.blackboard_qti_v2_1.engine_class import (  # type
     EngineClass as BlackboardQti21,
 )
 
-import lxml.etree
 from common.errors import BadUserInput
 from subgraphs.assessments.models import QuestionRow
 from subgraphs.assessments.qti.names import QtiVersion
@@ -32,14 +31,16 @@ from subgraphs.assessments.questions import (
     MatchMode,
     QuestionDraft,
     QuestionKind,
-    TestSpec as CodeTest,
     build_spec,
+)
+from subgraphs.assessments.questions import (
+    TestSpec as CodeTest,
 )
 
 DRAFTS = [
     QuestionDraft(
         QuestionKind.SINGLE_CHOICE,
-        "Which is <b>bold</b> & \"quoted\"?\r\nSecond line: `code` ]]> {{x}}",
+        'Which is <b>bold</b> & "quoted"?\r\nSecond line: `code` ]]> {{x}}',
         2.5,
         choices=(Choice("<script>alert(1)</script>", True), Choice("B & C", False)),
     ),
@@ -67,9 +68,7 @@ DRAFTS = [
         1.0,
         accepted=(Accepted("red", MatchMode.EXACT, False),),
     ),
-    QuestionDraft(
-        QuestionKind.NUMERIC, "One third?", 4.0, numeric_answer=1 / 3, tolerance=0.001
-    ),
+    QuestionDraft(QuestionKind.NUMERIC, "One third?", 4.0, numeric_answer=1 / 3, tolerance=0.001),
     QuestionDraft(QuestionKind.NUMERIC, "Exactly 42", 1.0, numeric_answer=42.0),
     QuestionDraft(
         QuestionKind.ESSAY,
@@ -83,7 +82,10 @@ DRAFTS = [
         "Write f",
         2.0,
         starter_code="def f(x):\n    return x  # <todo>\n",
-        tests=(CodeTest("doubles", "assert f(2) == 4", True), CodeTest("zero", "assert f(0) == 0", False)),
+        tests=(
+            CodeTest("doubles", "assert f(2) == 4", True),
+            CodeTest("zero", "assert f(0) == 0", False),
+        ),
     ),
 ]
 
@@ -139,11 +141,13 @@ def test_our_export_reads_back_losslessly_for_every_kind(version: QtiVersion) ->
 def test_prompts_are_escaped_never_markup() -> None:
     row = _row(DRAFTS[0], 0)
     xml = export_item_xml(row, QtiVersion.V2_1)
-    assert b"<b>" not in xml and b"<script>" not in xml
+    assert b"<b>" not in xml
+    assert b"<script>" not in xml
     assert b"&lt;b&gt;bold&lt;/b&gt; &amp;" in xml
     root = lxml.etree.fromstring(xml)
     prompt = root.find("{http://www.imsglobal.org/xsd/imsqti_v2p1}itemBody/*")
-    assert prompt is not None and prompt.text == row.prompt  # the \r survives too
+    assert prompt is not None
+    assert prompt.text == row.prompt
 
 
 def test_version_3_spells_items_as_qti_3() -> None:
@@ -151,7 +155,8 @@ def test_version_3_spells_items_as_qti_3() -> None:
     root = lxml.etree.fromstring(xml)
     assert root.tag == "{http://www.imsglobal.org/xsd/imsqtiasi_v3p0}qti-assessment-item"
     interaction = root.find(".//{*}qti-choice-interaction")
-    assert interaction is not None and interaction.get("response-identifier") == "RESPONSE"
+    assert interaction is not None
+    assert interaction.get("response-identifier") == "RESPONSE"
     processing = root.find("{*}qti-response-processing")
     assert processing is not None
     assert processing.get("template") == (
@@ -183,7 +188,8 @@ def test_a_package_written_by_qti_package_maker_imports(
         None,
     ]
     first, many, number, text, unsupported = items
-    assert first.draft is not None and first.draft.prompt == "What is 2+2?"
+    assert first.draft is not None
+    assert first.draft.prompt == "What is 2+2?"
     assert [c.text for c in first.draft.choices if c.correct] == ["4"]
     assert first.warnings == [
         "Custom response processing is replaced by grading against correctResponse."
@@ -191,7 +197,8 @@ def test_a_package_written_by_qti_package_maker_imports(
     assert many.draft is not None
     assert sorted(c.text for c in many.draft.choices if c.correct) == ["2", "4"]
     assert number.draft is not None
-    assert number.draft.numeric_answer == 3.14 and number.draft.tolerance == 0.01
+    assert number.draft.numeric_answer == 3.14
+    assert number.draft.tolerance == 0.01
     assert text.draft is not None
     assert [a.value for a in text.draft.accepted] == ["Rome", "Roma"]
     assert unsupported.errors == ["MatchInteraction has no equivalent question kind here."]
@@ -212,8 +219,10 @@ def test_our_2_1_package_converted_by_citolab_to_3_0_imports(tmp_path: Path) -> 
     # The converter drops our extension: the pattern and the code tests do not travel, as
     # the export reported ("not portable").
     pattern, code = items[4].draft, items[10].draft
-    assert pattern is not None and [a.match for a in pattern.accepted] == [MatchMode.EXACT] * 2
-    assert code is not None and code.kind is QuestionKind.ESSAY
+    assert pattern is not None
+    assert [a.match for a in pattern.accepted] == [MatchMode.EXACT] * 2
+    assert code is not None
+    assert code.kind is QuestionKind.ESSAY
 
 
 def test_our_3_0_package_converted_by_citolab_to_2_1_imports(tmp_path: Path) -> None:
@@ -225,13 +234,18 @@ def test_our_3_0_package_converted_by_citolab_to_2_1_imports(tmp_path: Path) -> 
     assert any(b"<assessmentItem" in converted.read(n) for n in converted.namelist())
     items = read_package(target.read_bytes())
     assert [item.errors for item in items] == [[]] * len(rows)
-    assert [item.draft for item in items] == [item.draft for item in read_package(source.read_bytes())]
+    assert [item.draft for item in items] == [
+        item.draft for item in read_package(source.read_bytes())
+    ]
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>', "DTD"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>',
+            "DTD",
+        ),
         (b"not xml, not zip", "neither"),
         (b"<a><b></a>", "well-formed"),
         (b'<assessmentItem xmlns="urn:other"/>', "not a QTI"),
