@@ -89,14 +89,6 @@ class QtiQueries:
         )
 
 
-async def _read_upload(upload: Any) -> bytes:
-    try:
-        data: bytes = await upload.read(MAX_PACKAGE_BYTES + 1)
-    finally:
-        await upload.close()
-    return data
-
-
 @strawberry.type
 class QtiMutations:
     @strawberry.mutation(
@@ -112,12 +104,17 @@ class QtiMutations:
         file: Upload,
         import_what_maps: bool = False,
     ) -> QtiImportPayload:
-        course = await visible_course(
-            info.context.loaders.course, parse_id(course_id, field="courseId")
-        )
-        principal = info.context.require_principal()
-        require_manager(principal, course, "import questions into its bank")
-        items = read_package(await _read_upload(file))
+        upload: Any = file  # Starlette's UploadFile
+        try:  # the spooled upload is closed whatever happens
+            course = await visible_course(
+                info.context.loaders.course, parse_id(course_id, field="courseId")
+            )
+            principal = info.context.require_principal()
+            require_manager(principal, course, "import questions into its bank")
+            data: bytes = await upload.read(MAX_PACKAGE_BYTES + 1)
+        finally:
+            await upload.close()
+        items = read_package(data)
         mapped = [item for item in items if item.draft is not None]
         rows = []
         if mapped and (import_what_maps or len(mapped) == len(items)):
