@@ -4,9 +4,11 @@ Export maps every kind (SINGLE_CHOICE and MULTIPLE_CHOICE to a choiceInteraction
 to a choiceInteraction with the choices `true` and `false`, SHORT_ANSWER and NUMERIC to a
 textEntryInteraction, ESSAY and CODE to an extendedTextInteraction with the rubric as a
 rubricBlock). What QTI cannot say (answer patterns, code tests, difficulty and tags) travels
-in an element of our own namespace, `EXTENSION`, which other systems ignore: an item that
-needs it for grading is reported "not portable". Import reads both our items (losslessly)
-and other systems' items of the kinds we have, and says, item by item, what did not map.
+in an element of our own namespace, `EXTENSION`, kept in the item's manifest entry
+(`<metadata>` takes foreign elements; the item itself stays plain QTI), which other systems
+ignore: an item that needs it for grading is reported "not portable". Import reads both our
+items (losslessly) and other systems' items of the kinds we have, and says, item by item,
+what did not map.
 
 Trees here are spelled as QTI 2.1 without namespaces; `names` converts at the edges.
 """
@@ -53,6 +55,7 @@ def _number(value: float) -> str:
 class ExportedItem:
     identifier: str
     element: ET.Element
+    extension: ET.Element
     notes: list[str] = field(default_factory=list)
 
 
@@ -130,12 +133,12 @@ def export_item(row: QuestionRow, template: Any) -> ExportedItem:
         "assessmentItem",
         {"identifier": identifier, "title": title, "adaptive": "false", "timeDependent": "false"},
     )
-    exported = ExportedItem(identifier, item)
     extension: dict[str, Any] = {
         "kind": kind.value,
         "difficulty": row.difficulty,
         "tags": list(row.tags),
     }
+    exported = ExportedItem(identifier, item, ET.Element(OURS))
     body = ET.Element("itemBody")
     _sub(body, "div", row.prompt, **{"class": PROMPT_CLASS})
     rule: str | None = None
@@ -211,9 +214,7 @@ def export_item(row: QuestionRow, template: Any) -> ExportedItem:
         _sub(item, "responseProcessing", template=template(rule))
     elif kind is QuestionKind.NUMERIC:
         _tolerance_processing(item, points, spec["tolerance"])
-    ET.SubElement(item, OURS).text = json.dumps(extension, ensure_ascii=False, sort_keys=True)
-    # The extension goes last but before nothing QTI orders after it (it has no place in
-    # QTI's content model; validators that refuse foreign elements ignore ours only when lax).
+    exported.extension.text = json.dumps(extension, ensure_ascii=False, sort_keys=True)
     return exported
 
 
@@ -318,11 +319,12 @@ def _tolerance(item: ET.Element) -> float | None:
     return low
 
 
-def import_item(item: ET.Element) -> ImportedItem:
-    """`item` (2.1 spelling, no namespace) as a draft, or the reasons it cannot be one."""
+def import_item(item: ET.Element, extension: ET.Element | None) -> ImportedItem:
+    """`item` (2.1 spelling, no namespace) as a draft, or the reasons it cannot be one;
+    `extension` is our element from the item's manifest entry, when there is one."""
     result = ImportedItem(item.get("identifier", "?"), item.get("title", ""))
     try:
-        _map_item(item, result)
+        _map_item(item, _extension(extension), result)
     except ValueError as error:
         result.errors.append(str(error)[0].upper() + str(error)[1:] + ".")
     except (KeyError, TypeError, AttributeError):
@@ -337,8 +339,7 @@ def import_item(item: ET.Element) -> ImportedItem:
     return result
 
 
-def _extension(item: ET.Element) -> dict[str, Any]:
-    node = item.find(OURS)
+def _extension(node: ET.Element | None) -> dict[str, Any]:
     if node is None:
         return {}
     try:
@@ -350,7 +351,7 @@ def _extension(item: ET.Element) -> dict[str, Any]:
     return data
 
 
-def _map_item(item: ET.Element, result: ImportedItem) -> None:
+def _map_item(item: ET.Element, extension: dict[str, Any], result: ImportedItem) -> None:
     if item.tag != "assessmentItem":
         raise ValueError(f"<{item.tag}> is not an assessmentItem")
     body = item.find("itemBody")
@@ -372,7 +373,6 @@ def _map_item(item: ET.Element, result: ImportedItem) -> None:
     declaration = declarations[0]
     if interaction.get("responseIdentifier") != declaration.get("identifier"):
         raise ValueError("the interaction and the responseDeclaration do not match")
-    extension = _extension(item)
     meta = QuestionMeta(
         Difficulty(extension.get("difficulty", Difficulty.MEDIUM.value)),
         [str(tag) for tag in extension.get("tags", [])],

@@ -19,7 +19,14 @@ from typing import Final
 from common.errors import BadUserInput
 from subgraphs.assessments.models import QuestionRow
 from subgraphs.assessments.qti import names
-from subgraphs.assessments.qti.items import EXTENSION, ImportedItem, export_item, import_item
+from subgraphs.assessments.qti.items import (
+    EXTENSION,
+    OURS,
+    ExportedItem,
+    ImportedItem,
+    export_item,
+    import_item,
+)
 from subgraphs.assessments.qti.names import QtiVersion
 from subgraphs.assessments.qti.safe_xml import MAX_XML_BYTES, parse
 
@@ -55,16 +62,17 @@ def _serialise(root: ET.Element, namespace: str) -> bytes:
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode()
 
 
-def _manifest(version: QtiVersion, hrefs: Sequence[tuple[str, str]]) -> ET.Element:
+def _manifest(version: QtiVersion, items: Sequence[tuple[ExportedItem, str]]) -> ET.Element:
     manifest = ET.Element("manifest", {"identifier": "lms-question-bank"})
     ET.SubElement(manifest, "organizations")
     resources = ET.SubElement(manifest, "resources")
-    for identifier, href in hrefs:
+    for item, href in items:
         resource = ET.SubElement(
             resources,
             "resource",
-            {"identifier": identifier, "type": names.RESOURCE_TYPE[version], "href": href},
+            {"identifier": item.identifier, "type": names.RESOURCE_TYPE[version], "href": href},
         )
+        ET.SubElement(resource, "metadata").append(item.extension)
         ET.SubElement(resource, "file", {"href": href})
     return manifest
 
@@ -72,15 +80,15 @@ def _manifest(version: QtiVersion, hrefs: Sequence[tuple[str, str]]) -> ET.Eleme
 def export_package(rows: Sequence[QuestionRow], version: QtiVersion) -> ExportedPackage:
     buffer = io.BytesIO()
     notes: list[ExportNote] = []
-    hrefs: list[tuple[str, str]] = []
+    listed: list[tuple[ExportedItem, str]] = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for row in rows:
             exported = export_item(row, lambda rule: names.template_url(version, rule))
             href = f"items/{exported.identifier}.xml"
             archive.writestr(href, _item_bytes(exported.element, version))
-            hrefs.append((exported.identifier, href))
+            listed.append((exported, href))
             notes.extend(ExportNote(exported.identifier, note) for note in exported.notes)
-        manifest = _manifest(version, hrefs)
+        manifest = _manifest(version, listed)
         archive.writestr(MANIFEST, _serialise(manifest, names.MANIFEST_NAMESPACE[version]))
     return ExportedPackage(buffer.getvalue(), len(rows), notes)
 
@@ -91,7 +99,7 @@ def _item_bytes(item: ET.Element, version: QtiVersion) -> bytes:
 
 
 def export_item_xml(row: QuestionRow, version: QtiVersion) -> bytes:
-    """One question as a standalone item document."""
+    """One question as a standalone item document (without our extension)."""
     exported = export_item(row, lambda rule: names.template_url(version, rule))
     return _item_bytes(exported.element, version)
 
@@ -157,17 +165,18 @@ def _item_version(root: ET.Element) -> QtiVersion:
     )
 
 
-def read_item(data: bytes, name: str) -> ImportedItem:
+def read_item(data: bytes, name: str, extension: ET.Element | None = None) -> ImportedItem:
     root = parse(data, name)
     version = _item_version(root)
     names.from_version(root, names.ITEM_NAMESPACE[version])
     if root.tag != "assessmentItem":
         raise _refuse(f"{name} is not an assessment item (its root is {root.tag}).")
-    return import_item(root)
+    return import_item(root, extension)
 
 
-def _item_hrefs(manifest: ET.Element) -> list[str]:
-    hrefs: list[str] = []
+def _item_resources(manifest: ET.Element) -> list[tuple[str, ET.Element | None]]:
+    """Each item's href and our extension from its manifest entry (None: not ours)."""
+    found: list[tuple[str, ET.Element | None]] = []
     for resource in manifest.iter():
         if not isinstance(resource.tag, str) or not resource.tag.endswith("}resource"):
             continue
@@ -175,8 +184,8 @@ def _item_hrefs(manifest: ET.Element) -> list[str]:
         if kind.startswith("imsqti_item_xml"):
             if kind not in names.RESOURCE_TYPE.values():
                 raise _refuse(f"Item resources of type {kind} are not supported (2.1, 3.0).")
-            hrefs.append(resource.get("href", ""))
-    return hrefs
+            found.append((resource.get("href", ""), resource.find(f"{{*}}metadata/{OURS}")))
+    return found
 
 
 def read_package(data: bytes) -> list[ImportedItem]:
@@ -190,15 +199,15 @@ def read_package(data: bytes) -> list[ImportedItem]:
     archive = _open_zip(data)
     if MANIFEST not in archive.namelist():
         raise _refuse("The package has no imsmanifest.xml: it is not a QTI content package.")
-    hrefs = _item_hrefs(parse(_read_entry(archive, MANIFEST), MANIFEST))
-    if not hrefs:
+    resources = _item_resources(parse(_read_entry(archive, MANIFEST), MANIFEST))
+    if not resources:
         raise _refuse("The manifest lists no QTI 2.1 or 3.0 items.")
-    if len(hrefs) > MAX_ITEMS:
+    if len(resources) > MAX_ITEMS:
         raise _refuse(f"A package holds at most {MAX_ITEMS} items.")
     items = []
-    for href in hrefs:
+    for href, extension in resources:
         name = posixpath.normpath(href)
         if not _safe_name(href) or name.startswith("../"):
             raise _refuse(f"The manifest names an unsafe path: {href!r}.")
-        items.append(read_item(_read_entry(archive, name), name))
+        items.append(read_item(_read_entry(archive, name), name, extension))
     return items
