@@ -30,7 +30,7 @@ from subgraphs.assessments.qti.items import (
 from subgraphs.assessments.qti.names import QtiVersion
 from subgraphs.assessments.qti.safe_xml import MAX_XML_BYTES, parse
 
-MAX_PACKAGE_BYTES: Final = 20 * 1024 * 1024
+MAX_PACKAGE_BYTES: Final = 16 * 1024 * 1024  # under the router's upload limit (20 MB)
 MAX_ENTRIES: Final = 2000
 MAX_ITEMS: Final = 500
 MAX_TOTAL_BYTES: Final = 100 * 1024 * 1024

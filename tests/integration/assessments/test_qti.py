@@ -132,7 +132,8 @@ async def test_a_bank_exported_and_imported_elsewhere_keeps_every_field(
         assert error_codes(refused) == ["FORBIDDEN"]
         body = await upload(http, graph.url, stranger.access_token, source["id"], package.content)
         assert error_codes(body) == ["FORBIDDEN"]
-    assert await graph.data(BANK, {"c": source["id"]}, token=admin.access_token)
+    by_admin = await graph.data(EXPORT, {"c": source["id"], "v": "V3_0"}, token=admin.access_token)
+    assert by_admin["exportQuestionBank"]["itemCount"] == 7
 
 
 def _zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

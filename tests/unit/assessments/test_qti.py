@@ -246,3 +246,29 @@ def test_hostile_or_foreign_documents_are_refused(data: bytes, message: str) -> 
     with pytest.raises(BadUserInput) as refused:
         read_package(data)
     assert message in refused.value.message
+
+
+def test_media_and_custom_processing_are_reported_item_by_item() -> None:
+    ns = b'xmlns="http://www.imsglobal.org/xsd/imsqti_v2p1"'
+    declaration = (
+        b'<responseDeclaration identifier="RESPONSE" cardinality="single" baseType="float">'
+        b"<correctResponse><value>2</value></correctResponse></responseDeclaration>"
+    )
+    with_image = read_package(
+        b"<assessmentItem " + ns + b' identifier="i">' + declaration + b"<itemBody><p>See "
+        b'<img src="chart.png" alt="chart"/></p><p><textEntryInteraction '
+        b'responseIdentifier="RESPONSE"/></p></itemBody></assessmentItem>'
+    )
+    assert with_image[0].errors == ["Embedded media (img) is not supported."]
+    custom = read_package(
+        b"<assessmentItem " + ns + b' identifier="c">' + declaration + b"<itemBody><p>1+1?"
+        b'<textEntryInteraction responseIdentifier="RESPONSE"/></p></itemBody>'
+        b'<responseProcessing><setOutcomeValue identifier="SCORE"><baseValue '
+        b'baseType="float">1</baseValue></setOutcomeValue></responseProcessing></assessmentItem>'
+    )
+    assert custom[0].errors == []
+    assert custom[0].draft is not None
+    assert custom[0].draft.numeric_answer == 2.0
+    assert custom[0].warnings == [
+        "Custom response processing is replaced by grading against correctResponse."
+    ]
