@@ -24,7 +24,7 @@ from typing import Any, Final
 from common.errors import BadUserInput
 from subgraphs.assessments.bank import QuestionMeta
 from subgraphs.assessments.models import QuestionRow
-from subgraphs.assessments.qti.names import template_name
+from subgraphs.assessments.qti.names import QtiVersion, template_name, template_url
 from subgraphs.assessments.questions import (
     Accepted,
     Choice,
@@ -124,8 +124,8 @@ def _tolerance_processing(item: ET.Element, points: float, tolerance: float) -> 
     _sub(otherwise, "baseValue", "0", baseType="float")
 
 
-def export_item(row: QuestionRow, template: Any) -> ExportedItem:
-    """`row` as an assessmentItem; `template(name)` gives a standard template's URL."""
+def export_item(row: QuestionRow, version: QtiVersion) -> ExportedItem:
+    """`row` as an assessmentItem (2.1 spelling; its templates' URLs are `version`'s)."""
     kind, spec, points = QuestionKind(row.kind), row.spec, row.points
     identifier = f"q-{row.id}"
     title = " ".join(row.prompt.split())[:80]
@@ -211,7 +211,7 @@ def export_item(row: QuestionRow, template: Any) -> ExportedItem:
     _outcomes(item, points)
     item.append(body)
     if rule is not None:
-        _sub(item, "responseProcessing", template=template(rule))
+        _sub(item, "responseProcessing", template=template_url(version, rule))
     elif kind is QuestionKind.NUMERIC:
         _tolerance_processing(item, points, spec["tolerance"])
     exported.extension.text = json.dumps(extension, ensure_ascii=False, sort_keys=True)

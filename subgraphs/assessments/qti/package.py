@@ -83,7 +83,7 @@ def export_package(rows: Sequence[QuestionRow], version: QtiVersion) -> Exported
     listed: list[tuple[ExportedItem, str]] = []
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for row in rows:
-            exported = export_item(row, lambda rule: names.template_url(version, rule))
+            exported = export_item(row, version)
             href = f"items/{exported.identifier}.xml"
             archive.writestr(href, _item_bytes(exported.element, version))
             listed.append((exported, href))
@@ -100,7 +100,7 @@ def _item_bytes(item: ET.Element, version: QtiVersion) -> bytes:
 
 def export_item_xml(row: QuestionRow, version: QtiVersion) -> bytes:
     """One question as a standalone item document (without our extension)."""
-    exported = export_item(row, lambda rule: names.template_url(version, rule))
+    exported = export_item(row, version)
     return _item_bytes(exported.element, version)
 
 
