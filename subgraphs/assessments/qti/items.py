@@ -96,9 +96,11 @@ def _mapping(declaration: ET.Element, entries: list[tuple[str, float, bool]], to
         )
 
 
-def _outcomes(item: ET.Element, points: float) -> None:
+def _outcomes(item: ET.Element, points: float, by_person: bool) -> None:
     score = _sub(item, "outcomeDeclaration", identifier="SCORE", cardinality="single")
     score.set("baseType", "float")
+    if by_person:  # QTI 3.0 says who scores an item graded outside response processing
+        score.set("externalScored", "human")
     _sub(_sub(score, "defaultValue"), "value", "0")
     top = _sub(item, "outcomeDeclaration", identifier="MAXSCORE", cardinality="single")
     top.set("baseType", "float")
@@ -208,7 +210,8 @@ def export_item(row: QuestionRow, version: QtiVersion) -> ExportedItem:
                     "Not portable: code questions are graded by running their tests, which "
                     "QTI cannot express; other systems see an extended text question."
                 )
-    _outcomes(item, points)
+    by_person = kind in (QuestionKind.ESSAY, QuestionKind.CODE) and version is QtiVersion.V3_0
+    _outcomes(item, points, by_person)
     item.append(body)
     if rule is not None:
         _sub(item, "responseProcessing", template=template_url(version, rule))

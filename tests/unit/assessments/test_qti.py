@@ -150,6 +150,13 @@ def test_prompts_are_escaped_never_markup() -> None:
     assert prompt.text == row.prompt
 
 
+def test_version_3_marks_essays_as_scored_by_a_person() -> None:
+    essay = lxml.etree.fromstring(export_item_xml(_row(DRAFTS[8], 8), QtiVersion.V3_0))
+    score = essay.find("{*}qti-outcome-declaration[@identifier='SCORE']")
+    assert score is not None
+    assert score.get("external-scored") == "human"
+
+
 def test_version_3_spells_items_as_qti_3() -> None:
     xml = export_item_xml(_row(DRAFTS[1], 1), QtiVersion.V3_0)
     root = lxml.etree.fromstring(xml)
