@@ -49,23 +49,47 @@ class QuestionBank:
     async def create(
         self, principal: Principal, course: CourseFacts, draft: QuestionDraft, meta: QuestionMeta
     ) -> QuestionRow:
-        require_manager(principal, course, "write questions for it")
-        spec = build_spec(draft)
-        row = QuestionRow(
-            course_id=course.id,
-            kind=draft.kind.value,
-            prompt=draft.prompt.strip(),
-            points=draft.points,
-            difficulty=meta.difficulty.value,
-            tags=validation.tags(meta.tags, limit=MAX_QUESTION_TAGS, owner="A question"),
-            spec=spec,
-            created_by=principal.user_id,
-        )
-        async with self.sessions.begin() as session:
-            session.add(row)
-            await session.flush()
-            await session.refresh(row)
+        (row,) = await self.create_many(principal, course, [(draft, meta)])
         return row
+
+    async def create_many(
+        self,
+        principal: Principal,
+        course: CourseFacts,
+        drafts: Sequence[tuple[QuestionDraft, QuestionMeta]],
+    ) -> list[QuestionRow]:
+        """All of `drafts`, checked first, in one transaction (all or none)."""
+        require_manager(principal, course, "write questions for it")
+        rows = [
+            QuestionRow(
+                course_id=course.id,
+                kind=draft.kind.value,
+                prompt=draft.prompt.strip(),
+                points=draft.points,
+                difficulty=meta.difficulty.value,
+                tags=validation.tags(meta.tags, limit=MAX_QUESTION_TAGS, owner="A question"),
+                spec=build_spec(draft),
+                created_by=principal.user_id,
+            )
+            for draft, meta in drafts
+        ]
+        async with self.sessions.begin() as session:
+            session.add_all(rows)
+            await session.flush()
+            for row in rows:
+                await session.refresh(row)
+        return rows
+
+    async def exportable(self, course_id: uuid.UUID) -> list[QuestionRow]:
+        """A course's questions not archived, oldest first: what an export holds (the
+        caller checked who asks)."""
+        query = (
+            select(QuestionRow)
+            .where(QuestionRow.course_id == course_id, QuestionRow.archived.is_(False))
+            .order_by(QuestionRow.created_at, QuestionRow.id)
+        )
+        async with self.sessions() as session:
+            return list((await session.scalars(query)).all())
 
     async def update(
         self,

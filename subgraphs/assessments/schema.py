@@ -21,11 +21,19 @@ from subgraphs.assessments.assessment_schema import (
 )
 from subgraphs.assessments.attempt_schema import Attempt, AttemptMutations, AttemptQueries, User
 from subgraphs.assessments.plagiarism.schema import PlagiarismMutations, PlagiarismQueries
+from subgraphs.assessments.qti.schema import QtiMutations, QtiQueries
 from subgraphs.assessments.question_schema import QuestionMutations, QuestionQueries
 
 
 @strawberry.type
-class Query(AssessmentQueries, AttemptQueries, QuestionQueries, PlagiarismQueries, AdaptiveQueries):
+class Query(
+    AssessmentQueries,
+    AttemptQueries,
+    QuestionQueries,
+    PlagiarismQueries,
+    AdaptiveQueries,
+    QtiQueries,
+):
     pass
 
 
@@ -36,6 +44,7 @@ class Mutation(
     AttemptMutations,
     PlagiarismMutations,
     AdaptiveMutations,
+    QtiMutations,
 ):
     pass
 

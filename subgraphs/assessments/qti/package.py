@@ -1,0 +1,213 @@
+"""QTI content packages: a zip of imsmanifest.xml and one item file per question.
+
+Reading is bounded before anything is decompressed: the upload's size, the number of
+entries, each entry's and the total declared size, the compression ratio (zip bombs), and
+entry names (absolute paths, `..`, backslashes: zip slip). Nothing is extracted to disk.
+A single item XML (not a zip) is accepted too.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from common.errors import BadUserInput
+from subgraphs.assessments.models import QuestionRow
+from subgraphs.assessments.qti import names
+from subgraphs.assessments.qti.items import (
+    EXTENSION,
+    OURS,
+    ExportedItem,
+    ImportedItem,
+    export_item,
+    import_item,
+)
+from subgraphs.assessments.qti.names import QtiVersion
+from subgraphs.assessments.qti.safe_xml import MAX_XML_BYTES, parse
+
+MAX_PACKAGE_BYTES: Final = 16 * 1024 * 1024  # under the router's upload limit (20 MB)
+MAX_ENTRIES: Final = 2000
+MAX_ITEMS: Final = 500
+MAX_TOTAL_BYTES: Final = 100 * 1024 * 1024
+MAX_RATIO: Final = 100
+MANIFEST: Final = "imsmanifest.xml"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportNote:
+    identifier: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedPackage:
+    data: bytes
+    items: int
+    notes: Sequence[ExportNote]
+
+
+def _serialise(root: ET.Element, namespace: str) -> bytes:
+    """`root`, its QTI elements unqualified, as a document whose default namespace is
+    `namespace`."""
+    root.set("xmlns", namespace)
+    ET.register_namespace("lms", EXTENSION)
+    text = ET.tostring(root, encoding="unicode")
+    # XML parsers turn a raw carriage return into a line feed: keep ours as a reference.
+    text = text.replace("\r", "&#13;")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode()
+
+
+def _manifest(version: QtiVersion, items: Sequence[tuple[ExportedItem, str]]) -> ET.Element:
+    manifest = ET.Element("manifest", {"identifier": "lms-question-bank"})
+    ET.SubElement(manifest, "organizations")
+    resources = ET.SubElement(manifest, "resources")
+    for item, href in items:
+        resource = ET.SubElement(
+            resources,
+            "resource",
+            {"identifier": item.identifier, "type": names.RESOURCE_TYPE[version], "href": href},
+        )
+        ET.SubElement(resource, "metadata").append(item.extension)
+        ET.SubElement(resource, "file", {"href": href})
+    return manifest
+
+
+def export_package(rows: Sequence[QuestionRow], version: QtiVersion) -> ExportedPackage:
+    buffer = io.BytesIO()
+    notes: list[ExportNote] = []
+    listed: list[tuple[ExportedItem, str]] = []
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for row in rows:
+            exported = export_item(row, version)
+            href = f"items/{exported.identifier}.xml"
+            archive.writestr(href, _item_bytes(exported.element, version))
+            listed.append((exported, href))
+            notes.extend(ExportNote(exported.identifier, note) for note in exported.notes)
+        manifest = _manifest(version, listed)
+        archive.writestr(MANIFEST, _serialise(manifest, names.MANIFEST_NAMESPACE[version]))
+    return ExportedPackage(buffer.getvalue(), len(rows), notes)
+
+
+def _item_bytes(item: ET.Element, version: QtiVersion) -> bytes:
+    names.to_version(item, version)
+    return _serialise(item, names.ITEM_NAMESPACE[version])
+
+
+def export_item_xml(row: QuestionRow, version: QtiVersion) -> bytes:
+    """One question as a standalone item document (without our extension)."""
+    exported = export_item(row, version)
+    return _item_bytes(exported.element, version)
+
+
+# Import
+
+
+def _refuse(message: str) -> BadUserInput:
+    return BadUserInput(message, field="file")
+
+
+def _safe_name(name: str) -> bool:
+    parts = name.split("/")
+    return (
+        bool(name)
+        and not name.startswith("/")
+        and "\\" not in name
+        and ":" not in parts[0]
+        and ".." not in parts
+        and "\x00" not in name
+    )
+
+
+def _open_zip(data: bytes) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _refuse("The file is neither a QTI package (zip) nor a QTI item (XML).") from None
+    entries = archive.infolist()
+    if len(entries) > MAX_ENTRIES:
+        raise _refuse(f"The package has more than {MAX_ENTRIES} files.")
+    total = 0
+    for entry in entries:
+        if not _safe_name(entry.filename):
+            raise _refuse(f"The package holds a file with an unsafe name: {entry.filename!r}.")
+        total += entry.file_size
+        if entry.file_size > MAX_XML_BYTES * MAX_RATIO or (
+            entry.file_size > MAX_XML_BYTES and entry.file_size > MAX_RATIO * entry.compress_size
+        ):
+            raise _refuse(f"{entry.filename} expands too much (a zip bomb?).")
+    if total > MAX_TOTAL_BYTES:
+        raise _refuse("The package expands to more than 100 MiB.")
+    return archive
+
+
+def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
+    """At most MAX_XML_BYTES + 1 bytes of an entry, whatever its header claims."""
+    try:
+        with archive.open(name) as stream:
+            return stream.read(MAX_XML_BYTES + 1)
+    except KeyError:
+        raise _refuse(f"The manifest names {name}, which the package does not hold.") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
+        raise _refuse(f"{name} cannot be read from the package ({error}).") from None
+
+
+def _item_version(root: ET.Element) -> QtiVersion:
+    for version, namespace in names.ITEM_NAMESPACE.items():
+        if root.tag.startswith("{" + namespace + "}"):
+            return version
+    raise _refuse(
+        "The XML is not a QTI 2.1 or 3.0 assessment item (unknown namespace or root element)."
+    )
+
+
+def read_item(data: bytes, name: str, extension: ET.Element | None = None) -> ImportedItem:
+    root = parse(data, name)
+    version = _item_version(root)
+    names.from_version(root, names.ITEM_NAMESPACE[version])
+    if root.tag != "assessmentItem":
+        raise _refuse(f"{name} is not an assessment item (its root is {root.tag}).")
+    return import_item(root, extension)
+
+
+def _item_resources(manifest: ET.Element) -> list[tuple[str, ET.Element | None]]:
+    """Each item's href and our extension from its manifest entry (None: not ours)."""
+    found: list[tuple[str, ET.Element | None]] = []
+    for resource in manifest.iter():
+        if not isinstance(resource.tag, str) or not resource.tag.endswith("}resource"):
+            continue
+        kind = resource.get("type", "")
+        if kind.startswith("imsqti_item_xml"):
+            if kind not in names.RESOURCE_TYPE.values():
+                raise _refuse(f"Item resources of type {kind} are not supported (2.1, 3.0).")
+            found.append((resource.get("href", ""), resource.find(f"{{*}}metadata/{OURS}")))
+    return found
+
+
+def read_package(data: bytes) -> list[ImportedItem]:
+    """The items of a package or of a single item XML, each mapped or with its reasons."""
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise _refuse(f"The file is larger than {MAX_PACKAGE_BYTES // (1024 * 1024)} MiB.")
+    if not data.startswith(b"PK"):
+        if data.lstrip()[:1] == b"<" or data.startswith(b"\xef\xbb\xbf"):
+            return [read_item(data, "The item")]
+        raise _refuse("The file is neither a QTI package (zip) nor a QTI item (XML).")
+    archive = _open_zip(data)
+    if MANIFEST not in archive.namelist():
+        raise _refuse("The package has no imsmanifest.xml: it is not a QTI content package.")
+    resources = _item_resources(parse(_read_entry(archive, MANIFEST), MANIFEST))
+    if not resources:
+        raise _refuse("The manifest lists no QTI 2.1 or 3.0 items.")
+    if len(resources) > MAX_ITEMS:
+        raise _refuse(f"A package holds at most {MAX_ITEMS} items.")
+    items = []
+    for href, extension in resources:
+        name = posixpath.normpath(href)
+        if not _safe_name(href) or name.startswith("../"):
+            raise _refuse(f"The manifest names an unsafe path: {href!r}.")
+        items.append(read_item(_read_entry(archive, name), name, extension))
+    return items
