@@ -62,20 +62,28 @@ async def existing_months(session: AsyncSession) -> list[date]:
 
 
 class Partitions:
-    """Which months exist, remembered by this process, so that an insert asks at most once
-    per month; a missing one is created in its own short transaction."""
+    """Which months exist, remembered by this process once seen committed, so that an
+    insert asks at most until then. A missing month is created in the inserting transaction
+    itself: another transaction would wait for the lock the inserting one holds on the table
+    once it has inserted anything, and it would wait for the other."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._known: set[date] = set()
 
-    async def ensure(self, moment: datetime) -> None:
+    async def ensure(self, session: AsyncSession, moment: datetime) -> None:
         month = month_of(moment)
         if month in self._known:
             return
-        async with self._sessions() as session, session.begin():
+        name = f"{SCHEMA}.{partition_name(month)}"
+        async with self._sessions() as reader:  # committed partitions only (takes no lock)
+            found = await reader.scalar(
+                text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}
+            )
+        if found:
+            self._known.add(month)
+        else:
             await create_partition(session, month)
-        self._known.add(month)
 
     async def maintain(self, now: datetime, retention_days: int, ahead: int = 2) -> list[date]:
         """Create this month's partition and `ahead` more; drop the months wholly older than

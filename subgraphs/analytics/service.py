@@ -231,7 +231,7 @@ class AnalyticsService:
         )
         async with self._sessions() as session:
             rows = (await session.execute(totals)).all()
-            active = dict((await session.execute(learners)).tuples().all())
+            active = {row[0]: int(row[1]) for row in (await session.execute(learners)).all()}
         return [_totals(row, active.get(row[0], 0)) for row in rows]
 
     async def course_weeks_from_statements(

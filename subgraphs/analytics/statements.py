@@ -149,7 +149,7 @@ async def _learner_lesson(session: AsyncSession, s: NewStatement) -> None:
 async def record(session: AsyncSession, partitions: Partitions, s: NewStatement) -> bool:
     """Store the statement and count it, in the caller's transaction; False (nothing done)
     when a statement with its id is stored already."""
-    await partitions.ensure(s.timestamp)
+    await partitions.ensure(session, s.timestamp)
     registered = await session.execute(
         insert(StatementIdRow)
         .values(id=s.id, actor_id=s.actor_id, timestamp=s.timestamp)
