@@ -87,11 +87,10 @@ class StatementIdRow(Base):
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class CourseDayRow(Base):
-    __tablename__ = "course_days"
+class DayCounts:
+    """What a day's statements add up to: views (viewed, launched), lesson completions,
+    attempts, seconds on task, and the graded attempts' count and sum of scaled scores."""
 
-    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     statements: Mapped[int] = mapped_column(Integer, server_default="0")
     views: Mapped[int] = mapped_column(Integer, server_default="0")
     completions: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -101,19 +100,19 @@ class CourseDayRow(Base):
     score_sum: Mapped[float] = mapped_column(Float, server_default="0")
 
 
-class LearnerDayRow(Base):
+class CourseDayRow(DayCounts, Base):
+    __tablename__ = "course_days"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class LearnerDayRow(DayCounts, Base):
     __tablename__ = "learner_days"
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    statements: Mapped[int] = mapped_column(Integer, server_default="0")
-    views: Mapped[int] = mapped_column(Integer, server_default="0")
-    completions: Mapped[int] = mapped_column(Integer, server_default="0")
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    seconds: Mapped[int] = mapped_column(Integer, server_default="0")
-    scores: Mapped[int] = mapped_column(Integer, server_default="0")
-    score_sum: Mapped[float] = mapped_column(Float, server_default="0")
 
     __table_args__ = (Index("ix_learner_days_course_day", "course_id", "day"),)
 

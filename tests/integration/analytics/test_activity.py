@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.accounts import Account, register
-from tests.integration.analytics.conftest import course_with_learners, record
+from tests.integration.analytics.conftest import ENROLL, course_with_learners, record
 from tests.support import GraphQLClient, error_codes, eventually
 
 COMPLETE = """
@@ -178,11 +178,7 @@ async def test_record_activity_is_rate_limited_per_user(
     assert codes[:30] == [[]] * 30  # LMS_ACTIVITIES_PER_USER_MINUTE is 30 in the tests
     assert codes[30] == ["RATE_LIMITED"]
     other = await register(graph, name="Unhurried Una")
-    await graph.data(
-        "mutation($c: ID!) { enroll(input: {courseId: $c}) { enrollment { id } } }",
-        {"c": course["id"]},
-        token=other.access_token,
-    )
+    await graph.data(ENROLL, {"c": course["id"]}, token=other.access_token)
     assert error_codes(await record(graph, other, **base)) == []  # per user
 
 
