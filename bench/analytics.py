@@ -116,6 +116,15 @@ SELECT actor_id, course_id, (timestamp AT TIME ZONE 'UTC')::date, count(*),
        coalesce(sum(score_scaled) FILTER (WHERE verb IN ('passed', 'failed')), 0)
 FROM analytics.statements WHERE course_id = $1 GROUP BY 1, 2, 3
 """
+LEARNER_WEEKS = """
+INSERT INTO analytics.learner_weeks (user_id, course_id, week)
+SELECT DISTINCT user_id, course_id, date_trunc('week', day)::date
+FROM analytics.learner_days WHERE course_id = $1
+"""
+COURSE_WEEKS = """
+INSERT INTO analytics.course_weeks (course_id, week, learners)
+SELECT course_id, week, count(*) FROM analytics.learner_weeks WHERE course_id = $1 GROUP BY 1, 2
+"""
 
 
 @contextlib.contextmanager
@@ -196,6 +205,8 @@ async def fill(settings: Settings, course: uuid.UUID, learners: int, each: int) 
         )
         await connection.execute(COURSE_DAYS, course)
         await connection.execute(LEARNER_DAYS, course)
+        await connection.execute(LEARNER_WEEKS, course)
+        await connection.execute(COURSE_WEEKS, course)
         await connection.execute("ANALYZE")
         count: int = await connection.fetchval(
             "SELECT count(*) FROM analytics.statements WHERE course_id = $1", course

@@ -7,8 +7,9 @@ partition key, so `statement_ids` is the one register of ids, which makes a stat
 recorded twice (a redelivered event, a client's retry) a no-op.
 
 The daily aggregates are kept up to date in the same transaction as each statement:
-per course and day, per learner, course and day, per lesson and day, and per learner and
-course (first and last seen, mean score) and per learner and lesson (reached, completed).
+per course and day, per learner, course and day, per course and week (active learners),
+per lesson and day, and per learner and course (first and last seen, mean score) and per
+learner and lesson (reached, completed).
 """
 
 from __future__ import annotations
@@ -115,6 +116,25 @@ class LearnerDayRow(DayCounts, Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
 
     __table_args__ = (Index("ix_learner_days_course_day", "course_id", "day"),)
+
+
+class LearnerWeekRow(Base):
+    """That a learner was active in a course in a week (from its Monday): what makes the
+    course's weekly count of active learners incremental."""
+
+    __tablename__ = "learner_weeks"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class CourseWeekRow(Base):
+    __tablename__ = "course_weeks"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    learners: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class LessonDayRow(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
 from sqlalchemy import Date, cast, func, select
@@ -19,6 +19,7 @@ from common.errors import BadUserInput, Conflict
 from subgraphs.analytics.durations import parse_duration
 from subgraphs.analytics.models import (
     CourseDayRow,
+    CourseWeekRow,
     LearnerCourseRow,
     LearnerDayRow,
     LearnerLessonRow,
@@ -77,6 +78,10 @@ class LessonTotals:
 class Streaks:
     current: int
     longest: int
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def streaks(days: list[date], today: date) -> Streaks:
@@ -214,8 +219,9 @@ class AnalyticsService:
     # --- a course ----------------------------------------------------------------------
 
     async def course_weeks(self, course_id: uuid.UUID, since: date) -> list[DayTotals]:
-        """Per week (from its Monday), summed from the course's days; learners active that
-        week counted from the learners' days."""
+        """Per week (from its Monday; from the Monday of `since`'s week), summed from the
+        course's days, with the week's active learners."""
+        since = monday_of(since)
         week = cast(func.date_trunc("week", CourseDayRow.day), Date).label("week")
         totals = (
             select(week, *_sums(CourseDayRow))
@@ -223,11 +229,8 @@ class AnalyticsService:
             .group_by(week)
             .order_by(week)
         )
-        learner_week = cast(func.date_trunc("week", LearnerDayRow.day), Date)
-        learners = (
-            select(learner_week, func.count(func.distinct(LearnerDayRow.user_id)))
-            .where(LearnerDayRow.course_id == course_id, LearnerDayRow.day >= since)
-            .group_by(learner_week)
+        learners = select(CourseWeekRow.week, CourseWeekRow.learners).where(
+            CourseWeekRow.course_id == course_id, CourseWeekRow.week >= since
         )
         async with self._sessions() as session:
             rows = (await session.execute(totals)).all()
@@ -256,7 +259,10 @@ class AnalyticsService:
                 func.coalesce(func.sum(s.score_scaled).filter(scored), 0.0),
                 func.count(func.distinct(s.actor_id)),
             )
-            .where(s.course_id == course_id, s.timestamp >= since)
+            .where(
+                s.course_id == course_id,
+                s.timestamp >= datetime.combine(monday_of(since), time(), UTC),
+            )
             .group_by(week)
             .order_by(week)
         )

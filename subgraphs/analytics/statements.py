@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.analytics.models import (
     Base,
     CourseDayRow,
+    CourseWeekRow,
     LearnerCourseRow,
     LearnerDayRow,
     LearnerLessonRow,
+    LearnerWeekRow,
     LessonDayRow,
     StatementIdRow,
     StatementRow,
@@ -87,6 +89,7 @@ async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
         {"user_id": s.actor_id, "course_id": s.course_id, "day": day},
         counts,
     )
+    await _learner_week(session, s.actor_id, s.course_id, day - timedelta(days=day.weekday()))
     await _learner_course(session, s, scored)
     if s.object_type is ActivityType.LESSON:
         await _add(
@@ -97,6 +100,20 @@ async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
             {"course_id": s.course_id},
         )
         await _learner_lesson(session, s)
+
+
+async def _learner_week(
+    session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID, week: date
+) -> None:
+    """The learner counted once among the course's active learners of the week."""
+    first = await session.execute(
+        insert(LearnerWeekRow)
+        .values(user_id=user_id, course_id=course_id, week=week)
+        .on_conflict_do_nothing()
+        .returning(LearnerWeekRow.week)
+    )
+    if first.scalar_one_or_none() is not None:
+        await _add(session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1})
 
 
 async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) -> None:

@@ -205,6 +205,7 @@ SCHEMAS = {
         "SELECT count(*) FROM analytics.statements WHERE actor_id = :u",
         "SELECT count(*) FROM analytics.statement_ids WHERE actor_id = :u",
         "SELECT count(*) FROM analytics.learner_days WHERE user_id = :u",
+        "SELECT count(*) FROM analytics.learner_weeks WHERE user_id = :u",
         "SELECT count(*) FROM analytics.learner_courses WHERE user_id = :u",
         "SELECT count(*) FROM analytics.learner_lessons WHERE user_id = :u",
     ],

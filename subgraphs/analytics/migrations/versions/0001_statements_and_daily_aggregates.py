@@ -98,6 +98,22 @@ def upgrade() -> None:
         "ix_learner_days_course_day", "learner_days", ["course_id", "day"], schema=SCHEMA
     )
     op.create_table(
+        "learner_weeks",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("course_id", sa.UUID(), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "course_id", "week", name=op.f("pk_learner_weeks")),
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "course_weeks",
+        sa.Column("course_id", sa.UUID(), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        *_counters("learners"),
+        sa.PrimaryKeyConstraint("course_id", "week", name=op.f("pk_course_weeks")),
+        schema=SCHEMA,
+    )
+    op.create_table(
         "lesson_days",
         sa.Column("lesson_id", sa.UUID(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
@@ -184,6 +200,8 @@ def downgrade() -> None:
         "learner_lessons",
         "learner_courses",
         "lesson_days",
+        "course_weeks",
+        "learner_weeks",
         "learner_days",
         "course_days",
         "statement_ids",
