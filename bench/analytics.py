@@ -13,6 +13,8 @@ Timed, `--rounds` times each, median:
 - `course { learningAnalytics { engagement(weeks: 53) } }` through the router (a course
   instructor's token; the analytics subgraph asks courses for the course, then reads the
   course's and the learners' days);
+- the course's title alone through the router (the floor of the path: router, courses,
+  token checks, on this machine at that moment);
 - the same weeks at the service layer from the aggregates (AnalyticsService.course_weeks),
 - and from the raw statements (course_weeks_from_statements), in this process, so the
   ratio compares the two SQL reads alone.
@@ -70,6 +72,7 @@ query($c: ID!) {
   }
 }
 """
+TITLE = "query($c: ID!) { course(id: $c) { title } }"
 CREATE_COURSE = "mutation($t: String!) { createCourse(input: {title: $t}) { course { id } } }"
 # Statements of the course: one learner per `l`, `n` statements each, over the past year.
 STATEMENTS = """
@@ -255,8 +258,17 @@ async def measure(settings: Settings, course: uuid.UUID, token: str, rounds: int
                 weeks = body["data"]["course"]["learningAnalytics"]["engagement"]
                 assert len(weeks) == len(aggregated), (len(weeks), len(aggregated))
 
+            async def title_through_router() -> None:  # the same path without analytics
+                response = await http.post(
+                    router,
+                    json={"query": TITLE, "variables": {"c": str(course)}},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert response.json()["data"]["course"]["title"]
+
             return {
                 "weeks": len(aggregated),
+                "title_ms": await median_ms(rounds, title_through_router),
                 "router_ms": await median_ms(rounds, through_router),
                 "aggregates_ms": await median_ms(
                     rounds, lambda: analytics.course_weeks(course, since)
@@ -353,6 +365,7 @@ def main() -> int:
     print(f"{args.learners} learners, {count} statements over a year (filled in {filled:.0f} s)")
     print(f"engagement, {result['weeks']} weeks, median of {args.rounds}:")
     print(f"  through the router, from the daily aggregates: {result['router_ms']:.1f} ms")
+    print(f"  through the router, the course's title only:   {result['title_ms']:.1f} ms")
     print(f"  service layer, from the daily aggregates:      {result['aggregates_ms']:.1f} ms")
     print(f"  service layer, from the raw statements:        {result['raw_ms']:.1f} ms")
     print(f"  raw / aggregates (service layer): {result['raw_ms'] / result['aggregates_ms']:.1f}x")
