@@ -20,6 +20,7 @@ from subgraphs.analytics.partitions import Partitions, existing_months, month_of
 from subgraphs.analytics.service import AnalyticsService
 from subgraphs.analytics.statements import NewStatement, record
 from subgraphs.analytics.vocabulary import ActivityType, Verb
+from tests.support import eventually
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -74,6 +75,18 @@ async def test_statements_go_to_monthly_partitions_made_when_missing(
             select(func.count()).select_from(StatementRow).where(StatementRow.course_id == course)
         )
     assert stored == 1
+
+
+async def test_the_worker_makes_the_coming_months_ahead(
+    sessions: async_sessionmaker[AsyncSession], subgraph_urls: dict[str, str]
+) -> None:
+    coming = next_month(next_month(month_of(datetime.now(UTC))))
+
+    async def made() -> bool:
+        async with sessions() as session:
+            return coming in await existing_months(session)
+
+    await eventually(made)
 
 
 async def test_retention_drops_old_months_and_deletes_the_edge(
