@@ -20,7 +20,14 @@ from authlib.common.security import is_secure_transport
 
 from common.addresses import Network, networks
 
-SERVICES: Final = ("users", "courses", "enrollments", "assessments", "notifications")
+SERVICES: Final = (
+    "users",
+    "courses",
+    "enrollments",
+    "assessments",
+    "notifications",
+    "analytics",
+)
 DEFAULT_PORTS: Final = {name: 8081 + index for index, name in enumerate(SERVICES)}
 DEV_ENVIRONMENTS: Final = frozenset({"dev", "test"})
 ENVIRONMENTS: Final = ("dev", "test", "production")
@@ -275,7 +282,9 @@ class Settings:
     )
     clock_skew: int = field(metadata=setting("LMS_CLOCK_SKEW", "seconds of leeway on exp/nbf"))
     ports: dict[str, int] = field(
-        metadata=setting("LMS_<SERVICE>_PORT", "port of each subgraph (users 8081 … 8085)")
+        metadata=setting(
+            "LMS_<SERVICE>_PORT", "port of each subgraph (users 8081 … analytics 8086)"
+        )
     )
     peer_urls: dict[str, str] = field(
         metadata=setting(
@@ -526,6 +535,18 @@ class Settings:
             "how often the users worker fails late exports and deletes expired ones",
         )
     )
+    # Learning analytics (subgraphs/analytics)
+    analytics_retention_days: int = field(
+        metadata=setting(
+            "LMS_ANALYTICS_RETENTION_DAYS",
+            "days activity statements are kept; older months' partitions are dropped",
+        )
+    )
+    activities_per_user_minute: int = field(
+        metadata=setting(
+            "LMS_ACTIVITIES_PER_USER_MINUTE", "recordActivity calls one user may make a minute"
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -692,6 +713,8 @@ class Settings:
             ),
             data_export_link_seconds=_positive("LMS_DATA_EXPORT_LINK_SECONDS", 3600),
             data_export_sweep_seconds=_positive("LMS_DATA_EXPORT_SWEEP_SECONDS", 60),
+            analytics_retention_days=_positive("LMS_ANALYTICS_RETENTION_DAYS", 730),
+            activities_per_user_minute=_positive("LMS_ACTIVITIES_PER_USER_MINUTE", 120),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

@@ -127,6 +127,7 @@ def settings(
         "LMS_CALIBRATION_INTERVAL_SECONDS": "1",
         "LMS_IRT_MIN_RESPONSES": "3",
         "LMS_COURSE_EMBEDDING_INTERVAL_SECONDS": "1",  # the courses worker embeds changes
+        "LMS_ACTIVITIES_PER_USER_MINUTE": "30",  # recordActivity's limit, reached in its test
         "LMS_SMTP_HOST": "127.0.0.1",
         "LMS_SMTP_PORT": str(smtp_sink.port),
         "LMS_SMS_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/sms",

@@ -7,6 +7,7 @@ role, so everything they create is owned by it and invisible to the other roles.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +58,14 @@ def migration_engine(url: str) -> AsyncEngine:
 def context_options(metadata: MetaData) -> dict[str, Any]:
     """Options for Alembic's MigrationContext: autogenerate sees only the subgraph's schema."""
     schema = metadata.schema
+    # tables the service makes at run time (monthly partitions), matched by name
+    unmanaged = re.compile(metadata.info.get("unmanaged_tables", r"(?!)"))
 
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         if type_ == "schema":
             return name == schema
+        if type_ == "table" and name is not None and unmanaged.fullmatch(name):
+            return False
         return not (type_ == "table" and name == VERSION_TABLE)
 
     return {

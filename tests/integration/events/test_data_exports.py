@@ -43,7 +43,7 @@ EXPORTS_FIELDS = "id status requestedAt readyAt expiresAt failure sizeBytes down
 MY_EXPORTS = f"query {{ me {{ dataExports {{ {EXPORTS_FIELDS} }} }} }}"
 USER_EXPORTS = f"query($id: ID!) {{ user(id: $id) {{ dataExports {{ {EXPORTS_FIELDS} }} }} }}"
 DELETE_USER = "mutation($id: ID!) { deleteUser(input: {userId: $id}) { deletedUserId } }"
-PARTS = ("users", "courses", "enrollments", "assessments", "notifications")
+PARTS = ("users", "courses", "enrollments", "assessments", "notifications", "analytics")
 
 
 async def request_export(
@@ -208,6 +208,10 @@ async def test_an_export_holds_each_subgraphs_data_of_that_user_and_no_one_else(
     notices = {n["title"] for n in files["notifications.json"]["notifications"]}
     assert "Quiz One has been graded" in notices
     assert files["courses.json"]["courses_taught"] == []
+    statements = files["analytics.json"]["statements"]
+    assert {"course_id": course["id"], "verb": "registered"} in [
+        {"course_id": item["course_id"], "verb": item["verb"]} for item in statements
+    ]
     # Nothing of anyone else: not the neighbour on the same course, nor the instructor.
     whole = json.dumps(files)
     for stranger in (neighbour.id, neighbour.email, attempts[neighbour.id], instructor.email):

@@ -116,6 +116,11 @@ ENROLLMENT = Reread(
     "completedLessons { id } } }",
     lambda w: {"id": w.enrollment},
 )
+COURSE_ACTIVITY = Reread(
+    "query($id: ID!) { course(id: $id) { learningAnalytics { "
+    "engagement { start statements views } lessons { views learnersReached } } } }",
+    lambda w: {"id": w.course},
+)
 LEARNING_PATHS = Reread("{ learningPaths { id title } }", lambda w: {})
 NOTIFICATION = Reread(
     "query($id: ID!) { notification(id: $id) { id title read readAt } }",
@@ -174,6 +179,7 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "notifications": "notifications { edges { node { id title } } }",
     "unreadNotificationCount": "unreadNotificationCount",
     "notificationPreferences": "notificationPreferences { category frequency }",
+    "learningActivity": "learningActivity { secondsOnTask days { start statements } }",
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
@@ -1077,6 +1083,26 @@ CASES: dict[str, tuple[Case, ...]] = {
             lambda w: {"id": w.enrollment},
             NOT_FOUND,
             ENROLLMENT,
+        ),
+    ),
+    "Mutation.recordActivity": (
+        Case(
+            "someone neither enrolled nor teaching records activity in a student's course",
+            "other_instructor",
+            "mutation($id: ID!, $l: ID!) { recordActivity(input: {verb: VIEWED, courseId: $id, "
+            "lessonId: $l}) { statement { id } } }",
+            lambda w: {"id": w.course, "l": w.lessons[0]},
+            FORBIDDEN,
+            COURSE_ACTIVITY,
+        ),
+        Case(
+            "a classmate records activity in a draft",
+            "intruder",
+            "mutation($id: ID!) { recordActivity(input: {verb: VIEWED, courseId: $id}) "
+            "{ statement { id } } }",
+            lambda w: {"id": w.draft_course},
+            REFUSED,
+            Reread(COURSE_ACTIVITY.document, lambda w: {"id": w.draft_course}),
         ),
     ),
     "Mutation.markLessonComplete": (

@@ -1,0 +1,40 @@
+"""Per-request DataLoaders of the analytics subgraph: courses and enrollments asked of their
+owners as the caller (their token is forwarded)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from common.graphql.app import LoaderScope
+from common.graphql.catalog import CourseFacts, course_facts_loader, enrolled_loader
+from common.graphql.context import RequestContext
+from common.graphql.peers import PeerClient
+from subgraphs.analytics.services import AnalyticsServices
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsLoaders:
+    course: DataLoader[uuid.UUID, CourseFacts | None]
+    enrolled: DataLoader[uuid.UUID, bool]
+
+
+def build_loaders(services: AnalyticsServices, scope: LoaderScope) -> AnalyticsLoaders:
+    settings, http = scope.runtime.settings, scope.runtime.http
+    return AnalyticsLoaders(
+        course=course_facts_loader(
+            PeerClient(http, "courses", settings.service_url("courses")), scope.authorization
+        ),
+        enrolled=enrolled_loader(
+            PeerClient(http, "enrollments", settings.service_url("enrollments")),
+            scope.authorization,
+        ),
+    )
+
+
+# What every resolver of the analytics subgraph gets as `info`.
+AnalyticsInfo: TypeAlias = Info[RequestContext[AnalyticsServices, AnalyticsLoaders], None]

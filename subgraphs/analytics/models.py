@@ -1,0 +1,176 @@
+"""Tables of the analytics subgraph, all in schema "analytics".
+
+`statements` holds learning activity in the xAPI shape, partitioned by month on its
+timestamp (PostgreSQL declarative partitioning; `partitions.py` creates months ahead and
+drops those past the retention). A partitioned table's unique keys must include the
+partition key, so `statement_ids` is the one register of ids, which makes a statement
+recorded twice (a redelivered event, a client's retry) a no-op.
+
+The daily aggregates are kept up to date in the same transaction as each statement:
+per course and day, per learner, course and day, per course and week (active learners),
+per lesson and day, and per learner and course (first and last seen, mean score) and per
+learner and lesson (reached, completed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from common.db import schema_metadata
+from common.events.tables import event_tables
+
+SCHEMA = "analytics"
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata(SCHEMA)
+
+
+# The months' partitions of `statements` are made by the service (partitions.py), not by
+# migrations: Alembic's comparison of models and schema leaves them out.
+Base.metadata.info["unmanaged_tables"] = r"statements_\d{4}_\d{2}"
+
+
+EVENTS = event_tables(Base.metadata)  # outbox and inbox: see common/events
+
+
+class StatementRow(Base):
+    __tablename__ = "statements"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    verb: Mapped[str] = mapped_column(String(40))  # the ADL verb's name (verbs.py has its IRI)
+    object_type: Mapped[str] = mapped_column(String(20))  # course, module, lesson, assessment…
+    object_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    course_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    registration: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # enrollment
+    score_scaled: Mapped[float | None] = mapped_column(Float)
+    score_raw: Mapped[float | None] = mapped_column(Float)
+    score_max: Mapped[float | None] = mapped_column(Float)
+    success: Mapped[bool | None] = mapped_column(Boolean)
+    completion: Mapped[bool | None] = mapped_column(Boolean)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    progress: Mapped[float | None] = mapped_column(Float)  # 0..1, a video or a lesson
+    extensions: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "timestamp"),
+        Index("ix_statements_course_timestamp", "course_id", "timestamp"),
+        Index("ix_statements_actor_timestamp", "actor_id", "timestamp"),
+        {"postgresql_partition_by": "RANGE (timestamp)"},
+    )
+
+
+class StatementIdRow(Base):
+    """Every stored statement's id (and where to find it), unique across partitions."""
+
+    __tablename__ = "statement_ids"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    actor_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DayCounts:
+    """What a day's statements add up to: views (viewed, launched), lesson completions,
+    attempts, seconds on task, and the graded attempts' count and sum of scaled scores."""
+
+    statements: Mapped[int] = mapped_column(Integer, server_default="0")
+    views: Mapped[int] = mapped_column(Integer, server_default="0")
+    completions: Mapped[int] = mapped_column(Integer, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    seconds: Mapped[int] = mapped_column(Integer, server_default="0")
+    scores: Mapped[int] = mapped_column(Integer, server_default="0")
+    score_sum: Mapped[float] = mapped_column(Float, server_default="0")
+
+
+class CourseDayRow(DayCounts, Base):
+    __tablename__ = "course_days"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class LearnerDayRow(DayCounts, Base):
+    __tablename__ = "learner_days"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    __table_args__ = (Index("ix_learner_days_course_day", "course_id", "day"),)
+
+
+class LearnerWeekRow(Base):
+    """That a learner was active in a course in a week (from its Monday): what makes the
+    course's weekly count of active learners incremental."""
+
+    __tablename__ = "learner_weeks"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class CourseWeekRow(Base):
+    __tablename__ = "course_weeks"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    learners: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class LessonDayRow(Base):
+    __tablename__ = "lesson_days"
+
+    lesson_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    views: Mapped[int] = mapped_column(Integer, server_default="0")
+    completions: Mapped[int] = mapped_column(Integer, server_default="0")
+    seconds: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (Index("ix_lesson_days_course_day", "course_id", "day"),)
+
+
+class LearnerCourseRow(Base):
+    __tablename__ = "learner_courses"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scores: Mapped[int] = mapped_column(Integer, server_default="0")
+    score_sum: Mapped[float] = mapped_column(Float, server_default="0")
+
+    __table_args__ = (Index("ix_learner_courses_course_last_seen", "course_id", "last_seen"),)
+
+
+class LearnerLessonRow(Base):
+    __tablename__ = "learner_lessons"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    lesson_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_learner_lessons_course", "course_id", "lesson_id"),)

@@ -1,0 +1,214 @@
+"""Recording a statement: once per id, with the daily aggregates it counts toward updated in
+the same transaction (so the aggregates never disagree with the statements)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.analytics.models import (
+    Base,
+    CourseDayRow,
+    CourseWeekRow,
+    LearnerCourseRow,
+    LearnerDayRow,
+    LearnerLessonRow,
+    LearnerWeekRow,
+    LessonDayRow,
+    StatementIdRow,
+    StatementRow,
+)
+from subgraphs.analytics.partitions import Partitions
+from subgraphs.analytics.vocabulary import SCORED, VIEWS, ActivityType, Verb
+
+
+@dataclass(frozen=True, slots=True)
+class NewStatement:
+    id: uuid.UUID
+    actor_id: uuid.UUID
+    verb: Verb
+    object_type: ActivityType
+    object_id: uuid.UUID
+    timestamp: datetime
+    course_id: uuid.UUID | None = None
+    registration: uuid.UUID | None = None
+    score_scaled: float | None = None
+    score_raw: float | None = None
+    score_max: float | None = None
+    success: bool | None = None
+    completion: bool | None = None
+    duration_seconds: int | None = None
+    progress: float | None = None
+    extensions: dict[str, object] = field(default_factory=dict)
+
+
+async def _add(
+    session: AsyncSession,
+    model: type[Base],
+    keys: dict[str, object],
+    counts: dict[str, object],
+    extra: dict[str, object] | None = None,
+) -> None:
+    """Insert the aggregate row, or add `counts` to the one there."""
+    statement = insert(model).values(**keys, **counts, **(extra or {}))
+    table = model.__table__
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + statement.excluded[name] for name in counts},
+        )
+    )
+
+
+async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
+    if s.course_id is None:
+        return
+    scored = s.verb in SCORED and s.score_scaled is not None
+    lesson_counts: dict[str, object] = {
+        "views": int(s.verb in VIEWS),
+        "completions": int(s.verb is Verb.COMPLETED and s.object_type is ActivityType.LESSON),
+        "seconds": s.duration_seconds or 0,
+    }
+    counts: dict[str, object] = {
+        "statements": 1,
+        **lesson_counts,
+        "attempts": int(s.verb is Verb.ATTEMPTED),
+        "scores": int(scored),
+        "score_sum": s.score_scaled if scored else 0.0,
+    }
+    day = s.timestamp.astimezone(UTC).date()
+    await _add(session, CourseDayRow, {"course_id": s.course_id, "day": day}, counts)
+    await _add(
+        session,
+        LearnerDayRow,
+        {"user_id": s.actor_id, "course_id": s.course_id, "day": day},
+        counts,
+    )
+    await _learner_week(session, s.actor_id, s.course_id, day - timedelta(days=day.weekday()))
+    await _learner_course(session, s, scored)
+    if s.object_type is ActivityType.LESSON:
+        await _add(
+            session,
+            LessonDayRow,
+            {"lesson_id": s.object_id, "day": day},
+            lesson_counts,
+            {"course_id": s.course_id},
+        )
+        await _learner_lesson(session, s)
+
+
+async def _learner_week(
+    session: AsyncSession, user_id: uuid.UUID, course_id: uuid.UUID, week: date
+) -> None:
+    """The learner counted once among the course's active learners of the week."""
+    first = await session.execute(
+        insert(LearnerWeekRow)
+        .values(user_id=user_id, course_id=course_id, week=week)
+        .on_conflict_do_nothing()
+        .returning(LearnerWeekRow.week)
+    )
+    if first.scalar_one_or_none() is not None:
+        await _add(session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1})
+
+
+async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) -> None:
+    course_done = s.verb is Verb.COMPLETED and s.object_type is ActivityType.COURSE
+    statement = insert(LearnerCourseRow).values(
+        user_id=s.actor_id,
+        course_id=s.course_id,
+        first_seen=s.timestamp,
+        last_seen=s.timestamp,
+        completed_at=s.timestamp if course_done else None,
+        scores=int(scored),
+        score_sum=s.score_scaled if scored else 0.0,
+    )
+    row = LearnerCourseRow
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "course_id"],
+            set_={
+                "first_seen": func.least(row.first_seen, statement.excluded.first_seen),
+                "last_seen": func.greatest(row.last_seen, statement.excluded.last_seen),
+                "completed_at": func.coalesce(row.completed_at, statement.excluded.completed_at),
+                "scores": row.scores + statement.excluded.scores,
+                "score_sum": row.score_sum + statement.excluded.score_sum,
+            },
+        )
+    )
+
+
+async def _learner_lesson(session: AsyncSession, s: NewStatement) -> None:
+    done = s.verb is Verb.COMPLETED
+    statement = insert(LearnerLessonRow).values(
+        user_id=s.actor_id,
+        lesson_id=s.object_id,
+        course_id=s.course_id,
+        reached_at=s.timestamp,
+        completed_at=s.timestamp if done else None,
+    )
+    row = LearnerLessonRow
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "lesson_id"],
+            set_={
+                "reached_at": func.least(row.reached_at, statement.excluded.reached_at),
+                "completed_at": func.least(row.completed_at, statement.excluded.completed_at),
+            },
+        )
+    )
+
+
+async def record(session: AsyncSession, partitions: Partitions, s: NewStatement) -> bool:
+    """Store the statement and count it, in the caller's transaction; False (nothing done)
+    when a statement with its id is stored already."""
+    await partitions.ensure(session, s.timestamp)
+    registered = await session.execute(
+        insert(StatementIdRow)
+        .values(id=s.id, actor_id=s.actor_id, timestamp=s.timestamp)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(StatementIdRow.id)
+    )
+    if registered.scalar_one_or_none() is None:
+        return False
+    await session.execute(
+        insert(StatementRow).values(
+            id=s.id,
+            actor_id=s.actor_id,
+            verb=s.verb.value,
+            object_type=s.object_type.value,
+            object_id=s.object_id,
+            course_id=s.course_id,
+            registration=s.registration,
+            score_scaled=s.score_scaled,
+            score_raw=s.score_raw,
+            score_max=s.score_max,
+            success=s.success,
+            completion=s.completion,
+            duration_seconds=s.duration_seconds,
+            progress=s.progress,
+            extensions=s.extensions,
+            timestamp=s.timestamp,
+        )
+    )
+    await _aggregate(session, s)
+    return True
+
+
+async def stored(session: AsyncSession, statement_id: uuid.UUID) -> StatementRow | None:
+    """The statement with this id (its register says which month to look in)."""
+    moment = await session.scalar(
+        select(StatementIdRow.timestamp).where(StatementIdRow.id == statement_id)
+    )
+    if moment is None:
+        return None
+    row: StatementRow | None = await session.scalar(
+        select(StatementRow).where(
+            StatementRow.id == statement_id, StatementRow.timestamp == moment
+        )
+    )
+    return row
