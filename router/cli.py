@@ -7,6 +7,7 @@ own options for `serve`, and the revocation list they make.
 import argparse
 import gc
 import json
+import os
 import signal
 import socket
 import sys
@@ -31,6 +32,10 @@ from router.supergraph import SupergraphError, load_supergraph
 from router.telemetry import start_tracing
 
 COMMANDS = ("serve", "plan", "config-schema", "persisted-queries", "cache")
+# Where `serve` finds its files when --supergraph and --config are not given (Apollo Router's
+# variables), so that a container's arguments are the command alone.
+SUPERGRAPH_VARIABLE = "APOLLO_ROUTER_SUPERGRAPH_PATH"
+CONFIG_VARIABLE = "APOLLO_ROUTER_CONFIG_PATH"
 DEBUG_HELP = "on an error, show its traceback instead of one line"
 MAX_PORT = 65535
 
@@ -47,6 +52,11 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
+
+
+def _path_from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "")
+    return Path(value) if value else None
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -84,15 +94,18 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         "the configuration file (each names the key it sets).",
     )
     serve.add_argument(
-        "--supergraph", required=True, type=Path, help="the supergraph SDL file (composed)"
+        "--supergraph",
+        type=Path,
+        default=_path_from_env(SUPERGRAPH_VARIABLE),
+        help=f"the supergraph SDL file (composed); default: ${SUPERGRAPH_VARIABLE}",
     )
     serve.add_argument(
         "--config",
         type=Path,
-        default=None,
+        default=_path_from_env(CONFIG_VARIABLE),
         metavar="FILE",
         help="router.yaml (`router config-schema` prints its JSON Schema); reloaded when it "
-        "changes, a bad change refused",
+        f"changes, a bad change refused; default: ${CONFIG_VARIABLE}",
     )
     serve.add_argument("--host", help="address to listen on (supergraph.listen)")
     serve.add_argument("--port", type=_port, help="port to listen on, 1-65535 (supergraph.listen)")
@@ -455,6 +468,8 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     from router.server import create_app
     from router.server.runtime import connection_limits
 
+    if args.supergraph is None:
+        raise ValueError(f"--supergraph FILE (or {SUPERGRAPH_VARIABLE}) is required")
     source = ConfigSource(args.config, _overrides(args))
     config = source.load()
     listen = _listen(args.host, args.port, config.supergraph.listen)

@@ -222,11 +222,11 @@ async def serve_router(
     subgraph_urls: dict[str, str],
     settings: Settings,
     subscriptions: SubscriptionLimits | None = None,
-    trusted_proxies: int = 1,
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",),
 ) -> AsyncIterator[str]:
     """A router on the checked-in supergraph and these subgraphs, verifying tokens. By
-    default it trusts one proxy in front of it: the tests play that ingress, naming the
-    client address they act as in X-Forwarded-For."""
+    default it trusts the X-Forwarded-For of 127.0.0.1: the tests connect from there and play
+    the ingress, naming the client address they act as."""
     from router.server import create_app
 
     app = create_app(
@@ -237,7 +237,10 @@ async def serve_router(
         api_keys=ApiKeyConfig(f"{subgraph_urls['users']}/auth/api-key-token", cache_seconds=1),
         subscriptions=subscriptions,
         config=RouterConfig.model_validate(
-            {"rate_limit": {"trusted_proxies": trusted_proxies}, "headers": SHIPPED_HEADER_RULES}
+            {
+                "rate_limit": {"trusted_proxies": list(trusted_proxies)},
+                "headers": SHIPPED_HEADER_RULES,
+            }
         ),
     )
     async with serve(app, free_port()) as url:

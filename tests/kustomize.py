@@ -118,3 +118,17 @@ def apply_operation(document: Document, operation: dict[str, Any]) -> None:
         del parent[last]
     else:
         raise KustomizeError(f"JSON patch operation this renderer does not know: {op}")
+
+
+def container_environment(documents: list[Document], container: Document) -> dict[str, str]:
+    """The variables a container is given: its ConfigMaps' (`envFrom`, in order), then its
+    own `env` values (Secrets are not in the manifests and are left out)."""
+    config_maps = {
+        d["metadata"]["name"]: d.get("data", {}) for d in documents if d["kind"] == "ConfigMap"
+    }
+    environment: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            environment.update(config_maps[source["configMapRef"]["name"]])
+    environment.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+    return environment

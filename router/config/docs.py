@@ -3,6 +3,7 @@ default and description, section by section, then Apollo Router's keys this rout
 support. `python -m router.config.docs [README.md]` rewrites it between its markers;
 `--check` only says whether it is current."""
 
+import ipaddress
 import sys
 import types
 from collections.abc import Iterator
@@ -20,7 +21,15 @@ from router.config.model import RouterConfig
 START = "<!-- router.yaml reference: written by `python -m router.config.docs` -->"
 END = "<!-- end of the router.yaml reference -->"
 COMMAND = "python -m router.config.docs"
-_SCALARS = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
+_SCALARS = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    Path: "path",
+    ipaddress.IPv4Network: "IP address or network",
+    ipaddress.IPv6Network: "IP address or network",
+}
 
 
 def _is_duration(annotation: Any) -> bool:

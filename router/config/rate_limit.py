@@ -3,10 +3,47 @@ Redis that every router replica shares them through (it also backs `traffic_shap
 `global_rate_limit`s, the whole router's and each subgraph's). Without `redis`, each router
 process limits on its own, as Apollo Router's `global_rate_limit` does."""
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Any, Literal
 
-from router.config.base import Duration, NonNegativeInt, PositiveInt, Section
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+from router.config.base import Duration, PositiveInt, Section
 from router.config.traffic import GlobalRateLimit
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: Any) -> tuple[Network, ...]:
+    """Addresses and networks (``10.0.0.0/8``, ``10.1.2.3``): a list, or one text of them
+    separated by commas (as `${env.NAME}` expands to; empty: none)."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(
+            "a list of IP addresses or networks (or one text of them, comma-separated)"
+        )
+    found = []
+    for item in items:
+        text = item.strip() if isinstance(item, str) else item
+        if text == "":
+            continue
+        try:
+            found.append(ipaddress.ip_network(text, strict=False))
+        except (TypeError, ValueError):
+            raise ValueError(f"{item!r} is not an IP address or network") from None
+    return tuple(found)
+
+
+Networks = Annotated[
+    tuple[Network, ...],
+    BeforeValidator(parse_networks),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+            "description": "IP addresses or networks, or one text of them separated by commas",
+        }
+    ),
+]
 
 
 class RateLimitRedis(Section):
@@ -25,11 +62,16 @@ class RateLimitSection(Section):
     # rates, `closed` refuses the request (503 RATE_LIMIT_UNAVAILABLE)
     when_redis_down: Literal["open", "closed"] = "open"
     # client identity: the verified token's subject, else the verified API key, else the
-    # client address (the X-Forwarded-For entry ``trusted_proxies`` hops from the right;
-    # 0: the address the router's socket sees)
+    # client address (the socket's peer; when the peer is one of ``trusted_proxies``, the
+    # right-most X-Forwarded-For entry that is not)
     per_client: GlobalRateLimit | None = None
     # per (client, operation name); operations without a name share one
     per_operation: GlobalRateLimit | None = None
-    trusted_proxies: NonNegativeInt = 0
+    trusted_proxies: Networks = Field(
+        default=(),
+        description="the proxies in front of the router (the ingress controller's addresses "
+        "or network) whose X-Forwarded-For is believed, or one text of them separated by "
+        "commas; none: the socket's peer is the client",
+    )
     # the least Retry-After a refusal announces, in whole seconds
     retry_after_minimum: PositiveInt = 1

@@ -62,6 +62,32 @@ def test_router_refuses_a_missing_supergraph(tmp_path: Path) -> None:
     assert one_error_line(done) == f"error: {missing}: No such file or directory"
 
 
+def test_router_reads_its_files_from_apollo_routers_variables(tmp_path: Path) -> None:
+    """A container passes no argument: the supergraph and router.yaml come from the
+    environment (a ConfigMap), and a bad one is named like a bad argument."""
+    missing = tmp_path / "nowhere.graphql"
+    env = environment(APOLLO_ROUTER_SUPERGRAPH_PATH=str(missing))
+    done = run_lms("router", "serve", env=env)
+    assert done.returncode == 2
+    assert one_error_line(done) == f"error: {missing}: No such file or directory"
+    config = tmp_path / "router.yaml"
+    config.write_text("supergraph:\n  listen: ${env.LMS_TEST_NOT_SET}\n")
+    env = environment(
+        APOLLO_ROUTER_SUPERGRAPH_PATH=SUPERGRAPH, APOLLO_ROUTER_CONFIG_PATH=str(config)
+    )
+    done = run_lms("router", "serve", env=env)
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(f"error: {config}: supergraph.listen: ")
+
+
+def test_router_without_a_supergraph_says_where_to_name_one() -> None:
+    done = run_lms("router", "serve")
+    assert done.returncode == 2
+    assert one_error_line(done) == (
+        "error: --supergraph FILE (or APOLLO_ROUTER_SUPERGRAPH_PATH) is required"
+    )
+
+
 def test_router_refuses_a_port_out_of_range() -> None:
     done = run_lms("router", "serve", "--supergraph", SUPERGRAPH, "--port", "99999")
     assert done.returncode == 2

@@ -17,6 +17,7 @@ from lms.router_command import PLATFORM
 from lms.services import available_services
 from router.cli import _parser as router_parser
 from router.config import load_config
+from tests.kustomize import container_environment, pod_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "k8s" / "base"
@@ -40,34 +41,54 @@ def mounts(service: dict[str, Any]) -> dict[str, Path]:
     return found
 
 
-def _commands() -> list[list[str]]:
+def _containers() -> list[tuple[list[str], dict[str, str]]]:
+    """Every deployed `lms` container: its command and the variables it is given."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    commands = [
-        service["command"]
+    found = [
+        (service["command"], service.get("environment", {}))
         for service in compose["services"].values()
         if isinstance(service.get("command"), list) and service["command"][0] == "lms"
     ]
-    for document in k8s_documents():
-        spec = document.get("spec", {})
-        if document["kind"] == "CronJob":
-            spec = spec["jobTemplate"]["spec"]
-        spec = spec.get("template", {}).get("spec", {})
-        commands += [c["command"] for c in spec.get("containers", []) if "command" in c]
-    return commands
+    documents = k8s_documents()
+    for document in documents:
+        spec = pod_spec(document) if document["kind"] in ("Deployment", "Job", "CronJob") else None
+        for container in spec["containers"] if spec else []:
+            if "command" in container:
+                found.append((container["command"], container_environment(documents, container)))
+    return found
 
 
-@pytest.mark.parametrize("command", _commands(), ids=" ".join)
-def test_every_deployed_command_parses(command: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "environment"), _containers(), ids=[" ".join(c) for c, _ in _containers()]
+)
+def test_every_deployed_command_parses(
+    command: list[str], environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert command[0] == "lms"
     if command[1] == "router":
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
         args = router_parser(PLATFORM).parse_args(command[2:])  # as `lms router` parses
         supergraph = str(args.supergraph).removeprefix("/app/")
         assert (ROOT / supergraph).exists()
-        assert args.config in (Path("router.yaml"), Path("/etc/router/router.yaml"))
+        assert args.config == Path("/etc/router/router.yaml")
+        assert args.revocations_redis == environment["LMS_REDIS_URL"]
     else:
         args = lms_parser().parse_args(command[1:])
         if args.command == "serve":
             assert args.service in available_services()
+
+
+@pytest.mark.parametrize(
+    ("command", "environment"), _containers(), ids=[" ".join(c) for c, _ in _containers()]
+)
+def test_services_are_configured_by_variables_not_arguments(
+    command: list[str], environment: dict[str, str]
+) -> None:
+    """A long-running service's arguments are the command alone: every setting comes from
+    the environment (k8s: ConfigMaps; the router's file too)."""
+    if command[1] in ("serve", "worker", "router"):
+        assert [word for word in command if word.startswith("-")] == []
 
 
 def test_every_service_is_deployed() -> None:
@@ -80,12 +101,35 @@ def _router_environments() -> dict[str, dict[str, str]]:
     """The variables router.yaml is expanded with: none (`lms dev`'s defaults), compose's, the
     Deployment's."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return {
+        "dev": {},
+        "compose": compose["services"]["router"]["environment"],
+        "k8s": _k8s_environment("router"),
+    }
+
+
+def _k8s_environment(deployment: str) -> dict[str, str]:
     documents = k8s_documents()
-    [shared] = [d["data"] for d in documents if d["metadata"]["name"] == "lms-config"]
-    [router] = [d for d in documents if d["metadata"]["name"] == "router"][:1]
-    [container] = router["spec"]["template"]["spec"]["containers"]
-    k8s = {**shared, **{e["name"]: e["value"] for e in container["env"]}}
-    return {"dev": {}, "compose": compose["services"]["router"]["environment"], "k8s": k8s}
+    [found] = [
+        d for d in documents if (d["kind"], d["metadata"]["name"]) == ("Deployment", deployment)
+    ]
+    [container] = found["spec"]["template"]["spec"]["containers"]
+    return container_environment(documents, container)
+
+
+@pytest.mark.parametrize("where", ["compose", "k8s"])
+def test_the_router_checks_the_issuer_and_audience_the_users_subgraph_issues(where: str) -> None:
+    """One value for both, so that setting it cannot leave the router refusing every token."""
+    if where == "compose":
+        services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+        users = services["users"]["environment"]
+    else:
+        users = _k8s_environment("users")
+    config = load_config(ROOT / "router.yaml", environ=_router_environments()[where])
+    assert config.authentication.router.jwt is not None
+    [source] = config.authentication.router.jwt.jwks
+    assert source.issuer == users["LMS_JWT_ISSUER"]
+    assert list(source.audiences) == [users["LMS_JWT_AUDIENCE"]]
 
 
 @pytest.mark.parametrize("where", ["dev", "compose", "k8s"])
@@ -180,7 +224,7 @@ def test_compose_volumes_are_owned_by_the_images_user() -> None:
 
 def test_compose_router_serves_the_checked_in_router_yaml() -> None:
     router = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["router"]
-    [config] = [a.removeprefix("--config=") for a in router["command"] if a.startswith("--config=")]
+    config = router["environment"]["APOLLO_ROUTER_CONFIG_PATH"]
     assert mounts(router) == {config: ROOT / "router.yaml"}
 
 

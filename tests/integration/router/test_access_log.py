@@ -243,7 +243,7 @@ async def test_the_client_address_is_the_one_the_rate_limits_count() -> None:
     is never logged as the client."""
     lines = _Lines()
     logging.getLogger("router.access").addHandler(lines)
-    config = RouterConfig.model_validate({"rate_limit": {"trusted_proxies": 1}})
+    config = RouterConfig.model_validate({"rate_limit": {"trusted_proxies": ["127.0.0.1"]}})
     try:
         async with served_router(config) as url, httpx.AsyncClient() as client:
             response = await client.post(

@@ -145,7 +145,7 @@ async def test_a_token_over_its_limit_is_refused_and_other_callers_are_not(
 
 
 async def test_anonymous_clients_are_counted_by_address_and_cannot_forge_another() -> None:
-    config = {"rate_limit": {"per_client": {"capacity": 2, **HOUR}}}  # trusted_proxies: 0
+    config = {"rate_limit": {"per_client": {"capacity": 2, **HOUR}}}  # no trusted_proxies
     async with running_router(config) as router:
         assert (await router.post()).status_code == 200
         assert (await router.post(forwarded_for="198.51.100.1")).status_code == 200
@@ -155,7 +155,9 @@ async def test_anonymous_clients_are_counted_by_address_and_cannot_forge_another
 
 
 async def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_appended() -> None:
-    config = {"rate_limit": {"per_client": {"capacity": 2, **HOUR}, "trusted_proxies": 1}}
+    config = {
+        "rate_limit": {"per_client": {"capacity": 2, **HOUR}, "trusted_proxies": ["127.0.0.1"]}
+    }
     async with running_router(config) as router:
         for _ in range(2):
             assert (await router.post(forwarded_for="203.0.113.1")).status_code == 200
@@ -170,7 +172,9 @@ async def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_append
 
 
 async def test_hostile_forwarded_for_headers_count_as_the_peer_never_a_failure() -> None:
-    config = {"rate_limit": {"per_client": {"capacity": 2, **HOUR}, "trusted_proxies": 1}}
+    config = {
+        "rate_limit": {"per_client": {"capacity": 2, **HOUR}, "trusted_proxies": ["127.0.0.1"]}
+    }
     async with running_router(config) as router:
         statuses = [
             (await router.post(forwarded_for=chain)).status_code
@@ -190,7 +194,9 @@ async def test_hostile_forwarded_for_headers_count_as_the_peer_never_a_failure()
 
 
 async def test_each_operation_of_a_client_has_its_own_limit_and_anonymous_ones_share_one() -> None:
-    config = {"rate_limit": {"per_operation": {"capacity": 1, **HOUR}, "trusted_proxies": 1}}
+    config = {
+        "rate_limit": {"per_operation": {"capacity": 1, **HOUR}, "trusted_proxies": ["127.0.0.1"]}
+    }
     named = "query A { topProduct { name } } query B { products { name } }"
     async with running_router(config) as router:
         alice, bob = "203.0.113.1", "203.0.113.2"
@@ -210,7 +216,7 @@ async def test_each_operation_of_a_client_has_its_own_limit_and_anonymous_ones_s
 async def test_the_router_wide_limit_counts_every_client_together() -> None:
     config = {
         "traffic_shaping": {"router": {"global_rate_limit": {"capacity": 2, **HOUR}}},
-        "rate_limit": {"per_client": {"capacity": 100, **HOUR}, "trusted_proxies": 1},
+        "rate_limit": {"per_client": {"capacity": 100, **HOUR}, "trusted_proxies": ["127.0.0.1"]},
     }
     async with running_router(config) as router:
         assert (await router.post(forwarded_for="203.0.113.1")).status_code == 200

@@ -150,7 +150,7 @@ async def test_with_redis_down_open_limits_in_process_and_shares_again_once_it_i
             "redis": {"url": own_redis.url, "namespace": namespace},
             "when_redis_down": "open",
             "per_client": {"capacity": 2, **HOUR},
-            "trusted_proxies": 1,  # each test client names itself in X-Forwarded-For
+            "trusted_proxies": ["127.0.0.1"],  # each test client names itself in X-Forwarded-For
         }
     }
     caplog.set_level(logging.WARNING, logger="router.ratelimit")

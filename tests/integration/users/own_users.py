@@ -18,9 +18,13 @@ from tests.support import serve
 
 @contextlib.asynccontextmanager
 async def users_behind_router(
-    subgraph_urls: dict[str, str], settings: Settings, trusted_proxies: int, **environment: str
+    subgraph_urls: dict[str, str],
+    settings: Settings,
+    trusted_proxies: tuple[str, ...],
+    **environment: str,
 ) -> AsyncIterator[str]:
-    """The router's GraphQL URL; it trusts ``trusted_proxies`` proxies in front of it."""
+    """The router's GraphQL URL; it believes the X-Forwarded-For of ``trusted_proxies``
+    (addresses or networks) only."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
             patch.setenv(name, value)

@@ -41,7 +41,7 @@ async def test_one_address_registers_a_few_accounts_an_hour_only(
     subgraph_urls: dict[str, str], migrated: Settings, http: httpx.AsyncClient
 ) -> None:
     limits = {"LMS_REGISTRATIONS_PER_ADDRESS_HOUR": "3"}
-    async with users_behind_router(subgraph_urls, migrated, 1, **limits) as url:
+    async with users_behind_router(subgraph_urls, migrated, ("127.0.0.1",), **limits) as url:
         users, address = GraphQLClient(http, url), fresh_address()
         for _ in range(3):
             assert "errors" not in await _register(users, address)

@@ -1,5 +1,6 @@
 """Rate limits in `router.yaml`: bad values are refused with their key path."""
 
+import ipaddress
 from typing import Any
 
 import pytest
@@ -39,9 +40,14 @@ def _refusal(config: dict[str, Any]) -> tuple[str, str]:
             "Field required",
         ),
         (
-            {"rate_limit": {"trusted_proxies": -1}},
+            {"rate_limit": {"trusted_proxies": ["10.0.0.0/8", "ingress"]}},
             "rate_limit.trusted_proxies",
-            "greater than or equal to 0",
+            "'ingress' is not an IP address or network",
+        ),
+        (
+            {"rate_limit": {"trusted_proxies": 1}},
+            "rate_limit.trusted_proxies",
+            "a list of IP addresses or networks",
         ),
         (
             {"rate_limit": {"when_redis_down": "ajar"}},
@@ -74,10 +80,29 @@ def test_a_good_rate_limit_reads_durations_as_apollo_router_writes_them() -> Non
             "traffic_shaping": {
                 "all": {"global_rate_limit": {"capacity": 10, "interval": "500ms"}}
             },
-            "rate_limit": {"per_client": {"capacity": 100, "interval": "1m"}, "trusted_proxies": 1},
+            "rate_limit": {
+                "per_client": {"capacity": 100, "interval": "1m"},
+                "trusted_proxies": ["127.0.0.1"],
+            },
         }
     )
     assert config.traffic_shaping.all.global_rate_limit is not None
     assert config.traffic_shaping.all.global_rate_limit.interval == 0.5
     assert config.rate_limit.per_client is not None
     assert config.rate_limit.per_client.interval == 60.0
+
+
+def test_trusted_proxies_are_addresses_and_networks_in_a_list_or_one_text() -> None:
+    """One text, comma-separated, is what `${env.NAME}` expands to; empty is none."""
+    written = {"rate_limit": {"trusted_proxies": ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"]}}
+    expanded = {"rate_limit": {"trusted_proxies": " 10.0.0.0/8, 192.168.1.7,2001:db8::/32 "}}
+    expected = [
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("192.168.1.7/32"),
+        ipaddress.ip_network("2001:db8::/32"),
+    ]
+    for config in (written, expanded):
+        assert list(RouterConfig.model_validate(config).rate_limit.trusted_proxies) == expected
+    none = RouterConfig.model_validate({"rate_limit": {"trusted_proxies": ""}})
+    assert none.rate_limit.trusted_proxies == ()
+    assert RouterConfig().rate_limit.trusted_proxies == ()
