@@ -51,7 +51,7 @@ def test_an_unknown_service_is_one_line() -> None:
     assert done.returncode == 2
     assert one_error_line(done) == (
         "error: unknown service 'nope'; this tree has: "
-        "users, courses, enrollments, assessments, notifications"
+        "users, courses, enrollments, assessments, notifications, analytics"
     )
 
 
