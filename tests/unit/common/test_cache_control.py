@@ -10,9 +10,9 @@ from strawberry.types import Info
 
 from common.graphql.cache_control.extension import restrict_cache
 from common.graphql.cache_control.hints import (
+    INHERIT,
     NO_STORE,
     PRIVATE_FIELD,
-    INHERIT,
     CacheControl,
     CacheControlScope,
 )
