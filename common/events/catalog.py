@@ -44,12 +44,22 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "verified. Notifications sends the e-mails it held for it (the welcome among them).",
     ),
     EventSpec(
+        "user.updated",
+        1,
+        "users",
+        ("users",),
+        {"user_id": "uuid"},
+        "A user's profile changed (name, avatar, bio, locale, time zone, roles). The users "
+        "worker invalidates the cached user.",
+    ),
+    EventSpec(
         "user.deleted",
         1,
         "users",
-        ("courses", "enrollments", "assessments", "notifications", "analytics"),
+        ("users", "courses", "enrollments", "assessments", "notifications", "analytics"),
         {"user_id": "uuid"},
-        "An account was deleted (GDPR erasure). Every domain erases or anonymises the user's data.",
+        "An account was deleted (GDPR erasure). Every domain erases or anonymises the user's "
+        "data; the users worker invalidates the cached user.",
     ),
     EventSpec(
         "user.export_requested",
@@ -87,9 +97,64 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "course.published",
         1,
         "courses",
-        ("notifications",),
+        ("courses", "notifications"),
         {"course_id": "uuid", "title": "str"},
-        "A course was approved and published. Its enrolled learners are notified.",
+        "A course was approved and published. Its enrolled learners are notified; the "
+        "courses worker invalidates the cached courses (the catalogue's lists changed).",
+    ),
+    EventSpec(
+        "course.updated",
+        1,
+        "courses",
+        ("courses",),
+        {"course_id": "uuid"},
+        "A course's details changed (title, slug, description, category, tags, language, "
+        "level, co-instructors, template flag). The courses worker invalidates the cached course.",
+    ),
+    EventSpec(
+        "course.unpublished",
+        1,
+        "courses",
+        ("courses",),
+        {"course_id": "uuid"},
+        "A course left the catalogue for its instructors alone (an archived course sent to "
+        "review again). The courses worker invalidates the cached courses.",
+    ),
+    EventSpec(
+        "course.archived",
+        1,
+        "courses",
+        ("courses",),
+        {"course_id": "uuid"},
+        "A course was archived: still readable, out of the catalogue. The courses worker "
+        "invalidates the cached courses.",
+    ),
+    EventSpec(
+        "module.changed",
+        1,
+        "courses",
+        ("courses",),
+        {"module_id": "uuid", "course_id": "uuid", "change": "str"},
+        "A course's outline changed: a module was created, updated, deleted or reordered "
+        "(`change`). The courses worker invalidates the cached course.",
+    ),
+    EventSpec(
+        "lesson.changed",
+        1,
+        "courses",
+        ("courses",),
+        {"lesson_id": "uuid", "course_id": "uuid", "change": "str"},
+        "A lesson was created, updated, deleted or reordered, or its content saved or "
+        "restored (`change`: created, updated, deleted, reordered, content). The courses "
+        "worker invalidates the cached lesson, and its course unless only the content changed.",
+    ),
+    EventSpec(
+        "category.changed",
+        1,
+        "courses",
+        ("courses",),
+        {"category_id": "uuid", "change": "str"},
+        "A category was created (`change`). The courses worker invalidates the cached categories.",
     ),
     EventSpec(
         "enrollment.created",

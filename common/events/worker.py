@@ -11,6 +11,7 @@ from typing import Any
 
 from prometheus_client import start_http_server
 
+from common.cache_invalidation import invalidating
 from common.db.engine import dsn, role_name
 from common.events.consumer import ConsumerRunner
 from common.events.gauges import refresh_event_gauges
@@ -28,8 +29,9 @@ def listen_dsn(settings: Settings, service: str) -> str:
 def build_worker(
     spec: ServiceSpec[Any, Any], runtime: ServiceRuntime, service: Any
 ) -> tuple[OutboxRelay | None, ConsumerRunner | None]:
-    """The relay (if the service has an outbox) and the consumer (if it handles events),
-    over the service layer `service` the spec built."""
+    """The relay (if the service has an outbox) and the consumer (if it handles events, or
+    produces events that make cached answers stale), over the service layer `service` the
+    spec built."""
     if spec.events is None:
         return None, None
     settings = runtime.settings
@@ -40,7 +42,9 @@ def build_worker(
         settings.amqp_url,
         listen_dsn(settings, spec.name),
     )
-    handlers = spec.handlers(service) if spec.handlers else {}
+    handlers = invalidating(
+        spec.name, spec.handlers(service) if spec.handlers else {}, runtime.redis
+    )
     consumer = (
         ConsumerRunner(
             spec.name,

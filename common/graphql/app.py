@@ -26,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -41,6 +41,7 @@ from common.auth.websocket import authorization_from
 from common.db import create_engine, service_dsn, session_factory
 from common.events.consumer import Handler
 from common.events.tables import EventTables
+from common.graphql.cache_control.policy import NO_STORE_HEADER
 from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
@@ -125,6 +126,7 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            send = _no_store_unless_said(send)
             try:
                 check_http_request(scope)
             except Refusal as refusal:
@@ -178,6 +180,21 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
         context.principal, context.auth_error = principal, None
         context.loaders = self._spec.loaders(context.service, LoaderScope(authorization, runtime))
         return NO_ACK_PAYLOAD
+
+
+def _no_store_unless_said(send: Send) -> Send:
+    """`Cache-Control: no-store` on every answer that did not say how it may be cached: only a
+    query answered without errors says so (`ResponseCacheControl`)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", ()))
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                headers.append((b"cache-control", NO_STORE_HEADER.encode()))
+                message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 def jwks_route(signing_key: Callable[[Settings], RSAKey]) -> Route:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from starlette.requests import Request
@@ -14,6 +14,7 @@ from common.addresses import Network, ip_address, within
 from common.auth import Principal, TokenVerifier
 from common.auth.tokens import InvalidToken
 from common.errors import Forbidden, Unauthenticated
+from common.graphql.cache_control.policy import CachePolicy
 
 REALM = "lms"
 
@@ -31,6 +32,7 @@ class RequestContext(Generic[ServiceT, LoadersT]):
     loaders: LoadersT
     client_address: str | None = None
     connection_params: dict[str, object] | None = None  # a WebSocket's connection_init payload
+    cache_policy: CachePolicy = field(default_factory=CachePolicy)  # the operation's, so far
 
     def require_principal(self, *, service_scope: str | None = None) -> Principal:
         """The caller, or UNAUTHENTICATED saying why (no token, expired, forged…), with the

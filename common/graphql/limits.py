@@ -98,6 +98,11 @@ class PlainErrorsAsGraphQL:
                         "type": "http.response.start",
                         "status": held["status"],
                         "headers": [
+                            *(  # what else it said (Cache-Control) still holds
+                                (name, value)
+                                for name, value in held.get("headers", [])
+                                if name.lower() not in (b"content-type", b"content-length")
+                            ),
                             (b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),
                         ],

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.federation.schema_directives import ListSize
 
 from common.db.pagination import Page
+from common.graphql.cache_control.hints import INHERIT
 from common.pagination import DEFAULT_PAGE_SIZE
 
 NodeT = TypeVar("NodeT")
@@ -25,7 +26,9 @@ PAGED = ListSize(
 )
 
 
-@strawberry.federation.type(shareable=True)
+# A connection, its edges and page info are cached as the field answering the connection is
+# (its hint, or its nodes' type's), never longer.
+@strawberry.federation.type(shareable=True, directives=[INHERIT])
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
@@ -33,13 +36,13 @@ class PageInfo:
     end_cursor: str | None
 
 
-@strawberry.type
+@strawberry.type(directives=[INHERIT])
 class Edge(Generic[NodeT]):
     node: NodeT
     cursor: str
 
 
-@strawberry.type
+@strawberry.type(directives=[INHERIT])
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo

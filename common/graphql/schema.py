@@ -16,6 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from common.graphql.cache_control.extension import ResponseCacheControl
 from common.graphql.errors import ClientErrors, client_error
 from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
@@ -54,6 +55,7 @@ class ServiceSchema(strawberry.federation.Schema):
             *kwargs.get("extensions", ()),
             ClientErrors,
             OperationMetrics,
+            ResponseCacheControl,
             LimitedValidation,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=1000),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.access import scopes
+from common.graphql.cache_control.hints import PUBLIC_FEW_MINUTES
 from common.graphql.ids import graphql_id
 from subgraphs.courses.input_values import optional_id
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CategoryRow
 
 
-@strawberry.type(description="A node of the category tree.")
+@strawberry.type(description="A node of the category tree.", directives=[PUBLIC_FEW_MINUTES])
 class Category:
     id: strawberry.ID
     name: str

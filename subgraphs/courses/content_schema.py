@@ -10,6 +10,7 @@ from strawberry.file_uploads import Upload
 
 from common.errors import BadUserInput, NotFound
 from common.graphql.access import scopes
+from common.graphql.cache_control.hints import PER_USER, PUBLIC_FEW_MINUTES
 from common.graphql.ids import graphql_id, parse_id
 from subgraphs.courses import access
 from subgraphs.courses.content import TextFormat as TextFormatValue
@@ -23,7 +24,7 @@ from subgraphs.courses.course_schema import (
     course_of,
 )
 from subgraphs.courses.downloads import download_url
-from subgraphs.courses.guards import course_access, require_content_access
+from subgraphs.courses.guards import course_access, kept_only_if_open, require_content_access
 from subgraphs.courses.input_values import fields_set
 from subgraphs.courses.lessons import LessonDraft
 from subgraphs.courses.loaders import CoursesInfo
@@ -86,7 +87,9 @@ def version_of(row: LessonVersionRow) -> LessonVersion:
 
 
 @strawberry.federation.type(
-    keys=["id"], description="A lesson: its outline is public with the course; its content is not."
+    keys=["id"],
+    description="A lesson: its outline is public with the course; its content is not.",
+    directives=[PUBLIC_FEW_MINUTES],
 )
 class Lesson:
     id: strawberry.ID
@@ -98,12 +101,18 @@ class Lesson:
     updated_at: datetime
     row: strawberry.Private[LessonRow]
 
-    @strawberry.field(description="The content as written (enrolled learners and instructors).")
+    @strawberry.field(
+        description="The content as written (enrolled learners and instructors).",
+        directives=[PER_USER],
+    )
     async def body(self, info: CoursesInfo) -> str | None:
         await require_content_access(info, self.row.course_id)
         return self.row.body_source
 
-    @strawberry.field(description="The content as safe HTML (enrolled learners and instructors).")
+    @strawberry.field(
+        description="The content as safe HTML (enrolled learners and instructors).",
+        directives=[PER_USER],
+    )
     async def body_html(self, info: CoursesInfo) -> str | None:
         await require_content_access(info, self.row.course_id)
         return self.row.body_html
@@ -112,19 +121,23 @@ class Lesson:
     def body_format(self) -> TextFormat:  # type: ignore[valid-type]
         return TextFormatValue(self.row.body_format)
 
-    @strawberry.field(description="Files (enrolled learners and instructors).")
+    @strawberry.field(
+        description="Files (enrolled learners and instructors).", directives=[PER_USER]
+    )
     async def attachments(self, info: CoursesInfo) -> list[Attachment] | None:
         await require_content_access(info, self.row.course_id)
         rows = await info.context.loaders.attachments.load(self.row.id)
         return [attachment_of(row) for row in rows]
 
-    @strawberry.field(description="Every saved version, newest first (instructors).")
+    @strawberry.field(
+        description="Every saved version, newest first (instructors).", directives=[PER_USER]
+    )
     async def versions(self, info: CoursesInfo) -> list[LessonVersion]:
         principal = info.context.require_principal()
         rows = await info.context.service.lessons.versions(principal, self.row.id)
         return [version_of(row) for row in rows]
 
-    @strawberry.field(description="One saved version (instructors).")
+    @strawberry.field(description="One saved version (instructors).", directives=[PER_USER])
     async def version_content(self, info: CoursesInfo, version: int) -> LessonVersion:
         principal = info.context.require_principal()
         return version_of(
@@ -144,6 +157,7 @@ class Lesson:
         course = await info.context.loaders.course.load(row.course_id)
         if course is None or not access.can_view(info.context.caller(), course):
             return None
+        kept_only_if_open(info, course)
         return lesson_of(row)
 
 
@@ -160,7 +174,9 @@ def lesson_of(row: LessonRow) -> Lesson:
     )
 
 
-@strawberry.type(description="A part of a course: an ordered list of lessons.")
+@strawberry.type(
+    description="A part of a course: an ordered list of lessons.", directives=[PUBLIC_FEW_MINUTES]
+)
 class Module:
     id: strawberry.ID
     title: str
@@ -274,6 +290,7 @@ class ContentQueries:
         if row is not None:
             course = await info.context.loaders.course.load(row.course_id)
             if course is not None and access.can_view(info.context.caller(), course):
+                kept_only_if_open(info, course)
                 return lesson_of(row)
         raise NotFound(f"No lesson has id {id}.", field="id")
 

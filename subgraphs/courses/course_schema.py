@@ -10,6 +10,12 @@ import strawberry
 
 from common.errors import BadUserInput
 from common.graphql.access import scopes
+from common.graphql.cache_control.hints import (
+    PER_USER,
+    PRIVATE_FIELD,
+    PUBLIC_FEW_MINUTES,
+    CacheControl,
+)
 from common.graphql.costs import SEARCH
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import PAGED, Connection
@@ -17,6 +23,7 @@ from subgraphs.courses import access
 from subgraphs.courses.access import CourseStatus as CourseStatusValue
 from subgraphs.courses.category_schema import Category, category_of
 from subgraphs.courses.content import TextFormat as TextFormatValue
+from subgraphs.courses.guards import kept_only_if_open
 from subgraphs.courses.input_values import fields_set, optional_id
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CourseRow, ReviewRow
@@ -51,6 +58,7 @@ SearchMode = strawberry.enum(
     "fused by reciprocal rank. Where the embedding model is not installed, every mode ranks by "
     "full text.",
 )
+SEARCH_RESULTS = CacheControl(max_age=60)  # a search's answer: new matches show within a minute
 
 
 @strawberry.enum
@@ -66,7 +74,9 @@ class OrderDirection(Enum):
     DESC = "DESC"
 
 
-@strawberry.federation.type(keys=["id"], description="A person using the platform.")
+@strawberry.federation.type(
+    keys=["id"], description="A person using the platform.", directives=[PUBLIC_FEW_MINUTES]
+)
 class User:
     id: strawberry.ID
 
@@ -74,7 +84,7 @@ class User:
     async def courses_taught(self, info: CoursesInfo) -> list[Course] | None:
         principal = info.context.caller()
         rows = await info.context.loaders.taught.load(parse_id(self.id))
-        return [course_of(row) for row in rows if access.can_view(principal, row)]
+        return [shown(info, row) for row in rows if access.can_view(principal, row)]
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
@@ -98,7 +108,9 @@ def review_of(row: ReviewRow) -> CourseReview:
     )
 
 
-@strawberry.federation.type(keys=["id"], description="A course of the catalogue.")
+@strawberry.federation.type(
+    keys=["id"], description="A course of the catalogue.", directives=[PUBLIC_FEW_MINUTES]
+)
 class Course:
     id: strawberry.ID
     slug: str
@@ -140,13 +152,16 @@ class Course:
 
         return [module_of(row) for row in await info.context.loaders.modules.load(self.row.id)]
 
-    @strawberry.field(description="Review history (the course's instructors and administrators).")
+    @strawberry.field(
+        description="Review history (the course's instructors and administrators).",
+        directives=[PER_USER],
+    )
     async def reviews(self, info: CoursesInfo) -> list[CourseReview]:
         principal = info.context.require_principal()
         rows = await info.context.service.courses.reviews(principal, self.row.id)
         return [review_of(row) for row in rows]
 
-    @strawberry.field(description="Whether you may edit this course.")
+    @strawberry.field(description="Whether you may edit this course.", directives=[PRIVATE_FIELD])
     def viewer_can_edit(self, info: CoursesInfo) -> bool:
         return access.is_editor(info.context.caller(), self.row)
 
@@ -155,7 +170,12 @@ class Course:
         row = await info.context.loaders.course.load(parse_id(id))
         if row is None or not access.can_view(info.context.caller(), row):
             return None
-        return course_of(row)
+        return shown(info, row)
+
+
+def shown(info: CoursesInfo, row: CourseRow) -> Course:
+    """A course as a query answers it (a draft's answer is never kept)."""
+    return course_of(kept_only_if_open(info, row))
 
 
 def course_of(row: CourseRow) -> Course:
@@ -286,13 +306,13 @@ class CourseQueries:
         if (id is None) == (slug is None):
             raise BadUserInput("Give either id or slug.", field="id")
         if id is not None:
-            return course_of(await service.get(info.context.caller(), parse_id(id)))
+            return shown(info, await service.get(info.context.caller(), parse_id(id)))
         assert slug is not None
-        return course_of(await service.by_slug(info.context.caller(), slug))
+        return shown(info, await service.by_slug(info.context.caller(), slug))
 
     @strawberry.field(
         description="The catalogue: courses you may see, filtered and ordered.",
-        directives=[PAGED],
+        directives=[PAGED, PUBLIC_FEW_MINUTES],
     )
     async def courses(
         self,
@@ -312,13 +332,13 @@ class CourseQueries:
             first=first,
             after=after,
         )
-        return Connection.from_page(page, course_of)
+        return Connection.from_page(page, lambda row: shown(info, row))
 
     @strawberry.field(
         description="Search: by words (title weighs most, then description, then lessons; "
         "prefixes match, and small typos in titles are forgiven), by meaning, or both "
         "(the default): see SearchMode.",
-        directives=[PAGED, SEARCH],
+        directives=[PAGED, SEARCH, SEARCH_RESULTS],
     )
     async def search_courses(
         self,
@@ -337,7 +357,7 @@ class CourseQueries:
             first=first,
             after=after,
         )
-        return Connection.from_page(page, course_of)
+        return Connection.from_page(page, lambda row: shown(info, row))
 
 
 @strawberry.type

@@ -6,16 +6,26 @@ from __future__ import annotations
 import uuid
 
 from common.errors import Forbidden
+from common.graphql.cache_control.extension import restrict_cache
+from common.graphql.cache_control.hints import NO_STORE
 from subgraphs.courses import access
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CourseRow
+
+
+def kept_only_if_open(info: CoursesInfo, course: CourseRow) -> CourseRow:
+    """A draft, or a course in review, is seen by its instructors and administrators alone:
+    an answer holding one (or its lessons) is never kept (`no-store`)."""
+    if course.status not in access.OPEN_STATUSES:
+        restrict_cache(info, NO_STORE)
+    return course
 
 
 async def course_access(info: CoursesInfo, course_id: uuid.UUID) -> tuple[CourseRow, bool]:
     """The course and whether the caller may edit it."""
     course = await info.context.loaders.course.load(course_id)
     principal = info.context.caller()
-    course = access.visible(principal, course, course_id)
+    course = kept_only_if_open(info, access.visible(principal, course, course_id))
     return course, access.is_editor(principal, course)
 
 

@@ -18,6 +18,7 @@ from common import clock
 from common.auth import Principal
 from common.errors import BadUserInput, Conflict, NotFound
 from subgraphs.courses import access, validation
+from subgraphs.courses.changes import lesson_changed, module_changed
 from subgraphs.courses.content import TextFormat, render
 from subgraphs.courses.models import (
     AttachmentRow,
@@ -77,6 +78,7 @@ class LessonsService:
             _insert_at(modules, module, position)
             access.touch(course)
             await session.flush()
+            await module_changed(session, module.id, course_id, "created")
         return module
 
     async def update_module(
@@ -85,6 +87,7 @@ class LessonsService:
         async with self.sessions.begin() as session:
             module = await access.editable_module(session, principal, module_id)
             module.title = validation.title(title)
+            await module_changed(session, module.id, module.course_id, "updated")
         return module
 
     async def delete_module(self, principal: Principal, module_id: uuid.UUID) -> uuid.UUID:
@@ -100,6 +103,7 @@ class LessonsService:
             )
             _renumber(list(remaining))
             await refresh_search(session, course_id)
+            await module_changed(session, module_id, course_id, "deleted")
         return course_id
 
     async def reorder_modules(
@@ -116,6 +120,8 @@ class LessonsService:
             validation.order(module_ids, list(modules), field="moduleIds")
             _renumber([modules[item] for item in module_ids])
             access.touch(course)
+            for module_id in module_ids:
+                await module_changed(session, module_id, course_id, "reordered")
         return course
 
     async def add_lesson(
@@ -152,6 +158,7 @@ class LessonsService:
             await session.flush()
             session.add(version_of(lesson, principal.user_id))
             await refresh_search(session, module.course_id)
+            await lesson_changed(session, lesson.id, lesson.course_id, "created")
         return lesson
 
     async def update_lesson(
@@ -168,6 +175,7 @@ class LessonsService:
                 lesson.duration_minutes = values["duration_minutes"]
             lesson.updated_at = clock.now()
             await refresh_search(session, lesson.course_id)
+            await lesson_changed(session, lesson.id, lesson.course_id, "updated")
         return lesson
 
     async def delete_lesson(self, principal: Principal, lesson_id: uuid.UUID) -> LessonRow:
@@ -182,6 +190,7 @@ class LessonsService:
             )
             _renumber(list(remaining))
             await refresh_search(session, lesson.course_id)
+            await lesson_changed(session, lesson.id, lesson.course_id, "deleted")
         return lesson
 
     async def reorder_lessons(
@@ -197,6 +206,8 @@ class LessonsService:
             }
             validation.order(lesson_ids, list(lessons), field="lessonIds")
             _renumber([lessons[item] for item in lesson_ids])
+            for lesson_id in lesson_ids:
+                await lesson_changed(session, lesson_id, module.course_id, "reordered")
         return module
 
     # Lesson content and its versions
@@ -220,6 +231,7 @@ class LessonsService:
                 )
             self._save_content(session, principal, lesson, body, body_format.value, body_html)
             await refresh_search(session, lesson.course_id)
+            await lesson_changed(session, lesson.id, lesson.course_id, "content")
         return lesson
 
     async def restore_version(
@@ -246,6 +258,8 @@ class LessonsService:
                 restored_from=version,
             )
             await refresh_search(session, lesson.course_id)
+            # the title comes back too: the outline changed
+            await lesson_changed(session, lesson.id, lesson.course_id, "updated")
         return lesson
 
     def _save_content(

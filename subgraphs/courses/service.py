@@ -31,6 +31,7 @@ from common.events.outbox import emit
 from common.validation import text
 from subgraphs.courses import access, validation
 from subgraphs.courses.access import CourseStatus
+from subgraphs.courses.changes import announce
 from subgraphs.courses.content import TextFormat, render
 from subgraphs.courses.lessons import version_of
 from subgraphs.courses.models import (
@@ -327,12 +328,14 @@ class CoursesService:
             access.touch(course)
             await self._flush_unique(session, course.slug)
             await refresh_search(session, course.id)
+            await announce(session, "course.updated", course_id=course.id)
         return course
 
     async def submit_for_review(self, principal: Principal, course_id: uuid.UUID) -> CourseRow:
         async with self.sessions.begin() as session:
             course = await access.editable_course(session, principal, course_id, lock=True)
-            if course.status != CourseStatus.ARCHIVED.value:  # an archived course may return
+            archived = course.status == CourseStatus.ARCHIVED.value
+            if not archived:  # an archived course may return
                 self._expect_status(course, CourseStatus.DRAFT, "submitted for review")
             lessons = await session.scalar(
                 select(func.count()).select_from(LessonRow).where(LessonRow.course_id == course_id)
@@ -341,6 +344,8 @@ class CoursesService:
                 raise BadUserInput("Add at least one lesson before submitting for review.")
             course.status = CourseStatus.IN_REVIEW.value
             self._review(session, course, principal, "SUBMITTED", None)
+            if archived:  # readable by all until now
+                await announce(session, "course.unpublished", course_id=course.id)
         return course
 
     async def approve(
@@ -384,6 +389,7 @@ class CoursesService:
                 raise Conflict("The course is already archived.")
             course.status = CourseStatus.ARCHIVED.value
             self._review(session, course, principal, "ARCHIVED", None)
+            await announce(session, "course.archived", course_id=course.id)
         return course
 
     def _review(
@@ -527,6 +533,10 @@ class CoursesService:
             async with self.sessions.begin() as session:
                 await self._check_category(session, parent_id, field="parentId")
                 session.add(category)
+                await session.flush()
+                await announce(
+                    session, "category.changed", category_id=category.id, change="created"
+                )
         except IntegrityError:
             raise Conflict(
                 f"A category with slug {category.slug!r} exists.", field="slug"

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from common.auth import Role as RoleValue
 from common.errors import Forbidden
 from common.graphql.access import scopes, signed_in
+from common.graphql.cache_control.hints import PER_USER, PRIVATE_FIELD, PUBLIC_FEW_MINUTES
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.relay import PAGED, Connection
 from common.graphql.schema import ServiceSchema
@@ -77,7 +78,9 @@ class MfaStatusView:
     recovery_codes_remaining: int = strawberry.field(description="Unused recovery codes.")
 
 
-@strawberry.federation.type(keys=["id"], description="A person using the platform.")
+@strawberry.federation.type(
+    keys=["id"], description="A person using the platform.", directives=[PUBLIC_FEW_MINUTES]
+)
 class User:
     id: strawberry.ID
     name: str
@@ -94,7 +97,8 @@ class User:
 
     @strawberry.field(
         description="Visible to the user themself, to administrators, and to a service "
-        "granted users:contacts (to write to them)."
+        "granted users:contacts (to write to them).",
+        directives=[PER_USER],
     )
     def email(self, info: UsersInfo) -> str:
         self._check_private(info, service_scope=CONTACTS_SCOPE)
@@ -103,7 +107,8 @@ class User:
     @strawberry.field(
         description="Whether the owner opened a link e-mailed to `email` (verification or "
         "password reset). Visible to the user themself, to administrators, and to a service "
-        "granted users:contacts (mail to unverified addresses waits)."
+        "granted users:contacts (mail to unverified addresses waits).",
+        directives=[PER_USER],
     )
     def email_verified(self, info: UsersInfo) -> bool:
         self._check_private(info, service_scope=CONTACTS_SCOPE)
@@ -111,13 +116,16 @@ class User:
 
     @strawberry.field(
         description="The address the user asked to change to: `email` stays the address "
-        "until the link sent here is opened. Visible to the user themself and to administrators."
+        "until the link sent here is opened. Visible to the user themself and to administrators.",
+        directives=[PER_USER],
     )
     def pending_email(self, info: UsersInfo) -> str | None:
         self._check_private(info)
         return self.row.pending_email
 
-    @strawberry.field(description="Visible to the user themself and to administrators.")
+    @strawberry.field(
+        description="Visible to the user themself and to administrators.", directives=[PER_USER]
+    )
     def preferences(self, info: UsersInfo) -> Preferences:
         self._check_private(info)
         stored = self.row.preferences
@@ -127,7 +135,9 @@ class User:
             reduced_motion=bool(stored.get("reduced_motion", False)),
         )
 
-    @strawberry.field(description="Visible to the user themself and to administrators.")
+    @strawberry.field(
+        description="Visible to the user themself and to administrators.", directives=[PER_USER]
+    )
     async def mfa(self, info: UsersInfo) -> MfaStatusView:
         self._check_private(info)
         status = await info.context.loaders.mfa.load(self.row.id) or NO_MFA
@@ -140,7 +150,8 @@ class User:
 
     @strawberry.field(
         description="Accounts at external providers that sign in as this user. Visible to "
-        "the user themself and to administrators."
+        "the user themself and to administrators.",
+        directives=[PER_USER],
     )
     async def linked_identities(self, info: UsersInfo) -> list[LinkedIdentity]:
         self._check_private(info)
@@ -150,7 +161,7 @@ class User:
     @strawberry.field(
         description="Where this user is signed in, newest first. Visible to the user "
         "themself and to administrators.",
-        directives=[PAGED],
+        directives=[PAGED, PER_USER],
     )
     async def sessions(
         self, info: UsersInfo, first: int | None = None, after: str | None = None
@@ -160,7 +171,8 @@ class User:
 
     @strawberry.field(
         description="Exports of this user's data, newest first. Visible to the user themself "
-        "and to administrators."
+        "and to administrators.",
+        directives=[PER_USER],
     )
     async def data_exports(self, info: UsersInfo) -> list[DataExport]:
         self._check_private(info)
@@ -424,12 +436,15 @@ def _set_fields(value: object) -> dict[str, Any]:
 
 @strawberry.type
 class Query(ApiKeyQueries, ExternalSignInQueries):
-    @strawberry.field(extensions=[signed_in()], description="The signed-in user.")
+    @strawberry.field(
+        extensions=[signed_in()], description="The signed-in user.", directives=[PER_USER]
+    )
     async def me(self, info: UsersInfo) -> User | None:
         context = info.context
         return user_of(await context.service.users.me(context.require_principal()))
 
-    @strawberry.field(description="A user's public profile.")
+    # for signed-in callers only: never shared with anonymous ones
+    @strawberry.field(description="A user's public profile.", directives=[PRIVATE_FIELD])
     async def user(self, info: UsersInfo, id: strawberry.ID) -> User:
         context = info.context
         return user_of(await context.service.users.get(context.require_principal(), parse_id(id)))

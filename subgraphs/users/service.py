@@ -563,6 +563,7 @@ class UsersService:
                     value = {**user.preferences, **value}
                 setattr(user, column, value)
             user.updated_at = clock.now()
+            await self._announce_update(session, user.id)
             return user
 
     async def change_password(
@@ -659,6 +660,7 @@ class UsersService:
             old_roles = sorted(user.roles)
             user.roles = sorted(role.value for role in roles)
             user.updated_at = clock.now()
+            await self._announce_update(session, user.id)
             await self._revoke(session, RefreshTokenRow.user_id == user.id)
             audit.record(
                 session,
@@ -673,6 +675,13 @@ class UsersService:
             ended = await self._tokens.record(session, user_id)
         await self._tokens.announce(ended)
         return user
+
+    @staticmethod
+    async def _announce_update(session: AsyncSession, user_id: uuid.UUID) -> None:
+        """The profile others see changed: `user.updated`, in the change's transaction."""
+        await emit(
+            session, EVENTS.outbox, Event("user.updated", {"user_id": str(user_id)}, "users")
+        )
 
     async def delete(
         self, principal: Principal, user_id: uuid.UUID, address: str | None = None

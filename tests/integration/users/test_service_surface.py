@@ -19,8 +19,9 @@ from tests.support import GraphQLClient, error_codes, metric, samples, serve
 
 async def test_federation_sdl_declares_the_user_entity(users_subgraph: GraphQLClient) -> None:
     sdl = (await users_subgraph.data("{ _service { sdl } }"))["_service"]["sdl"]
-    assert 'type User @key(fields: "id")' in sdl
+    assert 'type User @cacheControl(maxAge: 300) @key(fields: "id")' in sdl
     assert "federation/v2" in sdl
+    assert "directive @cacheControl(maxAge: Int, scope: CacheControlScope" in sdl
 
 
 async def test_entities_resolve_users_by_reference(

@@ -1,0 +1,1 @@
+"""Response cache policies from `@cacheControl` hints, with Apollo Server's semantics."""
