@@ -73,9 +73,11 @@ async def account_for(
             name=_display_name(identity, email),
             password_hash=None,
             address=address,
-            method=f"oidc:{identity.provider}",
+            method=f"{identity.protocol}:{identity.provider}",
             verified=True,  # the provider verified it (checked above)
         )
+        if identity.roles:  # a SAML IdP's mapped roles, given to a new account only
+            user.roles = sorted({Role.STUDENT.value, *identity.roles})
     elif (
         not link_by_email
         or set(user.roles) - {Role.STUDENT.value}
