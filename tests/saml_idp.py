@@ -18,9 +18,10 @@ import base64
 import datetime
 import tempfile
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlparse
@@ -29,13 +30,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.config import IdPConfig
-from saml2.metadata import create_metadata_string
-from saml2.saml import AUTHN_PASSWORD_PROTECTED, NAMEID_FORMAT_PERSISTENT, NameID
-from saml2.server import Server
-from saml2.sigver import get_xmlsec_binary, pre_signature_part
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="CFB has been moved")  # as saml_sign_in.py
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.config import IdPConfig
+    from saml2.metadata import create_metadata_string
+    from saml2.saml import AUTHN_PASSWORD_PROTECTED, NAMEID_FORMAT_PERSISTENT, NameID
+    from saml2.server import Server
+    from saml2.sigver import get_xmlsec_binary, pre_signature_part
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 SAML: Final = "urn:oasis:names:tc:SAML:2.0:assertion"
 SAMLP: Final = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -125,8 +129,8 @@ class IdPAnswer:
     relay_state: str
     saml_response: str
     request_id: str
-    assertion_id: str = ""
-    form: dict[str, str] = field(default_factory=dict)
+    assertion_id: str
+    request_signature_algorithm: str | None  # of the AuthnRequest (HTTP-Redirect binding)
 
 
 Edit = Callable[[ET.Element], None]
@@ -229,6 +233,7 @@ class SamlIdP:
             saml_response=base64.b64encode(xml.encode()).decode(),
             request_id=request.id,
             assertion_id=assertion.get("ID", ""),
+            request_signature_algorithm=query.get("SigAlg"),
         )
 
     def sign(self, xml: str, element: ET.Element) -> str:
@@ -289,6 +294,3 @@ def _text(value: object) -> str:
 def post_form(answer: IdPAnswer) -> dict[str, str]:
     """The form the IdP's page posts to the ACS (HTTP-POST binding)."""
     return {"SAMLResponse": answer.saml_response, "RelayState": answer.relay_state}
-
-
-__all__ = ["BINDING_HTTP_POST", "IdPAnswer", "SamlFiles", "SamlIdP", "SamlUser", "post_form"]
