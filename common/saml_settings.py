@@ -75,8 +75,15 @@ class Reader:
 
 
 def service_provider(
-    read: Reader, names: tuple[str, ...], users_base_url: str, is_name: Callable[[str], bool]
+    read: Reader,
+    names: tuple[str, ...],
+    users_base_url: str,
+    is_name: Callable[[str], bool],
+    oidc_names: tuple[str, ...],
 ) -> SamlServiceProvider:
+    for name in names:
+        if name in oidc_names:
+            raise read.fail(f"LMS_SAML_IDPS: {name!r} is already an OpenID provider's name")
     idps = tuple(_identity_provider(read, name, is_name) for name in names)
     sp = SamlServiceProvider(
         entity_id=read.env("LMS_SAML_SP_ENTITY_ID", f"{users_base_url}/saml/metadata"),

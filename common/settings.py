@@ -708,6 +708,7 @@ class Settings:
                 if _env("LMS_PUBLIC_URL", "")
                 else f"http://{host}:{ports['users']}",
                 lambda name: PROVIDER_NAME.fullmatch(name) is not None,
+                _names("LMS_OIDC_PROVIDERS", ""),
             ),
             trusted_proxies=_networks("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
             http_head_timeout=_positive("LMS_HTTP_HEAD_TIMEOUT", 10),
