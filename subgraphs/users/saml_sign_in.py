@@ -140,10 +140,12 @@ class SamlSignIn:
                 conv_info={"entity_id": self.sp.acs_url},
             )
         except Exception as error:  # pysaml2 and xmlsec1 refuse in many ways; each is a no
-            raise Unauthenticated(
+            refusal = Unauthenticated(
                 f"The SAML response from {idp.display_name} did not verify "
                 f"({_reason(error)}); start again."
-            ) from error
+            )
+            _drop_frames(error)
+            raise refusal from None
         if response is None or response.assertion is None:
             raise Unauthenticated(
                 f"The SAML response from {idp.display_name} holds no usable assertion; start again."
@@ -281,6 +283,15 @@ def _assertion_of(idp: SamlIdentityProvider, response: Any) -> SamlAssertion:
 def _first(attributes: dict[str, list[Any]], name: str) -> str | None:
     values = attributes.get(name) or []
     return values[0] if values and isinstance(values[0], str) else None
+
+
+def _drop_frames(error: BaseException | None) -> None:
+    """Let pysaml2's frames go now: a refusal's traceback keeps the temporary certificate
+    files it opened (and never closes) until a garbage collection finds them, which then
+    closes them with a ResourceWarning."""
+    while error is not None:
+        error.__traceback__ = None
+        error = error.__cause__ or error.__context__
 
 
 def _reason(error: Exception) -> str:

@@ -26,11 +26,10 @@ from common.settings import Settings
 from tests.accounts import Account, account_with_roles
 from tests.identity_providers import REDIRECT_URI
 from tests.integration.users.test_external_sign_in import (
-    COMPLETE,
     ME,
-    PROVIDERS,
     accounts_named,
     audit_kinds,
+    complete,
     linked_providers,
     signed_in,
     start,
@@ -82,7 +81,7 @@ async def saml_sign_in(
 ) -> dict[str, Any]:
     state, said = await at_idp(users, idp, who, name, **answer)
     code = await back_at_frontend(http, said, state)
-    return await users.execute(COMPLETE, {"input": {"state": state, "code": code}})
+    return await complete(users, state, code)
 
 
 def refused_with(body: dict[str, Any], *reason: str) -> None:
@@ -109,12 +108,6 @@ async def test_our_sp_metadata_names_the_entity_id_the_acs_and_the_signing_key(
     assert [key.get("use") for key in root.iter(f"{{{md}}}KeyDescriptor")] == ["signing"]
 
 
-async def test_saml_idps_are_listed_with_the_openid_providers(users: GraphQLClient) -> None:
-    listed = (await users.data(PROVIDERS))["signInProviders"]
-    assert {"name": "saml-idp", "displayName": "University"} in listed
-    assert {"name": "trusting-saml-idp", "displayName": "trusting-saml-idp"} in listed
-
-
 async def test_a_new_person_gets_an_account_with_the_mapped_attributes(
     users: GraphQLClient, http: httpx.AsyncClient, saml_idp: SamlIdP, admin: Account
 ) -> None:
@@ -123,7 +116,7 @@ async def test_a_new_person_gets_an_account_with_the_mapped_attributes(
     # signed (saml-idp checked the signature with our metadata's certificate)
     assert said.request_signature_algorithm == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
     code = await back_at_frontend(http, said, state)
-    first = signed_in(await users.execute(COMPLETE, {"input": {"state": state, "code": code}}))
+    first = signed_in(await complete(users, state, code))
     assert first["user"]["email"] == who.email
     assert first["user"]["name"] == who.name
     assert first["user"]["roles"] == ["INSTRUCTOR", "STUDENT"]  # faculty; alum maps to none
@@ -321,7 +314,7 @@ async def test_xml_with_a_dtd_or_entities_is_refused(
     who = someone()
     state, said = await at_idp(users, saml_idp, who, "saml-idp")
     code = await back_at_frontend(http, with_doctype(said, doctype, entity), state)
-    body = await users.execute(COMPLETE, {"input": {"state": state, "code": code}})
+    body = await complete(users, state, code)
     refused_with(body, "a DTD or entities are refused")
     assert await accounts_named(users, admin, who.email or "") == 0
 
@@ -348,7 +341,7 @@ async def test_a_response_posted_again_is_refused_at_the_acs(
     [error] = again.json()["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     # the sign-in is spent by a second post, as by a wrong code: nobody completes it
-    body = await users.execute(COMPLETE, {"input": {"state": state, "code": code}})
+    body = await complete(users, state, code)
     refused_with(body, "unknown, expired")
 
 
@@ -357,9 +350,9 @@ async def test_a_wrong_code_spends_the_sign_in(
 ) -> None:
     state, said = await at_idp(users, saml_idp, someone(), "saml-idp")
     code = await back_at_frontend(http, said, state)
-    wrong = await users.execute(COMPLETE, {"input": {"state": state, "code": code + "x"}})
+    wrong = await complete(users, state, code + "x")
     refused_with(wrong, "unknown, expired")
-    right = await users.execute(COMPLETE, {"input": {"state": state, "code": code}})
+    right = await complete(users, state, code)
     refused_with(right, "unknown, expired")
 
 
@@ -385,5 +378,5 @@ async def test_a_sign_in_not_yet_answered_by_the_idp_does_not_complete(
     users: GraphQLClient, saml_idp: SamlIdP
 ) -> None:
     state, _ = await at_idp(users, saml_idp, someone(), "saml-idp")
-    body = await users.execute(COMPLETE, {"input": {"state": state, "code": "guess"}})
+    body = await complete(users, state, "guess")
     refused_with(body, "unknown, expired")
