@@ -5,7 +5,8 @@ common/settings.py; used by subgraphs/users/saml_sign_in.py).
 ``LMS_OIDC_PROVIDERS``); each is configured by ``LMS_SAML_<NAME>_…``:
 
 - ``METADATA``: the IdP's metadata, a file path or an https URL (its signing certificates
-  and single sign-on endpoint come from there);
+  and single sign-on endpoint come from there; read again after an hour, so that a
+  rotated certificate is taken up);
 - ``ENTITY_ID``: the IdP's entity id in that metadata;
 - ``DISPLAY_NAME``;
 - ``EMAIL_ATTRIBUTE`` (``mail``), ``NAME_ATTRIBUTE`` (``displayName``) and
@@ -28,8 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 MAX_ROLES: Final = 20
+LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 GRANTABLE_ROLES: Final = frozenset({"STUDENT", "INSTRUCTOR"})
 
 
@@ -110,8 +113,8 @@ def _identity_provider(
     for variable, value in (("METADATA", metadata), ("ENTITY_ID", entity_id)):
         if not value:
             raise read.fail(f"{prefix}{variable} must be set for SAML IdP {name}")
-    if metadata.startswith("http://"):
-        raise read.fail(f"{prefix}METADATA must be a file or an https URL")
+    if metadata.startswith("http://") and urlsplit(metadata).hostname not in LOOPBACK:
+        raise read.fail(f"{prefix}METADATA must be a file or an https URL (http: loopback only)")
     return SamlIdentityProvider(
         name=name,
         display_name=read.env(prefix + "DISPLAY_NAME", name),

@@ -9,7 +9,8 @@ never for an account with a role beyond STUDENT or a second factor, whatever the
 one provider's word must not be worth an administrator's session. Those sign-ins fail with
 ACCOUNT_LINK_REQUIRED; the owner links the provider from their account, signed in
 (`link`, reached by ``startExternalIdentityLink`` and ``linkExternalIdentity``). With no
-account of that email, a verified email opens a new student account without a password.
+account of that email, a verified email opens a new student account without a password
+(given, too, the roles a SAML IdP's attributes map to: STUDENT or INSTRUCTOR, never more).
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ from subgraphs.users.passwords import digest
 MAX_RESPONSE: Final = 256 * 1024  # characters of the base64 SAMLResponse
 MAX_METADATA: Final = 1024 * 1024
 REPLAY_CAP_SECONDS: Final = 24 * 3600
+METADATA_SECONDS: Final = 3600  # an IdP's metadata is read again after this long
 # pysaml2 logs refusals with the XML (names, e-mails) in them; ours say why, without it
 logging.getLogger("saml2").setLevel(logging.CRITICAL)
 
@@ -93,7 +94,8 @@ class SamlSignIn:
         self._idps = {idp.name: idp for idp in sp.identity_providers}
         self._clock_skew = clock_skew
         self._redis = redis
-        self._configs: dict[str, SPConfig] = {}  # by IdP, once its metadata has loaded
+        # by IdP, once its metadata has loaded: (config, when it loaded)
+        self._configs: dict[str, tuple[SPConfig, float]] = {}
 
     @property
     def providers(self) -> list[SamlIdentityProvider]:
@@ -170,8 +172,16 @@ class SamlSignIn:
 
     async def _loaded(self, idp: SamlIdentityProvider) -> SPConfig:
         known = self._configs.get(idp.name)
-        if known is not None:
-            return known
+        if known is not None and time.monotonic() - known[1] < METADATA_SECONDS:
+            return known[0]
+        try:
+            return await self._load(idp)
+        except Unavailable:
+            if known is None:
+                raise
+            return known[0]  # the metadata we had, until a reading works again
+
+    async def _load(self, idp: SamlIdentityProvider) -> SPConfig:
         xml = await self._metadata_of(idp)
         try:
             config = await asyncio.to_thread(self._config, (idp, xml))
@@ -185,12 +195,12 @@ class SamlSignIn:
                 f"The SAML metadata of {idp.display_name} has no HTTP-Redirect single "
                 f"sign-on service for {idp.entity_id}."
             )
-        self._configs[idp.name] = config
+        self._configs[idp.name] = (config, time.monotonic())
         return config
 
     async def _metadata_of(self, idp: SamlIdentityProvider) -> str:
         try:
-            if idp.metadata.startswith("https://"):
+            if idp.metadata.startswith(("https://", "http://")):  # http: loopback only
                 async with httpx.AsyncClient(timeout=10.0) as http:
                     response = await http.get(idp.metadata)
                     response.raise_for_status()
