@@ -152,7 +152,10 @@ class SamlSignIn:
             raise Unauthenticated(
                 f"The SAML response from {idp.display_name} holds no usable assertion; start again."
             )
-        if response.issuer() != idp.entity_id:
+        issuers = {response.assertion.issuer.text if response.assertion.issuer else None}
+        if response.response.issuer is not None:  # optional on the Response
+            issuers.add(response.response.issuer.text)
+        if issuers != {idp.entity_id}:
             raise Unauthenticated(f"The SAML response names another issuer than {idp.entity_id}.")
         await self._first_use(idp, response.assertion)
         return _assertion_of(idp, response)

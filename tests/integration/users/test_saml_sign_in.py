@@ -25,11 +25,14 @@ import pytest
 from common.settings import Settings
 from tests.accounts import Account, account_with_roles
 from tests.identity_providers import REDIRECT_URI
+from tests.integration.users.second_factor import enable_mfa
 from tests.integration.users.test_external_sign_in import (
     ME,
+    START_LINK,
     accounts_named,
     audit_kinds,
     complete,
+    link,
     linked_providers,
     signed_in,
     start,
@@ -380,3 +383,37 @@ async def test_a_sign_in_not_yet_answered_by_the_idp_does_not_complete(
     state, _ = await at_idp(users, saml_idp, someone(), "saml-idp")
     body = await complete(users, state, "guess")
     refused_with(body, "unknown, expired")
+
+
+async def test_the_owner_links_an_idp_signed_in_and_its_second_factor_still_applies(
+    users: GraphQLClient, http: httpx.AsyncClient, saml_idp: SamlIdP, admin: Account
+) -> None:
+    """An administrator links the IdP from the account (never by e-mail); signing in with it
+    then reaches that account, which asks for its second factor."""
+    await enable_mfa(users, admin)
+    who = someone(email=admin.email)
+    body = await users.execute(
+        START_LINK,
+        {"input": {"provider": "saml-idp", "redirectUri": REDIRECT_URI}},
+        token=admin.access_token,
+    )
+    started = body["data"]["startExternalIdentityLink"]
+    said = saml_idp.answer(started["authorizationUrl"], who)
+    code = await back_at_frontend(http, said, started["state"])
+    as_sign_in_first = await complete(users, started["state"], code)
+    refused_with(as_sign_in_first, "started to link")  # a link never completes as a sign-in
+
+    body = await users.execute(
+        START_LINK,
+        {"input": {"provider": "saml-idp", "redirectUri": REDIRECT_URI}},
+        token=admin.access_token,
+    )
+    started = body["data"]["startExternalIdentityLink"]
+    said = saml_idp.answer(started["authorizationUrl"], who)
+    code = await back_at_frontend(http, said, started["state"])
+    assert "errors" not in await link(users, started["state"], code, admin)
+    assert await linked_providers(users, admin) == ["saml-idp"]
+
+    body = await saml_sign_in(users, http, saml_idp, who)
+    assert error_codes(body) == ["MFA_REQUIRED"]
+    assert body["data"] is None
