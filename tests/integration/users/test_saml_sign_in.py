@@ -28,6 +28,7 @@ from tests.identity_providers import REDIRECT_URI
 from tests.integration.users.second_factor import enable_mfa
 from tests.integration.users.test_external_sign_in import (
     ME,
+    START,
     START_LINK,
     accounts_named,
     audit_kinds,
@@ -35,7 +36,6 @@ from tests.integration.users.test_external_sign_in import (
     link,
     linked_providers,
     signed_in,
-    start,
 )
 from tests.saml_idp import SAML, SAMLP, IdPAnswer, SamlIdP, SamlUser, post_form
 from tests.support import GraphQLClient, error_codes
@@ -49,12 +49,23 @@ def someone(*, email: str | None = "", affiliations: tuple[str, ...] = ()) -> Sa
 
 
 async def at_idp(
-    users: GraphQLClient, idp: SamlIdP, who: SamlUser, name: str, **answer: Any
+    users: GraphQLClient,
+    idp: SamlIdP,
+    who: SamlUser,
+    name: str,
+    *,
+    linking: Account | None = None,
+    **answer: Any,
 ) -> tuple[str, IdPAnswer]:
-    """Start a sign-in through the router; the IdP's answer to its request."""
-    body = await start(users, name)
+    """Start a sign-in through the router (with `linking`: a link to that account, started
+    signed in to it); the IdP's answer to its request."""
+    body = await users.execute(
+        START if linking is None else START_LINK,
+        {"input": {"provider": name, "redirectUri": REDIRECT_URI}},
+        token=None if linking is None else linking.access_token,
+    )
     assert "errors" not in body, body
-    started = body["data"]["startExternalSignIn"]
+    [started] = body["data"].values()
     return started["state"], idp.answer(started["authorizationUrl"], who, **answer)
 
 
@@ -392,26 +403,14 @@ async def test_the_owner_links_an_idp_signed_in_and_its_second_factor_still_appl
     then reaches that account, which asks for its second factor."""
     await enable_mfa(users, admin)
     who = someone(email=admin.email)
-    body = await users.execute(
-        START_LINK,
-        {"input": {"provider": "saml-idp", "redirectUri": REDIRECT_URI}},
-        token=admin.access_token,
-    )
-    started = body["data"]["startExternalIdentityLink"]
-    said = saml_idp.answer(started["authorizationUrl"], who)
-    code = await back_at_frontend(http, said, started["state"])
-    as_sign_in_first = await complete(users, started["state"], code)
-    refused_with(as_sign_in_first, "started to link")  # a link never completes as a sign-in
+    state, said = await at_idp(users, saml_idp, who, "saml-idp", linking=admin)
+    code = await back_at_frontend(http, said, state)
+    as_sign_in = await complete(users, state, code)
+    refused_with(as_sign_in, "started to link")  # a link never completes as a sign-in
 
-    body = await users.execute(
-        START_LINK,
-        {"input": {"provider": "saml-idp", "redirectUri": REDIRECT_URI}},
-        token=admin.access_token,
-    )
-    started = body["data"]["startExternalIdentityLink"]
-    said = saml_idp.answer(started["authorizationUrl"], who)
-    code = await back_at_frontend(http, said, started["state"])
-    assert "errors" not in await link(users, started["state"], code, admin)
+    state, said = await at_idp(users, saml_idp, who, "saml-idp", linking=admin)
+    code = await back_at_frontend(http, said, state)
+    assert "errors" not in await link(users, state, code, admin)
     assert await linked_providers(users, admin) == ["saml-idp"]
 
     body = await saml_sign_in(users, http, saml_idp, who)
