@@ -62,7 +62,7 @@ class SamlServiceProvider:
     identity_providers: tuple[SamlIdentityProvider, ...] = ()
 
     def __str__(self) -> str:
-        return ",".join(idp.name for idp in self.identity_providers) or "no SAML IdP"
+        return ",".join(idp.name for idp in self.identity_providers)  # as `lms settings` shows
 
 
 class Reader:
