@@ -98,10 +98,10 @@ def provider_ports() -> ProviderPorts:
 
 
 @pytest.fixture(scope="session")
-def saml_files() -> SamlFiles:
+def saml_files(tmp_path_factory: pytest.TempPathFactory) -> SamlFiles:
     """Where the SAML IdPs' metadata and our SP's key go (tests/saml_idp.py), named in the
     settings before the IdPs are made."""
-    return SamlFiles.pick()
+    return SamlFiles.pick(tmp_path_factory.mktemp("saml"))
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import tempfile
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
@@ -87,8 +86,7 @@ class SamlFiles:
     directory: Path
 
     @classmethod
-    def pick(cls) -> SamlFiles:
-        directory = Path(tempfile.mkdtemp(prefix="lms-saml-"))
+    def pick(cls, directory: Path) -> SamlFiles:
         key_and_certificate(directory, "sp")  # the key our AuthnRequests are signed with
         return cls(directory)
 
