@@ -19,6 +19,7 @@ from typing import Final
 from authlib.common.security import is_secure_transport
 
 from common.addresses import Network, networks
+from common.saml_settings import Reader, SamlServiceProvider, service_provider
 
 SERVICES: Final = (
     "users",
@@ -395,6 +396,17 @@ class Settings:
             "the frontend pages a provider may send people back to (exact match)",
         )
     )
+    # SAML 2.0 single sign-on (common/saml_settings.py)
+    saml: SamlServiceProvider = field(
+        metadata=setting(
+            "LMS_SAML_IDPS",
+            "SAML identity providers by name (a-z, 0-9, -), each configured by "
+            "LMS_SAML_<NAME>_METADATA (file or https URL), _ENTITY_ID, _DISPLAY_NAME, "
+            "_EMAIL_ATTRIBUTE, _NAME_ATTRIBUTE, _ROLES_ATTRIBUTE, _ROLES (value=ROLE,…), "
+            "_SIGN_REQUESTS, _LINK_BY_EMAIL; our side: LMS_SAML_SP_ENTITY_ID, LMS_SAML_ACS_URL, "
+            "LMS_SAML_SP_KEY_FILE, LMS_SAML_SP_CERT_FILE",
+        )
+    )
     trusted_proxies: tuple[Network, ...] = field(
         metadata=setting(
             "LMS_TRUSTED_PROXIES",
@@ -719,6 +731,16 @@ class Settings:
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),
             sign_in_redirect_uris=_names("LMS_OIDC_REDIRECT_URIS", ""),
+            saml=service_provider(
+                Reader(_env, _bool, SettingsError),
+                _names("LMS_SAML_IDPS", ""),
+                # as public_service_url("users") answers
+                f"{_env('LMS_PUBLIC_URL', '').rstrip('/')}/users"
+                if _env("LMS_PUBLIC_URL", "")
+                else f"http://{host}:{ports['users']}",
+                lambda name: PROVIDER_NAME.fullmatch(name) is not None,
+                _names("LMS_OIDC_PROVIDERS", ""),
+            ),
             trusted_proxies=_networks("LMS_TRUSTED_PROXIES", "127.0.0.1,::1"),
             http_head_timeout=_positive("LMS_HTTP_HEAD_TIMEOUT", 10),
             http_body_timeout=_positive("LMS_HTTP_BODY_TIMEOUT", 60),

@@ -14,6 +14,7 @@
 #  4. Chromium (apt-get when absent), which the browser tests drive headless (tests/browser).
 #  5. Prometheus with promtool (apt-get when absent), which `lms dev --with-monitoring` and the
 #     monitoring tests run (its own system service stopped and disabled like the others).
+#  6. xmlsec1 (apt-get when absent), which pysaml2 runs to sign and verify SAML messages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,7 @@ missing_packages() {
     command -v npm >/dev/null || echo npm
     command -v chromium >/dev/null || echo chromium
     command -v promtool >/dev/null || echo prometheus
+    command -v xmlsec1 >/dev/null || echo xmlsec1  # SAML signatures (pysaml2 runs it)
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their

@@ -39,6 +39,7 @@ from router.subscriptions.limits import SubscriptionLimits
 from subgraphs.users import app as users_app
 from tests.clock import USERS_CLOCK, MovableClock
 from tests.identity_providers import ProviderPorts
+from tests.saml_idp import SamlFiles
 from tests.sinks import SmtpSink, WebhookSink
 from tests.support import GraphQLClient, serve
 
@@ -97,8 +98,16 @@ def provider_ports() -> ProviderPorts:
 
 
 @pytest.fixture(scope="session")
+def saml_files(tmp_path_factory: pytest.TempPathFactory) -> SamlFiles:
+    """Where the SAML IdPs' metadata and our SP's key go (tests/saml_idp.py), named in the
+    settings before the IdPs are made."""
+    return SamlFiles.pick(tmp_path_factory.mktemp("saml"))
+
+
+@pytest.fixture(scope="session")
 def settings(
     provider_ports: ProviderPorts,
+    saml_files: SamlFiles,
     state_dir: Path,
     postgres: PostgresServer,
     redis_server: RedisServer,
@@ -142,6 +151,7 @@ def settings(
             f"LMS_CLIENT_SECRET_{name.upper()}": token_urlsafe(32) for name in SERVICE_CLIENT_SCOPES
         },
         **provider_ports.environment(),
+        **saml_files.environment(),
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():

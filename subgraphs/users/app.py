@@ -23,6 +23,7 @@ from subgraphs.users.data_export_route import download_export
 from subgraphs.users.events import handlers
 from subgraphs.users.loaders import build_loaders
 from subgraphs.users.models import EVENTS
+from subgraphs.users.saml_route import assertion_consumer_service, sp_metadata
 from subgraphs.users.schema import schema
 from subgraphs.users.service_clients import OAuthError, token_request
 from subgraphs.users.services import UsersServices, build_services
@@ -110,6 +111,8 @@ SPEC = ServiceSpec(
         Route("/auth/api-key-token", api_key_token, methods=["POST"]),
         Route("/oauth/token", oauth_token, methods=["POST"]),
         Route("/exports/{export_id}.zip", download_export),
+        Route("/saml/metadata", sp_metadata, methods=["GET"]),
+        Route("/saml/acs", assertion_consumer_service, methods=["POST"]),
     ],
     key_source=own_keys,
     # Redis kept holding PostgreSQL's revocations (subgraphs/users/revocations.py)

@@ -9,7 +9,8 @@ never for an account with a role beyond STUDENT or a second factor, whatever the
 one provider's word must not be worth an administrator's session. Those sign-ins fail with
 ACCOUNT_LINK_REQUIRED; the owner links the provider from their account, signed in
 (`link`, reached by ``startExternalIdentityLink`` and ``linkExternalIdentity``). With no
-account of that email, a verified email opens a new student account without a password.
+account of that email, a verified email opens a new student account without a password
+(given, too, the roles a SAML IdP's attributes map to: STUDENT or INSTRUCTOR, never more).
 """
 
 from __future__ import annotations
@@ -73,9 +74,11 @@ async def account_for(
             name=_display_name(identity, email),
             password_hash=None,
             address=address,
-            method=f"oidc:{identity.provider}",
+            method=f"{identity.protocol}:{identity.provider}",
             verified=True,  # the provider verified it (checked above)
         )
+        if identity.roles:  # a SAML IdP's mapped roles, given to a new account only
+            user.roles = sorted({Role.STUDENT.value, *identity.roles})
     elif (
         not link_by_email
         or set(user.roles) - {Role.STUDENT.value}

@@ -1,4 +1,5 @@
-"""Sign-in with external OpenID Connect providers: authorization code flow with PKCE.
+"""Sign-in with external OpenID Connect providers: authorization code flow with PKCE (and
+with SAML 2.0 identity providers, the same three steps: saml_sign_in.py).
 
 For a frontend it is three steps:
 
@@ -29,11 +30,13 @@ algorithm, from that issuer, for our client id, unexpired, carrying our nonce.
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.base_client import OAuthError
@@ -41,9 +44,11 @@ from joserfc.errors import JoseError
 from redis.asyncio import Redis
 
 from common.errors import BadUserInput, Forbidden, Unauthenticated, Unavailable
+from common.saml_settings import SamlIdentityProvider
 from common.settings import SignInProvider
 from common.validation import url
 from subgraphs.users.passwords import digest
+from subgraphs.users.saml_sign_in import SamlSignIn
 
 with warnings.catch_warnings():
     # Authlib would rather run on the httpx2 fork and says so when it finds httpx, which is
@@ -82,6 +87,8 @@ class ExternalIdentity:
     email: str | None
     email_verified: bool
     name: str | None
+    protocol: str = "oidc"  # or "saml"
+    roles: tuple[str, ...] = ()  # what a SAML IdP's attributes give a new account
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +102,14 @@ class ExternalSignIn:
     """The configured providers, and the sign-ins under way with them."""
 
     def __init__(
-        self, providers: Sequence[SignInProvider], redirect_uris: Sequence[str], redis: Redis
+        self,
+        providers: Sequence[SignInProvider],
+        redirect_uris: Sequence[str],
+        redis: Redis,
+        saml: SamlSignIn,
     ) -> None:
         self._providers = {provider.name: provider for provider in providers}
+        self.saml = saml
         self._redirect_uris = frozenset(redirect_uris)
         self._redis = redis
         self._checked: set[str] = set()  # providers whose discovery document passed
@@ -120,27 +132,23 @@ class ExternalSignIn:
             )
 
     @property
-    def providers(self) -> list[SignInProvider]:
-        return list(self._providers.values())
+    def providers(self) -> list[SignInProvider | SamlIdentityProvider]:
+        return [*self._providers.values(), *self.saml.providers]
 
     def links_by_email(self, provider_name: str) -> bool:
         """Whether the provider's verified email may link a first sign-in to an account."""
-        provider = self._providers.get(provider_name)
+        provider = self._providers.get(provider_name) or self.saml.get(provider_name)
         return provider is not None and provider.link_by_email
 
     async def start(
         self, provider_name: str, redirect_uri: str, *, link_to: uuid.UUID | None = None
     ) -> SignInStart:
         """A sign-in under way; with `link_to`, one only that user can finish, to link."""
+        idp = self.saml.get(provider_name)
+        if idp is not None:
+            return await self._start_saml(idp, redirect_uri, link_to)
         provider = self._provider(provider_name)
-        # checked as every URL is (http only to loopback), then matched exactly as written
-        url(redirect_uri, field="redirectUri", loopback_http=True)
-        if redirect_uri not in self._redirect_uris:
-            raise BadUserInput(
-                "redirectUri is not one of the pages this platform may send people back to "
-                "(LMS_OIDC_REDIRECT_URIS).",
-                field="redirectUri",
-            )
+        self._check_redirect(redirect_uri)
         client = await self._client(provider)
         try:
             authorization = await client.create_authorization_url(redirect_uri)
@@ -157,6 +165,46 @@ class ExternalSignIn:
         await self._redis.set(_pending_key(state), json.dumps(pending), ex=PENDING_SECONDS)
         return SignInStart(authorization["url"], state, PENDING_SECONDS)
 
+    def _check_redirect(self, redirect_uri: str) -> None:
+        # checked as every URL is (http only to loopback), then matched exactly as written
+        url(redirect_uri, field="redirectUri", loopback_http=True)
+        if redirect_uri not in self._redirect_uris:
+            raise BadUserInput(
+                "redirectUri is not one of the pages this platform may send people back to "
+                "(LMS_OIDC_REDIRECT_URIS).",
+                field="redirectUri",
+            )
+
+    async def _start_saml(
+        self, idp: SamlIdentityProvider, redirect_uri: str, link_to: uuid.UUID | None
+    ) -> SignInStart:
+        self._check_redirect(redirect_uri)
+        state = secrets.token_urlsafe(32)  # the RelayState
+        request = await self.saml.authn_request(idp, state)
+        pending = {
+            "protocol": "saml",
+            "provider": idp.name,
+            "redirect_uri": redirect_uri,
+            "request_id": request.request_id,
+            "link_to": None if link_to is None else str(link_to),
+        }
+        await self._redis.set(_pending_key(state), json.dumps(pending), ex=PENDING_SECONDS)
+        return SignInStart(request.url, state, PENDING_SECONDS)
+
+    async def received_saml_response(self, relay_state: str, saml_response: str) -> str:
+        """Keep an IdP's Response (verified by `finish`) for the sign-in its RelayState names,
+        which is spent: where to send the browser, with the state and a one-time code."""
+        raw = None
+        if relay_state and len(relay_state) <= MAX_STATE:
+            raw = await self._redis.getdel(_pending_key(relay_state))
+        pending = json.loads(raw) if raw is not None else {}
+        if pending.get("protocol") != "saml" or "response" in pending:
+            raise Unauthenticated(SIGN_IN_UNKNOWN)
+        code = secrets.token_urlsafe(32)
+        pending |= {"response": saml_response, "code": digest(code)}
+        await self._redis.set(_pending_key(relay_state), json.dumps(pending), ex=PENDING_SECONDS)
+        return f"{pending['redirect_uri']}?{urlencode({'state': relay_state, 'code': code})}"
+
     async def finish(
         self, state: str, code: str, *, link_to: uuid.UUID | None = None
     ) -> ExternalIdentity:
@@ -171,6 +219,8 @@ class ExternalSignIn:
             raise Unauthenticated(SIGN_IN_UNKNOWN)
         pending = json.loads(raw)
         _check_purpose(pending.get("link_to"), link_to)
+        if pending.get("protocol") == "saml":
+            return await self._saml_identity(pending, code)
         provider = self._providers.get(pending["provider"])
         if provider is None:  # configuration changed under a sign-in
             raise Unauthenticated(SIGN_IN_UNKNOWN)
@@ -218,10 +268,32 @@ class ExternalSignIn:
             name=name if isinstance(name, str) else None,
         )
 
+    async def _saml_identity(self, pending: dict[str, Any], code: str) -> ExternalIdentity:
+        idp = self.saml.get(pending["provider"])
+        if (
+            idp is None  # configuration changed under a sign-in
+            or "response" not in pending  # the IdP has not answered yet
+            or not secrets.compare_digest(pending["code"], digest(code))
+        ):
+            raise Unauthenticated(SIGN_IN_UNKNOWN)
+        said = await self.saml.verify(idp, pending["response"], pending["request_id"])
+        return ExternalIdentity(
+            provider=idp.name,
+            issuer=idp.entity_id,
+            subject=said.subject,
+            email=said.email,
+            # the institution's directory, configured by an administrator, vouches for it
+            email_verified=said.email is not None,
+            name=said.name,
+            protocol="saml",
+            roles=said.roles,
+        )
+
     def _provider(self, name: str) -> SignInProvider:
         provider = self._providers.get(name)
         if provider is None:
-            known = ", ".join(sorted(self._providers)) or "none is configured"
+            names = [*self._providers, *(idp.name for idp in self.saml.providers)]
+            known = ", ".join(sorted(names)) or "none is configured"
             raise BadUserInput(f"No sign-in provider {name[:40]!r} ({known}).", field="provider")
         return provider
 

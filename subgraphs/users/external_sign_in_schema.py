@@ -1,4 +1,4 @@
-"""GraphQL types of sign-in with external OpenID providers (see external_sign_in.py)."""
+"""GraphQL types of sign-in with external OpenID and SAML providers (external_sign_in.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from subgraphs.users.loaders import UsersInfo
 from subgraphs.users.models import ExternalIdentityRow
 
 
-@strawberry.type(description="An external OpenID provider people can sign in with.")
+@strawberry.type(description="An external OpenID or SAML provider people can sign in with.")
 class SignInProvider:
     name: str = strawberry.field(description="What startExternalSignIn takes as provider.")
     display_name: str = strawberry.field(description="What a sign-in button shows.")

@@ -663,7 +663,8 @@ class Mutation(EmailLinkMutations, ApiKeyMutations, SessionMutations, DataExport
 
     @strawberry.mutation(
         description="Start signing in with an external provider (OpenID Connect, "
-        "authorization code with PKCE): send the browser to authorizationUrl."
+        "authorization code with PKCE; or a SAML 2.0 IdP, answering at /saml/acs of the "
+        "users service): send the browser to authorizationUrl."
     )
     async def start_external_sign_in(
         self, info: UsersInfo, input: StartExternalSignInInput

@@ -247,7 +247,7 @@ class UsersService:
                     actor=None,
                     subject=None,
                     address=address,
-                    method="oidc",
+                    method="external",
                     reason=refused.message[:200],
                 )
             raise
@@ -266,7 +266,7 @@ class UsersService:
                         factors=self._factors,
                     )
                     outcome = await self._first_factor_passed(
-                        session, user, device, method=f"oidc:{identity.provider}"
+                        session, user, device, method=f"{identity.protocol}:{identity.provider}"
                     )
                 return _tokens_or_challenge(outcome)
             except IntegrityError:

@@ -19,6 +19,7 @@ from subgraphs.users.email_links import EmailLinks
 from subgraphs.users.external_sign_in import ExternalSignIn
 from subgraphs.users.mfa import Factors
 from subgraphs.users.revocations import DurableRevocations
+from subgraphs.users.saml_sign_in import SamlSignIn
 from subgraphs.users.sealing import SecretBox
 from subgraphs.users.service import UsersService
 from subgraphs.users.service_clients import ServiceClients
@@ -91,7 +92,10 @@ def build_services(runtime: ServiceRuntime, clock: Clock = time.time) -> UsersSe
             welcomes=Quota(runtime.redis, "welcomes", settings.welcomes_per_email_day, DAY),
             factors=Factors(SecretBox.of(settings), clock),
             external=ExternalSignIn(
-                settings.sign_in_providers, settings.sign_in_redirect_uris, runtime.redis
+                settings.sign_in_providers,
+                settings.sign_in_redirect_uris,
+                runtime.redis,
+                SamlSignIn(settings.saml, settings.clock_skew, runtime.redis),
             ),
             tokens=DurableRevocations(
                 runtime.sessions,

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from common.infra.ports import free_port
@@ -14,6 +15,7 @@ from common.settings import Settings
 from tests.accounts import Account, account_with_roles, register
 from tests.identity_providers import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, ProviderPorts
 from tests.oidc_provider import Misbehaviour, OpenIDProvider
+from tests.saml_idp import IDP_ENTITY, TRUSTING_ENTITY, SamlFiles, SamlIdP
 from tests.support import GraphQLClient, serve
 
 
@@ -75,3 +77,31 @@ def provider(identity_provider: OpenIDProvider) -> Iterator[OpenIDProvider]:
     identity_provider.misbehaviour = Misbehaviour()
     yield identity_provider
     identity_provider.misbehaviour = Misbehaviour()
+
+
+async def saml_idp_for(
+    saml_files: SamlFiles, users_url: str, http: httpx.AsyncClient, name: str, entity_id: str
+) -> SamlIdP:
+    """pysaml2's IdP, its metadata where the settings say, trusting our SP's metadata."""
+    idp = SamlIdP(
+        saml_files.directory, entity_id, want_signed_requests=name == "saml-idp", name=name
+    )
+    saml_files.metadata(name).write_text(idp.metadata_xml)
+    response = await http.get(f"{users_url}/saml/metadata")
+    assert response.status_code == 200, response.text
+    idp.trust(response.text)
+    return idp
+
+
+@pytest.fixture(scope="session")
+async def saml_idp(saml_files: SamlFiles, users_url: str, http: httpx.AsyncClient) -> SamlIdP:
+    """saml-idp: our AuthnRequests to it are signed, and it checks them."""
+    return await saml_idp_for(saml_files, users_url, http, "saml-idp", IDP_ENTITY)
+
+
+@pytest.fixture(scope="session")
+async def trusting_saml_idp(
+    saml_files: SamlFiles, users_url: str, http: httpx.AsyncClient
+) -> SamlIdP:
+    """trusting-saml-idp: trusted to link first sign-ins by e-mail."""
+    return await saml_idp_for(saml_files, users_url, http, "trusting-saml-idp", TRUSTING_ENTITY)

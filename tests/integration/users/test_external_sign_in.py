@@ -154,6 +154,9 @@ async def test_the_configured_providers_are_listed_for_anyone(users: GraphQLClie
         {"name": "trusting-idp", "displayName": "trusting-idp"},
         {"name": "liar-idp", "displayName": "liar-idp"},
         {"name": "offline-idp", "displayName": "offline-idp"},
+        # and the SAML IdPs (tests/saml_idp.py)
+        {"name": "saml-idp", "displayName": "University"},
+        {"name": "trusting-saml-idp", "displayName": "trusting-saml-idp"},
     ]
 
 

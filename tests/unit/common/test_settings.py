@@ -111,3 +111,59 @@ def test_linking_by_email_is_each_providers_opt_in(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("LMS_OIDC_PARTNER_LINK_BY_EMAIL", "sometimes")
     with pytest.raises(SettingsError, match="LMS_OIDC_PARTNER_LINK_BY_EMAIL must be true or false"):
         Settings.from_env()
+
+
+def saml_idp(monkeypatch: pytest.MonkeyPatch, **variables: str) -> None:
+    for name in ("LMS_SAML_SP_KEY_FILE", "LMS_SAML_SP_CERT_FILE"):  # a test session's
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LMS_SAML_IDPS", "uni")
+    monkeypatch.setenv("LMS_SAML_UNI_METADATA", "/etc/lms/uni.xml")
+    monkeypatch.setenv("LMS_SAML_UNI_ENTITY_ID", "https://idp.uni.example/idp")
+    for name, value in variables.items():
+        monkeypatch.setenv(f"LMS_SAML_UNI_{name}", value)
+
+
+def test_a_saml_idp_with_its_attribute_and_role_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    saml_idp(monkeypatch, ROLES_ATTRIBUTE="eduPersonAffiliation", ROLES="faculty=INSTRUCTOR")
+    monkeypatch.setenv("LMS_USERS_PORT", "9001")
+    saml = Settings.from_env().saml
+    [idp] = saml.identity_providers
+    assert (idp.email_attribute, idp.name_attribute) == ("mail", "displayName")
+    assert idp.roles == (("faculty", "INSTRUCTOR"),)
+    assert (idp.sign_requests, idp.link_by_email) == (False, False)
+    assert saml.acs_url == "http://127.0.0.1:9001/saml/acs"
+    assert saml.entity_id == "http://127.0.0.1:9001/saml/metadata"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"ROLES": "staff=ADMIN"}, "LMS_SAML_UNI_ROLES must be value=ROLE pairs"),
+        ({"ROLES": "=INSTRUCTOR"}, "LMS_SAML_UNI_ROLES must be value=ROLE pairs"),
+        (
+            {"METADATA": "http://idp.uni.example/md"},
+            "must be a file or an https URL (http: loopback only)",
+        ),
+        ({"SIGN_REQUESTS": "true"}, "LMS_SAML_SP_KEY_FILE and LMS_SAML_SP_CERT_FILE must be set"),
+        ({"SIGN_REQUESTS": "maybe"}, "LMS_SAML_UNI_SIGN_REQUESTS must be true or false"),
+    ],
+)
+def test_bad_saml_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], message: str
+) -> None:
+    saml_idp(monkeypatch, **variables)
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        Settings.from_env()
+
+
+def test_a_saml_idp_needs_its_entity_id_and_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    saml_idp(monkeypatch)
+    monkeypatch.delenv("LMS_SAML_UNI_ENTITY_ID")
+    with pytest.raises(SettingsError, match="LMS_SAML_UNI_ENTITY_ID must be set"):
+        Settings.from_env()
+    saml_idp(monkeypatch)
+    monkeypatch.setenv("LMS_OIDC_PROVIDERS", "uni")
+    monkeypatch.setenv("LMS_OIDC_UNI_ISSUER", "https://sso.example.org")
+    monkeypatch.setenv("LMS_OIDC_UNI_CLIENT_ID", "lms")
+    with pytest.raises(SettingsError, match="already an OpenID provider's name"):
+        Settings.from_env()
