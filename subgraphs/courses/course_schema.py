@@ -23,7 +23,7 @@ from subgraphs.courses import access
 from subgraphs.courses.access import CourseStatus as CourseStatusValue
 from subgraphs.courses.category_schema import Category, category_of
 from subgraphs.courses.content import TextFormat as TextFormatValue
-from subgraphs.courses.guards import kept_only_if_open
+from subgraphs.courses.guards import catalogue_viewer, kept_only_if_open
 from subgraphs.courses.input_values import fields_set, optional_id
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CourseRow, ReviewRow
@@ -324,7 +324,7 @@ class CourseQueries:
     ) -> Connection[Course]:
         order = order_by or CourseOrderInput()
         page = await info.context.service.courses.find(
-            info.context.caller(),
+            catalogue_viewer(info),
             _filter(filter),
             CourseOrder(
                 CourseOrderField(order.field.value), order.direction is OrderDirection.DESC
@@ -350,7 +350,7 @@ class CourseQueries:
         mode: SearchMode = SearchModeValue.HYBRID,  # type: ignore[valid-type]
     ) -> Connection[Course]:
         page = await info.context.service.courses.search(
-            info.context.caller(),
+            catalogue_viewer(info),
             query,
             _filter(filter),
             mode=SearchModeValue(mode),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from common.auth.principal import Principal
 from common.errors import Forbidden
 from common.graphql.cache_control.extension import restrict_cache
-from common.graphql.cache_control.hints import NO_STORE
+from common.graphql.cache_control.hints import NO_STORE, PRIVATE
 from subgraphs.courses import access
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.models import CourseRow
@@ -19,6 +20,17 @@ def kept_only_if_open(info: CoursesInfo, course: CourseRow) -> CourseRow:
     if course.status not in access.OPEN_STATUSES:
         restrict_cache(info, NO_STORE)
     return course
+
+
+def catalogue_viewer(info: CoursesInfo) -> Principal | None:
+    """The caller a list of courses is drawn for. A signed-in caller may see more than the
+    open courses (drafts they teach, co-teach, or, as an administrator, every one), so their
+    list is their own: PRIVATE, neither kept for others nor answered from what others were
+    given (a draft-free answer would hide their drafts). Anonymous lists are shared."""
+    principal = info.context.caller()
+    if principal is not None:
+        restrict_cache(info, PRIVATE)
+    return principal
 
 
 async def course_access(info: CoursesInfo, course_id: uuid.UUID) -> tuple[CourseRow, bool]:

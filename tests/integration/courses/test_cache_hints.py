@@ -98,6 +98,14 @@ async def test_what_depends_on_the_caller_is_private_or_not_kept(
     assert await cache_control(http, courses_url, content, lesson, student.access_token) == (
         "no-store"  # FORBIDDEN: not enrolled
     )
+    # a signed-in caller's list is their own (it would hold the drafts they teach or
+    # co-teach), even with none in it: never shared with, nor answered from, anyone else's
+    learner = student.access_token
+    assert await cache_control(http, courses_url, CATALOGUE, token=learner) == (
+        "max-age=300, private"
+    )
+    search = '{ searchCourses(query: "private") { edges { node { id } } } }'
+    assert await cache_control(http, courses_url, search, token=learner) == "max-age=60, private"
     reviews = "query($id: ID!) { course(id: $id) { reviews { action } } }"
     assert await cache_control(http, courses_url, reviews, {"id": course["id"]}, owner) == (
         "no-store"
