@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from secrets import token_urlsafe
+from typing import Any
 
 import httpx
 import pytest
@@ -233,10 +234,12 @@ async def serve_router(
     settings: Settings,
     subscriptions: SubscriptionLimits | None = None,
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",),
+    sections: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[str]:
     """A router on the checked-in supergraph and these subgraphs, verifying tokens. By
     default it trusts the X-Forwarded-For of 127.0.0.1: the tests connect from there and play
-    the ingress, naming the client address they act as."""
+    the ingress, naming the client address they act as. `sections` of router.yaml are added
+    to its configuration."""
     from router.server import create_app
 
     app = create_app(
@@ -250,6 +253,7 @@ async def serve_router(
             {
                 "rate_limit": {"trusted_proxies": list(trusted_proxies)},
                 "headers": SHIPPED_HEADER_RULES,
+                **(sections or {}),
             }
         ),
     )

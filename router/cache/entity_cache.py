@@ -5,7 +5,8 @@ representation and selection (the fetch's operation); each in one scope: public,
 user's (the verified token's `sub`) when the subgraph said `private`. A look-up asks both
 scopes at once. Answers are kept for their `Cache-Control` max-age (at most the subgraph's
 configured `ttl`); answers without a cacheable policy, and private answers to anonymous
-callers, are not kept. Concurrent misses of one key in one process send one request
+callers, are not kept. A root field's public answer is shared among anonymous callers only
+(a signed-in caller's root answers are kept in their own scope: see `RequestCache._shares`). Concurrent misses of one key in one process send one request
 (`once`)."""
 
 import asyncio
@@ -129,18 +130,29 @@ class RequestCache:
     def _user_scope(self) -> str | None:
         return None if not self.subject else "user:" + digest(self.subject)
 
-    async def lookup(self, keys: Sequence[str]) -> list[Hit | None]:
+    def _shares(self, root: bool) -> bool:
+        """Whether this request may use (and add to) the public scope. A root field's answer
+        is shared among anonymous callers only: a list or a look-up may hold what only its
+        signed-in caller sees (their drafts), which the public answer another caller was
+        given leaves out, however that answer was marked. A signed-in caller's root answers
+        are their own; entities (one object by its key) are shared as their policy says."""
+        return not (root and self.subject)
+
+    async def lookup(self, keys: Sequence[str], *, root: bool = False) -> list[Hit | None]:
         user = self._user_scope()
-        scoped = [f"{key}:{PUBLIC}" for key in keys]
+        shares = self._shares(root)
+        scoped = [f"{key}:{PUBLIC}" for key in keys] if shares else []
         if user is not None:
             scoped += [f"{key}:{user}" for key in keys]
         entries = await self.cache.store.get_many(scoped)
         now = time.time()
         hits: list[Hit | None] = []
+        offset = len(keys) if shares else 0
         for index in range(len(keys)):
-            public = entries[index]
-            private = entries[len(keys) + index] if user is not None else None
-            hit = _hit(public, False, now) or _hit(private, True, now)
+            public = entries[index] if shares else None
+            private = entries[offset + index] if user is not None else None
+            # the caller's own answer first: it is the more particular one
+            hit = _hit(private, True, now) or _hit(public, False, now)
             if hit is not None:
                 self.policies.append(hit.policy)
             hits.append(hit)
@@ -154,12 +166,14 @@ class RequestCache:
         items: Sequence[tuple[str, Any, frozenset[str]]],
         policy: CachePolicy | None,
         settings: SubgraphCache,
+        *,
+        root: bool = False,
     ) -> None:
         """Keep each (key, value, tags) of one answer whose policy is `policy`."""
         if policy is None or not items:
             return
         scope = PUBLIC
-        if policy.private:
+        if policy.private or not self._shares(root):
             user = self._user_scope()
             if user is None:
                 return

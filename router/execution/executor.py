@@ -157,7 +157,7 @@ async def _cached_root(
 ) -> dict[str, Any] | None:
     """A root fetch's answer from the cache, or from the subgraph (then kept)."""
     key = "r:" + digest(node.service, node.operation, jsonio.dumps_sorted(variables))
-    [hit] = await cache.lookup([key])
+    [hit] = await cache.lookup([key], root=True)
     if hit is not None:
         return {"data": hit.value}
     response = await _send(
@@ -166,7 +166,7 @@ async def _cached_root(
     data = None if response is None else response.get("data")
     if response is not None and isinstance(data, dict):
         tags = cache.answer_tags.of(data, node.operation)
-        await cache.keep([(key, data, tags)], answer_policy(response), settings)
+        await cache.keep([(key, data, tags)], answer_policy(response), settings, root=True)
     return response
 
 
