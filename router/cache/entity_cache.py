@@ -6,8 +6,8 @@ user's (the verified token's `sub`) when the subgraph said `private`. A look-up 
 scopes at once. Answers are kept for their `Cache-Control` max-age (at most the subgraph's
 configured `ttl`); answers without a cacheable policy, and private answers to anonymous
 callers, are not kept. A root field's public answer is shared among anonymous callers only
-(a signed-in caller's root answers are kept in their own scope: see `RequestCache._shares`). Concurrent misses of one key in one process send one request
-(`once`)."""
+(a signed-in caller's root answers are kept in their own scope: `RequestCache._shares`).
+Concurrent misses of one key in one process send one request (`once`)."""
 
 import asyncio
 import hashlib
