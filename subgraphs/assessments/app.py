@@ -20,6 +20,7 @@ SPEC = ServiceSpec(
     events=EVENTS,
     handlers=handlers,
     worker_jobs=scheduled_jobs,
+    background=lambda services: [services.assessments.grader.hold],
 )
 
 
