@@ -6,8 +6,8 @@ passing result. Layers, from the kernel up:
 - bubblewrap (`bwrap`) is the boundary: new user, mount, PID, network, IPC and UTS
   namespaces, no capabilities, a new session, dying with the grader; a root of read-only
   binds of only what the interpreter needs (its binary, standard library and shared
-  libraries: no /etc, no /home, nothing of ours), a private tmpfs as /tmp and as the work
-  folder, a minimal /dev and its own /proc; no environment but what we set (no LMS_*), no
+  libraries: no /etc, no /home, no /proc, nothing of ours), a private tmpfs as /tmp and as
+  the work folder, a minimal /dev; no environment but what we set (no LMS_*), no
   network at all (only a loopback of its own). bwrap itself runs as uid/gid nobody (a root
   grader drops to it first), inside as nobody too;
 - rlimits set before bwrap starts, inherited by everything in it: CPU seconds, address
@@ -128,7 +128,8 @@ def sandbox_command(program: Sequence[str]) -> list[str]:
             command += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top) and top != "/bin":
             command += ["--ro-bind", top, top]
-    command += ["--proc", "/proc", "--dev", "/dev"]
+    command += ["--dev", "/dev"]  # no /proc: Python needs none, and in a container the
+    # kernel refuses a fresh procfs over a masked one (bwrap then works with no privilege)
     for tmpfs in (TMP, WORK):
         command += ["--size", str(TMPFS_BYTES), "--tmpfs", tmpfs]
     command += ["--remount-ro", "/", "--chdir", WORK, "--"]

@@ -13,6 +13,7 @@
 #  4. Chromium (apt-get when absent), which the browser tests drive headless (tests/browser).
 #  5. Prometheus with promtool (apt-get when absent), which `lms dev --with-monitoring` and the
 #     monitoring tests run (its own system service stopped and disabled like the others).
+#  6. bubblewrap (apt-get when absent): the grader's sandbox (`lms grader`) and its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,7 @@ missing_packages() {
     command -v npm >/dev/null || echo npm
     command -v chromium >/dev/null || echo chromium
     command -v promtool >/dev/null || echo prometheus
+    command -v bwrap >/dev/null || echo bubblewrap
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their
