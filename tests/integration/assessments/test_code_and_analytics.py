@@ -71,10 +71,11 @@ async def _submit_code(
     return result
 
 
-async def test_code_answers_run_against_the_tests_in_the_sandbox(
-    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
-) -> None:
-    course = await course_with_learner(graph, instructor, admin, student, "Coding Drills")
+async def _code_quiz(
+    graph: GraphQLClient, instructor: Account, admin: Account, learner: Account, title: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A course with `learner` enrolled, the CODE question, and a quiz of it released at once."""
+    course = await course_with_learner(graph, instructor, admin, learner, title)
     code_question = await question(graph, instructor, course["id"], CODE)
     quiz = await assessment(
         graph,
@@ -82,6 +83,15 @@ async def test_code_answers_run_against_the_tests_in_the_sandbox(
         course["id"],
         [{"questionId": code_question["id"]}],
         releaseGradesImmediately=True,
+    )
+    return course, code_question, quiz
+
+
+async def test_code_answers_run_against_the_tests_in_the_sandbox(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    course, code_question, quiz = await _code_quiz(
+        graph, instructor, admin, student, "Coding Drills"
     )
     # Learners see the visible test, not the hidden ones.
     seen = await graph.data(
@@ -214,14 +224,8 @@ async def test_without_a_grader_a_submission_says_so_and_keeps_the_attempt_open(
     admin: Account,
     student: Account,
 ) -> None:
-    course = await course_with_learner(graph, instructor, admin, student, "Graderless Drills")
-    code_question = await question(graph, instructor, course["id"], CODE)
-    quiz = await assessment(
-        graph,
-        instructor,
-        course["id"],
-        [{"questionId": code_question["id"]}],
-        releaseGradesImmediately=True,
+    _, code_question, quiz = await _code_quiz(
+        graph, instructor, admin, student, "Graderless Drills"
     )
     attempt = await start(graph, student, quiz["id"])
     answers = [{"questionId": code_question["id"], "code": "def add(a, b):\n    return a + b\n"}]
