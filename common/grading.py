@@ -177,7 +177,10 @@ class GraderClient:
         try:
             channel = await connection.channel()
             await declare_jobs_queue(channel, self.queue)
-            replies = await channel.declare_queue(exclusive=True, auto_delete=True)
+            # named here, so a reconnected channel declares the same reply queue again
+            replies = await channel.declare_queue(
+                f"{self.queue}.replies.{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+            )
             await replies.consume(self._answered, no_ack=True)
         except BaseException:
             await close(connection)

@@ -60,7 +60,7 @@ CONCURRENCY = 2  # sandboxes at once per process; the machine has two cores
 FILE_BYTES = 1024 * 1024  # RLIMIT_FSIZE: the largest file a run may write
 TMPFS_BYTES = 32 * 1024 * 1024  # each of /tmp and the work folder
 OPEN_FILES = 32
-PROCESSES = 64  # RLIMIT_NPROC of uid nobody: bwrap, its init, the child; fork is refused
+PROCESSES = 64  # RLIMIT_NPROC, over all of uid nobody's processes: bwrap, its init, the child
 KILL_GRACE = 1.0  # seconds to wait for the pipes to close after killing the group
 SIGNAL_EXIT = 128  # bwrap exits 128 + n when the child was killed by signal n
 
