@@ -88,16 +88,15 @@ async def test_errors_name_the_exception_or_the_line(grader: GraderClient) -> No
 async def test_limits_name_what_was_exceeded(grader: GraderClient) -> None:
     # Each limit is measured with the other out of reach, so a loaded machine (a second of
     # CPU taking longer than the wall clock allows) cannot swap the verdicts.
-    spin = await grader.grade(
-        "while True:\n    pass\n", TESTS, SandboxLimits(cpu_seconds=1, wall_seconds=60)
-    )
+    spinning = SandboxLimits(cpu_seconds=1, wall_seconds=60)
+    spin = await grader.grade("while True:\n    pass\n", TESTS, spinning)
     first = spin.outcomes[0]
     assert (first.verdict, first.message) == (Verdict.TIMEOUT, "CPU time limit of 1 s exceeded.")
     sleep = await verdicts(grader, "import time\ntime.sleep(100)\n")
     assert sleep[0] == (Verdict.TIMEOUT, "Wall-clock limit of 3 s exceeded.")
     # A test that hangs after others passed: those keep their verdict, the rest time out.
-    result = await run_code(
-        grader, "def add(a, b):\n    while a < 0:\n        pass\n    return a + b\n"
+    result = await grader.grade(
+        "def add(a, b):\n    while a < 0:\n        pass\n    return a + b\n", TESTS, spinning
     )
     assert [o.verdict for o in result.outcomes] == [Verdict.PASSED, Verdict.TIMEOUT]
     await eventually(lambda: not sandbox_processes())
