@@ -33,14 +33,15 @@ RUN python -m venv /opt/venv \
 
 FROM python:3.11-slim
 # DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only);
-# pg_dump and pg_restore (as new as the server or newer) serve `lms backup` and `lms restore`.
-# xmlsec1 signs and verifies SAML messages for the users subgraph (pysaml2 runs it).
+# pg_dump and pg_restore (as new as the server or newer) serve `lms backup` and `lms restore`;
+# xmlsec1 signs and verifies SAML messages for the users subgraph (pysaml2 runs it);
+# bubblewrap is the grader's sandbox (`lms grader`).
 # The image's own pip and setuptools go too: nothing is installed at run time. The packages
 # are not pinned (hadolint DL3008): Debian replaces a version with each security update, so a
 # pin breaks the build; the base image's tag pins the release.
 # hadolint ignore=DL3008
 RUN apt-get update -qq \
-    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core postgresql-client xmlsec1 \
+    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core postgresql-client xmlsec1 bubblewrap \
     && rm -rf /var/lib/apt/lists/* \
     && python -m pip uninstall -y -q pip setuptools wheel \
     && groupadd --system --gid 10001 lms \

@@ -452,6 +452,16 @@ class Settings:
             "seconds between the courses worker's rounds embedding changed courses (0: never)",
         )
     )
+    # Code grading (common/grading.py, the grader worker in grader/)
+    grader_queue: str = field(
+        metadata=setting("LMS_GRADER_QUEUE", "RabbitMQ queue of grading jobs (`lms grader`)")
+    )
+    grader_timeout_seconds: int = field(
+        metadata=setting(
+            "LMS_GRADER_TIMEOUT_SECONDS",
+            "seconds a submission waits for a grader's result before SERVICE_UNAVAILABLE",
+        )
+    )
     public_url: str = field(
         metadata=setting(
             "LMS_PUBLIC_URL", "base URL clients reach the services' file routes at (downloads)"
@@ -699,6 +709,8 @@ class Settings:
             irt_min_responses=_positive("LMS_IRT_MIN_RESPONSES", 100),
             calibration_interval_seconds=_int("LMS_CALIBRATION_INTERVAL_SECONDS", 3600),
             course_embedding_interval_seconds=_int("LMS_COURSE_EMBEDDING_INTERVAL_SECONDS", 5),
+            grader_queue=_env("LMS_GRADER_QUEUE", "grader.jobs"),
+            grader_timeout_seconds=_positive("LMS_GRADER_TIMEOUT_SECONDS", 30),
             public_url=_env("LMS_PUBLIC_URL", ""),
             download_secret=_secret("LMS_DOWNLOAD_SECRET", "dev-download-secret"),
             data_export_secret=_secret("LMS_DATA_EXPORT_SECRET", "dev-data-export-secret"),

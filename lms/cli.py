@@ -10,7 +10,9 @@ import os
 import signal
 import sys
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from common.memory import freeze_startup_objects
 from common.settings import Settings, SettingsError, describe
@@ -129,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     command("worker", "run a service's outbox relay and event consumers").add_argument(
         "service", help="the subgraph whose events to relay and consume"
     )
+    command("grader", "grade learners' code from RabbitMQ's grading jobs, under bubblewrap")
     events = command("events", "the event catalogue and dead-letter queues")
     events_commands = events.add_subparsers(
         dest="events_command", required=True, metavar="EVENTS_COMMAND"
@@ -267,17 +270,30 @@ def run_worker_command(settings: Settings, name: str) -> int:
 
     configure_logging(f"{name}-worker", settings.log_level)
     start_tracing(settings, f"{name}-worker")
-
-    async def until_stopped() -> None:
-        work = asyncio.ensure_future(run_worker(services.spec(name), settings))
-        loop = asyncio.get_running_loop()
-        for stop in (signal.SIGINT, signal.SIGTERM):  # finish the message at hand, then stop
-            loop.add_signal_handler(stop, work.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await work
-
-    asyncio.run(until_stopped())
+    asyncio.run(until_stopped(run_worker(services.spec(name), settings)))
     return 0
+
+
+def run_grader_command(settings: Settings) -> int:
+    from grader.sandbox import SandboxUnavailable
+    from grader.worker import run_grader
+
+    configure_logging("grader", settings.log_level)
+    try:
+        asyncio.run(until_stopped(run_grader(settings)))
+    except SandboxUnavailable as error:
+        raise CommandError(f"lms grader: {error}", CONFIGURATION) from error
+    return 0
+
+
+async def until_stopped(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` until SIGINT or SIGTERM, which let it finish the message at hand."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,6 +358,8 @@ def run(args: argparse.Namespace) -> int:
         print_settings()
     elif args.command == "worker":
         return run_worker_command(settings, services.require_service(args.service))
+    elif args.command == "grader":
+        return run_grader_command(settings)
     elif args.command == "events":
         return run_events_command(settings, args)
     elif args.command in ("backup", "restore"):

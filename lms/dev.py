@@ -222,9 +222,9 @@ def start_services(
     children: list[Child],
     own: Mapping[str, Mapping[str, str]],
 ) -> dict[str, int]:
-    """Every subgraph, its worker and the router, each healthy before its URL is printed;
-    the port each worker serves its /metrics on. Each subgraph and its worker get their
-    own secrets (`own`, lms/dev_secrets.py)."""
+    """Every subgraph, its worker, the grader and the router, each healthy before its URL
+    is printed; the port each worker serves its /metrics on. Each subgraph and its worker
+    get their own secrets (`own`, lms/dev_secrets.py)."""
     subgraphs = [spawn(name, ["lms", "serve", name], dict(own[name])) for name in names]
     children += subgraphs
     for name, child in zip(names, subgraphs, strict=True):
@@ -247,6 +247,11 @@ def start_services(
     print(f"workers        outbox relays and event consumers of each subgraph (pids {pids})")
     for name in names:
         print(f"{name + ' worker':14} metrics at {metrics[name]}")
+    grader_port = free_port()  # the grader worker: learners' code, under bubblewrap
+    grader = spawn("grader", ["lms", "grader"], {"LMS_WORKER_METRICS_PORT": str(grader_port)})
+    children.append(grader)
+    wait_healthy(grader, f"http://{settings.host}:{grader_port}/metrics")
+    print(f"grader         learners' code under bubblewrap (pid {grader.process.pid})")
     graphiql = settings.service_url("users")
     if SUPERGRAPH.exists():
         router_url = f"http://{settings.host}:{settings.router_port}"

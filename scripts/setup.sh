@@ -15,6 +15,7 @@
 #  5. Prometheus with promtool (apt-get when absent), which `lms dev --with-monitoring` and the
 #     monitoring tests run (its own system service stopped and disabled like the others).
 #  6. xmlsec1 (apt-get when absent), which pysaml2 runs to sign and verify SAML messages.
+#  7. bubblewrap (apt-get when absent): the grader's sandbox (`lms grader`) and its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,7 @@ missing_packages() {
     command -v chromium >/dev/null || echo chromium
     command -v promtool >/dev/null || echo prometheus
     command -v xmlsec1 >/dev/null || echo xmlsec1  # SAML signatures (pysaml2 runs it)
+    command -v bwrap >/dev/null || echo bubblewrap
 }
 
 # The services apt's postinst scripts start would hold the default ports; ours run on their

@@ -29,6 +29,7 @@ from common.infra.postgres import PostgresServer
 from common.infra.rabbitmq import RabbitMQServer
 from common.infra.redis import RedisServer
 from common.settings import Settings
+from grader.worker import run_grader
 from lms import services
 from lms.compose import SUPERGRAPH_PATH
 from lms.dev import ROUTER_CONFIG
@@ -172,7 +173,8 @@ async def migrated(settings: Settings) -> Settings:
 @pytest.fixture(scope="session")
 async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
     """Every subgraph of the tree, each a real uvicorn server on its own port, with its
-    outbox relay and event consumers running beside it (as `lms worker` runs them)."""
+    outbox relay and event consumers running beside it (as `lms worker` runs them), and a
+    grader worker (as `lms grader` runs it)."""
     async with contextlib.AsyncExitStack() as stack:
         urls = {
             name: await stack.enter_async_context(
@@ -184,6 +186,7 @@ async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
             asyncio.create_task(run_worker(services.spec(name), migrated), name=f"{name}-worker")
             for name in available_services()
         ]
+        workers.append(asyncio.create_task(run_grader(migrated), name="grader"))  # `lms grader`
         try:
             yield urls
         finally:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-from prometheus_client import start_http_server
 
 from common.cache_invalidation import invalidating
 from common.db.engine import dsn, role_name
@@ -18,6 +15,7 @@ from common.events.gauges import refresh_event_gauges
 from common.events.relay import OutboxRelay
 from common.graphql.app import ServiceRuntime, ServiceSpec, service_runtime
 from common.settings import Settings
+from common.telemetry.metrics import metrics_served
 
 log = logging.getLogger(__name__)
 
@@ -91,23 +89,6 @@ def measured(
         settings.amqp_url if consumes else None,
         settings.worker_metrics_interval_ms / 1000,
     )
-
-
-@contextlib.asynccontextmanager
-async def metrics_served(settings: Settings) -> AsyncIterator[None]:
-    """/metrics of this process on `LMS_WORKER_METRICS_PORT` (none when 0), served by
-    prometheus_client on a thread of its own."""
-    if not settings.worker_metrics_port:
-        yield
-        return
-    server, thread = start_http_server(settings.worker_metrics_port, settings.host)
-    log.info("worker metrics served", extra={"port": settings.worker_metrics_port})
-    try:
-        yield
-    finally:
-        await asyncio.to_thread(server.shutdown)
-        server.server_close()
-        thread.join()
 
 
 async def run_worker(spec: ServiceSpec[Any, Any], settings: Settings) -> None:

@@ -6,8 +6,11 @@ happens."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Literal
 
 from prometheus_client import (
@@ -18,6 +21,7 @@ from prometheus_client import (
     Histogram,
     Metric,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -27,6 +31,10 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from common.settings import Settings
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "lms_http_requests_total", "HTTP requests served", ["service", "method", "path", "status"]
@@ -238,3 +246,20 @@ def watch_pool(engine: AsyncEngine, service: str) -> None:
 
 def forget_pool(engine: AsyncEngine) -> None:
     _POOLS.engines.pop(engine, None)
+
+
+@contextlib.asynccontextmanager
+async def metrics_served(settings: Settings) -> AsyncIterator[None]:
+    """/metrics of this process on `LMS_WORKER_METRICS_PORT` (none when 0), served by
+    prometheus_client on a thread of its own."""
+    if not settings.worker_metrics_port:
+        yield
+        return
+    server, thread = start_http_server(settings.worker_metrics_port, settings.host)
+    log.info("worker metrics served", extra={"port": settings.worker_metrics_port})
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        thread.join()

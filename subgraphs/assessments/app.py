@@ -25,6 +25,7 @@ SPEC = ServiceSpec(
     routes=[Route("/qti/{course_id}/{version}/questions.zip", serve_export)],
     max_upload_bytes=lambda settings: MAX_PACKAGE_BYTES,  # QTI imports
     worker_jobs=scheduled_jobs,
+    background=lambda services: [services.assessments.grader.hold],
 )
 
 

@@ -7,7 +7,7 @@ A spec is JSON kept with the question:
 - SHORT_ANSWER: {"accepted": [{"value", "match": EXACT | PATTERN, "caseSensitive"}]}
 - NUMERIC: {"answer": float, "tolerance": float}
 - ESSAY: {"rubric": [{"criterion", "points"}]}  (graded by a person)
-- CODE: {"starter": str, "tests": [{"name", "code", "hidden"}]}  (graded in the sandbox)
+- CODE: {"starter": str, "tests": [{"name", "code", "hidden"}]}  (graded by the grader worker)
 
 A response is JSON kept with the answer: {"choiceIds": [...]}, {"boolean": b}, {"text": s},
 {"number": x} or {"code": s}, whichever the kind takes.

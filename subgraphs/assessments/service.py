@@ -8,7 +8,8 @@ Rules a learner meets:
   network: LMS_SUBMISSION_GRACE_SECONDS). Past it, the attempt is submitted with what was
   saved before, and the late request gets a FORBIDDEN error that says so;
 - choice, true/false, short answer and numeric questions are graded at submission, code
-  questions in the sandbox, essays by an instructor against the rubric;
+  questions by the grader worker (over RabbitMQ, common/grading.py), essays by an
+  instructor against the rubric;
 - scores, feedback and correct answers reach the learner only once grades are released
   (by an instructor, or at once when the assessment says so and nothing waits for a person).
 """
@@ -33,6 +34,7 @@ from common.db.pagination import Page, fetch_page
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
 from common.events.envelope import Event
 from common.events.outbox import emit
+from common.grading import CodeTest, GraderClient, SandboxLimits, Verdict
 from common.graphql.catalog import CourseFacts
 from common.telemetry import tracing
 from common.telemetry.metrics import business_event
@@ -53,7 +55,6 @@ from subgraphs.assessments.questions import (
     grade_objective,
     normalise_response,
 )
-from subgraphs.assessments.sandbox import CodeTest, SandboxLimits, Verdict, run_code
 
 MAX_SLOTS = 200
 MAX_DRAW = 50
@@ -158,10 +159,12 @@ class AssessmentsService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
+        grader: GraderClient,
         grace: timedelta = timedelta(seconds=5),
         sandbox: SandboxLimits | None = None,
     ) -> None:
         self.sessions = sessions
+        self.grader = grader  # code runs in the grader worker, never in this process
         self.grace = grace  # requests in flight when the clock runs out still count
         self.sandbox = sandbox or SandboxLimits()
         self.adaptive = AdaptiveTesting(sessions)
@@ -733,7 +736,7 @@ class AssessmentsService:
 
     async def _grade_code(self, question: QuestionRow, source: str) -> _Graded:
         tests = question.spec["tests"]
-        result = await run_code(
+        result = await self.grader.grade(
             source, [CodeTest(test["name"], test["code"]) for test in tests], self.sandbox
         )
         outcomes = [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from common.grading import GraderClient
 from common.graphql.app import ServiceRuntime
 from subgraphs.assessments.adaptive.calibrating import Calibrator
 from subgraphs.assessments.bank import QuestionBank
@@ -23,9 +24,11 @@ class AssessmentsServices:
 
 
 def build_services(runtime: ServiceRuntime) -> AssessmentsServices:
-    grace = timedelta(seconds=runtime.settings.submission_grace_seconds)
+    settings = runtime.settings
+    grace = timedelta(seconds=settings.submission_grace_seconds)
+    grader = GraderClient(settings.amqp_url, settings.grader_queue, settings.grader_timeout_seconds)
     return AssessmentsServices(
-        assessments=AssessmentsService(runtime.sessions, grace=grace),
+        assessments=AssessmentsService(runtime.sessions, grader=grader, grace=grace),
         bank=QuestionBank(runtime.sessions),
         plagiarism=PlagiarismService(runtime.sessions),
         calibrator=Calibrator(

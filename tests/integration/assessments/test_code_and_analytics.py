@@ -1,11 +1,18 @@
-"""Code questions graded in the sandbox, and item analysis, through the router."""
+"""Code questions graded by the grader worker, and item analysis, through the router."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 from typing import Any
 
+import httpx
+
+from common.infra.ports import free_port
+from common.settings import Settings
 from tests.accounts import Account, register
+from tests.conftest import serve_router, subgraph_app
 from tests.integration.assessments.conftest import (
     CHOICE,
     ENROLL,
@@ -16,7 +23,7 @@ from tests.integration.assessments.conftest import (
     question,
     start,
 )
-from tests.support import GraphQLClient, error_codes
+from tests.support import GraphQLClient, error_codes, serve
 
 CODE = {
     "kind": "CODE",
@@ -64,10 +71,11 @@ async def _submit_code(
     return result
 
 
-async def test_code_answers_run_against_the_tests_in_the_sandbox(
-    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
-) -> None:
-    course = await course_with_learner(graph, instructor, admin, student, "Coding Drills")
+async def _code_quiz(
+    graph: GraphQLClient, instructor: Account, admin: Account, learner: Account, title: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A course with `learner` enrolled, the CODE question, and a quiz of it released at once."""
+    course = await course_with_learner(graph, instructor, admin, learner, title)
     code_question = await question(graph, instructor, course["id"], CODE)
     quiz = await assessment(
         graph,
@@ -75,6 +83,15 @@ async def test_code_answers_run_against_the_tests_in_the_sandbox(
         course["id"],
         [{"questionId": code_question["id"]}],
         releaseGradesImmediately=True,
+    )
+    return course, code_question, quiz
+
+
+async def test_code_answers_run_against_the_tests_in_the_sandbox(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    course, code_question, quiz = await _code_quiz(
+        graph, instructor, admin, student, "Coding Drills"
     )
     # Learners see the visible test, not the hidden ones.
     seen = await graph.data(
@@ -196,3 +213,40 @@ async def test_statistics_mean_distribution_difficulty_and_discrimination(
     assert by_prompt["Hard one"]["discrimination"] > 0.5  # the strong learners got it right
     refused = await graph.execute(STATISTICS, {"id": quiz["id"]}, token=student.access_token)
     assert error_codes(refused) == ["FORBIDDEN"]
+
+
+async def test_without_a_grader_a_submission_says_so_and_keeps_the_attempt_open(
+    graph: GraphQLClient,
+    http: httpx.AsyncClient,
+    migrated: Settings,
+    subgraph_urls: dict[str, str],
+    instructor: Account,
+    admin: Account,
+    student: Account,
+) -> None:
+    _, code_question, quiz = await _code_quiz(
+        graph, instructor, admin, student, "Graderless Drills"
+    )
+    attempt = await start(graph, student, quiz["id"])
+    answers = [{"questionId": code_question["id"], "code": "def add(a, b):\n    return a + b\n"}]
+    # An assessments subgraph whose jobs go to a queue no grader consumes, behind a router.
+    alone = dataclasses.replace(
+        migrated, grader_queue=f"grader.nobody.{uuid.uuid4().hex}", grader_timeout_seconds=1
+    )
+    async with (
+        serve(subgraph_app("assessments", alone), free_port()) as url,
+        serve_router({**subgraph_urls, "assessments": url}, migrated) as router_url,
+    ):
+        router = GraphQLClient(http, f"{router_url}/graphql")
+        refused = await router.execute(
+            SUBMIT, {"id": attempt["id"], "answers": answers}, token=student.access_token
+        )
+    assert error_codes(refused) == ["SERVICE_UNAVAILABLE"], refused
+    assert "No grader answered within 1 s" in refused["errors"][0]["message"]
+    # The attempt is still open with its answer saved: submitting again, once a grader
+    # answers, grades it.
+    submitted = await graph.data(
+        SUBMIT, {"id": attempt["id"], "answers": []}, token=student.access_token
+    )
+    assert submitted["submitAttempt"]["attempt"]["status"] == "GRADED"
+    assert submitted["submitAttempt"]["attempt"]["score"] == 4.0

@@ -1,35 +1,36 @@
-"""Running a learner's Python against an instructor's tests, in a sandboxed child process.
+"""Running a learner's Python against an instructor's tests, inside bubblewrap.
 
 Threat model: the code is hostile. It may loop forever, fork, allocate without end, print
-without end, open sockets, read the server's files or try to forge a passing result.
-Layers, from the kernel up:
-- one fresh process per run (``python -I -S -B``, stdlib only) in a fresh temporary folder,
-  its own session; limits on CPU seconds, address space, file size, open files, core
-  dumps and processes; at most ``CONCURRENCY`` sandboxes at once per event loop;
-- as root: a new network namespace, then uid/gid nobody with no groups (RLIMIT_NPROC does
-  not bind root). Not root: a new user + network namespace. Either way, if the kernel
-  refuses a namespace the run goes on with the layers below (logged once);
-- inside the child (sandbox_child.py): a seccomp filter (no sockets, fork, exec, signals,
+without end, open sockets, read the grader's files or environment, or try to forge a
+passing result. Layers, from the kernel up:
+- bubblewrap (`bwrap`) is the boundary: new user, mount, PID, network, IPC and UTS
+  namespaces, no capabilities, a new session, dying with the grader; a root of read-only
+  binds of only what the interpreter needs (its binary, standard library and shared
+  libraries: no /etc, no /home, no /proc, nothing of ours), a private tmpfs as /tmp and as
+  the work folder, a minimal /dev; no environment but what we set (no LMS_*), no
+  network at all (only a loopback of its own). bwrap itself runs as uid/gid nobody (a root
+  grader drops to it first), inside as nobody too;
+- rlimits set before bwrap starts, inherited by everything in it: CPU seconds, address
+  space, file size, open files, core dumps and processes; at most ``CONCURRENCY``
+  sandboxes at once per event loop;
+- inside (sandbox_child.py), as before: a seccomp filter (no sockets, fork, exec, signals,
   timers, signal handlers, ptrace) and an audit hook (no frames, native code, marshal,
-  files outside the folder except reading the standard library);
-- the wall clock is enforced here by killing the whole process group; output is read
-  concurrently with a fixed budget, the rest drained and dropped.
+  files outside the work folder except reading the standard library);
+- the wall clock is enforced here by killing bwrap's process group (its PID namespace
+  goes with it); output is read concurrently with a fixed budget, the rest drained and
+  dropped.
 Verdicts travel on their own pipe, each line prefixed with a random nonce the child reads
 from stdin before the learner's code runs and keeps only in locals it never exposes; lines
 without it are ignored, so printing, writing to any fd or a crafted exit code cannot turn
 a failing test into PASSED. Tests share one process (they run in order, each in a copy of
 the learner's namespace); when the process dies mid-run, the tests it had not reported get
-the verdict of the death (TIMEOUT, MEMORY_LIMIT, ERROR). Residual risks are listed in
-sandbox_child.py (audit hooks are not a security boundary; ``__eq__`` that always holds).
+the verdict of the death (TIMEOUT, MEMORY_LIMIT, ERROR).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
-import enum
 import functools
 import json
 import logging
@@ -39,117 +40,123 @@ import resource
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
-import tempfile
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from common.grading import DEFAULT_LIMITS, CodeTest, RunResult, SandboxLimits, TestOutcome, Verdict
 
 log = logging.getLogger(__name__)
 
 CHILD = (Path(__file__).with_name("sandbox_child.py")).read_text(encoding="utf-8")
 NOBODY = 65534
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
+WORK = "/sandbox"  # the work folder inside the sandbox (a tmpfs), also HOME
+TMP = "/tmp"  # noqa: S108 - the sandbox's own, a private tmpfs
 MAX_RESULTS_BYTES = 1024 * 1024
 CONCURRENCY = 2  # sandboxes at once per process; the machine has two cores
 FILE_BYTES = 1024 * 1024  # RLIMIT_FSIZE: the largest file a run may write
+TMPFS_BYTES = 32 * 1024 * 1024  # each of /tmp and the work folder
 OPEN_FILES = 32
+PROCESSES = 64  # RLIMIT_NPROC, over all of uid nobody's processes: bwrap, its init, the child
 KILL_GRACE = 1.0  # seconds to wait for the pipes to close after killing the group
+SIGNAL_EXIT = 128  # bwrap exits 128 + n when the child was killed by signal n
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
 _warned: set[str] = set()
 
 
-class Verdict(enum.StrEnum):
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    ERROR = "ERROR"
-    TIMEOUT = "TIMEOUT"
-    MEMORY_LIMIT = "MEMORY_LIMIT"
-    REFUSED = "REFUSED"
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    cpu_seconds: float = 2.0
-    wall_seconds: float = 5.0
-    memory_bytes: int = 256 * 1024 * 1024
-    output_bytes: int = 64 * 1024
-    max_source_bytes: int = 64 * 1024
-
-
-@dataclass(frozen=True)
-class CodeTest:
-    name: str
-    code: str
-
-
-@dataclass(frozen=True)
-class TestOutcome:
-    name: str
-    verdict: Verdict
-    message: str
-
-
-@dataclass(frozen=True)
-class RunResult:
-    outcomes: list[TestOutcome]
-    output: str
-    duration_ms: int
-
-    @property
-    def passed(self) -> int:
-        return sum(outcome.verdict is Verdict.PASSED for outcome in self.outcomes)
+class SandboxUnavailable(RuntimeError):
+    """bwrap or a Python for the sandbox is missing: the grader cannot grade at all."""
 
 
 @functools.cache
-def _interpreter() -> str:
-    """A Python the unprivileged child can execute (root's own may sit in /root, 0700)."""
-    if os.geteuid() != 0:
-        return sys.executable
-    for candidate in (sys.executable, shutil.which("python3") or "", "/usr/bin/python3"):
-        if candidate and _world_executable(os.path.realpath(candidate)):
-            return os.path.realpath(candidate)
-    raise RuntimeError("The sandbox needs a Python interpreter that user nobody can run.")
+def _interpreter() -> tuple[str, tuple[str, ...]]:
+    """A Python under /usr (ours when it is there) and the folders it needs."""
+    candidates = (os.path.realpath(sys.executable), "/usr/bin/python3")
+    for candidate in candidates:
+        if candidate.startswith("/usr/") and os.access(candidate, os.X_OK):
+            return os.path.realpath(candidate), _python_folders(os.path.realpath(candidate))
+    raise SandboxUnavailable("The sandbox needs a Python interpreter under /usr.")
 
 
-def _world_executable(path: str) -> bool:
-    current = Path(path)
-    if not current.is_file() or not os.stat(current).st_mode & 0o001:
-        return False
-    return all(os.stat(parent).st_mode & 0o001 for parent in current.parents)
+def _python_folders(interpreter: str) -> tuple[str, ...]:
+    probe = (
+        "import json, sys, sysconfig; v = sysconfig.get_config_var; print(json.dumps("
+        "[sysconfig.get_path('stdlib'), v('DESTSHARED'), v('LIBDIR'),"
+        " '/usr/lib/' + (v('MULTIARCH') or ''), '/usr/lib64']))"
+    )
+    found = subprocess.run(
+        [interpreter, "-I", "-S", "-c", probe], capture_output=True, check=True, timeout=30
+    )
+    folders = {os.path.realpath(f) for f in json.loads(found.stdout) if f and os.path.isdir(f)}
+    return tuple(sorted(f for f in folders if f != "/usr/lib"))
 
 
-def _unshare(flags: int) -> bool:
-    return bool(_libc.unshare(flags) == 0)
+@functools.cache
+def _bwrap() -> str:
+    found = shutil.which("bwrap")
+    if found is None:
+        raise SandboxUnavailable(
+            "The sandbox needs bubblewrap (bwrap): apt-get install bubblewrap."
+        )
+    return found
 
 
-def _confine(limits: SandboxLimits) -> None:
-    """Runs in the child between fork and exec: namespaces, identity, limits.
+def check_available() -> None:
+    """Raises SandboxUnavailable unless bwrap and a Python for the sandbox are there."""
+    _bwrap()
+    _interpreter()
 
-    Only async-signal-safe work: system calls through ctypes/os, no imports, no logging.
+
+def sandbox_command(program: Sequence[str]) -> list[str]:
+    """bwrap's command line running `program` (its first word an interpreter) inside."""
+    interpreter, folders = _interpreter()
+    command = [_bwrap(), "--unshare-all", "--die-with-parent", "--new-session"]
+    command += ["--cap-drop", "ALL", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+    command += ["--clearenv", "--setenv", "PATH", "/usr/bin", "--setenv", "LANG", "C.UTF-8"]
+    command += ["--setenv", "PYTHONIOENCODING", "utf-8", "--setenv", "HOME", WORK]
+    command += ["--setenv", "TMPDIR", TMP]
+    for folder in (*folders, interpreter):
+        command += ["--ro-bind", folder, folder]
+    for top in ("/bin", "/lib", "/lib64", "/lib32"):  # merged /usr: the loader's paths
+        if os.path.islink(top):
+            command += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top) and top != "/bin":
+            command += ["--ro-bind", top, top]
+    command += ["--dev", "/dev"]  # no /proc: Python needs none, and in a container the
+    # kernel refuses a fresh procfs over a masked one (bwrap then works with no privilege)
+    for tmpfs in (TMP, WORK):
+        command += ["--size", str(TMPFS_BYTES), "--tmpfs", tmpfs]
+    command += ["--remount-ro", "/", "--chdir", WORK, "--"]
+    return [*command, *program]
+
+
+def python_program(*arguments: str) -> list[str]:
+    """The sandbox's Python (isolated mode, no site) with `arguments`."""
+    return [_interpreter()[0], "-I", "-S", "-B", *arguments]
+
+
+def confine(limits: SandboxLimits) -> None:
+    """Runs in the child between fork and exec of bwrap: identity and limits.
+
+    Only async-signal-safe work: system calls through os/resource, no imports, no logging.
     """
-    isolated = False
-    if os.geteuid() == 0:
-        isolated = _unshare(CLONE_NEWNET)
+    if os.geteuid() == 0:  # bwrap runs unprivileged, so RLIMIT_NPROC binds (not root's)
         os.setgroups([])
         os.setgid(NOBODY)
         os.setuid(NOBODY)
-    if not isolated:  # not root, or root without CAP_SYS_ADMIN: an unprivileged namespace
-        _unshare(CLONE_NEWUSER | CLONE_NEWNET)
     cpu = max(1, math.ceil(limits.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (PROCESSES, PROCESSES))
 
 
 def _slot() -> asyncio.Semaphore:
@@ -178,7 +185,7 @@ def _all(tests: Sequence[CodeTest], verdict: Verdict, message: str) -> list[Test
 
 
 async def run_code(
-    source: str, tests: Sequence[CodeTest], limits: SandboxLimits = SandboxLimits()
+    source: str, tests: Sequence[CodeTest], limits: SandboxLimits = DEFAULT_LIMITS
 ) -> RunResult:
     """Run `source`, then each test in a copy of its namespace; one outcome per test."""
     started = time.monotonic()
@@ -196,7 +203,7 @@ async def _run(
     source: str, tests: Sequence[CodeTest], limits: SandboxLimits
 ) -> tuple[list[TestOutcome], str]:
     nonce = secrets.token_hex(16)
-    folder = _make_folder()
+    command = await asyncio.to_thread(sandbox_command, python_program("-c", CHILD))
     read_end, write_end = os.pipe()
     process: asyncio.subprocess.Process | None = None
     transport: asyncio.BaseTransport | None = None
@@ -204,31 +211,20 @@ async def _run(
         job = {
             "nonce": nonce,
             "results_fd": write_end,
-            "folder": folder,
+            "folder": WORK,
             "source": source,
             "tests": [{"name": t.name, "code": t.code} for t in tests],
         }
         process = await asyncio.create_subprocess_exec(
-            _interpreter(),
-            "-I",
-            "-S",
-            "-B",
-            "-c",
-            CHILD,
+            *command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             pass_fds=(write_end,),
             start_new_session=True,
-            preexec_fn=functools.partial(_confine, limits),
-            env={
-                "PATH": "/usr/bin:/bin",
-                "LANG": "C.UTF-8",
-                "PYTHONIOENCODING": "utf-8",
-                "HOME": folder,
-                "TMPDIR": folder,
-            },
-            cwd=folder,
+            preexec_fn=functools.partial(confine, limits),
+            env={"PATH": "/usr/bin:/bin"},  # bwrap's own; the sandbox's is set by --setenv
+            cwd="/",
         )
         started = time.monotonic()
         os.close(write_end)
@@ -257,7 +253,7 @@ async def _run(
             )
         except TimeoutError:
             timed_out = True
-            _kill(process.pid)
+            kill_sandbox(process.pid)
             try:
                 (output, truncated), (results, _), _ = await asyncio.wait_for(reading, KILL_GRACE)
             except TimeoutError:  # something still holds a pipe open: give up on it
@@ -270,7 +266,7 @@ async def _run(
         return _outcomes(tests, nonce, results, death), text
     finally:
         if process is not None and process.returncode is None:  # cancelled: leave nothing
-            _kill(process.pid)
+            kill_sandbox(process.pid)
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
         if transport is not None:
@@ -278,19 +274,10 @@ async def _run(
         for fd in (read_end, write_end):
             if fd >= 0:
                 os.close(fd)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _make_folder() -> str:
-    """A fresh folder only the child's user can enter (nobody when we are root)."""
-    folder = os.path.realpath(tempfile.mkdtemp(prefix="lms-sandbox-"))
-    if os.geteuid() == 0:
-        os.chown(folder, NOBODY, NOBODY)
-    os.chmod(folder, 0o700)
-    return folder
-
-
-def _kill(pid: int) -> None:
+def kill_sandbox(pid: int) -> None:
+    """SIGKILL to bwrap's process group; its PID namespace dies with it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
 
@@ -298,17 +285,20 @@ def _kill(pid: int) -> None:
 def _death(
     returncode: int | None, timed_out: bool, elapsed: float, limits: SandboxLimits
 ) -> tuple[Verdict, str]:
-    """What the tests the child did not report get, from how the child ended."""
+    """What the tests the child did not report get, from how the child ended (bwrap exits
+    with 128 + n when the child died of signal n)."""
     cpu = max(1, math.ceil(limits.cpu_seconds))
     if timed_out:
         return Verdict.TIMEOUT, f"Wall-clock limit of {limits.wall_seconds:g} s exceeded."
-    if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and elapsed >= cpu):
+    code = returncode or 0
+    died = -code if code < 0 else code - SIGNAL_EXIT if code > SIGNAL_EXIT else 0
+    if died == signal.SIGXCPU or (died == signal.SIGKILL and elapsed >= cpu):
         return Verdict.TIMEOUT, f"CPU time limit of {cpu:g} s exceeded."
-    if returncode in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS):
+    if died in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
         return Verdict.MEMORY_LIMIT, "The program ran out of memory (or overflowed its stack)."
-    if returncode == -signal.SIGXFSZ:
+    if died == signal.SIGXFSZ:
         return Verdict.ERROR, f"The program wrote a file larger than {FILE_BYTES} bytes."
-    if returncode == -signal.SIGSYS:
+    if died == signal.SIGSYS:
         return Verdict.REFUSED, "The program made a forbidden system call."
     return Verdict.ERROR, f"The program ended before this test ran (exit code {returncode})."
 
