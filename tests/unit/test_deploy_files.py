@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +197,16 @@ def test_the_image_is_multi_stage_non_root_and_checks_its_health() -> None:
     for tool in ("pip install", "npm", "gcc", "build-essential", "-dev "):
         assert tool not in final, tool
     assert "pip uninstall -y -q pip setuptools wheel" in final
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """`pip install .` takes the packages it finds: one the image does not copy is missing
+    from it without an error at build time (its command then fails in the cluster)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in patterns}
+    copied = set(re.findall(r"^COPY (\S+) \1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
+    assert packages <= copied, packages - copied
 
 
 def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
