@@ -23,7 +23,7 @@ from redis.retry import Retry
 
 from router import jsonio
 from router.cache.store import EntityStore, key_prefix, tag_key
-from router.cache.tags import message_tags
+from router.cache.tags import message_tags, unkeyed_tag
 from router.metrics import REGISTRY
 
 logger = logging.getLogger("router")
@@ -69,7 +69,10 @@ def parse_message(raw: bytes | str) -> Invalidation:
         return Invalidation((message_tags(typename, None),), at)
     if not isinstance(keys, list) or not all(isinstance(k, dict) and k for k in keys):
         raise BadMessage("`keys` is not a list of key objects")
-    return Invalidation(tuple(message_tags(typename, key) for key in keys), at)
+    # with the entries that hold an entity of that type without its key (which one it is
+    # cannot be told)
+    named = tuple(message_tags(typename, key) for key in keys)
+    return Invalidation((*named, frozenset((unkeyed_tag(typename),))), at)
 
 
 def message(typename: str | None, key: Mapping[str, Any] | None, reason: str) -> bytes:

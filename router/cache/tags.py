@@ -1,6 +1,8 @@
 """What a cache entry holds, as tags an invalidation message names: `T:<type>` for each
 entity type in it, `K:<type>:<field>=<JSON value>` for each of its entities' key fields
-(as representations and the messages write them: `{"id": "<uuid>"}`)."""
+(as representations and the messages write them: `{"id": "<uuid>"}`), and `U:<type>` for an
+entity whose key the answer does not hold (`{ course(id: $id) { title } }`): which one it
+is cannot be told, so a message naming any entity of its type drops it."""
 
 import re
 from collections.abc import Iterator, Mapping
@@ -30,6 +32,10 @@ def type_tag(typename: str) -> str:
 
 def key_tag(typename: str, field: str, value: Any) -> str:
     return f"K:{typename}:{field}={jsonio.dumps_sorted(value).decode()}"
+
+
+def unkeyed_tag(typename: str) -> str:
+    return f"U:{typename}"
 
 
 def message_tags(typename: str, key: Mapping[str, Any] | None) -> frozenset[str]:
@@ -101,10 +107,14 @@ class AnswerTags:
             if key_fields is None:
                 continue
             tags.add(type_tag(typename))
+            keyed = False
             for key, value in obj.items():
                 field = selected[key][0] if key in selected else key
                 if field in key_fields and value is not None and not isinstance(value, dict | list):
                     tags.add(key_tag(typename, field, value))
+                    keyed = True
+            if not keyed:
+                tags.add(unkeyed_tag(typename))
         return frozenset(tags)
 
     def _objects(

@@ -19,7 +19,7 @@ from tests.conftest import serve_router
 from tests.integration.courses.conftest import create_course, published_course
 from tests.support import GraphQLClient, eventually
 
-COURSE = "query($id: ID!) { course(id: $id) { id title } }"
+COURSE = "query($id: ID!) { course(id: $id) { title } }"  # its key not asked for
 CATALOGUE = "{ courses(first: 100) { edges { node { id title } } } }"
 UPDATE_COURSE = """
 mutation($input: UpdateCourseInput!) { updateCourse(input: $input) { course { id version } } }
