@@ -15,9 +15,10 @@ from tests.integration.courses.conftest import (
 )
 from tests.support import GraphQLClient, error_codes
 
+# The full-text ranking (HYBRID, the default, is tested in test_semantic_search.py).
 SEARCH = """
 query($q: String!, $first: Int, $after: String) {
-  searchCourses(query: $q, first: $first, after: $after) {
+  searchCourses(query: $q, first: $first, after: $after, mode: FULL_TEXT) {
     totalCount edges { node { title } } pageInfo { hasNextPage endCursor }
   }
 }

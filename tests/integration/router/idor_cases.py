@@ -279,6 +279,34 @@ CASES: dict[str, tuple[Case, ...]] = {
             NOT_FOUND,
         ),
     ),
+    "Query.exportQuestionBank": (
+        Case(
+            "other instructor exports a course's question bank",
+            "other_instructor",
+            "query($id: ID!) { exportQuestionBank(courseId: $id) { url itemCount } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+        Case(
+            "student exports a course's question bank",
+            "intruder",
+            "query($id: ID!) { exportQuestionBank(courseId: $id) { url itemCount } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+    ),
+    "Mutation.importQuestions": (
+        Case(
+            "other instructor imports questions into a course's bank",
+            "other_instructor",
+            "mutation($id: ID!, $file: Upload!) { importQuestions(courseId: $id, file: $file) "
+            "{ imported { id } } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+            QUESTION_BANK,
+            upload=True,
+        ),
+    ),
     "Query.questionBank": (
         Case(
             "other instructor lists a course's question bank",

@@ -126,9 +126,21 @@ async def send(
     graph: GraphQLClient, world: World, case: Case, caller: Actor, variables: dict[str, Any]
 ) -> tuple[int | None, dict[str, Any]]:
     """The case's request as this caller: the HTTP status (None for an upload) and body."""
-    if case.upload:
+    if case.upload:  # the file in `$file`, or (a lesson attachment) in its input
         token = world.token(caller)
-        return None, await upload(graph.http, graph.url, token, variables["id"], "x.png", PNG)
+        if "$file: Upload!" not in case.document:
+            return None, await upload(graph.http, graph.url, token, variables["id"], "x.png", PNG)
+        operations = {"query": case.document, "variables": {**variables, "file": None}}
+        response = await graph.http.post(
+            graph.url,
+            data={
+                "operations": json.dumps(operations),
+                "map": json.dumps({"0": ["variables.file"]}),
+            },
+            files={"0": ("questions.zip", PNG, "application/zip")},
+            headers={**world.credentials(caller), "Apollo-Require-Preflight": "true"},
+        )
+        return None, response.json()
     response = await graph.http.post(
         graph.url,
         json={"query": case.document, "variables": variables},
