@@ -144,6 +144,9 @@ async def test_a_content_save_invalidates_the_lesson_alone(
     await graph.data(retitle, {"id": module["id"]}, token=token)
     await heard.wait_for("Course", "module.changed", draft["id"])
     # created, content, updated: the lesson thrice; its course for the creation and the update
+    # (the worker may publish them in any order, so each count is waited for)
+    await eventually(lambda: len(about("Lesson", lesson)) == 3)
+    await eventually(lambda: len(about("Course", draft["id"])) >= 2)
     assert len(about("Lesson", lesson)) == 3
     assert len(about("Course", draft["id"])) == 2
 
