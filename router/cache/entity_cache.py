@@ -118,6 +118,11 @@ class RequestCache:
     subject: str | None
     answer_tags: AnswerTags
     policies: list[CachePolicy | None] = field(default_factory=list)
+    # the caller's own scope (a digest of the token's subject), worked out once per request
+    user: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.user = None if not self.subject else "user:" + digest(self.subject)
 
     def note(self, response: dict[str, Any]) -> CachePolicy | None:
         policy = answer_policy(response)
@@ -125,10 +130,7 @@ class RequestCache:
         return policy
 
     def flight(self, key: str) -> str:
-        return f"{key}:{self._user_scope() or PUBLIC}"
-
-    def _user_scope(self) -> str | None:
-        return None if not self.subject else "user:" + digest(self.subject)
+        return f"{key}:{self.user or PUBLIC}"
 
     def _shares(self, root: bool) -> bool:
         """Whether this request may use (and add to) the public scope. A root field's answer
@@ -139,7 +141,7 @@ class RequestCache:
         return not (root and self.subject)
 
     async def lookup(self, keys: Sequence[str], *, root: bool = False) -> list[Hit | None]:
-        user = self._user_scope()
+        user = self.user
         shares = self._shares(root)
         scoped = [f"{key}:{PUBLIC}" for key in keys] if shares else []
         if user is not None:
@@ -174,10 +176,9 @@ class RequestCache:
             return
         scope = PUBLIC
         if policy.private or not self._shares(root):
-            user = self._user_scope()
-            if user is None:
+            if self.user is None:
                 return
-            scope = user
+            scope = self.user
         ttl = policy.max_age if settings.ttl is None else min(policy.max_age, int(settings.ttl))
         if ttl <= 0:
             return

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.integration.courses.test_attachments import UPLOAD
 from tests.integration.router.idor_world import DRAFT_TITLE, OTHER_BODY, Actor, World
 
 Variables = Callable[[World], dict[str, Any]]
@@ -46,7 +45,8 @@ class Case:
     reread: Reread | None = None
     leak: Marker | None = None
     control: Actor | None = None
-    upload: bool = field(default=False, repr=False)  # a GraphQL multipart request
+    # a GraphQL multipart request, its file in the variable `$file`
+    upload: bool = field(default=False, repr=False)
 
 
 # Re-reads, by what they look at.
@@ -982,7 +982,8 @@ CASES: dict[str, tuple[Case, ...]] = {
         Case(
             "other instructor attaches a file to a lesson",
             "other_instructor",
-            UPLOAD,
+            "mutation($id: ID!, $file: Upload!) { addLessonAttachment(input: "
+            "{lessonId: $id, file: $file}) { attachment { id } } }",
             lambda w: {"id": w.lessons[0]},
             FORBIDDEN,
             LESSON,

@@ -28,7 +28,7 @@ from graphql.language import FieldNode
 
 from common.settings import Settings
 from lms.compose import SUPERGRAPH_PATH
-from tests.integration.courses.test_attachments import PNG, upload
+from tests.integration.courses.test_attachments import PNG
 from tests.integration.router.idor_cases import (
     CASES,
     NOT_OWNED,
@@ -101,7 +101,7 @@ def test_every_id_taking_field_has_a_case_or_a_reason() -> None:
             assert not validate(schema, parse(case.document)), case.name
             definitions = _operation(case.document).variable_definitions or ()
             declared = {definition.variable.name.value for definition in definitions}
-            # $id is the id aimed at (an upload sends it as the lesson of its file)
+            # $id is the id aimed at (an upload's file goes in $file)
             assert case.upload or "id" in declared, case.name
 
 
@@ -126,10 +126,7 @@ async def send(
     graph: GraphQLClient, world: World, case: Case, caller: Actor, variables: dict[str, Any]
 ) -> tuple[int | None, dict[str, Any]]:
     """The case's request as this caller: the HTTP status (None for an upload) and body."""
-    if case.upload:  # the file in `$file`, or (a lesson attachment) in its input
-        token = world.token(caller)
-        if "$file: Upload!" not in case.document:
-            return None, await upload(graph.http, graph.url, token, variables["id"], "x.png", PNG)
+    if case.upload:
         operations = {"query": case.document, "variables": {**variables, "file": None}}
         response = await graph.http.post(
             graph.url,
@@ -137,7 +134,7 @@ async def send(
                 "operations": json.dumps(operations),
                 "map": json.dumps({"0": ["variables.file"]}),
             },
-            files={"0": ("questions.zip", PNG, "application/zip")},
+            files={"0": ("x.png", PNG, "application/octet-stream")},
             headers={**world.credentials(caller), "Apollo-Require-Preflight": "true"},
         )
         return None, response.json()
