@@ -1,0 +1,127 @@
+"""A learner's recommendations through the router: from what learners with the same courses
+took (and completed), and from courses like theirs; never what they took, nor a draft or
+an archived course; the most taken courses for a new learner; who may ask."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+from tests.accounts import Account, register
+from tests.integration.analytics.conftest import ENROLL
+from tests.integration.courses.conftest import create_course, published_course
+from tests.support import GraphQLClient, error_codes, eventually
+
+RECOMMENDATIONS = """
+query($u: ID!, $first: Int) {
+  user(id: $u) { recommendations(first: $first) { score reasons course { id title status } } }
+}
+"""
+COMPLETE = """
+mutation($c: ID!, $l: ID!) {
+  markLessonComplete(input: {courseId: $c, lessonId: $l}) { enrollment { status } }
+}
+"""
+ARCHIVE = "mutation($id: ID!) { archiveCourse(input: {id: $id}) { course { status } } }"
+
+
+async def recommendations(
+    graph: GraphQLClient, caller: Account | None, user_id: str, first: Any = 10
+) -> dict[str, Any]:
+    token = caller.access_token if caller else None
+    return await graph.execute(RECOMMENDATIONS, {"u": user_id, "first": first}, token=token)
+
+
+def items(body: dict[str, Any]) -> list[dict[str, Any]]:
+    assert "errors" not in body, body
+    found: list[dict[str, Any]] = body["data"]["user"]["recommendations"]
+    return found
+
+
+async def test_recommendations_follow_co_enrollment_and_content_and_leave_out_taken_and_hidden(
+    graph: GraphQLClient, instructor: Account, admin: Account, student: Account
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+
+    async def course(title: str) -> dict[str, Any]:
+        return await published_course(graph, instructor, admin, f"{title} {tag}", lessons=2)
+
+    basics = await course("Python Basics")
+    pandas = await course("Data Analysis with Pandas")
+    learning = await course("Machine Learning Foundations")
+    retired = await course("Retired Statistics Course")
+    workshop = await published_course(
+        graph,
+        instructor,
+        admin,
+        f"Pandas Data Analysis Workshop {tag}",
+        description="Data analysis with pandas: data frames, grouping and joins.",
+    )
+    draft = await create_course(graph, instructor, f"Advanced Data Analysis with Pandas {tag}")
+    peers = [await register(graph, name=f"Peer {index}") for index in range(3)]
+    for peer in peers:
+        for taken in (basics, learning, retired):
+            await graph.data(ENROLL, {"c": taken["id"]}, token=peer.access_token)
+    for peer in peers[:2]:  # they completed Python Basics, then took Machine Learning
+        for lesson in basics["lessons"]:
+            await graph.data(
+                COMPLETE, {"c": basics["id"], "l": lesson["id"]}, token=peer.access_token
+            )
+    await graph.data(ARCHIVE, {"id": retired["id"]}, token=instructor.access_token)
+    for taken in (basics, pandas):
+        await graph.data(ENROLL, {"c": taken["id"]}, token=student.access_token)
+
+    async def recommended() -> dict[str, dict[str, Any]] | None:
+        found = {
+            item["course"]["id"]: item
+            for item in items(await recommendations(graph, student, student.id, first=50))
+        }
+        return found if {learning["id"], workshop["id"]} <= found.keys() else None
+
+    found = await eventually(recommended, within=30)
+    assert found[learning["id"]]["reasons"][0] == (
+        f"Learners who completed Python Basics {tag} also took this"
+    )
+    assert f"Similar to Data Analysis with Pandas {tag}" in found[workshop["id"]]["reasons"]
+    for hidden in (basics, pandas, retired, draft):  # taken, archived, a draft
+        assert hidden["id"] not in found
+    assert {item["course"]["status"] for item in found.values()} == {"PUBLISHED"}
+    assert all(item["reasons"] for item in found.values())
+    ordered = list(found.values())
+    assert [item["score"] for item in ordered] == sorted(
+        (item["score"] for item in ordered), reverse=True
+    )
+    # an administrator sees the same
+    by_admin = items(await recommendations(graph, admin, student.id, first=50))
+    assert [item["course"]["id"] for item in by_admin] == list(found)
+
+    # A new learner: the most taken courses, said so; Python Basics has four learners.
+    newcomer = await register(graph, name="New Nell")
+    cold = items(await recommendations(graph, newcomer, newcomer.id, first=50))
+    assert basics["id"] in [item["course"]["id"] for item in cold]
+    assert {tuple(item["reasons"]) for item in cold} == {("Popular with learners",)}
+    assert retired["id"] not in [item["course"]["id"] for item in cold]
+
+
+async def test_only_the_learner_and_admins_see_recommendations_and_first_is_bounded(
+    graph: GraphQLClient, instructor: Account, student: Account
+) -> None:
+    classmate = await register(graph, name="Nosy Nora")
+    for caller in (classmate, instructor):
+        body = await recommendations(graph, caller, student.id)
+        assert error_codes(body) == ["FORBIDDEN"], body
+    assert error_codes(await recommendations(graph, None, student.id)) == ["UNAUTHENTICATED"]
+    forged = dataclasses.replace(student, access_token="not.a.token")
+    assert error_codes(await recommendations(graph, forged, student.id)) == ["UNAUTHENTICATED"]
+    for first in (0, -1, 51, 1000):
+        body = await recommendations(graph, student, student.id, first=first)
+        assert error_codes(body) == ["BAD_USER_INPUT"], (first, body)
+        assert "first must be from 1 to 50" in body["errors"][0]["message"]
+    wrong_type = await recommendations(graph, student, student.id, first="ten")
+    assert error_codes(wrong_type) == ["BAD_USER_INPUT"], wrong_type
+    literal = await graph.execute(
+        f'{{ user(id: "{student.id}") {{ recommendations(first: "ten") {{ score }} }} }}',
+        token=student.access_token,
+    )
+    assert error_codes(literal) == ["GRAPHQL_VALIDATION_FAILED"], literal
