@@ -28,13 +28,11 @@ class AnalyticsLoaders:
 def build_loaders(services: AnalyticsServices, scope: LoaderScope) -> AnalyticsLoaders:
     settings, http = scope.runtime.settings, scope.runtime.http
     courses = PeerClient(http, "courses", settings.service_url("courses"))
+    enrollments = PeerClient(http, "enrollments", settings.service_url("enrollments"))
     return AnalyticsLoaders(
         course=course_facts_loader(courses, scope.authorization),
-        enrolled=enrolled_loader(
-            PeerClient(http, "enrollments", settings.service_url("enrollments")),
-            scope.authorization,
-        ),
-        catalogue=Catalogue(courses, scope.authorization),
+        enrolled=enrolled_loader(enrollments, scope.authorization),
+        catalogue=Catalogue(courses, enrollments, scope.authorization),
     )
 
 

@@ -1,5 +1,6 @@
-"""GraphQL surface of recommendations: `User.recommendations` (the resolver is a base of
-the User entity in schema.py) and its items. The use case: recommendations/recommender.py."""
+"""GraphQL surface of recommendations: `User.recommendations` and
+`User.recommendedLearningPaths` (their resolvers are a base of the User entity in
+schema.py) and their items. The use case: recommendations/recommender.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
     from subgraphs.analytics.schema import Course
 
 MAX_RECOMMENDATIONS: Final = 50
+MAX_PATHS: Final = 20
+
+
+def _bounded_first(first: int, maximum: int) -> int:
+    if not 1 <= first <= maximum:
+        raise BadUserInput(f"first must be from 1 to {maximum}.", field="first")
+    return first
+
+
+@strawberry.federation.type(keys=["id"], description="Courses to take in order.")
+class LearningPath:
+    id: strawberry.ID
 
 
 @strawberry.type(description="A course recommended to a learner, and why.")
@@ -28,6 +41,16 @@ class Recommendation:
     reasons: list[str] = strawberry.field(
         description='Why, for the learner to read: "Learners who completed Python Basics also '
         'took this", "Similar to Data Analysis with Pandas", "Popular in Data Science"…'
+    )
+
+
+@strawberry.type(description="A learning path recommended to a learner, and why.")
+class LearningPathRecommendation:
+    learning_path: LearningPath
+    score: float = strawberry.field(description="For ordering (not a probability).")
+    reasons: list[str] = strawberry.field(
+        description='Why: "You took Python Basics of this path", "Leads to Machine Learning, '
+        'recommended for you".'
     )
 
 
@@ -44,16 +67,37 @@ class LearnerRecommendations:
     async def recommendations(self, info: AnalyticsInfo, first: int = 10) -> list[Recommendation]:
         from subgraphs.analytics.schema import Course
 
-        if not 1 <= first <= MAX_RECOMMENDATIONS:
-            raise BadUserInput(f"first must be from 1 to {MAX_RECOMMENDATIONS}.", field="first")
         user_id = parse_id(self.id)
         may_read_recommendations(info, user_id)
         found = await info.context.service.recommender.recommend(
-            user_id, first, info.context.loaders.catalogue
+            user_id, _bounded_first(first, MAX_RECOMMENDATIONS), info.context.loaders.catalogue
         )
         return [
             Recommendation(
                 course=Course(id=graphql_id(item.course_id)),
+                score=item.score,
+                reasons=list(item.reasons),
+            )
+            for item in found
+        ]
+
+    @strawberry.field(
+        extensions=[signed_in()],
+        description="Learning paths with courses ahead of the learner (themself and "
+        "administrators), those leading through their recommended courses and those they "
+        "have started first.",
+    )
+    async def recommended_learning_paths(
+        self, info: AnalyticsInfo, first: int = 3
+    ) -> list[LearningPathRecommendation]:
+        user_id = parse_id(self.id)
+        may_read_recommendations(info, user_id)
+        found = await info.context.service.recommender.recommend_paths(
+            user_id, _bounded_first(first, MAX_PATHS), info.context.loaders.catalogue
+        )
+        return [
+            LearningPathRecommendation(
+                learning_path=LearningPath(id=graphql_id(item.path_id)),
                 score=item.score,
                 reasons=list(item.reasons),
             )

@@ -1,15 +1,15 @@
-"""What recommending needs from the courses subgraph, asked as the caller (their token is
-forwarded, so nothing comes back that they could not ask for themselves): which candidates
-may be recommended (published, not a template), their titles and categories, and the
-courses like a learner's by content (`similarCourses`: embeddings, or TF-IDF where the
-model is absent)."""
+"""What recommending needs from its peers, asked as the caller (their token is forwarded, so
+nothing comes back that they could not ask for themselves): from the courses subgraph,
+which candidates may be recommended (published, not a template), their titles and
+categories, and the courses like a learner's by content (`similarCourses`: embeddings, or
+TF-IDF where the model is absent); from the enrollments subgraph, the learning paths."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from common.graphql.peers import PeerClient
 
@@ -20,6 +20,7 @@ query($ids: [ID!]!, $first: Int!) {
 }
 """
 MAX_SOURCES: Final = 50  # what similarCourses takes at once
+PATHS: Final = "{ learningPaths { id title courses { position course { id } } } }"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,29 @@ def _course(entity: dict[str, object]) -> CatalogueCourse:
 
 
 @dataclass(frozen=True, slots=True)
+class PathOutline:
+    """A learning path's courses in order (those deleted since left out)."""
+
+    id: uuid.UUID
+    title: str
+    course_ids: tuple[uuid.UUID, ...]
+
+
+def _path(entity: dict[str, Any]) -> PathOutline:
+    steps = sorted(entity.get("courses") or [], key=lambda step: int(step["position"]))
+    return PathOutline(
+        id=uuid.UUID(str(entity["id"])),
+        title=str(entity["title"]),
+        course_ids=tuple(
+            uuid.UUID(str(step["course"]["id"])) for step in steps if step.get("course")
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Catalogue:
     courses_peer: PeerClient
+    enrollments_peer: PeerClient
     authorization: str | None
 
     async def courses(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CatalogueCourse]:
@@ -78,3 +100,7 @@ class Catalogue:
             )
             for item in data["similarCourses"]
         }
+
+    async def learning_paths(self) -> list[PathOutline]:
+        data = await self.enrollments_peer.query(PATHS, {}, authorization=self.authorization)
+        return [_path(entity) for entity in data["learningPaths"]]

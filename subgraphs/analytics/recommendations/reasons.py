@@ -4,7 +4,7 @@ from, and how."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
 from subgraphs.analytics.recommendations.catalogue import CatalogueCourse
@@ -36,4 +36,19 @@ def reasons(
     if not said:
         category = courses[item.course].category if item.course in courses else None
         said.append(f"Popular in {category}" if category in categories else POPULAR)
+    return said
+
+
+def path_reasons(
+    done: Sequence[uuid.UUID],
+    best_ahead: uuid.UUID | None,
+    courses: Mapping[uuid.UUID, CatalogueCourse],
+) -> list[str]:
+    """What the learner took of the path, and its course ahead most recommended to them."""
+    said = []
+    if done:
+        taken = ", ".join(_title(course_id, courses) for course_id in done)
+        said.append(f"You took {taken} of this path")
+    if best_ahead is not None:
+        said.append(f"Leads to {_title(best_ahead, courses)}, recommended for you")
     return said

@@ -24,6 +24,18 @@ mutation($c: ID!, $l: ID!) {
 }
 """
 ARCHIVE = "mutation($id: ID!) { archiveCourse(input: {id: $id}) { course { status } } }"
+CREATE_PATH = """
+mutation($title: String!, $courses: [LearningPathCourseInput!]!) {
+  createLearningPath(input: {title: $title, courses: $courses}) { learningPath { id } }
+}
+"""
+PATHS = """
+query($u: ID!, $first: Int) {
+  user(id: $u) {
+    recommendedLearningPaths(first: $first) { score reasons learningPath { id title } }
+  }
+}
+"""
 
 
 async def recommendations(
@@ -95,6 +107,38 @@ async def test_recommendations_follow_co_enrollment_and_content_and_leave_out_ta
     # an administrator sees the same
     by_admin = items(await recommendations(graph, admin, student.id, first=50))
     assert [item["course"]["id"] for item in by_admin] == list(found)
+
+    # Learning paths: the one leading on from Python Basics, not the one all taken.
+    async def path(title: str, *courses: dict[str, Any]) -> str:
+        steps = [{"courseId": step["id"]} for step in courses]
+        data = await graph.data(
+            CREATE_PATH,
+            {"title": f"{title} {tag}", "courses": steps},
+            token=instructor.access_token,
+        )
+        path_id: str = data["createLearningPath"]["learningPath"]["id"]
+        return path_id
+
+    onward = await path("Data Track", basics, learning, workshop)
+    finished = await path("Done Track", basics, pandas)
+    body = await graph.execute(PATHS, {"u": student.id, "first": 20}, token=student.access_token)
+    assert "errors" not in body, body
+    paths = {
+        item["learningPath"]["id"]: item
+        for item in body["data"]["user"]["recommendedLearningPaths"]
+    }
+    assert finished not in paths
+    first_reason, then = paths[onward]["reasons"]
+    assert first_reason == f"You took Python Basics {tag} of this path"
+    assert then.startswith("Leads to ")
+    assert then.endswith(", recommended for you")
+    assert paths[onward]["learningPath"]["title"] == f"Data Track {tag}"
+    other = await graph.execute(PATHS, {"u": student.id}, token=instructor.access_token)
+    assert error_codes(other) == ["FORBIDDEN"]
+    too_many = await graph.execute(
+        PATHS, {"u": student.id, "first": 21}, token=student.access_token
+    )
+    assert error_codes(too_many) == ["BAD_USER_INPUT"]
 
     # A new learner: the most taken courses, said so; Python Basics has four learners.
     newcomer = await register(graph, name="New Nell")

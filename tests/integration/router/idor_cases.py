@@ -181,6 +181,7 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "notificationPreferences": "notificationPreferences { category frequency }",
     "learningActivity": "learningActivity { secondsOnTask days { start statements } }",
     "recommendations": "recommendations { score reasons course { id } }",
+    "recommendedLearningPaths": "recommendedLearningPaths { score learningPath { id } }",
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
