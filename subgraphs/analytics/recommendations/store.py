@@ -4,8 +4,9 @@ their completion): the courses a learner took, co-enrollment counts, learner cou
 
 Counted on demand, not materialised: the co-counts of one learner's (at most MAX_SOURCES)
 courses are one grouped self-join over the (user_id, course_id) primary key and the
-(course_id, …) index, a few milliseconds for courses of some thousand learners. A pair
-table kept up by the event handlers is the step to take if catalogues outgrow that.
+(course_id, …) index, whose work grows with those courses' learners and their other
+courses (not measured at scale yet: bench/README). A pair table kept up by the event
+handlers is the step to take when that grows too slow; no migration is needed until then.
 """
 
 from __future__ import annotations
