@@ -56,20 +56,17 @@ async def test_recommendations_follow_co_enrollment_and_content_and_leave_out_ta
 ) -> None:
     tag = uuid.uuid4().hex[:6]
 
-    async def course(title: str) -> dict[str, Any]:
-        return await published_course(graph, instructor, admin, f"{title} {tag}", lessons=2)
+    async def course(title: str, description: str) -> dict[str, Any]:
+        return await published_course(
+            graph, instructor, admin, f"{title} {tag}", lessons=2, description=description
+        )
 
-    basics = await course("Python Basics")
-    pandas = await course("Data Analysis with Pandas")
-    learning = await course("Machine Learning Foundations")
-    retired = await course("Retired Statistics Course")
-    workshop = await published_course(
-        graph,
-        instructor,
-        admin,
-        f"Pandas Data Analysis Workshop {tag}",
-        description="Data analysis with pandas: data frames, grouping and joins.",
-    )
+    about_pandas = "Data analysis with pandas: data frames, grouping, joins and pivot tables."
+    basics = await course("Python Basics", "Variables, loops and functions for beginners.")
+    pandas = await course("Data Analysis with Pandas", about_pandas)
+    learning = await course("Machine Learning Foundations", "Regression and classification.")
+    retired = await course("Retired Statistics Course", "Means, medians and variance.")
+    workshop = await course("Pandas Data Analysis Workshop", about_pandas)
     draft = await create_course(graph, instructor, f"Advanced Data Analysis with Pandas {tag}")
     peers = [await register(graph, name=f"Peer {index}") for index in range(3)]
     for peer in peers:
@@ -89,7 +86,9 @@ async def test_recommendations_follow_co_enrollment_and_content_and_leave_out_ta
             item["course"]["id"]: item
             for item in items(await recommendations(graph, student, student.id, first=50))
         }
-        return found if {learning["id"], workshop["id"]} <= found.keys() else None
+        # once both enrollments have reached analytics (events are asynchronous)
+        arrived = {basics["id"], pandas["id"]}.isdisjoint(found)
+        return found if arrived and {learning["id"], workshop["id"]} <= found.keys() else None
 
     found = await eventually(recommended, within=30)
     assert found[learning["id"]]["reasons"][0] == (
