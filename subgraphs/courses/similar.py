@@ -82,16 +82,16 @@ def rank_similar(
     scores = vectors[: len(sources)] @ vectors[len(sources) :].T
     found: list[Similar] = []
     for index, source in enumerate(sources):
-        order = sorted(
-            range(len(candidates)), key=lambda j: (-float(scores[index, j]), candidates[j].row.id)
-        )
+        row = scores[index]
+        # best first; ties in candidate order (most recently published first, then id)
+        order = np.argsort(-row, kind="stable")[: per_source + 1]
         kept = [
-            j
+            int(j)
             for j in order
-            if candidates[j].row.id != source.row.id and float(scores[index, j]) >= floor
+            if candidates[int(j)].row.id != source.row.id and float(row[j]) >= floor
         ]
         found.extend(
-            Similar(source.row.id, candidates[j].row, round(float(scores[index, j]), 4))
+            Similar(source.row.id, candidates[j].row, round(float(row[j]), 4))
             for j in kept[:per_source]
         )
     return found
