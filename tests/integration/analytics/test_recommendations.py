@@ -23,6 +23,11 @@ mutation($c: ID!, $l: ID!) {
   markLessonComplete(input: {courseId: $c, lessonId: $l}) { enrollment { status } }
 }
 """
+SIMILAR = """
+query($ids: [ID!]!, $first: Int) {
+  similarCourses(courseIds: $ids, first: $first) { sourceId similarity course { id status } }
+}
+"""
 ARCHIVE = "mutation($id: ID!) { archiveCourse(input: {id: $id}) { course { status } } }"
 CREATE_PATH = """
 mutation($title: String!, $courses: [LearningPathCourseInput!]!) {
@@ -106,6 +111,20 @@ async def test_recommendations_follow_co_enrollment_and_content_and_leave_out_ta
     # an administrator sees the same
     by_admin = items(await recommendations(graph, admin, student.id, first=50))
     assert [item["course"]["id"] for item in by_admin] == list(found)
+
+    # What the courses subgraph answers about content, to anyone: published courses only.
+    similar = await graph.execute(SIMILAR, {"ids": [pandas["id"], draft["id"]], "first": 50})
+    assert "errors" not in similar, similar
+    alike = similar["data"]["similarCourses"]
+    assert {item["sourceId"] for item in alike} == {pandas["id"]}  # the draft is not told
+    assert workshop["id"] in [item["course"]["id"] for item in alike]
+    assert {item["course"]["status"] for item in alike} == {"PUBLISHED"}
+    assert draft["id"] not in [item["course"]["id"] for item in alike]
+    scores = [item["similarity"] for item in alike]
+    assert scores == sorted(scores, reverse=True)
+    for ids, first in (([], 10), ([pandas["id"]] * 51, 10), ([pandas["id"]], 0), (["x"], 10)):
+        refused = await graph.execute(SIMILAR, {"ids": ids, "first": first})
+        assert error_codes(refused) == ["BAD_USER_INPUT"], (len(ids), first, refused)
 
     # Learning paths: the one leading on from Python Basics, not the one all taken.
     async def path(title: str, *courses: dict[str, Any]) -> str:
