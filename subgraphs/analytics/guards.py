@@ -2,7 +2,8 @@
 
 A learner's activity: themselves, administrators, and the instructors of the course asked
 about (only that course's). A course's analytics: its instructors and administrators.
-Recording activity: learners enrolled in the course, and its instructors."""
+Recording activity: learners enrolled in the course, and its instructors. A learner's
+recommendations: themselves and administrators."""
 
 from __future__ import annotations
 
@@ -46,3 +47,10 @@ async def may_record(info: AnalyticsInfo, course_id: uuid.UUID) -> tuple[Princip
     ):
         raise Forbidden("Only the course's learners and instructors record activity in it.")
     return principal, course
+
+
+def may_read_recommendations(info: AnalyticsInfo, user_id: uuid.UUID) -> Principal:
+    principal = info.context.require_principal()
+    if not (principal.user_id == user_id or principal.is_admin):
+        raise Forbidden("Only the learner and administrators see a learner's recommendations.")
+    return principal

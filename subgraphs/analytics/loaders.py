@@ -1,5 +1,5 @@
 """Per-request DataLoaders of the analytics subgraph: courses and enrollments asked of their
-owners as the caller (their token is forwarded)."""
+owners as the caller (their token is forwarded), and the catalogue recommendations ask."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from common.graphql.app import LoaderScope
 from common.graphql.catalog import CourseFacts, course_facts_loader, enrolled_loader
 from common.graphql.context import RequestContext
 from common.graphql.peers import PeerClient
+from subgraphs.analytics.recommendations.catalogue import Catalogue
 from subgraphs.analytics.services import AnalyticsServices
 
 
@@ -21,18 +22,17 @@ from subgraphs.analytics.services import AnalyticsServices
 class AnalyticsLoaders:
     course: DataLoader[uuid.UUID, CourseFacts | None]
     enrolled: DataLoader[uuid.UUID, bool]
+    catalogue: Catalogue
 
 
 def build_loaders(services: AnalyticsServices, scope: LoaderScope) -> AnalyticsLoaders:
     settings, http = scope.runtime.settings, scope.runtime.http
+    courses = PeerClient(http, "courses", settings.service_url("courses"))
+    enrollments = PeerClient(http, "enrollments", settings.service_url("enrollments"))
     return AnalyticsLoaders(
-        course=course_facts_loader(
-            PeerClient(http, "courses", settings.service_url("courses")), scope.authorization
-        ),
-        enrolled=enrolled_loader(
-            PeerClient(http, "enrollments", settings.service_url("enrollments")),
-            scope.authorization,
-        ),
+        course=course_facts_loader(courses, scope.authorization),
+        enrolled=enrolled_loader(enrollments, scope.authorization),
+        catalogue=Catalogue(courses, enrollments, scope.authorization),
     )
 
 

@@ -174,3 +174,29 @@ class LearnerLessonRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_learner_lessons_course", "course_id", "lesson_id"),)
+
+
+class CourseLearnersRow(Base):
+    """How many learners took a course (recommendations' popularity and cosine norms), kept
+    with `learner_courses`: one more when a learner's row for the course is new."""
+
+    __tablename__ = "course_learners"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    learners: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (Index("ix_course_learners_learners", "learners"),)
+
+
+class CoursePairRow(Base):
+    """Learners who took both courses of an ordered pair, and how many of them completed the
+    source: the co-enrollment counts of item-based collaborative filtering, kept with
+    `learner_courses` (recommendations/pairs.py). They name no one, so erasing a learner
+    leaves them, as it leaves the course totals."""
+
+    __tablename__ = "course_pairs"
+
+    source_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    target_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    learners: Mapped[int] = mapped_column(Integer, server_default="0")  # took both
+    completed: Mapped[int] = mapped_column(Integer, server_default="0")

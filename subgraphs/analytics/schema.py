@@ -1,6 +1,7 @@
 """GraphQL surface of the analytics subgraph: `recordActivity`, and analytics on the User and
 Course entities (a learner's activity; a course's engagement), read from the daily
-aggregates. Who may read what: guards.py."""
+aggregates; a learner's recommendations (recommendations_schema.py). Who may read what:
+guards.py."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from subgraphs.analytics.export_route import export_path
 from subgraphs.analytics.guards import may_read_course, may_read_learner, may_record
 from subgraphs.analytics.loaders import AnalyticsInfo
 from subgraphs.analytics.models import StatementRow
+from subgraphs.analytics.recommendations_schema import LearnerRecommendations
 from subgraphs.analytics.service import GRADE_BUCKETS, Activity, DayTotals, streaks
 from subgraphs.analytics.vocabulary import VERB_IRIS, Verb
 from subgraphs.analytics.xapi import as_xapi
@@ -217,7 +219,7 @@ class Course:
 
 
 @strawberry.federation.type(keys=["id"], description="A person using the platform.")
-class User:
+class User(LearnerRecommendations):
     id: strawberry.ID
 
     @strawberry.field(

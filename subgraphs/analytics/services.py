@@ -13,6 +13,7 @@ from common import clock
 from common.auth.quota import Quota
 from common.graphql.app import ServiceRuntime
 from subgraphs.analytics.partitions import Partitions
+from subgraphs.analytics.recommendations.recommender import Recommender
 from subgraphs.analytics.service import AnalyticsService
 
 MAINTENANCE_SECONDS: Final = 3600  # partitions ahead and retention, checked hourly
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class AnalyticsServices:
     analytics: AnalyticsService
+    recommender: Recommender
     activity_base: str  # where activity IRIs point (xapi.py)
     retention_days: int
 
@@ -44,6 +46,7 @@ def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
             Partitions(runtime.sessions),
             Quota(runtime.redis, "activity", settings.activities_per_user_minute, 60),
         ),
+        recommender=Recommender(runtime.sessions),
         activity_base=settings.public_service_url("analytics"),
         retention_days=settings.analytics_retention_days,
     )

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,7 @@ from subgraphs.analytics.models import (
     StatementRow,
 )
 from subgraphs.analytics.partitions import Partitions
+from subgraphs.analytics.recommendations import pairs
 from subgraphs.analytics.vocabulary import SCORED, VIEWS, ActivityType, Verb
 
 
@@ -117,29 +118,49 @@ async def _learner_week(
 
 
 async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) -> None:
+    """The learner's row for the course, and with it the co-enrollment counts when the row
+    is new or the course newly completed (recommendations/pairs.py)."""
     course_done = s.verb is Verb.COMPLETED and s.object_type is ActivityType.COURSE
+    await pairs.lock_learner(session, s.actor_id)
     statement = insert(LearnerCourseRow).values(
         user_id=s.actor_id,
         course_id=s.course_id,
         first_seen=s.timestamp,
         last_seen=s.timestamp,
-        completed_at=s.timestamp if course_done else None,
+        completed_at=None,
         scores=int(scored),
         score_sum=s.score_scaled if scored else 0.0,
     )
     row = LearnerCourseRow
-    await session.execute(
+    inserted = await session.scalar(
         statement.on_conflict_do_update(
             index_elements=["user_id", "course_id"],
             set_={
                 "first_seen": func.least(row.first_seen, statement.excluded.first_seen),
                 "last_seen": func.greatest(row.last_seen, statement.excluded.last_seen),
-                "completed_at": func.coalesce(row.completed_at, statement.excluded.completed_at),
                 "scores": row.scores + statement.excluded.scores,
                 "score_sum": row.score_sum + statement.excluded.score_sum,
             },
-        )
+        ).returning(literal_column("xmax = 0"))
     )
+    completed = course_done and (
+        await session.scalar(
+            update(LearnerCourseRow)
+            .where(
+                LearnerCourseRow.user_id == s.actor_id,
+                LearnerCourseRow.course_id == s.course_id,
+                LearnerCourseRow.completed_at.is_(None),
+            )
+            .values(completed_at=s.timestamp)
+            .returning(LearnerCourseRow.course_id)
+        )
+        is not None
+    )
+    assert s.course_id is not None
+    if inserted:
+        await pairs.learner_joined(session, s.actor_id, s.course_id, completed)
+    elif completed:
+        await pairs.learner_completed(session, s.actor_id, s.course_id)
 
 
 async def _learner_lesson(session: AsyncSession, s: NewStatement) -> None:

@@ -1,5 +1,5 @@
 """GraphQL surface of the courses subgraph: Query and Mutation, composed from
-each aggregate's parts (course_schema, content_schema, category_schema)."""
+each aggregate's parts (course_schema, content_schema, category_schema, similar_schema)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.courses.category_schema import CategoryMutations, CategoryQueries
 from subgraphs.courses.content_schema import ContentMutations, ContentQueries, Lesson
 from subgraphs.courses.course_schema import Course, CourseMutations, CourseQueries, User
+from subgraphs.courses.similar_schema import SimilarCourseQueries
 
 
 @strawberry.type
-class Query(CourseQueries, CategoryQueries, ContentQueries):
+class Query(CourseQueries, CategoryQueries, ContentQueries, SimilarCourseQueries):
     pass
 
 

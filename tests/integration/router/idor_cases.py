@@ -180,6 +180,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "unreadNotificationCount": "unreadNotificationCount",
     "notificationPreferences": "notificationPreferences { category frequency }",
     "learningActivity": "learningActivity { secondsOnTask days { start statements } }",
+    "recommendations": "recommendations { score reasons course { id } }",
+    "recommendedLearningPaths": "recommendedLearningPaths { score learningPath { id } }",
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
@@ -688,6 +690,16 @@ CASES: dict[str, tuple[Case, ...]] = {
             frozenset(),
             leak=lambda w: w.draft_course,
             control="instructor",
+        ),
+    ),
+    "Query.similarCourses": (
+        Case(
+            "student asks what another's draft is like: nothing, not even that it exists",
+            "intruder",
+            "query($id: ID!) { similarCourses(courseIds: [$id]) { sourceId course { id } } }",
+            lambda w: {"id": w.draft_course},
+            frozenset(),
+            leak=lambda w: w.draft_course,
         ),
     ),
     "Query.lesson": (
