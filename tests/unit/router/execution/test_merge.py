@@ -1,6 +1,6 @@
 """Walking and merging the response tree, and building representations."""
 
-from router.execution.merge import deep_merge, objects_at, unalias
+from router.execution.merge import deep_merge, objects_at, path_of, unalias
 from router.execution.representations import representation
 from router.planning.nodes import EntityInput, InputField, InputFragment
 
@@ -10,7 +10,22 @@ ABSTRACT = frozenset({"Node"})
 def test_objects_at_follows_lists_and_skips_nulls() -> None:
     data = {"a": [{"b": {"x": 1}}, None, {"b": None}, {"b": {"x": 2}}]}
     found = objects_at(data, ("a", "@", "b"))
-    assert found == [({"x": 1}, ["a", 0, "b"]), ({"x": 2}, ["a", 3, "b"])]
+    assert [(obj, path_of(link)) for obj, link in found] == [
+        ({"x": 1}, ["a", 0, "b"]),
+        ({"x": 2}, ["a", 3, "b"]),
+    ]
+
+
+def test_objects_at_steps_into_lists_the_path_does_not_mark() -> None:
+    data = {"a": [[{"b": {"x": 1}}, 7], {"b": [{"x": 2}, None, [{"x": 3}]]}], "z": "leaf"}
+    found = objects_at(data, ("a", "b"))
+    assert [(obj, path_of(link)) for obj, link in found] == [
+        ({"x": 1}, ["a", 0, 0, "b"]),
+        ({"x": 2}, ["a", 1, "b", 0]),
+        ({"x": 3}, ["a", 1, "b", 2, 0]),
+    ]
+    assert objects_at(data, ("z", "@")) == []
+    assert objects_at(data, ("missing", "b")) == []
 
 
 def test_deep_merge_merges_nested_objects_and_lists() -> None:
