@@ -34,6 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RIG = Path(os.environ.get("RIG", "/tmp/peer-bench"))
+# where the rig's subgraphs listen while the answers are recorded (the rig's SUBGRAPH_PORT)
+SUBGRAPH_PORT = int(os.environ.get("SUBGRAPH_PORT", "4200"))
 ROUND = 60
 CONCURRENCY = 10
 HEADERS = [
@@ -75,13 +77,13 @@ class _Recorded:
         pass
 
 
-def _app_with(kind: Callable[..., Any]) -> Any:
+def _app_with(kind: Callable[..., Any], urls: dict[str, str] | None = None) -> Any:
     """The router's app on the rig's supergraph, its defaults, `kind` as its HTTP client."""
     import router.server.app as app_module
     from router.server import create_app
 
     app_module._transport_kind = lambda _client: kind
-    return create_app((RIG / "supergraph.graphql").read_text())
+    return create_app((RIG / "supergraph.graphql").read_text(), urls)
 
 
 async def _post(app: Any, body: bytes) -> tuple[int, bytes]:
@@ -145,6 +147,7 @@ def record(answers_file: Path) -> None:
     from router.transport.streams import StreamTransport
 
     answers: dict[str, bytes] = {}
+    base = f"http://127.0.0.1:{SUBGRAPH_PORT}"
 
     class Recording(StreamTransport):
         async def send(
@@ -155,7 +158,8 @@ def record(answers_file: Path) -> None:
             return answer
 
     async def run() -> None:
-        app = _app_with(Recording)
+        names = ("accounts", "inventory", "products", "reviews")
+        app = _app_with(Recording, {name: f"{base}/{name}" for name in names})
         async with app.router.lifespan_context(app):
             status, _ = await _post(app, (RIG / "body.json").read_bytes())
             assert status == 200, status
@@ -165,14 +169,19 @@ def record(answers_file: Path) -> None:
         cwd=RIG,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "SUBGRAPH_CACHE": "1", "NODE_ENV": "production"},
+        env={
+            **os.environ,
+            "SUBGRAPH_CACHE": "1",
+            "NODE_ENV": "production",
+            "SUBGRAPH_PORT": str(SUBGRAPH_PORT),
+        },
     )
     try:
         import httpx
 
         for _ in range(100):
             try:
-                httpx.get("http://127.0.0.1:4200/health", timeout=1).raise_for_status()
+                httpx.get(f"{base}/health", timeout=1).raise_for_status()
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
