@@ -5,14 +5,15 @@ JSON out) and only that.
 
 Usage:
     .venv/bin/python bench/router_replay.py [--rounds 40] [--tree DIR]...   # paired ratios
-    .venv/bin/python bench/router_replay.py --profile [--sort tottime]      # cProfile
+    .venv/bin/python bench/router_replay.py --profile [tottime|cumulative]  # cProfile
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
 installs the rig in $RIG, /tmp/peer-bench), each re-encoded as the bytes the replay decodes
 on every call, as the real client does. Each tree (this checkout, then every --tree, e.g. a
 worktree of an older commit) runs in a process of its own, pinned to core 1, with the
-router's default configuration (subgraph deduplication on; in-process nothing is in
-flight twice, so it only costs its bookkeeping); rounds of 60 requests, 10 at a time,
+router's default configuration; rounds of 60 requests, one at a time (concurrent identical
+requests would share their subgraph fetches through the deduplication layer, and the figure
+would be that sharing's, not the work of a request; --concurrency N to see it),
 alternate between the processes, and each tree's CPU per request is the median of its rounds,
 its CPU per request over the first tree's the median of the paired rounds' ratios (2.00x:
 twice the first tree's CPU)."""
@@ -20,6 +21,7 @@ twice the first tree's CPU)."""
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -37,7 +39,7 @@ RIG = Path(os.environ.get("RIG", "/tmp/peer-bench"))
 # where the rig's subgraphs listen while the answers are recorded (the rig's SUBGRAPH_PORT)
 SUBGRAPH_PORT = int(os.environ.get("SUBGRAPH_PORT", "4200"))
 ROUND = 60
-CONCURRENCY = 10
+CONCURRENCY = 1
 HEADERS = [
     (b"host", b"router"),
     (b"content-type", b"application/json"),
@@ -125,7 +127,7 @@ async def _post(app: Any, body: bytes) -> tuple[int, bytes]:
 
 
 async def _burst(app: Any, body: bytes, count: int, expected: bytes | None = None) -> None:
-    """`count` requests, 10 at a time; each answer compared with `expected` when given (as
+    """`count` requests, CONCURRENCY at a time; each answer compared with `expected` when given (as
     JSON), else only its status and length."""
     wanted = None if expected is None else json.loads(expected)
 
@@ -137,7 +139,8 @@ async def _burst(app: Any, body: bytes, count: int, expected: bytes | None = Non
             if status != 200 or len(answer) != _Recorded.length:
                 sys.exit(f"the router answered {status}: {answer[:300]!r}")
 
-    await asyncio.gather(*(one(count // CONCURRENCY) for _ in range(CONCURRENCY)))
+    concurrency = int(os.environ.get("REPLAY_CONCURRENCY", CONCURRENCY))
+    await asyncio.gather(*(one(count // concurrency) for _ in range(concurrency)))
 
 
 def record(answers_file: Path) -> None:
@@ -204,6 +207,8 @@ def worker(answers_file: Path, profile: str | None) -> None:
             _status, first = await _post(app, body)
             _Recorded.length = len(first)
             await _burst(app, body, 100, expected)
+            gc.collect()  # what start-up built leaves the collector's view, as `serve` does
+            gc.freeze()
             if profile is not None:
                 profiler = cProfile.Profile()
                 started = time.process_time()
@@ -274,8 +279,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--tree", type=Path, action="append", default=[], help="another tree")
     parser.add_argument("--profile", nargs="?", const="tottime", help="cProfile, sorted so")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    os.environ["REPLAY_CONCURRENCY"] = str(args.concurrency)  # the workers' too
     if args.worker is not None:
         worker(args.worker, None)
         return
