@@ -84,7 +84,7 @@ def _app_with(kind: Callable[..., Any], urls: dict[str, str] | None = None) -> A
     import router.server.app as app_module
     from router.server import create_app
 
-    app_module._transport_kind = lambda _client: kind
+    app_module._transport_kind = lambda client: kind
     return create_app((RIG / "supergraph.graphql").read_text(), urls)
 
 

@@ -78,3 +78,18 @@ def test_representation_reads_keys_requires_and_aliases() -> None:
 def test_representation_is_skipped_when_a_key_is_missing() -> None:
     entity_input = EntityInput(frozenset({"Book"}), "Book", (InputField("id"),))
     assert representation({"__typename": "Book"}, entity_input) is None
+
+
+def test_scalar_keys_are_read_by_name_as_the_general_walk_reads_them() -> None:
+    flat = EntityInput(
+        frozenset({"Book"}),
+        "Book",
+        (InputField("__typename"), InputField("id"), InputField("isbn", None, "isbn__alias")),
+    )
+    nested = EntityInput(flat.typenames, "Book", (*flat.selections, InputField("m", ())))
+    assert flat.flat == (("__typename", "__typename"), ("id", "id"), ("isbn", "isbn__alias"))
+    assert nested.flat is None
+    obj = {"id": "b1", "isbn__alias": "978", "isbn": "other", "m": {}}
+    assert representation(obj, flat) == {"id": "b1", "isbn": "978", "__typename": "Book"}
+    assert representation(obj, nested) == {"id": "b1", "isbn": "978", "m": {}, "__typename": "Book"}
+    assert representation({"id": "b1"}, flat) is None  # a key missing: no representation
