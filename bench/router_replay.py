@@ -6,6 +6,7 @@ JSON out) and only that.
 Usage:
     .venv/bin/python bench/router_replay.py [--rounds 40] [--tree DIR]...   # paired ratios
     .venv/bin/python bench/router_replay.py --profile [tottime|cumulative]  # cProfile
+    .venv/bin/python bench/router_replay.py --breakdown [--tree DIR]        # CPU by part
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
 installs the rig in $RIG, /tmp/peer-bench), each re-encoded as the bytes the replay decodes
@@ -229,6 +230,92 @@ def worker(answers_file: Path, profile: str | None) -> None:
     asyncio.run(run())
 
 
+# The parts `--breakdown` times: (module, attribute, name in the table).
+PARTS = (
+    ("router.gateway.gateway", "Gateway.execute", "gateway (all but HTTP in and out)"),
+    ("router.execution.prepared", "PreparedOperation.respond", "completion"),
+    ("router.execution.executor", "objects_at", "walks to the fetched objects"),
+    ("router.transport.base", "decode_answer", "decoding the subgraphs' JSON"),
+)
+
+
+def _timing(spent: dict[str, int]) -> None:
+    """Wraps each of PARTS so that its CPU time adds up in `spent` (requests run one at a
+    time, so a coroutine's time is its own)."""
+    import importlib
+
+    def wrap(function: Any, name: str) -> Any:
+        if asyncio.iscoroutinefunction(function):
+
+            async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
+                started = time.process_time_ns()
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    spent[name] += time.process_time_ns() - started
+
+            return timed_coroutine
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time_ns()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.process_time_ns() - started
+
+        return timed
+
+    for module_name, attribute, name in PARTS:
+        owner: Any = importlib.import_module(module_name)
+        *path, last = attribute.split(".")
+        for step in path:
+            owner = getattr(owner, step)
+        setattr(owner, last, wrap(getattr(owner, last), name))
+    started: list[int] = [0]
+
+    def collector(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.process_time_ns()
+        else:
+            spent["the garbage collector"] += time.process_time_ns() - started[0]
+
+    gc.callbacks.append(collector)
+
+
+def breakdown(answers_file: Path) -> None:
+    """One tree's CPU per request by part: the best of 5 runs of 300 requests."""
+    from collections import Counter
+
+    _Recorded.answers = {k: v.encode() for k, v in json.loads(answers_file.read_text()).items()}
+    body = (RIG / "body.json").read_bytes()
+    spent: Counter[str] = Counter()
+    _timing(spent)
+
+    async def run() -> None:
+        app = _app_with(_Recorded)
+        async with app.router.lifespan_context(app):
+            _status, first = await _post(app, body)
+            _Recorded.length = len(first)
+            await _burst(app, body, 100)
+            gc.collect()
+            gc.freeze()
+            best: tuple[int, dict[str, int]] | None = None
+            for _ in range(5):
+                spent.clear()
+                started = time.process_time_ns()
+                await _burst(app, body, 300)
+                total = time.process_time_ns() - started
+                if best is None or total < best[0]:
+                    best = (total, dict(spent))
+            assert best is not None
+            total, parts = best
+            print(f"  {'whole request (ASGI app in, JSON out)':40} {total / 300e6:6.3f} ms")
+            for name, value in sorted(parts.items(), key=lambda item: -item[1]):
+                print(f"  {name:40} {value / 300e6:6.3f} ms {value / total:6.1%}")
+
+    asyncio.run(run())
+
+
 def _describe(tree: Path) -> str:
     head = subprocess.run(
         ["git", "-C", str(tree), "log", "-1", "--format=%h %s"], capture_output=True, text=True
@@ -279,12 +366,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--tree", type=Path, action="append", default=[], help="another tree")
     parser.add_argument("--profile", nargs="?", const="tottime", help="cProfile, sorted so")
+    parser.add_argument("--breakdown", action="store_true", help="CPU by part, per tree")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--parts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["REPLAY_CONCURRENCY"] = str(args.concurrency)  # the workers' too
     if args.worker is not None:
         worker(args.worker, None)
+        return
+    if args.parts is not None:
+        breakdown(args.parts)
         return
     if not (RIG / "node_modules").is_dir():
         sys.exit(f"no peer-bench rig at {RIG}: run bash bench/peer_gateways.sh once")
@@ -293,6 +385,15 @@ def main() -> None:
         record(answers_file)
         if args.profile is not None:
             worker(answers_file, args.profile)
+        elif args.breakdown:
+            for tree in [ROOT, *(tree.resolve() for tree in args.tree)]:
+                print(_describe(tree))
+                subprocess.run(
+                    ["taskset", "-c", "1", sys.executable, __file__, "--parts", str(answers_file)],
+                    env={**os.environ, "PYTHONPATH": str(tree), "REPLAY_CONCURRENCY": "1"},
+                    cwd=tree,
+                    check=True,
+                )
         else:
             compare([ROOT, *(tree.resolve() for tree in args.tree)], args.rounds, answers_file)
 
