@@ -18,6 +18,11 @@
 # a Redis this script starts, demand control, breakers, retries, bulkheads, subgraph
 # deduplication, access log). "grafbase": the Grafbase CLI's gateway (Rust; its binary is
 # fetched once from npm, run in a loopback-only network namespace: needs root for unshare).
+# "hive-rust": Hive Gateway with its Rust query-planner runtime (--hive-router-runtime).
+# "router-wN": our router with --workers N, on both cores (wrk and the subgraphs share
+# core 0 with it: this machine has no other). "router-base", "router-base-bare",
+# "router-base-wN": the same rows with the router of another checkout, BASE_TREE (a
+# worktree of the commit to compare with), for ratios measured in the same run.
 # Needs: node >= 20 and npm (registry access once), wrk and jq (apt-get when missing).
 set -Eeuo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +31,7 @@ RIG="${RIG:-/tmp/peer-bench}"
 export DURATION="${DURATION:-20}" WARMUP="${WARMUP:-15}"
 GATEWAYS="${GATEWAYS:-router apollo hive router-dedup hive-dedup}"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+BASE_TREE="${BASE_TREE:-}"
 
 [[ -d "$PEER_BENCH" ]] || { echo "no peer-bench at $PEER_BENCH (set PEER_BENCH)" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || { echo "run bash scripts/setup.sh first" >&2; exit 1; }
@@ -82,12 +88,22 @@ if [[ " $GATEWAYS " == *" grafbase "* && ! -x "$RIG/bin/grafbase" ]]; then
     && mkdir -p "$RIG/bin" && cp package/grafbase "$RIG/bin/")
 fi
 
-ROUTER="$PYTHON -m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING"
-HG='node_modules/.bin/hive-gateway supergraph $SUPERGRAPH -p $PORT -h 127.0.0.1 --fork 1 --jit'
+SERVE="-m router serve --supergraph \$SUPERGRAPH --port \$PORT --no-watch --log-level WARNING"
+HG='node_modules/.bin/hive-gateway supergraph $SUPERGRAPH -p $PORT -h 127.0.0.1 --fork 1'
 for gateway in $GATEWAYS; do
+  # the router of this checkout, or of BASE_TREE for router-base rows (named as the others)
+  gateway_row="$gateway"
+  ROUTER="env PYTHONPATH=$ROOT $PYTHON $SERVE"
+  if [[ "$gateway" == router-base* ]]; then
+    [[ -d "$BASE_TREE/router" ]] || { echo "$gateway needs BASE_TREE=<a checkout>" >&2; exit 1; }
+    ROUTER="env PYTHONPATH=$BASE_TREE $PYTHON $SERVE"
+    gateway="router${gateway#router-base}"
+  fi
+  export GW_CPUS=1
   case "$gateway" in
     router) cmd="$ROUTER" ;;
     router-dedup) cmd="$ROUTER --dedup-inflight" ;;
+    router-w[0-9]*) cmd="$ROUTER --workers ${gateway#router-w}"; GW_CPUS=0,1 ;;
     router-httpx|router-aiohttp) cmd="$ROUTER --client ${gateway#router-}" ;;
     router-*) # router-NAME: our router with bench/configs/NAME.yaml (bare, policies)
       config="$ROOT/bench/configs/${gateway#router-}.yaml"
@@ -95,15 +111,16 @@ for gateway in $GATEWAYS; do
       cmd="$ROUTER --config $config" ;;
     grafbase) cmd="" ;;  # run below, in its own network namespace
     apollo) cmd='node gateways/apollo-gateway.mjs' ;;
-    hive) cmd="$HG -c gateways/hive/gateway.nodedup.mjs" ;;
-    hive-dedup) cmd="$HG -c gateways/hive/gateway.config.mjs" ;;
+    hive) cmd="$HG --jit -c gateways/hive/gateway.nodedup.mjs" ;;
+    hive-dedup) cmd="$HG --jit -c gateways/hive/gateway.config.mjs" ;;
+    hive-rust) cmd="$HG --hive-router-runtime -c gateways/hive/gateway.nodedup.mjs" ;;
     *) echo "unknown gateway $gateway" >&2; exit 1 ;;
   esac
   if [[ "$gateway" == grafbase ]]; then
     (cd "$RIG" && unshare -n bash -c "ip link set lo up; exec ./run.sh gateways/grafbase/run-dev.sh grafbase") \
       | grep -E '^(CHECK|==|RPS|CPU)'
   else
-    (cd "$RIG" && ./run.sh "$cmd" "$gateway") | grep -E '^(CHECK|==|RPS|CPU)'
+    (cd "$RIG" && ./run.sh "$cmd" "$gateway_row") | grep -E '^(CHECK|==|RPS|CPU)'
   fi
 done
 

@@ -50,7 +50,34 @@ def main(path: Path) -> int:
             f"{mine:12} vs {label:14} throughput x{throughput:.2f}   p99 latency x{p99:.2f} lower"
         )
     _policy_overhead(rows)
+    _against_base(rows)
     return 0
+
+
+def _against_base(rows: dict[str, dict[str, str]]) -> None:
+    """This checkout's router rows against BASE_TREE's (`router-base*`), every dedup off
+    against Apollo Gateway, and more workers against one."""
+    for label, base in rows.items():
+        if not label.startswith("router-base"):
+            continue
+        mine = rows.get("router" + label.removeprefix("router-base"))
+        if mine is None or not float(mine["rps"]) or not float(base["rps"]):
+            continue
+        cpu = _cpu_ms_per_request(base) / _cpu_ms_per_request(mine)
+        throughput = float(mine["rps"]) / float(base["rps"])
+        print(
+            f"{mine['label']:12} vs {label:14} throughput x{throughput:.2f}"
+            f"   CPU per request x{cpu:.2f} less"
+        )
+    bare, apollo = rows.get("router-bare"), rows.get("apollo")
+    if bare is not None and apollo is not None and float(apollo["rps"]):
+        ratio = float(bare["rps"]) / float(apollo["rps"])
+        print(f"router-bare  vs apollo         throughput x{ratio:.2f}")
+    one = rows.get("router")
+    for label, row in rows.items():
+        if label.startswith("router-w") and one is not None and float(one["rps"]):
+            ratio = float(row["rps"]) / float(one["rps"])
+            print(f"{label:12} vs router         throughput x{ratio:.2f}")
 
 
 def _policy_overhead(rows: dict[str, dict[str, str]]) -> None:

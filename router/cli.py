@@ -27,6 +27,7 @@ from router.planning import PlanningError, plan, print_plan
 from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
 from router.server.http_protocol import uvicorn_options
+from router.server.workers import Supervisor, reuseport_socket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 from router.telemetry import start_tracing
@@ -45,6 +46,13 @@ def _port(text: str) -> int:
     if not 1 <= port <= MAX_PORT:
         raise argparse.ArgumentTypeError(f"{port} is not a port (1-{MAX_PORT})")
     return port
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
+    return value
 
 
 def _positive_float(text: str) -> float:
@@ -278,6 +286,14 @@ def _parser(extension: CliExtension | None = None) -> argparse.ArgumentParser:
         "(limits.request_body_timeout)",
     )
     serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="processes serving the port, each a whole router (SO_REUSEPORT; the kernel "
+        "spreads connections among them); one per core to use. Each keeps its own caches, "
+        "limits and /metrics",
+    )
+    serve.add_argument(
         "--log-level",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="least severe log records written, JSON on stderr (telemetry.exporters.logging.level)",
@@ -498,14 +514,23 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     # collections then walk only what requests and subscriptions create (shorter pauses).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ws_max_size=SubscriptionLimits.max_message_bytes,
+    options = {
+        "ws_max_size": SubscriptionLimits.max_message_bytes,
         **uvicorn_options(connection_limits(config)),
-    )
-    return 0
+    }
+    if args.workers == 1:
+        uvicorn.run(app, host=host, port=port, **options)
+        return 0
+
+    # Bound here, one per worker: a port that cannot be bound fails before any worker
+    # starts, and connections queued for a worker that died wait for the one replacing it.
+    sockets = [reuseport_socket(host, port) for _ in range(args.workers)]
+
+    def serve(number: int) -> None:
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options))
+        server.run(sockets=[sockets[number]])
+
+    return Supervisor(args.workers, serve).run()
 
 
 def _config_schema() -> int:

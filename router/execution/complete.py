@@ -4,23 +4,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from router.execution.failures import FetchFailure, settle
+from router.execution.merge import PathLink, path_of
 from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
 _MISSING = object()  # a field no fetch delivered
 # A value the subgraphs should have delivered and did not: the router reports it itself.
 INVALID_RESPONSE = "SUBGRAPH_INVALID_RESPONSE"
-
-PathLink = tuple[Any, str | int] | None
-
-
-def _path(link: PathLink) -> list[str | int]:
-    parts: list[str | int] = []
-    while link is not None:
-        link, part = link
-        parts.append(part)
-    parts.reverse()
-    return parts
 
 
 class Completer:
@@ -52,7 +42,7 @@ class Completer:
         unless_explained: bool = False,
         code: str = INVALID_RESPONSE,
     ) -> None:
-        path = tuple(_path(link))
+        path = tuple(path_of(link))
         if path in self.error_paths or (unless_explained and path in self.explained):
             return
         self.error_paths.add(path)
@@ -78,6 +68,11 @@ class Completer:
         object_explained: bool | None = None
         for shape_field in fields:
             key = shape_field.key
+            if shape_field.plain:  # most fields: a scalar, taken as it is unless null
+                value = obj.get(key)
+                if value is not None:
+                    result[key] = value
+                    continue
             refused = shape_field.refused
             if refused is not None:
                 self._error(refused.message, (link, key) if key else link, code=refused.code)
@@ -105,7 +100,7 @@ class Completer:
         """Whether fields missing from the object at `link` are explained by an error."""
         if self.failed_fetch:
             return True
-        path = tuple(_path(link))
+        path = tuple(path_of(link))
         return path in self.fetch_explained or any(
             path[:end] in self.failed_above for end in range(len(path))
         )

@@ -16,10 +16,20 @@ from router.errors import error
 from router.execution.contexts import ContextBatches, context_values, contextual_request, unbatch
 from router.execution.errors import subgraph_error
 from router.execution.failures import entity_paths, failed_fetch_errors, root_paths
-from router.execution.merge import Path, deep_merge, objects_at, rescoped, sees_error, unalias
+from router.execution.merge import (
+    Path,
+    PathLink,
+    deep_merge,
+    objects_at,
+    path_of,
+    rescoped,
+    sees_error,
+    unalias,
+)
 from router.execution.representations import representation
 from router.planning.nodes import (
     ConditionNode,
+    EntityInput,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -183,7 +193,7 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
 
 
 def _entity_error_paths(
-    raw: Any, owners: list[list[Path]], targets: list[list[dict[str, Any]]], fetch: FetchNode
+    raw: Any, owners: list[list[PathLink]], targets: list[list[dict[str, Any]]], fetch: FetchNode
 ) -> list[list[str | int]] | None:
     path = raw.get("path") if isinstance(raw, dict) else None
     if not isinstance(path, list) or len(path) < 2 or path[0] != "_entities":
@@ -192,10 +202,19 @@ def _entity_error_paths(
     if not isinstance(index, int) or not 0 <= index < len(owners):
         return None
     return [
-        [*owner, *path[2:]]
+        [*path_of(owner), *path[2:]]
         for owner, obj in zip(owners[index], targets[index], strict=True)
         if not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped)
     ]
+
+
+def _entity_input(fetch: FetchNode, typename: Any) -> EntityInput | None:
+    """The input that turns an object of type `typename` (None: not known) into a
+    representation, if any."""
+    for entity_input in fetch.inputs:
+        if typename is None or typename in entity_input.typenames:
+            return entity_input
+    return None
 
 
 def _dedupe_key(rep: dict[str, Any]) -> Any:
@@ -224,14 +243,18 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
-    owners: list[list[Path]] = []
+    owners: list[list[PathLink]] = []
     seen: dict[Any, int] = {}
     context_sets: list[tuple[Any, ...]] = []
-    for obj, path in objects_at(state.data, node.path):
+    inputs: dict[Any, EntityInput | None] = {}  # by __typename
+    for obj, link in objects_at(state.data, node.path):
         typename = obj.get("__typename")
-        entity_input = next(
-            (i for i in fetch.inputs if typename is None or typename in i.typenames), None
-        )
+        try:
+            entity_input = inputs[typename]
+        except KeyError:
+            entity_input = inputs[typename] = _entity_input(fetch, typename)
+        except TypeError:  # not a name: no input takes it
+            continue
         if entity_input is None:
             continue
         rep = representation(obj, entity_input)
@@ -239,6 +262,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             continue
         key = _dedupe_key(rep)
         if fetch.contexts:
+            path = path_of(link)
             values = context_values(state.data, path, fetch.contexts)
             if values is None:
                 state.errors.append(_no_context_value(fetch, path))
@@ -253,7 +277,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             targets.append([])
             owners.append([])
         targets[index].append(obj)
-        owners[index].append(path)
+        owners[index].append(link)
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -281,9 +305,11 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         paths = (
             path
             for rep, objects, at in zip(representations, targets, owners, strict=True)
-            for path in entity_paths(fetch, rep["__typename"], zip(objects, at, strict=True))
+            for path in entity_paths(
+                fetch, rep["__typename"], zip(objects, map(path_of, at), strict=True)
+            )
         )
-        return paths, [owner for at in owners for owner in at]
+        return paths, [path_of(owner) for at in owners for owner in at]
 
     flight = None
     if cache is not None and settings is not None:

@@ -1,10 +1,14 @@
 """Walking and merging the response tree the fetches fill in."""
 
+from collections.abc import Callable
 from typing import Any
 
 from router.planning.nodes import ScopedAlias
 
 Path = list[str | int]
+# A response path as a chain of links, (parent link, key or index), the root None: cheap
+# to extend for every object walked, turned into a `Path` only where an error needs one.
+PathLink = tuple[Any, str | int] | None
 
 
 def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozenset[str]) -> None:
@@ -71,33 +75,70 @@ def sees_error(at: list[Any], typename: Any, scoped: "tuple[ScopedAlias, ...]") 
     return True
 
 
-def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], Path]]:
-    found: list[tuple[dict[str, Any], Path]] = []
+def path_of(link: PathLink) -> Path:
+    """The response path a chain of `(parent link, key or index)` links ends at."""
+    parts: Path = []
+    while link is not None:
+        link, part = link
+        parts.append(part)
+    parts.reverse()
+    return parts
 
-    def walk(value: Any, depth: int, at: Path) -> None:
-        if value is None:
-            return
-        if depth == len(path):
-            if isinstance(value, dict):
-                found.append((value, at))
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    walk(item, depth, [*at, index])
-            return
-        segment = path[depth]
+
+def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], PathLink]]:
+    """The objects at `path` ("@" steps into a list; a list met elsewhere is stepped into
+    too), each with the link its response path is built from (`path_of`) when an error
+    needs it. Walked level by level: a fetch's objects are many, and their paths are
+    seldom needed."""
+    level: list[tuple[Any, PathLink]] = [(data, None)]
+    for segment in path:
+        below: list[tuple[Any, PathLink]] = []
+        add = below.append
         if segment == "@":
-            if isinstance(value, list):
-                for index, item in enumerate(value):
-                    walk(item, depth + 1, [*at, index])
-            return
+            for value, link in level:
+                if isinstance(value, list):
+                    for index, item in enumerate(value):
+                        if item is not None:
+                            add((item, (link, index)))
+        else:
+            for value, link in level:
+                if isinstance(value, dict):
+                    item = value.get(segment)
+                    if item is not None:
+                        add((item, (link, segment)))
+                elif isinstance(value, list):
+                    _into_list(value, link, segment, add)
+        level = below
+    found: list[tuple[dict[str, Any], PathLink]] = []
+    for value, link in level:
         if isinstance(value, dict):
-            walk(value.get(segment), depth + 1, [*at, segment])
+            found.append((value, link))
         elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, depth, [*at, index])
-
-    walk(data, 0, [])
+            _objects_in(value, link, found)
     return found
+
+
+def _into_list(
+    items: list[Any], link: PathLink, segment: str, add: Callable[[tuple[Any, PathLink]], None]
+) -> None:
+    """`segment` of each object in a list not marked by "@" (lists in it stepped into)."""
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            value = item.get(segment)
+            if value is not None:
+                add((value, ((link, index), segment)))
+        elif isinstance(item, list):
+            _into_list(item, (link, index), segment, add)
+
+
+def _objects_in(
+    items: list[Any], link: PathLink, found: list[tuple[dict[str, Any], PathLink]]
+) -> None:
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            found.append((item, (link, index)))
+        elif isinstance(item, list):
+            _objects_in(item, (link, index), found)
 
 
 def unalias(value: Any, marker: str, abstract: frozenset[str]) -> Any:

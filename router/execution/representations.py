@@ -47,8 +47,18 @@ def _fill(
 
 def representation(obj: dict[str, Any], entity_input: EntityInput) -> dict[str, Any] | None:
     result: dict[str, Any] = {}
-    if not _fill(obj, entity_input.selections, result):
-        return None
+    flat = entity_input.flat
+    if flat is None:
+        if not _fill(obj, entity_input.selections, result):
+            return None
+    else:  # `_fill` for scalar fields alone, the usual key
+        for name, key in flat:
+            item = obj.get(key, _MISSING)
+            if item is _MISSING:
+                if name == "__typename":
+                    continue
+                return None
+            result[name] = item
     result["__typename"] = entity_input.representation_typename
     return result
 

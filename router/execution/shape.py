@@ -45,6 +45,15 @@ class ShapeField:
     parent: str
     type: TypeRef | None  # None for __typename
     refused: Refusal | None = None
+    # A scalar (nullable or not) the caller may read: any value but null is taken as it is.
+    plain: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ref = self.type
+        if ref is not None and ref.kind == "non_null":
+            ref = ref.of
+        plain = ref is not None and ref.kind == "leaf" and self.refused is None and bool(self.key)
+        object.__setattr__(self, "plain", plain)
 
 
 @dataclass(slots=True)

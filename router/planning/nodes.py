@@ -1,6 +1,6 @@
 """The query plan's data model. Algorithms live elsewhere; these only describe."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 OperationKind = Literal["query", "mutation", "subscription"]
@@ -36,6 +36,17 @@ class EntityInput:
     typenames: frozenset[str]
     representation_typename: str
     selections: tuple[InputSelection, ...]
+    # (name, response key) of each field when all are scalars without a type condition
+    # (most keys: `id`), else None: such a representation is read without the general walk.
+    flat: tuple[tuple[str, str], ...] | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        flat = tuple(
+            (selection.name, selection.response_key)
+            for selection in self.selections
+            if isinstance(selection, InputField) and selection.selections is None
+        )
+        object.__setattr__(self, "flat", flat if len(flat) == len(self.selections) else None)
 
 
 @dataclass(frozen=True, slots=True)

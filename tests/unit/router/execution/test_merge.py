@@ -1,6 +1,6 @@
 """Walking and merging the response tree, and building representations."""
 
-from router.execution.merge import deep_merge, objects_at, unalias
+from router.execution.merge import deep_merge, objects_at, path_of, unalias
 from router.execution.representations import representation
 from router.planning.nodes import EntityInput, InputField, InputFragment
 
@@ -10,7 +10,22 @@ ABSTRACT = frozenset({"Node"})
 def test_objects_at_follows_lists_and_skips_nulls() -> None:
     data = {"a": [{"b": {"x": 1}}, None, {"b": None}, {"b": {"x": 2}}]}
     found = objects_at(data, ("a", "@", "b"))
-    assert found == [({"x": 1}, ["a", 0, "b"]), ({"x": 2}, ["a", 3, "b"])]
+    assert [(obj, path_of(link)) for obj, link in found] == [
+        ({"x": 1}, ["a", 0, "b"]),
+        ({"x": 2}, ["a", 3, "b"]),
+    ]
+
+
+def test_objects_at_steps_into_lists_the_path_does_not_mark() -> None:
+    data = {"a": [[{"b": {"x": 1}}, 7], {"b": [{"x": 2}, None, [{"x": 3}]]}], "z": "leaf"}
+    found = objects_at(data, ("a", "b"))
+    assert [(obj, path_of(link)) for obj, link in found] == [
+        ({"x": 1}, ["a", 0, 0, "b"]),
+        ({"x": 2}, ["a", 1, "b", 0]),
+        ({"x": 3}, ["a", 1, "b", 2, 0]),
+    ]
+    assert objects_at(data, ("z", "@")) == []
+    assert objects_at(data, ("missing", "b")) == []
 
 
 def test_deep_merge_merges_nested_objects_and_lists() -> None:
@@ -63,3 +78,18 @@ def test_representation_reads_keys_requires_and_aliases() -> None:
 def test_representation_is_skipped_when_a_key_is_missing() -> None:
     entity_input = EntityInput(frozenset({"Book"}), "Book", (InputField("id"),))
     assert representation({"__typename": "Book"}, entity_input) is None
+
+
+def test_scalar_keys_are_read_by_name_as_the_general_walk_reads_them() -> None:
+    flat = EntityInput(
+        frozenset({"Book"}),
+        "Book",
+        (InputField("__typename"), InputField("id"), InputField("isbn", None, "isbn__alias")),
+    )
+    nested = EntityInput(flat.typenames, "Book", (*flat.selections, InputField("m", ())))
+    assert flat.flat == (("__typename", "__typename"), ("id", "id"), ("isbn", "isbn__alias"))
+    assert nested.flat is None
+    obj = {"id": "b1", "isbn__alias": "978", "isbn": "other", "m": {}}
+    assert representation(obj, flat) == {"id": "b1", "isbn": "978", "__typename": "Book"}
+    assert representation(obj, nested) == {"id": "b1", "isbn": "978", "m": {}, "__typename": "Book"}
+    assert representation({"id": "b1"}, flat) is None  # a key missing: no representation
