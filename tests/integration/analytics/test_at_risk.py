@@ -1,33 +1,38 @@
 """At-risk prediction wired into the platform: a history of finished enrollments of both
 outcomes stored through the analytics service layer, `lms analytics train-at-risk` and
 `rescore-at-risk` run as an operator would, `Course.atRiskLearners` and `User.atRisk` through
-the router with who may see them, and the instructors' digest through the notifications
+the router with who may see them (learners only where the institution allows it), and the
+instructors' digest through the notifications
 worker (once per learner flagged, none to an instructor who turned the category off)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db import create_engine, service_dsn, session_factory
+from common.infra.ports import free_port
 from common.settings import Settings
 from subgraphs.analytics.models import EVENTS as ANALYTICS_EVENTS
-from subgraphs.analytics.partitions import Partitions
+from subgraphs.analytics.partitions import Partitions, create_partition, month_of
 from subgraphs.analytics.statements import NewStatement, record
 from subgraphs.analytics.vocabulary import ActivityType, Verb
 from subgraphs.notifications.models import EVENTS as NOTIFICATION_EVENTS
 from tests.accounts import Account, register
 from tests.cli.lms_process import lms_environment, one_error_line, run_lms
+from tests.conftest import serve_router, subgraph_app
 from tests.integration.analytics.conftest import course_with_learners
-from tests.support import GraphQLClient, error_codes, eventually
+from tests.support import GraphQLClient, error_codes, eventually, serve
 
 AT_RISK = """
 query($c: ID!, $first: Int, $min: Float) {
@@ -145,7 +150,12 @@ async def analytics_sessions(migrated: Settings) -> AsyncIterator[async_sessionm
 
 
 async def store(sessions: async_sessionmaker[AsyncSession], items: list[NewStatement]) -> None:
+    """Through the worker's path (statements.record), in one transaction, the months'
+    partitions made first (committed, so that each insert need not check again)."""
     partitions = Partitions(sessions)
+    for month in sorted({month_of(item.timestamp) for item in items}):
+        async with sessions() as session, session.begin():
+            await create_partition(session, month)
     async with sessions() as session, session.begin():
         for item in items:
             await record(session, partitions, item)
@@ -187,6 +197,8 @@ async def test_instructors_see_scored_learners_and_get_one_digest_of_the_new_one
     admin: Account,
     analytics_sessions: async_sessionmaker[AsyncSession],
     migrated: Settings,
+    subgraph_urls: dict[str, str],
+    http: httpx.AsyncClient,
 ) -> None:
     slipping = await register(graph, name="Sam Slipping")
     steady = await register(graph, name="Eve Steady")
@@ -317,6 +329,27 @@ async def test_instructors_see_scored_learners_and_get_one_digest_of_the_new_one
     assert (await lms("analytics", "send-at-risk-digest")).returncode == 0
     assert len(await digests_for(analytics_sessions, course["id"])) == 1
     assert len(await delivered() or []) == 1
+
+    # An institution that shows learners their own prediction: Sam sees his, not Eve's.
+    shown = dataclasses.replace(migrated, at_risk_visible_to_learners=True)
+    async with (
+        serve(subgraph_app("analytics", shown), free_port()) as url,
+        serve_router({**subgraph_urls, "analytics": url}, migrated) as router_url,
+    ):
+        router = GraphQLClient(http, f"{router_url}/graphql")
+        mine = await router.data(
+            OWN, {"u": slipping.id, "c": course["id"]}, token=slipping.access_token
+        )
+        assert mine["user"]["atRisk"] == {
+            "probability": sam["probability"],
+            "reasons": sam["reasons"],
+        }
+        theirs = await router.execute(
+            OWN, {"u": steady.id, "c": course["id"]}, token=slipping.access_token
+        )
+        assert error_codes(theirs) == ["FORBIDDEN"]
+        listed = await router.execute(AT_RISK, {"c": course["id"]}, token=slipping.access_token)
+        assert error_codes(listed) == ["FORBIDDEN"]
 
 
 async def _consumed(settings: Settings, event_id: str) -> None:
