@@ -107,7 +107,11 @@ async def learner_at_risk(
     if principal.user_id == user_id and not principal.is_admin:
         if not at_risk.policy.visible_to_learners:
             raise Forbidden("This institution does not show learners their at-risk prediction.")
-    else:
-        await may_read_course(info, course)
+    elif not principal.is_admin:  # a course one does not teach, or none: the same answer
+        facts = await info.context.loaders.course.load(course)
+        if facts is None or not facts.taught_by(principal.user_id):
+            raise Forbidden(
+                "Only the course's instructors and administrators see a learner's prediction."
+            )
     row = await at_risk.learner_score(user_id, course)
     return None if row is None else learner_of(row)
