@@ -93,7 +93,7 @@ async def at_risk_learners(
     version = await at_risk.active_version()
     if version is None:
         return AtRiskLearners(model_version=None, learners=[])
-    rows = await at_risk.course_scores(course.id, min_probability, first)
+    rows = await at_risk.course_scores(course.id, min_probability, first, course.instructor_ids)
     return AtRiskLearners(model_version=version, learners=[learner_of(row) for row in rows])
 
 

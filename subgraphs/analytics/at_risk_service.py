@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -31,7 +31,13 @@ from subgraphs.analytics.at_risk.explanations import predict_cohort
 from subgraphs.analytics.at_risk.model import AtRiskModel
 from subgraphs.analytics.at_risk.snapshots import Example
 from subgraphs.analytics.at_risk_history import course_history, course_ids, training_examples
-from subgraphs.analytics.models import EVENTS, AtRiskModelRow, AtRiskRunRow, AtRiskScoreRow
+from subgraphs.analytics.models import (
+    EVENTS,
+    SCHEMA,
+    AtRiskModelRow,
+    AtRiskRunRow,
+    AtRiskScoreRow,
+)
 
 FLAG: Final = 0.5  # at risk: more likely than not to fail or not complete
 HIGH: Final = 0.75
@@ -113,7 +119,7 @@ class AtRiskService:
             else f"its cross-validated AUC {auc:.3f} is below {self.policy.min_auc}"
         )
         async with self._sessions() as session, session.begin():
-            await session.execute(text("LOCK TABLE analytics.at_risk_models IN EXCLUSIVE MODE"))
+            await session.execute(text(f'LOCK TABLE "{SCHEMA}".at_risk_models IN EXCLUSIVE MODE'))
             latest = await session.scalar(select(func.max(AtRiskModelRow.version)))
             version = int(latest or 0) + 1
             if why is None:
@@ -245,9 +251,14 @@ class AtRiskService:
             now = clock.now()
             for course_id, rows in by_course.items():
                 course = await self._directory.course(course_id)
-                if course is not None and course.instructor_ids:
+                learners = [
+                    row
+                    for row in rows
+                    if course is not None and row.user_id not in course.instructor_ids
+                ]
+                if course is not None and course.instructor_ids and learners:
                     instructors = sorted(course.instructor_ids)
-                    event = _digest_event(course_id, course.title, instructors, rows)
+                    event = _digest_event(course_id, course.title, instructors, learners)
                     await emit(session, EVENTS.outbox, event)
                     sent += 1
                 await session.execute(
@@ -263,10 +274,15 @@ class AtRiskService:
     # --- reading -------------------------------------------------------------------------
 
     async def course_scores(
-        self, course_id: uuid.UUID, min_probability: float, limit: int
+        self,
+        course_id: uuid.UUID,
+        min_probability: float,
+        limit: int,
+        instructors: Collection[uuid.UUID] = (),
     ) -> list[AtRiskScoreRow]:
         """The course's scored enrollments from `min_probability` up, riskiest first (only
-        those scored by the active model)."""
+        those scored by the active model; not its `instructors`, whose own activity in the
+        course the store records like a learner's)."""
         async with self._sessions() as session:
             found = await session.scalars(
                 select(AtRiskScoreRow)
@@ -275,6 +291,7 @@ class AtRiskService:
                     AtRiskModelRow.active,
                     AtRiskScoreRow.course_id == course_id,
                     AtRiskScoreRow.probability >= min_probability,
+                    AtRiskScoreRow.user_id.not_in(list(instructors)),
                 )
                 .order_by(AtRiskScoreRow.probability.desc(), AtRiskScoreRow.user_id)
                 .limit(limit)

@@ -1,6 +1,6 @@
 """What the analytics domain does when a user is deleted: every statement they made, in every
-month, and every aggregate and at-risk score that names them go. Course and lesson totals by day and week stay:
-they name no one."""
+month, and every aggregate and at-risk score that names them go. Course and lesson totals by
+day and week stay: they name no one."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from subgraphs.notifications.models import EVENTS
 from subgraphs.notifications.people import Person
 from subgraphs.notifications.services import NotificationsServices
 
+AT_RISK_LISTED: Final = 30  # learners named in one at-risk notification; the rest counted
 EXPORT_READY: Final[dict[str, object]] = {
     "title": "Your data export is ready",
     "message": "Download it from your account's data exports before the link expires.",
@@ -105,12 +106,19 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
 
     async def at_risk_digest(session: AsyncSession, event: Event) -> None:
         learners = event.data["learners"]
-        people = await directory.people([uuid.UUID(item["user_id"]) for item in learners])
+        people = await directory.people(
+            [uuid.UUID(item["user_id"]) for item in learners[:AT_RISK_LISTED]]
+        )
         lines = [
             f"{_name(people, item['user_id'])} ({round(item['probability'] * 100)} %"
             + (f": {'; '.join(item['reasons'])})" if item["reasons"] else ")")
-            for item in learners
+            for item in learners[:AT_RISK_LISTED]
         ]
+        if len(learners) > AT_RISK_LISTED:
+            lines.append(
+                f"and {len(learners) - AT_RISK_LISTED} more: the course's at-risk learners "
+                "list them all"
+            )
         await notify(
             session,
             [uuid.UUID(item) for item in event.data["instructor_ids"]],
