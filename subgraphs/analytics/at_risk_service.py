@@ -322,7 +322,7 @@ class AtRiskService:
 
     # --- the worker's schedule -------------------------------------------------------------
 
-    async def _due(self, job: str, hours: int) -> bool:
+    async def claim_if_due(self, job: str, hours: int) -> bool:
         """Whether `job` last ran `hours` ago or more (or never); if so, it is marked as
         running now, so that another worker does not start it too."""
         now = clock.now()
@@ -349,7 +349,7 @@ class AtRiskService:
         while True:
             for job, hours, run in jobs:
                 try:
-                    if await self._due(job, hours):
+                    if await self.claim_if_due(job, hours):
                         log.info("at-risk job done", extra={"job": job, "result": str(await run())})
                 except NotEnoughData as error:
                     log.info("at-risk model not trained", extra={"reason": str(error)})

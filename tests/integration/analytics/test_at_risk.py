@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.db import create_engine, service_dsn, session_factory
 from common.infra.ports import free_port
 from common.settings import Settings
+from subgraphs.analytics.at_risk_service import AtRiskService
 from subgraphs.analytics.models import EVENTS as ANALYTICS_EVENTS
 from subgraphs.analytics.partitions import Partitions, create_partition, month_of
+from subgraphs.analytics.services import at_risk_policy
 from subgraphs.analytics.statements import NewStatement, record
 from subgraphs.analytics.vocabulary import ActivityType, Verb
 from subgraphs.notifications.models import EVENTS as NOTIFICATION_EVENTS
@@ -102,7 +104,9 @@ def active_day(
 
 def finished_course(course: uuid.UUID, start: date, learners: int) -> list[NewStatement]:
     """A six-week course long over: half its learners studied most days, passed their quizzes
-    and completed it; the other half studied a few days, failed a quiz and vanished."""
+    and completed it; the other half studied a few days, failed a quiz and vanished. Two
+    surprise the model (no model is perfect): the last steady one vanishes after four weeks,
+    the last fading one comes back at the end and completes with no quiz failed."""
     lessons = [uuid.uuid4() for _ in range(12)]
     made: list[NewStatement] = []
     for index in range(learners):
@@ -117,12 +121,16 @@ def finished_course(course: uuid.UUID, start: date, learners: int) -> list[NewSt
                 object_id=course,
             )
         )
+        surprise = index >= learners - 2
         if index % 2 == 0:
-            studied = [d for d in range(42) if d % 7 not in (5, 6 - index % 3)]
+            last = 28 if surprise else 42
+            studied = [d for d in range(last) if d % 7 not in (5, 6 - index % 3)]
             for n, d in enumerate(studied):
                 quiz = 0.75 + 0.02 * (index % 5) if d % 7 == 3 else None
                 lesson = lessons[n // 2] if n % 2 == 0 and n // 2 < len(lessons) else None
                 made.extend(active_day(learner, course, start + timedelta(days=d), lesson, quiz))
+            if surprise:
+                continue
             made.append(
                 statement(
                     learner,
@@ -135,8 +143,21 @@ def finished_course(course: uuid.UUID, start: date, learners: int) -> list[NewSt
             )
         else:
             for d in range(1 + index % 4, 10 + index % 5, 3):
-                quiz = 0.3 if d > 6 else None
+                quiz = None if surprise else 0.3 if d > 6 else None
                 made.extend(active_day(learner, course, start + timedelta(days=d), None, quiz))
+            if surprise:
+                for d in (38, 40):
+                    made.extend(active_day(learner, course, start + timedelta(days=d), None, 0.8))
+                made.append(
+                    statement(
+                        learner,
+                        course,
+                        start + timedelta(days=41),
+                        Verb.COMPLETED,
+                        object_type=ActivityType.COURSE,
+                        object_id=course,
+                    )
+                )
     return made
 
 
@@ -330,6 +351,19 @@ async def test_instructors_see_scored_learners_and_get_one_digest_of_the_new_one
     assert len(await digests_for(analytics_sessions, course["id"])) == 1
     assert len(await delivered() or []) == 1
 
+    # A training that measures below the bar is stored, not activated: the model stays.
+    strict = await asyncio.to_thread(
+        run_lms, "analytics", "train-at-risk", env=lms_environment(LMS_AT_RISK_MIN_AUC="0.9999")
+    )
+    assert strict.returncode == 0, strict.stderr
+    assert re.fullmatch(
+        rf"model version {version + 1} trained from .*; not activated: its cross-validated "
+        r"AUC 0\.\d+ is below 0\.9999",
+        strict.stdout.strip(),
+    ), strict.stdout
+    kept = await graph.data(AT_RISK, {"c": course["id"]}, token=instructor.access_token)
+    assert kept["course"]["atRiskLearners"]["modelVersion"] == version
+
     # An institution that shows learners their own prediction: Sam sees his, not Eve's.
     shown = dataclasses.replace(migrated, at_risk_visible_to_learners=True)
     async with (
@@ -368,3 +402,14 @@ async def _consumed(settings: Settings, event_id: str) -> None:
         await eventually(seen)
     finally:
         await engine.dispose()
+
+
+async def test_a_scheduled_job_is_claimed_once_per_period(
+    analytics_sessions: async_sessionmaker[AsyncSession], migrated: Settings
+) -> None:
+    """Two workers (or a restarted one) do not both run a job of the period."""
+    service = AtRiskService(analytics_sessions, at_risk_policy(migrated), None)
+    job = f"test-{uuid.uuid4().hex[:8]}"
+    claims = await asyncio.gather(*(service.claim_if_due(job, 24) for _ in range(3)))
+    assert sorted(claims) == [False, False, True]
+    assert await service.claim_if_due(job, 24) is False
