@@ -256,7 +256,7 @@ def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def run_analytics_command(settings: Settings, name: str) -> str:
     from subgraphs.analytics import at_risk_command
-    from subgraphs.analytics.at_risk_service import NotEnoughData
+    from subgraphs.analytics.at_risk_service import NotEnoughData, TrainingUnavailable
 
     jobs = {
         "train-at-risk": at_risk_command.train_at_risk,
@@ -267,6 +267,8 @@ def run_analytics_command(settings: Settings, name: str) -> str:
         return asyncio.run(jobs[name](settings))
     except NotEnoughData as error:
         raise CommandError(f"lms analytics {name}: {error}", FAILURE) from None
+    except TrainingUnavailable as error:
+        raise CommandError(f"lms analytics {name}: {error}", CONFIGURATION) from None
 
 
 def run_backup_command(settings: Settings, args: argparse.Namespace, names: list[str]) -> int:

@@ -51,6 +51,10 @@ class NotEnoughData(ValueError):
     """The finished enrollments cannot train a model, with why in one line."""
 
 
+class TrainingUnavailable(RuntimeError):
+    """This installation cannot train (scikit-learn, the `analytics` extra, is missing)."""
+
+
 @dataclass(frozen=True, slots=True)
 class AtRiskPolicy:
     min_auc: float
@@ -98,7 +102,14 @@ class AtRiskService:
     async def train(self) -> Trained:
         """A new model version from the finished enrollments, active if good enough;
         NotEnoughData when they are too few."""
-        from subgraphs.analytics.at_risk.training import TrainingError, train
+        try:
+            from subgraphs.analytics.at_risk.training import TrainingError, train
+        except ModuleNotFoundError as missing:
+            package = (missing.name or "scikit-learn").partition(".")[0]
+            raise TrainingUnavailable(
+                f"training needs the `analytics` extra ({package} is missing): "
+                "pip install -c constraints.txt '.[analytics]' (the image: EXTRAS=analytics)"
+            ) from None
 
         now = clock.now()
         found = await self.examples(now)
@@ -351,7 +362,7 @@ class AtRiskService:
                 try:
                     if await self.claim_if_due(job, hours):
                         log.info("at-risk job done", extra={"job": job, "result": str(await run())})
-                except NotEnoughData as error:
+                except (NotEnoughData, TrainingUnavailable) as error:
                     log.info("at-risk model not trained", extra={"reason": str(error)})
                 except Exception:
                     log.exception("at-risk job failed", extra={"job": job})
