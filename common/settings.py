@@ -569,6 +569,40 @@ class Settings:
             "LMS_ACTIVITIES_PER_USER_MINUTE", "recordActivity calls one user may make a minute"
         )
     )
+    # At-risk prediction (subgraphs/analytics/at_risk_service.py)
+    at_risk_retrain_hours: int = field(
+        metadata=setting(
+            "LMS_AT_RISK_RETRAIN_HOURS", "hours between the analytics worker's trainings"
+        )
+    )
+    at_risk_rescore_hours: int = field(
+        metadata=setting(
+            "LMS_AT_RISK_RESCORE_HOURS",
+            "hours between scorings of every active enrollment by the active model",
+        )
+    )
+    at_risk_digest_hours: int = field(
+        metadata=setting(
+            "LMS_AT_RISK_DIGEST_HOURS", "hours between instructors' digests of new at-risk learners"
+        )
+    )
+    at_risk_min_auc: float = field(
+        metadata=setting(
+            "LMS_AT_RISK_MIN_AUC", "cross-validated AUC a new model needs to be made active"
+        )
+    )
+    at_risk_min_enrollments: int = field(
+        metadata=setting(
+            "LMS_AT_RISK_MIN_ENROLLMENTS",
+            "finished enrollments a training needs (at least 5 of each outcome among them)",
+        )
+    )
+    at_risk_visible_to_learners: bool = field(
+        metadata=setting(
+            "LMS_AT_RISK_VISIBLE_TO_LEARNERS",
+            "whether a learner may read their own at-risk prediction (User.atRisk)",
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -739,6 +773,12 @@ class Settings:
             data_export_sweep_seconds=_positive("LMS_DATA_EXPORT_SWEEP_SECONDS", 60),
             analytics_retention_days=_positive("LMS_ANALYTICS_RETENTION_DAYS", 730),
             activities_per_user_minute=_positive("LMS_ACTIVITIES_PER_USER_MINUTE", 120),
+            at_risk_retrain_hours=_positive("LMS_AT_RISK_RETRAIN_HOURS", 168),
+            at_risk_rescore_hours=_positive("LMS_AT_RISK_RESCORE_HOURS", 24),
+            at_risk_digest_hours=_positive("LMS_AT_RISK_DIGEST_HOURS", 168),
+            at_risk_min_auc=_ratio("LMS_AT_RISK_MIN_AUC", "0.7"),
+            at_risk_min_enrollments=_int("LMS_AT_RISK_MIN_ENROLLMENTS", 20, minimum=10),
+            at_risk_visible_to_learners=_bool("LMS_AT_RISK_VISIBLE_TO_LEARNERS", "false"),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

@@ -1,5 +1,5 @@
 """The ``lms`` command: dev, migrate, seed, serve, worker, events, export-schema, compose,
-settings, backup, restore, router."""
+settings, backup, restore, analytics, router."""
 
 from __future__ import annotations
 
@@ -191,6 +191,29 @@ def parser() -> argparse.ArgumentParser:
     embed.add_argument(
         "--all", action="store_true", help="every course again (after a model change, say)"
     )
+    analytics = command("analytics", "the at-risk model's jobs, run now")
+    analytics_commands = analytics.add_subparsers(
+        dest="analytics_command", required=True, metavar="ANALYTICS_COMMAND"
+    )
+    for name, text in (
+        (
+            "train-at-risk",
+            "train a new at-risk model version from the finished enrollments; active if its "
+            "cross-validated AUC reaches LMS_AT_RISK_MIN_AUC (the analytics worker does it "
+            "every LMS_AT_RISK_RETRAIN_HOURS)",
+        ),
+        (
+            "rescore-at-risk",
+            "score every active enrollment with the active model (the worker: every "
+            "LMS_AT_RISK_RESCORE_HOURS)",
+        ),
+        (
+            "send-at-risk-digest",
+            "tell each course's instructors of its learners newly at risk (the worker: every "
+            "LMS_AT_RISK_DIGEST_HOURS)",
+        ),
+    ):
+        analytics_commands.add_parser(name, help=text, description=text, parents=[debug])
     commands.add_parser(
         "router",
         help="the federation router: serve, plan, persisted-queries (lms router --help)",
@@ -229,6 +252,23 @@ def run_events_command(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(f"{len(letters)} dead letters in {service}.dlq")
     return 0
+
+
+def run_analytics_command(settings: Settings, name: str) -> str:
+    from subgraphs.analytics import at_risk_command
+    from subgraphs.analytics.at_risk_service import NotEnoughData, TrainingUnavailable
+
+    jobs = {
+        "train-at-risk": at_risk_command.train_at_risk,
+        "rescore-at-risk": at_risk_command.rescore_at_risk,
+        "send-at-risk-digest": at_risk_command.send_at_risk_digest,
+    }
+    try:
+        return asyncio.run(jobs[name](settings))
+    except NotEnoughData as error:
+        raise CommandError(f"lms analytics {name}: {error}", FAILURE) from None
+    except TrainingUnavailable as error:
+        raise CommandError(f"lms analytics {name}: {error}", CONFIGURATION) from None
 
 
 def run_backup_command(settings: Settings, args: argparse.Namespace, names: list[str]) -> int:
@@ -381,6 +421,8 @@ def run(args: argparse.Namespace) -> int:
                 CONFIGURATION,
             )
         print(asyncio.run(embed_courses(settings, everything=args.all)))
+    elif args.command == "analytics":
+        print(run_analytics_command(settings, args.analytics_command))
     elif args.command == "rotate-mfa-key":
         from subgraphs.users.key_rotation import reseal_mfa_secrets
 

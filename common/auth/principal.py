@@ -27,12 +27,14 @@ ROLE_SCOPES: Final[dict[Role, frozenset[str]]] = {
 # token never carries one, and a service token never carries a user's.
 SERVICE_SCOPES: Final[dict[str, str]] = {
     "users:contacts": "read any user's name, e-mail address and locale (to write to them)",
-    "courses:unpublished": "read any course, drafts included (progress after a grade)",
+    "courses:unpublished": "read any course, drafts included (progress after a grade; "
+    "the instructors of a course in the at-risk digest)",
     "enrollments:rosters": "read any course's learners (to tell them it is published)",
 }
 SERVICE_CLIENT_SCOPES: Final[dict[str, frozenset[str]]] = {
     "enrollments": frozenset({"courses:unpublished"}),
     "notifications": frozenset({"users:contacts", "enrollments:rosters"}),
+    "analytics": frozenset({"courses:unpublished"}),
 }
 SERVICE_NAMESPACE: Final = uuid.UUID("5e6d1c3a-2b7f-4a8e-9c01-7f3e2d4b5a60")
 

@@ -1,8 +1,9 @@
 """The event catalogue: every event type, who emits it, who consumes it, and its payload.
 
 This table is the reference (docs/events.md is generated from it by `lms events catalog`).
-A payload field is `name: kind` where kind is uuid, str, int, float or bool; a trailing `?`
-allows null. Adding a field that consumers may ignore keeps the version; renaming, removing
+A payload field is `name: kind` where kind is uuid, str, int, float, bool or list (a JSON
+array, its items described in the event's meaning); a trailing `?` allows null. Adding a
+field that consumers may ignore keeps the version; renaming, removing
 or retyping one is a new version, and producers emit the new version only once every
 consumer reads it.
 """
@@ -250,6 +251,22 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "An instructor asked for an assessment's submissions to be checked for plagiarism "
         "again (after changing its settings, say). The assessments worker does it.",
     ),
+    EventSpec(
+        "analytics.at_risk_digest",
+        1,
+        "analytics",
+        ("notifications",),
+        {
+            "course_id": "uuid",
+            "course_title": "str",
+            "instructor_ids": "list",
+            "learners": "list",
+        },
+        "Learners of a course newly flagged at risk since its last digest (the analytics "
+        "worker, every LMS_AT_RISK_DIGEST_HOURS): `instructor_ids` (uuids), `learners` "
+        "(objects of `user_id`, `probability`, `reasons`: a list of sentences). "
+        "Notifications tells the instructors (category AT_RISK).",
+    ),
 )
 
 SPECS: Final = {(spec.type, spec.version): spec for spec in CATALOG}
@@ -260,6 +277,7 @@ _KINDS: Final[dict[str, tuple[type, ...]]] = {
     "float": (int, float),
     "bool": (bool,),
     "uuid": (str,),
+    "list": (list,),
 }
 
 

@@ -1,6 +1,6 @@
 """What the analytics domain does when a user is deleted: every statement they made, in every
-month, and every aggregate that names them go. Course and lesson totals by day and week stay:
-they name no one."""
+month, and every aggregate and at-risk score that names them go. Course and lesson totals by
+day and week stay: they name no one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.analytics.models import (
+    AtRiskScoreRow,
     LearnerCourseRow,
     LearnerDayRow,
     LearnerLessonRow,
@@ -22,5 +23,11 @@ from subgraphs.analytics.models import (
 async def erase_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(delete(StatementRow).where(StatementRow.actor_id == user_id))
     await session.execute(delete(StatementIdRow).where(StatementIdRow.actor_id == user_id))
-    for table in (LearnerDayRow, LearnerWeekRow, LearnerCourseRow, LearnerLessonRow):
+    for table in (
+        LearnerDayRow,
+        LearnerWeekRow,
+        LearnerCourseRow,
+        LearnerLessonRow,
+        AtRiskScoreRow,
+    ):
         await session.execute(delete(table).where(table.user_id == user_id))

@@ -26,7 +26,9 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
+    Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -200,3 +202,58 @@ class CoursePairRow(Base):
     target_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     learners: Mapped[int] = mapped_column(Integer, server_default="0")  # took both
     completed: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AtRiskModelRow(Base):
+    """A trained at-risk model (at_risk/model.py's JSON), numbered per deployment (one
+    deployment is one institution). At most one is active: the one scores come from."""
+
+    __tablename__ = "at_risk_models"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    digest: Mapped[str] = mapped_column(String(32))  # AtRiskModel.version: what was trained
+    trained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    training_size: Mapped[int] = mapped_column(Integer)  # completed enrollments
+    metrics: Mapped[dict[str, float]] = mapped_column(JSONB)
+    model: Mapped[str] = mapped_column(Text)  # AtRiskModel.to_json()
+    active: Mapped[bool] = mapped_column(Boolean, server_default="false")
+
+    __table_args__ = (
+        Index(
+            "ix_at_risk_models_one_active",
+            "active",
+            unique=True,
+            postgresql_where=text("active"),
+        ),
+    )
+
+
+class AtRiskScoreRow(Base):
+    """The latest prediction for an active enrollment (a learner in a course). `flagged_at`
+    is when its probability last rose to the flag (at_risk_service.FLAG) from below, and
+    `reported_at` when an instructors' digest named it since: what makes "new at-risk
+    learners" answerable, once each."""
+
+    __tablename__ = "at_risk_scores"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    probability: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSONB)
+    model_version: Mapped[int] = mapped_column(Integer)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    flagged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_at_risk_scores_course_probability", "course_id", "probability"),)
+
+
+class AtRiskRunRow(Base):
+    """When each scheduled at-risk job (train, score, digest) last ran, so that a restarted
+    worker keeps the schedule instead of running everything again."""
+
+    __tablename__ = "at_risk_runs"
+
+    job: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

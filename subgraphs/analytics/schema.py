@@ -18,6 +18,12 @@ from common.errors import BadUserInput
 from common.graphql.access import signed_in
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.schema import ServiceSchema
+from subgraphs.analytics.at_risk_schema import (
+    AtRiskLearner,
+    AtRiskLearners,
+    at_risk_learners,
+    learner_at_risk,
+)
 from subgraphs.analytics.durations import format_duration
 from subgraphs.analytics.export_route import export_path
 from subgraphs.analytics.guards import may_read_course, may_read_learner, may_record
@@ -217,6 +223,13 @@ class Course:
             export_url=info.context.service.activity_base + export_path(course.id),
         )
 
+    at_risk_learners: AtRiskLearners = strawberry.field(
+        resolver=at_risk_learners,
+        extensions=[signed_in()],
+        description="Its active learners' at-risk predictions from `minProbability` up, "
+        "riskiest first, with the reasons in words (instructors, admins).",
+    )
+
 
 @strawberry.federation.type(keys=["id"], description="A person using the platform.")
 class User(LearnerRecommendations):
@@ -248,6 +261,14 @@ class User(LearnerRecommendations):
             longest_streak=runs.longest,
             last_active_on=max(active) if active else None,
         )
+
+    at_risk: AtRiskLearner | None = strawberry.field(
+        resolver=learner_at_risk,
+        extensions=[signed_in()],
+        description="This learner's at-risk prediction in a course (null when not scored): "
+        "the course's instructors and administrators; the learner themself only where "
+        "LMS_AT_RISK_VISIBLE_TO_LEARNERS is true.",
+    )
 
 
 @strawberry.input(description="What the learner did, as only the client knows it.")

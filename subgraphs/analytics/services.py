@@ -1,5 +1,5 @@
 """The analytics subgraph's service layer, built once at startup from the runtime, and the
-worker's partition upkeep."""
+worker's jobs: partition upkeep and the at-risk schedule (train, score, digest)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpx
+
 from common import clock
 from common.auth.quota import Quota
+from common.auth.service_identity import ServiceIdentity
 from common.graphql.app import ServiceRuntime
+from common.graphql.catalog import ServiceDirectory
+from common.graphql.peers import PeerClient
+from common.settings import Settings
+from subgraphs.analytics.at_risk_service import AtRiskPolicy, AtRiskService
 from subgraphs.analytics.partitions import Partitions
 from subgraphs.analytics.recommendations.recommender import Recommender
 from subgraphs.analytics.service import AnalyticsService
@@ -24,6 +31,7 @@ log = logging.getLogger(__name__)
 class AnalyticsServices:
     analytics: AnalyticsService
     recommender: Recommender
+    at_risk: AtRiskService
     activity_base: str  # where activity IRIs point (xapi.py)
     retention_days: int
 
@@ -38,6 +46,26 @@ class AnalyticsServices:
             await asyncio.sleep(MAINTENANCE_SECONDS)
 
 
+def at_risk_policy(settings: Settings) -> AtRiskPolicy:
+    return AtRiskPolicy(
+        min_auc=settings.at_risk_min_auc,
+        min_enrollments=settings.at_risk_min_enrollments,
+        retrain_hours=settings.at_risk_retrain_hours,
+        rescore_hours=settings.at_risk_rescore_hours,
+        digest_hours=settings.at_risk_digest_hours,
+        visible_to_learners=settings.at_risk_visible_to_learners,
+    )
+
+
+def service_directory(settings: Settings, http: httpx.AsyncClient) -> ServiceDirectory:
+    """Courses as the analytics service itself reads them (for the digest's instructors)."""
+    return ServiceDirectory(
+        courses=PeerClient(http, "courses", settings.service_url("courses")),
+        users=PeerClient(http, "users", settings.service_url("users")),
+        identity=ServiceIdentity(settings, "analytics", http),
+    )
+
+
 def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
     settings = runtime.settings
     return AnalyticsServices(
@@ -47,6 +75,11 @@ def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
             Quota(runtime.redis, "activity", settings.activities_per_user_minute, 60),
         ),
         recommender=Recommender(runtime.sessions),
+        at_risk=AtRiskService(
+            runtime.sessions,
+            at_risk_policy(settings),
+            service_directory(settings, runtime.http),
+        ),
         activity_base=settings.public_service_url("analytics"),
         retention_days=settings.analytics_retention_days,
     )
@@ -55,4 +88,4 @@ def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
 def worker_jobs(
     services: AnalyticsServices,
 ) -> Sequence[Callable[[], Coroutine[Any, Any, None]]]:
-    return [services.maintain_partitions]
+    return [services.maintain_partitions, services.at_risk.keep_schedule]

@@ -22,6 +22,7 @@ class Category(StrEnum):
     GRADE = "GRADE"
     CERTIFICATE = "CERTIFICATE"
     REMINDER = "REMINDER"
+    AT_RISK = "AT_RISK"  # to instructors: their learners newly at risk (analytics' digest)
 
 
 class Frequency(StrEnum):
@@ -52,7 +53,11 @@ _EMAIL_DEFAULTS: Final = {
     Category.COURSE_UPDATE: Frequency.DAILY_DIGEST,
     Category.ASSESSMENT: Frequency.DAILY_DIGEST,
     Category.REMINDER: Frequency.IMMEDIATE,
+    Category.AT_RISK: Frequency.IMMEDIATE,  # itself a weekly digest
 }
+# Categories whose in-app notifications a user may turn off (OFF): nothing a learner must
+# not miss, only what an instructor may prefer to look up in the course's analytics.
+IN_APP_OPTIONAL: Final = frozenset({Category.AT_RISK})
 
 
 def default_frequency(category: Category, channel: str) -> Frequency:
@@ -87,6 +92,10 @@ DEFAULT_TEMPLATES: Final[dict[tuple[Category, str], Template]] = {
     ),
     (Category.GRADE, "IN_APP"): Template(
         "{{ assessment_title }} has been graded", "Your score: {{ score }}."
+    ),
+    (Category.AT_RISK, "IN_APP"): Template(
+        "{{ count }} new at-risk learner{{ 's' if count != 1 else '' }} in {{ course_title }}",
+        "{{ learners }}",
     ),
 }
 DEFAULT_CHANNEL: Final = {

@@ -21,12 +21,19 @@ from subgraphs.notifications.dispatcher import release_held_emails
 from subgraphs.notifications.erasure import erase_user
 from subgraphs.notifications.export import user_sections
 from subgraphs.notifications.models import EVENTS
+from subgraphs.notifications.people import Person
 from subgraphs.notifications.services import NotificationsServices
 
+AT_RISK_LISTED: Final = 30  # learners named in one at-risk notification; the rest counted
 EXPORT_READY: Final[dict[str, object]] = {
     "title": "Your data export is ready",
     "message": "Download it from your account's data exports before the link expires.",
 }
+
+
+def _name(people: Mapping[uuid.UUID, Person], user_id: str) -> str:
+    person = people.get(uuid.UUID(user_id))
+    return person.name if person is not None else "A deleted user"
 
 
 def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
@@ -97,6 +104,33 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
             event.data["course_id"],
         )
 
+    async def at_risk_digest(session: AsyncSession, event: Event) -> None:
+        learners = event.data["learners"]
+        people = await directory.people(
+            [uuid.UUID(item["user_id"]) for item in learners[:AT_RISK_LISTED]]
+        )
+        lines = [
+            f"{_name(people, item['user_id'])} ({round(item['probability'] * 100)} %"
+            + (f": {'; '.join(item['reasons'])})" if item["reasons"] else ")")
+            for item in learners[:AT_RISK_LISTED]
+        ]
+        if len(learners) > AT_RISK_LISTED:
+            lines.append(
+                f"and {len(learners) - AT_RISK_LISTED} more: the course's at-risk learners "
+                "list them all"
+            )
+        await notify(
+            session,
+            [uuid.UUID(item) for item in event.data["instructor_ids"]],
+            Category.AT_RISK,
+            {
+                "course_title": event.data["course_title"],
+                "count": len(learners),
+                "learners": "\n".join(lines),
+            },
+            event.data["course_id"],
+        )
+
     async def user_email_verified(session: AsyncSession, event: Event) -> None:
         await release_held_emails(session, uuid.UUID(event.data["user_id"]))
 
@@ -113,6 +147,7 @@ def handlers(services: NotificationsServices) -> Mapping[str, Handler]:
         "course.published": course_published,
         "submission.graded": submission_graded,
         "user.email_verified": user_email_verified,
+        "analytics.at_risk_digest": at_risk_digest,
         "user.deleted": user_deleted,
         "user.export_requested": export_handler("notifications", EVENTS.outbox, user_sections),
         "user.export_ready": export_ready,

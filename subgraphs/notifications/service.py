@@ -37,6 +37,7 @@ from common.graphql.catalog import CourseFacts
 from common.telemetry import tracing
 from subgraphs.notifications.categories import (
     DIGESTS,
+    IN_APP_OPTIONAL,
     Category,
     DeliveryStatus,
     Frequency,
@@ -234,6 +235,14 @@ class NotificationsService:
             preferences = await self._preferences(
                 reading, [person.id for person in recipients], category
             )
+        # where a category's in-app notifications may be turned off, those who did get none
+        recipients = [
+            person
+            for person in recipients
+            if preferences(person.id, Channel.IN_APP.value) is not Frequency.OFF
+        ]
+        if not recipients:
+            return SendResult(batch_id, 0, [])
         self._try_templates(templates, recipients[0], data)
         send = _Send(batch_id, category, data, sender_id, course_id, _now())
         created: list[NotificationRow] = []
@@ -467,9 +476,15 @@ class NotificationsService:
         if len(changes) > 200:
             raise BadUserInput("Change at most 200 preferences at once.", field="preferences")
         for change in changes:
-            if change.channel is Channel.IN_APP and change.frequency is not Frequency.IMMEDIATE:
+            if (
+                change.channel is Channel.IN_APP
+                and change.frequency is not Frequency.IMMEDIATE
+                and not (change.category in IN_APP_OPTIONAL and change.frequency is Frequency.OFF)
+            ):
                 raise BadUserInput(
-                    "In-app notifications are always kept; only other channels can change.",
+                    "In-app notifications are always kept (those of "
+                    + ", ".join(sorted(IN_APP_OPTIONAL))
+                    + " may be turned OFF); only other channels can change.",
                     field="preferences",
                 )
         if not changes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.lms_process import ROOT, environment, one_error_line, run_lms
+from tests.cli.lms_process import ROOT, environment, one_error_line, run_lms, run_python
 
 SUPERGRAPH = str(ROOT / "schema" / "supergraph.graphql")
 
@@ -126,3 +126,17 @@ def test_router_config_schema_is_json_schema() -> None:
     done = run_lms("router", "config-schema")
     assert done.returncode == 0, done.stderr
     assert '"$schema": "https://json-schema.org/draft/2020-12/schema"' in done.stdout
+
+
+def test_training_without_the_analytics_extra_names_it_in_one_line() -> None:
+    """scikit-learn made unimportable, as in an image built without the extra."""
+    done = run_python(
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from lms.cli import main\n"
+        "raise SystemExit(main(['analytics', 'train-at-risk']))"
+    )
+    assert done.returncode == 2
+    assert one_error_line(done) == (
+        "error: lms analytics train-at-risk: training needs the `analytics` extra (sklearn is "
+        "missing): pip install -c constraints.txt '.[analytics]' (the image: EXTRAS=analytics)"
+    )

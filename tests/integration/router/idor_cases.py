@@ -182,6 +182,7 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "learningActivity": "learningActivity { secondsOnTask days { start statements } }",
     "recommendations": "recommendations { score reasons course { id } }",
     "recommendedLearningPaths": "recommendedLearningPaths { score learningPath { id } }",
+    "atRisk": 'atRisk(courseId: "5a1e4f3c-8d2b-4e6a-9c7f-0b1d2e3f4a5b") { probability }',
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
