@@ -569,6 +569,13 @@ class Settings:
             "LMS_ACTIVITIES_PER_USER_MINUTE", "recordActivity calls one user may make a minute"
         )
     )
+    analytics_course_cache_seconds: int = field(
+        metadata=setting(
+            "LMS_ANALYTICS_COURSE_CACHE_SECONDS",
+            "seconds the analytics subgraph keeps a caller's answer about a course (who "
+            "teaches it, its lessons) for its reads; 0 asks courses every request",
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -739,6 +746,9 @@ class Settings:
             data_export_sweep_seconds=_positive("LMS_DATA_EXPORT_SWEEP_SECONDS", 60),
             analytics_retention_days=_positive("LMS_ANALYTICS_RETENTION_DAYS", 730),
             activities_per_user_minute=_positive("LMS_ACTIVITIES_PER_USER_MINUTE", 120),
+            analytics_course_cache_seconds=_int(
+                "LMS_ANALYTICS_COURSE_CACHE_SECONDS", 10, maximum=300
+            ),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

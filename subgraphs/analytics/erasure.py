@@ -1,6 +1,6 @@
 """What the analytics domain does when a user is deleted: every statement they made, in every
-month, and every aggregate that names them go. Course and lesson totals by day and week stay:
-they name no one."""
+month, and every aggregate that names them go (their graded attempts and cohort too). Course,
+lesson and question totals by day and week stay: they name no one."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.analytics.models import (
+    LearnerAttemptRow,
+    LearnerCohortRow,
     LearnerCourseRow,
     LearnerDayRow,
     LearnerLessonRow,
@@ -22,5 +24,12 @@ from subgraphs.analytics.models import (
 async def erase_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(delete(StatementRow).where(StatementRow.actor_id == user_id))
     await session.execute(delete(StatementIdRow).where(StatementIdRow.actor_id == user_id))
-    for table in (LearnerDayRow, LearnerWeekRow, LearnerCourseRow, LearnerLessonRow):
+    for table in (
+        LearnerDayRow,
+        LearnerWeekRow,
+        LearnerCourseRow,
+        LearnerLessonRow,
+        LearnerAttemptRow,
+        LearnerCohortRow,
+    ):
         await session.execute(delete(table).where(table.user_id == user_id))

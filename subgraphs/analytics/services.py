@@ -12,6 +12,8 @@ from typing import Any, Final
 from common import clock
 from common.auth.quota import Quota
 from common.graphql.app import ServiceRuntime
+from subgraphs.analytics.course_cache import CourseFactsCache
+from subgraphs.analytics.course_stats import CourseStats
 from subgraphs.analytics.partitions import Partitions
 from subgraphs.analytics.service import AnalyticsService
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class AnalyticsServices:
     analytics: AnalyticsService
+    course_stats: CourseStats
+    course_facts: CourseFactsCache  # courses' answers kept for reads (course_cache.py)
     activity_base: str  # where activity IRIs point (xapi.py)
     retention_days: int
 
@@ -44,6 +48,8 @@ def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
             Partitions(runtime.sessions),
             Quota(runtime.redis, "activity", settings.activities_per_user_minute, 60),
         ),
+        course_stats=CourseStats(runtime.sessions),
+        course_facts=CourseFactsCache(settings.analytics_course_cache_seconds),
         activity_base=settings.public_service_url("analytics"),
         retention_days=settings.analytics_retention_days,
     )

@@ -7,12 +7,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.analytics.attempts import GradedAttempt, ItemResult, count_graded_attempt
 from subgraphs.analytics.models import (
-    Base,
     CourseDayRow,
     CourseWeekRow,
     LearnerCourseRow,
@@ -24,6 +24,7 @@ from subgraphs.analytics.models import (
     StatementRow,
 )
 from subgraphs.analytics.partitions import Partitions
+from subgraphs.analytics.upserts import add_counts
 from subgraphs.analytics.vocabulary import SCORED, VIEWS, ActivityType, Verb
 
 
@@ -45,24 +46,17 @@ class NewStatement:
     duration_seconds: int | None = None
     progress: float | None = None
     extensions: dict[str, object] = field(default_factory=dict)
+    items: tuple[ItemResult, ...] = ()  # a graded attempt's questions
 
-
-async def _add(
-    session: AsyncSession,
-    model: type[Base],
-    keys: dict[str, object],
-    counts: dict[str, object],
-    extra: dict[str, object] | None = None,
-) -> None:
-    """Insert the aggregate row, or add `counts` to the one there."""
-    statement = insert(model).values(**keys, **counts, **(extra or {}))
-    table = model.__table__
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: table.c[name] + statement.excluded[name] for name in counts},
-        )
-    )
+    @property
+    def course_progress(self) -> float | None:
+        """The enrollment's progress the statement reports: a lesson completed carries it
+        (lesson.completed), a course completed is 1."""
+        if self.verb is Verb.COMPLETED and self.object_type is ActivityType.COURSE:
+            return 1.0
+        if self.verb is Verb.COMPLETED and self.object_type is ActivityType.LESSON:
+            return self.progress
+        return None
 
 
 async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
@@ -82,17 +76,33 @@ async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
         "score_sum": s.score_scaled if scored else 0.0,
     }
     day = s.timestamp.astimezone(UTC).date()
-    await _add(session, CourseDayRow, {"course_id": s.course_id, "day": day}, counts)
-    await _add(
-        session,
-        LearnerDayRow,
-        {"user_id": s.actor_id, "course_id": s.course_id, "day": day},
-        counts,
-    )
+    await add_counts(session, CourseDayRow, {"course_id": s.course_id, "day": day}, counts)
+    learner_day = {"user_id": s.actor_id, "course_id": s.course_id, "day": day}
+    await add_counts(session, LearnerDayRow, learner_day, counts)
+    if s.course_progress is not None:
+        await session.execute(
+            update(LearnerDayRow)
+            .filter_by(**learner_day)
+            .values(progress=func.greatest(LearnerDayRow.progress, s.course_progress))
+        )
     await _learner_week(session, s.actor_id, s.course_id, day - timedelta(days=day.weekday()))
     await _learner_course(session, s, scored)
+    if scored and s.object_type is ActivityType.ASSESSMENT and "attempt_id" in s.extensions:
+        await count_graded_attempt(
+            session,
+            GradedAttempt(
+                attempt_id=uuid.UUID(str(s.extensions["attempt_id"])),
+                user_id=s.actor_id,
+                course_id=s.course_id,
+                assessment_id=s.object_id,
+                graded_at=s.timestamp,
+                score=s.score_scaled or 0.0,
+                passed=bool(s.success),
+                items=s.items,
+            ),
+        )
     if s.object_type is ActivityType.LESSON:
-        await _add(
+        await add_counts(
             session,
             LessonDayRow,
             {"lesson_id": s.object_id, "day": day},
@@ -113,7 +123,9 @@ async def _learner_week(
         .returning(LearnerWeekRow.week)
     )
     if first.scalar_one_or_none() is not None:
-        await _add(session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1})
+        await add_counts(
+            session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1}
+        )
 
 
 async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) -> None:
@@ -126,6 +138,7 @@ async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) 
         completed_at=s.timestamp if course_done else None,
         scores=int(scored),
         score_sum=s.score_scaled if scored else 0.0,
+        progress=s.course_progress or 0.0,
     )
     row = LearnerCourseRow
     await session.execute(
@@ -137,6 +150,7 @@ async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) 
                 "completed_at": func.coalesce(row.completed_at, statement.excluded.completed_at),
                 "scores": row.scores + statement.excluded.scores,
                 "score_sum": row.score_sum + statement.excluded.score_sum,
+                "progress": func.greatest(row.progress, statement.excluded.progress),
             },
         )
     )
