@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -89,7 +89,11 @@ async def _count_items(
                 "total_squares": sign * total * total,
                 "correct_total_sum": sign * right * total,
             },
-            {"course_id": course_id},
+            {
+                "course_id": course_id,
+                "week": day - timedelta(days=day.weekday()),
+                "month": day.replace(day=1),
+            },
         )
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import Date, and_, cast, func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.analytics.item_stats import ItemSums
@@ -199,7 +199,7 @@ class CourseStats:
         of `since`'s period, with its sums per period."""
         since = period_start(since, period)
         d = ItemDayRow
-        start = cast(func.date_trunc(period.value, d.day), Date).label("start")
+        start = d.month if period is Period.MONTH else d.week
         query = select(
             d.assessment_id,
             d.question_id,

@@ -180,6 +180,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "unreadNotificationCount": "unreadNotificationCount",
     "notificationPreferences": "notificationPreferences { category frequency }",
     "learningActivity": "learningActivity { secondsOnTask days { start statements } }",
+    "learningProgress": 'learningProgress(courseId: "00000000-0000-4000-8000-000000000001") '
+    "{ lessons grades { score } }",
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",

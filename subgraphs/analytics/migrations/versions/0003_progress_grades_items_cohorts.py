@@ -56,6 +56,8 @@ def upgrade() -> None:
         sa.Column("question_id", sa.UUID(), nullable=False),
         sa.Column("assessment_id", sa.UUID(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("course_id", sa.UUID(), nullable=False),
         sa.Column("answers", sa.Integer(), server_default="0", nullable=False),
         sa.Column("correct", sa.Integer(), server_default="0", nullable=False),
