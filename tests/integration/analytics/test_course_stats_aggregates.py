@@ -10,12 +10,15 @@ from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db import create_engine, service_dsn, session_factory
 from common.settings import Settings
 from subgraphs.analytics.attempts import ItemResult
 from subgraphs.analytics.course_stats import CourseStats, ItemTotals, Period
+from subgraphs.analytics.erasure import erase_user
+from subgraphs.analytics.models import LearnerCohortRow
 from subgraphs.analytics.partitions import Partitions
 from subgraphs.analytics.statements import NewStatement, record
 from subgraphs.analytics.vocabulary import ActivityType, Verb
@@ -153,3 +156,33 @@ async def test_an_attempt_graded_again_counts_once_with_its_last_grade(
     assert (overall.answers, overall.correct, overall.score_sum) == (1, 1, 1.0)
     [grade] = await stats.grades(learner, course, NOW - timedelta(days=30))
     assert (grade.score, grade.passed, grade.graded_at) == (1.0, True, regraded.timestamp)
+
+
+async def test_erasing_a_learner_drops_their_grades_and_cohort_but_not_the_questions_counts(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    course, quiz, question = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    leaving, staying = uuid.uuid4(), uuid.uuid4()
+    moment = NOW - timedelta(hours=2)
+    await store(
+        sessions,
+        *(
+            graded(course, learner, quiz, uuid.uuid4(), moment, [(question, 1, 1)])
+            for learner in (leaving, staying)
+        ),
+    )
+    cohort = uuid.uuid4()
+    async with sessions() as session, session.begin():
+        for learner in (leaving, staying):
+            await session.execute(
+                insert(LearnerCohortRow).values(user_id=learner, course_id=course, cohort_id=cohort)
+            )
+        await erase_user(session, leaving)
+    stats = CourseStats(sessions)
+    since = NOW - timedelta(days=1)
+    assert await stats.grades(leaving, course, since) == []
+    assert len(await stats.grades(staying, course, since)) == 1
+    [in_cohort] = await stats.cohorts(course, NOW)
+    assert (in_cohort.cohort_id, in_cohort.learners) == (cohort, 1)
+    [item] = await stats.items(course, quiz, since.date(), Period.WEEK)
+    assert item.overall.answers == 2  # question totals name no one
