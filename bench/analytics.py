@@ -1,25 +1,27 @@
-"""A course's engagement per week, from the daily aggregates against the same computed from
-the raw statements, in the same run.
+"""A course's analytics from the aggregates against the same computed from the raw
+statements, in the same run, and through the router.
 
 Starts PostgreSQL and Redis from the local binaries in a temporary folder, migrates and serves
 the users (keys), courses and analytics subgraphs and the router. One course with
 `--learners` learners (5,000) and `--per-learner` statements each (60) spread over the past
 year in its monthly partitions (views, lesson completions, attempts, graded attempts with a
-score, time on task); the daily aggregates are materialised from them with the same rules
-the worker applies statement by statement (tests/integration/analytics/test_partitions.py
-checks that the two agree), and here the bench checks the weeks again before timing.
+score and ten questions' results, time on task); the aggregates are materialised from them
+with the same rules the worker applies statement by statement (the tests check that the two
+agree), and here the bench checks again that aggregates and raw statements agree before
+timing. A fifth of the learners are in no cohort, the rest in four.
 
 Timed, `--rounds` times each, median:
-- `course { learningAnalytics { engagement(weeks: 53) } }` through the router (a course
-  instructor's token; the analytics subgraph asks courses for the course, then reads the
-  course's and the learners' days);
-- the course's title alone through the router (the floor of the path: router, courses,
-  token checks, on this machine at that moment);
-- the same weeks at the service layer from the aggregates (AnalyticsService.course_weeks),
-- and from the raw statements (course_weeks_from_statements), in this process, so the
-  ratio compares the two SQL reads alone.
+- through the router (a course instructor's token), with the analytics subgraph asking
+  courses for the course every request, then with it keeping the answer 10 s
+  (LMS_ANALYTICS_COURSE_CACHE_SECONDS): `engagement(weeks: 53)`; the course's title alone
+  (the floor of the path: router, courses, token checks, on this machine at that moment);
+  `items(weeks: 53, period: MONTH)` and `cohorts` together;
+- at the service layer, in this process, so the ratios compare the SQL reads alone: the
+  53 weeks, the questions by month and the cohorts, from the aggregates and from the raw
+  statements.
 
 Usage: .venv/bin/python bench/analytics.py [--learners 5000] [--per-learner 60] [--rounds 15]
+       [--explain]  (also prints the aggregate reads' plans, EXPLAIN ANALYZE)
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,8 @@ from typing import Any
 import asyncpg
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.auth import Role, TokenIssuer
 from common.auth.keys import platform_signing_key
@@ -55,6 +58,7 @@ from common.infra.ports import free_port
 from common.infra.postgres import PostgresServer
 from common.infra.redis import RedisServer
 from common.settings import SERVICES, Settings
+from subgraphs.analytics.course_stats import CourseStats, ItemTotals, Period
 from subgraphs.analytics.partitions import Partitions, create_partition, month_of, next_month
 from subgraphs.analytics.service import AnalyticsService, DayTotals
 from subgraphs.users.models import UserRow
@@ -127,6 +131,81 @@ FROM analytics.learner_days WHERE course_id = $1
 COURSE_WEEKS = """
 INSERT INTO analytics.course_weeks (course_id, week, learners)
 SELECT course_id, week, count(*) FROM analytics.learner_weeks WHERE course_id = $1 GROUP BY 1, 2
+"""
+
+# Each graded attempt's ten questions (right with a chance of its score), kept with the
+# statement as submission.graded's items are; then the questions' days, the learners'
+# per-course rows and their cohorts (four, and a fifth of the learners in none).
+ITEMS = """
+UPDATE analytics.statements AS s SET extensions = jsonb_build_object(
+  'attempt_id', gen_random_uuid(),
+  'items', (SELECT jsonb_agg(jsonb_build_object(
+              'question_id', ('00000000-0000-4000-a000-' || lpad(to_hex(q), 12, '0'))::uuid,
+              'points', right_answer::int, 'max_points', 1, 'correct', right_answer))
+            FROM (SELECT q, random() < s.score_scaled AS right_answer
+                  FROM generate_series(1, $2) AS q) AS answered))
+WHERE s.course_id = $1 AND s.verb IN ('passed', 'failed')
+"""
+ITEM_DAYS = """
+INSERT INTO analytics.item_days
+  (question_id, assessment_id, day, week, month, course_id, answers, correct, score_sum,
+   total_sum, total_squares, correct_total_sum)
+SELECT (item->>'question_id')::uuid, s.object_id, (s.timestamp AT TIME ZONE 'UTC')::date,
+       date_trunc('week', s.timestamp AT TIME ZONE 'UTC')::date,
+       date_trunc('month', s.timestamp AT TIME ZONE 'UTC')::date, s.course_id, count(*),
+       count(*) FILTER (WHERE (item->>'correct')::boolean),
+       sum((item->>'points')::float / (item->>'max_points')::float), sum(s.score_scaled),
+       sum(s.score_scaled * s.score_scaled),
+       coalesce(sum(s.score_scaled) FILTER (WHERE (item->>'correct')::boolean), 0)
+FROM analytics.statements AS s, jsonb_array_elements(s.extensions->'items') AS item
+WHERE s.course_id = $1 AND s.verb IN ('passed', 'failed') GROUP BY 1, 2, 3, 4, 5, 6
+"""
+LEARNER_COURSES = """
+INSERT INTO analytics.learner_courses
+  (user_id, course_id, first_seen, last_seen, completed_at, scores, score_sum, progress)
+SELECT actor_id, course_id, min(timestamp), max(timestamp), NULL,
+       count(*) FILTER (WHERE verb IN ('passed', 'failed') AND score_scaled IS NOT NULL),
+       coalesce(sum(score_scaled) FILTER (WHERE verb IN ('passed', 'failed')), 0), 0
+FROM analytics.statements WHERE course_id = $1 GROUP BY 1, 2
+"""
+LEARNER_COHORTS = """
+INSERT INTO analytics.learner_cohorts (user_id, course_id, cohort_id)
+SELECT user_id, course_id,
+       ('00000000-0000-4000-b000-' || lpad(to_hex(abs(hashtext(user_id::text)) % 5), 12, '0'))::uuid
+FROM analytics.learner_courses WHERE course_id = $1
+"""
+NO_COHORT = "DELETE FROM analytics.learner_cohorts WHERE cohort_id = $1"
+QUESTIONS = 10
+ASSESSMENTS = LESSONS  # graded statements' objects are drawn from as many ids
+ITEMS_OF_A_YEAR = """
+query($c: ID!) {
+  course(id: $c) {
+    learningAnalytics {
+      items(weeks: 53, period: MONTH) { questionId answers difficulty discrimination
+                                        periods { start answers shareCorrect } }
+    }
+  }
+}
+"""
+ITEMS_OF_ONE = """
+query($c: ID!) {
+  course(id: $c) {
+    learningAnalytics {
+      items(assessmentId: "00000000-0000-4000-8000-000000000001", weeks: 12) {
+        questionId answers difficulty discrimination periods { start answers shareCorrect }
+      }
+    }
+  }
+}
+"""
+COHORTS = """
+query($c: ID!) {
+  course(id: $c) {
+    learningAnalytics {
+      cohorts { cohort { id } learners activeLastWeek meanProgress meanScore completions }
+    }
+  }
+}
 """
 
 
@@ -210,6 +289,11 @@ async def fill(settings: Settings, course: uuid.UUID, learners: int, each: int) 
         await connection.execute(LEARNER_DAYS, course)
         await connection.execute(LEARNER_WEEKS, course)
         await connection.execute(COURSE_WEEKS, course)
+        await connection.execute(ITEMS, course, QUESTIONS)
+        await connection.execute(ITEM_DAYS, course)
+        await connection.execute(LEARNER_COURSES, course)
+        await connection.execute(LEARNER_COHORTS, course)
+        await connection.execute(NO_COHORT, uuid.UUID("00000000-0000-4000-b000-000000000000"))
         await connection.execute("ANALYZE")
         count: int = await connection.fetchval(
             "SELECT count(*) FROM analytics.statements WHERE course_id = $1", course
@@ -234,52 +318,137 @@ async def median_ms(rounds: int, call: Callable[[], Awaitable[object]]) -> float
     return statistics.median(times)
 
 
-async def measure(settings: Settings, course: uuid.UUID, token: str, rounds: int) -> dict[str, Any]:
-    router = f"http://127.0.0.1:{settings.router_port}/graphql"
+def rounded_items(items: list[ItemTotals]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            item.assessment_id,
+            item.question_id,
+            [
+                (start, sums.answers, sums.correct, *(round(v, 6) for v in astuple(sums)[2:]))
+                for start, sums in item.periods
+            ],
+        )
+        for item in items
+    ]
+
+
+async def explain(engine: AsyncEngine, reads: dict[str, Callable[[], Awaitable[object]]]) -> None:
+    """Each read's SQL statements (as it sends them) through EXPLAIN ANALYZE, printed."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(*args: Any) -> None:
+        sent.append((args[2], args[3]))  # conn, cursor, statement, parameters, …
+
+    for label, read in reads.items():
+        sent.clear()
+        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        try:
+            await read()
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+        async with engine.connect() as connection:
+            for statement, parameters in sent:
+                plan = await connection.exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
+                )
+                print(f"--- {label}:\n" + "\n".join(row[0] for row in plan))
+
+
+async def measure_services(
+    settings: Settings, course: uuid.UUID, rounds: int, plans: bool
+) -> dict[str, Any]:
+    """The SQL reads alone, in this process: from the aggregates and from the raw statements,
+    after checking that the two agree."""
     engine = create_engine(service_dsn(settings, "analytics"), pool_size=2)
     redis = Redis.from_url(settings.redis_url)
     try:
         sessions = session_factory(engine)
         analytics = AnalyticsService(sessions, Partitions(sessions), Quota(redis, "bench", 1, 1))
-        since = datetime.now(UTC).date() - timedelta(weeks=53)
+        stats = CourseStats(sessions)
+        now = datetime.now(UTC)
+        since = now.date() - timedelta(weeks=53)
         aggregated = await analytics.course_weeks(course, since)
         raw = await analytics.course_weeks_from_statements(course, since)
         assert rounded(aggregated) == rounded(raw), (aggregated, raw)
-        async with httpx.AsyncClient(timeout=60) as http:
-
-            async def through_router() -> None:
-                response = await http.post(
-                    router,
-                    json={"query": ENGAGEMENT, "variables": {"c": str(course)}},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                body = response.json()
-                assert "errors" not in body, body
-                weeks = body["data"]["course"]["learningAnalytics"]["engagement"]
-                assert len(weeks) == len(aggregated), (len(weeks), len(aggregated))
-
-            async def title_through_router() -> None:  # the same path without analytics
-                response = await http.post(
-                    router,
-                    json={"query": TITLE, "variables": {"c": str(course)}},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert response.json()["data"]["course"]["title"]
-
-            return {
-                "weeks": len(aggregated),
-                "title_ms": await median_ms(rounds, title_through_router),
-                "router_ms": await median_ms(rounds, through_router),
-                "aggregates_ms": await median_ms(
-                    rounds, lambda: analytics.course_weeks(course, since)
-                ),
-                "raw_ms": await median_ms(
-                    rounds, lambda: analytics.course_weeks_from_statements(course, since)
-                ),
-            }
+        items = await stats.items(course, None, since, Period.MONTH)
+        raw_items = await stats.items_from_statements(course, None, since, Period.MONTH)
+        assert rounded_items(items) == rounded_items(raw_items)
+        cohorts = await stats.cohorts(course, now)
+        assert cohorts == await stats.cohorts_from_statements(course, now), cohorts
+        if plans:
+            await explain(
+                engine,
+                {
+                    "engagement": lambda: analytics.course_weeks(course, since),
+                    "items": lambda: stats.items(course, None, since, Period.MONTH),
+                    "cohorts": lambda: stats.cohorts(course, now),
+                },
+            )
+        return {
+            "weeks": len(aggregated),
+            "items": len(items),
+            "cohorts": len(cohorts),
+            "aggregates_ms": await median_ms(rounds, lambda: analytics.course_weeks(course, since)),
+            "raw_ms": await median_ms(
+                rounds, lambda: analytics.course_weeks_from_statements(course, since)
+            ),
+            "items_ms": await median_ms(
+                rounds, lambda: stats.items(course, None, since, Period.MONTH)
+            ),
+            "items_raw_ms": await median_ms(
+                rounds, lambda: stats.items_from_statements(course, None, since, Period.MONTH)
+            ),
+            "cohorts_ms": await median_ms(rounds, lambda: stats.cohorts(course, now)),
+            "cohorts_raw_ms": await median_ms(
+                rounds, lambda: stats.cohorts_from_statements(course, now)
+            ),
+        }
     finally:
         await redis.aclose()
         await engine.dispose()
+
+
+async def measure_router(
+    settings: Settings, course: uuid.UUID, token: str, rounds: int, weeks: int
+) -> dict[str, float]:
+    """Through the router: the engagement query, the course's title alone (the path's floor
+    at that moment), and the questions and cohorts."""
+    router = f"http://127.0.0.1:{settings.router_port}/graphql"
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def ask(query: str) -> dict[str, Any]:
+            response = await http.post(
+                router,
+                json={"query": query, "variables": {"c": str(course)}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            body: dict[str, Any] = response.json()
+            assert "errors" not in body, body
+            course_data: dict[str, Any] = body["data"]["course"]
+            return course_data
+
+        async def engagement() -> None:
+            found = (await ask(ENGAGEMENT))["learningAnalytics"]["engagement"]
+            assert len(found) == weeks, (len(found), weeks)
+
+        async def title() -> None:  # the same path without analytics
+            assert (await ask(TITLE))["title"]
+
+        async def items(query: str, questions: int) -> None:
+            assert len((await ask(query))["learningAnalytics"]["items"]) == questions
+
+        async def cohorts() -> None:
+            assert len((await ask(COHORTS))["learningAnalytics"]["cohorts"]) == 5
+
+        return {
+            "title_ms": await median_ms(rounds, title),
+            "router_ms": await median_ms(rounds, engagement),
+            "year_items_ms": await median_ms(
+                rounds, lambda: items(ITEMS_OF_A_YEAR, ASSESSMENTS * QUESTIONS)
+            ),
+            "items_ms": await median_ms(rounds, lambda: items(ITEMS_OF_ONE, QUESTIONS)),
+            "cohorts_ms": await median_ms(rounds, cohorts),
+        }
 
 
 def main() -> int:
@@ -287,7 +456,9 @@ def main() -> int:
     options.add_argument("--learners", type=int, default=5000)
     options.add_argument("--per-learner", type=int, default=60)
     options.add_argument("--rounds", type=int, default=15)
+    options.add_argument("--explain", action="store_true", help="print the reads' plans")
     args = options.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lms-bench-analytics-") as folder:
         state = Path(folder)
         pg_port, redis_port = free_port(), free_port()
@@ -342,8 +513,10 @@ def main() -> int:
                 "--no-watch",
                 "--log-level=WARNING",
             ]
+            analytics_health = f"http://127.0.0.1:{settings.service_port('analytics')}/health"
+            no_cache = {**env, "LMS_ANALYTICS_COURSE_CACHE_SECONDS": "0"}
             with contextlib.ExitStack() as stack:
-                for name in ("users", "courses", "analytics"):
+                for name in ("users", "courses"):
                     health = f"http://127.0.0.1:{settings.service_port(name)}/health"
                     stack.enter_context(process(["lms", "serve", name], env, health))
                 router_health = f"http://127.0.0.1:{settings.router_port}/health"
@@ -358,17 +531,36 @@ def main() -> int:
                 started = time.perf_counter()
                 count = asyncio.run(fill(settings, course, args.learners, args.per_learner))
                 filled = time.perf_counter() - started
-                result = asyncio.run(measure(settings, course, token, args.rounds))
+                result = asyncio.run(measure_services(settings, course, args.rounds, args.explain))
+                weeks = result["weeks"]
+                # The analytics subgraph asking courses every request, then keeping the
+                # answer (LMS_ANALYTICS_COURSE_CACHE_SECONDS, 10 s by default).
+                with process(["lms", "serve", "analytics"], no_cache, analytics_health):
+                    asked = asyncio.run(measure_router(settings, course, token, args.rounds, weeks))
+                with process(["lms", "serve", "analytics"], env, analytics_health):
+                    kept = asyncio.run(measure_router(settings, course, token, args.rounds, weeks))
         finally:
             redis.stop()
             postgres.stop()
     print(f"{args.learners} learners, {count} statements over a year (filled in {filled:.0f} s)")
-    print(f"engagement, {result['weeks']} weeks, median of {args.rounds}:")
-    print(f"  through the router, from the daily aggregates: {result['router_ms']:.1f} ms")
-    print(f"  through the router, the course's title only:   {result['title_ms']:.1f} ms")
-    print(f"  service layer, from the daily aggregates:      {result['aggregates_ms']:.1f} ms")
-    print(f"  service layer, from the raw statements:        {result['raw_ms']:.1f} ms")
-    print(f"  raw / aggregates (service layer): {result['raw_ms'] / result['aggregates_ms']:.1f}x")
+    print(f"load average before the run: {load:.2f} (1 min), after: {os.getloadavg()[0]:.2f}")
+    print(f"median of {args.rounds}, ms: courses asked every request | answer kept 10 s")
+    for label, key in (
+        (f"engagement, {weeks} weeks, through the router", "router_ms"),
+        ("the course's title alone through the router", "title_ms"),
+        (f"items, {result['items']} questions by month over 53 weeks", "year_items_ms"),
+        (f"items of one assessment ({QUESTIONS} questions), 12 weeks", "items_ms"),
+        (f"cohorts ({result['cohorts']})", "cohorts_ms"),
+    ):
+        print(f"  {label}: {asked[key]:.1f} | {kept[key]:.1f}")
+    print("service layer, ms: from the aggregates | from the raw statements | ratio")
+    for label, fast, slow in (
+        ("engagement", "aggregates_ms", "raw_ms"),
+        ("items", "items_ms", "items_raw_ms"),
+        ("cohorts", "cohorts_ms", "cohorts_raw_ms"),
+    ):
+        ratio = result[slow] / result[fast]
+        print(f"  {label}: {result[fast]:.1f} | {result[slow]:.1f} | {ratio:.1f}x")
     return 0
 
 

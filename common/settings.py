@@ -603,6 +603,13 @@ class Settings:
             "whether a learner may read their own at-risk prediction (User.atRisk)",
         )
     )
+    analytics_course_cache_seconds: int = field(
+        metadata=setting(
+            "LMS_ANALYTICS_COURSE_CACHE_SECONDS",
+            "seconds the analytics subgraph keeps a caller's answer about a course (who "
+            "teaches it, its lessons) for its reads; 0 asks courses every request",
+        )
+    )
 
     def service_port(self, service: str) -> int:
         return self.ports[service]
@@ -779,6 +786,9 @@ class Settings:
             at_risk_min_auc=_ratio("LMS_AT_RISK_MIN_AUC", "0.7"),
             at_risk_min_enrollments=_int("LMS_AT_RISK_MIN_ENROLLMENTS", 20, minimum=10),
             at_risk_visible_to_learners=_bool("LMS_AT_RISK_VISIBLE_TO_LEARNERS", "false"),
+            analytics_course_cache_seconds=_int(
+                "LMS_ANALYTICS_COURSE_CACHE_SECONDS", 10, maximum=300
+            ),
             sign_in_providers=tuple(
                 _sign_in_provider(name) for name in _names("LMS_OIDC_PROVIDERS", "")
             ),

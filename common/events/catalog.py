@@ -2,10 +2,9 @@
 
 This table is the reference (docs/events.md is generated from it by `lms events catalog`).
 A payload field is `name: kind` where kind is uuid, str, int, float, bool or list (a JSON
-array, its items described in the event's meaning); a trailing `?` allows null. Adding a
-field that consumers may ignore keeps the version; renaming, removing
-or retyping one is a new version, and producers emit the new version only once every
-consumer reads it.
+array, its items described in the event's doc); a trailing `?` allows null. Adding a field
+that consumers may ignore keeps the version; renaming, removing or retyping one is a new
+version, and producers emit the new version only once every consumer reads it.
 """
 
 from __future__ import annotations
@@ -166,6 +165,15 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "A learner was enrolled (or re-enrolled). Notifications confirms it.",
     ),
     EventSpec(
+        "enrollment.cohort_assigned",
+        1,
+        "enrollments",
+        ("analytics",),
+        {"enrollment_id": "uuid", "user_id": "uuid", "course_id": "uuid", "cohort_id": "uuid"},
+        "An instructor put a learner's enrollment in one of the course's cohorts (or moved it "
+        "to another). Analytics compares the cohorts.",
+    ),
+    EventSpec(
         "lesson.completed",
         1,
         "enrollments",
@@ -225,8 +233,12 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "max_score": "float",
             "percent": "float",
             "passed": "bool",
+            "items": "list?",
         },
-        "An attempt is fully graded. Enrollments updates progress; the learner is notified.",
+        "An attempt is fully graded. Enrollments updates progress; the learner is notified. "
+        "`items` (absent from older events): one object per question of the attempt, "
+        "`{question_id, points, max_points, correct}`; analytics counts each question's "
+        "performance.",
     ),
     EventSpec(
         "submission.submitted",

@@ -7,6 +7,7 @@ student cannot learn about a draft course through another subgraph; one call per
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
@@ -70,16 +71,24 @@ async def visible_course(
     return facts
 
 
-def course_facts_loader(
+def course_facts_batch(
     courses: PeerClient, authorization: str | None
-) -> DataLoader[uuid.UUID, CourseFacts | None]:
+) -> Callable[[list[uuid.UUID]], Awaitable[list[CourseFacts | None]]]:
+    """One call to courses, as the caller, for a batch of courses (a loader's function)."""
+
     async def load(ids: list[uuid.UUID]) -> list[CourseFacts | None]:
         found = await courses.entities(
             "Course", [str(item) for item in ids], COURSE_SELECTION, authorization=authorization
         )
         return [None if entity is None else _facts(entity) for entity in found]
 
-    return DataLoader(load)
+    return load
+
+
+def course_facts_loader(
+    courses: PeerClient, authorization: str | None
+) -> DataLoader[uuid.UUID, CourseFacts | None]:
+    return DataLoader(course_facts_batch(courses, authorization))
 
 
 def user_names_loader(

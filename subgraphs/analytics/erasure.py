@@ -1,6 +1,6 @@
 """What the analytics domain does when a user is deleted: every statement they made, in every
-month, and every aggregate and at-risk score that names them go. Course and lesson totals by
-day and week stay: they name no one."""
+month, and every aggregate and at-risk score that names them go (their graded attempts and
+cohort too). Course, lesson and question totals by day and week stay: they name no one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.analytics.models import (
     AtRiskScoreRow,
+    LearnerAttemptRow,
+    LearnerCohortRow,
     LearnerCourseRow,
     LearnerDayRow,
     LearnerLessonRow,
@@ -29,5 +31,7 @@ async def erase_user(session: AsyncSession, user_id: uuid.UUID) -> None:
         LearnerCourseRow,
         LearnerLessonRow,
         AtRiskScoreRow,
+        LearnerAttemptRow,
+        LearnerCohortRow,
     ):
         await session.execute(delete(table).where(table.user_id == user_id))

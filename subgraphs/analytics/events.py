@@ -1,4 +1,5 @@
-"""Events the analytics domain records as statements, user.deleted and the export part.
+"""Events the analytics domain records as statements, cohort assignments, user.deleted and
+the export part.
 
 Each statement (and the aggregates it counts toward) is stored in the consumer's
 transaction with the inbox row, so an event is recorded exactly once."""
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
+from subgraphs.analytics.cohorts import cohort_assigned
 from subgraphs.analytics.erasure import erase_user
 from subgraphs.analytics.export import user_sections
 from subgraphs.analytics.ingestion import TRANSLATIONS
@@ -37,6 +39,7 @@ def handlers(services: AnalyticsServices) -> Mapping[str, Handler]:
 
     return {
         **{name: recorder(partitions, translate) for name, translate in TRANSLATIONS.items()},
+        "enrollment.cohort_assigned": cohort_assigned,
         "user.deleted": user_deleted,
         "user.export_requested": export_handler("analytics", EVENTS.outbox, user_sections),
     }

@@ -1,5 +1,5 @@
-"""The analytics domain's part of a user's data export: their statements and their daily
-activity."""
+"""The analytics domain's part of a user's data export: their statements, their daily
+activity and their graded attempts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from common.data_exports import Sections
-from subgraphs.analytics.models import LearnerDayRow, StatementRow
+from subgraphs.analytics.models import LearnerAttemptRow, LearnerDayRow, StatementRow
 
 
 def user_sections(user_id: uuid.UUID) -> Sections:
@@ -41,4 +41,14 @@ def user_sections(user_id: uuid.UUID) -> Sections:
         )
         .where(LearnerDayRow.user_id == user_id)
         .order_by(LearnerDayRow.day, LearnerDayRow.course_id),
+        "graded_attempts": select(
+            LearnerAttemptRow.attempt_id,
+            LearnerAttemptRow.course_id,
+            LearnerAttemptRow.assessment_id,
+            LearnerAttemptRow.graded_at,
+            LearnerAttemptRow.score_scaled,
+            LearnerAttemptRow.passed,
+        )
+        .where(LearnerAttemptRow.user_id == user_id)
+        .order_by(LearnerAttemptRow.graded_at, LearnerAttemptRow.attempt_id),
     }

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Final
 
 from common.events.envelope import Event
+from subgraphs.analytics.attempts import ItemResult
 from subgraphs.analytics.statements import NewStatement
 from subgraphs.analytics.vocabulary import ActivityType, Verb
 
@@ -77,6 +78,10 @@ def submission_submitted(event: Event) -> NewStatement:
 def submission_graded(event: Event) -> NewStatement:
     passed = bool(event.data["passed"])
     maximum = float(event.data["max_score"])
+    items = tuple(ItemResult.from_json(item) for item in event.data.get("items") or ())
+    extensions: dict[str, object] = {"attempt_id": event.data["attempt_id"]}
+    if items:  # each question's result, kept with the statement (context extensions)
+        extensions["items"] = [item.as_json() for item in items]
     return _statement(
         event,
         Verb.PASSED if passed else Verb.FAILED,
@@ -87,7 +92,8 @@ def submission_graded(event: Event) -> NewStatement:
         score_raw=float(event.data["score"]),
         score_max=maximum,
         score_scaled=max(0.0, min(1.0, float(event.data["percent"]) / 100)),
-        extensions={"attempt_id": event.data["attempt_id"]},
+        extensions=extensions,
+        items=items,
     )
 
 

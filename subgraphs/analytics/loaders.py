@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from common.graphql.app import LoaderScope
-from common.graphql.catalog import CourseFacts, course_facts_loader, enrolled_loader
+from common.graphql.catalog import CourseFacts, course_facts_batch, enrolled_loader
 from common.graphql.context import RequestContext
 from common.graphql.peers import PeerClient
 from subgraphs.analytics.recommendations.catalogue import Catalogue
@@ -21,18 +21,22 @@ from subgraphs.analytics.services import AnalyticsServices
 @dataclass(frozen=True, slots=True)
 class AnalyticsLoaders:
     course: DataLoader[uuid.UUID, CourseFacts | None]
+    # The same kept a few seconds per caller (course_cache.py): for reading analytics only.
+    course_to_read: DataLoader[uuid.UUID, CourseFacts | None]
     enrolled: DataLoader[uuid.UUID, bool]
     catalogue: Catalogue
 
 
 def build_loaders(services: AnalyticsServices, scope: LoaderScope) -> AnalyticsLoaders:
     settings, http = scope.runtime.settings, scope.runtime.http
-    courses = PeerClient(http, "courses", settings.service_url("courses"))
+    course_peer = PeerClient(http, "courses", settings.service_url("courses"))
     enrollments = PeerClient(http, "enrollments", settings.service_url("enrollments"))
+    courses = course_facts_batch(course_peer, scope.authorization)
     return AnalyticsLoaders(
-        course=course_facts_loader(courses, scope.authorization),
+        course=DataLoader(courses),
+        course_to_read=services.course_facts.loader(courses, scope.authorization),
         enrolled=enrolled_loader(enrollments, scope.authorization),
-        catalogue=Catalogue(courses, enrollments, scope.authorization),
+        catalogue=Catalogue(course_peer, enrollments, scope.authorization),
     )
 
 

@@ -8,8 +8,8 @@ recorded twice (a redelivered event, a client's retry) a no-op.
 
 The daily aggregates are kept up to date in the same transaction as each statement:
 per course and day, per learner, course and day, per course and week (active learners),
-per lesson and day, and per learner and course (first and last seen, mean score) and per
-learner and lesson (reached, completed).
+per lesson and day, and per learner and course (first and last seen, mean score, progress),
+per learner and lesson (reached, completed), per graded attempt, and per question and day.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ class LearnerDayRow(DayCounts, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # The enrollment's progress as last reported that day (lesson.completed), if it was.
+    progress: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (Index("ix_learner_days_course_day", "course_id", "day"),)
 
@@ -162,6 +164,7 @@ class LearnerCourseRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     scores: Mapped[int] = mapped_column(Integer, server_default="0")
     score_sum: Mapped[float] = mapped_column(Float, server_default="0")
+    progress: Mapped[float] = mapped_column(Float, server_default="0")  # the enrollment's
 
     __table_args__ = (Index("ix_learner_courses_course_last_seen", "course_id", "last_seen"),)
 
@@ -257,3 +260,59 @@ class AtRiskRunRow(Base):
 
     job: Mapped[str] = mapped_column(String(20), primary_key=True)
     ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LearnerAttemptRow(Base):
+    """A learner's graded attempt (the last grade of it, when regraded): their grades over
+    time, and what an attempt added to its questions' counts (`items`), taken back when it
+    is graded again."""
+
+    __tablename__ = "learner_attempts"
+
+    attempt_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    assessment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    graded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    score_scaled: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    items: Mapped[list[dict[str, object]]] = mapped_column(JSONB, server_default="[]")
+
+    __table_args__ = (
+        Index("ix_learner_attempts_user_course_graded", "user_id", "course_id", "graded_at"),
+    )
+
+
+class ItemDayRow(Base):
+    """One question of one assessment on one day: graded answers, correct ones, the sum of
+    their scaled points, and sums of the attempts' scaled totals (all, squared, of the
+    correct answers) from which the point-biserial discrimination of any span is computed."""
+
+    __tablename__ = "item_days"
+
+    question_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # The day's week (its Monday) and month (its first), grouped by as columns: date_trunc
+    # of every row made reading a year of a course's questions 3x slower.
+    week: Mapped[date] = mapped_column(Date)
+    month: Mapped[date] = mapped_column(Date)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    answers: Mapped[int] = mapped_column(Integer, server_default="0")
+    correct: Mapped[int] = mapped_column(Integer, server_default="0")
+    score_sum: Mapped[float] = mapped_column(Float, server_default="0")
+    total_sum: Mapped[float] = mapped_column(Float, server_default="0")
+    total_squares: Mapped[float] = mapped_column(Float, server_default="0")
+    correct_total_sum: Mapped[float] = mapped_column(Float, server_default="0")
+
+    __table_args__ = (Index("ix_item_days_course_day", "course_id", "day"),)
+
+
+class LearnerCohortRow(Base):
+    """The cohort a learner's enrollment is in (enrollment.cohort_assigned)."""
+
+    __tablename__ = "learner_cohorts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    course_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    cohort_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from enum import Enum
-from typing import Final
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,31 +17,25 @@ from common.errors import BadUserInput
 from common.graphql.access import signed_in
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.schema import ServiceSchema
+from subgraphs.analytics.arguments import MAX_DAYS, MAX_LEARNERS, MAX_WEEKS, bounded
 from subgraphs.analytics.at_risk_schema import (
     AtRiskLearner,
     AtRiskLearners,
     at_risk_learners,
     learner_at_risk,
 )
+from subgraphs.analytics.cohorts_schema import cohorts_field
+from subgraphs.analytics.course_items_schema import items_field
 from subgraphs.analytics.durations import format_duration
 from subgraphs.analytics.export_route import export_path
 from subgraphs.analytics.guards import may_read_course, may_read_learner, may_record
+from subgraphs.analytics.learner_progress_schema import learning_progress_field
 from subgraphs.analytics.loaders import AnalyticsInfo
 from subgraphs.analytics.models import StatementRow
 from subgraphs.analytics.recommendations_schema import LearnerRecommendations
 from subgraphs.analytics.service import GRADE_BUCKETS, Activity, DayTotals, streaks
 from subgraphs.analytics.vocabulary import VERB_IRIS, Verb
 from subgraphs.analytics.xapi import as_xapi
-
-MAX_WEEKS: Final = 104
-MAX_DAYS: Final = 366
-MAX_LEARNERS: Final = 500
-
-
-def _bounded(value: int, name: str, maximum: int) -> int:
-    if not 1 <= value <= maximum:
-        raise BadUserInput(f"{name} must be from 1 to {maximum}.", field=name)
-    return value
 
 
 @strawberry.enum(description="What a client may report a learner did (xAPI verbs).")
@@ -158,7 +151,7 @@ class CourseLearningAnalytics:
 
     @strawberry.field(description="Activity per week (Mondays), the last `weeks` weeks.")
     async def engagement(self, info: AnalyticsInfo, weeks: int = 12) -> list[ActivityPeriod]:
-        since = clock.now().date() - timedelta(weeks=_bounded(weeks, "weeks", MAX_WEEKS))
+        since = clock.now().date() - timedelta(weeks=bounded(weeks, "weeks", MAX_WEEKS))
         found = await info.context.service.analytics.course_weeks(self.course_id, since)
         return [period_of(totals) for totals in found]
 
@@ -192,10 +185,13 @@ class CourseLearningAnalytics:
     ) -> list[InactiveLearner]:
         found = await info.context.service.analytics.inactive_learners(
             self.course_id,
-            _bounded(days, "days", MAX_DAYS),
-            _bounded(first, "first", MAX_LEARNERS),
+            bounded(days, "days", MAX_DAYS),
+            bounded(first, "first", MAX_LEARNERS),
         )
         return [InactiveLearner(user=User(id=graphql_id(u)), last_seen_at=t) for u, t in found]
+
+    items = items_field
+    cohorts = cohorts_field
 
     @strawberry.field(description="Learners by the mean score of their graded attempts.")
     async def grade_distribution(self, info: AnalyticsInfo) -> list[GradeBucket]:
@@ -248,7 +244,7 @@ class User(LearnerRecommendations):
         await may_read_learner(info, user_id, course)
         analytics = info.context.service.analytics
         today = clock.now().date()
-        since = today - timedelta(days=_bounded(days, "days", MAX_DAYS) - 1)
+        since = today - timedelta(days=bounded(days, "days", MAX_DAYS) - 1)
         found = await analytics.learner_days(user_id, course, since)
         active = await analytics.active_days(user_id, course)
         runs = streaks(active, today)
@@ -269,6 +265,7 @@ class User(LearnerRecommendations):
         "the course's instructors and administrators; the learner themself only where "
         "LMS_AT_RISK_VISIBLE_TO_LEARNERS is true.",
     )
+    learning_progress = learning_progress_field
 
 
 @strawberry.input(description="What the learner did, as only the client knows it.")

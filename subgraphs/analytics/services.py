@@ -19,6 +19,8 @@ from common.graphql.catalog import ServiceDirectory
 from common.graphql.peers import PeerClient
 from common.settings import Settings
 from subgraphs.analytics.at_risk_service import AtRiskPolicy, AtRiskService
+from subgraphs.analytics.course_cache import CourseFactsCache
+from subgraphs.analytics.course_stats import CourseStats
 from subgraphs.analytics.partitions import Partitions
 from subgraphs.analytics.recommendations.recommender import Recommender
 from subgraphs.analytics.service import AnalyticsService
@@ -32,6 +34,8 @@ class AnalyticsServices:
     analytics: AnalyticsService
     recommender: Recommender
     at_risk: AtRiskService
+    course_stats: CourseStats
+    course_facts: CourseFactsCache  # courses' answers kept for reads (course_cache.py)
     activity_base: str  # where activity IRIs point (xapi.py)
     retention_days: int
 
@@ -80,6 +84,8 @@ def build_services(runtime: ServiceRuntime) -> AnalyticsServices:
             at_risk_policy(settings),
             service_directory(settings, runtime.http),
         ),
+        course_stats=CourseStats(runtime.sessions),
+        course_facts=CourseFactsCache(settings.analytics_course_cache_seconds),
         activity_base=settings.public_service_url("analytics"),
         retention_days=settings.analytics_retention_days,
     )

@@ -11,8 +11,8 @@ from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.analytics.attempts import GradedAttempt, ItemResult, count_graded_attempt
 from subgraphs.analytics.models import (
-    Base,
     CourseDayRow,
     CourseWeekRow,
     LearnerCourseRow,
@@ -25,6 +25,7 @@ from subgraphs.analytics.models import (
 )
 from subgraphs.analytics.partitions import Partitions
 from subgraphs.analytics.recommendations import pairs
+from subgraphs.analytics.upserts import add_counts
 from subgraphs.analytics.vocabulary import SCORED, VIEWS, ActivityType, Verb
 
 
@@ -46,24 +47,17 @@ class NewStatement:
     duration_seconds: int | None = None
     progress: float | None = None
     extensions: dict[str, object] = field(default_factory=dict)
+    items: tuple[ItemResult, ...] = ()  # a graded attempt's questions
 
-
-async def _add(
-    session: AsyncSession,
-    model: type[Base],
-    keys: dict[str, object],
-    counts: dict[str, object],
-    extra: dict[str, object] | None = None,
-) -> None:
-    """Insert the aggregate row, or add `counts` to the one there."""
-    statement = insert(model).values(**keys, **counts, **(extra or {}))
-    table = model.__table__
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: table.c[name] + statement.excluded[name] for name in counts},
-        )
-    )
+    @property
+    def course_progress(self) -> float | None:
+        """The enrollment's progress the statement reports: a lesson completed carries it
+        (lesson.completed), a course completed is 1."""
+        if self.verb is Verb.COMPLETED and self.object_type is ActivityType.COURSE:
+            return 1.0
+        if self.verb is Verb.COMPLETED and self.object_type is ActivityType.LESSON:
+            return self.progress
+        return None
 
 
 async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
@@ -83,17 +77,33 @@ async def _aggregate(session: AsyncSession, s: NewStatement) -> None:
         "score_sum": s.score_scaled if scored else 0.0,
     }
     day = s.timestamp.astimezone(UTC).date()
-    await _add(session, CourseDayRow, {"course_id": s.course_id, "day": day}, counts)
-    await _add(
-        session,
-        LearnerDayRow,
-        {"user_id": s.actor_id, "course_id": s.course_id, "day": day},
-        counts,
-    )
+    await add_counts(session, CourseDayRow, {"course_id": s.course_id, "day": day}, counts)
+    learner_day = {"user_id": s.actor_id, "course_id": s.course_id, "day": day}
+    await add_counts(session, LearnerDayRow, learner_day, counts)
+    if s.course_progress is not None:
+        await session.execute(
+            update(LearnerDayRow)
+            .filter_by(**learner_day)
+            .values(progress=func.greatest(LearnerDayRow.progress, s.course_progress))
+        )
     await _learner_week(session, s.actor_id, s.course_id, day - timedelta(days=day.weekday()))
     await _learner_course(session, s, scored)
+    if scored and s.object_type is ActivityType.ASSESSMENT and "attempt_id" in s.extensions:
+        await count_graded_attempt(
+            session,
+            GradedAttempt(
+                attempt_id=uuid.UUID(str(s.extensions["attempt_id"])),
+                user_id=s.actor_id,
+                course_id=s.course_id,
+                assessment_id=s.object_id,
+                graded_at=s.timestamp,
+                score=s.score_scaled or 0.0,
+                passed=bool(s.success),
+                items=s.items,
+            ),
+        )
     if s.object_type is ActivityType.LESSON:
-        await _add(
+        await add_counts(
             session,
             LessonDayRow,
             {"lesson_id": s.object_id, "day": day},
@@ -114,7 +124,9 @@ async def _learner_week(
         .returning(LearnerWeekRow.week)
     )
     if first.scalar_one_or_none() is not None:
-        await _add(session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1})
+        await add_counts(
+            session, CourseWeekRow, {"course_id": course_id, "week": week}, {"learners": 1}
+        )
 
 
 async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) -> None:
@@ -130,6 +142,7 @@ async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) 
         completed_at=None,
         scores=int(scored),
         score_sum=s.score_scaled if scored else 0.0,
+        progress=s.course_progress or 0.0,
     )
     row = LearnerCourseRow
     inserted = await session.scalar(
@@ -140,6 +153,7 @@ async def _learner_course(session: AsyncSession, s: NewStatement, scored: bool) 
                 "last_seen": func.greatest(row.last_seen, statement.excluded.last_seen),
                 "scores": row.scores + statement.excluded.scores,
                 "score_sum": row.score_sum + statement.excluded.score_sum,
+                "progress": func.greatest(row.progress, statement.excluded.progress),
             },
         ).returning(literal_column("xmax = 0"))
     )

@@ -836,11 +836,42 @@ class AssessmentsService:
                     "max_score": attempt.max_score,
                     "percent": value,
                     "passed": value >= assessment.passing_score,
+                    "items": await self._graded_items(session, attempt),
                 },
                 "assessments",
             ),
         )
         business_event(session, "assessments", "submission_graded")
+
+    async def _graded_items(
+        self, session: AsyncSession, attempt: AttemptRow
+    ) -> list[dict[str, Any]]:
+        """Each question's result in the attempt, for submission.graded: what item analysis
+        (a question's difficulty and discrimination) is computed from."""
+        rows = await session.execute(
+            select(QuestionRow.id, QuestionRow.points, AnswerRow.points, AnswerRow.correct)
+            .join(
+                AnswerRow,
+                (AnswerRow.question_id == QuestionRow.id) & (AnswerRow.attempt_id == attempt.id),
+                isouter=True,
+            )
+            .where(QuestionRow.id.in_(attempt.question_ids))
+        )
+        found = {row[0]: row[1:] for row in rows}
+        items = []
+        for question_id in attempt.question_ids:
+            if question_id not in found:
+                continue
+            maximum, points, correct = found[question_id]
+            items.append(
+                {
+                    "question_id": str(question_id),
+                    "points": points or 0.0,
+                    "max_points": maximum,
+                    "correct": bool(correct),
+                }
+            )
+        return items
 
     def _manual_points(
         self, question: QuestionRow, grade: ManualGrade

@@ -14,8 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common.auth import Principal, Role
 from common.db.batches import rows_by_id, rows_grouped
 from common.errors import BadUserInput, Conflict, Forbidden, NotFound
+from common.events.envelope import Event
+from common.events.outbox import emit
 from common.graphql.catalog import CourseFacts
 from subgraphs.enrollments.models import (
+    EVENTS,
     CohortRow,
     EnrollmentRow,
     LearningPathRow,
@@ -57,6 +60,19 @@ _ANALYTICS = text(
     WHERE course_id = :course_id AND (CAST(:cohort_id AS uuid) IS NULL OR cohort_id = :cohort_id)
     """
 )
+
+
+def _cohort_assigned(enrollment: EnrollmentRow) -> Event:
+    return Event(
+        "enrollment.cohort_assigned",
+        {
+            "enrollment_id": str(enrollment.id),
+            "user_id": str(enrollment.user_id),
+            "course_id": str(enrollment.course_id),
+            "cohort_id": str(enrollment.cohort_id),
+        },
+        "enrollments",
+    )
 
 
 def _name(value: str, field: str = "title") -> str:
@@ -224,8 +240,10 @@ class ProgramsService:
                     "Every enrollment must exist and belong to the cohort's course.",
                     field="enrollmentIds",
                 )
-            for row in rows:
+            moved = [row for row in rows if row.cohort_id != cohort.id]
+            for row in moved:
                 row.cohort_id = cohort.id
+            await emit(session, EVENTS.outbox, *(_cohort_assigned(row) for row in moved))
             return rows
 
     async def cohorts_of(self, course_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[CohortRow]]:

@@ -65,7 +65,9 @@ class CourseAnalytics:
     median_days_to_complete: float | None
 
 
-@strawberry.type(description="A group of a course's learners with start and end dates.")
+@strawberry.federation.type(
+    keys=["id"], description="A group of a course's learners with start and end dates."
+)
 class Cohort:
     id: strawberry.ID
     name: str
@@ -76,6 +78,13 @@ class Cohort:
     @strawberry.field
     def course(self) -> Course | None:
         return Course(id=graphql_id(self.row.course_id))
+
+    @classmethod
+    async def resolve_reference(cls, info: EnrollmentsInfo, id: strawberry.ID) -> Cohort | None:
+        """A cohort named by another subgraph (analytics' cohort comparison): as visible as
+        its course's list of cohorts."""
+        row = await info.context.loaders.cohort.load(parse_id(id))
+        return None if row is None else cohort_of(row)
 
 
 def cohort_of(row: CohortRow) -> Cohort:

@@ -183,6 +183,8 @@ PRIVATE_USER_FIELDS: dict[str, str] = {
     "recommendations": "recommendations { score reasons course { id } }",
     "recommendedLearningPaths": "recommendedLearningPaths { score learningPath { id } }",
     "atRisk": 'atRisk(courseId: "5a1e4f3c-8d2b-4e6a-9c7f-0b1d2e3f4a5b") { probability }',
+    "learningProgress": 'learningProgress(courseId: "00000000-0000-4000-8000-000000000001") '
+    "{ lessons grades { score } }",
     "linkedIdentities": "linkedIdentities { provider email }",
     "emailVerified": "emailVerified",
     "pendingEmail": "pendingEmail",
