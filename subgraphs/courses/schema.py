@@ -6,18 +6,19 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.schema import ServiceSchema
+from subgraphs.courses.cartridge.schema import CartridgeMutations, CartridgeQueries
 from subgraphs.courses.category_schema import CategoryMutations, CategoryQueries
 from subgraphs.courses.content_schema import ContentMutations, ContentQueries, Lesson
 from subgraphs.courses.course_schema import Course, CourseMutations, CourseQueries, User
 
 
 @strawberry.type
-class Query(CourseQueries, CategoryQueries, ContentQueries):
+class Query(CourseQueries, CategoryQueries, ContentQueries, CartridgeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CourseMutations, ContentMutations, CategoryMutations):
+class Mutation(CourseMutations, ContentMutations, CategoryMutations, CartridgeMutations):
     pass
 
 
