@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from strawberry.file_uploads import Upload
 
+from common.errors import BadUserInput
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
 from subgraphs.courses import access
@@ -140,9 +141,14 @@ class CartridgeMutations:
         try:  # the spooled upload is closed whatever happens
             principal = info.context.require_principal()
             access.require_author(principal)
+            if not callable(getattr(upload, "read", None)):
+                raise BadUserInput(
+                    "file must be an uploaded file (a multipart request).", field="file"
+                )
             filename = str(getattr(upload, "filename", "") or "course.imscc")
             data: bytes = await upload.read(MAX_CARTRIDGE_BYTES + 1)
         finally:
-            await upload.close()
+            if callable(getattr(upload, "close", None)):
+                await upload.close()
         row = await info.context.service.imports.enqueue(principal, filename, data)
         return CourseImportPayload(course_import=import_of(row))

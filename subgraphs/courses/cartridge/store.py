@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import clock
 from subgraphs.courses import validation
 from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.cartridge.outline import CourseOut, FileOut, LessonOut, ModuleOut
@@ -125,6 +127,7 @@ async def save_outline(
             id=uuid.uuid4(), course_id=course.id, title=module.title, position=position
         )
         session.add(module_row)
+        await session.flush()  # no relationships: the lessons' foreign key needs it first
         for index, lesson in enumerate(module.lessons):
             await _save_lesson(session, owner, module_row, index, lesson, keys)
     await session.flush()
@@ -156,7 +159,8 @@ async def _save_lesson(
     session.add(row)
     await session.flush()
     session.add(version_of(row, owner))
-    for file in lesson.files:
+    uploaded = clock.now()
+    for index, file in enumerate(lesson.files):
         checked = check_upload(file.filename, file.data, max_bytes=len(file.data))
         digest = hashlib.sha256(file.data).hexdigest()
         session.add(
@@ -169,5 +173,7 @@ async def _save_lesson(
                 sha256=digest,
                 storage_key=keys[digest],
                 uploaded_by=owner,
+                # files list in upload order: one transaction's now() would tie them
+                created_at=uploaded + timedelta(microseconds=index),
             )
         )
