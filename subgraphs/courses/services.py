@@ -37,7 +37,11 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
         ),
         embedder=CourseEmbedder(runtime.sessions, settings.course_embedding_interval_seconds),
         imports=CourseImports(
-            runtime.sessions, storage, max_file_bytes=settings.max_attachment_bytes
+            runtime.sessions,
+            storage,
+            max_file_bytes=settings.max_attachment_bytes,
+            http=runtime.http,
+            settings=settings,
         ),
     )
 

@@ -1,7 +1,7 @@
 """Signed, expiring links to a course's cartridge, and the route that builds and serves it.
 GraphQL hands a link only to the course's instructors and administrators; the link carries
-the proof (an HMAC over the course and the expiry). The package is built when it is
-fetched, from the course as it is then."""
+the proof (an HMAC over the course, the bank's own link proof and the expiry). The package is built
+when it is fetched, from the course as it is then."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from common.graphql.peers import PeerUnavailable
 from common.settings import Settings
 from common.signed_links import link_problem, refusal, signed_query
+from subgraphs.courses.cartridge.bank import BankLink, fetch_bank
 from subgraphs.courses.cartridge.store import MissingFile, load_outline
 from subgraphs.courses.cartridge.writer import write_cartridge
 from subgraphs.courses.models import CourseRow
@@ -23,25 +26,43 @@ LINK_SECONDS = 900
 PURPOSE = "cartridge-export"
 
 
-def export_link(settings: Settings, course_id: uuid.UUID) -> tuple[str, datetime]:
+def _subject(course_id: uuid.UUID, bank: BankLink | None) -> str:
+    """What the signature covers: the course, and the bank's own link proof if any."""
+    return f"{course_id}:{bank.expires}:{bank.signature}" if bank else str(course_id)
+
+
+def export_link(
+    settings: Settings, course_id: uuid.UUID, bank: BankLink | None
+) -> tuple[str, datetime]:
+    """Ours, carrying the bank's link proof the assessments subgraph gave the caller (the
+    route fetches the bank with it when the package is built)."""
     expires = int(time.time()) + LINK_SECONDS
-    query = signed_query(settings.secret("download_secret"), PURPOSE, str(course_id), expires)
+    subject = _subject(course_id, bank)
+    query = signed_query(settings.secret("download_secret"), PURPOSE, subject, expires)
+    if bank is not None:
+        query += "&" + urlencode({"bank_expires": bank.expires, "bank_signature": bank.signature})
     base = settings.public_service_url("courses")
-    return f"{base}/cartridges/{course_id}/course.imscc?{query}", datetime.fromtimestamp(
-        expires, UTC
-    )
+    url = f"{base}/cartridges/{course_id}/course.imscc?{query}"
+    return url, datetime.fromtimestamp(expires, UTC)
 
 
 async def serve_export(request: Request) -> Response:
-    settings: Settings = request.app.state.runtime.settings
+    runtime = request.app.state.runtime
+    settings: Settings = runtime.settings
     try:
         course_id = uuid.UUID(request.path_params["course_id"])
     except ValueError:
         return refusal(404, "No such export.", "NOT_FOUND")
+    params = request.query_params
+    bank = (
+        BankLink(params["bank_expires"], params["bank_signature"])
+        if "bank_expires" in params and "bank_signature" in params
+        else None
+    )
     problem = link_problem(
         settings.secret("download_secret"),
         PURPOSE,
-        str(course_id),
+        _subject(course_id, bank),
         request.query_params.get("expires", ""),
         request.query_params.get("signature", ""),
     )
@@ -56,7 +77,11 @@ async def serve_export(request: Request) -> Response:
             outline = await load_outline(session, course, service.lessons.storage)
         except MissingFile:
             return refusal(409, "A file of the course is missing from storage.", "CONFLICT")
-    data = await asyncio.to_thread(write_cartridge, outline)
+    try:
+        items = [] if bank is None else await fetch_bank(runtime.http, settings, course_id, bank)
+    except PeerUnavailable as unavailable:
+        return refusal(503, unavailable.message, "SERVICE_UNAVAILABLE")
+    data = await asyncio.to_thread(write_cartridge, outline, items)
     return Response(
         data,
         media_type="application/vnd.ims.imsccv1p3",

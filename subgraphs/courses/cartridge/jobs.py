@@ -4,10 +4,13 @@ The mutation checks what is cheap to check (the caller may author courses; the u
 bounded zip whose manifest parses) and queues the package in a row; it never waits for the
 import. Each courses subgraph process runs a loop that claims queued imports one at a time
 (`FOR UPDATE SKIP LOCKED`, so replicas share the queue and none runs twice), reads the
-cartridge in a thread, stores its files, then writes the whole course and the job's success
-in ONE transaction: an import either leaves a complete draft or nothing. The package is
-dropped once the job ends; the report stays. A job still RUNNING when its process died is
-not resumed (it stays RUNNING; import again).
+cartridge in a thread (every item validated before anything is written), stores its files,
+and writes the whole course in ONE transaction. Only then are its questions created, by the
+assessments subgraph (which needs the course to exist, and checks the importer there);
+if that fails, or any question has an error, the course is deleted again (compensation)
+and the job FAILS: an import leaves a complete draft or nothing. The package is dropped
+once the job ends; the report stays. A job still RUNNING when its process died is not
+resumed (it stays RUNNING; import again).
 """
 
 from __future__ import annotations
@@ -15,19 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import asdict
 
+import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.auth import Principal
 from common.errors import BadUserInput, NotFound
+from common.graphql.peers import PeerUnavailable
+from common.settings import Settings
 from subgraphs.courses import access
-from subgraphs.courses.cartridge.reader import open_cartridge, read_cartridge
+from subgraphs.courses.cartridge.bank import import_bank
+from subgraphs.courses.cartridge.reader import ReadCartridge, open_cartridge, read_cartridge
 from subgraphs.courses.cartridge.store import checked_files, save_outline
-from subgraphs.courses.models import CourseImportRow
+from subgraphs.courses.models import CourseImportRow, CourseRow
 from subgraphs.courses.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,11 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"
 POLL_SECONDS = 2.0
 HAS_ERRORS = "The cartridge has errors (see its items); nothing was imported."
+TOKEN_SECONDS = 600  # an unclaimed job's sign-in is forgotten after this
+NO_TOKEN = (
+    "Not imported: the importer's sign-in did not reach the process that ran the import; "
+    "import the cartridge's questions/ items with importQuestions."
+)
 
 
 class CourseImports:
@@ -44,13 +57,22 @@ class CourseImports:
         storage: Storage,
         *,
         max_file_bytes: int,
+        http: httpx.AsyncClient,
+        settings: Settings,
     ) -> None:
         self.sessions = sessions
         self.storage = storage
         self.max_file_bytes = max_file_bytes
+        self.http = http
+        self.settings = settings
         self._wake = asyncio.Event()
+        # The importer's Authorization header, for the question bank's import as them: kept
+        # in this process's memory only (never stored), until the job is claimed.
+        self._sign_ins: dict[uuid.UUID, tuple[str, float]] = {}
 
-    async def enqueue(self, principal: Principal, filename: str, data: bytes) -> CourseImportRow:
+    async def enqueue(
+        self, principal: Principal, authorization: str | None, filename: str, data: bytes
+    ) -> CourseImportRow:
         access.require_author(principal)
         await asyncio.to_thread(open_cartridge, data)
         job = CourseImportRow(
@@ -62,6 +84,11 @@ class CourseImports:
             package=data,
             items=[],
         )
+        now = time.monotonic()
+        for stale in [key for key, (_, at) in self._sign_ins.items() if now - at > TOKEN_SECONDS]:
+            del self._sign_ins[stale]
+        if authorization:
+            self._sign_ins[job.id] = (authorization, now)
         async with self.sessions.begin() as session:
             session.add(job)
         self._wake.set()
@@ -112,8 +139,9 @@ class CourseImports:
         )
 
     async def _run_one(self, job: CourseImportRow) -> None:
+        sign_in = self._sign_ins.pop(job.id, None)
         try:
-            await self._import(job)
+            await self._import(job, None if sign_in is None else sign_in[0])
         except BadUserInput as problem:
             await self._fail(job.id, problem.message, [])
         except asyncio.CancelledError:
@@ -122,7 +150,7 @@ class CourseImports:
             log.exception("course import %s failed", job.id)
             await self._fail(job.id, "The import failed on our side; try again.", [])
 
-    async def _import(self, job: CourseImportRow) -> None:
+    async def _import(self, job: CourseImportRow, authorization: str | None) -> None:
         result = await asyncio.to_thread(read_cartridge, job.package or b"", self.max_file_bytes)
         items = [asdict(item) for item in result.items]
         if result.course is None:
@@ -137,14 +165,57 @@ class CourseImports:
                 await self._set(job.id, progress=0.5 + 0.4 * index / len(files))
         async with self.sessions.begin() as session:
             course = await save_outline(session, job.owner_id, result.course, keys)
-            await session.execute(
-                update(CourseImportRow)
-                .where(CourseImportRow.id == job.id)
-                .values(
-                    status=SUCCEEDED,
-                    progress=1.0,
-                    course_id=course.id,
-                    package=None,
-                    finished_at=clock.now(),
-                )
-            )
+        try:
+            await self._import_bank(course.id, result, authorization)
+        except (BadUserInput, PeerUnavailable) as problem:
+            await self._remove(course.id)  # the course's rows went in first: take them out
+            await self._fail(job.id, f"{problem.message} Nothing was imported.", _dicts(result))
+            return
+        except BaseException:
+            await self._remove(course.id)
+            raise
+        if any(report.errors for report in result.bank_reports):
+            await self._remove(course.id)
+            for report in result.items:
+                report.imported = False
+            await self._fail(job.id, HAS_ERRORS, _dicts(result))
+            return
+        await self._set(
+            job.id,
+            status=SUCCEEDED,
+            progress=1.0,
+            course_id=course.id,
+            items=_dicts(result),
+            package=None,
+            finished_at=clock.now(),
+        )
+
+    async def _import_bank(
+        self, course_id: uuid.UUID, result: ReadCartridge, authorization: str | None
+    ) -> None:
+        """The questions, into the new course's bank, as the importer: the assessments
+        subgraph checks them there, all or nothing, after everything else was validated and
+        written; its report replaces ours item by item."""
+        if not result.bank:
+            return
+        if authorization is None:
+            for report in result.bank_reports:
+                report.warnings.append(NO_TOKEN)
+            return
+        answer = await import_bank(self.http, self.settings, authorization, course_id, result.bank)
+        for report, theirs in zip(result.bank_reports, answer, strict=False):
+            report.title = str(theirs.get("title") or report.title)
+            report.imported = bool(theirs.get("imported"))
+            report.warnings.extend(str(text) for text in theirs.get("warnings") or [])
+            report.errors.extend(str(text) for text in theirs.get("errors") or [])
+
+    async def _remove(self, course_id: uuid.UUID) -> None:
+        """Compensation: the imported course's rows, all of them (its children cascade)."""
+        async with self.sessions.begin() as session:
+            course = await session.get(CourseRow, course_id)
+            if course is not None:
+                await session.delete(course)
+
+
+def _dicts(result: ReadCartridge) -> list[dict[str, object]]:
+    return [asdict(item) for item in result.items]

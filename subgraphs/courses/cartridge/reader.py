@@ -19,10 +19,11 @@ from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from common.errors import BadUserInput
-from common.safe_xml import parse
+from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry, refuse
 from subgraphs.courses import validation
-from subgraphs.courses.cartridge import names
+from subgraphs.courses.cartridge import bank, names
+from subgraphs.courses.cartridge.bank import BankItem
 from subgraphs.courses.cartridge.outline import (
     CourseOut,
     FileOut,
@@ -47,6 +48,8 @@ _LEVELS: Final = frozenset({"BEGINNER", "INTERMEDIATE", "ADVANCED"})
 class ReadCartridge:
     course: CourseOut | None  # None when any item has an error
     items: list[ItemReport] = field(default_factory=list)
+    bank: list[BankItem] = field(default_factory=list)
+    bank_reports: list[ItemReport] = field(default_factory=list)  # in the bank's order
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class _Resource:
     files: tuple[str, ...]
     dependencies: tuple[str, ...]
     extension: ET.Element | None
+    metadata: ET.Element | None
 
 
 def open_cartridge(data: bytes) -> tuple[zipfile.ZipFile, ET.Element]:
@@ -93,6 +97,7 @@ def _resources(manifest: ET.Element) -> dict[str, _Resource]:
                 dep.get("identifierref", "") for dep in resource.iterfind("{*}dependency")
             ),
             extension=resource.find(f"{{*}}metadata/{names.OURS}"),
+            metadata=resource.find("{*}metadata"),
         )
     return found
 
@@ -144,14 +149,7 @@ class _Reader:
         if href is None:
             raise BadUserInput("Its resource names no file.")
         if not href.lower().endswith(names.HTML_SUFFIXES):  # a document: the file is the lesson
-            whole = _Resource(
-                resource.identifier,
-                resource.kind,
-                None,
-                (href, *resource.files),
-                resource.dependencies,
-                None,
-            )
+            whole = replace(resource, href=None, files=(href, *resource.files))
             return LessonOut(
                 title, "", TextFormat.MARKDOWN, "", files=self.files(whole, others, report)
             )
@@ -280,12 +278,37 @@ def read_cartridge(data: bytes, max_file_bytes: int) -> ReadCartridge:
             )
     if len(modules) > MAX_MODULES:
         course_report.errors.append(f"A course can have at most {MAX_MODULES} modules.")
+    bank, bank_reports = _bank(reader, resources, used)
+    reports.extend(bank_reports)
     _left_out(resources, used, reports)
     failed = any(report.errors for report in reports)
     if failed:
         for report in reports:
             report.imported = False
-    return ReadCartridge(None if failed else replace(course, modules=tuple(modules)), reports)
+    return ReadCartridge(
+        None if failed else replace(course, modules=tuple(modules)), reports, bank, bank_reports
+    )
+
+
+def _bank(
+    reader: _Reader, resources: dict[str, _Resource], used: set[str]
+) -> tuple[list[BankItem], list[ItemReport]]:
+    """QTI 2.1 items, wherever they are: they go to the course's question bank."""
+    items, reports = [], []
+    for resource in resources.values():
+        if not resource.kind.startswith((bank.CC_TYPE, bank.QTI_TYPE)):
+            continue
+        used.add(resource.identifier)
+        href = resource.href or (resource.files[0] if resource.files else "")
+        report = ItemReport(resource.identifier, href, resource.kind)
+        reports.append(report)
+        try:
+            _, data = reader.entry(href, MAX_XML_BYTES)
+        except BadUserInput as problem:
+            report.errors.append(problem.message)
+            continue
+        items.append(BankItem(resource.identifier, href, resource.metadata, data))
+    return items, reports
 
 
 def _item(
@@ -305,6 +328,9 @@ def _item(
         return None
     used.add(ref)
     used.update(resource.dependencies)
+    if resource.kind.startswith((bank.CC_TYPE, bank.QTI_TYPE)):
+        report.warnings.append("A question: it goes to the course's question bank.")
+        return None
     reason = _not_carried(resource.kind)
     if reason is not None:
         report.warnings.append(f"Not imported: {reason}.")

@@ -15,6 +15,7 @@ from common.errors import BadUserInput
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
 from subgraphs.courses import access
+from subgraphs.courses.cartridge.bank import bank_link
 from subgraphs.courses.cartridge.download import export_link
 from subgraphs.courses.cartridge.reader import MAX_CARTRIDGE_BYTES
 from subgraphs.courses.course_schema import Course, course_of
@@ -23,8 +24,9 @@ from subgraphs.courses.models import CourseImportRow
 
 NOT_CARRIED = [
     "Only each lesson's current content travels, not its version history.",
-    "The question bank and assessments are not in the cartridge: export them with "
-    "exportQuestionBank (QTI).",
+    "The question bank travels as QTI 2.1 items (imsqti_xmlv2p1, read by systems that read "
+    "QTI 2.1), not as CC's own QTI 1.2 profile; assessments (their settings and slots) do "
+    "not travel.",
     "Co-instructors, the category, the template flag, the status and enrollments stay here.",
 ]
 
@@ -116,7 +118,14 @@ class CartridgeQueries:
         parsed = parse_id(course_id, field="courseId")
         course = await info.context.loaders.course.load(parsed)
         access.editable(info.context.require_principal(), course, parsed)
-        url, expires_at = export_link(info.context.request.app.state.runtime.settings, parsed)
+        runtime = info.context.request.app.state.runtime
+        link = await bank_link(
+            runtime.http,
+            runtime.settings,
+            parsed,
+            info.context.request.headers.get("authorization"),
+        )
+        url, expires_at = export_link(runtime.settings, parsed, link)
         return CartridgeExport(url=url, expires_at=expires_at, notes=list(NOT_CARRIED))
 
     @strawberry.field(
@@ -150,5 +159,6 @@ class CartridgeMutations:
         finally:
             if callable(getattr(upload, "close", None)):
                 await upload.close()
-        row = await info.context.service.imports.enqueue(principal, filename, data)
+        authorization = info.context.request.headers.get("authorization")
+        row = await info.context.service.imports.enqueue(principal, authorization, filename, data)
         return CourseImportPayload(course_import=import_of(row))

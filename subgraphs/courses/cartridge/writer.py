@@ -12,9 +12,11 @@ import html
 import io
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from subgraphs.courses.cartridge import names
+from subgraphs.courses.cartridge.bank import BankItem, add_to_cartridge
 from subgraphs.courses.cartridge.outline import CourseOut, LessonOut
 
 ET.register_namespace("lomimscc", names.LOM_MANIFEST)
@@ -75,7 +77,9 @@ def _lesson_resource(
         ET.SubElement(resource, "file", {"href": file_href})
 
 
-def write_cartridge(course: CourseOut) -> bytes:
+def write_cartridge(course: CourseOut, bank: Sequence[BankItem] = ()) -> bytes:
+    """The cartridge; the question bank's items, if any, as QTI 2.1 resources outside the
+    outline (a bank is not a place in the course)."""
     buffer = io.BytesIO()
     manifest = ET.Element("manifest", {"identifier": "lms-course"})
     _course_metadata(manifest, course)
@@ -98,6 +102,7 @@ def write_cartridge(course: CourseOut) -> bytes:
                 )
                 ET.SubElement(item, "title").text = lesson.title
                 _lesson_resource(resources, archive, lesson, f"lessons/{m}-{n}", ident)
+        add_to_cartridge(archive, resources, bank)
         manifest.set("xmlns", names.CP)
         text = ET.tostring(manifest, encoding="unicode").replace("\r", "&#13;")
         archive.writestr(names.MANIFEST, '<?xml version="1.0" encoding="UTF-8"?>\n' + text)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tests.accounts import Account
+from tests.integration.assessments.test_qti import ORDER_ITEM, PICK_ITEM
 from tests.integration.courses.cartridges import (
     FOLLOW,
     finished,
@@ -117,7 +118,7 @@ async def test_a_foreign_cartridge_imports_what_maps_and_reports_the_rest(
     assert items["T_00001"]["imported"] is False
     assert "LTI links are not imported" in items["T_00001"]["warnings"][0]
     assert items["T_00007"]["imported"] is False
-    assert "importQuestions" in items["T_00007"]["warnings"][0]
+    assert "QTI 1.2 assessments" in items["T_00007"]["warnings"][0]
     assert items["T_00008"]["imported"] is False
     assert "discussion" in items["T_00008"]["warnings"][-1]
     assert items["ORPHAN"]["imported"] is False
@@ -231,3 +232,57 @@ async def test_an_item_with_an_error_fails_the_import_and_leaves_no_course(
     assert after == before
     again = await finished(graph, instructor.access_token, job["id"])
     assert again["status"] == "FAILED"
+
+
+async def test_a_question_the_bank_refuses_takes_the_course_back_out(
+    graph: GraphQLClient, http: httpx.AsyncClient, instructor: Account
+) -> None:
+    """The course's rows are written before its questions (the assessments subgraph needs the
+    course); a question it refuses fails the job and the course is deleted again."""
+    before = await graph.data(COUNT, {"i": instructor.id}, token=instructor.access_token)
+    items = """
+      <item identifier="M"><title>Module</title>
+        <item identifier="good" identifierref="R_GOOD"><title>Fine lesson</title></item>
+      </item>"""
+    resources = """
+      <resource identifier="R_GOOD" type="webcontent" href="good.html"><file href="good.html"/></resource>
+      <resource identifier="Q_PICK" type="imsqti_xmlv2p1" href="q/pick.xml"><file href="q/pick.xml"/></resource>
+      <resource identifier="Q_ORDER" type="imsqti_xmlv2p1" href="q/order.xml"><file href="q/order.xml"/></resource>"""
+    data = package(
+        {
+            "imsmanifest.xml": _manifest(items, resources, "Course With Odd Questions"),
+            "good.html": b"<p>fine</p>",
+            "q/pick.xml": PICK_ITEM,
+            "q/order.xml": ORDER_ITEM,
+        }
+    )
+    job = await imported(graph, http, instructor.access_token, data)
+    assert job["status"] == "FAILED", job
+    assert job["course"] is None
+    reports = {item["identifier"]: item for item in job["items"]}
+    assert reports["Q_ORDER"]["errors"] == [
+        "OrderInteraction has no equivalent question kind here."
+    ]
+    assert reports["Q_PICK"]["errors"] == []
+    assert not any(item["imported"] for item in job["items"])
+    after = await graph.data(COUNT, {"i": instructor.id}, token=instructor.access_token)
+    assert after == before
+
+    # Without the refused question, the same cartridge imports, its question in the bank.
+    data = package(
+        {
+            "imsmanifest.xml": _manifest(
+                items, resources.replace("Q_ORDER", "X").replace("order.xml", "pick.xml"), "Fine"
+            ),
+            "good.html": b"<p>fine</p>",
+            "q/pick.xml": PICK_ITEM,
+        }
+    )
+    job = await imported(graph, http, instructor.access_token, data)
+    assert job["status"] == "SUCCEEDED", job
+    bank = await graph.data(
+        "query($c: ID!) { questionBank(courseId: $c) { edges { node { kind } } } }",
+        {"c": job["course"]["id"]},
+        token=instructor.access_token,
+    )
+    assert [edge["node"]["kind"] for edge in bank["questionBank"]["edges"]] == ["SINGLE_CHOICE"] * 2

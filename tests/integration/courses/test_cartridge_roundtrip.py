@@ -12,6 +12,15 @@ from typing import Any
 import httpx
 
 from tests.accounts import Account
+from tests.integration.assessments.conftest import (
+    CHOICE,
+    ESSAY,
+    NUMERIC,
+    SHORT,
+    TRUE_FALSE,
+    question,
+)
+from tests.integration.assessments.test_qti import BANK, CODE, MULTIPLE
 from tests.integration.courses.cartridges import (
     CC13,
     EXPORT,
@@ -57,6 +66,8 @@ async def _course(graph: GraphQLClient, http: httpx.AsyncClient, owner: Account)
         data = PDF if name.endswith(".pdf") else b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
         sent = await upload(http, graph.url, owner.access_token, lesson["id"], name, data)
         assert "errors" not in sent, sent
+    for fields in (CHOICE, MULTIPLE, TRUE_FALSE, SHORT, NUMERIC, ESSAY, CODE):
+        await question(graph, owner, course["id"], fields)
     course_id: str = course["id"]
     return course_id
 
@@ -84,8 +95,9 @@ async def test_a_course_goes_out_as_a_cartridge_and_comes_back_equal(
     manifest = ET.fromstring(archive.read("imsmanifest.xml"))
     assert manifest.tag == f"{{{CC13}}}manifest"
     assert manifest.findtext(f"{{{CC13}}}metadata/{{{CC13}}}schemaversion") == "1.3.0"
-    kinds = {resource.get("type") for resource in manifest.iter(f"{{{CC13}}}resource")}
-    assert kinds == {"webcontent"}
+    kinds = [resource.get("type") for resource in manifest.iter(f"{{{CC13}}}resource")]
+    assert sorted(set(kinds)) == ["imsqti_xmlv2p1", "webcontent"]
+    assert kinds.count("imsqti_xmlv2p1") == 7  # the question bank, as QTI 2.1 items
     assert "lessons/1-1/files/notes & tips.pdf" in archive.namelist()
     tampered = served.request.url.copy_set_param("expires", "4102444800")
     assert (await http.get(tampered)).status_code == 403
@@ -105,6 +117,21 @@ async def test_a_course_goes_out_as_a_cartridge_and_comes_back_equal(
     )
     assert _comparable(copy["course"]) == _comparable(original["course"])
     assert len(original["course"]["modules"][0]["lessons"][0]["attachments"]) == 2
+    banks = [
+        sorted(
+            (edge["node"] for edge in data["questionBank"]["edges"]),
+            key=lambda node: str(node["prompt"]),
+        )
+        for data in [
+            await graph.data(BANK, {"c": course}, token=account.access_token)
+            for course, account in (
+                (course_id, instructor),
+                (job["course"]["id"], other_instructor),
+            )
+        ]
+    ]
+    assert len(banks[0]) == 7
+    assert banks[1] == banks[0]  # the bank, every field, in the imported course
 
     # Only the owner (or an admin) follows an import; others are not told it exists.
     hidden = await graph.execute(FOLLOW, {"id": job["id"]}, token=instructor.access_token)
