@@ -95,7 +95,7 @@ async def test_a_course_goes_out_as_a_cartridge_and_comes_back_equal(
     manifest = ET.fromstring(archive.read("imsmanifest.xml"))
     assert manifest.tag == f"{{{CC13}}}manifest"
     assert manifest.findtext(f"{{{CC13}}}metadata/{{{CC13}}}schemaversion") == "1.3.0"
-    kinds = [resource.get("type") for resource in manifest.iter(f"{{{CC13}}}resource")]
+    kinds = [resource.get("type", "") for resource in manifest.iter(f"{{{CC13}}}resource")]
     assert sorted(set(kinds)) == ["imsqti_xmlv2p1", "webcontent"]
     assert kinds.count("imsqti_xmlv2p1") == 7  # the question bank, as QTI 2.1 items
     assert "lessons/1-1/files/notes & tips.pdf" in archive.namelist()
