@@ -219,6 +219,7 @@ class CourseImportRow(Base):
         UUID(as_uuid=True), ForeignKey("courses.courses.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = created_timestamp()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (

@@ -9,8 +9,10 @@ and writes the whole course in ONE transaction. Only then are its questions crea
 assessments subgraph (which needs the course to exist, and checks the importer there);
 if that fails, or any question has an error, the course is deleted again (compensation)
 and the job FAILS: an import leaves a complete draft or nothing. The package is dropped
-once the job ends; the report stays. A job still RUNNING when its process died is not
-resumed (it stays RUNNING; import again).
+once the job ends; the report stays. The course's id is recorded in the job in the
+course's own transaction, so a job whose process died mid-way (RUNNING for more than
+STALE_AFTER) is failed by the next loop that looks, and its course deleted: it is not
+resumed (import again).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import time
 import uuid
 from dataclasses import asdict
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select, update
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "QUEUED", "RUNNING", "SUCCEEDED", "FAILED"
 POLL_SECONDS = 2.0
+STALE_AFTER = timedelta(minutes=30)  # far beyond any import's run (16 MiB, bounded)
+INTERRUPTED = "The import was interrupted (its process stopped); nothing was imported."
 HAS_ERRORS = "The cartridge has errors (see its items); nothing was imported."
 TOKEN_SECONDS = 600  # an unclaimed job's sign-in is forgotten after this
 NO_TOKEN = (
@@ -105,6 +110,7 @@ class CourseImports:
     async def run(self) -> None:
         """Until cancelled: run queued imports, then wait to be woken (or poll)."""
         while True:
+            await self._reap()
             job = await self._claim()
             if job is not None:
                 await self._run_one(job)
@@ -125,7 +131,29 @@ class CourseImports:
             if job is not None:
                 job.status = RUNNING
                 job.progress = 0.05
+                job.started_at = clock.now()
         return job
+
+    async def _reap(self) -> None:
+        """Jobs whose process died: failed, and their course (if it was written) deleted."""
+        async with self.sessions.begin() as session:
+            stale = list(
+                await session.scalars(
+                    select(CourseImportRow)
+                    .where(
+                        CourseImportRow.status == RUNNING,
+                        CourseImportRow.started_at < clock.now() - STALE_AFTER,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for job in stale:
+                if job.course_id is not None:
+                    course = await session.get(CourseRow, job.course_id)
+                    if course is not None:
+                        await session.delete(course)
+                job.status, job.error, job.package = FAILED, INTERRUPTED, None
+                job.course_id, job.finished_at = None, clock.now()
 
     async def _set(self, job_id: uuid.UUID, **values: object) -> None:
         async with self.sessions.begin() as session:
@@ -148,6 +176,12 @@ class CourseImports:
             raise
         except Exception:
             log.exception("course import %s failed", job.id)
+            async with self.sessions() as session:
+                course_id = await session.scalar(
+                    select(CourseImportRow.course_id).where(CourseImportRow.id == job.id)
+                )
+            if course_id is not None:  # written before the failure: taken out again
+                await self._remove(course_id)
             await self._fail(job.id, "The import failed on our side; try again.", [])
 
     async def _import(self, job: CourseImportRow, authorization: str | None) -> None:
@@ -165,6 +199,11 @@ class CourseImports:
                 await self._set(job.id, progress=0.5 + 0.4 * index / len(files))
         async with self.sessions.begin() as session:
             course = await save_outline(session, job.owner_id, result.course, keys)
+            await session.execute(  # with the course: a crash from here on can undo it
+                update(CourseImportRow)
+                .where(CourseImportRow.id == job.id)
+                .values(course_id=course.id, progress=0.9)
+            )
         try:
             await self._import_bank(course.id, result, authorization)
         except (BadUserInput, PeerUnavailable) as problem:

@@ -9,8 +9,11 @@ import json
 import zipfile
 from typing import Any
 
+import asyncpg
 import httpx
 
+from common.db.engine import dsn, role_name
+from common.settings import Settings
 from tests.support import GraphQLClient
 
 IMPORT = """
@@ -86,3 +89,14 @@ def package(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+async def as_courses_service(settings: Settings, statement: str, *arguments: object) -> None:
+    """One SQL statement as the courses subgraph's database role (to set up what no API
+    does: a job whose process died)."""
+    url = dsn(settings, role_name("courses"), settings.pg_password("courses"), driver="postgresql")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement, *arguments)
+    finally:
+        await conn.close()

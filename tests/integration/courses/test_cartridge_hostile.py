@@ -6,19 +6,23 @@ item, never dropped silently. The foreign cartridge is shaped like 1EdTech's CC 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 
+from common.settings import Settings
 from tests.accounts import Account
 from tests.integration.assessments.test_qti import ORDER_ITEM, PICK_ITEM
 from tests.integration.courses.cartridges import (
     FOLLOW,
+    as_courses_service,
     finished,
     imported,
     package,
     send_cartridge,
 )
+from tests.integration.courses.conftest import create_course
 from tests.support import GraphQLClient, error_codes
 
 CC12 = "http://www.imsglobal.org/xsd/imsccv1p2/imscp_v1p1"
@@ -286,3 +290,31 @@ async def test_a_question_the_bank_refuses_takes_the_course_back_out(
         token=instructor.access_token,
     )
     assert [edge["node"]["kind"] for edge in bank["questionBank"]["edges"]] == ["SINGLE_CHOICE"] * 2
+
+
+async def test_an_import_whose_process_died_is_failed_and_its_course_removed(
+    graph: GraphQLClient, instructor: Account, migrated: Settings
+) -> None:
+    """The course's id is recorded with the course; a job RUNNING for longer than any import
+    takes is failed by the next loop, and its course deleted."""
+    course = await create_course(graph, instructor, "Half Imported")
+    job_id = uuid.uuid4()
+    await as_courses_service(
+        migrated,
+        "INSERT INTO courses.course_imports (id, owner_id, filename, status, progress,"
+        " course_id, started_at) VALUES ($1, $2, 'x.imscc', 'RUNNING', 0.9, $3,"
+        " now() - interval '2 hours')",
+        job_id,
+        uuid.UUID(instructor.id),
+        uuid.UUID(course["id"]),
+    )
+    job = await finished(graph, instructor.access_token, str(job_id))
+    assert job["status"] == "FAILED"
+    assert "interrupted" in job["error"]
+    assert job["course"] is None
+    gone = await graph.execute(
+        "query($id: ID!) { course(id: $id) { id } }",
+        {"id": course["id"]},
+        token=instructor.access_token,
+    )
+    assert error_codes(gone) == ["NOT_FOUND"]
