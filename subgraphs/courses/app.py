@@ -1,4 +1,5 @@
-"""The courses subgraph as an ASGI app: GraphQL plus signed attachment downloads."""
+"""The courses subgraph as an ASGI app: GraphQL plus signed attachment and cartridge
+downloads, and the loop that runs course imports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from starlette.routing import Route
 
 from common.graphql.app import ServiceSpec, create_service_app
 from common.settings import Settings
+from subgraphs.courses.cartridge.download import serve_export
+from subgraphs.courses.cartridge.reader import MAX_CARTRIDGE_BYTES
 from subgraphs.courses.downloads import serve_attachment
 from subgraphs.courses.events import handlers
 from subgraphs.courses.loaders import build_loaders
@@ -19,8 +22,13 @@ SPEC = ServiceSpec(
     schema=schema,
     service=build_services,
     loaders=build_loaders,
-    routes=[Route("/files/{attachment_id}/{filename}", serve_attachment)],
-    max_upload_bytes=lambda settings: settings.max_attachment_bytes,
+    routes=[
+        Route("/files/{attachment_id}/{filename}", serve_attachment),
+        Route("/cartridges/{course_id}/course.imscc", serve_export),
+    ],
+    # Attachments are held to their own limit (LessonsService); cartridges to theirs.
+    max_upload_bytes=lambda settings: max(settings.max_attachment_bytes, MAX_CARTRIDGE_BYTES),
+    background=lambda services: [services.imports.run],
     events=EVENTS,
     handlers=handlers,
     worker_jobs=scheduled_jobs,

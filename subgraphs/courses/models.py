@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import schema_metadata
@@ -197,4 +198,30 @@ class CourseEmbeddingRow(Base):
             "course_id",
             postgresql_where=text("embedded_revision < revision"),
         ),
+    )
+
+
+class CourseImportRow(Base):
+    """A Common Cartridge import: queued with its package, run in the background by the
+    subgraph (cartridge/jobs.py), then kept with its report (the package is dropped)."""
+
+    __tablename__ = "course_imports"
+
+    id: Mapped[uuid.UUID] = uuid_primary_key()
+    owner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), server_default="QUEUED")
+    progress: Mapped[float] = mapped_column(Float, server_default="0")
+    package: Mapped[bytes | None] = mapped_column(LargeBinary)
+    items: Mapped[list[dict[str, object]]] = mapped_column(JSONB, server_default="[]")
+    error: Mapped[str | None] = mapped_column(Text)
+    course_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("courses.courses.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = created_timestamp()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_course_imports_queued", "created_at", postgresql_where=text("status = 'QUEUED'")),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from common.graphql.schema import ServiceSchema
+from subgraphs.courses.cartridge.schema import CartridgeMutations, CartridgeQueries
 from subgraphs.courses.category_schema import CategoryMutations, CategoryQueries
 from subgraphs.courses.content_schema import ContentMutations, ContentQueries, Lesson
 from subgraphs.courses.course_schema import Course, CourseMutations, CourseQueries, User
@@ -13,12 +14,12 @@ from subgraphs.courses.similar_schema import SimilarCourseQueries
 
 
 @strawberry.type
-class Query(CourseQueries, CategoryQueries, ContentQueries, SimilarCourseQueries):
+class Query(CourseQueries, CategoryQueries, ContentQueries, SimilarCourseQueries, CartridgeQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CourseMutations, ContentMutations, CategoryMutations):
+class Mutation(CourseMutations, ContentMutations, CategoryMutations, CartridgeMutations):
     pass
 
 

@@ -629,19 +629,7 @@ class CoursesService:
     # Shared steps
 
     async def _free_slug(self, session: AsyncSession, base: str) -> str:
-        taken = set(
-            await session.scalars(
-                select(CourseRow.slug).where(
-                    (CourseRow.slug == base) | CourseRow.slug.like(f"{base}-%")
-                )
-            )
-        )
-        if base not in taken:
-            return base
-        suffix = 2
-        while f"{base}-{suffix}" in taken:
-            suffix += 1
-        return f"{base}-{suffix}"
+        return await free_slug(session, base)
 
     @staticmethod
     async def _flush_unique(session: AsyncSession, slug: str) -> None:
@@ -649,3 +637,20 @@ class CoursesService:
             await session.flush()
         except IntegrityError:
             raise Conflict(f"Another course has the slug {slug!r}.", field="slug") from None
+
+
+async def free_slug(session: AsyncSession, base: str) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no course has yet."""
+    taken = set(
+        await session.scalars(
+            select(CourseRow.slug).where(
+                (CourseRow.slug == base) | CourseRow.slug.like(f"{base}-%")
+            )
+        )
+    )
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"

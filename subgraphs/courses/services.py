@@ -9,6 +9,7 @@ from typing import Any
 
 from common.ai import embeddings
 from common.graphql.app import ServiceRuntime
+from subgraphs.courses.cartridge.jobs import CourseImports
 from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
 from subgraphs.courses.service import CoursesService
@@ -22,19 +23,26 @@ class CoursesServices:
     courses: CoursesService
     lessons: LessonsService
     embedder: CourseEmbedder
+    imports: CourseImports
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
     settings = runtime.settings
     settings.secret("download_secret")  # signs attachment links: missing, refused at startup
+    storage = LocalDiskStorage(settings.upload_dir)
     return CoursesServices(
         courses=CoursesService(runtime.sessions),
         lessons=LessonsService(
-            runtime.sessions,
-            LocalDiskStorage(settings.upload_dir),
-            max_attachment_bytes=settings.max_attachment_bytes,
+            runtime.sessions, storage, max_attachment_bytes=settings.max_attachment_bytes
         ),
         embedder=CourseEmbedder(runtime.sessions, settings.course_embedding_interval_seconds),
+        imports=CourseImports(
+            runtime.sessions,
+            storage,
+            max_file_bytes=settings.max_attachment_bytes,
+            http=runtime.http,
+            settings=settings,
+        ),
     )
 
 

@@ -1,22 +1,23 @@
 """QTI content packages: a zip of imsmanifest.xml and one item file per question.
 
-Reading is bounded before anything is decompressed: the upload's size, the number of
-entries, each entry's and the total declared size, the compression ratio (zip bombs), and
-entry names (absolute paths, `..`, backslashes: zip slip). Nothing is extracted to disk.
+Reading is bounded before anything is decompressed (common/safe_zip: entries, sizes,
+compression ratio, zip slip) and XML is parsed without DTDs (common/safe_xml). Nothing is
+extracted to disk.
 A single item XML (not a zip) is accepted too.
 """
 
 from __future__ import annotations
 
 import io
-import posixpath
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from common.errors import BadUserInput
+from common.safe_xml import MAX_XML_BYTES, parse
+from common.safe_zip import ZipLimits, normalised, open_zip, read_entry
+from common.safe_zip import refuse as _refuse
 from subgraphs.assessments.models import QuestionRow
 from subgraphs.assessments.qti import names
 from subgraphs.assessments.qti.items import (
@@ -28,7 +29,6 @@ from subgraphs.assessments.qti.items import (
     import_item,
 )
 from subgraphs.assessments.qti.names import QtiVersion
-from subgraphs.assessments.qti.safe_xml import MAX_XML_BYTES, parse
 
 MAX_PACKAGE_BYTES: Final = 16 * 1024 * 1024  # under the router's upload limit (20 MB)
 MAX_ENTRIES: Final = 2000
@@ -107,53 +107,12 @@ def export_item_xml(row: QuestionRow, version: QtiVersion) -> bytes:
 # Import
 
 
-def _refuse(message: str) -> BadUserInput:
-    return BadUserInput(message, field="file")
-
-
-def _safe_name(name: str) -> bool:
-    parts = name.split("/")
-    return (
-        bool(name)
-        and not name.startswith("/")
-        and "\\" not in name
-        and ":" not in parts[0]
-        and ".." not in parts
-        and "\x00" not in name
-    )
-
-
-def _open_zip(data: bytes) -> zipfile.ZipFile:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise _refuse("The file is neither a QTI package (zip) nor a QTI item (XML).") from None
-    entries = archive.infolist()
-    if len(entries) > MAX_ENTRIES:
-        raise _refuse(f"The package has more than {MAX_ENTRIES} files.")
-    total = 0
-    for entry in entries:
-        if not _safe_name(entry.filename):
-            raise _refuse(f"The package holds a file with an unsafe name: {entry.filename!r}.")
-        total += entry.file_size
-        if entry.file_size > MAX_XML_BYTES * MAX_RATIO or (
-            entry.file_size > MAX_XML_BYTES and entry.file_size > MAX_RATIO * entry.compress_size
-        ):
-            raise _refuse(f"{entry.filename} expands too much (a zip bomb?).")
-    if total > MAX_TOTAL_BYTES:
-        raise _refuse("The package expands to more than 100 MiB.")
-    return archive
+QTI_ZIP = ZipLimits(MAX_ENTRIES, MAX_TOTAL_BYTES, MAX_RATIO, MAX_XML_BYTES)
+NOT_QTI = "The file is neither a QTI package (zip) nor a QTI item (XML)."
 
 
 def _read_entry(archive: zipfile.ZipFile, name: str) -> bytes:
-    """At most MAX_XML_BYTES + 1 bytes of an entry, whatever its header claims."""
-    try:
-        with archive.open(name) as stream:
-            return stream.read(MAX_XML_BYTES + 1)
-    except KeyError:
-        raise _refuse(f"The manifest names {name}, which the package does not hold.") from None
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as error:
-        raise _refuse(f"{name} cannot be read from the package ({error}).") from None
+    return read_entry(archive, name, MAX_XML_BYTES)
 
 
 def _item_version(root: ET.Element) -> QtiVersion:
@@ -195,8 +154,8 @@ def read_package(data: bytes) -> list[ImportedItem]:
     if not data.startswith(b"PK"):
         if data.lstrip()[:1] == b"<" or data.startswith(b"\xef\xbb\xbf"):
             return [read_item(data, "The item")]
-        raise _refuse("The file is neither a QTI package (zip) nor a QTI item (XML).")
-    archive = _open_zip(data)
+        raise _refuse(NOT_QTI)
+    archive = open_zip(data, QTI_ZIP, NOT_QTI)
     if MANIFEST not in archive.namelist():
         raise _refuse("The package has no imsmanifest.xml: it is not a QTI content package.")
     resources = _item_resources(parse(_read_entry(archive, MANIFEST), MANIFEST))
@@ -206,8 +165,6 @@ def read_package(data: bytes) -> list[ImportedItem]:
         raise _refuse(f"A package holds at most {MAX_ITEMS} items.")
     items = []
     for href, extension in resources:
-        name = posixpath.normpath(href)
-        if not _safe_name(href) or name.startswith("../"):
-            raise _refuse(f"The manifest names an unsafe path: {href!r}.")
+        name = normalised(href)
         items.append(read_item(_read_entry(archive, name), name, extension))
     return items

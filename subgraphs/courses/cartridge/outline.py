@@ -1,0 +1,54 @@
+"""What a cartridge carries, as plain data between the database and the package: the same
+shapes are written by an export and read back by an import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from subgraphs.courses.content import TextFormat
+
+
+@dataclass(frozen=True, slots=True)
+class FileOut:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LessonOut:
+    title: str
+    body: str
+    body_format: TextFormat
+    body_html: str
+    required: bool = True
+    duration_minutes: int | None = None
+    files: tuple[FileOut, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleOut:
+    title: str
+    lessons: tuple[LessonOut, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CourseOut:
+    title: str
+    description: str = ""
+    description_format: TextFormat = TextFormat.MARKDOWN
+    language: str = "en"
+    level: str = "BEGINNER"
+    tags: tuple[str, ...] = ()
+    modules: tuple[ModuleOut, ...] = ()
+
+
+@dataclass(slots=True)
+class ItemReport:
+    """What became of one item of an import (a lesson, a link, a resource left out)."""
+
+    identifier: str
+    title: str
+    kind: str
+    imported: bool = False
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
