@@ -1,15 +1,18 @@
-"""The courses subgraph as an ASGI app: GraphQL plus signed attachment downloads."""
+"""The courses subgraph as an ASGI app: GraphQL plus signed attachment downloads and the LTI
+platform's endpoints."""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from common.graphql.app import ServiceSpec, create_service_app
+from common.auth.keys import lti_signing_keys
+from common.graphql.app import ServiceSpec, create_service_app, jwks_route
 from common.settings import Settings
 from subgraphs.courses.downloads import serve_attachment
 from subgraphs.courses.events import handlers
 from subgraphs.courses.loaders import build_loaders
+from subgraphs.courses.lti.routes import ROUTES as LTI_ROUTES
 from subgraphs.courses.models import EVENTS
 from subgraphs.courses.schema import schema
 from subgraphs.courses.services import build_services, scheduled_jobs
@@ -19,7 +22,11 @@ SPEC = ServiceSpec(
     schema=schema,
     service=build_services,
     loaders=build_loaders,
-    routes=[Route("/files/{attachment_id}/{filename}", serve_attachment)],
+    routes=[
+        Route("/files/{attachment_id}/{filename}", serve_attachment),
+        jwks_route(lti_signing_keys),  # the LTI platform's keys
+        *LTI_ROUTES,
+    ],
     max_upload_bytes=lambda settings: settings.max_attachment_bytes,
     events=EVENTS,
     handlers=handlers,

@@ -9,15 +9,16 @@ from common.graphql.schema import ServiceSchema
 from subgraphs.courses.category_schema import CategoryMutations, CategoryQueries
 from subgraphs.courses.content_schema import ContentMutations, ContentQueries, Lesson
 from subgraphs.courses.course_schema import Course, CourseMutations, CourseQueries, User
+from subgraphs.courses.lti.schema import LtiMutations, LtiQueries
 
 
 @strawberry.type
-class Query(CourseQueries, CategoryQueries, ContentQueries):
+class Query(CourseQueries, CategoryQueries, ContentQueries, LtiQueries):
     pass
 
 
 @strawberry.type
-class Mutation(CourseMutations, ContentMutations, CategoryMutations):
+class Mutation(CourseMutations, ContentMutations, CategoryMutations, LtiMutations):
     pass
 
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.ai import embeddings
+from common.auth.keys import lti_signing_keys
 from common.graphql.app import ServiceRuntime
 from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
+from subgraphs.courses.lti.launch import Launches
+from subgraphs.courses.lti.tools import LtiTools
 from subgraphs.courses.service import CoursesService
 from subgraphs.courses.storage import LocalDiskStorage
 
@@ -22,6 +25,8 @@ class CoursesServices:
     courses: CoursesService
     lessons: LessonsService
     embedder: CourseEmbedder
+    lti_tools: LtiTools
+    lti_launches: Launches
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
@@ -35,6 +40,13 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
             max_attachment_bytes=settings.max_attachment_bytes,
         ),
         embedder=CourseEmbedder(runtime.sessions, settings.course_embedding_interval_seconds),
+        lti_tools=LtiTools(runtime.sessions),
+        lti_launches=Launches(
+            runtime.sessions,
+            runtime.redis,
+            issuer=settings.public_service_url("courses"),
+            keys=lti_signing_keys(settings),
+        ),
     )
 
 
