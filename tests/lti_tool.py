@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from joserfc.jwk import RSAKey
+from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
 from pylti1p3.redirect import Redirect
+from pylti1p3.registration import Registration
 from pylti1p3.request import Request as LtiRequest
+from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.session import SessionService
-from pylti1p3.tool_config import ToolConfDict
+from pylti1p3.tool_config.dict import ToolConfDict
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,6 +33,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 SESSION_COOKIE = "tool-session"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
 class ToolRequest(LtiRequest):
@@ -150,7 +154,20 @@ class LtiTool:
         return conf
 
     def public_jwks(self) -> dict[str, Any]:
-        return {"keys": [self.key.as_dict(private=False)]}
+        """The tool's JWKS as pylti1p3 publishes it (kid: the key's RFC 7638 thumbprint)."""
+        return {"keys": [Registration.get_jwk(self.key.as_pem(private=False).decode())]}
+
+    def connector(self, issuer: str, client_id: str) -> ServiceConnector:
+        """pylti1p3's client of the platform's services for one registration (synchronous:
+        call it in a thread)."""
+        registration = self.config().find_registration_by_params(issuer, client_id)
+        return ServiceConnector(registration)
+
+    def grades(self, launch: dict[str, Any]) -> AssignmentsGradesService:
+        """The Assignment and Grade Services of a launch, as a tool uses them."""
+        return AssignmentsGradesService(
+            self.connector(launch["iss"], launch["aud"]), launch[AGS_CLAIM]
+        )
 
     def app(self) -> Starlette:
         return Starlette(
@@ -193,8 +210,7 @@ class LtiTool:
             message = ToolLaunch(
                 tool_request, self.config(), SessionService(tool_request), ToolCookies(tool_request)
             )
-            data: dict[str, Any] = message.get_launch_data()
-            return data
+            return dict(message.get_launch_data())
 
         try:
             data = await run_in_threadpool(launch)

@@ -71,3 +71,12 @@ def lti_signing_keys(settings: Settings) -> list[RSAKey]:
         for path in settings.lti_previous_key_files
     ]
     return [current, *previous]
+
+
+def published_lti_keys(settings: Settings) -> list[RSAKey]:
+    """The LTI keys to publish: none where LTI is not configured (no key file in production),
+    so the JWKS answers an empty set rather than failing."""
+    try:
+        return lti_signing_keys(settings)
+    except FileNotFoundError:
+        return []

@@ -6,13 +6,14 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from common.auth.keys import lti_signing_keys
+from common.auth.keys import published_lti_keys
 from common.graphql.app import ServiceSpec, create_service_app, jwks_route
 from common.settings import Settings
 from subgraphs.courses.downloads import serve_attachment
 from subgraphs.courses.events import handlers
 from subgraphs.courses.loaders import build_loaders
 from subgraphs.courses.lti.routes import ROUTES as LTI_ROUTES
+from subgraphs.courses.lti.service_routes import ROUTES as LTI_SERVICE_ROUTES
 from subgraphs.courses.models import EVENTS
 from subgraphs.courses.schema import schema
 from subgraphs.courses.services import build_services, scheduled_jobs
@@ -24,8 +25,9 @@ SPEC = ServiceSpec(
     loaders=build_loaders,
     routes=[
         Route("/files/{attachment_id}/{filename}", serve_attachment),
-        jwks_route(lti_signing_keys),  # the LTI platform's keys
+        jwks_route(published_lti_keys),  # the LTI platform's keys
         *LTI_ROUTES,
+        *LTI_SERVICE_ROUTES,
     ],
     max_upload_bytes=lambda settings: settings.max_attachment_bytes,
     events=EVENTS,

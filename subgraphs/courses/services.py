@@ -12,7 +12,9 @@ from common.auth.keys import lti_signing_keys
 from common.graphql.app import ServiceRuntime
 from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
+from subgraphs.courses.lti.grades import GradeServices
 from subgraphs.courses.lti.launch import Launches
+from subgraphs.courses.lti.service_tokens import ServiceTokens
 from subgraphs.courses.lti.tools import LtiTools
 from subgraphs.courses.service import CoursesService
 from subgraphs.courses.storage import LocalDiskStorage
@@ -27,11 +29,15 @@ class CoursesServices:
     embedder: CourseEmbedder
     lti_tools: LtiTools
     lti_launches: Launches
+    lti_service_tokens: ServiceTokens
+    lti_grades: GradeServices
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
     settings = runtime.settings
     settings.secret("download_secret")  # signs attachment links: missing, refused at startup
+    lti_tools = LtiTools(runtime.sessions)
+    lti_base = settings.public_service_url("courses")
     return CoursesServices(
         courses=CoursesService(runtime.sessions),
         lessons=LessonsService(
@@ -40,13 +46,17 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
             max_attachment_bytes=settings.max_attachment_bytes,
         ),
         embedder=CourseEmbedder(runtime.sessions, settings.course_embedding_interval_seconds),
-        lti_tools=LtiTools(runtime.sessions),
+        lti_tools=lti_tools,
         lti_launches=Launches(
             runtime.sessions,
             runtime.redis,
-            issuer=settings.public_service_url("courses"),
-            keys=lti_signing_keys(settings),
+            issuer=lti_base,
+            keys=lambda: lti_signing_keys(settings),
         ),
+        lti_service_tokens=ServiceTokens(
+            lti_tools, runtime.redis, runtime.http, f"{lti_base}/lti/token"
+        ),
+        lti_grades=GradeServices(runtime.sessions),
     )
 
 

@@ -229,7 +229,7 @@ class GradeServices:
                 .join(LtiSubjectRow, LtiSubjectRow.user_id == LtiScoreRow.user_id)
                 .where(LtiScoreRow.line_item_id == item.id)
             )
-            return item, [(score, subject) for score, subject in rows.tuples()]
+            return item, [(score, subject) for score, subject in rows]
 
     async def grades_of_course(
         self, course_id: uuid.UUID, user_ids: Sequence[uuid.UUID] | None
@@ -244,4 +244,4 @@ class GradeServices:
             )
             if user_ids is not None:
                 query = query.where(LtiScoreRow.user_id.in_(user_ids))
-            return [(score, item) for score, item in (await session.execute(query)).tuples()]
+            return [(score, item) for score, item in await session.execute(query)]

@@ -17,7 +17,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -33,7 +33,8 @@ from common.auth import Principal
 from common.auth.keys import SIGNING_ALGORITHM
 from common.errors import DomainError, ErrorCode
 from subgraphs.courses.lti import vocabulary as lti
-from subgraphs.courses.lti.models import LtiLinkRow, LtiSubjectRow, LtiToolRow
+from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiSubjectRow, LtiToolRow
+from subgraphs.courses.lti.service_tokens import GRADE_SCOPES
 from subgraphs.courses.models import CourseRow
 
 HINT_SECONDS = 300
@@ -108,12 +109,12 @@ class Launches:
         redis: Redis,
         *,
         issuer: str,
-        keys: list[RSAKey],
+        keys: Callable[[], list[RSAKey]],
     ) -> None:
         self.sessions = sessions
         self.redis = redis
         self.issuer = issuer
-        self.key = keys[0]
+        self._keys = keys  # read at the first launch: courses starts without LTI configured
 
     async def start(
         self,
@@ -131,6 +132,13 @@ class Launches:
         administrator; ``person``: their name and email, sent when the tool may see them)."""
         async with self.sessions.begin() as session:
             subject = await subject_of(session, principal.user_id)
+            line_item = await session.scalar(
+                select(LtiLineItemRow.id)
+                .where(LtiLineItemRow.link_id == link.id, LtiLineItemRow.tool_id == tool.id)
+                .order_by(LtiLineItemRow.created_at)
+                .limit(1)
+            )
+        line_items = f"{self.issuer}/lti/contexts/{course.id}/lineitems"
         claims: dict[str, Any] = {
             lti.MESSAGE_TYPE: lti.RESOURCE_LINK_REQUEST,
             lti.CLAIM_VERSION: lti.VERSION,
@@ -148,6 +156,11 @@ class Launches:
                 "document_target": presentation.document_target,
                 "locale": presentation.locale,
                 **({"return_url": presentation.return_url} if presentation.return_url else {}),
+            },
+            lti.AGS_ENDPOINT: {
+                "scope": sorted(GRADE_SCOPES),
+                "lineitems": line_items,
+                **({"lineitem": f"{line_items}/{line_item}"} if line_item else {}),
             },
             lti.TOOL_PLATFORM: {
                 "guid": self.issuer,
@@ -218,6 +231,12 @@ class Launches:
             "nonce": request["nonce"],
             **pending["claims"],
         }
-        header = {"alg": SIGNING_ALGORITHM, "kid": self.key.kid, "typ": "JWT"}
-        token = jwt.encode(header, claims, self.key, algorithms=[SIGNING_ALGORITHM])
+        try:
+            key = self._keys()[0]
+        except FileNotFoundError:
+            raise LaunchRefused(
+                503, ErrorCode.SERVICE_UNAVAILABLE, "LTI launches are not configured here."
+            ) from None
+        header = {"alg": SIGNING_ALGORITHM, "kid": key.kid, "typ": "JWT"}
+        token = jwt.encode(header, claims, key, algorithms=[SIGNING_ALGORITHM])
         return Answer(redirect_uri=redirect_uri, id_token=token, state=request["state"])

@@ -9,14 +9,14 @@ from enum import Enum
 import strawberry
 
 from common.errors import NotFound
-from common.graphql.access import scopes
+from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.peers import PeerClient
 from common.validation import url
 from subgraphs.courses.guards import course_access, require_content_access
 from subgraphs.courses.loaders import CoursesInfo
 from subgraphs.courses.lti.launch import Presentation
-from subgraphs.courses.lti.models import LtiLinkRow, LtiToolRow
+from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiScoreRow, LtiToolRow
 from subgraphs.courses.lti.tools import ToolDraft
 
 ME = "{ me { name email } }"
@@ -164,6 +164,44 @@ class LtiLaunch:
     expires_in: int
 
 
+@strawberry.type(
+    description="A learner's score a tool posted back (LTI Assignment and Grade Services)."
+)
+class LtiGrade:
+    line_item_id: strawberry.ID
+    label: str
+    link_id: strawberry.ID | None
+    user_id: strawberry.ID
+    score_given: float | None
+    score_maximum: float | None
+    percent: float | None = strawberry.field(description="100 * scoreGiven / scoreMaximum.")
+    comment: str | None
+    activity_progress: str
+    grading_progress: str
+    timestamp: datetime
+
+
+def grade_of(score: LtiScoreRow, item: LtiLineItemRow) -> LtiGrade:
+    percent = (
+        None
+        if score.score_given is None or not score.score_maximum
+        else round(score.score_given / score.score_maximum * 100, 2)
+    )
+    return LtiGrade(
+        line_item_id=graphql_id(item.id),
+        label=item.label,
+        link_id=None if item.link_id is None else graphql_id(item.link_id),
+        user_id=graphql_id(score.user_id),
+        score_given=score.score_given,
+        score_maximum=score.score_maximum,
+        percent=percent,
+        comment=score.comment,
+        activity_progress=score.activity_progress,
+        grading_progress=score.grading_progress,
+        timestamp=score.timestamp,
+    )
+
+
 @strawberry.type(description="What a tool's administrator configures about this platform.")
 class LtiPlatform:
     issuer: str
@@ -191,6 +229,25 @@ class LtiQueries:
     async def lti_tools(self, info: CoursesInfo) -> list[LtiTool]:
         rows = await info.context.service.lti_tools.all(info.context.require_principal())
         return [tool_of(row) for row in rows]
+
+    @strawberry.field(
+        extensions=[signed_in()],
+        description="Scores tools posted in a course: all of them for its instructors, a "
+        "learner's own once the tool has finished grading (FullyGraded) for a learner.",
+    )
+    async def lti_grades(self, info: CoursesInfo, course_id: strawberry.ID) -> list[LtiGrade]:
+        principal = info.context.require_principal()
+        course = parse_id(course_id, field="courseId")
+        await require_content_access(info, course)
+        _, teaches = await course_access(info, course)
+        rows = await info.context.service.lti_grades.grades_of_course(
+            course, None if teaches else [principal.user_id]
+        )
+        return [
+            grade_of(score, item)
+            for score, item in rows
+            if teaches or score.grading_progress == "FullyGraded"
+        ]
 
     @strawberry.field(description="The LTI links placed in a course, by module and position.")
     async def lti_links(self, info: CoursesInfo, course_id: strawberry.ID) -> list[LtiLink]:

@@ -11,6 +11,8 @@ that what it touches belongs to that tool's links, hence to its deployments and 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import secrets
@@ -39,9 +41,8 @@ SCORE: Final = AGS + "score"
 MEMBERSHIP_READONLY: Final = (
     "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 )
-SCOPES: Final = frozenset(
-    {LINEITEM, LINEITEM_READONLY, RESULT_READONLY, SCORE, MEMBERSHIP_READONLY}
-)
+GRADE_SCOPES: Final = frozenset({LINEITEM, LINEITEM_READONLY, RESULT_READONLY, SCORE})
+SCOPES: Final = GRADE_SCOPES | {MEMBERSHIP_READONLY}
 TOKEN_SECONDS: Final = 3600
 MAX_ASSERTION_SECONDS: Final = 600  # an assertion living longer is refused
 LEEWAY_SECONDS: Final = 30
@@ -71,10 +72,10 @@ def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header, payload, _ = token.split(".")
         decoded = [
-            json.loads(jwt.util.urlsafe_b64decode(part.encode()))  # type: ignore[attr-defined]
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
             for part in (header, payload)
         ]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, binascii.Error):
         raise TokenRefused("invalid_client", "client_assertion is not a JWT.", 401) from None
     if not all(isinstance(part, dict) for part in decoded):
         raise TokenRefused("invalid_client", "client_assertion is not a JWT.", 401)

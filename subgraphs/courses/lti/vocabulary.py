@@ -17,6 +17,7 @@ ROLES: Final = CLAIM + "roles"
 CONTEXT: Final = CLAIM + "context"
 LAUNCH_PRESENTATION: Final = CLAIM + "launch_presentation"
 TOOL_PLATFORM: Final = CLAIM + "tool_platform"
+AGS_ENDPOINT: Final = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 RESOURCE_LINK_REQUEST: Final = "LtiResourceLinkRequest"
 COURSE_OFFERING: Final = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"

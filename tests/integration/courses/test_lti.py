@@ -12,8 +12,11 @@ context and launch_presentation; replayed and cross-user login attempts are refu
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +24,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from pylti1p3.exception import LtiServiceException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
 
 from common.infra.ports import free_port
 from tests.accounts import Account, account_with_roles, register
 from tests.integration.courses.conftest import published_course
-from tests.lti_tool import LtiTool, PlatformRegistration
+from tests.lti_tool import AGS_CLAIM, LtiTool, PlatformRegistration
 from tests.support import GraphQLClient, error_codes, serve
 
 PLATFORM = "{ ltiPlatform { issuer authorizationUrl jwksUrl } }"
@@ -199,6 +207,17 @@ async def test_a_learner_launches_a_placed_tool_and_pylti1p3_accepts_it(
     assert len(claims["sub"]) == 32
 
 
+async def launch(users: GraphQLClient, world: World, account: Account) -> dict[str, Any]:
+    """A whole launch by `account`: the claims the tool accepted."""
+    async with httpx.AsyncClient() as browser:
+        authorize = await authorization_url(browser, await start(users, world, account))
+        action, fields = posted_form(await browser.get(authorize))
+        launched = await browser.post(action, data=fields)
+        assert launched.status_code == 200, launched.text
+        claims: dict[str, Any] = launched.json()["launched"]
+        return claims
+
+
 async def test_an_instructor_launches_as_instructor_with_a_stable_subject(
     users: GraphQLClient, world: World
 ) -> None:
@@ -289,7 +308,7 @@ async def test_only_the_course_may_launch_and_only_administrators_register(
         REGISTER, {"input": tool_input}, token=world.instructor.access_token
     )
     assert error_codes(instructor) == ["FORBIDDEN"]
-    hostile = [
+    hostile: list[dict[str, Any]] = [
         {"loginUrl": "javascript:alert(1)"},
         {"redirectUris": []},
         {"redirectUris": ["https://tool.example/" + "a" * 3000]},
@@ -347,3 +366,207 @@ async def test_only_the_courses_instructors_place_tools(
     assert [(each["title"], each["toolName"]) for each in links["ltiLinks"]] == [
         ("Chapter quiz", "Quiz Tool")
     ]
+
+
+GRADES = """
+query($c: ID!) {
+  ltiGrades(courseId: $c) { label linkId userId scoreGiven scoreMaximum percent comment gradingProgress }
+}
+"""
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+
+
+def assertion(key: RSAKey, client_id: str, audience: str, **changes: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_hex(8),
+        **changes,
+    }
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+async def test_scores_a_tool_posts_back_become_grades_the_learner_and_instructor_see(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    learner_launch = await launch(users, world, world.learner)
+    endpoint = learner_launch[AGS_CLAIM]
+    assert endpoint["lineitems"].endswith(f"/lti/contexts/{world.course['id']}/lineitems")
+    assert set(endpoint["scope"]) >= {AGS + "score", AGS + "lineitem"}
+    classmate_sub = (await launch(users, world, world.classmate))["sub"]
+    ags = world.tool.grades(learner_launch)
+    wanted = (
+        LineItem()
+        .set_tag("quiz")
+        .set_label("Chapter quiz")
+        .set_score_maximum(10)
+        .set_resource_link_id(world.link["id"])
+    )
+    item = await asyncio.to_thread(ags.find_or_create_lineitem, wanted)
+    assert str(item.get_id()).startswith(endpoint["lineitems"])
+
+    def grade(user: str, given: float, progress: str, at: str) -> Grade:
+        return (
+            Grade()
+            .set_user_id(user)
+            .set_score_given(given)
+            .set_score_maximum(10)
+            .set_activity_progress("Completed")
+            .set_grading_progress(progress)
+            .set_timestamp(at)
+            .set_comment("Well done")
+        )
+
+    await asyncio.to_thread(
+        ags.put_grade,
+        grade(learner_launch["sub"], 7, "FullyGraded", "2026-12-03T10:00:00+00:00"),
+        item,
+    )
+    await asyncio.to_thread(
+        ags.put_grade, grade(classmate_sub, 4, "PendingManual", "2026-12-03T10:00:00+00:00"), item
+    )
+    # an older score than the recorded one is refused, and changes nothing
+    with pytest.raises(LtiServiceException) as stale:
+        await asyncio.to_thread(
+            ags.put_grade,
+            grade(learner_launch["sub"], 1, "FullyGraded", "2026-12-03T09:00:00+00:00"),
+            item,
+        )
+    assert stale.value.response.status_code == 409
+    results = await asyncio.to_thread(ags.get_grades, item)
+    assert sorted(r["resultScore"] for r in results) == [4.0, 7.0]
+    mine = await users.data(GRADES, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert mine["ltiGrades"] == [
+        {
+            "label": "Chapter quiz",
+            "linkId": world.link["id"],
+            "userId": world.learner.id,
+            "scoreGiven": 7.0,
+            "scoreMaximum": 10.0,
+            "percent": 70.0,
+            "comment": "Well done",
+            "gradingProgress": "FullyGraded",
+        }
+    ]
+    # a grade still being graded is not the learner's to see yet; the instructor sees both
+    pending = await users.data(
+        GRADES, {"c": world.course["id"]}, token=world.classmate.access_token
+    )
+    assert pending["ltiGrades"] == []
+    taught = await users.data(
+        GRADES, {"c": world.course["id"]}, token=world.instructor.access_token
+    )
+    assert sorted(g["percent"] for g in taught["ltiGrades"]) == [40.0, 70.0]
+    outsider = await users.execute(
+        GRADES, {"c": world.course["id"]}, token=world.outsider.access_token
+    )
+    assert error_codes(outsider) == ["FORBIDDEN"]
+
+    # Hostile tools and assertions, at the token endpoint and the services
+    issuer = learner_launch["iss"]
+    token_url = f"{issuer}/lti/token"
+    client_id = world.registered["clientId"]
+
+    async def token(signed: str, scope: str = AGS + "score") -> httpx.Response:
+        return await http.post(
+            token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": signed,
+                "scope": scope,
+            },
+        )
+
+    good = assertion(world.tool.key, client_id, token_url)
+    assert (await token(good)).status_code == 200
+    replayed = await token(good)
+    assert (replayed.status_code, replayed.json()["error"]) == (401, "invalid_client")
+    expired = assertion(world.tool.key, client_id, token_url, exp=int(time.time()) - 120)
+    assert (await token(expired)).status_code == 401
+    foreign_key = RSAKey.generate_key(2048, {"use": "sig", "alg": "RS256"}, private=True)
+    foreign_key.ensure_kid()
+    assert (await token(assertion(foreign_key, client_id, token_url))).status_code == 401
+    # a foreign key claiming the tool's kid: the signature does not verify
+    forged = jwt.encode(
+        {"alg": "RS256", "kid": world.tool.key.kid},
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": token_url,
+            "exp": int(time.time()) + 60,
+            "jti": "x1",
+        },
+        foreign_key,
+    )
+    assert (await token(forged)).status_code == 401
+    assert (
+        await token(assertion(world.tool.key, client_id, "https://elsewhere/token"))
+    ).status_code == 401
+    assert (
+        await token(assertion(world.tool.key, client_id, token_url), scope="admin")
+    ).status_code == 400
+    assert (await token("not.a.jwt")).status_code == 401
+
+    # a token with read-only scopes cannot post a score
+    read_only = (
+        await token(assertion(world.tool.key, client_id, token_url), AGS + "lineitem.readonly")
+    ).json()
+    score = {
+        "userId": learner_launch["sub"],
+        "scoreGiven": 10,
+        "scoreMaximum": 10,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": "2026-12-03T11:00:00+00:00",
+    }
+    scores_url = f"{item.get_id()}/scores"
+    refused = await http.post(
+        scores_url, json=score, headers={"Authorization": f"Bearer {read_only['access_token']}"}
+    )
+    assert refused.status_code == 403
+    assert (await http.post(scores_url, json=score)).status_code == 401
+    hostile_bodies = [
+        {**score, "scoreGiven": "ten"},
+        {**score, "gradingProgress": "Done"},
+        {**score, "userId": "nobody"},
+        {**score, "timestamp": "yesterday"},
+    ]
+    writer = (await token(assertion(world.tool.key, client_id, token_url), AGS + "score")).json()
+    bearer = {"Authorization": f"Bearer {writer['access_token']}"}
+    for body in hostile_bodies:
+        assert (await http.post(scores_url, json=body, headers=bearer)).status_code == 400, body
+    assert (await http.post(scores_url, content=b"[", headers=bearer)).status_code == 400
+
+    # another registration (another client id and deployment), not placed in this course:
+    # neither the course's line items nor a score on them are within its reach
+    other = (
+        await users.data(
+            REGISTER,
+            {
+                "input": {
+                    "name": "Other Tool",
+                    "loginUrl": f"{world.tool_url}/login",
+                    "redirectUris": [f"{world.tool_url}/launch"],
+                    "targetLinkUri": f"{world.tool_url}/launch",
+                    "jwksUrl": f"{world.tool_url}/jwks",
+                }
+            },
+            token=world.admin.access_token,
+        )
+    )["registerLtiTool"]["tool"]
+    other_token = (
+        await token(
+            assertion(world.tool.key, other["clientId"], token_url),
+            AGS + "score " + AGS + "lineitem",
+        )
+    ).json()
+    other_bearer = {"Authorization": f"Bearer {other_token['access_token']}"}
+    assert (await http.get(endpoint["lineitems"], headers=other_bearer)).status_code == 404
+    assert (await http.post(scores_url, json=score, headers=other_bearer)).status_code == 404
+    results_after = await asyncio.to_thread(ags.get_grades, item)
+    assert sorted(r["resultScore"] for r in results_after) == [4.0, 7.0]
