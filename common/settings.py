@@ -266,6 +266,18 @@ class Settings:
             "PEM key the enrollments subgraph signs certificates with; generated in dev (secret)",
         )
     )
+    lti_key_file: Path = field(
+        metadata=setting(
+            "LMS_LTI_KEY_FILE",
+            "PEM key the courses subgraph signs LTI launches with; generated in dev (secret)",
+        )
+    )
+    lti_previous_key_files: tuple[Path, ...] = field(
+        metadata=setting(
+            "LMS_LTI_PREVIOUS_KEY_FILES",
+            "earlier LTI keys, comma-separated, still published in the JWKS during a rotation",
+        )
+    )
     token_url: str = field(
         metadata=setting(
             "LMS_TOKEN_URL",
@@ -708,6 +720,12 @@ class Settings:
                     "LMS_CERTIFICATE_KEY_FILE",
                     str(state_dir / "keys" / "certificate-signing.pem"),
                 )
+            ),
+            lti_key_file=Path(
+                _env("LMS_LTI_KEY_FILE", str(state_dir / "keys" / "lti-signing.pem"))
+            ),
+            lti_previous_key_files=tuple(
+                Path(each) for each in _names("LMS_LTI_PREVIOUS_KEY_FILES", "")
             ),
             token_url=_env("LMS_TOKEN_URL", f"http://{host}:{ports['users']}/oauth/token"),
             jwks_url=_env("LMS_JWKS_URL", f"http://{host}:{ports['users']}/.well-known/jwks.json"),

@@ -56,3 +56,27 @@ def certificate_signing_key(settings: Settings) -> RSAKey:
     return _cached_key(
         settings.certificate_key_file, settings.env in DEV_ENVIRONMENTS, "LMS_CERTIFICATE_KEY_FILE"
     )
+
+
+def lti_signing_keys(settings: Settings) -> list[RSAKey]:
+    """The courses subgraph's LTI keys, the signing one first: it signs launches (ID tokens)
+    and nothing else (generated in development). Rotation: move the file's path to
+    LMS_LTI_PREVIOUS_KEY_FILES and give a new one; tools that cached the JWKS keep
+    verifying until they refetch on the new ``kid``."""
+    current = _cached_key(
+        settings.lti_key_file, settings.env in DEV_ENVIRONMENTS, "LMS_LTI_KEY_FILE"
+    )
+    previous = [
+        _cached_key(path, False, "LMS_LTI_PREVIOUS_KEY_FILES")
+        for path in settings.lti_previous_key_files
+    ]
+    return [current, *previous]
+
+
+def published_lti_keys(settings: Settings) -> list[RSAKey]:
+    """The LTI keys to publish: none where LTI is not configured (no key file in production),
+    so the JWKS answers an empty set rather than failing."""
+    try:
+        return lti_signing_keys(settings)
+    except FileNotFoundError:
+        return []

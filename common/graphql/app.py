@@ -197,13 +197,15 @@ def _no_store_unless_said(send: Send) -> Send:
     return sending
 
 
-def jwks_route(signing_key: Callable[[Settings], RSAKey]) -> Route:
-    """``GET /.well-known/jwks.json``: the public half of the service's signing key."""
+def jwks_route(signing_key: Callable[[Settings], RSAKey | list[RSAKey]]) -> Route:
+    """``GET /.well-known/jwks.json``: the public half of the service's signing key (or keys,
+    during a rotation)."""
 
     async def jwks(request: Request) -> Response:
         settings: Settings = request.app.state.runtime.settings
+        keys = signing_key(settings)
         return JSONResponse(
-            public_jwks([signing_key(settings)]),
+            public_jwks(keys if isinstance(keys, list) else [keys]),
             headers={"Cache-Control": "public, max-age=300"},
         )
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.users import DELETED_USER
+from subgraphs.courses.lti.models import LtiLinkRow, LtiScoreRow, LtiSubjectRow, LtiToolRow
 from subgraphs.courses.models import AttachmentRow, CourseRow, LessonVersionRow, ReviewRow
 
 
@@ -37,3 +38,10 @@ async def erase_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(
         update(ReviewRow).where(ReviewRow.actor_id == user_id).values(actor_id=DELETED_USER)
     )
+    # LTI: the user's scores from tools and their opaque subject are personal data; gone
+    await session.execute(delete(LtiScoreRow).where(LtiScoreRow.user_id == user_id))
+    await session.execute(delete(LtiSubjectRow).where(LtiSubjectRow.user_id == user_id))
+    for table in (LtiToolRow, LtiLinkRow):
+        await session.execute(
+            update(table).where(table.created_by == user_id).values(created_by=DELETED_USER)
+        )

@@ -10,16 +10,26 @@ from subgraphs.courses.cartridge.schema import CartridgeMutations, CartridgeQuer
 from subgraphs.courses.category_schema import CategoryMutations, CategoryQueries
 from subgraphs.courses.content_schema import ContentMutations, ContentQueries, Lesson
 from subgraphs.courses.course_schema import Course, CourseMutations, CourseQueries, User
+from subgraphs.courses.lti.schema import LtiMutations, LtiQueries
 from subgraphs.courses.similar_schema import SimilarCourseQueries
 
 
 @strawberry.type
-class Query(CourseQueries, CategoryQueries, ContentQueries, SimilarCourseQueries, CartridgeQueries):
+class Query(
+    CourseQueries,
+    CategoryQueries,
+    ContentQueries,
+    SimilarCourseQueries,
+    CartridgeQueries,
+    LtiQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(CourseMutations, ContentMutations, CategoryMutations, CartridgeMutations):
+class Mutation(
+    CourseMutations, ContentMutations, CategoryMutations, CartridgeMutations, LtiMutations
+):
     pass
 
 

@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.ai import embeddings
+from common.auth.keys import lti_signing_keys
 from common.graphql.app import ServiceRuntime
 from subgraphs.courses.cartridge.jobs import CourseImports
 from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
+from subgraphs.courses.lti.grades import GradeServices
+from subgraphs.courses.lti.launch import Launches
+from subgraphs.courses.lti.service_tokens import ServiceTokens
+from subgraphs.courses.lti.tools import LtiTools
 from subgraphs.courses.service import CoursesService
 from subgraphs.courses.storage import LocalDiskStorage
 
@@ -24,12 +29,18 @@ class CoursesServices:
     lessons: LessonsService
     embedder: CourseEmbedder
     imports: CourseImports
+    lti_tools: LtiTools
+    lti_launches: Launches
+    lti_service_tokens: ServiceTokens
+    lti_grades: GradeServices
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
     settings = runtime.settings
     settings.secret("download_secret")  # signs attachment links: missing, refused at startup
     storage = LocalDiskStorage(settings.upload_dir)
+    lti_tools = LtiTools(runtime.sessions)
+    lti_base = settings.public_service_url("courses")
     return CoursesServices(
         courses=CoursesService(runtime.sessions),
         lessons=LessonsService(
@@ -43,6 +54,17 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
             http=runtime.http,
             settings=settings,
         ),
+        lti_tools=lti_tools,
+        lti_launches=Launches(
+            runtime.sessions,
+            runtime.redis,
+            issuer=lti_base,
+            keys=lambda: lti_signing_keys(settings),
+        ),
+        lti_service_tokens=ServiceTokens(
+            lti_tools, runtime.redis, runtime.http, f"{lti_base}/lti/token"
+        ),
+        lti_grades=GradeServices(runtime.sessions),
     )
 
 

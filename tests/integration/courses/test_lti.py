@@ -1,0 +1,572 @@
+"""LTI 1.3 as a platform, end to end: pylti1p3 plays the tool (tests/lti_tool.py) on
+loopback, the GraphQL calls go through the router, and the browser is an HTTP client that
+follows the launch from the tool's login initiation to the tool's launch page.
+
+1EdTech certification checks these cover (the suite cannot run offline): the OIDC login
+initiation parameters, the authentication request's checks (redirect_uri registered,
+response_type/mode, scope, prompt), nonce and state carried back, an RS256 ID token whose
+kid is in the platform's JWKS, and the required resource-link claims (message_type,
+version, deployment_id, target_link_uri, resource_link.id, roles, sub, aud/azp), plus
+context and launch_presentation; replayed and cross-user login attempts are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from pylti1p3.exception import LtiServiceException
+from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
+
+from common.infra.ports import free_port
+from tests.accounts import Account, account_with_roles, register
+from tests.integration.courses.conftest import published_course
+from tests.lti_tool import AGS_CLAIM, LtiTool, PlatformRegistration
+from tests.support import GraphQLClient, error_codes, serve
+
+PLATFORM = "{ ltiPlatform { issuer authorizationUrl jwksUrl } }"
+REGISTER = """
+mutation($input: RegisterLtiToolInput!) {
+  registerLtiTool(input: $input) {
+    tool { id name clientId deploymentIds loginUrl redirectUris targetLinkUri jwksUrl
+           hasPublicKey sharesName sharesEmail }
+  }
+}
+"""
+ADD_LINK = """
+mutation($input: AddLtiLinkInput!) {
+  addLtiLink(input: $input) { link { id title courseId moduleId position deploymentId toolName } }
+}
+"""
+LINKS = "query($c: ID!) { ltiLinks(courseId: $c) { id title toolName } }"
+LAUNCH = """
+mutation($input: LaunchLtiLinkInput!) {
+  launchLtiLink(input: $input) { initiationUrl loginUrl parameters { name value } expiresIn }
+}
+"""
+ENROLL = "mutation($c: ID!) { enroll(input: {courseId: $c}) { enrollment { id } } }"
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+FORM_FIELD = re.compile(r'name="(\w+)" value="([^"]*)"')
+FORM_ACTION = re.compile(r'action="([^"]*)"')
+
+
+@dataclass
+class World:
+    tool: LtiTool
+    tool_url: str
+    registered: dict[str, Any]
+    course: dict[str, Any]
+    link: dict[str, Any]
+    instructor: Account
+    admin: Account
+    learner: Account
+    classmate: Account
+    outsider: Account
+
+
+@pytest.fixture(scope="module")
+async def world(users: GraphQLClient, migrated: Any) -> AsyncIterator[World]:
+    graph = users
+    instructor = await account_with_roles(graph, migrated, ["INSTRUCTOR", "STUDENT"], "Ivy Tutor")
+    admin = await account_with_roles(graph, migrated, ["ADMIN", "STUDENT"], "Al Admin")
+    learner, classmate, outsider = [
+        await register(graph, name=name) for name in ("Lea Learner", "Cal Mate", "Otto Side")
+    ]
+    course = await published_course(graph, instructor, admin, "LTI Course", lessons=1)
+    for each in (learner, classmate):
+        await graph.data(ENROLL, {"c": course["id"]}, token=each.access_token)
+    tool = LtiTool()
+    async with serve(tool.app(), free_port()) as tool_url:
+        platform = (await graph.data(PLATFORM, token=admin.access_token))["ltiPlatform"]
+        registered = (
+            await graph.data(
+                REGISTER,
+                {
+                    "input": {
+                        "name": "Quiz Tool",
+                        "loginUrl": f"{tool_url}/login",
+                        "redirectUris": [f"{tool_url}/launch"],
+                        "targetLinkUri": f"{tool_url}/launch",
+                        "jwksUrl": f"{tool_url}/jwks",
+                        "sharesName": True,
+                    }
+                },
+                token=admin.access_token,
+            )
+        )["registerLtiTool"]["tool"]
+        tool.registrations.append(
+            PlatformRegistration(
+                issuer=platform["issuer"],
+                client_id=registered["clientId"],
+                deployment_ids=registered["deploymentIds"],
+                auth_login_url=platform["authorizationUrl"],
+                auth_token_url=f"{platform['issuer']}/lti/token",
+                key_set_url=platform["jwksUrl"],
+            )
+        )
+        link = (
+            await graph.data(
+                ADD_LINK,
+                {
+                    "input": {
+                        "moduleId": course["module"]["id"],
+                        "toolId": registered["id"],
+                        "title": "Chapter quiz",
+                    }
+                },
+                token=instructor.access_token,
+            )
+        )["addLtiLink"]["link"]
+        yield World(
+            tool,
+            tool_url,
+            registered,
+            course,
+            link,
+            instructor,
+            admin,
+            learner,
+            classmate,
+            outsider,
+        )
+
+
+async def start(graph: GraphQLClient, world: World, account: Account) -> str:
+    data = await graph.data(LAUNCH, {"input": {"id": world.link["id"]}}, token=account.access_token)
+    initiation_url: str = data["launchLtiLink"]["initiationUrl"]
+    return initiation_url
+
+
+async def authorization_url(browser: httpx.AsyncClient, initiation_url: str) -> str:
+    """The browser at the tool's login initiation: pylti1p3 answers the redirect to us."""
+    response = await browser.get(initiation_url)
+    assert response.status_code == 302, response.text
+    return response.headers["location"]
+
+
+def posted_form(response: httpx.Response) -> tuple[str, dict[str, str]]:
+    assert response.status_code == 200, response.text
+    action = FORM_ACTION.search(response.text)
+    assert action is not None
+    return html.unescape(action[1]), {
+        k: html.unescape(v) for k, v in FORM_FIELD.findall(response.text)
+    }
+
+
+def with_parameter(address: str, name: str, value: str) -> str:
+    parts = urlsplit(address)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    query[name] = value
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def test_a_learner_launches_a_placed_tool_and_pylti1p3_accepts_it(
+    users: GraphQLClient, world: World
+) -> None:
+    async with httpx.AsyncClient() as browser:
+        initiation = await start(users, world, world.learner)
+        sent = parse_qs(urlsplit(initiation).query)
+        assert sent["client_id"] == [world.registered["clientId"]]
+        assert sent["lti_deployment_id"] == world.registered["deploymentIds"]
+        authorize = await authorization_url(browser, initiation)
+        action, fields = posted_form(await browser.get(authorize))
+        assert action == f"{world.tool_url}/launch"
+        launched = await browser.post(action, data=fields)
+        assert launched.status_code == 200, launched.text
+        claims = launched.json()["launched"]
+        # the same authorization request again: the launch was single-use
+        replay = await browser.get(authorize)
+        assert replay.status_code == 400
+        assert error_codes(replay.json()) == ["BAD_USER_INPUT"]
+    assert claims[CLAIM + "message_type"] == "LtiResourceLinkRequest"
+    assert claims[CLAIM + "version"] == "1.3.0"
+    assert claims[CLAIM + "deployment_id"] == world.registered["deploymentIds"][0]
+    assert claims[CLAIM + "resource_link"] == {"id": world.link["id"], "title": "Chapter quiz"}
+    assert claims[CLAIM + "roles"] == [
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
+        "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student",
+    ]
+    context = claims[CLAIM + "context"]
+    assert (context["id"], context["title"]) == (world.course["id"], "LTI Course")
+    assert claims["aud"] == claims["azp"] == world.registered["clientId"]
+    assert claims["name"] == "Lea Learner"  # the tool may see names, not emails
+    assert "email" not in claims
+    assert world.learner.id not in str(claims)  # sub is opaque
+    assert len(claims["sub"]) == 32
+
+
+async def launch(users: GraphQLClient, world: World, account: Account) -> dict[str, Any]:
+    """A whole launch by `account`: the claims the tool accepted."""
+    async with httpx.AsyncClient() as browser:
+        authorize = await authorization_url(browser, await start(users, world, account))
+        action, fields = posted_form(await browser.get(authorize))
+        launched = await browser.post(action, data=fields)
+        assert launched.status_code == 200, launched.text
+        claims: dict[str, Any] = launched.json()["launched"]
+        return claims
+
+
+async def test_an_instructor_launches_as_instructor_with_a_stable_subject(
+    users: GraphQLClient, world: World
+) -> None:
+    subjects = []
+    for _ in range(2):
+        async with httpx.AsyncClient() as browser:
+            authorize = await authorization_url(
+                browser, await start(users, world, world.instructor)
+            )
+            action, fields = posted_form(await browser.get(authorize))
+            claims = (await browser.post(action, data=fields)).json()["launched"]
+            subjects.append(claims["sub"])
+    assert subjects[0] == subjects[1]
+    assert claims[CLAIM + "roles"][0] == (
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    )
+
+
+async def test_authorization_requests_that_do_not_match_are_refused(
+    users: GraphQLClient, world: World
+) -> None:
+    async with httpx.AsyncClient() as browser:
+        authorize = await authorization_url(browser, await start(users, world, world.learner))
+        # a redirect_uri the tool did not register: refused, never redirected there
+        stolen = await browser.get(
+            with_parameter(authorize, "redirect_uri", "https://evil.example/")
+        )
+        assert stolen.status_code == 400
+        assert "evil" not in stolen.headers.get("location", "")
+        for name, value in (("response_type", "code"), ("scope", "profile"), ("prompt", "login")):
+            refused = await browser.get(with_parameter(authorize, name, value))
+            assert refused.status_code == 400, name
+        # another tool's client id
+        other = await browser.get(with_parameter(authorize, "client_id", "not-a-tool"))
+        assert other.status_code == 400
+        # missing and oversized parameters
+        parts = urlsplit(authorize)
+        bare = urlunsplit(parts._replace(query="client_id=" + world.registered["clientId"]))
+        assert (await browser.get(bare)).status_code == 400
+        huge = await browser.get(with_parameter(authorize, "nonce", "n" * 5000))
+        assert huge.status_code == 400
+        # none of these used the launch up
+        action, fields = posted_form(await browser.get(authorize))
+        assert (await browser.post(action, data=fields)).status_code == 200
+
+
+async def test_a_login_hint_of_another_user_is_refused(users: GraphQLClient, world: World) -> None:
+    async with httpx.AsyncClient() as browser:
+        mine = parse_qs(urlsplit(await start(users, world, world.learner)).query)
+        theirs = await authorization_url(browser, await start(users, world, world.classmate))
+        swapped = with_parameter(theirs, "login_hint", mine["login_hint"][0])
+        refused = await browser.get(swapped)
+        assert refused.status_code == 403
+        assert error_codes(refused.json()) == ["FORBIDDEN"]
+        # the hint was spent by the attempt: the genuine request cannot follow it
+        assert (await browser.get(theirs)).status_code == 400
+
+
+async def test_only_the_course_may_launch_and_only_administrators_register(
+    users: GraphQLClient, world: World
+) -> None:
+    outsider = await users.execute(
+        LAUNCH, {"input": {"id": world.link["id"]}}, token=world.outsider.access_token
+    )
+    assert error_codes(outsider) == ["FORBIDDEN"]
+    unknown = await users.execute(
+        LAUNCH,
+        {"input": {"id": "00000000-0000-0000-0000-000000000000"}},
+        token=world.learner.access_token,
+    )
+    assert error_codes(unknown) == ["NOT_FOUND"]
+    assert error_codes(
+        await users.execute(LAUNCH, {"input": {"id": "x"}}, token=world.learner.access_token)
+    ) == ["BAD_USER_INPUT"]
+    assert error_codes(await users.execute(LAUNCH, {"input": {"id": world.link["id"]}})) == [
+        "UNAUTHENTICATED"
+    ]
+    tool_input = {
+        "name": "Mine",
+        "loginUrl": "https://tool.example/login",
+        "redirectUris": ["https://tool.example/launch"],
+        "targetLinkUri": "https://tool.example/launch",
+        "jwksUrl": "https://tool.example/jwks",
+    }
+    learner = await users.execute(REGISTER, {"input": tool_input}, token=world.learner.access_token)
+    assert error_codes(learner) == ["FORBIDDEN"]
+    instructor = await users.execute(
+        REGISTER, {"input": tool_input}, token=world.instructor.access_token
+    )
+    assert error_codes(instructor) == ["FORBIDDEN"]
+    hostile: list[dict[str, Any]] = [
+        {"loginUrl": "javascript:alert(1)"},
+        {"redirectUris": []},
+        {"redirectUris": ["https://tool.example/" + "a" * 3000]},
+        {"jwksUrl": None},  # neither a JWKS URL nor a key
+        {
+            "jwksUrl": None,
+            "publicKey": "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----",
+        },
+        {"jwksUrl": None, "publicKey": world.tool.key.as_pem(private=True).decode()},
+        {"deploymentIds": ["has space"]},
+        {"name": ""},
+    ]
+    for change in hostile:
+        refused = await users.execute(
+            REGISTER, {"input": {**tool_input, **change}}, token=world.admin.access_token
+        )
+        assert error_codes(refused) == ["BAD_USER_INPUT"], change
+    wrong_type = await users.execute(
+        REGISTER, {"input": {**tool_input, "redirectUris": 5}}, token=world.admin.access_token
+    )
+    assert error_codes(wrong_type) == ["BAD_USER_INPUT"]
+    by_key = await users.execute(
+        REGISTER,
+        {
+            "input": {
+                **tool_input,
+                "jwksUrl": None,
+                "publicKey": world.tool.key.as_pem(private=False).decode(),
+            }
+        },
+        token=world.admin.access_token,
+    )
+    assert by_key["data"]["registerLtiTool"]["tool"]["hasPublicKey"] is True
+
+
+async def test_only_the_courses_instructors_place_tools(
+    users: GraphQLClient, world: World, migrated: Any
+) -> None:
+    placement = {
+        "moduleId": world.course["module"]["id"],
+        "toolId": world.registered["id"],
+        "title": "Sneaky",
+    }
+    other = await account_with_roles(users, migrated, ["INSTRUCTOR", "STUDENT"], "Other Tutor")
+    for account in (world.learner, other):
+        refused = await users.execute(ADD_LINK, {"input": placement}, token=account.access_token)
+        assert error_codes(refused) == ["FORBIDDEN"], account.email
+    wrong_deployment = await users.execute(
+        ADD_LINK,
+        {"input": {**placement, "deploymentId": "elsewhere"}},
+        token=world.instructor.access_token,
+    )
+    assert error_codes(wrong_deployment) == ["BAD_USER_INPUT"]
+    links = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert [(each["title"], each["toolName"]) for each in links["ltiLinks"]] == [
+        ("Chapter quiz", "Quiz Tool")
+    ]
+
+
+GRADES = """
+query($c: ID!) {
+  ltiGrades(courseId: $c) { label linkId userId scoreGiven scoreMaximum percent comment gradingProgress }
+}
+"""
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+
+
+def assertion(key: RSAKey, client_id: str, audience: str, **changes: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": audience,
+        "iat": now,
+        "exp": now + 60,
+        "jti": secrets.token_hex(8),
+        **changes,
+    }
+    return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+async def test_scores_a_tool_posts_back_become_grades_the_learner_and_instructor_see(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    learner_launch = await launch(users, world, world.learner)
+    endpoint = learner_launch[AGS_CLAIM]
+    assert endpoint["lineitems"].endswith(f"/lti/contexts/{world.course['id']}/lineitems")
+    assert set(endpoint["scope"]) >= {AGS + "score", AGS + "lineitem"}
+    classmate_sub = (await launch(users, world, world.classmate))["sub"]
+    ags = world.tool.grades(learner_launch)
+    wanted = (
+        LineItem()
+        .set_tag("quiz")
+        .set_label("Chapter quiz")
+        .set_score_maximum(10)
+        .set_resource_link_id(world.link["id"])
+    )
+    item = await asyncio.to_thread(ags.find_or_create_lineitem, wanted)
+    assert str(item.get_id()).startswith(endpoint["lineitems"])
+
+    def grade(user: str, given: float, progress: str, at: str) -> Grade:
+        return (
+            Grade()
+            .set_user_id(user)
+            .set_score_given(given)
+            .set_score_maximum(10)
+            .set_activity_progress("Completed")
+            .set_grading_progress(progress)
+            .set_timestamp(at)
+            .set_comment("Well done")
+        )
+
+    await asyncio.to_thread(
+        ags.put_grade,
+        grade(learner_launch["sub"], 7, "FullyGraded", "2026-12-03T10:00:00+00:00"),
+        item,
+    )
+    await asyncio.to_thread(
+        ags.put_grade, grade(classmate_sub, 4, "PendingManual", "2026-12-03T10:00:00+00:00"), item
+    )
+    # an older score than the recorded one is refused, and changes nothing
+    with pytest.raises(LtiServiceException) as stale:
+        await asyncio.to_thread(
+            ags.put_grade,
+            grade(learner_launch["sub"], 1, "FullyGraded", "2026-12-03T09:00:00+00:00"),
+            item,
+        )
+    assert stale.value.response.status_code == 409
+    results = await asyncio.to_thread(ags.get_grades, item)
+    assert sorted(r["resultScore"] for r in results) == [4.0, 7.0]
+    mine = await users.data(GRADES, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert mine["ltiGrades"] == [
+        {
+            "label": "Chapter quiz",
+            "linkId": world.link["id"],
+            "userId": world.learner.id,
+            "scoreGiven": 7.0,
+            "scoreMaximum": 10.0,
+            "percent": 70.0,
+            "comment": "Well done",
+            "gradingProgress": "FullyGraded",
+        }
+    ]
+    # a grade still being graded is not the learner's to see yet; the instructor sees both
+    pending = await users.data(
+        GRADES, {"c": world.course["id"]}, token=world.classmate.access_token
+    )
+    assert pending["ltiGrades"] == []
+    taught = await users.data(
+        GRADES, {"c": world.course["id"]}, token=world.instructor.access_token
+    )
+    assert sorted(g["percent"] for g in taught["ltiGrades"]) == [40.0, 70.0]
+    outsider = await users.execute(
+        GRADES, {"c": world.course["id"]}, token=world.outsider.access_token
+    )
+    assert error_codes(outsider) == ["FORBIDDEN"]
+
+    # Hostile tools and assertions, at the token endpoint and the services
+    issuer = learner_launch["iss"]
+    token_url = f"{issuer}/lti/token"
+    client_id = world.registered["clientId"]
+
+    async def token(signed: str, scope: str = AGS + "score") -> httpx.Response:
+        return await http.post(
+            token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": signed,
+                "scope": scope,
+            },
+        )
+
+    good = assertion(world.tool.key, client_id, token_url)
+    assert (await token(good)).status_code == 200
+    replayed = await token(good)
+    assert (replayed.status_code, replayed.json()["error"]) == (401, "invalid_client")
+    expired = assertion(world.tool.key, client_id, token_url, exp=int(time.time()) - 120)
+    assert (await token(expired)).status_code == 401
+    foreign_key = RSAKey.generate_key(2048, {"use": "sig", "alg": "RS256"}, private=True)
+    foreign_key.ensure_kid()
+    assert (await token(assertion(foreign_key, client_id, token_url))).status_code == 401
+    # a foreign key claiming the tool's kid: the signature does not verify
+    forged = jwt.encode(
+        {"alg": "RS256", "kid": world.tool.key.kid},
+        {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": token_url,
+            "exp": int(time.time()) + 60,
+            "jti": "x1",
+        },
+        foreign_key,
+    )
+    assert (await token(forged)).status_code == 401
+    assert (
+        await token(assertion(world.tool.key, client_id, "https://elsewhere/token"))
+    ).status_code == 401
+    assert (
+        await token(assertion(world.tool.key, client_id, token_url), scope="admin")
+    ).status_code == 400
+    assert (await token("not.a.jwt")).status_code == 401
+
+    # a token with read-only scopes cannot post a score
+    read_only = (
+        await token(assertion(world.tool.key, client_id, token_url), AGS + "lineitem.readonly")
+    ).json()
+    score = {
+        "userId": learner_launch["sub"],
+        "scoreGiven": 10,
+        "scoreMaximum": 10,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": "2026-12-03T11:00:00+00:00",
+    }
+    scores_url = f"{item.get_id()}/scores"
+    refused = await http.post(
+        scores_url, json=score, headers={"Authorization": f"Bearer {read_only['access_token']}"}
+    )
+    assert refused.status_code == 403
+    assert (await http.post(scores_url, json=score)).status_code == 401
+    hostile_bodies = [
+        {**score, "scoreGiven": "ten"},
+        {**score, "gradingProgress": "Done"},
+        {**score, "userId": "nobody"},
+        {**score, "timestamp": "yesterday"},
+    ]
+    writer = (await token(assertion(world.tool.key, client_id, token_url), AGS + "score")).json()
+    bearer = {"Authorization": f"Bearer {writer['access_token']}"}
+    for body in hostile_bodies:
+        assert (await http.post(scores_url, json=body, headers=bearer)).status_code == 400, body
+    assert (await http.post(scores_url, content=b"[", headers=bearer)).status_code == 400
+
+    # another registration (another client id and deployment), not placed in this course:
+    # neither the course's line items nor a score on them are within its reach
+    other = (
+        await users.data(
+            REGISTER,
+            {
+                "input": {
+                    "name": "Other Tool",
+                    "loginUrl": f"{world.tool_url}/login",
+                    "redirectUris": [f"{world.tool_url}/launch"],
+                    "targetLinkUri": f"{world.tool_url}/launch",
+                    "jwksUrl": f"{world.tool_url}/jwks",
+                }
+            },
+            token=world.admin.access_token,
+        )
+    )["registerLtiTool"]["tool"]
+    other_token = (
+        await token(
+            assertion(world.tool.key, other["clientId"], token_url),
+            AGS + "score " + AGS + "lineitem",
+        )
+    ).json()
+    other_bearer = {"Authorization": f"Bearer {other_token['access_token']}"}
+    assert (await http.get(endpoint["lineitems"], headers=other_bearer)).status_code == 404
+    assert (await http.post(scores_url, json=score, headers=other_bearer)).status_code == 404
+    results_after = await asyncio.to_thread(ags.get_grades, item)
+    assert sorted(r["resultScore"] for r in results_after) == [4.0, 7.0]
