@@ -254,9 +254,20 @@ def test_every_long_running_compose_service_has_a_health_check() -> None:
 
 
 SECRET = re.compile(r"PASSWORD|SECRET|ENCRYPTION_KEY|KEY_FILE")
-OWN_KEYS = {"users": "LMS_JWT_PRIVATE_KEY_FILE", "enrollments": "LMS_CERTIFICATE_KEY_FILE"}
-K8S_KEYS = {"users": "lms-jwt-key", "enrollments": "lms-certificate-key"}
-COMPOSE_KEYS = {"users": "platform-key", "enrollments": "certificate-key"}
+OWN_KEYS = {
+    "users": "LMS_JWT_PRIVATE_KEY_FILE",
+    "enrollments": "LMS_CERTIFICATE_KEY_FILE",
+    "courses": "LMS_LTI_KEY_FILE",
+}
+K8S_KEYS = {"users": "lms-jwt-key", "enrollments": "lms-certificate-key", "courses": "lms-lti-key"}
+COMPOSE_KEYS = {"users": "platform-key", "enrollments": "certificate-key", "courses": "lti-key"}
+SERVER_ONLY_KEYS = {"courses"}  # LTI launches are signed by the server; its worker signs nothing
+
+
+def _expected_keys(keys: dict[str, str], service: str, command: str) -> set[str]:
+    if service not in keys or (service in SERVER_ONLY_KEYS and command != "serve"):
+        return set()
+    return {keys[service]}
 
 
 def _foreign(service: str, variable: str) -> bool:
@@ -287,7 +298,7 @@ def test_compose_gives_each_service_only_its_own_secrets() -> None:
         assert [name for name in secrets if _foreign(service, name)] == [], service
         assert f"LMS_PG_PASSWORD_{service.upper()}" in secrets
         keys = {volume.partition(":")[0] for volume in container.get("volumes", [])} - {"uploads"}
-        assert keys == ({COMPOSE_KEYS[service]} if service in COMPOSE_KEYS else set()), service
+        assert keys == _expected_keys(COMPOSE_KEYS, service, command[1]), service
 
 
 def test_k8s_gives_each_service_only_its_own_secrets() -> None:
@@ -305,4 +316,4 @@ def test_k8s_gives_each_service_only_its_own_secrets() -> None:
         assert refs == {f"lms-{service}-secrets"}
         volumes = spec.get("volumes", [])
         mounted = {each["secret"]["secretName"] for each in volumes if "secret" in each}
-        assert mounted == ({K8S_KEYS[service]} if service in K8S_KEYS else set()), service
+        assert mounted == _expected_keys(K8S_KEYS, service, container["command"][1]), service
