@@ -5,7 +5,6 @@ own options for `serve`, and the revocation list they make.
 """
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ from router.logs import log_json_to_stderr
 from router.planning import PlanningError, plan, print_plan
 from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
+from router.server.collector import settle_after_startup
 from router.server.http_protocol import uvicorn_options
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
@@ -494,10 +494,7 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    # What start-up built (modules, schemas, plans) leaves the collector's view: full
-    # collections then walk only what requests and subscriptions create (shorter pauses).
-    gc.collect()
-    gc.freeze()
+    settle_after_startup()
     uvicorn.run(
         app,
         host=host,
