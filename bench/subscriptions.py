@@ -307,9 +307,14 @@ class Subscribers:
 
 
 @contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], health: str) -> Iterator[int]:
+def _process(
+    args: list[str], env: dict[str, str], health: str, profile: Path | None = None
+) -> Iterator[int]:
+    """One platform process, under cProfile (its stats written to `profile` as it stops)
+    when asked."""
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", *args], env=env, stdout=subprocess.DEVNULL, cwd=ROOT
+        [sys.executable, *profiler, "-m", *args], env=env, stdout=subprocess.DEVNULL, cwd=ROOT
     )
     try:
         for _ in range(300):
@@ -620,16 +625,27 @@ def _run_path(
         "--no-watch",
         "--log-level=WARNING",
     ]
+
+    def profile(process: str) -> Path | None:
+        return None if args.profile is None else args.profile / f"{path}-{process}.prof"
+
     with contextlib.ExitStack() as stack:
         pids = {
             "notifications": stack.enter_context(
-                _process(["lms", "serve", "notifications"], env, f"http://127.0.0.1:{port}/health")
+                _process(
+                    ["lms", "serve", "notifications"],
+                    env,
+                    f"http://127.0.0.1:{port}/health",
+                    profile("notifications"),
+                )
             )
         }
         url = f"ws://127.0.0.1:{port}/graphql"
         if path == "router":
             pids["router"] = stack.enter_context(
-                _process(router_args, env, f"http://127.0.0.1:{router_port}/health")
+                _process(
+                    router_args, env, f"http://127.0.0.1:{router_port}/health", profile("router")
+                )
             )
             url = f"ws://127.0.0.1:{router_port}/graphql"
         options = ClientOptions(url, path == "direct", args.compression, args.category)
@@ -827,7 +843,14 @@ def main() -> int:
         help="ANNOUNCEMENT: email too, at once (SKIPPED: no SMTP server); COURSE_UPDATE: "
         "email in the daily digest, so no delivery work beside the fan-out",
     )
+    options.add_argument(
+        "--profile",
+        type=Path,
+        help="a folder: run the subgraph and the router under cProfile, one .prof file each",
+    )
     args = options.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     _raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="lms-bench-subscriptions-") as folder:

@@ -14,7 +14,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from common.memory import freeze_startup_objects
 from common.settings import Settings, SettingsError, describe
 from common.telemetry.logging import configure_logging
 from common.telemetry.tracing import start_tracing
@@ -47,12 +46,13 @@ def seed(settings: Settings, names: list[str]) -> list[str]:
 def serve(settings: Settings, name: str) -> None:
     import uvicorn
 
+    from router.server.collector import settle_after_startup
     from router.server.http_protocol import ConnectionLimits, uvicorn_options
 
     configure_logging(name, settings.log_level)
     start_tracing(settings, name)
     app = services.create_app(name, settings)
-    freeze_startup_objects()
+    settle_after_startup()
     limits = ConnectionLimits(settings.http_head_timeout, settings.http_body_timeout)
     uvicorn.run(
         app,

@@ -5,7 +5,6 @@ own options for `serve`, and the revocation list they make.
 """
 
 import argparse
-import gc
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ from router.logs import log_json_to_stderr
 from router.planning import PlanningError, plan, print_plan
 from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
+from router.server.collector import settle_after_startup
 from router.server.http_protocol import uvicorn_options
 from router.server.workers import Supervisor, reuseport_socket
 from router.subscriptions.limits import SubscriptionLimits
@@ -510,10 +510,9 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
     # a no-op handler there turns a requested stop into a clean exit status.
     signal.signal(signal.SIGTERM, lambda *_: None)
-    # What start-up built (modules, schemas, plans) leaves the collector's view: full
-    # collections then walk only what requests and subscriptions create (shorter pauses).
-    gc.collect()
-    gc.freeze()
+    # What start-up built (modules, schemas, plans) leaves the collector's view, and young
+    # objects are collected less often (router/server/collector.py)
+    settle_after_startup()
     options = {
         "ws_max_size": SubscriptionLimits.max_message_bytes,
         **uvicorn_options(connection_limits(config)),

@@ -13,6 +13,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from router.server.websocket_protocol import LeanWebSocketProtocol
+
 # How long a refused connection's late bytes are read and dropped before it is closed.
 LINGER_SECONDS = 2.0
 
@@ -136,10 +138,12 @@ def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
     The client address an app sees is the socket's peer: uvicorn's own X-Forwarded-For
     reading (on by default, trusting 127.0.0.1) is off, since it would let any local client
     name itself; the router (`rate_limit.trusted_proxies`) and the subgraphs
-    (`common.graphql.context.client_address`) read the header themselves."""
+    (`common.graphql.context.client_address`) read the header themselves. WebSockets use
+    `LeanWebSocketProtocol` (smaller permessage-deflate windows)."""
     bounded = type("BoundedHttpProtocol", (BoundedHttpProtocol,), {"limits": limits})
     return {
         "http": bounded if limits is not None else BoundedHttpProtocol,
+        "ws": LeanWebSocketProtocol,
         "log_config": None,
         "access_log": False,
         "proxy_headers": False,

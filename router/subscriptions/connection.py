@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,12 +79,13 @@ class ClientConnection:
         self.initialised = False  # connection_init received
         self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
-        self._outbox: asyncio.Queue[str | _Close] = asyncio.Queue()  # bounded by `send`
+        self._outbox: deque[str | _Close] = deque()  # bounded by `send`
         self._closing = False
         self._done = asyncio.Event()
         self._sockets: SubgraphSockets | None = None
-        # Timers are call_later handles, not tasks: fewer objects per connection for the
-        # garbage collector to walk when thousands are open.
+        # Timers are call_later handles, not tasks, and the writer is a task only while
+        # there is something to write: fewer objects per connection (memory, and what the
+        # garbage collector walks) when thousands are open.
         self._timers: list[asyncio.TimerHandle] = []
         self._keepalive_timer: asyncio.TimerHandle | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -98,15 +100,13 @@ class ClientConnection:
             await self._serve()
 
     async def _serve(self) -> None:
-        self._writer = asyncio.create_task(self._write(), name="ws-writer")
         reader = asyncio.create_task(self._read(), name="ws-reader")
+        reader.add_done_callback(lambda _: self._done.set())
         self._later(self.limits.init_timeout, self._init_deadline)
-        closed = asyncio.create_task(self._done.wait(), name="ws-closed")
         try:
-            await asyncio.wait({reader, closed}, return_when=asyncio.FIRST_COMPLETED)
+            await self._done.wait()  # the client left, or the connection was closed
         finally:
             reader.cancel()
-            closed.cancel()
             self._unwatch()
             for timer in self._timers:
                 timer.cancel()
@@ -117,11 +117,13 @@ class ClientConnection:
             await asyncio.gather(reader, *self.operations.values(), return_exceptions=True)
             if self._sockets is not None:
                 await self._sockets.aclose()
+            writers = [self._writer] if self._writer is not None else []
             if not self._closing:  # the client went away: nothing more to write
-                self._writer.cancel()
+                for writer in writers:
+                    writer.cancel()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    asyncio.gather(self._writer, *self._closers, return_exceptions=True),
+                    asyncio.gather(*writers, *self._closers, return_exceptions=True),
                     CLOSE_TIMEOUT + 1,
                 )
 
@@ -129,7 +131,7 @@ class ClientConnection:
         """Queue a message for the client; one that is too far behind is disconnected."""
         if self._closing:
             return
-        if self._outbox.qsize() >= self.limits.queue_size:
+        if len(self._outbox) >= self.limits.queue_size:
             logger.warning("subscription client too slow; disconnecting it")
             self.close(
                 CloseCode.TRY_AGAIN_LATER,
@@ -137,7 +139,13 @@ class ClientConnection:
                 flush=False,
             )
             return
-        self._outbox.put_nowait(jsonio.dumps(message).decode())
+        self._enqueue(jsonio.dumps(message).decode())
+
+    def _enqueue(self, item: str | _Close) -> None:
+        """Queue for the writer, starting one when none is running."""
+        self._outbox.append(item)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name="ws-writer")
 
     def close(self, code: int, reason: str, *, flush: bool = True) -> None:
         """Close after what is queued (flush), or at once, dropping what is queued (a client
@@ -147,7 +155,7 @@ class ClientConnection:
             return
         self._closing = True
         if flush:
-            self._outbox.put_nowait(_Close(code, reason))
+            self._enqueue(_Close(code, reason))
             return
         if self._writer is not None:
             self._writer.cancel()
@@ -165,17 +173,22 @@ class ClientConnection:
             self._done.set()
 
     async def _write(self) -> None:
+        """Write what is queued, then end (the next `send` starts another writer)."""
+        finished = True  # closed, or the client is gone
         try:
-            while True:
-                item = await self._outbox.get()
+            while self._outbox:
+                item = self._outbox.popleft()
                 if isinstance(item, _Close):
                     await self._close_now(item)
                     return
                 await self.websocket.send_text(item)
+            finished = False
         except (OSError, RuntimeError, WebSocketDisconnect) as error:  # the client is gone
             logger.debug("WebSocket client gone while writing: %r", error)
         finally:
-            self._done.set()
+            self._writer = None
+            if finished:
+                self._done.set()
 
     async def _read(self) -> None:
         while True:

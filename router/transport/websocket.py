@@ -120,6 +120,9 @@ class SubgraphSocket:
                         max_size=MAX_MESSAGE_BYTES,
                         open_timeout=None,
                         compression=None,  # a local hop: deflate costs memory and CPU per event
+                        # no keep-alive task per socket: the subgraph pings this socket, and a
+                        # subgraph that goes away closes it
+                        ping_interval=None,
                     )
                     await connection.send(
                         _text({"type": "connection_init", "payload": self.init_payload})

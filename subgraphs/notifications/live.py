@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -23,7 +24,6 @@ from common.auth import Principal
 from common.auth.revocations import ENDED, RevocationList
 from common.errors import DomainError, EventsMissed, Forbidden, Unauthenticated
 from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish_all
-from subgraphs.notifications.models import NotificationRow
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,32 @@ def added_message(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def row_of(message: Mapping[str, Any]) -> NotificationRow:
-    """The notification a message announces, as a row (never attached to a session)."""
+@dataclass(frozen=True, slots=True)
+class LiveNotification:
+    """A notification as a live event announces it: the fields a `Notification` reads from
+    its row, as plain values. Not a `NotificationRow`: building an ORM object (attribute
+    instrumentation, instance state) cost more than the rest of delivering the event."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    category: str
+    title: str
+    body: str
+    data: Any
+    sender_id: uuid.UUID | None
+    course_id: uuid.UUID | None
+    created_at: datetime
+    read_at: datetime | None = None  # new: unread
+
+
+def row_of(message: Mapping[str, Any]) -> LiveNotification:
+    """The notification a message announces."""
 
     def optional(name: str) -> uuid.UUID | None:
         value = message.get(name)
         return None if value is None else uuid.UUID(value)
 
-    return NotificationRow(
+    return LiveNotification(
         id=uuid.UUID(message["id"]),
         user_id=uuid.UUID(message["userId"]),
         category=message["category"],
@@ -76,7 +94,6 @@ def row_of(message: Mapping[str, Any]) -> NotificationRow:
         sender_id=optional("senderId"),
         course_id=optional("courseId"),
         created_at=datetime.fromisoformat(message["createdAt"]),
-        read_at=None,
     )
 
 

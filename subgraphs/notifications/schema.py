@@ -26,7 +26,13 @@ from common.telemetry import tracing
 from subgraphs.notifications import categories
 from subgraphs.notifications import channels as channel_values
 from subgraphs.notifications.guards import own_notification, require_admin, require_self
-from subgraphs.notifications.live import ADDED, SUBSCRIBE_WAIT_SECONDS, row_of, subscriber
+from subgraphs.notifications.live import (
+    ADDED,
+    SUBSCRIBE_WAIT_SECONDS,
+    LiveNotification,
+    row_of,
+    subscriber,
+)
 from subgraphs.notifications.loaders import NotificationsInfo
 from subgraphs.notifications.models import DeliveryRow, NotificationRow, TemplateRow
 from subgraphs.notifications.service import Audience, PreferenceChange
@@ -72,7 +78,7 @@ class Notification:
     data: JSON
     created_at: datetime
     read_at: datetime | None
-    row: strawberry.Private[NotificationRow]
+    row: strawberry.Private[NotificationRow | LiveNotification]
 
     @strawberry.field
     def read(self) -> bool:
@@ -102,7 +108,7 @@ class Notification:
         return None if row is None else notification_of(row)
 
 
-def notification_of(row: NotificationRow) -> Notification:
+def notification_of(row: NotificationRow | LiveNotification) -> Notification:
     return Notification(
         id=graphql_id(row.id),
         category=categories.Category(row.category),

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, get_named_type, is_composite_type
+from graphql.language import OperationType as DocumentOperation
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
@@ -91,6 +92,10 @@ class ResponseCacheControl(SchemaExtension):
         *args: str,
         **kwargs: Any,
     ) -> AwaitableOrValue[object]:
+        if info.operation.operation is not DocumentOperation.QUERY:
+            # only a query's answer is cached: a subscription event's fields (one
+            # execution per event to every subscriber) skip the bookkeeping
+            return cast(object, _next(root, info, *args, **kwargs))
         if info.field_name == ENTITIES and info.path.prev is None:
             return self._entities(_next(root, info, *args, **kwargs))
         policy = self.policy
