@@ -1,8 +1,9 @@
 """Every Kubernetes variant (k8s/overlays/*) renders (tests/kustomize.py), passes the strictest
 validation kubernetes-validate gives (its strict schemas refuse unknown fields) for the oldest
 and newest Kubernetes the README names, and holds what a cluster operator relies on: locked
-down pods, images by revision, autoscaling and disruption budgets, and network isolation that
-follows who calls whom in the code."""
+down pods, images by revision, autoscaling and disruption budgets, network isolation that
+follows who calls whom in the code, and a prod Ingress that exposes the services' public
+routes (their ServiceSpec's) and nothing else of a subgraph."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import kubernetes_validate
 import pytest
+from starlette.routing import Route
 
-from lms.services import available_services
+from lms.services import available_services, spec
 from tests.kustomize import Document, pod_spec, render
 from tests.network_policy import Endpoint, connects
 
@@ -213,6 +215,95 @@ def test_prod_serves_the_router_over_tls() -> None:
     assert path["backend"]["service"]["name"] == "router"
 
 
+# Routes of the apps that only the cluster calls: the router trades API keys, the services
+# their client credentials, at the users subgraph.
+INTERNAL_ROUTES = {"users": {"/auth/api-key-token", "/oauth/token"}}
+# What every subgraph serves besides its public routes (create_service_app), never exposed.
+PRIVATE_PATHS = ["/graphql", "/metrics", "/health", "/ready"]
+
+
+def _public_routes() -> dict[str, list[Route]]:
+    """Each subgraph's routes that clients outside the cluster follow (links the services build
+    with settings.public_service_url): its ServiceSpec's routes but the internal ones."""
+    public = {}
+    for name in available_services():
+        routes = [
+            r
+            for r in spec(name).routes
+            if isinstance(r, Route) and r.path not in INTERNAL_ROUTES.get(name, set())
+        ]
+        if routes:
+            public[name] = routes
+    return public
+
+
+def _sample(route: Route) -> str:
+    """A path the route answers: each {parameter} filled in."""
+    path = re.sub(r"\{\w+(?::\w+)?\}", "a1-b2", route.path)
+    assert route.path_regex.fullmatch(path), route.path
+    return path
+
+
+def _exposed(path: str) -> tuple[str, str] | None:
+    """The backend (service, port name) and the path it receives when a client asks prod's
+    Ingress for `path`, as ingress-nginx does with use-regex and rewrite-target: the paths are
+    case-insensitive regular expressions anchored at the start, and the target's $n are the
+    path's groups. None: the router's catch-all `/` takes it."""
+    ingress = named("prod", "Ingress", "lms-services")
+    target = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/rewrite-target"]
+    [rule] = ingress["spec"]["rules"]
+    found = []
+    for entry in rule["http"]["paths"]:
+        match = re.match(entry["path"], path, re.IGNORECASE)
+        if match:
+            backend = entry["backend"]["service"]
+            rewritten = match.expand(target.replace("$", "\\"))  # $1 -> \1
+            found.append((backend["name"], backend["port"]["name"], rewritten))
+    assert len(found) <= 1, (path, found)
+    if not found:
+        return None
+    name, port, rewritten = found[0]
+    assert port == "http", path
+    return name, rewritten
+
+
+def test_prod_exposes_exactly_the_services_public_routes() -> None:
+    ingress = named("prod", "Ingress", "lms-services")
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    assert ingress["spec"]["tls"] == named("prod", "Ingress", "lms")["spec"]["tls"]
+    [rule] = ingress["spec"]["rules"]
+    [router_rule] = named("prod", "Ingress", "lms")["spec"]["rules"]
+    assert rule["host"] == router_rule["host"]
+    [config] = [
+        d["data"] for d in rendered("prod", "ConfigMap") if d["metadata"]["name"] == "lms-config"
+    ]
+    # the links the services build (settings.public_service_url) lead to this Ingress
+    assert config["LMS_PUBLIC_URL"] == f"https://{rule['host']}"
+    public = _public_routes()
+    assert {p["backend"]["service"]["name"] for p in rule["http"]["paths"]} == set(public)
+    for service, routes in public.items():
+        for route in routes:
+            path = _sample(route)
+            assert _exposed(f"/{service}{path}") == (service, path), (service, route.path)
+            assert _exposed(f"/{service.upper()}{path}") == (service, path)
+            # whatever else a client asks for reaches a public route of that service or none
+            for other in public:
+                for asked in [f"/{other}{path}", f"/{other}{path}/graphql", f"/{other}{path}x/"]:
+                    exposed = _exposed(asked)
+                    assert exposed is None or any(
+                        r.path_regex.fullmatch(exposed[1]) for r in public[exposed[0]]
+                    ), (asked, exposed)
+            assert _exposed(f"/x/{service}{path}") is None, path
+    for service in available_services():
+        hidden = [*PRIVATE_PATHS, *INTERNAL_ROUTES.get(service, set())]
+        for path in [*hidden, *(f"{p}/" for p in hidden), *(p.upper() for p in hidden)]:
+            assert _exposed(f"/{service}{path}") is None, (service, path)
+        assert _exposed(f"/{service}") is None
+        assert _exposed(f"/{service}/") is None
+    assert _exposed("/graphql") is None  # the router's
+
+
 def _calls_in_code() -> dict[str, set[str]]:
     """The subgraphs each subgraph calls (settings.service_url in its package)."""
     calls = {}
@@ -248,7 +339,8 @@ def test_network_policies_follow_who_calls_whom(variant: str) -> None:
     services = available_services()
     calls = _calls_in_code()
     apps = ["router", *services, *(f"{s}-worker" for s in services), "lms-migrate", "lms-backup"]
-    # a client: outside the cluster in dev, the ingress controller's pod in prod
+    # a client: outside the cluster in dev, the ingress controller's pod in prod (which also
+    # reaches the subgraphs that serve public routes, the Ingress passing only those)
     client = (
         Endpoint("10.5.0.7", "ingress-nginx", {"app": "ingress-nginx"})
         if variant == "prod"
@@ -258,9 +350,11 @@ def test_network_policies_follow_who_calls_whom(variant: str) -> None:
     assert connects(policies, client, _pod(variant, "router"), 4000)
     if variant == "prod":  # only through the ingress controller
         assert not connects(policies, stranger, _pod(variant, "router"), 4000)
+    public = set(_public_routes()) if variant == "prod" else set()  # prod's lms-services
     for subgraph in services:
         destination, port = _pod(variant, subgraph), _port(variant, subgraph)
-        assert not connects(policies, client, destination, port), subgraph
+        reached = connects(policies, client, destination, port)
+        assert reached == (subgraph in public), subgraph
         assert not connects(policies, stranger, destination, port), subgraph
         for app in apps:
             owner = app.removesuffix("-worker")
