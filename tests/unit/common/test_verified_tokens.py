@@ -44,6 +44,7 @@ def test_a_remembered_token_still_expires(key: RSAKey) -> None:
     verifier = _verifier(Keys(key))
     token = _token(key, ttl_seconds=1)
     first = asyncio.run(verifier.verify(token))
+    assert first.expires_at is not None
     assert asyncio.run(verifier.verify(token)) == first
     time.sleep(max(0.0, first.expires_at + LEEWAY + 1.05 - time.time()))
     with pytest.raises(InvalidToken, match="The access token has expired"):
