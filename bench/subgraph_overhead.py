@@ -4,16 +4,18 @@ time goes, measured in one run.
 Starts PostgreSQL and Redis from the local binaries in a temporary folder, migrates and seeds
 the users subgraph, then:
 
-1. In process (no network, the ASGI app called directly): the same request answered by the
-   subgraph as served (Starlette + Strawberry, POST /graphql) and by graphql-core executing
-   Strawberry's own graphql-core schema (`schema._schema`, same resolvers, same context
-   building, same Starlette app and middleware) at POST /graphql-core, with the document
-   parsed and validated once; beside them the parts: token check, database, serialisation.
-   `--profile` prints cProfile's top functions of the served path.
-2. Over HTTP with wrk (one connection per… see --connections): the subgraph as served by this
-   tree, its graphql-core route, and, with `--base DIR`, the subgraph as served by another
-   checkout (today's main), each `lms serve users` in its own process, rounds interleaved so
-   that the machine's other load falls on all of them alike.
+1. In process (no network, the ASGI app called directly), this thread's CPU time per
+   request: the subgraph as served (Starlette + Strawberry, POST /graphql) against
+   graphql-core executing Strawberry's own graphql-core schema (`schema._schema`: same
+   resolvers, same context building, same Starlette app and middleware, the document parsed
+   and validated once) at POST /graphql-core; `schema.execute` against graphql-core's
+   `execute`; and the parts: token check, database, serialisation. Each tree (this one, and
+   `--base DIR`) is measured in a child process running its own code, the children taking
+   turns `--rounds` times. `--profile` prints cProfile's top functions of the served path.
+2. Over HTTP with wrk (`--connections` connections, one thread): the base's subgraph
+   (`lms serve users` of that checkout), this tree's, and this tree's graphql-core route,
+   each server its own process, rounds interleaved so that the machine's other load falls
+   on all of them alike.
 
 Usage: .venv/bin/python bench/subgraph_overhead.py [--base ../wt-base] [--seconds 10]
        [--rounds 3] [--connections 20] [--profile]
