@@ -45,7 +45,6 @@ from common.graphql.cache_control.policy import NO_STORE_HEADER
 from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
-from common.graphql.prepared import POST_OPERATIONS, prepared_call
 from common.graphql.schema import ServiceSchema
 from common.settings import DEV_ENVIRONMENTS, Settings
 from common.telemetry.metrics import (
@@ -124,7 +123,6 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
             multipart_uploads_enabled=spec.max_upload_bytes is not None,
         )
         self._spec = spec
-        self._prepared = spec.schema.prepared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -136,37 +134,9 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
                 await response(scope, receive, send)
                 return
         try:
-            if scope["type"] == "http" and _posts_json(scope):
-                await self._post(scope, receive, send)
-            else:
-                await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, send)
         except ClientDisconnect:  # (or cut off as too slow): nobody is left to answer
             return
-
-    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A POSTed operation whose query text the schema has prepared skips the steps of
-        Strawberry's view that cannot change its answer (content negotiation, streaming,
-        the IDE, the body's re-parsing); any other request goes through the whole view."""
-        request = Request(scope, receive)
-        body = await request.body()
-        receive = _replaying(body, receive)
-        call = prepared_call(self._prepared, body, request.headers.get("accept", ""))
-        if call is None:
-            await super().__call__(scope, receive, send)
-            return
-        sub_response = await self.get_sub_response(request)
-        context = await self.get_context(request, sub_response)
-        result = await self.schema.execute(
-            call.query,
-            call.variables,
-            context,
-            None,
-            call.operation_name,
-            POST_OPERATIONS,
-            call.extensions,
-        )
-        answer = await self.process_result(request, result)
-        await self.create_response(answer, sub_response)(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return GRAPHIQL.page(request)
@@ -210,29 +180,6 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
         context.principal, context.auth_error = principal, None
         context.loaders = self._spec.loaders(context.service, LoaderScope(authorization, runtime))
         return NO_ACK_PAYLOAD
-
-
-def _posts_json(scope: Scope) -> bool:
-    if scope["method"] != "POST":
-        return False
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            return bool(value.lower().startswith(b"application/json"))
-    return False
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` with the body, read already, handed out again first."""
-    pending = True
-
-    async def replay() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _no_store_unless_said(send: Send) -> Send:

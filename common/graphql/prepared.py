@@ -24,10 +24,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeGuard, cast
 
-import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -156,45 +154,3 @@ async def run_prepared(
     if response is not None and cacheable(kind, failed=bool(answered)):
         response.headers[CACHE_CONTROL] = policy.header()
     return ExecutionResult(data=data, errors=answered)
-
-
-# What a POST may run (Strawberry's `OperationType.from_http("POST")`).
-POST_OPERATIONS = frozenset(OperationType)
-STREAMING = ("multipart/mixed", "text/event-stream")  # answers Strawberry streams
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedCall:
-    """A POSTed operation whose query text is prepared: what `Schema.execute` takes."""
-
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-
-
-def prepared_call(documents: PreparedDocuments, body: bytes, accept: str) -> PreparedCall | None:
-    """The body as a call this path answers, or None: anything unusual (not a JSON object of
-    the usual members and types, a streamed answer asked for, a text not prepared, an
-    operation not to run here) is left to Strawberry's whole view."""
-    if any(kind in accept for kind in STREAMING):
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    query, variables = data.get("query"), data.get("variables")
-    name, extensions = data.get("operationName"), data.get("extensions")
-    if not (
-        isinstance(query, str)
-        and isinstance(variables, dict | None)
-        and isinstance(name, str | None)
-        and isinstance(extensions, dict | None)
-    ):
-        return None
-    document = documents.get(query)
-    if document is None or operation_to_run(document, name, variables, POST_OPERATIONS) is None:
-        return None
-    return PreparedCall(query, variables, name, extensions)
