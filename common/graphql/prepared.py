@@ -56,6 +56,9 @@ from common.graphql.operation_metrics import record_operation
 from common.telemetry import tracing
 
 MAX_PREPARED = 1000  # query texts kept, as many as the parser and validation caches keep
+# Longer texts (real operations are a few KB; a megabyte of comments is not) run the whole
+# path each time rather than hold memory here.
+MAX_PREPARED_CHARS = 64 * 1024
 _RUN_HERE = frozenset({OperationType.QUERY, OperationType.MUTATION})
 # One for every request: the hints go to the policy each request's context holds.
 _MIDDLEWARE = MiddlewareManager(cache_hints_middleware)
@@ -72,6 +75,8 @@ class PreparedDocuments:
         return self._documents.get(query) if isinstance(query, str) else None
 
     def remember(self, query: str, document: DocumentNode) -> None:
+        if len(query) > MAX_PREPARED_CHARS:
+            return
         self._documents[query] = document
         if len(self._documents) > self._max_size:
             self._documents.popitem(last=False)
