@@ -63,6 +63,8 @@ class ServiceSchema(strawberry.federation.Schema):
 
     def __init__(self, **kwargs: Any) -> None:
         self.prepared = PreparedDocuments()
+        # A subgraph's own extensions would be skipped by the prepared path: it is off then.
+        self._prepare = not kwargs.get("extensions")
         kwargs["extensions"] = [
             *kwargs.get("extensions", ()),
             ClientErrors,
@@ -90,7 +92,12 @@ class ServiceSchema(strawberry.federation.Schema):
     ) -> ExecutionResult:
         document = self.prepared.get(query)
         operation = None
-        if document is not None and not self.directives and hasattr(context_value, "cache_policy"):
+        if (
+            document is not None
+            and self._prepare
+            and not self.directives
+            and hasattr(context_value, "cache_policy")
+        ):
             allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
             operation = operation_to_run(document, operation_name, variable_values, allowed)
         if document is None or operation is None:
