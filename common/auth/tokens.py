@@ -31,6 +31,12 @@ from common.auth.revocations import ENDED, RevocationList
 from common.errors import Unauthenticated
 
 MAX_TOKEN_BYTES = 8192
+# Verified tokens remembered per verifier: a client sends the same token with every request
+# for its lifetime, and checking its RS256 signature again each time is most of the check.
+MAX_REMEMBERED_TOKENS = 10_000
+# A remembered token's signature is checked again after this long anyway, so a key taken
+# out of the key set stops its tokens within a minute, as a fresh process would.
+REVERIFY_SECONDS = 60.0
 
 
 class InvalidToken(Unauthenticated):
@@ -135,6 +141,9 @@ class TokenVerifier:
     ) -> None:
         self._keys = keys
         self.revocations = revocations
+        self._leeway = leeway_seconds
+        # token → (its claims, until when they may be reused without checking it again)
+        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
         self._registry = jwt.JWTClaimsRegistry(
             leeway=leeway_seconds,
             iss={"essential": True, "value": issuer},
@@ -147,7 +156,32 @@ class TokenVerifier:
         return _principal(await self.claims(token))
 
     async def claims(self, token: str) -> dict[str, Any]:
-        """The token's claims once its signature, issuer, audience and times check out."""
+        """The token's claims once its signature, issuer, audience and times check out.
+
+        A token verified before is taken from memory until it expires (or for
+        `REVERIFY_SECONDS`, whichever comes first); its revocation is checked every time."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            claims, until = remembered
+            if time.time() <= until:
+                self.check_not_revoked(claims)
+                return claims
+            del self._verified[token]
+        claims = await self._verify(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float):
+            return
+        if len(self._verified) >= MAX_REMEMBERED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        # past `exp + leeway` the full check answers, and says "expired"
+        until = min(float(expires) + self._leeway, time.time() + REVERIFY_SECONDS)
+        self._verified[token] = (claims, until)
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
             raise InvalidToken("The access token is malformed.")
         header = _header(token)

@@ -34,15 +34,24 @@ def _subscription(context: ExecutionContext) -> bool:
         return False
 
 
+def record_operation(
+    context: object, name: str | None, *, failed: bool, started: float | None
+) -> None:
+    """Count one operation, and time it from `started` (`time.perf_counter()`; None: a
+    subscription, not timed)."""
+    service = _service(context)
+    operation = _NAMES.label(name)
+    GRAPHQL_REQUESTS.labels(service, operation, "error" if failed else "ok").inc()
+    if started is not None:
+        GRAPHQL_LATENCY.labels(service, operation).observe(time.perf_counter() - started)
+
+
 class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
         context = self.execution_context
-        service = _service(context.context)
-        operation = _NAMES.label(context.operation_name)
         result = context.result
         failed = bool(context.pre_execution_errors) or bool(result is not None and result.errors)
-        GRAPHQL_REQUESTS.labels(service, operation, "error" if failed else "ok").inc()
-        if not _subscription(context):
-            GRAPHQL_LATENCY.labels(service, operation).observe(time.perf_counter() - started)
+        timed = None if _subscription(context) else started
+        record_operation(context.context, context.operation_name, failed=failed, started=timed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
@@ -14,13 +14,21 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from common.graphql.cache_control.extension import ResponseCacheControl
 from common.graphql.errors import ClientErrors, client_error
 from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
 from common.graphql.operation_metrics import OperationMetrics
+from common.graphql.prepared import (
+    PreparedDocuments,
+    operation_to_run,
+    remember_accepted,
+    run_prepared,
+)
 from common.graphql.tracing import graphql_spans
 
 MAX_DEPTH = 16  # levels of fields, the root fields being the first
@@ -50,7 +58,13 @@ class LimitedValidation(AddValidationRules):
 
 
 class ServiceSchema(strawberry.federation.Schema):
+    """Strawberry's federation schema with the platform's extensions; a query text it has
+    accepted once runs straight on graphql-core afterwards (`common.graphql.prepared`)."""
+
     def __init__(self, **kwargs: Any) -> None:
+        self.prepared = PreparedDocuments()
+        # A subgraph's own extensions would be skipped by the prepared path: it is off then.
+        self._prepare = not kwargs.get("extensions")
         kwargs["extensions"] = [
             *kwargs.get("extensions", ()),
             ClientErrors,
@@ -62,8 +76,50 @@ class ServiceSchema(strawberry.federation.Schema):
             lambda: ValidationCache(maxsize=1000),
             RefuseMalformedInput,  # after ValidationCache: it adds to the validation errors
             graphql_spans,
+            remember_accepted(self.prepared),
         ]
         super().__init__(**kwargs)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        document = self.prepared.get(query)
+        operation = None
+        if (
+            document is not None
+            and self._prepare
+            and not self.directives
+            and hasattr(context_value, "cache_policy")
+        ):
+            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
+            operation = operation_to_run(document, operation_name, variable_values, allowed)
+        if document is None or operation is None:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        return await run_prepared(
+            self._schema,
+            document,
+            operation,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            executor=self.execution_context_class,
+            operation_extensions=operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -64,6 +64,59 @@ def restrict_cache(info: Info[Any, Any], hint: CacheHint) -> None:
         policy.restrict(hint)
 
 
+def cache_hints(
+    policy: CachePolicy,
+    _next: Callable[..., Any],
+    root: Any,
+    info: GraphQLResolveInfo[Any],
+    *args: str,
+    **kwargs: Any,
+) -> AwaitableOrValue[object]:
+    """Resolve one field, restricting `policy` by its hint (a resolver as graphql-core calls
+    it: a sync resolver stays sync)."""
+    if info.operation.operation is not DocumentOperation.QUERY:
+        # only a query's answer is cached: a subscription event's fields (one execution per
+        # event to every subscriber) skip the bookkeeping
+        return cast(object, _next(root, info, *args, **kwargs))
+    if info.field_name == ENTITIES and info.path.prev is None:
+        return _entities(policy, _next(root, info, *args, **kwargs))
+    policy.restrict(_hint(info))
+    if _under_entities(info):
+        policy.restrict(_entity_hint(info.parent_type))
+    return cast(object, _next(root, info, *args, **kwargs))
+
+
+def cache_hints_middleware(
+    _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: str, **kwargs: Any
+) -> AwaitableOrValue[object]:
+    """`cache_hints` as a graphql-core middleware, with the policy the request's context holds
+    (one built once serves every request: `common.graphql.prepared`)."""
+    return cache_hints(info.context.cache_policy, _next, root, info, *args, **kwargs)
+
+
+def _entities(policy: CachePolicy, result: Any) -> AwaitableOrValue[object]:
+    if hasattr(result, "__await__"):
+        return _awaited_entities(policy, result)
+    _check_entities(policy, result)
+    return cast(object, result)
+
+
+async def _awaited_entities(policy: CachePolicy, result: Any) -> object:
+    items = await result
+    _check_entities(policy, items)
+    return cast(object, items)
+
+
+def _check_entities(policy: CachePolicy, items: Any) -> None:
+    if any(item is None for item in items or ()):
+        policy.restrict(NO_STORE)
+
+
+def cacheable(operation: OperationType | None, failed: bool) -> bool:
+    """Whether an answer says how it may be cached: a query's, without errors."""
+    return operation is OperationType.QUERY and not failed
+
+
 class ResponseCacheControl(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -80,7 +133,7 @@ class ResponseCacheControl(SchemaExtension):
         if context.pre_execution_errors or context.result is None or context.result.errors:
             return False
         try:
-            return context.operation_type is OperationType.QUERY
+            return cacheable(context.operation_type, failed=False)
         except Exception:  # no such operation in the document: it failed already
             return False
 
@@ -92,29 +145,4 @@ class ResponseCacheControl(SchemaExtension):
         *args: str,
         **kwargs: Any,
     ) -> AwaitableOrValue[object]:
-        if info.operation.operation is not DocumentOperation.QUERY:
-            # only a query's answer is cached: a subscription event's fields (one
-            # execution per event to every subscriber) skip the bookkeeping
-            return cast(object, _next(root, info, *args, **kwargs))
-        if info.field_name == ENTITIES and info.path.prev is None:
-            return self._entities(_next(root, info, *args, **kwargs))
-        policy = self.policy
-        policy.restrict(_hint(info))
-        if _under_entities(info):
-            policy.restrict(_entity_hint(info.parent_type))
-        return cast(object, _next(root, info, *args, **kwargs))
-
-    def _entities(self, result: Any) -> AwaitableOrValue[object]:
-        if hasattr(result, "__await__"):
-            return self._awaited_entities(result)
-        self._check_entities(result)
-        return cast(object, result)
-
-    async def _awaited_entities(self, result: Any) -> object:
-        items = await result
-        self._check_entities(items)
-        return cast(object, items)
-
-    def _check_entities(self, items: Any) -> None:
-        if any(item is None for item in items or ()):
-            self.policy.restrict(NO_STORE)
+        return cache_hints(self.policy, _next, root, info, *args, **kwargs)
