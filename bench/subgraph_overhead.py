@@ -118,11 +118,20 @@ def add_graphql_core_route(app: Starlette) -> None:
     app.router.routes.insert(0, Route(CORE_PATH, graphql_core, methods=["POST"]))
 
 
+def _settle_collector() -> None:
+    """What `lms serve` does to the collector after start-up, in either tree (older trees
+    kept it in common.memory)."""
+    try:
+        from router.server.collector import settle_after_startup
+    except ImportError:  # an older tree
+        from common.memory import freeze_startup_objects as settle_after_startup  # type: ignore[no-redef,import-not-found]
+    settle_after_startup()
+
+
 def serve_with_core(port: int) -> None:
     """`lms serve users` plus the graphql-core route (run as this script's child)."""
     import uvicorn
 
-    from common.memory import freeze_startup_objects
     from common.telemetry.logging import configure_logging
     from lms import services
     from router.server.http_protocol import uvicorn_options
@@ -131,7 +140,7 @@ def serve_with_core(port: int) -> None:
     configure_logging("users", settings.log_level)
     app = services.create_app("users", settings)
     add_graphql_core_route(app)
-    freeze_startup_objects()
+    _settle_collector()
     uvicorn.run(app, host="127.0.0.1", port=port, **uvicorn_options())
 
 
