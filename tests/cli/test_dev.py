@@ -3,6 +3,7 @@ stops the run with one line naming it, and nothing it started is left running.""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import queue
@@ -126,6 +127,7 @@ class DevRun:
     """`lms dev` in its own process group, its output read line by line as it comes."""
 
     def __init__(self, env: dict[str, str], *arguments: str) -> None:
+        self.env = env
         self.process = subprocess.Popen(
             command("dev", *arguments),
             env=env,
@@ -181,6 +183,11 @@ class DevRun:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.wait_exit(STOP_DEADLINE)
+        # servers the run started in sessions of their own outlive a killed run: a failed
+        # test must not leave them holding the next run's ports
+        for pid in processes_of(self.env):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
@@ -288,6 +295,7 @@ def test_ctrl_c_stops_everything(dev_run: tuple[DevRun, dict[str, str]]) -> None
         "LMS_PG_PASSWORD_USERS",
         "LMS_CLIENT_SECRET_SHA256_ENROLLMENTS",
         "LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS",
+        "LMS_CLIENT_SECRET_SHA256_ANALYTICS",
     }
     assert secrets_of(run.pid_of("notifications")) == {
         "LMS_PG_PASSWORD_NOTIFICATIONS",
