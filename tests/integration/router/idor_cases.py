@@ -121,6 +121,12 @@ COURSE_ACTIVITY = Reread(
     "engagement { start statements views } lessons { views learnersReached } } } }",
     lambda w: {"id": w.course},
 )
+LTI_LINKS = Reread(
+    "query($c: ID!) { ltiLinks(courseId: $c) { id title moduleId position } }",
+    lambda w: {"c": w.course},
+    "instructor",
+)
+LTI_TOOLS = Reread("{ ltiTools { id name } }", lambda w: {})
 LEARNING_PATHS = Reread("{ learningPaths { id title } }", lambda w: {})
 NOTIFICATION = Reread(
     "query($id: ID!) { notification(id: $id) { id title read readAt } }",
@@ -204,6 +210,109 @@ def _private_field(name: str, selection: str) -> Case:
 
 
 CASES: dict[str, tuple[Case, ...]] = {
+    # LTI tools and links (courses subgraph)
+    "Mutation.deleteLtiTool": (
+        Case(
+            "instructor deletes a registered LTI tool",
+            "instructor",
+            "mutation($id: ID!) { deleteLtiTool(id: $id) { id } }",
+            lambda w: {"id": w.lti_tool},
+            FORBIDDEN,
+            LTI_TOOLS,
+        ),
+    ),
+    "Mutation.addLtiLink": (
+        Case(
+            "other instructor places a tool in a course's module",
+            "other_instructor",
+            "mutation($id: ID!, $t: ID!) { addLtiLink(input: {moduleId: $id, toolId: $t, "
+            'title: "Planted"}) { link { id } } }',
+            lambda w: {"id": w.module, "t": w.lti_tool},
+            REFUSED,
+            LTI_LINKS,
+        ),
+    ),
+    "Mutation.removeLtiLink": (
+        Case(
+            "other instructor removes a course's LTI link",
+            "other_instructor",
+            "mutation($id: ID!) { removeLtiLink(id: $id) { id } }",
+            lambda w: {"id": w.lti_link},
+            REFUSED,
+            LTI_LINKS,
+        ),
+        Case(
+            "learner removes their course's LTI link",
+            "student",
+            "mutation($id: ID!) { removeLtiLink(id: $id) { id } }",
+            lambda w: {"id": w.lti_link},
+            REFUSED,
+            LTI_LINKS,
+        ),
+    ),
+    "Mutation.launchLtiLink": (
+        Case(
+            "instructor of another course launches a course's tool",
+            "other_instructor",
+            "mutation($id: ID!) { launchLtiLink(input: {id: $id}) { initiationUrl } }",
+            lambda w: {"id": w.lti_link},
+            REFUSED,
+            LTI_LINKS,
+        ),
+    ),
+    "Query.ltiLinks": (
+        Case(
+            "other instructor lists the LTI links of a draft",
+            "other_instructor",
+            "query($id: ID!) { ltiLinks(courseId: $id) { id } }",
+            lambda w: {"id": w.draft_course},
+            REFUSED,
+        ),
+    ),
+    "Query.ltiGrades": (
+        Case(
+            "instructor of another course reads a course's tool grades",
+            "other_instructor",
+            "query($id: ID!) { ltiGrades(courseId: $id) { userId scoreGiven } }",
+            lambda w: {"id": w.course},
+            REFUSED,
+        ),
+    ),
+    # Common Cartridge (courses subgraph)
+    "Query.exportCourseCartridge": (
+        Case(
+            "other instructor exports a course as a cartridge",
+            "other_instructor",
+            "query($id: ID!) { exportCourseCartridge(courseId: $id) { url } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+        Case(
+            "learner exports their course as a cartridge",
+            "student",
+            "query($id: ID!) { exportCourseCartridge(courseId: $id) { url } }",
+            lambda w: {"id": w.course},
+            FORBIDDEN,
+        ),
+    ),
+    "Query.courseImport": (
+        Case(
+            "other instructor follows an instructor's cartridge import",
+            "other_instructor",
+            "query($id: ID!) { courseImport(id: $id) { id filename course { id } } }",
+            lambda w: {"id": w.course_import},
+            REFUSED,
+            control="instructor",
+            leak=lambda w: w.course_import,
+        ),
+        Case(
+            "learner follows an instructor's cartridge import",
+            "intruder",
+            "query($id: ID!) { courseImport(id: $id) { id filename } }",
+            lambda w: {"id": w.course_import},
+            REFUSED,
+        ),
+    ),
     # Assessments
     "Query.assessment": (
         Case(

@@ -32,6 +32,7 @@ from tests.integration.assessments.conftest import (
     start,
 )
 from tests.integration.assessments.conftest import SUBMIT as SUBMIT_ATTEMPT
+from tests.integration.courses.cartridges import CC13, package, send_cartridge
 from tests.integration.courses.conftest import SUBMIT as SUBMIT_FOR_REVIEW
 from tests.integration.courses.conftest import (
     add_lesson,
@@ -86,6 +87,23 @@ mutation($id: ID!, $body: String!) {
 COURSE_VERSION = "query($id: ID!) { course(id: $id) { version } }"
 
 
+REGISTER_LTI_TOOL = """
+mutation { registerLtiTool(input: {name: "Idor Tool", loginUrl: "https://tool.example/login",
+  redirectUris: ["https://tool.example/launch"], targetLinkUri: "https://tool.example/launch",
+  jwksUrl: "https://tool.example/jwks"}) { tool { id } } }
+"""
+ADD_LTI_LINK = """
+mutation($m: ID!, $t: ID!) {
+  addLtiLink(input: {moduleId: $m, toolId: $t, title: "Owned tool link"}) { link { id } }
+}
+"""
+EMPTY_CARTRIDGE = f"""<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="idor" xmlns="{CC13}">
+  <metadata><schema>IMS Common Cartridge</schema><schemaversion>1.3.0</schemaversion></metadata>
+  <organizations/><resources/>
+</manifest>""".encode()
+
+
 @dataclass(frozen=True)
 class World:
     accounts: dict[Actor, Account]
@@ -119,6 +137,9 @@ class World:
     session: str  # the student's (its refresh-token family)
     api_key: str  # the administrator's
     narrow_key: str  # admin_key's key
+    lti_tool: str  # registered by the administrator
+    lti_link: str  # the tool placed in the owned course's module
+    course_import: str  # the instructor's cartridge import
 
     def token(self, actor: Actor) -> str:
         assert actor != "admin_key", "an API key is sent as X-API-Key"
@@ -252,6 +273,15 @@ async def build_world(graph: GraphQLClient, http: httpx.AsyncClient, settings: S
         token=admin.access_token,
     )
     version = await graph.data(COURSE_VERSION, {"id": course["id"]}, token=teacher.access_token)
+    lti_tool = await graph.data(REGISTER_LTI_TOOL, token=admin.access_token)
+    lti_link = await graph.data(
+        ADD_LTI_LINK,
+        {"m": course["module"]["id"], "t": lti_tool["registerLtiTool"]["tool"]["id"]},
+        token=teacher.access_token,
+    )
+    course_import = await send_cartridge(
+        http, graph.url, teacher.access_token, package({"imsmanifest.xml": EMPTY_CARTRIDGE})
+    )
     sessions = await graph.data(
         "{ me { sessions { edges { node { id current } } } } }", token=student.access_token
     )
@@ -296,4 +326,7 @@ async def build_world(graph: GraphQLClient, http: httpx.AsyncClient, settings: S
         session=session_id,
         api_key=api_key["createApiKey"]["apiKey"]["id"],
         narrow_key=narrow_key["createApiKey"]["key"],
+        lti_tool=lti_tool["registerLtiTool"]["tool"]["id"],
+        lti_link=lti_link["addLtiLink"]["link"]["id"],
+        course_import=course_import["data"]["importCourseCartridge"]["courseImport"]["id"],
     )
