@@ -48,3 +48,13 @@ def demo_lesson_ids(course_slug: str) -> list[uuid.UUID]:
     """The demo lesson ids of a course, in order."""
     count = DEMO_LESSON_COUNTS[course_slug]
     return [demo_id("lesson", course_slug, str(number)) for number in range(count)]
+
+
+# The demo enrollments: learner, course slug, lessons completed. The enrollments seed writes
+# them; the analytics seed records what they say the learners did.
+DEMO_ENROLLMENTS: Final = (
+    ("student@lms.local", "python-foundations", 4),
+    ("student@lms.local", "graphql-federation", 1),
+    ("student2@lms.local", "python-foundations", 2),
+    ("student2@lms.local", "data-analysis-pandas", 0),
+)

@@ -53,7 +53,8 @@ def lesson_completed(event: Event) -> NewStatement:
         ActivityType.LESSON,
         "lesson_id",
         completion=True,
-        progress=float(event.data["progress"]),
+        # the enrollment's progress is a percentage; statements and aggregates hold 0..1
+        progress=max(0.0, min(1.0, float(event.data["progress"]) / 100)),
     )
 
 

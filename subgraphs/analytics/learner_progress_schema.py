@@ -32,7 +32,7 @@ class ProgressPoint:
         description="lessonsCompleted over the course's lessons now (0..1)."
     )
     progress: float | None = strawberry.field(
-        description="The enrollment's progress (lessons and assessments), as last reported."
+        description="The enrollment's progress (lessons and assessments), 0..1, as last reported."
     )
 
 

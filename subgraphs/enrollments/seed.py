@@ -7,17 +7,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from common.db import create_engine, service_dsn, session_factory
-from common.demo import demo_course_id, demo_id, demo_lesson_ids, demo_user_id
+from common.demo import (
+    DEMO_ENROLLMENTS,
+    demo_course_id,
+    demo_id,
+    demo_lesson_ids,
+    demo_user_id,
+)
 from common.settings import Settings
 from subgraphs.enrollments.models import EnrollmentRow, LessonCompletionRow
 
-# learner, course slug, lessons completed
-PLAN = (
-    ("student@lms.local", "python-foundations", 4),
-    ("student@lms.local", "graphql-federation", 1),
-    ("student2@lms.local", "python-foundations", 2),
-    ("student2@lms.local", "data-analysis-pandas", 0),
-)
+PLAN = DEMO_ENROLLMENTS  # learner, course slug, lessons completed
 
 
 async def seed(settings: Settings) -> list[str]:

@@ -169,7 +169,7 @@ async def test_progress_grades_items_and_cohorts_follow_what_learners_did(
     assert morning["cohort"] == {"id": quizzed["cohort"], "name": "Morning"}
     assert (morning["learners"], morning["activeLastWeek"], morning["completions"]) == (2, 2, 0)
     assert morning["meanScore"] == pytest.approx((1.0 + 2 / 3) / 2, abs=1e-3)
-    assert morning["meanProgress"] == pytest.approx(quizzed["progress"] / 2, abs=1e-3)
+    assert morning["meanProgress"] == pytest.approx(quizzed["progress"] / 100 / 2, abs=1e-3)
     assert unassigned["cohort"] is None
     assert (unassigned["learners"], unassigned["meanScore"], unassigned["meanProgress"]) == (
         1,
@@ -198,7 +198,7 @@ async def test_progress_grades_items_and_cohorts_follow_what_learners_did(
         assert progress["lessons"] == 2
         [today] = progress["days"]
         assert (today["lessonsCompleted"], today["shareOfLessons"]) == (1, 0.5)
-        assert today["progress"] == pytest.approx(quizzed["progress"])
+        assert today["progress"] == pytest.approx(quizzed["progress"] / 100)  # 0..1
         [grade] = progress["grades"]
         assert grade["assessment"]["id"] == quizzed["quiz"]
         assert (grade["score"], grade["passed"]) == (1.0, True)
