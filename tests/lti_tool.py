@@ -19,6 +19,7 @@ from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
+from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.oidc_login import OIDCLogin
 from pylti1p3.redirect import Redirect
 from pylti1p3.registration import Registration
@@ -34,6 +35,7 @@ from starlette.routing import Route
 
 SESSION_COOKIE = "tool-session"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
 class ToolRequest(LtiRequest):
@@ -168,6 +170,14 @@ class LtiTool:
         return AssignmentsGradesService(
             self.connector(launch["iss"], launch["aud"]), launch[AGS_CLAIM]
         )
+
+    def roster(
+        self, launch: dict[str, Any], issuer: str | None = None, client_id: str | None = None
+    ) -> NamesRolesProvisioningService:
+        """The Names and Role Provisioning Services of a launch, as a tool uses them (with
+        another registration's credentials when `issuer` and `client_id` are given)."""
+        connector = self.connector(issuer or launch["iss"], client_id or launch["aud"])
+        return NamesRolesProvisioningService(connector, launch[NRPS_CLAIM])
 
     def app(self) -> Starlette:
         return Starlette(

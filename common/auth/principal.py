@@ -35,6 +35,7 @@ SERVICE_CLIENT_SCOPES: Final[dict[str, frozenset[str]]] = {
     "enrollments": frozenset({"courses:unpublished"}),
     "notifications": frozenset({"users:contacts", "enrollments:rosters"}),
     "analytics": frozenset({"courses:unpublished"}),
+    "courses": frozenset({"enrollments:rosters", "users:contacts"}),  # LTI rosters (NRPS)
 }
 SERVICE_NAMESPACE: Final = uuid.UUID("5e6d1c3a-2b7f-4a8e-9c01-7f3e2d4b5a60")
 

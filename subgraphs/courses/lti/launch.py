@@ -17,7 +17,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -102,6 +102,23 @@ async def subject_of(session: AsyncSession, user_id: uuid.UUID) -> str:
     return subject
 
 
+async def subjects_of(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Many users' opaque LTI subjects at once (a roster), made where missing."""
+    if not user_ids:
+        return {}
+    await session.execute(
+        insert(LtiSubjectRow)
+        .values([{"user_id": each, "subject": secrets.token_hex(16)} for each in user_ids])
+        .on_conflict_do_nothing(index_elements=[LtiSubjectRow.user_id])
+    )
+    rows = await session.execute(
+        select(LtiSubjectRow.user_id, LtiSubjectRow.subject).where(
+            LtiSubjectRow.user_id.in_(user_ids)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 class Launches:
     def __init__(
         self,
@@ -161,6 +178,10 @@ class Launches:
                 "scope": sorted(GRADE_SCOPES),
                 "lineitems": line_items,
                 **({"lineitem": f"{line_items}/{line_item}"} if line_item else {}),
+            },
+            lti.NRPS_CLAIM: {
+                "context_memberships_url": f"{self.issuer}/lti/contexts/{course.id}/memberships",
+                "service_versions": ["2.0"],
             },
             lti.TOOL_PLATFORM: {
                 "guid": self.issuer,

@@ -18,6 +18,7 @@ CONTEXT: Final = CLAIM + "context"
 LAUNCH_PRESENTATION: Final = CLAIM + "launch_presentation"
 TOOL_PLATFORM: Final = CLAIM + "tool_platform"
 AGS_ENDPOINT: Final = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM: Final = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 RESOURCE_LINK_REQUEST: Final = "LtiResourceLinkRequest"
 COURSE_OFFERING: Final = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"

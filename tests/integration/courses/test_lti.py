@@ -7,7 +7,9 @@ initiation parameters, the authentication request's checks (redirect_uri registe
 response_type/mode, scope, prompt), nonce and state carried back, an RS256 ID token whose
 kid is in the platform's JWKS, and the required resource-link claims (message_type,
 version, deployment_id, target_link_uri, resource_link.id, roles, sub, aud/azp), plus
-context and launch_presentation; replayed and cross-user login attempts are refused.
+context and launch_presentation; replayed and cross-user login attempts are refused; the
+AGS and NRPS services (membership container, roles, Link paging, the NRPS launch claim)
+as pylti1p3's service clients use them, with their context and scope checks.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pylti1p3.lineitem import LineItem
 from common.infra.ports import free_port
 from tests.accounts import Account, account_with_roles, register
 from tests.integration.courses.conftest import published_course
-from tests.lti_tool import AGS_CLAIM, LtiTool, PlatformRegistration
+from tests.lti_tool import AGS_CLAIM, NRPS_CLAIM, LtiTool, PlatformRegistration
 from tests.support import GraphQLClient, error_codes, serve
 
 PLATFORM = "{ ltiPlatform { issuer authorizationUrl jwksUrl } }"
@@ -570,3 +572,111 @@ async def test_scores_a_tool_posts_back_become_grades_the_learner_and_instructor
     assert (await http.post(scores_url, json=score, headers=other_bearer)).status_code == 404
     results_after = await asyncio.to_thread(ags.get_grades, item)
     assert sorted(r["resultScore"] for r in results_after) == [4.0, 7.0]
+
+
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+DROP = "mutation($id: ID!) { dropEnrollment(input: {id: $id}) { enrollment { id } } }"
+
+
+async def test_a_tool_lists_the_courses_members_page_by_page_and_only_its_own_context(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    # a learner who enrolled and dropped is no member
+    dropper = await register(users, name="Drew Dropped")
+    enrolled = await users.data(ENROLL, {"c": world.course["id"]}, token=dropper.access_token)
+    await users.data(
+        DROP, {"id": enrolled["enroll"]["enrollment"]["id"]}, token=dropper.access_token
+    )
+    learner_launch = await launch(users, world, world.learner)
+    instructor_launch = await launch(users, world, world.instructor)
+    service = learner_launch[NRPS_CLAIM]
+    memberships_url = f"{learner_launch['iss']}/lti/contexts/{world.course['id']}/memberships"
+    assert service == {"context_memberships_url": memberships_url, "service_versions": ["2.0"]}
+
+    roster = world.tool.roster(learner_launch)
+    members = await asyncio.to_thread(roster.get_members)
+    # one member a page: pylti1p3 follows our Link rel="next" headers through all of them
+    paged = world.tool.roster(
+        {**learner_launch, NRPS_CLAIM: {"context_memberships_url": memberships_url + "?limit=1"}}
+    )
+    assert await asyncio.to_thread(paged.get_members) == members
+    first_page, following = await asyncio.to_thread(paged.get_members_page)
+    assert len(first_page) == 1
+    assert following is not None
+    assert "offset=1" in following
+    assert (await asyncio.to_thread(roster.get_context))["id"] == world.course["id"]
+
+    by_name = {member["name"]: member for member in members}
+    assert sorted(by_name) == ["Cal Mate", "Ivy Tutor", "Lea Learner"]
+    assert by_name["Ivy Tutor"]["roles"] == [MEMBERSHIP + "Instructor"]
+    assert by_name["Lea Learner"]["roles"] == [MEMBERSHIP + "Learner"]
+    # the subject the launches carry; opaque, and no e-mail (the tool is not given them)
+    assert by_name["Lea Learner"]["user_id"] == learner_launch["sub"]
+    assert by_name["Ivy Tutor"]["user_id"] == instructor_launch["sub"]
+    assert {member["status"] for member in members} == {"Active"}
+    assert not [member for member in members if "email" in member]
+    assert world.learner.id not in str(members)
+
+    # another registration, not placed in this course: NOT_FOUND, as for grades
+    other = (
+        await users.data(
+            REGISTER,
+            {
+                "input": {
+                    "name": "Roster Reader",
+                    "loginUrl": f"{world.tool_url}/login",
+                    "redirectUris": [f"{world.tool_url}/launch"],
+                    "targetLinkUri": f"{world.tool_url}/launch",
+                    "jwksUrl": f"{world.tool_url}/jwks",
+                    "sharesName": True,
+                    "sharesEmail": True,
+                }
+            },
+            token=world.admin.access_token,
+        )
+    )["registerLtiTool"]["tool"]
+    mine = world.tool.registrations[0]
+    world.tool.registrations.append(
+        PlatformRegistration(**{**mine.__dict__, "client_id": other["clientId"]})
+    )
+    foreign = world.tool.roster(learner_launch, mine.issuer, other["clientId"])
+    with pytest.raises(LtiServiceException) as refused:
+        await asyncio.to_thread(foreign.get_members)
+    assert refused.value.response.status_code == 404
+
+    # a token without the membership scope: FORBIDDEN; none at all: UNAUTHENTICATED
+    token_url = f"{mine.issuer}/lti/token"
+    graded = await http.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(world.tool.key, mine.client_id, token_url),
+            "scope": AGS + "score",
+        },
+    )
+    bearer = {"Authorization": f"Bearer {graded.json()['access_token']}"}
+    forbidden = await http.get(memberships_url, headers=bearer)
+    assert forbidden.status_code == 403
+    assert error_codes(forbidden.json()) == ["FORBIDDEN"]
+    assert (await http.get(memberships_url)).status_code == 401
+    # hostile paging: refused as bad input, never a 500
+    reader = await http.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(world.tool.key, mine.client_id, token_url),
+            "scope": NRPS,
+        },
+    )
+    reading = {"Authorization": f"Bearer {reader.json()['access_token']}"}
+    for query in ("limit=-1", "limit=x", "limit=100000", "offset=1e9", "offset=99999999999"):
+        answer = await http.get(f"{memberships_url}?{query}", headers=reading)
+        assert answer.status_code == 400, query
+        assert error_codes(answer.json()) == ["BAD_USER_INPUT"]
+    past_the_end = await http.get(f"{memberships_url}?offset=50", headers=reading)
+    assert past_the_end.status_code == 200
+    assert past_the_end.json()["members"] == []
+    assert "link" not in past_the_end.headers
