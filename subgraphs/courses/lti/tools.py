@@ -198,6 +198,13 @@ class LtiTools:
             await session.delete(link)
         return link.course_id
 
+    async def module_course(self, module_id: uuid.UUID) -> uuid.UUID | None:
+        """The course a module belongs to, or None for no such module."""
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(ModuleRow.course_id).where(ModuleRow.id == module_id)
+            )
+
     async def link(self, link_id: uuid.UUID) -> LtiLinkRow | None:
         async with self.sessions() as session:
             return await session.get(LtiLinkRow, link_id)

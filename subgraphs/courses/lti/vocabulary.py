@@ -21,6 +21,12 @@ AGS_ENDPOINT: Final = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM: Final = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 RESOURCE_LINK_REQUEST: Final = "LtiResourceLinkRequest"
+DEEP_LINKING_REQUEST: Final = "LtiDeepLinkingRequest"
+DEEP_LINKING_RESPONSE: Final = "LtiDeepLinkingResponse"
+DEEP_LINKING: Final = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+DEEP_LINKING_SETTINGS: Final = DEEP_LINKING + "deep_linking_settings"
+CONTENT_ITEMS: Final = DEEP_LINKING + "content_items"
+DEEP_LINKING_DATA: Final = DEEP_LINKING + "data"
 COURSE_OFFERING: Final = "http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"
 
 MEMBERSHIP: Final = "http://purl.imsglobal.org/vocab/lis/v2/membership#"

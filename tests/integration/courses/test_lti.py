@@ -9,7 +9,9 @@ kid is in the platform's JWKS, and the required resource-link claims (message_ty
 version, deployment_id, target_link_uri, resource_link.id, roles, sub, aud/azp), plus
 context and launch_presentation; replayed and cross-user login attempts are refused; the
 AGS and NRPS services (membership container, roles, Link paging, the NRPS launch claim)
-as pylti1p3's service clients use them, with their context and scope checks.
+as pylti1p3's service clients use them, with their context and scope checks; Deep Linking
+2.0 (the LtiDeepLinkingRequest's settings, the signed LtiDeepLinkingResponse with its data,
+replay and foreign signatures refused).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
@@ -680,3 +683,89 @@ async def test_a_tool_lists_the_courses_members_page_by_page_and_only_its_own_co
     assert past_the_end.status_code == 200
     assert past_the_end.json()["members"] == []
     assert "link" not in past_the_end.headers
+
+
+DEEP_LINK = """
+mutation($input: StartLtiDeepLinkingInput!) { startLtiDeepLinking(input: $input) { initiationUrl } }
+"""
+
+
+async def deep_linking(
+    users: GraphQLClient, world: World, account: Account
+) -> tuple[str, dict[str, str]]:
+    """A deep linking launch by `account` through pylti1p3: the form its page posts back."""
+    data = await users.data(
+        DEEP_LINK,
+        {"input": {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}},
+        token=account.access_token,
+    )
+    async with httpx.AsyncClient() as browser:
+        initiation = data["startLtiDeepLinking"]["initiationUrl"]
+        action, fields = posted_form(
+            await browser.get(await authorization_url(browser, initiation))
+        )
+        return posted_form(await browser.post(action, data=fields))
+
+
+async def test_an_instructor_adds_content_picked_in_the_tool_by_deep_linking(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    world.tool.picked = [
+        DeepLinkResource().set_url(f"{world.tool_url}/launch?quiz=2").set_title("Quiz two"),
+        DeepLinkResource().set_title("Quiz three"),
+    ]
+    return_url, form = await deep_linking(users, world, world.instructor)
+    request = world.tool.launches[-1]
+    assert request[CLAIM + "message_type"] == "LtiDeepLinkingRequest"
+    settings = request["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+    assert settings["accept_types"] == ["ltiResourceLink"]
+    assert settings["accept_multiple"] is True
+    assert (
+        return_url
+        == settings["deep_link_return_url"]
+        == f"{request['iss']}/lti/deep-linking/return"
+    )
+    assert set(form) == {"JWT"}
+
+    added = await http.post(return_url, data=form)
+    assert added.status_code == 200, added.text
+    assert "2 link(s) added" in added.text
+    links = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    titles = [link["title"] for link in links["ltiLinks"]]
+    assert titles[-2:] == ["Quiz two", "Quiz three"]
+    # the same response again: its nonce and data were single-use
+    replayed = await http.post(return_url, data=form)
+    assert replayed.status_code == 400
+    assert error_codes(replayed.json()) == ["BAD_USER_INPUT"]
+
+    # a response re-signed by another key (same kid): refused, and the real one still works
+    world.tool.picked = [DeepLinkResource().set_title("Quiz four")]
+    _, form = await deep_linking(users, world, world.instructor)
+    claims = jwt.decode(form["JWT"], world.tool.key).claims
+    foreign = RSAKey.generate_key(2048, private=True)
+    forged = jwt.encode({"alg": "RS256", "kid": world.tool.key.kid}, claims, foreign)
+    refused = await http.post(return_url, data={"JWT": forged})
+    assert refused.status_code == 401
+    assert error_codes(refused.json()) == ["UNAUTHENTICATED"]
+    for hostile in ({"JWT": "x"}, {"JWT": "a.b.c"}, {}, {"JWT": "x" * 70_000}):
+        answer = await http.post(return_url, data=hostile)
+        assert answer.status_code == 400, hostile
+        assert error_codes(answer.json()) == ["BAD_USER_INPUT"]
+    assert (await http.post(return_url, data=form)).status_code == 200
+    links = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert [link["title"] for link in links["ltiLinks"]][-1] == "Quiz four"
+
+    # only the course's instructors start deep linking
+    for account in (world.learner, world.outsider):
+        denied = await users.execute(
+            DEEP_LINK,
+            {"input": {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}},
+            token=account.access_token,
+        )
+        assert error_codes(denied) == ["FORBIDDEN"]
+    missing = await users.execute(
+        DEEP_LINK,
+        {"input": {"moduleId": world.course["id"], "toolId": world.registered["id"]}},
+        token=world.instructor.access_token,
+    )
+    assert error_codes(missing) == ["NOT_FOUND"]
