@@ -124,23 +124,20 @@ class DeepLinkReturns:
             scopes=scopes_for(roles),
             token_id="lti-deep-linking",
         )
-        placed = []
+        picked: list[tuple[str, str | None]] = []
         for item in items:
             title, url = item.get("title") or tool.name, item.get("url")
             if not isinstance(title, str) or not (url is None or isinstance(url, str)):
                 raise _refused("A content item's title and url must be strings.")
-            try:
-                placed.append(
-                    await self.tools.place(
-                        instructor,
-                        uuid.UUID(pending["module_id"]),
-                        tool.id,
-                        title[:200],
-                        target_link_uri=url,
-                        deployment_id=pending["deployment_id"],
-                    )
-                )
-            except DomainError as error:
-                status = 403 if error.code == ErrorCode.FORBIDDEN else 400
-                raise _refused(error.message, status) from None
-        return placed
+            picked.append((title[:200], url))
+        try:
+            return await self.tools.place_all(
+                instructor,
+                uuid.UUID(pending["module_id"]),
+                tool.id,
+                picked,
+                deployment_id=pending["deployment_id"],
+            )
+        except DomainError as error:
+            status = 403 if error.code == ErrorCode.FORBIDDEN else 400
+            raise _refused(error.message, status) from None

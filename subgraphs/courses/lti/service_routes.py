@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from common.auth.service_identity import ServiceTokenUnavailable
+from common.graphql.peers import PeerUnavailable
 from subgraphs.courses.lti.grades import ServiceRefused
 from subgraphs.courses.lti.models import LtiLineItemRow
 from subgraphs.courses.lti.service_tokens import ServiceGrant, ServiceTokens, TokenRefused
@@ -159,6 +161,8 @@ async def memberships(request: Request) -> Response:
         )
     except ServiceRefused as refused:
         return _refused(refused.status, refused.code, refused.message)
+    except (PeerUnavailable, ServiceTokenUnavailable):
+        return _refused(503, "SERVICE_UNAVAILABLE", "The roster is unavailable; try again.")
     base = request.app.state.runtime.settings.public_service_url("courses")
     url = f"{base}/lti/contexts/{course}/memberships"
     headers = {}

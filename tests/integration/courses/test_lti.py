@@ -738,6 +738,18 @@ async def test_an_instructor_adds_content_picked_in_the_tool_by_deep_linking(
     assert replayed.status_code == 400
     assert error_codes(replayed.json()) == ["BAD_USER_INPUT"]
 
+    # one bad item among good ones: nothing is placed
+    world.tool.picked = [
+        DeepLinkResource().set_title("Quiz good"),
+        DeepLinkResource().set_url("javascript:alert(1)").set_title("Quiz bad"),
+    ]
+    _, form = await deep_linking(users, world, world.instructor)
+    partial = await http.post(return_url, data=form)
+    assert partial.status_code == 400
+    assert error_codes(partial.json()) == ["BAD_USER_INPUT"]
+    after = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert after == links
+
     # a response re-signed by another key (same kid): refused, and the real one still works
     world.tool.picked = [DeepLinkResource().set_title("Quiz four")]
     _, form = await deep_linking(users, world, world.instructor)
