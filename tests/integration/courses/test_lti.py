@@ -37,7 +37,7 @@ from pylti1p3.lineitem import LineItem
 
 from common.infra.ports import free_port
 from tests.accounts import Account, account_with_roles, register
-from tests.integration.courses.conftest import published_course
+from tests.integration.courses.conftest import add_module, create_course, published_course
 from tests.lti_tool import AGS_CLAIM, NRPS_CLAIM, LtiTool, PlatformRegistration
 from tests.support import GraphQLClient, error_codes, serve
 
@@ -620,6 +620,23 @@ async def test_a_tool_lists_the_courses_members_page_by_page_and_only_its_own_co
     assert {member["status"] for member in members} == {"Active"}
     assert not [member for member in members if "email" in member]
     assert world.learner.id not in str(members)
+
+    # a draft the tool is placed in: its instructor, read as courses itself (no learners yet)
+    draft = await create_course(users, world.instructor, "LTI Draft")
+    draft_module = await add_module(users, world.instructor, draft["id"])
+    await users.data(
+        ADD_LINK,
+        {"input": {"moduleId": draft_module["id"], "toolId": world.registered["id"], "title": "D"}},
+        token=world.instructor.access_token,
+    )
+    draft_url = memberships_url.replace(world.course["id"], draft["id"])
+    draft_roster = world.tool.roster(
+        {**learner_launch, NRPS_CLAIM: {"context_memberships_url": draft_url}}
+    )
+    drafted = await asyncio.to_thread(draft_roster.get_members)
+    assert [(m["name"], m["roles"]) for m in drafted] == [
+        ("Ivy Tutor", [MEMBERSHIP + "Instructor"])
+    ]
 
     # another registration, not placed in this course: NOT_FOUND, as for grades
     other = (
