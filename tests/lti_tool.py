@@ -17,8 +17,10 @@ from typing import Any
 from joserfc.jwk import RSAKey
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.cookie import CookieService
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
+from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.oidc_login import OIDCLogin
 from pylti1p3.redirect import Redirect
 from pylti1p3.registration import Registration
@@ -29,11 +31,12 @@ from pylti1p3.tool_config.dict import ToolConfDict
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 SESSION_COOKIE = "tool-session"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
 class ToolRequest(LtiRequest):
@@ -126,6 +129,8 @@ class LtiTool:
     registrations: list[PlatformRegistration] = field(default_factory=list)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     launches: list[dict[str, Any]] = field(default_factory=list)
+    # what an instructor picks in the tool when it is launched for deep linking
+    picked: list[DeepLinkResource] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key.ensure_kid()
@@ -169,6 +174,14 @@ class LtiTool:
             self.connector(launch["iss"], launch["aud"]), launch[AGS_CLAIM]
         )
 
+    def roster(
+        self, launch: dict[str, Any], issuer: str | None = None, client_id: str | None = None
+    ) -> NamesRolesProvisioningService:
+        """The Names and Role Provisioning Services of a launch, as a tool uses them (with
+        another registration's credentials when `issuer` and `client_id` are given)."""
+        connector = self.connector(issuer or launch["iss"], client_id or launch["aud"])
+        return NamesRolesProvisioningService(connector, launch[NRPS_CLAIM])
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -206,17 +219,24 @@ class LtiTool:
     async def _launch(self, request: Request) -> Response:
         tool_request, _ = await self._request(request)
 
-        def launch() -> dict[str, Any]:
+        def launch() -> tuple[dict[str, Any], str | None]:
             message = ToolLaunch(
                 tool_request, self.config(), SessionService(tool_request), ToolCookies(tool_request)
             )
-            return dict(message.get_launch_data())
+            data = dict(message.get_launch_data())
+            if not message.is_deep_link_launch():
+                return data, None
+            # the instructor picked `self.picked`: pylti1p3 signs the response and answers
+            # the page that posts it back to the platform's deep_link_return_url
+            return data, message.get_deep_link().output_response_form(self.picked)
 
         try:
-            data = await run_in_threadpool(launch)
+            data, deep_link_form = await run_in_threadpool(launch)
         except (LtiException, OIDCException) as error:
             return JSONResponse({"error": str(error)}, 400)
         self.launches.append(data)
+        if deep_link_form is not None:
+            return HTMLResponse(deep_link_form)
         return JSONResponse({"launched": data})
 
     async def _jwks(self, _: Request) -> Response:

@@ -35,6 +35,9 @@ SERVICE_CLIENT_SCOPES: Final[dict[str, frozenset[str]]] = {
     "enrollments": frozenset({"courses:unpublished"}),
     "notifications": frozenset({"users:contacts", "enrollments:rosters"}),
     "analytics": frozenset({"courses:unpublished"}),
+    # LTI rosters (NRPS): a course's learners and their names, drafts' too (enrollments
+    # reads the course as the caller, here courses itself)
+    "courses": frozenset({"courses:unpublished", "enrollments:rosters", "users:contacts"}),
 }
 SERVICE_NAMESPACE: Final = uuid.UUID("5e6d1c3a-2b7f-4a8e-9c01-7f3e2d4b5a60")
 

@@ -9,12 +9,16 @@ from typing import Any
 
 from common.ai import embeddings
 from common.auth.keys import lti_signing_keys
+from common.auth.service_identity import ServiceIdentity
 from common.graphql.app import ServiceRuntime
+from common.graphql.peers import PeerClient
 from subgraphs.courses.cartridge.jobs import CourseImports
 from subgraphs.courses.embedding import CourseEmbedder
 from subgraphs.courses.lessons import LessonsService
+from subgraphs.courses.lti.deep_linking import DeepLinkReturns
 from subgraphs.courses.lti.grades import GradeServices
 from subgraphs.courses.lti.launch import Launches
+from subgraphs.courses.lti.memberships import Memberships
 from subgraphs.courses.lti.service_tokens import ServiceTokens
 from subgraphs.courses.lti.tools import LtiTools
 from subgraphs.courses.service import CoursesService
@@ -33,6 +37,8 @@ class CoursesServices:
     lti_launches: Launches
     lti_service_tokens: ServiceTokens
     lti_grades: GradeServices
+    lti_memberships: Memberships
+    lti_deep_links: DeepLinkReturns
 
 
 def build_services(runtime: ServiceRuntime) -> CoursesServices:
@@ -41,6 +47,7 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
     storage = LocalDiskStorage(settings.upload_dir)
     lti_tools = LtiTools(runtime.sessions)
     lti_base = settings.public_service_url("courses")
+    lti_tokens = ServiceTokens(lti_tools, runtime.redis, runtime.http, f"{lti_base}/lti/token")
     return CoursesServices(
         courses=CoursesService(runtime.sessions),
         lessons=LessonsService(
@@ -61,10 +68,15 @@ def build_services(runtime: ServiceRuntime) -> CoursesServices:
             issuer=lti_base,
             keys=lambda: lti_signing_keys(settings),
         ),
-        lti_service_tokens=ServiceTokens(
-            lti_tools, runtime.redis, runtime.http, f"{lti_base}/lti/token"
-        ),
+        lti_service_tokens=lti_tokens,
         lti_grades=GradeServices(runtime.sessions),
+        lti_memberships=Memberships(
+            runtime.sessions,
+            PeerClient(runtime.http, "enrollments", settings.service_url("enrollments")),
+            PeerClient(runtime.http, "users", settings.service_url("users")),
+            ServiceIdentity(settings, "courses", runtime.http),
+        ),
+        lti_deep_links=DeepLinkReturns(lti_tools, lti_tokens, runtime.redis, issuer=lti_base),
     )
 
 

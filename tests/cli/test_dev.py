@@ -296,12 +296,16 @@ def test_ctrl_c_stops_everything(dev_run: tuple[DevRun, dict[str, str]]) -> None
         "LMS_CLIENT_SECRET_SHA256_ENROLLMENTS",
         "LMS_CLIENT_SECRET_SHA256_NOTIFICATIONS",
         "LMS_CLIENT_SECRET_SHA256_ANALYTICS",
+        "LMS_CLIENT_SECRET_SHA256_COURSES",
     }
     assert secrets_of(run.pid_of("notifications")) == {
         "LMS_PG_PASSWORD_NOTIFICATIONS",
         "LMS_CLIENT_SECRET_NOTIFICATIONS",
     }
-    assert secrets_of(run.pid_of("courses")) == {"LMS_PG_PASSWORD_COURSES"}
+    assert secrets_of(run.pid_of("courses")) == {
+        "LMS_PG_PASSWORD_COURSES",
+        "LMS_CLIENT_SECRET_COURSES",
+    }
     os.kill(run.process.pid, signal.SIGINT)
     assert run.wait_exit(STOP_DEADLINE) == 0
     assert not [line for line in run.stderr if line.startswith("error:")]

@@ -51,7 +51,7 @@ class ServiceRefused(Exception):
         self.message = message
 
 
-def _require(grant: ServiceGrant, *scopes: str) -> None:
+def require(grant: ServiceGrant, *scopes: str) -> None:
     if not grant.scopes & set(scopes):
         raise ServiceRefused(403, "FORBIDDEN", f"The token lacks the scope {scopes[0]}.")
 
@@ -83,6 +83,22 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
+async def tool_context(session: AsyncSession, grant: ServiceGrant, course_id: str) -> uuid.UUID:
+    """The course, if it is the grant's tool's context (one of its links is placed there);
+    any other course, or no course, answers NOT_FOUND (shared by AGS and NRPS)."""
+    course = _uuid(course_id)
+    placed = course is not None and await session.scalar(
+        select(
+            exists().where(
+                LtiLinkRow.course_id == course, LtiLinkRow.tool_id == uuid.UUID(grant.tool_id)
+            )
+        )
+    )
+    if not placed or course is None:
+        raise ServiceRefused(404, "NOT_FOUND", "No such context for this tool.")
+    return course
+
+
 class GradeServices:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -90,17 +106,7 @@ class GradeServices:
     async def _context(
         self, session: AsyncSession, grant: ServiceGrant, course_id: str
     ) -> uuid.UUID:
-        course = _uuid(course_id)
-        placed = course is not None and await session.scalar(
-            select(
-                exists().where(
-                    LtiLinkRow.course_id == course, LtiLinkRow.tool_id == uuid.UUID(grant.tool_id)
-                )
-            )
-        )
-        if not placed or course is None:
-            raise ServiceRefused(404, "NOT_FOUND", "No such context for this tool.")
-        return course
+        return await tool_context(session, grant, course_id)
 
     async def _item(
         self, session: AsyncSession, grant: ServiceGrant, course_id: str, item_id: str
@@ -115,7 +121,7 @@ class GradeServices:
     async def line_items(
         self, grant: ServiceGrant, course_id: str, filters: Mapping[str, str]
     ) -> list[LtiLineItemRow]:
-        _require(grant, LINEITEM, LINEITEM_READONLY)
+        require(grant, LINEITEM, LINEITEM_READONLY)
         async with self.sessions() as session:
             course = await self._context(session, grant, course_id)
             query = select(LtiLineItemRow).where(
@@ -131,14 +137,14 @@ class GradeServices:
             return list(await session.scalars(query.order_by(LtiLineItemRow.created_at)))
 
     async def line_item(self, grant: ServiceGrant, course_id: str, item_id: str) -> LtiLineItemRow:
-        _require(grant, LINEITEM, LINEITEM_READONLY)
+        require(grant, LINEITEM, LINEITEM_READONLY)
         async with self.sessions() as session:
             return await self._item(session, grant, course_id, item_id)
 
     async def create_line_item(
         self, grant: ServiceGrant, course_id: str, body: Mapping[str, Any]
     ) -> LtiLineItemRow:
-        _require(grant, LINEITEM)
+        require(grant, LINEITEM)
         maximum = _number(body, "scoreMaximum", required=True)
         if not maximum:
             raise ServiceRefused(400, "BAD_USER_INPUT", "scoreMaximum must be above 0.")
@@ -177,7 +183,7 @@ class GradeServices:
     async def post_score(
         self, grant: ServiceGrant, course_id: str, item_id: str, body: Mapping[str, Any]
     ) -> None:
-        _require(grant, SCORE)
+        require(grant, SCORE)
         subject = _text(body, "userId", 64, required=True)
         activity = body.get("activityProgress")
         grading = body.get("gradingProgress")
@@ -221,7 +227,7 @@ class GradeServices:
     async def results(
         self, grant: ServiceGrant, course_id: str, item_id: str
     ) -> tuple[LtiLineItemRow, list[tuple[LtiScoreRow, str]]]:
-        _require(grant, RESULT_READONLY)
+        require(grant, RESULT_READONLY)
         async with self.sessions() as session:
             item = await self._item(session, grant, course_id, item_id)
             rows = await session.execute(

@@ -17,7 +17,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +38,7 @@ from subgraphs.courses.lti.service_tokens import GRADE_SCOPES
 from subgraphs.courses.models import CourseRow
 
 HINT_SECONDS = 300
+DEEP_LINK_SECONDS = 3600  # the instructor's time to pick content in the tool
 ID_TOKEN_SECONDS = 120
 MAX_PARAMETER = 2048
 PLATFORM_NAME = "LMS"
@@ -88,6 +89,10 @@ def _hint_key(hint: str) -> str:
     return f"lms:lti:launch:{hashlib.sha256(hint.encode()).hexdigest()}"
 
 
+def deep_link_key(data: str) -> str:
+    return f"lms:lti:deep-link:{hashlib.sha256(data.encode()).hexdigest()}"
+
+
 async def subject_of(session: AsyncSession, user_id: uuid.UUID) -> str:
     """The user's opaque LTI subject, made on first need and never changed."""
     await session.execute(
@@ -100,6 +105,23 @@ async def subject_of(session: AsyncSession, user_id: uuid.UUID) -> str:
     )
     assert subject is not None
     return subject
+
+
+async def subjects_of(session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Many users' opaque LTI subjects at once (a roster), made where missing."""
+    if not user_ids:
+        return {}
+    await session.execute(
+        insert(LtiSubjectRow)
+        .values([{"user_id": each, "subject": secrets.token_hex(16)} for each in user_ids])
+        .on_conflict_do_nothing(index_elements=[LtiSubjectRow.user_id])
+    )
+    rows = await session.execute(
+        select(LtiSubjectRow.user_id, LtiSubjectRow.subject).where(
+            LtiSubjectRow.user_id.in_(user_ids)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 class Launches:
@@ -146,6 +168,65 @@ class Launches:
             lti.TARGET_LINK_URI: link.target_link_uri,
             lti.RESOURCE_LINK: {"id": str(link.id), "title": link.title},
             lti.ROLES: lti.launch_roles(principal.roles, teaches=teaches),
+            **self._course_claims(course, presentation),
+            lti.AGS_ENDPOINT: {
+                "scope": sorted(GRADE_SCOPES),
+                "lineitems": line_items,
+                **({"lineitem": f"{line_items}/{line_item}"} if line_item else {}),
+            },
+            lti.NRPS_CLAIM: {
+                "context_memberships_url": f"{self.issuer}/lti/contexts/{course.id}/memberships",
+                "service_versions": ["2.0"],
+            },
+        }
+        return await self._initiate(tool, subject, claims, person)
+
+    async def start_deep_linking(
+        self,
+        principal: Principal,
+        tool: LtiToolRow,
+        course: CourseRow,
+        module_id: uuid.UUID,
+        *,
+        person: Mapping[str, str],
+        presentation: Presentation,
+    ) -> Initiation:
+        """Prepare a Deep Linking 2.0 launch (LtiDeepLinkingRequest) by an instructor of
+        ``course`` (checked by the caller): the tool lets them pick content and posts it back
+        to ``deep_link_return_url`` with ``data``, an opaque single-use value naming the
+        module, the tool and the instructor (kept in Redis; see deep_linking.py)."""
+        async with self.sessions.begin() as session:
+            subject = await subject_of(session, principal.user_id)
+        deployment = tool.deployment_ids[0]
+        data = secrets.token_urlsafe(32)
+        pending = {
+            "client_id": tool.client_id,
+            "tool_id": str(tool.id),
+            "deployment_id": deployment,
+            "module_id": str(module_id),
+            "user_id": str(principal.user_id),
+            "roles": sorted(role.value for role in principal.roles),
+        }
+        await self.redis.set(deep_link_key(data), json.dumps(pending), ex=DEEP_LINK_SECONDS)
+        claims: dict[str, Any] = {
+            lti.MESSAGE_TYPE: lti.DEEP_LINKING_REQUEST,
+            lti.CLAIM_VERSION: lti.VERSION,
+            lti.DEPLOYMENT_ID: deployment,
+            lti.TARGET_LINK_URI: tool.target_link_uri,
+            lti.ROLES: lti.launch_roles(principal.roles, teaches=True),
+            **self._course_claims(course, presentation),
+            lti.DEEP_LINKING_SETTINGS: {
+                "deep_link_return_url": f"{self.issuer}/lti/deep-linking/return",
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "accept_multiple": True,
+                "data": data,
+            },
+        }
+        return await self._initiate(tool, subject, claims, person, deployment=deployment)
+
+    def _course_claims(self, course: CourseRow, presentation: Presentation) -> dict[str, Any]:
+        return {
             lti.CONTEXT: {
                 "id": str(course.id),
                 "label": course.slug,
@@ -157,11 +238,6 @@ class Launches:
                 "locale": presentation.locale,
                 **({"return_url": presentation.return_url} if presentation.return_url else {}),
             },
-            lti.AGS_ENDPOINT: {
-                "scope": sorted(GRADE_SCOPES),
-                "lineitems": line_items,
-                **({"lineitem": f"{line_items}/{line_item}"} if line_item else {}),
-            },
             lti.TOOL_PLATFORM: {
                 "guid": self.issuer,
                 "name": PLATFORM_NAME,
@@ -169,6 +245,16 @@ class Launches:
                 "version": "1",
             },
         }
+
+    async def _initiate(
+        self,
+        tool: LtiToolRow,
+        subject: str,
+        claims: dict[str, Any],
+        person: Mapping[str, str],
+        *,
+        deployment: str | None = None,
+    ) -> Initiation:
         if tool.shares_name and person.get("name"):
             claims["name"] = person["name"]
         if tool.shares_email and person.get("email"):
@@ -181,10 +267,10 @@ class Launches:
             parameters={
                 "iss": self.issuer,
                 "login_hint": subject,
-                "target_link_uri": link.target_link_uri,
+                "target_link_uri": claims[lti.TARGET_LINK_URI],
                 "lti_message_hint": hint,
                 "client_id": tool.client_id,
-                "lti_deployment_id": link.deployment_id,
+                "lti_deployment_id": deployment or claims[lti.DEPLOYMENT_ID],
             },
             expires_in=HINT_SECONDS,
         )

@@ -1,4 +1,5 @@
-"""HTTP routes of the LTI platform: the OIDC authorization endpoint (``/lti/authorize``).
+"""HTTP routes of the LTI platform: the OIDC authorization endpoint (``/lti/authorize``)
+and the Deep Linking return (``/lti/deep-linking/return``), both reached by the browser.
 
 The platform's public keys are the courses subgraph's ``/.well-known/jwks.json``."""
 
@@ -73,4 +74,26 @@ async def authorize(request: Request) -> Response:
     return auto_post(answer)
 
 
-ROUTES = [Route("/lti/authorize", authorize, methods=["GET", "POST"])]
+async def deep_linking_return(request: Request) -> Response:
+    """The tool's LtiDeepLinkingResponse, posted by the browser as the form field ``JWT``."""
+    try:
+        form = await request.form(max_files=0, max_fields=10)
+        response = form.get("JWT")
+        placed = await request.app.state.service.lti_deep_links.receive(
+            response if isinstance(response, str) else ""
+        )
+    except LaunchRefused as refused:
+        answer = refusal(refused.status, refused.message, refused.error_code.value)
+        answer.headers.update(NO_STORE)
+        return answer
+    items = "".join(f"<li>{escape(link.title)}</li>" for link in placed)
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Content added</title></head>
+<body><p>{len(placed)} link(s) added to the module.</p><ul>{items}</ul></body></html>"""
+    return HTMLResponse(page, headers={**NO_STORE, "Referrer-Policy": "no-referrer"})
+
+
+ROUTES = [
+    Route("/lti/authorize", authorize, methods=["GET", "POST"]),
+    Route("/lti/deep-linking/return", deep_linking_return, methods=["POST"]),
+]

@@ -8,14 +8,14 @@ from enum import Enum
 
 import strawberry
 
-from common.errors import NotFound
+from common.errors import Forbidden, NotFound
 from common.graphql.access import scopes, signed_in
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.peers import PeerClient
 from common.validation import url
 from subgraphs.courses.guards import course_access, require_content_access
 from subgraphs.courses.loaders import CoursesInfo
-from subgraphs.courses.lti.launch import Presentation
+from subgraphs.courses.lti.launch import Initiation, Presentation
 from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiScoreRow, LtiToolRow
 from subgraphs.courses.lti.tools import ToolDraft
 
@@ -141,6 +141,16 @@ class LtiDocumentTarget(Enum):
 @strawberry.input
 class LaunchLtiLinkInput:
     id: strawberry.ID
+    document_target: LtiDocumentTarget = LtiDocumentTarget.IFRAME
+    return_url: str | None = strawberry.field(
+        default=None, description="Where the tool may send the user back."
+    )
+
+
+@strawberry.input
+class StartLtiDeepLinkingInput:
+    module_id: strawberry.ID
+    tool_id: strawberry.ID
     document_target: LtiDocumentTarget = LtiDocumentTarget.IFRAME
     return_url: str | None = strawberry.field(
         default=None, description="Where the tool may send the user back."
@@ -323,21 +333,13 @@ class LtiMutations:
         [tool] = await service.lti_tools.tools_by_ids([link.tool_id])
         if tool is None:
             raise NotFound(f"No LTI link has id {link_id}.", field="id")
-        person: dict[str, str] = {}
-        if tool.shares_name or tool.shares_email:
-            runtime = info.context.request.app.state.runtime
-            users = PeerClient(runtime.http, "users", runtime.settings.service_url("users"))
-            data = await users.query(
-                ME, {}, authorization=info.context.request.headers.get("authorization")
-            )
-            person = {key: str(value) for key, value in (data.get("me") or {}).items() if value}
         initiation = await service.lti_launches.start(
             principal,
             link,
             tool,
             course,
             teaches=teaches,
-            person=person,
+            person=await _person(info, tool),
             presentation=Presentation(
                 document_target=input.document_target.value,
                 return_url=None
@@ -345,9 +347,65 @@ class LtiMutations:
                 else url(input.return_url, field="returnUrl", loopback_http=True),
             ),
         )
-        return LtiLaunch(
-            initiation_url=initiation.url,
-            login_url=initiation.login_url,
-            parameters=[LtiParameter(name=k, value=v) for k, v in initiation.parameters.items()],
-            expires_in=initiation.expires_in,
+        return _launch_of(initiation)
+
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Start an LTI Deep Linking launch: the course's instructor picks content in "
+        "the tool, and what the tool sends back is added to the module as LTI links.",
+    )
+    async def start_lti_deep_linking(
+        self, info: CoursesInfo, input: StartLtiDeepLinkingInput
+    ) -> LtiLaunch:
+        principal = info.context.require_principal()
+        service = info.context.service
+        module_id = parse_id(input.module_id, field="moduleId")
+        course_id = await service.lti_tools.module_course(module_id)
+        if course_id is None:
+            raise NotFound(f"No module has id {module_id}.", field="moduleId")
+        try:
+            course, teaches = await course_access(info, course_id)
+        except NotFound:
+            raise NotFound(f"No module has id {module_id}.", field="moduleId") from None
+        if not teaches:
+            raise Forbidden("Only the course's instructors add content from a tool.")
+        tool_id = parse_id(input.tool_id, field="toolId")
+        [tool] = await service.lti_tools.tools_by_ids([tool_id])
+        if tool is None:
+            raise NotFound(f"No LTI tool has id {tool_id}.", field="toolId")
+        initiation = await service.lti_launches.start_deep_linking(
+            principal,
+            tool,
+            course,
+            module_id,
+            person=await _person(info, tool),
+            presentation=Presentation(
+                document_target=input.document_target.value,
+                return_url=None
+                if input.return_url is None
+                else url(input.return_url, field="returnUrl", loopback_http=True),
+            ),
         )
+        return _launch_of(initiation)
+
+
+async def _person(info: CoursesInfo, tool: LtiToolRow) -> dict[str, str]:
+    """The caller's name and email (as the users subgraph tells the caller), when the tool's
+    registration shares them."""
+    if not (tool.shares_name or tool.shares_email):
+        return {}
+    runtime = info.context.request.app.state.runtime
+    users = PeerClient(runtime.http, "users", runtime.settings.service_url("users"))
+    data = await users.query(
+        ME, {}, authorization=info.context.request.headers.get("authorization")
+    )
+    return {key: str(value) for key, value in (data.get("me") or {}).items() if value}
+
+
+def _launch_of(initiation: Initiation) -> LtiLaunch:
+    return LtiLaunch(
+        initiation_url=initiation.url,
+        login_url=initiation.login_url,
+        parameters=[LtiParameter(name=k, value=v) for k, v in initiation.parameters.items()],
+        expires_in=initiation.expires_in,
+    )

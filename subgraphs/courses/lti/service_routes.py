@@ -1,15 +1,19 @@
-"""HTTP routes of LTI Advantage services: the token endpoint and Assignment and Grade
-Services (line items, scores, results), JSON in the media types 1EdTech names."""
+"""HTTP routes of LTI Advantage services: the token endpoint, Assignment and Grade
+Services (line items, scores, results) and Names and Role Provisioning Services
+(memberships), JSON in the media types 1EdTech names."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from common.auth.service_identity import ServiceTokenUnavailable
+from common.graphql.peers import PeerUnavailable
 from subgraphs.courses.lti.grades import ServiceRefused
 from subgraphs.courses.lti.models import LtiLineItemRow
 from subgraphs.courses.lti.service_tokens import ServiceGrant, ServiceTokens, TokenRefused
@@ -17,6 +21,7 @@ from subgraphs.courses.lti.service_tokens import ServiceGrant, ServiceTokens, To
 LINE_ITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINE_ITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
+MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_BODY = 64 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -146,10 +151,34 @@ async def results(request: Request) -> Response:
     return JSONResponse(answer, media_type=RESULTS)
 
 
+async def memberships(request: Request) -> Response:
+    """NRPS 2.0 §2: one page of the context's members, the next page's URL in `Link`."""
+    course = request.path_params["course_id"]
+    try:
+        grant = await _grant(request)
+        page = await request.app.state.service.lti_memberships.page(
+            grant, course, dict(request.query_params)
+        )
+    except ServiceRefused as refused:
+        return _refused(refused.status, refused.code, refused.message)
+    except (PeerUnavailable, ServiceTokenUnavailable):
+        return _refused(503, "SERVICE_UNAVAILABLE", "The roster is unavailable; try again.")
+    base = request.app.state.runtime.settings.public_service_url("courses")
+    url = f"{base}/lti/contexts/{course}/memberships"
+    headers = {}
+    if page.next_offset is not None:
+        limit = request.query_params.get("limit")
+        query = urlencode({**({"limit": limit} if limit else {}), "offset": page.next_offset})
+        headers["Link"] = f'<{url}?{query}>; rel="next"'
+    body = {"id": str(request.url), "context": page.context, "members": page.members}
+    return JSONResponse(body, headers=headers, media_type=MEMBERSHIPS)
+
+
 ROUTES = [
     Route("/lti/token", token, methods=["POST"]),
     Route("/lti/contexts/{course_id}/lineitems", line_items, methods=["GET", "POST"]),
     Route("/lti/contexts/{course_id}/lineitems/{item_id}", line_item, methods=["GET"]),
     Route("/lti/contexts/{course_id}/lineitems/{item_id}/scores", scores, methods=["POST"]),
     Route("/lti/contexts/{course_id}/lineitems/{item_id}/results", results, methods=["GET"]),
+    Route("/lti/contexts/{course_id}/memberships", memberships, methods=["GET"]),
 ]

@@ -68,7 +68,7 @@ class ServiceGrant:
     scopes: frozenset[str]
 
 
-def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header, payload, _ = token.split(".")
         decoded = [
@@ -94,7 +94,7 @@ class ServiceTokens:
         self.token_url = token_url
         self._jwks: dict[str, JwksCache] = {}
 
-    async def _key(self, tool: LtiToolRow, kid: str | None) -> RSAKey | None:
+    async def tool_key(self, tool: LtiToolRow, kid: str | None) -> RSAKey | None:
         if tool.public_jwk is not None:
             key = RSAKey.import_key(tool.public_jwk, parameters=KEY_PARAMETERS)
             return key if kid is None or key.kid == kid else None
@@ -113,15 +113,15 @@ class ServiceTokens:
         assertion = form.get("client_assertion", "")
         if not assertion or len(assertion) > MAX_ASSERTION_BYTES:
             raise TokenRefused("invalid_request", "client_assertion is missing or too long.")
-        header, unverified = _unverified(assertion)
+        header, claimed = unverified(assertion)
         if header.get("alg") != SIGNING_ALGORITHM:
             raise TokenRefused("invalid_client", "client_assertion must be signed with RS256.", 401)
-        client_id = unverified.get("iss")
+        client_id = claimed.get("iss")
         tool = await self.tools.by_client_id(client_id) if isinstance(client_id, str) else None
         if tool is None:
             raise TokenRefused("invalid_client", "The assertion's issuer is not a known tool.", 401)
         kid = header.get("kid")
-        key = await self._key(tool, kid if isinstance(kid, str) else None)
+        key = await self.tool_key(tool, kid if isinstance(kid, str) else None)
         if key is None:
             raise TokenRefused("invalid_client", "The assertion's key is not the tool's.", 401)
         claims = self._verified(assertion, key, tool.client_id)

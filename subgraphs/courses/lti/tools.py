@@ -158,6 +158,23 @@ class LtiTools:
     ) -> LtiLinkRow:
         """A resource link to the tool at the end of the module; its instructors' to make
         (every instructor may place any registered tool: registration is the vetting)."""
+        [link] = await self.place_all(
+            principal, module_id, tool_id, [(title, target_link_uri)], deployment_id=deployment_id
+        )
+        return link
+
+    async def place_all(
+        self,
+        principal: Principal,
+        module_id: uuid.UUID,
+        tool_id: uuid.UUID,
+        items: Sequence[tuple[str, str | None]],
+        *,
+        deployment_id: str | None = None,
+    ) -> list[LtiLinkRow]:
+        """Links (title, target link URI or None for the tool's) placed in order, all or
+        none (a deep linking response's content items)."""
+        placed: list[LtiLinkRow] = []
         async with self.sessions.begin() as session:
             module: ModuleRow = await access.editable_module(session, principal, module_id)
             tool = await session.get(LtiToolRow, tool_id)
@@ -171,23 +188,25 @@ class LtiTools:
             count = await session.scalar(
                 select(func.count()).where(LtiLinkRow.module_id == module_id)
             )
-            if (count or 0) >= MAX_LINKS_PER_MODULE:
+            if (count or 0) + len(items) > MAX_LINKS_PER_MODULE:
                 raise BadUserInput(f"A module can have at most {MAX_LINKS_PER_MODULE} LTI links.")
-            link = LtiLinkRow(
-                id=uuid.uuid4(),
-                tool_id=tool.id,
-                deployment_id=deployment,
-                course_id=module.course_id,
-                module_id=module.id,
-                title=text(title, field="title", low=1, high=200),
-                target_link_uri=tool.target_link_uri
-                if target_link_uri is None
-                else _tool_url(target_link_uri, "targetLinkUri"),
-                position=count or 0,
-                created_by=principal.user_id,
-            )
-            session.add(link)
-        return link
+            for offset, (title, target_link_uri) in enumerate(items):
+                link = LtiLinkRow(
+                    id=uuid.uuid4(),
+                    tool_id=tool.id,
+                    deployment_id=deployment,
+                    course_id=module.course_id,
+                    module_id=module.id,
+                    title=text(title, field="title", low=1, high=200),
+                    target_link_uri=tool.target_link_uri
+                    if target_link_uri is None
+                    else _tool_url(target_link_uri, "targetLinkUri"),
+                    position=(count or 0) + offset,
+                    created_by=principal.user_id,
+                )
+                session.add(link)
+                placed.append(link)
+        return placed
 
     async def remove(self, principal: Principal, link_id: uuid.UUID) -> uuid.UUID:
         async with self.sessions.begin() as session:
@@ -197,6 +216,13 @@ class LtiTools:
             await access.editable_module(session, principal, link.module_id)
             await session.delete(link)
         return link.course_id
+
+    async def module_course(self, module_id: uuid.UUID) -> uuid.UUID | None:
+        """The course a module belongs to, or None for no such module."""
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(ModuleRow.course_id).where(ModuleRow.id == module_id)
+            )
 
     async def link(self, link_id: uuid.UUID) -> LtiLinkRow | None:
         async with self.sessions() as session:

@@ -7,7 +7,11 @@ initiation parameters, the authentication request's checks (redirect_uri registe
 response_type/mode, scope, prompt), nonce and state carried back, an RS256 ID token whose
 kid is in the platform's JWKS, and the required resource-link claims (message_type,
 version, deployment_id, target_link_uri, resource_link.id, roles, sub, aud/azp), plus
-context and launch_presentation; replayed and cross-user login attempts are refused.
+context and launch_presentation; replayed and cross-user login attempts are refused; the
+AGS and NRPS services (membership container, roles, Link paging, the NRPS launch claim)
+as pylti1p3's service clients use them, with their context and scope checks; Deep Linking
+2.0 (the LtiDeepLinkingRequest's settings, the signed LtiDeepLinkingResponse with its data,
+replay and foreign signatures refused).
 """
 
 from __future__ import annotations
@@ -26,14 +30,15 @@ import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 
 from common.infra.ports import free_port
 from tests.accounts import Account, account_with_roles, register
-from tests.integration.courses.conftest import published_course
-from tests.lti_tool import AGS_CLAIM, LtiTool, PlatformRegistration
+from tests.integration.courses.conftest import add_module, create_course, published_course
+from tests.lti_tool import AGS_CLAIM, NRPS_CLAIM, LtiTool, PlatformRegistration
 from tests.support import GraphQLClient, error_codes, serve
 
 PLATFORM = "{ ltiPlatform { issuer authorizationUrl jwksUrl } }"
@@ -570,3 +575,226 @@ async def test_scores_a_tool_posts_back_become_grades_the_learner_and_instructor
     assert (await http.post(scores_url, json=score, headers=other_bearer)).status_code == 404
     results_after = await asyncio.to_thread(ags.get_grades, item)
     assert sorted(r["resultScore"] for r in results_after) == [4.0, 7.0]
+
+
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+DROP = "mutation($id: ID!) { dropEnrollment(input: {id: $id}) { enrollment { id } } }"
+
+
+async def test_a_tool_lists_the_courses_members_page_by_page_and_only_its_own_context(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    # a learner who enrolled and dropped is no member
+    dropper = await register(users, name="Drew Dropped")
+    enrolled = await users.data(ENROLL, {"c": world.course["id"]}, token=dropper.access_token)
+    await users.data(
+        DROP, {"id": enrolled["enroll"]["enrollment"]["id"]}, token=dropper.access_token
+    )
+    learner_launch = await launch(users, world, world.learner)
+    instructor_launch = await launch(users, world, world.instructor)
+    service = learner_launch[NRPS_CLAIM]
+    memberships_url = f"{learner_launch['iss']}/lti/contexts/{world.course['id']}/memberships"
+    assert service == {"context_memberships_url": memberships_url, "service_versions": ["2.0"]}
+
+    roster = world.tool.roster(learner_launch)
+    members = await asyncio.to_thread(roster.get_members)
+    # one member a page: pylti1p3 follows our Link rel="next" headers through all of them
+    paged = world.tool.roster(
+        {**learner_launch, NRPS_CLAIM: {"context_memberships_url": memberships_url + "?limit=1"}}
+    )
+    assert await asyncio.to_thread(paged.get_members) == members
+    first_page, following = await asyncio.to_thread(paged.get_members_page)
+    assert len(first_page) == 1
+    assert following is not None
+    assert "offset=1" in following
+    assert (await asyncio.to_thread(roster.get_context))["id"] == world.course["id"]
+
+    by_name = {member["name"]: member for member in members}
+    assert sorted(by_name) == ["Cal Mate", "Ivy Tutor", "Lea Learner"]
+    assert by_name["Ivy Tutor"]["roles"] == [MEMBERSHIP + "Instructor"]
+    assert by_name["Lea Learner"]["roles"] == [MEMBERSHIP + "Learner"]
+    # the subject the launches carry; opaque, and no e-mail (the tool is not given them)
+    assert by_name["Lea Learner"]["user_id"] == learner_launch["sub"]
+    assert by_name["Ivy Tutor"]["user_id"] == instructor_launch["sub"]
+    assert {member["status"] for member in members} == {"Active"}
+    assert not [member for member in members if "email" in member]
+    assert world.learner.id not in str(members)
+
+    # a draft the tool is placed in: its instructor, read as courses itself (no learners yet)
+    draft = await create_course(users, world.instructor, "LTI Draft")
+    draft_module = await add_module(users, world.instructor, draft["id"])
+    await users.data(
+        ADD_LINK,
+        {"input": {"moduleId": draft_module["id"], "toolId": world.registered["id"], "title": "D"}},
+        token=world.instructor.access_token,
+    )
+    draft_url = memberships_url.replace(world.course["id"], draft["id"])
+    draft_roster = world.tool.roster(
+        {**learner_launch, NRPS_CLAIM: {"context_memberships_url": draft_url}}
+    )
+    drafted = await asyncio.to_thread(draft_roster.get_members)
+    assert [(m["name"], m["roles"]) for m in drafted] == [
+        ("Ivy Tutor", [MEMBERSHIP + "Instructor"])
+    ]
+
+    # another registration, not placed in this course: NOT_FOUND, as for grades
+    other = (
+        await users.data(
+            REGISTER,
+            {
+                "input": {
+                    "name": "Roster Reader",
+                    "loginUrl": f"{world.tool_url}/login",
+                    "redirectUris": [f"{world.tool_url}/launch"],
+                    "targetLinkUri": f"{world.tool_url}/launch",
+                    "jwksUrl": f"{world.tool_url}/jwks",
+                    "sharesName": True,
+                    "sharesEmail": True,
+                }
+            },
+            token=world.admin.access_token,
+        )
+    )["registerLtiTool"]["tool"]
+    mine = world.tool.registrations[0]
+    world.tool.registrations.append(
+        PlatformRegistration(**{**mine.__dict__, "client_id": other["clientId"]})
+    )
+    foreign = world.tool.roster(learner_launch, mine.issuer, other["clientId"])
+    with pytest.raises(LtiServiceException) as refused:
+        await asyncio.to_thread(foreign.get_members)
+    assert refused.value.response.status_code == 404
+
+    # a token without the membership scope: FORBIDDEN; none at all: UNAUTHENTICATED
+    token_url = f"{mine.issuer}/lti/token"
+    graded = await http.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(world.tool.key, mine.client_id, token_url),
+            "scope": AGS + "score",
+        },
+    )
+    bearer = {"Authorization": f"Bearer {graded.json()['access_token']}"}
+    forbidden = await http.get(memberships_url, headers=bearer)
+    assert forbidden.status_code == 403
+    assert error_codes(forbidden.json()) == ["FORBIDDEN"]
+    assert (await http.get(memberships_url)).status_code == 401
+    # hostile paging: refused as bad input, never a 500
+    reader = await http.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(world.tool.key, mine.client_id, token_url),
+            "scope": NRPS,
+        },
+    )
+    reading = {"Authorization": f"Bearer {reader.json()['access_token']}"}
+    for query in ("limit=-1", "limit=x", "limit=100000", "offset=1e9", "offset=99999999999"):
+        answer = await http.get(f"{memberships_url}?{query}", headers=reading)
+        assert answer.status_code == 400, query
+        assert error_codes(answer.json()) == ["BAD_USER_INPUT"]
+    past_the_end = await http.get(f"{memberships_url}?offset=50", headers=reading)
+    assert past_the_end.status_code == 200
+    assert past_the_end.json()["members"] == []
+    assert "link" not in past_the_end.headers
+
+
+DEEP_LINK = """
+mutation($input: StartLtiDeepLinkingInput!) { startLtiDeepLinking(input: $input) { initiationUrl } }
+"""
+
+
+async def deep_linking(
+    users: GraphQLClient, world: World, account: Account
+) -> tuple[str, dict[str, str]]:
+    """A deep linking launch by `account` through pylti1p3: the form its page posts back."""
+    data = await users.data(
+        DEEP_LINK,
+        {"input": {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}},
+        token=account.access_token,
+    )
+    async with httpx.AsyncClient() as browser:
+        initiation = data["startLtiDeepLinking"]["initiationUrl"]
+        action, fields = posted_form(
+            await browser.get(await authorization_url(browser, initiation))
+        )
+        return posted_form(await browser.post(action, data=fields))
+
+
+async def test_an_instructor_adds_content_picked_in_the_tool_by_deep_linking(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    world.tool.picked = [
+        DeepLinkResource().set_url(f"{world.tool_url}/launch?quiz=2").set_title("Quiz two"),
+        DeepLinkResource().set_title("Quiz three"),
+    ]
+    return_url, form = await deep_linking(users, world, world.instructor)
+    request = world.tool.launches[-1]
+    assert request[CLAIM + "message_type"] == "LtiDeepLinkingRequest"
+    settings = request["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+    assert settings["accept_types"] == ["ltiResourceLink"]
+    assert settings["accept_multiple"] is True
+    assert (
+        return_url
+        == settings["deep_link_return_url"]
+        == f"{request['iss']}/lti/deep-linking/return"
+    )
+    assert set(form) == {"JWT"}
+
+    added = await http.post(return_url, data=form)
+    assert added.status_code == 200, added.text
+    assert "2 link(s) added" in added.text
+    links = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    titles = [link["title"] for link in links["ltiLinks"]]
+    assert titles[-2:] == ["Quiz two", "Quiz three"]
+    # the same response again: its nonce and data were single-use
+    replayed = await http.post(return_url, data=form)
+    assert replayed.status_code == 400
+    assert error_codes(replayed.json()) == ["BAD_USER_INPUT"]
+
+    # one bad item among good ones: nothing is placed
+    world.tool.picked = [
+        DeepLinkResource().set_title("Quiz good"),
+        DeepLinkResource().set_url("javascript:alert(1)").set_title("Quiz bad"),
+    ]
+    _, form = await deep_linking(users, world, world.instructor)
+    partial = await http.post(return_url, data=form)
+    assert partial.status_code == 400
+    assert error_codes(partial.json()) == ["BAD_USER_INPUT"]
+    after = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert after == links
+
+    # a response re-signed by another key (same kid): refused, and the real one still works
+    world.tool.picked = [DeepLinkResource().set_title("Quiz four")]
+    _, form = await deep_linking(users, world, world.instructor)
+    claims = jwt.decode(form["JWT"], world.tool.key).claims
+    foreign = RSAKey.generate_key(2048, private=True)
+    forged = jwt.encode({"alg": "RS256", "kid": world.tool.key.kid}, claims, foreign)
+    refused = await http.post(return_url, data={"JWT": forged})
+    assert refused.status_code == 401
+    assert error_codes(refused.json()) == ["UNAUTHENTICATED"]
+    for hostile in ({"JWT": "x"}, {"JWT": "a.b.c"}, {}, {"JWT": "x" * 70_000}):
+        answer = await http.post(return_url, data=hostile)
+        assert answer.status_code == 400, hostile
+        assert error_codes(answer.json()) == ["BAD_USER_INPUT"]
+    assert (await http.post(return_url, data=form)).status_code == 200
+    links = await users.data(LINKS, {"c": world.course["id"]}, token=world.learner.access_token)
+    assert [link["title"] for link in links["ltiLinks"]][-1] == "Quiz four"
+
+    # only the course's instructors start deep linking
+    for account in (world.learner, world.outsider):
+        denied = await users.execute(
+            DEEP_LINK,
+            {"input": {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}},
+            token=account.access_token,
+        )
+        assert error_codes(denied) == ["FORBIDDEN"]
+    missing = await users.execute(
+        DEEP_LINK,
+        {"input": {"moduleId": world.course["id"], "toolId": world.registered["id"]}},
+        token=world.instructor.access_token,
+    )
+    assert error_codes(missing) == ["NOT_FOUND"]

@@ -260,6 +260,17 @@ CASES: dict[str, tuple[Case, ...]] = {
             LTI_LINKS,
         ),
     ),
+    "Mutation.startLtiDeepLinking": (
+        Case(
+            "other instructor starts deep linking into a course's module",
+            "other_instructor",
+            "mutation($id: ID!, $t: ID!) { startLtiDeepLinking(input: {moduleId: $id, "
+            "toolId: $t}) { initiationUrl } }",
+            lambda w: {"id": w.module, "t": w.lti_tool},
+            REFUSED,
+            LTI_LINKS,
+        ),
+    ),
     "Query.ltiLinks": (
         Case(
             "other instructor lists the LTI links of a draft",
