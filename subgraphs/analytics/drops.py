@@ -7,15 +7,33 @@ touched when the statement is new, so a statement replayed past the inbox change
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.analytics.ingestion import enrollment_created, enrollment_dropped
-from subgraphs.analytics.models import AtRiskScoreRow, LearnerCourseRow
+from subgraphs.analytics.models import AtRiskScoreRow, LearnerCourseRow, StatementRow
 from subgraphs.analytics.partitions import Partitions
-from subgraphs.analytics.statements import record
+from subgraphs.analytics.statements import NewStatement, record
+from subgraphs.analytics.vocabulary import ActivityType, Verb
+
+
+async def _enrolled_since(session: AsyncSession, dropped: NewStatement) -> bool:
+    """Whether the learner enrolled in the course again after this drop (events handled out
+    of order: the re-enrolment first); then the drop leaves the row active."""
+    later = await session.scalar(
+        select(
+            exists().where(
+                StatementRow.actor_id == dropped.actor_id,
+                StatementRow.timestamp >= dropped.timestamp,  # a tie: enrolled (as cohorts)
+                StatementRow.course_id == dropped.course_id,
+                StatementRow.verb == Verb.REGISTERED.value,
+                StatementRow.object_type == ActivityType.COURSE.value,
+            )
+        )
+    )
+    return bool(later)
 
 
 def on_dropped(partitions: Partitions) -> Handler:
@@ -26,13 +44,15 @@ def on_dropped(partitions: Partitions) -> Handler:
         statement = enrollment_dropped(event)
         if not await record(session, partitions, statement):
             return
-        mine = (
-            LearnerCourseRow.user_id == statement.actor_id,
-            LearnerCourseRow.course_id == statement.course_id,
-        )
+        if await _enrolled_since(session, statement):
+            return
         await session.execute(
             update(LearnerCourseRow)
-            .where(*mine, LearnerCourseRow.completed_at.is_(None))
+            .where(
+                LearnerCourseRow.user_id == statement.actor_id,
+                LearnerCourseRow.course_id == statement.course_id,
+                LearnerCourseRow.completed_at.is_(None),
+            )
             .values(dropped_at=statement.timestamp)
         )
         await session.execute(
@@ -52,7 +72,7 @@ def on_enrolled(partitions: Partitions) -> Handler:
         statement = enrollment_created(event)
         if not await record(session, partitions, statement):
             return
-        await session.execute(
+        await session.execute(  # a later drop, handled first (out of order), stays
             update(LearnerCourseRow)
             .where(
                 LearnerCourseRow.user_id == statement.actor_id,
