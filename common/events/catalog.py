@@ -165,6 +165,15 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "A learner was enrolled (or re-enrolled). Notifications confirms it.",
     ),
     EventSpec(
+        "enrollment.dropped",
+        1,
+        "enrollments",
+        ("analytics",),
+        {"enrollment_id": "uuid", "user_id": "uuid", "course_id": "uuid"},
+        "A learner dropped an enrollment (or an instructor dropped it). Analytics stops counting "
+        "the learner as active in the course until they enrol again.",
+    ),
+    EventSpec(
         "enrollment.cohort_assigned",
         1,
         "enrollments",

@@ -3,10 +3,11 @@ tables, one course at a time: each learner's days from `learner_days`, their gra
 from the statements, the lessons anyone reached in the course as its size, and how each
 enrollment stands — still active, or finished with an outcome.
 
-The analytics store knows no course schedule, due dates or enrollment status: an enrollment
-is finished when its course completion was recorded (at risk if its graded attempts averaged
-under 50 %: completed but failed) or when the learner has not been seen for
-`DROPPED_AFTER_DAYS` (at risk: dropped out silently); anything else is active.
+The analytics store knows no course schedule or due dates: an enrollment is finished when its
+course completion was recorded (at risk if its graded attempts averaged under 50 %: completed
+but failed), when it was dropped (enrollment.dropped, drops.py; at risk, learned from until
+the drop) or when the learner has not been seen for `DROPPED_AFTER_DAYS` (at risk: dropped
+out silently); anything else is active.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _outcome(row: LearnerCourseRow, now: datetime) -> tuple[bool | None, date | 
     if row.completed_at is not None:
         mean = _share(row.score_sum, row.scores)
         return (mean is not None and mean < PASS_SCORE), row.completed_at.astimezone(UTC).date()
+    if row.dropped_at is not None:
+        return True, row.dropped_at.astimezone(UTC).date()
     if row.last_seen < now - timedelta(days=DROPPED_AFTER_DAYS):
         last = row.last_seen.astimezone(UTC).date()
         return True, last + timedelta(days=DROPPED_SNAPSHOT_DAYS)

@@ -31,6 +31,9 @@ class CohortComparison:
         description="Mean scaled score (0..1) of the cohort's graded attempts."
     )
     completions: int = strawberry.field(description="Learners who completed the course.")
+    dropped: int = strawberry.field(
+        description="Learners who dropped the course (counted in none of the figures above)."
+    )
 
 
 def comparison_of(totals: CohortTotals) -> CohortComparison:
@@ -41,6 +44,7 @@ def comparison_of(totals: CohortTotals) -> CohortComparison:
         mean_progress=totals.mean_progress,
         mean_score=totals.mean_score,
         completions=totals.completions,
+        dropped=totals.dropped,
     )
 
 

@@ -77,6 +77,7 @@ class CohortTotals:
     mean_progress: float
     mean_score: float | None
     completions: int
+    dropped: int  # learners who dropped the course: in none of the figures above
 
 
 def _items(rows: Sequence[Any]) -> list[ItemTotals]:
@@ -89,8 +90,8 @@ def _items(rows: Sequence[Any]) -> list[ItemTotals]:
 
 
 def _cohorts(rows: Sequence[Any]) -> list[CohortTotals]:
-    """Rows of (cohort, learners, active, mean progress, scores, score sum, completions),
-    the learners in no cohort last."""
+    """Rows of (cohort, learners, active, mean progress, scores, score sum, completions,
+    dropped), the learners in no cohort last."""
     found = [
         CohortTotals(
             cohort_id=row[0],
@@ -99,6 +100,7 @@ def _cohorts(rows: Sequence[Any]) -> list[CohortTotals]:
             mean_progress=round(float(row[3] or 0.0), 4),
             mean_score=round(float(row[5]) / int(row[4]), 4) if row[4] else None,
             completions=int(row[6]),
+            dropped=int(row[7]),
         )
         for row in rows
     ]
@@ -131,11 +133,18 @@ WITH learners AS (
          count(*) FILTER (WHERE verb IN ('passed', 'failed') AND score_scaled IS NOT NULL)
            AS scores,
          coalesce(sum(score_scaled) FILTER (WHERE verb IN ('passed', 'failed')), 0) AS score_sum,
-         bool_or(verb = 'completed' AND object_type = 'course') AS completed
+         bool_or(verb = 'completed' AND object_type = 'course') AS completed,
+         coalesce((array_agg(verb ORDER BY timestamp DESC, verb DESC)
+                   FILTER (WHERE object_type = 'course'
+                           AND verb IN ('registered', 'exited')))[1] = 'exited', false)
+           AS dropped
   FROM analytics.statements WHERE course_id = :course GROUP BY actor_id
 )
-SELECT h.cohort_id, count(*), count(*) FILTER (WHERE l.last_seen >= :active_since),
-       avg(l.progress), sum(l.scores), sum(l.score_sum), count(*) FILTER (WHERE l.completed)
+SELECT h.cohort_id, count(*) FILTER (WHERE NOT l.dropped),
+       count(*) FILTER (WHERE NOT l.dropped AND l.last_seen >= :active_since),
+       avg(l.progress) FILTER (WHERE NOT l.dropped), sum(l.scores) FILTER (WHERE NOT l.dropped),
+       sum(l.score_sum) FILTER (WHERE NOT l.dropped),
+       count(*) FILTER (WHERE NOT l.dropped AND l.completed), count(*) FILTER (WHERE l.dropped)
 FROM learners AS l
 LEFT JOIN analytics.learner_cohorts AS h ON h.user_id = l.actor_id AND h.course_id = :course
 GROUP BY h.cohort_id
@@ -239,17 +248,19 @@ class CourseStats:
     async def cohorts(self, course_id: uuid.UUID, now: datetime) -> list[CohortTotals]:
         """The course's learners (those with any activity, enrolling included) per cohort:
         how many, active in the last week, mean progress, mean score of the graded
-        attempts, completions."""
+        attempts, completions; those who dropped the course counted apart only."""
         c, h = LearnerCourseRow, LearnerCohortRow
+        kept = c.dropped_at.is_(None)
         query = (
             select(
                 h.cohort_id,
-                func.count(),
-                func.count().filter(c.last_seen >= now - timedelta(days=ACTIVE_DAYS)),
-                func.avg(c.progress),
-                func.sum(c.scores),
-                func.sum(c.score_sum),
-                func.count(c.completed_at),
+                func.count().filter(kept),
+                func.count().filter(kept, c.last_seen >= now - timedelta(days=ACTIVE_DAYS)),
+                func.avg(c.progress).filter(kept),
+                func.sum(c.scores).filter(kept),
+                func.sum(c.score_sum).filter(kept),
+                func.count(c.completed_at).filter(kept),
+                func.count(c.dropped_at),
             )
             .select_from(c)
             .outerjoin(h, and_(h.user_id == c.user_id, h.course_id == c.course_id))

@@ -1,5 +1,5 @@
-"""Events the analytics domain records as statements, cohort assignments, user.deleted and
-the export part.
+"""Events the analytics domain records as statements, cohort assignments, drops and
+re-enrolments (drops.py), user.deleted and the export part.
 
 Each statement (and the aggregates it counts toward) is stored in the consumer's
 transaction with the inbox row, so an event is recorded exactly once."""
@@ -15,6 +15,7 @@ from common.data_exports import export_handler
 from common.events.consumer import Handler
 from common.events.envelope import Event
 from subgraphs.analytics.cohorts import cohort_assigned
+from subgraphs.analytics.drops import on_dropped, on_enrolled
 from subgraphs.analytics.erasure import erase_user
 from subgraphs.analytics.export import user_sections
 from subgraphs.analytics.ingestion import TRANSLATIONS
@@ -39,6 +40,8 @@ def handlers(services: AnalyticsServices) -> Mapping[str, Handler]:
 
     return {
         **{name: recorder(partitions, translate) for name, translate in TRANSLATIONS.items()},
+        "enrollment.created": on_enrolled(partitions),
+        "enrollment.dropped": on_dropped(partitions),
         "enrollment.cohort_assigned": cohort_assigned,
         "user.deleted": user_deleted,
         "user.export_requested": export_handler("analytics", EVENTS.outbox, user_sections),

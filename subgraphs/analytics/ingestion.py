@@ -46,6 +46,10 @@ def enrollment_created(event: Event) -> NewStatement:
     return _statement(event, Verb.REGISTERED, ActivityType.COURSE, "course_id")
 
 
+def enrollment_dropped(event: Event) -> NewStatement:
+    return _statement(event, Verb.EXITED, ActivityType.COURSE, "course_id")
+
+
 def lesson_completed(event: Event) -> NewStatement:
     return _statement(
         event,
@@ -100,6 +104,7 @@ def submission_graded(event: Event) -> NewStatement:
 
 TRANSLATIONS: Final[dict[str, Callable[[Event], NewStatement]]] = {
     "enrollment.created": enrollment_created,
+    "enrollment.dropped": enrollment_dropped,
     "lesson.completed": lesson_completed,
     "enrollment.completed": enrollment_completed,
     "certificate.issued": certificate_issued,

@@ -165,6 +165,8 @@ class LearnerCourseRow(Base):
     scores: Mapped[int] = mapped_column(Integer, server_default="0")
     score_sum: Mapped[float] = mapped_column(Float, server_default="0")
     progress: Mapped[float] = mapped_column(Float, server_default="0")  # the enrollment's
+    # set by enrollment.dropped, cleared by a later enrollment.created (re-enrolling)
+    dropped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_learner_courses_course_last_seen", "course_id", "last_seen"),)
 

@@ -310,14 +310,15 @@ class AnalyticsService:
     async def inactive_learners(
         self, course_id: uuid.UUID, days: int, limit: int
     ) -> list[tuple[uuid.UUID, datetime]]:
-        """Learners of the course who have not completed it and were last seen more than
-        `days` ago, longest absent first."""
+        """Learners of the course who have neither completed nor dropped it and were last
+        seen more than `days` ago, longest absent first."""
         before = clock.now() - timedelta(days=days)
         query = (
             select(LearnerCourseRow.user_id, LearnerCourseRow.last_seen)
             .where(
                 LearnerCourseRow.course_id == course_id,
                 LearnerCourseRow.completed_at.is_(None),
+                LearnerCourseRow.dropped_at.is_(None),
                 LearnerCourseRow.last_seen < before,
             )
             .order_by(LearnerCourseRow.last_seen, LearnerCourseRow.user_id)

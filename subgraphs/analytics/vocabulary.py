@@ -19,6 +19,7 @@ class Verb(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     EARNED = "earned"
+    EXITED = "exited"  # the learner left the course: their enrollment was dropped
 
 
 VERB_IRIS: Final[dict[Verb, str]] = {
@@ -32,6 +33,7 @@ VERB_IRIS: Final[dict[Verb, str]] = {
     Verb.PASSED: "http://adlnet.gov/expapi/verbs/passed",
     Verb.FAILED: "http://adlnet.gov/expapi/verbs/failed",
     Verb.EARNED: "http://id.tincanapi.com/verb/earned",
+    Verb.EXITED: "http://adlnet.gov/expapi/verbs/exited",
 }
 
 # What only the client knows, and may therefore record itself (recordActivity).

@@ -212,6 +212,20 @@ class EnrollmentsService:
                 )
             enrollment.status = EnrollmentStatus.DROPPED.value
             enrollment.dropped_at = clock.now()
+            # analytics stops counting the learner as active (at risk, inactive, cohorts)
+            await emit(
+                session,
+                EVENTS.outbox,
+                Event(
+                    "enrollment.dropped",
+                    {
+                        "enrollment_id": str(enrollment.id),
+                        "user_id": str(enrollment.user_id),
+                        "course_id": str(enrollment.course_id),
+                    },
+                    "enrollments",
+                ),
+            )
             return enrollment
 
     # Progress
