@@ -3,7 +3,6 @@ following its import to the end, reading a whole course back, and building packa
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import zipfile
@@ -14,7 +13,7 @@ import httpx
 
 from common.db.engine import dsn, role_name
 from common.settings import Settings
-from tests.support import GraphQLClient
+from tests.support import GraphQLClient, eventually
 
 IMPORT = """
 mutation($file: Upload!) {
@@ -64,13 +63,14 @@ async def send_cartridge(
 
 async def finished(graph: GraphQLClient, token: str, import_id: str) -> dict[str, Any]:
     """The import once it left QUEUED and RUNNING (polled; the job runs in the background)."""
-    for _ in range(300):
+
+    async def done() -> dict[str, Any] | None:
         data = await graph.data(FOLLOW, {"id": import_id}, token=token)
         job: dict[str, Any] = data["courseImport"]
-        if job["status"] in {"SUCCEEDED", "FAILED"}:
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"import {import_id} did not finish: {job}")
+        return job if job["status"] in {"SUCCEEDED", "FAILED"} else None
+
+    job: dict[str, Any] = await eventually(done, within=30.0, every=0.1)
+    return job
 
 
 async def imported(

@@ -14,7 +14,7 @@ import httpx
 from common.infra.ports import free_port
 from tests.integration.router.conftest import SUPERGRAPH, make_subgraphs
 from tests.integration.router.subgraphs import subgraphs_app
-from tests.support import serve
+from tests.support import eventually, serve
 
 QUERY = {"query": "{ products { name reviews { author { name } } } }"}
 ANSWER = {
@@ -34,12 +34,6 @@ def _workers(pid: int) -> set[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return {int(child) for child in children}
 
-
-async def _eventually(check: object, seconds: float = 10) -> None:
-    for _ in range(int(seconds / 0.1)):
-        if callable(check) and check():
-            return
-        await asyncio.sleep(0.1)
     raise AssertionError("not within the time allowed")
 
 
@@ -67,7 +61,7 @@ async def test_workers_share_the_port_are_replaced_and_stop_together() -> None:
             )  # fmt: skip
             url = f"http://127.0.0.1:{port}"
             try:
-                await _eventually(lambda: len(_workers(process.pid)) == 2)
+                await eventually(lambda: len(_workers(process.pid)) == 2)
                 first = _workers(process.pid)
                 for _ in range(30):  # each on a connection of its own
                     async with httpx.AsyncClient(base_url=url, timeout=5) as client:
@@ -90,7 +84,7 @@ async def test_workers_share_the_port_are_replaced_and_stop_together() -> None:
                 async with httpx.AsyncClient(base_url=url, timeout=5) as client:
                     for _ in range(5):
                         assert (await client.post("/graphql", json=QUERY)).json() == ANSWER
-                await _eventually(lambda: len(_workers(process.pid)) == 2)
+                await eventually(lambda: len(_workers(process.pid)) == 2)
                 replacement = _workers(process.pid) - first
                 assert len(replacement) == 1
                 assert killed not in _workers(process.pid)
