@@ -27,7 +27,7 @@ from router.policies.manifest import manifest_from_folder
 from router.policies.revocations import Revocations
 from router.server.collector import settle_after_startup
 from router.server.http_protocol import uvicorn_options
-from router.server.workers import Supervisor, reuseport_socket
+from router.server.workers import Supervisor, leave_on_stop_signal, reuseport_socket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph import SupergraphError, load_supergraph
 from router.telemetry import start_tracing
@@ -507,9 +507,9 @@ def _serve(args: argparse.Namespace, extension: CliExtension | None) -> int:
         watch_interval=args.watch_interval,
         revocations=extension.revocations(args) if extension else None,
     )
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the previous handler;
-    # a no-op handler there turns a requested stop into a clean exit status.
-    signal.signal(signal.SIGTERM, lambda *_: None)
+    # A stop before uvicorn serves ends start-up; one uvicorn re-raises after its graceful
+    # shutdown ends the process with status 0.
+    signal.signal(signal.SIGTERM, leave_on_stop_signal)
     # What start-up built (modules, schemas, plans) leaves the collector's view, and young
     # objects are collected less often (router/server/collector.py)
     settle_after_startup()

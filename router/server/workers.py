@@ -18,6 +18,7 @@ import socket
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import NoReturn
 
 LOG = logging.getLogger("router.workers")
 # A worker that dies is replaced after this long (a crash loop stays slow and visible).
@@ -40,6 +41,15 @@ def reuseport_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def leave_on_stop_signal(_signum: int, _frame: FrameType | None) -> NoReturn:
+    """The SIGTERM handler of a serving process outside uvicorn's own. uvicorn installs its
+    handlers only once it serves, and on a stop re-raises the signal to the handler it
+    replaced after it has shut down gracefully. A stop that arrives during start-up (a
+    worker just forked, a pod stopped as it starts) then ends the process at once instead of
+    being lost, and one re-raised after the graceful shutdown ends it with status 0."""
+    raise SystemExit(0)
+
+
 class Supervisor:
     """Forks `count` workers, each running `serve` until it returns; replaces one that
     exits while the supervisor is not stopping."""
@@ -55,13 +65,14 @@ class Supervisor:
         if pid == 0:  # the worker
             code = 1
             try:
-                # uvicorn stops gracefully on SIGTERM, then re-raises it to this handler
-                signal.signal(signal.SIGTERM, lambda *_: None)
+                signal.signal(signal.SIGTERM, leave_on_stop_signal)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 self.serve(number)
                 code = 0
             except KeyboardInterrupt:
                 code = 0
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 1
             except BaseException:
                 LOG.exception("worker %d failed", number)
             finally:

@@ -34,13 +34,22 @@ async def statements(http: httpx.AsyncClient, url: str) -> dict[str, float]:
 async def count_for(
     graph: GraphQLClient, http: httpx.AsyncClient, url: str, owner: Account, first: int
 ) -> dict[str, float]:
-    before = await statements(http, url)
-    data: dict[str, Any] = await graph.data(
-        CATALOGUE, {"f": {"instructorId": owner.id}, "first": first}, token=owner.access_token
-    )
-    after = await statements(http, url)
-    assert len(data["courses"]["edges"]) == first
-    return {service: after[service] - before.get(service, 0.0) for service in after}
+    """The statements each service sent to answer the catalogue's first `first` courses.
+
+    The counters are the process's, and the outbox relays and event consumers running beside
+    the subgraphs send statements of their own at moments of their choosing (the 200
+    mutations before are still being relayed). They can only add to a count, so the fewest
+    seen in three askings is the query's own; an N+1 shows in every asking."""
+    counts: list[dict[str, float]] = []
+    for _ in range(3):
+        before = await statements(http, url)
+        data: dict[str, Any] = await graph.data(
+            CATALOGUE, {"f": {"instructorId": owner.id}, "first": first}, token=owner.access_token
+        )
+        after = await statements(http, url)
+        assert len(data["courses"]["edges"]) == first
+        counts.append({service: after[service] - before.get(service, 0.0) for service in after})
+    return {service: min(count[service] for count in counts) for service in counts[0]}
 
 
 async def test_statements_stay_flat_from_10_to_100_courses(

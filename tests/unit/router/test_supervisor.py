@@ -1,0 +1,65 @@
+"""The `--workers` supervisor: a stop that reaches workers still starting ends them at once
+(uvicorn's own handlers are not installed yet) and the supervisor exits cleanly."""
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+# Two workers whose start-up takes a minute; each says when it has begun.
+SCRIPT = """
+import sys, time
+from router.server.workers import Supervisor
+
+def serve(number: int) -> None:
+    print(f"worker {number} starting", flush=True)
+    time.sleep(60)
+
+sys.exit(Supervisor(2, serve).run())
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_a_stop_during_start_up_ends_the_workers_and_the_supervisor(signum: int) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SCRIPT, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        started = {(await asyncio.wait_for(process.stdout.readline(), 30)) for _ in range(2)}
+        assert started == {b"worker 0 starting\n", b"worker 1 starting\n"}
+        process.send_signal(signum)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_a_worker_that_fails_is_started_again(tmp_path: Path) -> None:
+    failed_once = tmp_path / "failed-once"
+    fail_first_start = (
+        f"failed = pathlib.Path({str(failed_once)!r})\n"
+        "    if number == 0 and not failed.exists():\n"
+        "        failed.touch()\n"
+        "        sys.exit(3)\n"
+        "    time.sleep(60)"
+    )
+    script = SCRIPT.replace("import sys, time", "import pathlib, sys, time").replace(
+        "time.sleep(60)", fail_first_start
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        lines = [(await asyncio.wait_for(process.stdout.readline(), 30)) for _ in range(3)]
+        assert lines.count(b"worker 0 starting\n") == 2  # worker 0 exited, and was replaced
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
