@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-# Two workers whose start-up takes a minute; each says when it has begun.
+# Two workers whose start-up never ends (only a signal that raises leaves it); each says
+# when it has begun.
 SCRIPT = """
-import sys, time
+import signal, sys
 from router.server.workers import Supervisor
 
 def serve(number: int) -> None:
     print(f"worker {number} starting", flush=True)
-    time.sleep(60)
+    while True:
+        signal.pause()
 
 sys.exit(Supervisor(2, serve).run())
 """
@@ -41,14 +43,15 @@ async def test_a_stop_during_start_up_ends_the_workers_and_the_supervisor(signum
 async def test_a_worker_that_fails_is_started_again(tmp_path: Path) -> None:
     failed_once = tmp_path / "failed-once"
     fail_first_start = (
-        f"failed = pathlib.Path({str(failed_once)!r})\n"
+        f"    failed = pathlib.Path({str(failed_once)!r})\n"
         "    if number == 0 and not failed.exists():\n"
         "        failed.touch()\n"
         "        sys.exit(3)\n"
-        "    time.sleep(60)"
+        "    while True:\n"
+        "        signal.pause()"
     )
-    script = SCRIPT.replace("import sys, time", "import pathlib, sys, time").replace(
-        "time.sleep(60)", fail_first_start
+    script = SCRIPT.replace("import signal, sys", "import pathlib, signal, sys").replace(
+        "    while True:\n        signal.pause()", fail_first_start
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
