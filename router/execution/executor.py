@@ -247,6 +247,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     seen: dict[Any, int] = {}
     context_sets: list[tuple[Any, ...]] = []
     inputs: dict[Any, EntityInput | None] = {}  # by __typename
+    contexts = fetch.contexts
     for obj, link in objects_at(state.data, node.path):
         typename = obj.get("__typename")
         try:
@@ -257,21 +258,41 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             continue
         if entity_input is None:
             continue
-        rep = representation(obj, entity_input)
-        if rep is None:
-            continue
-        key = _dedupe_key(rep)
-        if fetch.contexts:
-            path = path_of(link)
-            values = context_values(state.data, path, fetch.contexts)
-            if values is None:
-                state.errors.append(_no_context_value(fetch, path))
+        rep: dict[str, Any] | None = None
+        key: Any = None
+        index: int | None = None
+        flat_values = entity_input.flat_values
+        if flat_values is not None and not contexts:
+            # Most objects repeat a representation already made (the same product under
+            # many reviews): told apart by their key values, a representation is built
+            # only for a new one.
+            try:
+                key = (entity_input.flat_names, flat_values(obj))
+                index = seen.get(key)
+            except (KeyError, TypeError):  # a key field missing, or a value not hashable
+                key = None
+        if key is None:
+            rep = representation(obj, entity_input)
+            if rep is None:
                 continue
-            key = (key, jsonio.dumps_sorted(list(values)))
-            if key not in seen:
-                context_sets.append(values)
-        index = seen.get(key)
+            if contexts:
+                path = path_of(link)
+                values = context_values(state.data, path, contexts)
+                if values is None:
+                    state.errors.append(_no_context_value(fetch, path))
+                    continue
+                key = (_dedupe_key(rep), jsonio.dumps_sorted(list(values)))
+                if key not in seen:
+                    context_sets.append(values)
+                index = seen.get(key)
+            else:
+                key = _dedupe_key(rep)
+                index = seen.get(key)
         if index is None:
+            if rep is None:
+                rep = representation(obj, entity_input)
+                if rep is None:  # (cannot be: every key field is there)
+                    continue
             index = seen[key] = len(representations)
             representations.append(rep)
             targets.append([])

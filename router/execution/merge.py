@@ -14,7 +14,9 @@ PathLink = tuple[Any, str | int] | None
 def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozenset[str]) -> None:
     for key, value in source.items():
         current = target.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
+        if current is None:  # most of an entity's fields: new to the object
+            target[key] = value
+        elif isinstance(current, dict) and isinstance(value, dict):
             deep_merge(current, value, abstract)
         elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
             for index, item in enumerate(value):
