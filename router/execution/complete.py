@@ -59,7 +59,7 @@ class Completer:
     def complete_object(
         self, obj: Mapping[str, Any], selection: Selection, runtime: str, link: PathLink
     ) -> Any:
-        fields = selection.fields_for(runtime)
+        fields = selection.by_type.get(runtime) or selection.fields_for(runtime)
         if fields is None:
             self._error(f"cannot complete a value of type {runtime}", link)
             return None
@@ -114,25 +114,40 @@ class Completer:
         """`complete_value` for an object of a concrete (not abstract) type, the usual case,
         with the same outcome (null propagation and errors alike) but in one call, not three;
         `_GENERAL` for any other type, which `complete_value` then completes."""
+        concrete = self._concrete(ref)
+        if concrete is None:
+            return _GENERAL
+        selection, non_null = concrete
+        completed = self.complete_object(value, selection, selection.type_name, link)
+        if completed is None or completed is _BUBBLE:
+            return self._null_object(completed, non_null, explained, owner, link)
+        return completed
+
+    def _concrete(self, ref: TypeRef) -> tuple[Selection, bool] | None:
+        """The selection of an object type (not abstract) `ref` is, maybe non-null, and
+        whether it is non-null; None for any other type."""
         non_null = ref.kind == "non_null"
         of = ref.of if non_null else ref
         if of is None or of.kind != "composite" or of.selection is None:
-            return _GENERAL
-        runtime = of.selection.type_name
-        if runtime in self.abstract:
-            return _GENERAL
-        completed = self.complete_object(value, of.selection, runtime, link)
-        if completed is None or completed is _BUBBLE:
-            if not non_null:
-                return None
-            if completed is None and not explained:
-                self._error(
-                    f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.",
-                    link,
-                    unless_explained=True,
-                )
-            return _BUBBLE
-        return completed
+            return None
+        if of.selection.type_name in self.abstract:
+            return None
+        return of.selection, non_null
+
+    def _null_object(
+        self, completed: Any, non_null: bool, explained: bool, owner: ShapeField, link: PathLink
+    ) -> Any:
+        """What an object that completed to null (None) or to a null to propagate (_BUBBLE)
+        is at a position of its type, as `complete_value` says."""
+        if not non_null:
+            return None
+        if completed is None and not explained:
+            self._error(
+                f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.",
+                link,
+                unless_explained=True,
+            )
+        return _BUBBLE
 
     def _explained_object(self, link: PathLink) -> bool:
         """Whether fields missing from the object at `link` are explained by an error."""
@@ -189,11 +204,15 @@ class Completer:
             assert ref.of is not None
             items = []
             item_ref = ref.of
+            concrete = self._concrete(item_ref)  # objects: each in one call, not three
             for index, item in enumerate(value):
-                completed = _GENERAL
-                if isinstance(item, dict):
-                    completed = self._composite(item, item_ref, (link, index), False, owner)
-                if completed is _GENERAL:
+                if concrete is not None and isinstance(item, dict):
+                    below, non_null = concrete
+                    at = (link, index)
+                    completed = self.complete_object(item, below, below.type_name, at)
+                    if completed is None or completed is _BUBBLE:
+                        completed = self._null_object(completed, non_null, False, owner, at)
+                else:
                     completed = self.complete_value(item, item_ref, owner, (link, index))
                 if completed is _BUBBLE:
                     return _BUBBLE

@@ -20,8 +20,10 @@ from router.execution.merge import (
     Path,
     PathLink,
     deep_merge,
+    linked_objects_at,
     objects_at,
     path_of,
+    paths_of,
     rescoped,
     sees_error,
     unalias,
@@ -193,7 +195,10 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
 
 
 def _entity_error_paths(
-    raw: Any, owners: list[list[PathLink]], targets: list[list[dict[str, Any]]], fetch: FetchNode
+    raw: Any,
+    owners: list[list[Path | None]],
+    targets: list[list[dict[str, Any]]],
+    fetch: FetchNode,
 ) -> list[list[str | int]] | None:
     path = raw.get("path") if isinstance(raw, dict) else None
     if not isinstance(path, list) or len(path) < 2 or path[0] != "_entities":
@@ -202,9 +207,10 @@ def _entity_error_paths(
     if not isinstance(index, int) or not 0 <= index < len(owners):
         return None
     return [
-        [*path_of(owner), *path[2:]]
+        [*owner, *path[2:]]
         for owner, obj in zip(owners[index], targets[index], strict=True)
-        if not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped)
+        if owner is not None
+        and (not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped))
     ]
 
 
@@ -243,12 +249,21 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
-    owners: list[list[PathLink]] = []
+    # Per representation, the positions of its objects in `walked`: their paths are
+    # found (`owner_paths`) only for an error.
+    owners: list[list[int]] = []
     seen: dict[Any, int] = {}
     context_sets: list[tuple[Any, ...]] = []
     inputs: dict[Any, EntityInput | None] = {}  # by __typename
     contexts = fetch.contexts
-    for obj, link in objects_at(state.data, node.path):
+    walked_links: list[PathLink] | None = None
+    if contexts:  # each object's path is needed for its context values
+        linked = linked_objects_at(state.data, node.path)
+        walked = [obj for obj, _ in linked]
+        walked_links = [link for _, link in linked]
+    else:
+        walked = objects_at(state.data, node.path)
+    for position, obj in enumerate(walked):
         typename = obj.get("__typename")
         try:
             entity_input = inputs[typename]
@@ -275,8 +290,8 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             rep = representation(obj, entity_input)
             if rep is None:
                 continue
-            if contexts:
-                path = path_of(link)
+            if walked_links is not None:
+                path = path_of(walked_links[position])
                 values = context_values(state.data, path, contexts)
                 if values is None:
                     state.errors.append(_no_context_value(fetch, path))
@@ -298,7 +313,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             targets.append([])
             owners.append([])
         targets[index].append(obj)
-        owners[index].append(link)
+        owners[index].append(position)
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -322,15 +337,27 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     else:
         variables["representations"] = representations
 
+    def owner_paths() -> list[list[Path | None]]:
+        """Per representation, the response paths of its objects (None: one the tree
+        lost)."""
+        if walked_links is None:
+            found = paths_of(state.data, node.path, walked)
+        else:
+            found = [path_of(link) for link in walked_links]
+        return [[found[position] for position in at] for at in owners]
+
     def affected() -> tuple[Iterable[Path], list[Path]]:
+        owned = owner_paths()
         paths = (
             path
-            for rep, objects, at in zip(representations, targets, owners, strict=True)
+            for rep, objects, at in zip(representations, targets, owned, strict=True)
             for path in entity_paths(
-                fetch, rep["__typename"], zip(objects, map(path_of, at), strict=True)
+                fetch,
+                rep["__typename"],
+                ((obj, p) for obj, p in zip(objects, at, strict=True) if p is not None),
             )
         )
-        return paths, [path_of(owner) for at in owners for owner in at]
+        return paths, [owner for at in owned for owner in at if owner is not None]
 
     flight = None
     if cache is not None and settings is not None:
@@ -362,8 +389,11 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
                 serviceName=fetch.service,
             )
         )
+    owned: list[list[Path | None]] | None = None
     for raw in response.get("errors") or ():
-        paths = _entity_error_paths(raw, owners, targets, fetch)
+        if owned is None:
+            owned = owner_paths()
+        paths = _entity_error_paths(raw, owned, targets, fetch)
         if paths is None:
             state.errors.append(subgraph_error(raw, fetch.service, None))
         else:
