@@ -219,7 +219,7 @@ def worker(answers_file: Path, profile: str | None) -> None:
                 spent = (time.process_time() - started) / (20 * ROUND) * 1000
                 print(f"{spent:.3f} ms/request under cProfile")
                 stats = pstats.Stats(profiler).strip_dirs().sort_stats(profile)
-                stats.print_stats(45)
+                stats.print_stats(int(os.environ.get("PROFILE_LINES", "45")))
                 return
             print("ready", flush=True)
             for _ in sys.stdin:

@@ -9,7 +9,6 @@ from router.execution.shape import Selection, ShapeField, TypeRef
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable position
 _MISSING = object()  # a field no fetch delivered
-_GENERAL = object()  # not a case the fast path takes: complete it the general way
 # A value the subgraphs should have delivered and did not: the router reports it itself.
 INVALID_RESPONSE = "SUBGRAPH_INVALID_RESPONSE"
 
@@ -63,7 +62,8 @@ class Completer:
         if fields is None:
             self._error(f"cannot complete a value of type {runtime}", link)
             return None
-        if runtime in self.abstract and any(f.name == "__typename" for f in fields):
+        abstract = self.abstract
+        if runtime in abstract and any(f.name == "__typename" for f in fields):
             return self._untyped(runtime, link)
         result: dict[str, Any] = {}
         object_explained: bool | None = None
@@ -90,49 +90,31 @@ class Completer:
                     object_explained = self._explained_object(link)
                 explained = object_explained or refused is not None
             ref = shape_field.type
-            if isinstance(value, dict):  # an object: its own completion, without the layers
-                completed = self._composite(value, ref, (link, key), explained, shape_field)
-                if completed is not _GENERAL:
+            below = ref.object_selection
+            if below is not None and isinstance(value, dict) and below.type_name not in abstract:
+                # an object of a concrete type: completed in one call, not three
+                at = (link, key)
+                completed = self.complete_object(value, below, below.type_name, at)
+                if completed is None or completed is _BUBBLE:
+                    non_null = ref.kind == "non_null"
+                    completed = self._null_object(completed, non_null, explained, shape_field, at)
                     if completed is _BUBBLE:
                         return _BUBBLE
-                    result[key] = completed
-                    continue
+                result[key] = completed
+                continue
             value = self.complete_value(value, ref, shape_field, (link, key), explained=explained)
             if value is _BUBBLE:
                 return _BUBBLE
             result[key] = value
         return result
 
-    def _composite(
-        self,
-        value: dict[str, Any],
-        ref: TypeRef,
-        link: PathLink,
-        explained: bool,
-        owner: ShapeField,
-    ) -> Any:
-        """`complete_value` for an object of a concrete (not abstract) type, the usual case,
-        with the same outcome (null propagation and errors alike) but in one call, not three;
-        `_GENERAL` for any other type, which `complete_value` then completes."""
-        concrete = self._concrete(ref)
-        if concrete is None:
-            return _GENERAL
-        selection, non_null = concrete
-        completed = self.complete_object(value, selection, selection.type_name, link)
-        if completed is None or completed is _BUBBLE:
-            return self._null_object(completed, non_null, explained, owner, link)
-        return completed
-
     def _concrete(self, ref: TypeRef) -> tuple[Selection, bool] | None:
         """The selection of an object type (not abstract) `ref` is, maybe non-null, and
         whether it is non-null; None for any other type."""
-        non_null = ref.kind == "non_null"
-        of = ref.of if non_null else ref
-        if of is None or of.kind != "composite" or of.selection is None:
+        selection = ref.object_selection
+        if selection is None or selection.type_name in self.abstract:
             return None
-        if of.selection.type_name in self.abstract:
-            return None
-        return of.selection, non_null
+        return selection, ref.kind == "non_null"
 
     def _null_object(
         self, completed: Any, non_null: bool, explained: bool, owner: ShapeField, link: PathLink
