@@ -6,6 +6,7 @@ JSON out) and only that.
 Usage:
     .venv/bin/python bench/router_replay.py [--rounds 40] [--tree DIR]...   # paired ratios
     .venv/bin/python bench/router_replay.py --profile [tottime|cumulative]  # cProfile
+                                                  # (PROFILE_LINES=90: more rows)
     .venv/bin/python bench/router_replay.py --breakdown [--tree DIR]        # CPU by part
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
