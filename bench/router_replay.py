@@ -6,6 +6,7 @@ JSON out) and only that.
 Usage:
     .venv/bin/python bench/router_replay.py [--rounds 40] [--tree DIR]...   # paired ratios
     .venv/bin/python bench/router_replay.py --profile [tottime|cumulative]  # cProfile
+                                                  # (PROFILE_LINES=90: more rows)
     .venv/bin/python bench/router_replay.py --breakdown [--tree DIR]        # CPU by part
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
@@ -219,7 +220,7 @@ def worker(answers_file: Path, profile: str | None) -> None:
                 spent = (time.process_time() - started) / (20 * ROUND) * 1000
                 print(f"{spent:.3f} ms/request under cProfile")
                 stats = pstats.Stats(profiler).strip_dirs().sort_stats(profile)
-                stats.print_stats(45)
+                stats.print_stats(int(os.environ.get("PROFILE_LINES", "45")))
                 return
             print("ready", flush=True)
             for _ in sys.stdin:
@@ -236,6 +237,9 @@ PARTS = (
     ("router.execution.prepared", "PreparedOperation.respond", "completion"),
     ("router.execution.executor", "objects_at", "walks to the fetched objects"),
     ("router.transport.base", "decode_answer", "decoding the subgraphs' JSON"),
+    ("router.execution.executor", "representation", "representations"),
+    ("router.execution.executor", "_merge_entity", "merging entities into the tree"),
+    ("router.server.app", "respond", "the response's JSON and headers"),
 )
 
 

@@ -58,11 +58,12 @@ class Completer:
     def complete_object(
         self, obj: Mapping[str, Any], selection: Selection, runtime: str, link: PathLink
     ) -> Any:
-        fields = selection.fields_for(runtime)
+        fields = selection.by_type.get(runtime) or selection.fields_for(runtime)
         if fields is None:
             self._error(f"cannot complete a value of type {runtime}", link)
             return None
-        if runtime in self.abstract and any(f.name == "__typename" for f in fields):
+        abstract = self.abstract
+        if runtime in abstract and any(f.name == "__typename" for f in fields):
             return self._untyped(runtime, link)
         result: dict[str, Any] = {}
         object_explained: bool | None = None
@@ -88,13 +89,47 @@ class Completer:
                 if object_explained is None:
                     object_explained = self._explained_object(link)
                 explained = object_explained or refused is not None
-            value = self.complete_value(
-                value, shape_field.type, shape_field, (link, key), explained=explained
-            )
+            ref = shape_field.type
+            below = ref.object_selection
+            if below is not None and isinstance(value, dict) and below.type_name not in abstract:
+                # an object of a concrete type: completed in one call, not three
+                at = (link, key)
+                completed = self.complete_object(value, below, below.type_name, at)
+                if completed is None or completed is _BUBBLE:
+                    non_null = ref.kind == "non_null"
+                    completed = self._null_object(completed, non_null, explained, shape_field, at)
+                    if completed is _BUBBLE:
+                        return _BUBBLE
+                result[key] = completed
+                continue
+            value = self.complete_value(value, ref, shape_field, (link, key), explained=explained)
             if value is _BUBBLE:
                 return _BUBBLE
             result[key] = value
         return result
+
+    def _concrete(self, ref: TypeRef) -> tuple[Selection, bool] | None:
+        """The selection of an object type (not abstract) `ref` is, maybe non-null, and
+        whether it is non-null; None for any other type."""
+        selection = ref.object_selection
+        if selection is None or selection.type_name in self.abstract:
+            return None
+        return selection, ref.kind == "non_null"
+
+    def _null_object(
+        self, completed: Any, non_null: bool, explained: bool, owner: ShapeField, link: PathLink
+    ) -> Any:
+        """What an object that completed to null (None) or to a null to propagate (_BUBBLE)
+        is at a position of its type, as `complete_value` says."""
+        if not non_null:
+            return None
+        if completed is None and not explained:
+            self._error(
+                f"Cannot return null for non-nullable field {owner.parent}.{owner.name}.",
+                link,
+                unless_explained=True,
+            )
+        return _BUBBLE
 
     def _explained_object(self, link: PathLink) -> bool:
         """Whether fields missing from the object at `link` are explained by an error."""
@@ -150,8 +185,17 @@ class Completer:
                 return None
             assert ref.of is not None
             items = []
+            item_ref = ref.of
+            concrete = self._concrete(item_ref)  # objects: each in one call, not three
             for index, item in enumerate(value):
-                completed = self.complete_value(item, ref.of, owner, (link, index))
+                if concrete is not None and isinstance(item, dict):
+                    below, non_null = concrete
+                    at = (link, index)
+                    completed = self.complete_object(item, below, below.type_name, at)
+                    if completed is None or completed is _BUBBLE:
+                        completed = self._null_object(completed, non_null, False, owner, at)
+                else:
+                    completed = self.complete_value(item, item_ref, owner, (link, index))
                 if completed is _BUBBLE:
                     return _BUBBLE
                 items.append(completed)

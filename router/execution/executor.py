@@ -20,8 +20,10 @@ from router.execution.merge import (
     Path,
     PathLink,
     deep_merge,
+    linked_objects_at,
     objects_at,
     path_of,
+    paths_of,
     rescoped,
     sees_error,
     unalias,
@@ -193,7 +195,10 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
 
 
 def _entity_error_paths(
-    raw: Any, owners: list[list[PathLink]], targets: list[list[dict[str, Any]]], fetch: FetchNode
+    raw: Any,
+    owners: list[list[Path | None]],
+    targets: list[list[dict[str, Any]]],
+    fetch: FetchNode,
 ) -> list[list[str | int]] | None:
     path = raw.get("path") if isinstance(raw, dict) else None
     if not isinstance(path, list) or len(path) < 2 or path[0] != "_entities":
@@ -202,9 +207,10 @@ def _entity_error_paths(
     if not isinstance(index, int) or not 0 <= index < len(owners):
         return None
     return [
-        [*path_of(owner), *path[2:]]
+        [*owner, *path[2:]]
         for owner, obj in zip(owners[index], targets[index], strict=True)
-        if not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped)
+        if owner is not None
+        and (not fetch.scoped or sees_error(path[2:], obj.get("__typename"), fetch.scoped))
     ]
 
 
@@ -243,11 +249,21 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
-    owners: list[list[PathLink]] = []
+    # Per representation, the positions of its objects in `walked`: their paths are
+    # found (`owner_paths`) only for an error.
+    owners: list[list[int]] = []
     seen: dict[Any, int] = {}
     context_sets: list[tuple[Any, ...]] = []
     inputs: dict[Any, EntityInput | None] = {}  # by __typename
-    for obj, link in objects_at(state.data, node.path):
+    contexts = fetch.contexts
+    walked_links: list[PathLink] | None = None
+    if contexts:  # each object's path is needed for its context values
+        linked = linked_objects_at(state.data, node.path)
+        walked = [obj for obj, _ in linked]
+        walked_links = [link for _, link in linked]
+    else:
+        walked = objects_at(state.data, node.path)
+    for position, obj in enumerate(walked):
         typename = obj.get("__typename")
         try:
             entity_input = inputs[typename]
@@ -257,27 +273,47 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             continue
         if entity_input is None:
             continue
-        rep = representation(obj, entity_input)
-        if rep is None:
-            continue
-        key = _dedupe_key(rep)
-        if fetch.contexts:
-            path = path_of(link)
-            values = context_values(state.data, path, fetch.contexts)
-            if values is None:
-                state.errors.append(_no_context_value(fetch, path))
+        rep: dict[str, Any] | None = None
+        key: Any = None
+        index: int | None = None
+        flat_values = entity_input.flat_values
+        if flat_values is not None and not contexts:
+            # Most objects repeat a representation already made (the same product under
+            # many reviews): told apart by their key values, a representation is built
+            # only for a new one.
+            try:
+                key = (entity_input.flat_names, flat_values(obj))
+                index = seen.get(key)
+            except (KeyError, TypeError):  # a key field missing, or a value not hashable
+                key = None
+        if key is None:
+            rep = representation(obj, entity_input)
+            if rep is None:
                 continue
-            key = (key, jsonio.dumps_sorted(list(values)))
-            if key not in seen:
-                context_sets.append(values)
-        index = seen.get(key)
+            if walked_links is not None:
+                path = path_of(walked_links[position])
+                values = context_values(state.data, path, contexts)
+                if values is None:
+                    state.errors.append(_no_context_value(fetch, path))
+                    continue
+                key = (_dedupe_key(rep), jsonio.dumps_sorted(list(values)))
+                if key not in seen:
+                    context_sets.append(values)
+                index = seen.get(key)
+            else:
+                key = _dedupe_key(rep)
+                index = seen.get(key)
         if index is None:
+            if rep is None:
+                rep = representation(obj, entity_input)
+                if rep is None:  # (cannot be: every key field is there)
+                    continue
             index = seen[key] = len(representations)
             representations.append(rep)
             targets.append([])
             owners.append([])
         targets[index].append(obj)
-        owners[index].append(link)
+        owners[index].append(position)
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -301,15 +337,27 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     else:
         variables["representations"] = representations
 
+    def owner_paths() -> list[list[Path | None]]:
+        """Per representation, the response paths of its objects (None: one the tree
+        lost)."""
+        if walked_links is None:
+            found = paths_of(state.data, node.path, walked)
+        else:
+            found = [path_of(link) for link in walked_links]
+        return [[found[position] for position in at] for at in owners]
+
     def affected() -> tuple[Iterable[Path], list[Path]]:
+        owned = owner_paths()
         paths = (
             path
-            for rep, objects, at in zip(representations, targets, owners, strict=True)
+            for rep, objects, at in zip(representations, targets, owned, strict=True)
             for path in entity_paths(
-                fetch, rep["__typename"], zip(objects, map(path_of, at), strict=True)
+                fetch,
+                rep["__typename"],
+                ((obj, p) for obj, p in zip(objects, at, strict=True) if p is not None),
             )
         )
-        return paths, [path_of(owner) for at in owners for owner in at]
+        return paths, [owner for at in owned for owner in at if owner is not None]
 
     flight = None
     if cache is not None and settings is not None:
@@ -341,8 +389,11 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
                 serviceName=fetch.service,
             )
         )
+    owned: list[list[Path | None]] | None = None
     for raw in response.get("errors") or ():
-        paths = _entity_error_paths(raw, owners, targets, fetch)
+        if owned is None:
+            owned = owner_paths()
+        paths = _entity_error_paths(raw, owned, targets, fetch)
         if paths is None:
             state.errors.append(subgraph_error(raw, fetch.service, None))
         else:

@@ -14,7 +14,9 @@ PathLink = tuple[Any, str | int] | None
 def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozenset[str]) -> None:
     for key, value in source.items():
         current = target.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
+        if current is None:  # most of an entity's fields: new to the object
+            target[key] = value
+        elif isinstance(current, dict) and isinstance(value, dict):
             deep_merge(current, value, abstract)
         elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
             for index, item in enumerate(value):
@@ -85,11 +87,64 @@ def path_of(link: PathLink) -> Path:
     return parts
 
 
-def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], PathLink]]:
+def objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
     """The objects at `path` ("@" steps into a list; a list met elsewhere is stepped into
-    too), each with the link its response path is built from (`path_of`) when an error
-    needs it. Walked level by level: a fetch's objects are many, and their paths are
-    seldom needed."""
+    too), in the order `linked_objects_at` finds them. Walked level by level, without the
+    objects' paths: a fetch's objects are many, and their paths are seldom needed
+    (`paths_of` finds them again for an error)."""
+    level: list[Any] = [data]
+    for segment in path:
+        below: list[Any] = []
+        add = below.append
+        if segment == "@":
+            for value in level:
+                if isinstance(value, list):
+                    for item in value:
+                        if item is not None:
+                            add(item)
+        else:
+            for value in level:
+                if isinstance(value, dict):
+                    item = value.get(segment)
+                    if item is not None:
+                        add(item)
+                elif isinstance(value, list):
+                    pairs: list[tuple[Any, PathLink]] = []
+                    _into_list(value, None, segment, pairs.append)
+                    below.extend(item for item, _ in pairs)
+        level = below
+    found: list[dict[str, Any]] = []
+    for value in level:
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(obj for obj, _ in _linked_objects_in(value, None))
+    return found
+
+
+def paths_of(data: Any, path: tuple[str, ...], objects: list[dict[str, Any]]) -> list[Path | None]:
+    """The response path of each of `objects` (what `objects_at(data, path)` found, in its
+    order), walked again: the same objects in the same order unless a fetch merged into the
+    tree in between (a parallel one), then each is found by identity, and one the tree no
+    longer holds (a list it was in replaced) has no path (None)."""
+    linked = linked_objects_at(data, path)
+    if len(linked) == len(objects) and all(
+        obj is found for (found, _), obj in zip(linked, objects, strict=True)
+    ):
+        return [path_of(link) for _, link in linked]
+    by_identity: dict[int, list[PathLink]] = {}
+    for found, link in reversed(linked):
+        by_identity.setdefault(id(found), []).append(link)
+    result: list[Path | None] = []
+    for obj in objects:
+        remaining = by_identity.get(id(obj))
+        result.append(path_of(remaining.pop()) if remaining else None)
+    return result
+
+
+def linked_objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], PathLink]]:
+    """`objects_at`, each object with the link its response path is built from
+    (`path_of`)."""
     level: list[tuple[Any, PathLink]] = [(data, None)]
     for segment in path:
         below: list[tuple[Any, PathLink]] = []
@@ -114,7 +169,7 @@ def objects_at(data: Any, path: tuple[str, ...]) -> list[tuple[dict[str, Any], P
         if isinstance(value, dict):
             found.append((value, link))
         elif isinstance(value, list):
-            _objects_in(value, link, found)
+            found.extend(_linked_objects_in(value, link))
     return found
 
 
@@ -131,14 +186,15 @@ def _into_list(
             _into_list(item, (link, index), segment, add)
 
 
-def _objects_in(
-    items: list[Any], link: PathLink, found: list[tuple[dict[str, Any], PathLink]]
-) -> None:
+def _linked_objects_in(items: list[Any], link: PathLink) -> list[tuple[dict[str, Any], PathLink]]:
+    """The objects in a list and the lists in it, each with its link."""
+    found: list[tuple[dict[str, Any], PathLink]] = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
             found.append((item, (link, index)))
         elif isinstance(item, list):
-            _objects_in(item, (link, index), found)
+            found.extend(_linked_objects_in(item, (link, index)))
+    return found
 
 
 def unalias(value: Any, marker: str, abstract: frozenset[str]) -> Any:

@@ -36,6 +36,14 @@ class TypeRef:
     of: "TypeRef | None" = None
     enum_values: frozenset[str] = frozenset()
     selection: "Selection | None" = None
+    # The selection of the object type this is, itself or non-null (None for any other
+    # type): completion takes such a value in one step, worked out once here.
+    object_selection: "Selection | None" = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        ref = self.of if self.kind == "non_null" else self
+        selection = ref.selection if ref is not None and ref.kind == "composite" else None
+        object.__setattr__(self, "object_selection", selection)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """The query plan's data model. Algorithms live elsewhere; these only describe."""
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from operator import itemgetter
+from typing import Any, Literal
 
 OperationKind = Literal["query", "mutation", "subscription"]
 
@@ -39,6 +41,13 @@ class EntityInput:
     # (name, response key) of each field when all are scalars without a type condition
     # (most keys: `id`), else None: such a representation is read without the general walk.
     flat: tuple[tuple[str, str], ...] | None = field(init=False, compare=False, repr=False)
+    # With `flat`: what tells two objects' representations apart without building them,
+    # the representation's type and names with the objects' values (`flat_values(obj)`,
+    # KeyError when one is missing). None otherwise.
+    flat_names: tuple[str, tuple[str, ...]] | None = field(init=False, compare=False, repr=False)
+    flat_values: "Callable[[Mapping[str, Any]], Any] | None" = field(
+        init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         flat = tuple(
@@ -46,7 +55,15 @@ class EntityInput:
             for selection in self.selections
             if isinstance(selection, InputField) and selection.selections is None
         )
-        object.__setattr__(self, "flat", flat if len(flat) == len(self.selections) else None)
+        whole = flat if len(flat) == len(self.selections) else None
+        object.__setattr__(self, "flat", whole)
+        names = None
+        getter = None
+        if whole:  # (itemgetter needs a key)
+            names = (self.representation_typename, tuple(name for name, _ in whole))
+            getter = itemgetter(*(key for _, key in whole))
+        object.__setattr__(self, "flat_names", names)
+        object.__setattr__(self, "flat_values", getter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,10 @@
 flight to one subgraph — the same body (query and variables) and the same forwarded headers,
 but for the client's address and trace context, which differ per request — share one
 request (carrying the first one's address and trace context). Never a mutation nor an
-upload. Each caller gets its own copy of the answer (the executor changes what it is given),
-and one caller giving up (cancelled) does not cancel the request for the others; it is
-cancelled only when every caller has given up."""
+upload. Each caller gets its own copy of the answer (the executor changes what it is given;
+the answer is encoded once and each copy decoded from those bytes), and one caller giving
+up (cancelled) does not cancel the request for the others; it is cancelled only when every
+caller has given up."""
 
 import asyncio
 from collections.abc import Mapping
@@ -34,6 +35,15 @@ Key = tuple[str, bytes, tuple[tuple[str, str], ...]]
 class _InFlight:
     request: asyncio.Future[dict[str, Any]]
     waiting: int = 0
+    # The answer encoded once, by the first caller to copy it: every other copy is decoded
+    # from these bytes (a copy no caller can change), not encoded again.
+    encoded: bytes | None = None
+
+    def copy(self, response: dict[str, Any]) -> dict[str, Any]:
+        if self.encoded is None:
+            self.encoded = jsonio.dumps(response)
+        copied: dict[str, Any] = jsonio.loads(self.encoded)
+        return copied
 
 
 class Deduplication(PolicyLayer[bool]):
@@ -79,7 +89,7 @@ class Deduplication(PolicyLayer[bool]):
         finally:
             shared.waiting -= 1
         # The last caller takes the answer itself: the others copied it before it could change.
-        return response if shared.waiting == 0 else jsonio.loads(jsonio.dumps(response))
+        return response if shared.waiting == 0 else shared.copy(response)
 
     def _forget(self, key: Key, shared: _InFlight) -> None:
         if self._in_flight.get(key) is shared:

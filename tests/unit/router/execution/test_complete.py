@@ -13,7 +13,9 @@ SCHEMA = build_schema(
     """
     type Query { me: User, users: [User!]!, node: Node }
     interface Node { id: ID! }
-    type User implements Node { id: ID!, name: String!, role: Role, friends: [User!] }
+    type User implements Node {
+      id: ID!, name: String!, role: Role, friends: [User!], manager: User!, pals: [User]
+    }
     enum Role { ADMIN USER }
     """
 )
@@ -54,6 +56,22 @@ def test_null_in_non_null_list_item_nulls_the_nullable_parent() -> None:
             "extensions": {"code": "SUBGRAPH_INVALID_RESPONSE"},
         }
     ]
+
+
+def test_a_null_in_a_non_null_object_field_nulls_the_nullable_object_above_it() -> None:
+    data = {"me": {"manager": {"name": None, "id": "2"}, "id": "1"}}
+    result, errors = complete("{ me { id manager { id name } } }", data)
+    assert result == {"me": None}
+    assert [(e["message"], e["path"]) for e in errors] == [
+        ("Cannot return null for non-nullable field User.name.", ["me", "manager", "name"])
+    ]
+
+
+def test_a_null_in_a_nullable_list_item_nulls_that_item_alone() -> None:
+    data = {"me": {"pals": [{"name": "A"}, {"name": None}, None]}}
+    result, errors = complete("{ me { pals { name } } }", data)
+    assert result == {"me": {"pals": [{"name": "A"}, None, None]}}
+    assert [e["path"] for e in errors] == [["me", "pals", 1, "name"]]
 
 
 def test_null_propagates_to_data_when_no_nullable_parent() -> None:

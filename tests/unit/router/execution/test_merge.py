@@ -1,16 +1,32 @@
 """Walking and merging the response tree, and building representations."""
 
-from router.execution.merge import deep_merge, objects_at, path_of, unalias
+from router.execution.merge import (
+    deep_merge,
+    linked_objects_at,
+    objects_at,
+    path_of,
+    paths_of,
+    unalias,
+)
 from router.execution.representations import representation
 from router.planning.nodes import EntityInput, InputField, InputFragment
 
 ABSTRACT = frozenset({"Node"})
 
 
+def _walked(data: object, path: tuple[str, ...]) -> list[tuple[object, list[str | int]]]:
+    """Both walks, which must agree: each object with its path."""
+    linked = [(obj, path_of(link)) for obj, link in linked_objects_at(data, path)]
+    found = objects_at(data, path)
+    assert [obj for obj, _ in linked] == found
+    assert all(a is b for (a, _), b in zip(linked, found, strict=True))
+    assert paths_of(data, path, found) == [at for _, at in linked]
+    return linked
+
+
 def test_objects_at_follows_lists_and_skips_nulls() -> None:
     data = {"a": [{"b": {"x": 1}}, None, {"b": None}, {"b": {"x": 2}}]}
-    found = objects_at(data, ("a", "@", "b"))
-    assert [(obj, path_of(link)) for obj, link in found] == [
+    assert _walked(data, ("a", "@", "b")) == [
         ({"x": 1}, ["a", 0, "b"]),
         ({"x": 2}, ["a", 3, "b"]),
     ]
@@ -18,14 +34,25 @@ def test_objects_at_follows_lists_and_skips_nulls() -> None:
 
 def test_objects_at_steps_into_lists_the_path_does_not_mark() -> None:
     data = {"a": [[{"b": {"x": 1}}, 7], {"b": [{"x": 2}, None, [{"x": 3}]]}], "z": "leaf"}
-    found = objects_at(data, ("a", "b"))
-    assert [(obj, path_of(link)) for obj, link in found] == [
+    assert _walked(data, ("a", "b")) == [
         ({"x": 1}, ["a", 0, 0, "b"]),
         ({"x": 2}, ["a", 1, "b", 0]),
         ({"x": 3}, ["a", 1, "b", 2, 0]),
     ]
-    assert objects_at(data, ("z", "@")) == []
-    assert objects_at(data, ("missing", "b")) == []
+    assert _walked(data, ("z", "@")) == []
+    assert _walked(data, ("missing", "b")) == []
+
+
+def test_paths_of_objects_after_the_tree_changed() -> None:
+    """A fetch merged in between: the objects still in the tree are found where they are
+    now (one object twice, as a shared entity is), one no longer in it has no path."""
+    shared = {"x": 1}
+    lost = {"x": 2}
+    data = {"a": [{"b": shared}, {"b": lost}, {"b": shared}]}
+    found = objects_at(data, ("a", "@", "b"))
+    assert found == [shared, lost, shared]
+    data["a"] = [{"b": {"x": 0}}, {"b": shared}, {"b": shared}]  # a list of other length
+    assert paths_of(data, ("a", "@", "b"), found) == [["a", 1, "b"], None, ["a", 2, "b"]]
 
 
 def test_deep_merge_merges_nested_objects_and_lists() -> None:
