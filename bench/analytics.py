@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import astuple, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +45,7 @@ from typing import Any
 import asyncpg
 import httpx
 from redis.asyncio import Redis
+from servers import serving
 from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -207,35 +208,6 @@ query($c: ID!) {
   }
 }
 """
-
-
-@contextlib.contextmanager
-def process(args: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    child = subprocess.Popen(
-        [sys.executable, "-m", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    try:
-        for _ in range(600):
-            if child.poll() is not None:
-                raise SystemExit(f"{args} exited with {child.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise SystemExit(f"{health} did not answer")
-        yield
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 async def insert_teacher(settings: Settings) -> uuid.UUID:
@@ -515,12 +487,15 @@ def main() -> int:
             ]
             analytics_health = f"http://127.0.0.1:{settings.service_port('analytics')}/health"
             no_cache = {**env, "LMS_ANALYTICS_COURSE_CACHE_SECONDS": "0"}
+            lms_analytics = ["-m", "lms", "serve", "analytics"]
             with contextlib.ExitStack() as stack:
                 for name in ("users", "courses"):
                     health = f"http://127.0.0.1:{settings.service_port(name)}/health"
-                    stack.enter_context(process(["lms", "serve", name], env, health))
+                    stack.enter_context(
+                        serving(["-m", "lms", "serve", name], env, health, quiet=True)
+                    )
                 router_health = f"http://127.0.0.1:{settings.router_port}/health"
-                stack.enter_context(process(router_args, env, router_health))
+                stack.enter_context(serving(["-m", *router_args], env, router_health, quiet=True))
                 created = httpx.post(
                     f"http://127.0.0.1:{settings.router_port}/graphql",
                     json={"query": CREATE_COURSE, "variables": {"t": "Benchmarked Course"}},
@@ -535,9 +510,9 @@ def main() -> int:
                 weeks = result["weeks"]
                 # The analytics subgraph asking courses every request, then keeping the
                 # answer (LMS_ANALYTICS_COURSE_CACHE_SECONDS, 10 s by default).
-                with process(["lms", "serve", "analytics"], no_cache, analytics_health):
+                with serving(lms_analytics, no_cache, analytics_health, quiet=True):
                     asked = asyncio.run(measure_router(settings, course, token, args.rounds, weeks))
-                with process(["lms", "serve", "analytics"], env, analytics_health):
+                with serving(lms_analytics, env, analytics_health, quiet=True):
                     kept = asyncio.run(measure_router(settings, course, token, args.rounds, weeks))
         finally:
             redis.stop()

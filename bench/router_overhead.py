@@ -14,50 +14,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
+from servers import serving, sign_in, users_platform
 
 from common.infra.ports import free_port
-from common.infra.postgres import PostgresServer
-from common.infra.redis import RedisServer
 from common.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 QUERY = "{ me { id name email roles createdAt } }"
-LOGIN = (
-    'mutation { login(input: {email: "student@lms.local", password: "demo-password-2026"})'
-    " { accessToken } }"
-)
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", *args], env=env, stdout=subprocess.DEVNULL, cwd=ROOT
-    )
-    try:
-        for _ in range(150):
-            if process.poll() is not None:
-                raise SystemExit(f"{args} exited with {process.returncode}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise SystemExit(f"{health} did not answer")
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 async def _load(
@@ -96,69 +61,45 @@ def main() -> int:
     options.add_argument("--seconds", type=float, default=10.0)
     options.add_argument("--concurrency", type=int, default=20)
     args = options.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lms-bench-") as state:
-        pg_port, users_port, router_port = free_port(), free_port(), free_port()
-        redis_port = free_port()
-        env = {
-            **os.environ,
-            "LMS_ENV": "test",
-            "LMS_STATE_DIR": state,
-            "LMS_PG_PORT": str(pg_port),
-            "LMS_REDIS_PORT": str(redis_port),  # sign-in throttling
-            "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "LMS_PG_ADMIN_PASSWORD": "bench-admin",
-            "LMS_PG_SERVICE_PASSWORD": "bench-service",
-            "LMS_USERS_PORT": str(users_port),
-            "LMS_ROUTER_PORT": str(router_port),
-            "LMS_LOG_LEVEL": "WARNING",
-        }
+    users_port, router_port = free_port(), free_port()
+    with users_platform(users=users_port, router=router_port) as env:
         os.environ.update(env)
         settings = Settings.from_env()
+        users = settings.service_url("users")
+        router_args = [
+            "-m",
+            "lms",
+            "router",
+            "serve",
+            "--supergraph=schema/supergraph.graphql",
+            f"--port={router_port}",
+            f"--subgraph-url=users={users}",
+            # the router verifies the token too, and enforces `me`'s @authenticated
+            f"--jwks-url={settings.jwks_url}",
+            f"--jwt-issuer={settings.jwt_issuer}",
+            f"--jwt-audience={settings.jwt_audience}",
+            f"--revocations-redis={settings.redis_url}",
+            "--no-watch",
+            "--log-level=WARNING",
+        ]
+        base = f"http://127.0.0.1:{users_port}"
         with (
-            PostgresServer(Path(state) / "postgres", pg_port, password="bench-admin", fast=True),
-            RedisServer(Path(state) / "redis", redis_port, fast=True),
+            serving(["-m", "lms", "serve", "users"], env, f"{base}/health"),
+            serving(router_args, env, f"http://127.0.0.1:{router_port}/health"),
         ):
-            subprocess.run(
-                [sys.executable, "-m", "lms", "migrate", "users"], env=env, check=True, cwd=ROOT
+            token = sign_in(users)
+            router = f"http://127.0.0.1:{router_port}/graphql"
+            print(f"{args.concurrency} connections, {args.seconds:.0f} s each, query {QUERY}")
+            asyncio.run(_load(users, token, 2, args.concurrency))  # warm-up
+            asyncio.run(_load(router, token, 2, args.concurrency))
+            direct = _summary(
+                "users subgraph direct",
+                *asyncio.run(_load(users, token, args.seconds, args.concurrency)),
             )
-            subprocess.run(
-                [sys.executable, "-m", "lms", "seed", "users"], env=env, check=True, cwd=ROOT
+            routed = _summary(
+                "through the router",
+                *asyncio.run(_load(router, token, args.seconds, args.concurrency)),
             )
-            users = settings.service_url("users")
-            router_args = [
-                "lms",
-                "router",
-                "serve",
-                "--supergraph=schema/supergraph.graphql",
-                f"--port={router_port}",
-                f"--subgraph-url=users={users}",
-                # the router verifies the token too, and enforces `me`'s @authenticated
-                f"--jwks-url={settings.jwks_url}",
-                f"--jwt-issuer={settings.jwt_issuer}",
-                f"--jwt-audience={settings.jwt_audience}",
-                f"--revocations-redis={settings.redis_url}",
-                "--no-watch",
-                "--log-level=WARNING",
-            ]
-            base = f"http://127.0.0.1:{users_port}"
-            with (
-                _process(["lms", "serve", "users"], env, f"{base}/health"),
-                _process(router_args, env, f"http://127.0.0.1:{router_port}/health"),
-            ):
-                login = httpx.post(users, json={"query": LOGIN}, timeout=10).json()
-                token = login["data"]["login"]["accessToken"]
-                router = f"http://127.0.0.1:{router_port}/graphql"
-                print(f"{args.concurrency} connections, {args.seconds:.0f} s each, query {QUERY}")
-                asyncio.run(_load(users, token, 2, args.concurrency))  # warm-up
-                asyncio.run(_load(router, token, 2, args.concurrency))
-                direct = _summary(
-                    "users subgraph direct",
-                    *asyncio.run(_load(users, token, args.seconds, args.concurrency)),
-                )
-                routed = _summary(
-                    "through the router",
-                    *asyncio.run(_load(router, token, args.seconds, args.concurrency)),
-                )
     print(
         f"router / direct: throughput x{routed[0] / direct[0]:.2f}, "
         f"p50 +{routed[1] - direct[1]:.2f} ms, p99 +{routed[2] - direct[2]:.2f} ms"

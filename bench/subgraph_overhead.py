@@ -40,9 +40,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 from graphql import ExecutionResult, execute, parse, validate
+from servers import LOGIN, ROOT, serving, sign_in, users_platform
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -50,19 +50,12 @@ from starlette.routing import Route
 
 from common.graphql.app import ServiceGraphQL
 from common.infra.ports import free_port
-from common.infra.postgres import PostgresServer
-from common.infra.redis import RedisServer
 from common.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 # A profile page: the account's own fields, one of them a nested object; one SQL statement.
 QUERY = (
     "{ me { id name email emailVerified roles bio locale timezone createdAt"
     " preferences { theme reducedMotion } } }"
-)
-LOGIN = (
-    'mutation { login(input: {email: "student@lms.local", password: "demo-password-2026"})'
-    " { accessToken } }"
 )
 CORE_PATH = "/graphql-core"
 STUCK_SECONDS = 300.0
@@ -363,31 +356,6 @@ def in_process_table(env: dict[str, str], base: Path | None, seconds: float, rou
 # ---- over HTTP --------------------------------------------------------------------------
 
 
-@contextmanager
-def _server(args: list[str], env: dict[str, str], cwd: Path, health: str) -> Iterator[None]:
-    process = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL, cwd=cwd)
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise SystemExit(f"{args} exited with {process.returncode}")
-            try:
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise SystemExit(f"{health} did not answer")
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # its shutdown waits on Redis: not measured
-            process.kill()
-            process.wait()
-
-
 def _wrk(
     url: str, token: str, seconds: float, connections: int, script: Path, *, strict: bool = True
 ) -> float:
@@ -425,10 +393,9 @@ def over_http(
     }
     with (
         tempfile.TemporaryDirectory() as folder,
-        _server(
+        serving(
             [str(Path(__file__)), "--serve-core", str(this_port)],
             {**env, "PYTHONPATH": str(ROOT)},
-            ROOT,
             f"http://127.0.0.1:{this_port}/health",
         ),
     ):
@@ -441,15 +408,14 @@ def over_http(
                 **targets,
             }
             base_env = {**env, "PYTHONPATH": str(base), "LMS_USERS_PORT": str(base_port)}
-            base_server = _server(
+            base_server = serving(
                 ["-m", "lms", "serve", "users"],
                 base_env,
-                base,
                 f"http://127.0.0.1:{base_port}/health",
+                cwd=base,
             )
         with base_server:
-            login = httpx.post(f"http://127.0.0.1:{this_port}/graphql", json={"query": LOGIN})
-            token = login.json()["data"]["login"]["accessToken"]
+            token = sign_in(f"http://127.0.0.1:{this_port}/graphql")
             script = Path(folder) / "post.lua"
             for url in targets.values():  # warm-up
                 _wrk(url, token, 5, connections, script, strict=False)
@@ -492,35 +458,14 @@ def main() -> int:
         return 0
     if args.measure_in_process:  # prints its figures as JSON and exits
         asyncio.run(in_process(Settings.from_env(), args.measure_in_process, args.profile))
-    with tempfile.TemporaryDirectory(prefix="lms-bench-") as state:
-        pg_port, redis_port, users_port = free_port(), free_port(), free_port()
-        env = {
-            **os.environ,
-            "LMS_ENV": "test",
-            "LMS_STATE_DIR": state,
-            "LMS_PG_PORT": str(pg_port),
-            "LMS_REDIS_PORT": str(redis_port),
-            "LMS_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "LMS_PG_ADMIN_PASSWORD": "bench-admin",
-            "LMS_PG_SERVICE_PASSWORD": "bench-service",
-            "LMS_USERS_PORT": str(users_port),
-            "LMS_LOG_LEVEL": "WARNING",
-        }
-        with (
-            PostgresServer(Path(state) / "postgres", pg_port, password="bench-admin", fast=True),
-            RedisServer(Path(state) / "redis", redis_port, fast=True),
-        ):
-            for command in ("migrate", "seed"):
-                subprocess.run(
-                    [sys.executable, "-m", "lms", command, "users"], env=env, check=True, cwd=ROOT
-                )
-            print(f"query: {QUERY}")
-            print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg())
-            if not args.no_in_process:
-                print(in_process_table(env, args.base, args.seconds, args.rounds))
-            if not args.no_http:
-                print(over_http(env, args.base, args.seconds, args.rounds, args.connections))
-            print("load average after:", os.getloadavg())
+    with users_platform(users=free_port()) as env:
+        print(f"query: {QUERY}")
+        print(time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg())
+        if not args.no_in_process:
+            print(in_process_table(env, args.base, args.seconds, args.rounds))
+        if not args.no_http:
+            print(over_http(env, args.base, args.seconds, args.rounds, args.connections))
+        print("load average after:", os.getloadavg())
     return 0
 
 

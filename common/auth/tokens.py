@@ -28,6 +28,7 @@ from common.auth.principal import (
     service_subject,
 )
 from common.auth.revocations import ENDED, RevocationList
+from common.clock import Clock
 from common.errors import Unauthenticated
 
 MAX_TOKEN_BYTES = 8192
@@ -138,13 +139,18 @@ class TokenVerifier:
         audience: str,
         leeway_seconds: int = 30,
         revocations: RevocationList | None = None,
+        clock: Clock = time.time,
     ) -> None:
         self._keys = keys
         self.revocations = revocations
         self._leeway = leeway_seconds
+        # the wall clock (tokens' times are seconds since the epoch), read both by the memory
+        # of verified tokens and by the full check, so a test moves it instead of sleeping
+        self._clock = clock
         # token → (its claims, until when they may be reused without checking it again)
         self._verified: dict[str, tuple[dict[str, Any], float]] = {}
         self._registry = jwt.JWTClaimsRegistry(
+            now=lambda: int(self._clock()),
             leeway=leeway_seconds,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
@@ -163,7 +169,7 @@ class TokenVerifier:
         remembered = self._verified.get(token)
         if remembered is not None:
             claims, until = remembered
-            if time.time() <= until:
+            if self._clock() <= until:
                 self.check_not_revoked(claims)
                 return claims
             del self._verified[token]
@@ -178,7 +184,7 @@ class TokenVerifier:
         if len(self._verified) >= MAX_REMEMBERED_TOKENS:
             del self._verified[next(iter(self._verified))]  # the oldest
         # past `exp + leeway` the full check answers, and says "expired"
-        until = min(float(expires) + self._leeway, time.time() + REVERIFY_SECONDS)
+        until = min(float(expires) + self._leeway, self._clock() + REVERIFY_SECONDS)
         self._verified[token] = (claims, until)
 
     async def _verify(self, token: str) -> dict[str, Any]:

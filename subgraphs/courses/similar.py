@@ -2,8 +2,9 @@
 client): the published catalogue ranked by cosine similarity to each source course.
 
 Sentence embeddings (embedding.py) when the model is installed and every source course has
-been embedded; otherwise TF-IDF of the courses' summaries (title, tags, description), made
-on the spot over the candidates (common/ai/tfidf.py). One method per answer, so the
+been embedded; otherwise TF-IDF of the courses' summaries (title, tags, description), fitted
+on the candidates (common/ai/tfidf.py). The candidates are weighed once per state of the
+catalogue and kept (similar_index.py). One method per answer, so the
 similarities of one answer compare. Only published courses that are not templates are
 candidates; a source the caller may not see is left out, not acknowledged.
 """
@@ -16,19 +17,22 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.ai import embeddings
-from common.ai.embeddings import Vectors
-from common.ai.tfidf import tfidf_vectors
 from common.auth import Principal
 from subgraphs.courses import access
-from subgraphs.courses.access import CourseStatus
 from subgraphs.courses.embedding import summary_of
 from subgraphs.courses.models import CourseEmbeddingRow, CourseRow
+from subgraphs.courses.similar_index import (
+    CANDIDATE_CACHE,
+    CandidateCache,
+    CandidateIndex,
+    is_candidate,
+)
 
-CANDIDATES: Final = 5000  # the most recently published courses compared
 EMBEDDING_FLOOR: Final = 0.25  # as semantic search's (ranking.py): below, unrelated
 TFIDF_FLOOR: Final = 0.05  # no shared word but the commonest
 
@@ -41,46 +45,41 @@ class Similar:
 
 
 @dataclass(frozen=True, slots=True)
-class _Course:
+class _Source:
     row: CourseRow
     vector: bytes | None
 
 
-async def _rows(session: AsyncSession, *where: object, limit: int | None = None) -> list[_Course]:
+async def _sources(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[_Source]:
     query = (
         select(CourseRow, CourseEmbeddingRow.vector)
         .outerjoin(CourseEmbeddingRow, CourseEmbeddingRow.course_id == CourseRow.id)
-        .where(*where)  # type: ignore[arg-type]
+        .where(CourseRow.id.in_(set(ids)))
         .order_by(CourseRow.published_at.desc().nulls_last(), CourseRow.id)
-        .limit(limit)
     )
-    return [_Course(row, vector) for row, vector in (await session.execute(query)).all()]
+    return [_Source(row, vector) for row, vector in (await session.execute(query)).all()]
 
 
-def _vectors(sources: Sequence[_Course], candidates: Sequence[_Course]) -> tuple[Vectors, float]:
-    """Unit rows for the sources then the candidates, and the floor of their similarity."""
-    everyone = [*sources, *candidates]
-    if embeddings.available() and all(course.vector for course in sources):
-        rows = [
-            embeddings.from_bytes(course.vector)[0]
-            if course.vector
-            else np.zeros(embeddings.DIMENSIONS, dtype=np.float32)  # not embedded yet: no match
-            for course in everyone
-        ]
-        return np.vstack(rows), EMBEDDING_FLOOR
-    texts = [summary_of(c.row.title, c.row.tags, c.row.description_html) for c in everyone]
-    return tfidf_vectors(texts), TFIDF_FLOOR
+def _scores(
+    sources: Sequence[_Source], candidates: CandidateIndex
+) -> tuple[npt.NDArray[np.float32], float]:
+    """Each source's cosine similarity to each candidate (a row a source), and its floor."""
+    if embeddings.available() and all(source.vector for source in sources):
+        asked = np.vstack([embeddings.from_bytes(s.vector or b"")[0] for s in sources])
+        return asked @ candidates.embedded.T, EMBEDDING_FLOOR
+    texts = [summary_of(s.row.title, s.row.tags, s.row.description_html) for s in sources]
+    return candidates.tfidf.similarities(texts), TFIDF_FLOOR
 
 
 def rank_similar(
-    sources: Sequence[_Course], candidates: Sequence[_Course], per_source: int
-) -> list[Similar]:
-    """Each source's `per_source` most similar candidates above the floor, best first."""
-    if not sources or not candidates:
+    sources: Sequence[_Source], candidates: CandidateIndex, per_source: int
+) -> list[tuple[uuid.UUID, uuid.UUID, float]]:
+    """Each source's `per_source` most similar candidates above the floor, best first, as
+    (source id, candidate id, similarity)."""
+    if not sources or not candidates.ids:
         return []
-    vectors, floor = _vectors(sources, candidates)
-    scores = vectors[: len(sources)] @ vectors[len(sources) :].T
-    found: list[Similar] = []
+    scores, floor = _scores(sources, candidates)
+    found: list[tuple[uuid.UUID, uuid.UUID, float]] = []
     for index, source in enumerate(sources):
         row = scores[index]
         # best first; ties in candidate order (most recently published first, then id)
@@ -88,11 +87,10 @@ def rank_similar(
         kept = [
             int(j)
             for j in order
-            if candidates[int(j)].row.id != source.row.id and float(row[j]) >= floor
+            if candidates.ids[int(j)] != source.row.id and float(row[j]) >= floor
         ]
         found.extend(
-            Similar(source.row.id, candidates[j].row, round(float(row[j]), 4))
-            for j in kept[:per_source]
+            (source.row.id, candidates.ids[j], round(float(row[j]), 4)) for j in kept[:per_source]
         )
     return found
 
@@ -102,19 +100,30 @@ async def similar_courses(
     principal: Principal | None,
     source_ids: Sequence[uuid.UUID],
     per_source: int,
+    cache: CandidateCache = CANDIDATE_CACHE,
 ) -> list[Similar]:
     async with sessions() as session:
         sources = [
-            course
-            for course in await _rows(session, CourseRow.id.in_(set(source_ids)))
-            if access.can_view(principal, course.row)
+            source
+            for source in await _sources(session, source_ids)
+            if access.can_view(principal, source.row)
         ]
         if not sources:
             return []
-        candidates = await _rows(
-            session,
-            CourseRow.status == CourseStatus.PUBLISHED.value,
-            CourseRow.is_template.is_(False),
-            limit=CANDIDATES,
-        )
-    return rank_similar(sources, candidates, per_source)
+        ranked = rank_similar(sources, await cache.index(session), per_source)
+        # the courses found as they are now (the index keeps ids and weights, not rows); one
+        # unpublished since the fingerprint was read is left out
+        found_ids = {course_id for _, course_id, _ in ranked}
+        rows = {
+            row.id: row
+            for row in (
+                await session.scalars(
+                    select(CourseRow).where(CourseRow.id.in_(found_ids), *is_candidate())
+                )
+            ).all()
+        }
+    return [
+        Similar(source_id, rows[course_id], similarity)
+        for source_id, course_id, similarity in ranked
+        if course_id in rows
+    ]

@@ -166,9 +166,11 @@ async def memberships(request: Request) -> Response:
     base = request.app.state.runtime.settings.public_service_url("courses")
     url = f"{base}/lti/contexts/{course}/memberships"
     headers = {}
-    if page.next_offset is not None:
+    if page.following is not None:
         limit = request.query_params.get("limit")
-        query = urlencode({**({"limit": limit} if limit else {}), "offset": page.next_offset})
+        query = urlencode(
+            {**({"limit": limit} if limit else {}), "cursor": page.following.encode()}
+        )
         headers["Link"] = f'<{url}?{query}>; rel="next"'
     body = {"id": str(request.url), "context": page.context, "members": page.members}
     return JSONResponse(body, headers=headers, media_type=MEMBERSHIPS)

@@ -9,7 +9,7 @@ import uuid
 import numpy as np
 import pytest
 
-from common.ai.tfidf import tfidf_vectors, words
+from common.ai.tfidf import TfidfIndex, tfidf_vectors, words
 from subgraphs.analytics.recommendations.catalogue import CatalogueCourse
 from subgraphs.analytics.recommendations.reasons import reasons
 from subgraphs.analytics.recommendations.similarity import (
@@ -139,3 +139,20 @@ def test_tfidf_finds_shared_rare_words_and_ignores_common_ones() -> None:
     assert scores[0, 1] > 0.3
     assert scores[0, 2] == 0.0
     assert tfidf_vectors([]).shape[0] == 0
+
+
+def test_a_fitted_tfidf_index_answers_as_the_vectors_and_weighs_unseen_words() -> None:
+    corpus = [
+        "Data analysis with pandas",
+        "Pandas workshop: data frames",
+        "Cooking for beginners",
+        "Introduction to the course",
+    ]
+    index = TfidfIndex(corpus)
+    assert len(index) == 4
+    vectors = tfidf_vectors(corpus)
+    assert index.similarities(corpus) == pytest.approx(vectors @ vectors.T, abs=1e-6)
+    asked = index.similarities(["pandas data", "pandas data zebra giraffe", "zebra", "the"])
+    assert asked[0, 0] > asked[1, 0] > 0.0  # words the corpus lacks make a text less alike
+    assert not asked[2:].any()  # nothing shared; only stop words
+    assert TfidfIndex([]).similarities(["pandas"]).shape == (1, 0)

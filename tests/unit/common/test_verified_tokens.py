@@ -4,15 +4,15 @@ check would: expiry still refuses them, and so does a key taken out of the key s
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import pytest
 from joserfc.jwk import RSAKey
 
-from common.auth import Role, TokenIssuer, TokenVerifier, tokens
+from common.auth import Role, TokenIssuer, TokenVerifier
 from common.auth.keys import KEY_PARAMETERS
-from common.auth.tokens import InvalidToken
+from common.auth.tokens import REVERIFY_SECONDS, InvalidToken
+from tests.clock import MovableClock
 
 ISSUER, AUDIENCE = "https://lms.test", "lms"
 LEEWAY = 1  # iat is to the millisecond, the check to the second
@@ -36,31 +36,37 @@ def _token(key: RSAKey, ttl_seconds: int) -> str:
     return issuer.issue(uuid.uuid4(), frozenset({Role.STUDENT}))
 
 
-def _verifier(keys: Keys) -> TokenVerifier:
-    return TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, leeway_seconds=LEEWAY)
+def _verifier(keys: Keys, clock: MovableClock | None = None) -> TokenVerifier:
+    return TokenVerifier(
+        keys,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        leeway_seconds=LEEWAY,
+        clock=clock or MovableClock(),
+    )
 
 
 def test_a_remembered_token_still_expires(key: RSAKey) -> None:
-    verifier = _verifier(Keys(key))
-    token = _token(key, ttl_seconds=1)
+    clock = MovableClock()
+    verifier = _verifier(Keys(key), clock)
+    token = _token(key, ttl_seconds=10)
     first = asyncio.run(verifier.verify(token))
     assert first.expires_at is not None
+    clock.advance(first.expires_at + LEEWAY - clock() - 0.5)  # within the leeway still
     assert asyncio.run(verifier.verify(token)) == first
-    time.sleep(max(0.0, first.expires_at + LEEWAY + 1.05 - time.time()))
+    clock.advance(1.5)
     with pytest.raises(InvalidToken, match="The access token has expired"):
         asyncio.run(verifier.verify(token))
 
 
-def test_a_remembered_token_is_checked_again_against_the_key_set(
-    key: RSAKey, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tokens, "REVERIFY_SECONDS", 0.01)
-    keys = Keys(key)
-    verifier = _verifier(keys)
+def test_a_remembered_token_is_checked_again_against_the_key_set(key: RSAKey) -> None:
+    clock, keys = MovableClock(), Keys(key)
+    verifier = _verifier(keys, clock)
     token = _token(key, ttl_seconds=600)
     asyncio.run(verifier.verify(token))
     keys.keys.clear()  # the key is retired
-    time.sleep(0.02)
+    assert asyncio.run(verifier.verify(token)).user_id  # remembered for a while yet
+    clock.advance(REVERIFY_SECONDS + 1)
     with pytest.raises(InvalidToken, match="signed with an unknown key"):
         asyncio.run(verifier.verify(token))
 
