@@ -3,9 +3,10 @@ scores it posts to them.
 
 Line items and scores live beside the links, in the courses schema: an LTI score is the
 tool's grade of a learner on its activity, not an attempt of one of our assessments, so it
-is kept as the tool sent it (the latest by timestamp) and shown on the graph (`ltiGrades`):
-to the course's instructors all of them, to a learner their own once the tool says grading
-is done (`FullyGraded`), as an assessment's grades reach a learner only when final.
+is kept as the tool sent it (the latest by timestamp) and shown on the graph (`ltiGrades`,
+`LtiLink.myGrade`): to the course's instructors all of them, to a learner their own once
+the tool says grading is done (`FullyGraded`) and, on a graded link, once its grades are
+released (graded.py), as an assessment's grades reach a learner only when final.
 
 Every call carries a grant (service_tokens.py) naming one tool; a course is that tool's
 context only if one of its links is placed there, and a line item is reachable only by the
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.courses.lti.models import (
@@ -239,15 +240,31 @@ class GradeServices:
 
     async def grades_of_course(
         self, course_id: uuid.UUID, user_ids: Sequence[uuid.UUID] | None
-    ) -> list[tuple[LtiScoreRow, LtiLineItemRow]]:
-        """Scores in the course (of ``user_ids`` only, when given), for the graph."""
+    ) -> list[tuple[LtiScoreRow, LtiLineItemRow, LtiLinkRow | None]]:
+        """Scores in the course (of ``user_ids`` only, when given), each with its line item
+        and the link that line item is tied to (its release rule), for the graph."""
         async with self.sessions() as session:
             query = (
-                select(LtiScoreRow, LtiLineItemRow)
+                select(LtiScoreRow, LtiLineItemRow, LtiLinkRow)
                 .join(LtiLineItemRow, LtiLineItemRow.id == LtiScoreRow.line_item_id)
+                .outerjoin(LtiLinkRow, LtiLinkRow.id == LtiLineItemRow.link_id)
                 .where(LtiLineItemRow.course_id == course_id)
                 .order_by(LtiLineItemRow.created_at, LtiScoreRow.user_id)
             )
             if user_ids is not None:
                 query = query.where(LtiScoreRow.user_id.in_(user_ids))
-            return [(score, item) for score, item in await session.execute(query)]
+            return [(score, item, link) for score, item, link in await session.execute(query)]
+
+    async def scores(
+        self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], LtiScoreRow]:
+        """Scores by (line item, user), for a request's loader."""
+        if not keys:
+            return {}
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(LtiScoreRow).where(
+                    tuple_(LtiScoreRow.line_item_id, LtiScoreRow.user_id).in_(list(keys))
+                )
+            )
+            return {(row.line_item_id, row.user_id): row for row in rows}
