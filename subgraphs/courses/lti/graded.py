@@ -4,8 +4,9 @@ Tool" assignment), and the rule for when a learner sees their grade on it.
 Placing a graded link makes its line item on the platform's side (`made_by_platform`,
 resourceLinkId = the link, the instructor's scoreMaximum and label), owned by the link's
 tool, so the tool posts scores to the `lineitem` URL its launch carries, with no line item
-of its own. The tool cannot change that line item: our AGS offers no PUT or DELETE of line
-items, so its scoreMaximum, label and resourceLinkId stay as the instructor set them.
+of its own. The tool cannot reshape that line item: an AGS PUT may change its tag and
+resourceId only (its label, scoreMaximum and resourceLinkId are the instructor's), and it
+is deleted only with its link (grades.py).
 
 Release follows assessments (`results_released` there): a learner sees their own grade on a
 graded link once the tool says grading is done (`FullyGraded`) and the grades are released,

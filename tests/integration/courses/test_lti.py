@@ -12,7 +12,8 @@ AGS and NRPS services (membership container, roles, Link paging, the NRPS launch
 as pylti1p3's service clients use them, with their context and scope checks; Deep Linking
 2.0 (the LtiDeepLinkingRequest's settings, the signed LtiDeepLinkingResponse with its data,
 replay and foreign signatures refused); a graded placement's platform-made line item in the
-launch's AGS claim (`lineitem`), scored by pylti1p3 without a line item of its own.
+launch's AGS claim (`lineitem`), scored by pylti1p3 without a line item of its own; line
+item updates and deletion (PUT/DELETE), refused on a graded link's line item.
 """
 
 from __future__ import annotations
@@ -968,8 +969,8 @@ async def test_a_tool_placed_as_a_graded_item_posts_to_its_line_item_and_grades_
     }
     assert await course_grades(world.instructor) == [("Lab report", 15.0), ("Warm-up (10)", 6.0)]
 
-    # another tool placed in the same course cannot reach this line item; nor can the tool
-    # change the line item the platform made (AGS here has no PUT or DELETE of line items)
+    # another tool placed in the same course cannot reach this line item; the tool may not
+    # change the label, maximum or link of the one the platform made, nor delete it
     other = (
         await users.data(
             REGISTER,
@@ -1015,13 +1016,27 @@ async def test_a_tool_placed_as_a_graded_item_posts_to_its_line_item_and_grades_
     assert error_codes(posted.json()) == ["NOT_FOUND"]
     assert (await http.get(endpoint["lineitem"], headers=foreign)).status_code == 404
     owner = await bearer(world.registered["clientId"])
-    change = {"label": "Mine now", "scoreMaximum": 1000, "resourceLinkId": world.link["id"]}
-    for method in ("PUT", "DELETE"):
-        answer = await http.request(method, endpoint["lineitem"], json=change, headers=owner)
-        assert answer.status_code == 405, method
+    as_set = {"label": "Lab report", "scoreMaximum": 20}
+    for change in ({"label": "Mine now"}, {"scoreMaximum": 1000}, {"resourceLinkId": shown["id"]}):
+        answer = await http.put(endpoint["lineitem"], json={**as_set, **change}, headers=owner)
+        assert (answer.status_code, error_codes(answer.json())) == (403, ["FORBIDDEN"]), change
+    assert (await http.delete(endpoint["lineitem"], headers=owner)).status_code == 403
+    assert (await http.put(endpoint["lineitem"], json=as_set, headers=foreign)).status_code == 404
+    assert (await http.delete(endpoint["lineitem"], headers=foreign)).status_code == 404
+    tagged = await http.put(endpoint["lineitem"], json={**as_set, "tag": "lab"}, headers=owner)
+    assert tagged.status_code == 200
+    assert (tagged.json()["tag"], tagged.json()["resourceLinkId"]) == ("lab", held_link["id"])
     assert (await my_grades(world.learner))["Lab report"]["scoreGiven"] == 15.0
-    kept = (await http.get(endpoint["lineitem"], headers=owner)).json()
-    assert (kept["label"], kept["scoreMaximum"]) == ("Lab report", 20.0)
+    # a line item the tool made itself is its own to change and delete (as Canvas allows)
+    wanted = LineItem().set_tag("extra").set_label("Extra").set_score_maximum(5)
+    own = str((await asyncio.to_thread(ags.find_or_create_lineitem, wanted)).get_id())
+    renamed = await http.put(own, json={"label": "Bonus", "scoreMaximum": 8}, headers=owner)
+    assert renamed.status_code == 200
+    assert (renamed.json()["label"], renamed.json()["scoreMaximum"]) == ("Bonus", 8.0)
+    for bad in ({"label": "", "scoreMaximum": 8}, {"label": "Bonus", "scoreMaximum": -1}):
+        assert (await http.put(own, json=bad, headers=owner)).status_code == 400, bad
+    assert (await http.delete(own, headers=owner)).status_code == 204
+    assert (await http.get(own, headers=owner)).status_code == 404
 
     # placing graded items is the course's instructors'; the grading part is checked
     assert error_codes(await place("Sneaky", {"scoreMaximum": 10}, world.learner)) == ["FORBIDDEN"]
