@@ -14,6 +14,7 @@ from common.graphql.catalog import enrolled_loader
 from common.graphql.context import RequestContext
 from common.graphql.loaders import batch_loader, grouped_loader
 from common.graphql.peers import PeerClient
+from subgraphs.courses.lti.models import LtiLineItemRow, LtiScoreRow
 from subgraphs.courses.models import AttachmentRow, CategoryRow, CourseRow, LessonRow, ModuleRow
 from subgraphs.courses.services import CoursesServices
 
@@ -29,6 +30,9 @@ class CoursesLoaders:
     children: DataLoader[uuid.UUID, list[CategoryRow]]
     taught: DataLoader[uuid.UUID, list[CourseRow]]
     enrolled: DataLoader[uuid.UUID, bool]
+    # a graded LTI link's line item, by link; a score, by (line item, user)
+    lti_line_item: DataLoader[uuid.UUID, LtiLineItemRow | None]
+    lti_score: DataLoader[tuple[uuid.UUID, uuid.UUID], LtiScoreRow | None]
 
 
 def build_loaders(services: CoursesServices, scope: LoaderScope) -> CoursesLoaders:
@@ -46,6 +50,8 @@ def build_loaders(services: CoursesServices, scope: LoaderScope) -> CoursesLoade
         children=grouped_loader(service.children_of),
         taught=grouped_loader(service.taught_by),
         enrolled=enrolled_loader(peer, scope.authorization),
+        lti_line_item=batch_loader(services.lti_tools.platform_line_items),
+        lti_score=batch_loader(services.lti_grades.scores),
     )
 
 

@@ -3,9 +3,10 @@ scores it posts to them.
 
 Line items and scores live beside the links, in the courses schema: an LTI score is the
 tool's grade of a learner on its activity, not an attempt of one of our assessments, so it
-is kept as the tool sent it (the latest by timestamp) and shown on the graph (`ltiGrades`):
-to the course's instructors all of them, to a learner their own once the tool says grading
-is done (`FullyGraded`), as an assessment's grades reach a learner only when final.
+is kept as the tool sent it (the latest by timestamp) and shown on the graph (`ltiGrades`,
+`LtiLink.myGrade`): to the course's instructors all of them, to a learner their own once
+the tool says grading is done (`FullyGraded`) and, on a graded link, once its grades are
+released (graded.py), as an assessment's grades reach a learner only when final.
 
 Every call carries a grant (service_tokens.py) naming one tool; a course is that tool's
 context only if one of its links is placed there, and a line item is reachable only by the
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.courses.lti.models import (
@@ -99,6 +100,18 @@ async def tool_context(session: AsyncSession, grant: ServiceGrant, course_id: st
     return course
 
 
+async def _resource_link(
+    session: AsyncSession, grant: ServiceGrant, course: uuid.UUID, body: Mapping[str, Any]
+) -> uuid.UUID | None:
+    """The body's resourceLinkId, which must be one of the tool's links in the course."""
+    if body.get("resourceLinkId") is None:
+        return None
+    link = await session.get(LtiLinkRow, _uuid(body["resourceLinkId"]) or uuid.UUID(int=0))
+    if link is None or link.course_id != course or link.tool_id != uuid.UUID(grant.tool_id):
+        raise ServiceRefused(400, "BAD_USER_INPUT", "resourceLinkId is not this tool's link here.")
+    return link.id
+
+
 class GradeServices:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -150,20 +163,7 @@ class GradeServices:
             raise ServiceRefused(400, "BAD_USER_INPUT", "scoreMaximum must be above 0.")
         async with self.sessions.begin() as session:
             course = await self._context(session, grant, course_id)
-            link_id = None
-            if body.get("resourceLinkId") is not None:
-                link = await session.get(
-                    LtiLinkRow, _uuid(body["resourceLinkId"]) or uuid.UUID(int=0)
-                )
-                if (
-                    link is None
-                    or link.course_id != course
-                    or link.tool_id != uuid.UUID(grant.tool_id)
-                ):
-                    raise ServiceRefused(
-                        400, "BAD_USER_INPUT", "resourceLinkId is not this tool's link here."
-                    )
-                link_id = link.id
+            link_id = await _resource_link(session, grant, course, body)
             count = len(await self.line_items(grant, course_id, {}))
             if count >= MAX_LINE_ITEMS:
                 raise ServiceRefused(400, "BAD_USER_INPUT", "Too many line items in this context.")
@@ -179,6 +179,49 @@ class GradeServices:
             )
             session.add(item)
         return item
+
+    async def update_line_item(
+        self, grant: ServiceGrant, course_id: str, item_id: str, body: Mapping[str, Any]
+    ) -> LtiLineItemRow:
+        """AGS 2.0 §3.2.5: the tool's own line item, replaced by the body (a missing
+        resourceLinkId leaves the link as it is). A graded link's line item is the
+        instructor's: its label, scoreMaximum and link stay (403 on a change); tag and
+        resourceId are the tool's."""
+        require(grant, LINEITEM)
+        maximum = _number(body, "scoreMaximum", required=True)
+        if not maximum:
+            raise ServiceRefused(400, "BAD_USER_INPUT", "scoreMaximum must be above 0.")
+        label = _text(body, "label", 200, required=True)
+        async with self.sessions.begin() as session:
+            item = await self._item(session, grant, course_id, item_id)
+            link_id = await _resource_link(session, grant, item.course_id, body) or item.link_id
+            if item.made_by_platform and (
+                (label, maximum, link_id) != (item.label, item.score_maximum, item.link_id)
+            ):
+                raise ServiceRefused(
+                    403,
+                    "FORBIDDEN",
+                    "This line item is a graded link's: its label, scoreMaximum and "
+                    "resourceLinkId are set by the course's instructors.",
+                )
+            item.label = str(label)
+            item.score_maximum = maximum
+            item.link_id = link_id
+            item.resource_id = _text(body, "resourceId", 255)
+            item.tag = _text(body, "tag", 255)
+        return item
+
+    async def delete_line_item(self, grant: ServiceGrant, course_id: str, item_id: str) -> None:
+        """AGS 2.0 §3.2.6: the tool's own line item and its scores; a graded link's line
+        item goes only with its link (403)."""
+        require(grant, LINEITEM)
+        async with self.sessions.begin() as session:
+            item = await self._item(session, grant, course_id, item_id)
+            if item.made_by_platform:
+                raise ServiceRefused(
+                    403, "FORBIDDEN", "This line item is a graded link's; it goes with the link."
+                )
+            await session.delete(item)
 
     async def post_score(
         self, grant: ServiceGrant, course_id: str, item_id: str, body: Mapping[str, Any]
@@ -239,15 +282,31 @@ class GradeServices:
 
     async def grades_of_course(
         self, course_id: uuid.UUID, user_ids: Sequence[uuid.UUID] | None
-    ) -> list[tuple[LtiScoreRow, LtiLineItemRow]]:
-        """Scores in the course (of ``user_ids`` only, when given), for the graph."""
+    ) -> list[tuple[LtiScoreRow, LtiLineItemRow, LtiLinkRow | None]]:
+        """Scores in the course (of ``user_ids`` only, when given), each with its line item
+        and the link that line item is tied to (its release rule), for the graph."""
         async with self.sessions() as session:
             query = (
-                select(LtiScoreRow, LtiLineItemRow)
+                select(LtiScoreRow, LtiLineItemRow, LtiLinkRow)
                 .join(LtiLineItemRow, LtiLineItemRow.id == LtiScoreRow.line_item_id)
+                .outerjoin(LtiLinkRow, LtiLinkRow.id == LtiLineItemRow.link_id)
                 .where(LtiLineItemRow.course_id == course_id)
                 .order_by(LtiLineItemRow.created_at, LtiScoreRow.user_id)
             )
             if user_ids is not None:
                 query = query.where(LtiScoreRow.user_id.in_(user_ids))
-            return [(score, item) for score, item in await session.execute(query)]
+            return [(score, item, link) for score, item, link in await session.execute(query)]
+
+    async def scores(
+        self, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
+    ) -> dict[tuple[uuid.UUID, uuid.UUID], LtiScoreRow]:
+        """Scores by (line item, user), for a request's loader."""
+        if not keys:
+            return {}
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(LtiScoreRow).where(
+                    tuple_(LtiScoreRow.line_item_id, LtiScoreRow.user_id).in_(list(keys))
+                )
+            )
+            return {(row.line_item_id, row.user_id): row for row in rows}

@@ -157,7 +157,8 @@ class Launches:
             line_item = await session.scalar(
                 select(LtiLineItemRow.id)
                 .where(LtiLineItemRow.link_id == link.id, LtiLineItemRow.tool_id == tool.id)
-                .order_by(LtiLineItemRow.created_at)
+                # a graded link's own line item first (graded.py), else the tool's first
+                .order_by(LtiLineItemRow.made_by_platform.desc(), LtiLineItemRow.created_at)
                 .limit(1)
             )
         line_items = f"{self.issuer}/lti/contexts/{course.id}/lineitems"

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,7 +35,9 @@ class LtiToolRow(Base):
 
 
 class LtiLinkRow(Base):
-    """A tool placed in a course module (an LTI resource link), in the module's order."""
+    """A tool placed in a course module (an LTI resource link), in the module's order; a
+    graded one (an "external tool" assignment) also has the line item the platform made for
+    it, a due date, and the release rule of its grades."""
 
     __tablename__ = "lti_links"
 
@@ -53,6 +55,10 @@ class LtiLinkRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     target_link_uri: Mapped[str] = mapped_column(String(2048))
     position: Mapped[int] = mapped_column(Integer)
+    graded: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    release_immediately: Mapped[bool] = mapped_column(Boolean, server_default="true", default=True)
+    grades_released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_timestamp()
 
@@ -69,9 +75,19 @@ class LtiSubjectRow(Base):
 
 class LtiLineItemRow(Base):
     """A gradebook column a tool keeps in a course (AGS line item), owned by that tool,
-    optionally tied to one of its links there."""
+    optionally tied to one of its links there; `made_by_platform` for the one a graded
+    link's placement made (at most one a link), which the tool posts to but does not own
+    the shape of."""
 
     __tablename__ = "lti_line_items"
+    __table_args__ = (
+        Index(
+            "uq_lti_line_items_platform_link",
+            "link_id",
+            unique=True,
+            postgresql_where=text("made_by_platform"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = uuid_primary_key()
     tool_id: Mapped[uuid.UUID] = mapped_column(
@@ -87,6 +103,7 @@ class LtiLineItemRow(Base):
     score_maximum: Mapped[float] = mapped_column(Float)
     resource_id: Mapped[str | None] = mapped_column(String(255))
     tag: Mapped[str | None] = mapped_column(String(255))
+    made_by_platform: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
     created_at: Mapped[datetime] = created_timestamp()
 
 

@@ -10,11 +10,15 @@ import strawberry
 
 from common.errors import Forbidden, NotFound
 from common.graphql.access import scopes, signed_in
+from common.graphql.cache_control.extension import restrict_cache
+from common.graphql.cache_control.hints import PRIVATE
 from common.graphql.ids import graphql_id, parse_id
 from common.graphql.peers import PeerClient
 from common.validation import url
 from subgraphs.courses.guards import course_access, require_content_access
 from subgraphs.courses.loaders import CoursesInfo
+from subgraphs.courses.lti import graded
+from subgraphs.courses.lti.graded import Grading
 from subgraphs.courses.lti.launch import Initiation, Presentation
 from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiScoreRow, LtiToolRow
 from subgraphs.courses.lti.tools import ToolDraft
@@ -55,6 +59,63 @@ def tool_of(row: LtiToolRow) -> LtiTool:
     )
 
 
+@strawberry.type(
+    description="The gradebook column of a graded LTI link, made by the platform at placement "
+    "(an AGS line item the tool posts scores to)."
+)
+class LtiLineItem:
+    id: strawberry.ID
+    label: str
+    score_maximum: float
+
+
+@strawberry.type(
+    description="A learner's score a tool posted back (LTI Assignment and Grade Services)."
+)
+class LtiGrade:
+    line_item_id: strawberry.ID
+    label: str
+    link_id: strawberry.ID | None
+    user_id: strawberry.ID
+    score_given: float | None
+    score_maximum: float | None
+    percent: float | None = strawberry.field(description="100 * scoreGiven / scoreMaximum.")
+    points: float | None = strawberry.field(
+        description="The score on the line item's scale: scoreGiven / scoreMaximum * the line "
+        "item's scoreMaximum (may exceed it: tools may give extra credit)."
+    )
+    late: bool = strawberry.field(
+        description="Posted after the link's due date (kept all the same)."
+    )
+    comment: str | None
+    activity_progress: str
+    grading_progress: str
+    timestamp: datetime
+
+
+def grade_of(score: LtiScoreRow, item: LtiLineItemRow, link: LtiLinkRow | None) -> LtiGrade:
+    scaled = (
+        None
+        if score.score_given is None or not score.score_maximum
+        else score.score_given / score.score_maximum
+    )
+    return LtiGrade(
+        line_item_id=graphql_id(item.id),
+        label=item.label,
+        link_id=None if item.link_id is None else graphql_id(item.link_id),
+        user_id=graphql_id(score.user_id),
+        score_given=score.score_given,
+        score_maximum=score.score_maximum,
+        percent=None if scaled is None else round(scaled * 100, 2),
+        points=None if scaled is None else round(scaled * item.score_maximum, 4),
+        late=graded.late(link, score),
+        comment=score.comment,
+        activity_progress=score.activity_progress,
+        grading_progress=score.grading_progress,
+        timestamp=score.timestamp,
+    )
+
+
 @strawberry.type(description="A tool placed in a course module: an LTI resource link.")
 class LtiLink:
     id: strawberry.ID
@@ -64,6 +125,17 @@ class LtiLink:
     position: int
     deployment_id: str
     target_link_uri: str
+    graded: bool = strawberry.field(
+        description="A graded item: the platform made its line item, the tool posts to it."
+    )
+    due_at: datetime | None = strawberry.field(
+        description="When a graded link is due; later scores are kept and marked late."
+    )
+    release_grades_immediately: bool = strawberry.field(
+        description="A graded link's learners see a FullyGraded score at once; otherwise "
+        "when an instructor releases the grades."
+    )
+    grades_released_at: datetime | None
     created_at: datetime
     row: strawberry.Private[LtiLinkRow]
 
@@ -71,6 +143,33 @@ class LtiLink:
     async def tool_name(self, info: CoursesInfo) -> str:
         [tool] = await info.context.service.lti_tools.tools_by_ids([self.row.tool_id])
         return tool.name if tool is not None else ""
+
+    @strawberry.field(description="A graded link's line item; null for an ungraded link.")
+    async def line_item(self, info: CoursesInfo) -> LtiLineItem | None:
+        row = await info.context.loaders.lti_line_item.load(self.row.id)
+        if row is None:
+            return None
+        return LtiLineItem(id=graphql_id(row.id), label=row.label, score_maximum=row.score_maximum)
+
+    @strawberry.field(
+        description="The caller's own grade on a graded link: for a learner, once the tool "
+        "says FullyGraded and the grades are released; null before, or when not graded."
+    )
+    async def my_grade(self, info: CoursesInfo) -> LtiGrade | None:
+        principal = info.context.caller()
+        if principal is None:
+            return None
+        restrict_cache(info, PRIVATE)
+        item = await info.context.loaders.lti_line_item.load(self.row.id)
+        if item is None:
+            return None
+        score = await info.context.loaders.lti_score.load((item.id, principal.user_id))
+        if score is None:
+            return None
+        _, teaches = await course_access(info, self.row.course_id)
+        if not (teaches or graded.released(self.row, score)):
+            return None
+        return grade_of(score, item, self.row)
 
 
 def link_of(row: LtiLinkRow) -> LtiLink:
@@ -82,6 +181,10 @@ def link_of(row: LtiLinkRow) -> LtiLink:
         position=row.position,
         deployment_id=row.deployment_id,
         target_link_uri=row.target_link_uri,
+        graded=row.graded,
+        due_at=row.due_at,
+        release_grades_immediately=row.release_immediately,
+        grades_released_at=row.grades_released_at,
         created_at=row.created_at,
         row=row,
     )
@@ -109,6 +212,21 @@ class LtiToolPayload:
     tool: LtiTool
 
 
+@strawberry.input(description="A graded link's line item and the release rule of its grades.")
+class LtiGradingInput:
+    score_maximum: float = strawberry.field(description="Above 0, at most 10000.")
+    label: str | None = strawberry.field(
+        default=None, description="The gradebook column's label; the link's title when omitted."
+    )
+    release_immediately: bool = strawberry.field(
+        default=True,
+        description="Learners see a FullyGraded score at once; otherwise after releaseLtiGrades.",
+    )
+    due_at: datetime | None = strawberry.field(
+        default=None, description="Shown on the link; later scores are kept, marked late."
+    )
+
+
 @strawberry.input
 class AddLtiLinkInput:
     module_id: strawberry.ID
@@ -120,6 +238,15 @@ class AddLtiLinkInput:
     deployment_id: str | None = strawberry.field(
         default=None, description="One of the tool's deployments; its first when omitted."
     )
+    grading: LtiGradingInput | None = strawberry.field(
+        default=None,
+        description="Place the tool as a graded item: the platform makes its line item.",
+    )
+
+
+@strawberry.input
+class ReleaseLtiGradesInput:
+    link_id: strawberry.ID
 
 
 @strawberry.type
@@ -174,44 +301,6 @@ class LtiLaunch:
     expires_in: int
 
 
-@strawberry.type(
-    description="A learner's score a tool posted back (LTI Assignment and Grade Services)."
-)
-class LtiGrade:
-    line_item_id: strawberry.ID
-    label: str
-    link_id: strawberry.ID | None
-    user_id: strawberry.ID
-    score_given: float | None
-    score_maximum: float | None
-    percent: float | None = strawberry.field(description="100 * scoreGiven / scoreMaximum.")
-    comment: str | None
-    activity_progress: str
-    grading_progress: str
-    timestamp: datetime
-
-
-def grade_of(score: LtiScoreRow, item: LtiLineItemRow) -> LtiGrade:
-    percent = (
-        None
-        if score.score_given is None or not score.score_maximum
-        else round(score.score_given / score.score_maximum * 100, 2)
-    )
-    return LtiGrade(
-        line_item_id=graphql_id(item.id),
-        label=item.label,
-        link_id=None if item.link_id is None else graphql_id(item.link_id),
-        user_id=graphql_id(score.user_id),
-        score_given=score.score_given,
-        score_maximum=score.score_maximum,
-        percent=percent,
-        comment=score.comment,
-        activity_progress=score.activity_progress,
-        grading_progress=score.grading_progress,
-        timestamp=score.timestamp,
-    )
-
-
 @strawberry.type(description="What a tool's administrator configures about this platform.")
 class LtiPlatform:
     issuer: str
@@ -243,7 +332,8 @@ class LtiQueries:
     @strawberry.field(
         extensions=[signed_in()],
         description="Scores tools posted in a course: all of them for its instructors, a "
-        "learner's own once the tool has finished grading (FullyGraded) for a learner.",
+        "learner's own once the tool has finished grading (FullyGraded) and, on a graded "
+        "link, once its grades are released.",
     )
     async def lti_grades(self, info: CoursesInfo, course_id: strawberry.ID) -> list[LtiGrade]:
         principal = info.context.require_principal()
@@ -254,9 +344,9 @@ class LtiQueries:
             course, None if teaches else [principal.user_id]
         )
         return [
-            grade_of(score, item)
-            for score, item in rows
-            if teaches or score.grading_progress == "FullyGraded"
+            grade_of(score, item, link)
+            for score, item, link in rows
+            if teaches or graded.released(link, score)
         ]
 
     @strawberry.field(description="The LTI links placed in a course, by module and position.")
@@ -306,6 +396,27 @@ class LtiMutations:
             input.title,
             target_link_uri=input.target_link_uri,
             deployment_id=input.deployment_id,
+            grading=None
+            if input.grading is None
+            else Grading(
+                score_maximum=input.grading.score_maximum,
+                label=input.grading.label,
+                release_immediately=input.grading.release_immediately,
+                due_at=input.grading.due_at,
+            ),
+        )
+        return LtiLinkPayload(link=link_of(row))
+
+    @strawberry.mutation(
+        extensions=[scopes(["courses:write"], ["admin"])],
+        description="Show a graded link's learners their FullyGraded scores (the course's "
+        "instructors and administrators).",
+    )
+    async def release_lti_grades(
+        self, info: CoursesInfo, input: ReleaseLtiGradesInput
+    ) -> LtiLinkPayload:
+        row = await info.context.service.lti_tools.release_grades(
+            info.context.require_principal(), parse_id(input.link_id, field="linkId")
         )
         return LtiLinkPayload(link=link_of(row))
 

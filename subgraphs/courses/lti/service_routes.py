@@ -106,9 +106,16 @@ async def line_items(request: Request) -> Response:
 
 async def line_item(request: Request) -> Response:
     grades = request.app.state.service.lti_grades
-    params = request.path_params
+    course, item_id = request.path_params["course_id"], request.path_params["item_id"]
     try:
-        item = await grades.line_item(await _grant(request), params["course_id"], params["item_id"])
+        grant = await _grant(request)
+        if request.method == "DELETE":
+            await grades.delete_line_item(grant, course, item_id)
+            return Response(status_code=204)
+        if request.method == "PUT":
+            item = await grades.update_line_item(grant, course, item_id, await _body(request))
+        else:
+            item = await grades.line_item(grant, course, item_id)
     except ServiceRefused as refused:
         return _refused(refused.status, refused.code, refused.message)
     return JSONResponse(item_json(request, item), media_type=LINE_ITEM)
@@ -179,7 +186,11 @@ async def memberships(request: Request) -> Response:
 ROUTES = [
     Route("/lti/token", token, methods=["POST"]),
     Route("/lti/contexts/{course_id}/lineitems", line_items, methods=["GET", "POST"]),
-    Route("/lti/contexts/{course_id}/lineitems/{item_id}", line_item, methods=["GET"]),
+    Route(
+        "/lti/contexts/{course_id}/lineitems/{item_id}",
+        line_item,
+        methods=["GET", "PUT", "DELETE"],
+    ),
     Route("/lti/contexts/{course_id}/lineitems/{item_id}/scores", scores, methods=["POST"]),
     Route("/lti/contexts/{course_id}/lineitems/{item_id}/results", results, methods=["GET"]),
     Route("/lti/contexts/{course_id}/memberships", memberships, methods=["GET"]),

@@ -15,11 +15,13 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import clock
 from common.auth import Principal
 from common.errors import BadUserInput, Forbidden, NotFound
 from common.validation import text, url
 from subgraphs.courses import access
-from subgraphs.courses.lti.models import LtiLinkRow, LtiToolRow
+from subgraphs.courses.lti.graded import Grading, checked, line_item_of
+from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiToolRow
 from subgraphs.courses.models import ModuleRow
 
 MAX_REDIRECT_URIS = 10
@@ -155,11 +157,18 @@ class LtiTools:
         *,
         target_link_uri: str | None = None,
         deployment_id: str | None = None,
+        grading: Grading | None = None,
     ) -> LtiLinkRow:
         """A resource link to the tool at the end of the module; its instructors' to make
-        (every instructor may place any registered tool: registration is the vetting)."""
+        (every instructor may place any registered tool: registration is the vetting). With
+        `grading`, a graded item with the line item the platform makes for it (graded.py)."""
         [link] = await self.place_all(
-            principal, module_id, tool_id, [(title, target_link_uri)], deployment_id=deployment_id
+            principal,
+            module_id,
+            tool_id,
+            [(title, target_link_uri)],
+            deployment_id=deployment_id,
+            grading=grading,
         )
         return link
 
@@ -171,9 +180,10 @@ class LtiTools:
         items: Sequence[tuple[str, str | None]],
         *,
         deployment_id: str | None = None,
+        grading: Grading | None = None,
     ) -> list[LtiLinkRow]:
         """Links (title, target link URI or None for the tool's) placed in order, all or
-        none (a deep linking response's content items)."""
+        none (a deep linking response's content items); each graded when `grading` is given."""
         placed: list[LtiLinkRow] = []
         async with self.sessions.begin() as session:
             module: ModuleRow = await access.editable_module(session, principal, module_id)
@@ -206,7 +216,45 @@ class LtiTools:
                 )
                 session.add(link)
                 placed.append(link)
+                if grading is not None:
+                    settled = checked(grading, link.title)
+                    link.graded = True
+                    link.release_immediately = settled.release_immediately
+                    link.due_at = settled.due_at
+                    await session.flush()  # the link before the line item that names it
+                    session.add(line_item_of(link, settled))
         return placed
+
+    async def release_grades(self, principal: Principal, link_id: uuid.UUID) -> LtiLinkRow:
+        """Release a graded link's grades to its learners (the course's instructors and
+        administrators); releasing again keeps the first release's time."""
+        async with self.sessions.begin() as session:
+            link = await session.get(LtiLinkRow, link_id, with_for_update=True)
+            if link is None:
+                raise NotFound(f"No LTI link has id {link_id}.", field="linkId")
+            try:
+                await access.editable_module(session, principal, link.module_id)
+            except NotFound:
+                raise NotFound(f"No LTI link has id {link_id}.", field="linkId") from None
+            if not link.graded:
+                raise BadUserInput("This LTI link is not graded.", field="linkId")
+            link.grades_released_at = link.grades_released_at or clock.now()
+        return link
+
+    async def platform_line_items(
+        self, link_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, LtiLineItemRow]:
+        """The line item the platform made for each graded link among `link_ids`."""
+        async with self.sessions() as session:
+            return {
+                row.link_id: row
+                for row in await session.scalars(
+                    select(LtiLineItemRow).where(
+                        LtiLineItemRow.link_id.in_(link_ids), LtiLineItemRow.made_by_platform
+                    )
+                )
+                if row.link_id is not None
+            }
 
     async def remove(self, principal: Principal, link_id: uuid.UUID) -> uuid.UUID:
         async with self.sessions.begin() as session:

@@ -11,7 +11,9 @@ context and launch_presentation; replayed and cross-user login attempts are refu
 AGS and NRPS services (membership container, roles, Link paging, the NRPS launch claim)
 as pylti1p3's service clients use them, with their context and scope checks; Deep Linking
 2.0 (the LtiDeepLinkingRequest's settings, the signed LtiDeepLinkingResponse with its data,
-replay and foreign signatures refused).
+replay and foreign signatures refused); a graded placement's platform-made line item in the
+launch's AGS claim (`lineitem`), scored by pylti1p3 without a line item of its own; line
+item updates and deletion (PUT/DELETE), refused on a graded link's line item.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import base64
 import html
 import json
+import math
 import re
 import secrets
 import time
@@ -150,8 +153,12 @@ async def world(users: GraphQLClient, migrated: Any) -> AsyncIterator[World]:
         )
 
 
-async def start(graph: GraphQLClient, world: World, account: Account) -> str:
-    data = await graph.data(LAUNCH, {"input": {"id": world.link["id"]}}, token=account.access_token)
+async def start(
+    graph: GraphQLClient, world: World, account: Account, link_id: str | None = None
+) -> str:
+    data = await graph.data(
+        LAUNCH, {"input": {"id": link_id or world.link["id"]}}, token=account.access_token
+    )
     initiation_url: str = data["launchLtiLink"]["initiationUrl"]
     return initiation_url
 
@@ -214,10 +221,13 @@ async def test_a_learner_launches_a_placed_tool_and_pylti1p3_accepts_it(
     assert len(claims["sub"]) == 32
 
 
-async def launch(users: GraphQLClient, world: World, account: Account) -> dict[str, Any]:
-    """A whole launch by `account`: the claims the tool accepted."""
+async def launch(
+    users: GraphQLClient, world: World, account: Account, link_id: str | None = None
+) -> dict[str, Any]:
+    """A whole launch by `account` (of the world's link, or `link_id`): the claims the tool
+    accepted."""
     async with httpx.AsyncClient() as browser:
-        authorize = await authorization_url(browser, await start(users, world, account))
+        authorize = await authorization_url(browser, await start(users, world, account, link_id))
         action, fields = posted_form(await browser.get(authorize))
         launched = await browser.post(action, data=fields)
         assert launched.status_code == 200, launched.text
@@ -817,3 +827,261 @@ async def test_an_instructor_adds_content_picked_in_the_tool_by_deep_linking(
         token=world.instructor.access_token,
     )
     assert error_codes(missing) == ["NOT_FOUND"]
+
+
+GRADED_LINK = """
+mutation($input: AddLtiLinkInput!) {
+  addLtiLink(input: $input) {
+    link { id title graded dueAt releaseGradesImmediately gradesReleasedAt
+           lineItem { id label scoreMaximum } }
+  }
+}
+"""
+RELEASE = """
+mutation($id: ID!) { releaseLtiGrades(input: {linkId: $id}) { link { id gradesReleasedAt } } }
+"""
+NAN_LINK = """
+mutation($moduleId: ID!, $toolId: ID!, $x: Float!) {
+  addLtiLink(input: {moduleId: $moduleId, toolId: $toolId, title: "NaN", grading: {scoreMaximum: $x}}) {
+    link { id }
+  }
+}
+"""
+MY_GRADES = """
+query($c: ID!) {
+  ltiLinks(courseId: $c) { title dueAt myGrade { scoreGiven scoreMaximum points percent late } }
+}
+"""
+
+
+def graded_score(subject: str, given: float, maximum: float, progress: str, at: str) -> Grade:
+    return (
+        Grade()
+        .set_user_id(subject)
+        .set_score_given(given)
+        .set_score_maximum(maximum)
+        .set_activity_progress("Completed")
+        .set_grading_progress(progress)
+        .set_timestamp(at)
+    )
+
+
+async def test_a_tool_placed_as_a_graded_item_posts_to_its_line_item_and_grades_wait_for_release(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient, migrated: Any
+) -> None:
+    # a course of its own, so the other tests' links and grades are not in its lists
+    course = await published_course(users, world.instructor, world.admin, "Graded LTI", lessons=1)
+    for each in (world.learner, world.classmate):
+        await users.data(ENROLL, {"c": course["id"]}, token=each.access_token)
+    placement = {"moduleId": course["module"]["id"], "toolId": world.registered["id"]}
+
+    async def place(title: str, grading: dict[str, Any], account: Account) -> dict[str, Any]:
+        return await users.execute(
+            GRADED_LINK,
+            {"input": {**placement, "title": title, "grading": grading}},
+            token=account.access_token,
+        )
+
+    held = await place(
+        "Lab report",
+        {"scoreMaximum": 20, "releaseImmediately": False, "dueAt": "2026-12-03T12:00:00+00:00"},
+        world.instructor,
+    )
+    held_link = held["data"]["addLtiLink"]["link"]
+    assert {k: v for k, v in held_link.items() if k not in ("id", "lineItem")} == {
+        "title": "Lab report",
+        "graded": True,
+        "dueAt": "2026-12-03T12:00:00+00:00",
+        "releaseGradesImmediately": False,
+        "gradesReleasedAt": None,
+    }
+    assert held_link["lineItem"]["label"] == "Lab report"  # the title, by default
+    assert held_link["lineItem"]["scoreMaximum"] == 20.0
+    shown = (await place("Warm-up", {"scoreMaximum": 10, "label": "Warm-up (10)"}, world.admin))[
+        "data"
+    ]["addLtiLink"]["link"]
+    assert (shown["releaseGradesImmediately"], shown["lineItem"]["label"]) == (
+        True,
+        "Warm-up (10)",
+    )
+
+    # the launch carries the link's own line item: pylti1p3 posts with no line item of its own
+    learner_launch = await launch(users, world, world.learner, held_link["id"])
+    endpoint = learner_launch[AGS_CLAIM]
+    assert endpoint["lineitem"] == f"{endpoint['lineitems']}/{held_link['lineItem']['id']}"
+    assert set(endpoint["scope"]) >= {AGS + "score", AGS + "lineitem", AGS + "result.readonly"}
+    ags = world.tool.grades(learner_launch)
+    line_item = await asyncio.to_thread(ags.get_lineitem)
+    assert (line_item.get_score_maximum(), line_item.get_resource_link_id()) == (
+        20.0,
+        held_link["id"],
+    )
+    # after the due date: kept, shown as late
+    late_score = graded_score(
+        learner_launch["sub"], 15, 20, "FullyGraded", "2026-12-03T13:00:00+00:00"
+    )
+    await asyncio.to_thread(ags.put_grade, late_score)
+
+    async def my_grades(account: Account) -> dict[str, Any]:
+        data = await users.data(MY_GRADES, {"c": course["id"]}, token=account.access_token)
+        return {link["title"]: link["myGrade"] for link in data["ltiLinks"]}
+
+    async def course_grades(account: Account) -> list[tuple[str, float | None]]:
+        data = await users.data(GRADES, {"c": course["id"]}, token=account.access_token)
+        return sorted((g["label"], g["scoreGiven"]) for g in data["ltiGrades"])
+
+    # not released: the learner sees nothing of it; the instructor sees it
+    assert await my_grades(world.learner) == {"Lab report": None, "Warm-up": None}
+    assert await course_grades(world.learner) == []
+    assert await course_grades(world.instructor) == [("Lab report", 15.0)]
+
+    # only the course's instructors and administrators release
+    for account in (world.learner, world.outsider):
+        denied = await users.execute(RELEASE, {"id": held_link["id"]}, token=account.access_token)
+        assert error_codes(denied) == ["FORBIDDEN"], account.email
+    rival = await account_with_roles(users, migrated, ["INSTRUCTOR"], "Rival Tutor")
+    denied = await users.execute(RELEASE, {"id": held_link["id"]}, token=rival.access_token)
+    assert error_codes(denied) == ["FORBIDDEN"]
+    for hostile, code in (
+        (world.link["id"], "BAD_USER_INPUT"),  # not graded
+        ("00000000-0000-0000-0000-000000000000", "NOT_FOUND"),
+        ("x", "BAD_USER_INPUT"),
+    ):
+        refused = await users.execute(RELEASE, {"id": hostile}, token=world.instructor.access_token)
+        assert error_codes(refused) == [code], hostile
+    assert await my_grades(world.learner) == {"Lab report": None, "Warm-up": None}
+
+    released = await users.data(
+        RELEASE, {"id": held_link["id"]}, token=world.instructor.access_token
+    )
+    assert released["releaseLtiGrades"]["link"]["gradesReleasedAt"] is not None
+    assert (await my_grades(world.learner))["Lab report"] == {
+        "scoreGiven": 15.0,
+        "scoreMaximum": 20.0,
+        "points": 15.0,
+        "percent": 75.0,
+        "late": True,
+    }
+    assert await my_grades(world.classmate) == {"Lab report": None, "Warm-up": None}
+
+    # released immediately: seen once the tool says FullyGraded; above the maximum is extra
+    # credit (AGS lets scoreGiven exceed scoreMaximum), kept as given
+    classmate_launch = await launch(users, world, world.classmate, shown["id"])
+    warm_up = world.tool.grades(classmate_launch)
+    subject = classmate_launch["sub"]
+    await asyncio.to_thread(
+        warm_up.put_grade,
+        graded_score(subject, 5, 10, "PendingManual", "2026-12-03T10:00:00+00:00"),
+    )
+    assert (await my_grades(world.classmate))["Warm-up"] is None
+    await asyncio.to_thread(
+        warm_up.put_grade,
+        graded_score(subject, 6, 5, "FullyGraded", "2026-12-03T10:05:00+00:00"),
+    )
+    assert (await my_grades(world.classmate))["Warm-up"] == {
+        "scoreGiven": 6.0,
+        "scoreMaximum": 5.0,
+        "points": 12.0,
+        "percent": 120.0,
+        "late": False,
+    }
+    assert await course_grades(world.instructor) == [("Lab report", 15.0), ("Warm-up (10)", 6.0)]
+
+    # another tool placed in the same course cannot reach this line item; the tool may not
+    # change the label, maximum or link of the one the platform made, nor delete it
+    other = (
+        await users.data(
+            REGISTER,
+            {
+                "input": {
+                    "name": "Neighbour Tool",
+                    "loginUrl": f"{world.tool_url}/login",
+                    "redirectUris": [f"{world.tool_url}/launch"],
+                    "targetLinkUri": f"{world.tool_url}/launch",
+                    "jwksUrl": f"{world.tool_url}/jwks",
+                }
+            },
+            token=world.admin.access_token,
+        )
+    )["registerLtiTool"]["tool"]
+    await users.data(
+        ADD_LINK,
+        {"input": {**placement, "toolId": other["id"], "title": "Neighbour"}},
+        token=world.instructor.access_token,
+    )
+    token_url = f"{learner_launch['iss']}/lti/token"
+
+    async def bearer(client_id: str) -> dict[str, str]:
+        answer = await http.post(
+            token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion(world.tool.key, client_id, token_url),
+                "scope": f"{AGS}score {AGS}lineitem",
+            },
+        )
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    foreign = await bearer(other["clientId"])
+    body = {
+        **json.loads(late_score.get_value()),
+        "scoreGiven": 0,
+        "timestamp": "2026-12-03T14:00:00+00:00",
+    }
+    posted = await http.post(f"{endpoint['lineitem']}/scores", json=body, headers=foreign)
+    assert posted.status_code == 404
+    assert error_codes(posted.json()) == ["NOT_FOUND"]
+    assert (await http.get(endpoint["lineitem"], headers=foreign)).status_code == 404
+    owner = await bearer(world.registered["clientId"])
+    as_set = {"label": "Lab report", "scoreMaximum": 20}
+    for change in ({"label": "Mine now"}, {"scoreMaximum": 1000}, {"resourceLinkId": shown["id"]}):
+        answer = await http.put(endpoint["lineitem"], json={**as_set, **change}, headers=owner)
+        assert (answer.status_code, error_codes(answer.json())) == (403, ["FORBIDDEN"]), change
+    assert (await http.delete(endpoint["lineitem"], headers=owner)).status_code == 403
+    assert (await http.put(endpoint["lineitem"], json=as_set, headers=foreign)).status_code == 404
+    assert (await http.delete(endpoint["lineitem"], headers=foreign)).status_code == 404
+    tagged = await http.put(endpoint["lineitem"], json={**as_set, "tag": "lab"}, headers=owner)
+    assert tagged.status_code == 200
+    assert (tagged.json()["tag"], tagged.json()["resourceLinkId"]) == ("lab", held_link["id"])
+    assert (await my_grades(world.learner))["Lab report"]["scoreGiven"] == 15.0
+    # a line item the tool made itself is its own to change and delete (as Canvas allows)
+    wanted = LineItem().set_tag("extra").set_label("Extra").set_score_maximum(5)
+    own = str((await asyncio.to_thread(ags.find_or_create_lineitem, wanted)).get_id())
+    renamed = await http.put(own, json={"label": "Bonus", "scoreMaximum": 8}, headers=owner)
+    assert renamed.status_code == 200
+    assert (renamed.json()["label"], renamed.json()["scoreMaximum"]) == ("Bonus", 8.0)
+    for bad in ({"label": "", "scoreMaximum": 8}, {"label": "Bonus", "scoreMaximum": -1}):
+        assert (await http.put(own, json=bad, headers=owner)).status_code == 400, bad
+    assert (await http.delete(own, headers=owner)).status_code == 204
+    assert (await http.get(own, headers=owner)).status_code == 404
+
+    # placing graded items is the course's instructors'; the grading part is checked
+    assert error_codes(await place("Sneaky", {"scoreMaximum": 10}, world.learner)) == ["FORBIDDEN"]
+    assert error_codes(await place("Sneaky", {"scoreMaximum": 10}, rival)) == ["FORBIDDEN"]
+    for grading in (
+        {"scoreMaximum": 0},
+        {"scoreMaximum": -5},
+        {"scoreMaximum": 1e300},
+        {"scoreMaximum": "ten"},
+        {},
+        {"scoreMaximum": 10, "label": ""},
+        {"scoreMaximum": 10, "label": "x" * 201},
+        {"scoreMaximum": 10, "dueAt": "2026-12-24T12:00:00"},  # no time zone
+        {"scoreMaximum": 10, "dueAt": "soon"},
+    ):
+        refused = await place("Bad", grading, world.instructor)
+        assert error_codes(refused) == ["BAD_USER_INPUT"], grading
+    # NaN is not JSON (though Python's json module writes it): the router refuses the body
+    nan = {"query": NAN_LINK, "variables": {**placement, "x": math.nan}}
+    not_a_number = await http.post(
+        users.url,
+        content=json.dumps(nan),
+        headers={
+            "Authorization": f"Bearer {world.instructor.access_token}",
+            "Content-Type": "application/json",
+        },
+    )
+    assert (not_a_number.status_code, error_codes(not_a_number.json())) == (400, ["BAD_REQUEST"])
+    titles = (await my_grades(world.instructor)).keys()
+    assert sorted(titles) == ["Lab report", "Neighbour", "Warm-up"]

@@ -126,6 +126,12 @@ LTI_LINKS = Reread(
     lambda w: {"c": w.course},
     "instructor",
 )
+LTI_GRADED = Reread(
+    "query($c: ID!) { ltiLinks(courseId: $c) { id graded gradesReleasedAt "
+    "lineItem { label scoreMaximum } } }",
+    lambda w: {"c": w.course},
+    "instructor",
+)
 LTI_TOOLS = Reread("{ ltiTools { id name } }", lambda w: {})
 LEARNING_PATHS = Reread("{ learningPaths { id title } }", lambda w: {})
 NOTIFICATION = Reread(
@@ -258,6 +264,24 @@ CASES: dict[str, tuple[Case, ...]] = {
             lambda w: {"id": w.lti_link},
             REFUSED,
             LTI_LINKS,
+        ),
+    ),
+    "Mutation.releaseLtiGrades": (
+        Case(
+            "other instructor releases a course's tool grades",
+            "other_instructor",
+            "mutation($id: ID!) { releaseLtiGrades(input: {linkId: $id}) { link { id } } }",
+            lambda w: {"id": w.lti_link},
+            REFUSED,
+            LTI_GRADED,
+        ),
+        Case(
+            "learner releases their course's tool grades",
+            "student",
+            "mutation($id: ID!) { releaseLtiGrades(input: {linkId: $id}) { link { id } } }",
+            lambda w: {"id": w.lti_link},
+            REFUSED,
+            LTI_GRADED,
         ),
     ),
     "Mutation.startLtiDeepLinking": (

@@ -94,7 +94,8 @@ mutation { registerLtiTool(input: {name: "Idor Tool", loginUrl: "https://tool.ex
 """
 ADD_LTI_LINK = """
 mutation($m: ID!, $t: ID!) {
-  addLtiLink(input: {moduleId: $m, toolId: $t, title: "Owned tool link"}) { link { id } }
+  addLtiLink(input: {moduleId: $m, toolId: $t, title: "Owned tool link",
+    grading: {scoreMaximum: 10, releaseImmediately: false}}) { link { id } }
 }
 """
 EMPTY_CARTRIDGE = f"""<?xml version="1.0" encoding="UTF-8"?>
@@ -138,7 +139,7 @@ class World:
     api_key: str  # the administrator's
     narrow_key: str  # admin_key's key
     lti_tool: str  # registered by the administrator
-    lti_link: str  # the tool placed in the owned course's module
+    lti_link: str  # the tool placed in the owned course's module, graded, grades held
     course_import: str  # the instructor's cartridge import
 
     def token(self, actor: Actor) -> str:
