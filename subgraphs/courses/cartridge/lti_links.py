@@ -190,7 +190,11 @@ def match(link: LtiLinkOut, tools: Sequence[Tool], report: ItemReport) -> LtiLin
     """The link with the tool it is placed with and the URI it launches; None (said on the
     report) when it cannot be placed."""
     launch = link.launch_url
-    if urlsplit(launch).scheme.lower() not in {"http", "https"}:
+    try:
+        scheme = urlsplit(launch).scheme.lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        scheme = ""
+    if scheme not in {"http", "https"}:
         report.warnings.append(
             f"Not placed: its launch URL {_shown(launch)} is not an http(s) URL."
         )
