@@ -81,7 +81,8 @@ async def serve_export(request: Request) -> Response:
         items = [] if bank is None else await fetch_bank(runtime.http, settings, course_id, bank)
     except PeerUnavailable as unavailable:
         return refusal(503, unavailable.message, "SERVICE_UNAVAILABLE")
-    data = await asyncio.to_thread(write_cartridge, outline, items)
+    platform = settings.public_service_url("courses")  # the LTI issuer, as ltiPlatform says
+    data = await asyncio.to_thread(write_cartridge, outline, items, platform=platform)
     return Response(
         data,
         media_type="application/vnd.ims.imsccv1p3",

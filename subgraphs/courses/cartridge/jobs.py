@@ -36,6 +36,7 @@ from common.graphql.peers import PeerUnavailable
 from common.settings import Settings
 from subgraphs.courses import access
 from subgraphs.courses.cartridge.bank import import_bank
+from subgraphs.courses.cartridge.lti_links import tools_here
 from subgraphs.courses.cartridge.reader import ReadCartridge, open_cartridge, read_cartridge
 from subgraphs.courses.cartridge.store import checked_files, save_outline
 from subgraphs.courses.models import CourseImportRow, CourseRow
@@ -185,7 +186,11 @@ class CourseImports:
             await self._fail(job.id, "The import failed on our side; try again.", [])
 
     async def _import(self, job: CourseImportRow, authorization: str | None) -> None:
-        result = await asyncio.to_thread(read_cartridge, job.package or b"", self.max_file_bytes)
+        async with self.sessions() as session:
+            tools = await tools_here(session)
+        result = await asyncio.to_thread(
+            read_cartridge, job.package or b"", self.max_file_bytes, tools
+        )
         items = [asdict(item) for item in result.items]
         if result.course is None:
             await self._fail(job.id, HAS_ERRORS, items)

@@ -22,7 +22,6 @@ LTI_LINK: Final = "imsbasiclti_xmlv1p"
 DISCUSSION: Final = "imsdt_xmlv1p"
 QTI: Final = "imsqti_xml"
 KINDS_NOT_CARRIED: Final = {
-    LTI_LINK: "LTI links are not imported yet (tool placements are not part of courses yet)",
     DISCUSSION: "discussion topics are not imported: the platform has no discussions",
     QTI: "QTI 1.2 assessments and question banks (CC's own profile) are not imported yet; "
     "QTI 2.1 items (imsqti_xmlv2p1) are, into the course's question bank",

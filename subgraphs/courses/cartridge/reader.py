@@ -1,7 +1,8 @@
 """An IMS Common Cartridge (1.0 to 1.3) to a course outline, with a report item by item.
 
-Every item of the organization becomes a lesson, or is reported as not imported with the
-reason: nothing is dropped silently. Problems that would leave the course wrong (a file the
+Every item of the organization becomes a lesson (an LTI link: a link placed with a tool
+registered here), or is reported as not imported with the reason: nothing is dropped
+silently. Problems that would leave the course wrong (a file the
 manifest names but the package lacks, an unsafe path, malformed XML, an oversized page) are
 errors of their item, and any error fails the whole import; what only loses a detail (a
 file type we do not store, a title cut short) is a warning. The zip and the XML are read
@@ -14,6 +15,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 from urllib.parse import unquote, urlsplit
@@ -22,13 +24,14 @@ from common.errors import BadUserInput
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry, refuse
 from subgraphs.courses import validation
-from subgraphs.courses.cartridge import bank, names
+from subgraphs.courses.cartridge import bank, lti_links, names
 from subgraphs.courses.cartridge.bank import BankItem
 from subgraphs.courses.cartridge.outline import (
     CourseOut,
     FileOut,
     ItemReport,
     LessonOut,
+    LtiLinkOut,
     ModuleOut,
 )
 from subgraphs.courses.content import TextFormat, render
@@ -184,6 +187,11 @@ class _Reader:
         body = f'<p><a href="{html.escape(url)}">{label}</a></p>'
         return LessonOut(title, body, TextFormat.HTML, render(body, TextFormat.HTML, field=name))
 
+    def lti_link(self, title: str, resource: _Resource) -> LtiLinkOut:
+        href = resource.href or (resource.files[0] if resource.files else "")
+        name, data = self.entry(href, lti_links.MAX_LINK_BYTES)
+        return lti_links.read_link(data, name, title)
+
 
 def _title(raw: str, report: ItemReport, fallback: str) -> str:
     title = " ".join(raw.split())
@@ -234,12 +242,15 @@ def _not_carried(kind: str) -> str | None:
     for prefix, reason in names.KINDS_NOT_CARRIED.items():
         if kind.startswith(prefix):
             return reason
-    if kind == names.WEB_CONTENT or kind.startswith(names.WEB_LINK):
+    if kind == names.WEB_CONTENT or kind.startswith((names.WEB_LINK, names.LTI_LINK)):
         return None
     return f"resources of type {kind!r} are not supported"
 
 
-def read_cartridge(data: bytes, max_file_bytes: int) -> ReadCartridge:
+def read_cartridge(
+    data: bytes, max_file_bytes: int, tools: Sequence[lti_links.Tool] = ()
+) -> ReadCartridge:
+    """`tools`: those registered here, which the cartridge's LTI links are matched to."""
     archive, manifest = open_cartridge(data)
     course_report = ItemReport(manifest.get("identifier", "manifest"), "", "course", True)
     course = _course(manifest, course_report)
@@ -253,24 +264,23 @@ def read_cartridge(data: bytes, max_file_bytes: int) -> ReadCartridge:
     # A rooted hierarchy has one root item whose children are the modules.
     if len(top) == 1 and top[0].get("identifierref") is None:
         top = list(top[0].iterfind("{*}item"))
-    loose: list[LessonOut] = []
+    loose = _Entries()
     for position, folder in enumerate(top, start=1):
         if folder.get("identifierref") is not None:  # a lesson outside any module
-            lesson = _item(reader, folder, resources, used, reports)
-            loose.extend([lesson] if lesson else [])
+            loose.add(_item(reader, folder, resources, used, reports), reports[-1])
             continue
-        lessons: list[LessonOut] = []
+        entries = _Entries()
         for item in folder.iter():
             if item is folder or not item.tag.endswith("}item"):
                 continue
             if item.get("identifierref") is not None:
-                lesson = _item(reader, item, resources, used, reports)
-                lessons.extend([lesson] if lesson else [])
+                entries.add(_item(reader, item, resources, used, reports), reports[-1])
         module_title = _title(_text(folder.find("{*}title")), course_report, f"Module {position}")
-        modules.append(ModuleOut(module_title, tuple(lessons)))
-    if loose:
+        modules.append(entries.module(module_title, tools))
+    contents = loose.module("Contents", tools)
+    if contents.lessons or contents.links:
         course_report.warnings.append("Items outside any module went to a module 'Contents'.")
-        modules.insert(0, ModuleOut("Contents", tuple(loose)))
+        modules.insert(0, contents)
     for module in modules:
         if len(module.lessons) > MAX_LESSONS_PER_MODULE:
             course_report.errors.append(
@@ -311,13 +321,33 @@ def _bank(
     return items, reports
 
 
+@dataclass
+class _Entries:
+    """A module's lessons and LTI links as the organization lists them."""
+
+    lessons: list[LessonOut] = field(default_factory=list)
+    links: list[tuple[LtiLinkOut, ItemReport]] = field(default_factory=list)
+    lessons_after: set[int] = field(default_factory=set)  # links a lesson follows
+
+    def add(self, entry: LessonOut | LtiLinkOut | None, report: ItemReport) -> None:
+        if isinstance(entry, LtiLinkOut):
+            self.links.append((entry, report))
+        elif entry is not None:
+            self.lessons_after.update(range(len(self.links)))
+            self.lessons.append(entry)
+
+    def module(self, title: str, tools: Sequence[lti_links.Tool]) -> ModuleOut:
+        placed = lti_links.placeable(self.links, tools, self.lessons_after)
+        return ModuleOut(title, tuple(self.lessons), tuple(placed))
+
+
 def _item(
     reader: _Reader,
     item: ET.Element,
     resources: dict[str, _Resource],
     used: set[str],
     reports: list[ItemReport],
-) -> LessonOut | None:
+) -> LessonOut | LtiLinkOut | None:
     ref = item.get("identifierref", "")
     resource = resources.get(ref)
     report = ItemReport(item.get("identifier", ref), "", "" if resource is None else resource.kind)
@@ -335,6 +365,12 @@ def _item(
     if reason is not None:
         report.warnings.append(f"Not imported: {reason}.")
         return None
+    if resource.kind.startswith(names.LTI_LINK):  # placed once matched to a tool here
+        try:
+            return reader.lti_link(report.title, resource)
+        except BadUserInput as problem:
+            report.errors.append(problem.message)
+            return None
     try:
         lesson = reader.lesson(report.title, resource, resources, report)
     except BadUserInput as problem:

@@ -28,6 +28,8 @@ NOT_CARRIED = [
     "QTI 2.1), not as CC's own QTI 1.2 profile; assessments (their settings and slots) do "
     "not travel.",
     "Co-instructors, the category, the template flag, the status and enrollments stay here.",
+    "LTI links travel (after their module's lessons), not the tools' registrations: an "
+    "importing platform places a link only with a tool registered there.",
 ]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common import clock
 from subgraphs.courses import validation
 from subgraphs.courses.access import CourseStatus
+from subgraphs.courses.cartridge.lti_links import links_by_module, save_links
 from subgraphs.courses.cartridge.outline import CourseOut, FileOut, LessonOut, ModuleOut
 from subgraphs.courses.content import TextFormat, render
 from subgraphs.courses.lessons import version_of
@@ -54,6 +55,7 @@ async def load_outline(session: AsyncSession, course: CourseRow, storage: Storag
         if data is None:
             raise MissingFile(attachment.storage_key)
         files.setdefault(attachment.lesson_id, []).append(FileOut(attachment.filename, data))
+    links = await links_by_module(session, course.id)
     return CourseOut(
         title=course.title,
         description=course.description_source,
@@ -69,6 +71,7 @@ async def load_outline(session: AsyncSession, course: CourseRow, storage: Storag
                     for lesson in lessons
                     if lesson.module_id == module.id
                 ),
+                links.get(module.id, ()),
             )
             for module in modules
         ),
@@ -130,6 +133,7 @@ async def save_outline(
         await session.flush()  # no relationships: the lessons' foreign key needs it first
         for index, lesson in enumerate(module.lessons):
             await _save_lesson(session, owner, module_row, index, lesson, keys)
+        save_links(session, owner, module_row, module.links)
     await session.flush()
     await refresh_search(session, course.id)
     return course

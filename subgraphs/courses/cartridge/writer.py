@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from subgraphs.courses.cartridge import names
+from subgraphs.courses.cartridge import lti_links, names
 from subgraphs.courses.cartridge.bank import BankItem, add_to_cartridge
 from subgraphs.courses.cartridge.outline import CourseOut, LessonOut
 
@@ -77,9 +77,12 @@ def _lesson_resource(
         ET.SubElement(resource, "file", {"href": file_href})
 
 
-def write_cartridge(course: CourseOut, bank: Sequence[BankItem] = ()) -> bytes:
+def write_cartridge(
+    course: CourseOut, bank: Sequence[BankItem] = (), *, platform: str = ""
+) -> bytes:
     """The cartridge; the question bank's items, if any, as QTI 2.1 resources outside the
-    outline (a bank is not a place in the course)."""
+    outline (a bank is not a place in the course); each module's LTI links after its
+    lessons, marked as placed on `platform` (our LTI issuer)."""
     buffer = io.BytesIO()
     manifest = ET.Element("manifest", {"identifier": "lms-course"})
     _course_metadata(manifest, course)
@@ -102,6 +105,7 @@ def write_cartridge(course: CourseOut, bank: Sequence[BankItem] = ()) -> bytes:
                 )
                 ET.SubElement(item, "title").text = lesson.title
                 _lesson_resource(resources, archive, lesson, f"lessons/{m}-{n}", ident)
+            lti_links.add_to_module(archive, resources, folder, module.links, m, platform)
         add_to_cartridge(archive, resources, bank)
         manifest.set("xmlns", names.CP)
         text = ET.tostring(manifest, encoding="unicode").replace("\r", "&#13;")

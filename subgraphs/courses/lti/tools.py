@@ -285,3 +285,50 @@ class LtiTools:
                     .order_by(LtiLinkRow.module_id, LtiLinkRow.position)
                 )
             )
+
+
+# For Common Cartridge (subgraphs/courses/cartridge/lti_links.py): inside the caller's
+# transaction, so an imported course's links are written with the course or not at all.
+
+
+async def registered_tools(session: AsyncSession) -> list[LtiToolRow]:
+    """Every registered tool, to match a cartridge's links against (no caller check: an
+    import only places tools an administrator registered)."""
+    return list(await session.scalars(select(LtiToolRow).order_by(LtiToolRow.created_at)))
+
+
+async def course_links(
+    session: AsyncSession, course_id: uuid.UUID
+) -> list[tuple[LtiLinkRow, LtiToolRow]]:
+    """A course's links with their tools, by module and position (for its export)."""
+    rows = await session.execute(
+        select(LtiLinkRow, LtiToolRow)
+        .join(LtiToolRow, LtiToolRow.id == LtiLinkRow.tool_id)
+        .where(LtiLinkRow.course_id == course_id)
+        .order_by(LtiLinkRow.module_id, LtiLinkRow.position)
+    )
+    return [(link, tool) for link, tool in rows]
+
+
+def placed_link(
+    module: ModuleRow,
+    tool_id: uuid.UUID,
+    deployment_id: str,
+    title: str,
+    target_link_uri: str,
+    position: int,
+    by: uuid.UUID,
+) -> LtiLinkRow:
+    """A link as `place_all` writes it, for a module being written in the same transaction
+    (an imported course's); the title and URI are checked as `addLtiLink` checks them."""
+    return LtiLinkRow(
+        id=uuid.uuid4(),
+        tool_id=tool_id,
+        deployment_id=deployment_id,
+        course_id=module.course_id,
+        module_id=module.id,
+        title=text(title, field="title", low=1, high=200),
+        target_link_uri=_tool_url(target_link_uri, "targetLinkUri"),
+        position=position,
+        created_by=by,
+    )

@@ -56,7 +56,7 @@ WEB_LINK = b"""<?xml version="1.0" encoding="UTF-8"?>
 LTI = b"""<?xml version="1.0" encoding="UTF-8"?>
 <cartridge_basiclti_link xmlns="http://www.imsglobal.org/xsd/imslticc_v1p0"
   xmlns:blti="http://www.imsglobal.org/xsd/imsbasiclti_v1p0">
-  <blti:title>BLTI Test</blti:title><blti:launch_url>https://tool.example/launch</blti:launch_url>
+  <blti:title>BLTI Test</blti:title><blti:launch_url>https://not-registered.example/launch</blti:launch_url>
 </cartridge_basiclti_link>"""
 PAGE = b"<html><head><title>W</title><script>alert(1)</script></head><body><h2>Week 1</h2><p onclick='x()'>Hello</p><img src='javascript:x'></body></html>"
 
@@ -120,7 +120,7 @@ async def test_a_foreign_cartridge_imports_what_maps_and_reports_the_rest(
     items = {item["identifier"]: item for item in job["items"]}
     assert not any(item["errors"] for item in job["items"])
     assert items["T_00001"]["imported"] is False
-    assert "LTI links are not imported" in items["T_00001"]["warnings"][0]
+    assert "no LTI tool registered" in items["T_00001"]["warnings"][0]
     assert items["T_00007"]["imported"] is False
     assert "QTI 1.2 assessments" in items["T_00007"]["warnings"][0]
     assert items["T_00008"]["imported"] is False
