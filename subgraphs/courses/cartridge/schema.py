@@ -29,7 +29,8 @@ NOT_CARRIED = [
     "assessment) in a folder 'Assessments'. What CC's profile lacks (tolerances, answer "
     "patterns, rubrics, code tests, partial credit, random draws, the kind, passing score "
     "and dates of an assessment) travels in our extension, which other systems ignore.",
-    "Co-instructors, the category, the template flag, the status and enrollments stay here.",
+    "Co-instructors, the category, the template flag, the status and enrollments stay here; "
+    "assessments arrive unpublished.",
 ]
 
 

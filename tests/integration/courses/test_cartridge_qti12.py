@@ -41,6 +41,7 @@ query($id: ID!) { course(id: $id) { modules { title lessons { title } } assessme
       acceptedAnswers { value match caseSensitive } tests { name code hidden } } } }
 } } }
 """
+BANK_EXPORT = "query($c: ID!) { exportQuestionBank(courseId: $c) { url } }"
 PROFILES = {
     "SINGLE_CHOICE": "cc.multiple_choice.v0p1",
     "MULTIPLE_CHOICE": "cc.multiple_response.v0p1",
@@ -164,6 +165,17 @@ async def test_assessments_go_out_as_cc_qti_and_come_back_with_their_questions(
         archive.read(hrefs[titles["Checkpoint quiz"]] or ""), ["SINGLE_CHOICE", "MULTIPLE_CHOICE"]
     )
     assert _fields(quiz)["cc_maxattempts"] == "unlimited"  # 8 is more than CC says
+
+    # The assessments' own route opens with the bank's link proof, and with nothing else.
+    bank_link = await graph.data(BANK_EXPORT, {"c": course["id"]}, token=instructor.access_token)
+    url = bank_link["exportQuestionBank"]["url"].replace("questions.zip", "assessments.zip")
+    assert (await http.get(url)).status_code == 200
+    other = await create_course(graph, other_instructor, "Not Yours")
+    for forged in (
+        url.replace("signature=", "signature=0"),
+        url.replace(course["id"], other["id"]),
+    ):
+        assert (await http.get(forged)).status_code == 403
 
     job = await imported(graph, http, other_instructor.access_token, served.content)
     assert job["status"] == "SUCCEEDED", job
