@@ -87,6 +87,7 @@ async def import_all(
                 key = (item.identifier, content_key(item.draft, item.meta))
                 if key not in known:
                     (known[key],) = question_rows(principal, course, [(item.draft, item.meta)])
+                    known[key].archived = item.archived  # not in the bank's export: as it was
                     session.add(known[key])
                 by_item[item.identifier] = known[key]
             await session.flush()

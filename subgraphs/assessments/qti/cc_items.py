@@ -127,6 +127,7 @@ def export_cc_item(row: QuestionRow) -> ExportedCcItem:
         "difficulty": row.difficulty,
         "tags": list(row.tags),
         "spec": spec,
+        "archived": row.archived,
     }
     metadata_field(metadata, OURS, json.dumps(ours, ensure_ascii=False, sort_keys=True))
     presentation = _sub(item, "presentation")
@@ -215,6 +216,7 @@ class CcItem:
     profile: str
     draft: QuestionDraft | None = None
     meta: QuestionMeta = field(default_factory=QuestionMeta)
+    archived: bool = False  # ours: an assessment may hold a question archived in the bank
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -438,6 +440,7 @@ def _map(item: ET.Element, fields: dict[str, str], result: CcItem) -> None:
             raise TypeError
         kind = QuestionKind(data["kind"])
         result.meta = QuestionMeta(Difficulty(data["difficulty"]), [str(t) for t in data["tags"]])
+        result.archived = bool(data.get("archived", False))
         result.draft = draft_from_spec(kind, prompt, float(data["points"]), data["spec"])
         return
     points = _float(fields.get("cc_weighting") or "1", "cc_weighting")

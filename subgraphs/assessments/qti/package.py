@@ -42,6 +42,7 @@ MAX_ITEMS: Final = 500
 MAX_TOTAL_BYTES: Final = 100 * 1024 * 1024
 MAX_RATIO: Final = 100
 MANIFEST: Final = "imsmanifest.xml"
+MAX_CC_ITEMS: Final = 2000  # items of CC QTI 1.2 assessments and banks, all together
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,8 @@ def _cc_resources(archive: zipfile.ZipFile, manifest: ET.Element) -> list[CcReso
         name = normalised(href or "")
         data = read_entry(archive, name, MAX_CC_XML_BYTES)
         found.append(read_cc_resource(resource.get("identifier", name), kind, data, name))
+        if sum(len(read.items) for read in found) > MAX_CC_ITEMS:
+            raise _refuse(f"A package holds at most {MAX_CC_ITEMS} CC QTI 1.2 items.")
     return found
 
 

@@ -158,8 +158,8 @@ def qti_package(items: list[BankItem], cc: Sequence[CcFile] = ()) -> bytes:
             if item.metadata is not None:
                 metadata.extend(copy.deepcopy(list(item.metadata)))
             ET.SubElement(resource, f"{{{QTI_MANIFEST_NS}}}file", {"href": href})
-        for index, file in enumerate(cc, start=1):
-            href = f"cc/{index}.xml"
+        for file in cc:
+            href = f"cc/{file.href}"  # its path in the cartridge, for the report's messages
             archive.writestr(href, file.data)
             resource = ET.SubElement(
                 resources,

@@ -65,18 +65,16 @@ async def fetch_assessments(
         raise PeerUnavailable("The assessments service did not give the assessments.")
     archive = open_zip(response.content, ZipLimits(), "The assessments are not a zip.")
     manifest = parse(read_entry(archive, "imsmanifest.xml", MAX_XML_BYTES), "imsmanifest.xml")
+    limit = MAX_DOCUMENT_BYTES
     hrefs = {
         resource.get("identifier", ""): normalised(file.get("href", ""))
         for resource in manifest.iterfind("{*}resources/{*}resource")
         for file in resource.iterfind("{*}file")
     }
     return [
-        AssessmentFile(
-            item.get("identifierref", ""),
-            item.findtext("{*}title") or "",
-            read_entry(archive, hrefs[item.get("identifierref", "")], MAX_DOCUMENT_BYTES),
-        )
+        AssessmentFile(ref, item.findtext("{*}title") or "", read_entry(archive, href, limit))
         for item in manifest.iterfind("{*}organizations/{*}organization/{*}item")
+        if (href := hrefs.get(ref := item.get("identifierref", "")))
     ]
 
 

@@ -36,11 +36,12 @@ ASSESSMENTS = """
 query($id: ID!) { course(id: $id) { modules { title lessons { title } } assessments {
   title description kind timeLimitMinutes attemptsAllowed passingScore releaseGradesImmediately
   published slots { position drawTag drawCount question {
-    kind prompt points difficulty tags choices { text } rubric { criterion points } starterCode
+    kind prompt points difficulty tags archived choices { text } rubric { criterion points } starterCode
     answerKey { choiceIds booleanValue numericAnswer tolerance
       acceptedAnswers { value match caseSensitive } tests { name code hidden } } } }
 } } }
 """
+ARCHIVE = "mutation($id: ID!) { archiveQuestion(input: {id: $id}) { question { id } } }"
 BANK_EXPORT = "query($c: ID!) { exportQuestionBank(courseId: $c) { url } }"
 PROFILES = {
     "SINGLE_CHOICE": "cc.multiple_choice.v0p1",
@@ -104,11 +105,13 @@ async def test_assessments_go_out_as_cc_qti_and_come_back_with_their_questions(
     kinds = [CHOICE, MULTIPLE, TRUE_FALSE, SHORT, NUMERIC, ESSAY, CODE]
     made = [await question(graph, instructor, course["id"], fields) for fields in kinds]
     slots: list[dict[str, Any]] = [{"questionId": q["id"]} for q in made]
+    old = await question(graph, instructor, course["id"], {**CHOICE, "prompt": "Retired?"})
+    await graph.data(ARCHIVE, {"id": old["id"]}, token=instructor.access_token)
     await assessment(
         graph,
         instructor,
         course["id"],
-        [*slots, {"drawTag": "basics", "drawCount": 1}],
+        [*slots, {"questionId": old["id"]}, {"drawTag": "basics", "drawCount": 1}],
         publish=False,
         title="Midterm exam",
         kind="EXAM",
@@ -149,6 +152,7 @@ async def test_assessments_go_out_as_cc_qti_and_come_back_with_their_questions(
             "NUMERIC",
             "ESSAY",
             "CODE",
+            "SINGLE_CHOICE",
         ],
     )
     assert _fields(exam)["cc_maxattempts"] == "3"
@@ -196,6 +200,7 @@ async def test_assessments_go_out_as_cc_qti_and_come_back_with_their_questions(
     )
     bank = await graph.data(BANK, {"c": job["course"]["id"]}, token=other_instructor.access_token)
     assert len(bank["questionBank"]["edges"]) == 7  # the same questions, not copies
+    # (the archived one is in the exam, archived, as it was)
 
 
 def _meta(label: str, entry: str) -> str:
