@@ -42,6 +42,28 @@ class QuestionMeta:
     tags: Sequence[str] = ()
 
 
+def question_rows(
+    principal: Principal,
+    course: CourseFacts,
+    drafts: Sequence[tuple[QuestionDraft, QuestionMeta]],
+) -> list[QuestionRow]:
+    """New rows of `drafts`, each checked (BAD_USER_INPUT otherwise), not yet added."""
+    require_manager(principal, course, "write questions for it")
+    return [
+        QuestionRow(
+            course_id=course.id,
+            kind=draft.kind.value,
+            prompt=draft.prompt.strip(),
+            points=draft.points,
+            difficulty=meta.difficulty.value,
+            tags=validation.tags(meta.tags, limit=MAX_QUESTION_TAGS, owner="A question"),
+            spec=build_spec(draft),
+            created_by=principal.user_id,
+        )
+        for draft, meta in drafts
+    ]
+
+
 class QuestionBank:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -59,20 +81,7 @@ class QuestionBank:
         drafts: Sequence[tuple[QuestionDraft, QuestionMeta]],
     ) -> list[QuestionRow]:
         """All of `drafts`, checked first, in one transaction (all or none)."""
-        require_manager(principal, course, "write questions for it")
-        rows = [
-            QuestionRow(
-                course_id=course.id,
-                kind=draft.kind.value,
-                prompt=draft.prompt.strip(),
-                points=draft.points,
-                difficulty=meta.difficulty.value,
-                tags=validation.tags(meta.tags, limit=MAX_QUESTION_TAGS, owner="A question"),
-                spec=build_spec(draft),
-                created_by=principal.user_id,
-            )
-            for draft, meta in drafts
-        ]
+        rows = question_rows(principal, course, drafts)
         async with self.sessions.begin() as session:
             session.add_all(rows)
             await session.flush()

@@ -174,6 +174,20 @@ class AssessmentsService:
     async def create(
         self, principal: Principal, course: CourseFacts, draft: AssessmentDraft
     ) -> AssessmentRow:
+        async with self.sessions.begin() as session:
+            row = await self.create_in(session, principal, course, draft)
+            await session.refresh(row)
+        return row
+
+    async def create_in(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        course: CourseFacts,
+        draft: AssessmentDraft,
+    ) -> AssessmentRow:
+        """`create` in the caller's transaction (an import writes questions and assessments
+        in one)."""
         require_manager(principal, course, "create assessments for it")
         _check_draft(draft)
         row = AssessmentRow(
@@ -189,11 +203,9 @@ class AssessmentsService:
             release_immediately=draft.release_immediately,
             created_by=principal.user_id,
         )
-        async with self.sessions.begin() as session:
-            session.add(row)
-            await session.flush()
-            await self._write_slots(session, course, row.id, draft.slots)
-            await session.refresh(row)
+        session.add(row)
+        await session.flush()
+        await self._write_slots(session, course, row.id, draft.slots)
         return row
 
     async def update(

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from common.settings import Settings
 from common.signed_links import link_problem, refusal, signed_query
+from subgraphs.assessments.qti.cc_assessments import AssessmentOut, export_assessments
 from subgraphs.assessments.qti.names import QtiVersion
 from subgraphs.assessments.qti.package import export_package
 
@@ -31,7 +32,8 @@ def export_link(
     return url, datetime.fromtimestamp(expires, UTC)
 
 
-async def serve_export(request: Request) -> Response:
+def _checked(request: Request) -> tuple[uuid.UUID, QtiVersion] | Response:
+    """The link's course and version, or the refusal to send."""
     settings: Settings = request.app.state.runtime.settings
     try:
         course_id = uuid.UUID(request.path_params["course_id"])
@@ -47,6 +49,41 @@ async def serve_export(request: Request) -> Response:
     )
     if problem is not None:
         return refusal(403, problem, "FORBIDDEN")
+    return course_id, version
+
+
+async def serve_assessments(request: Request) -> Response:
+    """The course's assessments as Common Cartridge QTI 1.2 resources (a zip the courses
+    subgraph places in a cartridge); the bank's link proof opens it too: the same
+    instructors may export both."""
+    checked = _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    course_id, _ = checked
+    service = request.app.state.service
+    rows = (await service.assessments.of_courses([course_id])).get(course_id, [])
+    slots = await service.assessments.slots_of([row.id for row in rows])
+    wanted = [s.question_id for row in rows for s in slots.get(row.id, []) if s.question_id]
+    questions = await service.bank.by_ids(list(dict.fromkeys(wanted)))
+    data = export_assessments(
+        [AssessmentOut(row, slots.get(row.id, []), questions) for row in rows]
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "content-disposition": 'attachment; filename="assessments.zip"',
+            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
+        },
+    )
+
+
+async def serve_export(request: Request) -> Response:
+    checked = _checked(request)
+    if isinstance(checked, Response):
+        return checked
+    course_id, version = checked
     rows = await request.app.state.service.bank.exportable(course_id)
     package = export_package(rows, version)
     return Response(

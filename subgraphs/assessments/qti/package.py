@@ -20,6 +20,12 @@ from common.safe_zip import ZipLimits, normalised, open_zip, read_entry
 from common.safe_zip import refuse as _refuse
 from subgraphs.assessments.models import QuestionRow
 from subgraphs.assessments.qti import names
+from subgraphs.assessments.qti.cc_assessments import (
+    MAX_CC_XML_BYTES,
+    CcResource,
+    is_cc_qti,
+    read_cc_resource,
+)
 from subgraphs.assessments.qti.items import (
     EXTENSION,
     OURS,
@@ -36,6 +42,7 @@ MAX_ITEMS: Final = 500
 MAX_TOTAL_BYTES: Final = 100 * 1024 * 1024
 MAX_RATIO: Final = 100
 MANIFEST: Final = "imsmanifest.xml"
+MAX_CC_ITEMS: Final = 2000  # items of CC QTI 1.2 assessments and banks, all together
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,22 +156,48 @@ def _item_resources(manifest: ET.Element) -> list[tuple[str, ET.Element | None]]
 
 def read_package(data: bytes) -> list[ImportedItem]:
     """The items of a package or of a single item XML, each mapped or with its reasons."""
+    items, _ = read_contents(data)
+    return items
+
+
+def _cc_resources(archive: zipfile.ZipFile, manifest: ET.Element) -> list[CcResource]:
+    """Common Cartridge QTI 1.2 assessments and question banks the manifest lists."""
+    found = []
+    for resource in manifest.iter():
+        kind = resource.get("type", "") if isinstance(resource.tag, str) else ""
+        if not is_cc_qti(kind):
+            continue
+        file = resource.find("{*}file")
+        href = resource.get("href") or ("" if file is None else file.get("href", ""))
+        name = normalised(href or "")
+        data = read_entry(archive, name, MAX_CC_XML_BYTES)
+        found.append(read_cc_resource(resource.get("identifier", name), kind, data, name))
+        if sum(len(read.items) for read in found) > MAX_CC_ITEMS:
+            raise _refuse(f"A package holds at most {MAX_CC_ITEMS} CC QTI 1.2 items.")
+    return found
+
+
+def read_contents(data: bytes) -> tuple[list[ImportedItem], list[CcResource]]:
+    """The QTI 2.1/3.0 items of a package (or of a single item XML), and the Common
+    Cartridge QTI 1.2 resources it lists."""
     if len(data) > MAX_PACKAGE_BYTES:
         raise _refuse(f"The file is larger than {MAX_PACKAGE_BYTES // (1024 * 1024)} MiB.")
     if not data.startswith(b"PK"):
         if data.lstrip()[:1] == b"<" or data.startswith(b"\xef\xbb\xbf"):
-            return [read_item(data, "The item")]
+            return [read_item(data, "The item")], []
         raise _refuse(NOT_QTI)
     archive = open_zip(data, QTI_ZIP, NOT_QTI)
     if MANIFEST not in archive.namelist():
         raise _refuse("The package has no imsmanifest.xml: it is not a QTI content package.")
-    resources = _item_resources(parse(_read_entry(archive, MANIFEST), MANIFEST))
-    if not resources:
-        raise _refuse("The manifest lists no QTI 2.1 or 3.0 items.")
+    manifest = parse(_read_entry(archive, MANIFEST), MANIFEST)
+    resources = _item_resources(manifest)
+    cartridge = _cc_resources(archive, manifest)
+    if not resources and not cartridge:
+        raise _refuse("The manifest lists no QTI 2.1 or 3.0 items (nor CC QTI 1.2 resources).")
     if len(resources) > MAX_ITEMS:
         raise _refuse(f"A package holds at most {MAX_ITEMS} items.")
     items = []
     for href, extension in resources:
         name = normalised(href)
         items.append(read_item(_read_entry(archive, name), name, extension))
-    return items
+    return items, cartridge

@@ -16,11 +16,15 @@ from strawberry.file_uploads import Upload
 from common.graphql.access import scopes
 from common.graphql.catalog import visible_course
 from common.graphql.ids import parse_id
+from subgraphs.assessments.assessment_schema import Assessment, assessment_of
 from subgraphs.assessments.bank import require_manager
 from subgraphs.assessments.loaders import AssessmentsInfo
+from subgraphs.assessments.models import AssessmentRow, QuestionRow
 from subgraphs.assessments.qti import names
+from subgraphs.assessments.qti.cc_assessments import CcResource
+from subgraphs.assessments.qti.cc_import import import_all, left_out
 from subgraphs.assessments.qti.download import export_link
-from subgraphs.assessments.qti.package import MAX_PACKAGE_BYTES, export_package, read_package
+from subgraphs.assessments.qti.package import MAX_PACKAGE_BYTES, export_package, read_contents
 from subgraphs.assessments.question_schema import Question, question_of
 
 QtiVersion = strawberry.enum(names.QtiVersion, name="QtiVersion")
@@ -52,10 +56,33 @@ class QtiItemReport:
     errors: list[str]
 
 
+@strawberry.type(
+    description="A Common Cartridge QTI 1.2 assessment or question bank of an import, and "
+    "what became of each of its items (one that does not map is left out and says why)."
+)
+class QtiResourceReport:
+    identifier: str = strawberry.field(description="Its identifier in the manifest.")
+    kind: str = strawberry.field(description="assessment or question-bank.")
+    title: str
+    imported: bool
+    warnings: list[str]
+    errors: list[str]
+    items: list[QtiItemReport] = strawberry.field(
+        description="Its items; kind is the question kind, identifier the item's ident."
+    )
+    assessment: Assessment | None = strawberry.field(
+        description="The assessment it became, when imported."
+    )
+
+
 @strawberry.type
 class QtiImportPayload:
     imported: list[Question]
     items: list[QtiItemReport]
+    resources: list[QtiResourceReport] = strawberry.field(
+        description="Common Cartridge QTI 1.2 resources the package lists (assessments and "
+        "question banks), written with the items in one transaction."
+    )
 
 
 @strawberry.type
@@ -114,15 +141,31 @@ class QtiMutations:
             data: bytes = await upload.read(MAX_PACKAGE_BYTES + 1)
         finally:
             await upload.close()
-        items = read_package(data)
+        items, resources = read_contents(data)
         mapped = [item for item in items if item.draft is not None]
-        rows = []
-        if mapped and (import_what_maps or len(mapped) == len(items)):
+        rows: list[QuestionRow] = []
+        wanted = (import_what_maps or len(mapped) == len(items)) and not any(
+            resource.errors for resource in resources
+        )
+        made: dict[str, AssessmentRow] = {}
+        if resources and wanted:
+            left_out(resources)
+            imported = await import_all(
+                info.context.service.bank.sessions,
+                info.context.service.assessments,
+                principal,
+                course,
+                [(item.identifier, item.draft, item.meta) for item in mapped if item.draft],
+                resources,
+            )
+            rows, made = imported.questions, imported.assessments
+        elif mapped and wanted:
             rows = await info.context.service.bank.create_many(
                 principal, course, [(item.draft, item.meta) for item in mapped if item.draft]
             )
-        done = bool(rows)
+        done = bool(rows) or bool(made) or (bool(resources) and wanted)
         return QtiImportPayload(
+            resources=[_resource_report(resource, made, done) for resource in resources],
             imported=[question_of(row, key_visible=True) for row in rows],
             items=[
                 QtiItemReport(
@@ -136,3 +179,29 @@ class QtiMutations:
                 for item in items
             ],
         )
+
+
+def _resource_report(
+    resource: CcResource, made: dict[str, AssessmentRow], done: bool
+) -> QtiResourceReport:
+    row = made.get(resource.identifier)
+    return QtiResourceReport(
+        identifier=resource.identifier,
+        kind=resource.kind,
+        title=resource.title,
+        imported=done and not resource.errors,
+        warnings=resource.warnings,
+        errors=resource.errors,
+        items=[
+            QtiItemReport(
+                identifier=item.identifier,
+                title=item.title,
+                imported=done and item.draft is not None,
+                kind=None if item.draft is None else item.draft.kind.value,
+                warnings=item.warnings,
+                errors=[],
+            )
+            for item in resource.items
+        ],
+        assessment=None if row is None else assessment_of(row),
+    )

@@ -28,6 +28,7 @@ from common.graphql.peers import PeerClient, PeerUnavailable
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry
 from common.settings import Settings
+from subgraphs.courses.cartridge.qti12 import CcFile
 
 CC_TYPE: Final = "imsqti_xmlv2p1"  # the type a cartridge gives a QTI 2.1 item
 QTI_TYPE: Final = "imsqti_item_xmlv2p1"  # the type a QTI content package gives it
@@ -41,6 +42,8 @@ IMPORT = """
 mutation($c: ID!, $file: Upload!) {
   importQuestions(courseId: $c, file: $file) {
     imported { id } items { identifier title imported kind warnings errors }
+    resources { identifier title imported warnings errors
+      items { identifier title imported kind warnings errors } }
   }
 }
 """
@@ -69,12 +72,11 @@ def _base(graphql_url: str) -> str:
 async def bank_link(
     http: httpx.AsyncClient, settings: Settings, course_id: uuid.UUID, authorization: str | None
 ) -> BankLink | None:
-    """The bank's signed export link, asked as the caller; None when the bank is empty."""
+    """The bank's signed export link, asked as the caller (it opens the course's
+    assessments too, qti12.fetch_assessments), even when the bank is empty."""
     peer = PeerClient(http, "assessments", settings.service_url("assessments"), TIMEOUT_SECONDS)
     data = await peer.query(EXPORT, {"c": str(course_id)}, authorization=authorization)
     export = data["exportQuestionBank"]
-    if not export["itemCount"]:
-        return None
     query = parse_qs(urlsplit(export["url"]).query)
     return BankLink(query["expires"][0], query["signature"][0])
 
@@ -136,8 +138,9 @@ def _unqualified_wrapper(metadata: ET.Element) -> ET.Element:
     return wrapper
 
 
-def qti_package(items: list[BankItem]) -> bytes:
-    """A QTI 2.1 content package of the items, for importQuestions."""
+def qti_package(items: list[BankItem], cc: Sequence[CcFile] = ()) -> bytes:
+    """A QTI 2.1 content package of the items, for importQuestions, listing CC QTI 1.2
+    resources (assessments, question banks) too."""
     manifest = ET.Element(f"{{{QTI_MANIFEST_NS}}}manifest", {"identifier": "cartridge-bank"})
     ET.SubElement(manifest, f"{{{QTI_MANIFEST_NS}}}organizations")
     resources = ET.SubElement(manifest, f"{{{QTI_MANIFEST_NS}}}resources")
@@ -155,6 +158,15 @@ def qti_package(items: list[BankItem]) -> bytes:
             if item.metadata is not None:
                 metadata.extend(copy.deepcopy(list(item.metadata)))
             ET.SubElement(resource, f"{{{QTI_MANIFEST_NS}}}file", {"href": href})
+        for file in cc:
+            href = f"cc/{file.href}"  # its path in the cartridge, for the report's messages
+            archive.writestr(href, file.data)
+            resource = ET.SubElement(
+                resources,
+                f"{{{QTI_MANIFEST_NS}}}resource",
+                {"identifier": file.identifier, "type": file.kind},
+            )
+            ET.SubElement(resource, f"{{{QTI_MANIFEST_NS}}}file", {"href": href})
         archive.writestr("imsmanifest.xml", ET.tostring(manifest, xml_declaration=True))
     return buffer.getvalue()
 
@@ -165,9 +177,11 @@ async def import_bank(
     authorization: str,
     course_id: uuid.UUID,
     items: list[BankItem],
-) -> list[dict[str, Any]]:
+    cc: Sequence[CcFile] = (),
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The assessments subgraph's report, item by item, of importing the items (all or
-    nothing); BadUserInput with its message when it refused the package itself."""
+    nothing), and resource by resource of the CC QTI 1.2 ones; BadUserInput with its
+    message when it refused the package itself."""
     operations = {"query": IMPORT, "variables": {"c": str(course_id), "file": None}}
     try:
         response = await http.post(
@@ -176,7 +190,7 @@ async def import_bank(
                 "operations": json.dumps(operations),
                 "map": json.dumps({"0": ["variables.file"]}),
             },
-            files={"0": ("questions.zip", qti_package(items), "application/zip")},
+            files={"0": ("questions.zip", qti_package(items, cc), "application/zip")},
             headers={"authorization": authorization, "apollo-require-preflight": "true"},
             timeout=TIMEOUT_SECONDS,
         )
@@ -187,7 +201,9 @@ async def import_bank(
     if errors:
         raise BadUserInput(f"The question bank was refused: {errors[0].get('message')}")
     try:
-        report: list[dict[str, Any]] = body["data"]["importQuestions"]["items"]
+        answer = body["data"]["importQuestions"]
+        report: list[dict[str, Any]] = answer["items"]
+        resources: list[dict[str, Any]] = answer["resources"]
     except (KeyError, TypeError):
         raise PeerUnavailable("The assessments service could not answer; try again.") from None
-    return report
+    return report, resources

@@ -17,7 +17,8 @@ from starlette.responses import Response
 from common.graphql.peers import PeerUnavailable
 from common.settings import Settings
 from common.signed_links import link_problem, refusal, signed_query
-from subgraphs.courses.cartridge.bank import BankLink, fetch_bank
+from subgraphs.courses.cartridge.bank import BankItem, BankLink, fetch_bank
+from subgraphs.courses.cartridge.qti12 import AssessmentFile, fetch_assessments
 from subgraphs.courses.cartridge.store import MissingFile, load_outline
 from subgraphs.courses.cartridge.writer import write_cartridge
 from subgraphs.courses.models import CourseRow
@@ -77,12 +78,19 @@ async def serve_export(request: Request) -> Response:
             outline = await load_outline(session, course, service.lessons.storage)
         except MissingFile:
             return refusal(409, "A file of the course is missing from storage.", "CONFLICT")
+    items: list[BankItem] = []
+    assessments: list[AssessmentFile] = []
     try:
-        items = [] if bank is None else await fetch_bank(runtime.http, settings, course_id, bank)
+        if bank is not None:
+            items = await fetch_bank(runtime.http, settings, course_id, bank)
+            base = settings.service_url("assessments").removesuffix("/").removesuffix("/graphql")
+            assessments = await fetch_assessments(
+                runtime.http, base, str(course_id), bank.expires, bank.signature
+            )
     except PeerUnavailable as unavailable:
         return refusal(503, unavailable.message, "SERVICE_UNAVAILABLE")
     platform = settings.public_service_url("courses")  # the LTI issuer, as ltiPlatform says
-    data = await asyncio.to_thread(write_cartridge, outline, items, platform=platform)
+    data = await asyncio.to_thread(write_cartridge, outline, items, assessments, platform=platform)
     return Response(
         data,
         media_type="application/vnd.ims.imsccv1p3",

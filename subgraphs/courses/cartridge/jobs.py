@@ -37,6 +37,7 @@ from common.settings import Settings
 from subgraphs.courses import access
 from subgraphs.courses.cartridge.bank import import_bank
 from subgraphs.courses.cartridge.lti_links import tools_here
+from subgraphs.courses.cartridge.qti12 import merge_reports
 from subgraphs.courses.cartridge.reader import ReadCartridge, open_cartridge, read_cartridge
 from subgraphs.courses.cartridge.store import checked_files, save_outline
 from subgraphs.courses.models import CourseImportRow, CourseRow
@@ -52,7 +53,7 @@ HAS_ERRORS = "The cartridge has errors (see its items); nothing was imported."
 TOKEN_SECONDS = 600  # an unclaimed job's sign-in is forgotten after this
 NO_TOKEN = (
     "Not imported: the importer's sign-in did not reach the process that ran the import; "
-    "import the cartridge's questions/ items with importQuestions."
+    "import the cartridge's questions and assessments with importQuestions."
 )
 
 
@@ -218,7 +219,7 @@ class CourseImports:
         except BaseException:
             await self._remove(course.id)
             raise
-        if any(report.errors for report in result.bank_reports):
+        if any(report.errors for report in [*result.bank_reports, *result.cc.reports]):
             await self._remove(course.id)
             for report in result.items:
                 report.imported = False
@@ -240,13 +241,16 @@ class CourseImports:
         """The questions, into the new course's bank, as the importer: the assessments
         subgraph checks them there, all or nothing, after everything else was validated and
         written; its report replaces ours item by item."""
-        if not result.bank:
+        if not result.bank and not result.cc.files:
             return
         if authorization is None:
-            for report in result.bank_reports:
+            for report in [*result.bank_reports, *result.cc.reports]:
                 report.warnings.append(NO_TOKEN)
             return
-        answer = await import_bank(self.http, self.settings, authorization, course_id, result.bank)
+        answer, resources = await import_bank(
+            self.http, self.settings, authorization, course_id, result.bank, result.cc.files
+        )
+        result.items.extend(merge_reports(result.cc.reports, resources))
         for report, theirs in zip(result.bank_reports, answer, strict=False):
             report.title = str(theirs.get("title") or report.title)
             report.imported = bool(theirs.get("imported"))

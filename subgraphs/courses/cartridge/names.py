@@ -23,7 +23,7 @@ DISCUSSION: Final = "imsdt_xmlv1p"
 QTI: Final = "imsqti_xml"
 KINDS_NOT_CARRIED: Final = {
     DISCUSSION: "discussion topics are not imported: the platform has no discussions",
-    QTI: "QTI 1.2 assessments and question banks (CC's own profile) are not imported yet; "
-    "QTI 2.1 items (imsqti_xmlv2p1) are, into the course's question bank",
+    QTI: "only QTI 2.1 items (imsqti_xmlv2p1) and CC's QTI 1.2 assessments and question "
+    "banks are imported",
 }
 HTML_SUFFIXES: Final = (".html", ".htm", ".xhtml")

@@ -24,7 +24,7 @@ from common.errors import BadUserInput
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry, refuse
 from subgraphs.courses import validation
-from subgraphs.courses.cartridge import bank, lti_links, names
+from subgraphs.courses.cartridge import bank, lti_links, names, qti12
 from subgraphs.courses.cartridge.bank import BankItem
 from subgraphs.courses.cartridge.outline import (
     CourseOut,
@@ -53,6 +53,7 @@ class ReadCartridge:
     items: list[ItemReport] = field(default_factory=list)
     bank: list[BankItem] = field(default_factory=list)
     bank_reports: list[ItemReport] = field(default_factory=list)  # in the bank's order
+    cc: qti12.CcResources = field(default_factory=qti12.CcResources)  # QTI 1.2 assessments
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +256,7 @@ def read_cartridge(
     course_report = ItemReport(manifest.get("identifier", "manifest"), "", "course", True)
     course = _course(manifest, course_report)
     resources = _resources(manifest)
+    kinds = {identifier: resource.kind for identifier, resource in resources.items()}
     reader = _Reader(archive, max_file_bytes)
     reports = [course_report]
     used: set[str] = set()
@@ -275,6 +277,8 @@ def read_cartridge(
                 continue
             if item.get("identifierref") is not None:
                 entries.add(_item(reader, item, resources, used, reports), reports[-1])
+        if not entries.lessons and not entries.links and qti12.only_assessments(folder, kinds):
+            continue  # our folder of assessments: they go to the course's assessments
         module_title = _title(_text(folder.find("{*}title")), course_report, f"Module {position}")
         modules.append(entries.module(module_title, tools))
     contents = loose.module("Contents", tools)
@@ -290,13 +294,20 @@ def read_cartridge(
         course_report.errors.append(f"A course can have at most {MAX_MODULES} modules.")
     bank, bank_reports = _bank(reader, resources, used)
     reports.extend(bank_reports)
+    cc = qti12.collect(archive, {i: (r.kind, r.href, r.files) for i, r in resources.items()})
+    used.update(report.identifier for report in cc.reports)
+    reports.extend(cc.reports)
     _left_out(resources, used, reports)
     failed = any(report.errors for report in reports)
     if failed:
         for report in reports:
             report.imported = False
     return ReadCartridge(
-        None if failed else replace(course, modules=tuple(modules)), reports, bank, bank_reports
+        None if failed else replace(course, modules=tuple(modules)),
+        reports,
+        bank,
+        bank_reports,
+        cc,
     )
 
 
@@ -350,6 +361,9 @@ def _item(
 ) -> LessonOut | LtiLinkOut | None:
     ref = item.get("identifierref", "")
     resource = resources.get(ref)
+    if resource is not None and qti12.is_cc_qti(resource.kind):
+        used.add(ref)  # an assessment: reported with its resource (qti12.collect)
+        return None
     report = ItemReport(item.get("identifier", ref), "", "" if resource is None else resource.kind)
     reports.append(report)
     report.title = _title(_text(item.find("{*}title")), report, "Untitled lesson")

@@ -25,9 +25,12 @@ from subgraphs.courses.models import CourseImportRow
 NOT_CARRIED = [
     "Only each lesson's current content travels, not its version history.",
     "The question bank travels as QTI 2.1 items (imsqti_xmlv2p1, read by systems that read "
-    "QTI 2.1), not as CC's own QTI 1.2 profile; assessments (their settings and slots) do "
-    "not travel.",
-    "Co-instructors, the category, the template flag, the status and enrollments stay here.",
+    "QTI 2.1); assessments as CC's QTI 1.2 profile (imsqti_xmlv1p2/imscc_xmlv1p3/"
+    "assessment) in a folder 'Assessments'. What CC's profile lacks (tolerances, answer "
+    "patterns, rubrics, code tests, partial credit, random draws, the kind, passing score "
+    "and dates of an assessment) travels in our extension, which other systems ignore.",
+    "Co-instructors, the category, the template flag, the status and enrollments stay here; "
+    "assessments arrive unpublished.",
     "LTI links travel (after their module's lessons), not the tools' registrations: an "
     "importing platform places a link only with a tool registered there.",
 ]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from subgraphs.courses.cartridge import lti_links, names
 from subgraphs.courses.cartridge.bank import BankItem, add_to_cartridge
 from subgraphs.courses.cartridge.outline import CourseOut, LessonOut
+from subgraphs.courses.cartridge.qti12 import AssessmentFile, add_assessments
 
 ET.register_namespace("lomimscc", names.LOM_MANIFEST)
 ET.register_namespace("lmscc", names.EXTENSION)
@@ -78,11 +79,16 @@ def _lesson_resource(
 
 
 def write_cartridge(
-    course: CourseOut, bank: Sequence[BankItem] = (), *, platform: str = ""
+    course: CourseOut,
+    bank: Sequence[BankItem] = (),
+    assessments: Sequence[AssessmentFile] = (),
+    *,
+    platform: str = "",
 ) -> bytes:
     """The cartridge; the question bank's items, if any, as QTI 2.1 resources outside the
     outline (a bank is not a place in the course); each module's LTI links after its
-    lessons, marked as placed on `platform` (our LTI issuer)."""
+    lessons, marked as placed on `platform` (our LTI issuer); the assessments in a folder
+    of their own (qti12)."""
     buffer = io.BytesIO()
     manifest = ET.Element("manifest", {"identifier": "lms-course"})
     _course_metadata(manifest, course)
@@ -106,6 +112,7 @@ def write_cartridge(
                 ET.SubElement(item, "title").text = lesson.title
                 _lesson_resource(resources, archive, lesson, f"lessons/{m}-{n}", ident)
             lti_links.add_to_module(archive, resources, folder, module.links, m, platform)
+        add_assessments(archive, root, resources, assessments)
         add_to_cartridge(archive, resources, bank)
         manifest.set("xmlns", names.CP)
         text = ET.tostring(manifest, encoding="unicode").replace("\r", "&#13;")

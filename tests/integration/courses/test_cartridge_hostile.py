@@ -58,6 +58,8 @@ LTI = b"""<?xml version="1.0" encoding="UTF-8"?>
   xmlns:blti="http://www.imsglobal.org/xsd/imsbasiclti_v1p0">
   <blti:title>BLTI Test</blti:title><blti:launch_url>https://not-registered.example/launch</blti:launch_url>
 </cartridge_basiclti_link>"""
+QUIZ = b"""<questestinterop xmlns="http://www.imsglobal.org/xsd/ims_qtiasiv1p2">
+<assessment ident="q1" title="Quiz 1"><section ident="root_section"/></assessment></questestinterop>"""
 PAGE = b"<html><head><title>W</title><script>alert(1)</script></head><body><h2>Week 1</h2><p onclick='x()'>Hello</p><img src='javascript:x'></body></html>"
 
 
@@ -99,7 +101,7 @@ def _foreign() -> bytes:
             "web_resources/logo.png": png,
             "WebLink.xml": WEB_LINK,
             "files/syllabus v2.pdf": b"%PDF-1.7 syllabus",
-            "quiz/assessment.xml": b"<questestinterop/>",
+            "quiz/assessment.xml": QUIZ,
             "dt.xml": b"<topic/>",
             "orphan.html": b"<p>orphan</p>",
         }
@@ -121,8 +123,9 @@ async def test_a_foreign_cartridge_imports_what_maps_and_reports_the_rest(
     assert not any(item["errors"] for item in job["items"])
     assert items["T_00001"]["imported"] is False
     assert "no LTI tool registered" in items["T_00001"]["warnings"][0]
-    assert items["T_00007"]["imported"] is False
-    assert "QTI 1.2 assessments" in items["T_00007"]["warnings"][0]
+    assert "T_00007" not in items  # a quiz: reported with its resource
+    assert items["T_00007_R"]["imported"] is True
+    assert items["T_00007_R"]["title"] == "Quiz 1"
     assert items["T_00008"]["imported"] is False
     assert "discussion" in items["T_00008"]["warnings"][-1]
     assert items["ORPHAN"]["imported"] is False
