@@ -190,9 +190,18 @@ async def subgraph_urls(migrated: Settings) -> AsyncIterator[dict[str, str]]:
         try:
             yield urls
         finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await stopped(workers)
+
+
+async def stopped(workers: list[asyncio.Task[None]], bound: float = 60.0) -> None:
+    """Cancel the workers and wait for them, within a bound: a worker that swallows its
+    cancellation fails the session's teardown by name instead of hanging it."""
+    for worker in workers:
+        worker.cancel()
+    _, pending = await asyncio.wait(workers, timeout=bound)
+    if pending:
+        names = ", ".join(sorted(task.get_name() for task in pending))
+        raise RuntimeError(f"workers did not stop within {bound:.0f} s of a cancel: {names}")
 
 
 def subgraph_app(name: str, settings: Settings) -> Starlette:

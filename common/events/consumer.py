@@ -31,6 +31,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.cancellation import stop_if_cancelled
 from common.events import broker
 from common.events.envelope import Event, InvalidEvent
 from common.telemetry.metrics import CONSUMER_RETRIES
@@ -88,6 +89,7 @@ class ConsumerRunner:
                 try:
                     connection = await broker.connect(self.amqp_url)
                 except Exception as error:
+                    stop_if_cancelled()
                     log.warning("consumer waiting for the broker", extra={"error": repr(error)})
                     await asyncio.sleep(1.0)
             channel = await connection.channel()
@@ -152,6 +154,7 @@ class ConsumerRunner:
             try:
                 applied = await self._apply_all([(event, handler) for _, event, handler in batch])
             except Exception:
+                stop_if_cancelled()
                 for message, event, handler in batch:
                     await self._one(channel, message, event, handler)
                 continue
@@ -170,6 +173,7 @@ class ConsumerRunner:
         try:
             [new] = await self._apply_all([(event, handler)])
         except Exception as error:
+            stop_if_cancelled()
             await self._retry(channel, message, event, error)
             return
         if new and self.after_commit is not None:

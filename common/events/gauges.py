@@ -14,6 +14,7 @@ from aio_pika.abc import AbstractConnection
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common.cancellation import stop_if_cancelled
 from common.events import broker
 from common.telemetry.metrics import CONSUMER_LAG, DLQ_DEPTH, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 
@@ -70,6 +71,7 @@ async def refresh_event_gauges(
             except asyncio.CancelledError:
                 raise
             except Exception as error:
+                stop_if_cancelled()
                 log.warning(
                     "event gauges not measured", extra={"service": service, "error": repr(error)}
                 )

@@ -24,6 +24,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
+from common.cancellation import stop_if_cancelled
 from common.events import broker
 from common.events.outbox import NOTIFY_CHANNEL
 from common.telemetry import tracing
@@ -74,6 +75,7 @@ class OutboxRelay:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # broker or database away: wait and try again
+                    stop_if_cancelled()
                     log.warning(
                         "outbox relay paused", extra={"service": self.service, "error": repr(error)}
                     )

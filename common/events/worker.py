@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from common.cache_invalidation import invalidating
+from common.cancellation import stop_if_cancelled
 from common.db.engine import dsn, role_name
 from common.events.consumer import ConsumerRunner
 from common.events.gauges import refresh_event_gauges
@@ -66,6 +67,7 @@ async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
+            stop_if_cancelled()
             log.exception("worker loop failed; restarting", extra={"loop": name})
         await asyncio.sleep(1.0)
 

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
+from common.cancellation import stop_if_cancelled
 from common.events.envelope import Event
 from common.events.outbox import emit
 from common.graphql.catalog import ServiceDirectory
@@ -365,6 +366,7 @@ class AtRiskService:
                 except (NotEnoughData, TrainingUnavailable) as error:
                     log.info("at-risk model not trained", extra={"reason": str(error)})
                 except Exception:
+                    stop_if_cancelled()
                     log.exception("at-risk job failed", extra={"job": job})
             await asyncio.sleep(CHECK_SECONDS)
 

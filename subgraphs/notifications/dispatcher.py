@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common import clock
+from common.cancellation import stop_if_cancelled
 from common.telemetry.metrics import notification_delivery
 from subgraphs.notifications.categories import (
     DIGEST_PERIOD_HOURS,
@@ -101,6 +102,7 @@ class Dispatcher:
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # a database blip must not end delivery for good
+                    stop_if_cancelled()
                     log.exception("notification dispatch round failed")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

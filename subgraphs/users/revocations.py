@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.auth.revocations import Revocation, TokenRevoker
+from common.cancellation import stop_if_cancelled
 from subgraphs.users.models import SessionRow, TokenRevocationRow
 
 CHECK_SECONDS: Final = 1.0
@@ -95,6 +96,7 @@ class DurableRevocations:
             try:
                 await self._bring_redis_up_to_date()
             except (RedisError, OSError, SQLAlchemyError) as error:
+                stop_if_cancelled()
                 self._stale = True
                 if not failing:
                     log.warning("revocations not written to Redis", extra={"error": str(error)})

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common import clock
 from common.auth import Principal
+from common.cancellation import stop_if_cancelled
 from common.errors import BadUserInput, NotFound
 from common.graphql.peers import PeerUnavailable
 from common.settings import Settings
@@ -177,6 +178,7 @@ class CourseImports:
         except asyncio.CancelledError:
             raise
         except Exception:
+            stop_if_cancelled()
             log.exception("course import %s failed", job.id)
             async with self.sessions() as session:
                 course_id = await session.scalar(

@@ -16,7 +16,9 @@ ABSTRACT = frozenset({"Node"})
 
 def _walked(data: object, path: tuple[str, ...]) -> list[tuple[object, list[str | int]]]:
     """Both walks, which must agree: each object with its path."""
-    linked = [(obj, path_of(link)) for obj, link in linked_objects_at(data, path)]
+    linked: list[tuple[object, list[str | int]]] = [
+        (obj, path_of(link)) for obj, link in linked_objects_at(data, path)
+    ]
     found = objects_at(data, path)
     assert [obj for obj, _ in linked] == found
     assert all(a is b for (a, _), b in zip(linked, found, strict=True))
