@@ -115,6 +115,18 @@ class PlatformRegistration:
     auth_token_url: str
     key_set_url: str
 
+    @classmethod
+    def told(cls, platform: dict[str, Any], tool: dict[str, Any]) -> PlatformRegistration:
+        """From the platform's `ltiPlatform` and the tool's `registerLtiTool` answer."""
+        return cls(
+            issuer=platform["issuer"],
+            client_id=tool["clientId"],
+            deployment_ids=tool["deploymentIds"],
+            auth_login_url=platform["authorizationUrl"],
+            auth_token_url=f"{platform['issuer']}/lti/token",
+            key_set_url=platform["jwksUrl"],
+        )
+
 
 @dataclass
 class LtiTool:

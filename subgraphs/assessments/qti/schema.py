@@ -23,7 +23,9 @@ from subgraphs.assessments.models import AssessmentRow, QuestionRow
 from subgraphs.assessments.qti import names
 from subgraphs.assessments.qti.cc_assessments import CcResource
 from subgraphs.assessments.qti.cc_import import import_all, left_out
+from subgraphs.assessments.qti.cc_items import CcItem
 from subgraphs.assessments.qti.download import export_link
+from subgraphs.assessments.qti.items import ImportedItem
 from subgraphs.assessments.qti.package import MAX_PACKAGE_BYTES, export_package, read_contents
 from subgraphs.assessments.question_schema import Question, question_of
 
@@ -167,18 +169,19 @@ class QtiMutations:
         return QtiImportPayload(
             resources=[_resource_report(resource, made, done) for resource in resources],
             imported=[question_of(row, key_visible=True) for row in rows],
-            items=[
-                QtiItemReport(
-                    identifier=item.identifier,
-                    title=item.title,
-                    imported=done and item.draft is not None,
-                    kind=None if item.draft is None else item.draft.kind.value,
-                    warnings=item.warnings,
-                    errors=item.errors,
-                )
-                for item in items
-            ],
+            items=[_item_report(item, done, item.errors) for item in items],
         )
+
+
+def _item_report(item: ImportedItem | CcItem, done: bool, errors: list[str]) -> QtiItemReport:
+    return QtiItemReport(
+        identifier=item.identifier,
+        title=item.title,
+        imported=done and item.draft is not None,
+        kind=None if item.draft is None else item.draft.kind.value,
+        warnings=item.warnings,
+        errors=errors,
+    )
 
 
 def _resource_report(
@@ -192,16 +195,6 @@ def _resource_report(
         imported=done and not resource.errors,
         warnings=resource.warnings,
         errors=resource.errors,
-        items=[
-            QtiItemReport(
-                identifier=item.identifier,
-                title=item.title,
-                imported=done and item.draft is not None,
-                kind=None if item.draft is None else item.draft.kind.value,
-                warnings=item.warnings,
-                errors=[],
-            )
-            for item in resource.items
-        ],
+        items=[_item_report(item, done, []) for item in resource.items],
         assessment=None if row is None else assessment_of(row),
     )

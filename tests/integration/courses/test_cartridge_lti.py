@@ -97,16 +97,7 @@ async def test_links_go_out_in_place_and_come_back_placed_in_order_and_launch(
     async with serve(tool.app(), free_port()) as tool_url:
         registered = await register(graph, admin, "Cartridge Quiz Tool", tool_url)
         platform = (await graph.data(PLATFORM, token=admin.access_token))["ltiPlatform"]
-        tool.registrations.append(
-            PlatformRegistration(
-                issuer=platform["issuer"],
-                client_id=registered["clientId"],
-                deployment_ids=registered["deploymentIds"],
-                auth_login_url=platform["authorizationUrl"],
-                auth_token_url=f"{platform['issuer']}/lti/token",
-                key_set_url=platform["jwksUrl"],
-            )
-        )
+        tool.registrations.append(PlatformRegistration.told(platform, registered))
         course = await create_course(graph, instructor, "Course With Tools")
         week1 = await add_module(graph, instructor, course["id"], "Week one")
         week2 = await add_module(graph, instructor, course["id"], "Week two")

@@ -116,16 +116,7 @@ async def world(users: GraphQLClient, migrated: Any) -> AsyncIterator[World]:
                 token=admin.access_token,
             )
         )["registerLtiTool"]["tool"]
-        tool.registrations.append(
-            PlatformRegistration(
-                issuer=platform["issuer"],
-                client_id=registered["clientId"],
-                deployment_ids=registered["deploymentIds"],
-                auth_login_url=platform["authorizationUrl"],
-                auth_token_url=f"{platform['issuer']}/lti/token",
-                key_set_url=platform["jwksUrl"],
-            )
-        )
+        tool.registrations.append(PlatformRegistration.told(platform, registered))
         link = (
             await graph.data(
                 ADD_LINK,

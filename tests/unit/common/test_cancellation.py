@@ -49,7 +49,8 @@ async def test_a_failure_without_a_stop_is_retried() -> None:
     await asyncio.wait_for(second.wait(), timeout=10)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    assert rounds == 2 and task.cancelled()
+    assert rounds == 2
+    assert task.cancelled()
 
 
 async def test_outside_a_stop_nothing_is_raised() -> None:
