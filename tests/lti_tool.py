@@ -39,6 +39,19 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
+class ContentItem(DeepLinkResource):
+    """A content item as pylti1p3 writes it, with `extra` properties laid over it: those
+    pylti1p3 does not model (`available`, `submission`, a lineItem's `gradesReleased`),
+    or values a well-behaved tool never sends (a hostile tool's)."""
+
+    def __init__(self, title: str, **extra: object) -> None:
+        self.set_title(title)
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), **self.extra}
+
+
 class ToolRequest(LtiRequest):
     def __init__(self, params: dict[str, str], cookies: dict[str, str], session: dict[str, Any]):
         self._params = params

@@ -1,6 +1,7 @@
 """Deep Linking 2.0, the return: the tool posts an LtiDeepLinkingResponse (a JWT signed by
 its own key) to ``/lti/deep-linking/return``, and each ltiResourceLink it carries becomes an
-LTI link at the end of the module the instructor started from.
+LTI link at the end of the module the instructor started from; one carrying a
+``lineItem`` becomes a graded link (deep_linked.py). All are placed, or none.
 
 The response is checked as a client assertion is (service_tokens.py): RS256 with a key of
 the tool's registration, iss = its client id, our issuer among its audiences, unexpired,
@@ -28,6 +29,8 @@ from common.auth.keys import SIGNING_ALGORITHM
 from common.auth.principal import Role, scopes_for
 from common.errors import DomainError, ErrorCode
 from subgraphs.courses.lti import vocabulary as lti
+from subgraphs.courses.lti.deep_linked import PREFIX, grading_of
+from subgraphs.courses.lti.graded import checked
 from subgraphs.courses.lti.launch import LaunchRefused, deep_link_key
 from subgraphs.courses.lti.models import LtiLinkRow
 from subgraphs.courses.lti.service_tokens import (
@@ -37,7 +40,7 @@ from subgraphs.courses.lti.service_tokens import (
     TokenRefused,
     unverified,
 )
-from subgraphs.courses.lti.tools import LtiTools
+from subgraphs.courses.lti.tools import LtiTools, Placement
 
 MAX_RESPONSE_BYTES: Final = 64 * 1024
 MAX_ITEMS: Final = 20
@@ -124,12 +127,19 @@ class DeepLinkReturns:
             scopes=scopes_for(roles),
             token_id="lti-deep-linking",
         )
-        picked: list[tuple[str, str | None]] = []
-        for item in items:
+        release = pending.get("release_grades_immediately", True) is not False
+        picked: list[Placement] = []
+        for number, item in enumerate(items, start=1):
             title, url = item.get("title") or tool.name, item.get("url")
             if not isinstance(title, str) or not (url is None or isinstance(url, str)):
                 raise _refused("A content item's title and url must be strings.")
-            picked.append((title[:200], url))
+            try:
+                grading = grading_of(item, release_immediately=release)
+                if grading is not None:  # checked again when placed; here, with its number
+                    checked(grading, title[:200], prefix=PREFIX)
+            except DomainError as error:
+                raise _refused(f"Content item {number}: {error.message}") from None
+            picked.append(Placement(title[:200], url, grading=grading, prefix=PREFIX))
         try:
             return await self.tools.place_all(
                 instructor,

@@ -32,30 +32,42 @@ FULLY_GRADED = "FullyGraded"
 
 @dataclass(frozen=True, slots=True)
 class Grading:
-    """What an instructor says of a graded link (`label` None: the link's title)."""
+    """What an instructor says of a graded link (`label` None: the link's title);
+    `resource_id` and `tag` are the tool's, from a deep-linked item (deep_linked.py)."""
 
     score_maximum: float
     label: str | None = None
     release_immediately: bool = True
     due_at: datetime | None = None
+    resource_id: str | None = None
+    tag: str | None = None
 
 
-def checked(grading: Grading, title: str) -> Grading:
-    """The grading part, validated, with its label settled."""
+def checked(grading: Grading, title: str, *, prefix: str = "grading") -> Grading:
+    """The grading part, validated, with its label settled (`prefix`: how the caller's
+    input names it, in the messages)."""
     maximum = grading.score_maximum
     if not math.isfinite(maximum) or not 0 < maximum <= MAX_SCORE_MAXIMUM:
         raise BadUserInput(
-            f"grading.scoreMaximum must be above 0 and at most {MAX_SCORE_MAXIMUM:g}.",
-            field="grading.scoreMaximum",
+            f"{prefix}.scoreMaximum must be above 0 and at most {MAX_SCORE_MAXIMUM:g}.",
+            field=f"{prefix}.scoreMaximum",
         )
     if grading.due_at is not None and grading.due_at.tzinfo is None:
-        raise BadUserInput("grading.dueAt must carry its time zone.", field="grading.dueAt")
+        raise BadUserInput(f"{prefix}.dueAt must carry its time zone.", field=f"{prefix}.dueAt")
     label = title if grading.label is None else grading.label
+    for name, value in (("resourceId", grading.resource_id), ("tag", grading.tag)):
+        # the tool's own values, kept exactly as given (it filters line items by them)
+        if value is not None and not 0 < len(value) <= 255:
+            raise BadUserInput(
+                f"{prefix}.{name} must be 1 to 255 characters long.", field=f"{prefix}.{name}"
+            )
     return Grading(
         score_maximum=float(maximum),
-        label=text(label, field="grading.label", low=1, high=200),
+        label=text(label, field=f"{prefix}.label", low=1, high=200),
         release_immediately=grading.release_immediately,
         due_at=grading.due_at,
+        resource_id=grading.resource_id,
+        tag=grading.tag,
     )
 
 
@@ -69,6 +81,8 @@ def line_item_of(link: LtiLinkRow, grading: Grading) -> LtiLineItemRow:
         link_id=link.id,
         label=grading.label,
         score_maximum=grading.score_maximum,
+        resource_id=grading.resource_id,
+        tag=grading.tag,
         made_by_platform=True,
     )
 

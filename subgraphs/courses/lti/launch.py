@@ -189,13 +189,15 @@ class Launches:
         course: CourseRow,
         module_id: uuid.UUID,
         *,
+        release_grades_immediately: bool,
         person: Mapping[str, str],
         presentation: Presentation,
     ) -> Initiation:
         """Prepare a Deep Linking 2.0 launch (LtiDeepLinkingRequest) by an instructor of
         ``course`` (checked by the caller): the tool lets them pick content and posts it back
         to ``deep_link_return_url`` with ``data``, an opaque single-use value naming the
-        module, the tool and the instructor (kept in Redis; see deep_linking.py)."""
+        module, the tool, the instructor and the release rule of the graded items the tool
+        sends (kept in Redis; see deep_linking.py)."""
         async with self.sessions.begin() as session:
             subject = await subject_of(session, principal.user_id)
         deployment = tool.deployment_ids[0]
@@ -207,6 +209,7 @@ class Launches:
             "module_id": str(module_id),
             "user_id": str(principal.user_id),
             "roles": sorted(role.value for role in principal.roles),
+            "release_grades_immediately": release_grades_immediately,
         }
         await self.redis.set(deep_link_key(data), json.dumps(pending), ex=DEEP_LINK_SECONDS)
         claims: dict[str, Any] = {

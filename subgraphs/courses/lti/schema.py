@@ -21,7 +21,7 @@ from subgraphs.courses.lti import graded
 from subgraphs.courses.lti.graded import Grading
 from subgraphs.courses.lti.launch import Initiation, Presentation
 from subgraphs.courses.lti.models import LtiLineItemRow, LtiLinkRow, LtiScoreRow, LtiToolRow
-from subgraphs.courses.lti.tools import ToolDraft
+from subgraphs.courses.lti.tools import Placement, ToolDraft
 
 ME = "{ me { name email } }"
 
@@ -278,6 +278,11 @@ class LaunchLtiLinkInput:
 class StartLtiDeepLinkingInput:
     module_id: strawberry.ID
     tool_id: strawberry.ID
+    release_grades_immediately: bool = strawberry.field(
+        default=True,
+        description="For the graded items the tool sends back (a content item with a "
+        "lineItem): learners see a FullyGraded score at once; otherwise after releaseLtiGrades.",
+    )
     document_target: LtiDocumentTarget = LtiDocumentTarget.IFRAME
     return_url: str | None = strawberry.field(
         default=None, description="Where the tool may send the user back."
@@ -393,17 +398,19 @@ class LtiMutations:
             info.context.require_principal(),
             parse_id(input.module_id, field="moduleId"),
             parse_id(input.tool_id, field="toolId"),
-            input.title,
-            target_link_uri=input.target_link_uri,
-            deployment_id=input.deployment_id,
-            grading=None
-            if input.grading is None
-            else Grading(
-                score_maximum=input.grading.score_maximum,
-                label=input.grading.label,
-                release_immediately=input.grading.release_immediately,
-                due_at=input.grading.due_at,
+            Placement(
+                input.title,
+                input.target_link_uri,
+                grading=None
+                if input.grading is None
+                else Grading(
+                    score_maximum=input.grading.score_maximum,
+                    label=input.grading.label,
+                    release_immediately=input.grading.release_immediately,
+                    due_at=input.grading.due_at,
+                ),
             ),
+            deployment_id=input.deployment_id,
         )
         return LtiLinkPayload(link=link_of(row))
 
@@ -489,6 +496,7 @@ class LtiMutations:
             tool,
             course,
             module_id,
+            release_grades_immediately=input.release_grades_immediately,
             person=await _person(info, tool),
             presentation=Presentation(
                 document_target=input.document_target.value,

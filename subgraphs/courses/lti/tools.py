@@ -44,6 +44,17 @@ class ToolDraft:
     shares_email: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """A link to place: its title, a page of the tool (None: the tool's own), and its
+    grading when it is a graded item (`prefix`: how the input names the grading part)."""
+
+    title: str
+    target_link_uri: str | None = None
+    grading: Grading | None = None
+    prefix: str = "grading"
+
+
 def _tool_url(value: str, field: str) -> str:
     # https, or http to loopback (a tool on this machine, in development and tests)
     return url(value, field=field, loopback_http=True)
@@ -153,22 +164,14 @@ class LtiTools:
         principal: Principal,
         module_id: uuid.UUID,
         tool_id: uuid.UUID,
-        title: str,
+        placement: Placement,
         *,
-        target_link_uri: str | None = None,
         deployment_id: str | None = None,
-        grading: Grading | None = None,
     ) -> LtiLinkRow:
         """A resource link to the tool at the end of the module; its instructors' to make
-        (every instructor may place any registered tool: registration is the vetting). With
-        `grading`, a graded item with the line item the platform makes for it (graded.py)."""
+        (every instructor may place any registered tool: registration is the vetting)."""
         [link] = await self.place_all(
-            principal,
-            module_id,
-            tool_id,
-            [(title, target_link_uri)],
-            deployment_id=deployment_id,
-            grading=grading,
+            principal, module_id, tool_id, [placement], deployment_id=deployment_id
         )
         return link
 
@@ -177,13 +180,12 @@ class LtiTools:
         principal: Principal,
         module_id: uuid.UUID,
         tool_id: uuid.UUID,
-        items: Sequence[tuple[str, str | None]],
+        placements: Sequence[Placement],
         *,
         deployment_id: str | None = None,
-        grading: Grading | None = None,
     ) -> list[LtiLinkRow]:
-        """Links (title, target link URI or None for the tool's) placed in order, all or
-        none (a deep linking response's content items); each graded when `grading` is given."""
+        """Links placed in order, all or none (a deep linking response's content items); a
+        graded one with the line item the platform makes for it (graded.py)."""
         placed: list[LtiLinkRow] = []
         async with self.sessions.begin() as session:
             module: ModuleRow = await access.editable_module(session, principal, module_id)
@@ -198,26 +200,26 @@ class LtiTools:
             count = await session.scalar(
                 select(func.count()).where(LtiLinkRow.module_id == module_id)
             )
-            if (count or 0) + len(items) > MAX_LINKS_PER_MODULE:
+            if (count or 0) + len(placements) > MAX_LINKS_PER_MODULE:
                 raise BadUserInput(f"A module can have at most {MAX_LINKS_PER_MODULE} LTI links.")
-            for offset, (title, target_link_uri) in enumerate(items):
+            for offset, placement in enumerate(placements):
                 link = LtiLinkRow(
                     id=uuid.uuid4(),
                     tool_id=tool.id,
                     deployment_id=deployment,
                     course_id=module.course_id,
                     module_id=module.id,
-                    title=text(title, field="title", low=1, high=200),
+                    title=text(placement.title, field="title", low=1, high=200),
                     target_link_uri=tool.target_link_uri
-                    if target_link_uri is None
-                    else _tool_url(target_link_uri, "targetLinkUri"),
+                    if placement.target_link_uri is None
+                    else _tool_url(placement.target_link_uri, "targetLinkUri"),
                     position=(count or 0) + offset,
                     created_by=principal.user_id,
                 )
                 session.add(link)
                 placed.append(link)
-                if grading is not None:
-                    settled = checked(grading, link.title)
+                if placement.grading is not None:
+                    settled = checked(placement.grading, link.title, prefix=placement.prefix)
                     link.graded = True
                     link.release_immediately = settled.release_immediately
                     link.due_at = settled.due_at

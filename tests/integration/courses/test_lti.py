@@ -13,7 +13,8 @@ as pylti1p3's service clients use them, with their context and scope checks; Dee
 2.0 (the LtiDeepLinkingRequest's settings, the signed LtiDeepLinkingResponse with its data,
 replay and foreign signatures refused); a graded placement's platform-made line item in the
 launch's AGS claim (`lineitem`), scored by pylti1p3 without a line item of its own; line
-item updates and deletion (PUT/DELETE), refused on a graded link's line item.
+item updates and deletion (PUT/DELETE), refused on a graded link's line item; a deep linking
+content item's `lineItem` placed as a graded item (refused whole when one is bad).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pylti1p3.lineitem import LineItem
 from common.infra.ports import free_port
 from tests.accounts import Account, account_with_roles, register
 from tests.integration.courses.conftest import add_module, create_course, published_course
-from tests.lti_tool import AGS_CLAIM, NRPS_CLAIM, LtiTool, PlatformRegistration
+from tests.lti_tool import AGS_CLAIM, NRPS_CLAIM, ContentItem, LtiTool, PlatformRegistration
 from tests.support import GraphQLClient, error_codes, serve
 
 PLATFORM = "{ ltiPlatform { issuer authorizationUrl jwksUrl } }"
@@ -728,13 +729,13 @@ mutation($input: StartLtiDeepLinkingInput!) { startLtiDeepLinking(input: $input)
 
 
 async def deep_linking(
-    users: GraphQLClient, world: World, account: Account
+    users: GraphQLClient, world: World, account: Account, **settings: Any
 ) -> tuple[str, dict[str, str]]:
-    """A deep linking launch by `account` through pylti1p3: the form its page posts back."""
+    """A deep linking launch by `account` through pylti1p3 (into the world's module, or the
+    `moduleId` among `settings`): the form its page posts back."""
+    started = {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}
     data = await users.data(
-        DEEP_LINK,
-        {"input": {"moduleId": world.course["module"]["id"], "toolId": world.registered["id"]}},
-        token=account.access_token,
+        DEEP_LINK, {"input": {**started, **settings}}, token=account.access_token
     )
     async with httpx.AsyncClient() as browser:
         initiation = data["startLtiDeepLinking"]["initiationUrl"]
@@ -1076,3 +1077,141 @@ async def test_a_tool_placed_as_a_graded_item_posts_to_its_line_item_and_grades_
     assert (not_a_number.status_code, error_codes(not_a_number.json())) == (400, ["BAD_REQUEST"])
     titles = (await my_grades(world.instructor)).keys()
     assert sorted(titles) == ["Lab report", "Neighbour", "Warm-up"]
+
+
+DEEP_LINKED = """
+query($c: ID!) {
+  ltiLinks(courseId: $c) {
+    id title graded dueAt releaseGradesImmediately lineItem { id label scoreMaximum }
+    myGrade { scoreGiven points late }
+  }
+}
+"""
+
+
+async def test_deep_linked_items_with_a_line_item_become_graded_links(
+    users: GraphQLClient, world: World, http: httpx.AsyncClient
+) -> None:
+    course = await published_course(users, world.instructor, world.admin, "Deep Graded", lessons=1)
+    for each in (world.learner, world.classmate):
+        await users.data(ENROLL, {"c": course["id"]}, token=each.access_token)
+    into = {"moduleId": course["module"]["id"]}
+
+    async def links(account: Account) -> dict[str, dict[str, Any]]:
+        data = await users.data(DEEP_LINKED, {"c": course["id"]}, token=account.access_token)
+        return {link["title"]: link for link in data["ltiLinks"]}
+
+    # one response: a graded item (pylti1p3's own lineItem, with a submission window), an
+    # ungraded one, and one the tool asks to hold (gradesReleased: false)
+    essay = (
+        LineItem()
+        .set_score_maximum(25)
+        .set_label("Essay (25)")
+        .set_resource_id("essay-1")
+        .set_tag("essay")
+    )
+    world.tool.picked = [
+        ContentItem(
+            "Essay",
+            submission={"endDateTime": "2026-12-03T12:00:00+00:00"},
+            available={"startDateTime": "2026-12-01T08:00:00Z"},
+        ).set_lineitem(essay),
+        ContentItem("Reading"),
+        ContentItem("Held quiz", lineItem={"scoreMaximum": 10, "gradesReleased": False}),
+    ]
+    return_url, form = await deep_linking(users, world, world.instructor, **into)
+    added = await http.post(return_url, data=form)
+    assert added.status_code == 200, added.text
+    assert "3 link(s) added" in added.text
+    placed = await links(world.instructor)
+    assert list(placed) == ["Essay", "Reading", "Held quiz"]
+    shape = ("graded", "dueAt", "releaseGradesImmediately")
+    assert [tuple(link[key] for key in shape) for link in placed.values()] == [
+        (True, "2026-12-03T12:00:00+00:00", True),
+        (False, None, True),
+        (True, None, False),
+    ]
+    assert placed["Essay"]["lineItem"]["label"] == "Essay (25)"
+    assert placed["Essay"]["lineItem"]["scoreMaximum"] == 25.0
+    assert placed["Reading"]["lineItem"] is None
+    assert placed["Held quiz"]["lineItem"]["label"] == "Held quiz"  # the title, by default
+
+    # the learner's launch carries the item's line item; pylti1p3 reads it (resourceId and
+    # tag as the tool sent them) and posts to it, after the due date
+    learner_launch = await launch(users, world, world.learner, placed["Essay"]["id"])
+    endpoint = learner_launch[AGS_CLAIM]
+    assert endpoint["lineitem"] == f"{endpoint['lineitems']}/{placed['Essay']['lineItem']['id']}"
+    ags = world.tool.grades(learner_launch)
+    line_item = await asyncio.to_thread(ags.get_lineitem)
+    assert (
+        line_item.get_score_maximum(),
+        line_item.get_label(),
+        line_item.get_resource_id(),
+        line_item.get_tag(),
+        line_item.get_resource_link_id(),
+    ) == (25.0, "Essay (25)", "essay-1", "essay", placed["Essay"]["id"])
+    subject = learner_launch["sub"]
+    await asyncio.to_thread(
+        ags.put_grade, graded_score(subject, 20, 25, "FullyGraded", "2026-12-03T13:00:00+00:00")
+    )
+    # released at once (the instructor's default): the learner sees it, shown late
+    mine = await links(world.learner)
+    assert mine["Essay"]["myGrade"] == {"scoreGiven": 20.0, "points": 20.0, "late": True}
+    assert mine["Reading"]["myGrade"] is None
+    taught = await users.data(GRADES, {"c": course["id"]}, token=world.instructor.access_token)
+    assert [(g["label"], g["scoreGiven"]) for g in taught["ltiGrades"]] == [("Essay (25)", 20.0)]
+
+    # the instructor holds this response's grades: the tool's gradesReleased: true does not
+    # release them; releaseLtiGrades does
+    world.tool.picked = [
+        ContentItem("Project", lineItem={"scoreMaximum": 40, "gradesReleased": True})
+    ]
+    return_url, form = await deep_linking(
+        users, world, world.instructor, **into, releaseGradesImmediately=False
+    )
+    assert (await http.post(return_url, data=form)).status_code == 200
+    project = (await links(world.instructor))["Project"]
+    assert (project["graded"], project["releaseGradesImmediately"]) == (True, False)
+    classmate_launch = await launch(users, world, world.classmate, project["id"])
+    await asyncio.to_thread(
+        world.tool.grades(classmate_launch).put_grade,
+        graded_score(classmate_launch["sub"], 30, 40, "FullyGraded", "2026-12-03T10:00:00+00:00"),
+    )
+    assert (await links(world.classmate))["Project"]["myGrade"] is None
+    await users.data(RELEASE, {"id": project["id"]}, token=world.instructor.access_token)
+    assert (await links(world.classmate))["Project"]["myGrade"] == {
+        "scoreGiven": 30.0,
+        "points": 30.0,
+        "late": False,
+    }
+
+    # one bad graded item among good ones: the whole response is refused, nothing placed
+    before = await links(world.instructor)
+    maximum, dates = "lineItem.scoreMaximum", "submission.endDateTime"
+    hostile: list[tuple[dict[str, Any], str]] = [
+        ({"lineItem": {"scoreMaximum": -1}}, maximum),
+        ({"lineItem": {"scoreMaximum": "ten"}}, maximum),
+        ({"lineItem": {"scoreMaximum": float("1e309")}}, maximum),  # written as Infinity
+        ({"lineItem": {"scoreMaximum": math.nan}}, maximum),
+        ({"lineItem": {"scoreMaximum": 10**400}}, maximum),
+        ({"lineItem": {"label": "No maximum"}}, maximum),
+        ({"lineItem": {"scoreMaximum": 10, "label": "x" * 201}}, "lineItem.label"),
+        ({"lineItem": {"scoreMaximum": 10, "tag": 7}}, "lineItem.tag"),
+        ({"lineItem": {"scoreMaximum": 10, "gradesReleased": "yes"}}, "lineItem.gradesReleased"),
+        ({"lineItem": "graded"}, "lineItem"),
+        ({"lineItem": {"scoreMaximum": 10}, "submission": {"endDateTime": "next friday"}}, dates),
+        ({"lineItem": {"scoreMaximum": 10}, "submission": {"endDateTime": "2026-12-24"}}, dates),
+    ]
+    for bad, field in hostile:
+        world.tool.picked = [
+            ContentItem("Fine", lineItem={"scoreMaximum": 5}),
+            ContentItem("Bad", **bad),
+            ContentItem("Also fine"),
+        ]
+        return_url, form = await deep_linking(users, world, world.instructor, **into)
+        refused = await http.post(return_url, data=form)
+        assert refused.status_code == 400, bad
+        assert error_codes(refused.json()) == ["BAD_USER_INPUT"], bad
+        message = refused.json()["errors"][0]["message"]
+        assert message.startswith(f"Content item 2: {field} "), (bad, message)
+    assert await links(world.instructor) == before
