@@ -15,7 +15,10 @@ import signal, sys
 from router.server.workers import Supervisor
 
 def serve(number: int) -> None:
-    print(f"worker {number} starting", flush=True)
+    # one write per line: print() writes the text and its end apart when unbuffered
+    # (PYTHONUNBUFFERED), and two workers' lines could then interleave in the pipe
+    sys.stdout.write(f"worker {number} starting\\n")
+    sys.stdout.flush()
     while True:
         signal.pause()
 
