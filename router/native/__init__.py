@@ -3,10 +3,11 @@
 `python -m router.native build` (scripts/setup.sh runs it) compiles `MODULES` in place: a
 `.so` next to each `.py`, which Python then imports instead. What the router runs is decided
 once, when `router` is imported (`STATUS`; logged at start-up, and `/health` says "native"
-or "pure"): the compiled modules when they were built from exactly the sources beside them,
-else the `.py` files. Pure Python when `LMS_ROUTER_NATIVE=0` (for debugging, profiling,
-coverage), when nothing was compiled (no C compiler: the router answers the same, more
-slowly) and when a source changed since the build (compiled code never runs stale).
+or "pure"): the compiled modules when they were built from exactly the sources beside them
+and the router modules those import (`STAMP`), else the `.py` files. Pure Python when
+`LMS_ROUTER_NATIVE=0` (for debugging, profiling, coverage), when nothing was compiled (no C
+compiler: the router answers the same, more slowly) and when one of those files changed
+since the build (compiled code never runs stale).
 
 The modules are compiled as one group whose classes know each other's layouts, so they are
 used all together or not at all. Nothing may monkeypatch them: calls between compiled
@@ -38,7 +39,9 @@ SWITCH = "LMS_ROUTER_NATIVE"
 NATIVE = "native"
 GROUP = "router.native"  # its shared library: router/native__mypyc.<abi>.so
 ROOT = Path(__file__).resolve().parents[2]
-STAMP = ROOT / "router" / "native" / "built.json"  # the sources' digests at the last build
+# The digests of what the last build read: the modules' sources and the router modules they
+# import (a compiled module relies on their types), by path.
+STAMP = ROOT / "router" / "native" / "built.json"
 _EXTENSIONS = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
@@ -46,8 +49,8 @@ def source(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
-def digests() -> dict[str, str]:
-    return {m: hashlib.sha256(source(m).read_bytes()).hexdigest() for m in MODULES}
+def digest(path: str) -> str:
+    return hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
 
 
 def compiled() -> dict[str, Path]:
@@ -86,11 +89,13 @@ class _PureSource(importlib.abc.MetaPathFinder):
 
 
 def _fresh() -> bool:
+    """Whether every file the last build read is as it was then."""
+    compiled_sources = {str(source(m).relative_to(ROOT)) for m in MODULES}
     try:
-        built = json.loads(STAMP.read_text())
-    except (OSError, ValueError):
+        built: dict[str, str] = json.loads(STAMP.read_text())
+        return compiled_sources <= built.keys() and all(digest(p) == d for p, d in built.items())
+    except (OSError, ValueError, AttributeError):  # a file gone; a stamp that is not ours
         return False
-    return bool(built == digests())
 
 
 def _choose() -> str:

@@ -2,14 +2,16 @@
 (scripts/setup.sh runs `build`; about 30 s), say what `import router` uses here, or remove
 what `build` made."""
 
+import ast
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from router.native import GROUP, MODULES, ROOT, STAMP, STATUS, SWITCH, artefacts, digests, source
+from router.native import GROUP, MODULES, ROOT, STAMP, STATUS, SWITCH, artefacts, digest, source
 
 LOG = ROOT / "build" / "native.log"
 # mypyc through setuptools, as the `mypyc` command does, with the group named so that its
@@ -24,6 +26,27 @@ CHECK = (
     "import importlib, router.native as n; assert n.STATUS == n.NATIVE, n.STATUS; "
     "assert all(importlib.import_module(m).__file__.endswith('.so') for m in n.MODULES)"
 )
+
+
+def read_by_build() -> list[Path]:
+    """`MODULES`' sources and the router modules they import: mypyc compiles a module
+    against their types, so a change to any of them makes the build stale."""
+    found = {source(m) for m in MODULES}
+    for module in MODULES:
+        for node in ast.walk(ast.parse(source(module).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.startswith("router."):
+                    path = ROOT.joinpath(*name.split("."))
+                    found.update(
+                        p for p in (path.with_suffix(".py"), path / "__init__.py") if p.exists()
+                    )
+    return sorted(found)
 
 
 def build() -> int:
@@ -43,7 +66,8 @@ def build() -> int:
 
         try:
             run(SETUP, *sources)
-            STAMP.write_text(json.dumps(digests()))
+            files = [str(path.relative_to(ROOT)) for path in read_by_build()]
+            STAMP.write_text(json.dumps({path: digest(path) for path in files}, indent=1))
             run(CHECK)
         except (OSError, subprocess.CalledProcessError):
             clean()

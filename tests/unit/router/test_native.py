@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from router import native
 
 REPORT = (
@@ -52,13 +54,15 @@ def test_the_switch_runs_pure_python() -> None:
         assert status == "pure Python (LMS_ROUTER_NATIVE=0)"
 
 
-def test_a_module_edited_after_the_build_runs_as_pure_python(tmp_path: Path) -> None:
+# A compiled module, and a module whose types one was compiled against.
+@pytest.mark.parametrize("edited", ["router/execution/merge.py", "router/planning/nodes.py"])
+def test_a_module_edited_after_the_build_runs_as_pure_python(tmp_path: Path, edited: str) -> None:
     shutil.copytree(native.ROOT / "router", tmp_path / "router")
     _, before, _ = _imported(tmp_path)
     assert before == _imported(native.ROOT)[1]  # a copy of the tree runs as the tree does
 
-    edited = tmp_path / "router" / "execution" / "merge.py"
-    edited.write_text(edited.read_text() + "\nEDITED = True\n")
+    changed = tmp_path / edited
+    changed.write_text(changed.read_text() + "\nEDITED = True\n")
     status, in_use, files = _imported(tmp_path)
     assert in_use == "pure"
     assert all(f.endswith(".py") for f in files), files
