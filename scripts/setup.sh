@@ -16,6 +16,9 @@
 #     monitoring tests run (its own system service stopped and disabled like the others).
 #  6. xmlsec1 (apt-get when absent), which pysaml2 runs to sign and verify SAML messages.
 #  7. bubblewrap (apt-get when absent): the grader's sandbox (`lms grader`) and its tests.
+#  8. The router's hot modules compiled with mypyc (`python -m router.native build`, ~25 s),
+#     again only when their sources changed; without a C compiler the router runs them as
+#     pure Python (one line says so) and setup goes on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -131,6 +134,10 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     say "installing the project into .venv"
     .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench,ai,analytics]'
     echo "$wanted" >"$stamp"
+fi
+
+if [[ "$(LMS_ROUTER_NATIVE=1 .venv/bin/python -m router.native status)" != native ]]; then
+    .venv/bin/python -m router.native build || true
 fi
 
 node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')

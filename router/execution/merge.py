@@ -133,7 +133,7 @@ def paths_of(data: Any, path: tuple[str, ...], objects: list[dict[str, Any]]) ->
     ):
         return [path_of(link) for _, link in linked]
     by_identity: dict[int, list[PathLink]] = {}
-    for found, link in reversed(linked):
+    for found, link in linked[::-1]:  # (not reversed(): mypyc cannot compile it here)
         by_identity.setdefault(id(found), []).append(link)
     result: list[Path | None] = []
     for obj in objects:

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from graphiql_assets import GRAPHIQL
+from router import native
 from router.cache.entity_cache import EntityCache
 from router.config import ConfigError, ConfigSource, RouterConfig
 from router.config.server import ReadinessSection
@@ -357,7 +358,8 @@ async def metrics(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     """Up (200) with the supergraph's digest and each subgraph's circuit; "degraded" while a
-    circuit is not closed (still 200: the router serves the rest of the graph)."""
+    circuit is not closed (still 200: the router serves the rest of the graph); whether its
+    hot modules run compiled ("native") or not ("pure")."""
     live = _state(request).live
     gateway = live.gateway
     circuits = circuit_states(gateway.transport, gateway.supergraph.subgraphs)
@@ -367,6 +369,7 @@ async def health(request: Request) -> Response:
             "status": "degraded" if degraded else "ok",
             "supergraph": live.digest[:12],
             "subgraphs": {name: {"circuit": state} for name, state in circuits.items()},
+            "execution": native.in_use(),  # its hot modules compiled (router.native) or not
         }
     )
 
@@ -499,6 +502,7 @@ async def _watch_config(app: Starlette, source: ConfigSource, interval: float) -
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     state: RouterState = app.state.router
     watching: Watching = app.state.watching
+    logger.info("execution: %s", native.STATUS)
     if state.credentials is not None:
         await state.credentials.start()
     if state.entity_cache is not None:

@@ -2,6 +2,8 @@
 
 import httpx
 
+from router import native
+
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
@@ -9,6 +11,8 @@ async def test_health(router: httpx.AsyncClient) -> None:
     response = await router.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    # its hot modules compiled or not (router.native), as this process imported them
+    assert response.json()["execution"] == native.in_use()
 
 
 async def test_get_query(router: httpx.AsyncClient) -> None:

@@ -5,6 +5,7 @@ graph; restarted, the circuit closes by itself. `/health` and `/metrics` show th
 import asyncio
 from typing import Any
 
+from router import native
 from tests.integration.router.resilience_world import World, resilience_world
 from tests.support import error_codes, eventually
 
@@ -62,6 +63,7 @@ async def test_a_killed_subgraph_opens_its_circuit_and_it_closes_when_back() -> 
                 "reviews": {"circuit": "disabled"},
                 "users": {"circuit": "closed"},
             },
+            "execution": native.in_use(),
         }
         opened_before = await world.metric(
             "router_circuit_transitions_total", subgraph="users", state="open"
