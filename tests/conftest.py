@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from secrets import token_urlsafe
@@ -300,5 +302,26 @@ async def users(router_url: str, http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http, f"{router_url}/graphql")
 
 
+PASSED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before the tmp_path plugin reads the option
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("LMS_ENV", "test")
+    if config.option.basetemp is None:
+        # Not under /tmp/pytest-of-<user>: every pytest session that starts takes that
+        # folder's search bit away again (pytest resets it to 0700), and the servers this
+        # session runs as their own users (PostgreSQL: `hand_over`) then lose their data
+        # directory mid-run (a PANIC on pg_control, and every later test fails).
+        config.option.basetemp = tempfile.mkdtemp(prefix="lms-pytest-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A passing session's folder goes; a failing one's stays for its logs."""
+    folder = Path(config.option.basetemp)
+    if folder.name.startswith("lms-pytest-") and config.stash.get(PASSED, False):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[PASSED] = exitstatus == 0
