@@ -224,6 +224,19 @@ async def test_the_subgraph_authenticates_each_operation_on_a_shared_socket(
         assert payload["data"]["notificationAdded"]["title"] == "shared socket"
         await _quiet(socket)
 
+        # at most 100 operations at once per caller, however many the socket carries
+        alices = {"authorization": f"Bearer {alice.access_token}"}
+        for n in range(2, 102):
+            await _subscribe_as(socket, f"alice-{n}", alices)
+        refused = await socket.receive()
+        assert refused["id"] == "alice-101"
+        assert refused["payload"][0]["message"] == "Subscription limit reached"
+        await _subscribe_as(socket, "bob", {"authorization": f"Bearer {bob.access_token}"})
+        await live(migrated, bob)
+        await remind(graph, admin, bob, title="bob too")
+        payload = await socket.next_payload("bob")
+        assert payload["data"]["notificationAdded"]["title"] == "bob too"
+
 
 async def _quiet(socket: GraphQLSocket) -> None:
     """Nothing more arrives for a while."""
