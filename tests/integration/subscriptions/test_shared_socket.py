@@ -212,8 +212,9 @@ async def test_the_subgraph_authenticates_each_operation_on_a_shared_socket(
             [refusal] = message["payload"]
             assert refusal["extensions"]["code"] == "UNAUTHENTICATED"
         # no token: nobody, whatever else the headers say (and headers that are no mapping)
-        for operation_id, headers in (("anonymous", {"x-user-id": bob.id}), ("junk", 5)):
-            await _subscribe_as(socket, operation_id, headers)
+        nobody: list[tuple[str, Any]] = [("anonymous", {"x-user-id": bob.id}), ("junk", 5)]
+        for operation_id, claimed in nobody:
+            await _subscribe_as(socket, operation_id, claimed)
             payload = await socket.next_payload(operation_id)
             assert [e["extensions"]["code"] for e in payload["errors"]] == ["UNAUTHENTICATED"]
             assert await socket.receive() == {"id": operation_id, "type": "complete"}
