@@ -8,6 +8,7 @@ and plays the lost connection."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from joserfc.jwk import RSAKey
 
 from common.auth.keys import KEY_PARAMETERS
 from common.settings import Settings
+from router.transport.websocket import SubgraphSocket, SubgraphStreamError
 from tests.accounts import Account, register
 from tests.conftest import serve_router
 from tests.integration.subscriptions.test_live_notifications import (
@@ -246,3 +248,33 @@ async def _quiet(socket: GraphQLSocket) -> None:
     except TimeoutError:
         return
     raise AssertionError(f"unexpected {message}")
+
+
+async def test_subscribers_waiting_for_a_silent_subgraph_share_one_attempt() -> None:
+    """A subgraph that accepts the connection and never answers: the subscribers waiting on
+    the shared socket fail together, after one attempt, not one attempt (and wait) each."""
+    attempts: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        attempts.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    socket = SubgraphSocket("quiet", f"http://127.0.0.1:{port}/graphql", {}, {}, open_timeout=0.5)
+
+    async def subscriber() -> SubgraphStreamError:
+        with pytest.raises(SubgraphStreamError) as failure:
+            async for _ in socket.subscribe({"query": "subscription { ticks }"}):
+                pass
+        return failure.value
+
+    try:
+        failures = await asyncio.gather(*(subscriber() for _ in range(5)))
+    finally:
+        await socket.aclose()
+        for writer in attempts:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert len(attempts) == 1
+    assert {f.errors[0]["extensions"]["code"] for f in failures} == {"SUBREQUEST_WEBSOCKET_ERROR"}
