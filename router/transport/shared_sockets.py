@@ -34,6 +34,7 @@ class SharedSockets:
 
     def __init__(self) -> None:
         self._sockets: dict[tuple[str, str], SubgraphSocket] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     def subscribe(
         self, service: str, url: str, payload: Mapping[str, Any], headers: Mapping[str, str]
@@ -42,9 +43,26 @@ class SharedSockets:
         client's `complete`, or its disconnection) completes it at the subgraph."""
         socket = self._sockets.get((service, url))
         if socket is None:
+            self._retire(service)
             socket = self._sockets[(service, url)] = SubgraphSocket(service, url, {}, {})
         return socket.subscribe(with_credentials(payload, headers))
 
+    def _retire(self, service: str) -> None:
+        """Close the subgraph's idle sockets to other URLs (a reloaded supergraph or
+        configuration moved it); one still carrying operations serves them until they end,
+        and goes at the next move."""
+        for key, socket in list(self._sockets.items()):
+            if key[0] == service and socket.idle:
+                del self._sockets[key]
+                closing = asyncio.get_running_loop().create_task(socket.aclose())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+
     async def aclose(self) -> None:
         sockets, self._sockets = list(self._sockets.values()), {}
-        await asyncio.gather(*(socket.aclose() for socket in sockets), return_exceptions=True)
+        closing = [*(socket.aclose() for socket in sockets), *self._closing]
+        await asyncio.gather(*closing, return_exceptions=True)
+
+    def __len__(self) -> int:
+        """The sockets open or to open (for tests)."""
+        return len(self._sockets)

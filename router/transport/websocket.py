@@ -154,6 +154,11 @@ class SubgraphSocket:
         )
         return connection
 
+    @property
+    def idle(self) -> bool:
+        """No operation is open on it."""
+        return not self._operations
+
     async def _acknowledged(self, connection: ClientConnection) -> None:
         while True:
             try:

@@ -9,6 +9,8 @@ and plays the lost connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -17,10 +19,14 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import serve as websockets_serve
+from websockets.exceptions import ConnectionClosed
 
 from common.auth.keys import KEY_PARAMETERS
 from common.settings import Settings
-from router.transport.websocket import SubgraphSocket, SubgraphStreamError
+from router.transport.shared_sockets import SharedSockets
+from router.transport.websocket import PROTOCOL, SubgraphSocket, SubgraphStreamError
 from tests.accounts import Account, register
 from tests.conftest import serve_router
 from tests.integration.subscriptions.test_live_notifications import (
@@ -278,3 +284,47 @@ async def test_subscribers_waiting_for_a_silent_subgraph_share_one_attempt() -> 
         await server.wait_closed()
     assert len(attempts) == 1
     assert {f.errors[0]["extensions"]["code"] for f in failures} == {"SUBREQUEST_WEBSOCKET_ERROR"}
+
+
+async def test_a_moved_subgraph_gets_a_new_shared_socket_and_the_idle_old_one_closes() -> None:
+    """After a reload points the subgraph elsewhere, the next subscription opens a socket
+    to the new address, and the old one, idle, is closed rather than kept forever."""
+    closed: dict[int, asyncio.Event] = {}
+
+    async def subgraph(connection: ServerConnection) -> None:
+        port = connection.local_address[1]
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in connection:
+                message = json.loads(raw)
+                if message["type"] == "connection_init":
+                    await connection.send('{"type": "connection_ack"}')
+                elif message["type"] == "subscribe":
+                    tick = {"data": {"tick": port}}
+                    await connection.send(
+                        json.dumps({"id": message["id"], "type": "next", "payload": tick})
+                    )
+        closed[port].set()
+
+    shared = SharedSockets()
+    async with (
+        websockets_serve(subgraph, "127.0.0.1", 0, subprotocols=[PROTOCOL]) as old,
+        websockets_serve(subgraph, "127.0.0.1", 0, subprotocols=[PROTOCOL]) as new,
+    ):
+        ports = [server.sockets[0].getsockname()[1] for server in (old, new)]
+        closed.update({port: asyncio.Event() for port in ports})
+        try:
+            for port in ports:
+                events = shared.subscribe(
+                    "ticks",
+                    f"http://127.0.0.1:{port}/graphql",
+                    {"query": "subscription { tick }"},
+                    {},
+                )
+                assert await anext(events) == {"data": {"tick": port}}
+                await events.aclose()  # the operation ends: its socket is idle
+            async with asyncio.timeout(5):
+                await closed[ports[0]].wait()
+            assert not closed[ports[1]].is_set()
+            assert len(shared) == 1
+        finally:
+            await shared.aclose()
