@@ -18,11 +18,14 @@ createdAt read }`. The driver sends the mutations straight to the notifications 
 both paths, so that the producer's load is the same, and sends nothing before every user's
 channel is subscribed at Redis.
 
-Two paths, each with a freshly started notifications subgraph (and router):
+Three paths, each with a freshly started notifications subgraph (and router):
   direct: subscribers connected to the subgraph's /graphql (it authenticates a WebSocket by
           the upgrade request's Authorization header, so these clients send it there too);
   router: subscribers connected to the router, which verifies the token on
-          `connection_init` and opens one WebSocket per client to the subgraph.
+          `connection_init` and opens one WebSocket per client to the subgraph;
+  shared: the same through a router whose router.yaml says
+          `subscription.mode.passthrough.subgraphs.notifications.multiplex: true`: one
+          WebSocket to the subgraph carries every client's operation, each with its token.
 Two scenarios on each path:
   bursts: one `sendNotification` to every subscriber (a fan-out of N events, committed by
           the subgraph in transactions of 500), `--bursts` times, `--pause` seconds apart;
@@ -47,7 +50,7 @@ subscription and before the subscribers connect, with all of them subscribed (af
 
 Usage: .venv/bin/python bench/subscriptions.py [--subscribers 1000] [--bursts 5] [--rate 20]
        [--seconds 10] [--category ANNOUNCEMENT] [--client-processes 2] [--no-compression]
-       [--paths direct,router]
+       [--paths direct,router,shared]
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ SEND = (
     "mutation($input: SendNotificationInput!) "
     "{ sendNotification(input: $input) { batchId recipientCount } }"
 )
+SHARED_CONFIG = {
+    "subscription": {"mode": {"passthrough": {"subgraphs": {"notifications": {"multiplex": True}}}}}
+}
 TOKEN_TTL = 3600
 CONNECTS_AT_ONCE = 50  # per client process
 
@@ -641,7 +647,11 @@ def _run_path(
             )
         }
         url = f"ws://127.0.0.1:{port}/graphql"
-        if path == "router":
+        if path in ("router", "shared"):
+            if path == "shared":
+                config = Path(env["LMS_STATE_DIR"]) / "router-shared.yaml"
+                config.write_text(json.dumps(SHARED_CONFIG))  # (JSON is YAML)
+                router_args = [*router_args, f"--config={config}"]
             pids["router"] = stack.enter_context(
                 _process(
                     router_args, env, f"http://127.0.0.1:{router_port}/health", profile("router")
@@ -737,14 +747,15 @@ def _print(results: dict[str, PathResult], args: argparse.Namespace, load: float
                 f"{_percentile(lat, 0.99):>7.1f} {max(lat, default=float('nan')):>7.1f} "
                 f"{rate:>9} {_percentile(outcome.sent.mutation_ms, 0.5):>15.1f}"
             )
-    if set(results) == {"direct", "router"}:
-        direct, routed = results["direct"], results["router"]
+    pairs = [("router", "direct"), ("shared", "direct"), ("shared", "router")]
+    for path, baseline in ((p, b) for p, b in pairs if {p, b} <= set(results)):
         for name in ("bursts", "steady"):
-            d, r = getattr(direct, name).latencies_ms, getattr(routed, name).latencies_ms
+            d = getattr(results[baseline], name).latencies_ms
+            r = getattr(results[path], name).latencies_ms
             if d and r:
                 d50, d99, r50, r99 = (_percentile(v, q) for v in (d, r) for q in (0.5, 0.99))
                 print(
-                    f"router / direct, {name}: p50 x{r50 / d50:.2f} ({r50 - d50:+.1f} ms), "
+                    f"{path} / {baseline}, {name}: p50 x{r50 / d50:.2f} ({r50 - d50:+.1f} ms), "
                     f"p99 x{r99 / d99:.2f} ({r99 - d99:+.1f} ms)"
                 )
     for path, result in results.items():
@@ -809,13 +820,15 @@ def _print(results: dict[str, PathResult], args: argparse.Namespace, load: float
                 print(f"  {failure}")
     if not clean:
         print("FAILED: events were lost, duplicated or misrouted, or subscribers saw errors")
-    if "router" in results:
+    for path in ("router", "shared"):
+        if path not in results:
+            continue
         verdicts = []
-        for name, outcome in _scenarios(results["router"], args):
+        for name, outcome in _scenarios(results[path], args):
             p99 = _percentile(outcome.latencies_ms, 0.99)
             verdicts.append(f"{name} {'met' if p99 < 100 else 'NOT met'} (p99 {p99:.1f} ms)")
         print(
-            f"target p99 < 100 ms at {args.subscribers} subscribers through the router: "
+            f"target p99 < 100 ms at {args.subscribers} subscribers ({path} path): "
             + "; ".join(verdicts)
         )
     return clean
@@ -836,7 +849,11 @@ def main() -> int:
         action="store_false",
         help="do not offer permessage-deflate (browsers do)",
     )
-    options.add_argument("--paths", default="direct,router", help="direct, router or both")
+    options.add_argument(
+        "--paths",
+        default="direct,router,shared",
+        help="any of direct, router (a socket per client to the subgraph), shared (one socket)",
+    )
     options.add_argument(
         "--category",
         default="ANNOUNCEMENT",

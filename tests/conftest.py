@@ -253,7 +253,8 @@ async def serve_router(
     """A router on the checked-in supergraph and these subgraphs, verifying tokens. By
     default it trusts the X-Forwarded-For of 127.0.0.1: the tests connect from there and play
     the ingress, naming the client address they act as. `sections` of router.yaml are added
-    to its configuration."""
+    to its configuration; it multiplexes subscriptions as the shipped one does (a
+    `subscription` section replaces that)."""
     from router.server import create_app
 
     app = create_app(
@@ -267,6 +268,7 @@ async def serve_router(
             {
                 "rate_limit": {"trusted_proxies": list(trusted_proxies)},
                 "headers": SHIPPED_HEADER_RULES,
+                "subscription": SHIPPED_SUBSCRIPTIONS,
                 **(sections or {}),
             }
         ),
@@ -277,6 +279,8 @@ async def serve_router(
 
 # the shipped router.yaml's header rules (the User-Agent passed on to the users subgraph)
 SHIPPED_HEADER_RULES = yaml.safe_load(ROUTER_CONFIG.read_text())["headers"]
+# and its subscriptions to the notifications subgraph, all on one shared socket
+SHIPPED_SUBSCRIPTIONS = yaml.safe_load(ROUTER_CONFIG.read_text())["subscription"]
 
 
 def router_authentication(settings: Settings) -> JwtConfig:

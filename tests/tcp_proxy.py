@@ -4,7 +4,8 @@ slow subgraph), closes connections instead of answering (a subgraph that dies mi
 and can be stopped (connections refused) and started again on the same port.
 
 Requests are read (head and `content-length` body) to be counted one by one on keep-alive
-connections; answers are relayed byte for byte."""
+connections; answers are relayed byte for byte. After a WebSocket upgrade request (counted
+in `upgrades`), both directions are relayed byte for byte until either side closes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class TcpProxy:
         self.port = port or free_port()
         self.connections = 0
         self.requests = 0  # requests read, whatever happened to them next
+        self.upgrades = 0  # of them, WebSocket upgrade requests
         self.held = 0  # requests waiting at `hold` right now
         self.hold: asyncio.Event | None = None  # while set and not open, requests wait
         self.drop_requests = 0  # the next N requests: the connection is closed instead
@@ -69,6 +71,10 @@ class TcpProxy:
                     relay = asyncio.create_task(_pump(answers, writer))
                 upstream.write(request)
                 await upstream.drain()
+                if _upgrades(request):
+                    self.upgrades += 1
+                    await _pump(reader, upstream)  # the WebSocket's frames, as they come
+                    break
         except (OSError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -107,6 +113,14 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes | None:
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
     return head + await reader.readexactly(length)
+
+
+def _upgrades(request: bytes) -> bool:
+    head = request.split(b"\r\n\r\n", 1)[0].lower()
+    return any(
+        line.partition(b":")[0].strip() == b"upgrade" and b"websocket" in line
+        for line in head.split(b"\r\n")[1:]
+    )
 
 
 async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
@@ -42,10 +43,11 @@ from common.auth.websocket import authorization_from
 from common.db import create_engine, service_dsn, session_factory
 from common.events.consumer import Handler
 from common.events.tables import EventTables
-from common.graphql.cache_control.policy import NO_STORE_HEADER
+from common.graphql.cache_control.policy import NO_STORE_HEADER, CachePolicy
 from common.graphql.context import RequestContext, authenticate, client_address
 from common.graphql.http_input import Refusal, check_http_request
 from common.graphql.limits import BodySizeLimit, PlainErrorsAsGraphQL
+from common.graphql.operation_credentials import PerOperationCredentials
 from common.graphql.schema import ServiceSchema
 from common.settings import DEV_ENVIRONMENTS, Settings
 from common.telemetry.metrics import (
@@ -117,6 +119,9 @@ def jwks_keys(settings: Settings, http: httpx.AsyncClient) -> KeySource:
 
 
 class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
+    # graphql-transport-ws taking a caller per operation too (the router's shared socket)
+    graphql_transport_ws_handler_class = PerOperationCredentials
+
     def __init__(self, spec: ServiceSpec[Any, Any], *, graphiql: bool) -> None:
         super().__init__(
             spec.schema,
@@ -190,6 +195,23 @@ class ServiceGraphQL(GraphQL[RequestContext[Any, Any], None]):
         context.principal, context.auth_error = principal, None
         context.loaders = self._spec.loaders(context.service, LoaderScope(authorization, runtime))
         return NO_ACK_PAYLOAD
+
+    async def operation_context(
+        self, connection: RequestContext[Any, Any], headers: Mapping[str, str]
+    ) -> RequestContext[Any, Any]:
+        """The context of one operation that names its caller (`operation_credentials`): the
+        caller its Authorization proves, or nobody; its own DataLoaders."""
+        runtime: ServiceRuntime = connection.request.app.state.runtime
+        authorization = authorization_from(headers, {})
+        principal, auth_error = await authenticate(runtime.verifier, authorization)
+        return dataclasses.replace(
+            connection,
+            principal=principal,
+            auth_error=auth_error,
+            loaders=self._spec.loaders(connection.service, LoaderScope(authorization, runtime)),
+            connection_params=None,
+            cache_policy=CachePolicy(),
+        )
 
 
 def _no_store_unless_said(send: Send) -> Send:

@@ -76,8 +76,15 @@ UNSUPPORTED: dict[str, str] = {
     "subscription.enable_deduplication": "",
     "subscription.max_opened_subscriptions": "use "
     "`subscription.max_opened_subscriptions_per_connection`",
-    "subscription.mode": "subscriptions reach subgraphs over graphql-transport-ws "
+    "subscription.mode.callback": "subscriptions reach subgraphs over graphql-transport-ws "
     "(passthrough) only",
+    "subscription.mode.passthrough.all.path": "the subgraph's WebSocket is at its GraphQL URL",
+    "subscription.mode.passthrough.all.protocol": "graphql-transport-ws only",
+    "subscription.mode.passthrough.all.heartbeat_interval": "the subgraph pings the router",
+    "subscription.mode.passthrough.subgraphs.*.path": "the subgraph's WebSocket is at its "
+    "GraphQL URL",
+    "subscription.mode.passthrough.subgraphs.*.protocol": "graphql-transport-ws only",
+    "subscription.mode.passthrough.subgraphs.*.heartbeat_interval": "the subgraph pings the router",
     "supergraph.defer_support": "",
     "supergraph.introspection": "introspection is always answered",
     "supergraph.early_cancel": "",

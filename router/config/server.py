@@ -132,9 +132,46 @@ class LimitsSection(Section):
     )
 
 
+class PassthroughSubgraph(Section):
+    multiplex: bool | None = Field(
+        default=None,
+        description="this router's own: carry every client's subscriptions to the subgraph "
+        "on one shared graphql-transport-ws socket per router process, each operation with "
+        "its caller's headers in `payload.extensions.headers`; only for subgraphs that "
+        "authenticate each operation by them (off: one socket per client connection, "
+        "authenticated by its connection_init)",
+    )
+
+
+class PassthroughSection(Section):
+    all: PassthroughSubgraph = Field(
+        default=PassthroughSubgraph(), description="every subgraph, unless named below"
+    )
+    subgraphs: dict[str, PassthroughSubgraph] = Field(
+        default_factory=dict, description="per subgraph, by name; wins over `all`"
+    )
+
+    def multiplexes(self, service: str) -> bool:
+        """Whether subscriptions to `service` share one socket (off unless said)."""
+        named = self.subgraphs.get(service)
+        if named is not None and named.multiplex is not None:
+            return named.multiplex
+        return bool(self.all.multiplex)
+
+
+class SubscriptionModeSection(Section):
+    passthrough: PassthroughSection = Field(
+        default=PassthroughSection(),
+        description="subscriptions reach subgraphs over graphql-transport-ws",
+    )
+
+
 class SubscriptionSection(Section):
     enabled: bool = Field(
         default=True, description="false: no WebSocket endpoint (no subscriptions)"
+    )
+    mode: SubscriptionModeSection = Field(
+        default=SubscriptionModeSection(), description="how subscriptions reach subgraphs"
     )
     init_timeout: Duration = Field(
         default=10.0,

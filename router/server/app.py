@@ -65,6 +65,7 @@ from router.supergraph.model import Supergraph
 from router.transport import HttpTransport, StreamTransport, Transport
 from router.transport.guards import circuit_states
 from router.transport.headers import HeaderRules
+from router.transport.shared_sockets import SharedSockets
 from router.transport.stack import policy_stack
 
 logger = logging.getLogger("router")
@@ -347,7 +348,13 @@ def _asks_to_sign_in(result: GraphQLResponse) -> bool:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     state = _state(websocket)
     await serve_websocket(
-        websocket, state.live, state.credentials, state.subscriptions, state.rate_limits
+        websocket,
+        state.live,
+        state.credentials,
+        state.subscriptions,
+        state.rate_limits,
+        websocket.app.state.shared_sockets,
+        state.runtime.passthrough.multiplexes,
     )
 
 
@@ -532,6 +539,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await state.entity_cache.aclose()
         if state.credentials is not None:
             await state.credentials.aclose()
+        await app.state.shared_sockets.aclose()
 
 
 @dataclass(frozen=True)
@@ -633,6 +641,7 @@ def create_app(
         config, live, built, _credentials(built, None), PersistedQueries(config), entity_cache
     )
     app.state.live = live
+    app.state.shared_sockets = SharedSockets()  # for the router's life, across reloads
     app.state.readiness = Readiness()
     app.state.operation_names = OperationNames()  # the labels of this router's requests
     return app

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from router.config import RouterConfig
+from router.config.server import PassthroughSection
 from router.gateway.limits import Limits
 from router.policies.api_keys import ApiKeyConfig
 from router.policies.authentication import JwtConfig
@@ -34,6 +35,8 @@ class Runtime:
     api_keys: ApiKeyConfig | None
     authorization: AuthorizationConfig
     url_overrides: Mapping[str, str] = field(default_factory=dict)
+    # which subgraphs take every client's subscriptions on one shared socket
+    passthrough: PassthroughSection = field(default_factory=PassthroughSection)
 
 
 def connection_limits(config: RouterConfig) -> ConnectionLimits:
@@ -107,5 +110,6 @@ def runtime(
             policies=ClaimPolicies(dict(config.authorization.policies)),
         ),
         url_overrides={name: str(url) for name, url in config.override_subgraph_url.items()},
+        passthrough=ws.mode.passthrough,
     )
     return dataclasses.replace(built, **overrides) if overrides else built

@@ -37,8 +37,10 @@ from router.subscriptions.credentials import connection_headers
 from router.subscriptions.limits import SubscriptionLimits
 from router.subscriptions.protocols import CloseCode, Protocol, choose
 from router.subscriptions.stream import subscription_results
+from router.subscriptions.upstream import Upstream
 from router.transport.headers import ForwardedHeaders, as_headers
-from router.transport.websocket import SubgraphSockets, SubgraphStreamError
+from router.transport.shared_sockets import SharedSockets
+from router.transport.websocket import SubgraphStreamError
 
 logger = logging.getLogger("router")
 
@@ -67,8 +69,12 @@ class ClientConnection:
         credentials: Credentials | None,
         limits: SubscriptionLimits,
         rate_limits: RouterLimits | None = None,
+        shared: SharedSockets | None = None,
+        multiplexes: Callable[[str], bool] = lambda _: False,
     ) -> None:
         self.websocket = websocket
+        self.shared = shared  # the router's sockets that carry many clients' operations
+        self.multiplexes = multiplexes  # which subgraphs take operations on them
         self.protocol = protocol
         self.live = live
         self.credentials = credentials
@@ -82,7 +88,7 @@ class ClientConnection:
         self._outbox: deque[str | _Close] = deque()  # bounded by `send`
         self._closing = False
         self._done = asyncio.Event()
-        self._sockets: SubgraphSockets | None = None
+        self._sockets: Upstream | None = None
         # Timers are call_later handles, not tasks, and the writer is a task only while
         # there is something to write: fewer objects per connection (memory, and what the
         # garbage collector walks) when thousands are open.
@@ -422,8 +428,12 @@ class ClientConnection:
                     )
                 else:
                     if self._sockets is None:
-                        self._sockets = SubgraphSockets(
-                            serving.urls, self.forwarded, gateway.header_rules
+                        self._sockets = Upstream(
+                            serving.urls,
+                            self.forwarded,
+                            gateway.header_rules,
+                            self.shared,
+                            self.multiplexes,
                         )
                     results = subscription_results(
                         gateway,
@@ -478,11 +488,16 @@ async def serve_websocket(
     credentials: Credentials | None,
     limits: SubscriptionLimits,
     rate_limits: RouterLimits | None = None,
+    shared: SharedSockets | None = None,
+    multiplexes: Callable[[str], bool] = lambda _: False,
 ) -> None:
-    """``rate_limits`` count each `subscribe` message as a request to the router."""
+    """``rate_limits`` count each `subscribe` message as a request to the router; subgraphs
+    ``multiplexes`` names take the connection's subscriptions on ``shared`` sockets."""
     protocol = choose(list(websocket.scope.get("subprotocols") or []))
     if protocol is None:
         await websocket.accept()
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
-    await ClientConnection(websocket, protocol, live, credentials, limits, rate_limits).run()
+    await ClientConnection(
+        websocket, protocol, live, credentials, limits, rate_limits, shared, multiplexes
+    ).run()

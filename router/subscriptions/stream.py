@@ -14,7 +14,7 @@ from router.execution.prepared import PreparedOperation
 from router.gateway.gateway import Gateway
 from router.planning import PlanningError
 from router.planning.nodes import FetchNode, PlanNode, QueryPlan, SequenceNode
-from router.transport.websocket import SubgraphSockets
+from router.subscriptions.upstream import Upstream
 
 
 def split_subscription(plan: QueryPlan) -> tuple[FetchNode, PlanNode | None]:
@@ -34,7 +34,7 @@ async def subscription_results(
     variables: VariableValues,
     raw_variables: Mapping[str, Any],
     headers: Mapping[str, str],
-    sockets: SubgraphSockets,
+    sockets: Upstream,
 ) -> AsyncIterator[dict[str, Any]]:
     """Each event of the subscription as the client's `next` payload. Raises
     SubgraphStreamError when the subgraph ends it with errors or cannot be reached."""

@@ -99,47 +99,65 @@ class SubgraphSocket:
         self._reader: asyncio.Task[None] | None = None
         self._operations: dict[str, _Operation] = {}
         self._ids = itertools.count(1)
-        self._lock = asyncio.Lock()
+        self._opening: asyncio.Task[ClientConnection] | None = None
         self._closed = False
 
     def _failure(self, message: str) -> SubgraphStreamError:
         return SubgraphStreamError([error(message, CODE, serviceName=self.service)])
 
     async def _connected(self) -> ClientConnection:
-        async with self._lock:
-            if self._closed:
-                raise self._failure("the client connection is closing")
-            if self._connection is not None and self._reader and not self._reader.done():
-                return self._connection
-            try:
-                async with asyncio.timeout(self.open_timeout):
-                    connection = await connect(
-                        self.url,
-                        subprotocols=[PROTOCOL],
-                        additional_headers=self.headers,
-                        max_size=MAX_MESSAGE_BYTES,
-                        open_timeout=None,
-                        compression=None,  # a local hop: deflate costs memory and CPU per event
-                        # no keep-alive task per socket: the subgraph pings this socket, and a
-                        # subgraph that goes away closes it
-                        ping_interval=None,
-                    )
-                    await connection.send(
-                        _text({"type": "connection_init", "payload": self.init_payload})
-                    )
-                    await self._acknowledged(connection)
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as err:
-                logger.warning(
-                    "subscription: cannot open a WebSocket to subgraph %s: %r", self.service, err
-                )
-                raise self._failure(
-                    f"subgraph {self.service!r} could not be reached over WebSocket"
-                ) from None
-            self._connection = connection
-            self._reader = asyncio.get_running_loop().create_task(
-                self._read(connection), name=f"subgraph-socket:{self.service}"
+        """The open socket, or one being opened: everyone waiting shares one attempt and its
+        outcome (a subgraph that does not answer costs the thousand subscribers of a shared
+        socket one `open_timeout`, not one each)."""
+        if self._closed:
+            raise self._failure("the client connection is closing")
+        if self._connection is not None and self._reader and not self._reader.done():
+            return self._connection
+        if self._opening is None or self._opening.done():
+            self._opening = asyncio.get_running_loop().create_task(
+                self._open(), name=f"subgraph-socket-open:{self.service}"
             )
-            return connection
+        # shielded: a waiter that leaves does not end the others' attempt
+        return await asyncio.shield(self._opening)
+
+    async def _open(self) -> ClientConnection:
+        try:
+            async with asyncio.timeout(self.open_timeout):
+                connection = await connect(
+                    self.url,
+                    subprotocols=[PROTOCOL],
+                    additional_headers=self.headers,
+                    max_size=MAX_MESSAGE_BYTES,
+                    open_timeout=None,
+                    compression=None,  # a local hop: deflate costs memory and CPU per event
+                    # no keep-alive task per socket: the subgraph pings this socket, and a
+                    # subgraph that goes away closes it
+                    ping_interval=None,
+                )
+                await connection.send(
+                    _text({"type": "connection_init", "payload": self.init_payload})
+                )
+                await self._acknowledged(connection)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed) as err:
+            logger.warning(
+                "subscription: cannot open a WebSocket to subgraph %s: %r", self.service, err
+            )
+            raise self._failure(
+                f"subgraph {self.service!r} could not be reached over WebSocket"
+            ) from None
+        if self._closed:  # closed while it opened
+            await self._close(connection)
+            raise self._failure("the client connection is closing")
+        self._connection = connection
+        self._reader = asyncio.get_running_loop().create_task(
+            self._read(connection), name=f"subgraph-socket:{self.service}"
+        )
+        return connection
+
+    @property
+    def idle(self) -> bool:
+        """No operation is open on it."""
+        return not self._operations
 
     async def _acknowledged(self, connection: ClientConnection) -> None:
         while True:
@@ -232,10 +250,12 @@ class SubgraphSocket:
         return SubgraphStreamError(errors)
 
     async def aclose(self) -> None:
-        async with self._lock:
-            self._closed = True
-            connection, reader = self._connection, self._reader
-            self._connection = None
+        self._closed = True
+        connection, reader, opening = self._connection, self._reader, self._opening
+        self._connection = None
+        if opening is not None and not opening.done():
+            opening.cancel()
+            await asyncio.gather(opening, return_exceptions=True)
         if connection is not None:
             await self._close(connection)
         if reader is not None:

@@ -31,7 +31,23 @@ from tests.support import GraphQLClient, eventually
 from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
 
 BOTH = pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+# the router's socket to the subgraph: shared by every client (as shipped), or one per client
+MODES = pytest.mark.parametrize("mode", ["shared", "per-client"])
 INBOX = "{ notifications(first: 50) { edges { node { id title read } } } }"
+
+
+@pytest.fixture(scope="module")
+async def per_client_router(
+    subgraph_urls: dict[str, str], migrated: Settings
+) -> AsyncIterator[str]:
+    """A router with one socket to the subgraph per client connection (no multiplexing)."""
+    async with serve_router(subgraph_urls, migrated, sections={"subscription": {}}) as url:
+        yield url
+
+
+@pytest.fixture
+def routers(router_url: str, per_client_router: str) -> dict[str, str]:
+    return {"shared": router_url, "per-client": per_client_router}
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +155,9 @@ async def test_the_unread_count_follows_new_and_read_notifications(
 
 
 @BOTH
+@MODES
 async def test_an_expiring_token_ends_the_subscription_and_the_connection(
-    protocol: str, graph: GraphQLClient, router_url: str, migrated: Settings
+    protocol: str, mode: str, graph: GraphQLClient, routers: dict[str, str], migrated: Settings
 ) -> None:
     learner = await register(graph, "Short Lived")
     token = TokenIssuer(
@@ -149,9 +166,10 @@ async def test_an_expiring_token_ends_the_subscription_and_the_connection(
         audience=migrated.jwt_audience,
         ttl_seconds=2,
     ).issue(uuid.UUID(learner.id), frozenset({Role.STUDENT}))
-    async with graphql_socket(router_url, protocol) as socket:
+    async with graphql_socket(routers[mode], protocol) as socket:
         assert (await socket.init(token))["type"] == "connection_ack"
         operation = await socket.subscribe(ADDED, {"category": "REMINDER"})  # no welcome
+        await live(migrated, learner)
         ended = await socket.next_payload(operation)
         assert ended["data"] is None
         assert [error["extensions"]["code"] for error in ended["errors"]] == ["UNAUTHENTICATED"]
@@ -159,21 +177,35 @@ async def test_an_expiring_token_ends_the_subscription_and_the_connection(
         code, reason = await socket.closed()
     assert code == 4403
     assert "expired" in reason
+    await eventually(lambda: _unsubscribed(migrated, learner))  # ended at the subgraph too
+
+
+async def _unsubscribed(settings: Settings, learner: Account) -> bool:
+    return await subscribed(settings, learner) == 0
 
 
 @BOTH
+@MODES
 async def test_signing_out_everywhere_ends_the_subscription_and_the_connection(
-    protocol: str, graph: GraphQLClient, router_url: str
+    protocol: str,
+    mode: str,
+    graph: GraphQLClient,
+    routers: dict[str, str],
+    admin: Account,
+    migrated: Settings,
 ) -> None:
     learner = await register(graph, "Signs Out")
     async with (
-        graphql_socket(router_url, protocol) as socket,
-        graphql_socket(router_url, protocol) as bystander,
+        graphql_socket(routers[mode], protocol) as socket,
+        graphql_socket(routers[mode], protocol) as bystander,
     ):
         assert (await socket.init(learner.access_token))["type"] == "connection_ack"
         operation = await socket.subscribe(ADDED, {"category": "REMINDER"})  # no welcome
         other = await register(graph, "Stays")
         assert (await bystander.init(other.access_token))["type"] == "connection_ack"
+        stays = await bystander.subscribe(ADDED, {"category": "REMINDER"})
+        await live(migrated, learner)
+        await live(migrated, other)
         await graph.data(
             "mutation($t: String!) { logout(input: {refreshToken: $t, allSessions: true}) "
             "{ revokedSessions } }",
@@ -188,8 +220,11 @@ async def test_signing_out_everywhere_ends_the_subscription_and_the_connection(
         code, reason = await socket.closed()
         assert code == 4403
         assert "session has ended" in reason
-        # another user's connection is untouched
+        # another user's connection and subscription are untouched
         await _quiet(bystander.receive, 0.3)
+        await eventually(lambda: _unsubscribed(migrated, learner))
+        await remind(graph, admin, other, title="still here")
+        assert (await next_of_category(bystander, stays, "REMINDER"))["title"] == "still here"
 
 
 async def test_a_slow_client_is_cut_off_without_holding_up_anyone_else(

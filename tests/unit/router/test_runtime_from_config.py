@@ -53,3 +53,26 @@ def test_overrides_win_over_the_file() -> None:
     built = runtime(config, overrides={"limits": Limits(max_depth=3), "client": "streams"})
     assert (built.limits.max_depth, built.client) == (3, "streams")
     assert built.subgraph_timeout == 5.0  # not overridden
+
+
+def test_subscriptions_share_a_socket_only_where_the_file_says() -> None:
+    assert not runtime(parse_config("", environ={})).passthrough.multiplexes("anything")
+    some = runtime(
+        parse_config(
+            "subscription: {mode: {passthrough: {subgraphs: {notifications: {multiplex: true}}}}}",
+            environ={},
+        )
+    ).passthrough
+    assert (some.multiplexes("notifications"), some.multiplexes("reviews")) == (True, False)
+    most = runtime(
+        parse_config(
+            "subscription:\n  mode:\n    passthrough:\n      all: {multiplex: true}\n"
+            "      subgraphs: {legacy: {multiplex: false}, other: {}}\n",
+            environ={},
+        )
+    ).passthrough
+    assert [most.multiplexes(name) for name in ("reviews", "legacy", "other")] == [
+        True,
+        False,
+        True,
+    ]

@@ -129,8 +129,12 @@ def test_every_problem_is_reported_one_line_each() -> None:
             "traffic_shaping:\n  subgraphs:\n    a:\n      experimental_http2: enable\n",
             "r.yaml: traffic_shaping.subgraphs.a.experimental_http2: `experimental_http2` is",
         ),
+        (
+            "subscription:\n  mode:\n    passthrough:\n      all: {protocol: graphql_ws}\n",
+            "r.yaml: subscription.mode.passthrough.all.protocol: `protocol` is",
+        ),
     ],
-    ids=["coprocessor", "rhai", "experimental", "nested", "under-a-subgraph-name"],
+    ids=["coprocessor", "rhai", "experimental", "nested", "under-a-subgraph-name", "passthrough"],
 )
 def test_an_apollo_router_key_we_lack_is_named_as_such(text: str, expected: str) -> None:
     [line] = _problems(text)
