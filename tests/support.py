@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp
 
-from router.server.http_protocol import ConnectionLimits, uvicorn_options
+from router.server.http_protocol import (
+    GRACEFUL_SHUTDOWN_SECONDS,
+    ConnectionLimits,
+    uvicorn_options,
+)
 
 
 @dataclass
@@ -107,4 +112,19 @@ async def serve(
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await stopped(server, task, port)
+
+
+async def stopped(server: uvicorn.Server, task: asyncio.Task[None], port: int) -> None:
+    """Wait for a server asked to exit; one still running a while after its graceful
+    shutdown (`GRACEFUL_SHUTDOWN_SECONDS`) is forced, then cancelled, and said on stderr,
+    so that a server that does not stop shows instead of hanging the session."""
+    bound = GRACEFUL_SHUTDOWN_SECONDS + 10
+    if (await asyncio.wait([task], timeout=bound))[0]:
+        await task  # its error, if it failed
+        return
+    print(f"server on port {port} did not stop within {bound} s: forced", file=sys.stderr)
+    server.force_exit = True
+    if not (await asyncio.wait([task], timeout=5))[0]:
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

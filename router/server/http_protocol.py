@@ -9,7 +9,7 @@ import asyncio
 import http
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -132,6 +132,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
 
+# A stop (SIGTERM) lets requests in flight finish for this long, then ends the connections
+# left (a subscription, a client that never reads) and runs the app's shutdown: within
+# Kubernetes' default 30 s grace period, instead of waiting for the last connection forever.
+GRACEFUL_SHUTDOWN_SECONDS: Final = 20
+
+
 def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
     """What the router and every subgraph give `uvicorn.run` / `uvicorn.Config`.
 
@@ -148,4 +154,5 @@ def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
         "access_log": False,
         "proxy_headers": False,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
