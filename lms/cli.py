@@ -58,7 +58,6 @@ def serve(settings: Settings, name: str) -> None:
         app,
         host=settings.host,
         port=settings.service_port(name),
-        timeout_graceful_shutdown=10,
         **uvicorn_options(limits),
     )
 

@@ -135,7 +135,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 # A stop (SIGTERM) lets requests in flight finish for this long, then ends the connections
 # left (a subscription, a client that never reads) and runs the app's shutdown: within
 # Kubernetes' default 30 s grace period, instead of waiting for the last connection forever.
-GRACEFUL_SHUTDOWN_SECONDS: Final = 20
+GRACEFUL_SHUTDOWN_SECONDS: Final = 10
 
 
 def uvicorn_options(limits: ConnectionLimits | None = None) -> dict[str, Any]:
