@@ -217,7 +217,11 @@ def test_prod_serves_the_router_over_tls() -> None:
 
 # Routes of the apps that only the cluster calls: the router trades API keys, the services
 # their client credentials, at the users subgraph.
-INTERNAL_ROUTES = {"users": {"/auth/api-key-token", "/oauth/token"}}
+INTERNAL_ROUTES = {
+    "users": {"/auth/api-key-token", "/oauth/token"},
+    # fetched by courses for a cartridge's export (service URL, inside the cluster)
+    "assessments": {"/qti/{course_id}/{version}/assessments.zip"},
+}
 # What every subgraph serves besides its public routes (create_service_app), never exposed.
 PRIVATE_PATHS = ["/graphql", "/metrics", "/health", "/ready"]
 
