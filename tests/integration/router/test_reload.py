@@ -94,9 +94,13 @@ async def test_a_broken_supergraph_is_refused_and_the_old_one_keeps_serving(
             return any("refused" in r.message or "cannot read" in r.message for r in caplog.records)
 
         await eventually(refused, within=4)
-    [record] = [r for r in caplog.records if r.name == "router"]
-    assert record.levelno == logging.ERROR
-    assert record.exc_info is None  # the reason, not a traceback
+    # A poll that catches the file truncated but not yet written reads it after the write
+    # and refuses it, and the next poll, seeing the written file's new size, refuses it
+    # again: one record or two, each the reason at ERROR, never a traceback.
+    records = [r for r in caplog.records if r.name == "router"]
+    assert 1 <= len(records) <= 2, records
+    assert all(r.levelno == logging.ERROR for r in records)
+    assert all(r.exc_info is None for r in records)  # the reason, not a traceback
     assert (await router.get("/health")).json()["supergraph"] == before
     assert await _post(router, "{ topProduct { name } }") == {
         "data": {"topProduct": {"name": "Chair"}}
