@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from common.cc_qti_types import ASSESSMENT_TYPE
 from common.errors import BadUserInput
 from common.safe_xml import parse
 from subgraphs.assessments.models import AssessmentRow, QuestionRow, SlotRow
@@ -39,20 +40,11 @@ from subgraphs.assessments.qti.cc_items import (
 )
 from subgraphs.assessments.service import MAX_SLOTS, AssessmentDraft, AssessmentKind
 
-ASSESSMENT_TYPE: Final = "imsqti_xmlv1p2/imscc_xmlv1p3/assessment"
-BANK_TYPE: Final = "imsqti_xmlv1p2/imscc_xmlv1p3/question-bank"
 CP: Final = "http://www.imsglobal.org/xsd/imscp_v1p1"
 OURS: Final = "lms_assessment"
 MAX_CC_XML_BYTES: Final = 4 * 1024 * 1024  # 200 items of long prompts fit
 MAX_BANK_ITEMS: Final = 1000
 CC_MAX_ATTEMPTS: Final = 5  # the profile's largest number; above it, "unlimited"
-
-
-def is_cc_qti(kind: str) -> bool:
-    """CC's QTI 1.2 resource types, any CC version (imscc_xmlv1p0 to v1p3)."""
-    return kind.startswith("imsqti_xmlv1p2/imscc_xmlv1p") and kind.endswith(
-        ("/assessment", "/question-bank")
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from common.cc_qti_types import is_cc_qti
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry
 from common.safe_zip import refuse as _refuse
@@ -23,7 +24,6 @@ from subgraphs.assessments.qti import names
 from subgraphs.assessments.qti.cc_assessments import (
     MAX_CC_XML_BYTES,
     CcResource,
-    is_cc_qti,
     read_cc_resource,
 )
 from subgraphs.assessments.qti.items import (

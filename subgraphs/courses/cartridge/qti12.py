@@ -23,23 +23,17 @@ from urllib.parse import unquote
 
 import httpx
 
+from common.cc_qti_types import ASSESSMENT_TYPE, is_cc_qti
 from common.errors import BadUserInput
 from common.graphql.peers import PeerUnavailable
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry
 from subgraphs.courses.cartridge.outline import ItemReport
 
-ASSESSMENT: Final = "imsqti_xmlv1p2/imscc_xmlv1p3/assessment"
+ASSESSMENT: Final = ASSESSMENT_TYPE
 MAX_DOCUMENT_BYTES: Final = 4 * 1024 * 1024  # as the assessments subgraph reads them
 FOLDER: Final = "Assessments"
 TIMEOUT_SECONDS: Final = 30.0
-
-
-def is_cc_qti(kind: str) -> bool:
-    """CC's QTI 1.2 resource types, any CC version (imscc_xmlv1p0 to v1p3)."""
-    return kind.startswith("imsqti_xmlv1p2/imscc_xmlv1p") and kind.endswith(
-        ("/assessment", "/question-bank")
-    )
 
 
 @dataclass(frozen=True, slots=True)

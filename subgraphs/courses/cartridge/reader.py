@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
+from common.cc_qti_types import is_cc_qti
 from common.errors import BadUserInput
 from common.safe_xml import MAX_XML_BYTES, parse
 from common.safe_zip import ZipLimits, normalised, open_zip, read_entry, refuse
@@ -361,7 +362,7 @@ def _item(
 ) -> LessonOut | LtiLinkOut | None:
     ref = item.get("identifierref", "")
     resource = resources.get(ref)
-    if resource is not None and qti12.is_cc_qti(resource.kind):
+    if resource is not None and is_cc_qti(resource.kind):
         used.add(ref)  # an assessment: reported with its resource (qti12.collect)
         return None
     report = ItemReport(item.get("identifier", ref), "", "" if resource is None else resource.kind)

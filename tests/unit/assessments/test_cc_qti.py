@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 
+from common.cc_qti_types import ASSESSMENT_TYPE
 from subgraphs.assessments.models import AssessmentRow, SlotRow
 from subgraphs.assessments.qti.cc_assessments import (
-    ASSESSMENT_TYPE,
     AssessmentOut,
     Draw,
     ItemRef,
