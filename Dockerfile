@@ -1,6 +1,7 @@
 # One image for every service; the command picks which (lms serve <service>, lms router ...).
-# Three stages: GraphiQL's bundles (npm), the virtualenv (pip), and the final image, which
-# holds the virtualenv, the supergraph and router.yaml only: no npm, pip or compiler.
+# Three stages: GraphiQL's bundles (npm), the virtualenv (pip, and the router's hot modules
+# compiled with mypyc), and the final image, which holds the virtualenv, the supergraph and
+# router.yaml only: no npm, pip or compiler.
 
 # GraphiQL's browser bundles, pinned by graphiql_assets/package-lock.json; only the files the
 # page loads (graphiql_assets/files.py) and the packages' manifests and licences go on.
@@ -25,6 +26,12 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
 FROM python:3.11-slim AS venv
 ARG EXTRAS=""
 ARG PIP_EXTRA_INDEX_URL=""
+# A C compiler for mypyc, in this stage only. The packages are not pinned (hadolint DL3008):
+# see the final stage.
+# hadolint ignore=DL3008
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY common common
@@ -34,9 +41,18 @@ COPY lms lms
 COPY grader grader
 COPY graphiql_assets graphiql_assets
 COPY --from=graphiql /out/node_modules graphiql_assets/node_modules
+# The router's hot modules are compiled in place, in the installed package, as
+# scripts/setup.sh does in a checkout (README "The router"): the build stops here if they do
+# not compile or import, and the last line checks that a router started from the final
+# image runs them (`/health` says "execution": "native"). mypy (mypyc) and the build's
+# scratch folder go afterwards; the compiled modules need nothing of them at run time.
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir --no-compile -c constraints.txt ".${EXTRAS:+[$EXTRAS]}" \
-    && /opt/venv/bin/pip uninstall -y -q pip setuptools
+    && /opt/venv/bin/pip install --no-cache-dir --no-compile -c constraints.txt mypy \
+    && /opt/venv/bin/python -m router.native build \
+    && /opt/venv/bin/pip uninstall -y -q mypy pip setuptools \
+    && rm -rf /opt/venv/lib/python3.11/site-packages/build \
+    && /opt/venv/bin/python -c "import router.native as n; assert n.in_use() == 'native', n.STATUS"
 
 FROM python:3.11-slim
 # DejaVu lets certificate PDFs print any Latin, Greek or Cyrillic name (else Latin-1 only);
