@@ -14,17 +14,17 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio as redis
 from prometheus_client import Histogram
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from router import jsonio
 from router.cache.store import EntityStore, key_prefix, tag_key
 from router.cache.tags import message_tags, unkeyed_tag
 from router.metrics import REGISTRY
+
+if TYPE_CHECKING:  # imported by the listener when made (router.cache.shared_redis says why)
+    import redis.asyncio as redis
 
 logger = logging.getLogger("router")
 
@@ -117,10 +117,15 @@ class Listener:
     """Subscribes to the channel and applies each message to `store` (both layers)."""
 
     def __init__(self, store: EntityStore, url: str, namespace: str, channel: str) -> None:
+        import redis.asyncio as redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         self.store = store
         self.namespace = namespace
         self.channel = channel
         self.client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        self.failures: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self.subscribed = asyncio.Event()  # (tests wait on it)
         self._task: asyncio.Task[None] | None = None
 
@@ -132,7 +137,7 @@ class Listener:
         self.store.drop(invalidation.tags)
         try:
             await drop_shared(self.client, self.namespace, invalidation)
-        except (redis.RedisError, OSError) as error:
+        except self.failures as error:
             logger.warning("entity cache: could not invalidate in Redis (%s)", type(error).__name__)
         # again: a request may have brought an entry back from Redis before it was deleted there
         self.store.drop(invalidation.tags)
@@ -153,7 +158,7 @@ class Listener:
                     async for received in pubsub.listen():
                         if received.get("type") == "message":
                             await self._received(received.get("data"))
-            except (redis.RedisError, OSError) as error:
+            except self.failures as error:
                 self.subscribed.clear()
                 if not failed:
                     logger.warning(

@@ -1,19 +1,18 @@
 """Redis as a cache that the router replicas share, never a dependency: when it fails or does
 not answer within `timeout`, the owner goes on without it (logged once, when it happens),
 leaves it alone for `RETRY_AFTER` seconds, then tries it again (logged once more when it
-answers)."""
+answers).
+
+The redis package is imported when the first such cache is made, not with the router: a
+router that uses no Redis does without its memory (about 8 MB, bench/README.md); so are the
+invalidation listener's and the rate limiter's."""
 
 import logging
 import time
 
-import redis.asyncio as redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 logger = logging.getLogger("router")
 
 RETRY_AFTER = 5.0
-FAILURES = (redis.RedisError, OSError, TimeoutError)
 
 
 class SharedRedis:
@@ -22,7 +21,13 @@ class SharedRedis:
     meanwhile = "going on without it"
 
     def __init__(self, url: str, timeout: float) -> None:
+        import redis.asyncio as redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         self.timeout = timeout
+        # what `client`'s calls raise when Redis is away (`except self.failures`)
+        self.failures: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
         self.client = redis.Redis.from_url(
             url,
             socket_timeout=timeout,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from prometheus_client import Counter
 
 from router import jsonio
-from router.cache.shared_redis import FAILURES, SharedRedis
+from router.cache.shared_redis import SharedRedis
 from router.config.entity_cache import EntityCacheRedis
 from router.lru import LRU
 from router.metrics import REGISTRY
@@ -77,7 +77,7 @@ class SharedCache(SharedRedis):
         try:
             async with asyncio.timeout(self.timeout):
                 values = await self.client.mget([self.prefix + k for k in keys])
-        except FAILURES as error:
+        except self.failures as error:
             self.failed(error)
             return [None] * len(keys)
         self.answered()
@@ -100,7 +100,7 @@ class SharedCache(SharedRedis):
         try:
             async with asyncio.timeout(self.timeout):
                 await pipe.execute()
-        except FAILURES as error:
+        except self.failures as error:
             self.failed(error)
             return
         self.answered()

@@ -3,16 +3,13 @@ clock, so the routers' clocks do not matter. Each key expires once its limit is 
 
 The script is sent by its SHA-1 (EVALSHA) and only in full (EVAL, which also caches it) when
 Redis does not know it (NOSCRIPT: a restarted or flushed Redis). The keys of one decision
-must live on one Redis node (no Redis Cluster slots across them)."""
+must live on one Redis node (no Redis Cluster slots across them).
+
+The redis package is imported when the store is made (router.cache.shared_redis says why)."""
 
 import asyncio
 import hashlib
 from collections.abc import Sequence
-
-import redis.asyncio as redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError, NoScriptError, RedisError
 
 from router.config.rate_limit import RateLimitRedis
 from router.ratelimit.gcra import Decision, Limit
@@ -55,6 +52,13 @@ class RedisUnavailable(Exception):
 
 class RedisStore:
     def __init__(self, config: RateLimitRedis) -> None:
+        import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError, NoScriptError, RedisError
+
+        self._no_script = NoScriptError
+        self._failures: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
         self.namespace = config.namespace
         self._timeout = config.timeout
         self._client = redis.Redis.from_url(
@@ -75,9 +79,9 @@ class RedisStore:
             async with asyncio.timeout(self._timeout):
                 try:
                     answer = await self._client.evalsha(GCRA_SHA, len(keys), *keys, *arguments)
-                except NoScriptError:
+                except self._no_script:
                     answer = await self._client.eval(GCRA_SCRIPT, len(keys), *keys, *arguments)
-        except (RedisError, OSError, TimeoutError) as failure:
+        except self._failures as failure:
             raise RedisUnavailable(type(failure).__name__) from failure
         refused, wait = int(answer[0]), int(answer[1])
         if refused == 0:

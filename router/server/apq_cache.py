@@ -6,7 +6,7 @@ Redis is a cache here, never a dependency (`SharedRedis`): when it does not answ
 
 import asyncio
 
-from router.cache.shared_redis import FAILURES, SharedRedis
+from router.cache.shared_redis import SharedRedis
 from router.config.apq import Cache, RedisCache
 from router.lru import LRU
 
@@ -26,7 +26,7 @@ class _Shared(SharedRedis):
         try:
             async with asyncio.timeout(self.timeout):
                 value = await self.client.get(self.prefix + sha256)
-        except FAILURES as error:
+        except self.failures as error:
             self.failed(error)
             return None
         self.answered()
@@ -39,7 +39,7 @@ class _Shared(SharedRedis):
         try:
             async with asyncio.timeout(self.timeout):
                 await self.client.set(self.prefix + sha256, query.encode(), ex=ttl)
-        except FAILURES as error:
+        except self.failures as error:
             self.failed(error)
             return
         self.answered()
