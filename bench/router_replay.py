@@ -237,7 +237,7 @@ PARTS = (
     ("router.execution.prepared", "PreparedOperation.respond", "completion"),
     ("router.execution.executor", "objects_at", "walks to the fetched objects"),
     ("router.transport.base", "decode_answer", "decoding the subgraphs' JSON"),
-    ("router.execution.executor", "representation", "representations"),
+    ("router.execution.executor", "grouped", "grouping the objects by representation"),
     ("router.execution.executor", "_merge_entity", "merging entities into the tree"),
     ("router.server.app", "respond", "the response's JSON and headers"),
 )
