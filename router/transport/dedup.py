@@ -65,6 +65,8 @@ class Deduplication(PolicyLayer[bool]):
 
         super().__init__(inner, section, make)
         self._in_flight: dict[Key, _InFlight] = {}
+        # per subgraph, labelled on its first shared query: no label lookup per fetch
+        self._shared: dict[str, Counter] = {}
 
     async def send(
         self,
@@ -85,7 +87,10 @@ class Deduplication(PolicyLayer[bool]):
             )
             shared.request.add_done_callback(lambda _: self._forget(key, shared))
         else:
-            SHARED.labels(service).inc()
+            counter = self._shared.get(service)
+            if counter is None:
+                counter = self._shared[service] = SHARED.labels(service)
+            counter.inc()
         shared.waiting += 1
         try:
             response = await asyncio.shield(shared.request)
