@@ -21,6 +21,7 @@ from router.execution.merge import (
     PathLink,
     deep_merge,
     linked_objects_at,
+    merge_into,
     objects_at,
     path_of,
     paths_of,
@@ -379,10 +380,11 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
 def _merge_entity(
     fetch: FetchNode, entity: dict[str, Any], objects: list[dict[str, Any]], state: ExecutionState
 ) -> None:
+    if not fetch.scoped:
+        merge_into(objects, entity, state.abstract_types)
+        return
     for obj in objects:
-        seen_as = entity
-        if fetch.scoped:
-            seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
+        seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
         deep_merge(obj, seen_as, state.abstract_types)
 
 

@@ -1,5 +1,6 @@
 """Building `_entities` representations from the objects a fetch will extend."""
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from router import jsonio
@@ -91,6 +92,22 @@ def dedupe_key(rep: dict[str, Any]) -> Any:
 
 
 Grouped = tuple[list[dict[str, Any]], list[list[dict[str, Any]]], list[list[int]]]
+_TypeEntry = tuple[
+    EntityInput | None, dict[Any, int] | None, Callable[[Mapping[str, Any]], Any] | None
+]
+
+
+def _type_entry(
+    inputs: tuple[EntityInput, ...], typename: Any, flat_seen: dict[Any, dict[Any, int]]
+) -> _TypeEntry:
+    """For objects of type `typename` in `grouped`: the input, and with a flat one the
+    table of the representations made by key values (shared by the inputs with the same
+    type and key names) and the getter of those values."""
+    entity_input = input_for(inputs, typename)
+    if entity_input is None or entity_input.flat_values is None:
+        return entity_input, None, None
+    table = flat_seen.setdefault(entity_input.flat_names, {})
+    return entity_input, table, entity_input.flat_values
 
 
 def grouped(walked: list[dict[str, Any]], inputs: tuple[EntityInput, ...]) -> Grouped:
@@ -106,33 +123,37 @@ def grouped(walked: list[dict[str, Any]], inputs: tuple[EntityInput, ...]) -> Gr
     owners: list[list[int]] = []
     seen: dict[Any, int] = {}  # by `dedupe_key`
     flat_seen: dict[Any, dict[Any, int]] = {}  # by `flat_names`, then by key values
-    # by __typename: its input (None: no input takes it) and that input's flat table
-    by_type: dict[Any, tuple[EntityInput | None, dict[Any, int] | None]] = {}
+    # by __typename: its input (None: no input takes it), that input's flat table and key
+    # values getter; the last type met is kept aside (objects of one type come in runs)
+    by_type: dict[Any, _TypeEntry] = {}
+    last_typename: Any = _MISSING
+    last: _TypeEntry = (None, None, None)
     position = -1
     for obj in walked:
         position += 1
         typename = obj.get("__typename")
-        try:
-            entity_input, table = by_type[typename]
-        except KeyError:
-            entity_input = input_for(inputs, typename)
-            table = None
-            if entity_input is not None and entity_input.flat_values is not None:
-                table = flat_seen.setdefault(entity_input.flat_names, {})
-            by_type[typename] = (entity_input, table)
-        except TypeError:  # not a name: no input takes it
-            continue
+        if typename is last_typename or (
+            last_typename is not _MISSING and typename == last_typename
+        ):
+            entry = last
+        else:
+            try:
+                entry = by_type[typename]
+            except KeyError:
+                entry = by_type[typename] = _type_entry(inputs, typename, flat_seen)
+            except TypeError:  # not a name: no input takes it
+                continue
+            last_typename, last = typename, entry
+        entity_input, table, flat_values = entry
         if entity_input is None:
             continue
         rep: dict[str, Any] | None = None
         key: Any = None
         index: int | None = None
-        if table is not None:
-            flat_values = entity_input.flat_values
-            assert flat_values is not None
+        if flat_values is not None:
             try:
                 key = flat_values(obj)
-                index = table.get(key)
+                index = table.get(key) if table is not None else None
             except (KeyError, TypeError):  # a key field missing, or a value not hashable
                 key = None
         if key is None:
