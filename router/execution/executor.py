@@ -21,6 +21,7 @@ from router.execution.merge import (
     PathLink,
     deep_merge,
     linked_objects_at,
+    merge_into,
     objects_at,
     path_of,
     paths_of,
@@ -28,7 +29,7 @@ from router.execution.merge import (
     sees_error,
     unalias,
 )
-from router.execution.representations import representation
+from router.execution.representations import Grouped, dedupe_key, grouped, input_for, representation
 from router.planning.nodes import (
     ConditionNode,
     EntityInput,
@@ -214,24 +215,6 @@ def _entity_error_paths(
     ]
 
 
-def _entity_input(fetch: FetchNode, typename: Any) -> EntityInput | None:
-    """The input that turns an object of type `typename` (None: not known) into a
-    representation, if any."""
-    for entity_input in fetch.inputs:
-        if typename is None or typename in entity_input.typenames:
-            return entity_input
-    return None
-
-
-def _dedupe_key(rep: dict[str, Any]) -> Any:
-    items = tuple(rep.items())
-    try:
-        hash(items)
-    except TypeError:
-        return jsonio.dumps_sorted(rep)
-    return items
-
-
 def _no_context_value(fetch: FetchNode, path: Path) -> dict[str, Any]:
     names = ", ".join(f"${c.name}" for c in fetch.contexts)
     return {
@@ -245,75 +228,69 @@ def _no_context_value(fetch: FetchNode, path: Path) -> dict[str, Any]:
     }
 
 
-async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
-    fetch = node.node
+def _contextual_groups(
+    fetch: FetchNode,
+    state: ExecutionState,
+    walked: list[dict[str, Any]],
+    links: list[PathLink],
+    context_sets: list[tuple[Any, ...]],
+) -> Grouped:
+    """`grouped` for a fetch with contextual arguments: objects share a representation only
+    with the same context values (each new set of them appended to `context_sets`); an
+    object without them gets an error instead."""
     representations: list[dict[str, Any]] = []
     targets: list[list[dict[str, Any]]] = []
-    # Per representation, the positions of its objects in `walked`: their paths are
-    # found (`owner_paths`) only for an error.
     owners: list[list[int]] = []
     seen: dict[Any, int] = {}
-    context_sets: list[tuple[Any, ...]] = []
     inputs: dict[Any, EntityInput | None] = {}  # by __typename
-    contexts = fetch.contexts
-    walked_links: list[PathLink] | None = None
-    if contexts:  # each object's path is needed for its context values
-        linked = linked_objects_at(state.data, node.path)
-        walked = [obj for obj, _ in linked]
-        walked_links = [link for _, link in linked]
-    else:
-        walked = objects_at(state.data, node.path)
     for position, obj in enumerate(walked):
         typename = obj.get("__typename")
         try:
             entity_input = inputs[typename]
         except KeyError:
-            entity_input = inputs[typename] = _entity_input(fetch, typename)
+            entity_input = inputs[typename] = input_for(fetch.inputs, typename)
         except TypeError:  # not a name: no input takes it
             continue
         if entity_input is None:
             continue
-        rep: dict[str, Any] | None = None
-        key: Any = None
-        index: int | None = None
-        flat_values = entity_input.flat_values
-        if flat_values is not None and not contexts:
-            # Most objects repeat a representation already made (the same product under
-            # many reviews): told apart by their key values, a representation is built
-            # only for a new one.
-            try:
-                key = (entity_input.flat_names, flat_values(obj))
-                index = seen.get(key)
-            except (KeyError, TypeError):  # a key field missing, or a value not hashable
-                key = None
-        if key is None:
-            rep = representation(obj, entity_input)
-            if rep is None:
-                continue
-            if walked_links is not None:
-                path = path_of(walked_links[position])
-                values = context_values(state.data, path, contexts)
-                if values is None:
-                    state.errors.append(_no_context_value(fetch, path))
-                    continue
-                key = (_dedupe_key(rep), jsonio.dumps_sorted(list(values)))
-                if key not in seen:
-                    context_sets.append(values)
-                index = seen.get(key)
-            else:
-                key = _dedupe_key(rep)
-                index = seen.get(key)
+        rep = representation(obj, entity_input)
+        if rep is None:
+            continue
+        path = path_of(links[position])
+        values = context_values(state.data, path, fetch.contexts)
+        if values is None:
+            state.errors.append(_no_context_value(fetch, path))
+            continue
+        key = (dedupe_key(rep), jsonio.dumps_sorted(list(values)))
+        index = seen.get(key)
         if index is None:
-            if rep is None:
-                rep = representation(obj, entity_input)
-                if rep is None:  # (cannot be: every key field is there)
-                    continue
+            context_sets.append(values)
             index = seen[key] = len(representations)
             representations.append(rep)
             targets.append([])
             owners.append([])
         targets[index].append(obj)
         owners[index].append(position)
+    return representations, targets, owners
+
+
+async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
+    fetch = node.node
+    contexts = fetch.contexts
+    context_sets: list[tuple[Any, ...]] = []
+    walked_links: list[PathLink] | None = None
+    if contexts:  # each object's path is needed for its context values
+        linked = linked_objects_at(state.data, node.path)
+        walked = [obj for obj, _ in linked]
+        walked_links = [link for _, link in linked]
+        representations, targets, owners = _contextual_groups(
+            fetch, state, walked, walked_links, context_sets
+        )
+    else:
+        # Per representation, its objects and their positions in `walked`: their paths
+        # are found (`owner_paths`) only for an error.
+        walked = objects_at(state.data, node.path)
+        representations, targets, owners = grouped(walked, fetch.inputs)
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -403,10 +380,11 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
 def _merge_entity(
     fetch: FetchNode, entity: dict[str, Any], objects: list[dict[str, Any]], state: ExecutionState
 ) -> None:
+    if not fetch.scoped:
+        merge_into(objects, entity, state.abstract_types)
+        return
     for obj in objects:
-        seen_as = entity
-        if fetch.scoped:
-            seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
+        seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
         deep_merge(obj, seen_as, state.abstract_types)
 
 

@@ -30,6 +30,15 @@ def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozens
             target[key] = value
 
 
+def merge_into(
+    objects: list[dict[str, Any]], source: dict[str, Any], abstract: frozenset[str]
+) -> None:
+    """`deep_merge` of `source` into each of `objects` (an entity into the objects it
+    extends)."""
+    for target in objects:
+        deep_merge(target, source, abstract)
+
+
 def rescoped(
     entity: dict[str, Any], typename: Any, scoped: "tuple[ScopedAlias, ...]"
 ) -> dict[str, Any]:

@@ -28,12 +28,16 @@ from types import ModuleType
 # Where compiling pays (bench/router_replay.py, each left out in turn): completion and null
 # propagation (complete), the shapes it reads (shape: native classes, their fields read
 # directly) and the walks and merges of the response tree (merge), 1.25x less CPU per
-# request together. Compiled too, the entity fetch loop (executor) and representations
-# bought 1 % more: left out.
+# request together; then the grouping of the objects an entity fetch extends by their
+# representations (representations.grouped: a sync loop over every object walked, out of
+# the executor's coroutine), and the copy of a deduplicated subgraph answer each caller
+# gets (jsoncopy). The executor itself compiled bought 1 % more: left out.
 MODULES = (
     "router.execution.complete",
     "router.execution.merge",
+    "router.execution.representations",
     "router.execution.shape",
+    "router.jsoncopy",
 )
 SWITCH = "LMS_ROUTER_NATIVE"
 NATIVE = "native"

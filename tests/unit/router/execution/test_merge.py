@@ -1,4 +1,7 @@
-"""Walking and merging the response tree, and building representations."""
+"""Walking and merging the response tree, building representations and grouping objects by
+them, and copying decoded JSON."""
+
+from typing import Any
 
 from router.execution.merge import (
     deep_merge,
@@ -8,7 +11,8 @@ from router.execution.merge import (
     paths_of,
     unalias,
 )
-from router.execution.representations import representation
+from router.execution.representations import grouped, representation
+from router.jsoncopy import copied
 from router.planning.nodes import EntityInput, InputField, InputFragment
 
 ABSTRACT = frozenset({"Node"})
@@ -122,3 +126,81 @@ def test_scalar_keys_are_read_by_name_as_the_general_walk_reads_them() -> None:
     assert representation(obj, flat) == {"id": "b1", "isbn": "978", "__typename": "Book"}
     assert representation(obj, nested) == {"id": "b1", "isbn": "978", "m": {}, "__typename": "Book"}
     assert representation({"id": "b1"}, flat) is None  # a key missing: no representation
+
+
+BOOK = EntityInput(frozenset({"Book"}), "Book", (InputField("__typename"), InputField("id")))
+MAGAZINE = EntityInput(frozenset({"Magazine"}), "Magazine", (InputField("id"),))
+
+
+def test_objects_with_one_representation_share_it_in_the_order_first_met() -> None:
+    walked: list[dict[str, Any]] = [
+        {"__typename": "Book", "id": "b1", "title": "A"},
+        {"__typename": "Magazine", "id": "b1"},
+        {"__typename": "Book", "id": "b2"},
+        {"__typename": "Book", "id": "b1"},
+        {"__typename": "Pen", "id": "b1"},  # no input takes it
+        {"__typename": "Book"},  # a key missing
+        {"__typename": ["Book"], "id": "b1"},  # not a name
+        {"__typename": "Magazine", "id": "b1"},
+    ]
+    representations, targets, owners = grouped(walked, (BOOK, MAGAZINE))
+    assert representations == [
+        {"__typename": "Book", "id": "b1"},
+        {"id": "b1", "__typename": "Magazine"},
+        {"__typename": "Book", "id": "b2"},
+    ]
+    assert all(
+        obj is walked[at]
+        for objects, positions in zip(targets, owners, strict=True)
+        for obj, at in zip(objects, positions, strict=True)
+    )
+    assert owners == [[0, 3], [1, 7], [2]]
+
+
+def test_key_values_that_are_not_hashable_are_told_apart_by_the_representation() -> None:
+    nested = EntityInput(frozenset({"Book"}), "Book", (InputField("id"),))
+    walked: list[dict[str, Any]] = [
+        {"__typename": "Book", "id": ["x", 1]},
+        {"__typename": "Book", "id": "x"},
+        {"__typename": "Book", "id": ["x", 1]},
+        {"__typename": "Book", "id": {"a": 1}},
+        {"__typename": "Book", "id": {"a": 1}},
+    ]
+    representations, _, owners = grouped(walked, (nested,))
+    assert representations == [
+        {"id": ["x", 1], "__typename": "Book"},
+        {"id": "x", "__typename": "Book"},
+        {"id": {"a": 1}, "__typename": "Book"},
+    ]
+    assert owners == [[0, 2], [1], [3, 4]]
+
+
+def test_inputs_with_fields_below_the_key_group_by_the_whole_representation() -> None:
+    deep = EntityInput(
+        frozenset({"Book"}), "Book", (InputField("id"), InputField("meta", (InputField("t"),)))
+    )
+    walked: list[dict[str, Any]] = [
+        {"__typename": "Book", "id": 1, "meta": {"t": "x", "u": 1}},
+        {"__typename": "Book", "id": 1, "meta": {"t": "y"}},
+        {"__typename": "Book", "id": 1, "meta": {"t": "x"}},
+    ]
+    representations, _, owners = grouped(walked, (deep,))
+    assert [rep["meta"] for rep in representations] == [{"t": "x"}, {"t": "y"}]
+    assert owners == [[0, 2], [1]]
+
+
+def test_a_json_copy_shares_nothing_that_can_change() -> None:
+    original = {"data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}], "m": {}}], "n": 1.5}}
+    copy = copied(original)
+    assert copy == original
+    entity = copy["data"]["_entities"][0]
+    entity["tags"][1]["b"] = 2
+    entity["tags"].append("c")
+    entity["m"]["k"] = True
+    copy["data"]["_entities"].append({})
+    copy["errors"] = []
+    assert original == {
+        "data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}], "m": {}}], "n": 1.5}
+    }
+    assert copied([[1], "x"]) == [[1], "x"]
+    assert copied("x") == "x"

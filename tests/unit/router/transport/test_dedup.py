@@ -1,0 +1,66 @@
+"""The answer one deduplicated subgraph request gives its callers: each caller's own, equal
+to the others and sharing no object or list with them (the executor merges into what it is
+given), copied compiled or decoded again in pure Python (end to end:
+tests/integration/router/test_resilience_dedup.py)."""
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from router.config.traffic import TrafficShapingSection
+from router.transport import dedup
+from router.transport.dedup import Deduplication
+
+ANSWER = {"data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}]}, {"id": 2}]}}
+
+
+class Held:
+    """A transport answering every request with one new copy of ANSWER once let go."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.go = asyncio.Event()
+
+    async def send(
+        self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str], **_: Any
+    ) -> dict[str, Any]:
+        self.requests += 1
+        await self.go.wait()
+        return {"data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}]}, {"id": 2}]}}
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _containers(value: Any) -> set[int]:
+    """The identities of the objects and lists in a decoded JSON value."""
+    if isinstance(value, dict):
+        return {id(value)}.union(*(_containers(item) for item in value.values()))
+    if isinstance(value, list):
+        return {id(value)}.union(*(_containers(item) for item in value))
+    return set()
+
+
+@pytest.mark.parametrize("compiled_copy", [True, False])
+async def test_every_caller_gets_an_answer_of_its_own(
+    compiled_copy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dedup, "COMPILED_COPY", compiled_copy)
+    inner = Held()
+    layer = Deduplication(inner, TrafficShapingSection())  # type: ignore[arg-type]
+    payload = {"query": "{ _entities { id } }", "variables": {"representations": []}}
+    calls = [layer.send("books", payload, {}, idempotent=True) for _ in range(3)]
+    answers = asyncio.gather(*calls)
+    await asyncio.sleep(0)
+    inner.go.set()
+    first, second, third = await answers
+    assert inner.requests == 1
+    assert first == second == third == ANSWER
+    assert not _containers(first) & _containers(second)
+    assert not _containers(first) & _containers(third)
+    assert not _containers(second) & _containers(third)
+    first["data"]["_entities"][0]["tags"][1]["b"] = 2  # as a merge would
+    second["data"]["_entities"].append({})
+    assert third == ANSWER
