@@ -4,8 +4,7 @@
 3.3 KiB empty; `asyncio.Event` one deque, about 0.9 KiB. A router holding 1,000
 subscriptions held five of them for each (uvicorn's receive queue and writable event, the
 connection's outbox and end, the operation's events on the shared socket). These do the
-same for one waiter at a time, in a list and one future made only while someone waits:
-about 0.2 KiB.
+same with a list, and a future for each waiter made only while it waits: about 0.2 KiB.
 """
 
 import asyncio
@@ -68,30 +67,37 @@ class Mailbox(Generic[T]):
 
 
 class Flag:
-    """`asyncio.Event`'s set, clear, is_set and wait, for any number of waiters."""
+    """`asyncio.Event`'s set, clear, is_set and wait, for any number of waiters (a list of
+    their futures, made while someone waits)."""
 
-    __slots__ = ("_set", "_waiter")
+    __slots__ = ("_set", "_waiters")
 
     def __init__(self) -> None:
         self._set = False
-        self._waiter: asyncio.Future[None] | None = None  # shared by every waiter
+        self._waiters: list[asyncio.Future[None]] | None = None
 
     def is_set(self) -> bool:
         return self._set
 
     def set(self) -> None:
         self._set = True
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
 
     def clear(self) -> None:
         self._set = False
 
     async def wait(self) -> bool:
         while not self._set:
-            if self._waiter is None:
-                self._waiter = asyncio.get_running_loop().create_future()
-            # shielded: one waiter cancelled does not cancel the future the others await
-            await asyncio.shield(self._waiter)
+            waiter = asyncio.get_running_loop().create_future()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if self._waiters is not None and waiter in self._waiters:
+                    self._waiters.remove(waiter)  # cancelled: the others wait on
         return True
