@@ -50,7 +50,7 @@ subscription and before the subscribers connect, with all of them subscribed (af
 
 Usage: .venv/bin/python bench/subscriptions.py [--subscribers 1000] [--bursts 5] [--rate 20]
        [--seconds 10] [--category ANNOUNCEMENT] [--client-processes 2] [--no-compression]
-       [--paths direct,router,shared]
+       [--router-deflate] [--paths direct,router,shared]
 """
 
 from __future__ import annotations
@@ -648,9 +648,14 @@ def _run_path(
         }
         url = f"ws://127.0.0.1:{port}/graphql"
         if path in ("router", "shared"):
-            if path == "shared":
-                config = Path(env["LMS_STATE_DIR"]) / "router-shared.yaml"
-                config.write_text(json.dumps(SHARED_CONFIG))  # (JSON is YAML)
+            sections: dict[str, Any] = json.loads(
+                json.dumps(SHARED_CONFIG if path == "shared" else {})
+            )
+            if args.router_deflate:
+                sections.setdefault("subscription", {})["permessage_deflate"] = True
+            if sections:
+                config = Path(env["LMS_STATE_DIR"]) / f"router-{path}.yaml"
+                config.write_text(json.dumps(sections))  # (JSON is YAML)
                 router_args = [*router_args, f"--config={config}"]
             pids["router"] = stack.enter_context(
                 _process(
@@ -723,7 +728,9 @@ def _print(results: dict[str, PathResult], args: argparse.Namespace, load: float
     """The tables; False when an event was lost, duplicated or misrouted, or a subscriber
     saw an error or was disconnected."""
     when = datetime.now(UTC).strftime("%Y-%m-%d")
-    compression = "deflate" if args.compression else "no compression"
+    compression = "deflate offered" if args.compression else "no compression"
+    if args.router_deflate:
+        compression += ", the router accepts it"
     print(
         f"\n{args.subscribers} subscribers in {args.client_processes} client processes "
         f"({compression}); bursts: {args.bursts} x {args.subscribers} events; steady: "
@@ -848,6 +855,12 @@ def main() -> int:
         dest="compression",
         action="store_false",
         help="do not offer permessage-deflate (browsers do)",
+    )
+    options.add_argument(
+        "--router-deflate",
+        action="store_true",
+        help="the router accepts permessage-deflate (`subscription.permessage_deflate: true`; "
+        "off by default, as Apollo Router)",
     )
     options.add_argument(
         "--paths",

@@ -7,7 +7,9 @@ caller its token proves. A refused token (forged, expired, revoked) ends that op
 alone with an UNAUTHENTICATED `error` message; the socket and the other operations go on.
 An operation that carries headers without a token runs as nobody (anonymous), never as the
 socket's `connection_init` caller or another operation's. Operations without
-``extensions.headers`` keep the socket's own context, as they always did.
+``extensions.headers`` keep the socket's own context, as they always did. An operation's
+spans are children of the `traceparent` among its headers (its caller's trace), in a
+`subscribe` server span of its own.
 
 At most `MAX_OPERATIONS` run at once per caller on one socket: the socket's own caller's
 operations, and each operation-credentialled caller's (a shared socket carries thousands of
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, Final, Protocol, cast
 
 from graphql import GraphQLError
+from opentelemetry.trace import SpanKind
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -32,6 +35,7 @@ from strawberry.utils.aio import aclosing
 
 from common.errors import ErrorCode
 from common.graphql.context import RequestContext
+from common.telemetry import tracing
 
 Context = RequestContext[Any, Any]
 MAX_OPERATIONS: Final = 100  # at once per caller on one socket
@@ -90,6 +94,13 @@ class PerOperationCredentials(BaseGraphQLTransportWSHandler[Context, None]):
         if headers is None:
             await super().run_operation(operation)
             return
+        # the operation's spans join its caller's trace (the `traceparent` among its
+        # headers), as an HTTP request's do, not the shared socket's
+        with tracing.span("subscribe", kind=SpanKind.SERVER, parent=headers):
+            await self._run_with(operation, headers)
+
+    async def _run_with(self, operation: Operation[Context, None], headers: dict[str, str]) -> None:
+        """The operation as the caller its headers name."""
         view = cast("OperationContexts", self.view)
         context = await view.operation_context(self.context, headers)
         if context.auth_error is not None:

@@ -187,6 +187,13 @@ class SubscriptionSection(Section):
     max_opened_subscriptions_per_connection: PositiveInt = Field(
         default=100, description="this router's own: operations at once on one WebSocket"
     )
+    permessage_deflate: bool = Field(
+        default=False,
+        description="this router's own: compress client WebSocket messages (permessage-deflate, "
+        "1 KiB windows) when the client offers it, as browsers do; off, as Apollo Router: "
+        "subscription events are small JSON, and deflate costs 21 KiB of memory per "
+        "connection (a change needs a restart)",
+    )
 
 
 class ClientSection(Section):

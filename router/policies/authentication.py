@@ -125,7 +125,8 @@ class Authenticator:
             raise AuthenticationFailed(
                 "The credentials must be 'Bearer <access token>'.", token_refused=False
             )
-        known = self._verified.get(token)
+        # keyed by the caller's own "Bearer <token>": the token is held once per caller
+        known = self._verified.get(f"Bearer {token}")
         if known is None or (
             known.expires_at is not None and known.expires_at + self._leeway <= time.time()
         ):
@@ -134,7 +135,7 @@ class Authenticator:
             except InvalidToken as failure:
                 raise AuthenticationFailed(failure.message) from None
             known = Caller.of(token, claims)
-            self._verified.put(token, known)
+            self._verified.put(known.authorization, known)
         if self._revocations is not None and self._revocations.is_revoked(known.claims):
             raise AuthenticationFailed(SESSION_ENDED)
         return known

@@ -59,6 +59,7 @@ from router.server.request_metrics import observe_request
 from router.server.runtime import ClientKind, Runtime, runtime
 from router.server.tracing import TracingMiddleware
 from router.server.uploads import UploadLimits
+from router.server.websocket_protocol import DEFLATE
 from router.subscriptions.connection import serve_websocket
 from router.subscriptions.limits import SubscriptionLimits
 from router.supergraph.model import Supergraph
@@ -506,7 +507,10 @@ async def _watch_config(app: Starlette, source: ConfigSource, interval: float) -
 
 
 @contextlib.asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, bool]]:
+    """Starts and stops what the router runs beside its endpoints. Its state tells the
+    WebSocket server whether to negotiate permessage-deflate (router/server/websocket_protocol.py;
+    read as each connection opens, so a reloaded configuration changes it only at a restart)."""
     state: RouterState = app.state.router
     watching: Watching = app.state.watching
     logger.info("execution: %s", native.STATUS)
@@ -525,7 +529,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings = functools.partial(_readiness_settings, app)
     watchers.append(loop.create_task(watch_readiness(app.state.readiness, settings)))
     try:
-        yield
+        yield {DEFLATE: state.config.subscription.permessage_deflate}
     finally:
         for watcher in watchers:
             watcher.cancel()

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from router.errors import error
 from router.gateway.gateway import GraphQLRequest, GraphQLResponse
 from router.gateway.reload import LiveGateway
 from router.gateway.variables import variables_problem
+from router.mailbox import Flag, Mailbox
 from router.metrics import REGISTRY
 from router.planning import PlanningError
 from router.policies.api_keys import ApiKeysUnavailable
@@ -61,6 +61,31 @@ class _Close:
 
 
 class ClientConnection:
+    __slots__ = (
+        "_closers",
+        "_closing",
+        "_done",
+        "_keepalive_timer",
+        "_outbox",
+        "_sockets",
+        "_timers",
+        "_unwatch",
+        "_writer",
+        "acknowledged",
+        "caller",
+        "credentials",
+        "forwarded",
+        "initialised",
+        "limits",
+        "live",
+        "multiplexes",
+        "operations",
+        "protocol",
+        "rate_limits",
+        "shared",
+        "websocket",
+    )
+
     def __init__(
         self,
         websocket: WebSocket,
@@ -85,9 +110,9 @@ class ClientConnection:
         self.initialised = False  # connection_init received
         self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
-        self._outbox: deque[str | _Close] = deque()  # bounded by `send`
+        self._outbox: Mailbox[str | _Close] = Mailbox()  # bounded by `send`
         self._closing = False
-        self._done = asyncio.Event()
+        self._done = Flag()
         self._sockets: Upstream | None = None
         # Timers are call_later handles, not tasks, and the writer is a task only while
         # there is something to write: fewer objects per connection (memory, and what the
@@ -149,7 +174,7 @@ class ClientConnection:
 
     def _enqueue(self, item: str | _Close) -> None:
         """Queue for the writer, starting one when none is running."""
-        self._outbox.append(item)
+        self._outbox.put_nowait(item)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write(), name="ws-writer")
 
@@ -183,7 +208,7 @@ class ClientConnection:
         finished = True  # closed, or the client is gone
         try:
             while self._outbox:
-                item = self._outbox.popleft()
+                item = self._outbox.get_nowait()
                 if isinstance(item, _Close):
                     await self._close_now(item)
                     return

@@ -20,6 +20,7 @@ from websockets.typing import Subprotocol
 
 from router import jsonio
 from router.errors import error
+from router.mailbox import Mailbox
 from router.transport.headers import HeaderRules
 
 logger = logging.getLogger("router")
@@ -55,8 +56,10 @@ def websocket_url(http_url: str) -> str:
 
 
 class _Operation:
+    __slots__ = ("ended", "queue")
+
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()  # bounded by `offer`
+        self.queue: Mailbox[Any] = Mailbox()  # bounded by `offer`
         self.ended = False
 
     def offer(self, item: Any, service: str) -> None:
@@ -66,8 +69,7 @@ class _Operation:
             self.ended = True  # the backlog is still delivered, then the end
         elif self.queue.qsize() >= QUEUE_SIZE:
             self.ended = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self.queue.clear()
             item = SubgraphStreamError(
                 [
                     error(

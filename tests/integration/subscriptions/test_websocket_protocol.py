@@ -14,11 +14,11 @@ from websockets.typing import Subprotocol
 from common.settings import Settings
 from router.subscriptions.limits import SubscriptionLimits
 from tests.accounts import Account, register
-from tests.conftest import serve_router
+from tests.conftest import SHIPPED_SUBSCRIPTIONS, serve_router
 from tests.hostile_documents import Bomb
 from tests.integration.users.test_tokens import expired_access_token
 from tests.support import GraphQLClient, error_codes, eventually
-from tests.ws import LEGACY_WS, TRANSPORT_WS, graphql_socket
+from tests.ws import LEGACY_WS, TRANSPORT_WS, GraphQLSocket, graphql_socket
 
 ADDED = "subscription { notificationAdded(category: REMINDER) { id title } }"  # no welcome
 UNREAD_COUNT = "subscription { unreadCountChanged }"
@@ -214,6 +214,42 @@ async def test_ping_is_answered_with_pong(router_url: str, learner: Account) -> 
             operation = await socket.subscribe("{ me { id } }")  # something to wait for
             await socket.next_payload(operation)
         raise AssertionError("no pong")
+
+
+# permessage-deflate (`subscription.permessage_deflate`)
+
+
+@pytest.fixture(scope="module")
+async def deflating_router(subgraph_urls: dict[str, str], migrated: Settings) -> AsyncIterator[str]:
+    deflate = {**SHIPPED_SUBSCRIPTIONS, "permessage_deflate": True}
+    async with serve_router(subgraph_urls, migrated, sections={"subscription": deflate}) as url:
+        yield url
+
+
+async def _extensions_negotiated(router: str, learner: Account) -> str | None:
+    """The Sec-WebSocket-Extensions the router answers a client offering permessage-deflate
+    as browsers do (websockets' default); the socket serves an operation either way."""
+    url = router.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol(TRANSPORT_WS)]) as raw:
+        assert raw.response is not None
+        extensions = raw.response.headers.get("Sec-WebSocket-Extensions")
+        socket = GraphQLSocket(raw, TRANSPORT_WS)
+        assert (await socket.init(learner.access_token))["type"] == "connection_ack"
+        operation = await socket.subscribe("{ me { name } }")
+        assert (await socket.next_payload(operation))["data"] == {"me": {"name": "Wes Socket"}}
+    return extensions
+
+
+async def test_the_router_declines_deflate_by_default(router_url: str, learner: Account) -> None:
+    assert await _extensions_negotiated(router_url, learner) is None
+
+
+async def test_the_router_accepts_deflate_when_the_configuration_says_so(
+    deflating_router: str, learner: Account
+) -> None:
+    assert await _extensions_negotiated(deflating_router, learner) == (
+        "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10"
+    )
 
 
 # Operations

@@ -192,6 +192,48 @@ async def test_a_mutation_is_one_trace_to_the_subscriber_its_event_reaches(
     )
 
 
+async def test_a_subscription_on_the_shared_socket_joins_the_clients_trace(
+    platform: tuple[DevRun, dict[str, str]], router: str, zipkin: ZipkinCollector
+) -> None:
+    """`lms dev` runs the shipped router.yaml: notifications' subscriptions share one socket,
+    whose own context is nobody's; each operation's spans join the trace its client
+    started."""
+    email = f"shared-{uuid.uuid4().hex[:10]}@example.org"
+    registered = await post(
+        router,
+        REGISTER,
+        {"input": {"email": email, "password": PASSWORD, "name": "Sharon Trace"}},
+        {},
+    )
+    token = registered["data"]["register"]["accessToken"]
+    trace_id, parent = traceparent()
+    async with graphql_socket(router, TRANSPORT_WS, headers={"traceparent": parent}) as socket:
+        assert (await socket.init(token))["type"] == "connection_ack"
+        operation = await socket.subscribe("subscription { unreadCountChanged }")
+        count = await socket.next_payload(operation, seconds=30)
+    assert isinstance(count["data"]["unreadCountChanged"], int)
+
+    def operation_spans() -> list[dict[str, Any]] | None:
+        # the operation's spans end with it: the client left, the router completed it
+        spans = zipkin.trace(trace_id)
+        at_subgraph = [s for s in spans if service(s) == "notifications"]
+        names = {s["name"] for s in at_subgraph}
+        return spans if {"subscribe", "graphql", "SELECT notifications"} <= names else None
+
+    spans: list[dict[str, Any]] = await eventually(operation_spans, EXPORTED_WITHIN)
+    assert zipkin.invalid == []
+    subscribe = named(spans, "subscribe", "notifications")
+    assert subscribe["kind"] == "SERVER"
+    assert subscribe["parentId"] == parent.split("-")[2]  # the client's span, as forwarded
+    # the operation's span, and the count's SQL under it
+    count_query = named(spans, "SELECT notifications", "notifications")
+    assert [(service(s), s["name"]) for s in ancestry(spans, count_query)] == [
+        ("notifications", "SELECT notifications"),
+        ("notifications", "graphql"),
+        ("notifications", "subscribe"),
+    ]
+
+
 async def test_logs_tie_a_request_to_its_trace_and_hold_no_secret(
     platform: tuple[DevRun, dict[str, str]], router: str
 ) -> None:

@@ -94,6 +94,15 @@ def test_a_bad_value_says_what_is_expected() -> None:
     assert listen.endswith("(got 'localhost')")
 
 
+def test_permessage_deflate_is_off_unless_turned_on_and_takes_a_boolean() -> None:
+    assert RouterConfig().subscription.permessage_deflate is False
+    on = parse_config("subscription:\n  permessage_deflate: true\n", environ={})
+    assert on.subscription.permessage_deflate is True
+    [line] = _problems("subscription:\n  permessage_deflate: maybe\n")
+    assert line.startswith("r.yaml: subscription.permessage_deflate: "), line
+    assert "boolean" in line, line
+
+
 def test_a_bad_duration_names_the_forms_a_duration_takes() -> None:
     [line] = _problems("traffic_shaping:\n  subgraphs:\n    products:\n      timeout: soon\n")
     assert line == (
