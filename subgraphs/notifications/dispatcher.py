@@ -125,6 +125,8 @@ class Dispatcher:
         )
         async with self.sessions.begin() as session:
             skipped = await self._skip_unsendable(session, due)
+            if not self.senders:  # nothing else to claim
+                return skipped
             deliveries = list(
                 await session.scalars(
                     select(DeliveryRow)
