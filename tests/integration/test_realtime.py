@@ -145,4 +145,4 @@ async def test_batches_travel_as_one_redis_message_each(
         # 2,500 messages in batches of at most 1,000: three Redis messages, on the batches' channel
         assert [item["channel"] for item in received] == [b"count:batches"] * 3
     finally:
-        await watcher.aclose()
+        await watcher.aclose()  # type: ignore[no-untyped-call]
