@@ -18,11 +18,12 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common import clock
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 SERVICE = "notifications"  # the label of its delivery metrics
 RETRYING = "RETRYING"  # a delivery's state in the metrics while it waits for another try
 CLAIM = 50
+SKIP_CLAIM = 1000  # deliveries without a provider settled in one statement
 LEASE = timedelta(minutes=2)
 UNVERIFIED_RECHECK = timedelta(hours=1)  # an e-mail to an unverified address looks again
 UNVERIFIED_WAIT = timedelta(days=7)  # then gives up
@@ -116,33 +118,27 @@ class Dispatcher:
     async def deliver_due(self) -> int:
         """Claim and send one round of due deliveries; returns how many were claimed."""
         now = clock.now()
+        due = (
+            DeliveryRow.status == DeliveryStatus.PENDING.value,
+            DeliveryRow.digest.is_(None),
+            DeliveryRow.next_attempt_at <= now,
+        )
         async with self.sessions.begin() as session:
+            skipped = await self._skip_unsendable(session, due)
+            if not self.senders:  # nothing else to claim
+                return skipped
             deliveries = list(
                 await session.scalars(
                     select(DeliveryRow)
-                    .where(
-                        DeliveryRow.status == DeliveryStatus.PENDING.value,
-                        DeliveryRow.digest.is_(None),
-                        DeliveryRow.next_attempt_at <= now,
-                    )
+                    .where(*due, DeliveryRow.channel.in_([c.value for c in self.senders]))
                     .order_by(DeliveryRow.next_attempt_at)
                     .limit(CLAIM)
                     .with_for_update(skip_locked=True)
                 )
             )
             if not deliveries:
-                return 0
-            claimed = len(deliveries)
-            # A channel without a provider is settled here, in the claiming transaction,
-            # rather than by a transaction per delivery (a course announcement to thousands).
-            for delivery in deliveries:
-                if Channel(delivery.channel) not in self.senders:
-                    delivery.status = DeliveryStatus.SKIPPED.value
-                    delivery.last_error = f"No {Channel(delivery.channel)} provider is set up."
-                    notification_delivery(SERVICE, delivery.channel, DeliveryStatus.SKIPPED.value)
-            deliveries = [d for d in deliveries if d.status == DeliveryStatus.PENDING.value]
-            if not deliveries:
-                return claimed
+                return skipped
+            claimed = skipped + len(deliveries)
             for delivery in deliveries:
                 delivery.next_attempt_at = now + LEASE
             notifications = {
@@ -161,6 +157,41 @@ class Dispatcher:
         contacts = await self._contacts([job.notification.user_id for job in jobs])
         await asyncio.gather(*(self._deliver(job, people, contacts) for job in jobs))
         return claimed
+
+    async def _skip_unsendable(
+        self, session: AsyncSession, due: tuple[ColumnElement[bool], ...]
+    ) -> int:
+        """Settle up to SKIP_CLAIM due deliveries of channels without a provider as SKIPPED,
+        in one statement: a course announcement to thousands leaves a thousand emails to
+        settle without SMTP, and loading them as ORM rows to update them one by one cost
+        the process more CPU than fanning the announcement out to live subscribers, on the
+        same event loop. The number settled."""
+        unsendable = [channel.value for channel in Channel if channel not in self.senders]
+        if not unsendable:
+            return 0
+        claim = (
+            select(DeliveryRow.id)
+            .where(*due, DeliveryRow.channel.in_(unsendable))
+            .order_by(DeliveryRow.next_attempt_at)
+            .limit(SKIP_CLAIM)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        channels = list(
+            await session.scalars(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(claim))
+                .values(
+                    status=DeliveryStatus.SKIPPED.value,
+                    last_error="No " + DeliveryRow.channel + " provider is set up.",
+                )
+                .returning(DeliveryRow.channel)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        for channel, settled in Counter(channels).items():
+            notification_delivery(SERVICE, channel, DeliveryStatus.SKIPPED.value, settled)
+        return len(channels)
 
     async def _contacts(self, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, ContactRow]:
         async with self.sessions() as session:

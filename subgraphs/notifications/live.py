@@ -32,6 +32,10 @@ UNREAD_CHANGED: Final = "unread"
 # How long a subscription waits for Redis to confirm its channel before it counts anyway.
 SUBSCRIBE_WAIT_SECONDS: Final = 2.0
 
+# Where a burst's messages go, one Redis message per batch (common/realtime.py); the hub of
+# every notifications process reads it.
+BATCHES: Final = "notifications:batches"
+
 SESSION_ENDED: Final = object()  # offered to a listener whose token was revoked
 
 
@@ -100,7 +104,9 @@ def row_of(message: Mapping[str, Any]) -> LiveNotification:
 async def publish_added(redis: Redis | None, rows: Iterable[Mapping[str, Any]]) -> None:
     if redis is not None:
         await publish_all(
-            redis, [(user_channel(row["user_id"]), added_message(row)) for row in rows]
+            redis,
+            [(user_channel(row["user_id"]), added_message(row)) for row in rows],
+            batches=BATCHES,
         )
 
 

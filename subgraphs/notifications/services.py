@@ -13,7 +13,7 @@ from common.realtime import PubSubHub
 from common.telemetry.metrics import count_statements
 from subgraphs.notifications.channels import Channel, Sender, SmtpSender, WebhookSender
 from subgraphs.notifications.dispatcher import Dispatcher
-from subgraphs.notifications.live import LiveFeed
+from subgraphs.notifications.live import BATCHES, LiveFeed
 from subgraphs.notifications.people import Directory
 from subgraphs.notifications.retry import RetryPolicy
 from subgraphs.notifications.service import NotificationsService
@@ -81,5 +81,5 @@ def build_services(runtime: ServiceRuntime) -> NotificationsServices:
             redis=runtime.redis,
         ),
         dispatcher=dispatcher,
-        live=LiveFeed(PubSubHub(runtime.redis), runtime.verifier.revocations),
+        live=LiveFeed(PubSubHub(runtime.redis, batches=BATCHES), runtime.verifier.revocations),
     )

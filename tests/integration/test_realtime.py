@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from common.infra.redis import RedisServer
-from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish
+from common.realtime import Gap, Listener, PubSubHub, SlowListener, publish, publish_all
 
 
 async def next_item(listener: Listener) -> Any:
@@ -100,3 +100,49 @@ async def test_redis_restart_is_survived_and_signalled(
             await fresh.aclose()
     finally:
         await hub.close()
+
+
+async def test_messages_published_as_batches_reach_their_channels_listeners_in_order(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    hub = PubSubHub(Redis.from_url(redis_server.url), batches="test:batches")
+    try:
+        users = [f"user:batch:{index}" for index in range(30)]
+        listeners = {channel: hub.listen(channel) for channel in users}
+        bystander = hub.listen("user:batch:none")
+        await subscribed(hub, redis, "test:batches")
+        for channel in users:
+            await subscribed(hub, redis, channel)
+        # Three rounds of one message to each user, then one more to the first alone (a
+        # single message goes on its own channel): each listener has its own, in order.
+        for round_ in range(3):
+            messages = [(channel, {"round": round_, "to": channel}) for channel in users]
+            await publish_all(redis, messages, batches="test:batches")
+        await publish_all(redis, [(users[0], {"round": 3, "to": users[0]})], batches="test:batches")
+        for channel, listener in listeners.items():
+            rounds = 4 if channel == users[0] else 3
+            assert [await next_item(listener) for _ in range(rounds)] == [
+                {"round": round_, "to": channel} for round_ in range(rounds)
+            ]
+            assert listener.queue.empty()
+        assert bystander.queue.empty()
+    finally:
+        await hub.close()
+
+
+async def test_batches_travel_as_one_redis_message_each(
+    redis: Redis, redis_server: RedisServer
+) -> None:
+    watcher = redis.pubsub()
+    await watcher.psubscribe("user:count:*", "count:batches")
+    try:
+        messages = [(f"user:count:{index}", {"n": index}) for index in range(2500)]
+        await publish_all(redis, messages, batches="count:batches")
+        received: list[Any] = []
+        while (message := await watcher.get_message(timeout=1.0)) is not None:
+            if message["type"] == "pmessage":
+                received.append(message)
+        # 2,500 messages in batches of at most 1,000: three Redis messages, on the batches' channel
+        assert [item["channel"] for item in received] == [b"count:batches"] * 3
+    finally:
+        await watcher.aclose()  # type: ignore[no-untyped-call]

@@ -328,3 +328,31 @@ async def test_a_moved_subgraph_gets_a_new_shared_socket_and_the_idle_old_one_cl
             assert len(shared) == 1
         finally:
             await shared.aclose()
+
+
+async def test_a_burst_to_many_subscribers_arrives_once_each_in_order(
+    graph: GraphQLClient, shared_router: str, admin: Account, migrated: Settings
+) -> None:
+    """Sends to many users at once travel to the subgraph's hub as batches (one Redis
+    message for all recipients): through the router, each subscriber gets their own
+    notifications, every one once and in the order sent, and nobody else's."""
+    people = [await register(graph, f"Burst {index}") for index in range(8)]
+    async with contextlib.AsyncExitStack() as stack:
+        sockets = [await stack.enter_async_context(graphql_socket(shared_router)) for _ in people]
+        operations = []
+        for socket, person in zip(sockets, people, strict=True):
+            await _signed_in(socket, person)
+            operations.append(await socket.subscribe(ADDED, {"category": "REMINDER"}))
+        for person in people:
+            await live(migrated, person)
+        titles = [f"burst {round_}" for round_ in range(3)]
+        for title in titles:
+            await remind(graph, admin, *people, title=title)
+        for socket, operation, person in zip(sockets, operations, people, strict=True):
+            received = [await next_of_category(socket, operation, "REMINDER") for _ in titles]
+            assert [added["title"] for added in received] == titles
+            assert {added["user"]["id"] for added in received} == {person.id}
+            assert len({added["id"] for added in received}) == len(titles)
+        for socket in sockets:  # nothing more: no duplicates, nobody else's
+            with pytest.raises(TimeoutError):
+                await socket.receive(0.5)
