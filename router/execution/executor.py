@@ -421,20 +421,32 @@ async def _entities_from_cache(
     return keys
 
 
-async def run_node(node: PlanNode, state: ExecutionState) -> None:
+def run_node(node: PlanNode, state: ExecutionState) -> Awaitable[None]:
+    """The node's coroutine itself, not awaited in one of this function's: a fetch's
+    chain of frames, which every resumption of it passes through, is one frame shorter
+    for each level of the plan above it."""
     if isinstance(node, FetchNode):
-        await _fetch_root(node, state)
-    elif isinstance(node, FlattenNode):
-        await _fetch_entities(node, state)
-    elif isinstance(node, SequenceNode):
-        for child in node.nodes:
-            await run_node(child, state)
-    elif isinstance(node, ParallelNode):
-        await _parallel(node.nodes, state)
-    elif isinstance(node, ConditionNode):
+        return _fetch_root(node, state)
+    if isinstance(node, FlattenNode):
+        return _fetch_entities(node, state)
+    if isinstance(node, SequenceNode):
+        return _sequence(node.nodes, state)
+    if isinstance(node, ParallelNode):
+        return _parallel(node.nodes, state)
+    if isinstance(node, ConditionNode):
         branch = node.if_clause if state.conditions.get(node.condition) else node.else_clause
         if branch is not None:
-            await run_node(branch, state)
+            return run_node(branch, state)
+    return _nothing()
+
+
+async def _nothing() -> None:
+    pass
+
+
+async def _sequence(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
+    for child in nodes:
+        await run_node(child, state)
 
 
 async def _parallel(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
