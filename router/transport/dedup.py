@@ -22,7 +22,7 @@ from router.config.traffic import SubgraphShaping, TrafficShapingSection
 from router.jsoncopy import copied
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.headers import PER_REQUEST
+from router.transport.headers import shared_items
 from router.transport.layer import PolicyLayer
 
 SHARED = Counter(
@@ -97,8 +97,7 @@ class Deduplication(PolicyLayer[bool]):
     ) -> dict[str, Any]:
         if not idempotent or self.policy(service) is None:
             return await self.inner.send(service, payload, headers, idempotent=idempotent)
-        kept = sorted(item for item in headers.items() if item[0] not in PER_REQUEST)
-        key: Key = (service, jsonio.dumps(payload), tuple(kept))
+        key: Key = (service, jsonio.dumps(payload), shared_items(headers))
         shared = self._in_flight.get(key)
         if shared is None:
             request = asyncio.ensure_future(

@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import AroundLayer, Call
+from router.transport.layer import Answer, AroundLayer
 
 FETCH_DURATION = Histogram(
     "router_subgraph_fetch_duration_seconds",
@@ -50,13 +50,13 @@ class FetchMetrics(AroundLayer):
         self._durations: dict[str, Histogram] = {}  # per subgraph
         self._errors: dict[tuple[str, str], Counter] = {}  # per subgraph and reason
 
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
+    async def around(self, service: str, call: Answer) -> dict[str, Any]:
         durations = self._durations.get(service)
         if durations is None:
             durations = self._durations[service] = FETCH_DURATION.labels(service)
-        started = time.perf_counter()
+        started = time.perf_counter()  # (the call beneath has done nothing yet)
         try:
-            answer = await call()
+            answer = await call
         except SubgraphRequestError as failure:
             self._failed(service, reason(failure))
             raise
