@@ -450,32 +450,7 @@ async def _sequence(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
 
 
 async def _parallel(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
-    """The nodes at once: the first in this task, each other in a task of its own (one task
-    less than `asyncio.gather` of them all). The others are made first, so they start on
-    the loop's next turn in their order, after the first has started, as gather starts
-    them. If the first fails, the others are cancelled (gather left them running on)."""
-    if len(nodes) < 2:
-        for child in nodes:
-            await run_node(child, state)
-        return
-    rest = nodes[1:]
-    others: asyncio.Future[Any] = (
-        asyncio.ensure_future(run_node(rest[0], state))
-        if len(rest) == 1
-        else asyncio.gather(*(run_node(child, state) for child in rest))
-    )
-    try:
-        await run_node(nodes[0], state)
-    except BaseException:
-        others.cancel()
-        others.add_done_callback(_retrieved)
-        raise
-    await others
-
-
-def _retrieved(future: "asyncio.Future[Any]") -> None:
-    if not future.cancelled():
-        future.exception()  # read, so that a failure after the first's is not reported
+    await asyncio.gather(*(run_node(child, state) for child in nodes))
 
 
 async def execute_plan(plan: QueryPlan, state: ExecutionState) -> ExecutionState:
