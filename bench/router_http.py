@@ -10,9 +10,9 @@ Usage:
 
 Each tree runs in a process of its own pinned to core 1, pure Python (LMS_ROUTER_NATIVE=0:
 none of this path is compiled); rounds of 500 requests, one at a time, alternate between
-the processes (the collector set as `serve` sets it); a tree's figure is the median of its rounds, its ratio the median of the
-paired rounds' (2.00x: twice the first tree's CPU). Needs the rig bench/peer_gateways.sh
-installs ($RIG, /tmp/peer-bench); no subgraph runs."""
+the processes (the collector set as `serve` sets it); a tree's figure is the median of its
+rounds, its ratio the median of the paired rounds' (2.00x: twice the first tree's CPU).
+Needs the rig bench/peer_gateways.sh installs ($RIG, /tmp/peer-bench); no subgraph runs."""
 
 import argparse
 import asyncio
