@@ -86,7 +86,10 @@ async def _round(events: int) -> float:
     message = json.loads(json.dumps(added_message(row)))
     items = [dict(message) for _ in range(events)]
     context = argparse.Namespace(
-        principal=principal, auth_error=None, service=argparse.Namespace(live=_Live(items))
+        principal=principal,
+        auth_error=None,
+        service=argparse.Namespace(live=_Live(items)),
+        cache_policy=None,  # as a RequestContext has (the prepared path needs it)
     )
     stream = await schema.subscribe(
         QUERY, variable_values={"category": "ANNOUNCEMENT"}, context_value=context
