@@ -212,7 +212,14 @@ async def _streamed(
 ) -> AsyncGenerator[ExecutionResult, None]:
     failed = False
     try:
-        source = await _source(built)
+        try:
+            source = await _source(built)
+        except Exception as error:  # as Strawberry: in a result, not as a refusal
+            failed = True
+            yield ExecutionResult(
+                data=None, errors=[client_error(_graphql_error(error))], extensions={}
+            )
+            return
         if isinstance(source, list):
             failed = True
             yield PreExecutionError(data=None, errors=[client_error(e) for e in source])
@@ -242,12 +249,9 @@ async def _source(
     """The operation's event stream, or the errors that stop it from starting."""
     if isinstance(built, list):
         return built
-    try:
-        stream = create_source_event_stream(built)
-        if built.is_awaitable(stream):
-            stream = await stream
-    except Exception as error:  # as Strawberry's `on_execute` hook catches it
-        return [_graphql_error(error)]
+    stream = create_source_event_stream(built)
+    if built.is_awaitable(stream):
+        stream = await stream
     if isinstance(stream, GraphQLResult):
         return list(stream.errors or ())
     return cast(AsyncGenerator[Any, None], stream)
