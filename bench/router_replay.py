@@ -336,13 +336,26 @@ def _describe(tree: Path) -> str:
 
 
 def compare(trees: list[Path], rounds: int, answers_file: Path) -> None:
+    paired(__file__, ["--worker", str(answers_file)], trees, rounds)
+
+
+def paired(
+    script: str,
+    arguments: list[str],
+    trees: list[Path],
+    rounds: int,
+    env: dict[str, str] | None = None,
+    unit: str = "CPU ms/req",
+) -> None:
+    """Runs ``script`` with ``arguments`` in each tree (a worker answering "ready", then a
+    figure per line it reads), alternating rounds; prints each tree's median and its ratio
+    to the first's (the median of the paired rounds' ratios)."""
     workers = []
     for tree in trees:
-        env = {**os.environ, "PYTHONPATH": str(tree)}
         workers.append(
             subprocess.Popen(
-                ["taskset", "-c", "1", sys.executable, __file__, "--worker", str(answers_file)],
-                env=env,
+                ["taskset", "-c", "1", sys.executable, script, *arguments],
+                env={**os.environ, **(env or {}), "PYTHONPATH": str(tree)},
                 cwd=tree,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -367,7 +380,7 @@ def compare(trees: list[Path], rounds: int, answers_file: Path) -> None:
         process.stdin.close()
         process.wait(30)
     print(f"load average at the end: {os.getloadavg()}")
-    print(f"{'tree':72} {'CPU ms/req':>10} {'/ first':>8}")
+    print(f"{'tree':72} {unit:>10} {'/ first':>8}")
     for tree, spent in zip(trees, times, strict=True):
         ratio = statistics.median(t / b for b, t in zip(times[0], spent, strict=True))
         print(f"{_describe(tree):72} {statistics.median(spent):10.3f} {ratio:7.2f}x")

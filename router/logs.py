@@ -17,6 +17,7 @@ from opentelemetry import trace
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 _SKIPPED = _RECORD_FIELDS | {"message", "asctime", "taskName", "color_message"}
 _SECRET_FIELDS = frozenset({"authorization", "token", "access_token", "api_key", "password"})
+_ENCODER = json.JSONEncoder(default=str)  # what `json.dumps(line, default=str)` builds each time
 
 
 class RouterLogFormat(logging.Formatter):
@@ -34,13 +35,16 @@ class RouterLogFormat(logging.Formatter):
         if span.is_valid:
             line["trace_id"] = format(span.trace_id, "032x")
             line["span_id"] = format(span.span_id, "016x")
-        extra = {k: v for k, v in vars(record).items() if k not in _SKIPPED and k[:1] != "_"}
         line.update(
-            {k: "[redacted]" if k.lower() in _SECRET_FIELDS else v for k, v in extra.items()}
+            {
+                k: "[redacted]" if k.lower() in _SECRET_FIELDS else v
+                for k, v in vars(record).items()
+                if k not in _SKIPPED and k[:1] != "_"
+            }
         )
         if record.exc_info:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(line, default=str)
+        return _ENCODER.encode(line)
 
 
 def log_json_to_stderr(level: str = "INFO") -> None:
@@ -54,3 +58,5 @@ def log_json_to_stderr(level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # what a record notes that no line shows (its thread and process): not looked up for each
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False

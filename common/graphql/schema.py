@@ -14,7 +14,7 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
-from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -24,10 +24,12 @@ from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
 from common.graphql.operation_metrics import OperationMetrics
 from common.graphql.prepared import (
+    STREAM_HERE,
     PreparedDocuments,
     operation_to_run,
     remember_accepted,
     run_prepared,
+    stream_prepared,
 )
 from common.graphql.tracing import graphql_spans
 
@@ -111,6 +113,51 @@ class ServiceSchema(strawberry.federation.Schema):
                 operation_extensions,
             )
         return await run_prepared(
+            self._schema,
+            document,
+            operation,
+            context=context_value,
+            root_value=root_value,
+            variables=variable_values,
+            executor=self.execution_context_class,
+            operation_extensions=operation_extensions,
+        )
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """A subscription whose text was accepted before streams without the extensions
+        (`common.graphql.prepared.stream_prepared`); anything else as Strawberry streams it."""
+        document = self.prepared.get(query)
+        operation = None
+        if (
+            document is not None
+            and self._prepare
+            and not self.directives
+            and hasattr(context_value, "cache_policy")
+        ):
+            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
+            operation = operation_to_run(
+                document, operation_name, variable_values, allowed, STREAM_HERE
+            )
+        if document is None or operation is None:
+            return await super().stream(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                operation_extensions,
+                allowed_operation_types,
+            )
+        return stream_prepared(
             self._schema,
             document,
             operation,

@@ -8,10 +8,9 @@ loaded is refused with the reason logged, and the old one keeps serving. A new c
 """
 
 import asyncio
-import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,45 @@ class Generation:
     in_flight: int = 0
     retired: bool = False
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _Holding:
+    """`LiveGateway.hold`'s block (a class, not a generator: every request enters one): the
+    generation current when it is entered counts as in flight until it ends."""
+
+    __slots__ = ("_generation", "_live")
+
+    def __init__(self, live: "LiveGateway") -> None:
+        self._live = live
+        self._generation: Generation | None = None
+
+    async def __aenter__(self) -> Generation:
+        generation = self._generation = self._live._current
+        generation.in_flight += 1
+        generation.idle.clear()
+        return generation
+
+    async def __aexit__(self, *_: object) -> None:
+        generation = self._generation
+        assert generation is not None
+        generation.in_flight -= 1
+        if generation.in_flight == 0:
+            generation.idle.set()
+
+
+class _Using:
+    """`LiveGateway.use`'s block: `hold`'s, giving the gateway alone."""
+
+    __slots__ = ("_holding",)
+
+    def __init__(self, live: "LiveGateway") -> None:
+        self._holding = _Holding(live)
+
+    async def __aenter__(self) -> Gateway:
+        return (await self._holding.__aenter__()).gateway
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._holding.__aexit__()
 
 
 def _digest(sdl: str) -> str:
@@ -95,25 +133,14 @@ class LiveGateway:
         generation.idle.set()
         return generation
 
-    @contextlib.asynccontextmanager
-    async def use(self) -> AsyncIterator[Gateway]:
+    def use(self) -> "_Using":
         """The current gateway, held by this request until it finishes."""
-        async with self.hold() as generation:
-            yield generation.gateway
+        return _Using(self)
 
-    @contextlib.asynccontextmanager
-    async def hold(self) -> AsyncIterator["Generation"]:
+    def hold(self) -> "_Holding":
         """The current gateway with its subgraph URLs, held until the block ends (a
         subscription holds it for its whole life)."""
-        generation = self._current
-        generation.in_flight += 1
-        generation.idle.clear()
-        try:
-            yield generation
-        finally:
-            generation.in_flight -= 1
-            if generation.in_flight == 0:
-                generation.idle.set()
+        return _Holding(self)
 
     def replace(self, sdl: str) -> bool:
         """Load and swap in a new supergraph; False (old one kept, reason logged) if it fails."""

@@ -11,6 +11,7 @@ it writes. The subgraphs get this address alone as their X-Forwarded-For
 (router/server/http.py), never the chain the client sent. The subgraphs read theirs the same
 way (common/graphql/context.py; the router imports nothing of the platform)."""
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -67,6 +68,7 @@ def client_address(
     return str(client)
 
 
+@functools.lru_cache(maxsize=1024)  # a request's peer is parsed twice, and peers come back
 def _address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text) if text else None

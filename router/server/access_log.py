@@ -26,6 +26,7 @@ from router.planning import PlanningError
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
 from router.ratelimit.identity import client_address
+from router.server.headers import header
 from router.telemetry import trace_id_of
 
 logger = logging.getLogger("router.access")
@@ -35,6 +36,7 @@ REQUEST_ID = "x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 _MAX_USER_AGENT = 256
 _MAX_CLIENT = 128
+_SOURCE = "(unknown file)"  # as `logging` names a record's source when it does not look
 
 
 def selected_operation(gateway: Gateway, request: GraphQLRequest) -> OperationDefinitionNode | None:
@@ -68,9 +70,8 @@ def _enabled(scope: Scope) -> bool:
     return enabled
 
 
-def _request_id(headers: Headers) -> str:
-    given = headers.get(REQUEST_ID, "")
-    return given if _SANE_ID.match(given) else uuid.uuid4().hex
+def _request_id(given: str | None) -> str:
+    return given if given is not None and _SANE_ID.match(given) else uuid.uuid4().hex
 
 
 class AccessLogMiddleware:
@@ -82,8 +83,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = Headers(scope=scope)
-        request_id = _request_id(headers)
+        request_id = _request_id(header(scope, b"x-request-id"))
         record = AccessRecord()
         status = 500  # unless an answer starts
 
@@ -99,28 +99,35 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             CURRENT.reset(token)
-            _log(scope, headers, request_id, status, time.perf_counter() - started, record)
+            _log(scope, request_id, status, time.perf_counter() - started, record)
 
 
 def _log(
     scope: Scope,
-    headers: Headers,
     request_id: str,
     status: int,
     seconds: float,
     record: AccessRecord,
 ) -> None:
+    headers = Headers(scope=scope)
     peer = scope.get("client")
     # the address the rate limits count (the X-Forwarded-For entry of the trusted proxies)
     trusted = scope["app"].state.router.config.rate_limit.trusted_proxies
     address = client_address(headers.getlist("x-forwarded-for"), peer[0] if peer else None, trusted)
     client = record.client or address
     method, path = scope["method"], scope["path"]
-    logger.info(
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    # `logger.info` without its `findCaller` (a walk up the stack for a file and line the
+    # line does not show): the same record, handled the same way
+    line = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        _SOURCE,
+        0,
         "%s %s %s",
-        method,
-        path,
-        status,
+        (method, path, status),
+        None,
         extra={
             "event": "access",
             "trace_id": trace_id_of(headers),
@@ -138,3 +145,4 @@ def _log(
             "errors": dict(record.errors),
         },
     )
+    logger.handle(line)

@@ -291,14 +291,7 @@ async def _answer(request: Request) -> Answer:
     """The response, the GraphQL response it carries (None for GraphiQL's page) and the name
     of the operation it answers."""
     state = _state(request)
-    wants_html = "text/html" in request.headers.get("accept", "")
-    params = request.query_params
-    if (
-        request.method == "GET"
-        and wants_html
-        and "query" not in params
-        and "extensions" not in params
-    ):
+    if request.method == "GET" and _wants_graphiql(request):
         return GRAPHIQL.page(request), None, None
     try:
         graphql_request = await read_request(request, state.uploads)
@@ -335,6 +328,16 @@ async def _answer(request: Request) -> Answer:
     if caller is None and _asks_to_sign_in(result):
         response.headers["www-authenticate"] = bearer_challenge()
     return response, result, name
+
+
+def _wants_graphiql(request: Request) -> bool:
+    """A browser asking for the page (HTML, and no operation in the URL)."""
+    params = request.query_params
+    return (
+        "text/html" in request.headers.get("accept", "")
+        and "query" not in params
+        and "extensions" not in params
+    )
 
 
 def _asks_to_sign_in(result: GraphQLResponse) -> bool:

@@ -19,13 +19,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
 
 import brotli
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import error
 from router.gateway.gateway import GraphQLResponse
 from router.server.errors import BadRequest
+from router.server.headers import header
 from router.server.http import respond
 
 MIN_SIZE = 1024
@@ -287,9 +288,8 @@ class CompressionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        send = _CompressingSend(send, negotiate(headers.get("accept-encoding")))
-        coding = headers.get("content-encoding", "identity").strip().lower()
+        send = _CompressingSend(send, negotiate(header(scope, b"accept-encoding")))
+        coding = (header(scope, b"content-encoding") or "identity").strip().lower()
         if coding != "identity":
             if coding not in DECODINGS:
                 response = respond(Request(scope), _unsupported(coding))

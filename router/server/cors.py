@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from router.config.cors import CorsSection
 from router.errors import error
 from router.gateway.gateway import GraphQLResponse
+from router.server.headers import header
 from router.server.http import respond
 
 _VARY = "Origin"
@@ -122,9 +123,8 @@ def _preflight_headers(
     return headers
 
 
-def _same_origin(origin: str, headers: Headers) -> bool:
+def _same_origin(origin: str, host: str | None) -> bool:
     """Whether a page's origin is the router's own (the Host it was asked for)."""
-    host = headers.get("host")
     return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
@@ -137,18 +137,21 @@ class CorsMiddleware:
             await self.app(scope, receive, send)
             return
         rules: CorsRules = scope["app"].state.router.cors
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
+        origin = header(scope, b"origin")
         if scope["type"] == "websocket":
-            if origin is None or _same_origin(origin, headers) or rules.grant(origin):
+            host = header(scope, b"host")
+            if origin is None or _same_origin(origin, host) or rules.grant(origin):
                 await self.app(scope, receive, send)
             else:
                 await receive()  # websocket.connect
                 await send({"type": "websocket.close", "code": 1008})  # HTTP 403
             return
         grant = rules.grant(origin) if origin is not None else None
-        method = headers.get("access-control-request-method")
-        if origin is not None and scope["method"] == "OPTIONS" and method is not None:
+        if (
+            origin is not None
+            and scope["method"] == "OPTIONS"
+            and header(scope, b"access-control-request-method") is not None
+        ):
             response = _preflight_answer(Request(scope), rules, grant, origin)
             await response(scope, receive, send)
             return

@@ -104,14 +104,19 @@ def _client_headers(request: Request) -> dict[str, str]:
     `rate_limit.trusted_proxies`): subgraphs trusting the router see who is calling, and
     nothing the client wrote itself."""
     headers: dict[str, str] = {}
-    for raw_name, raw_value in request.headers.raw:
+    forwarded: list[str] = []
+    for raw_name, raw_value in request.scope["headers"]:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    headers.pop("x-forwarded-for", None)
-    if request.client is not None:
+        if name == "x-forwarded-for":
+            forwarded.append(value)
+        elif name in headers:
+            headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
+    peer = request.scope.get("client")
+    if peer is not None:
         trusted = request.app.state.router.config.rate_limit.trusted_proxies
-        forwarded = request.headers.getlist("x-forwarded-for")
-        headers["x-forwarded-for"] = client_address(forwarded, request.client.host, trusted)
+        headers["x-forwarded-for"] = client_address(forwarded, peer[0], trusted)
     return headers
 
 

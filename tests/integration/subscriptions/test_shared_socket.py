@@ -151,6 +151,9 @@ async def test_a_lost_socket_ends_each_operation_with_an_error_and_the_next_reco
             assert await socket.receive() == {"id": operation, "type": "complete"}
         finally:
             await proxy.start()
+        # the subgraph lets go of the lost operation's channel first: while it still holds it,
+        # `live` would not tell the new operation's subscription from the old one's
+        assert await eventually(lambda: _no_subscription(migrated, learner))
         # the client's connection is still open: subscribing again opens a new socket
         upgrades = proxy.upgrades
         again = await socket.subscribe(REMINDERS)
@@ -160,6 +163,10 @@ async def test_a_lost_socket_ends_each_operation_with_an_error_and_the_next_reco
         assert (await socket.next_payload(again))["data"]["notificationAdded"]["title"] == (
             "after the drop"
         )
+
+
+async def _no_subscription(settings: Settings, account: Account) -> bool:
+    return await subscribed(settings, account) == 0
 
 
 def _forged(settings: Settings, account: Account) -> str:
