@@ -8,6 +8,7 @@ Usage:
     .venv/bin/python bench/router_replay.py --profile [tottime|cumulative]  # cProfile
                                                   # (PROFILE_LINES=90: more rows)
     .venv/bin/python bench/router_replay.py --breakdown [--tree DIR]        # CPU by part
+    .venv/bin/python bench/router_replay.py --config bench/configs/bare.yaml ...  # not defaults
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
 installs the rig in $RIG, /tmp/peer-bench), each re-encoded as the bytes the replay decodes
@@ -87,7 +88,12 @@ def _app_with(kind: Callable[..., Any], urls: dict[str, str] | None = None) -> A
     from router.server import create_app
 
     app_module._transport_kind = lambda client: kind
-    return create_app((RIG / "supergraph.graphql").read_text(), urls)
+    config = None
+    if os.environ.get("REPLAY_CONFIG"):  # --config: a router.yaml instead of the defaults
+        from router.config.loader import load_config
+
+        config = load_config(Path(os.environ["REPLAY_CONFIG"]))
+    return create_app((RIG / "supergraph.graphql").read_text(), urls, config=config)
 
 
 async def _post(app: Any, body: bytes) -> tuple[int, bytes]:
@@ -387,10 +393,13 @@ def main() -> None:
     parser.add_argument("--profile", nargs="?", const="tottime", help="cProfile, sorted so")
     parser.add_argument("--breakdown", action="store_true", help="CPU by part, per tree")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--config", type=Path, help="a router.yaml (e.g. bench/configs/bare.yaml)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--parts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["REPLAY_CONCURRENCY"] = str(args.concurrency)  # the workers' too
+    if args.config is not None:
+        os.environ["REPLAY_CONFIG"] = str(args.config.resolve())
     if args.worker is not None:
         worker(args.worker, None)
         return

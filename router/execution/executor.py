@@ -70,17 +70,19 @@ def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
     return {name: state.variables[name] for name in node.variable_usages if name in state.variables}
 
 
-async def _call(
+def _call(
     node: FetchNode,
     state: ExecutionState,
     payload: dict[str, Any],
     variables: dict[str, Any],
     headers: Mapping[str, str],
-) -> dict[str, Any]:
+) -> Awaitable[dict[str, Any]]:
+    """The transport's awaitable itself (no coroutine of its own: one frame less per
+    fetch)."""
     if state.uploads and any(contains_uploads(variables.get(n)) for n in node.variable_usages):
-        return await state.transport.send_multipart(node.service, payload, headers)
+        return state.transport.send_multipart(node.service, payload, headers)
     idempotent = node.operation_kind == "query"  # a mutation is never sent twice
-    return await state.transport.send(node.service, payload, headers, idempotent=idempotent)
+    return state.transport.send(node.service, payload, headers, idempotent=idempotent)
 
 
 async def _traced_call(
@@ -419,20 +421,36 @@ async def _entities_from_cache(
     return keys
 
 
-async def run_node(node: PlanNode, state: ExecutionState) -> None:
+def run_node(node: PlanNode, state: ExecutionState) -> Awaitable[None]:
+    """The node's coroutine itself, not awaited in one of this function's: a fetch's
+    chain of frames, which every resumption of it passes through, is one frame shorter
+    for each level of the plan above it."""
     if isinstance(node, FetchNode):
-        await _fetch_root(node, state)
-    elif isinstance(node, FlattenNode):
-        await _fetch_entities(node, state)
-    elif isinstance(node, SequenceNode):
-        for child in node.nodes:
-            await run_node(child, state)
-    elif isinstance(node, ParallelNode):
-        await asyncio.gather(*(run_node(child, state) for child in node.nodes))
-    elif isinstance(node, ConditionNode):
+        return _fetch_root(node, state)
+    if isinstance(node, FlattenNode):
+        return _fetch_entities(node, state)
+    if isinstance(node, SequenceNode):
+        return _sequence(node.nodes, state)
+    if isinstance(node, ParallelNode):
+        return _parallel(node.nodes, state)
+    if isinstance(node, ConditionNode):
         branch = node.if_clause if state.conditions.get(node.condition) else node.else_clause
         if branch is not None:
-            await run_node(branch, state)
+            return run_node(branch, state)
+    return _nothing()
+
+
+async def _nothing() -> None:
+    pass
+
+
+async def _sequence(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
+    for child in nodes:
+        await run_node(child, state)
+
+
+async def _parallel(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
+    await asyncio.gather(*(run_node(child, state) for child in nodes))
 
 
 async def execute_plan(plan: QueryPlan, state: ExecutionState) -> ExecutionState:

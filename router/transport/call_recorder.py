@@ -5,12 +5,12 @@ from collections.abc import Awaitable
 from typing import Any
 
 from router.access_record import current_record
-from router.transport.layer import AroundLayer, Call
+from router.transport.layer import Answer, AroundLayer
 
 
 class CallRecorder(AroundLayer):
-    def around(self, service: str, call: Call) -> Awaitable[dict[str, Any]]:
+    def around(self, service: str, call: Answer) -> Awaitable[dict[str, Any]]:
         record = current_record()
         if record is not None:
             record.subgraph_calls[service] += 1
-        return call()
+        return call

@@ -12,7 +12,7 @@ JSON), else decoded from the answer encoded once (in pure Python, faster than th
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Counter
@@ -22,7 +22,7 @@ from router.config.traffic import SubgraphShaping, TrafficShapingSection
 from router.jsoncopy import copied
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.headers import PER_REQUEST
+from router.transport.headers import shared_items
 from router.transport.layer import PolicyLayer
 
 SHARED = Counter(
@@ -39,10 +39,13 @@ Key = tuple[str, bytes, tuple[tuple[str, str], ...]]
 COMPILED_COPY = native.in_use() == native.NATIVE
 
 
-@dataclass
+@dataclass(eq=False)
 class _InFlight:
     request: asyncio.Future[dict[str, Any]]
-    waiting: int = 0
+    # Each caller's future, settled with the request (a caller that gives up cancels only
+    # its own): cheaper than `asyncio.shield`'s outer future and two callbacks per caller.
+    waiters: list[asyncio.Future[dict[str, Any]]] = field(default_factory=list)
+    waiting: int = 0  # callers that have not taken their answer yet
     # Pure Python: the answer encoded once, by the first caller to copy it; every other
     # copy is decoded from these bytes (a copy no caller can change), not encoded again.
     encoded: bytes | None = None
@@ -56,6 +59,22 @@ class _InFlight:
             self.encoded = jsonio.dumps(response)
         decoded: dict[str, Any] = jsonio.loads(self.encoded)
         return decoded
+
+    def settle(self, request: asyncio.Future[dict[str, Any]]) -> None:
+        """Hands the request's outcome to every caller still waiting."""
+        waiters, self.waiters = self.waiters, []
+        if request.cancelled():
+            for waiter in waiters:
+                waiter.cancel()
+            return
+        failure = request.exception()  # read, so that an unread failure is not reported
+        for waiter in waiters:
+            if waiter.done():
+                continue
+            if failure is None:
+                waiter.set_result(request.result())
+            else:
+                waiter.set_exception(failure)
 
 
 class Deduplication(PolicyLayer[bool]):
@@ -78,23 +97,27 @@ class Deduplication(PolicyLayer[bool]):
     ) -> dict[str, Any]:
         if not idempotent or self.policy(service) is None:
             return await self.inner.send(service, payload, headers, idempotent=idempotent)
-        kept = sorted(item for item in headers.items() if item[0] not in PER_REQUEST)
-        key: Key = (service, jsonio.dumps(payload), tuple(kept))
+        key: Key = (service, jsonio.dumps(payload), shared_items(headers))
         shared = self._in_flight.get(key)
         if shared is None:
-            shared = self._in_flight[key] = _InFlight(
-                asyncio.ensure_future(self.inner.send(service, payload, headers, idempotent=True))
+            request = asyncio.ensure_future(
+                self.inner.send(service, payload, headers, idempotent=True)
             )
-            shared.request.add_done_callback(lambda _: self._forget(key, shared))
+            shared = self._in_flight[key] = _InFlight(request)
+            request.add_done_callback(lambda done: self._settled(key, shared, done))
         else:
             counter = self._shared.get(service)
             if counter is None:
                 counter = self._shared[service] = SHARED.labels(service)
             counter.inc()
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        shared.waiters.append(waiter)
         shared.waiting += 1
         try:
-            response = await asyncio.shield(shared.request)
+            response = await waiter
         except asyncio.CancelledError:
+            if waiter in shared.waiters:  # (not yet settled) the others wait on
+                shared.waiters.remove(waiter)
             if shared.waiting == 1:  # nobody is left to read the answer
                 shared.request.cancel()
                 self._forget(key, shared)
@@ -108,8 +131,12 @@ class Deduplication(PolicyLayer[bool]):
         # The last caller takes the answer itself: the others copied it before it could change.
         return response if shared.waiting == 0 else shared.copy(response)
 
+    def _settled(
+        self, key: Key, shared: _InFlight, request: asyncio.Future[dict[str, Any]]
+    ) -> None:
+        self._forget(key, shared)
+        shared.settle(request)
+
     def _forget(self, key: Key, shared: _InFlight) -> None:
         if self._in_flight.get(key) is shared:
             del self._in_flight[key]
-        if shared.request.done() and not shared.request.cancelled():
-            shared.request.exception()  # read, so that an unread failure is not reported

@@ -11,7 +11,7 @@ from prometheus_client import Counter, Histogram
 
 from router.metrics import REGISTRY
 from router.transport.base import SubgraphRequestError, Transport
-from router.transport.layer import AroundLayer, Call
+from router.transport.layer import Answer, AroundLayer
 
 FETCH_DURATION = Histogram(
     "router_subgraph_fetch_duration_seconds",
@@ -46,20 +46,28 @@ def reason(failure: SubgraphRequestError) -> str:
 class FetchMetrics(AroundLayer):
     def __init__(self, inner: Transport) -> None:
         super().__init__(inner)
-        self._durations: dict[str, Histogram] = {}  # per subgraph: no label lookup per fetch
+        # labelled once, on first use: no label lookup (a lock and a validation) per fetch
+        self._durations: dict[str, Histogram] = {}  # per subgraph
+        self._errors: dict[tuple[str, str], Counter] = {}  # per subgraph and reason
 
-    async def around(self, service: str, call: Call) -> dict[str, Any]:
+    async def around(self, service: str, call: Answer) -> dict[str, Any]:
         durations = self._durations.get(service)
         if durations is None:
             durations = self._durations[service] = FETCH_DURATION.labels(service)
-        started = time.perf_counter()
+        started = time.perf_counter()  # (the call beneath has done nothing yet)
         try:
-            answer = await call()
+            answer = await call
         except SubgraphRequestError as failure:
-            FETCH_ERRORS.labels(service, reason(failure)).inc()
+            self._failed(service, reason(failure))
             raise
         finally:
             durations.observe(time.perf_counter() - started)
         if answer.get("errors"):
-            FETCH_ERRORS.labels(service, "graphql_error").inc()
+            self._failed(service, "graphql_error")
         return answer
+
+    def _failed(self, service: str, why: str) -> None:
+        errors = self._errors.get((service, why))
+        if errors is None:
+            errors = self._errors[service, why] = FETCH_ERRORS.labels(service, why)
+        errors.inc()

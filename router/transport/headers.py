@@ -58,11 +58,26 @@ class ForwardedHeaders(Mapping[str, str]):
     `client`, every header of the client's request, for `HeaderPropagation` to apply the
     rules to. A transport without that layer thus forwards what the router always has."""
 
-    __slots__ = ("_default", "client")
+    __slots__ = ("_default", "_lines", "_shared", "client")
 
     def __init__(self, client: Mapping[str, str]) -> None:
         self.client: Mapping[str, str] = client_headers(client)
         self._default = {name: client[name] for name in IMPLICIT + TRACE_CONTEXT if name in client}
+        # worked out on first use, once for all of the request's fetches
+        self._shared: tuple[tuple[str, str], ...] | None = None
+        self._lines: bytes | None = None
+
+    def shared(self) -> tuple[tuple[str, str], ...]:
+        """`shared_items` of these headers."""
+        if self._shared is None:
+            self._shared = shared_items(self._default)
+        return self._shared
+
+    def lines(self) -> bytes:
+        """`header_lines` of these headers."""
+        if self._lines is None:
+            self._lines = header_lines(self._default)
+        return self._lines
 
     def __getitem__(self, name: str) -> str:
         return self._default[name]
@@ -72,6 +87,28 @@ class ForwardedHeaders(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._default)
+
+
+def shared_items(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """What of `headers` requests must have in common to share one (all but
+    `PER_REQUEST`), in order."""
+    if isinstance(headers, ForwardedHeaders):
+        return headers.shared()
+    return tuple(sorted(item for item in headers.items() if item[0] not in PER_REQUEST))
+
+
+def header_lines(headers: Mapping[str, str]) -> bytes:
+    """`headers` as HTTP/1.1 header lines (`name: value` and CRLF each), line breaks taken
+    out of the values."""
+    if isinstance(headers, ForwardedHeaders):
+        return headers.lines()
+    return "".join(f"{name}: {_unbroken(value)}\r\n" for name, value in headers.items()).encode(
+        "latin-1"
+    )
+
+
+def _unbroken(value: str) -> str:
+    return value.replace("\r", "").replace("\n", "")
 
 
 def with_trace_context(headers: Mapping[str, str], context: Mapping[str, str]) -> ForwardedHeaders:

@@ -12,6 +12,7 @@ Policy = TypeVar("Policy")
 
 
 Call = Callable[[], Awaitable[dict[str, Any]]]
+Answer = Awaitable[dict[str, Any]]  # a call to the transport beneath, made, not yet awaited
 
 
 class Layer:
@@ -31,9 +32,10 @@ class Layer:
 
 class AroundLayer(Layer):
     """A layer that treats every request alike (JSON or multipart, query or mutation): it
-    acts around the call to the transport beneath. Its `around` answers an awaitable: a
+    acts around the call to the transport beneath. Its `around` gets the awaitable of that
+    call, made (no closure per request) but not awaited, and answers an awaitable: a
     coroutine of its own when it acts after the call, else the call's (one frame less on
-    every subgraph request)."""
+    every subgraph request). It must not fail before awaiting the call."""
 
     def send(
         self,
@@ -44,15 +46,15 @@ class AroundLayer(Layer):
         idempotent: bool = False,
     ) -> Awaitable[dict[str, Any]]:
         return self.around(
-            service, lambda: self.inner.send(service, payload, headers, idempotent=idempotent)
+            service, self.inner.send(service, payload, headers, idempotent=idempotent)
         )
 
     def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
     ) -> Awaitable[dict[str, Any]]:
-        return self.around(service, lambda: self.inner.send_multipart(service, payload, headers))
+        return self.around(service, self.inner.send_multipart(service, payload, headers))
 
-    def around(self, service: str, call: Call) -> Awaitable[dict[str, Any]]:
+    def around(self, service: str, call: Answer) -> Awaitable[dict[str, Any]]:
         raise NotImplementedError
 
 

@@ -14,7 +14,7 @@ import asyncio
 import select
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +26,7 @@ from router.transport.base import (
     decode_answer,
     response_too_large,
 )
+from router.transport.headers import header_lines
 from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 
 _MAX_HEAD = 64 * 1024
@@ -175,15 +176,16 @@ class StreamTransport:
         self.timeouts = {name: (timeouts or {}).get(name, timeout) for name in urls}
         self.max_response_bytes = max_response_bytes
 
-    async def send(
+    def send(
         self,
         service: str,
         payload: Mapping[str, Any],
         headers: Mapping[str, str],
         *,
         idempotent: bool = False,
-    ) -> dict[str, Any]:
-        return await self._post(service, _JSON, jsonio.dumps(payload), headers, idempotent)
+    ) -> Awaitable[dict[str, Any]]:
+        # (`_post`'s coroutine itself: one frame less on every subgraph request)
+        return self._post(service, _JSON, jsonio.dumps(payload), headers, idempotent)
 
     async def send_multipart(
         self, service: str, payload: Mapping[str, Any], headers: Mapping[str, str]
@@ -202,7 +204,6 @@ class StreamTransport:
     ) -> dict[str, Any]:
         origin = self.origins[service]
         timeout = self.timeouts[service]
-        extra = "".join(f"{name}: {_clean(value)}\r\n" for name, value in headers.items())
         head = (
             b"POST "
             + origin.path
@@ -211,7 +212,9 @@ class StreamTransport:
             + b"\r\n"
             + content_headers
             + b"accept: application/json\r\n"
-            + f"content-length: {len(body)}\r\n{extra}\r\n".encode("latin-1")
+            + f"content-length: {len(body)}\r\n".encode("latin-1")
+            + header_lines(headers)
+            + b"\r\n"
         )
         try:
             async with asyncio.timeout(timeout):
@@ -275,7 +278,3 @@ class StreamTransport:
             while origin.idle:
                 (_, writer), _ = origin.idle.pop()
                 writer.close()
-
-
-def _clean(value: str) -> str:
-    return value.replace("\r", "").replace("\n", "")
