@@ -3,7 +3,10 @@
 The connection is authenticated once, by `connection_init`: an access token or an API key,
 in its payload or on the upgrade request (`router.subscriptions.credentials`).
 Every message to the client goes through one bounded queue drained by one writer: a client
-that reads too slowly fills it and is disconnected (1013), without anyone else waiting.
+that reads too slowly fills it and is disconnected (1013), without anyone else waiting. A
+message to a client whose queue is empty and whose socket takes writes is written at once,
+through the server's `send_text_now` when it offers one (router/server/websocket_protocol.py),
+without a writer task or an ASGI message.
 When the access token expires, or the revocation list plugged in says its session ended
 (router/policies/revocations.py), every operation ends with an UNAUTHENTICATED error and the
 socket closes with 4403, so a client reconnects with a fresh token.
@@ -35,7 +38,7 @@ from router.policies.revocations import SESSION_ENDED
 from router.ratelimit import RouterLimits, connection_identity
 from router.subscriptions.credentials import connection_headers
 from router.subscriptions.limits import SubscriptionLimits
-from router.subscriptions.protocols import CloseCode, Protocol, choose
+from router.subscriptions.protocols import SEND_TEXT_NOW, CloseCode, Protocol, SendTextNow, choose
 from router.subscriptions.stream import subscription_results
 from router.subscriptions.upstream import Upstream
 from router.transport.headers import ForwardedHeaders, as_headers
@@ -67,6 +70,7 @@ class ClientConnection:
         "_done",
         "_keepalive_timer",
         "_outbox",
+        "_send_now",
         "_sockets",
         "_timers",
         "_unwatch",
@@ -110,7 +114,9 @@ class ClientConnection:
         self.initialised = False  # connection_init received
         self.acknowledged = False
         self.operations: dict[str, asyncio.Task[None]] = {}
-        self._outbox: Mailbox[str | _Close] = Mailbox()  # bounded by `send`
+        self._outbox: Mailbox[bytes | _Close] = Mailbox()  # bounded by `send`
+        extensions = websocket.scope.get("extensions") or {}
+        self._send_now: SendTextNow | None = extensions.get(SEND_TEXT_NOW)
         self._closing = False
         self._done = Flag()
         self._sockets: Upstream | None = None
@@ -170,9 +176,12 @@ class ClientConnection:
                 flush=False,
             )
             return
-        self._enqueue(jsonio.dumps(message).decode())
+        text = jsonio.dumps(message)
+        if self._writer is None and not self._outbox and self._send_now and self._send_now(text):
+            return  # (nothing was queued, so nothing is owed before it)
+        self._enqueue(text)
 
-    def _enqueue(self, item: str | _Close) -> None:
+    def _enqueue(self, item: bytes | _Close) -> None:
         """Queue for the writer, starting one when none is running."""
         self._outbox.put_nowait(item)
         if self._writer is None:
@@ -212,7 +221,7 @@ class ClientConnection:
                 if isinstance(item, _Close):
                     await self._close_now(item)
                     return
-                await self.websocket.send_text(item)
+                await self.websocket.send_text(item.decode())
             finished = False
         except (OSError, RuntimeError, WebSocketDisconnect) as error:  # the client is gone
             logger.debug("WebSocket client gone while writing: %r", error)

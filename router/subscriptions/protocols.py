@@ -6,9 +6,16 @@
   complete / stop, `ka` keep-alives, `connection_error` when the connection is refused.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
+
+# The ASGI scope's extension under which the router's WebSocket server offers to write an
+# encoded text message at once (router/server/websocket_protocol.py): it answers whether it
+# did; when it did not, nothing was written and the message is sent as an ASGI message.
+SEND_TEXT_NOW: Final = "router.websocket.send_text_now"
+SendTextNow = Callable[[bytes], bool]
 
 
 class CloseCode(IntEnum):
