@@ -71,7 +71,7 @@ MAX_PREPARED = 1000  # query texts kept, as many as the parser and validation ca
 # Longer texts (real operations are a few KB; a megabyte of comments is not) run the whole
 # path each time rather than hold memory here.
 MAX_PREPARED_CHARS = 64 * 1024
-_RUN_HERE = frozenset({OperationType.QUERY, OperationType.MUTATION})
+RUN_HERE = frozenset({OperationType.QUERY, OperationType.MUTATION})
 STREAM_HERE = frozenset({OperationType.SUBSCRIPTION})
 # One for every request: the hints go to the policy each request's context holds.
 _MIDDLEWARE = MiddlewareManager(cache_hints_middleware)
@@ -117,7 +117,7 @@ def operation_to_run(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
     allowed: Iterable[OperationType],
-    kinds: frozenset[OperationType] = _RUN_HERE,
+    kinds: frozenset[OperationType] = RUN_HERE,
 ) -> OperationDefinitionNode | None:
     """The operation, when this path may run it (`run_prepared`, or `stream_prepared` for
     `STREAM_HERE`); None: Strawberry's path answers."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import OverlappingFieldsCanBeMergedRule
+from graphql import DocumentNode, OperationDefinitionNode, OverlappingFieldsCanBeMergedRule
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -24,6 +24,7 @@ from common.graphql.inputs import RefuseMalformedInput
 from common.graphql.operation_limits import budgeted_overlapping_fields, operation_limits_rule
 from common.graphql.operation_metrics import OperationMetrics
 from common.graphql.prepared import (
+    RUN_HERE,
     STREAM_HERE,
     PreparedDocuments,
     operation_to_run,
@@ -82,6 +83,29 @@ class ServiceSchema(strawberry.federation.Schema):
         ]
         super().__init__(**kwargs)
 
+    def _prepared(
+        self,
+        query: str | None,
+        context_value: Any | None,
+        operation_name: str | None,
+        variable_values: dict[str, Any] | None,
+        allowed_operation_types: Iterable[OperationType] | None,
+        kinds: frozenset[OperationType] = RUN_HERE,
+    ) -> tuple[DocumentNode, OperationDefinitionNode] | None:
+        """The accepted document and the operation of it the prepared path runs (`kinds`:
+        queries and mutations, or `STREAM_HERE`); None: Strawberry's whole path answers."""
+        document = self.prepared.get(query)
+        if (
+            document is None
+            or not self._prepare
+            or self.directives
+            or not hasattr(context_value, "cache_policy")
+        ):
+            return None
+        allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
+        operation = operation_to_run(document, operation_name, variable_values, allowed, kinds)
+        return None if operation is None else (document, operation)
+
     async def execute(
         self,
         query: str | None,
@@ -92,17 +116,10 @@ class ServiceSchema(strawberry.federation.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        document = self.prepared.get(query)
-        operation = None
-        if (
-            document is not None
-            and self._prepare
-            and not self.directives
-            and hasattr(context_value, "cache_policy")
-        ):
-            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
-            operation = operation_to_run(document, operation_name, variable_values, allowed)
-        if document is None or operation is None:
+        prepared = self._prepared(
+            query, context_value, operation_name, variable_values, allowed_operation_types
+        )
+        if prepared is None:
             return await super().execute(
                 query,
                 variable_values,
@@ -112,6 +129,7 @@ class ServiceSchema(strawberry.federation.Schema):
                 allowed_operation_types,
                 operation_extensions,
             )
+        document, operation = prepared
         return await run_prepared(
             self._schema,
             document,
@@ -135,19 +153,15 @@ class ServiceSchema(strawberry.federation.Schema):
     ) -> StreamResult:
         """A subscription whose text was accepted before streams without the extensions
         (`common.graphql.prepared.stream_prepared`); anything else as Strawberry streams it."""
-        document = self.prepared.get(query)
-        operation = None
-        if (
-            document is not None
-            and self._prepare
-            and not self.directives
-            and hasattr(context_value, "cache_policy")
-        ):
-            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
-            operation = operation_to_run(
-                document, operation_name, variable_values, allowed, STREAM_HERE
-            )
-        if document is None or operation is None:
+        prepared = self._prepared(
+            query,
+            context_value,
+            operation_name,
+            variable_values,
+            allowed_operation_types,
+            STREAM_HERE,
+        )
+        if prepared is None:
             return await super().stream(
                 query,
                 variable_values,
@@ -157,6 +171,7 @@ class ServiceSchema(strawberry.federation.Schema):
                 operation_extensions,
                 allowed_operation_types,
             )
+        document, operation = prepared
         return stream_prepared(
             self._schema,
             document,
