@@ -51,10 +51,13 @@ class _Origin:
     waiting: deque["asyncio.Future[None]"] = field(default_factory=deque)  # for a free one
     idle: list[Connection] = field(default_factory=list)
 
-    async def connect(self, loop: asyncio.AbstractEventLoop, limit: int) -> Connection:
-        _, connection = await loop.create_connection(
-            lambda: Connection(loop, limit), self.host, self.port, ssl=self.tls
-        )
+    async def connect(
+        self, loop: asyncio.AbstractEventLoop, deadline: float, limit: int
+    ) -> Connection:
+        async with asyncio.timeout_at(deadline):
+            _, connection = await loop.create_connection(
+                lambda: Connection(loop, limit), self.host, self.port, ssl=self.tls
+            )
         return connection
 
     def take_idle(self, now: float) -> Connection | None:
@@ -202,32 +205,27 @@ class StreamTransport:
         else:
             await origin.wait_for_turn(loop, deadline)
         try:
-            reused = origin.take_idle(loop.time())
-            if reused is not None:
+            connection = origin.take_idle(loop.time())
+            fresh = connection is None
+            if connection is None:
+                connection = await origin.connect(loop, deadline, self.max_response_bytes)
+            while True:
                 try:
-                    return await self._round_trip(origin, reused, deadline, request)
-                except Unanswered:
-                    if not idempotent:
+                    answer = await connection.exchange(request, deadline)
+                except BaseException as error:
+                    connection.abandon()
+                    if fresh or not idempotent or not isinstance(error, Unanswered):
                         raise
                     # most likely the subgraph closed it while idle, just as we wrote: the
                     # request is safe to repeat, once, on a fresh connection
-            async with asyncio.timeout_at(deadline):
-                fresh = await origin.connect(loop, self.max_response_bytes)
-            return await self._round_trip(origin, fresh, deadline, request)
+                    connection = await origin.connect(loop, deadline, self.max_response_bytes)
+                    fresh = True
+                    continue
+                if connection.reusable:
+                    origin.idle.append(connection)
+                return answer
         finally:
             origin.release()
-
-    async def _round_trip(
-        self, origin: _Origin, connection: Connection, deadline: float, request: bytes
-    ) -> Answer:
-        try:
-            answer = await connection.exchange(request, deadline)
-        except BaseException:
-            connection.abandon()
-            raise
-        if connection.reusable:
-            origin.idle.append(connection)
-        return answer
 
     async def aclose(self) -> None:
         for origin in self.origins.values():
