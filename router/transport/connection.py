@@ -9,7 +9,7 @@ bytes arriving while idle, is not used again.
 
 import asyncio
 import select
-from typing import Final
+from typing import Final, cast
 
 _MAX_HEAD: Final = 64 * 1024
 _MAX_CHUNK_LINE: Final = 4 * 1024
@@ -65,8 +65,7 @@ class Connection(asyncio.Protocol):
     # the event loop's side
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # (uvloop's: not a subclass)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             self.poller.register(sock.fileno(), select.POLLIN)

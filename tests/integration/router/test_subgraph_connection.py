@@ -4,11 +4,14 @@ that is out of step (or may be) never used again."""
 
 import asyncio
 import socket
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import pytest
+import uvloop
 
 from router.transport import StreamTransport, SubgraphRequestError, streams
-from tests.integration.router.conftest import RawServer
+from tests.integration.router.conftest import RawServer, raw_servers
 from tests.integration.router.raw_http import (
     MUTATION,
     QUERY,
@@ -407,3 +410,35 @@ async def test_a_cancelled_call_leaves_no_connection_behind_in_step(
         assert await transport.send("a", QUERY, {}) == OK
     finally:
         await transport.aclose()
+
+
+UVLOOP_SCENARIOS: list[Callable[[RawServer], Awaitable[None]]] = [
+    partial(
+        test_answers_are_read_whole_however_they_arrive_and_the_connection_kept,
+        reply=_chunked(TOP_PRODUCT, extension=b";name=value", trailers=b"x-trailer: 1\r\n"),
+        dribble=True,
+    ),
+    test_bytes_arriving_on_an_idle_connection_drop_it,
+    partial(
+        test_a_subgraph_closing_mid_answer_is_an_error_and_nothing_is_resent,
+        reply=b"HTTP/1.1 200 OK\r\ncontent-length: 200\r\n\r\n" + TOP_PRODUCT,
+        payload=MUTATION,
+    ),
+    test_an_answer_until_close_with_no_length,
+    partial(test_a_timeout_mid_body_drops_the_connection_and_its_late_bytes, framing="chunked"),
+    test_an_answer_past_the_limit_split_in_tiny_pieces,
+    test_a_cancelled_call_leaves_no_connection_behind_in_step,
+]
+
+
+@pytest.mark.parametrize("scenario", UVLOOP_SCENARIOS, ids=range(len(UVLOOP_SCENARIOS)))
+def test_on_uvloop(scenario: Callable[[RawServer], Awaitable[None]]) -> None:
+    """The router serves on uvloop (uvicorn's choice when it is installed), whose transports
+    and sockets are its own classes: the same scenarios there."""
+
+    async def run() -> None:
+        async with asyncio.timeout(60):  # a guard against a hang, far from any real duration
+            async with raw_servers() as raw_server:
+                await scenario(raw_server)
+
+    uvloop.run(run())
