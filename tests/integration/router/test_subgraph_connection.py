@@ -224,13 +224,13 @@ async def test_an_answer_until_close_with_no_length(raw_server: RawServer) -> No
     ("reply", "message"),
     [
         (b"HTTP/1.1 204 No Content\r\n\r\n", "answered HTTP 204 without JSON"),
-        (b"SMTP ready\r\n\r\n", "could not be reached: ValueError"),
-        (b"HTTP/1.1 200 OK\r\ncontent-length: -5\r\n\r\n", "could not be reached: ValueError"),
+        (b"SMTP ready\r\n\r\n", "could not be reached"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: -5\r\n\r\n", "could not be reached"),
         (
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
-            "could not be reached: ValueError",
+            "could not be reached",
         ),
-        (b"HTTP/1.1 200 OK\r\nx: " + b"a" * 70_000, "could not be reached: ValueError"),
+        (b"HTTP/1.1 200 OK\r\nx: " + b"a" * 70_000, "could not be reached"),
     ],
     ids=["no-content", "not-http", "negative-length", "bad-chunk-size", "endless-head"],
 )
