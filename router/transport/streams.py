@@ -27,7 +27,7 @@ from router.transport.base import (
     decode_answer,
     response_too_large,
 )
-from router.transport.connection import Answer, Connection, TooLarge, Unanswered
+from router.transport.connection import Answer, Connection, Deadlines, TooLarge, Unanswered
 from router.transport.headers import header_lines
 from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 
@@ -47,6 +47,7 @@ class _Origin:
     path: bytes
     host_header: bytes
     max_connections: int
+    deadlines: Deadlines
     busy: int = 0  # connections in use (or being opened)
     waiting: deque["asyncio.Future[None]"] = field(default_factory=deque)  # for a free one
     idle: list[Connection] = field(default_factory=list)
@@ -56,7 +57,7 @@ class _Origin:
     ) -> Connection:
         async with asyncio.timeout_at(deadline):
             _, connection = await loop.create_connection(
-                lambda: Connection(loop, limit), self.host, self.port, ssl=self.tls
+                lambda: Connection(loop, limit, self.deadlines), self.host, self.port, ssl=self.tls
             )
         return connection
 
@@ -96,7 +97,7 @@ class _Origin:
         self.busy -= 1
 
 
-def _origin(url: str, max_connections: int) -> _Origin:
+def _origin(url: str, max_connections: int, timeout: float) -> _Origin:
     parts = urlsplit(url)
     tls = ssl.create_default_context() if parts.scheme == "https" else None
     port = parts.port or (443 if tls else 80)
@@ -112,6 +113,7 @@ def _origin(url: str, max_connections: int) -> _Origin:
         path.encode(),
         host_header.encode(),
         max_connections,
+        Deadlines(min(max(timeout / 16, 0.001), 1.0)),
     )
 
 
@@ -126,8 +128,10 @@ class StreamTransport:
         max_connections: int = 128,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.origins = {name: _origin(url, max_connections) for name, url in urls.items()}
         self.timeouts = {name: (timeouts or {}).get(name, timeout) for name in urls}
+        self.origins = {
+            name: _origin(url, max_connections, self.timeouts[name]) for name, url in urls.items()
+        }
         self.max_response_bytes = max_response_bytes
 
     def send(
@@ -231,3 +235,4 @@ class StreamTransport:
         for origin in self.origins.values():
             while origin.idle:
                 origin.idle.pop().close()
+            origin.deadlines.close()
