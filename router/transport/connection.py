@@ -148,8 +148,13 @@ class Connection(asyncio.Protocol):
 
     def _head(self, data: bytes) -> None:
         buffer = self.buffer
-        if buffer:
+        if buffer:  # the head so far, without its end: look for the end in what is new
+            start = max(len(buffer) - 3, 0)
             buffer += data
+            if buffer.find(b"\r\n\r\n", start) < 0:
+                if len(buffer) > _MAX_HEAD:
+                    self._fail(ValueError("the answer's head is too long"))
+                return
             data = bytes(buffer)
             buffer.clear()
         while True:
