@@ -4,8 +4,10 @@ that is out of step (or may be) never used again."""
 
 import asyncio
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -20,6 +22,7 @@ from tests.integration.router.raw_http import (
     read_request,
     router_over,
 )
+from tests.saml_idp import key_and_certificate
 
 OK = {"data": {"topProduct": {"id": "p1"}}}
 STALE = b'{"data":{"topProduct":{"id":"stale"}}}'
@@ -442,3 +445,27 @@ def test_on_uvloop(scenario: Callable[[RawServer], Awaitable[None]]) -> None:
                 await scenario(raw_server)
 
     uvloop.run(run())
+
+
+async def test_an_https_subgraph_over_one_kept_alive_tls_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS to a subgraph whose certificate the system trusts (here: SSL_CERT_FILE), kept
+    alive, and replaced once the subgraph closes it."""
+    key_file, cert_file = key_and_certificate(tmp_path, "subgraph", ["127.0.0.1"])
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(cert_file, key_file)
+    server = Counting({2: answer(TOP_PRODUCT, extra_headers=b"connection: close\r\n")})
+    listening = await asyncio.start_server(server, "127.0.0.1", 0, ssl=serving)
+    port = listening.sockets[0].getsockname()[1]
+    transport = StreamTransport({"a": f"https://127.0.0.1:{port}/graphql"})
+    try:
+        for _ in range(3):
+            assert await transport.send("a", QUERY, {}) == OK
+    finally:
+        await transport.aclose()
+        listening.close()
+    assert server.connections == 2  # the second answer said it would close
+    assert len(server.requests) == 3
+    assert server.requests[0].startswith(b"POST /graphql HTTP/1.1\r\nhost: 127.0.0.1:")
