@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
 import uuid
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -52,12 +53,15 @@ ET.register_namespace("samlp", SAMLP)
 ET.register_namespace("ds", DS)
 
 
-def key_and_certificate(directory: Path, name: str) -> tuple[Path, Path]:
-    """A new RSA key and a self-signed certificate for it, as PEM files."""
+def key_and_certificate(
+    directory: Path, name: str, addresses: Sequence[str] = ()
+) -> tuple[Path, Path]:
+    """A new RSA key and a self-signed certificate for it, as PEM files; valid for TLS on
+    the IP `addresses` given."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -65,8 +69,11 @@ def key_and_certificate(directory: Path, name: str) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
     )
+    if addresses:
+        names = [x509.IPAddress(ipaddress.ip_address(address)) for address in addresses]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    certificate = builder.sign(key, hashes.SHA256())
     key_file, cert_file = directory / f"{name}-key.pem", directory / f"{name}-cert.pem"
     key_file.write_bytes(
         key.private_bytes(

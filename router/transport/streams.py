@@ -1,8 +1,10 @@
-"""A lean HTTP/1.1 keep-alive client on asyncio streams, for subgraph POSTs only.
+"""A lean HTTP/1.1 keep-alive client for subgraph POSTs only, on asyncio protocols.
 
 httpx costs about a millisecond of CPU per subgraph call and its pool slows down as
 concurrency grows; subgraph traffic needs far less: POST a JSON body to a handful of
-known origins and read a JSON answer (Content-Length, chunked or until close).
+known origins and read a JSON answer (Content-Length, chunked or until close). Each pooled
+connection is a `Connection` protocol that parses the answer as the event loop hands it
+over; a call waits on one future, with one timer for its timeout.
 
 A request is written at most once, as mature clients do (Go's net/http, urllib3): an idle
 connection the subgraph has closed is dropped before anything is written to it, and only an
@@ -11,9 +13,8 @@ once, on a fresh connection. A mutation or an upload that was written is never r
 """
 
 import asyncio
-import select
 import ssl
-import time
+from collections import deque
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,39 +27,16 @@ from router.transport.base import (
     decode_answer,
     response_too_large,
 )
+from router.transport.connection import Answer, Connection, Deadlines, TooLarge, Unanswered
 from router.transport.headers import header_lines
 from router.transport.multipart import PREFLIGHT_HEADER, encode_multipart
 
-_MAX_HEAD = 64 * 1024
-_READ_SIZE = 64 * 1024
 _JSON = b"content-type: application/json\r\n"
-
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 # An idle connection is not reused after this long: servers close theirs after a keep-alive
 # timeout (uvicorn's default is 5 s), and a request written just as the server closes the
 # connection is lost; a mutation is then never resent.
 MAX_IDLE_SECONDS = 4.0
-
-
-class _Unanswered(Exception):
-    """The connection failed after the request was (perhaps partly) written, before any
-    answer: the subgraph may or may not have received and executed it."""
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _peer_is_silent(writer: asyncio.StreamWriter) -> bool:
-    """No end of stream, reset or stray bytes waiting on an idle connection (urllib3's
-    `is_connection_dropped`): the event loop may not have read them yet."""
-    sock = writer.get_extra_info("socket")
-    if sock is None:
-        return True
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN)
-    return not poller.poll(0)
 
 
 @dataclass
@@ -68,30 +46,58 @@ class _Origin:
     tls: ssl.SSLContext | None
     path: bytes
     host_header: bytes
-    limit: asyncio.Semaphore
-    idle: list[tuple[Connection, float]] = field(default_factory=list)  # and since when
+    max_connections: int
+    deadlines: Deadlines
+    busy: int = 0  # connections in use (or being opened)
+    waiting: deque["asyncio.Future[None]"] = field(default_factory=deque)  # for a free one
+    idle: list[Connection] = field(default_factory=list)
 
-    async def connect(self) -> Connection:
-        return await asyncio.open_connection(self.host, self.port, ssl=self.tls, limit=_MAX_HEAD)
+    async def connect(
+        self, loop: asyncio.AbstractEventLoop, deadline: float, limit: int
+    ) -> Connection:
+        async with asyncio.timeout_at(deadline):
+            _, connection = await loop.create_connection(
+                lambda: Connection(loop, limit, self.deadlines), self.host, self.port, ssl=self.tls
+            )
+        return connection
 
-    def take_idle(self) -> Connection | None:
+    def take_idle(self, now: float) -> Connection | None:
         """An idle connection the subgraph has not closed (as far as we can tell without
         writing to it)."""
-        fresh_since = time.monotonic() - MAX_IDLE_SECONDS
-        while self.idle:
-            (reader, writer), since = self.idle.pop()
-            if (
-                since > fresh_since
-                and not reader.at_eof()
-                and not writer.is_closing()
-                and _peer_is_silent(writer)
-            ):
-                return reader, writer
-            writer.close()
+        fresh_since = now - MAX_IDLE_SECONDS
+        idle = self.idle
+        while idle:
+            connection = idle.pop()
+            if connection.usable(fresh_since):
+                return connection
+            connection.close()
         return None
 
+    async def wait_for_turn(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        """Every connection is in use: waits until one is released to us."""
+        turn: asyncio.Future[None] = loop.create_future()
+        self.waiting.append(turn)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed over just as the wait ended: pass it on
+            else:
+                turn.cancel()  # (`release` skips it)
+            raise
 
-def _origin(url: str, max_connections: int) -> _Origin:
+    def release(self) -> None:
+        waiting = self.waiting
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the connection slot passes on as it is
+                return
+        self.busy -= 1
+
+
+def _origin(url: str, max_connections: int, timeout: float) -> _Origin:
     parts = urlsplit(url)
     tls = ssl.create_default_context() if parts.scheme == "https" else None
     port = parts.port or (443 if tls else 80)
@@ -106,59 +112,9 @@ def _origin(url: str, max_connections: int) -> _Origin:
         tls,
         path.encode(),
         host_header.encode(),
-        asyncio.Semaphore(max_connections),
+        max_connections,
+        Deadlines(min(max(timeout / 16, 0.001), 1.0)),
     )
-
-
-async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":
-                pass
-            return b"".join(chunks)
-        total += size
-        if total > limit:
-            raise _TooLarge
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
-async def _read_until_close(reader: asyncio.StreamReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := await reader.read(_READ_SIZE):
-        total += len(chunk)
-        if total > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _read_response(
-    reader: asyncio.StreamReader, head: bytes, limit: int
-) -> tuple[int, bytes, bool, str | None]:
-    lines = head.decode("latin-1").split("\r\n")
-    status_line = lines[0].split(" ", 2)
-    status = int(status_line[1])
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        if name:
-            headers[name.strip().lower()] = value.strip()
-    keep_alive = headers.get("connection", "").lower() != "close" and status_line[0] != "HTTP/1.0"
-    policy = headers.get("cache-control")
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return status, await _read_chunked(reader, limit), keep_alive, policy
-    length = headers.get("content-length")
-    if length is not None:
-        if int(length) > limit:
-            raise _TooLarge
-        return status, await reader.readexactly(int(length)), keep_alive, policy
-    return status, await _read_until_close(reader, limit), False, policy
 
 
 class StreamTransport:
@@ -172,8 +128,10 @@ class StreamTransport:
         max_connections: int = 128,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self.origins = {name: _origin(url, max_connections) for name, url in urls.items()}
         self.timeouts = {name: (timeouts or {}).get(name, timeout) for name in urls}
+        self.origins = {
+            name: _origin(url, max_connections, self.timeouts[name]) for name, url in urls.items()
+        }
         self.max_response_bytes = max_response_bytes
 
     def send(
@@ -216,65 +174,65 @@ class StreamTransport:
             + header_lines(headers)
             + b"\r\n"
         )
+        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(timeout):
-                status, content, policy = await self._exchange(origin, head + body, idempotent)
+            status, content, policy = await self._exchange(
+                origin, loop, loop.time() + timeout, head + body, idempotent
+            )
         except TimeoutError as error:
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} timed out after {timeout}s", "SUBGRAPH_TIMEOUT"
             ) from error
-        except _TooLarge as error:
+        except TooLarge as error:
             raise response_too_large(service, self.max_response_bytes) from error
-        except _Unanswered as error:
+        except Unanswered as error:
             again = "" if idempotent else "; it was not sent again, as it may have been applied"
             raise SubgraphRequestError(
                 service, f"subgraph {service!r} closed the connection before answering{again}"
             ) from error
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
+        except (OSError, ValueError) as error:
             raise SubgraphRequestError(
-                service, f"subgraph {service!r} could not be reached: {type(e).__name__}"
-            ) from e
+                service, f"subgraph {service!r} could not be reached: {type(error).__name__}"
+            ) from error
         return decode_answer(service, status, content, policy)
 
     async def _exchange(
-        self, origin: _Origin, request: bytes, idempotent: bool
-    ) -> tuple[int, bytes, str | None]:
-        async with origin.limit:
-            reused = origin.take_idle()
-            if reused is not None:
+        self,
+        origin: _Origin,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        request: bytes,
+        idempotent: bool,
+    ) -> Answer:
+        if origin.busy < origin.max_connections and not origin.waiting:
+            origin.busy += 1
+        else:
+            await origin.wait_for_turn(loop, deadline)
+        try:
+            connection = origin.take_idle(loop.time())
+            fresh = connection is None
+            if connection is None:
+                connection = await origin.connect(loop, deadline, self.max_response_bytes)
+            while True:
                 try:
-                    return await self._round_trip(origin, reused, request)
-                except _Unanswered:
-                    if not idempotent:
+                    answer = await connection.exchange(request, deadline)
+                except BaseException as error:
+                    connection.abandon()
+                    if fresh or not idempotent or not isinstance(error, Unanswered):
                         raise
                     # most likely the subgraph closed it while idle, just as we wrote: the
                     # request is safe to repeat, once, on a fresh connection
-            return await self._round_trip(origin, await origin.connect(), request)
-
-    async def _round_trip(
-        self, origin: _Origin, connection: Connection, request: bytes
-    ) -> tuple[int, bytes, str | None]:
-        reader, writer = connection
-        try:
-            writer.write(request)
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (OSError, asyncio.IncompleteReadError) as error:
-                raise _Unanswered from error
-            status, content, keep_alive, policy = await _read_response(
-                reader, head, self.max_response_bytes
-            )
-        except BaseException:
-            writer.close()
-            raise
-        if keep_alive:
-            origin.idle.append((connection, time.monotonic()))
-        else:
-            writer.close()
-        return status, content, policy
+                    connection = await origin.connect(loop, deadline, self.max_response_bytes)
+                    fresh = True
+                    continue
+                if connection.reusable:
+                    origin.idle.append(connection)
+                return answer
+        finally:
+            origin.release()
 
     async def aclose(self) -> None:
         for origin in self.origins.values():
             while origin.idle:
-                (_, writer), _ = origin.idle.pop()
-                writer.close()
+                origin.idle.pop().close()
+            origin.deadlines.close()

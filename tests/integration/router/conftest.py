@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -171,6 +172,12 @@ RawServer = Callable[[Handler], Awaitable[str]]
 
 @pytest.fixture
 async def raw_server() -> AsyncIterator[RawServer]:
+    async with raw_servers() as start:
+        yield start
+
+
+@asynccontextmanager
+async def raw_servers() -> AsyncIterator[RawServer]:
     """Starts TCP servers on loopback that run `handler` per connection; gives their URL."""
     servers: list[asyncio.Server] = []
 
