@@ -17,7 +17,6 @@ from router.execution.contexts import ContextBatches, context_values, contextual
 from router.execution.errors import subgraph_error
 from router.execution.failures import entity_paths, failed_fetch_errors, root_paths
 from router.execution.merge import (
-    Owned,
     Path,
     PathLink,
     deep_merge,
@@ -65,13 +64,6 @@ class ExecutionState:
     # The entity cache (`preview_entity_cache`), None when it is off: then nothing of it is
     # looked at on a fetch.
     cache: RequestCache | None = None
-    # The containers of `data` that are the request's own (merge.Owned): fetches merge
-    # into those alone, the others (taken from subgraph answers, which deduplicated
-    # queries share between requests) are copied first.
-    owned: Owned = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.owned = {id(self.data): self.data}
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -199,7 +191,7 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
         response["data"] = unalias(response["data"], ALIAS_MARKER, state.abstract_types)
     data = response.get("data")
     if isinstance(data, dict):
-        deep_merge(state.data, data, state.abstract_types, state.owned)
+        deep_merge(state.data, data, state.abstract_types)
     for raw in response.get("errors") or ():
         path = raw.get("path") if isinstance(raw, dict) else None
         state.errors.append(subgraph_error(raw, node.service, path))
@@ -290,7 +282,6 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     context_sets: list[tuple[Any, ...]] = []
     walked_links: list[PathLink] | None = None
     if contexts:  # each object's path is needed for its context values
-        objects_at(state.data, node.path, state.owned)
         linked = linked_objects_at(state.data, node.path)
         walked = [obj for obj, _ in linked]
         walked_links = [link for _, link in linked]
@@ -300,7 +291,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     else:
         # Per representation, its objects and their positions in `walked`: their paths
         # are found (`owner_paths`) only for an error.
-        walked = objects_at(state.data, node.path, state.owned)
+        walked = objects_at(state.data, node.path)
         representations, targets, owners = grouped(walked, fetch.inputs)
     if not representations:
         return
@@ -392,11 +383,11 @@ def _merge_entity(
     fetch: FetchNode, entity: dict[str, Any], objects: list[dict[str, Any]], state: ExecutionState
 ) -> None:
     if not fetch.scoped:
-        merge_into(objects, entity, state.abstract_types, state.owned)
+        merge_into(objects, entity, state.abstract_types)
         return
     for obj in objects:
         seen_as = rescoped(entity, obj.get("__typename"), fetch.scoped)
-        deep_merge(obj, seen_as, state.abstract_types, state.owned)
+        deep_merge(obj, seen_as, state.abstract_types)
 
 
 async def _entities_from_cache(

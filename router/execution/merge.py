@@ -11,40 +11,17 @@ Path = list[str | int]
 PathLink = tuple[Any, str | int] | None
 
 
-# The containers (objects and lists) of a request's response tree that are its own, by id
-# (each kept here, so that its id is not reused): the root, and the copies made of values
-# the tree shares with other requests (an answer of a deduplicated subgraph query is one
-# value for every request that asked it, never changed in place).
-Owned = dict[int, Any]
-
-
-def deep_merge(
-    target: dict[str, Any],
-    source: dict[str, Any],
-    abstract: frozenset[str],
-    owned: Owned | None = None,
-) -> None:
-    """Merges `source` into `target`, whose values it may take as they are. With `owned`
-    (`target` is one of them), an object or a list of the tree merged into is first
-    replaced by a copy of its own unless it is one already: what the tree took from a
-    subgraph's answer is shared with the other requests that answer went to."""
+def deep_merge(target: dict[str, Any], source: dict[str, Any], abstract: frozenset[str]) -> None:
     for key, value in source.items():
         current = target.get(key)
         if current is None:  # most of an entity's fields: new to the object
             target[key] = value
         elif isinstance(current, dict) and isinstance(value, dict):
-            if owned is not None and id(current) not in owned:
-                current = target[key] = _own(current.copy(), owned)
-            deep_merge(current, value, abstract, owned)
+            deep_merge(current, value, abstract)
         elif isinstance(current, list) and isinstance(value, list) and len(current) == len(value):
-            if owned is not None and id(current) not in owned:
-                current = target[key] = _own(current.copy(), owned)
             for index, item in enumerate(value):
-                below = current[index]
-                if isinstance(below, dict) and isinstance(item, dict):
-                    if owned is not None and id(below) not in owned:
-                        below = current[index] = _own(below.copy(), owned)
-                    deep_merge(below, item, abstract, owned)
+                if isinstance(current[index], dict) and isinstance(item, dict):
+                    deep_merge(current[index], item, abstract)
                 else:
                     current[index] = item
         elif key == "__typename" and current is not None and value in abstract:
@@ -53,21 +30,13 @@ def deep_merge(
             target[key] = value
 
 
-def _own(container: Any, owned: Owned) -> Any:
-    owned[id(container)] = container
-    return container
-
-
 def merge_into(
-    objects: list[dict[str, Any]],
-    source: dict[str, Any],
-    abstract: frozenset[str],
-    owned: Owned | None = None,
+    objects: list[dict[str, Any]], source: dict[str, Any], abstract: frozenset[str]
 ) -> None:
     """`deep_merge` of `source` into each of `objects` (an entity into the objects it
     extends)."""
     for target in objects:
-        deep_merge(target, source, abstract, owned)
+        deep_merge(target, source, abstract)
 
 
 def rescoped(
@@ -127,15 +96,11 @@ def path_of(link: PathLink) -> Path:
     return parts
 
 
-def objects_at(
-    data: Any, path: tuple[str, ...], owned: Owned | None = None
-) -> list[dict[str, Any]]:
+def objects_at(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
     """The objects at `path` ("@" steps into a list; a list met elsewhere is stepped into
     too), in the order `linked_objects_at` finds them. Walked level by level, without the
     objects' paths: a fetch's objects are many, and their paths are seldom needed
-    (`paths_of` finds them again for an error). With `owned` (`data` is one of them), for
-    objects to merge into: each of them, and each object and list on the way to it, made
-    the request's own as `deep_merge` does."""
+    (`paths_of` finds them again for an error)."""
     level: list[Any] = [data]
     for segment in path:
         below: list[Any] = []
@@ -143,57 +108,27 @@ def objects_at(
         if segment == "@":
             for value in level:
                 if isinstance(value, list):
-                    for index, item in enumerate(value):
+                    for item in value:
                         if item is not None:
-                            add(_item(value, index, item, owned))
+                            add(item)
         else:
             for value in level:
                 if isinstance(value, dict):
                     item = value.get(segment)
                     if item is not None:
-                        add(_item(value, segment, item, owned))
+                        add(item)
                 elif isinstance(value, list):
-                    _objects_into_list(value, segment, below, owned)
+                    pairs: list[tuple[Any, PathLink]] = []
+                    _into_list(value, None, segment, pairs.append)
+                    below.extend(item for item, _ in pairs)
         level = below
     found: list[dict[str, Any]] = []
     for value in level:
         if isinstance(value, dict):
             found.append(value)
         elif isinstance(value, list):
-            _objects_in(value, found, owned)
+            found.extend(obj for obj, _ in _linked_objects_in(value, None))
     return found
-
-
-def _item(container: Any, key: str | int, item: Any, owned: Owned | None) -> Any:
-    """`item`, which is `container[key]`; with `owned` (`container` is one of them), made
-    the request's own: a copy put in its place unless it is already one (a scalar as it
-    is)."""
-    if owned is not None and isinstance(item, (dict, list)) and id(item) not in owned:
-        item = container[key] = _own(item.copy(), owned)
-    return item
-
-
-def _objects_into_list(
-    items: list[Any], segment: str, below: list[Any], owned: Owned | None
-) -> None:
-    """`_into_list` for `objects_at`."""
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            value = item.get(segment)
-            if value is not None:
-                item = _item(items, index, item, owned)
-                below.append(_item(item, segment, value, owned))
-        elif isinstance(item, list):
-            _objects_into_list(_item(items, index, item, owned), segment, below, owned)
-
-
-def _objects_in(items: list[Any], found: list[dict[str, Any]], owned: Owned | None) -> None:
-    """`_linked_objects_in` for `objects_at`."""
-    for index, item in enumerate(items):
-        if isinstance(item, dict):
-            found.append(_item(items, index, item, owned))
-        elif isinstance(item, list):
-            _objects_in(_item(items, index, item, owned), found, owned)
 
 
 def paths_of(data: Any, path: tuple[str, ...], objects: list[dict[str, Any]]) -> list[Path | None]:

@@ -1,19 +1,18 @@
-"""Walking and merging the response tree (with values shared between requests left as they
-are), building representations and grouping objects by them."""
+"""Walking and merging the response tree, building representations and grouping objects by
+them, and copying decoded JSON."""
 
 from typing import Any
 
 from router.execution.merge import (
-    Owned,
     deep_merge,
     linked_objects_at,
-    merge_into,
     objects_at,
     path_of,
     paths_of,
     unalias,
 )
 from router.execution.representations import grouped, representation
+from router.jsoncopy import copied
 from router.planning.nodes import EntityInput, InputField, InputFragment
 
 ABSTRACT = frozenset({"Node"})
@@ -66,59 +65,6 @@ def test_deep_merge_merges_nested_objects_and_lists() -> None:
     target = {"a": {"b": 1}, "l": [{"x": 1}, {"x": 2}]}
     deep_merge(target, {"a": {"c": 2}, "l": [{"y": 1}, {"y": 2}]}, ABSTRACT)
     assert target == {"a": {"b": 1, "c": 2}, "l": [{"x": 1, "y": 1}, {"x": 2, "y": 2}]}
-
-
-def _answer() -> dict[str, Any]:
-    """A subgraph's answer as deduplicated requests share it."""
-    return {"p": {"id": 1, "r": [{"id": "a", "u": {"id": 7}}, {"id": "b"}], "tags": ["x"]}}
-
-
-def test_merges_into_a_tree_leave_the_answers_it_shares_unchanged() -> None:
-    """Two requests take one answer; each merges its own fields into it, into objects
-    inside objects and lists of it: each sees its own merges, and the answer is as it was."""
-    shared = _answer()
-    first: dict[str, Any] = {}
-    second: dict[str, Any] = {}
-    first_owned: Owned = {id(first): first}
-    second_owned: Owned = {id(second): second}
-    deep_merge(first, shared, ABSTRACT, first_owned)
-    deep_merge(second, shared, ABSTRACT, second_owned)
-    assert first["p"] is shared["p"]  # taken as it is until something merges into it
-    deep_merge(first, {"p": {"n": "one", "r": [{"t": 1}, {"t": 2}]}}, ABSTRACT, first_owned)
-    merge_into(
-        objects_at(first, ("p", "r", "@", "u"), first_owned), {"k": 1}, ABSTRACT, first_owned
-    )
-    reviews = objects_at(second, ("p", "r"), second_owned)
-    merge_into(reviews, {"t": 0}, ABSTRACT, second_owned)
-    assert shared == _answer()
-    assert first == {
-        "p": {
-            "id": 1,
-            "n": "one",
-            "r": [{"id": "a", "t": 1, "u": {"id": 7, "k": 1}}, {"id": "b", "t": 2}],
-            "tags": ["x"],
-        }
-    }
-    assert second == {
-        "p": {
-            "id": 1,
-            "r": [{"id": "a", "t": 0, "u": {"id": 7}}, {"id": "b", "t": 0}],
-            "tags": ["x"],
-        }
-    }
-    assert first["p"]["tags"] is shared["p"]["tags"]  # nothing merged into it: not copied
-
-
-def test_owned_walks_find_what_the_plain_walks_find() -> None:
-    data = {"a": [[{"b": {"x": 1}}, 7], {"b": [{"x": 2}, None, [{"x": 3}]]}], "z": None}
-    for path in (("a", "b"), ("a", "@", "b"), ("a",), ("z", "@"), ("missing", "b")):
-        tree = {"root": data}
-        owned: Owned = {id(tree): tree}
-        found = objects_at(tree, ("root", *path), owned)
-        assert found == objects_at({"root": data}, ("root", *path))
-        assert all(id(obj) in owned for obj in found)
-        assert _walked(tree, ("root", *path)) == _walked({"root": data}, ("root", *path))
-    assert data == {"a": [[{"b": {"x": 1}}, 7], {"b": [{"x": 2}, None, [{"x": 3}]]}], "z": None}
 
 
 def test_deep_merge_keeps_concrete_typename_over_interface_name() -> None:
@@ -241,3 +187,20 @@ def test_inputs_with_fields_below_the_key_group_by_the_whole_representation() ->
     representations, _, owners = grouped(walked, (deep,))
     assert [rep["meta"] for rep in representations] == [{"t": "x"}, {"t": "y"}]
     assert owners == [[0, 2], [1]]
+
+
+def test_a_json_copy_shares_nothing_that_can_change() -> None:
+    original = {"data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}], "m": {}}], "n": 1.5}}
+    copy = copied(original)
+    assert copy == original
+    entity = copy["data"]["_entities"][0]
+    entity["tags"][1]["b"] = 2
+    entity["tags"].append("c")
+    entity["m"]["k"] = True
+    copy["data"]["_entities"].append({})
+    copy["errors"] = []
+    assert original == {
+        "data": {"_entities": [{"id": 1, "tags": ["a", {"b": None}], "m": {}}], "n": 1.5}
+    }
+    assert copied([[1], "x"]) == [[1], "x"]
+    assert copied("x") == "x"

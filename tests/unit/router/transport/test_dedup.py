@@ -1,13 +1,16 @@
-"""The answer one deduplicated subgraph request gives its callers: each caller's own dict,
-equal to the others, whose values are the one decoded answer they share, never copied (the
-executor copies what it merges into: tests/unit/router/execution/test_merge.py; end to end:
+"""The answer one deduplicated subgraph request gives its callers: each caller's own, equal
+to the others and sharing no object or list with them (the executor merges into what it is
+given), copied compiled or decoded again in pure Python (end to end:
 tests/integration/router/test_resilience_dedup.py)."""
 
 import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
+
 from router.config.traffic import TrafficShapingSection
+from router.transport import dedup
 from router.transport.base import SubgraphRequestError
 from router.transport.dedup import Deduplication
 
@@ -32,7 +35,20 @@ class Held:
         pass
 
 
-async def test_every_caller_gets_an_answer_of_its_own() -> None:
+def _containers(value: Any) -> set[int]:
+    """The identities of the objects and lists in a decoded JSON value."""
+    if isinstance(value, dict):
+        return {id(value)}.union(*(_containers(item) for item in value.values()))
+    if isinstance(value, list):
+        return {id(value)}.union(*(_containers(item) for item in value))
+    return set()
+
+
+@pytest.mark.parametrize("compiled_copy", [True, False])
+async def test_every_caller_gets_an_answer_of_its_own(
+    compiled_copy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dedup, "COMPILED_COPY", compiled_copy)
     inner = Held()
     layer = Deduplication(inner, TrafficShapingSection())  # type: ignore[arg-type]
     payload = {"query": "{ _entities { id } }", "variables": {"representations": []}}
@@ -43,8 +59,11 @@ async def test_every_caller_gets_an_answer_of_its_own() -> None:
     first, second, third = await answers
     assert inner.requests == 1
     assert first == second == third == ANSWER
-    first["data"] = {"_entities": []}  # as the executor's unaliasing and unbatching do
-    second["errors"] = []
+    assert not _containers(first) & _containers(second)
+    assert not _containers(first) & _containers(third)
+    assert not _containers(second) & _containers(third)
+    first["data"]["_entities"][0]["tags"][1]["b"] = 2  # as a merge would
+    second["data"]["_entities"].append({})
     assert third == ANSWER
 
 
