@@ -1,7 +1,7 @@
 """Running a query plan: fetches in order, results merged into one tree."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -421,7 +421,7 @@ async def _entities_from_cache(
     return keys
 
 
-def run_node(node: PlanNode, state: ExecutionState) -> Awaitable[None]:
+def run_node(node: PlanNode, state: ExecutionState) -> Coroutine[Any, Any, None]:
     """The node's coroutine itself, not awaited in one of this function's: a fetch's
     chain of frames, which every resumption of it passes through, is one frame shorter
     for each level of the plan above it."""
@@ -450,7 +450,24 @@ async def _sequence(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
 
 
 async def _parallel(nodes: tuple[PlanNode, ...], state: ExecutionState) -> None:
-    await asyncio.gather(*(run_node(child, state) for child in nodes))
+    """The first child runs in this coroutine, each other one in a task of its own, started
+    before it (so that the context each task copies is the parent's), then awaited in
+    turn: one task fewer per parallel node than `asyncio.gather`, and none of its gathering
+    future and callbacks. When one fails or this is cancelled, the others are cancelled."""
+    if len(nodes) == 1:
+        await run_node(nodes[0], state)
+        return
+    create_task = asyncio.get_running_loop().create_task
+    others = [create_task(run_node(child, state)) for child in nodes[1:]]
+    try:
+        await run_node(nodes[0], state)
+        for task in others:
+            await task
+    except BaseException:
+        for task in others:
+            if not task.cancel() and not task.cancelled():
+                task.exception()  # read, so that a failure of another is not reported unread
+        raise
 
 
 async def execute_plan(plan: QueryPlan, state: ExecutionState) -> ExecutionState:

@@ -67,6 +67,47 @@ async def test_different_operations_share_a_fetch_and_each_completes_its_own_pla
         assert bodies == expected * 2
 
 
+async def test_a_callers_merges_into_a_shared_answer_never_show_in_anothers() -> None:
+    """Two operations share the products answer and each merges, under the same response
+    keys of its objects, values of its own (a review's body for one, its id for the other),
+    and both wait on a later fetch (users) while the other merges: each answer is its own."""
+    async with resilience_world({}) as world:
+        products, users = world.proxies["products"], world.proxies["users"]
+        products.hold, users.hold = asyncio.Event(), asyncio.Event()
+        bodies = "{ topProduct { name v: reviews { t: body author { name } } } }"
+        ids = "{ topProduct { name v: reviews { t: id author { email } } } }"
+        answers = [asyncio.create_task(world.query(q)) for q in (bodies, ids)]
+        await eventually(lambda: products.held == 1)
+        products.hold.set()
+        await eventually(lambda: users.held == 2)  # both merged their reviews
+        users.hold.set()
+        assert await asyncio.gather(*answers) == [
+            {
+                "data": {
+                    "topProduct": {
+                        "name": "Chair",
+                        "v": [
+                            {"t": "Comfy", "author": {"name": "Ada"}},
+                            {"t": "Wobbly", "author": {"name": "Alan"}},
+                        ],
+                    }
+                }
+            },
+            {
+                "data": {
+                    "topProduct": {
+                        "name": "Chair",
+                        "v": [
+                            {"t": "r1", "author": {"email": "ada@example.com"}},
+                            {"t": "r2", "author": {"email": "alan@example.com"}},
+                        ],
+                    }
+                }
+            },
+        ]
+        assert products.requests == 1
+
+
 async def _not_shared(world: World, requests: list[tuple[str, dict[str, str]]]) -> None:
     products = world.proxies["products"]
     products.hold = asyncio.Event()
