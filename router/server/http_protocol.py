@@ -146,6 +146,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._in_head = True  # until a head is complete; again from a later request's first byte
         self._head_bytes = 0
         self._lingering = False  # refused: what still arrives is dropped until we close
+        # the deadline the bytes being parsed call for ("head", "body"), armed once they are
+        # parsed: a request that arrives whole in one read arms and cancels no timer
+        self._due: str | None = None
 
     def _arm(self, seconds: float, part: str) -> None:
         self._disarm()
@@ -198,12 +201,20 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self._lingering:
             return
         super().data_received(data)
-        if self._in_head and not self.transport.is_closing() and not self._lingering:
+        if self.transport.is_closing() or self._lingering:
+            return
+        if self._in_head:
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
                 message = f"The request head is larger than {self.limits.max_head_bytes} bytes."
                 status = http.HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                 self._refuse(status, message, "REQUEST_HEADER_FIELDS_TOO_LARGE")
+                return
+        due = self._due
+        if due is not None:
+            self._due = None
+            limits = self.limits
+            self._arm(limits.head_timeout if due == "head" else limits.body_timeout, due)
 
     def send_400_response(self, msg: str) -> None:
         message = "The request is not valid HTTP."
@@ -213,11 +224,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         if not self._in_head:  # a later request on a kept-alive connection
             self._in_head, self._head_bytes = True, 0
-            self._arm(self.limits.head_timeout, "head")
+            self._due = "head"
 
     def on_headers_complete(self) -> None:
-        """uvicorn's, with a `LeanCycle`, and the body's deadline armed."""
+        """uvicorn's, with a `LeanCycle`, and the body's deadline due."""
         self._disarm()
+        self._due = None
         self._in_head = False
         parser = self.parser
         scope = self.scope
@@ -261,10 +273,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         else:  # pipelined: waits for the answer before it
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, app))
-        self._arm(self.limits.body_timeout, "body")
+        self._due = "body"
 
     def on_message_complete(self) -> None:
         self._disarm()
+        self._due = None
         super().on_message_complete()
 
 
