@@ -12,7 +12,9 @@ Usage:
 --served: the same stubbed app served as `router serve` serves it (uvicorn with the router's
 protocol and options, uvloop) on loopback, `wrk` (the rig's post.lua, 50 connections) on
 core 0: the process's CPU per request answered, HTTP parsing and socket writes included;
-rounds of --seconds alternate between the trees' servers (each on core 1).
+rounds of --seconds alternate between the trees' servers (each on core 1). With --replayed,
+the whole router instead (execution included, compiled where the tree is), its subgraphs'
+answers recorded once and replayed as bench/router_replay.py replays them.
 
 Each tree runs in a process of its own pinned to core 1, pure Python (LMS_ROUTER_NATIVE=0:
 none of this path is compiled); rounds of 500 requests, one at a time, alternate between
@@ -23,10 +25,12 @@ Needs the rig bench/peer_gateways.sh installs ($RIG, /tmp/peer-bench); no subgra
 import argparse
 import asyncio
 import cProfile
+import json
 import logging
 import os
 import pstats
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -92,7 +96,7 @@ def worker(profile: str | None) -> None:
     asyncio.run(run())
 
 
-def served_worker() -> None:
+def served_worker(answers_file: Path | None) -> None:
     """One tree's stubbed router under uvicorn: prints "ready PORT", then for each "start" /
     "stop" pair of lines read, the CPU µs per request answered between them."""
     import orjson
@@ -112,15 +116,24 @@ def served_worker() -> None:
         self.document(request.query)
         return GraphQLResponse(200, answer)
 
-    Gateway.execute = execute  # type: ignore[method-assign]
+    if answers_file is None:
+        Gateway.execute = execute  # type: ignore[method-assign]
     log_json_to_stderr("WARNING")
     handler = logging.getLogger().handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
 
+    recorded = json.loads(answers_file.read_text()) if answers_file is not None else {}
+
     async def run() -> None:
         port = free_port()
-        app = create_app((RIG / "supergraph.graphql").read_text())
+        if answers_file is None:
+            app = create_app((RIG / "supergraph.graphql").read_text())
+        else:  # the whole router, its subgraphs' answers replayed (router_replay.py's)
+            from router_replay import _app_with, _Recorded
+
+            _Recorded.answers = {k: v.encode() for k, v in recorded.items()}
+            app = _app_with(_Recorded)
         options = {**uvicorn_options(), "log_config": None}
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
         task = asyncio.create_task(server.serve())
@@ -141,7 +154,7 @@ def served_worker() -> None:
     uvloop.run(run()) if uvloop is not None else asyncio.run(run())
 
 
-def served(trees: list[Path], rounds: int, seconds: int) -> None:
+def served(trees: list[Path], rounds: int, seconds: int, answers_file: Path | None) -> None:
     import statistics
     import subprocess
 
@@ -151,7 +164,13 @@ def served(trees: list[Path], rounds: int, seconds: int) -> None:
     for tree in trees:
         process = subprocess.Popen(
             ["taskset", "-c", "1", sys.executable, __file__, "--served-worker"],
-            env={**os.environ, "PYTHONPATH": str(tree), "LMS_ROUTER_NATIVE": "0"},
+            env={
+                **os.environ,
+                "PYTHONPATH": str(tree),
+                # the replayed router as `serve` runs it: compiled when the tree is
+                **({"LMS_ROUTER_NATIVE": "0"} if answers_file is None else {}),
+                "SERVED_ANSWERS": str(answers_file or ""),
+            },
             cwd=tree,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -219,11 +238,15 @@ def main() -> None:
     parser.add_argument("--profile", nargs="?", const="tottime", help="cProfile, sorted so")
     parser.add_argument("--served", action="store_true", help="under uvicorn, loaded by wrk")
     parser.add_argument("--seconds", type=int, default=5, help="per --served round")
+    parser.add_argument(
+        "--replayed", action="store_true", help="--served: the whole router, answers replayed"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--served-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.served_worker:
-        served_worker()
+        answers = os.environ.get("SERVED_ANSWERS")
+        served_worker(Path(answers) if answers else None)
         return
     if args.worker or args.profile is not None:
         worker(args.profile)
@@ -231,8 +254,16 @@ def main() -> None:
     if not (RIG / "body.json").is_file():
         sys.exit(f"no peer-bench rig at {RIG}: run bash bench/peer_gateways.sh once")
     trees = [ROOT, *(tree.resolve() for tree in args.tree)]
+    if args.served and args.replayed:
+        from router_replay import record
+
+        with tempfile.TemporaryDirectory() as scratch:
+            answers_file = Path(scratch) / "answers.json"
+            record(answers_file)
+            served(trees, args.rounds, args.seconds, answers_file)
+        return
     if args.served:
-        served(trees, args.rounds, args.seconds)
+        served(trees, args.rounds, args.seconds, None)
         return
     env = {"LMS_ROUTER_NATIVE": "0"}
     paired(__file__, ["--worker"], trees, args.rounds, env, unit="CPU us/req")
