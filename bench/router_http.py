@@ -35,12 +35,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import uvloop  # (uvicorn[standard]'s, as `serve` runs on it)
 from router_replay import _post, paired
-
-try:
-    import uvloop
-except ImportError:  # pragma: no cover
-    uvloop = None
 
 ROOT = Path(__file__).resolve().parent.parent
 RIG = Path(os.environ.get("RIG", "/tmp/peer-bench"))
@@ -151,7 +147,7 @@ def served_worker(answers_file: Path | None) -> None:
         server.should_exit = True
         await task
 
-    uvloop.run(run()) if uvloop is not None else asyncio.run(run())
+    uvloop.run(run())
 
 
 def served(trees: list[Path], rounds: int, seconds: int, answers_file: Path | None) -> None:
