@@ -99,7 +99,12 @@ def main() -> None:
     def report() -> None:
         signal.setitimer(signal.ITIMER_PROF, 0)
         n = max(total[0], 1)
-        lines = [f"samples: {total[0]} at {interval * 1000:g} ms of CPU each", ""]
+        cpu = time.process_time()
+        lines = [
+            f"samples: {total[0]} over {cpu:.1f} s of CPU (asked every {interval * 1000:g} ms; "
+            f"one per {cpu / n * 1000:.1f} ms: the kernel's timer ticks bound it)",
+            "",
+        ]
         lines.append("parts (the innermost frame a part names):")
         for label, count in parts.most_common():
             lines.append(f"  {100 * count / n:5.1f} %  {label}")
