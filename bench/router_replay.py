@@ -205,6 +205,8 @@ def record(answers_file: Path) -> None:
 
 def worker(answers_file: Path, profile: str | None) -> None:
     """One tree's router: warms up, then runs a round per line read, printing its CPU ms."""
+    from router.server.collector import settle_after_startup
+
     _Recorded.answers = {k: v.encode() for k, v in json.loads(answers_file.read_text()).items()}
     expected = (RIG / "bodies" / "full-response.json").read_bytes()
     body = (RIG / "body.json").read_bytes()
@@ -215,8 +217,7 @@ def worker(answers_file: Path, profile: str | None) -> None:
             _status, first = await _post(app, body)
             _Recorded.length = len(first)
             await _burst(app, body, 100, expected)
-            gc.collect()  # what start-up built leaves the collector's view, as `serve` does
-            gc.freeze()
+            settle_after_startup()  # the collector as `serve` sets it
             if profile is not None:
                 profiler = cProfile.Profile()
                 started = time.process_time()

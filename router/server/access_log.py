@@ -17,7 +17,7 @@ import time
 import uuid
 
 from graphql import DocumentNode, OperationDefinitionNode
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.access_record import CURRENT, AccessRecord, current_record
@@ -26,13 +26,14 @@ from router.planning import PlanningError
 from router.planning.plan import select_operation
 from router.policies.authentication import Caller
 from router.ratelimit.identity import client_address
-from router.server.headers import header
+from router.server.headers import header, response_headers, set_header
 from router.telemetry import trace_id_of
 
 logger = logging.getLogger("router.access")
 logger.setLevel(logging.INFO)  # on or off by configuration, not by the log level
 
 REQUEST_ID = "x-request-id"
+REQUEST_ID_BYTES = REQUEST_ID.encode()
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 _MAX_USER_AGENT = 256
 _MAX_CLIENT = 128
@@ -91,7 +92,9 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID] = request_id
+                set_header(
+                    response_headers(message), REQUEST_ID_BYTES, request_id.encode("latin-1")
+                )
             await send(message)
 
         token = CURRENT.set(record)

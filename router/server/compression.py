@@ -19,14 +19,20 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Protocol
 
 import brotli
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from router.errors import error
 from router.gateway.gateway import GraphQLResponse
 from router.server.errors import BadRequest
-from router.server.headers import header
+from router.server.headers import (
+    add_vary,
+    delete_header,
+    first_value,
+    header,
+    response_headers,
+    set_header,
+)
 from router.server.http import respond
 
 MIN_SIZE = 1024
@@ -127,15 +133,15 @@ class _CompressingSend:
         body: bytes = message.get("body", b"")
         if self._start is not None:
             start, self._start = self._start, None
-            headers = MutableHeaders(scope=start)
+            headers = response_headers(start)
             coding = self._coding_for(start["status"], headers, body, more)
             if coding is not None:
                 self._encoder = _encoder(coding)
-                headers["content-encoding"] = coding
-                del headers["content-length"]
+                set_header(headers, b"content-encoding", coding.encode())
+                delete_header(headers, b"content-length")
                 if not more:  # the whole body at once: its compressed length is known
                     body = self._encoder.compress(body) + self._encoder.finish()
-                    headers["content-length"] = str(len(body))
+                    set_header(headers, b"content-length", b"%d" % len(body))
                     self._encoder = None
             await self._send(start)
         if self._encoder is not None:
@@ -145,16 +151,17 @@ class _CompressingSend:
         await self._send({"type": "http.response.body", "body": body, "more_body": more})
 
     def _coding_for(
-        self, status: int, headers: MutableHeaders, body: bytes, more: bool
+        self, status: int, headers: list[tuple[bytes, bytes]], body: bytes, more: bool
     ) -> str | None:
-        media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = (first_value(headers, b"content-type") or b"").decode("latin-1")
+        media_type = content_type.split(";")[0].strip().lower()
         if (
             media_type not in COMPRESSIBLE
-            or "content-encoding" in headers
+            or first_value(headers, b"content-encoding") is not None
             or status in _PARTIAL_OR_EMPTY
         ):
             return None
-        headers.add_vary_header("Accept-Encoding")
+        add_vary(headers, b"Accept-Encoding")
         if not more and len(body) < MIN_SIZE:
             return None
         return self._coding

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,10 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from router.config.cors import CorsSection
 from router.errors import error
 from router.gateway.gateway import GraphQLResponse
-from router.server.headers import header
+from router.server.headers import add_vary, header, response_headers, set_header
 from router.server.http import respond
 
 _VARY = "Origin"
+_VARY_BYTES = _VARY.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +155,21 @@ class CorsMiddleware:
             response = _preflight_answer(Request(scope), rules, grant, origin)
             await response(scope, receive, send)
             return
-        added = _actual_headers(rules, grant, origin) if grant and origin else {}
+        added = (
+            [
+                (name.encode(), value.encode("latin-1"))
+                for name, value in _actual_headers(rules, grant, origin).items()
+            ]
+            if grant and origin
+            else []
+        )
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                response_headers.update(added)
-                response_headers.add_vary_header(_VARY)  # with an Origin or without
+                headers = response_headers(message)
+                for name, value in added:
+                    set_header(headers, name, value)
+                add_vary(headers, _VARY_BYTES)  # with an Origin or without
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

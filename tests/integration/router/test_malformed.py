@@ -232,6 +232,31 @@ async def test_an_endless_head_is_cut_off_at_its_size_bound(served_router: tuple
     )
 
 
+@pytest.mark.parametrize("cut", ["head", "body"])
+async def test_a_later_request_cut_off_on_a_kept_alive_connection(
+    served_router: tuple[str, int], cut: str
+) -> None:
+    """The bounds hold for every request on a connection, not only its first: a request
+    whose head or body stops coming after an answered one is cut off the same way."""
+    body = b'{"query": "{ topProduct { id } }"}'
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: router\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    part = request[:30] if cut == "head" else request[:-5]
+    async with _raw(served_router) as (reader, writer):
+        writer.write(request)
+        async with asyncio.timeout(BOUND):
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            assert json.loads(await reader.readexactly(length)) == {
+                "data": {"topProduct": {"id": "p1"}}
+            }
+        writer.write(part)
+        received = await _read_until_closed(reader)
+    assert _status_and_code(received) == (b"HTTP/1.1 408 Request Timeout", "REQUEST_TIMEOUT")
+
+
 async def test_what_is_not_http_is_a_json_400(served_router: tuple[str, int]) -> None:
     async with _raw(served_router) as (reader, writer):
         writer.write(b"HELLO THERE\r\n\r\n")
