@@ -24,6 +24,7 @@ LOG = logging.getLogger("router.workers")
 # A worker that dies is replaced after this long (a crash loop stays slow and visible).
 RESTART_DELAY_SECONDS = 1.0
 BACKLOG = 2048  # uvicorn's
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -61,12 +62,24 @@ class Supervisor:
         self.stopping = False
 
     def _start(self, number: int) -> None:
-        pid = os.fork()
-        if pid == 0:  # the worker
+        # The stop signals wait while a worker is forked and recorded: a stop arriving just
+        # after the fork would otherwise miss the worker not yet in `workers` (left running,
+        # orphaned when the supervisor exits), or run the supervisor's handler in the child.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+            raise
+        if pid != 0:
+            self.workers[pid] = number
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop runs _stop now
+        else:  # the worker
             code = 1
             try:
                 signal.signal(signal.SIGTERM, leave_on_stop_signal)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # its own handlers now
                 self.serve(number)
                 code = 0
             except KeyboardInterrupt:
@@ -78,7 +91,6 @@ class Supervisor:
             finally:
                 logging.shutdown()
                 os._exit(code)
-        self.workers[pid] = number
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True

@@ -2,7 +2,10 @@
 (uvicorn's own handlers are not installed yet) and the supervisor exits cleanly."""
 
 import asyncio
+import contextlib
+import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,3 +72,43 @@ async def test_a_worker_that_fails_is_started_again(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+# A stop that reaches the supervisor just as a worker is forked, before it has recorded the
+# worker's pid (the moment is forced by a fork that signals its caller on return).
+FORK_THEN_STOP = """
+import os, signal, sys
+from router.server.workers import Supervisor
+
+real_fork = os.fork
+
+def fork_then_stop() -> int:
+    pid = real_fork()
+    if pid != 0:
+        os.kill(os.getpid(), signal.SIGINT)
+    return pid
+
+os.fork = fork_then_stop
+
+def serve(number: int) -> None:
+    with open(sys.argv[1], "a") as pids:
+        pids.write(f"{os.getpid()}\\n")
+    while True:
+        signal.pause()
+
+sys.exit(Supervisor(1, serve).run())
+"""
+
+
+def test_a_stop_as_a_worker_is_forked_ends_that_worker_too(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    process = subprocess.Popen([sys.executable, "-c", FORK_THEN_STOP, str(pids)])
+    try:
+        assert process.wait(timeout=10) == 0  # not waiting forever on a worker never stopped
+    finally:
+        if process.returncode is None:
+            process.kill()
+            process.wait()
+        for pid in pids.read_text().split() if pids.exists() else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)  # a worker left behind: no orphan from a test
