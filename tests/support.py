@@ -91,6 +91,20 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
+async def raw_connection(
+    host: str, port: int
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """A plain TCP connection to a server, for bytes sent exactly as written; closed after."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
 async def serve(
     app: ASGIApp, port: int, limits: ConnectionLimits | None = None
 ) -> AsyncIterator[str]:

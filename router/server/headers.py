@@ -3,16 +3,15 @@ passes through: the first value of a name, as Starlette's `Headers.get` gives it
 a scope are lower-case; `Headers` assumes so too), without building a `Headers` in every
 middleware and lowering and encoding the name at each look-up."""
 
+from collections.abc import Iterable
+
 from starlette.types import Message, Scope
 
 
 def header(scope: Scope, name: bytes) -> str | None:
     """The first value of the lower-case header ``name``, None without one."""
-    for key, value in scope["headers"]:
-        if key == name:
-            text: str = value.decode("latin-1")
-            return text
-    return None
+    value = first_value(scope["headers"], name)
+    return None if value is None else value.decode("latin-1")
 
 
 class _StartHeaders(list[tuple[bytes, bytes]]):
@@ -30,7 +29,7 @@ def response_headers(message: Message) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def first_value(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+def first_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     """The first value of the lower-case header ``name`` in a header list, None without one."""
     for key, value in headers:
         if key == name:

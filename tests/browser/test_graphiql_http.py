@@ -4,7 +4,6 @@ files were never installed."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 from pathlib import Path
@@ -19,7 +18,7 @@ from common.infra.ports import free_port
 from common.settings import Settings
 from graphiql_assets import GraphiQL
 from tests.conftest import subgraph_app
-from tests.support import serve
+from tests.support import raw_connection, serve
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 ENDPOINTS = pytest.mark.parametrize("service", ["router", "users"])
@@ -82,16 +81,14 @@ async def _raw_status(base_url: str, target: str) -> int:
     """The status of a GET for ``target`` sent exactly as written (no client normalising
     the dot segments away)."""
     address = urlsplit(base_url)
-    reader, writer = await asyncio.open_connection(address.hostname, address.port)
-    try:
+    assert address.hostname
+    assert address.port
+    async with raw_connection(address.hostname, address.port) as (reader, writer):
         writer.write(
             f"GET {target} HTTP/1.1\r\nHost: {address.netloc}\r\nConnection: close\r\n\r\n".encode()
         )
         await writer.drain()
         status_line = await reader.readline()
-    finally:
-        writer.close()
-        await writer.wait_closed()
     return int(status_line.split()[1])
 
 

@@ -18,7 +18,7 @@ from common.settings import Settings
 from lms import services
 from router.server.http_protocol import ConnectionLimits
 from tests.accounts import PASSWORD, REGISTER, register
-from tests.support import GraphQLClient, error_codes, serve
+from tests.support import GraphQLClient, error_codes, raw_connection, serve
 from tests.ws import TRANSPORT_WS, graphql_socket
 
 SEARCH = "query($q: String!) { searchCourses(query: $q, first: 5) { totalCount } }"
@@ -263,13 +263,10 @@ async def _read_until_closed(reader: asyncio.StreamReader) -> bytes:
 async def test_a_subgraph_cuts_off_a_slow_client(
     slow_guarded_users: tuple[str, int], sent: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reader, writer = await asyncio.open_connection(*slow_guarded_users)
-    try:
+    async with raw_connection(*slow_guarded_users) as (reader, writer):
         writer.write(sent)
         await writer.drain()
         received = await _read_until_closed(reader)
-    finally:
-        writer.close()
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408 ")
     assert error_codes(json.loads(body)) == ["REQUEST_TIMEOUT"]

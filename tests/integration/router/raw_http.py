@@ -32,6 +32,16 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+async def requests_until_closed(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """Each request a client sends on one connection, until it hangs up."""
+    while True:
+        try:
+            request = await read_request(reader)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        yield request
+
+
 def answer(body: bytes, *, extra_headers: bytes = b"") -> bytes:
     return (
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"

@@ -13,7 +13,7 @@ import pytest
 
 from common.infra.ports import free_port
 from tests.integration.router.served import served_router
-from tests.support import serve
+from tests.support import raw_connection, serve
 
 BOUND = 10.0  # seconds: a bound on a hang, never a speed assertion
 QUERY = b'{"query": "{ topProduct { id } }"}'
@@ -27,16 +27,11 @@ def _post(body: bytes = QUERY, extra: bytes = b"", version: bytes = b"1.1") -> b
     ) + body
 
 
-@contextlib.asynccontextmanager
-async def _connection(url: str) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+def _connection(
+    url: str,
+) -> contextlib.AbstractAsyncContextManager[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
     host, port = url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    try:
-        yield reader, writer
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+    return raw_connection(host, int(port))
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[bytes, dict[bytes, bytes], bytes]:

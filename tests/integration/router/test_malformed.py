@@ -19,7 +19,7 @@ from router.transport import HttpTransport
 from router.transport.websocket import PROTOCOL, SubgraphSocket, SubgraphStreamError
 from tests.integration.router.conftest import SUPERGRAPH
 from tests.integration.router.subgraphs import Subgraph, subgraphs_client
-from tests.support import serve
+from tests.support import raw_connection, serve
 from tests.unit.router.supergraphs import local_graphs
 
 JSON = {"content-type": "application/json"}
@@ -178,26 +178,13 @@ async def _read_until_closed(reader: asyncio.StreamReader) -> bytes:
     return received
 
 
-@contextlib.asynccontextmanager
-async def _raw(
-    address: tuple[str, int],
-) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
-    reader, writer = await asyncio.open_connection(*address)
-    try:
-        yield reader, writer
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-
-
 def _status_and_code(received: bytes) -> tuple[bytes, str]:
     head, _, body = received.partition(b"\r\n\r\n")
     return head.split(b"\r\n")[0], json.loads(body)["errors"][0]["extensions"]["code"]
 
 
 async def test_half_a_request_head_is_cut_off(served_router: tuple[str, int]) -> None:
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         writer.write(b"POST /graphql HTTP/1.1\r\nHost: router\r\nContent-Type: applica")
         await writer.drain()
         received = await _read_until_closed(reader)
@@ -207,7 +194,7 @@ async def test_half_a_request_head_is_cut_off(served_router: tuple[str, int]) ->
 async def test_a_head_sent_a_byte_at_a_time_is_cut_off(served_router: tuple[str, int]) -> None:
     head = b"GET /health HTTP/1.1\r\nHost: router\r\n" + b"X-Padding: slow\r\n" * 20 + b"\r\n"
     received = b""
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         async with asyncio.timeout(BOUND):  # the server must cut it off by then
             for byte in head:  # 400 bytes, one every 0.1 s: 40 s unless cut off
                 writer.write(bytes([byte]))
@@ -219,7 +206,7 @@ async def test_a_head_sent_a_byte_at_a_time_is_cut_off(served_router: tuple[str,
 
 
 async def test_an_endless_head_is_cut_off_at_its_size_bound(served_router: tuple[str, int]) -> None:
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         writer.write(b"GET /health HTTP/1.1\r\nHost: router\r\n")
         with contextlib.suppress(ConnectionError):
             for _ in range(100):  # 100 x 1 KiB of headers, the bound is 64 KiB
@@ -244,7 +231,7 @@ async def test_a_later_request_cut_off_on_a_kept_alive_connection(
         b"Content-Length: %d\r\n\r\n" % len(body)
     ) + body
     part = request[:30] if cut == "head" else request[:-5]
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         writer.write(request)
         async with asyncio.timeout(BOUND):
             head = await reader.readuntil(b"\r\n\r\n")
@@ -258,14 +245,14 @@ async def test_a_later_request_cut_off_on_a_kept_alive_connection(
 
 
 async def test_what_is_not_http_is_a_json_400(served_router: tuple[str, int]) -> None:
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         writer.write(b"HELLO THERE\r\n\r\n")
         received = await _read_until_closed(reader)
     assert _status_and_code(received) == (b"HTTP/1.1 400 Bad Request", "BAD_REQUEST")
 
 
 async def test_a_silent_connection_is_closed(served_router: tuple[str, int]) -> None:
-    async with _raw(served_router) as (reader, _):
+    async with raw_connection(*served_router) as (reader, _):
         assert await _read_until_closed(reader) == b""  # nothing was asked, nothing answered
 
 
@@ -277,7 +264,7 @@ async def test_a_trickling_body_is_cut_off(
         b"POST /graphql HTTP/1.1\r\nHost: router\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n" % len(body)
     )
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         writer.write(head + body[:5])
         await writer.drain()
         received = await _read_until_closed(reader)
@@ -306,7 +293,7 @@ async def test_a_kept_alive_connection_outlasts_a_clients_idle_expiry(
     5 s: a server closing at the same moment fails the request that reuses it."""
     request = b"GET /health HTTP/1.1\r\nHost: router\r\n\r\n"
     idle = (httpx.Limits().keepalive_expiry or 0.0) + 0.5
-    async with _raw(served_router) as (reader, writer):
+    async with raw_connection(*served_router) as (reader, writer):
         for pause in (idle, 0.0):  # the second request after the idle time under test
             writer.write(request)
             async with asyncio.timeout(BOUND):

@@ -10,7 +10,7 @@ import uvicorn
 from router.server import create_app
 from router.transport import StreamTransport, SubgraphRequestError
 from tests.integration.router.conftest import SUPERGRAPH, RawServer
-from tests.integration.router.raw_http import read_request
+from tests.integration.router.raw_http import read_request, requests_until_closed
 from tests.integration.router.subgraphs import Subgraph, subgraphs_app
 from tests.support import eventually
 
@@ -26,11 +26,8 @@ async def test_keep_alive_reuses_one_connection(
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
         connections += 1
-        while True:
-            try:
-                seen.append(await read_request(reader))
-            except asyncio.IncompleteReadError:
-                break
+        async for request in requests_until_closed(reader):
+            seen.append(request)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n" + JSON_BODY)
             await writer.drain()
         writer.close()
@@ -76,11 +73,7 @@ async def test_a_pool_of_connections_closed_while_idle_is_replaced(
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         open_writers.append(writer)
-        while True:
-            try:
-                await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for _ in requests_until_closed(reader):
             if len(open_writers) == 8:
                 all_eight_in.set()
             await asyncio.wait_for(all_eight_in.wait(), 5)

@@ -20,9 +20,11 @@ from tests.integration.router.raw_http import (
     TOP_PRODUCT,
     answer,
     read_request,
+    requests_until_closed,
     router_over,
 )
 from tests.saml_idp import key_and_certificate
+from tests.support import eventually
 
 OK = {"data": {"topProduct": {"id": "p1"}}}
 STALE = b'{"data":{"topProduct":{"id":"stale"}}}'
@@ -57,11 +59,7 @@ class Counting:
     async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         _nodelay(writer)
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             self.requests.append(request)
             reply = self.answers.get(len(self.requests), answer(TOP_PRODUCT))
             try:
@@ -117,19 +115,22 @@ async def test_bytes_past_an_answer_are_not_read_as_the_next_answer(
     assert server.connections == 2
 
 
-async def test_bytes_arriving_on_an_idle_connection_drop_it(raw_server: RawServer) -> None:
-    sent_stray = asyncio.Event()
+@pytest.mark.parametrize("read_first", [False, True], ids=["not-read-yet", "read-by-the-loop"])
+async def test_bytes_arriving_on_an_idle_connection_drop_it(
+    raw_server: RawServer, read_first: bool
+) -> None:
+    """Stray bytes after the answer was taken: whether the event loop has read them (and
+    closed the connection) or not yet (a poll sees them), the next call does not use it."""
+    first: list[asyncio.StreamWriter] = []
     server = Counting()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if server.connections == 0:
             server.connections += 1
             server.requests.append(await read_request(reader))
+            first.append(writer)
             writer.write(answer(TOP_PRODUCT))
             await writer.drain()
-            writer.write(answer(STALE))  # later, unasked for
-            await writer.drain()
-            sent_stray.set()
             await reader.read()  # until the client hangs up
             writer.close()
             return
@@ -138,9 +139,10 @@ async def test_bytes_arriving_on_an_idle_connection_drop_it(raw_server: RawServe
     transport = StreamTransport({"a": await raw_server(handler)})
     try:
         assert await transport.send("a", QUERY, {}) == OK
-        await asyncio.wait_for(sent_stray.wait(), 5)
-        for _ in range(20):  # let the event loop read them (or not: the poll sees them)
-            await asyncio.sleep(0)
+        [idle] = transport.origins["a"].idle  # kept for the next call
+        first[0].write(answer(STALE))  # on the socket at once; nothing read it yet
+        if read_first:
+            await eventually(lambda: idle.transport is None or idle.transport.is_closing())
         assert await transport.send("a", QUERY, {}) == OK
     finally:
         await transport.aclose()
@@ -164,11 +166,7 @@ async def test_a_subgraph_closing_mid_answer_is_an_error_and_nothing_is_resent(
     requests: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             requests.append(request)
             if len(requests) == 2:
                 writer.write(reply)
@@ -334,11 +332,7 @@ async def test_connections_per_origin_are_capped_and_callers_wait_their_turn(
         nonlocal open_now, most
         open_now += 1
         most = max(most, open_now)
-        while True:
-            try:
-                await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for _ in requests_until_closed(reader):
             await gate.wait()
             writer.write(answer(TOP_PRODUCT))
             await writer.drain()
@@ -348,8 +342,7 @@ async def test_connections_per_origin_are_capped_and_callers_wait_their_turn(
     transport = StreamTransport({"a": await raw_server(handler)}, max_connections=2)
     try:
         calls = [asyncio.ensure_future(transport.send("a", QUERY, {})) for _ in range(6)]
-        for _ in range(50):
-            await asyncio.sleep(0)
+        await eventually(lambda: open_now == 2)  # the cap reached, four callers waiting
         gate.set()
         assert await asyncio.gather(*calls) == [OK] * 6
     finally:
@@ -387,6 +380,7 @@ async def test_a_cancelled_call_leaves_no_connection_behind_in_step(
     """The router gives up on a call (its client went away): the answer that comes later
     on that connection is not read as another call's."""
     release = asyncio.Event()
+    received = asyncio.Event()
     first = True
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -394,6 +388,7 @@ async def test_a_cancelled_call_leaves_no_connection_behind_in_step(
         if first:
             first = False
             await read_request(reader)
+            received.set()
             await release.wait()
             writer.write(answer(STALE))
             await writer.drain()
@@ -404,8 +399,7 @@ async def test_a_cancelled_call_leaves_no_connection_behind_in_step(
     transport = StreamTransport({"a": await raw_server(handler)})
     try:
         call = asyncio.ensure_future(transport.send("a", QUERY, {}))
-        for _ in range(20):
-            await asyncio.sleep(0)
+        await asyncio.wait_for(received.wait(), 5)  # the call is in flight, its answer due
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call
@@ -421,7 +415,8 @@ UVLOOP_SCENARIOS: list[Callable[[RawServer], Awaitable[None]]] = [
         reply=_chunked(TOP_PRODUCT, extension=b";name=value", trailers=b"x-trailer: 1\r\n"),
         dribble=True,
     ),
-    test_bytes_arriving_on_an_idle_connection_drop_it,
+    partial(test_bytes_arriving_on_an_idle_connection_drop_it, read_first=False),
+    partial(test_bytes_arriving_on_an_idle_connection_drop_it, read_first=True),
     partial(
         test_a_subgraph_closing_mid_answer_is_an_error_and_nothing_is_resent,
         reply=b"HTTP/1.1 200 OK\r\ncontent-length: 200\r\n\r\n" + TOP_PRODUCT,

@@ -16,6 +16,7 @@ from tests.integration.router.raw_http import (
     graphql_answer,
     read_head,
     read_request,
+    requests_until_closed,
     router_over,
 )
 
@@ -33,11 +34,7 @@ async def test_a_mutation_read_then_dropped_is_received_once_and_reported(
     received: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             received.append(request)
             if b"mutation" in request:
                 break  # executed, then the subgraph dies before answering
@@ -177,11 +174,7 @@ async def test_a_query_whose_reused_connection_drops_before_answering_is_sent_ag
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         served = 0
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             received.append(request)
             if served == 1:
                 break  # the second request on a connection is read, then dropped
@@ -202,11 +195,7 @@ async def test_a_query_is_sent_again_only_once(raw_server: RawServer) -> None:
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         answered = False
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             received.append(request)
             if answered or len(received) > 1:
                 break  # from the second request on, every request is dropped unanswered
@@ -232,11 +221,7 @@ async def test_an_upload_read_then_dropped_is_received_once(
     received: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            try:
-                request = await read_request(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                break
+        async for request in requests_until_closed(reader):
             received.append(request)
             if b"multipart/form-data" in request:
                 break

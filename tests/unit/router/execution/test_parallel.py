@@ -11,6 +11,7 @@ import pytest
 
 from router.execution import ExecutionState, execute_plan
 from router.planning.nodes import FetchNode, ParallelNode, QueryPlan
+from tests.support import eventually
 
 
 class Held:
@@ -52,9 +53,7 @@ def _state(transport: Held) -> ExecutionState:
 async def test_every_fetch_is_sent_at_once_and_merged() -> None:
     transport = Held()
     running = asyncio.ensure_future(execute_plan(PLAN, _state(transport)))
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert sorted(transport.sent) == list(SERVICES)
+    await eventually(lambda: sorted(transport.sent) == list(SERVICES))  # none answered yet
     transport.go.set()
     state = await running
     assert state.data == {"a": True, "b": True, "c": True}
@@ -63,13 +62,12 @@ async def test_every_fetch_is_sent_at_once_and_merged() -> None:
 async def test_a_cancelled_request_cancels_every_fetch_it_waits_on() -> None:
     transport = Held()
     running = asyncio.ensure_future(execute_plan(PLAN, _state(transport)))
-    for _ in range(3):
-        await asyncio.sleep(0)
+    await eventually(lambda: len(transport.sent) == len(SERVICES))
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
-    await asyncio.sleep(0)
-    assert sorted(transport.cancelled) == list(SERVICES)
+    await eventually(lambda: sorted(transport.cancelled) == list(SERVICES))
+    assert transport.waiting == 0
 
 
 @pytest.mark.parametrize("broken", SERVICES)
@@ -78,13 +76,9 @@ async def test_a_fetch_failing_unexpectedly_fails_the_request_and_leaves_nothing
 ) -> None:
     transport = Held(broken)
     running = asyncio.ensure_future(execute_plan(PLAN, _state(transport)))
-    for _ in range(3):
-        await asyncio.sleep(0)
+    await eventually(lambda: broken in transport.sent)
     if broken != SERVICES[0]:  # the first fetch, in the request's own coroutine, ends first
         transport.go.set()
     with pytest.raises(RuntimeError):
         await running
-    for _ in range(3):
-        await asyncio.sleep(0)
-    assert broken in transport.sent
-    assert transport.waiting == 0
+    await eventually(lambda: transport.waiting == 0)  # the others cancelled or answered
