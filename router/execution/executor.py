@@ -64,15 +64,6 @@ class ExecutionState:
     # The entity cache (`preview_entity_cache`), None when it is off: then nothing of it is
     # looked at on a fetch.
     cache: RequestCache | None = None
-    # The objects found at each path a fetch walked (`objects_at`), and their representations
-    # for each entity input (`grouped`), kept while no merge can have changed them: the
-    # fetches at one path (often two or three, for the fields of several subgraphs) walk the
-    # tree once, and those with the same inputs build their representations once. A merge
-    # into the objects at a path forgets the walks below it and the representations at it
-    # and below (`_merged_at`); a root fetch's merge forgets them all.
-    # (Both by `FlattenNode.path_key`, the representations then by `inputs_key`.)
-    walks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    groups: dict[str, dict[str, Grouped]] = field(default_factory=dict)
 
 
 def _variables(node: FetchNode, state: ExecutionState) -> dict[str, Any]:
@@ -201,8 +192,6 @@ def merge_root_response(node: FetchNode, response: dict[str, Any], state: Execut
     data = response.get("data")
     if isinstance(data, dict):
         deep_merge(state.data, data, state.abstract_types)
-        state.walks.clear()
-        state.groups.clear()
     for raw in response.get("errors") or ():
         path = raw.get("path") if isinstance(raw, dict) else None
         state.errors.append(subgraph_error(raw, node.service, path))
@@ -302,18 +291,8 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     else:
         # Per representation, its objects and their positions in `walked`: their paths
         # are found (`owner_paths`) only for an error.
-        path_key = node.path_key
-        known = state.walks.get(path_key)
-        if known is None:
-            known = state.walks[path_key] = objects_at(state.data, node.path)
-        walked = known
-        at_path = state.groups.get(path_key)
-        if at_path is None:
-            at_path = state.groups[path_key] = {}
-        groups = at_path.get(node.inputs_key)
-        if groups is None:
-            groups = at_path[node.inputs_key] = grouped(walked, fetch.inputs)
-        representations, targets, owners = groups
+        walked = objects_at(state.data, node.path)
+        representations, targets, owners = grouped(walked, fetch.inputs)
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -323,7 +302,6 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     if cache is not None and settings is not None:
         selection = digest(fetch.operation, jsonio.dumps_sorted(variables))
         kept = await _entities_from_cache(fetch, state, cache, selection, representations, targets)
-        _merged_at(node.path_key, state)
         missed = [i for i, key in enumerate(kept) if key != ""]
         if not missed:
             return
@@ -380,7 +358,6 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         for index, entity in enumerate(entities):
             if isinstance(entity, dict):
                 _merge_entity(fetch, entity, targets[index], state)
-        _merged_at(node.path_key, state)
     elif entities is not None:
         count = len(entities) if isinstance(entities, list) else "no"
         state.errors.append(
@@ -400,22 +377,6 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
             state.errors.append(subgraph_error(raw, fetch.service, None))
         else:
             state.errors.extend(subgraph_error(raw, fetch.service, p) for p in paths)
-
-
-def _merged_at(path_key: str, state: ExecutionState) -> None:
-    """Entities were merged into the objects at a path (`FlattenNode.path_key`): those
-    objects are the same, but what lies below them may not be (a field new to them, a list
-    replaced); nor are the representations of objects at, below or above them (an input
-    reads a field new to them, or below them)."""
-    walks, groups = state.walks, state.groups
-    if walks:
-        below = [key for key in walks if key.startswith(path_key) and key != path_key]
-        for key in below:
-            del walks[key]
-    if groups:
-        changed = [key for key in groups if key.startswith(path_key) or path_key.startswith(key)]
-        for key in changed:
-            del groups[key]
 
 
 def _merge_entity(

@@ -116,15 +116,6 @@ class FetchNode:
 class FlattenNode:
     path: tuple[str, ...]
     node: FetchNode
-    # The path as one string, each segment ended by a NUL: a path below another starts
-    # with it. And its fetch's entity inputs as one string (equal for equal inputs). The
-    # executor keeps the objects walked at a path, and their representations, under these.
-    path_key: str = field(init=False, compare=False, repr=False)
-    inputs_key: str = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "path_key", "".join(f"{segment}\0" for segment in self.path))
-        object.__setattr__(self, "inputs_key", repr(self.node.inputs))
 
 
 @dataclass(frozen=True, slots=True)
