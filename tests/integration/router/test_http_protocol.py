@@ -80,18 +80,16 @@ async def test_pipelined_requests_are_answered_in_order(router: str) -> None:
         assert status == b"HTTP/1.1 200 OK"
 
 
-async def test_connection_close_is_answered_then_closed(router: str) -> None:
+@pytest.mark.parametrize(
+    "request_",
+    [_post(extra=b"Connection: close\r\n"), _post(version=b"1.0")],
+    ids=["connection-close", "http-1.0"],
+)
+async def test_a_request_not_kept_alive_is_answered_then_closed(
+    router: str, request_: bytes
+) -> None:
     async with _connection(router) as (reader, writer):
-        writer.write(_post(extra=b"Connection: close\r\n"))
-        status, headers, body = await _answer(reader)
-        assert (status, headers[b"connection"]) == (b"HTTP/1.1 200 OK", b"close")
-        assert json.loads(body) == ANSWER
-        assert await _closed(reader) == b""
-
-
-async def test_http_1_0_is_answered_then_closed(router: str) -> None:
-    async with _connection(router) as (reader, writer):
-        writer.write(_post(version=b"1.0"))
+        writer.write(request_)
         status, headers, body = await _answer(reader)
         assert (status, headers[b"connection"]) == (b"HTTP/1.1 200 OK", b"close")
         assert json.loads(body) == ANSWER
