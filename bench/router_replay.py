@@ -9,17 +9,19 @@ Usage:
                                                   # (PROFILE_LINES=90: more rows)
     .venv/bin/python bench/router_replay.py --breakdown [--tree DIR]        # CPU by part
     .venv/bin/python bench/router_replay.py --config bench/configs/bare.yaml ...  # not defaults
+    .venv/bin/python bench/router_replay.py --configs A.yaml B.yaml ...  # this tree, paired
 
 The answers are recorded once per run from the rig's Node subgraphs (bench/peer_gateways.sh
-installs the rig in $RIG, /tmp/peer-bench), each re-encoded as the bytes the replay decodes
-on every call, as the real client does. Each tree (this checkout, then every --tree, e.g. a
-worktree of an older commit) runs in a process of its own, pinned to core 1, with the
-router's default configuration; rounds of 60 requests, one at a time (concurrent identical
-requests would share their subgraph fetches through the deduplication layer, and the figure
-would be that sharing's, not the work of a request; --concurrency N to see it),
-alternate between the processes, and each tree's CPU per request is the median of its rounds,
-its CPU per request over the first tree's the median of the paired rounds' ratios (2.00x:
-twice the first tree's CPU)."""
+installs the rig in $RIG, /tmp/peer-bench), by each tree's router (their plans may differ),
+each re-encoded as the bytes the replay decodes on every call, as the real client does. The
+router logs as `serve --log-level WARNING` does (its access line per request), to /dev/null.
+Each tree (this checkout, then every --tree, e.g. a worktree of an older commit) runs in a
+process of its own, pinned to core 1, with the router's default configuration; rounds of 60
+requests, one at a time (concurrent identical requests would share their subgraph fetches
+through the deduplication layer, and the figure would be that sharing's, not the work of a
+request; --concurrency N to see it), alternate between the processes, and each tree's CPU
+per request is the median of its rounds, its CPU per request over the first tree's the
+median of the paired rounds' ratios (2.00x: twice the first tree's CPU)."""
 
 import argparse
 import asyncio
@@ -152,7 +154,8 @@ async def _burst(app: Any, body: bytes, count: int, expected: bytes | None = Non
 
 
 def record(answers_file: Path) -> None:
-    """Every subgraph answer the query needs, from the rig's subgraphs (started here)."""
+    """Every subgraph answer the query needs, from the rig's subgraphs (started here), added
+    to those `answers_file` holds."""
     import orjson
 
     from router.transport.streams import StreamTransport
@@ -200,12 +203,40 @@ def record(answers_file: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
-    answers_file.write_text(json.dumps({k: v.decode() for k, v in answers.items()}))
+    known = json.loads(answers_file.read_text()) if answers_file.exists() else {}
+    answers_file.write_text(json.dumps({**known, **{k: v.decode() for k, v in answers.items()}}))
+
+
+def record_for(trees: list[Path], answers_file: Path) -> None:
+    """The answers of every tree's plan (trees whose planners differ ask for other fetches),
+    each recorded by the tree's own router."""
+    for tree in trees:
+        subprocess.run(
+            [sys.executable, __file__, "--record", str(answers_file)],
+            env={**os.environ, "PYTHONPATH": str(tree)},
+            cwd=tree,
+            check=True,
+        )
+
+
+def _logs_as_served() -> None:
+    """The router's logs as `router serve --log-level WARNING` writes them (so the access
+    log's line for each request), to /dev/null: writing them is the router's work."""
+    import logging
+
+    from router.logs import log_json_to_stderr
+
+    log_json_to_stderr("WARNING")
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (the process's life)
 
 
 def worker(answers_file: Path, profile: str | None) -> None:
     """One tree's router: warms up, then runs a round per line read, printing its CPU ms."""
     from router.server.collector import settle_after_startup
+
+    _logs_as_served()
 
     _Recorded.answers = {k: v.encode() for k, v in json.loads(answers_file.read_text()).items()}
     expected = (RIG / "bodies" / "full-response.json").read_bytes()
@@ -299,6 +330,7 @@ def breakdown(answers_file: Path) -> None:
     """One tree's CPU per request by part: the best of 5 runs of 300 requests."""
     from collections import Counter
 
+    _logs_as_served()
     _Recorded.answers = {k: v.encode() for k, v in json.loads(answers_file.read_text()).items()}
     body = (RIG / "body.json").read_bytes()
     spent: Counter[str] = Counter()
@@ -336,8 +368,17 @@ def _describe(tree: Path) -> str:
     return f"{tree} ({head[:60]})"
 
 
-def compare(trees: list[Path], rounds: int, answers_file: Path) -> None:
-    paired(__file__, ["--worker", str(answers_file)], trees, rounds)
+def compare(
+    trees: list[Path], rounds: int, answers_file: Path, configs: list[Path] | None = None
+) -> None:
+    if not configs:
+        paired(__file__, ["--worker", str(answers_file)], trees, rounds)
+        return
+    # this checkout once per router.yaml (each a worker of its own), paired alike
+    envs = [{"REPLAY_CONFIG": str(config.resolve())} for config in configs]
+    paired(__file__, ["--worker", str(answers_file)], [ROOT] * len(configs), rounds, envs=envs)
+    for index, config in enumerate(configs):
+        print(f"  row {index + 1}: {config}")
 
 
 def paired(
@@ -347,16 +388,19 @@ def paired(
     rounds: int,
     env: dict[str, str] | None = None,
     unit: str = "CPU ms/req",
+    envs: list[dict[str, str]] | None = None,
 ) -> None:
     """Runs ``script`` with ``arguments`` in each tree (a worker answering "ready", then a
     figure per line it reads), alternating rounds; prints each tree's median and its ratio
-    to the first's (the median of the paired rounds' ratios)."""
+    to the first's (the median of the paired rounds' ratios). `envs`: each worker's own
+    variables besides."""
     workers = []
-    for tree in trees:
+    for index, tree in enumerate(trees):
+        own = envs[index] if envs is not None else {}
         workers.append(
             subprocess.Popen(
                 ["taskset", "-c", "1", sys.executable, script, *arguments],
-                env={**os.environ, **(env or {}), "PYTHONPATH": str(tree)},
+                env={**os.environ, **(env or {}), **own, "PYTHONPATH": str(tree)},
                 cwd=tree,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -395,7 +439,11 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true", help="CPU by part, per tree")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
     parser.add_argument("--config", type=Path, help="a router.yaml (e.g. bench/configs/bare.yaml)")
+    parser.add_argument(
+        "--configs", type=Path, nargs="+", help="this checkout once per router.yaml, paired"
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--parts", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ["REPLAY_CONCURRENCY"] = str(args.concurrency)  # the workers' too
@@ -407,11 +455,14 @@ def main() -> None:
     if args.parts is not None:
         breakdown(args.parts)
         return
+    if args.record is not None:
+        record(args.record)
+        return
     if not (RIG / "node_modules").is_dir():
         sys.exit(f"no peer-bench rig at {RIG}: run bash bench/peer_gateways.sh once")
     with tempfile.TemporaryDirectory() as scratch:
         answers_file = Path(scratch) / "answers.json"
-        record(answers_file)
+        record_for([ROOT, *(tree.resolve() for tree in args.tree)], answers_file)
         if args.profile is not None:
             worker(answers_file, args.profile)
         elif args.breakdown:
@@ -424,7 +475,8 @@ def main() -> None:
                     check=True,
                 )
         else:
-            compare([ROOT, *(tree.resolve() for tree in args.tree)], args.rounds, answers_file)
+            trees = [ROOT, *(tree.resolve() for tree in args.tree)]
+            compare(trees, args.rounds, answers_file, args.configs)
 
 
 if __name__ == "__main__":

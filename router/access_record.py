@@ -3,7 +3,6 @@ access log's middleware (`router.server.access_log`) in a context variable, so t
 beneath the server note into it without being handed it (a `Transport` wrapper its subgraph
 calls, the endpoint the operation and caller, `respond` the error codes answered)."""
 
-from collections import Counter
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,14 +14,16 @@ class AccessRecord:
     client: str | None = None  # who, once known (else the log names the peer address)
     operation_name: str | None = None
     operation_kind: str | None = None
-    subgraph_calls: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)  # by extensions.code
+    # (plain dicts: a `Counter` is made and counted into in Python, on every request)
+    subgraph_calls: dict[str, int] = field(default_factory=dict)  # by subgraph
+    errors: dict[str, int] = field(default_factory=dict)  # by extensions.code
 
     def note_errors(self, body: Mapping[str, Any]) -> None:
         for entry in body.get("errors") or ():
             extensions = entry.get("extensions") if isinstance(entry, dict) else None
             code = extensions.get("code") if isinstance(extensions, dict) else None
-            self.errors[code if isinstance(code, str) else "<none>"] += 1
+            name = code if isinstance(code, str) else "<none>"
+            self.errors[name] = self.errors.get(name, 0) + 1
 
 
 CURRENT: ContextVar[AccessRecord | None] = ContextVar("router_access_record", default=None)

@@ -47,7 +47,12 @@ from router.policies.authorization import AuthorizationConfig
 from router.policies.credentials import Credentials
 from router.policies.revocations import Revocations
 from router.ratelimit import RouterLimits
-from router.server.access_log import AccessLogMiddleware, note_operation, selected_operation
+from router.server.access_log import (
+    AccessLines,
+    AccessLogMiddleware,
+    note_operation,
+    selected_operation,
+)
 from router.server.compression import CompressionMiddleware
 from router.server.cors import CorsMiddleware, CorsRules
 from router.server.errors import BadRequest
@@ -547,6 +552,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[dict[str, bool]]:
         if state.credentials is not None:
             await state.credentials.aclose()
         await app.state.shared_sockets.aclose()
+        app.state.access_lines.flush()  # the last requests' lines
 
 
 @dataclass(frozen=True)
@@ -650,5 +656,6 @@ def create_app(
     app.state.live = live
     app.state.shared_sockets = SharedSockets()  # for the router's life, across reloads
     app.state.readiness = Readiness()
+    app.state.access_lines = AccessLines()  # the access log's lines, written in batches
     app.state.operation_names = OperationNames()  # the labels of this router's requests
     return app

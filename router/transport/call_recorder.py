@@ -12,5 +12,6 @@ class CallRecorder(AroundLayer):
     def around(self, service: str, call: Answer) -> Awaitable[dict[str, Any]]:
         record = current_record()
         if record is not None:
-            record.subgraph_calls[service] += 1
+            calls = record.subgraph_calls
+            calls[service] = calls.get(service, 0) + 1
         return call

@@ -2,14 +2,17 @@
 and line no line shows): the line must stay the one `logger.info` gave, field for field and
 in the same order, and a request header is read from the scope as Starlette reads it."""
 
+import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from starlette.datastructures import Headers
 
 from router.access_record import AccessRecord
@@ -17,6 +20,7 @@ from router.config import RouterConfig
 from router.logs import RouterLogFormat
 from router.server import access_log
 from router.server.headers import header
+from tests.support import eventually
 
 HEADERS = [
     (b"host", b"router"),
@@ -53,8 +57,8 @@ def _scope() -> dict[str, Any]:
 
 def test_the_access_line_is_the_one_logger_info_wrote(lines: io.StringIO) -> None:
     record = AccessRecord(client="someone", operation_name="Q", operation_kind="query")
-    record.subgraph_calls["products"] += 2
-    record.errors["BAD_USER_INPUT"] += 1
+    record.subgraph_calls["products"] = 2
+    record.errors["BAD_USER_INPUT"] = 1
     access_log._log(_scope(), "req-1", 200, 0.0123, record)
     logging.getLogger("router.access").info(
         "%s %s %s",
@@ -79,7 +83,7 @@ def test_the_access_line_is_the_one_logger_info_wrote(lines: io.StringIO) -> Non
         },
     )
     written, expected = lines.getvalue().splitlines()
-    assert written.split('"ts": ', 1)[1][30:] == expected.split('"ts": ', 1)[1][30:]
+    assert written.split('"ts":', 1)[1][30:] == expected.split('"ts":', 1)[1][30:]
     assert list(json.loads(written)) == [
         "ts",
         "level",
@@ -108,3 +112,47 @@ def test_a_header_is_read_as_starlette_reads_it() -> None:
     starlette = Headers(scope=scope)
     for name in ("host", "accept", "user-agent", "origin", "x-forwarded-for"):
         assert header(scope, name.encode()) == starlette.get(name)
+
+
+def _ended(request_id: str, scope: dict[str, Any] | None = None) -> Any:
+    return access_log._Ended(
+        scope or _scope(),
+        request_id,
+        200,
+        0.001,
+        AccessRecord(),
+        trace.INVALID_SPAN_CONTEXT,
+        time.time(),
+    )
+
+
+def _request_ids(lines: io.StringIO) -> list[str]:
+    return [json.loads(line)["request_id"] for line in lines.getvalue().splitlines()]
+
+
+async def test_lines_wait_for_their_batch_and_keep_their_order(lines: io.StringIO) -> None:
+    batch = access_log.AccessLines()
+    for n in range(3):
+        batch.add(_ended(f"r-{n}"))
+    assert _request_ids(lines) == []  # not on the requests' path
+    started = time.monotonic()
+    await eventually(lambda: len(_request_ids(lines)) == 3)
+    assert time.monotonic() - started < access_log.FLUSH_AFTER + 1
+    assert _request_ids(lines) == ["r-0", "r-1", "r-2"]
+
+
+async def test_a_full_batch_is_written_on_the_next_turn(lines: io.StringIO) -> None:
+    batch = access_log.AccessLines()
+    for n in range(access_log.FLUSH_AT):
+        batch.add(_ended(f"r-{n}"))
+    await asyncio.sleep(0)  # one turn of the loop, far less than FLUSH_AFTER
+    assert len(_request_ids(lines)) == access_log.FLUSH_AT
+
+
+async def test_a_line_that_cannot_be_written_loses_only_itself(lines: io.StringIO) -> None:
+    broken = {**_scope(), "headers": None}  # (no header list to read)
+    batch = access_log.AccessLines()
+    for ended in (_ended("r-0"), _ended("bad", broken), _ended("r-2")):
+        batch.add(ended)
+    batch.flush()
+    assert _request_ids(lines) == ["r-0", "r-2"]
