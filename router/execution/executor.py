@@ -278,21 +278,48 @@ def _contextual_groups(
 
 async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
-    contexts = fetch.contexts
     context_sets: list[tuple[Any, ...]] = []
-    walked_links: list[PathLink] | None = None
-    if contexts:  # each object's path is needed for its context values
+    if fetch.contexts:  # each object's path is needed for its context values
         linked = linked_objects_at(state.data, node.path)
         walked = [obj for obj, _ in linked]
-        walked_links = [link for _, link in linked]
-        representations, targets, owners = _contextual_groups(
-            fetch, state, walked, walked_links, context_sets
+        links = [link for _, link in linked]
+        groups = _contextual_groups(fetch, state, walked, links, context_sets)
+        await _fetch_grouped(fetch, node.path, state, walked, groups, links, context_sets)
+        return
+    # Per representation, its objects and their positions in `walked`: their paths are
+    # found (`owner_paths`) only for an error.
+    walked = objects_at(state.data, node.path)
+    groups = grouped(walked, fetch.inputs)
+    fallback = fetch.fallback
+    left = [] if fallback is None else _left_out(walked, groups[2])
+    await _fetch_grouped(fetch, node.path, state, walked, groups, None, context_sets)
+    if fallback is not None and left:
+        await _fetch_grouped(
+            fallback, node.path, state, left, grouped(left, fallback.inputs), None, []
         )
-    else:
-        # Per representation, its objects and their positions in `walked`: their paths
-        # are found (`owner_paths`) only for an error.
-        walked = objects_at(state.data, node.path)
-        representations, targets, owners = grouped(walked, fetch.inputs)
+
+
+def _left_out(walked: list[dict[str, Any]], owners: list[list[int]]) -> list[dict[str, Any]]:
+    """The objects `walked` that no representation holds (by their positions in `owners`)."""
+    if sum(len(at) for at in owners) == len(walked):
+        return []
+    held = {position for at in owners for position in at}
+    return [obj for position, obj in enumerate(walked) if position not in held]
+
+
+async def _fetch_grouped(
+    fetch: FetchNode,
+    at: tuple[str, ...],
+    state: ExecutionState,
+    walked: list[dict[str, Any]],
+    groups: Grouped,
+    walked_links: list[PathLink] | None,
+    context_sets: list[tuple[Any, ...]],
+) -> None:
+    """The entity fetch of the objects `walked` at the path `at`, as `groups` holds them by
+    representation (with their context values, `context_sets`, and their links, for a
+    fetch with contextual arguments), its answer merged into them."""
+    representations, targets, owners = groups
     if not representations:
         return
     variables = _variables(fetch, state)
@@ -320,7 +347,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
         """Per representation, the response paths of its objects (None: one the tree
         lost)."""
         if walked_links is None:
-            found = paths_of(state.data, node.path, walked)
+            found = paths_of(state.data, at, walked)
         else:
             found = [path_of(link) for link in walked_links]
         return [[found[position] for position in at] for at in owners]

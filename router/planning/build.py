@@ -11,7 +11,7 @@ from graphql import (
 from router.federation.fieldset import parse_field_set
 from router.planning.conditions import Conditions
 from router.planning.context import Group
-from router.planning.groups import merge_siblings
+from router.planning.groups import fold_key_only, merge_siblings
 from router.planning.nodes import (
     ConditionNode,
     ContextSource,
@@ -118,7 +118,11 @@ def _operation_text(
 
 
 def fetch_node(
-    sg: Supergraph, group: Group, operation: OperationDefinitionNode, kind: OperationKind
+    sg: Supergraph,
+    group: Group,
+    operation: OperationDefinitionNode,
+    kind: OperationKind,
+    fallback: FetchNode | None = None,
 ) -> PlanNode:
     aliased = alias_conflicts(group.selset, [0])
     text, usages, used = _operation_text(group, operation, kind)
@@ -131,9 +135,28 @@ def fetch_node(
     )
     contexts = _contexts(sg, group, used)
     fetch = FetchNode(
-        group.subgraph, text, usages, inputs, "query", aliased, scoped=scoped, contexts=contexts
+        group.subgraph,
+        text,
+        usages,
+        inputs,
+        "query",
+        aliased,
+        scoped=scoped,
+        contexts=contexts,
+        fallback=fallback,
     )
     return FlattenNode(group.path, fetch)
+
+
+def _fallback(
+    sg: Supergraph, group: Group | None, operation: OperationDefinitionNode, kind: OperationKind
+) -> FetchNode | None:
+    """The fetch of a key-only group folded into another (`fold_key_only`), on its own."""
+    if group is None:
+        return None
+    node = fetch_node(sg, group, operation, kind)
+    assert isinstance(node, FlattenNode)  # (an entity group)
+    return node.node
 
 
 def _under(conditions: Conditions | None, node: PlanNode) -> PlanNode:
@@ -156,8 +179,13 @@ def _wrap(kind: type[SequenceNode] | type[ParallelNode], nodes: list[PlanNode]) 
 def order_groups(
     sg: Supergraph, groups: list[Group], operation: OperationDefinitionNode, kind: OperationKind
 ) -> PlanNode | None:
-    live = merge_siblings([g for g in groups if not g.selset.is_empty()])
-    nodes = {g.id: _under(_applied(g, kind), fetch_node(sg, g, operation, kind)) for g in live}
+    siblings = merge_siblings([g for g in groups if not g.selset.is_empty()])
+    live, folded = fold_key_only(siblings)
+    fallbacks = {i: _fallback(sg, g, operation, kind) for i, g in folded.items()}
+    nodes = {
+        g.id: _under(_applied(g, kind), fetch_node(sg, g, operation, kind, fallbacks.get(g.id)))
+        for g in live
+    }
     ids = set(nodes)
     deps = {g.id: {d.id for d in g.deps if d.id in ids and d.id != g.id} for g in live}
     for g in live:  # a dependency another dependency already waits for adds no order

@@ -1,5 +1,7 @@
 """The fetch groups of one plan: created, found again for reuse, never in a cycle."""
 
+from dataclasses import replace
+
 from router.planning.conflicts import requires_conflict
 from router.planning.context import Group
 from router.planning.selection import SelSet
@@ -116,3 +118,40 @@ def merge_siblings(groups: list[Group]) -> list[Group]:
         else:
             _merge(target, group, groups)
     return kept
+
+
+def _foldable(source: Group, target: Group, groups: list[Group]) -> bool:
+    """Whether the key-only entity group `source` can be fetched by the `@requires` group
+    `target` of its subgraph at its path without making anything wait longer: `target`
+    already waits for all `source` waits for (so it runs no earlier than `source` would,
+    and both end the same chain of fetches: the plan's longest chain is unchanged) and
+    nothing waits for `source`."""
+    if source is target or not (source.entity and target.entity):
+        return False
+    if source.waits_for_requires or not target.waits_for_requires:
+        return False
+    if (source.subgraph, source.path) != (target.subgraph, target.path):
+        return False
+    plain = all(not g.conditions and not g.contexts and not g.scoped for g in (source, target))
+    if not plain or not source.deps <= target.ancestors():
+        return False
+    return not any(source in group.deps for group in groups)
+
+
+def fold_key_only(groups: list[Group]) -> tuple[list[Group], dict[int, Group]]:
+    """The groups with each key-only entity group that `_foldable` allows merged into a
+    `@requires` group of its subgraph at its path (one per such group): one fetch instead
+    of two, run where the `@requires` one ran. Also, by the id of each group that took one
+    in, the group it took in (unchanged): the objects whose representation lacks a
+    `@requires` input (its source failed) are fetched with it, so they get what they
+    would have got without the fold."""
+    kept = list(groups)
+    folded: dict[int, Group] = {}
+    for source in groups:
+        target = next((t for t in kept if t.id not in folded and _foldable(source, t, kept)), None)
+        if target is not None:
+            folded[target.id] = source
+            kept.remove(source)
+            # (a copy of its selection merged: printing either fetch aliases in place)
+            _merge(target, replace(source, selset=source.selset.copied()), kept)
+    return kept, folded

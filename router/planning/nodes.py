@@ -106,6 +106,10 @@ class FetchNode:
     has_aliases: bool = False
     scoped: tuple[ScopedAlias, ...] = ()
     contexts: tuple[ContextVariable, ...] = ()
+    # An entity fetch that also serves the key-only fields of another fetch, folded into it
+    # (`router.planning.groups.fold_key_only`): that fetch, for the objects this one's inputs
+    # cannot represent (a `@requires` input missing: the fetch providing it failed).
+    fallback: "FetchNode | None" = None
 
     @property
     def is_entity_fetch(self) -> bool:

@@ -53,6 +53,10 @@ def _fetch(node: FetchNode, depth: int) -> list[str]:
         types = "|".join(sorted(scoped.typenames))
         at = "".join(f"{p}." for p in scoped.path if p != "@")
         lines.append(f"{inner}{at}{scoped.alias} => {scoped.key} (for {types})")
+    if node.fallback is not None:
+        lines.append(f"{inner}Fallback (objects missing a @requires input) {{")
+        lines.extend(_fetch(node.fallback, depth + 2))
+        lines.append(f"{inner}}},")
     lines.append(f"{pad}}},")
     return lines
 

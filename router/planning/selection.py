@@ -1,6 +1,6 @@
 """Mutable selection sets a fetch is built from during planning, and their printing."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphql import ArgumentNode, DirectiveNode, Node, VariableNode, print_ast
 
@@ -88,6 +88,17 @@ class SelSet:
 
     def is_empty(self) -> bool:
         return not self.fields and all(f.is_empty() for f in self.fragments.values())
+
+    def copied(self) -> "SelSet":
+        """This selection with fields and fragments of its own (their syntax shared): what is
+        done to one (merged into, aliased when printed) leaves the other as it was."""
+        return SelSet(
+            {
+                key: replace(sel, sub=None if sel.sub is None else sel.sub.copied())
+                for key, sel in self.fields.items()
+            },
+            {name: fragment.copied() for name, fragment in self.fragments.items()},
+        )
 
 
 def _condition_directive(variable: str, wanted: bool) -> str:

@@ -1,5 +1,7 @@
-"""Fields that need only an entity's key are not held back behind a `@requires` chain: when
-the required field's owner answers null, fails or is down, they are still answered."""
+"""Fields that need only an entity's key, from the subgraph at the end of a `@requires` chain,
+are fetched with the `@requires` field (one request to that subgraph, not two); when the
+required field's owner answers null, fails or is down, they are still answered (asked again
+with the key alone for the entities the chain did not complete)."""
 
 from collections.abc import AsyncIterator
 from typing import Any
@@ -77,14 +79,39 @@ async def test_a_key_only_field_survives_a_null_prerequisite(
     # p2 has no weight (the inventory answers null for it): its name is still answered
     assert body["data"] == {"products": [first, {"name": "Table", "shippingCost": None}]}
     assert "errors" not in body
-    # names were asked with the key alone, in a fetch that did not wait for the weights
-    key_only = [
-        r["variables"]["representations"]
+    # p1's name came with its shipping cost; p2's, which has no weight, with its key alone
+    asked = [
+        (r["variables"]["representations"], "shippingCost" in r["query"])
         for r in subgraphs["shipping"].requests
         if "name" in r["query"]
     ]
-    assert key_only == [
-        [{"__typename": "Product", "id": "p1"}, {"__typename": "Product", "id": "p2"}]
+    assert asked == [
+        ([{"__typename": "Product", "id": "p1", "weight": 3}], True),
+        ([{"__typename": "Product", "id": "p2"}], False),
+    ]
+
+
+async def test_a_key_only_field_comes_with_the_requires_field_in_one_request(
+    router: httpx.AsyncClient, subgraphs: dict[str, Subgraph]
+) -> None:
+    weights = {"p1": 3, "p2": 4}
+    subgraphs["inventory"].references["Product"] = lambda rep: {
+        "id": rep["id"],
+        "weight": weights[rep["id"]],
+    }
+    body = await _post(router, "{ products { name shippingCost } }")
+    assert body == {
+        "data": {
+            "products": [
+                {"name": "Chair", "shippingCost": 30},
+                {"name": "Table", "shippingCost": 40},
+            ]
+        }
+    }
+    [request] = subgraphs["shipping"].requests
+    assert request["variables"]["representations"] == [
+        {"__typename": "Product", "id": "p1", "weight": 3},
+        {"__typename": "Product", "id": "p2", "weight": 4},
     ]
 
 

@@ -203,8 +203,10 @@ def chain() -> Supergraph:
     return load_supergraph(supergraph(graphs, CHAIN_TYPES))
 
 
-def test_key_only_fields_are_fetched_beside_the_requires_chain(chain: Supergraph) -> None:
-    # name (shipping, key only) does not wait for weight (inventory) that shippingCost needs
+def test_key_only_fields_join_the_requires_fetch_of_their_subgraph(chain: Supergraph) -> None:
+    # name (shipping, key only) is fetched with shippingCost (shipping, after the weight it
+    # needs from inventory): one shipping fetch, on the chain that was the plan's longest
+    # anyway, and name alone for the products whose weight did not come (the fallback)
     assert plan_text(chain, "{ products { name shippingCost } }") == snapshot(
         """
         QueryPlan {
@@ -217,114 +219,46 @@ def test_key_only_fields_are_fetched_beside_the_requires_chain(chain: Supergraph
                 }
               }
             },
-            Parallel {
-              Flatten(path: "products.@") {
-                Fetch(service: "shipping") {
-                  {
-                    ... on Product { __typename id }
-                  } =>
-                  query ($representations: [_Any!]!) {
-                    _entities(representations: $representations) {
-                      ... on Product {
-                        name
-                      }
+            Flatten(path: "products.@") {
+              Fetch(service: "inventory") {
+                {
+                  ... on Product { __typename id }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Product {
+                      weight
                     }
                   }
-                },
-              },
-              Sequence {
-                Flatten(path: "products.@") {
-                  Fetch(service: "inventory") {
-                    {
-                      ... on Product { __typename id }
-                    } =>
-                    query ($representations: [_Any!]!) {
-                      _entities(representations: $representations) {
-                        ... on Product {
-                          weight
-                        }
-                      }
-                    }
-                  },
-                },
-                Flatten(path: "products.@") {
-                  Fetch(service: "shipping") {
-                    {
-                      ... on Product { __typename id weight }
-                    } =>
-                    query ($representations: [_Any!]!) {
-                      _entities(representations: $representations) {
-                        ... on Product {
-                          shippingCost
-                        }
-                      }
-                    }
-                  },
-                },
-              },
-            },
-          },
-        }
-        """
-    )
-
-
-def test_a_requires_field_asked_first_does_not_hold_back_later_ones(chain: Supergraph) -> None:
-    assert plan_text(chain, "{ products { shippingCost name } }") == snapshot(
-        """
-        QueryPlan {
-          Sequence {
-            Fetch(service: "products") {
-              {
-                products {
-                  __typename
-                  id
                 }
-              }
+              },
             },
-            Parallel {
-              Sequence {
-                Flatten(path: "products.@") {
-                  Fetch(service: "inventory") {
+            Flatten(path: "products.@") {
+              Fetch(service: "shipping") {
+                {
+                  ... on Product { __typename id weight }
+                } =>
+                query ($representations: [_Any!]!) {
+                  _entities(representations: $representations) {
+                    ... on Product {
+                      shippingCost
+                      name
+                    }
+                  }
+                }
+                Fallback (objects missing a @requires input) {
+                  Fetch(service: "shipping") {
                     {
                       ... on Product { __typename id }
                     } =>
                     query ($representations: [_Any!]!) {
                       _entities(representations: $representations) {
                         ... on Product {
-                          weight
+                          name
                         }
                       }
                     }
                   },
-                },
-                Flatten(path: "products.@") {
-                  Fetch(service: "shipping") {
-                    {
-                      ... on Product { __typename id weight }
-                    } =>
-                    query ($representations: [_Any!]!) {
-                      _entities(representations: $representations) {
-                        ... on Product {
-                          shippingCost
-                        }
-                      }
-                    }
-                  },
-                },
-              },
-              Flatten(path: "products.@") {
-                Fetch(service: "shipping") {
-                  {
-                    ... on Product { __typename id }
-                  } =>
-                  query ($representations: [_Any!]!) {
-                    _entities(representations: $representations) {
-                      ... on Product {
-                        name
-                      }
-                    }
-                  }
                 },
               },
             },
@@ -332,6 +266,20 @@ def test_a_requires_field_asked_first_does_not_hold_back_later_ones(chain: Super
         }
         """
     )
+
+
+def test_the_order_of_the_fields_does_not_change_the_fold(chain: Supergraph) -> None:
+    assert plan_text(chain, "{ products { shippingCost name } }") == plan_text(
+        chain, "{ products { name shippingCost } }"
+    )
+
+
+def test_a_key_only_field_under_a_condition_is_not_folded(chain: Supergraph) -> None:
+    # its fetch runs only when $x holds, the @requires one always: they stay two
+    query = "query ($x: Boolean!) { products { name @include(if: $x) shippingCost } }"
+    text = plan_text(chain, query)
+    assert text.count('Fetch(service: "shipping")') == 2
+    assert "Fallback" not in text
 
 
 # shipping: Product.cost @requires(fields: "price(discount: 5)"), Product.label
