@@ -15,21 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import Counter
-
 from router import jsonio, native
 from router.config.traffic import SubgraphShaping, TrafficShapingSection
 from router.jsoncopy import copied
-from router.metrics import REGISTRY
+from router.metrics import LoopCounter
 from router.transport.base import SubgraphRequestError, Transport
 from router.transport.headers import shared_items
 from router.transport.layer import PolicyLayer
 
-SHARED = Counter(
+SHARED = LoopCounter(
     "router_subgraph_deduplicated",
     "Subgraph queries that shared a request already in flight instead of sending their own",
-    ["subgraph"],
-    registry=REGISTRY,
+    "subgraph",
 )
 
 Key = tuple[str, bytes, tuple[tuple[str, str], ...]]
@@ -84,8 +81,6 @@ class Deduplication(PolicyLayer[bool]):
 
         super().__init__(inner, section, make)
         self._in_flight: dict[Key, _InFlight] = {}
-        # per subgraph, labelled on its first shared query: no label lookup per fetch
-        self._shared: dict[str, Counter] = {}
 
     async def send(
         self,
@@ -106,10 +101,8 @@ class Deduplication(PolicyLayer[bool]):
             shared = self._in_flight[key] = _InFlight(request)
             request.add_done_callback(lambda done: self._settled(key, shared, done))
         else:
-            counter = self._shared.get(service)
-            if counter is None:
-                counter = self._shared[service] = SHARED.labels(service)
-            counter.inc()
+            shared_counts = SHARED.counts
+            shared_counts[service] = shared_counts.get(service, 0) + 1
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         shared.waiters.append(waiter)
         shared.waiting += 1

@@ -7,17 +7,16 @@ code; an answer holding GraphQL errors counts as `graphql_error`."""
 import time
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
-from router.metrics import REGISTRY
+from router.metrics import REGISTRY, LoopHistogram, LoopSeries
 from router.transport.base import SubgraphRequestError, Transport
 from router.transport.layer import Answer, AroundLayer
 
-FETCH_DURATION = Histogram(
+FETCH_DURATION = LoopHistogram(
     "router_subgraph_fetch_duration_seconds",
     "Time a subgraph fetch took, its policies included",
-    ["subgraph"],
-    registry=REGISTRY,
+    "subgraph",
 )
 FETCH_ERRORS = Counter(
     "router_subgraph_fetch_errors_total",
@@ -47,7 +46,7 @@ class FetchMetrics(AroundLayer):
     def __init__(self, inner: Transport) -> None:
         super().__init__(inner)
         # labelled once, on first use: no label lookup (a lock and a validation) per fetch
-        self._durations: dict[str, Histogram] = {}  # per subgraph
+        self._durations: dict[str, LoopSeries] = {}  # per subgraph
         self._errors: dict[tuple[str, str], Counter] = {}  # per subgraph and reason
 
     async def around(self, service: str, call: Answer) -> dict[str, Any]:
@@ -61,7 +60,7 @@ class FetchMetrics(AroundLayer):
             self._failed(service, reason(failure))
             raise
         finally:
-            durations.observe(time.perf_counter() - started)
+            FETCH_DURATION.observe(durations, time.perf_counter() - started)
         if answer.get("errors"):
             self._failed(service, "graphql_error")
         return answer
