@@ -1,4 +1,5 @@
-"""A `Transport` layer measuring every subgraph fetch: its duration
+"""A `Transport` layer measuring every subgraph request (a fetch, but for those that share a
+request already in flight: deduplication is above it): its duration
 (`router_subgraph_fetch_duration_seconds{subgraph}`) and, when it fails, why
 (`router_subgraph_fetch_errors_total{subgraph, reason}`): the policies beneath it (rate
 limits, bulkheads, breakers, retries) and the HTTP client name the reason by their error's
@@ -15,12 +16,12 @@ from router.transport.layer import Answer, AroundLayer
 
 FETCH_DURATION = LoopHistogram(
     "router_subgraph_fetch_duration_seconds",
-    "Time a subgraph fetch took, its policies included",
+    "Time a subgraph request took, its policies included (fetches sharing one count once)",
     "subgraph",
 )
 FETCH_ERRORS = Counter(
     "router_subgraph_fetch_errors_total",
-    "Subgraph fetches that failed, or answered GraphQL errors, by reason",
+    "Subgraph requests that failed, or answered GraphQL errors, by reason",
     ["subgraph", "reason"],
     registry=REGISTRY,
 )

@@ -20,11 +20,17 @@ async def _shared(world: World) -> float:
     return await world.metric("router_subgraph_deduplicated_total", subgraph="products")
 
 
+async def _requests(world: World) -> float:
+    name = "router_subgraph_fetch_duration_seconds_count"
+    return await world.metric(name, subgraph="products")
+
+
 async def test_identical_queries_in_flight_share_one_subgraph_request() -> None:
     async with resilience_world({}) as world:
         products = world.proxies["products"]
         products.hold = asyncio.Event()
         before = await _shared(world)
+        requests_before = await _requests(world)
         answers = [asyncio.create_task(world.query(QUERY)) for _ in range(5)]
         await eventually(lambda: products.held == 1)
 
@@ -36,6 +42,8 @@ async def test_identical_queries_in_flight_share_one_subgraph_request() -> None:
         assert await asyncio.gather(*answers) == [CHAIR] * 5
         assert products.requests == 1
         assert len(world.subgraphs["products"].requests) == 1
+        # the fetch metrics count subgraph requests: the four that shared it are counted above
+        assert await _requests(world) == requests_before + 1
 
 
 async def test_different_operations_share_a_fetch_and_each_completes_its_own_plan() -> None:
