@@ -18,6 +18,15 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def dumps_loose(value: Any) -> bytes:
+    """Compact UTF-8 JSON of anything: what JSON has no form for written as its `str`, keys
+    that are not strings too (a log line's fields)."""
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def dumps_sorted(value: Any) -> bytes:
     """Compact JSON with object keys sorted: a canonical form to compare values by."""
     try:

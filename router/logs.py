@@ -5,30 +5,19 @@ an `event` name (the ``event`` extra, else the message before formatting) and th
 Fields named like credentials are written as ``[redacted]``, whoever logs them.
 """
 
-import json
 import logging
 import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from opentelemetry import trace
+
+from router import jsonio
 
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 _SKIPPED = _RECORD_FIELDS | {"message", "asctime", "taskName", "color_message"}
 _SECRET_FIELDS = frozenset({"authorization", "token", "access_token", "api_key", "password"})
-# orjson, with what it cannot write as `str` gives it; the standard library for what it
-# refuses (an integer past 64 bits): a line is written for every request (the access log)
-_OPTIONS = orjson.OPT_NON_STR_KEYS
-_ENCODER = json.JSONEncoder(default=str)  # what `json.dumps(line, default=str)` builds each time
-
-
-def _encoded(line: dict[str, Any]) -> str:
-    try:
-        return orjson.dumps(line, default=str, option=_OPTIONS).decode()
-    except TypeError:
-        return _ENCODER.encode(line)
 
 
 class RouterLogFormat(logging.Formatter):
@@ -55,7 +44,7 @@ class RouterLogFormat(logging.Formatter):
         )
         if record.exc_info:
             line["exception"] = "".join(traceback.format_exception(*record.exc_info))
-        return _encoded(line)
+        return jsonio.dumps_loose(line).decode()  # (a line for every request: orjson)
 
 
 def log_json_to_stderr(level: str = "INFO") -> None:

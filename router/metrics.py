@@ -41,7 +41,7 @@ class OperationNames:
 INF = float("inf")
 
 
-class LoopSeries:
+class _LoopSeries:
     """One labelled series of a `LoopHistogram`."""
 
     __slots__ = ("counts", "total")
@@ -68,16 +68,13 @@ class LoopHistogram(Collector):
     ) -> None:
         self.name, self.documentation, self.label = name, documentation, label
         self.bounds = tuple(buckets) if buckets[-1] == INF else (*buckets, INF)
-        self._series: dict[str, LoopSeries] = {}
+        self._series: dict[str, _LoopSeries] = {}  # by label value
         registry.register(self)
 
-    def labels(self, value: str) -> LoopSeries:
-        series = self._series.get(value)
+    def observe(self, label: str, value: float) -> None:
+        series = self._series.get(label)
         if series is None:
-            series = self._series[value] = LoopSeries(len(self.bounds))
-        return series
-
-    def observe(self, series: LoopSeries, value: float) -> None:
+            series = self._series[label] = _LoopSeries(len(self.bounds))
         series.counts[bisect_left(self.bounds, value)] += 1
         series.total += value
 
@@ -103,15 +100,18 @@ class LoopCounter(Collector):
         self, name: str, documentation: str, label: str, registry: CollectorRegistry = REGISTRY
     ) -> None:
         self.name, self.documentation, self.label = name, documentation, label
-        self.counts: dict[str, float] = {}  # by label value: `counts[v] = counts.get(v, 0) + 1`
+        self._counts: dict[str, float] = {}  # by label value
         registry.register(self)
+
+    def inc(self, label: str) -> None:
+        self._counts[label] = self._counts.get(label, 0) + 1
 
     def describe(self) -> Iterator[Metric]:
         yield CounterMetricFamily(self.name, self.documentation, labels=[self.label])
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=[self.label])
-        for value, count in list(self.counts.items()):
+        for value, count in list(self._counts.items()):
             family.add_metric([value], count)
         yield family
 

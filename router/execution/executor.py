@@ -278,11 +278,11 @@ def _contextual_groups(
 
 async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     fetch = node.node
-    context_sets: list[tuple[Any, ...]] = []
     if fetch.contexts:  # each object's path is needed for its context values
         linked = linked_objects_at(state.data, node.path)
         walked = [obj for obj, _ in linked]
         links = [link for _, link in linked]
+        context_sets: list[tuple[Any, ...]] = []
         groups = _contextual_groups(fetch, state, walked, links, context_sets)
         await _fetch_grouped(fetch, node.path, state, walked, groups, links, context_sets)
         return
@@ -292,7 +292,7 @@ async def _fetch_entities(node: FlattenNode, state: ExecutionState) -> None:
     groups = grouped(walked, fetch.inputs)
     fallback = fetch.fallback
     left = [] if fallback is None else _left_out(walked, groups[2])
-    await _fetch_grouped(fetch, node.path, state, walked, groups, None, context_sets)
+    await _fetch_grouped(fetch, node.path, state, walked, groups, None, [])
     if fallback is not None and left:
         await _fetch_grouped(
             fallback, node.path, state, left, grouped(left, fallback.inputs), None, []

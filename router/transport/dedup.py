@@ -101,8 +101,7 @@ class Deduplication(PolicyLayer[bool]):
             shared = self._in_flight[key] = _InFlight(request)
             request.add_done_callback(lambda done: self._settled(key, shared, done))
         else:
-            shared_counts = SHARED.counts
-            shared_counts[service] = shared_counts.get(service, 0) + 1
+            SHARED.inc(service)
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         shared.waiters.append(waiter)
         shared.waiting += 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from router.metrics import REGISTRY, LoopHistogram, LoopSeries
+from router.metrics import REGISTRY, LoopHistogram
 from router.transport.base import SubgraphRequestError, Transport
 from router.transport.layer import Answer, AroundLayer
 
@@ -46,14 +46,10 @@ def reason(failure: SubgraphRequestError) -> str:
 class FetchMetrics(AroundLayer):
     def __init__(self, inner: Transport) -> None:
         super().__init__(inner)
-        # labelled once, on first use: no label lookup (a lock and a validation) per fetch
-        self._durations: dict[str, LoopSeries] = {}  # per subgraph
+        # labelled once, on first use: no label lookup (a lock and a validation) per failure
         self._errors: dict[tuple[str, str], Counter] = {}  # per subgraph and reason
 
     async def around(self, service: str, call: Answer) -> dict[str, Any]:
-        durations = self._durations.get(service)
-        if durations is None:
-            durations = self._durations[service] = FETCH_DURATION.labels(service)
         started = time.perf_counter()  # (the call beneath has done nothing yet)
         try:
             answer = await call
@@ -61,7 +57,7 @@ class FetchMetrics(AroundLayer):
             self._failed(service, reason(failure))
             raise
         finally:
-            FETCH_DURATION.observe(durations, time.perf_counter() - started)
+            FETCH_DURATION.observe(service, time.perf_counter() - started)
         if answer.get("errors"):
             self._failed(service, "graphql_error")
         return answer
